@@ -1,0 +1,3 @@
+from cutover.console.cli import main
+
+main()

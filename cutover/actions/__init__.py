@@ -1,0 +1,1 @@
+"""What changes the world: gates, cutover, rollback, ramp, batches, triggers, jobs."""

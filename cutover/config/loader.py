@@ -1,0 +1,277 @@
+"""Load the configuration: defaults, then the TOML file, then the environment.
+
+Every value remembers where it came from, so `cutover config check` can say so.
+Every problem is reported at once, one line each, naming the file, the key path,
+the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from cutover.config.settings import Settings
+
+CONFIG_ENV = "CUTOVER_CONFIG"
+ENV_PREFIX = "CUTOVER_"
+DEFAULT_FILE = "cutover.toml"
+
+Origin = Literal["default", "file", "environment"]
+
+# Keys that would carry a credential. The configuration never holds one.
+_SECRET_KEY = re.compile(
+    r"(secret|password|passphrase|token|private_key|key_content|access_key|api_key|credential|webhook_url)",
+    re.IGNORECASE,
+)
+
+
+class ConfigError(Exception):
+    """One or more problems in a configuration; each line is complete on its own."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    settings: Settings
+    path: Path | None
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+    def origin(self, key_path: str) -> Origin:
+        return self.origins.get(key_path, "default")
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: dict[str, str]) -> Path | None:
+    """--config wins, then $CUTOVER_CONFIG, then ./cutover.toml if it exists."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    default = Path(DEFAULT_FILE)
+    return default if default.is_file() else None
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None
+) -> LoadedConfig:
+    """Build the effective configuration or raise ConfigError listing every problem."""
+    environ = dict(os.environ) if environ is None else environ
+    path = resolve_config_path(explicit, environ)
+    label = str(path) if path else "(defaults)"
+
+    file_data: dict[str, Any] = {}
+    if path is not None:
+        file_data = _read_toml(path)
+
+    env_data, env_problems = _read_environment(environ)
+    problems = env_problems + _secret_problems(file_data, label)
+    merged = _deep_merge(file_data, env_data)
+
+    origins: dict[str, Origin] = {}
+    for key in _leaf_paths(file_data):
+        origins[key] = "file"
+    for key in _leaf_paths(env_data):
+        origins[key] = "environment"
+
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems += [_describe(error, label, merged, origins) for error in exc.errors()]
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+
+    settings = _resolve_relative_paths(settings, path, origins)
+    return LoadedConfig(settings=settings, path=path, origins=origins)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file; pass an existing --config or unset {CONFIG_ENV}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: is not UTF-8 text; save it as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+
+
+def _read_environment(environ: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """CUTOVER_GATES__MAX_SYNC_LAG=0 -> {"gates": {"max_sync_lag": "0"}}."""
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        parts = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if not all(parts):
+            problems.append(f"environment: {name}: write CUTOVER_SECTION__KEY, e.g. CUTOVER_BATCH__GROUP_SIZE=5")
+            continue
+        if _SECRET_KEY.search(parts[-1]):
+            problems.append(f"environment: {name}: secrets are never read into the configuration; {_SECRET_ADVICE}")
+            continue
+        node = data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[parts[-1]] = _env_value(value)
+    return data, problems
+
+
+def _env_value(value: str) -> Any:
+    stripped = value.strip()
+    if stripped[:1] in "[{":
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+_SECRET_ADVICE = (
+    "name a profile instead (AWS: profile = \"...\"; OCI: profile in ~/.oci/config) "
+    "and let the cloud's own credential chain supply the secret"
+)
+
+
+def _secret_problems(data: dict[str, Any], label: str) -> list[str]:
+    return [
+        f"{label}: {key}: secrets are never read from the configuration file; {_SECRET_ADVICE}"
+        for key in _leaf_paths(data)
+        if _SECRET_KEY.search(key.rsplit(".", 1)[-1])
+    ]
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
+    if not isinstance(data, dict) or not data:
+        return [prefix] if prefix else []
+    paths: list[str] = []
+    for key, value in data.items():
+        paths += _leaf_paths(value, f"{prefix}.{key}" if prefix else str(key))
+    return paths
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: dict[str, Origin]) -> str:
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part in _UNION_TAGS))
+    key = ".".join(str(part) for part in loc) or "(top level)"
+    found, value = _lookup(data, loc)
+    where = label
+    if origins.get(key) == "environment":
+        where = "environment"
+        key = f"{ENV_PREFIX}{'__'.join(str(p).upper() for p in loc)} ({key})"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{where}: {key}: unknown key; allowed here: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{where}: {key}: required but missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    shown = f"{value!r}" if found else "(missing)"
+    return f"{where}: {key}: {shown} is not allowed: {message}"
+
+
+# pydantic puts the name of the chosen union member into error locations.
+_UNION_TAGS = {"simulated"}
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        field_info = model.model_fields.get(str(part))
+        if field_info is None:
+            return []
+        annotation = field_info.annotation
+        model = _model_in(annotation)
+    return sorted(model.model_fields) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def _resolve_relative_paths(settings: Settings, config_path: Path | None, origins: dict[str, Origin]) -> Settings:
+    """Paths written in a file are relative to that file, so a war room can share one;
+    paths from the environment or the defaults are relative to the working directory."""
+
+    def base(key: str) -> Path:
+        return config_path.parent if config_path and origins.get(key) == "file" else Path.cwd()
+
+    state = settings.state
+    simulator = settings.simulator
+    if not state.path.is_absolute():
+        state = state.model_copy(update={"path": (base("state.path") / state.path).resolve()})
+    if simulator.scenario is not None and not simulator.scenario.is_absolute():
+        scenario = (base("simulator.scenario") / simulator.scenario).resolve()
+        simulator = simulator.model_copy(update={"scenario": scenario})
+    return settings.model_copy(update={"state": state, "simulator": simulator})
+
+
+def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, Origin]]:
+    """(key path, value, origin) for every leaf of the effective configuration."""
+    dumped = loaded.settings.model_dump(mode="json")
+    rows: list[tuple[str, Any, Origin]] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else key)
+            return
+        rows.append((prefix, node, _origin_of(prefix, loaded.origins)))
+
+    walk(dumped, "")
+    return rows
+
+
+def _origin_of(key_path: str, origins: dict[str, Origin]) -> Origin:
+    if key_path in origins:
+        return origins[key_path]
+    # A list or table given whole in the file: its children come from there too.
+    for known, origin in origins.items():
+        if key_path.startswith(known + ".") or known.startswith(key_path + "."):
+            return origin
+    return "default"

@@ -1,0 +1,344 @@
+"""The tenant migration matrix: CSV in, validated tenant specs out.
+
+Parsing is all-or-nothing: every bad cell is reported (row, column, value, what
+is allowed) and then nothing is returned, so an import lands whole or not at all.
+Row numbers are the spreadsheet's: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from cutover.config.units import parse_duration, parse_size
+
+TIERS = {"std": "standard", "standard": "standard", "prem": "premium", "premium": "premium",
+         "ent": "enterprise", "enterprise": "enterprise"}  # fmt: skip
+COMPLEXITIES = {"simple": "simple", "standard": "standard", "std": "standard", "complex": "complex"}
+CRITICALITIES = {"low": "low", "medium": "medium", "med": "medium", "high": "high", "critical": "critical",
+                 "mission_critical": "critical", "missioncritical": "critical"}  # fmt: skip
+
+GB = 10**9
+TB = 10**12
+
+
+def wave_for_size(size_bytes: int) -> int:
+    """The runbook's bands: < 10 GB wave 1, 10-100 GB wave 2, 100 GB-1 TB wave 3, > 1 TB wave 4."""
+    if size_bytes < 10 * GB:
+        return 1
+    if size_bytes < 100 * GB:
+        return 2
+    if size_bytes <= TB:
+        return 3
+    return 4
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    """One tenant as the matrix describes it: the fields an import may set."""
+
+    tenant_id: str
+    size_bytes: int
+    tier: str
+    dns_name: str
+    wave: int
+    wave_derived: bool = False
+    name: str = ""
+    complexity: str = ""
+    criticality: str = ""
+    priority: str = ""
+    hosted_zone: str = ""
+    aws_target: str = ""
+    oci_target: str = ""
+    region: str = ""
+    aws_bucket: str = ""
+    oci_bucket: str = ""
+    baseline_p95_ms: float | None = None
+    baseline_error_rate: float | None = None
+
+    def matrix_fields(self) -> dict[str, Any]:
+        """The columns an import writes to the store (everything but bookkeeping)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "wave_derived"}
+
+
+# Column name (normalised) -> field. Normalised means lower case with every run of
+# spaces and punctuation turned into one underscore.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "tenant_id": ("tenant_id", "tenant", "id", "tenantid"),
+    "size": ("size", "data_size", "size_gb"),
+    "tier": ("sla", "sla_tier", "tier"),
+    "dns_name": ("dns_name", "dns", "hostname", "fqdn", "record", "dns_record"),
+    "wave": ("wave", "wave_number"),
+    "name": ("name", "customer", "customer_name", "tenant_name"),
+    "complexity": ("complexity", "query_complexity"),
+    "criticality": ("criticality", "business_criticality"),
+    "priority": ("priority",),
+    "hosted_zone": ("hosted_zone", "zone", "hosted_zone_id", "zone_id"),
+    "aws_target": ("aws_target", "aws_ip", "aws_alb", "aws_endpoint", "aws_alb_ip"),
+    "oci_target": ("oci_target", "oci_ip", "oci_lb", "oci_endpoint", "oci_lb_ip"),
+    "region": ("region", "aws_region"),
+    "aws_bucket": ("aws_bucket", "s3_bucket"),
+    "oci_bucket": ("oci_bucket",),
+    "baseline_p95_ms": ("baseline_p95_ms", "baseline_p95", "p95_baseline", "p95_baseline_ms", "baseline_latency_p95"),
+    "baseline_error_rate": ("baseline_error_rate", "baseline_errors", "error_rate_baseline", "baseline_error"),
+}
+_ALIASES = {alias: field for field, aliases in _COLUMNS.items() for alias in aliases}
+REQUIRED_COLUMNS = ("tenant_id", "size", "tier", "dns_name")
+_DISPLAY = {"tenant_id": "Tenant ID", "size": "Size", "tier": "SLA", "dns_name": "DNS name"}
+
+_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
+
+
+class MatrixError(Exception):
+    """The matrix cannot be imported; `problems` has one complete line per bad cell."""
+
+    def __init__(self, source: str, problems: list[str]):
+        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ParsedMatrix:
+    source: str
+    tenants: tuple[TenantSpec, ...]
+    ignored_columns: tuple[str, ...]
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def parse_matrix(text: str, source: str = "matrix") -> ParsedMatrix:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise MatrixError(source, [f"{source}: the file is empty; the first row must name the columns"])
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    header = next(reader)
+    columns, ignored, problems = _map_header(header, source)
+    if problems:
+        raise MatrixError(source, problems)
+
+    specs: list[TenantSpec] = []
+    first_row_of: dict[str, int] = {}
+    row_number = 1
+    for cells in reader:
+        row_number += 1
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
+            problems.append(
+                f"{source} row {row_number}: has {len(cells)} cells but the header names {len(header)} columns; "
+                "quote values that contain commas"
+            )
+            continue
+        values = {field: (cells[index].strip() if index < len(cells) else "") for field, index in columns.items()}
+        spec, row_problems = _parse_row(values, row_number, source, header, columns)
+        key = values["tenant_id"].upper()
+        if key and key in first_row_of:
+            row_problems.insert(0, _problem(source, row_number, "", header[columns["tenant_id"]], values["tenant_id"],
+                                            f"is a duplicate tenant ID, first seen in row {first_row_of[key]}; "
+                                            "each tenant appears once"))  # fmt: skip
+        elif key:
+            first_row_of[key] = row_number
+        problems += row_problems
+        if spec is not None and not row_problems:
+            specs.append(spec)
+    if problems:
+        raise MatrixError(source, problems)
+    if not specs:
+        raise MatrixError(source, [f"{source}: the header is there but no tenant rows follow"])
+    return ParsedMatrix(source=source, tenants=tuple(specs), ignored_columns=tuple(ignored))
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    first_line = text.split("\n", 1)[0]
+    if "," not in first_line and "\t" in first_line:
+        return csv.excel_tab
+    if "," not in first_line and ";" in first_line:
+
+        class Semicolon(csv.excel):
+            delimiter = ";"
+
+        return Semicolon
+    return csv.excel
+
+
+def _map_header(header: list[str], source: str) -> tuple[dict[str, int], list[str], list[str]]:
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    problems: list[str] = []
+    for index, raw in enumerate(header):
+        field = _ALIASES.get(normalise_header(raw))
+        if field is None:
+            if raw.strip():
+                ignored.append(raw.strip())
+            continue
+        if field in columns:
+            problems.append(
+                f"{source} row 1: columns {header[columns[field]]!r} and {raw!r} both mean {field}; keep one"
+            )
+            continue
+        columns[field] = index
+    missing = [_DISPLAY[field] for field in REQUIRED_COLUMNS if field not in columns]
+    if missing:
+        problems.append(
+            f"{source} row 1: no {', '.join(repr(m) for m in missing)} column; the matrix needs "
+            f"{', '.join(_DISPLAY[f] for f in REQUIRED_COLUMNS)} (found: {', '.join(h.strip() for h in header)})"
+        )
+    return columns, ignored, problems
+
+
+def _problem(source: str, row: int, tenant: str, column: str, value: str, message: str) -> str:
+    who = f" ({tenant})" if tenant else ""
+    return f"{source} row {row}{who}, column {column.strip()!r}: {value!r} {message}"
+
+
+def _parse_row(
+    values: dict[str, str], row: int, source: str, header: list[str], columns: dict[str, int]
+) -> tuple[TenantSpec | None, list[str]]:
+    problems: list[str] = []
+    tenant = values.get("tenant_id", "")
+
+    def bad(field: str, message: str) -> None:
+        problems.append(_problem(source, row, tenant if field != "tenant_id" else "", header[columns[field]],
+                                 values.get(field, ""), message))  # fmt: skip
+
+    if not tenant:
+        bad("tenant_id", "is blank: every row needs a tenant ID")
+    elif not _TENANT_ID.match(tenant):
+        bad("tenant_id", "is not a tenant ID: use letters, digits, '.', '_' or '-' (at most 64), like T-0042")
+
+    size_bytes = 0
+    try:
+        size_bytes = parse_size(values["size"])
+    except ValueError as exc:
+        bad("size", "is blank: every tenant needs a size" if not values["size"] else str(exc))
+
+    tier = TIERS.get(values["tier"].lower())
+    if tier is None:
+        bad("tier", "is not a known SLA tier: use Standard (Std), Premium (Prem) or Enterprise (Ent)")
+
+    dns_name = values["dns_name"].lower().rstrip(".")
+    if not dns_name:
+        bad("dns_name", "is blank: every tenant needs the DNS name that will be cut over")
+    elif len(dns_name) > 253 or "." not in dns_name or not all(_DNS_LABEL.match(p) for p in dns_name.split(".")):
+        bad("dns_name", "is not a DNS name: write a fully qualified name, like tenant42.example.com")
+
+    wave, wave_derived = 0, False
+    raw_wave = values.get("wave", "")
+    if raw_wave:
+        digits = re.fullmatch(r"(?:wave[\s_-]*)?(\d{1,2})", raw_wave.strip().lower())
+        if digits:
+            wave = int(digits.group(1))
+        else:
+            bad("wave", "is not a wave number: write 1 to 99, or leave it blank to derive it from the size")
+    elif size_bytes:
+        wave, wave_derived = wave_for_size(size_bytes), True
+
+    complexity = _enum(values, "complexity", COMPLEXITIES, "Simple, Standard or Complex", bad)
+    criticality = _enum(values, "criticality", CRITICALITIES, "Low, Medium, High or Critical", bad)
+
+    targets: dict[str, str] = {}
+    for field in ("aws_target", "oci_target"):
+        raw = values.get(field, "")
+        if raw:
+            try:
+                targets[field] = str(ipaddress.ip_address(raw))
+            except ValueError:
+                bad(field, "is not an IP address: write the load balancer's address, like 129.213.45.67")
+
+    region = values.get("region", "").lower()
+    if region and not _REGION.match(region):
+        bad("region", "is not a region name, like us-east-1 or us-ashburn-1")
+    for field in ("aws_bucket", "oci_bucket"):
+        raw = values.get(field, "")
+        if raw and not _BUCKET.match(raw.removeprefix("s3://").removeprefix("oci://").rstrip("/")):
+            bad(field, "is not a bucket name: letters, digits, '.', '_' and '-'")
+
+    baseline_p95 = _optional_number(values, "baseline_p95_ms", _parse_latency_ms, bad)
+    baseline_errors = _optional_number(values, "baseline_error_rate", _parse_rate, bad)
+
+    if problems:
+        return None, problems
+    zone = values.get("hosted_zone", "") or dns_name.split(".", 1)[1]
+    return (
+        TenantSpec(
+            tenant_id=tenant,
+            size_bytes=size_bytes,
+            tier=tier or "",
+            dns_name=dns_name,
+            wave=wave,
+            wave_derived=wave_derived,
+            name=values.get("name", ""),
+            complexity=complexity,
+            criticality=criticality,
+            priority=values.get("priority", ""),
+            hosted_zone=zone,
+            aws_target=targets.get("aws_target", ""),
+            oci_target=targets.get("oci_target", ""),
+            region=region,
+            aws_bucket=values.get("aws_bucket", "").removeprefix("s3://").rstrip("/"),
+            oci_bucket=values.get("oci_bucket", "").removeprefix("oci://").rstrip("/"),
+            baseline_p95_ms=baseline_p95,
+            baseline_error_rate=baseline_errors,
+        ),
+        [],
+    )
+
+
+def _enum(values: dict[str, str], field: str, allowed: dict[str, str], words: str, bad: Any) -> str:
+    raw = values.get(field, "")
+    if not raw:
+        return ""
+    value = allowed.get(normalise_header(raw)) or allowed.get(normalise_header(raw).replace("_", ""))
+    if value is None:
+        bad(field, f"is not one of {words}")
+        return ""
+    return value
+
+
+def _optional_number(values: dict[str, str], field: str, parse: Any, bad: Any) -> float | None:
+    raw = values.get(field, "")
+    if not raw:
+        return None
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        bad(field, str(exc))
+        return None
+
+
+def _parse_latency_ms(raw: str) -> float:
+    text = raw.strip().lower()
+    try:
+        value = float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else parse_duration(text) * 1000
+    except ValueError:
+        raise ValueError("is not a latency: write milliseconds, like 1200 or 1200ms or 1.2s") from None
+    if value <= 0:
+        raise ValueError("must be more than 0 ms")
+    return value
+
+
+def _parse_rate(raw: str) -> float:
+    text = raw.strip()
+    try:
+        if text.endswith("%"):
+            value = float(text[:-1]) / 100
+        else:
+            value = float(text)
+            if value > 1:
+                raise ValueError
+    except ValueError:
+        raise ValueError("is not an error rate: write a percentage like 0.1% or a fraction like 0.001") from None
+    if not 0 <= value <= 1:
+        raise ValueError("is not an error rate between 0% and 100%")
+    return value

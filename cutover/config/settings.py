@@ -1,0 +1,205 @@
+"""The validated configuration model: one TOML file, defaults from the runbooks.
+
+No secret is ever part of this model. Credentials come from the clouds' own
+chains (AWS profiles, environment, instance roles; OCI config profiles, instance
+principals); the configuration names a profile at most.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from cutover.config.units import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+"""A duration in seconds; the file may say 90, "90s", "15m" or "1h30m"."""
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+"""A share between 0 and 1 (0.01 is 1 %)."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvironmentSettings(Section):
+    name: str = Field("simulation", min_length=1, description="Shown in the header on every screen")
+    production: bool = Field(False, description="Production is shown in red and asks for more care")
+
+
+class StateSettings(Section):
+    path: Path = Field(Path("cutover.db"), description="The SQLite session store shared by every console")
+    busy_timeout: Duration = Field(5.0, description="How long a writer waits for another one")
+    sample_retention: Duration = Field(2 * 3600.0, description="Metric samples older than this are pruned")
+
+
+class OperatorSettings(Section):
+    name: str = Field("", description="Who this console acts as; empty means the login name")
+
+
+# --- providers ---------------------------------------------------------------
+# Each role names the provider that serves it. The real clouds' settings are
+# added beside "simulated" as their providers land; the discriminator is `kind`.
+
+
+class SimulatedProvider(Section):
+    kind: Literal["simulated"] = "simulated"
+
+
+class ProvidersSettings(Section):
+    dns: SimulatedProvider = SimulatedProvider()
+    metrics: SimulatedProvider = SimulatedProvider()
+    sync: SimulatedProvider = SimulatedProvider()
+    health: SimulatedProvider = SimulatedProvider()
+    notifier: SimulatedProvider = SimulatedProvider()
+
+
+class SimulatorSettings(Section):
+    tenants: int = Field(2500, ge=1, le=100_000, description="Fleet size when no matrix was imported")
+    seed: int = Field(7, description="The same seed gives the same world")
+    speed: float = Field(1.0, gt=0, le=3600, description="Simulated seconds per real second")
+    scenario: Path | None = Field(None, description="TOML file of timed faults to inject")
+
+
+# --- the decision gate, triggers, batches, safety ----------------------------
+
+
+class GateSettings(Section):
+    max_sync_lag: Duration = Field(0.0, description="Sync lag allowed at cutover (the runbook: 0)")
+    verification_max_age: Duration = Field(15 * 60.0, description="A verification pass proving lag 0 must be this recent")
+    validation_max_age: Duration = Field(24 * 3600.0, description="The validation suite must have passed this recently")
+    validation_checks: int = Field(5, ge=1, description="Checks in the validation suite that must pass")
+    min_backends: int = Field(3, ge=1, description="Healthy load-balancer backends required (of all)")
+    hydration_max_age: Duration = Field(30 * 60.0, description="Older than this, the OCI cluster is re-hydrated first")
+    stale_after: Duration = Field(120.0, description="An observation older than this is stale, never a pass")
+
+
+MetricName = Literal["error_rate", "p95_ratio", "backends_healthy", "requests"]
+
+
+class TriggerRule(Section):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    metric: MetricName
+    op: Literal[">", ">=", "<", "<=", "=="]
+    threshold: float
+    sustained: Duration = Field(0.0, description="How long the condition must hold before the action")
+    action: Literal["rollback", "alert"]
+    shadow: bool = Field(False, description="Evaluate and log only; never act")
+
+
+def _default_rules() -> tuple[TriggerRule, ...]:
+    return (
+        TriggerRule(name="error-rate-immediate", metric="error_rate", op=">", threshold=0.05, action="rollback"),
+        TriggerRule(name="all-backends-down", metric="backends_healthy", op="==", threshold=0, action="rollback"),
+        TriggerRule(
+            name="error-rate-sustained", metric="error_rate", op=">", threshold=0.01, sustained=300, action="rollback"
+        ),
+        TriggerRule(name="latency-regression", metric="p95_ratio", op=">", threshold=2.0, sustained=600, action="alert"),
+    )
+
+
+class TriggerSettings(Section):
+    rules: tuple[TriggerRule, ...] = Field(default_factory=_default_rules)
+    min_requests: int = Field(
+        50, ge=0, description="Fewer requests than this in a window is inconclusive: hold and alert"
+    )
+    source_errors_before_alert: int = Field(3, ge=1, description="Consecutive metric errors before hold and alert")
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, rules: tuple[TriggerRule, ...]) -> tuple[TriggerRule, ...]:
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.name in seen:
+                raise ValueError(f"two rules are named {rule.name!r}: each rule needs its own name")
+            seen.add(rule.name)
+        return rules
+
+
+class BatchSettings(Section):
+    count: int = Field(25, ge=1, description="Tenants in a night's batch")
+    group_size: int = Field(5, ge=1, description="Tenants cut over together")
+    interval: Duration = Field(15 * 60.0, description="Time between the starts of two groups")
+    monitor: Duration = Field(10 * 60.0, description="Monitoring window of each group")
+    traffic_timeout: Duration = Field(10 * 60.0, description="Give up waiting for OCI to carry the traffic after this")
+    traffic_done_share: Fraction = Field(0.99, description="Observed OCI share at which traffic has moved")
+
+
+class RampSettings(Section):
+    stages: tuple[int, ...] = Field((10, 25, 50, 75, 100), description="OCI weight of each stage, in percent")
+    hold: Duration = Field(30 * 60.0, description="Time at each stage before the next")
+    max_error_rate: Fraction = Field(0.005, description="Above this the ramp pauses")
+    max_p95_ratio: float = Field(1.5, gt=0, description="p95 against baseline above this pauses the ramp")
+
+    @field_validator("stages")
+    @classmethod
+    def _rising_to_100(cls, stages: tuple[int, ...]) -> tuple[int, ...]:
+        if not stages or list(stages) != sorted(set(stages)) or stages[0] <= 0 or stages[-1] != 100:
+            raise ValueError("stages must rise strictly, each between 1 and 100, and end at 100")
+        return stages
+
+
+class WindowSettings(Section):
+    start: time = Field(time(2, 0), description="Migration window start, tenant-local time")
+    end: time = Field(time(6, 0), description="Migration window end, tenant-local time")
+    timezone: str = Field("America/New_York", description="Zone used for tenants whose region has no known zone")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
+            raise ValueError(f"{value!r} is not a time of day: write HH:MM, like 02:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, like America/New_York or UTC") from None
+        return value
+
+
+class SafetySettings(Section):
+    max_cutting_over: int = Field(5, ge=1, description="Tenants cutting over at once")
+    max_monitoring: int = Field(25, ge=1, description="Tenants in their monitoring window at once")
+    max_rollbacks_per_night: int = Field(2, ge=0, description="After this many rollbacks, stop for the night")
+    window: WindowSettings = WindowSettings()
+    enterprise_needs_rehearsal: bool = True
+    enterprise_needs_second_operator: bool = True
+
+
+class DnsSettings(Section):
+    ttl: int = Field(60, ge=1, le=86400, description="TTL written on every record we change")
+    sync_timeout: Duration = Field(5 * 60.0, description="Give up waiting for a DNS change to be in sync after this")
+
+
+class Settings(Section):
+    environment: EnvironmentSettings = EnvironmentSettings()
+    state: StateSettings = StateSettings()
+    operator: OperatorSettings = OperatorSettings()
+    providers: ProvidersSettings = ProvidersSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    gates: GateSettings = GateSettings()
+    triggers: TriggerSettings = TriggerSettings()
+    batch: BatchSettings = BatchSettings()
+    ramp: RampSettings = RampSettings()
+    safety: SafetySettings = SafetySettings()
+    dns: DnsSettings = DnsSettings()
+    keys: dict[str, str] = Field(default_factory=dict, description="Console key remapping: action = key")
+
+    @model_validator(mode="after")
+    def _group_fits_batch(self) -> Settings:
+        if self.batch.group_size > self.batch.count:
+            raise ValueError(
+                f"batch.group_size ({self.batch.group_size}) is larger than batch.count ({self.batch.count})"
+            )
+        return self

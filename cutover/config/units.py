@@ -1,0 +1,74 @@
+"""Parsing of the human units that appear in matrices and config files."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "PB": 10**15,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+    "PIB": 2**50,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+
+
+def parse_size(text: str) -> int:
+    """'2GB', '500 MB', '1.5 TiB' -> bytes. Raises ValueError with what is accepted."""
+    match = _SIZE_RE.match(text or "")
+    unit = match.group(2).upper() if match else None
+    if not match or unit not in _SIZE_UNITS:
+        raise ValueError("is not a size: write a number and a unit, like 2GB, 500 MB or 1.5 TiB")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+
+def format_size(num_bytes: int) -> str:
+    """Bytes -> a short decimal size, as the runbook writes them (2GB, 1.5TB)."""
+    for unit, factor in (("PB", 10**15), ("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if num_bytes >= factor:
+            value = num_bytes / factor
+            return f"{value:.0f}{unit}" if value >= 100 or value == int(value) else f"{value:.1f}{unit}"
+    return f"{num_bytes}B"
+
+
+def parse_duration(value: str | int | float) -> float:
+    """'15m', '90s', '1h30m', '250ms' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration: write a number of seconds or e.g. 90s, 15m, 1h30m")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"{value!r} is negative: a duration must be 0 or more")
+        return float(value)
+    text = str(value).strip().lower().replace(" ", "")
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    parts = _DURATION_RE.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{value!r} is not a duration: write a number of seconds or e.g. 90s, 15m, 1h30m")
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds -> '4m 10s', '2h 5m', '45s' for people reading a screen."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"

@@ -1,0 +1,1 @@
+"""What the operator sees and presses: the Textual app, its screens and widgets, the CLI."""

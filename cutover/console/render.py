@@ -1,0 +1,244 @@
+"""How the headless commands print: rich tables for people, stable JSON for scripts.
+
+The JSON documents are versioned by their `schema` field and described in the
+README; add fields freely, never rename or remove one within a version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cutover.config.loader import LoadedConfig, Origin
+from cutover.config.units import format_duration, format_size
+from cutover.state.events import Event
+from cutover.state.tenants import Tenant
+
+STATE_STYLE = {
+    "pending": "blue",
+    "syncing": "yellow",
+    "validating": "yellow",
+    "ready": "green",
+    "cutting_over": "magenta",
+    "monitoring": "magenta",
+    "migrated": "bold green",
+    "decommissioned": "dim",
+    "rolling_back": "bold red",
+    "rolled_back": "red",
+    "failed": "bold red",
+}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _age(ts: float | None, now: float) -> str:
+    return "-" if ts is None else f"{format_duration(max(0.0, now - ts))} ago"
+
+
+# --- status ------------------------------------------------------------------------
+
+
+def tenant_json(tenant: Tenant, step: str) -> dict[str, Any]:
+    return {
+        "id": tenant.tenant_id,
+        "name": tenant.name,
+        "wave": tenant.wave,
+        "tier": tenant.tier,
+        "size_bytes": tenant.size_bytes,
+        "complexity": tenant.complexity,
+        "criticality": tenant.criticality,
+        "priority": tenant.priority,
+        "region": tenant.region,
+        "dns": {
+            "name": tenant.dns_name,
+            "hosted_zone": tenant.hosted_zone,
+            "aws_target": tenant.aws_target,
+            "oci_target": tenant.oci_target,
+        },
+        "buckets": {"aws": tenant.aws_bucket, "oci": tenant.oci_bucket},
+        "baseline": {"p95_ms": tenant.baseline_p95_ms, "error_rate": tenant.baseline_error_rate},
+        "lifecycle": tenant.lifecycle.value,
+        "lifecycle_since": iso(tenant.lifecycle_since),
+        "sync": {
+            "health": tenant.sync_health.value or None,
+            "percent": tenant.sync_percent,
+            "eta_s": tenant.sync_eta_s,
+            "lag_s": tenant.sync_lag_s,
+            "pending_objects": tenant.pending_objects,
+            "pending_bytes": tenant.pending_bytes,
+            "checksum_mismatches": tenant.checksum_mismatches,
+            "last_pass_at": iso(tenant.last_pass_at),
+            "verified_at": iso(tenant.verified_at),
+        },
+        "backends": {"healthy": tenant.backends_healthy, "total": tenant.backends_total, "at": iso(tenant.health_at)},
+        "validation": {
+            "passed": tenant.validation_passed,
+            "total": tenant.validation_total,
+            "at": iso(tenant.validated_at),
+        },
+        "hydrated_at": iso(tenant.hydrated_at),
+        "monitoring_until": iso(tenant.monitoring_until),
+        "observed_at": iso(tenant.observed_at),
+        "next_step": step,
+    }
+
+
+def status_json(tenants: list[Tenant], steps: dict[str, str], now: float) -> dict[str, Any]:
+    return {
+        "schema": "cutover.status/1",
+        "generated_at": iso(now),
+        "count": len(tenants),
+        "tenants": [tenant_json(t, steps[t.tenant_id]) for t in tenants],
+    }
+
+
+def _sync_cell(tenant: Tenant) -> str:
+    if not tenant.sync_health.value:
+        return "-"
+    if tenant.sync_health.value == "initial_sync" and tenant.sync_percent is not None:
+        return f"initial {tenant.sync_percent:.0f}%"
+    if tenant.sync_lag_s is not None:
+        return f"{tenant.sync_health.label}, lag {format_duration(tenant.sync_lag_s)}"
+    return tenant.sync_health.label
+
+
+def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> None:
+    console = _console()
+    if not tenants:
+        console.print("no tenants match")
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("TENANT", "WAVE", "TIER", "SIZE", "STATE", "SYNC", "NEXT STEP"):
+        table.add_column(column, no_wrap=True)
+    for tenant in tenants:
+        style = STATE_STYLE.get(tenant.lifecycle.value, "")
+        table.add_row(
+            tenant.tenant_id,
+            str(tenant.wave),
+            tenant.tier,
+            format_size(tenant.size_bytes),
+            f"[{style}]{tenant.lifecycle.label}[/]",
+            _sync_cell(tenant),
+            steps[tenant.tenant_id],
+        )
+    console.print(table)
+    counts: dict[str, int] = {}
+    for tenant in tenants:
+        counts[tenant.lifecycle.label] = counts.get(tenant.lifecycle.label, 0) + 1
+    console.print(f"{len(tenants)} tenants: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+
+
+def print_tenant(tenant: Tenant, step: str, now: float) -> None:
+    console = _console()
+    style = STATE_STYLE.get(tenant.lifecycle.value, "")
+    name = f" ({tenant.name})" if tenant.name else ""
+    console.print(f"[bold]{tenant.tenant_id}[/]{name}  wave {tenant.wave}, {tenant.tier}, {format_size(tenant.size_bytes)}")
+    console.print(f"  state      [{style}]{tenant.lifecycle.label}[/] for {format_duration(now - tenant.lifecycle_since)}")
+    console.print(f"  next step  {step}")
+    console.print(f"  dns        {tenant.dns_name} (zone {tenant.hosted_zone or '-'})")
+    console.print(f"  targets    AWS {tenant.aws_target or '-'}  OCI {tenant.oci_target or '-'}")
+    console.print(f"  sync       {_sync_cell(tenant)}; verified {_age(tenant.verified_at, now)}")
+    if tenant.backends_total is not None:
+        console.print(f"  backends   {tenant.backends_healthy}/{tenant.backends_total}, {_age(tenant.health_at, now)}")
+    if tenant.validation_total is not None:
+        console.print(
+            f"  validation {tenant.validation_passed}/{tenant.validation_total}, {_age(tenant.validated_at, now)}"
+        )
+
+
+# --- events ------------------------------------------------------------------------
+
+
+def events_json(events: list[Event]) -> dict[str, Any]:
+    return {
+        "schema": "cutover.events/1",
+        "count": len(events),
+        "events": [
+            {
+                "seq": e.seq,
+                "at": iso(e.ts),
+                "wall_at": e.wall_ts,
+                "operator": e.operator,
+                "host": e.host,
+                "ssh_client": e.ssh_client or None,
+                "tenant_id": e.tenant_id,
+                "job_id": e.job_id,
+                "kind": e.kind,
+                "what": e.what,
+                "why": e.why,
+                "state_before": e.state_before or None,
+                "state_after": e.state_after or None,
+                "detail": e.detail,
+                "hash": e.hash,
+            }
+            for e in events
+        ],
+    }
+
+
+def print_events(events: list[Event]) -> None:
+    console = _console()
+    if not events:
+        console.print("no events")
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("#", "WHEN (UTC)", "WHO", "TENANT", "WHAT", "WHY"):
+        table.add_column(column, no_wrap=column != "WHY")
+    for e in events:
+        who = e.operator + (f" ({e.ssh_client})" if e.ssh_client else "")
+        table.add_row(str(e.seq), (iso(e.ts) or "").replace("T", " "), who, e.tenant_id or "", e.what, e.why)
+    console.print(table)
+
+
+# --- config ------------------------------------------------------------------------
+
+
+def print_config(loaded: LoadedConfig, rows: list[tuple[str, Any, Origin]]) -> None:
+    console = _console()
+    console.print(f"configuration OK: {loaded.path or 'no file, built-in defaults'}")
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("KEY", no_wrap=True)
+    table.add_column("VALUE")
+    table.add_column("FROM", no_wrap=True)
+    for key, value, origin in rows:
+        table.add_row(key, repr(value) if isinstance(value, str) else str(value), origin)
+    console.print(table)
+
+
+# --- import ------------------------------------------------------------------------
+
+
+def print_import(result: Any, dry_run: bool) -> None:
+    console = _console()
+    plan = result.plan
+    verb = "would add" if dry_run else "added"
+    console.print(
+        f"{plan.source}: {verb} {len(plan.added)}, {'would change' if dry_run else 'changed'} {len(plan.changed)}, "
+        f"unchanged {plan.unchanged}"
+    )
+    for spec in plan.added[:20]:
+        derived = " (from size)" if spec.wave_derived else ""
+        console.print(f"  + {spec.tenant_id}  wave {spec.wave}{derived}, {spec.tier}, {format_size(spec.size_bytes)}")
+    if len(plan.added) > 20:
+        console.print(f"  + ... and {len(plan.added) - 20} more")
+    for tenant_id, diff in plan.changed:
+        for field, (old, new) in diff.items():
+            console.print(f"  ~ {tenant_id}  {field}: {old!r} -> {new!r}")
+    if plan.absent:
+        shown = ", ".join(plan.absent[:10]) + (" ..." if len(plan.absent) > 10 else "")
+        console.print(f"  {len(plan.absent)} tenant(s) in the store are not in this file and were left alone: {shown}")
+    if result.ignored_columns:
+        console.print(f"  columns not used: {', '.join(result.ignored_columns)}")
+    if dry_run:
+        console.print("dry run: nothing was changed")

@@ -1,0 +1,1 @@
+"""Adapters to the world behind small async interfaces, and the simulated fleet."""

@@ -1,0 +1,1 @@
+"""The SQLite session store: tenants, lifecycle, audit events, samples, jobs, leases."""

@@ -1,0 +1,77 @@
+"""Each tenant's next step, in the words an engineer would say it."""
+
+from __future__ import annotations
+
+from cutover.config.settings import GateSettings
+from cutover.config.units import format_duration
+from cutover.state.lifecycle import Lifecycle, SyncHealth
+from cutover.state.tenants import Tenant
+
+
+def next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> str:
+    gates = gates or GateSettings()
+    state = tenant.lifecycle
+    sync_problem = _sync_problem(tenant)
+
+    if state is Lifecycle.PENDING:
+        return "start sync"
+    if state is Lifecycle.SYNCING:
+        if sync_problem:
+            return sync_problem
+        if tenant.sync_health is SyncHealth.INITIAL_SYNC:
+            percent = f" {tenant.sync_percent:.0f}%" if tenant.sync_percent is not None else ""
+            eta = f", ETA {format_duration(tenant.sync_eta_s)}" if tenant.sync_eta_s is not None else ""
+            return f"wait: initial sync{percent}{eta}"
+        if tenant.sync_health is SyncHealth.CONTINUOUS:
+            return "validate"
+        return "wait: sync starting"
+    if state is Lifecycle.VALIDATING:
+        if tenant.validation_total and tenant.validation_passed is not None:
+            if tenant.validation_passed < tenant.validation_total:
+                return f"fix: validation {tenant.validation_passed}/{tenant.validation_total}"
+        return "wait: validation running"
+    if state is Lifecycle.READY:
+        if sync_problem:
+            return sync_problem
+        down = _backends_down(tenant, gates)
+        if down:
+            return down
+        if tenant.sync_lag_s is None or tenant.sync_lag_s > gates.max_sync_lag:
+            return "final sync"
+        return "cut over"
+    if state is Lifecycle.CUTTING_OVER:
+        return "watch: cutting over"
+    if state is Lifecycle.MONITORING:
+        if tenant.monitoring_until is not None:
+            left = max(0.0, tenant.monitoring_until - now)
+            return f"watch: monitoring {format_duration(left)} left" if left else "confirm: monitoring done"
+        return "watch: monitoring"
+    if state is Lifecycle.MIGRATED:
+        return "decommission AWS after 24 h"
+    if state is Lifecycle.ROLLING_BACK:
+        return "watch: rolling back"
+    if state is Lifecycle.ROLLED_BACK:
+        return "fix, then re-validate"
+    if state is Lifecycle.FAILED:
+        return "fix: needs attention"
+    return "none"
+
+
+def _sync_problem(tenant: Tenant) -> str:
+    if tenant.sync_health is SyncHealth.ERROR:
+        count = tenant.checksum_mismatches or 0
+        return f"fix: {count} checksum mismatch{'es' if count != 1 else ''}"
+    if tenant.sync_health is SyncHealth.STALLED:
+        return "fix: sync stalled"
+    return ""
+
+
+def _backends_down(tenant: Tenant, gates: GateSettings) -> str:
+    if tenant.backends_total is None or tenant.backends_healthy is None:
+        return ""
+    down = tenant.backends_total - tenant.backends_healthy
+    if down > 0:
+        return f"fix: {down} backend{'s' if down != 1 else ''} down"
+    if tenant.backends_total < gates.min_backends:
+        return f"fix: only {tenant.backends_total} backends, {gates.min_backends} needed"
+    return ""

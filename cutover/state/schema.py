@@ -1,0 +1,192 @@
+"""The store's schema, as forward migrations. `PRAGMA user_version` is the version.
+
+Add a migration by appending a function to MIGRATIONS; never edit one that has
+shipped. Each runs inside the store's write transaction, so a crash leaves the
+file at the previous version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE tenants (
+            tenant_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            size_bytes INTEGER NOT NULL,
+            tier TEXT NOT NULL,
+            complexity TEXT NOT NULL DEFAULT '',
+            criticality TEXT NOT NULL DEFAULT '',
+            priority TEXT NOT NULL DEFAULT '',
+            wave INTEGER NOT NULL,
+            dns_name TEXT NOT NULL,
+            hosted_zone TEXT NOT NULL DEFAULT '',
+            aws_target TEXT NOT NULL DEFAULT '',
+            oci_target TEXT NOT NULL DEFAULT '',
+            region TEXT NOT NULL DEFAULT '',
+            aws_bucket TEXT NOT NULL DEFAULT '',
+            oci_bucket TEXT NOT NULL DEFAULT '',
+            baseline_p95_ms REAL,
+            baseline_error_rate REAL,
+            lifecycle TEXT NOT NULL DEFAULT 'pending',
+            lifecycle_since REAL NOT NULL,
+            sync_health TEXT NOT NULL DEFAULT '',
+            sync_percent REAL,
+            sync_eta_s REAL,
+            sync_lag_s REAL,
+            pending_objects INTEGER,
+            pending_bytes INTEGER,
+            checksum_mismatches INTEGER,
+            last_pass_at REAL,
+            verified_at REAL,
+            backends_healthy INTEGER,
+            backends_total INTEGER,
+            health_at REAL,
+            validation_passed INTEGER,
+            validation_total INTEGER,
+            validated_at REAL,
+            hydrated_at REAL,
+            monitoring_until REAL,
+            observed_at REAL,
+            imported_at REAL NOT NULL,
+            import_source TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1
+        )
+        """
+    )
+    db.execute("CREATE INDEX tenants_wave ON tenants (wave, lifecycle)")
+    db.execute("CREATE INDEX tenants_lifecycle ON tenants (lifecycle)")
+
+    # The audit trail: append-only, each row chained to the previous by SHA-256.
+    db.execute(
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            wall_ts TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            host TEXT NOT NULL,
+            ssh_client TEXT NOT NULL DEFAULT '',
+            tenant_id TEXT,
+            job_id TEXT,
+            kind TEXT NOT NULL,
+            what TEXT NOT NULL,
+            why TEXT NOT NULL DEFAULT '',
+            state_before TEXT NOT NULL DEFAULT '',
+            state_after TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX events_tenant ON events (tenant_id, seq)")
+    db.execute("CREATE INDEX events_job ON events (job_id, seq)")
+    db.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+    )
+    # The last appended event, written in the same transaction: catches a
+    # deleted or forged tail, which a chain alone cannot.
+    db.execute(
+        "CREATE TABLE chain_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL)"
+    )
+
+    db.execute(
+        """
+        CREATE TABLE metric_samples (
+            tenant_id TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('aws', 'oci')),
+            measured_at REAL NOT NULL,
+            requests REAL,
+            errors REAL,
+            p95_ms REAL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, side, measured_at)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX metric_samples_age ON metric_samples (measured_at)")
+
+    db.execute(
+        """
+        CREATE TABLE jobs (
+            job_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            targets TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            operator TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            idempotency_key TEXT NOT NULL UNIQUE,
+            parent_job_id TEXT REFERENCES jobs (job_id),
+            dry_run INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            result TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute("CREATE INDEX jobs_state ON jobs (state)")
+    db.execute(
+        """
+        CREATE TABLE job_steps (
+            step_id INTEGER PRIMARY KEY,
+            job_id TEXT NOT NULL REFERENCES jobs (job_id),
+            tenant_id TEXT,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            result TEXT NOT NULL DEFAULT '',
+            request_ids TEXT NOT NULL DEFAULT '[]',
+            detail TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (job_id, tenant_id, position)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            holder_info TEXT NOT NULL DEFAULT '{}',
+            acquired_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    pass
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the file up to SCHEMA_VERSION. Must run inside a write transaction."""
+    current = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"this store has schema {current} but this cutover knows {SCHEMA_VERSION}: upgrade cutover"
+        )
+    for version in range(current, SCHEMA_VERSION):
+        MIGRATIONS[version](db)
+        db.execute(f"PRAGMA user_version = {version + 1}")
+    return SCHEMA_VERSION

@@ -1,0 +1,251 @@
+"""Tenants in the store: the matrix, their lifecycle, and what was last observed of them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+from typing import Any
+
+from cutover.config.matrix import TenantSpec
+from cutover.state.events import EventLog
+from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
+from cutover.state.store import Store
+
+
+class UnknownTenant(DomainError):
+    def __init__(self, tenant_id: str):
+        super().__init__(f"{tenant_id}: no such tenant in the store (check the ID, or import the matrix)")
+        self.tenant_id = tenant_id
+
+
+class ConcurrentChange(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    name: str
+    size_bytes: int
+    tier: str
+    complexity: str
+    criticality: str
+    priority: str
+    wave: int
+    dns_name: str
+    hosted_zone: str
+    aws_target: str
+    oci_target: str
+    region: str
+    aws_bucket: str
+    oci_bucket: str
+    baseline_p95_ms: float | None
+    baseline_error_rate: float | None
+    lifecycle: Lifecycle
+    lifecycle_since: float
+    sync_health: SyncHealth
+    sync_percent: float | None
+    sync_eta_s: float | None
+    sync_lag_s: float | None
+    pending_objects: int | None
+    pending_bytes: int | None
+    checksum_mismatches: int | None
+    last_pass_at: float | None
+    verified_at: float | None
+    backends_healthy: int | None
+    backends_total: int | None
+    health_at: float | None
+    validation_passed: int | None
+    validation_total: int | None
+    validated_at: float | None
+    hydrated_at: float | None
+    monitoring_until: float | None
+    observed_at: float | None
+    imported_at: float
+    import_source: str
+    version: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Tenant:
+        return cls(**{**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])})
+
+    def to_json(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["lifecycle"] = self.lifecycle.value
+        data["sync_health"] = self.sync_health.value
+        return data
+
+
+# Observations the engine may record; everything else changes only by import or transition.
+OBSERVED_FIELDS = frozenset({
+    "sync_health", "sync_percent", "sync_eta_s", "sync_lag_s", "pending_objects", "pending_bytes",
+    "checksum_mismatches", "last_pass_at", "verified_at", "backends_healthy", "backends_total", "health_at",
+    "validation_passed", "validation_total", "validated_at", "hydrated_at", "monitoring_until", "observed_at",
+})  # fmt: skip
+MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What an import would do. Lifecycle and history are never touched by an import."""
+
+    source: str
+    added: tuple[TenantSpec, ...]
+    changed: tuple[tuple[str, dict[str, tuple[Any, Any]]], ...]
+    unchanged: int
+    absent: tuple[str, ...]
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.added and not self.changed
+
+
+class TenantStore:
+    def __init__(self, store: Store, events: EventLog):
+        self.store = store
+        self.events = events
+
+    # --- reading ---------------------------------------------------------------
+
+    def get(self, tenant_id: str) -> Tenant:
+        row = next(self.store.db.query("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id]), None)
+        if row is None:
+            raise UnknownTenant(tenant_id)
+        return Tenant.from_row(row)
+
+    def list(self, wave: int | None = None, lifecycle: Lifecycle | str | None = None) -> list[Tenant]:
+        where, params = [], []
+        if wave is not None:
+            where.append("wave = ?")
+            params.append(wave)
+        if lifecycle is not None:
+            where.append("lifecycle = ?")
+            params.append(Lifecycle(lifecycle).value)
+        sql = "SELECT * FROM tenants" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY tenant_id"
+        return [Tenant.from_row(row) for row in self.store.db.query(sql, params)]
+
+    def count(self) -> int:
+        return int(self.store.db.execute("SELECT count(*) FROM tenants").fetchone()[0])
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def transition(
+        self,
+        tenant_id: str,
+        to: Lifecycle | str,
+        *,
+        why: str,
+        job_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+        expect: Lifecycle | str | None = None,
+    ) -> Tenant:
+        """Move a tenant to `to`, recording the event in the same transaction.
+
+        `expect` guards against a change made by someone else meanwhile: if the
+        tenant is no longer in that state, nothing happens and ConcurrentChange says so.
+        """
+        to = Lifecycle(to)
+        with self.store.write() as db:
+            current = self.get(tenant_id)
+            if expect is not None and current.lifecycle != Lifecycle(expect):
+                raise ConcurrentChange(
+                    f"{tenant_id}: expected {Lifecycle(expect).value} but it is {current.lifecycle.value} now; "
+                    "someone else changed it"
+                )
+            check_transition(tenant_id, current.lifecycle, to)
+            now = self.events.clock.now()
+            db.execute(
+                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1 WHERE tenant_id = ?",
+                [to.value, now, tenant_id],
+            )
+            self.events.append(
+                "transition",
+                f"{current.lifecycle.label} -> {to.label}",
+                tenant_id=tenant_id,
+                job_id=job_id,
+                why=why,
+                state_before=current.lifecycle.value,
+                state_after=to.value,
+                detail=detail,
+            )
+            return self.get(tenant_id)
+
+    def observe(self, tenant_id: str, **observed: Any) -> None:
+        """Record what was last observed of a tenant (sync, health, validation)."""
+        unknown = set(observed) - OBSERVED_FIELDS
+        if unknown:
+            raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
+        if "sync_health" in observed:
+            observed["sync_health"] = SyncHealth(observed["sync_health"]).value
+        assignments = ", ".join(f"{name} = ?" for name in observed)
+        with self.store.write() as db:
+            cursor = db.execute(
+                f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", [*observed.values(), tenant_id]
+            )
+            if cursor.rowcount == 0:
+                raise UnknownTenant(tenant_id)
+
+    def observe_many(self, observations: dict[str, dict[str, Any]]) -> None:
+        """Record observations of many tenants in one transaction."""
+        with self.store.write():
+            for tenant_id, observed in observations.items():
+                self.observe(tenant_id, **observed)
+
+    # --- import ------------------------------------------------------------------
+
+    def plan_import(self, specs: tuple[TenantSpec, ...] | list[TenantSpec], source: str) -> ImportPlan:
+        existing = {
+            row["tenant_id"]: row
+            for row in self.store.db.query(f"SELECT tenant_id, {', '.join(MATRIX_FIELDS[1:])} FROM tenants")
+        }
+        added: list[TenantSpec] = []
+        changed: list[tuple[str, dict[str, tuple[Any, Any]]]] = []
+        unchanged = 0
+        for spec in specs:
+            row = existing.pop(spec.tenant_id, None)
+            if row is None:
+                added.append(spec)
+                continue
+            new = spec.matrix_fields()
+            diff = {name: (row[name], new[name]) for name in MATRIX_FIELDS[1:] if row[name] != new[name]}
+            if diff:
+                changed.append((spec.tenant_id, diff))
+            else:
+                unchanged += 1
+        return ImportPlan(source, tuple(added), tuple(changed), unchanged, tuple(sorted(existing)))
+
+    def apply_import(self, plan: ImportPlan, specs: tuple[TenantSpec, ...] | list[TenantSpec], file_sha256: str) -> None:
+        """Write an import in one transaction: every row lands, or none does."""
+        by_id = {spec.tenant_id: spec for spec in specs}
+        now = self.events.clock.now()
+        with self.store.write() as db:
+            if plan.added:
+                db["tenants"].insert_all(
+                    [{**spec.matrix_fields(), "lifecycle": Lifecycle.PENDING.value, "lifecycle_since": now,
+                      "imported_at": now, "import_source": plan.source} for spec in plan.added]  # fmt: skip
+                )
+            for tenant_id, diff in plan.changed:
+                values = {name: getattr(by_id[tenant_id], name) for name in diff}
+                assignments = ", ".join(f"{name} = ?" for name in values)
+                db.execute(
+                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1 WHERE tenant_id = ?",
+                    [*values.values(), plan.source, tenant_id],
+                )
+            entries = [dict(kind="tenant.added", what=f"added from {plan.source}", tenant_id=spec.tenant_id,
+                            state_after=Lifecycle.PENDING.value, detail={"wave": spec.wave, "tier": spec.tier})
+                       for spec in plan.added]  # fmt: skip
+            entries += [
+                dict(kind="tenant.updated", what=f"matrix fields changed by {plan.source}", tenant_id=tenant_id,
+                     detail={name: {"from": old, "to": new} for name, (old, new) in diff.items()})
+                for tenant_id, diff in plan.changed
+            ]  # fmt: skip
+            entries.append(
+                dict(kind="matrix.import", what=f"imported {plan.source}",
+                     detail={"added": len(plan.added), "changed": len(plan.changed), "unchanged": plan.unchanged,
+                             "absent": len(plan.absent), "sha256": file_sha256})  # fmt: skip
+            )
+            self.events.append_many(entries)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
