@@ -1,0 +1,468 @@
+"""The small async interfaces the engine and pollers use.
+
+The simulated fleet and the real clouds both implement them. Every observation
+carries when it was measured and by which source, so the console can show
+staleness and the engine can refuse to act on stale data.
+
+Calls are fleet-wide where the real APIs allow it (one snapshot for every
+tenant), so a refresh costs a handful of requests, not one per tenant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from cutover.state.lifecycle import SyncHealth
+from cutover.state.tenants import Tenant
+
+
+class Side(StrEnum):
+    AWS = "aws"
+    OCI = "oci"
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """A provider could not do what was asked. `retryable` says whether trying again may help."""
+
+    def __init__(self, source: str, message: str, *, retryable: bool = False, request_id: str = ""):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.retryable = retryable
+        self.request_id = request_id
+
+
+class Throttled(ProviderError):
+    def __init__(self, source: str, message: str = "throttled by the API's rate limit", **kwargs: object):
+        super().__init__(source, message, retryable=True, **kwargs)  # type: ignore[arg-type]
+
+
+class RecordChanged(ProviderError):
+    """Compare-and-swap failed: a record is no longer what was last read. Nothing was changed."""
+
+    def __init__(self, source: str, tenant_id: str, expected: DnsRecord, found: DnsRecord | None):
+        self.tenant_id = tenant_id
+        self.expected = expected
+        self.found = found
+        found_text = found.describe() if found else "no record"
+        super().__init__(
+            source,
+            f"{tenant_id}: {expected.name} changed since it was read: expected {expected.describe()}, "
+            f"found {found_text}; nothing was changed",
+        )
+
+
+# --- DNS ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightedTarget:
+    set_id: str  # "aws" or "oci": the SetIdentifier of a weighted record
+    target: str
+    weight: int  # 0-255, as Route 53 allows
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What a name resolves to: one simple record, or a weighted pair."""
+
+    ttl: int
+    target: str | None = None
+    weights: tuple[WeightedTarget, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.target is None) == (not self.weights):
+            raise ValueError("a routing is either a simple target or weighted targets, not both or neither")
+        for weighted in self.weights:
+            if not 0 <= weighted.weight <= 255:
+                raise ValueError(f"weight {weighted.weight} is outside 0-255")
+        if self.weights and sum(w.weight for w in self.weights) == 0:
+            raise ValueError("weighted targets with all weights 0 would route nowhere predictable")
+
+    @classmethod
+    def simple(cls, target: str, ttl: int) -> Routing:
+        return cls(ttl=ttl, target=target)
+
+    @classmethod
+    def split(cls, aws_target: str, oci_target: str, oci_percent: int, ttl: int) -> Routing:
+        """A weighted pair sending `oci_percent` % to OCI (weights out of 100)."""
+        if not 0 <= oci_percent <= 100:
+            raise ValueError("oci_percent is 0-100")
+        return cls(
+            ttl=ttl,
+            weights=(WeightedTarget("aws", aws_target, 100 - oci_percent), WeightedTarget("oci", oci_target, oci_percent)),
+        )
+
+    def oci_share(self, aws_target: str, oci_target: str) -> float | None:
+        """The share DNS sends to OCI: 0, 1, the weight ratio, or None for a foreign target."""
+        if self.target is not None:
+            return 1.0 if self.target == oci_target else 0.0 if self.target == aws_target else None
+        total = sum(w.weight for w in self.weights)
+        known = {aws_target, oci_target}
+        if any(w.target not in known for w in self.weights) or total == 0:
+            return None
+        return sum(w.weight for w in self.weights if w.target == oci_target) / total
+
+    def describe(self) -> str:
+        if self.target is not None:
+            return f"{self.target} (TTL {self.ttl})"
+        return " + ".join(f"{w.set_id}={w.target} w{w.weight}" for w in self.weights) + f" (TTL {self.ttl})"
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    """A tenant's record as read, with an opaque version for compare-and-swap."""
+
+    tenant_id: str
+    name: str
+    zone: str
+    routing: Routing
+    version: str
+    measured_at: float
+    source: str
+
+    def describe(self) -> str:
+        return self.routing.describe()
+
+
+@dataclass(frozen=True)
+class DnsChange:
+    """Change one tenant's routing, only if its record is still `expected`."""
+
+    tenant_id: str
+    expected: DnsRecord
+    to: Routing
+
+
+class ChangeStatus(StrEnum):
+    PENDING = "PENDING"
+    INSYNC = "INSYNC"
+
+
+@dataclass(frozen=True)
+class ChangeReceipt:
+    """One change set accepted by the DNS service; `change_id` is the provider's request id."""
+
+    zone: str
+    change_id: str
+    tenant_ids: tuple[str, ...]
+    status: ChangeStatus
+    submitted_at: float
+    source: str
+
+
+@runtime_checkable
+class DnsProvider(Protocol):
+    source: str
+
+    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        """Every tenant's record, in as few calls as the API allows. A tenant with no record is absent."""
+
+    async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
+        """One atomic change set for one hosted zone, compare-and-swap per record.
+
+        Raises RecordChanged (nothing applied) if any record differs from its `expected`.
+        """
+
+    async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
+        """The change set's current status: PENDING until the DNS service reports it in sync."""
+
+
+# --- metrics -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SideMetrics:
+    requests: float
+    errors: float  # 5xx
+    p95_ms: float | None
+    measured_at: float
+    source: str
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.requests if self.requests > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantMetrics:
+    tenant_id: str
+    aws: SideMetrics | None
+    oci: SideMetrics | None
+
+    @property
+    def requests(self) -> float:
+        return (self.aws.requests if self.aws else 0.0) + (self.oci.requests if self.oci else 0.0)
+
+    @property
+    def error_rate(self) -> float | None:
+        """Errors over requests, both sides together: what customers see."""
+        total = self.requests
+        errors = (self.aws.errors if self.aws else 0.0) + (self.oci.errors if self.oci else 0.0)
+        return errors / total if total > 0 else None
+
+    @property
+    def oci_share(self) -> float | None:
+        """The share of requests OCI actually served: the observed traffic split."""
+        total = self.requests
+        return (self.oci.requests if self.oci else 0.0) / total if total > 0 else None
+
+    @property
+    def p95_ms(self) -> float | None:
+        """The p95 of the side carrying most of the traffic."""
+        sides = [s for s in (self.aws, self.oci) if s is not None and s.p95_ms is not None and s.requests > 0]
+        return max(sides, key=lambda s: s.requests).p95_ms if sides else None
+
+    @property
+    def measured_at(self) -> float | None:
+        times = [s.measured_at for s in (self.aws, self.oci) if s is not None]
+        return min(times) if times else None
+
+
+@dataclass(frozen=True)
+class SideColumns:
+    """One side's figures for the whole fleet, column by column (NaN where there is no data).
+
+    Columns keep a 10,000-tenant snapshot cheap to build and to hand around.
+    """
+
+    source: str
+    requests: Sequence[float]
+    errors: Sequence[float]
+    p95_ms: Sequence[float]
+    measured_at: Sequence[float]
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """A fleet-wide snapshot: per tenant and per side, requests, 5xx and p95 over `period_s`."""
+
+    taken_at: float
+    period_s: float
+    tenant_ids: tuple[str, ...]
+    aws: SideColumns | None
+    oci: SideColumns | None
+    errors: tuple[str, ...] = ()  # a side's source failing: what it said
+    _index: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self._index:
+            object.__setattr__(self, "_index", {tid: i for i, tid in enumerate(self.tenant_ids)})
+
+    def __len__(self) -> int:
+        return len(self.tenant_ids)
+
+    def __contains__(self, tenant_id: object) -> bool:
+        return tenant_id in self._index
+
+    def tenant(self, tenant_id: str) -> TenantMetrics | None:
+        index = self._index.get(tenant_id)
+        if index is None:
+            return None
+        return TenantMetrics(tenant_id, _side(self.aws, index), _side(self.oci, index))
+
+
+def _side(columns: SideColumns | None, index: int) -> SideMetrics | None:
+    if columns is None:
+        return None
+    requests = float(columns.requests[index])
+    measured = float(columns.measured_at[index])
+    if math.isnan(requests) or math.isnan(measured):
+        return None
+    p95 = float(columns.p95_ms[index])
+    return SideMetrics(requests, float(columns.errors[index]), None if math.isnan(p95) else p95, measured, columns.source)
+
+
+@runtime_checkable
+class MetricsProvider(Protocol):
+    source: str
+
+    async def snapshot(self, tenants: Sequence[Tenant]) -> MetricsSnapshot:
+        """One fleet-wide snapshot. A failing side is None with its error in `errors`."""
+
+
+# --- sync --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    tenant_id: str
+    health: SyncHealth
+    percent: float | None  # initial sync progress, 0-100
+    eta_s: float | None  # initial sync time left
+    lag_s: float | None  # how far OCI is behind AWS (continuous sync)
+    pending_objects: int
+    pending_bytes: int
+    checksum_mismatches: int
+    last_pass_at: float | None  # last successful sync pass
+    measured_at: float
+    source: str
+
+
+class RemoteJobState(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """Long work a provider is doing (a sync run, a re-hydration): start it, then poll it.
+
+    Polling, not awaiting, keeps every wait on the engine's injected clock.
+    `job_id` stays valid across a restart of the thing doing the work.
+    """
+
+    tenant_id: str
+    job_id: str
+    kind: str  # "continuous", "final", "hydrate"
+    state: RemoteJobState
+    started_at: float
+    ended_at: float | None
+    error: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The proof that lag is 0: a full comparison of source and destination."""
+
+    tenant_id: str
+    objects_checked: int
+    differ: int
+    missing_on_dst: int
+    missing_on_src: int
+    measured_at: float
+    source: str
+
+    @property
+    def lag_zero(self) -> bool:
+        return self.differ == 0 and self.missing_on_dst == 0
+
+
+@runtime_checkable
+class SyncProvider(Protocol):
+    source: str
+
+    async def status(self, tenants: Sequence[Tenant]) -> dict[str, SyncStatus]:
+        """Every tenant's sync state in one sweep."""
+
+    async def start_continuous(self, tenant: Tenant) -> RemoteJob:
+        """Begin the initial bulk copy, then sync on an interval (the runbook: every 15 min)."""
+
+    async def start_final_sync(self, tenant: Tenant) -> RemoteJob:
+        """The last incremental pass before cutover (the runbook: 30 s to 2 min)."""
+
+    async def job(self, job: RemoteJob) -> RemoteJob:
+        """The job's current state."""
+
+    async def verify(self, tenant: Tenant) -> Verification:
+        """Compare every object (checksums) between AWS and OCI."""
+
+
+# --- health and validation -----------------------------------------------------------
+
+
+class BackendStatus(StrEnum):
+    OK = "OK"
+    WARNING = "WARNING"  # at least half OK
+    CRITICAL = "CRITICAL"  # fewer than half OK
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class BackendHealth:
+    tenant_id: str
+    healthy: int
+    total: int
+    status: BackendStatus
+    unhealthy: tuple[str, ...]  # names of the backends that are down
+    hydrated_at: float | None  # when the OCI cluster last loaded its data
+    measured_at: float
+    source: str
+
+
+VALIDATION_CHECKS = ("data_integrity", "query_performance", "concurrency", "failover", "end_to_end")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str  # one of VALIDATION_CHECKS
+    passed: bool
+    evidence: str  # what was measured, in words: "OCI p95 850 ms vs AWS 1200 ms"
+    measured_at: float
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    tenant_id: str
+    checks: tuple[CheckResult, ...]
+    measured_at: float
+    source: str
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for check in self.checks if check.passed)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.checks) and self.passed == len(self.checks)
+
+
+@runtime_checkable
+class HealthProvider(Protocol):
+    source: str
+
+    async def backends(self, tenants: Sequence[Tenant]) -> dict[str, BackendHealth]:
+        """Every tenant's OCI load-balancer backend health in one sweep."""
+
+    async def validate(self, tenant: Tenant) -> ValidationResult:
+        """Run the validation suite against the tenant's OCI endpoint (before DNS points there)."""
+
+    async def start_hydration(self, tenant: Tenant) -> RemoteJob:
+        """Re-hydrate the OCI cluster from object storage (the runbook: 3-8 min)."""
+
+    async def job(self, job: RemoteJob) -> RemoteJob:
+        """The hydration's current state."""
+
+
+# --- notifications -------------------------------------------------------------------
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class Notification:
+    text: str
+    severity: Severity = Severity.INFO
+    tenant_id: str | None = None
+    job_id: str | None = None
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    source: str
+
+    async def post(self, notification: Notification) -> None:
+        """Deliver one message. Raises ProviderError when it could not."""
+
+
+@dataclass(frozen=True)
+class Providers:
+    """One provider per role, as the configuration chose them."""
+
+    dns: DnsProvider
+    metrics: MetricsProvider
+    sync: SyncProvider
+    health: HealthProvider
+    notifier: Notifier

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cutover.config.matrix import parse_matrix
+from cutover.state.lifecycle import Lifecycle, SyncHealth
+from cutover.state.next_step import next_step
+from cutover.state.tenants import Tenant, TenantStore
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def tenant(tenants: TenantStore) -> Tenant:
+    parsed = parse_matrix("Tenant ID,Size,SLA,DNS name\nT-0042,1GB,Std,t42.example.com\n")
+    tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
+    return tenants.get("T-0042")
+
+
+def at(tenant: Tenant, **changes: object) -> str:
+    return next_step(dataclasses.replace(tenant, **changes), NOW)
+
+
+def test_next_steps_read_like_the_runbook(tenant: Tenant) -> None:
+    assert at(tenant) == "start sync"
+    assert at(tenant, lifecycle=Lifecycle.SYNCING, sync_health=SyncHealth.INITIAL_SYNC, sync_percent=45.0,
+              sync_eta_s=720.0) == "wait: initial sync 45%, ETA 12m"  # fmt: skip
+    assert at(tenant, lifecycle=Lifecycle.SYNCING, sync_health=SyncHealth.CONTINUOUS) == "validate"
+    assert at(tenant, lifecycle=Lifecycle.VALIDATING, validation_passed=4, validation_total=5) == "fix: validation 4/5"
+    ready = dict(lifecycle=Lifecycle.READY, sync_health=SyncHealth.CONTINUOUS, backends_total=3)
+    assert at(tenant, **ready, backends_healthy=1, sync_lag_s=0.0) == "fix: 2 backends down"
+    assert at(tenant, **ready, backends_healthy=3, sync_lag_s=240.0) == "final sync"
+    assert at(tenant, **ready, backends_healthy=3, sync_lag_s=0.0) == "cut over"
+    assert at(tenant, lifecycle=Lifecycle.READY, sync_health=SyncHealth.ERROR, checksum_mismatches=3) == (
+        "fix: 3 checksum mismatches"
+    )
+    assert at(tenant, lifecycle=Lifecycle.MONITORING, monitoring_until=NOW + 240) == "watch: monitoring 4m left"
+    assert at(tenant, lifecycle=Lifecycle.MONITORING, monitoring_until=NOW - 1) == "confirm: monitoring done"
+    assert at(tenant, lifecycle=Lifecycle.FAILED) == "fix: needs attention"
