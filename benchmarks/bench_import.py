@@ -20,8 +20,10 @@ from cutover.state.tenants import TenantStore
 
 def matrix(rows: int, seed: int = 1) -> str:
     rng = random.Random(seed)
-    lines = ["Tenant ID,Size,Complexity,Criticality,SLA,Wave,Priority,DNS name,Hosted zone,AWS target,OCI target,"
-             "Region,AWS bucket,OCI bucket,Baseline p95 (ms),Baseline error rate"]  # fmt: skip
+    lines = [
+        "Tenant ID,Size,Complexity,Criticality,SLA,Wave,Priority,DNS name,Hosted zone,AWS target,OCI target,"
+        "Region,AWS bucket,OCI bucket,Baseline p95 (ms),Baseline error rate"
+    ]
     for n in range(1, rows + 1):
         size = rng.choice(["2GB", "8GB", "40GB", "250GB", "2TB"])
         lines.append(
@@ -47,7 +49,9 @@ def main() -> None:
             import_matrix(tenants, path)
             again = time.perf_counter() - started
             store.close()
-        print(f"import {rows:>6} rows: first {first * 1000:7.0f} ms, re-import changing every row {again * 1000:7.0f} ms")
+        print(
+            f"import {rows:>6} rows: first {first * 1000:7.0f} ms, re-import changing every row {again * 1000:7.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,12 @@ def test_import_then_status_and_events(env: dict[str, str], runbook_matrix: Path
     t999 = {t["id"]: t for t in document["tenants"]}["T-0999"]
     assert t999["tier"] == "enterprise" and t999["wave"] == 4 and t999["lifecycle"] == "pending"
     assert t999["next_step"] == "start sync"
-    assert t999["dns"] == {"name": "tenant999.domo.example", "hosted_zone": "Z1234567890ABC",
-                           "aws_target": "52.1.2.99", "oci_target": "129.213.45.99"}  # fmt: skip
+    assert t999["dns"] == {
+        "name": "tenant999.domo.example",
+        "hosted_zone": "Z1234567890ABC",
+        "aws_target": "52.1.2.99",
+        "oci_target": "129.213.45.99",
+    }
 
     code, out = run(env, "status", "--wave", "1")
     assert code == 0 and "T-0001" in out and "T-0002" in out and "T-0999" not in out

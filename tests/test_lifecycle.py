@@ -25,7 +25,9 @@ def test_the_table_covers_every_state_and_the_happy_path() -> None:
 
 
 @pytest.mark.parametrize(("current", "requested"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
-def test_allowed_transition_is_recorded_as_an_event(tenants: TenantStore, current: Lifecycle, requested: Lifecycle) -> None:
+def test_allowed_transition_is_recorded_as_an_event(
+    tenants: TenantStore, current: Lifecycle, requested: Lifecycle
+) -> None:
     _tenant_in(tenants, current)
     moved = tenants.transition("T-0001", requested, why="test")
     assert moved.lifecycle is requested
@@ -67,8 +69,15 @@ ROUTE = {
     Lifecycle.CUTTING_OVER: ["syncing", "validating", "ready", "cutting_over"],
     Lifecycle.MONITORING: ["syncing", "validating", "ready", "cutting_over", "monitoring"],
     Lifecycle.MIGRATED: ["syncing", "validating", "ready", "cutting_over", "monitoring", "migrated"],
-    Lifecycle.DECOMMISSIONED: ["syncing", "validating", "ready", "cutting_over", "monitoring", "migrated",
-                               "decommissioned"],  # fmt: skip
+    Lifecycle.DECOMMISSIONED: [
+        "syncing",
+        "validating",
+        "ready",
+        "cutting_over",
+        "monitoring",
+        "migrated",
+        "decommissioned",
+    ],
     Lifecycle.ROLLING_BACK: ["syncing", "validating", "ready", "cutting_over", "rolling_back"],
     Lifecycle.ROLLED_BACK: ["syncing", "validating", "ready", "cutting_over", "rolling_back", "rolled_back"],
     Lifecycle.FAILED: ["failed"],

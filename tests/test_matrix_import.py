@@ -19,7 +19,13 @@ def test_the_runbooks_example_rows_import(tenants: TenantStore, runbook_matrix: 
     assert result.applied and len(result.plan.added) == 4
     t1, t2, t123, t999 = (tenants.get(t) for t in ("T-0001", "T-0002", "T-0123", "T-0999"))
     assert (t1.size_bytes, t1.complexity, t1.criticality, t1.tier, t1.wave, t1.priority) == (
-        2 * 10**9, "simple", "low", "standard", 1, "Pilot")  # fmt: skip
+        2 * 10**9,
+        "simple",
+        "low",
+        "standard",
+        1,
+        "Pilot",
+    )
     assert (t2.tier, t2.wave, t2.baseline_error_rate) == ("standard", 1, 0.0005)
     assert (t123.tier, t123.wave, t123.criticality, t123.baseline_p95_ms) == ("premium", 2, "high", None)
     assert (t999.tier, t999.wave, t999.size_bytes, t999.region) == ("enterprise", 4, 2 * 10**12, "eu-west-1")
@@ -33,7 +39,12 @@ def test_the_runbooks_example_rows_import(tenants: TenantStore, runbook_matrix: 
 def test_headers_match_regardless_of_case_and_spacing() -> None:
     text = "  tenant_id ,SIZE, sla tier ,dns-name,  Wave  \nT-1,500 MB,prem,a.example.com,\n"
     (spec,) = parse_matrix(text).tenants
-    assert (spec.tenant_id, spec.size_bytes, spec.tier, spec.dns_name) == ("T-1", 500 * 10**6, "premium", "a.example.com")
+    assert (spec.tenant_id, spec.size_bytes, spec.tier, spec.dns_name) == (
+        "T-1",
+        500 * 10**6,
+        "premium",
+        "a.example.com",
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,7 +84,8 @@ def test_each_bad_row_gets_one_line_naming_row_column_and_value(tenants: TenantS
         "write the load balancer's address, like 129.213.45.67",
         "fleet.csv row 6 (T-0004), column 'SLA': 'Gold' is not a known SLA tier: "
         "use Standard (Std), Premium (Prem) or Enterprise (Ent)",
-        "fleet.csv row 7 (T-0005), column 'DNS name': '' is blank: every tenant needs the DNS name that will be cut over",
+        "fleet.csv row 7 (T-0005), column 'DNS name': '' is blank: "
+        "every tenant needs the DNS name that will be cut over",
     ]
     assert tenants.count() == 0, "a bad matrix imports nothing, not even its good rows"
     assert tenants.events.list() == []
@@ -102,8 +114,10 @@ def test_missing_required_columns_and_ragged_rows() -> None:
 
 def test_reimport_updates_matrix_fields_but_never_lifecycle_or_history(tenants: TenantStore, tmp_path: Path) -> None:
     path = tmp_path / "fleet.csv"
-    path.write_text(f"{HEADER}\nT-0001,2GB,Std,1,t1.example.com,52.1.2.3,129.213.45.67\n"
-                    "T-0002,2GB,Std,1,t2.example.com,52.1.2.4,129.213.45.68\n")  # fmt: skip
+    path.write_text(
+        f"{HEADER}\nT-0001,2GB,Std,1,t1.example.com,52.1.2.3,129.213.45.67\n"
+        "T-0002,2GB,Std,1,t2.example.com,52.1.2.4,129.213.45.68\n"
+    )
     import_matrix(tenants, path)
     tenants.transition("T-0001", Lifecycle.SYNCING, why="sync started")
     history = tenants.events.list(tenant_id="T-0001")
@@ -111,8 +125,9 @@ def test_reimport_updates_matrix_fields_but_never_lifecycle_or_history(tenants: 
     path.write_text(f"{HEADER}\nT-0001,2GB,Prem,1,t1.example.com,52.1.2.3,129.213.45.99\n")
     preview = import_matrix(tenants, path, dry_run=True)
     assert not preview.applied
-    assert preview.plan.changed == (("T-0001", {"tier": ("standard", "premium"),
-                                                "oci_target": ("129.213.45.67", "129.213.45.99")}),)  # fmt: skip
+    assert preview.plan.changed == (
+        ("T-0001", {"tier": ("standard", "premium"), "oci_target": ("129.213.45.67", "129.213.45.99")}),
+    )
     assert preview.plan.absent == ("T-0002",)
     assert tenants.get("T-0001").oci_target == "129.213.45.67", "a dry run changes nothing"
 
@@ -140,8 +155,10 @@ def test_unknown_columns_are_reported_not_silently_used() -> None:
 
 
 def test_other_cell_checks() -> None:
-    text = ("Tenant ID,Size,SLA,DNS name,Region,Baseline error rate,Baseline p95,Complexity\n"
-            "T 1,2GB,Std,not a name,US East,5,-3,Hard\n")  # fmt: skip
+    text = (
+        "Tenant ID,Size,SLA,DNS name,Region,Baseline error rate,Baseline p95,Complexity\n"
+        "T 1,2GB,Std,not a name,US East,5,-3,Hard\n"
+    )
     with pytest.raises(MatrixError) as caught:
         parse_matrix(text, source="m.csv")
     text = "\n".join(caught.value.problems)

@@ -25,8 +25,16 @@ def at(tenant: Tenant, **changes: object) -> str:
 
 def test_next_steps_read_like_the_runbook(tenant: Tenant) -> None:
     assert at(tenant) == "start sync"
-    assert at(tenant, lifecycle=Lifecycle.SYNCING, sync_health=SyncHealth.INITIAL_SYNC, sync_percent=45.0,
-              sync_eta_s=720.0) == "wait: initial sync 45%, ETA 12m"  # fmt: skip
+    assert (
+        at(
+            tenant,
+            lifecycle=Lifecycle.SYNCING,
+            sync_health=SyncHealth.INITIAL_SYNC,
+            sync_percent=45.0,
+            sync_eta_s=720.0,
+        )
+        == "wait: initial sync 45%, ETA 12m"
+    )
     assert at(tenant, lifecycle=Lifecycle.SYNCING, sync_health=SyncHealth.CONTINUOUS) == "validate"
     assert at(tenant, lifecycle=Lifecycle.VALIDATING, validation_passed=4, validation_total=5) == "fix: validation 4/5"
     ready = dict(lifecycle=Lifecycle.READY, sync_health=SyncHealth.CONTINUOUS, backends_total=3)

@@ -44,16 +44,15 @@ def test_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
 
 
 def test_opening_a_missing_store_for_reading_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="cutover import FILE.csv"):
+    with pytest.raises(StoreError, match=r"cutover import FILE\.csv"):
         Store(tmp_path / "none.db", create=False)
     assert not (tmp_path / "none.db").exists()
 
 
 def test_a_failed_write_leaves_nothing_behind(store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        with store.write() as db:
-            db["leases"].insert({"name": "engine", "holder": "a", "acquired_at": 1, "heartbeat_at": 1, "expires_at": 2})
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), store.write() as db:
+        db["leases"].insert({"name": "engine", "holder": "a", "acquired_at": 1, "heartbeat_at": 1, "expires_at": 2})
+        raise RuntimeError("crash mid-write")
     assert store.db["leases"].count == 0
 
 

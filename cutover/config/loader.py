@@ -60,9 +60,7 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: dict[s
     return default if default.is_file() else None
 
 
-def load_config(
-    explicit: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None
-) -> LoadedConfig:
+def load_config(explicit: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> LoadedConfig:
     """Build the effective configuration or raise ConfigError listing every problem."""
     environ = dict(os.environ) if environ is None else environ
     path = resolve_config_path(explicit, environ)
@@ -144,7 +142,7 @@ def _env_value(value: str) -> Any:
 
 
 _SECRET_ADVICE = (
-    "name a profile instead (AWS: profile = \"...\"; OCI: profile in ~/.oci/config) "
+    'name a profile instead (AWS: profile = "..."; OCI: profile in ~/.oci/config) '
     "and let the cloud's own credential chain supply the secret"
 )
 
@@ -179,9 +177,9 @@ def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
 def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
         else:
             return False, None

@@ -16,11 +16,24 @@ from typing import Any
 
 from cutover.config.units import parse_duration, parse_size
 
-TIERS = {"std": "standard", "standard": "standard", "prem": "premium", "premium": "premium",
-         "ent": "enterprise", "enterprise": "enterprise"}  # fmt: skip
+TIERS = {
+    "std": "standard",
+    "standard": "standard",
+    "prem": "premium",
+    "premium": "premium",
+    "ent": "enterprise",
+    "enterprise": "enterprise",
+}
 COMPLEXITIES = {"simple": "simple", "standard": "standard", "std": "standard", "complex": "complex"}
-CRITICALITIES = {"low": "low", "medium": "medium", "med": "medium", "high": "high", "critical": "critical",
-                 "mission_critical": "critical", "missioncritical": "critical"}  # fmt: skip
+CRITICALITIES = {
+    "low": "low",
+    "medium": "medium",
+    "med": "medium",
+    "high": "high",
+    "critical": "critical",
+    "mission_critical": "critical",
+    "missioncritical": "critical",
+}
 
 GB = 10**9
 TB = 10**12
@@ -144,9 +157,17 @@ def parse_matrix(text: str, source: str = "matrix") -> ParsedMatrix:
         spec, row_problems = _parse_row(values, row_number, source, header, columns)
         key = values["tenant_id"].upper()
         if key and key in first_row_of:
-            row_problems.insert(0, _problem(source, row_number, "", header[columns["tenant_id"]], values["tenant_id"],
-                                            f"is a duplicate tenant ID, first seen in row {first_row_of[key]}; "
-                                            "each tenant appears once"))  # fmt: skip
+            row_problems.insert(
+                0,
+                _problem(
+                    source,
+                    row_number,
+                    "",
+                    header[columns["tenant_id"]],
+                    values["tenant_id"],
+                    f"is a duplicate tenant ID, first seen in row {first_row_of[key]}; each tenant appears once",
+                ),
+            )
         elif key:
             first_row_of[key] = row_number
         problems += row_problems
@@ -209,8 +230,16 @@ def _parse_row(
     tenant = values.get("tenant_id", "")
 
     def bad(field: str, message: str) -> None:
-        problems.append(_problem(source, row, tenant if field != "tenant_id" else "", header[columns[field]],
-                                 values.get(field, ""), message))  # fmt: skip
+        problems.append(
+            _problem(
+                source,
+                row,
+                tenant if field != "tenant_id" else "",
+                header[columns[field]],
+                values.get(field, ""),
+                message,
+            )
+        )
 
     if not tenant:
         bad("tenant_id", "is blank: every row needs a tenant ID")

@@ -71,7 +71,9 @@ class SimulatorSettings(Section):
 
 class GateSettings(Section):
     max_sync_lag: Duration = Field(0.0, description="Sync lag allowed at cutover (the runbook: 0)")
-    verification_max_age: Duration = Field(15 * 60.0, description="A verification pass proving lag 0 must be this recent")
+    verification_max_age: Duration = Field(
+        15 * 60.0, description="A verification pass proving lag 0 must be this recent"
+    )
     validation_max_age: Duration = Field(24 * 3600.0, description="The validation suite must have passed this recently")
     validation_checks: int = Field(5, ge=1, description="Checks in the validation suite that must pass")
     min_backends: int = Field(3, ge=1, description="Healthy load-balancer backends required (of all)")
@@ -99,7 +101,9 @@ def _default_rules() -> tuple[TriggerRule, ...]:
         TriggerRule(
             name="error-rate-sustained", metric="error_rate", op=">", threshold=0.01, sustained=300, action="rollback"
         ),
-        TriggerRule(name="latency-regression", metric="p95_ratio", op=">", threshold=2.0, sustained=600, action="alert"),
+        TriggerRule(
+            name="latency-regression", metric="p95_ratio", op=">", threshold=2.0, sustained=600, action="alert"
+        ),
     )
 
 

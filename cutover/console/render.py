@@ -143,8 +143,12 @@ def print_tenant(tenant: Tenant, step: str, now: float) -> None:
     console = _console()
     style = STATE_STYLE.get(tenant.lifecycle.value, "")
     name = f" ({tenant.name})" if tenant.name else ""
-    console.print(f"[bold]{tenant.tenant_id}[/]{name}  wave {tenant.wave}, {tenant.tier}, {format_size(tenant.size_bytes)}")
-    console.print(f"  state      [{style}]{tenant.lifecycle.label}[/] for {format_duration(now - tenant.lifecycle_since)}")
+    console.print(
+        f"[bold]{tenant.tenant_id}[/]{name}  wave {tenant.wave}, {tenant.tier}, {format_size(tenant.size_bytes)}"
+    )
+    console.print(
+        f"  state      [{style}]{tenant.lifecycle.label}[/] for {format_duration(now - tenant.lifecycle_since)}"
+    )
     console.print(f"  next step  {step}")
     console.print(f"  dns        {tenant.dns_name} (zone {tenant.hosted_zone or '-'})")
     console.print(f"  targets    AWS {tenant.aws_target or '-'}  OCI {tenant.oci_target or '-'}")

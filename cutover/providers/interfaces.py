@@ -96,7 +96,10 @@ class Routing:
             raise ValueError("oci_percent is 0-100")
         return cls(
             ttl=ttl,
-            weights=(WeightedTarget("aws", aws_target, 100 - oci_percent), WeightedTarget("oci", oci_target, oci_percent)),
+            weights=(
+                WeightedTarget("aws", aws_target, 100 - oci_percent),
+                WeightedTarget("oci", oci_target, oci_percent),
+            ),
         )
 
     def oci_share(self, aws_target: str, oci_target: str) -> float | None:
@@ -276,7 +279,9 @@ def _side(columns: SideColumns | None, index: int) -> SideMetrics | None:
     if math.isnan(requests) or math.isnan(measured):
         return None
     p95 = float(columns.p95_ms[index])
-    return SideMetrics(requests, float(columns.errors[index]), None if math.isnan(p95) else p95, measured, columns.source)
+    return SideMetrics(
+        requests, float(columns.errors[index]), None if math.isnan(p95) else p95, measured, columns.source
+    )
 
 
 @runtime_checkable

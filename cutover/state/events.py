@@ -21,8 +21,22 @@ from cutover.state.identity import Actor
 from cutover.state.store import Store
 
 GENESIS = "0" * 64
-_HASHED = ("ts", "wall_ts", "operator", "host", "ssh_client", "tenant_id", "job_id", "kind", "what", "why",
-           "state_before", "state_after", "detail", "prev_hash")  # fmt: skip
+_HASHED = (
+    "ts",
+    "wall_ts",
+    "operator",
+    "host",
+    "ssh_client",
+    "tenant_id",
+    "job_id",
+    "kind",
+    "what",
+    "why",
+    "state_before",
+    "state_after",
+    "detail",
+    "prev_hash",
+)
 
 
 @dataclass(frozen=True)
@@ -88,9 +102,20 @@ class EventLog:
         state_after: str = "",
         detail: dict[str, Any] | None = None,
     ) -> Event:
-        return self.append_many([dict(kind=kind, what=what, tenant_id=tenant_id, job_id=job_id, why=why,
-                                      state_before=state_before, state_after=state_after,
-                                      detail=detail or {})])[0]  # fmt: skip
+        return self.append_many(
+            [
+                dict(
+                    kind=kind,
+                    what=what,
+                    tenant_id=tenant_id,
+                    job_id=job_id,
+                    why=why,
+                    state_before=state_before,
+                    state_after=state_after,
+                    detail=detail or {},
+                )
+            ]
+        )[0]
 
     def append_many(self, entries: list[dict[str, Any]]) -> list[Event]:
         """Append several events in one transaction (joining the caller's, if any)."""
@@ -179,17 +204,26 @@ def _walk(rows: Any, head: tuple[int, str] | None) -> ChainReport:
     for row in rows:
         if row["prev_hash"] != prev_hash:
             if previous is not None and row["prev_hash"] == before_prev:
-                return broken(previous["seq"], f"event {previous['seq']} was inserted: event {row['seq']} "
-                                               f"is chained to the event before it")  # fmt: skip
+                return broken(
+                    previous["seq"],
+                    f"event {previous['seq']} was inserted: event {row['seq']} is chained to the event before it",
+                )
             if row["seq"] != expected_seq:
                 missing = _span(expected_seq, row["seq"] - 1)
-                return broken(expected_seq, f"{missing} deleted: event {row['seq']} does not follow event "
-                                            f"{expected_seq - 1}")  # fmt: skip
+                return broken(
+                    expected_seq, f"{missing} deleted: event {row['seq']} does not follow event {expected_seq - 1}"
+                )
             if previous is None:
-                return broken(row["seq"], f"event {row['seq']} is not chained to the start of the trail: "
-                                          "the rows before it were deleted or it was inserted")  # fmt: skip
-            return broken(previous["seq"], f"event {previous['seq']} was changed or a row after it deleted: "
-                                           f"event {row['seq']} is chained to a row that is no longer there")  # fmt: skip
+                return broken(
+                    row["seq"],
+                    f"event {row['seq']} is not chained to the start of the trail: "
+                    "the rows before it were deleted or it was inserted",
+                )
+            return broken(
+                previous["seq"],
+                f"event {previous['seq']} was changed or a row after it deleted: "
+                f"event {row['seq']} is chained to a row that is no longer there",
+            )
         if event_hash(row) != row["hash"]:
             return broken(row["seq"], f"event {row['seq']} was edited: its contents no longer match its hash")
         if row["seq"] != expected_seq:
@@ -204,12 +238,17 @@ def _walk(rows: Any, head: tuple[int, str] | None) -> ChainReport:
             return broken(1, f"the chain head is missing but {last_seq} events exist: it was deleted")
         return ChainReport(True, 0, 0, GENESIS)
     if head[0] > last_seq:
-        return broken(last_seq + 1, f"{_span(last_seq + 1, head[0])} deleted from the end: the head records "
-                                    f"{head[0]} events, {last_seq} remain")  # fmt: skip
+        return broken(
+            last_seq + 1,
+            f"{_span(last_seq + 1, head[0])} deleted from the end: the head records "
+            f"{head[0]} events, {last_seq} remain",
+        )
     if head[0] < last_seq or head[1] != prev_hash:
-        return broken(head[0] + 1 if head[0] < last_seq else last_seq,
-                      f"event {head[0] + 1 if head[0] < last_seq else last_seq} was inserted at the end: "
-                      f"the head records {head[0]} events ending in {head[1][:12]}")  # fmt: skip
+        return broken(
+            head[0] + 1 if head[0] < last_seq else last_seq,
+            f"event {head[0] + 1 if head[0] < last_seq else last_seq} was inserted at the end: "
+            f"the head records {head[0]} events ending in {head[1][:12]}",
+        )
     return ChainReport(True, checked, head[0], head[1])
 
 

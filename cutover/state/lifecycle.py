@@ -80,7 +80,8 @@ class IllegalTransition(DomainError):
         self.allowed = sorted(TRANSITIONS[current])
         nexts = ", ".join(state.value for state in self.allowed) or "none: it is final"
         super().__init__(
-            f"{tenant_id}: cannot go from {current.value} to {requested.value}; from {current.value} it may go to: {nexts}"
+            f"{tenant_id}: cannot go from {current.value} to {requested.value}; "
+            f"from {current.value} it may go to: {nexts}"
         )
 
 

@@ -26,9 +26,9 @@ def next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> 
             return "validate"
         return "wait: sync starting"
     if state is Lifecycle.VALIDATING:
-        if tenant.validation_total and tenant.validation_passed is not None:
-            if tenant.validation_passed < tenant.validation_total:
-                return f"fix: validation {tenant.validation_passed}/{tenant.validation_total}"
+        passed, total = tenant.validation_passed, tenant.validation_total
+        if total and passed is not None and passed < total:
+            return f"fix: validation {passed}/{total}"
         return "wait: validation running"
     if state is Lifecycle.READY:
         if sync_problem:

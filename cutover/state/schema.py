@@ -183,9 +183,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Bring the file up to SCHEMA_VERSION. Must run inside a write transaction."""
     current = int(db.execute("PRAGMA user_version").fetchone()[0])
     if current > SCHEMA_VERSION:
-        raise SchemaTooNew(
-            f"this store has schema {current} but this cutover knows {SCHEMA_VERSION}: upgrade cutover"
-        )
+        raise SchemaTooNew(f"this store has schema {current} but this cutover knows {SCHEMA_VERSION}: upgrade cutover")
     for version in range(current, SCHEMA_VERSION):
         MIGRATIONS[version](db)
         db.execute(f"PRAGMA user_version = {version + 1}")

@@ -77,11 +77,28 @@ class Tenant:
 
 
 # Observations the engine may record; everything else changes only by import or transition.
-OBSERVED_FIELDS = frozenset({
-    "sync_health", "sync_percent", "sync_eta_s", "sync_lag_s", "pending_objects", "pending_bytes",
-    "checksum_mismatches", "last_pass_at", "verified_at", "backends_healthy", "backends_total", "health_at",
-    "validation_passed", "validation_total", "validated_at", "hydrated_at", "monitoring_until", "observed_at",
-})  # fmt: skip
+OBSERVED_FIELDS = frozenset(
+    {
+        "sync_health",
+        "sync_percent",
+        "sync_eta_s",
+        "sync_lag_s",
+        "pending_objects",
+        "pending_bytes",
+        "checksum_mismatches",
+        "last_pass_at",
+        "verified_at",
+        "backends_healthy",
+        "backends_total",
+        "health_at",
+        "validation_passed",
+        "validation_total",
+        "validated_at",
+        "hydrated_at",
+        "monitoring_until",
+        "observed_at",
+    }
+)
 MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")
 
 
@@ -214,15 +231,25 @@ class TenantStore:
                 unchanged += 1
         return ImportPlan(source, tuple(added), tuple(changed), unchanged, tuple(sorted(existing)))
 
-    def apply_import(self, plan: ImportPlan, specs: tuple[TenantSpec, ...] | list[TenantSpec], file_sha256: str) -> None:
+    def apply_import(
+        self, plan: ImportPlan, specs: tuple[TenantSpec, ...] | list[TenantSpec], file_sha256: str
+    ) -> None:
         """Write an import in one transaction: every row lands, or none does."""
         by_id = {spec.tenant_id: spec for spec in specs}
         now = self.events.clock.now()
         with self.store.write() as db:
             if plan.added:
                 db["tenants"].insert_all(
-                    [{**spec.matrix_fields(), "lifecycle": Lifecycle.PENDING.value, "lifecycle_since": now,
-                      "imported_at": now, "import_source": plan.source} for spec in plan.added]  # fmt: skip
+                    [
+                        {
+                            **spec.matrix_fields(),
+                            "lifecycle": Lifecycle.PENDING.value,
+                            "lifecycle_since": now,
+                            "imported_at": now,
+                            "import_source": plan.source,
+                        }
+                        for spec in plan.added
+                    ]
                 )
             for tenant_id, diff in plan.changed:
                 values = {name: getattr(by_id[tenant_id], name) for name in diff}
@@ -231,18 +258,37 @@ class TenantStore:
                     f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1 WHERE tenant_id = ?",
                     [*values.values(), plan.source, tenant_id],
                 )
-            entries = [dict(kind="tenant.added", what=f"added from {plan.source}", tenant_id=spec.tenant_id,
-                            state_after=Lifecycle.PENDING.value, detail={"wave": spec.wave, "tier": spec.tier})
-                       for spec in plan.added]  # fmt: skip
+            entries = [
+                dict(
+                    kind="tenant.added",
+                    what=f"added from {plan.source}",
+                    tenant_id=spec.tenant_id,
+                    state_after=Lifecycle.PENDING.value,
+                    detail={"wave": spec.wave, "tier": spec.tier},
+                )
+                for spec in plan.added
+            ]
             entries += [
-                dict(kind="tenant.updated", what=f"matrix fields changed by {plan.source}", tenant_id=tenant_id,
-                     detail={name: {"from": old, "to": new} for name, (old, new) in diff.items()})
+                dict(
+                    kind="tenant.updated",
+                    what=f"matrix fields changed by {plan.source}",
+                    tenant_id=tenant_id,
+                    detail={name: {"from": old, "to": new} for name, (old, new) in diff.items()},
+                )
                 for tenant_id, diff in plan.changed
-            ]  # fmt: skip
+            ]
             entries.append(
-                dict(kind="matrix.import", what=f"imported {plan.source}",
-                     detail={"added": len(plan.added), "changed": len(plan.changed), "unchanged": plan.unchanged,
-                             "absent": len(plan.absent), "sha256": file_sha256})  # fmt: skip
+                dict(
+                    kind="matrix.import",
+                    what=f"imported {plan.source}",
+                    detail={
+                        "added": len(plan.added),
+                        "changed": len(plan.changed),
+                        "unchanged": plan.unchanged,
+                        "absent": len(plan.absent),
+                        "sha256": file_sha256,
+                    },
+                )
             )
             self.events.append_many(entries)
 

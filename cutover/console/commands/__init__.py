@@ -1,0 +1,1 @@
+"""The headless commands, one module per family; `cutover.console.cli` registers them."""

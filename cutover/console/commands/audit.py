@@ -1,0 +1,37 @@
+"""`cutover audit verify`: walk the audit trail's hash chain."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from cutover.console.commands.common import EXIT_FAILED, Context, user_errors
+from cutover.state.events import verify_chain
+
+
+@click.group()
+def audit() -> None:
+    """Check the audit trail."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@user_errors
+def audit_verify(obj: Context, as_json: bool) -> None:
+    """Walk the hash chain; exit 1 and name the first bad row if it is broken."""
+    session = obj.session()
+    try:
+        report = verify_chain(session.store)
+    finally:
+        session.close()
+    if as_json:
+        click.echo(json.dumps({"schema": "cutover.audit/1", **report.__dict__}, indent=2))
+    elif report.ok:
+        click.echo(f"audit trail intact: {report.checked} events, head {report.head_hash}")
+    else:
+        click.echo(f"AUDIT TRAIL BROKEN at event {report.problem_seq}: {report.problem}", err=True)
+    if not report.ok:
+        sys.exit(EXIT_FAILED)

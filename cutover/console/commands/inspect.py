@@ -1,0 +1,60 @@
+"""Looking at the fleet: status and the audit trail's events."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cutover.console import render
+from cutover.console.commands.common import Context, user_errors
+from cutover.state.lifecycle import Lifecycle
+from cutover.state.next_step import next_step
+
+
+@click.command()
+@click.argument("tenant", required=False)
+@click.option("--wave", type=click.IntRange(0, 99), help="Only this wave.")
+@click.option("--state", "state", type=click.Choice([s.value for s in Lifecycle]), help="Only tenants in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see the README).")
+@click.pass_obj
+@user_errors
+def status(obj: Context, tenant: str | None, wave: int | None, state: str | None, as_json: bool) -> None:
+    """Show tenants: lifecycle, sync health and the next step."""
+    session = obj.session()
+    try:
+        now = session.clock.now()
+        gates = session.settings.gates
+        tenants = [session.tenants.get(tenant)] if tenant else session.tenants.list(wave=wave, lifecycle=state)
+        if tenant and ((wave is not None and tenants[0].wave != wave) or (state and tenants[0].lifecycle != state)):
+            tenants = []
+        steps = {t.tenant_id: next_step(t, now, gates) for t in tenants}
+        if as_json:
+            click.echo(json.dumps(render.status_json(tenants, steps, now), indent=2))
+        elif tenant and tenants:
+            render.print_tenant(tenants[0], steps[tenants[0].tenant_id], now)
+        else:
+            render.print_status(tenants, steps, now)
+    finally:
+        session.close()
+
+
+@click.command()
+@click.argument("tenant", required=False)
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the newest N events.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see the README).")
+@click.pass_obj
+@user_errors
+def events(obj: Context, tenant: str | None, limit: int | None, as_json: bool) -> None:
+    """Show the audit trail, oldest first: who, what, when, why."""
+    session = obj.session()
+    try:
+        if tenant:
+            session.tenants.get(tenant)
+        found = session.events.list(tenant_id=tenant, limit=limit)
+        if as_json:
+            click.echo(json.dumps(render.events_json(found), indent=2))
+        else:
+            render.print_events(found)
+    finally:
+        session.close()

@@ -1,0 +1,27 @@
+"""`cutover import`: the tenant migration matrix, all rows or none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cutover.actions.importing import import_matrix
+from cutover.console import render
+from cutover.console.commands.common import Context, user_errors
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.pass_obj
+@user_errors
+def import_command(obj: Context, file: Path, dry_run: bool) -> None:
+    """Import the tenant migration matrix (CSV). All rows land, or none."""
+    # A dry run against a store that does not exist yet must not create one.
+    session = obj.session(create=True, in_memory=dry_run and not obj.config.settings.state.path.exists())
+    try:
+        result = import_matrix(session.tenants, file, dry_run=dry_run)
+    finally:
+        session.close()
+    render.print_import(result, dry_run)
