@@ -171,7 +171,36 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2_live_view(db: sqlite_utils.Database) -> None:
+    """What the engine last observed of each tenant's traffic, for every console to read,
+    and how each data source is doing (freshness in the header, errors in the alerts)."""
+    for column, kind in (
+        ("dns_oci_share", "REAL"),  # the share DNS sends to OCI: 0, 1, a weight ratio; NULL unknown
+        ("dns_routing", "TEXT NOT NULL DEFAULT ''"),  # the record as read, in words
+        ("dns_at", "REAL"),
+        ("observed_oci_share", "REAL"),  # the share OCI actually served
+        ("requests", "REAL"),  # requests in the last metrics period, both sides
+        ("error_rate", "REAL"),  # 5xx over requests, both sides
+        ("p95_ms", "REAL"),
+        ("metrics_at", "REAL"),
+    ):
+        db.execute(f"ALTER TABLE tenants ADD COLUMN {column} {kind}")
+    db.execute(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            interval_s REAL NOT NULL,
+            last_ok_at REAL,
+            last_error_at REAL,
+            last_error TEXT NOT NULL DEFAULT '',
+            consecutive_errors INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_live_view]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -64,6 +64,14 @@ class Tenant:
     imported_at: float
     import_source: str
     version: int
+    dns_oci_share: float | None = None
+    dns_routing: str = ""
+    dns_at: float | None = None
+    observed_oci_share: float | None = None
+    requests: float | None = None
+    error_rate: float | None = None
+    p95_ms: float | None = None
+    metrics_at: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Tenant:
@@ -97,6 +105,14 @@ OBSERVED_FIELDS = frozenset(
         "hydrated_at",
         "monitoring_until",
         "observed_at",
+        "dns_oci_share",
+        "dns_routing",
+        "dns_at",
+        "observed_oci_share",
+        "requests",
+        "error_rate",
+        "p95_ms",
+        "metrics_at",
     }
 )
 MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")
