@@ -28,11 +28,11 @@ $(VENV)/.python:
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[lab]'
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,lab]'
 	@touch $@ $(VENV)/.installed
 
 clean:

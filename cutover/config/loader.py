@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from cutover.config.providers import REAL_KINDS
 from cutover.config.settings import Settings
 
 CONFIG_ENV = "CUTOVER_CONFIG"
@@ -147,9 +148,13 @@ _SECRET_ADVICE = (
 )
 
 
+_WEBHOOK_ADVICE = "set webhook_env to the name of an environment variable that holds the URL"
+
+
 def _secret_problems(data: dict[str, Any], label: str) -> list[str]:
     return [
-        f"{label}: {key}: secrets are never read from the configuration file; {_SECRET_ADVICE}"
+        f"{label}: {key}: secrets are never read from the configuration file; "
+        f"{_WEBHOOK_ADVICE if 'webhook' in key.rsplit('.', 1)[-1].lower() else _SECRET_ADVICE}"
         for key in _leaf_paths(data)
         if _SECRET_KEY.search(key.rsplit(".", 1)[-1])
     ]
@@ -195,8 +200,15 @@ def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: 
         where = "environment"
         key = f"{ENV_PREFIX}{'__'.join(str(p).upper() for p in loc)} ({key})"
     kind = error["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        kinds = [_kind_of(m) for m in _models_in(_annotation_at(tuple(error["loc"])))]
+        expected = ", ".join(repr(k) for k in kinds if k)
+        if kind == "union_tag_not_found":
+            return f"{where}: {key}.kind: required but missing; name the provider: kind = one of {expected}"
+        tag = error.get("ctx", {}).get("tag", "")
+        return f"{where}: {key}.kind: {tag!r} is not a provider for this role; use one of {expected}"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(tuple(error["loc"])[:-1])
         return f"{where}: {key}: unknown key; allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{where}: {key}: required but missing"
@@ -205,31 +217,48 @@ def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: 
     return f"{where}: {key}: {shown} is not allowed: {message}"
 
 
-# pydantic puts the name of the chosen union member into error locations.
-_UNION_TAGS = {"simulated"}
+# pydantic puts the name of the chosen union member (its `kind`) into error locations.
+_UNION_TAGS = {"simulated", *REAL_KINDS}
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] | None = Settings
+    """The keys allowed at `loc` (a raw pydantic location, union tags included)."""
+    members = _models_in(_annotation_at(loc))
+    return sorted(members[0].model_fields) if members else []
+
+
+def _annotation_at(loc: tuple[Any, ...]) -> Any:
+    annotation: Any = Settings
     for part in loc:
-        if model is None or isinstance(part, int):
+        if isinstance(part, int):
             continue
-        field_info = model.model_fields.get(str(part))
+        members = _models_in(annotation)
+        tagged = [m for m in members if _kind_of(m) == part]
+        if tagged:
+            annotation = tagged[0]
+            continue
+        if not members:
+            return None
+        field_info = members[0].model_fields.get(str(part))
         if field_info is None:
-            return []
+            return None
         annotation = field_info.annotation
-        model = _model_in(annotation)
-    return sorted(model.model_fields) if model else []
+    return annotation
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _kind_of(model: type[BaseModel]) -> str | None:
+    field_info = model.model_fields.get("kind")
+    args = getattr(field_info.annotation, "__args__", ()) if field_info else ()
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    found: list[type[BaseModel]] = []
     for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found:
-            return found
-    return None
+        found += _models_in(arg)
+    return found
 
 
 def _resolve_relative_paths(settings: Settings, config_path: Path | None, origins: dict[str, Origin]) -> Settings:

@@ -72,6 +72,13 @@ class TenantSpec:
     oci_bucket: str = ""
     baseline_p95_ms: float | None = None
     baseline_error_rate: float | None = None
+    # Where the real providers find the tenant's metrics and health (optional; config
+    # patterns fill them in when absent): ALB and target group dimensions, OCI LB OCID
+    # and backend set name.
+    aws_load_balancer: str = ""
+    aws_target_group: str = ""
+    oci_load_balancer: str = ""
+    oci_backend_set: str = ""
 
     def matrix_fields(self) -> dict[str, Any]:
         """The columns an import writes to the store (everything but bookkeeping)."""
@@ -98,6 +105,10 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "oci_bucket": ("oci_bucket",),
     "baseline_p95_ms": ("baseline_p95_ms", "baseline_p95", "p95_baseline", "p95_baseline_ms", "baseline_latency_p95"),
     "baseline_error_rate": ("baseline_error_rate", "baseline_errors", "error_rate_baseline", "baseline_error"),
+    "aws_load_balancer": ("aws_load_balancer", "alb_load_balancer", "aws_load_balancer_arn"),
+    "aws_target_group": ("aws_target_group", "target_group", "aws_target_group_arn"),
+    "oci_load_balancer": ("oci_load_balancer", "oci_load_balancer_id", "oci_lb_id"),
+    "oci_backend_set": ("oci_backend_set", "backend_set"),
 }
 _ALIASES = {alias: field for field, aliases in _COLUMNS.items() for alias in aliases}
 REQUIRED_COLUMNS = ("tenant_id", "size", "tier", "dns_name")
@@ -107,6 +118,15 @@ _TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
+# CloudWatch dimension values; an ARN is accepted and cut down to them.
+_ALB_DIMENSION = re.compile(
+    r"^(?:arn:aws[a-z-]*:elasticloadbalancing:[^:]*:\d*:loadbalancer/)?(app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16})$"
+)
+_TG_DIMENSION = re.compile(
+    r"^(?:arn:aws[a-z-]*:elasticloadbalancing:[^:]*:\d*:)?(targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16})$"
+)
+_OCI_LB_OCID = re.compile(r"^ocid1\.loadbalancer\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$")
+_BACKEND_SET = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class MatrixError(Exception):
@@ -293,6 +313,8 @@ def _parse_row(
         if raw and not _BUCKET.match(raw.removeprefix("s3://").removeprefix("oci://").rstrip("/")):
             bad(field, "is not a bucket name: letters, digits, '.', '_' and '-'")
 
+    cloud_ids = _cloud_ids(values, bad)
+
     baseline_p95 = _optional_number(values, "baseline_p95_ms", _parse_latency_ms, bad)
     baseline_errors = _optional_number(values, "baseline_error_rate", _parse_rate, bad)
 
@@ -319,9 +341,45 @@ def _parse_row(
             oci_bucket=values.get("oci_bucket", "").removeprefix("oci://").rstrip("/"),
             baseline_p95_ms=baseline_p95,
             baseline_error_rate=baseline_errors,
+            **cloud_ids,
         ),
         [],
     )
+
+
+def _cloud_ids(values: dict[str, str], bad: Any) -> dict[str, str]:
+    """The optional per-tenant cloud identifiers, each checked against its cloud's format."""
+    ids: dict[str, str] = {}
+    raw = values.get("aws_load_balancer", "")
+    if raw:
+        match = _ALB_DIMENSION.match(raw)
+        if match:
+            ids["aws_load_balancer"] = match.group(1)
+        else:
+            bad("aws_load_balancer", "is not an ALB: write its ARN or app/NAME/ID, like app/prod-alb/50dc6c495c0c9188")
+    raw = values.get("aws_target_group", "")
+    if raw:
+        match = _TG_DIMENSION.match(raw)
+        if match:
+            ids["aws_target_group"] = match.group(1)
+        else:
+            bad(
+                "aws_target_group",
+                "is not a target group: write its ARN or targetgroup/NAME/ID, like targetgroup/t-0042/73e2d6bc24d8a067",
+            )
+    raw = values.get("oci_load_balancer", "")
+    if raw:
+        if _OCI_LB_OCID.match(raw):
+            ids["oci_load_balancer"] = raw
+        else:
+            bad("oci_load_balancer", "is not a load balancer OCID, like ocid1.loadbalancer.oc1.iad.aaaa...")
+    raw = values.get("oci_backend_set", "")
+    if raw:
+        if _BACKEND_SET.match(raw):
+            ids["oci_backend_set"] = raw
+        else:
+            bad("oci_backend_set", "is not a backend set name: letters, digits, '_' and '-', at most 32")
+    return ids
 
 
 def _enum(values: dict[str, str], field: str, allowed: dict[str, str], words: str, bad: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from cutover.config.providers import CloudMetrics, OciDns, OciLbHealth, RcloneSync, Route53Dns, SlackNotifier, SplitDns
 from cutover.config.units import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
@@ -51,12 +52,19 @@ class SimulatedProvider(Section):
     kind: Literal["simulated"] = "simulated"
 
 
+DnsRole = Annotated[SimulatedProvider | Route53Dns | OciDns | SplitDns, Field(discriminator="kind")]
+MetricsRole = Annotated[SimulatedProvider | CloudMetrics, Field(discriminator="kind")]
+SyncRole = Annotated[SimulatedProvider | RcloneSync, Field(discriminator="kind")]
+HealthRole = Annotated[SimulatedProvider | OciLbHealth, Field(discriminator="kind")]
+NotifierRole = Annotated[SimulatedProvider | SlackNotifier, Field(discriminator="kind")]
+
+
 class ProvidersSettings(Section):
-    dns: SimulatedProvider = SimulatedProvider()
-    metrics: SimulatedProvider = SimulatedProvider()
-    sync: SimulatedProvider = SimulatedProvider()
-    health: SimulatedProvider = SimulatedProvider()
-    notifier: SimulatedProvider = SimulatedProvider()
+    dns: DnsRole = SimulatedProvider()
+    metrics: MetricsRole = SimulatedProvider()
+    sync: SyncRole = SimulatedProvider()
+    health: HealthRole = SimulatedProvider()
+    notifier: NotifierRole = SimulatedProvider()
 
 
 class SimulatorSettings(Section):

@@ -31,11 +31,22 @@ class Side(StrEnum):
 class ProviderError(Exception):
     """A provider could not do what was asked. `retryable` says whether trying again may help."""
 
-    def __init__(self, source: str, message: str, *, retryable: bool = False, request_id: str = ""):
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        request_id: str = "",
+        code: str = "",
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{source}: {message}")
         self.source = source
         self.retryable = retryable
         self.request_id = request_id
+        self.code = code  # the service's error code, when it gave one
+        self.retry_after = retry_after  # seconds the service asked us to wait
 
 
 class Throttled(ProviderError):
@@ -56,6 +67,37 @@ class RecordChanged(ProviderError):
             f"{tenant_id}: {expected.name} changed since it was read: expected {expected.describe()}, "
             f"found {found_text}; nothing was changed",
         )
+
+
+# --- retries, made visible -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A call to a real service failed and is about to be tried again.
+
+    `reason` is the service's error code and message; it never carries credentials
+    (providers strip signatures, keys and webhook URLs before they build one).
+    """
+
+    source: str
+    operation: str  # the API call: "ChangeResourceRecordSets", "summarize_metrics_data"
+    attempt: int  # the attempt that failed, 1-based
+    wait_s: float  # how long until the next attempt
+    reason: str
+
+
+class ProviderObserver(Protocol):
+    """Told about every retry; the composition root wires it to the event log."""
+
+    def retrying(self, notice: RetryNotice) -> None: ...
+
+
+class IgnoreRetries:
+    """The observer used when nobody listens (benchmarks, one-off scripts)."""
+
+    def retrying(self, notice: RetryNotice) -> None:
+        pass
 
 
 # --- DNS ---------------------------------------------------------------------------
@@ -345,6 +387,9 @@ class Verification:
     missing_on_src: int
     measured_at: float
     source: str
+    # Objects whose checksums cannot be compared (multipart uploads: an S3 multipart ETag
+    # is not an MD5); they were compared by size only.
+    unverified: int = 0
 
     @property
     def lag_zero(self) -> bool:
@@ -471,3 +516,12 @@ class Providers:
     sync: SyncProvider
     health: HealthProvider
     notifier: Notifier
+
+    async def aclose(self) -> None:
+        """Close what the providers hold open (HTTP pools, SDK clients, SSH connections)."""
+        seen: set[int] = set()
+        for provider in (self.dns, self.metrics, self.sync, self.health, self.notifier):
+            close = getattr(provider, "aclose", None)
+            if close is not None and id(provider) not in seen:
+                seen.add(id(provider))
+                await close()

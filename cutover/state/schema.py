@@ -200,7 +200,13 @@ def _v2_live_view(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_live_view]
+def _v3_cloud_ids(db: sqlite_utils.Database) -> None:
+    """Optional matrix columns naming where the real providers find a tenant."""
+    for column in ("aws_load_balancer", "aws_target_group", "oci_load_balancer", "oci_backend_set"):
+        db.execute(f"ALTER TABLE tenants ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_live_view, _v3_cloud_ids]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -72,6 +72,10 @@ class Tenant:
     error_rate: float | None = None
     p95_ms: float | None = None
     metrics_at: float | None = None
+    aws_load_balancer: str = ""
+    aws_target_group: str = ""
+    oci_load_balancer: str = ""
+    oci_backend_set: str = ""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Tenant:

@@ -1,0 +1,311 @@
+"""Settings of the real providers, one model per `kind` of each role.
+
+The configuration chooses, per role, what serves it: the built-in simulation or a
+real cloud. Nothing here is a credential. AWS credentials come from the standard
+chain (a named profile, the environment, the instance role); OCI's from a config
+file profile or instance principals; SSH keys from the agent or named key files;
+the Slack webhook URL from an environment variable whose *name* is configured.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from cutover.config.units import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- shared pieces ------------------------------------------------------------------
+
+
+class RetrySettings(Section):
+    """How a call that failed for a passing reason (throttling, 5xx, a timeout) is retried."""
+
+    attempts: int = Field(5, ge=1, le=20, description="Tries in all, the first included")
+    base_delay: Duration = Field(0.25, description="Wait before the first retry; doubles each time, with jitter")
+    max_delay: Duration = Field(8.0, description="Longest wait between two tries")
+    deadline: Duration = Field(60.0, description="Stop retrying once this long has passed since the first try")
+
+
+class AwsAccess(Section):
+    """Where and as whom to call AWS. Credentials: the profile, else the standard chain."""
+
+    profile: str | None = Field(None, description="A profile in ~/.aws/config; empty: environment or instance role")
+    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
+    endpoint_url: str | None = Field(None, description="Another endpoint (a VPC endpoint, or the lab's moto)")
+    connect_timeout: Duration = 5.0
+    read_timeout: Duration = 20.0
+
+
+class OciAccess(Section):
+    """Where and as whom to call OCI: a config-file profile, or instance principals."""
+
+    auth: Literal["config_file", "instance_principal"] = "config_file"
+    config_file: Path = Field(Path("~/.oci/config"), description="The OCI config file (auth = config_file)")
+    profile: str = Field("DEFAULT", description="The profile in that file")
+    region: str | None = Field(None, description="Overrides the profile's region, like us-ashburn-1")
+    endpoint: str | None = Field(None, description="Another service endpoint (the lab's local OCI)")
+    timeout: Duration = Field(20.0, description="Connect and read timeout of each call")
+
+
+class SshTarget(Section):
+    """A host reached over SSH. Keys come from the agent or the named files, never from here."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(22, ge=1, le=65535)
+    user: str = Field(min_length=1)
+    known_hosts: Path | None = Field(
+        Path("~/.ssh/known_hosts"), description="Host keys to trust; the host must be in it"
+    )
+    client_keys: tuple[Path, ...] = Field((), description="Private key files; empty: the SSH agent's keys")
+    use_agent: bool = Field(True, description="Offer the SSH agent's keys")
+    connect_timeout: Duration = 10.0
+    command_timeout: Duration = 60.0
+
+
+_PLACEHOLDERS = {"tenant_id": "T-0042", "tenant_lower": "t-0042", "dns_label": "tenant42", "name": "Acme"}
+
+
+def _check_pattern(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        value.format(**_PLACEHOLDERS)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"unknown placeholder {exc}: use {{tenant_id}}, {{tenant_lower}}, {{dns_label}} or {{name}}"
+        ) from None
+    return value
+
+
+TenantPattern = Annotated[str, BeforeValidator(_check_pattern)]
+"""A per-tenant name pattern: {tenant_id}, {tenant_lower}, {dns_label} or {name} are filled in."""
+
+
+# --- DNS ------------------------------------------------------------------------------
+
+
+class Route53Settings(Section):
+    aws: AwsAccess = AwsAccess()
+    zones: dict[str, str] = Field(
+        default_factory=dict,
+        description="Zone name -> hosted zone id; zones not listed are found with ListHostedZonesByName",
+    )
+    requests_per_second: float = Field(5.0, gt=0, le=5, description="Route 53 allows 5 a second per account")
+    retry: RetrySettings = RetrySettings()
+    poll_interval: Duration = Field(5.0, description="How often GetChange is asked while a change is PENDING")
+
+    @field_validator("zones")
+    @classmethod
+    def _zone_ids(cls, zones: dict[str, str]) -> dict[str, str]:
+        for name, zone_id in zones.items():
+            if not re.fullmatch(r"(/hostedzone/)?Z[A-Z0-9]{1,32}", zone_id):
+                raise ValueError(f"{name} = {zone_id!r}: a hosted zone id looks like Z0123456789ABCDEFGHIJ")
+        return {name.lower().rstrip("."): zone_id.removeprefix("/hostedzone/") for name, zone_id in zones.items()}
+
+
+class OciDnsSettings(Section):
+    oci: OciAccess = OciAccess()
+    compartment_id: str | None = Field(None, description="Needed only when zones are named, not given by OCID")
+    requests_per_second: float = Field(10.0, gt=0)
+    retry: RetrySettings = RetrySettings()
+
+
+class Route53Dns(Route53Settings):
+    kind: Literal["route53"]
+
+
+class OciDns(OciDnsSettings):
+    kind: Literal["oci_dns"]
+
+
+class SplitDns(Section):
+    """Route 53 for most zones, OCI DNS for the zones listed in `oci_zones`."""
+
+    kind: Literal["split"]
+    route53: Route53Settings = Route53Settings()
+    oci: OciDnsSettings = OciDnsSettings()
+    oci_zones: tuple[str, ...] = Field(min_length=1, description="Zones served by OCI DNS")
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+
+class CloudWatchSettings(Section):
+    aws: AwsAccess = AwsAccess()
+    load_balancer: TenantPattern | None = Field(
+        None, description="ALB dimension (app/NAME/ID) for tenants whose matrix row names none"
+    )
+    target_group: TenantPattern | None = Field(
+        None, description="Target group dimension pattern for tenants whose matrix row names none"
+    )
+    period: Duration = Field(60.0, ge=60, description="CloudWatch period of each datapoint")
+    lookback: Duration = Field(300.0, ge=60, description="How far back to look for the latest datapoint")
+    queries_per_call: int = Field(500, ge=1, le=500, description="GetMetricData allows 500")
+    retry: RetrySettings = RetrySettings()
+
+
+class OciMonitoringSettings(Section):
+    oci: OciAccess = OciAccess()
+    compartment_id: str = Field(min_length=1, description="Compartment holding the load balancers")
+    in_subtree: bool = Field(True, description="Include the compartment's sub-compartments")
+    load_balancer_id: TenantPattern | None = Field(None, description="The LB OCID for tenants whose row names none")
+    backend_set: TenantPattern = Field("{tenant_id}", description="Backend set name pattern for tenants without one")
+    resolution: str = Field("1m", pattern=r"^\d+[mh]$")
+    requests_metric: str = "HttpRequests"
+    errors_metric: str = "HttpResponses5xx"
+    latency_metric: str = "ResponseTimeHttpHeader"
+    requests_per_second: float = Field(10.0, gt=0, le=10, description="OCI Monitoring allows 10 a second")
+    retry: RetrySettings = RetrySettings()
+
+
+class CloudMetrics(Section):
+    """CloudWatch for the AWS side, OCI Monitoring for the OCI side, in one snapshot."""
+
+    kind: Literal["cloud"]
+    aws: CloudWatchSettings | None = None
+    oci: OciMonitoringSettings | None = None
+
+    @model_validator(mode="after")
+    def _a_side(self) -> CloudMetrics:
+        if self.aws is None and self.oci is None:
+            raise ValueError("configure [providers.metrics.aws] (CloudWatch), [providers.metrics.oci], or both")
+        return self
+
+
+# --- sync ---------------------------------------------------------------------------------
+
+
+class RcSettings(Section):
+    url: str = Field("http://127.0.0.1:5572", description="rclone's remote control, as the sync node sees it")
+    auth_env: str | None = Field(None, description="Environment variable holding rc 'user:pass' (--rc-user/--rc-pass)")
+    ssh: SshTarget | None = Field(None, description="Run `rclone rc` on this host when its rc port is not reachable")
+    timeout: Duration = 30.0
+    retry: RetrySettings = RetrySettings()
+
+
+class BucketListings(Section):
+    """Listings compared object by object (S3 ETags against OCI MD5s) to verify a sync."""
+
+    s3: AwsAccess = AwsAccess()
+    oci: OciAccess = OciAccess()
+    namespace: str = Field(min_length=1, description="The OCI Object Storage namespace")
+    retry: RetrySettings = RetrySettings()
+
+
+class RcloneSync(Section):
+    kind: Literal["rclone"]
+    rc: RcSettings = RcSettings()
+    aws_remote: str = Field("aws", min_length=1, description="The rclone remote of the S3 side")
+    oci_remote: str = Field("oci", min_length=1, description="The rclone remote of the OCI side")
+    interval: Duration = Field(15 * 60.0, description="Continuous sync: time between the starts of two passes")
+    stalled_after: Duration = Field(10 * 60.0, description="A pass moving no bytes this long is stalled")
+    verify: Literal["rclone", "listings"] = Field("rclone", description="operations/check, or compare listings")
+    listings: BucketListings | None = None
+
+    @model_validator(mode="after")
+    def _listings_when_verifying_with_them(self) -> RcloneSync:
+        if self.verify == "listings" and self.listings is None:
+            raise ValueError('verify = "listings" needs [providers.sync.listings] (s3, oci, namespace)')
+        return self
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+class HttpStep(Section):
+    method: Literal["GET", "POST", "HEAD"] = "GET"
+    path: str = Field(pattern=r"^/")
+    expect_status: tuple[int, ...] = (200,)
+    max_ms: float | None = Field(None, gt=0, description="Slower than this fails the check")
+    json_body: dict[str, object] | None = None
+    body_env: str | None = Field(None, description="Environment variable whose value is sent as the JSON body")
+
+
+def _default_checks() -> dict[str, tuple[HttpStep, ...]]:
+    report = {
+        name: (HttpStep(method="POST", path=f"/validate/{name}"),)
+        for name in ("data_integrity", "query_performance", "concurrency", "failover")
+    }
+    report["end_to_end"] = (
+        HttpStep(path="/health"),
+        HttpStep(method="POST", path="/api/login", body_env="CUTOVER_E2E_LOGIN"),
+        HttpStep(path="/api/dashboard"),
+        HttpStep(method="POST", path="/api/query", json_body={"query": "SELECT 1"}, max_ms=2000),
+    )
+    return report
+
+
+class ValidationSettings(Section):
+    """The validation suite, run against the OCI endpoint with the tenant's Host header."""
+
+    scheme: Literal["http", "https"] = "https"
+    port: int | None = Field(None, ge=1, le=65535)
+    verify_tls: bool = Field(True, description="Check the certificate against the tenant's DNS name")
+    timeout: Duration = 10.0
+    checks: dict[str, tuple[HttpStep, ...]] = Field(default_factory=_default_checks)
+
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(cls, checks: dict[str, tuple[HttpStep, ...]]) -> dict[str, tuple[HttpStep, ...]]:
+        known = ("data_integrity", "query_performance", "concurrency", "failover", "end_to_end")
+        unknown = [name for name in checks if name not in known]
+        if unknown:
+            raise ValueError(f"unknown check {', '.join(unknown)}: the suite's checks are {', '.join(known)}")
+        return checks
+
+
+class HydrationSettings(Section):
+    """Re-hydration runs on a cluster host over SSH.
+
+    `start` must start the work in the background and print a job id on its last line;
+    `status` (with {job_id}) prints running, succeeded or failed, then optionally a reason.
+    """
+
+    ssh: SshTarget
+    start: str = Field("cutover-hydrate start {tenant_id}", min_length=1)
+    status: str = Field("cutover-hydrate status {job_id}", min_length=1)
+
+
+class OciLbHealth(Section):
+    kind: Literal["oci_lb"]
+    oci: OciAccess = OciAccess()
+    compartment_id: str | None = Field(None, description="Lets one call list every load balancer's health")
+    load_balancer_id: TenantPattern | None = Field(None, description="The LB OCID for tenants whose row names none")
+    backend_set: TenantPattern = Field("{tenant_id}", description="Backend set name pattern for tenants without one")
+    detail_max_age: Duration = Field(600.0, description="Backend counts of an OK load balancer are re-read after this")
+    requests_per_second: float = Field(10.0, gt=0)
+    retry: RetrySettings = RetrySettings()
+    validation: ValidationSettings = ValidationSettings()
+    hydration: HydrationSettings | None = None
+
+
+# --- notifier ---------------------------------------------------------------------------------
+
+
+class SlackNotifier(Section):
+    kind: Literal["slack"]
+    webhook_env: str = Field(
+        "CUTOVER_SLACK_WEBHOOK", pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the URL"
+    )
+    timeout: Duration = 10.0
+    retry: RetrySettings = RetrySettings()
+
+
+REAL_KINDS = ("route53", "oci_dns", "split", "cloud", "rclone", "oci_lb", "slack")
+
+
+def fill_pattern(pattern: str, *, tenant_id: str, dns_name: str, name: str) -> str:
+    """A configured pattern with a tenant's values put in."""
+    return pattern.format(
+        tenant_id=tenant_id, tenant_lower=tenant_id.lower(), dns_label=dns_name.split(".", 1)[0], name=name
+    )

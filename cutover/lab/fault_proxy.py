@@ -1,0 +1,185 @@
+"""A proxy in front of moto that makes AWS misbehave on request, the way AWS does.
+
+It injects Throttling, PriorRequestNotComplete, 5xx answers, slow answers, a
+Route 53 refusal (InvalidChangeBatch, as real Route 53 sends when a DELETE no
+longer matches), and change statuses held at PENDING; and it records every
+request it forwards, with the time it arrived, so tests can count calls and
+check pacing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+FaultKind = Literal["throttle", "prior_request", "server_error", "slow", "pending", "reject"]
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    operation: str  # the AWS operation it applies to: "ChangeResourceRecordSets", "GetChange", "GetMetricData"...
+    times: int = 1  # how many requests it hits
+    status: int = 503  # server_error
+    delay: float = 0.0  # slow: seconds between the service's answer and passing it on
+    message: str = ""  # reject: the InvalidChangeBatch message
+
+
+@dataclass(frozen=True)
+class Seen:
+    at: float  # time.monotonic() when the request arrived
+    operation: str
+    method: str
+    path: str
+    answered: int  # HTTP status sent back
+
+
+_ROUTE53 = [
+    (re.compile(r"^POST /2013-04-01/hostedzone/[^/]+/rrset/?$"), "ChangeResourceRecordSets"),
+    (re.compile(r"^GET /2013-04-01/hostedzone/[^/]+/rrset/?$"), "ListResourceRecordSets"),
+    (re.compile(r"^GET /2013-04-01/change/"), "GetChange"),
+    (re.compile(r"^GET /2013-04-01/hostedzonesbyname"), "ListHostedZonesByName"),
+    (re.compile(r"^GET /2013-04-01/hostedzone/[^/]+$"), "GetHostedZone"),
+    (re.compile(r"^POST /2013-04-01/hostedzone/?$"), "CreateHostedZone"),
+    (re.compile(r"^GET /2013-04-01/hostedzone/?$"), "ListHostedZones"),
+]
+
+
+def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
+    target = headers.get("x-amz-target", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if body and b"Action=" in body[:200]:
+        form = urllib.parse.parse_qs(body.decode(errors="replace"))
+        if form.get("Action"):
+            return form["Action"][0]
+    plain = urllib.parse.urlsplit(path).path
+    for pattern, name in _ROUTE53:
+        if pattern.match(f"{method} {plain}"):
+            return name
+    return f"{method} {plain}"
+
+
+def _error_xml(code: str, message: str) -> bytes:
+    return (
+        '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>fault-proxy</RequestId></ErrorResponse>"
+    ).encode()
+
+
+class FaultProxy:
+    def __init__(self, upstream: str):
+        parts = urllib.parse.urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.faults: list[Fault] = []
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                proxy._serve(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def inject(self, kind: FaultKind, operation: str, **options: object) -> Fault:
+        fault = Fault(kind, operation, **options)  # type: ignore[arg-type]
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self.faults.clear()
+            self.seen.clear()
+
+    def calls(self, operation: str) -> list[Seen]:
+        with self._lock:
+            return [seen for seen in self.seen if seen.operation == operation]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _take(self, operation: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.operation == operation and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        arrived = time.monotonic()
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        headers = {key.lower(): value for key, value in handler.headers.items()}
+        operation = operation_of(handler.command, handler.path, headers, body)
+        fault = self._take(operation)
+        status, reply_headers, reply = 0, {}, b""
+        if fault and fault.kind == "throttle":
+            status, reply = 400, _error_xml("Throttling", "Rate exceeded")
+        elif fault and fault.kind == "prior_request":
+            status, reply = (
+                400,
+                _error_xml(
+                    "PriorRequestNotComplete",
+                    "The request was rejected because Route 53 was still processing a prior request.",
+                ),
+            )
+        elif fault and fault.kind == "server_error":
+            status, reply = fault.status, _error_xml("ServiceUnavailable", "Service Unavailable")
+        elif fault and fault.kind == "reject":
+            status, reply = 400, _error_xml("InvalidChangeBatch", fault.message)
+        else:
+            status, reply_headers, reply = self._forward(handler, body)
+            if fault and fault.kind == "slow":  # the service did the work; its answer is late
+                time.sleep(fault.delay)
+            if fault and fault.kind == "pending":
+                reply = reply.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+        with self._lock:
+            self.seen.append(Seen(arrived, operation, handler.command, handler.path, status))
+        handler.send_response(status)
+        for key, value in reply_headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                handler.send_header(key, value)
+        if not reply_headers:
+            handler.send_header("Content-Type", "text/xml")
+        handler.send_header("Content-Length", str(len(reply)))
+        handler.end_headers()
+        handler.wfile.write(reply)
+
+    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("connection", "host")}
+            headers["Host"] = f"{self.upstream_host}:{self.upstream_port}"
+            connection.request(handler.command, handler.path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()

@@ -1,0 +1,55 @@
+"""botocore's exceptions, translated into ProviderErrors that say whether a retry may help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cutover.providers.calls import redact
+from cutover.providers.interfaces import ProviderError, Throttled
+
+# Route 53, CloudWatch and S3 spell "slow down" several ways.
+THROTTLING = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestThrottled",
+    "PriorRequestNotComplete",
+}
+TRANSIENT = {"ServiceUnavailable", "InternalError", "InternalFailure", "RequestTimeout", "RequestTimeoutException"}
+
+
+def translate_aws_error(exc: BaseException, operation: str, source: str) -> ProviderError:
+    from botocore import exceptions as boto
+
+    if isinstance(exc, boto.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = redact(str(error.get("Message", "")))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        request_id = str(exc.response.get("ResponseMetadata", {}).get("RequestId", ""))
+        text = f"{operation}: {code}: {message}" if message else f"{operation}: {code}"
+        if code in THROTTLING:
+            return Throttled(source, text, request_id=request_id, code=code)
+        if code in TRANSIENT or status >= 500:
+            return ProviderError(source, f"{text} (HTTP {status})", retryable=True, request_id=request_id, code=code)
+        return ProviderError(source, text, request_id=request_id, code=code)
+    if isinstance(exc, (boto.NoCredentialsError, boto.PartialCredentialsError)):
+        return ProviderError(
+            source,
+            f"{operation}: no AWS credentials found: set profile in the provider's [aws] section, "
+            "or AWS_PROFILE, or run on an instance with a role",
+        )
+    if isinstance(exc, boto.ProfileNotFound):
+        return ProviderError(source, f"{operation}: {exc}: check profile in the provider's [aws] section")
+    if isinstance(exc, (boto.EndpointConnectionError, boto.ConnectTimeoutError, boto.ReadTimeoutError)):
+        return ProviderError(source, f"{operation}: {redact(str(exc))}", retryable=True)
+    if isinstance(exc, (boto.ConnectionClosedError, OSError, TimeoutError)):
+        return ProviderError(source, f"{operation}: connection failed: {redact(str(exc))}", retryable=True)
+    return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}")
+
+
+def aws_translator(source: str) -> Callable[[BaseException, str], ProviderError]:
+    return lambda exc, operation: translate_aws_error(exc, operation, source)

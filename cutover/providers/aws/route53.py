@@ -1,0 +1,273 @@
+"""Route 53 as the DNS provider: fleet reads by paginated listing, flips as compare-and-swap batches."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from cutover.config.providers import Route53Settings
+from cutover.providers.aws import change_batch as cb
+from cutover.providers.aws.errors import aws_translator
+from cutover.providers.aws.session import AwsClients
+from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
+from cutover.providers.interfaces import (
+    ChangeReceipt,
+    ChangeStatus,
+    DnsChange,
+    DnsRecord,
+    ProviderError,
+    ProviderObserver,
+    RecordChanged,
+)
+from cutover.state.clock import Clock, SystemClock
+from cutover.state.tenants import Tenant
+
+PAGE_SIZE = 300  # ListResourceRecordSets returns at most 300 record sets a page
+READ_TYPES = ("A", "AAAA", "CNAME")
+_ZONE_ID = re.compile(r"^(?:/hostedzone/)?(Z[A-Z0-9]{1,32})$")
+# Route 53 and moto name the record a refused DELETE or CREATE was about in these two ways.
+_NAMED = (re.compile(r"name='([^']+)'"), re.compile(r"Name=([^,\]\s]+)"))
+
+
+def zone_of(tenant: Tenant) -> str:
+    return (tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1]).lower().rstrip(".")
+
+
+class Route53Dns:
+    """DnsProvider on Route 53. One request budget (5 a second) covers every call it makes."""
+
+    def __init__(
+        self,
+        settings: Route53Settings,
+        *,
+        observer: ProviderObserver | None = None,
+        clock: Clock | None = None,
+        source: str = "route53",
+    ):
+        self.source = source
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._clients = AwsClients(settings.aws)
+        self.budget = RequestBudget(settings.requests_per_second)
+        self.caller = Caller(
+            source,
+            aws_translator(source),
+            policy=RetryPolicy.from_settings(settings.retry),
+            budget=self.budget,
+            observer=observer,
+        )
+        self._zone_ids: dict[str, str] = dict(settings.zones)
+        self._zone_names: dict[str, str] = {zone_id: name for name, zone_id in settings.zones.items()}
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    # --- zones ---------------------------------------------------------------------
+
+    async def zone_id(self, zone: str) -> str:
+        """The hosted zone id of a zone name (or the id itself); looked up once, then remembered."""
+        match = _ZONE_ID.match(zone)
+        if match:
+            return match.group(1)
+        name = zone.lower().rstrip(".")
+        if name in self._zone_ids:
+            return self._zone_ids[name]
+        client = await self._clients.client("route53")
+        answer = await self.caller.call(
+            "ListHostedZonesByName", lambda: client.list_hosted_zones_by_name(DNSName=name + ".", MaxItems="10")
+        )
+        found = [z for z in answer.get("HostedZones", []) if z["Name"].lower() == name + "."]
+        public = [z for z in found if not z.get("Config", {}).get("PrivateZone")]
+        if not found:
+            raise ProviderError(
+                self.source, f"no hosted zone named {name}: check the tenant's hosted_zone or providers.dns.zones"
+            )
+        if len(public) > 1 or (not public and len(found) > 1):
+            ids = ", ".join(z["Id"].removeprefix("/hostedzone/") for z in found)
+            raise ProviderError(
+                self.source, f"several hosted zones are named {name} ({ids}): name one in providers.dns.zones"
+            )
+        zone_id = (public or found)[0]["Id"].removeprefix("/hostedzone/")
+        self._zone_ids[name] = zone_id
+        self._zone_names[zone_id] = name
+        return zone_id
+
+    async def _zone_name(self, zone: str) -> str:
+        zone_id = await self.zone_id(zone)
+        if zone_id not in self._zone_names:
+            client = await self._clients.client("route53")
+            answer = await self.caller.call("GetHostedZone", lambda: client.get_hosted_zone(Id=zone_id))
+            self._zone_names[zone_id] = answer["HostedZone"]["Name"].lower().rstrip(".")
+        return self._zone_names[zone_id]
+
+    async def list_zone(self, zone: str) -> list[dict[str, Any]]:
+        """Every record set of a zone: ceil(record sets / 300) requests."""
+        zone_id = await self.zone_id(zone)
+        client = await self._clients.client("route53")
+        sets: list[dict[str, Any]] = []
+        start: dict[str, str] = {}
+        while True:
+            params = {"HostedZoneId": zone_id, "MaxItems": str(PAGE_SIZE), **start}
+            page = await self.caller.call(
+                "ListResourceRecordSets", lambda params=params: client.list_resource_record_sets(**params)
+            )
+            sets += page.get("ResourceRecordSets", [])
+            if not page.get("IsTruncated"):
+                return sets
+            start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
+            if page.get("NextRecordIdentifier"):
+                start["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        by_zone: dict[str, list[Tenant]] = defaultdict(list)
+        for tenant in tenants:
+            by_zone[zone_of(tenant)].append(tenant)
+        records: dict[str, DnsRecord] = {}
+        for zone, members in by_zone.items():
+            sets = await self.list_zone(zone)
+            records.update(self._records(zone, members, sets))
+        return records
+
+    def _records(self, zone: str, tenants: Sequence[Tenant], sets: Sequence[dict[str, Any]]) -> dict[str, DnsRecord]:
+        now = self.clock.now()
+        wanted = {cb.fqdn(t.dns_name): t for t in tenants}
+        by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record_set in sets:
+            name = _unescape(record_set["Name"]).lower()
+            if name in wanted and record_set["Type"] in READ_TYPES:
+                by_name[name].append(record_set)
+        return {
+            wanted[name].tenant_id: DnsRecord(
+                tenant_id=wanted[name].tenant_id,
+                name=wanted[name].dns_name,
+                zone=zone,
+                routing=cb.routing_of(found),
+                version=cb.version_of(found),
+                measured_at=now,
+                source=self.source,
+            )
+            for name, found in by_name.items()
+        }
+
+    async def _read_names(self, zone: str, names: dict[str, DnsChange]) -> dict[str, list[dict[str, Any]]]:
+        """The current record sets of a few names, one small listing each."""
+        zone_id = await self.zone_id(zone)
+        client = await self._clients.client("route53")
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in names:
+            page = await self.caller.call(
+                "ListResourceRecordSets",
+                lambda name=name: client.list_resource_record_sets(
+                    HostedZoneId=zone_id, StartRecordName=name, MaxItems="10"
+                ),
+            )
+            found[name] = [
+                s
+                for s in page.get("ResourceRecordSets", [])
+                if _unescape(s["Name"]).lower() == name and s["Type"] in READ_TYPES
+            ]
+        return found
+
+    # --- changing --------------------------------------------------------------------------
+
+    def build_changes(self, changes: Sequence[DnsChange]) -> list[dict[str, Any]]:
+        """DELETE exactly what was read, CREATE what is wanted, for each tenant that changes."""
+        batch: list[dict[str, Any]] = []
+        for change in changes:
+            old = cb.sets_of_version(change.expected.version)
+            new = cb.record_sets(change.expected.name, change.to)
+            if cb.version_of(old) == cb.version_of(new):
+                continue
+            batch += [{"Action": "DELETE", "ResourceRecordSet": record} for record in old]
+            batch += [{"Action": "CREATE", "ResourceRecordSet": record} for record in new]
+        return batch
+
+    async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
+        zone_name = await self._zone_name(zone)
+        zone_id = await self.zone_id(zone)
+        batch = self.build_changes(changes)
+        tenant_ids = tuple(change.tenant_id for change in changes)
+        now = self.clock.now()
+        if not batch:
+            return ChangeReceipt(zone, "", tenant_ids, ChangeStatus.INSYNC, now, self.source)
+        cb.validate(zone_name, batch, self.source)
+        client = await self._clients.client("route53")
+        comment = f"cutover: {', '.join(tenant_ids)}"[:256]
+        attempts = 0
+
+        async def send() -> dict[str, Any]:
+            nonlocal attempts
+            attempts += 1
+            return await client.change_resource_record_sets(
+                HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": batch}
+            )
+
+        try:
+            answer = await self.caller.call("ChangeResourceRecordSets", send)
+        except ProviderError as exc:
+            if exc.code not in ("InvalidChangeBatch", "InvalidInput", "ResourceRecordAlreadyExists"):
+                raise
+            return await self._refused(zone, changes, exc, retried=attempts > 1, tenant_ids=tenant_ids, now=now)
+        info = answer["ChangeInfo"]
+        return ChangeReceipt(zone, info["Id"], tenant_ids, ChangeStatus(info["Status"]), now, self.source)
+
+    async def _refused(
+        self,
+        zone: str,
+        changes: Sequence[DnsChange],
+        exc: ProviderError,
+        *,
+        retried: bool,
+        tenant_ids: tuple[str, ...],
+        now: float,
+    ) -> ChangeReceipt:
+        """Route 53 refused the batch: say which record changed under us, or notice our own earlier try landed."""
+        wanted = {cb.fqdn(change.expected.name): change for change in changes}
+        current = await self._read_names(zone, wanted)
+        if retried and all(
+            cb.version_of(current[name]) == cb.version_of(cb.record_sets(name, change.to))
+            for name, change in wanted.items()
+        ):
+            # An earlier attempt was applied but its answer was lost: the records are what we asked for.
+            return ChangeReceipt(zone, "", tenant_ids, ChangeStatus.INSYNC, now, self.source)
+        named = {m.group(1).lower().rstrip(".") + "." for pattern in _NAMED for m in pattern.finditer(str(exc))}
+        suspects = [name for name in wanted if name in named] or [
+            name for name, change in wanted.items() if cb.version_of(current[name]) != change.expected.version
+        ]
+        if not suspects:
+            raise exc
+        change = wanted[suspects[0]]
+        found_sets = current[suspects[0]]
+        found = (
+            DnsRecord(
+                change.tenant_id,
+                change.expected.name,
+                zone,
+                cb.routing_of(found_sets),
+                cb.version_of(found_sets),
+                self.clock.now(),
+                self.source,
+            )
+            if found_sets
+            else None
+        )
+        raise RecordChanged(self.source, change.tenant_id, change.expected, found) from exc
+
+    async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
+        if not receipt.change_id or receipt.status == ChangeStatus.INSYNC:
+            return receipt
+        client = await self._clients.client("route53")
+        answer = await self.caller.call("GetChange", lambda: client.get_change(Id=receipt.change_id))
+        status = ChangeStatus(answer["ChangeInfo"]["Status"])
+        return ChangeReceipt(
+            receipt.zone, receipt.change_id, receipt.tenant_ids, status, receipt.submitted_at, receipt.source
+        )
+
+
+def _unescape(name: str) -> str:
+    """Route 53 returns some characters octal-escaped (\\052 for '*')."""
+    return re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1), 8)), name)

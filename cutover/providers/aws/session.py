@@ -1,0 +1,52 @@
+"""aioboto3 clients, opened on first use and kept for the provider's life.
+
+aioboto3 and botocore are imported here, inside functions, so that nothing pays
+their import cost until a configured provider makes its first call. botocore's
+own retries are turned off: every retry goes through our Caller, where it is
+paced by the shared budget and shown in the event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from cutover.config.providers import AwsAccess
+
+
+class AwsClients:
+    def __init__(self, access: AwsAccess, *, max_pool_connections: int = 10):
+        self.access = access
+        self._pool = max_pool_connections
+        self._clients: dict[str, Any] = {}
+        self._stack = contextlib.AsyncExitStack()
+        self._lock: asyncio.Lock | None = None
+
+    async def client(self, service: str) -> Any:
+        if service in self._clients:
+            return self._clients[service]
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if service not in self._clients:
+                self._clients[service] = await self._stack.enter_async_context(self._open(service))
+        return self._clients[service]
+
+    def _open(self, service: str) -> Any:
+        import aioboto3
+        from botocore.config import Config
+
+        access = self.access
+        session = aioboto3.Session(profile_name=access.profile or None, region_name=access.region)
+        config = Config(
+            retries={"total_max_attempts": 1},
+            connect_timeout=access.connect_timeout,
+            read_timeout=access.read_timeout,
+            max_pool_connections=self._pool,
+        )
+        return session.client(service, endpoint_url=access.endpoint_url or None, config=config)
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
+        self._clients.clear()

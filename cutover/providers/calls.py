@@ -1,0 +1,169 @@
+"""Calling a real service: one shared request budget, retries with backoff, every retry told.
+
+Every real provider sends its requests through `Caller.call`: it waits for the
+budget (Route 53 allows 5 requests a second per account, OCI Monitoring 10), runs
+the request, and when the request fails for a passing reason (throttling, a 5xx,
+a timeout) waits with exponential backoff and jitter and tries again, telling the
+observer first so the retry shows in the event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity.wait import wait_exponential_jitter
+
+from cutover.providers.interfaces import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
+
+T = TypeVar("T")
+
+
+class RequestBudget:
+    """At most `rate` requests a second, with bursts of up to `burst`, shared by every holder.
+
+    A generic cell-rate algorithm: each request books the next free slot
+    synchronously, then sleeps until it, so concurrent callers never overshoot
+    and no lock (bound to one event loop) is needed.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        if rate <= 0 or burst < 1:
+            raise ValueError("a budget needs a positive rate and a burst of at least 1")
+        self.rate = rate
+        self.burst = burst
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) * self._interval
+        self._theoretical_arrival = 0.0
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self.granted = 0
+
+    def reserve(self) -> float:
+        """Book the next slot; returns how long to wait for it."""
+        now = self._monotonic()
+        arrival = max(self._theoretical_arrival, now)
+        allowed_at = max(now, arrival - self._tolerance)
+        self._theoretical_arrival = arrival + self._interval
+        self.granted += 1
+        return allowed_at - now
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    deadline: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: object) -> RetryPolicy:
+        return cls(
+            attempts=settings.attempts,  # type: ignore[attr-defined]
+            base_delay=settings.base_delay,  # type: ignore[attr-defined]
+            max_delay=settings.max_delay,  # type: ignore[attr-defined]
+            deadline=settings.deadline,  # type: ignore[attr-defined]
+        )
+
+
+class Caller:
+    """Sends one provider's requests: budget, retries, notices. `translate` turns a
+    library's exception into a ProviderError saying whether a retry may help."""
+
+    def __init__(
+        self,
+        source: str,
+        translate: Callable[[BaseException, str], ProviderError],
+        *,
+        policy: RetryPolicy | None = None,
+        budget: RequestBudget | None = None,
+        observer: ProviderObserver | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.source = source
+        self.translate = translate
+        self.policy = policy or RetryPolicy()
+        self.budget = budget
+        self.observer = observer or IgnoreRetries()
+        self._sleep = sleep
+        self.requests = 0  # every request sent, retries included: what the benchmark counts
+
+    async def call(self, operation: str, send: Callable[[], Awaitable[T]]) -> T:
+        policy = self.policy
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.deadline),
+            wait=_wait(policy),
+            retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
+            before_sleep=lambda state: self._tell(operation, state),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if self.budget is not None:
+                    await self.budget.acquire()
+                self.requests += 1
+                try:
+                    return await send()
+                except ProviderError:
+                    raise
+                except Exception as exc:  # the library's own error, translated once here
+                    raise self.translate(exc, operation) from exc
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _tell(self, operation: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.observer.retrying(
+            RetryNotice(
+                source=self.source,
+                operation=operation,
+                attempt=state.attempt_number,
+                wait_s=round(wait, 3),
+                reason=redact(str(error)) if error else "",
+            )
+        )
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    backoff = wait_exponential_jitter(multiplier=policy.base_delay, max=policy.max_delay, jitter=policy.base_delay)
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        hinted = getattr(error, "retry_after", None) or 0.0
+        return max(backoff(state), float(hinted))
+
+    return wait
+
+
+_SECRETS = [
+    (re.compile(r"(Signature|Credential|keyId|signature)=(\"[^\"]*\"|[^\s,&]+)"), r"\1=[redacted]"),
+    (re.compile(r"(?i)(X-Amz-(?:Security-Token|Signature|Credential))=[^\s&]+"), r"\1=[redacted]"),
+    (re.compile(r"https://hooks\.slack\.com/\S+"), "https://hooks.slack.com/[redacted]"),
+    (re.compile(r"(?i)(authorization:\s*)\S+(?: \S+)?"), r"\1[redacted]"),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[redacted access key id]"),
+]
+
+
+def redact(text: str) -> str:
+    """Remove anything that could be a credential from a message meant for logs."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text

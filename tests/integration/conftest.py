@@ -1,0 +1,100 @@
+"""Real servers on 127.0.0.1, started and stopped by fixtures.
+
+moto runs once per session (in server mode: aioboto3 needs real HTTP) behind a
+fault proxy; every test starts from an empty moto and a proxy with no faults.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from cutover.config.matrix import TenantSpec
+from cutover.config.providers import AwsAccess, RetrySettings, Route53Settings
+from cutover.lab.fault_proxy import FaultProxy
+from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
+from cutover.lab.moto_server import MotoServer, start_moto
+from cutover.providers.interfaces import RetryNotice
+from cutover.state.tenants import Tenant, TenantStore
+
+ZONE = "lab.example.com"
+FAST_RETRY = RetrySettings(attempts=4, base_delay=0.01, max_delay=0.05, deadline=10)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "lab"),
+        ("AWS_SECRET_ACCESS_KEY", "lab"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        os.environ[name] = value
+    os.environ.pop("AWS_PROFILE", None)
+    server = start_moto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_proxy_session(moto_server: MotoServer) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(moto_server.url)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def moto(moto_server: MotoServer) -> MotoServer:
+    moto_server.reset()
+    return moto_server
+
+
+@pytest.fixture
+def proxy(moto: MotoServer, fault_proxy_session: FaultProxy) -> Iterator[FaultProxy]:
+    fault_proxy_session.clear()
+    yield fault_proxy_session
+    fault_proxy_session.clear()
+
+
+@pytest.fixture
+def aws_access(proxy: FaultProxy) -> AwsAccess:
+    return AwsAccess(endpoint_url=proxy.url, connect_timeout=2, read_timeout=5)
+
+
+@pytest.fixture
+def route53_settings(aws_access: AwsAccess) -> Route53Settings:
+    return Route53Settings(aws=aws_access, retry=FAST_RETRY, requests_per_second=5, poll_interval=0.05)
+
+
+class Notices:
+    """A ProviderObserver that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.notices: list[RetryNotice] = []
+
+    def retrying(self, notice: RetryNotice) -> None:
+        self.notices.append(notice)
+
+
+@pytest.fixture
+def notices() -> Notices:
+    return Notices()
+
+
+def store_tenants(tenants: TenantStore, lab: list[LabTenant], zone: str = ZONE) -> list[Tenant]:
+    specs: tuple[TenantSpec, ...] = lab_specs(lab, zone)
+    plan = tenants.plan_import(specs, source="lab-matrix.csv")
+    tenants.apply_import(plan, specs, "0" * 64)
+    return tenants.list()
+
+
+@pytest.fixture
+def lab_fleet() -> list[LabTenant]:
+    return lab_tenants(6, ZONE)
+
+
+@pytest.fixture
+def fleet(tenants: TenantStore, lab_fleet: list[LabTenant]) -> list[Tenant]:
+    return store_tenants(tenants, lab_fleet)
