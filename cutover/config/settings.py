@@ -187,6 +187,8 @@ class SafetySettings(Section):
     window: WindowSettings = WindowSettings()
     enterprise_needs_rehearsal: bool = True
     enterprise_needs_second_operator: bool = True
+    rehearsal_max_age: Duration = Field(7 * 86400.0, description="An enterprise tenant's dry run counts this long")
+    approval_max_age: Duration = Field(24 * 3600.0, description="A second operator's approval counts this long")
 
 
 class DnsSettings(Section):

@@ -206,7 +206,66 @@ def _v3_cloud_ids(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE tenants ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_live_view, _v3_cloud_ids]
+def _engine_jobs(db: sqlite_utils.Database) -> None:
+    """The action engine: job control and per-tenant outcomes, tenant locks, lease
+    epochs for fencing, the triggers' last verdicts, and cursors (the notifier's outbox)."""
+    for column, kind in (
+        ("seq", "INTEGER"),  # the job's number, shown in its id: batch-12
+        ("control", "TEXT NOT NULL DEFAULT ''"),  # an operator's request: pause, resume, skip, abort
+        ("control_by", "TEXT NOT NULL DEFAULT ''"),
+        ("held_reason", "TEXT NOT NULL DEFAULT ''"),  # why a held or paused job waits for a human
+        ("updated_at", "REAL"),
+        ("runner", "TEXT NOT NULL DEFAULT ''"),  # the engine (lease holder) that runs it
+    ):
+        db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
+    db.execute("CREATE UNIQUE INDEX jobs_seq ON jobs (seq)")
+    db.execute(
+        """
+        CREATE TABLE job_targets (
+            job_id TEXT NOT NULL REFERENCES jobs (job_id),
+            tenant_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            group_no INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            summary TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (job_id, tenant_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX job_targets_tenant ON job_targets (tenant_id)")
+    db.execute(
+        """
+        CREATE TABLE tenant_locks (
+            tenant_id TEXT PRIMARY KEY,
+            job_id TEXT NOT NULL REFERENCES jobs (job_id),
+            acquired_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX tenant_locks_job ON tenant_locks (job_id)")
+    db.execute("ALTER TABLE leases ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        CREATE TABLE trigger_status (
+            tenant_id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            value REAL,
+            breaching_since REAL,
+            evaluated_at REAL NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (tenant_id, rule)
+        )
+        """
+    )
+    db.execute("CREATE TABLE cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
+    db.execute("CREATE INDEX events_kind ON events (kind, seq)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_live_view, _v3_cloud_ids, _engine_jobs]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,247 @@
+"""The decision gate (pre-flight): may this tenant be cut over now?
+
+A pure evaluation over what the store has observed of the tenant; it calls no
+provider. Each check says pass, fail or unknown, with its evidence and the age
+of that evidence. Unknown or stale is never a pass, and the gate names every
+check that blocks.
+
+Some checks the cutover itself can satisfy: a stale sync proof is renewed by the
+final sync and verification, an old hydration by a re-hydrate step. Those carry
+a `remedy`; a batch plan counts a tenant eligible when everything that blocks it
+has one, and the cutover evaluates the gate again, strictly, right before DNS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cutover.actions.windows import check_window
+from cutover.config.settings import Settings
+from cutover.config.units import format_duration
+from cutover.state.lifecycle import Lifecycle, SyncHealth
+from cutover.state.tenants import Tenant
+
+
+class CheckResult(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+REMEDY_FINAL_SYNC = "final sync and verification"
+REMEDY_HYDRATE = "re-hydrate the OCI cluster"
+WINDOW_RULE = "migration-window"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # lifecycle, sync, validation, backends, hydration, window
+    result: CheckResult
+    evidence: str
+    age_s: float | None  # how old the evidence is; None when there is none
+    remedy: str = ""  # a step the cutover runs that can turn this into a pass
+    overridden: str = ""  # the break-glass reason, when an operator overrode it
+
+    @property
+    def blocking(self) -> bool:
+        return self.result is not CheckResult.PASS and not self.overridden
+
+    def describe(self) -> str:
+        text = f"{self.name}: {self.result.value}, {self.evidence}"
+        if self.overridden:
+            text += f" (overridden: {self.overridden})"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "result": self.result.value,
+            "evidence": self.evidence,
+            "age_s": self.age_s,
+            "remedy": self.remedy,
+            "overridden": self.overridden,
+            "blocking": self.blocking,
+        }
+
+
+@dataclass(frozen=True)
+class GateResult:
+    tenant_id: str
+    checks: tuple[Check, ...]
+    evaluated_at: float
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    @property
+    def blocking(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.blocking)
+
+    @property
+    def eligible(self) -> bool:
+        """Every blocking check is one the cutover's own steps will fix."""
+        return all(check.remedy for check in self.blocking)
+
+    @property
+    def remedies(self) -> tuple[str, ...]:
+        return tuple(check.remedy for check in self.blocking if check.remedy)
+
+    def check(self, name: str) -> Check:
+        return next(check for check in self.checks if check.name == name)
+
+    def describe(self) -> str:
+        if self.passed:
+            return f"{self.tenant_id}: gate passed"
+        blocked = "; ".join(check.describe() for check in self.blocking)
+        return f"{self.tenant_id}: gate blocked by {blocked}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tenant": self.tenant_id,
+            "passed": self.passed,
+            "eligible": self.eligible,
+            "blocking": [check.name for check in self.blocking],
+            "checks": [check.to_json() for check in self.checks],
+        }
+
+
+def _ago(now: float, ts: float) -> str:
+    return f"{format_duration(max(0.0, now - ts))} ago"
+
+
+def evaluate_gate(
+    tenant: Tenant,
+    now: float,
+    settings: Settings,
+    *,
+    states: Collection[Lifecycle] = (Lifecycle.READY,),
+    overrides: dict[str, str] | None = None,
+) -> GateResult:
+    """Evaluate every check; `overrides` maps a break-glass rule name to its reason."""
+    overrides = overrides or {}
+    checks = (
+        _lifecycle(tenant, now, states),
+        _sync(tenant, now, settings),
+        _validation(tenant, now, settings),
+        _backends(tenant, now, settings),
+        _hydration(tenant, now, settings),
+        _window(tenant, now, settings, overrides.get(WINDOW_RULE, "")),
+    )
+    return GateResult(tenant.tenant_id, checks, now)
+
+
+def _lifecycle(tenant: Tenant, now: float, states: Collection[Lifecycle]) -> Check:
+    age = now - tenant.lifecycle_since
+    if tenant.lifecycle in states:
+        return Check("lifecycle", CheckResult.PASS, f"{tenant.lifecycle.label} for {format_duration(age)}", age)
+    wanted = " or ".join(state.label for state in states)
+    return Check("lifecycle", CheckResult.FAIL, f"{tenant.lifecycle.label}, must be {wanted}", age)
+
+
+def _sync(tenant: Tenant, now: float, settings: Settings) -> Check:
+    gates = settings.gates
+    health = tenant.sync_health
+    mismatches = tenant.checksum_mismatches or 0
+    observed_age = None if tenant.observed_at is None else now - tenant.observed_at
+    if health is SyncHealth.ERROR or mismatches:
+        return Check(
+            "sync", CheckResult.FAIL, f"{mismatches} checksum mismatch{'es' if mismatches != 1 else ''}", observed_age
+        )
+    if health is SyncHealth.STALLED:
+        return Check("sync", CheckResult.FAIL, "sync stalled", observed_age)
+    if health is SyncHealth.INITIAL_SYNC:
+        percent = f" {tenant.sync_percent:.0f} %" if tenant.sync_percent is not None else ""
+        return Check("sync", CheckResult.FAIL, f"initial sync{percent} still running", observed_age)
+    if health is SyncHealth.NOT_STARTED:
+        return Check("sync", CheckResult.FAIL, "sync not started", observed_age)
+    if tenant.verified_at is None:
+        return Check("sync", CheckResult.UNKNOWN, "lag 0 never proven by a verification pass", None, REMEDY_FINAL_SYNC)
+    age = now - tenant.verified_at
+    if age > gates.verification_max_age:
+        return Check(
+            "sync",
+            CheckResult.UNKNOWN,
+            f"stale: verified {_ago(now, tenant.verified_at)}, must be within "
+            f"{format_duration(gates.verification_max_age)}",
+            age,
+            REMEDY_FINAL_SYNC,
+        )
+    lag = tenant.sync_lag_s
+    if lag is None:
+        return Check("sync", CheckResult.UNKNOWN, "lag not observed", age, REMEDY_FINAL_SYNC)
+    if lag > gates.max_sync_lag:
+        return Check(
+            "sync",
+            CheckResult.FAIL,
+            f"lag {format_duration(lag)}, {tenant.pending_objects or 0} objects pending",
+            age,
+            REMEDY_FINAL_SYNC,
+        )
+    return Check(
+        "sync", CheckResult.PASS, f"lag 0, verified {_ago(now, tenant.verified_at)}, 0 checksum mismatches", age
+    )
+
+
+def _validation(tenant: Tenant, now: float, settings: Settings) -> Check:
+    gates = settings.gates
+    passed, total, at = tenant.validation_passed, tenant.validation_total, tenant.validated_at
+    if passed is None or total is None or at is None:
+        return Check("validation", CheckResult.UNKNOWN, "the validation suite has not run", None)
+    age = now - at
+    if age > gates.validation_max_age:
+        return Check(
+            "validation",
+            CheckResult.UNKNOWN,
+            f"stale: {passed}/{total} {_ago(now, at)}, must be within {format_duration(gates.validation_max_age)}",
+            age,
+        )
+    needed = max(gates.validation_checks, total)
+    if passed < needed:
+        return Check("validation", CheckResult.FAIL, f"{passed}/{needed} passed {_ago(now, at)}", age)
+    return Check("validation", CheckResult.PASS, f"{passed}/{total} passed {_ago(now, at)}", age)
+
+
+def _backends(tenant: Tenant, now: float, settings: Settings) -> Check:
+    gates = settings.gates
+    healthy, total, at = tenant.backends_healthy, tenant.backends_total, tenant.health_at
+    if healthy is None or total is None or at is None:
+        return Check("backends", CheckResult.UNKNOWN, "backend health not observed", None)
+    age = now - at
+    if age > gates.stale_after:
+        return Check(
+            "backends",
+            CheckResult.UNKNOWN,
+            f"stale: {healthy}/{total} healthy {_ago(now, at)}, must be within {format_duration(gates.stale_after)}",
+            age,
+        )
+    if healthy < total or healthy < gates.min_backends:
+        return Check("backends", CheckResult.FAIL, f"{healthy}/{max(total, gates.min_backends)} healthy", age)
+    return Check("backends", CheckResult.PASS, f"{healthy}/{total} healthy", age)
+
+
+def _hydration(tenant: Tenant, now: float, settings: Settings) -> Check:
+    limit = settings.gates.hydration_max_age
+    at = tenant.hydrated_at
+    if at is None:
+        return Check("hydration", CheckResult.UNKNOWN, "never hydrated", None, REMEDY_HYDRATE)
+    age = now - at
+    if age > limit:
+        return Check(
+            "hydration",
+            CheckResult.FAIL,
+            f"hydrated {_ago(now, at)}, older than {format_duration(limit)}",
+            age,
+            REMEDY_HYDRATE,
+        )
+    return Check("hydration", CheckResult.PASS, f"hydrated {_ago(now, at)}", age)
+
+
+def _window(tenant: Tenant, now: float, settings: Settings, override: str) -> Check:
+    window = check_window(tenant, now, settings.safety.window)
+    if window.inside:
+        return Check("window", CheckResult.PASS, window.describe(), 0.0)
+    evidence = f"{window.describe()}; opens in {format_duration(window.opens_in_s)}"
+    return Check("window", CheckResult.FAIL, evidence, 0.0, overridden=override)

@@ -1,0 +1,675 @@
+"""What a console or a headless command may ask of the engine: the operations facade.
+
+Every operation reads the store and, for actions, writes a job to it; the engine
+that leads (the lease holder, maybe in another process) picks the job up and
+runs it. Nothing here calls a cloud except `dry_run`, which reads DNS records
+(never changes them) when it is given providers.
+
+The shape of an action, the same for the console and the headless commands:
+
+    ops = Operations(session)                       # read_only=True refuses every action
+    plan = ops.plan(PlanRequest.flip(["T-0042"]))    # or .ramp / .rollback / .batch
+    plan.targets, plan.excluded, plan.groups         # the frozen target set; who is left out and why
+    plan.problems                                    # every refusal: gate checks, safety rules (with numbers), locks
+    plan.confirm_phrase                              # what the operator types to confirm ("batch 25")
+    rehearsal = await ops.dry_run(plan, reason=...)  # exact DNS change sets, gates, safety; changes nothing;
+                                                     # records a rehearsal event per tenant
+    job = ops.submit(plan, reason=..., confirmation=typed)   # -> Job; raises Refused, NeedsConfirmation,
+                                                             #    BadRequest, ReadOnly
+    ops.pause(job.job_id, reason=...) / resume / skip / abort
+    ops.approve(["T-0999"], reason=...)              # a second operator's approval (enterprise tier)
+    ops.gate(["T-0042"])                             # -> [GateResult]: the decision gate over the store
+
+Break-glass: `PlanRequest(..., overrides={"max-cutting-over": "why"})` turns that
+rule's refusal into an override; `submit` records each one in the audit trail
+(kind `break-glass`, with the rule, its numbers, the operator and the reason).
+
+Submitting plans again from the current store and refuses if the target set
+changed since the plan was shown: what the operator confirmed is what runs.
+
+Still coming (needs the simulated fleet): the engine that runs submitted jobs
+(`actions/engine.py`). Until it lands, submitted jobs wait in the store, queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cutover.actions import dns_plan
+from cutover.actions.gate import GateResult, evaluate_gate
+from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.session import Session
+from cutover.config.settings import Settings
+from cutover.providers.interfaces import DnsRecord, Providers
+from cutover.state.facts import APPROVAL, REHEARSAL, Facts
+from cutover.state.jobs import Control, Job, JobStore, LockConflict, LockHolder, NewTarget
+from cutover.state.leases import Lease, LeaseStore
+from cutover.state.lifecycle import DomainError, Lifecycle
+from cutover.state.tenants import Tenant
+
+FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
+KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
+
+# The steps each kind records per tenant, in order. A ramp adds one step per stage.
+CUTOVER_STEPS = ("final_sync", "verify", "hydrate", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
+RAMP_PREFLIGHT = ("final_sync", "verify", "hydrate", "gate")
+ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
+
+# Where a tenant may be rolled back from: anywhere DNS may point at OCI.
+ROLLBACK_FROM = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.FAILED})
+IN_FLIGHT = (Lifecycle.CUTTING_OVER, Lifecycle.MONITORING)
+
+
+class BadRequest(DomainError):
+    """The request itself is wrong (no reason, unknown rule, nothing selected): exit code 2."""
+
+
+class Refused(DomainError):
+    """A gate, a safety rule or a lock refused the action; nothing was changed: exit code 3."""
+
+    def __init__(self, message: str, plan: ActionPlan | None = None):
+        super().__init__(message)
+        self.plan = plan
+
+
+class ReadOnly(Refused):
+    pass
+
+
+class NeedsConfirmation(DomainError):
+    def __init__(self, phrase: str):
+        super().__init__(f"this action touches several tenants: type {phrase!r} to confirm")
+        self.phrase = phrase
+
+
+def step_names(kind: str, stages: Sequence[int] = ()) -> tuple[str, ...]:
+    if kind in (FLIP, BATCH):
+        return CUTOVER_STEPS
+    if kind == RAMP:
+        return (*RAMP_PREFLIGHT, *(f"stage {percent} %" for percent in stages), "monitoring")
+    return ROLLBACK_STEPS
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the operator asked for, kept so the plan can be made again at submit time."""
+
+    kind: str
+    tenant_ids: tuple[str, ...] = ()
+    wave: int | None = None
+    all_in_flight: bool = False
+    count: int | None = None
+    group_size: int | None = None
+    interval: float | None = None
+    monitor: float | None = None
+    stages: tuple[int, ...] | None = None
+    hold: float | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def flip(cls, tenant_ids: Sequence[str], **kwargs: Any) -> PlanRequest:
+        return cls(FLIP, tuple(tenant_ids), **kwargs)
+
+    @classmethod
+    def ramp(cls, tenant_ids: Sequence[str], **kwargs: Any) -> PlanRequest:
+        return cls(RAMP, tuple(tenant_ids), **kwargs)
+
+    @classmethod
+    def rollback(cls, tenant_ids: Sequence[str] = (), *, all_in_flight: bool = False) -> PlanRequest:
+        return cls(ROLLBACK, tuple(tenant_ids), all_in_flight=all_in_flight)
+
+    @classmethod
+    def batch(cls, tenant_ids: Sequence[str] = (), *, wave: int | None = None, **kwargs: Any) -> PlanRequest:
+        return cls(BATCH, tuple(tenant_ids), wave=wave, **kwargs)
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> PlanRequest:
+        return replace(self, overrides=dict(overrides))
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    tenant_id: str
+    group_no: int
+    gate: GateResult | None  # None for a rollback: rollback is never gated
+    change: dns_plan.ChangeLine
+    lifecycle: str
+    note: str = ""  # "takes over from batch-3"; "runs final sync and verification first"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tenant": self.tenant_id,
+            "group": self.group_no,
+            "lifecycle": self.lifecycle,
+            "gate": self.gate.to_json() if self.gate else None,
+            "dns": self.change.to_json(),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    tenant_id: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"tenant": self.tenant_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    request: PlanRequest
+    targets: tuple[PlannedTarget, ...]
+    excluded: tuple[Exclusion, ...]
+    params: Mapping[str, Any]
+    safety: SafetyVerdict
+    gate_refusals: tuple[GateResult, ...]
+    other_refusals: tuple[str, ...]  # locks, wrong states, DNS already changed by hand
+    planned_at: float
+    operator: str
+
+    @property
+    def kind(self) -> str:
+        return self.request.kind
+
+    @property
+    def tenant_ids(self) -> tuple[str, ...]:
+        return tuple(target.tenant_id for target in self.targets)
+
+    @property
+    def groups(self) -> tuple[tuple[str, ...], ...]:
+        groups: dict[int, list[str]] = {}
+        for target in self.targets:
+            groups.setdefault(target.group_no, []).append(target.tenant_id)
+        return tuple(tuple(ids) for _, ids in sorted(groups.items()))
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Every reason this plan cannot run, in words with numbers; empty when it may."""
+        found = [*self.other_refusals]
+        found += [gate.describe() for gate in self.gate_refusals]
+        found += [f"{refusal.rule}: {refusal.message}" for refusal in self.safety.blocking]
+        if not self.targets and not found:
+            found.append("no tenant to act on" + (f" ({len(self.excluded)} excluded)" if self.excluded else ""))
+        return tuple(found)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def confirm_phrase(self) -> str:
+        if len(self.targets) == 1:
+            return self.targets[0].tenant_id
+        return f"{self.kind} {len(self.targets)}"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return len(self.targets) > 1
+
+    @property
+    def change_sets(self) -> tuple[dns_plan.ChangeSet, ...]:
+        if self.kind == BATCH:
+            # The first group's changes; each later group's are computed when it starts.
+            return dns_plan.group_by_zone([t.change for t in self.targets if t.group_no == 0], per_tenant=True)
+        return dns_plan.group_by_zone([t.change for t in self.targets], per_tenant=self.kind != ROLLBACK)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "confirm_phrase": self.confirm_phrase,
+            "targets": [target.to_json() for target in self.targets],
+            "groups": [list(group) for group in self.groups],
+            "excluded": [exclusion.to_json() for exclusion in self.excluded],
+            "params": dict(self.params),
+            "safety": [refusal.to_json() for refusal in self.safety.refusals],
+            "change_sets": [change.to_json() for change in self.change_sets],
+        }
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    plan: ActionPlan
+    change_sets: tuple[dns_plan.ChangeSet, ...]
+    dns_read_live: bool  # False: the "from" side is the store's last DNS read
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **self.plan.to_json(),
+            "dry_run": True,
+            "dns_read_live": self.dns_read_live,
+            "change_sets": [c.to_json() for c in self.change_sets],
+        }
+
+
+class Operations:
+    """The facade. Cheap to build; safe to use from the console's UI thread (short store reads and writes)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        read_only: bool = False,
+        providers: Providers | None = None,
+        on_submit: Callable[[Job], None] | None = None,
+    ):
+        self.session = session
+        self.read_only = read_only
+        self.providers = providers
+        self.on_submit = on_submit
+        self.jobs = JobStore(session.store, session.events)
+        self.facts = Facts(session.store)
+        self.leases = LeaseStore(session.store)
+
+    @property
+    def settings(self) -> Settings:
+        return self.session.settings
+
+    @property
+    def operator(self) -> str:
+        return self.session.actor.operator
+
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnly(f"this console is read-only: it cannot {what}")
+
+    # --- reading -------------------------------------------------------------------------
+
+    def leader(self) -> Lease | None:
+        """The engine that leads (runs pollers, triggers and jobs), if any is alive."""
+        return self.leases.leader()
+
+    def gate(self, tenant_ids: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[GateResult]:
+        now = self.session.clock.now()
+        return [
+            evaluate_gate(self.session.tenants.get(tenant_id), now, self.settings, overrides=dict(overrides or {}))
+            for tenant_id in tenant_ids
+        ]
+
+    # --- planning --------------------------------------------------------------------------
+
+    def plan(self, request: PlanRequest) -> ActionPlan:
+        unknown = set(request.overrides) - set(RULES)
+        if unknown:
+            raise BadRequest(f"no safety rule named {', '.join(sorted(unknown))}; the rules are: {', '.join(RULES)}")
+        if any(not reason.strip() for reason in request.overrides.values()):
+            raise BadRequest("a break-glass override needs a reason")
+        if request.kind in (FLIP, RAMP):
+            return self._plan_cutover(request)
+        if request.kind == ROLLBACK:
+            return self._plan_rollback(request)
+        if request.kind == BATCH:
+            return self._plan_batch(request)
+        raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(KINDS)}")
+
+    def _tenants(self, tenant_ids: Sequence[str]) -> list[Tenant]:
+        if not tenant_ids:
+            raise BadRequest("name at least one tenant")
+        if len(set(tenant_ids)) != len(tenant_ids):
+            raise BadRequest("a tenant is named twice; name each tenant once")
+        return [self.session.tenants.get(tenant_id) for tenant_id in tenant_ids]
+
+    def _locks(self, tenant_ids: Sequence[str]) -> dict[str, LockHolder]:
+        return {holder.tenant_id: holder for holder in self.jobs.lock_holders(list(tenant_ids))}
+
+    def _cutover_params(self, request: PlanRequest) -> dict[str, Any]:
+        batch, ramp = self.settings.batch, self.settings.ramp
+        params: dict[str, Any] = {
+            "monitor": request.monitor if request.monitor is not None else batch.monitor,
+            "traffic_timeout": batch.traffic_timeout,
+            "traffic_done_share": batch.traffic_done_share,
+            "overrides": dict(request.overrides),
+        }
+        if request.kind == RAMP:
+            params |= {
+                "stages": list(request.stages or ramp.stages),
+                "hold": request.hold if request.hold is not None else ramp.hold,
+                "max_error_rate": ramp.max_error_rate,
+                "max_p95_ratio": ramp.max_p95_ratio,
+            }
+        return params
+
+    def _plan_cutover(self, request: PlanRequest) -> ActionPlan:
+        now = self.session.clock.now()
+        tenants = self._tenants(request.tenant_ids)
+        if request.kind == RAMP and request.stages is not None:
+            stages = list(request.stages)
+            if not stages or stages != sorted(set(stages)) or stages[0] <= 0 or stages[-1] != 100:
+                raise BadRequest("ramp stages must rise strictly, each between 1 and 100, and end at 100")
+        locks = self._locks(request.tenant_ids)
+        others = [locks[t.tenant_id].describe() for t in tenants if t.tenant_id in locks]
+        others += [_dns_moved(t) for t in tenants if t.lifecycle is Lifecycle.READY and _dns_moved(t)]
+        gates = [evaluate_gate(t, now, self.settings, overrides=dict(request.overrides)) for t in tenants]
+        ttl = self.settings.dns.ttl
+        first_stage = (request.stages or self.settings.ramp.stages)[0]
+        targets = tuple(
+            PlannedTarget(
+                t.tenant_id,
+                0,
+                gate,
+                dns_plan.change_line(
+                    t,
+                    dns_plan.to_oci(t, ttl) if request.kind == FLIP else dns_plan.ramp_stage(t, first_stage, ttl),
+                    None,
+                ),
+                t.lifecycle.value,
+                _remedy_note(gate),
+            )
+            for t, gate in zip(tenants, gates, strict=True)
+        )
+        fleet = read_fleet(self.facts, tenants, now, self.settings)
+        verdict = evaluate_safety(
+            tenants, fleet, now, self.settings, operator=self.operator, overrides=request.overrides
+        )
+        return ActionPlan(
+            request,
+            targets,
+            (),
+            self._cutover_params(request),
+            verdict,
+            tuple(gate for gate in gates if not gate.eligible),
+            tuple(others),
+            now,
+            self.operator,
+        )
+
+    def _plan_rollback(self, request: PlanRequest) -> ActionPlan:
+        now = self.session.clock.now()
+        if request.all_in_flight:
+            if request.tenant_ids:
+                raise BadRequest("name tenants or --all-in-flight, not both")
+            in_flight = self.facts.tenants_in(IN_FLIGHT)
+            ids = sorted({*in_flight[Lifecycle.CUTTING_OVER], *in_flight[Lifecycle.MONITORING]})
+            if not ids:
+                raise BadRequest("no tenant is in flight (cutting over or monitoring): nothing to roll back")
+            tenants = [self.session.tenants.get(tenant_id) for tenant_id in ids]
+        else:
+            tenants = self._tenants(request.tenant_ids)
+        locks = self._locks([t.tenant_id for t in tenants])
+        refusals, targets = [], []
+        ttl = self.settings.dns.ttl
+        for tenant in tenants:
+            holder = locks.get(tenant.tenant_id)
+            if tenant.lifecycle is Lifecycle.ROLLING_BACK or (holder and holder.kind == ROLLBACK):
+                refusals.append(
+                    f"{tenant.tenant_id} is already rolling back" + (f" ({holder.job_id})" if holder else "")
+                )
+                continue
+            if tenant.lifecycle not in ROLLBACK_FROM:
+                refusals.append(
+                    f"{tenant.tenant_id} is {tenant.lifecycle.label}: nothing to roll back (its traffic is on AWS)"
+                )
+                continue
+            note = f"takes it over from {holder.job_id} ({holder.kind})" if holder else ""
+            change = dns_plan.change_line(tenant, dns_plan.to_aws(tenant, ttl), None)
+            targets.append(PlannedTarget(tenant.tenant_id, 0, None, change, tenant.lifecycle.value, note))
+        return ActionPlan(
+            request,
+            tuple(targets),
+            (),
+            {"decided_at": now},
+            SafetyVerdict(()),
+            (),
+            tuple(refusals),
+            now,
+            self.operator,
+        )
+
+    def _plan_batch(self, request: PlanRequest) -> ActionPlan:
+        now = self.session.clock.now()
+        batch = self.settings.batch
+        count = request.count if request.count is not None else batch.count
+        group_size = request.group_size if request.group_size is not None else batch.group_size
+        interval = request.interval if request.interval is not None else batch.interval
+        if count < 1 or group_size < 1:
+            raise BadRequest("--count and --group must be at least 1")
+        if request.wave is not None and request.tenant_ids:
+            raise BadRequest("choose the batch by --wave or by naming tenants, not both")
+        if request.wave is not None:
+            candidates = self.session.tenants.list(wave=request.wave)
+            if not candidates:
+                raise BadRequest(f"wave {request.wave} has no tenants")
+        elif request.tenant_ids:
+            candidates = self._tenants(request.tenant_ids)
+        else:
+            raise BadRequest("choose the batch: --wave N or name the tenants")
+        locks = self._locks([t.tenant_id for t in candidates])
+        chosen: list[tuple[Tenant, GateResult]] = []
+        excluded: list[Exclusion] = []
+        for tenant in candidates:
+            if tenant.lifecycle in (Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED) and request.wave is not None:
+                continue  # done already: not worth a line in the preview
+            reason = self._batch_exclusion(tenant, locks.get(tenant.tenant_id), now, request)
+            if reason:
+                excluded.append(Exclusion(tenant.tenant_id, reason))
+                continue
+            gate = evaluate_gate(tenant, now, self.settings, overrides=dict(request.overrides))
+            if not gate.eligible:
+                blocked = ", ".join(check.describe() for check in gate.blocking if not check.remedy)
+                excluded.append(Exclusion(tenant.tenant_id, f"gate: {blocked}"))
+                continue
+            if len(chosen) >= count:
+                excluded.append(Exclusion(tenant.tenant_id, f"beyond tonight's count of {count}"))
+                continue
+            chosen.append((tenant, gate))
+        ttl = self.settings.dns.ttl
+        targets = tuple(
+            PlannedTarget(
+                tenant.tenant_id,
+                index // group_size,
+                gate,
+                dns_plan.change_line(tenant, dns_plan.to_oci(tenant, ttl), None),
+                tenant.lifecycle.value,
+                _remedy_note(gate),
+            )
+            for index, (tenant, gate) in enumerate(chosen)
+        )
+        tenants = [tenant for tenant, _ in chosen]
+        starts = {t.tenant_id: now + t.group_no * interval for t in targets}
+        fleet = read_fleet(self.facts, tenants, now, self.settings)
+        verdict = evaluate_safety(
+            tenants,
+            fleet,
+            now,
+            self.settings,
+            operator=self.operator,
+            overrides=request.overrides,
+            at_once=group_size,
+            starts=starts,
+        )
+        params = self._cutover_params(request) | {
+            "group_size": group_size,
+            "interval": interval,
+            "count": count,
+            "wave": request.wave,
+            "groups": [[t.tenant_id for t in targets if t.group_no == g] for g in range(_groups(targets))],
+        }
+        return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
+
+    def _batch_exclusion(self, tenant: Tenant, holder: LockHolder | None, now: float, request: PlanRequest) -> str:
+        if holder is not None:
+            return f"held by {holder.job_id} ({holder.kind} by {holder.operator})"
+        if tenant.lifecycle is not Lifecycle.READY:
+            return f"{tenant.lifecycle.label}, not ready"
+        return _dns_moved(tenant)
+
+    # --- doing -------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        plan: ActionPlan,
+        *,
+        reason: str,
+        confirmation: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Write the job to the store for the engine that leads. Changes nothing in DNS by itself."""
+        self._writable(f"{plan.kind} {plan.confirm_phrase}")
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail with the action")
+        if idempotency_key is not None:
+            earlier = self.jobs.by_key(idempotency_key)
+            if earlier is not None:
+                return earlier  # the same confirmation, sent again: the job it created
+        fresh = self.plan(plan.request)
+        if fresh.tenant_ids != plan.tenant_ids or fresh.groups != plan.groups:
+            raise Refused(
+                "the plan changed since it was shown (the fleet moved meanwhile): "
+                f"it was {', '.join(plan.tenant_ids) or 'empty'}, now {', '.join(fresh.tenant_ids) or 'empty'}; "
+                "look at the new plan and confirm again",
+                fresh,
+            )
+        if not fresh.ok:
+            raise Refused("; ".join(fresh.problems), fresh)
+        if fresh.needs_confirmation and (confirmation or "").strip() != fresh.confirm_phrase:
+            raise NeedsConfirmation(fresh.confirm_phrase)
+        names = step_names(fresh.kind, fresh.params.get("stages", ()))
+        targets = [NewTarget(t.tenant_id, names, t.group_no) for t in fresh.targets]
+        job_steps = [f"group {g + 1}" for g in range(len(fresh.groups))] if fresh.kind == BATCH else []
+        try:
+            job, created = self.jobs.submit(
+                fresh.kind,
+                targets,
+                reason=reason,
+                params=fresh.params,
+                job_steps=job_steps,
+                idempotency_key=idempotency_key,
+                operator=self.operator,
+                audit={
+                    "confirmation": confirmation or "",
+                    "overrides": dict(fresh.request.overrides),
+                    "excluded": len(fresh.excluded),
+                },
+            )
+        except LockConflict as conflict:
+            raise Refused(str(conflict), fresh) from None
+        if created and fresh.safety.overridden:
+            self.session.events.append_many(
+                [
+                    dict(
+                        kind="break-glass",
+                        what=f"{refusal.rule} overridden for {job.job_id}",
+                        job_id=job.job_id,
+                        why=refusal.overridden,
+                        detail={"rule": refusal.rule, "message": refusal.message, "numbers": dict(refusal.numbers)},
+                    )
+                    for refusal in fresh.safety.overridden
+                ]
+            )
+        for target in fresh.targets:
+            if target.gate is not None and target.gate.check("window").overridden and created:
+                self.session.events.append(
+                    "break-glass",
+                    f"migration window overridden for {target.tenant_id}",
+                    tenant_id=target.tenant_id,
+                    job_id=job.job_id,
+                    why=target.gate.check("window").overridden,
+                    detail={"rule": "migration-window", "evidence": target.gate.check("window").evidence},
+                )
+        if self.on_submit is not None:
+            self.on_submit(job)
+        return job
+
+    async def dry_run(self, plan: ActionPlan, *, reason: str) -> Rehearsal:
+        """Compute the exact DNS change sets, gates and safety; change nothing; record a rehearsal event."""
+        tenants = [self.session.tenants.get(tenant_id) for tenant_id in plan.tenant_ids]
+        records: dict[str, DnsRecord] = {}
+        if self.providers is not None and tenants:
+            records = await self.providers.dns.read_routing(tenants)
+        ttl = self.settings.dns.ttl
+        lines = []
+        for tenant in tenants:
+            if plan.kind == ROLLBACK:
+                to = dns_plan.to_aws(tenant, ttl)
+            elif plan.kind == RAMP:
+                to = dns_plan.ramp_stage(tenant, plan.params["stages"][0], ttl)
+            else:
+                to = dns_plan.to_oci(tenant, ttl)
+            lines.append(dns_plan.change_line(tenant, to, records.get(tenant.tenant_id)))
+        change_sets = dns_plan.group_by_zone(lines, per_tenant=plan.kind != ROLLBACK)
+        self.session.events.append_many(
+            [
+                dict(
+                    kind=REHEARSAL,
+                    what=f"dry run of {plan.kind}: {line.before} -> {line.after}",
+                    tenant_id=line.tenant_id,
+                    why=reason,
+                    detail={
+                        "kind": plan.kind,
+                        "ok": plan.ok,
+                        "problems": list(plan.problems),
+                        "dns": line.to_json(),
+                        "dns_read_live": bool(records),
+                    },
+                )
+                for line in lines
+            ]
+            or [
+                dict(
+                    kind=REHEARSAL,
+                    what=f"dry run of {plan.kind}: nothing to do",
+                    why=reason,
+                    detail={"kind": plan.kind, "problems": list(plan.problems)},
+                )
+            ]
+        )
+        return Rehearsal(plan, change_sets, bool(records))
+
+    def pause(self, job_id: str, *, reason: str) -> Job:
+        return self._control(job_id, Control.PAUSE, reason)
+
+    def resume(self, job_id: str, *, reason: str) -> Job:
+        return self._control(job_id, Control.RESUME, reason)
+
+    def skip(self, job_id: str, *, reason: str) -> Job:
+        """A ramp: go to the next stage now."""
+        return self._control(job_id, Control.SKIP, reason)
+
+    def abort(self, job_id: str, *, reason: str) -> Job:
+        """A batch: start no new group (tenants past their DNS change finish monitoring). A ramp: roll back."""
+        return self._control(job_id, Control.ABORT, reason)
+
+    def _control(self, job_id: str, control: Control, reason: str) -> Job:
+        self._writable(f"{control.value} {job_id}")
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail")
+        job = self.jobs.request(job_id, control, operator=self.operator, why=reason)
+        if self.on_submit is not None:
+            self.on_submit(job)
+        return job
+
+    def approve(self, tenant_ids: Sequence[str], *, reason: str) -> None:
+        """Record this operator's approval of the tenants' cutover (the second operator, for enterprise)."""
+        self._writable("approve a cutover")
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail")
+        tenants = self._tenants(tenant_ids)
+        self.session.events.append_many(
+            [
+                dict(kind=APPROVAL, what=f"cutover approved by {self.operator}", tenant_id=t.tenant_id, why=reason)
+                for t in tenants
+            ]
+        )
+
+
+def _groups(targets: Sequence[PlannedTarget]) -> int:
+    return max((t.group_no for t in targets), default=-1) + 1
+
+
+def _remedy_note(gate: GateResult) -> str:
+    remedies = gate.remedies
+    return f"runs {' and '.join(remedies)} first" if remedies else ""
+
+
+def _dns_moved(tenant: Tenant) -> str:
+    """A ready tenant whose record (as last read) no longer sends everything to AWS: someone changed it."""
+    share = tenant.dns_oci_share
+    if share is None or share == 0:
+        return ""
+    return (
+        f"{tenant.tenant_id}: DNS already sends {share * 100:.0f} % to OCI ({tenant.dns_routing}) "
+        "although it is ready: changed by hand? look before acting"
+    )

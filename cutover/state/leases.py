@@ -1,0 +1,129 @@
+"""The engine lease: one engine per war room runs pollers, triggers and jobs.
+
+The holder renews it with a heartbeat; when it stops renewing (killed, hung,
+its SSH session dropped) the lease expires and another engine takes it over.
+Every takeover bumps `epoch`; the holder checks its epoch inside each write it
+makes while running jobs (`fence`), so an engine that stalled past its expiry
+can never write over its successor's work.
+
+Leases run on WALL time (time.time()), never on the simulated clock: the
+simulated fleet may run 60 times faster, and a lease must expire after 15 real
+seconds whatever the world's speed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from cutover.state.jobs import LeaseLost
+from cutover.state.store import Store
+
+ENGINE_LEASE = "engine"
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    holder: str
+    holder_info: dict[str, Any]
+    acquired_at: float
+    heartbeat_at: float
+    expires_at: float
+    epoch: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Lease:
+        return cls(**{**row, "holder_info": json.loads(row["holder_info"] or "{}")})
+
+    def alive(self, now: float | None = None) -> bool:
+        return (time.time() if now is None else now) < self.expires_at
+
+    def describe(self, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        info = self.holder_info
+        who = f"{info.get('operator', '?')}@{info.get('host', '?')} (pid {info.get('pid', '?')})"
+        if self.alive(now):
+            return f"{who}, heartbeat {now - self.heartbeat_at:.0f} s ago"
+        return f"{who}, expired {now - self.expires_at:.0f} s ago"
+
+
+class LeaseStore:
+    def __init__(self, store: Store, wall: Callable[[], float] = time.time):
+        self.store = store
+        self.wall = wall
+
+    def current(self, name: str = ENGINE_LEASE) -> Lease | None:
+        """The lease as recorded, alive or expired; None if nobody ever held it (or it was released)."""
+        row = next(self.store.db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
+        return Lease.from_row(row) if row else None
+
+    def leader(self, name: str = ENGINE_LEASE) -> Lease | None:
+        """The live holder, if any."""
+        lease = self.current(name)
+        return lease if lease is not None and lease.alive(self.wall()) else None
+
+    def acquire(
+        self, holder: str, info: dict[str, Any], ttl: float, name: str = ENGINE_LEASE
+    ) -> tuple[Lease | None, Lease | None]:
+        """Take the lease if it is free, expired or already ours.
+
+        Returns (ours, previous): ours is None when someone else holds it (previous
+        says who); previous is the expired holder we took over from, if any.
+        """
+        with self.store.write() as db:
+            now = self.wall()
+            row = next(db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
+            current = Lease.from_row(row) if row else None
+            if current is not None and current.holder != holder and current.alive(now):
+                return None, current
+            if current is not None and current.holder == holder:
+                db.execute("UPDATE leases SET heartbeat_at = ?, expires_at = ? WHERE name = ?", [now, now + ttl, name])
+                return self.current(name), None
+            epoch = (current.epoch if current else 0) + 1
+            db.execute(
+                "INSERT INTO leases (name, holder, holder_info, acquired_at, heartbeat_at, expires_at, epoch) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "holder_info = excluded.holder_info, acquired_at = excluded.acquired_at, "
+                "heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, epoch = excluded.epoch",
+                [name, holder, json.dumps(info, sort_keys=True), now, now, now + ttl, epoch],
+            )
+            return self.current(name), current
+
+    def heartbeat(self, holder: str, epoch: int, ttl: float, name: str = ENGINE_LEASE) -> Lease | None:
+        """Renew our lease; None if it is no longer ours (expired and taken, or released)."""
+        with self.store.write() as db:
+            now = self.wall()
+            cursor = db.execute(
+                "UPDATE leases SET heartbeat_at = ?, expires_at = ? "
+                "WHERE name = ? AND holder = ? AND epoch = ? AND expires_at > ?",
+                [now, now + ttl, name, holder, epoch, now],
+            )
+            return self.current(name) if cursor.rowcount else None
+
+    def release(self, holder: str, epoch: int, name: str = ENGINE_LEASE) -> bool:
+        """Hand the lease over at once (expire it), so another engine need not wait for the expiry."""
+        with self.store.write() as db:
+            now = self.wall()
+            cursor = db.execute(
+                "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?",
+                [now, name, holder, epoch],
+            )
+            return bool(cursor.rowcount)
+
+    def fence(self, holder: str, epoch: int, name: str = ENGINE_LEASE) -> Callable[[sqlite_utils.Database], None]:
+        """A check to run inside each of the holder's writes: raises LeaseLost once the lease has moved on."""
+
+        def check(db: sqlite_utils.Database) -> None:
+            row = db.execute("SELECT holder, epoch, expires_at FROM leases WHERE name = ?", [name]).fetchone()
+            if row is None or row[0] != holder or row[1] != epoch:
+                raise LeaseLost(f"the engine lease passed to another engine (epoch {row[1] if row else '?'})")
+            if row[2] <= self.wall():
+                raise LeaseLost("the engine lease expired before it was renewed")
+
+        return check
