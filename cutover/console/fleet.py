@@ -1,0 +1,433 @@
+"""The fleet as the console shows it: one display row per tenant, filters and sort orders.
+
+Pure Python, no Textual: the rows are built in a worker thread from what the
+store says, compared with the previous ones, and only the changed ones are
+handed to the table. Every value that comes from an observation older than the
+stale threshold is marked stale, so it is never shown as current.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cutover.config.settings import GateSettings
+from cutover.config.units import format_duration
+from cutover.state.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
+from cutover.state.next_step import next_step
+from cutover.state.tenants import Tenant
+
+# The runbook dashboard's colours: pending blue, syncing yellow, ready green,
+# cutting over purple, migrated done, failed red. ANSI names, so 16 colours do.
+STATE_STYLE: dict[Lifecycle, str] = {
+    Lifecycle.PENDING: "blue",
+    Lifecycle.SYNCING: "yellow",
+    Lifecycle.VALIDATING: "yellow",
+    Lifecycle.READY: "green",
+    Lifecycle.CUTTING_OVER: "bold magenta",
+    Lifecycle.MONITORING: "magenta",
+    Lifecycle.MIGRATED: "bright_black",
+    Lifecycle.DECOMMISSIONED: "bright_black",
+    Lifecycle.ROLLING_BACK: "bold red",
+    Lifecycle.ROLLED_BACK: "red",
+    Lifecycle.FAILED: "bold red",
+}
+STATE_LABEL: dict[Lifecycle, str] = {state: state.label for state in Lifecycle} | {Lifecycle.MIGRATED: "migrated ✓"}
+STATE_ORDER = {state: index for index, state in enumerate(Lifecycle)}
+TIER_SHORT = {"standard": "std", "premium": "prem", "enterprise": "ent"}
+TIER_ORDER = {"standard": 0, "premium": 1, "enterprise": 2}
+
+STALE = "stale"
+WARN = "warn"
+BAD = "bad"
+DIM = "dim"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int
+    # Columns with the highest `drop` go first when the screen is narrow; 0 never goes.
+    drop: int = 0
+    align: str = "left"
+    flex: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "TENANT", 8),
+    Column("wave", "W", 1, drop=0, align="right"),
+    Column("tier", "TIER", 4, drop=4),
+    Column("state", "STATE", 12),
+    Column("next", "NEXT STEP", 16, flex=True),
+    Column("lag", "LAG", 6, align="right"),
+    Column("traffic", "OCI dns/obs", 11, align="right"),
+    Column("errors", "ERR  x base", 11, align="right", drop=2),
+    Column("p95", "P95  x base", 11, align="right", drop=3),
+    Column("backends", "BE", 3, align="right", drop=1),
+    Column("lock", "LOCK", 8, drop=5),
+)
+COLUMN_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
+SORTABLE = ("id", "wave", "tier", "state", "next", "lag", "traffic", "errors", "p95", "backends")
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    """What the table shows of one tenant, and what it sorts and filters on."""
+
+    tenant_id: str
+    wave: int
+    tier: str
+    lifecycle: Lifecycle
+    cells: tuple[Cell, ...]
+    sort_values: tuple[Any, ...]
+    search_text: str
+    fault: str = ""
+    in_flight: bool = False
+
+    def cell(self, key: str) -> Cell:
+        return self.cells[COLUMN_INDEX[key]]
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What a row needs besides the tenant: the time, the gate settings, who holds locks."""
+
+    now: float
+    gates: GateSettings = field(default_factory=GateSettings)
+    locks: dict[str, str] = field(default_factory=dict)
+
+
+def _is_stale(at: float | None, ctx: RowContext) -> bool:
+    return at is None or ctx.now - at > ctx.gates.stale_after
+
+
+def _lag_cell(tenant: Tenant, ctx: RowContext) -> Cell:
+    health = tenant.sync_health
+    if health is SyncHealth.NOT_STARTED:
+        return Cell("-", DIM)
+    if health is SyncHealth.ERROR:
+        return Cell("error", BAD)
+    if health is SyncHealth.STALLED:
+        return Cell("stall", BAD)
+    if health is SyncHealth.INITIAL_SYNC:
+        percent = tenant.sync_percent
+        return Cell(f"{percent:.0f}%" if percent is not None else "init", "")
+    if tenant.sync_lag_s is None:
+        return Cell("?", STALE)
+    stale = _is_stale(tenant.observed_at, ctx)
+    text = "0s" if tenant.sync_lag_s <= 0 else _short_duration(tenant.sync_lag_s)
+    if stale:
+        return Cell(text + "?", STALE)
+    return Cell(text, "" if tenant.sync_lag_s <= ctx.gates.max_sync_lag else WARN)
+
+
+def _short_duration(seconds: float) -> str:
+    """Six characters at most: '45s', '4m', '2h10m', '3d'."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 48 * 3600:
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    return f"{seconds // 86400}d"
+
+
+def _percent(share: float | None) -> str:
+    return "  ?" if share is None else f"{round(share * 100):3d}"
+
+
+def _traffic_cell(tenant: Tenant, ctx: RowContext) -> Cell:
+    """The share DNS sends to OCI next to the share OCI was seen serving: '100/ 97%'."""
+    if tenant.dns_oci_share is None and tenant.observed_oci_share is None:
+        return Cell("-", DIM)
+    dns_stale = tenant.dns_oci_share is not None and _is_stale(tenant.dns_at, ctx)
+    obs_stale = tenant.observed_oci_share is not None and _is_stale(tenant.metrics_at, ctx)
+    text = f"{_percent(tenant.dns_oci_share)}/{_percent(tenant.observed_oci_share)}%"
+    if dns_stale or obs_stale:
+        return Cell(text + "?", STALE)
+    style = ""
+    if tenant.dns_oci_share is not None and tenant.observed_oci_share is not None:
+        style = "" if abs(tenant.dns_oci_share - tenant.observed_oci_share) < 0.02 else WARN
+    return Cell(text + " ", style)
+
+
+def _ratio_style(ratio: float | None, warn: float, bad: float) -> str:
+    if ratio is None:
+        return ""
+    return BAD if ratio > bad else WARN if ratio > warn else ""
+
+
+def _errors_cell(tenant: Tenant, ctx: RowContext) -> tuple[Cell, float | None]:
+    if tenant.error_rate is None:
+        return Cell("-", DIM), None
+    base = tenant.baseline_error_rate
+    ratio = tenant.error_rate / base if base else None
+    value = f"{tenant.error_rate * 100:.2f}%"
+    text = f"{value} {_ratio_text(ratio)}"
+    if _is_stale(tenant.metrics_at, ctx):
+        return Cell(text + "?", STALE), ratio
+    # The runbook's rollback trigger is an absolute 1 %; against baseline, 2x is worth a look.
+    style = BAD if tenant.error_rate > 0.01 else _ratio_style(ratio, 2.0, 5.0)
+    return Cell(text + " ", style), ratio
+
+
+def _p95_cell(tenant: Tenant, ctx: RowContext) -> tuple[Cell, float | None]:
+    if tenant.p95_ms is None:
+        return Cell("-", DIM), None
+    base = tenant.baseline_p95_ms
+    ratio = tenant.p95_ms / base if base else None
+    value = f"{tenant.p95_ms / 1000:.2f}s" if tenant.p95_ms >= 1000 else f"{tenant.p95_ms:.0f}ms"
+    text = f"{value} {_ratio_text(ratio)}"
+    if _is_stale(tenant.metrics_at, ctx):
+        return Cell(text + "?", STALE), ratio
+    return Cell(text + " ", _ratio_style(ratio, 1.2, 2.0)), ratio
+
+
+def _ratio_text(ratio: float | None) -> str:
+    if ratio is None:
+        return "   -"
+    return f"{min(ratio, 99.9):3.1f}x" if ratio < 10 else f"{min(ratio, 999):3.0f}x"
+
+
+def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
+    healthy, total = tenant.backends_healthy, tenant.backends_total
+    if healthy is None or total is None:
+        return Cell("-", DIM)
+    text = f"{healthy}/{total}"
+    if _is_stale(tenant.health_at, ctx):
+        return Cell(text + "?", STALE)
+    if healthy == 0:
+        return Cell(text, BAD)
+    return Cell(text, WARN if healthy < max(total, ctx.gates.min_backends) else "")
+
+
+def _next_style(step: str) -> str:
+    if step.startswith("fix"):
+        return BAD
+    if step.startswith(("watch", "confirm")):
+        return WARN
+    if step.startswith("wait"):
+        return DIM
+    return ""
+
+
+def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
+    """Why this tenant needs attention, in a few words; empty when it does not."""
+    if tenant.lifecycle in (Lifecycle.FAILED, Lifecycle.ROLLING_BACK, Lifecycle.ROLLED_BACK):
+        return tenant.lifecycle.label
+    if tenant.sync_health in (SyncHealth.ERROR, SyncHealth.STALLED):
+        return f"sync {tenant.sync_health.label}"
+    if step.startswith("fix"):
+        return step.removeprefix("fix: ")
+    if (
+        tenant.backends_healthy is not None
+        and tenant.backends_total
+        and tenant.backends_healthy < tenant.backends_total
+    ):
+        return f"backends {tenant.backends_healthy}/{tenant.backends_total}"
+    if tenant.error_rate is not None and tenant.error_rate > 0.01:
+        return f"error rate {tenant.error_rate * 100:.1f}%"
+    if tenant.lifecycle in IN_FLIGHT and _is_stale(tenant.metrics_at, ctx):
+        return "in flight, metrics stale"
+    return ""
+
+
+def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
+    step = next_step(tenant, ctx.now, ctx.gates)
+    errors, error_ratio = _errors_cell(tenant, ctx)
+    p95, p95_ratio = _p95_cell(tenant, ctx)
+    lock = ctx.locks.get(tenant.tenant_id, "")
+    cells = (
+        Cell(tenant.tenant_id, "bold"),
+        Cell(str(tenant.wave)),
+        Cell(TIER_SHORT.get(tenant.tier, tenant.tier[:4])),
+        Cell(STATE_LABEL[tenant.lifecycle], STATE_STYLE[tenant.lifecycle]),
+        Cell(step, _next_style(step)),
+        _lag_cell(tenant, ctx),
+        _traffic_cell(tenant, ctx),
+        errors,
+        p95,
+        _backends_cell(tenant, ctx),
+        Cell(lock, WARN if lock else ""),
+    )
+    missing = float("inf")
+    sort_values = (
+        tenant.tenant_id,
+        tenant.wave,
+        TIER_ORDER.get(tenant.tier, 9),
+        STATE_ORDER[tenant.lifecycle],
+        step,
+        tenant.sync_lag_s if tenant.sync_lag_s is not None else missing,
+        tenant.observed_oci_share if tenant.observed_oci_share is not None else -1.0,
+        error_ratio if error_ratio is not None else (tenant.error_rate or -1.0),
+        p95_ratio if p95_ratio is not None else -1.0,
+        tenant.backends_healthy if tenant.backends_healthy is not None else missing,
+        lock,
+    )
+    search = " ".join((tenant.tenant_id, tenant.name, tenant.lifecycle.label, step, tenant.dns_name, lock)).lower()
+    return FleetRow(
+        tenant_id=tenant.tenant_id,
+        wave=tenant.wave,
+        tier=tenant.tier,
+        lifecycle=tenant.lifecycle,
+        cells=cells,
+        sort_values=sort_values,
+        search_text=search,
+        fault=_fault(tenant, ctx, step),
+        in_flight=tenant.lifecycle in IN_FLIGHT,
+    )
+
+
+# --- filters -----------------------------------------------------------------------
+
+
+class FilterError(ValueError):
+    """A filter the operator typed that cannot be understood; the message says how to write it."""
+
+
+FILTER_KEYS = ("state", "wave", "tier")
+
+
+@dataclass(frozen=True)
+class FleetFilter:
+    """`/` filter: free words (all must match) and state:, wave:, tier: (comma means or)."""
+
+    words: tuple[str, ...] = ()
+    states: frozenset[Lifecycle] = frozenset()
+    waves: frozenset[int] = frozenset()
+    tiers: frozenset[str] = frozenset()
+    faults_only: bool = False
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.words or self.states or self.waves or self.tiers or self.faults_only)
+
+    def matches(self, row: FleetRow) -> bool:
+        if self.faults_only and not row.fault:
+            return False
+        if self.states and row.lifecycle not in self.states:
+            return False
+        if self.waves and row.wave not in self.waves:
+            return False
+        if self.tiers and row.tier not in self.tiers:
+            return False
+        return all(word in row.search_text for word in self.words)
+
+    def describe(self) -> str:
+        parts = [self.text] if self.text else []
+        if self.faults_only:
+            parts.append("faults only")
+        return ", ".join(parts)
+
+
+def _match_state(value: str) -> set[Lifecycle]:
+    wanted = value.replace(" ", "_").replace("-", "_")
+    exact = {state for state in Lifecycle if state.value == wanted}
+    if exact:
+        return exact
+    found = {state for state in Lifecycle if state.value.startswith(wanted)}
+    if not found:
+        known = ", ".join(state.value for state in Lifecycle)
+        raise FilterError(f"state:{value} matches no state; states are {known}")
+    return found
+
+
+def _match_tier(value: str) -> set[str]:
+    found = {tier for tier in TIER_ORDER if tier.startswith(value)}
+    if not found:
+        raise FilterError(f"tier:{value} matches no tier; tiers are standard (std), premium (prem), enterprise (ent)")
+    return found
+
+
+def _match_wave(value: str) -> set[int]:
+    if not value.isdigit():
+        raise FilterError(f"wave:{value} is not a wave number; write wave:1 or wave:1,2")
+    return {int(value)}
+
+
+_MATCHERS: dict[str, Callable[[str], set[Any]]] = {"state": _match_state, "wave": _match_wave, "tier": _match_tier}
+
+
+def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
+    """`ready wave:1,2 tier:ent` -> a filter; raises FilterError naming the bad part."""
+    words: list[str] = []
+    found: dict[str, set[Any]] = {key: set() for key in FILTER_KEYS}
+    for token in text.lower().split():
+        key, colon, value = token.partition(":")
+        if not colon:
+            words.append(token)
+            continue
+        if key not in _MATCHERS:
+            raise FilterError(f"{key}: is not a filter; use {', '.join(k + ':' for k in FILTER_KEYS)} or plain words")
+        if not value:
+            raise FilterError(f"{key}: needs a value, like {key}:{'1' if key == 'wave' else 'ready'}")
+        for part in filter(None, re.split(r",", value)):
+            found[key] |= _MATCHERS[key](part)
+    return FleetFilter(
+        words=tuple(words),
+        states=frozenset(found["state"]),
+        waves=frozenset(found["wave"]),
+        tiers=frozenset(found["tier"]),
+        faults_only=faults_only,
+        text=text.strip(),
+    )
+
+
+def sort_key(column: str) -> Callable[[FleetRow], tuple[Any, str]]:
+    index = COLUMN_INDEX[column]
+    if column == "id":
+        return lambda row: (row.tenant_id, "")
+    return lambda row: (row.sort_values[index], row.tenant_id)
+
+
+# --- summary -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaveSummary:
+    wave: int
+    total: int
+    by_state: dict[Lifecycle, int]
+    migrated: int
+    in_flight: int
+
+    @property
+    def percent_migrated(self) -> float:
+        return 100.0 * self.migrated / self.total if self.total else 0.0
+
+
+def summarize(rows: Iterable[FleetRow]) -> list[WaveSummary]:
+    waves: dict[int, dict[Lifecycle, int]] = {}
+    for row in rows:
+        counts = waves.setdefault(row.wave, {})
+        counts[row.lifecycle] = counts.get(row.lifecycle, 0) + 1
+    summaries = []
+    for wave in sorted(waves):
+        counts = waves[wave]
+        migrated = counts.get(Lifecycle.MIGRATED, 0) + counts.get(Lifecycle.DECOMMISSIONED, 0)
+        summaries.append(
+            WaveSummary(
+                wave=wave,
+                total=sum(counts.values()),
+                by_state=dict(counts),
+                migrated=migrated,
+                in_flight=sum(counts.get(state, 0) for state in IN_FLIGHT),
+            )
+        )
+    return summaries
+
+
+def age_text(at: float | None, now: float) -> str:
+    return "never" if at is None else f"{format_duration(max(0.0, now - at))} ago"
