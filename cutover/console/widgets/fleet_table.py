@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -87,7 +88,7 @@ def _fit(text: str, width: int, align: str) -> str:
 class FleetTable(ScrollView, can_focus=True):
     """The tenants, one per line. Give it rows with `update_rows`; read `cursor_id` and `marked`."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
@@ -97,7 +98,7 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("space", "toggle_mark", "Mark", tooltip="Mark or unmark the tenant under the cursor"),
     ]
 
-    COMPONENT_CLASSES = {"fleet-table--header", "fleet-table--cursor", "fleet-table--mark"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--cursor", "fleet-table--mark"}
 
     # Reverse and bold, not a background colour: the cursor stays visible with 16 colours and NO_COLOR.
     DEFAULT_CSS = """
@@ -405,10 +406,7 @@ class FleetTable(ScrollView, can_focus=True):
         # Cached here: Widget.refresh() empties Textual's own cache on every partial repaint.
         style = self._style_cache.get(name)
         if style is None:
-            if name == "base":
-                style = self.rich_style
-            else:
-                style = self.get_component_rich_style(name)
+            style = self.rich_style if name == "base" else self.get_component_rich_style(name)
             self._style_cache[name] = style
         return style
 
