@@ -12,6 +12,7 @@ import click
 from cutover.console.commands.audit import audit
 from cutover.console.commands.common import Context
 from cutover.console.commands.config import config_group
+from cutover.console.commands.console import console_command
 from cutover.console.commands.inspect import events, status
 from cutover.console.commands.matrix import import_command
 
@@ -37,7 +38,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
         click.echo(ctx.get_help())
 
 
-for command in (status, events, audit, config_group, import_command):
+for command in (status, events, audit, config_group, import_command, console_command):
     cli.add_command(command)
 
 

@@ -43,6 +43,13 @@ STALE = "stale"
 WARN = "warn"
 BAD = "bad"
 DIM = "dim"
+# How the named cell styles look, as Rich style strings (ANSI colours only).
+NAMED_STYLES = {STALE: "dim italic", WARN: "yellow", BAD: "bold red", DIM: "dim"}
+
+
+def cell_style_name(name: str) -> str:
+    """A cell's style as a Rich style string."""
+    return NAMED_STYLES.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -431,3 +438,59 @@ def summarize(rows: Iterable[FleetRow]) -> list[WaveSummary]:
 
 def age_text(at: float | None, now: float) -> str:
     return "never" if at is None else f"{format_duration(max(0.0, now - at))} ago"
+
+
+# --- what an action would act on ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetSet:
+    """What an action would act on, frozen when the dialog opens: later data does not change it."""
+
+    action: str  # "cut over", "roll back", ...
+    eligible: tuple[str, ...]
+    excluded: tuple[tuple[str, str], ...] = ()  # (tenant, why)
+    detail: str = ""
+
+    def summary(self) -> str:
+        text = f"{len(self.eligible)} eligible"
+        if self.excluded:
+            reasons = ", ".join(f"{tid} {why}" for tid, why in self.excluded[:5])
+            more = f" and {len(self.excluded) - 5} more" if len(self.excluded) > 5 else ""
+            text += f", {len(self.excluded)} excluded: {reasons}{more}"
+        return text
+
+
+_ROLLBACK_FROM = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.FAILED})
+_GATE_FROM = frozenset({Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY, Lifecycle.ROLLED_BACK})
+
+
+def why_not(action: str, row: FleetRow) -> str:
+    """Why `row` cannot take `action` now, from what the console sees; empty when it can.
+
+    The engine decides for real when the job runs; this is what the operator is shown before.
+    """
+    state = row.lifecycle
+    step = row.cell("next").text
+    if action in ("cut over", "ramp"):
+        if state is not Lifecycle.READY:
+            return f"is {state.label}"
+        if step != "cut over":
+            return step.removeprefix("fix: ")
+        return ""
+    if action == "roll back":
+        return "" if state in _ROLLBACK_FROM else f"is {state.label}, nothing to roll back"
+    if action == "run the gate on":
+        return "" if state in _GATE_FROM else f"is {state.label}"
+    return ""
+
+
+def target_set(action: str, rows: Iterable[FleetRow], detail: str = "") -> TargetSet:
+    eligible, excluded = [], []
+    for row in rows:
+        reason = why_not(action, row)
+        if reason:
+            excluded.append((row.tenant_id, reason))
+        else:
+            eligible.append(row.tenant_id)
+    return TargetSet(action, tuple(eligible), tuple(excluded), detail)

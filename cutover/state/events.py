@@ -157,9 +157,14 @@ class EventLog:
         return appended
 
     def list(
-        self, tenant_id: str | None = None, job_id: str | None = None, after_seq: int = 0, limit: int | None = None
+        self,
+        tenant_id: str | None = None,
+        job_id: str | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+        kinds: tuple[str, ...] | None = None,
     ) -> list[Event]:
-        """Events oldest first; with a limit, the newest `limit` of them."""
+        """Events oldest first; with a limit, the newest `limit` of them; `kinds` keeps only those kinds."""
         where, params = ["seq > ?"], [after_seq]
         if tenant_id is not None:
             where.append("tenant_id = ?")
@@ -167,11 +172,26 @@ class EventLog:
         if job_id is not None:
             where.append("job_id = ?")
             params.append(job_id)
+        if kinds is not None:
+            where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+            params.extend(kinds)
         sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = list(self.store.db.query(sql, params))
         return [Event.from_row(row) for row in reversed(rows)]
+
+    def last_seq(self) -> int:
+        row = self.store.db.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def count_transitions(self, state_after: str, since: float) -> int:
+        """How many times any tenant entered `state_after` since `since` (e.g. rollbacks tonight)."""
+        row = self.store.db.execute(
+            "SELECT count(*) FROM events WHERE kind = 'transition' AND state_after = ? AND ts >= ?",
+            [state_after, since],
+        ).fetchone()
+        return int(row[0])
 
 
 @dataclass(frozen=True)

@@ -24,23 +24,15 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cutover.console.fleet import COLUMN_INDEX, COLUMNS, FleetFilter, FleetRow, sort_key
+from cutover.console.fleet import COLUMN_INDEX, COLUMNS, FleetFilter, FleetRow, cell_style_name, sort_key
 
 GUTTER = 2  # the mark column: "● " or "  "
 MIN_FLEX = 10
 
-_NAMED_STYLES = {
-    "": Style(),
-    "dim": Style(dim=True),
-    "warn": Style(color="yellow"),
-    "bad": Style(color="red", bold=True),
-    "stale": Style(dim=True, italic=True),
-}
-
 
 @lru_cache(maxsize=256)
 def cell_style(name: str) -> Style:
-    return _NAMED_STYLES.get(name) or Style.parse(name)
+    return Style.parse(cell_style_name(name)) if name else Style()
 
 
 @dataclass(frozen=True)
@@ -388,7 +380,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
 
     def _columns(self) -> tuple[Placed, ...]:
-        width = self.size.width
+        width = self._width()
         if width != self._placed_width:
             self._placed = layout_columns(width)
             self._placed_width = width
@@ -410,9 +402,13 @@ class FleetTable(ScrollView, can_focus=True):
             self._style_cache[name] = style
         return style
 
+    def _width(self) -> int:
+        # Not size.width: the vertical scrollbar takes its share of it.
+        return self.scrollable_content_region.width
+
     def render_line(self, y: int) -> Strip:
         placed = self._columns()
-        width = self.size.width
+        width = self._width()
         if y == 0:
             if self._header is None:
                 self._header = self._render_header(placed, width)
@@ -458,7 +454,9 @@ class FleetTable(ScrollView, can_focus=True):
         x = GUTTER
         for column in placed:
             cell = row.cells[column.index]
-            segments.append(Segment(_fit(cell.text, column.width, column.align), base + cell_style(cell.style)))
+            # The cursor row is one calm reversed bar; its colours are in the key figures below.
+            style = base if is_cursor else base + cell_style(cell.style)
+            segments.append(Segment(_fit(cell.text, column.width, column.align), style))
             segments.append(Segment(" ", base))
             x += column.width + 1
         return self._finish(segments, x, width, base)

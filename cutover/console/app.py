@@ -1,0 +1,286 @@
+"""The live console: reads the store in a worker once a second and feeds the screens.
+
+The console reads only the store. Nothing here imports a provider or calls a
+cloud; key presses that change the world go to the action engine (when this
+build has one) after a confirmation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from cutover.actions.session import Session
+from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
+from cutover.console.fleet import FleetRow, TargetSet
+from cutover.console.palette import FleetCommands
+from cutover.console.screens.detail import TenantDetailScreen
+from cutover.console.screens.main import MainScreen
+from cutover.console.widgets.status_header import HeaderState
+from cutover.state.tenants import Tenant
+
+EXIT_HANGUP = 129
+
+
+class CutoverApp(App[int]):
+    CSS_PATH = "console.tcss"
+    TITLE = "cutover"
+    COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+c", "quit_console", "Quit", show=False, priority=True)]
+    # Nothing in the console needs a mouse; keeping mouse reporting off leaves the terminal's own selection working.
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        read_only: bool = False,
+        refresh_interval: float = 1.0,
+        keymap: dict[str, str] | None = None,
+        role: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = session.settings
+        self.clock = session.clock
+        self.read_only = read_only
+        self.role = role or ("observer" if read_only else "viewer")
+        self.feed = FleetFeed(session.store, session.events, session.clock, session.settings)
+        self.refresh_interval = max(1.0, refresh_interval)  # at most once a second
+        self._keymap = keymap or {}
+        self._wake: asyncio.Event | None = None
+        self._polling = False
+        self.updates_applied = 0
+        self.tenants: dict[str, Tenant] = {}
+        self.last_update: FeedUpdate | None = None
+        self._store_ok_at: float | None = None
+        self._stale_sources: set[str] = set()
+        self._feed_error = ""
+        self._parent_pid = os.getppid()
+        self.title = f"cutover: {self.settings.environment.name}"
+
+    # --- start and stop --------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self._wake = asyncio.Event()
+        self.push_screen(MainScreen())
+        self._feed_loop()
+        self.set_interval(1.0, self._tick, name="header-tick")
+        self._install_signal_handlers()
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._hang_up, signum)
+
+    def _hang_up(self, signum: int = signal.SIGHUP) -> None:
+        """The terminal went away (or we were told to stop): stop cleanly, never keep running unseen."""
+        self.shutdown_engine()
+        self.exit(EXIT_HANGUP if signum == signal.SIGHUP else 143)
+
+    def _terminal_lost(self) -> bool:
+        if self.is_headless:
+            return False
+        if os.getppid() != self._parent_pid:
+            return True  # whoever started us is gone (an SSH session closed with SIGHUP ignored)
+        try:
+            os.tcgetpgrp(sys.__stdin__.fileno())
+        except (OSError, AttributeError, ValueError):
+            return True
+        return False
+
+    def shutdown_engine(self) -> None:
+        """Hand over the engine lease if this console leads; nothing to do for a viewer."""
+
+    def running_jobs_led_here(self) -> int:
+        return 0
+
+    def request_quit(self) -> None:
+        jobs = self.running_jobs_led_here()
+        if not jobs:
+            self.exit(0)
+            return
+        from cutover.console.screens.confirm import ConfirmOne
+
+        targets = TargetSet(
+            "quit and hand over",
+            ("the engine",),
+            detail=f"This console leads the engine with {jobs} running job{'s' if jobs != 1 else ''}. "
+            "Quitting hands the lease to another console; the jobs resume there.",
+        )
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self.shutdown_engine()
+                self.exit(0)
+
+        self.push_screen(ConfirmOne(targets), decided)
+
+    def action_quit_console(self) -> None:
+        self.request_quit()
+
+    # --- reading the store -----------------------------------------------------------
+
+    @work(exclusive=True, group="feed", exit_on_error=False)
+    async def _feed_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            self._polling = True
+            try:
+                update = await asyncio.to_thread(self.feed.poll)
+            except Exception as exc:  # a busy or broken store must not kill the console: say so, retry
+                self._feed_failed(exc)
+            else:
+                self._apply(update)
+            finally:
+                self._polling = False
+                self.updates_applied += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
+
+    async def refresh_now(self) -> None:
+        """Read the store now and wait until the screen has it (tests and the palette use this)."""
+        assert self._wake is not None
+        target = self.updates_applied + (2 if self._polling else 1)
+        self._wake.set()
+        while self.updates_applied < target:
+            await asyncio.sleep(0.005)
+
+    def _feed_failed(self, exc: Exception) -> None:
+        message = f"cannot read the store: {exc}"
+        if message != self._feed_error:
+            self._feed_error = message
+            main = self._main()
+            if main is not None:
+                main.alerts.add_note(self.clock.now(), message, style="bold red")
+        self._refresh_header()
+
+    def _apply(self, update: FeedUpdate) -> None:
+        self._feed_error = ""
+        self.last_update = update
+        self.tenants = update.tenants
+        self._store_ok_at = update.now
+        main = self._main()
+        if main is None:
+            return
+        main.apply_update(update)
+        self._note_stale_sources(update, main)
+        main.query_one("#waves").show(  # type: ignore[attr-defined]
+            update.summary, update.rollbacks_tonight, self.settings.safety.max_rollbacks_per_night
+        )
+        self._refresh_header()
+        self.show_selection()
+
+    def _note_stale_sources(self, update: FeedUpdate, main: MainScreen) -> None:
+        stale = {source.name for source in update.sources if source.is_stale(update.now)}
+        for name in sorted(stale - self._stale_sources):
+            main.alerts.add_note(update.now, f"source {name} is stale: its figures are not current", "bold red")
+        for name in sorted(self._stale_sources - stale):
+            main.alerts.add_note(update.now, f"source {name} is current again", "green")
+        self._stale_sources = stale
+
+    def _main(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # --- what is on screen -----------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self._terminal_lost():
+            self._hang_up()
+            return
+        self._refresh_header()
+
+    def _refresh_header(self) -> None:
+        main = self._main()
+        if main is None:
+            return
+        update = self.last_update
+        extra: list[str] = []
+        if main.table.fleet_filter.active:
+            shown, total = len(main.table.visible_ids), main.table.total
+            extra.append(f"filter: {main.table.fleet_filter.describe()} ({shown:,}/{total:,})")
+        if not main.panel_shown("alerts") and main.alerts.count:
+            extra.append(f"{main.alerts.count} alerts (a)")
+        if self._feed_error:
+            extra.append("STORE UNREADABLE")
+        main.show_header(
+            HeaderState(
+                environment=self.settings.environment.name,
+                production=self.settings.environment.production,
+                operator=self.session.actor.operator,
+                role=self.role,
+                now=self.clock.now(),
+                sources=tuple(update.sources) if update else (),
+                store_ok_at=self._store_ok_at,
+                store_interval=self.refresh_interval,
+                marked=len(main.table.marked),
+                extra=tuple(extra),
+            )
+        )
+
+    def show_selection(self) -> None:
+        main = self._main()
+        if main is None:
+            return
+        table = main.table
+        tenant_id = table.cursor_id
+        row: FleetRow | None = table.cursor_row
+        tenant = self.tenants.get(tenant_id) if tenant_id else None
+        now = self.last_update.now if self.last_update else self.clock.now()
+        main.query_one("#figures").show(tenant, row, now, len(table.marked))  # type: ignore[attr-defined]
+        self._refresh_header()
+
+    def open_detail(self, tenant_id: str) -> None:
+        self.push_screen(TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid), self.settings.gates))
+
+    def open_batch_view(self) -> None:
+        self.notify("no batch has been planned in this store", title="Batch")
+
+    # --- acting ----------------------------------------------------------------------------
+
+    def _refuse_if_read_only(self, what: str) -> bool:
+        if self.read_only:
+            self.notify(f"read-only console: {what} refused", severity="error")
+            return True
+        return False
+
+    def submit(self, targets: TargetSet) -> None:
+        if self._refuse_if_read_only(targets.action):
+            return
+        self.notify(
+            f"{targets.action}: no action engine is connected to this console; nothing was done",
+            title="Not submitted",
+            severity="error",
+        )
+
+    def plan_batch(self) -> None:
+        if self._refuse_if_read_only("planning a batch"):
+            return
+        self.notify("no action engine is connected to this console; no batch planned", severity="error")
+
+    def pause_batch(self) -> None:
+        if self._refuse_if_read_only("pausing the batch"):
+            return
+        self.notify("no batch is running", severity="warning")
+
+    def dry_run(self, rows: list[FleetRow]) -> None:
+        if not rows:
+            self.notify("no tenant selected", severity="warning")
+            return
+        lines = [f"{row.tenant_id}: next step {row.cell('next').text}" for row in rows[:10]]
+        self.notify("\n".join(lines), title="Dry run: nothing was changed")

@@ -1,0 +1,134 @@
+"""What the console reads from the store, once a second, in a worker thread.
+
+`FleetFeed.poll()` reads the tenants, the sources' health and the events that
+arrived since the last poll, builds the display rows, and returns only what
+changed since the previous poll. It never touches Textual: the app hands the
+result to its widgets on the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cutover.config.settings import Settings
+from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, summarize
+from cutover.state.clock import Clock
+from cutover.state.events import Event, EventLog
+from cutover.state.sources import SourceHealth, SourceStore
+from cutover.state.store import Store
+from cutover.state.tenants import Tenant, TenantStore
+
+# Kinds shown in the alerts feed: trigger outcomes, provider errors, stale sources.
+ALERT_KINDS = ("alert",)
+NIGHT = 12 * 3600.0
+FIRST_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """One poll's worth of change."""
+
+    now: float
+    changed: dict[str, FleetRow]
+    removed: tuple[str, ...]
+    total: int
+    summary: list[WaveSummary]
+    sources: list[SourceHealth]
+    alerts: list[Event]
+    rollbacks_tonight: int
+    tenants: dict[str, Tenant] = field(repr=False, default_factory=dict)
+
+
+class FleetFeed:
+    """Reads the store and diffs it against the previous read. Used from one worker thread at a time."""
+
+    def __init__(self, store: Store, events: EventLog, clock: Clock, settings: Settings) -> None:
+        self.tenants = TenantStore(store, events)
+        self.sources = SourceStore(store)
+        self.events = events
+        self.clock = clock
+        self.settings = settings
+        self._rows: dict[str, FleetRow] = {}
+        self._last_seq: int | None = None
+        self._rollbacks_since: float | None = None
+        self._rollbacks = 0
+
+    def poll(self) -> FeedUpdate:
+        now = self.clock.now()
+        with self.tenants.store.read():
+            tenants = self.tenants.list()
+            sources = self.sources.all()
+            alerts = self._new_events(now)
+        ctx = RowContext(now=now, gates=self.settings.gates)
+        rows = {tenant.tenant_id: build_row(tenant, ctx) for tenant in tenants}
+        changed = {tid: row for tid, row in rows.items() if self._rows.get(tid) != row}
+        removed = tuple(tid for tid in self._rows if tid not in rows)
+        self._rows = rows
+        return FeedUpdate(
+            now=now,
+            changed=changed,
+            removed=removed,
+            total=len(rows),
+            summary=summarize(rows.values()),
+            sources=sources,
+            alerts=alerts,
+            rollbacks_tonight=self._rollbacks,
+            tenants={tenant.tenant_id: tenant for tenant in tenants},
+        )
+
+    def _new_events(self, now: float) -> list[Event]:
+        if self._last_seq is None:
+            # First read: the latest alerts, and tonight's rollbacks counted once.
+            self._rollbacks_since = now - NIGHT
+            self._rollbacks = self.events.count_transitions("rolling_back", self._rollbacks_since)
+            self._last_seq = self.events.last_seq()
+            return self.events.list(kinds=ALERT_KINDS, limit=FIRST_EVENTS)
+        fresh = self.events.list(after_seq=self._last_seq)
+        if fresh:
+            self._last_seq = fresh[-1].seq
+        self._rollbacks += sum(1 for e in fresh if e.kind == "transition" and e.state_after == "rolling_back")
+        return [e for e in fresh if e.kind in ALERT_KINDS]
+
+
+@dataclass(frozen=True)
+class TenantDetail:
+    """Everything the detail view shows of one tenant, read in one go."""
+
+    now: float
+    tenant: Tenant
+    row: FleetRow
+    events: list[Event]
+    oci_share: list[float]
+    error_rate: list[float]
+    p95_ms: list[float]
+
+
+def series_from_samples(samples: list) -> tuple[list[float], list[float], list[float]]:
+    """Per measurement time, both sides together: OCI's share of requests, error rate, p95 (worst side)."""
+    by_time: dict[float, list] = {}
+    for sample in samples:
+        by_time.setdefault(sample.measured_at, []).append(sample)
+    share, errors, p95 = [], [], []
+    for at in sorted(by_time):
+        sides = by_time[at]
+        requests = sum(s.requests or 0.0 for s in sides)
+        oci = sum(s.requests or 0.0 for s in sides if s.side == "oci")
+        failed = sum(s.errors or 0.0 for s in sides)
+        share.append(oci / requests if requests else 0.0)
+        errors.append(failed / requests if requests else 0.0)
+        p95.append(max((s.p95_ms for s in sides if s.p95_ms is not None), default=0.0))
+    return share, errors, p95
+
+
+def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> TenantDetail:
+    from cutover.state.samples import SampleStore
+
+    now = feed.clock.now()
+    store = feed.tenants.store
+    with store.read():
+        tenant = feed.tenants.get(tenant_id)
+        events = feed.events.list(tenant_id=tenant_id, limit=100)
+        samples = SampleStore(store).history(tenant_id, since=now - window)
+    share, errors, p95 = series_from_samples(samples)
+    row = build_row(tenant, RowContext(now=now, gates=feed.settings.gates))
+    return TenantDetail(now, tenant, row, events, share, errors, p95)

@@ -1,0 +1,94 @@
+"""The console's keys, and remapping them from the configuration's [keys] table.
+
+`[keys]` maps an action name to one key or several, comma-separated:
+
+    [keys]
+    cutover = "C"
+    rollback = "ctrl+r"
+
+Unknown actions, malformed keys and two actions on one key are refused with a
+message naming the entry, before the console opens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeyAction:
+    name: str  # the [keys] name, also the Textual binding id
+    keys: str  # default key(s), Textual names, comma-separated
+    action: str  # the Textual action it runs
+    description: str
+    changes_world: bool = False  # hidden and refused in --read-only
+    show: bool = True
+
+
+KEY_ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction("help", "question_mark", "help", "Help"),
+    KeyAction("filter", "slash", "filter", "Filter"),
+    KeyAction("faults", "ctrl+z", "faults", "Faults only", show=False),
+    KeyAction("palette", "colon", "command_palette", "Commands", show=False),
+    KeyAction("clear", "escape", "clear", "Clear", show=False),
+    KeyAction("detail", "enter", "detail", "Detail"),
+    KeyAction("sort", "s", "sort", "Sort", show=False),
+    KeyAction("sort_reverse", "S", "sort_reverse", "Reverse sort", show=False),
+    KeyAction("alerts", "a", "toggle_panel('alerts')", "Alerts", show=False),
+    KeyAction("waves", "w", "toggle_panel('waves')", "Waves", show=False),
+    KeyAction("batch_view", "B", "batch_view", "Batch view", show=False),
+    KeyAction("gate", "g", "gate", "Gate", show=False, changes_world=True),
+    KeyAction("cutover", "c", "cutover", "Cut over", changes_world=True),
+    KeyAction("ramp", "R", "ramp", "Ramp", show=False, changes_world=True),
+    KeyAction("batch", "b", "plan_batch", "Batch", changes_world=True),
+    KeyAction("rollback", "r", "rollback", "Roll back", changes_world=True),
+    KeyAction("pause", "p", "pause_batch", "Pause", show=False, changes_world=True),
+    KeyAction("dry_run", "d", "dry_run", "Dry run", show=False, changes_world=True),
+    KeyAction("quit", "q", "quit_console", "Quit"),
+)
+BY_NAME = {spec.name: spec for spec in KEY_ACTIONS}
+WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)
+
+# The table's own keys (cursor movement and marking), which no action may take.
+TABLE_KEYS = ("up", "down", "k", "j", "pageup", "pagedown", "ctrl+b", "ctrl+f", "home", "end", "G", "space")
+
+_KEY = re.compile(r"^((ctrl|shift|alt|meta|super)\+)*([A-Za-z0-9]|f[0-9]{1,2}|[a-z_]{2,20})$")
+
+
+class KeymapError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def resolve_keymap(configured: dict[str, str], source: str = "[keys]") -> dict[str, str]:
+    """Validate the configured remapping; returns binding id -> keys for Textual's keymap."""
+    problems: list[str] = []
+    keymap: dict[str, str] = {}
+    for name, keys in configured.items():
+        if name not in BY_NAME:
+            known = ", ".join(sorted(BY_NAME))
+            problems.append(f"{source} {name}: no such console action; actions are {known}")
+            continue
+        parts = [part.strip() for part in str(keys).split(",")]
+        bad = [part for part in parts if not _KEY.match(part)]
+        if not parts or bad:
+            problems.append(
+                f"{source} {name} = {keys!r}: {', '.join(repr(b) for b in bad) or 'nothing'} is not a key; "
+                'write keys like "c", "C", "ctrl+r", "f5", comma-separated'
+            )
+            continue
+        keymap[name] = ",".join(parts)
+    effective = {spec.name: spec.keys for spec in KEY_ACTIONS} | keymap
+    owner: dict[str, str] = dict.fromkeys(TABLE_KEYS, "moving in the table")
+    for name, keys in effective.items():
+        for key in keys.split(","):
+            if key in owner and owner[key] != name:
+                problems.append(
+                    f"{source}: {key!r} is bound to both {owner[key]} and {name}; give each action its own key"
+                )
+            owner[key] = name
+    if problems:
+        raise KeymapError(problems)
+    return keymap

@@ -1,0 +1,47 @@
+"""`:` and ctrl+p: the command palette, with every console action, sort order and common filter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from cutover.console.fleet import COLUMNS, SORTABLE
+from cutover.console.keys import KEY_ACTIONS
+from cutover.state.lifecycle import Lifecycle
+
+
+class FleetCommands(Provider):
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        from cutover.console.screens.main import MainScreen
+
+        app = self.app
+        screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
+        if screen is None:
+            return []
+        read_only = getattr(app, "read_only", False)
+        commands: list[tuple[str, Callable[[], object], str]] = []
+        for spec in KEY_ACTIONS:
+            if spec.name == "palette" or (spec.changes_world and read_only):
+                continue
+            commands.append(
+                (spec.description, partial(screen.run_action, spec.action), f"key {spec.keys.split(',')[0]}")
+            )
+        headers = {column.key: column.header for column in COLUMNS}
+        for key in SORTABLE:
+            commands.append((f"Sort by {headers[key]}", partial(screen.table.set_sort, key), ""))
+        for state in Lifecycle:
+            commands.append((f"Filter: state {state.label}", partial(screen.apply_filter, f"state:{state.value}"), ""))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,261 @@
+"""The main screen: header, waves and alerts, the fleet table, the selected tenant's key figures."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from cutover.console.feed import FeedUpdate
+from cutover.console.fleet import SORTABLE, FilterError, parse_filter, target_set
+from cutover.console.keys import KEY_ACTIONS, WORLD_CHANGING
+from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
+from cutover.console.screens.help import HelpScreen
+from cutover.console.widgets.alerts_feed import AlertsFeed
+from cutover.console.widgets.fleet_table import FleetTable
+from cutover.console.widgets.key_figures import KeyFigures
+from cutover.console.widgets.status_header import HeaderState, StatusHeader
+from cutover.console.widgets.wave_summary import WaveSummaryPanel
+
+
+def main_bindings() -> list[BindingType]:
+    return [
+        Binding(spec.keys, spec.action, spec.description, show=spec.show, id=spec.name, priority=spec.name == "quit")
+        for spec in KEY_ACTIONS
+    ]
+
+
+FILTER_HINT = "filter: words, state:ready, wave:1,2, tier:ent   (Enter applies, Esc cancels)"
+
+
+class MainScreen(Screen[None]):
+    """Widgets render what they are given; the app feeds them once a second."""
+
+    BINDINGS: ClassVar[list[BindingType]] = main_bindings()
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        with Horizontal(id="top"):
+            yield WaveSummaryPanel(id="waves")
+            yield AlertsFeed(id="alerts")
+        yield FleetTable(id="fleet")
+        yield KeyFigures(id="figures")
+        yield Input(
+            placeholder="filter: words, state:ready, wave:1,2, tier:ent   (Enter applies, Esc cancels)", id="filter"
+        )
+        yield Footer(id="footer")
+
+    def on_mount(self) -> None:
+        self.table.focus()
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
+
+    @property
+    def alerts(self) -> AlertsFeed:
+        return self.query_one(AlertsFeed)
+
+    def panel_shown(self, panel: str) -> bool:
+        if self.has_class(f"-show-{panel}"):
+            return True
+        if self.has_class(f"-hide-{panel}"):
+            return False
+        return not self.has_class("-short")
+
+    def toggle_panel(self, panel: str) -> None:
+        shown = self.panel_shown(panel)
+        self.remove_class(f"-show-{panel}", f"-hide-{panel}")
+        self.add_class(f"-hide-{panel}" if shown else f"-show-{panel}")
+
+    # --- data in ---------------------------------------------------------------------
+
+    def apply_update(self, update: FeedUpdate) -> None:
+        self.table.update_rows(update.changed, update.removed)
+        for event in update.alerts:
+            self.alerts.add_event(event)
+
+    def show_header(self, state: HeaderState) -> None:
+        self.query_one(StatusHeader).show(state)
+
+    # --- filter ------------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = self.table.fleet_filter.text
+        field.add_class("-open")
+        field.focus()
+
+    def close_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.remove_class("-open")
+        self.table.focus()
+
+    @property
+    def filter_open(self) -> bool:
+        return self.query_one("#filter", Input).has_class("-open")
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value)
+
+    def apply_filter(self, text: str, *, faults_only: bool | None = None) -> bool:
+        current = self.table.fleet_filter
+        try:
+            new = parse_filter(text, faults_only=current.faults_only if faults_only is None else faults_only)
+        except FilterError as exc:
+            self.app.notify(str(exc), title="Filter not applied", severity="error")
+            return False
+        self.table.set_filter(new)
+        self.close_filter()
+        return True
+
+    def cycle_sort(self, reverse: bool = False) -> str:
+        table = self.table
+        if reverse:
+            table.set_sort(table.sort_column, not table.sort_reverse)
+        else:
+            index = SORTABLE.index(table.sort_column) if table.sort_column in SORTABLE else -1
+            table.set_sort(SORTABLE[(index + 1) % len(SORTABLE)], table.sort_reverse)
+        return table.sort_column
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In --read-only every action that changes the world is hidden and refused."""
+        return not (action in WORLD_CHANGING and getattr(self.app, "read_only", False))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(live_binding_rows(self), title="Keys (from the live bindings)"))
+
+    def action_filter(self) -> None:
+        self.open_filter()
+
+    def action_faults(self) -> None:
+        current = self.table.fleet_filter
+        self.apply_filter(current.text, faults_only=not current.faults_only)
+        self.app.notify("faults only" if not current.faults_only else "all tenants", timeout=2)
+
+    def action_clear(self) -> None:
+        """Esc: close the filter field, else clear the filter, else clear the marks."""
+        if self.filter_open:
+            self.close_filter()
+            return
+        if self.table.fleet_filter.active:
+            self.apply_filter("", faults_only=False)
+            self.app.notify("filter cleared", timeout=2)
+            return
+        cleared = self.table.clear_marks()
+        if cleared:
+            self.app.notify(f"{cleared} mark{'s' if cleared != 1 else ''} cleared", timeout=2)
+
+    def action_sort(self) -> None:
+        column = self.cycle_sort()
+        self.app.notify(f"sorted by {column}", timeout=2)
+
+    def action_sort_reverse(self) -> None:
+        self.cycle_sort(reverse=True)
+
+    def action_toggle_panel(self, panel: str) -> None:
+        self.toggle_panel(panel)
+
+    def action_detail(self) -> None:
+        if self.filter_open:
+            return
+        tenant_id = self.table.cursor_id
+        if tenant_id:
+            self.app.open_detail(tenant_id)  # type: ignore[attr-defined]
+
+    def action_batch_view(self) -> None:
+        self.app.open_batch_view()  # type: ignore[attr-defined]
+
+    def selected_rows(self) -> tuple[list, str]:
+        """The marked tenants, else the one under the cursor; and a note when marks are hidden by the filter."""
+        table = self.table
+        marked = table.marked
+        if marked:
+            rows = [row for tid in sorted(marked) if (row := table.row(tid)) is not None]
+            hidden = len(marked - set(table.visible_ids))
+            note = f"{hidden} of the marked tenants are hidden by the filter" if hidden else ""
+            return rows, note
+        row = table.cursor_row
+        return ([row] if row else []), ""
+
+    def _act(self, action: str) -> None:
+        rows, note = self.selected_rows()
+        if not rows:
+            self.app.notify("no tenant selected", severity="warning")
+            return
+        targets = target_set(action, rows, detail=note)
+        if not targets.eligible:
+            self.app.notify(
+                "; ".join(f"{tid} {why}" for tid, why in targets.excluded[:5]),
+                title=f"Nothing to {action}",
+                severity="warning",
+            )
+            return
+        dialog = ConfirmMany(targets) if needs_typed_count(targets) else ConfirmOne(targets)
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.app.submit(targets)  # type: ignore[attr-defined]
+            else:
+                self.app.notify(f"{action}: cancelled, nothing done", timeout=3)
+
+        self.app.push_screen(dialog, confirmed)
+
+    def action_gate(self) -> None:
+        self._act("run the gate on")
+
+    def action_cutover(self) -> None:
+        self._act("cut over")
+
+    def action_ramp(self) -> None:
+        self._act("ramp")
+
+    def action_rollback(self) -> None:
+        self._act("roll back")
+
+    def action_plan_batch(self) -> None:
+        self.app.plan_batch()  # type: ignore[attr-defined]
+
+    def action_pause_batch(self) -> None:
+        self.app.pause_batch()  # type: ignore[attr-defined]
+
+    def action_dry_run(self) -> None:
+        rows, _ = self.selected_rows()
+        self.app.dry_run(rows)  # type: ignore[attr-defined]
+
+    def action_quit_console(self) -> None:
+        self.app.request_quit()  # type: ignore[attr-defined]
+
+    # --- table events ----------------------------------------------------------------------
+
+    @on(FleetTable.CursorMoved)
+    @on(FleetTable.MarksChanged)
+    def _selection_changed(self) -> None:
+        self.app.show_selection()  # type: ignore[attr-defined]
+
+
+def live_binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """Key, what it does, and a note: from the bindings active now, so remaps and --read-only show."""
+    app = screen.app
+    keys: dict[tuple[str, str], list[str]] = {}
+    notes: dict[tuple[str, str], str] = {}
+    for active in app.active_bindings.values():
+        binding = active.binding
+        if binding.action in ("app.focus_next", "app.focus_previous"):
+            continue
+        group = (binding.description or binding.action, binding.action)
+        keys.setdefault(group, []).append(app.get_key_display(binding))
+        notes[group] = binding.tooltip or ("" if active.enabled else "unavailable now")
+    rows = [(", ".join(dict.fromkeys(shown)), name, notes[(name, action)]) for (name, action), shown in keys.items()]
+    rows.sort(key=lambda row: row[1].lower())
+    return rows

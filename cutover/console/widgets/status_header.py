@@ -1,0 +1,106 @@
+"""The header line: where we are, who we are, the time, and how fresh each data source is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cutover.state.sources import SourceHealth
+
+
+def clock_text(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%H:%M:%S UTC")
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+@dataclass(frozen=True)
+class HeaderState:
+    environment: str = "simulation"
+    production: bool = False
+    operator: str = ""
+    role: str = "viewer"
+    now: float | None = None
+    sources: tuple[SourceHealth, ...] = ()
+    store_ok_at: float | None = None
+    store_interval: float = 1.0
+    marked: int = 0
+    alerts: int = 0
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+class StatusHeader(Static):
+    """One line, always on top. A source older than two intervals says STALE, in red, never its value."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self._state = HeaderState()
+
+    def show(self, state: HeaderState) -> None:
+        if state != self._state:
+            self._state = state
+            self.update(self._render_text(state, compact=self.size.width < 110))
+
+    def on_resize(self) -> None:
+        self.update(self._render_text(self._state, compact=self.size.width < 110))
+
+    def _render_text(self, state: HeaderState, *, compact: bool) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if state.production:
+            text.append(f" {state.environment.upper()} ", style="bold reverse red")
+        else:
+            text.append(f" {state.environment} ", style="bold")
+        text.append(" │ ", style="dim")
+        text.append(state.operator or "?")
+        text.append(" │ ", style="dim")
+        role_style = {"leader": "bold green", "observer": "bold yellow"}.get(state.role, "")
+        text.append(state.role, style=role_style)
+        text.append(" │ ", style="dim")
+        text.append(clock_text(state.now) if state.now is not None else "--:--:--")
+        text.append(" │ ", style="dim")
+        self._append_freshness(text, state, compact=compact)
+        if state.marked:
+            text.append(" │ ", style="dim")
+            text.append(f"{state.marked} marked", style="bold")
+        for item in state.extra:
+            text.append(" │ ", style="dim")
+            text.append(item, style="bold yellow")
+        return text
+
+    @staticmethod
+    def _append_freshness(text: Text, state: HeaderState, *, compact: bool) -> None:
+        now = state.now
+        entries: list[tuple[str, bool, str]] = []
+        if now is None or state.store_ok_at is None:
+            entries.append(("store", True, "no read yet"))
+        else:
+            age = now - state.store_ok_at
+            entries.append(("store", age > 2 * max(state.store_interval, 1.0), _age(age)))
+        for source in state.sources:
+            if now is None or source.last_ok_at is None:
+                entries.append((source.name, True, "never"))
+                continue
+            stale = source.is_stale(now)
+            detail = _age(now - source.last_ok_at)
+            if source.consecutive_errors:
+                detail += f" {source.consecutive_errors}err"
+            entries.append((source.name, stale, detail))
+        for index, (name, stale, detail) in enumerate(entries):
+            if index:
+                text.append(" ")
+            if stale:
+                text.append(f"{name} STALE" + ("" if compact else f" {detail}"), style="bold red")
+            elif compact:
+                text.append(name, style="green")
+            else:
+                text.append(f"{name} {detail}", style="green")

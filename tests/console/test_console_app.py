@@ -1,0 +1,255 @@
+"""The console driven by its keys, on the fixture fleet in a real store, with a frozen clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from cutover.console.fleet import FleetFilter, TargetSet
+from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
+from cutover.console.screens.detail import TenantDetailScreen
+from cutover.console.screens.help import HelpScreen
+from cutover.console.screens.main import MainScreen
+from cutover.console.widgets.fleet_table import FleetTable
+from cutover.state.lifecycle import Lifecycle
+
+pytestmark = pytest.mark.asyncio
+
+SIZE = (120, 35)
+
+
+async def started(app, pilot):
+    await app.refresh_now()
+    await pilot.pause()
+    assert isinstance(app.screen, MainScreen)
+    return app.screen.query_one(FleetTable)
+
+
+def header_text(app) -> str:
+    return str(app.screen.query_one("#header").render())
+
+
+async def test_table_shows_every_tenant_with_the_cursor_on_the_first(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        assert table.total == 40
+        assert table.visible_ids[:3] == ["T-0001", "T-0002", "T-0003"]
+        assert table.cursor_id == "T-0001"
+        await pilot.press("down", "down")
+        assert table.cursor_id == "T-0003"
+        await pilot.press("end")
+        assert table.cursor_id == "T-0040"
+        await pilot.press("home")
+        assert table.cursor_id == "T-0001"
+
+
+async def test_marks_stay_on_their_tenants_through_sort_and_filter(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        await pilot.press("space", "space", "down", "space")
+        assert table.marked == {"T-0001", "T-0002", "T-0004"}
+        assert table.cursor_id == "T-0005"
+        assert "3 marked" in header_text(app)
+        await pilot.press("s", "s", "s")  # sort by state
+        assert table.sort_column == "state"
+        assert table.cursor_id == "T-0005"
+        assert table.marked == {"T-0001", "T-0002", "T-0004"}
+        await pilot.press("slash", *"state:ready", "enter")
+        assert all(table.row(tid).lifecycle is Lifecycle.READY for tid in table.visible_ids)
+        assert table.marked == {"T-0001", "T-0002", "T-0004"}
+        assert "filter: state:ready" in header_text(app)
+        await pilot.press("escape")  # first esc clears the filter
+        assert not table.fleet_filter.active
+        assert table.marked == {"T-0001", "T-0002", "T-0004"}
+        await pilot.press("escape")  # the next one clears the marks
+        assert table.marked == frozenset()
+
+
+async def test_a_bad_filter_is_refused_and_changes_nothing(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        await pilot.press("slash", *"wave:x", "enter")
+        await pilot.pause()
+        assert table.fleet_filter == FleetFilter()
+        assert any("wave:x is not a wave number" in n.message for n in app._notifications)
+
+
+async def test_faults_only(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        await pilot.press("ctrl+z")
+        shown = [table.row(tid) for tid in table.visible_ids]
+        assert shown and all(row.fault for row in shown)
+        assert any(row.lifecycle is Lifecycle.FAILED for row in shown)
+        await pilot.press("ctrl+z")
+        assert table.total == len(table.visible_ids) == 40
+
+
+async def test_refresh_keeps_the_cursor_on_its_tenant_when_rows_move(make_app, writer) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        for _ in range(7):  # sort by error rate against baseline
+            await pilot.press("s")
+        assert table.sort_column == "errors"
+        await pilot.press("down", "down", "down")
+        chosen = table.cursor_id
+        # The engine records a much higher error rate: the tenant moves to the bottom of the sort.
+        writer.tenants.observe(chosen, error_rate=0.009)
+        await app.refresh_now()
+        await pilot.pause()
+        assert table.cursor_id == chosen
+        assert table.visible_ids[-1] == chosen
+        # Scrolled along: the tenant is still on screen, under the cursor.
+        top = round(table.scroll_offset.y)
+        assert top <= table.visible_ids.index(chosen) < top + table.size.height - 1
+
+
+async def test_cutover_of_one_tenant_asks_yes_no_with_cancel_focused(make_app, session) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        before = session.events.last_seq()
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmOne)
+        assert app.screen.targets.eligible == (ready,)
+        assert app.focused.id == "cancel"
+        await pilot.press("enter")  # Enter on the focused Cancel: nothing happens
+        assert isinstance(app.screen, MainScreen)
+        assert session.events.last_seq() == before
+        assert any("cancelled, nothing done" in n.message for n in app._notifications)
+
+
+async def test_cutover_of_many_lists_the_frozen_set_and_wants_the_count(make_app, writer) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = [t for t in table.visible_ids if table.row(t).cell("next").text == "cut over"][:3]
+        pending = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.PENDING)
+        table.set_marks([*ready, pending])
+        await pilot.press("c")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmMany)
+        assert dialog.targets.eligible == tuple(sorted(ready))
+        assert dialog.targets.excluded == ((pending, "is pending"),)
+        assert dialog.targets.summary() == f"3 eligible, 1 excluded: {pending} is pending"
+        # Live data keeps updating behind the dialog; the target set does not change.
+        writer.tenants.observe(ready[0], error_rate=0.02)
+        await app.refresh_now()
+        await pilot.pause()
+        assert table.row(ready[0]).cell("errors").text.startswith("2.00%")
+        assert dialog.targets.eligible == tuple(sorted(ready))
+        await pilot.press("2", "enter")
+        assert app.screen is dialog
+        assert "2 is not 3" in str(dialog.query_one("#confirm-error").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert table.marked == {*ready, pending}
+
+
+async def test_rollback_of_nothing_eligible_says_why(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        pending = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.PENDING)
+        table.move_cursor_to(pending)
+        await pilot.press("r")
+        assert isinstance(app.screen, MainScreen)
+        assert any(f"{pending} is pending, nothing to roll back" in n.message for n in app._notifications)
+
+
+async def test_read_only_hides_and_refuses_every_action(make_app) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        actions = {active.binding.action for active in app.active_bindings.values()}
+        assert not actions & {"cutover", "rollback", "gate", "ramp", "plan_batch", "pause_batch", "dry_run"}
+        await pilot.press("c", "r", "g", "b")
+        assert isinstance(app.screen, MainScreen)
+        assert "observer" in header_text(app)
+        app.submit(TargetSet("cut over", (ready,)))  # as if reached some other way: the app refuses too
+        await pilot.pause()
+        assert any("read-only console: cut over refused" in n.message for n in app._notifications)
+
+
+async def test_help_is_built_from_the_live_bindings_including_remaps(make_app) -> None:
+    app = make_app(keymap={"cutover": "C"})
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {description: key for key, description, _ in app.screen.rows}
+        assert rows["Cut over"] == "C"
+        assert rows["Roll back"] == "r"
+        assert "Mark" in rows
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("c")  # no longer bound
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("C")
+        assert isinstance(app.screen, (ConfirmOne, ConfirmMany)) or app._notifications
+
+
+async def test_detail_shows_gate_evidence_sparklines_and_timeline(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        table.move_cursor_to("T-0001")
+        await pilot.press("enter")
+        assert isinstance(app.screen, TenantDetailScreen)
+        app.screen.refresh_now()
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if (
+                "T-0001" in str(app.screen.query_one("#detail-title").render())
+                and app.screen.query_one("#spark-share").data
+            ):
+                break
+        assert len(app.screen.query_one("#spark-share").data) == 60
+        events_text = str(app.screen.query_one("#detail-events").render())
+        assert events_text  # the import event at least
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_stale_source_is_shown_stale_and_alerted(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        header = header_text(app)
+        assert "oci-lb STALE" in header
+        assert "route53 10s" in header
+        alerts = app.screen.query_one("#alerts")
+        assert any("oci-lb is stale" in line.text for line in alerts.lines)
+
+
+async def test_at_80x24_the_table_and_key_figures_stay_and_panels_wait_behind_keys(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await started(app, pilot)
+        screen = app.screen
+        assert screen.has_class("-short")
+        assert not screen.query_one("#top").display or not screen.query_one("#top").region.height
+        assert table.region.height >= 15
+        assert screen.query_one("#figures").region.height == 2
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen.query_one("#alerts").region.height > 0
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen.query_one("#alerts").region.height == 0
+
+
+async def test_quit(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -1,0 +1,72 @@
+"""Display rows, filters and target sets: what the operator reads in each cell."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from cutover.console.fleet import FilterError, RowContext, build_row, parse_filter, target_set
+from cutover.state.lifecycle import Lifecycle
+from cutover.state.tenants import TenantStore
+
+
+def test_stale_metrics_are_never_shown_as_current(session, fleet_clock) -> None:
+    tenants = TenantStore(session.store, session.events)
+    tenant = next(t for t in tenants.list() if t.lifecycle is Lifecycle.MONITORING)
+    fresh = build_row(tenant, RowContext(now=fleet_clock.now()))
+    assert not fresh.cell("errors").text.strip().endswith("?")
+    assert fresh.cell("errors").style != "stale"
+    later = build_row(tenant, RowContext(now=fleet_clock.now() + 600))
+    for key in ("errors", "p95", "traffic", "backends"):
+        assert later.cell(key).style == "stale", key
+        assert later.cell(key).text.strip().endswith("?"), key
+    assert later.fault == "in flight, metrics stale"
+
+
+def test_traffic_shows_dns_share_next_to_observed(session, fleet_clock) -> None:
+    tenants = TenantStore(session.store, session.events)
+    tenant = next(t for t in tenants.list() if t.lifecycle is Lifecycle.MONITORING)
+    tenant = replace(tenant, dns_oci_share=0.25, observed_oci_share=0.1)
+    cell = build_row(tenant, RowContext(now=fleet_clock.now())).cell("traffic")
+    assert cell.text.strip() == "25/ 10%"
+    assert cell.style == "warn"  # DNS says one thing, the traffic another
+
+
+def test_filter_words_and_keys() -> None:
+    f = parse_filter("wave:1,2 state:ready tier:ent  t-00")
+    assert f.waves == {1, 2}
+    assert f.states == {Lifecycle.READY}
+    assert f.tiers == {"enterprise"}
+    assert f.words == ("t-00",)
+    assert parse_filter("state:cut").states == {Lifecycle.CUTTING_OVER}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("color:red", "color: is not a filter"),
+        ("wave:one", "wave:one is not a wave number"),
+        ("state:done", "state:done matches no state"),
+        ("tier:gold", "tier:gold matches no tier"),
+        ("state:", "state: needs a value"),
+    ],
+)
+def test_bad_filters_say_what_to_write(text: str, message: str) -> None:
+    with pytest.raises(FilterError, match=message):
+        parse_filter(text)
+
+
+def test_target_set_names_each_exclusion(session, fleet_clock) -> None:
+    tenants = TenantStore(session.store, session.events)
+    ctx = RowContext(now=fleet_clock.now())
+    rows = [build_row(t, ctx) for t in tenants.list()]
+    targets = target_set("cut over", rows)
+    ready = [r.tenant_id for r in rows if r.lifecycle is Lifecycle.READY and r.cell("next").text == "cut over"]
+    assert list(targets.eligible) == ready
+    excluded = dict(targets.excluded)
+    lagging = next(r for r in rows if r.cell("next").text == "final sync")
+    assert excluded[lagging.tenant_id] == "final sync"
+    pending = next(r for r in rows if r.lifecycle is Lifecycle.PENDING)
+    assert excluded[pending.tenant_id] == "is pending"
+    assert targets.summary().startswith(f"{len(ready)} eligible, {len(excluded)} excluded: ")
