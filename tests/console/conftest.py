@@ -10,7 +10,7 @@ import pytest
 from cutover.actions.session import Session
 from cutover.console.app import CutoverApp
 from cutover.state.clock import ManualClock
-from tests.console.fleet import START, build_fleet, open_session
+from console_fleet import START, build_fleet, open_session
 
 
 @pytest.fixture
