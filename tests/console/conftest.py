@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from console_fleet import START, build_fleet, open_session
 
 from cutover.actions.session import Session
 from cutover.console.app import CutoverApp
 from cutover.state.clock import ManualClock
-from console_fleet import START, build_fleet, open_session
 
 
 @pytest.fixture
