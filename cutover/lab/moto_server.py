@@ -6,7 +6,9 @@ moto 5.2 differs from Route 53 where cutover depends on it most:
 - it accepts a DELETE whose values no longer match the record, as long as those
   values were created once: so compare-and-swap would never fail;
 - it refuses DELETE + CREATE of the same name in one batch when that CREATE was
-  sent once before, and accepts a CREATE of a record that exists otherwise.
+  sent once before, and accepts a CREATE of a record that exists otherwise;
+- CloudWatch's GetMetricData answers an extended statistic (p95) with a server
+  error; the lab computes it from the datapoints of the period, as CloudWatch does.
 The patch checks each batch in order, as Route 53 does (a DELETE must match the
 record exactly, a CREATE must not find one, a simple and a weighted record never
 share a name), answers with Route 53's own messages, and deletes by name, type
@@ -16,7 +18,9 @@ and SetIdentifier.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -62,6 +66,21 @@ def _patch_weighted_delete() -> None:
             )
         ]
 
+    from moto.cloudwatch import models as cloudwatch
+
+    original_statistic = cloudwatch.Statistics.get_statistics_for_type
+
+    def get_statistics_for_type(self: Any, stat: str) -> Any:
+        match = re.fullmatch(r"p(\d{1,2}(?:\.\d+)?)", stat)
+        if not match:
+            return original_statistic(self, stat)
+        values = sorted(float(v) for v in self.metric_single_values_list)
+        if not values:
+            return None
+        rank = max(0, math.ceil(float(match.group(1)) / 100 * len(values)) - 1)
+        return values[rank]
+
+    cloudwatch.Statistics.get_statistics_for_type = get_statistics_for_type
     models.Route53Backend.change_resource_record_sets = change_resource_record_sets
     models.FakeZone.delete_rrset_by_id = delete_rrset_by_id
     _patched = True

@@ -1,0 +1,157 @@
+"""CloudWatch as the AWS side of the fleet's metrics: ALB figures per tenant's target group.
+
+Three queries per tenant (RequestCount Sum, HTTPCode_Target_5XX_Count Sum,
+TargetResponseTime p95), 500 queries per GetMetricData call: 2,500 tenants cost
+15 calls. Error rates are computed by us from the two sums, not with metric math.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from cutover.config.providers import CloudWatchSettings, fill_pattern
+from cutover.providers.aws.errors import aws_translator
+from cutover.providers.aws.session import AwsClients
+from cutover.providers.calls import Caller, RetryPolicy
+from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
+from cutover.state.clock import Clock, SystemClock
+from cutover.state.tenants import Tenant
+
+NAMESPACE = "AWS/ApplicationELB"
+NAN = float("nan")
+# query id prefix -> (metric, statistic)
+QUERIES = (
+    ("r", "RequestCount", "Sum"),
+    ("e", "HTTPCode_Target_5XX_Count", "Sum"),
+    ("p", "TargetResponseTime", "p95"),
+)
+
+
+def dimensions(tenant: Tenant, settings: CloudWatchSettings) -> tuple[str, str] | None:
+    """(LoadBalancer, TargetGroup) of a tenant: its matrix row first, then the configured patterns."""
+
+    def pick(own: str, pattern: str | None) -> str:
+        if own:
+            return own
+        if pattern:
+            return fill_pattern(pattern, tenant_id=tenant.tenant_id, dns_name=tenant.dns_name, name=tenant.name)
+        return ""
+
+    load_balancer = pick(tenant.aws_load_balancer, settings.load_balancer)
+    target_group = pick(tenant.aws_target_group, settings.target_group)
+    return (load_balancer, target_group) if load_balancer and target_group else None
+
+
+class CloudWatchSide:
+    def __init__(
+        self,
+        settings: CloudWatchSettings,
+        *,
+        observer: ProviderObserver | None = None,
+        clock: Clock | None = None,
+        source: str = "cloudwatch",
+    ):
+        self.source = source
+        self.settings = settings
+        self.period_s = settings.period
+        self.clock = clock or SystemClock()
+        self._clients = AwsClients(settings.aws)
+        self.caller = Caller(
+            source, aws_translator(source), policy=RetryPolicy.from_settings(settings.retry), observer=observer
+        )
+        self.unmapped: tuple[str, ...] = ()  # tenants with no ALB dimensions, as of the last snapshot
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    def queries(self, tenants: Sequence[Tenant]) -> list[dict[str, Any]]:
+        period = int(self.settings.period)
+        queries: list[dict[str, Any]] = []
+        unmapped = []
+        for index, tenant in enumerate(tenants):
+            dims = dimensions(tenant, self.settings)
+            if dims is None:
+                unmapped.append(tenant.tenant_id)
+                continue
+            metric_dims = [{"Name": "LoadBalancer", "Value": dims[0]}, {"Name": "TargetGroup", "Value": dims[1]}]
+            for prefix, metric, stat in QUERIES:
+                queries.append(
+                    {
+                        "Id": f"{prefix}{index}",
+                        "MetricStat": {
+                            "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": metric_dims},
+                            "Period": period,
+                            "Stat": stat,
+                        },
+                        "ReturnData": True,
+                    }
+                )
+        self.unmapped = tuple(unmapped)
+        return queries
+
+    async def columns(self, tenants: Sequence[Tenant]) -> SideColumns:
+        queries = self.queries(tenants)
+        if tenants and not queries:
+            raise ProviderError(
+                self.source,
+                "no tenant has ALB dimensions: add aws_load_balancer and aws_target_group to the matrix, "
+                "or set load_balancer and target_group in [providers.metrics.aws]",
+            )
+        # Whole periods only, aligned as CloudWatch aligns them: the period still filling is left out.
+        period = self.settings.period
+        end_s = math.floor(self.clock.now() / period) * period
+        end = dt.datetime.fromtimestamp(end_s, dt.UTC)
+        start = dt.datetime.fromtimestamp(end_s - math.ceil(self.settings.lookback / period) * period, dt.UTC)
+        client = await self._clients.client("cloudwatch")
+        latest: dict[str, tuple[float, float]] = {}  # query id -> (timestamp, value) of its newest datapoint
+        values: dict[str, dict[float, float]] = {}
+        size = self.settings.queries_per_call
+        for first in range(0, len(queries), size):
+            chunk = queries[first : first + size]
+            token: str | None = None
+            while True:
+                params: dict[str, Any] = {
+                    "MetricDataQueries": chunk,
+                    "StartTime": start,
+                    "EndTime": end,
+                    "ScanBy": "TimestampDescending",
+                }
+                if token:
+                    params["NextToken"] = token
+                answer = await self.caller.call("GetMetricData", lambda params=params: client.get_metric_data(**params))
+                for result in answer.get("MetricDataResults", []):
+                    points = values.setdefault(result["Id"], {})
+                    for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                        points[stamp.timestamp()] = float(value)
+                token = answer.get("NextToken")
+                if not token:
+                    break
+        for query_id, points in values.items():
+            if points:
+                newest = max(points)
+                latest[query_id] = (newest, points[newest])
+        return self._columns(tenants, values, latest)
+
+    def _columns(
+        self,
+        tenants: Sequence[Tenant],
+        values: dict[str, dict[float, float]],
+        latest: dict[str, tuple[float, float]],
+    ) -> SideColumns:
+        count = len(tenants)
+        requests, errors, p95, measured = [NAN] * count, [NAN] * count, [NAN] * count, [NAN] * count
+        for index in range(count):
+            newest = latest.get(f"r{index}")
+            if newest is None:
+                continue  # the ALB publishes nothing for a minute with no requests, or no data yet
+            stamp, value = newest
+            requests[index] = value
+            # No 5XX datapoint for a period means no 5XX responses in it.
+            errors[index] = values.get(f"e{index}", {}).get(stamp, 0.0)
+            seconds = values.get(f"p{index}", {}).get(stamp)
+            p95[index] = seconds * 1000.0 if seconds is not None and not math.isnan(seconds) else NAN
+            measured[index] = stamp + self.settings.period
+        return SideColumns(self.source, requests, errors, p95, measured)
