@@ -12,10 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from cutover.config.matrix import TenantSpec
-from cutover.config.providers import AwsAccess, RetrySettings, Route53Settings
+from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
 from cutover.lab.moto_server import MotoServer, start_moto
+from cutover.lab.oci_server import LocalOci, OciWorld
 from cutover.providers.interfaces import RetryNotice
 from cutover.state.tenants import Tenant, TenantStore
 
@@ -98,3 +99,23 @@ def lab_fleet() -> list[LabTenant]:
 @pytest.fixture
 def fleet(tenants: TenantStore, lab_fleet: list[LabTenant]) -> list[Tenant]:
     return store_tenants(tenants, lab_fleet)
+
+
+@pytest.fixture(scope="session")
+def local_oci_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalOci]:
+    server = LocalOci()
+    server.config_file = server.write_oci_config(tmp_path_factory.mktemp("oci"))  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_oci(local_oci_session: LocalOci) -> LocalOci:
+    local_oci_session.world = OciWorld()
+    local_oci_session.clear()
+    return local_oci_session
+
+
+@pytest.fixture
+def oci_access(local_oci: LocalOci) -> OciAccess:
+    return OciAccess(config_file=local_oci.config_file, endpoint=local_oci.url, timeout=5)  # type: ignore[attr-defined]

@@ -30,7 +30,10 @@ class S3Listing:
         self.source = source
         self._clients = AwsClients(access)
         self.caller = Caller(
-            source, aws_translator(source), policy=RetryPolicy.from_settings(retry or RetrySettings()), observer=observer
+            source,
+            aws_translator(source),
+            policy=RetryPolicy.from_settings(retry or RetrySettings()),
+            observer=observer,
         )
 
     async def aclose(self) -> None:

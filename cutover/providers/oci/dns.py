@@ -1,0 +1,205 @@
+"""OCI DNS as the DNS provider, for tenants whose zone lives in OCI.
+
+A change is one PATCH of the zone's records: REQUIRE each record as it was read
+(the precondition: OCI answers 412 and applies nothing if one is gone), REMOVE
+it, ADD the new one. OCI DNS zones have no weighted records (traffic steering
+policies do that), so a ramp is refused here with a clear message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from cutover.config.providers import OciDnsSettings
+from cutover.providers.aws.change_batch import record_type
+from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
+from cutover.providers.interfaces import (
+    ChangeReceipt,
+    ChangeStatus,
+    DnsChange,
+    DnsRecord,
+    ProviderError,
+    ProviderObserver,
+    RecordChanged,
+    Routing,
+)
+from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.state.clock import Clock, SystemClock
+from cutover.state.tenants import Tenant
+
+PAGE_SIZE = 100
+READ_TYPES = ("A", "AAAA", "CNAME")
+
+
+def _zone_of(tenant: Tenant) -> str:
+    return (tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1]).lower().rstrip(".")
+
+
+def _version(records: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(
+        sorted(
+            ({"rtype": r["rtype"], "rdata": r["rdata"], "ttl": int(r["ttl"])} for r in records),
+            key=lambda r: (r["rtype"], r["rdata"]),
+        ),
+        separators=(",", ":"),
+    )
+
+
+def _routing(records: Sequence[dict[str, Any]]) -> Routing:
+    return Routing.simple(",".join(sorted(str(r["rdata"]) for r in records)), int(records[0]["ttl"]))
+
+
+class OciDns:
+    def __init__(
+        self,
+        settings: OciDnsSettings,
+        *,
+        observer: ProviderObserver | None = None,
+        clock: Clock | None = None,
+        source: str = "oci-dns",
+    ):
+        self.source = source
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._clients = OciClients(settings.oci, source)
+        self.caller = Caller(
+            source,
+            oci_translator(source),
+            policy=RetryPolicy.from_settings(settings.retry),
+            budget=RequestBudget(settings.requests_per_second),
+            observer=observer,
+        )
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    def _scope(self) -> dict[str, Any]:
+        return {"compartment_id": self.settings.compartment_id} if self.settings.compartment_id else {}
+
+    async def _records(self, zone: str, domain: str | None = None) -> list[dict[str, Any]]:
+        client = await self._clients.client("dns")
+        records: list[dict[str, Any]] = []
+        page: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"limit": PAGE_SIZE, **self._scope()}
+            if page:
+                kwargs["page"] = page
+            if domain:
+                kwargs["domain"] = domain
+            answer = await self.caller.call(
+                "GetZoneRecords",
+                lambda kwargs=kwargs: asyncio.to_thread(client.get_zone_records, zone, **kwargs),
+            )
+            records += [
+                {"domain": r.domain.lower().rstrip("."), "rtype": r.rtype, "rdata": r.rdata, "ttl": r.ttl}
+                for r in answer.data.items
+                if r.rtype in READ_TYPES
+            ]
+            page = answer.headers.get("opc-next-page")
+            if not page:
+                return records
+
+    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        by_zone: dict[str, list[Tenant]] = defaultdict(list)
+        for tenant in tenants:
+            by_zone[_zone_of(tenant)].append(tenant)
+        found: dict[str, DnsRecord] = {}
+        for zone, members in by_zone.items():
+            records = await self._records(zone)
+            now = self.clock.now()
+            by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for record in records:
+                by_domain[record["domain"]].append(record)
+            for tenant in members:
+                mine = by_domain.get(tenant.dns_name.lower().rstrip("."))
+                if mine:
+                    found[tenant.tenant_id] = DnsRecord(
+                        tenant.tenant_id, tenant.dns_name, zone, _routing(mine), _version(mine), now, self.source
+                    )
+        return found
+
+    def build_operations(self, changes: Sequence[DnsChange]) -> list[dict[str, Any]]:
+        operations: list[dict[str, Any]] = []
+        for change in changes:
+            if change.to.target is None:
+                raise ProviderError(
+                    self.source,
+                    f"{change.tenant_id}: OCI DNS zones have no weighted records; a ramp needs Route 53 "
+                    "(or an OCI traffic steering policy, which cutover does not drive): cut over in one step",
+                )
+            domain = change.expected.name.lower().rstrip(".")
+            old = json.loads(change.expected.version or "[]")
+            for record in old:
+                operations.append(
+                    {
+                        "domain": domain,
+                        "rtype": record["rtype"],
+                        "rdata": record["rdata"],
+                        "ttl": record["ttl"],
+                        "operation": "REQUIRE",
+                    }
+                )
+            for record in old:
+                operations.append(
+                    {"domain": domain, "rtype": record["rtype"], "rdata": record["rdata"], "operation": "REMOVE"}
+                )
+            for target in change.to.target.split(","):
+                operations.append(
+                    {
+                        "domain": domain,
+                        "rtype": record_type(target),
+                        "rdata": target,
+                        "ttl": change.to.ttl,
+                        "operation": "ADD",
+                    }
+                )
+        return operations
+
+    async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
+        import oci
+
+        operations = self.build_operations(changes)
+        details = oci.dns.models.PatchZoneRecordsDetails(
+            items=[oci.dns.models.RecordOperation(**operation) for operation in operations]
+        )
+        client = await self._clients.client("dns")
+        now = self.clock.now()
+        try:
+            answer = await self.caller.call(
+                "PatchZoneRecords",
+                lambda: asyncio.to_thread(client.patch_zone_records, zone, details, **self._scope()),
+            )
+        except ProviderError as exc:
+            if exc.code != "PreconditionFailed":
+                raise
+            await self._refused(zone, changes, exc)
+            raise
+        tenant_ids = tuple(change.tenant_id for change in changes)
+        # OCI DNS applies a patch when it answers: there is no change to wait for.
+        return ChangeReceipt(zone, answer.request_id or "", tenant_ids, ChangeStatus.INSYNC, now, self.source)
+
+    async def _refused(self, zone: str, changes: Sequence[DnsChange], exc: ProviderError) -> None:
+        for change in changes:
+            current = await self._records(zone, domain=change.expected.name.lower().rstrip("."))
+            if _version(current) != change.expected.version:
+                found = (
+                    DnsRecord(
+                        change.tenant_id,
+                        change.expected.name,
+                        zone,
+                        _routing(current),
+                        _version(current),
+                        self.clock.now(),
+                        self.source,
+                    )
+                    if current
+                    else None
+                )
+                raise RecordChanged(self.source, change.tenant_id, change.expected, found) from exc
+
+    async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
+        return receipt

@@ -1,0 +1,134 @@
+"""OCI load-balancer backend-set health for the fleet.
+
+There is no call for every backend set at once. With a compartment configured,
+one paginated list_load_balancer_healths says which load balancers are OK; only
+backend sets on a load balancer that is not OK, or whose backend count is not
+known or older than `detail_max_age`, cost a get_backend_set_health call each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cutover.config.providers import OciLbHealth as OciLbHealthSettings
+from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
+from cutover.providers.interfaces import BackendHealth, BackendStatus, ProviderError, ProviderObserver
+from cutover.providers.oci.monitoring import lb_keys
+from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.state.clock import Clock, SystemClock
+from cutover.state.tenants import Tenant
+
+
+@dataclass(frozen=True)
+class _Detail:
+    healthy: int
+    total: int
+    status: BackendStatus
+    unhealthy: tuple[str, ...]
+    read_at: float
+
+
+class OciBackendHealth:
+    def __init__(
+        self,
+        settings: OciLbHealthSettings,
+        *,
+        observer: ProviderObserver | None = None,
+        clock: Clock | None = None,
+        source: str = "oci-lb",
+    ):
+        self.source = source
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._clients = OciClients(settings.oci, source)
+        self.caller = Caller(
+            source,
+            oci_translator(source),
+            policy=RetryPolicy.from_settings(settings.retry),
+            budget=RequestBudget(settings.requests_per_second),
+            observer=observer,
+        )
+        self._details: dict[tuple[str, str], _Detail] = {}
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    async def _lb_statuses(self) -> dict[str, str]:
+        if not self.settings.compartment_id:
+            return {}
+        client = await self._clients.client("load_balancer")
+        statuses: dict[str, str] = {}
+        page: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"limit": 1000}
+            if page:
+                kwargs["page"] = page
+            answer = await self.caller.call(
+                "ListLoadBalancerHealths",
+                lambda kwargs=kwargs: asyncio.to_thread(
+                    client.list_load_balancer_healths, self.settings.compartment_id, **kwargs
+                ),
+            )
+            statuses.update({item.load_balancer_id: item.status for item in answer.data})
+            page = answer.headers.get("opc-next-page")
+            if not page:
+                return statuses
+
+    async def _detail(self, lb: str, backend_set: str) -> _Detail:
+        client = await self._clients.client("load_balancer")
+        answer = await self.caller.call(
+            "GetBackendSetHealth", lambda: asyncio.to_thread(client.get_backend_set_health, lb, backend_set)
+        )
+        health = answer.data
+        down = tuple(
+            (health.critical_state_backend_names or [])
+            + (health.warning_state_backend_names or [])
+            + (health.unknown_state_backend_names or [])
+        )
+        total = int(health.total_backend_count or 0)
+        return _Detail(max(0, total - len(down)), total, BackendStatus(health.status), down, self.clock.now())
+
+    async def backends(self, tenants: Sequence[Tenant]) -> dict[str, BackendHealth]:
+        statuses = await self._lb_statuses()
+        now = self.clock.now()
+        keys = {t.tenant_id: lb_keys(t, self.settings.load_balancer_id, self.settings.backend_set) for t in tenants}
+        stale = {
+            key
+            for key in keys.values()
+            if key is not None
+            and (
+                statuses.get(key[0]) != "OK"
+                or key not in self._details
+                or now - self._details[key].read_at > self.settings.detail_max_age
+            )
+        }
+        answers = await asyncio.gather(*(self._detail(*key) for key in stale), return_exceptions=True)
+        failures: dict[tuple[str, str], str] = {}
+        for key, answer in zip(stale, answers, strict=True):
+            if isinstance(answer, ProviderError):
+                failures[key] = str(answer)
+                self._details.pop(key, None)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                self._details[key] = answer
+        if stale and len(failures) == len(stale) and not self._details:
+            raise ProviderError(self.source, next(iter(failures.values())))
+        report: dict[str, BackendHealth] = {}
+        for tenant_id, key in keys.items():
+            detail = self._details.get(key) if key else None
+            if detail is None:
+                continue
+            if key not in stale and statuses.get(key[0]) == "OK":
+                # The whole load balancer is OK, so every backend of this set is up.
+                detail = _Detail(detail.total, detail.total, BackendStatus.OK, (), detail.read_at)
+                measured = now
+            else:
+                measured = detail.read_at
+            report[tenant_id] = BackendHealth(
+                tenant_id, detail.healthy, detail.total, detail.status, detail.unhealthy, None, measured, self.source
+            )
+        return report

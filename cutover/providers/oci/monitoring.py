@@ -1,0 +1,129 @@
+"""OCI Monitoring as the OCI side of the fleet's metrics: one MQL query per metric for the whole fleet.
+
+Each query groups by load balancer and backend set, so three summarize_metrics_data
+calls (requests, 5xx, latency) cover every tenant, however many. OCI allows 10
+calls a second per tenancy; the budget keeps below that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+from cutover.config.providers import OciMonitoringSettings, fill_pattern
+from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
+from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
+from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.state.clock import Clock, SystemClock
+from cutover.state.tenants import Tenant
+
+NAN = float("nan")
+NAMESPACE = "oci_lbaas"
+
+
+def lb_keys(tenant: Tenant, load_balancer_id: str | None, backend_set: str) -> tuple[str, str] | None:
+    """(load balancer OCID, backend set name) of a tenant: its matrix row first, then the patterns."""
+
+    def fill(pattern: str) -> str:
+        return fill_pattern(pattern, tenant_id=tenant.tenant_id, dns_name=tenant.dns_name, name=tenant.name)
+
+    lb = tenant.oci_load_balancer or (fill(load_balancer_id) if load_balancer_id else "")
+    bs = tenant.oci_backend_set or fill(backend_set)
+    return (lb, bs) if lb and bs else None
+
+
+def _resolution_s(resolution: str) -> float:
+    return float(resolution[:-1]) * (60 if resolution.endswith("m") else 3600)
+
+
+class OciMonitoringSide:
+    def __init__(
+        self,
+        settings: OciMonitoringSettings,
+        *,
+        observer: ProviderObserver | None = None,
+        clock: Clock | None = None,
+        source: str = "oci-monitoring",
+    ):
+        self.source = source
+        self.settings = settings
+        self.period_s = _resolution_s(settings.resolution)
+        self.clock = clock or SystemClock()
+        self._clients = OciClients(settings.oci, source)
+        self.caller = Caller(
+            source,
+            oci_translator(source),
+            policy=RetryPolicy.from_settings(settings.retry),
+            budget=RequestBudget(settings.requests_per_second),
+            observer=observer,
+        )
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    def queries(self) -> dict[str, str]:
+        s = self.settings
+        by = '{lbComponent = "Backendset"}.groupBy(resourceId, backendSetName)'
+        return {
+            "requests": f"{s.requests_metric}[{s.resolution}]{by}.sum()",
+            "errors": f"{s.errors_metric}[{s.resolution}]{by}.sum()",
+            "latency": f"{s.latency_metric}[{s.resolution}]{by}.percentile(0.95)",
+        }
+
+    async def _series(
+        self, query: str, start: dt.datetime, end: dt.datetime
+    ) -> dict[tuple[str, str], dict[float, float]]:
+        import oci
+
+        client = await self._clients.client("monitoring")
+        details = oci.monitoring.models.SummarizeMetricsDataDetails(
+            namespace=NAMESPACE, query=query, start_time=start, end_time=end, resolution=self.settings.resolution
+        )
+        answer = await self.caller.call(
+            "SummarizeMetricsData",
+            lambda: asyncio.to_thread(
+                client.summarize_metrics_data,
+                self.settings.compartment_id,
+                details,
+                compartment_id_in_subtree=self.settings.in_subtree,
+            ),
+        )
+        series: dict[tuple[str, str], dict[float, float]] = {}
+        for item in answer.data:
+            dims = item.dimensions or {}
+            key = (str(dims.get("resourceId", "")), str(dims.get("backendSetName", "")))
+            points = series.setdefault(key, {})
+            for point in item.aggregated_datapoints or []:
+                points[point.timestamp.timestamp()] = float(point.value)
+        return series
+
+    async def columns(self, tenants: Sequence[Tenant]) -> SideColumns:
+        keys = [lb_keys(t, self.settings.load_balancer_id, self.settings.backend_set) for t in tenants]
+        if tenants and not any(keys):
+            raise ProviderError(
+                self.source,
+                "no tenant has an OCI load balancer: add oci_load_balancer to the matrix "
+                "or set load_balancer_id in [providers.metrics.oci]",
+            )
+        period = self.period_s
+        end_s = math.floor(self.clock.now() / period) * period
+        end = dt.datetime.fromtimestamp(end_s, dt.UTC)
+        start = dt.datetime.fromtimestamp(end_s - 5 * period, dt.UTC)
+        queries = self.queries()
+        requests, errors, latency = await asyncio.gather(
+            *(self._series(queries[name], start, end) for name in ("requests", "errors", "latency"))
+        )
+        count = len(tenants)
+        out: dict[str, list[float]] = {name: [NAN] * count for name in ("requests", "errors", "p95", "at")}
+        for index, key in enumerate(keys):
+            points = requests.get(key) if key else None
+            if not points:
+                continue
+            stamp = max(points)
+            out["requests"][index] = points[stamp]
+            out["errors"][index] = errors.get(key, {}).get(stamp, 0.0)
+            out["p95"][index] = latency.get(key, {}).get(stamp, NAN)  # oci_lbaas response times are in ms
+            out["at"][index] = stamp + period
+        return SideColumns(self.source, out["requests"], out["errors"], out["p95"], out["at"])
