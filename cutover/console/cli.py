@@ -7,12 +7,16 @@ or bad input.
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from cutover.config.loader import resolve_config_path
 from cutover.console.commands.audit import audit
 from cutover.console.commands.common import Context
 from cutover.console.commands.config import config_group
 from cutover.console.commands.console import console_command
+from cutover.console.commands.demo import demo
 from cutover.console.commands.inspect import events, status
 from cutover.console.commands.matrix import import_command
 
@@ -35,10 +39,14 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     """
     ctx.obj = Context(config_path)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if resolve_config_path(config_path, dict(os.environ)) is None:
+            # No configuration at all: the built-in simulated fleet.
+            ctx.invoke(demo)
+        else:
+            click.echo(ctx.get_help())
 
 
-for command in (status, events, audit, config_group, import_command, console_command):
+for command in (status, events, audit, config_group, import_command, console_command, demo):
     cli.add_command(command)
 
 

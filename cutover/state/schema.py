@@ -265,7 +265,117 @@ def _engine_jobs(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX events_kind ON events (kind, seq)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_live_view, _v3_cloud_ids, _engine_jobs]
+def _sim_world(db: sqlite_utils.Database) -> None:
+    """The simulated fleet's world: its clock, DNS records and their history, the
+    sync and hydration jobs it was asked to run, injected faults, posted messages.
+
+    Only what changes the world is kept; traffic, metrics, lag and backend health
+    are computed from these rows, the world time and the seed.
+    """
+    db.execute(
+        """
+        CREATE TABLE sim_world (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seed INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            fleet TEXT NOT NULL,
+            ambient_faults INTEGER NOT NULL DEFAULT 1,
+            anchor_world REAL NOT NULL,
+            anchor_wall REAL NOT NULL,
+            speed REAL NOT NULL,
+            alive_wall REAL,
+            generation INTEGER NOT NULL DEFAULT 0,
+            scenario TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE sim_dns_records (
+            tenant_id TEXT PRIMARY KEY,
+            zone TEXT NOT NULL,
+            name TEXT NOT NULL,
+            routing TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            changed_at REAL NOT NULL,
+            visible_at REAL NOT NULL,
+            before_oci REAL NOT NULL,
+            before_lost REAL NOT NULL,
+            before_ttl INTEGER NOT NULL,
+            gen INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE sim_dns_changes (
+            seq INTEGER PRIMARY KEY,
+            change_id TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            tenant_id TEXT NOT NULL,
+            from_routing TEXT NOT NULL,
+            to_routing TEXT NOT NULL,
+            submitted_at REAL NOT NULL,
+            insync_at REAL NOT NULL,
+            cutover INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX sim_dns_records_gen ON sim_dns_records (gen)")
+    db.execute("CREATE INDEX sim_dns_changes_change ON sim_dns_changes (change_id)")
+    db.execute("CREATE INDEX sim_dns_changes_tenant ON sim_dns_changes (tenant_id, seq)")
+    db.execute(
+        """
+        CREATE TABLE sim_jobs (
+            job_id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            duration_s REAL,
+            seeded INTEGER NOT NULL DEFAULT 0,
+            gen INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX sim_jobs_tenant ON sim_jobs (tenant_id, kind, started_at)")
+    db.execute("CREATE INDEX sim_jobs_gen ON sim_jobs (gen)")
+    db.execute(
+        """
+        CREATE TABLE sim_faults (
+            fault_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            targets TEXT,
+            start_at REAL,
+            after_cutover_s REAL,
+            duration_s REAL,
+            params TEXT NOT NULL DEFAULT '{}',
+            source TEXT NOT NULL,
+            label TEXT NOT NULL DEFAULT '',
+            added_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE sim_notifications (
+            seq INTEGER PRIMARY KEY,
+            posted_at REAL NOT NULL,
+            severity TEXT NOT NULL,
+            text TEXT NOT NULL,
+            tenant_id TEXT,
+            job_id TEXT
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2_live_view,
+    _v3_cloud_ids,
+    _engine_jobs,
+    _sim_world,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

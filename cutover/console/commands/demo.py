@@ -1,0 +1,173 @@
+"""`cutover demo`: the built-in simulated fleet, a migration night in progress.
+
+Until the console lands, it runs headless and prints a fleet summary each tick.
+The world lives in the configured store (default ./cutover.db), so running the
+demo again continues the same world where it stood; `--fresh` starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from cutover.actions.composition import all_simulated, build_providers
+from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
+from cutover.actions.session import Session
+from cutover.actions.simulation import Simulation, WorldInfo, discard_world, open_simulation
+from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
+from cutover.state.lifecycle import Lifecycle
+
+
+@click.command()
+@click.option("--tenants", type=click.IntRange(1, 100_000), help="Fleet size of a new world (default 2,500).")
+@click.option("--speed", type=click.FloatRange(0, 3600), help="World seconds per real second; 0 pauses.")
+@click.option("--seed", type=int, help="Seed of a new world: the same seed gives the same world.")
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of timed faults to inject (see the README).",
+)
+@click.option("--fresh", is_flag=True, help="Throw the stored world away and start a new one.")
+@click.option(
+    "--interval", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True, help="Seconds between summaries."
+)
+@click.option("--ticks", type=click.IntRange(1), help="Stop after this many summaries.")
+@click.pass_obj
+@user_errors
+def demo(
+    obj: Context,
+    tenants: int | None,
+    speed: float | None,
+    seed: int | None,
+    scenario: Path | None,
+    fresh: bool,
+    interval: float,
+    ticks: int | None,
+) -> None:
+    """Run the built-in simulated fleet: a migration night in progress.
+
+    The world is kept in the store (state.path, default ./cutover.db): run the
+    demo again and it continues where it stood; world time stands still while
+    nothing runs it. --fresh starts a new world.
+    """
+    loaded = obj.config
+    settings = loaded.settings
+    if not all_simulated(settings):
+        fail(
+            f"{loaded.path}: names real providers; the demo runs only on the simulated fleet. "
+            "Run it without --config (or with a configuration whose providers are all simulated).",
+            EXIT_USAGE,
+        )
+    simulator = settings.simulator.model_copy(
+        update={
+            key: value
+            for key, value in (("tenants", tenants), ("seed", seed), ("speed", speed), ("scenario", scenario))
+            if value is not None
+        }
+    )
+    settings = settings.model_copy(update={"simulator": simulator})
+    config = dataclasses.replace(loaded, settings=settings)
+    if fresh and discard_world(settings.state.path):
+        click.echo(f"started afresh: removed the world in {settings.state.path}", err=True)
+
+    session = Session.open(config, create=True)
+    try:
+        simulation = open_simulation(
+            settings,
+            session.store,
+            actor=session.actor,
+            scenario=simulator.scenario,
+            speed=speed,
+        )
+        # Everything this process records happens in world time.
+        session.clock = session.events.clock = simulation.clock
+        info = simulation.info()
+        _explain_start(info, session, settings.state.path, seed, tenants, simulation)
+        try:
+            asyncio.run(_run(session, simulation, interval, ticks, settings.safety.window.timezone))
+        except KeyboardInterrupt:
+            click.echo("\ndemo stopped; world time stands still until something runs it again", err=True)
+    finally:
+        session.close()
+
+
+def _explain_start(
+    info: WorldInfo, session: Session, path: Path, seed: int | None, tenants: int | None, simulation: Simulation
+) -> None:
+    count = session.tenants.count()
+    if info.created:
+        what = "a generated fleet" if info.fleet == "generated" else "the imported matrix"
+        click.echo(f"new simulated world in {path}: {what}, {count:,} tenants, seed {info.seed}", err=True)
+    else:
+        click.echo(f"continuing the simulated world in {path} ({count:,} tenants, seed {info.seed})", err=True)
+        ignored = [
+            f"--{name} {value}"
+            for name, value, current in (("seed", seed, info.seed), ("tenants", tenants, count))
+            if value is not None and value != current
+        ]
+        if ignored:
+            click.echo(f"  {' and '.join(ignored)} would need a new world: add --fresh", err=True)
+    if simulation.scenario is not None:
+        loaded = simulation.scenario
+        verb = "already loaded" if loaded.already_loaded else f"loaded {loaded.faults} fault(s)"
+        click.echo(f"scenario {loaded.name!r}: {verb}", err=True)
+
+
+async def _run(session: Session, simulation: Simulation, interval: float, ticks: int | None, timezone: str) -> None:
+    built = build_providers(session.settings, session.store, simulation.clock, actor=session.actor)
+    driver = asyncio.create_task(simulation.drive())
+    try:
+        shown = 0
+        while True:
+            fleet = session.tenants.list()
+            summary = await summarise(built.providers, fleet, simulation.clock.now())
+            click.echo(render_summary(summary, simulation.info(), ZoneInfo(timezone)))
+            shown += 1
+            if ticks is not None and shown >= ticks:
+                return
+            await asyncio.sleep(interval)
+    finally:
+        driver.cancel()
+
+
+_ORDER = list(Lifecycle)
+
+
+def render_summary(summary: FleetSummary, info: WorldInfo, zone: ZoneInfo) -> str:
+    when = datetime.fromtimestamp(summary.at, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    speed = "" if info.speed is None else (" paused" if info.speed == 0 else f" x{info.speed:g}")
+    lines = [f"-- world {when}{speed} -- seed {info.seed}, {summary.tenants:,} tenants"]
+    for wave in summary.waves:
+        states = ", ".join(
+            f"{state.label} {count}" for state, count in sorted(wave.states.items(), key=lambda s: _ORDER.index(s[0]))
+        )
+        lines.append(
+            f"  wave {wave.wave:<3} {wave.tenants:>6,} tenants  {wave.migrated_percent:5.1f}% migrated  {states}"
+        )
+    if summary.requests is not None:
+        on_oci = share_text(summary.oci_requests / summary.requests if summary.requests else None)
+        errors = f"{summary.error_rate * 100:.2f}%" if summary.error_rate is not None else "-"
+        per = f"/{summary.period_s:.0f}s" if summary.period_s else ""
+        lines.append(f"  traffic   {summary.requests:,.0f} requests{per}, {on_oci} on OCI, errors {errors}")
+    if summary.sync:
+        lines.append(
+            "  sync      " + ", ".join(f"{count:,} {health}" for health, count in sorted(summary.sync.items()))
+        )
+    lines.append(f"  backends  {summary.backends_degraded} tenant(s) with a backend down")
+    if summary.in_flight:
+        shown = ", ".join(
+            f"{f.tenant_id} {f.lifecycle.label} (OCI {share_text(f.oci_share)})" for f in summary.in_flight[:8]
+        )
+        more = f" and {len(summary.in_flight) - 8} more" if len(summary.in_flight) > 8 else ""
+        lines.append(f"  in flight {shown}{more}")
+    else:
+        lines.append("  in flight none")
+    lines.append("  sources   " + ", ".join(f"{name} {state}" for name, state in sorted(summary.sources.items())))
+    if info.faults:
+        lines.append(f"  faults    {'; '.join(info.faults[:4])}" + (" ..." if len(info.faults) > 4 else ""))
+    return "\n".join(lines)

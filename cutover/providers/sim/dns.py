@@ -1,0 +1,182 @@
+"""Simulated DNS, behaving like Route 53: atomic change sets per hosted zone,
+compare-and-swap on what was last read, PENDING for 10-60 s then INSYNC.
+
+A change is what moves the traffic the simulated metrics report: resolvers pick
+it up as their caches expire (see `model.SHIFT_CURVE`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cutover.providers.interfaces import (
+    ChangeReceipt,
+    ChangeStatus,
+    DnsChange,
+    DnsRecord,
+    ProviderError,
+    RecordChanged,
+    Routing,
+    Throttled,
+)
+from cutover.providers.sim.model import S_DNS, stable_key, uniform
+from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
+from cutover.state.lifecycle import ON_OCI
+from cutover.state.simworld import DnsRecordRow
+from cutover.state.tenants import Tenant
+
+SOURCE = "sim-route53"
+DEFAULT_TTL = 60
+MAX_CHANGES = 1000  # Route 53: at most 1,000 record values a change set
+
+
+class SimDns:
+    source = SOURCE
+
+    def __init__(self, world: SimWorld):
+        self.world = world
+
+    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        world = self.world
+        world.refresh()
+        now = world.clock.now()
+        self._refuse_if_throttled(now, None)
+        missing = [t for t in tenants if t.aws_target and world.record(t.tenant_id) is None]
+        if missing:
+            world.db.add_records(initial_record(t, now) for t in missing)
+            world.refresh()
+        found: dict[str, DnsRecord] = {}
+        for tenant in tenants:
+            record = world.record(tenant.tenant_id)
+            if record is None:
+                continue
+            row = record.row
+            found[tenant.tenant_id] = DnsRecord(
+                tenant.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE
+            )
+        return found
+
+    async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
+        world = self.world
+        world.refresh()
+        now = world.clock.now()
+        tenant_ids = [change.tenant_id for change in changes]
+        self._refuse_if_throttled(now, tenant_ids)
+        _check_change_set(zone, changes)
+        targets = world.db.tenant_targets(tenant_ids)
+        history = world.db.count_changes()
+        change_id = f"C{stable_key(world.seed, zone, now, history, *sorted(tenant_ids)):016X}"
+        insync_delay = uniform(stable_key(world.seed, change_id), S_DNS, 10.0, 60.0)
+        slow = max((self._propagation_delay(now, tenant_id) for tenant_id in tenant_ids), default=0.0)
+        visible_at = now + slow
+
+        def decide_for(change: DnsChange):  # type: ignore[no-untyped-def]
+            def decide(current: DnsRecordRow | None) -> tuple[DnsRecordRow, bool]:
+                tenant_targets = targets.get(change.tenant_id)
+                if current is None or tenant_targets is None:
+                    raise ProviderError(
+                        SOURCE,
+                        f"InvalidChangeBatch: {change.tenant_id}: {change.expected.name} has no record in {zone}; "
+                        "nothing was changed",
+                    )
+                if current.zone != zone:
+                    raise ProviderError(
+                        SOURCE,
+                        f"InvalidChangeBatch: {change.expected.name} is in zone {current.zone}, not {zone}; "
+                        "nothing was changed",
+                    )
+                found = routing_from_json(current.routing)
+                if normalised(found) != normalised(change.expected.routing):
+                    raise RecordChanged(
+                        SOURCE,
+                        change.tenant_id,
+                        change.expected,
+                        DnsRecord(change.tenant_id, current.name, zone, found, str(current.version), now, SOURCE),
+                    )
+                state = world.record(change.tenant_id)
+                before_oci, before_lost = state.share_at(*tenant_targets, now) if state is not None else (0.0, 0.0)
+                old_oci = split_of(found, *tenant_targets)[0]
+                new_oci = split_of(change.to, *tenant_targets)[0]
+                new = DnsRecordRow(
+                    tenant_id=change.tenant_id,
+                    zone=zone,
+                    name=current.name,
+                    routing=routing_to_json(change.to),
+                    version=current.version + 1,
+                    changed_at=now,
+                    visible_at=visible_at,
+                    before_oci=before_oci,
+                    before_lost=before_lost,
+                    before_ttl=found.ttl,
+                )
+                return new, old_oci == 0.0 and new_oci > 0.0
+
+            return decide
+
+        world.db.apply_change_set(
+            zone, change_id, now, now + slow + insync_delay, [(c.tenant_id, decide_for(c)) for c in changes]
+        )
+        world.refresh()
+        return ChangeReceipt(zone, change_id, tuple(tenant_ids), ChangeStatus.PENDING, now, SOURCE)
+
+    async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
+        world = self.world
+        now = world.clock.now()
+        world.refresh()
+        self._refuse_if_throttled(now, None)
+        rows = world.db.changes(change_id=receipt.change_id)
+        if not rows:
+            raise ProviderError(SOURCE, f"NoSuchChange: no change with id {receipt.change_id}")
+        insync_at = max(row.insync_at for row in rows)
+        status = ChangeStatus.INSYNC if now >= insync_at else ChangeStatus.PENDING
+        return ChangeReceipt(receipt.zone, receipt.change_id, receipt.tenant_ids, status, rows[0].submitted_at, SOURCE)
+
+    # --- faults ---------------------------------------------------------------------
+
+    def _refuse_if_throttled(self, now: float, tenant_ids: Sequence[str] | None) -> None:
+        everyone, per_tenant = self.world.faults_at(now, ("dns_throttle",))
+        if everyone or (tenant_ids is not None and any(t in per_tenant for t in tenant_ids)):
+            raise Throttled(SOURCE, "Throttling: Rate exceeded (the simulated Route 53 is throttling this account)")
+
+    def _propagation_delay(self, now: float, tenant_id: str) -> float:
+        everyone, per_tenant = self.world.faults_at(now, ("dns_slow_propagation",))
+        delays = [float(f.params.get("delay_s", 300.0)) for f in [*everyone, *per_tenant.get(tenant_id, ())]]
+        return max(delays, default=0.0)
+
+
+def _check_change_set(zone: str, changes: Sequence[DnsChange]) -> None:
+    if not changes:
+        raise ProviderError(SOURCE, "InvalidChangeBatch: a change set needs at least one change")
+    if len(changes) > MAX_CHANGES:
+        raise ProviderError(
+            SOURCE, f"InvalidChangeBatch: {len(changes)} changes; Route 53 takes at most {MAX_CHANGES} a change set"
+        )
+    seen: set[str] = set()
+    for change in changes:
+        if change.tenant_id in seen:
+            raise ProviderError(SOURCE, f"InvalidChangeBatch: {change.tenant_id} appears twice in one change set")
+        seen.add(change.tenant_id)
+        if change.expected.zone != zone:
+            raise ProviderError(
+                SOURCE,
+                f"InvalidChangeBatch: {change.expected.name} is in zone {change.expected.zone}, not {zone}",
+            )
+
+
+def initial_record(tenant: Tenant, now: float) -> DnsRecordRow:
+    """A tenant's record before anyone changed it: on OCI if its lifecycle says so, else AWS."""
+    on_oci = tenant.lifecycle in ON_OCI and bool(tenant.oci_target)
+    routing = Routing.simple(tenant.oci_target if on_oci else tenant.aws_target, DEFAULT_TTL)
+    share = 1.0 if on_oci else 0.0
+    return DnsRecordRow(
+        tenant_id=tenant.tenant_id,
+        zone=tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1],
+        name=tenant.dns_name,
+        routing=routing_to_json(routing),
+        version=1,
+        changed_at=now,
+        visible_at=now,
+        before_oci=share,
+        before_lost=0.0,
+        before_ttl=DEFAULT_TTL,
+    )

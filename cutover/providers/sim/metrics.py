@@ -1,0 +1,143 @@
+"""Simulated metrics: CloudWatch for the AWS side, OCI Monitoring for the OCI side.
+
+Per tenant and side, the requests, 5xx and p95 of the last minute, a new
+datapoint every 10 s. Requests follow a day/night curve in the tenant's local
+time and split between the sides as DNS has moved them (with the noise of real
+resolvers); errors and p95 sit around each tenant's baseline, OCI on average
+about 29 % faster. The whole fleet is one loop over precomputed parameters, so a
+10,000-tenant snapshot stays in tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from cutover.providers.interfaces import MetricsSnapshot, SideColumns
+from cutover.providers.sim.model import (
+    METRICS_PERIOD_S,
+    METRICS_RESOLUTION_S,
+    bucket_hash,
+    daily_factor,
+    local_hour,
+    unit,
+)
+from cutover.providers.sim.world import SimWorld
+from cutover.state.tenants import Tenant
+
+SOURCE = "sim-metrics"
+AWS_SOURCE = "sim-cloudwatch"
+OCI_SOURCE = "sim-oci-monitoring"
+METRIC_FAULTS = ("error_spike", "latency_regression", "metrics_silent")
+SPLIT_NOISE = 0.15  # how far the observed split wanders from DNS's, relative to the smaller side
+NAN = math.nan
+
+
+def _sides(fault_side: str) -> tuple[bool, bool]:
+    """(AWS, OCI) touched by a fault's `side` parameter."""
+    return fault_side in ("aws", "both"), fault_side in ("oci", "both")
+
+
+class SimMetrics:
+    source = SOURCE
+
+    def __init__(self, world: SimWorld):
+        self.world = world
+
+    async def snapshot(self, tenants: Sequence[Tenant]) -> MetricsSnapshot:
+        world = self.world
+        world.refresh()
+        now = world.clock.now()
+        measured = math.floor(now / METRICS_RESOLUTION_S) * METRICS_RESOLUTION_S
+        bucket = int(measured // METRICS_RESOLUTION_S)
+        scale = METRICS_PERIOD_S / 60.0
+        everyone, per_tenant = world.faults_at(measured, METRIC_FAULTS)
+        silent_aws = silent_oci = False
+        for fault in everyone:
+            if fault.kind == "metrics_silent":
+                aws, oci = _sides(fault.params.get("side", "oci"))
+                silent_aws, silent_oci = silent_aws or aws, silent_oci or oci
+
+        count = len(tenants)
+        aws_req, aws_err, aws_p95, aws_at = [NAN] * count, [NAN] * count, [NAN] * count, [NAN] * count
+        oci_req, oci_err, oci_p95, oci_at = [NAN] * count, [NAN] * count, [NAN] * count, [NAN] * count
+        days: dict[object, float] = {}
+        records = world.records
+        params_of = world.params
+        common_faults = [f for f in everyone if f.kind != "metrics_silent"]
+
+        for i, tenant in enumerate(tenants):
+            p = params_of(tenant)
+            record = records.get(tenant.tenant_id)
+            oci_share, lost = (
+                record.share_at(tenant.aws_target, tenant.oci_target, measured) if record is not None else (0.0, 0.0)
+            )
+            day = days.get(p.zone)
+            if day is None:
+                day = days[p.zone] = daily_factor(local_hour(measured, p.zone))
+            h = bucket_hash(p.key, bucket)
+            total = int(p.peak_rpm * scale * day * (0.92 + 0.16 * unit(h, 0)) * (1.0 - lost) + 0.5)
+            aws_share = 1.0 - oci_share - lost
+            served = oci_share + aws_share
+            if served <= 0.0:
+                n_aws = n_oci = 0
+            else:
+                oci_part = oci_share / served
+                if 0.0 < oci_part < 1.0:
+                    smaller = oci_part if oci_part < 0.5 else 1.0 - oci_part
+                    oci_part += SPLIT_NOISE * smaller * (2.0 * unit(h, 1) - 1.0)
+                # The minority side is rounded down, so noise never overstates it.
+                if oci_part >= 0.5:
+                    n_aws = int(total * (1.0 - oci_part))
+                    n_oci = total - n_aws
+                else:
+                    n_oci = int(total * oci_part)
+                    n_aws = total - n_oci
+
+            aws_rate, oci_rate = p.aws_error_rate, p.oci_error_rate
+            aws_slow = oci_slow = 1.0
+            silent_here_aws = silent_aws
+            silent_here_oci = silent_oci
+            faults = per_tenant.get(tenant.tenant_id)
+            if faults or common_faults:
+                for fault in [*common_faults, *(faults or ())]:
+                    on_aws, on_oci = _sides(fault.params.get("side", "oci"))
+                    if fault.kind == "error_spike":
+                        rate = float(fault.params.get("error_rate", 0.05))
+                        aws_rate = max(aws_rate, rate) if on_aws else aws_rate
+                        oci_rate = max(oci_rate, rate) if on_oci else oci_rate
+                    elif fault.kind == "latency_regression":
+                        factor = float(fault.params.get("factor", 2.5))
+                        aws_slow = max(aws_slow, factor) if on_aws else aws_slow
+                        oci_slow = max(oci_slow, factor) if on_oci else oci_slow
+                    elif fault.kind == "metrics_silent":
+                        silent_here_aws = silent_here_aws or on_aws
+                        silent_here_oci = silent_here_oci or on_oci
+
+            load = 0.9 + 0.2 * day
+            if not silent_here_aws:
+                aws_req[i] = float(n_aws)
+                aws_err[i] = float(min(n_aws, int(n_aws * aws_rate * (0.6 + 0.8 * unit(h, 2)) + 0.999 * unit(h, 4))))
+                aws_p95[i] = p.aws_p95_ms * aws_slow * load * (0.95 + 0.1 * unit(h, 3)) if n_aws else NAN
+                aws_at[i] = measured
+            if not silent_here_oci:
+                oci_req[i] = float(n_oci)
+                oci_err[i] = float(min(n_oci, int(n_oci * oci_rate * (0.6 + 0.8 * unit(h, 5)) + 0.999 * unit(h, 4))))
+                oci_p95[i] = p.oci_p95_ms * oci_slow * load * (0.95 + 0.1 * unit(h, 2)) if n_oci else NAN
+                oci_at[i] = measured
+
+        errors = []
+        since = datetime.fromtimestamp(measured, UTC).strftime("%H:%M:%SZ")
+        if silent_aws:
+            errors.append(f"{AWS_SOURCE}: no datapoints for any tenant since {since} (GetMetricData returned none)")
+        if silent_oci:
+            errors.append(f"{OCI_SOURCE}: no datapoints for any tenant since {since} (SummarizeMetricsData empty)")
+        return MetricsSnapshot(
+            taken_at=now,
+            period_s=METRICS_PERIOD_S,
+            tenant_ids=tuple(t.tenant_id for t in tenants),
+            aws=None if silent_aws else SideColumns(AWS_SOURCE, aws_req, aws_err, aws_p95, aws_at),
+            oci=None if silent_oci else SideColumns(OCI_SOURCE, oci_req, oci_err, oci_p95, oci_at),
+            errors=tuple(errors),
+        )

@@ -1,0 +1,164 @@
+"""Opening the simulated world in a store, creating it the first time.
+
+A store without tenants gets a generated fleet (through the ordinary matrix
+import) and a migration night in progress. A store that already has tenants (an
+imported matrix) keeps them: the world fills in what the matrix left blank
+(targets, zones, baselines, through the same import path, audited) and starts
+each tenant where its lifecycle says it is. Creation is one transaction: two
+processes opening a new store at once get one world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cutover.config.matrix import TenantSpec
+from cutover.providers.sim.clock import WorldClock
+from cutover.providers.sim.dns import initial_record
+from cutover.providers.sim.fleet import generate_fleet
+from cutover.providers.sim.model import stable_key
+from cutover.providers.sim.seeding import SeedSummary, seed_migration_night
+from cutover.providers.sim.world import SimWorld
+from cutover.state.clock import Clock
+from cutover.state.events import EventLog
+from cutover.state.identity import Actor
+from cutover.state.lifecycle import Lifecycle
+from cutover.state.simworld import JobRow, SimWorldStore, WorldRow
+from cutover.state.store import Store
+from cutover.state.tenants import MATRIX_FIELDS, Tenant, TenantStore
+
+WORLD_OPENS_AT = (1, 50)  # 01:50 in the migration window's time zone: ten minutes before the window
+WINDOW_ZONE = "America/New_York"
+SIMULATOR = "simulator"
+
+
+@dataclass(frozen=True)
+class WorldOptions:
+    tenants: int = 2500
+    seed: int = 7
+    speed: float = 1.0
+    ambient_faults: bool = True  # occasional node losses, as a real fleet has
+    seed_night: bool = True  # place a generated fleet along a migration night
+    batch: int = 25  # tonight's ready batch
+
+
+@dataclass(frozen=True)
+class OpenedWorld:
+    world: SimWorld
+    clock: Clock
+    created: bool
+    fleet: str  # "generated" or "imported"
+    seeded: SeedSummary | None
+
+
+def default_start(wall: float) -> float:
+    """01:50 tonight in the window's time zone, on the wall clock's date there."""
+    zone = ZoneInfo(WINDOW_ZONE)
+    today = datetime.fromtimestamp(wall, zone).date()
+    opens = datetime(today.year, today.month, today.day, *WORLD_OPENS_AT, tzinfo=zone)
+    return opens.timestamp()
+
+
+def open_world(
+    store: Store,
+    options: WorldOptions | None = None,
+    *,
+    clock: Clock | None = None,
+    actor: Actor | None = None,
+    wall: Callable[[], float] = time.time,
+) -> OpenedWorld:
+    """The store's world, created first if it has none. Without a clock, the world's own
+    clock (shared through the store) is returned; with one (a test's ManualClock), that one."""
+    options = options or WorldOptions()
+    actor = actor or Actor(operator=SIMULATOR, host="cutover")
+    worlds = SimWorldStore(store)
+    created, seeded = False, None
+    with store.write():
+        if not worlds.has_world():
+            has_tenants = TenantStore(store, EventLog(store, actor)).count() > 0
+            fleet = "imported" if has_tenants else "generated"
+            now_wall = wall()
+            start = clock.now() if clock is not None else default_start(now_wall)
+            worlds.create_world(
+                WorldRow(
+                    seed=options.seed,
+                    created_at=start,
+                    fleet=fleet,
+                    ambient_faults=options.ambient_faults,
+                    anchor_world=start,
+                    anchor_wall=now_wall,
+                    speed=options.speed,
+                    alive_wall=None,
+                    generation=0,
+                    scenario="",
+                )
+            )
+            world_clock = clock or WorldClock(store, wall)
+            events = EventLog(store, actor, world_clock)
+            tenants = TenantStore(store, events)
+            world = SimWorld(store, world_clock)
+            if fleet == "generated":
+                _import(tenants, generate_fleet(options.tenants, options.seed), f"{SIMULATOR} (seed {options.seed})")
+            else:
+                _fill_blanks(tenants, options.seed)
+            _start_tenants(world, tenants.list(), start, fleet == "generated" and options.seed_night)
+            if fleet == "generated" and options.seed_night:
+                seeded = seed_migration_night(world, tenants, events, start, options.batch)
+            world.db.add_records(initial_record(t, start) for t in tenants.list() if t.aws_target)
+            created = True
+    world_clock = clock or WorldClock(store, wall)
+    world = SimWorld(store, world_clock)
+    world.refresh()
+    return OpenedWorld(world, world_clock, created, worlds.world().fleet, seeded)
+
+
+def _import(tenants: TenantStore, specs: list[TenantSpec], source: str) -> None:
+    plan = tenants.plan_import(specs, source)
+    digest = hashlib.sha256(repr(specs).encode()).hexdigest()
+    tenants.apply_import(plan, specs, digest)
+
+
+def _fill_blanks(tenants: TenantStore, seed: int) -> None:
+    """Give imported tenants what the simulator needs and the matrix left blank."""
+    specs = []
+    for tenant in tenants.list():
+        values = {name: getattr(tenant, name) for name in MATRIX_FIELDS}
+        spec = TenantSpec(**values)
+        key = stable_key(seed, "targets", tenant.tenant_id)
+        blanks = {
+            "aws_target": f"52.{key & 255}.{(key >> 8) & 255}.{(key >> 16) % 254 + 1}",
+            "oci_target": f"129.213.{(key >> 24) & 255}.{(key >> 32) % 254 + 1}",
+            "hosted_zone": tenant.dns_name.split(".", 1)[-1],
+            "aws_bucket": f"{tenant.tenant_id.lower()}-data-aws",
+            "oci_bucket": f"{tenant.tenant_id.lower()}-data-oci",
+        }
+        filled = {name: value for name, value in blanks.items() if not values[name]}
+        if filled:
+            specs.append(replace(spec, **filled))
+        else:
+            specs.append(spec)
+    plan = tenants.plan_import(specs, f"{SIMULATOR}: blanks the matrix left")
+    if not plan.is_noop:
+        tenants.apply_import(plan, specs, hashlib.sha256(repr(specs).encode()).hexdigest())
+
+
+def _start_tenants(world: SimWorld, fleet: list[Tenant], now: float, generated: bool) -> None:
+    """Sync jobs that match where each tenant's lifecycle already is (an imported store's)."""
+    if generated:
+        return
+    jobs = []
+    for tenant in fleet:
+        if tenant.lifecycle in (Lifecycle.PENDING, Lifecycle.FAILED):
+            continue
+        initial = world.params(tenant).initial_sync_s
+        if tenant.lifecycle is Lifecycle.SYNCING:
+            started = tenant.lifecycle_since
+        else:
+            started = min(tenant.lifecycle_since, now) - initial - timedelta(hours=1).total_seconds()
+        jobs.append(JobRow(f"sync-{tenant.tenant_id}-1", tenant.tenant_id, "continuous", started, None, True))
+    world.db.add_jobs(jobs)

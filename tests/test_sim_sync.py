@@ -1,0 +1,120 @@
+"""Simulated sync, health and validation: the runbook's timings, and a ready tenant
+that genuinely passes the pre-flight gate."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_sim_dns import fresh_world
+
+from cutover.providers.interfaces import VALIDATION_CHECKS, BackendStatus, ProviderError, RemoteJobState
+from cutover.providers.sim.model import SYNC_INTERVAL_S, initial_sync_seconds
+from cutover.state.lifecycle import SyncHealth
+
+GB = 10**9
+
+
+def test_initial_sync_takes_the_runbook_times() -> None:
+    assert 4 * 60 <= initial_sync_seconds(1 * GB) <= 6 * 60
+    assert 100 * 60 <= initial_sync_seconds(100 * GB) <= 140 * 60
+    assert initial_sync_seconds(10 * GB) < initial_sync_seconds(100 * GB) < initial_sync_seconds(2000 * GB)
+
+
+@pytest.mark.asyncio
+async def test_a_started_sync_copies_in_bulk_then_runs_continuously(simulated) -> None:
+    tenant = min(simulated.in_state("pending"), key=lambda t: t.size_bytes)
+    sync = simulated.providers.sync
+    assert (await sync.status([tenant]))[tenant.tenant_id].health is SyncHealth.NOT_STARTED
+    job = await sync.start_continuous(tenant)
+    assert job.state is RemoteJobState.RUNNING and (await sync.start_continuous(tenant)).job_id == job.job_id
+    simulated.clock.advance(60)
+    early = (await sync.status([tenant]))[tenant.tenant_id]
+    assert early.health is SyncHealth.INITIAL_SYNC and 0 < early.percent < 100 and early.eta_s > 0
+    assert early.pending_bytes > 0 and early.lag_s is None
+    with pytest.raises(ProviderError, match="initial copy"):
+        await sync.start_final_sync(tenant)
+    simulated.clock.advance(early.eta_s + 1)
+    done = (await sync.status([tenant]))[tenant.tenant_id]
+    assert done.health is SyncHealth.CONTINUOUS and done.percent is None and done.last_pass_at is not None
+
+
+@settings(max_examples=20, deadline=None)
+@given(pick=st.integers(0, 10_000), steps=st.lists(st.floats(1, 4 * 3600), min_size=1, max_size=12))
+def test_property_lag_never_exceeds_the_sync_interval_in_continuous_sync(
+    tmp_path_factory, pick: int, steps: list[float]
+) -> None:
+    sim = fresh_world(tmp_path_factory)
+    continuous = [t for t in sim.fleet() if t.sync_health is SyncHealth.CONTINUOUS]
+    tenant = continuous[pick % len(continuous)]
+    for step in steps:
+        sim.clock.advance(step)
+        status = asyncio.run(sim.providers.sync.status([tenant]))[tenant.tenant_id]
+        assert status.health is SyncHealth.CONTINUOUS
+        assert 0 <= status.lag_s < SYNC_INTERVAL_S
+        assert status.measured_at - status.last_pass_at < SYNC_INTERVAL_S
+        assert (status.lag_s == 0) == (status.pending_objects == 0)
+
+
+@pytest.mark.asyncio
+async def test_tonights_ready_tenants_pass_the_gate_after_a_final_sync(simulated) -> None:
+    """Lag provably 0 after a final sync, 5/5 validation within 24 h, 3/3 backends, hydrated recently."""
+    ready = simulated.in_state("ready")
+    p = simulated.providers
+    now = simulated.clock.now()
+    for tenant in ready:
+        assert tenant.validation_passed == tenant.validation_total == len(VALIDATION_CHECKS)
+        assert now - tenant.validated_at < 24 * 3600
+        assert now - tenant.hydrated_at < 30 * 60
+    backends = await p.health.backends(ready)
+    assert all((b.healthy, b.total, b.status) == (3, 3, BackendStatus.OK) for b in backends.values())
+    assert all(now - b.hydrated_at < 30 * 60 for b in backends.values())
+
+    jobs = {t.tenant_id: await p.sync.start_final_sync(t) for t in ready}
+    durations = []
+    simulated.clock.advance(120)
+    for tenant in ready:
+        job = await p.sync.job(jobs[tenant.tenant_id])
+        assert job.state is RemoteJobState.SUCCEEDED, job
+        durations.append(job.ended_at - job.started_at)
+        verification = await p.sync.verify(tenant)
+        assert verification.lag_zero and verification.objects_checked > 0
+        status = (await p.sync.status([tenant]))[tenant.tenant_id]
+        assert status.lag_s == 0 and status.pending_objects == 0 and status.checksum_mismatches == 0
+        validation = await p.health.validate(tenant)
+        assert validation.all_passed, validation
+        assert [c.name for c in validation.checks] == list(VALIDATION_CHECKS)
+    assert all(30 <= d <= 120 for d in durations)
+
+
+@pytest.mark.asyncio
+async def test_about_one_tenant_in_25_fails_query_performance_and_says_why(make_simulated) -> None:
+    sim = make_simulated(size=1000, seed_night=False)
+    fleet = sim.fleet()
+    sync = sim.providers.sync
+    for tenant in fleet:
+        await sync.start_continuous(tenant)
+    sim.clock.advance(2 * 24 * 3600)
+    small = [t for t in fleet if t.wave == 1]
+    results = [await sim.providers.health.validate(t) for t in small]
+    failing = [r for r in results if not r.all_passed]
+    assert 0.01 <= len(failing) / len(small) <= 0.09
+    for result in failing:
+        failed = [c for c in result.checks if not c.passed]
+        assert [c.name for c in failed] == ["query_performance"]
+        assert "slower" in failed[0].evidence and "OCPU" in failed[0].evidence
+
+
+@pytest.mark.asyncio
+async def test_hydration_takes_3_to_8_minutes(simulated) -> None:
+    tenant = simulated.in_state("ready")[0]
+    health = simulated.providers.health
+    job = await health.start_hydration(tenant)
+    simulated.clock.advance(179)
+    assert (await health.job(job)).state is RemoteJobState.RUNNING
+    simulated.clock.advance(8 * 60 - 179)
+    done = await health.job(job)
+    assert done.state is RemoteJobState.SUCCEEDED and 180 <= done.ended_at - done.started_at <= 480
+    assert (await health.backends([tenant]))[tenant.tenant_id].hydrated_at == done.ended_at

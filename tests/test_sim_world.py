@@ -1,0 +1,224 @@
+"""The simulated world: one world per store, the same for the same seed, shared by
+every process and connection that opens the store, on a clock they share."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cutover.actions.composition import build_providers
+from cutover.config.settings import Settings, SimulatorSettings
+from cutover.providers.interfaces import DnsChange, Routing
+from cutover.providers.sim import WorldClock, WorldOptions, open_world
+from cutover.providers.sim.clock import HEARTBEAT_EVERY, IDLE_AFTER
+from cutover.state.clock import ManualClock
+from cutover.state.events import EventLog, verify_chain
+from cutover.state.identity import Actor
+from cutover.state.lifecycle import Lifecycle
+from cutover.state.store import Store
+from cutover.state.tenants import TenantStore
+
+ACTOR = Actor("alice", "jump-1")
+
+
+def tenants_of(store: Store, clock) -> TenantStore:
+    return TenantStore(store, EventLog(store, ACTOR, clock))
+
+
+async def fleet_view(store: Store, clock) -> dict:
+    """Everything the providers say about the fleet, as plain data."""
+    built = build_providers(Settings(simulator=SimulatorSettings(tenants=120, seed=5)), store, clock, actor=ACTOR)
+    fleet = tenants_of(store, clock).list()
+    p = built.providers
+    snapshot = await p.metrics.snapshot(fleet)
+    sync = await p.sync.status(fleet)
+    backends = await p.health.backends(fleet)
+    routing = await p.dns.read_routing(fleet)
+    return {
+        "tenants": [(t.tenant_id, t.wave, t.size_bytes, t.lifecycle.value, t.aws_target) for t in fleet],
+        "metrics": [
+            (m.aws.requests if m.aws else None, m.oci.requests if m.oci else None, m.error_rate, m.p95_ms)
+            for m in (snapshot.tenant(t.tenant_id) for t in fleet)
+        ],
+        "sync": [(s.health, s.percent, s.lag_s, s.pending_objects) for s in sync.values()],
+        "backends": [(b.healthy, b.total) for b in backends.values()],
+        "routing": [r.routing for r in routing.values()],
+    }
+
+
+def new_world(path: Path, seed: int = 5, tenants: int = 120) -> tuple[Store, ManualClock]:
+    store = Store(path)
+    clock = ManualClock()
+    open_world(store, WorldOptions(tenants=tenants, seed=seed), clock=clock, actor=ACTOR)
+    return store, clock
+
+
+def test_the_same_seed_gives_the_same_world(tmp_path: Path) -> None:
+    one, clock_one = new_world(tmp_path / "one.db")
+    two, clock_two = new_world(tmp_path / "two.db")
+    for advance in (0, 3600, 5 * 3600):
+        clock_one.advance(advance)
+        clock_two.advance(advance)
+        assert asyncio.run(fleet_view(one, clock_one)) == asyncio.run(fleet_view(two, clock_two))
+    other, clock_other = new_world(tmp_path / "other.db", seed=6)
+    assert asyncio.run(fleet_view(other, clock_other))["tenants"] != asyncio.run(fleet_view(one, clock_one))["tenants"]
+
+
+def test_how_often_the_world_is_looked_at_does_not_change_it(tmp_path: Path) -> None:
+    watched, clock_w = new_world(tmp_path / "watched.db")
+    left, clock_l = new_world(tmp_path / "left.db")
+    for _ in range(12):
+        clock_w.advance(300)
+        asyncio.run(fleet_view(watched, clock_w))
+    clock_l.advance(3600)
+    assert asyncio.run(fleet_view(watched, clock_w)) == asyncio.run(fleet_view(left, clock_l))
+
+
+def test_the_generated_fleet_has_the_runbook_wave_mix_and_a_night_in_progress(simulated) -> None:
+    fleet = simulated.fleet()
+    waves = Counter(t.wave for t in fleet)
+    assert waves == {1: 90, 2: 150, 3: 45, 4: 15}
+    sizes = {w: [t.size_bytes for t in fleet if t.wave == w] for w in waves}
+    assert max(sizes[1]) < 10e9 <= min(sizes[2]) and max(sizes[2]) < 100e9 <= min(sizes[3])
+    assert max(sizes[3]) <= 1e12 < min(sizes[4])
+    assert all(t.aws_target.startswith("52.") and t.oci_target.startswith("129.213.") for t in fleet)
+    assert len({t.hosted_zone for t in fleet}) >= 3
+    states = Counter(t.lifecycle for t in fleet)
+    assert states[Lifecycle.READY] == 7 and states[Lifecycle.DECOMMISSIONED] > 0 and states[Lifecycle.PENDING] > 0
+    seeded = [e for e in simulated.tenants.events.list() if e.kind == "sim.seeded"]
+    assert len(seeded) == sum(n for s, n in states.items() if s is not Lifecycle.PENDING)
+    assert all("seeded by the simulator" in e.why for e in seeded)
+    assert verify_chain(simulated.store).ok
+
+
+def test_an_imported_matrix_keeps_its_tenants(store: Store, clock: ManualClock, tenants, runbook_matrix) -> None:
+    from cutover.actions.importing import import_matrix
+
+    import_matrix(tenants, runbook_matrix)
+    before = {t.tenant_id: t for t in tenants.list()}
+    opened = open_world(store, WorldOptions(tenants=2500), clock=clock, actor=ACTOR)
+    after = {t.tenant_id: t for t in tenants.list()}
+    assert opened.fleet == "imported" and set(after) == set(before)
+    assert all(t.aws_target and t.oci_target and t.hosted_zone for t in after.values()), "blanks filled in"
+    assert all(after[tid].lifecycle == before[tid].lifecycle for tid in before)
+
+
+@pytest.mark.asyncio
+async def test_two_connections_to_one_store_see_one_world(tmp_path: Path) -> None:
+    path = tmp_path / "cutover.db"
+    clock = ManualClock()
+    first = Store(path)
+    open_world(first, WorldOptions(tenants=60, seed=3), clock=clock, actor=ACTOR)
+    second = Store(path)
+    a = build_providers(Settings(), first, clock, actor=ACTOR).providers
+    b = build_providers(Settings(), second, clock, actor=ACTOR).providers
+    tenant = tenants_of(first, clock).list()[0]
+    record = (await a.dns.read_routing([tenant]))[tenant.tenant_id]
+    await a.dns.apply(record.zone, [DnsChange(tenant.tenant_id, record, Routing.simple(tenant.oci_target, 60))])
+    await a.sync.start_continuous(tenant)
+    clock.advance(400)
+    seen_by_b = (await b.dns.read_routing([tenant]))[tenant.tenant_id]
+    assert seen_by_b.routing.target == tenant.oci_target
+    assert (await b.metrics.snapshot([tenant])).tenant(tenant.tenant_id).oci_share == 1.0
+    assert (await b.sync.status([tenant]))[tenant.tenant_id] == (await a.sync.status([tenant]))[tenant.tenant_id]
+
+
+_OTHER_PROCESS = """
+import asyncio, json, sys
+from cutover.actions.composition import build_providers
+from cutover.config.settings import Settings
+from cutover.providers.interfaces import DnsChange, Routing
+from cutover.state.clock import ManualClock
+from cutover.state.events import EventLog
+from cutover.state.identity import Actor
+from cutover.state.store import Store
+from cutover.state.tenants import TenantStore
+
+path, tenant_id, at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+store = Store(path)
+clock = ManualClock(at)
+providers = build_providers(Settings(), store, clock).providers
+tenant = TenantStore(store, EventLog(store, Actor("bob", "jump-2"), clock)).get(tenant_id)
+
+async def main():
+    record = (await providers.dns.read_routing([tenant]))[tenant_id]
+    await providers.dns.apply(record.zone, [DnsChange(tenant_id, record, Routing.simple(tenant.oci_target, 60))])
+    clock.advance(600)
+    snapshot = await providers.metrics.snapshot([tenant])
+    print(json.dumps({"oci_share": snapshot.tenant(tenant_id).oci_share}))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_change_made_by_another_process_moves_the_traffic_this_one_sees(tmp_path: Path) -> None:
+    path = tmp_path / "cutover.db"
+    store, clock = new_world(path, tenants=60)
+    providers = build_providers(Settings(), store, clock, actor=ACTOR).providers
+    tenant = next(t for t in tenants_of(store, clock).list() if t.lifecycle is Lifecycle.READY)
+    done = subprocess.run(
+        [sys.executable, "-c", _OTHER_PROCESS, str(path), tenant.tenant_id, str(clock.now())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["oci_share"] == 1.0
+    clock.advance(600)
+    assert (await providers.metrics.snapshot([tenant])).tenant(tenant.tenant_id).oci_share == 1.0
+
+
+class FakeWall:
+    def __init__(self, start: float = 1_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_world_clock_is_shared_through_the_store_and_speed_changes_do_not_jump(tmp_path: Path) -> None:
+    path = tmp_path / "cutover.db"
+    wall = FakeWall()
+    store = Store(path)
+    opened = open_world(store, WorldOptions(tenants=20, speed=10), wall=wall)
+    one = opened.clock
+    two = WorldClock(Store(path), wall)
+    start = one.now()
+    assert isinstance(one, WorldClock) and two.now() == start
+    wall.now += 5
+    assert one.now() == start, "nobody drives the world: it stands still"
+    one.keep_alive()
+    wall.now += 1
+    assert one.now() == pytest.approx(start + 10) and two.now() == pytest.approx(start + 10)
+    one.set_speed(60)
+    wall.now += 1
+    assert two.now() == pytest.approx(start + 70)
+    one.set_speed(0)
+    wall.now += HEARTBEAT_EVERY
+    one.keep_alive()
+    assert two.now() == pytest.approx(start + 70), "speed 0 pauses"
+
+
+def test_the_world_stands_still_while_nobody_runs_it_and_resumes_where_it_stopped(tmp_path: Path) -> None:
+    wall = FakeWall()
+    store = Store(tmp_path / "cutover.db")
+    clock = open_world(store, WorldOptions(tenants=20, speed=60), wall=wall).clock
+    start = clock.now()
+    clock.keep_alive()
+    wall.now += 2
+    assert clock.now() == pytest.approx(start + 120)
+    wall.now += 8 * 3600  # the demo was stopped overnight, right after its last heartbeat
+    stopped = start + IDLE_AFTER * 60
+    assert clock.now() == pytest.approx(stopped)
+    later = WorldClock(Store(tmp_path / "cutover.db"), wall)
+    later.keep_alive()
+    wall.now += 1
+    assert later.now() == pytest.approx(stopped + 60)
