@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from cutover.providers.interfaces import Providers
 from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 DATA = Path(__file__).parent / "data"
 
@@ -62,47 +59,24 @@ def runbook_matrix() -> Path:
 # --- the simulated fleet -------------------------------------------------------------
 
 
-@dataclass
-class Simulated:
-    """A simulated world in the test's store, on the test's ManualClock."""
-
-    store: Store
-    clock: ManualClock
-    providers: Providers
-    world: Any  # cutover.providers.sim.SimWorld
-    tenants: TenantStore
-
-    def fleet(self) -> list[Tenant]:
-        return self.tenants.list()
-
-    def tenant(self, tenant_id: str) -> Tenant:
-        return self.tenants.get(tenant_id)
-
-    def in_state(self, lifecycle: str) -> list[Tenant]:
-        return self.tenants.list(lifecycle=lifecycle)
-
-
 @pytest.fixture
 def make_simulated(store: Store, clock: ManualClock, actor: Actor, tenants: TenantStore):
-    """Build the simulated world: make_simulated(size=300, seed=7, ambient_faults=False, seed_night=True).
+    """Build the simulated world in the test's store, on its clock:
+    make_simulated(size=300, seed=7, ambient_faults=False, seed_night=True) -> Simulated.
 
     Ambient node losses are off unless asked for, so a test sees only the faults it injects.
     """
-    from cutover.actions.composition import build_providers
-    from cutover.config.settings import Settings, SimulatorSettings
-    from cutover.providers.sim import WorldOptions, open_world
+    from sim_helpers import Simulated, build_simulated
 
     def make(size: int = 300, seed: int = 7, *, ambient_faults: bool = False, seed_night: bool = True) -> Simulated:
-        options = WorldOptions(tenants=size, seed=seed, ambient_faults=ambient_faults, seed_night=seed_night)
-        opened = open_world(store, options, clock=clock, actor=actor)
-        settings = Settings(simulator=SimulatorSettings(tenants=size, seed=seed))
-        built = build_providers(settings, store, clock, actor=actor)
-        return Simulated(store, clock, built.providers, opened.world, tenants)
+        return build_simulated(
+            store, clock, actor, size=size, seed=seed, ambient_faults=ambient_faults, seed_night=seed_night
+        )
 
     return make
 
 
 @pytest.fixture
-def simulated(make_simulated) -> Simulated:
+def simulated(make_simulated):
     """A 300-tenant migration night (7 ready tonight) on the test's clock."""
     return make_simulated()

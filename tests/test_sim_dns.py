@@ -6,21 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import Simulated
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sim_helpers import fresh_world
 
-from cutover.actions.composition import build_providers
-from cutover.config.settings import Settings
 from cutover.providers.interfaces import ChangeStatus, DnsChange, ProviderError, RecordChanged, Routing
-from cutover.providers.sim import WorldOptions, open_world
 from cutover.providers.sim.model import METRICS_RESOLUTION_S
-from cutover.state.clock import ManualClock
-from cutover.state.events import EventLog
-from cutover.state.identity import Actor
 from cutover.state.simworld import SimWorldStore
-from cutover.state.store import Store
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import Tenant
 
 
 def run(coro):
@@ -163,16 +156,6 @@ async def test_a_change_set_for_another_zone_is_refused(simulated) -> None:
     record = (await simulated.providers.dns.read_routing([tenant]))[tenant.tenant_id]
     with pytest.raises(ProviderError, match="InvalidChangeBatch"):
         await simulated.providers.dns.apply(other_zone, [DnsChange(tenant.tenant_id, record, to_oci(tenant))])
-
-
-def fresh_world(tmp_path_factory, size: int = 80, seed: int = 7) -> Simulated:
-    """A new world in a new store: each generated example starts from the same night."""
-    store = Store(tmp_path_factory.mktemp("world") / "cutover.db")
-    clock = ManualClock()
-    actor = Actor("alice", "jump-1")
-    opened = open_world(store, WorldOptions(tenants=size, seed=seed, ambient_faults=False), clock=clock, actor=actor)
-    providers = build_providers(Settings(), store, clock, actor=actor).providers
-    return Simulated(store, clock, providers, opened.world, TenantStore(store, EventLog(store, actor, clock)))
 
 
 async def measured_share(sim, tenant: Tenant) -> tuple[float, float]:

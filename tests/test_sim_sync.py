@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_sim_dns import fresh_world
+from sim_helpers import fresh_world
 
 from cutover.providers.interfaces import VALIDATION_CHECKS, BackendStatus, ProviderError, RemoteJobState
 from cutover.providers.sim.model import SYNC_INTERVAL_S, initial_sync_seconds
