@@ -63,9 +63,7 @@ class SshTarget(Section):
     host: str = Field(min_length=1)
     port: int = Field(22, ge=1, le=65535)
     user: str = Field(min_length=1)
-    known_hosts: Path | None = Field(
-        Path("~/.ssh/known_hosts"), description="Host keys to trust; the host must be in it"
-    )
+    known_hosts: Path = Field(Path("~/.ssh/known_hosts"), description="Host keys to trust; the host must be in it")
     client_keys: tuple[Path, ...] = Field((), description="Private key files; empty: the SSH agent's keys")
     use_agent: bool = Field(True, description="Offer the SSH agent's keys")
     connect_timeout: Duration = 10.0

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from cutover.config.matrix import TenantSpec
-from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings
+from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings, SshTarget
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
 from cutover.lab.moto_server import MotoServer, start_moto
 from cutover.lab.oci_server import LocalOci, OciWorld
+from cutover.lab.rclone_server import LabRemotes, LocalRclone
+from cutover.lab.ssh_server import LabSsh
+from cutover.lab.web_server import SlackSink, TenantApp
 from cutover.providers.interfaces import RetryNotice
 from cutover.state.tenants import Tenant, TenantStore
 
@@ -119,3 +123,53 @@ def local_oci(local_oci_session: LocalOci) -> LocalOci:
 @pytest.fixture
 def oci_access(local_oci: LocalOci) -> OciAccess:
     return OciAccess(config_file=local_oci.config_file, endpoint=local_oci.url, timeout=5)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def local_rclone(moto: MotoServer, local_oci: LocalOci) -> Iterator[LocalRclone]:
+    server = LocalRclone(LabRemotes(moto.url, local_oci.world), bytes_per_second=50_000, forget_after=60)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_ssh_session() -> Iterator[LabSsh]:
+    server = LabSsh(hydrate_seconds=0.3)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def lab_ssh(lab_ssh_session: LabSsh) -> LabSsh:
+    lab_ssh_session.hydrate_fails.clear()
+    lab_ssh_session.commands.clear()
+    return lab_ssh_session
+
+
+@pytest.fixture
+def ssh_target(lab_ssh: LabSsh, tmp_path: Path) -> SshTarget:
+    key, known = lab_ssh.target_files(tmp_path / "ssh")
+    return SshTarget(
+        host="127.0.0.1",
+        port=lab_ssh.port,
+        user="cutover",
+        known_hosts=known,
+        client_keys=(key,),
+        use_agent=False,
+        connect_timeout=5,
+        command_timeout=10,
+    )
+
+
+@pytest.fixture
+def tenant_app() -> Iterator[TenantApp]:
+    server = TenantApp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack_sink() -> Iterator[SlackSink]:
+    server = SlackSink()
+    yield server
+    server.stop()

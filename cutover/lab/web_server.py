@@ -1,0 +1,144 @@
+"""Local HTTP endpoints: the tenants' OCI application (for the validation suite) and a Slack webhook.
+
+The application answers for every tenant on one port, telling them apart by the
+Host header, as an OCI load balancer in front of many tenants would. Tenants can
+be made slow, down, or failing a named check.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+LAB_LOGIN = {"user": "lab-e2e", "password": "lab-only"}
+
+
+class _Server:
+    def __init__(self, name: str) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = owner.answer(self, body)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if not isinstance(payload, bytes) else "text/plain")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_HEAD = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name=name, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
+        raise NotImplementedError
+
+
+@dataclass
+class TenantBehaviour:
+    down: bool = False
+    query_ms: float = 40.0
+    failing: dict[str, str] = field(default_factory=dict)  # check name -> evidence
+
+
+class TenantApp(_Server):
+    def __init__(self) -> None:
+        self.behaviour: dict[str, TenantBehaviour] = {}
+        self.requests: list[tuple[str, str, str]] = []  # (host, method, path)
+        self._sessions: set[str] = set()
+        super().__init__("lab-tenant-app")
+
+    def tenant(self, dns_name: str) -> TenantBehaviour:
+        return self.behaviour.setdefault(dns_name, TenantBehaviour())
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
+        host = (handler.headers.get("Host") or "").split(":")[0]
+        self.requests.append((host, handler.command, handler.path))
+        tenant = self.tenant(host)
+        if tenant.down:
+            return 503, {}, {"error": "no healthy backend"}
+        path = handler.path.split("?")[0]
+        if path == "/health":
+            return 200, {}, {"status": "ok", "tenant": host}
+        if path == "/api/login" and handler.command == "POST":
+            try:
+                login = json.loads(body or b"{}")
+            except ValueError:
+                login = {}
+            if login != LAB_LOGIN:
+                return 401, {}, {"error": "bad login"}
+            session = secrets.token_hex(8)
+            self._sessions.add(session)
+            return 200, {"Set-Cookie": f"session={session}; Path=/"}, {"ok": True}
+        if path in ("/api/dashboard", "/api/query"):
+            cookie = handler.headers.get("Cookie", "")
+            if not any(f"session={s}" in cookie for s in self._sessions):
+                return 401, {}, {"error": "log in first"}
+            if path == "/api/query":
+                time.sleep(tenant.query_ms / 1000)
+                return 200, {}, {"rows": 1}
+            return 200, {}, {"widgets": 12}
+        if path.startswith("/validate/"):
+            name = path.removeprefix("/validate/")
+            if name in tenant.failing:
+                return 200, {}, {"passed": False, "evidence": tenant.failing[name]}
+            return 200, {}, {"passed": True, "evidence": f"{name} ok on {host}"}
+        return 404, {}, {"error": "not found"}
+
+
+class SlackSink(_Server):
+    """A Slack incoming webhook: keeps what it was sent; answers with queued failures first."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.failures: list[tuple[int, str, dict[str, str]]] = []
+        super().__init__("lab-slack")
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/services/TLAB/BLAB/labsecretpart"
+
+    def fail(self, status: int, text: str, headers: dict[str, str] | None = None, times: int = 1) -> None:
+        self.failures += [(status, text, headers or {})] * times
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
+        if not handler.path.startswith("/services/"):
+            return 404, {}, b"no_service"
+        if self.failures:
+            status, text, headers = self.failures.pop(0)
+            return status, headers, text.encode()
+        try:
+            self.posts.append(json.loads(body))
+        except ValueError:
+            return 400, {}, b"invalid_payload"
+        return 200, {}, b"ok"

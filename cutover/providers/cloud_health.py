@@ -1,0 +1,44 @@
+"""The health role from its real parts: OCI backend health, the HTTP validation suite, SSH re-hydration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from cutover.providers.interfaces import BackendHealth, ProviderError, RemoteJob, ValidationResult
+from cutover.state.tenants import Tenant
+
+
+class CloudHealth:
+    def __init__(self, backends: Any, validation: Any, hydration: Any | None):
+        self.backends_source = backends
+        self.validation = validation
+        self.hydration = hydration
+        self.source = backends.source
+
+    async def backends(self, tenants: Sequence[Tenant]) -> dict[str, BackendHealth]:
+        found = await self.backends_source.backends(tenants)
+        if self.hydration is None:
+            return found
+        hydrated = self.hydration.hydrated_at
+        return {tid: replace(h, hydrated_at=hydrated.get(tid, h.hydrated_at)) for tid, h in found.items()}
+
+    async def validate(self, tenant: Tenant) -> ValidationResult:
+        return await self.validation.validate(tenant)
+
+    async def start_hydration(self, tenant: Tenant) -> RemoteJob:
+        if self.hydration is None:
+            raise ProviderError(self.source, "re-hydration is not configured: add [providers.health.hydration]")
+        return await self.hydration.start_hydration(tenant)
+
+    async def job(self, job: RemoteJob) -> RemoteJob:
+        if self.hydration is None:
+            raise ProviderError(self.source, "re-hydration is not configured: add [providers.health.hydration]")
+        return await self.hydration.job(job)
+
+    async def aclose(self) -> None:
+        for part in (self.backends_source, self.validation, self.hydration):
+            close = getattr(part, "aclose", None)
+            if close is not None:
+                await close()

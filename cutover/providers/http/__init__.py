@@ -1,0 +1,1 @@
+"""HTTP services through httpx: rclone's remote control, the validation suite, Slack."""
