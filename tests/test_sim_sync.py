@@ -118,3 +118,40 @@ async def test_hydration_takes_3_to_8_minutes(simulated) -> None:
     done = await health.job(job)
     assert done.state is RemoteJobState.SUCCEEDED and 180 <= done.ended_at - done.started_at <= 480
     assert (await health.backends([tenant]))[tenant.tenant_id].hydrated_at == done.ended_at
+
+
+@pytest.mark.asyncio
+async def test_a_ready_tenant_passes_the_engines_gate_once_a_final_sync_proves_lag_0(simulated) -> None:
+    """What the engine does before DNS: final sync, verification, fresh observations, the gate."""
+    from cutover.actions.gate import evaluate_gate
+    from cutover.config.settings import Settings
+
+    settings = Settings()
+    tenant = simulated.in_state("ready")[0]
+    p = simulated.providers
+    before = evaluate_gate(tenant, simulated.clock.now(), settings)
+    assert [c.name for c in before.blocking] == ["sync"], before.blocking  # lag 0 never proven yet
+
+    job = await p.sync.start_final_sync(tenant)
+    simulated.clock.advance(120)
+    assert (await p.sync.job(job)).state is RemoteJobState.SUCCEEDED
+    verification = await p.sync.verify(tenant)
+    status = (await p.sync.status([tenant]))[tenant.tenant_id]
+    health = (await p.health.backends([tenant]))[tenant.tenant_id]
+    now = simulated.clock.now()
+    simulated.tenants.observe(
+        tenant.tenant_id,
+        sync_health=status.health,
+        sync_lag_s=status.lag_s,
+        pending_objects=status.pending_objects,
+        checksum_mismatches=status.checksum_mismatches,
+        last_pass_at=status.last_pass_at,
+        verified_at=verification.measured_at if verification.lag_zero else None,
+        backends_healthy=health.healthy,
+        backends_total=health.total,
+        health_at=health.measured_at,
+        hydrated_at=health.hydrated_at,
+        observed_at=now,
+    )
+    after = evaluate_gate(simulated.tenant(tenant.tenant_id), now, settings)
+    assert after.passed, [c.describe() for c in after.blocking]

@@ -222,3 +222,16 @@ def test_the_world_stands_still_while_nobody_runs_it_and_resumes_where_it_stoppe
     later.keep_alive()
     wall.now += 1
     assert later.now() == pytest.approx(stopped + 60)
+
+
+@pytest.mark.asyncio
+async def test_the_configured_scenario_is_loaded_once_by_whoever_opens_the_world(tmp_path: Path) -> None:
+    scenario = Path(__file__).parent.parent / "scenarios" / "rough-night.toml"
+    settings = Settings(simulator=SimulatorSettings(tenants=120, scenario=scenario))
+    store, clock = new_world(tmp_path / "cutover.db")
+    first = build_providers(settings, store, clock, actor=ACTOR)
+    second = build_providers(settings, Store(tmp_path / "cutover.db"), clock, actor=ACTOR)
+    assert first.world is not None and second.world is not None
+    second.world.refresh()
+    labels = [f.label for f in second.world.faults() if f.source.startswith("scenario rough-night.toml")]
+    assert len(labels) == 8 and "Route 53 throttling every call for 3 minutes" in labels

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cutover.config.loader import ConfigError
 from cutover.config.settings import Settings
 from cutover.providers.interfaces import Providers
 from cutover.providers.sim import (
@@ -27,9 +28,12 @@ from cutover.providers.sim import (
     WorldOptions,
     open_world,
 )
+from cutover.providers.sim.scenario import inject_scenario
 from cutover.state.clock import Clock, SystemClock
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
+from cutover.state.tenants import TenantStore
 
 ROLES = ("dns", "metrics", "sync", "health", "notifier")
 
@@ -45,11 +49,15 @@ class Composition:
     cache: dict[str, Any] = field(default_factory=dict)
 
     def world(self) -> SimWorld:
-        """The simulated world, opened (and created if new) once for every simulated role."""
+        """The simulated world, opened (and created if new) once for every simulated role,
+        with the configured scenario loaded (once: loading it again changes nothing)."""
         if "world" not in self.cache:
-            self.cache["world"] = open_world(
-                self.store, world_options(self.settings), clock=self.clock, actor=self.actor
-            ).world
+            world = open_world(self.store, world_options(self.settings), clock=self.clock, actor=self.actor).world
+            scenario = self.settings.simulator.scenario
+            if scenario is not None:
+                events = EventLog(self.store, self.actor or Actor("simulator", "cutover"), self.clock)
+                inject_scenario(world, scenario, TenantStore(self.store, events).list(), self.clock.now())
+            self.cache["world"] = world
         return self.cache["world"]
 
 
@@ -111,6 +119,8 @@ def build_providers(
         kind = getattr(settings.providers, role).kind
         builder = BUILDERS.get(kind)
         if builder is None:
-            raise ValueError(f"providers.{role}: no provider of kind {kind!r}; known kinds: {', '.join(BUILDERS)}")
+            raise ConfigError(
+                [f"providers.{role}: kind {kind!r} has no provider in this build; available: {', '.join(BUILDERS)}"]
+            )
         built[role] = builder(composition, role)
     return Built(Providers(**built), clock, composition.cache.get("world"))

@@ -175,7 +175,7 @@ def initial_record(tenant: Tenant, now: float) -> DnsRecordRow:
         routing=routing_to_json(routing),
         version=1,
         changed_at=now,
-        visible_at=now,
+        visible_at=now - 3600.0,  # it was there long before: no traffic is moving
         before_oci=share,
         before_lost=0.0,
         before_ttl=DEFAULT_TTL,

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 
 from cutover.providers.interfaces import MetricsSnapshot, SideColumns
 from cutover.providers.sim.model import (
+    BUCKET_SPREAD,
+    MASK64,
     METRICS_PERIOD_S,
     METRICS_RESOLUTION_S,
-    bucket_hash,
     daily_factor,
     local_hour,
-    unit,
 )
 from cutover.providers.sim.world import SimWorld
 from cutover.state.tenants import Tenant
@@ -32,6 +32,7 @@ OCI_SOURCE = "sim-oci-monitoring"
 METRIC_FAULTS = ("error_spike", "latency_regression", "metrics_silent")
 SPLIT_NOISE = 0.15  # how far the observed split wanders from DNS's, relative to the smaller side
 NAN = math.nan
+U = 1.0 / 1023.0  # ten bits of the hash -> [0, 1], as model.unit
 
 
 def _sides(fault_side: str) -> tuple[bool, bool]:
@@ -65,28 +66,48 @@ class SimMetrics:
         days: dict[object, float] = {}
         records = world.records
         params_of = world.params
+        cached_params = world.cached_params
         common_faults = [f for f in everyone if f.kind != "metrics_silent"]
+        salt = (bucket * BUCKET_SPREAD) & MASK64
 
+        # One pass over the fleet with the hash and the noise inlined: this loop is
+        # the 10,000-tenant snapshot's whole cost (see benchmarks/bench_snapshot.py).
         for i, tenant in enumerate(tenants):
-            p = params_of(tenant)
-            record = records.get(tenant.tenant_id)
-            oci_share, lost = (
-                record.share_at(tenant.aws_target, tenant.oci_target, measured) if record is not None else (0.0, 0.0)
-            )
+            tenant_id = tenant.tenant_id
+            cached = cached_params.get(tenant_id)
+            p = cached[1] if cached is not None and cached[0] == tenant.version else params_of(tenant)
+            record = records.get(tenant_id)
+            if record is None:
+                oci_share = lost = 0.0
+            elif (
+                measured >= record.settled_at
+                and record.targets[0] == tenant.aws_target
+                and record.targets[1] == tenant.oci_target
+            ):
+                oci_share, lost = record.split
+            else:
+                oci_share, lost = record.share_at(tenant.aws_target, tenant.oci_target, measured)
             day = days.get(p.zone)
             if day is None:
                 day = days[p.zone] = daily_factor(local_hour(measured, p.zone))
-            h = bucket_hash(p.key, bucket)
-            total = int(p.peak_rpm * scale * day * (0.92 + 0.16 * unit(h, 0)) * (1.0 - lost) + 0.5)
+            # mix(p.key ^ salt), as model.bucket_hash, inlined
+            h = p.key ^ salt
+            h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & MASK64
+            h ^= h >> 31
+            total = int(p.peak_rpm * scale * day * (0.92 + 0.16 * (h & 1023) * U) * (1.0 - lost) + 0.5)
             aws_share = 1.0 - oci_share - lost
             served = oci_share + aws_share
             if served <= 0.0:
                 n_aws = n_oci = 0
+            elif oci_share == 0.0:
+                n_aws, n_oci = total, 0
+            elif aws_share <= 0.0:
+                n_aws, n_oci = 0, total
             else:
                 oci_part = oci_share / served
-                if 0.0 < oci_part < 1.0:
-                    smaller = oci_part if oci_part < 0.5 else 1.0 - oci_part
-                    oci_part += SPLIT_NOISE * smaller * (2.0 * unit(h, 1) - 1.0)
+                smaller = oci_part if oci_part < 0.5 else 1.0 - oci_part
+                oci_part += SPLIT_NOISE * smaller * (2.0 * ((h >> 10) & 1023) * U - 1.0)
                 # The minority side is rounded down, so noise never overstates it.
                 if oci_part >= 0.5:
                     n_aws = int(total * (1.0 - oci_part))
@@ -96,6 +117,7 @@ class SimMetrics:
                     n_aws = total - n_oci
 
             aws_rate, oci_rate = p.aws_error_rate, p.oci_error_rate
+            aws_spread = oci_spread = 0.8  # baseline errors wander widely; a spike is steady
             aws_slow = oci_slow = 1.0
             silent_here_aws = silent_aws
             silent_here_oci = silent_oci
@@ -105,8 +127,10 @@ class SimMetrics:
                     on_aws, on_oci = _sides(fault.params.get("side", "oci"))
                     if fault.kind == "error_spike":
                         rate = float(fault.params.get("error_rate", 0.05))
-                        aws_rate = max(aws_rate, rate) if on_aws else aws_rate
-                        oci_rate = max(oci_rate, rate) if on_oci else oci_rate
+                        if on_aws and rate > aws_rate:
+                            aws_rate, aws_spread = rate, 0.2
+                        if on_oci and rate > oci_rate:
+                            oci_rate, oci_spread = rate, 0.2
                     elif fault.kind == "latency_regression":
                         factor = float(fault.params.get("factor", 2.5))
                         aws_slow = max(aws_slow, factor) if on_aws else aws_slow
@@ -116,15 +140,24 @@ class SimMetrics:
                         silent_here_oci = silent_here_oci or on_oci
 
             load = 0.9 + 0.2 * day
+            rounding = 0.999 * ((h >> 40) & 1023) * U
             if not silent_here_aws:
                 aws_req[i] = float(n_aws)
-                aws_err[i] = float(min(n_aws, int(n_aws * aws_rate * (0.6 + 0.8 * unit(h, 2)) + 0.999 * unit(h, 4))))
-                aws_p95[i] = p.aws_p95_ms * aws_slow * load * (0.95 + 0.1 * unit(h, 3)) if n_aws else NAN
+                if n_aws:
+                    noisy = aws_rate * (1.0 - aws_spread / 2 + aws_spread * ((h >> 20) & 1023) * U)
+                    aws_err[i] = float(min(n_aws, int(n_aws * noisy + rounding)))
+                    aws_p95[i] = p.aws_p95_ms * aws_slow * load * (0.95 + 0.1 * ((h >> 30) & 1023) * U)
+                else:
+                    aws_err[i] = 0.0
                 aws_at[i] = measured
             if not silent_here_oci:
                 oci_req[i] = float(n_oci)
-                oci_err[i] = float(min(n_oci, int(n_oci * oci_rate * (0.6 + 0.8 * unit(h, 5)) + 0.999 * unit(h, 4))))
-                oci_p95[i] = p.oci_p95_ms * oci_slow * load * (0.95 + 0.1 * unit(h, 2)) if n_oci else NAN
+                if n_oci:
+                    noisy = oci_rate * (1.0 - oci_spread / 2 + oci_spread * ((h >> 50) & 1023) * U)
+                    oci_err[i] = float(min(n_oci, int(n_oci * noisy + rounding)))
+                    oci_p95[i] = p.oci_p95_ms * oci_slow * load * (0.95 + 0.1 * ((h >> 20) & 1023) * U)
+                else:
+                    oci_err[i] = 0.0
                 oci_at[i] = measured
 
         errors = []

@@ -22,7 +22,7 @@ GB = 10**9
 
 # --- noise -------------------------------------------------------------------------
 
-_MASK = 0xFFFFFFFFFFFFFFFF
+MASK64 = _MASK = 0xFFFFFFFFFFFFFFFF
 
 
 def stable_key(*parts: object) -> int:
@@ -50,7 +50,7 @@ def uniform(key: int, salt: int, low: float, high: float) -> float:
 # Salts that keep the tenant's independent draws apart.
 S_RATE, S_SPEED, S_ERR, S_UNDERSIZED, S_SYNC, S_WRITE, S_FINAL, S_OBJ, S_P95 = range(101, 110)
 S_NODE, S_PASS, S_DNS, S_HYDRATE = range(201, 205)
-_BUCKET = 0x9E3779B97F4A7C15  # spreads consecutive time buckets over the hash space
+BUCKET_SPREAD = _BUCKET = 0x9E3779B97F4A7C15  # spreads consecutive time buckets over the hash space
 
 
 def bucket_hash(key: int, bucket: int) -> int:

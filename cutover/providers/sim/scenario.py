@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cutover.config.loader import ConfigError
 from cutover.config.settings import Duration, Fraction
@@ -87,26 +87,6 @@ class FaultSpec(BaseModel):
     nodes: int | None = Field(None, ge=1, le=3)
     delay: Duration | None = Field(None, gt=0)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FaultSpec:
-        problems = []
-        if self.at is not None and self.after_cutover is not None:
-            problems.append("give `at` or `after_cutover`, not both")
-        if self.tenants is not None and (self.wave is not None or self.state is not None):
-            problems.append("name `tenants`, or select by `wave`/`state`, not both")
-        if self.count is not None and self.tenants is not None:
-            problems.append("`count` picks among tenants selected by `wave`/`state`, not among named `tenants`")
-        if self.kind in _SERVICE_WIDE and (self.tenants or self.wave is not None or self.state or self.count):
-            problems.append(f"{self.kind} hits the whole service; it takes no tenants")
-        allowed = KIND_PARAMS[self.kind]
-        wrong = [name for name in _PARAMS if getattr(self, name) is not None and name not in allowed]
-        if wrong:
-            takes = ", ".join(allowed) or "no parameters"
-            problems.append(f"{self.kind} does not take {', '.join(wrong)}; it takes {takes}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def params(self) -> dict[str, Any]:
         """The kind's parameters, defaults filled in, in the simulator's units."""
         values = {name: getattr(self, name) if getattr(self, name) is not None else default
@@ -157,10 +137,46 @@ def load_scenario(path: Path) -> Scenario:
         raise ScenarioError([f"{label}: is not UTF-8 text; save it as UTF-8"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{label}: not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    scenario = None
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError([_describe(error, label, data) for error in exc.errors()]) from None
+        errors = exc.errors()
+        bad_faults = any(e["loc"][:1] == ("fault",) and len(e["loc"]) > 1 for e in errors)
+        # pydantic also calls the list too short once its bad items are dropped: noise.
+        errors = [e for e in errors if not (bad_faults and e["loc"] == ("fault",) and e["type"] == "too_short")]
+        problems += [_describe(error, label, data) for error in errors]
+    faults = data.get("fault")
+    if isinstance(faults, list):
+        for index, fault in enumerate(faults):
+            if isinstance(fault, dict):
+                problems += [f"{label}: fault[{index}]: {problem}" for problem in _inconsistencies(fault)]
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _inconsistencies(fault: dict[str, Any]) -> list[str]:
+    """What is wrong with how a fault's keys go together (checked even when a value is bad)."""
+    given = {key for key, value in fault.items() if value is not None}
+    problems = []
+    if {"at", "after_cutover"} <= given:
+        problems.append("give `at` or `after_cutover`, not both")
+    if "tenants" in given and given & {"wave", "state"}:
+        problems.append("name `tenants`, or select by `wave`/`state`, not both")
+    if {"count", "tenants"} <= given:
+        problems.append("`count` picks among tenants selected by `wave`/`state`, not among named `tenants`")
+    kind = fault.get("kind")
+    if kind in _SERVICE_WIDE and given & {"tenants", "wave", "state", "count"}:
+        problems.append(f"{kind} hits the whole service; it takes no tenants")
+    if isinstance(kind, str) and kind in KIND_PARAMS:
+        allowed = KIND_PARAMS[kind]
+        wrong = [name for name in _PARAMS if name in given and name not in allowed]
+        if wrong:
+            takes = ", ".join(allowed) or "no parameters"
+            problems.append(f"{kind} does not take {', '.join(wrong)}; it takes {takes}")
+    return problems
 
 
 def _describe(error: Any, label: str, data: dict[str, Any]) -> str:
@@ -180,6 +196,8 @@ def _describe(error: Any, label: str, data: dict[str, Any]) -> str:
             node = None
             break
     message = str(error["msg"]).removeprefix("Value error, ")
+    if loc[-1:] == ("error_rate",):
+        message = "write a share between 0 and 1 (0.05 is 5 %)"
     shown = f"{node!r}" if node is not None and not isinstance(node, dict) else "this fault"
     return f"{label}: {key}: {shown} is not allowed: {message}"
 

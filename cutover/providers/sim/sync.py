@@ -97,16 +97,27 @@ class SyncModel:
     def __init__(self, world: SimWorld, t: float):
         self.world = world
         self.t = t
-        self.has_faults = any(f.kind in SYNC_FAULTS for f in world.faults())
         self._offsets: dict[object, float] = {}
+        # Who any sync fault may touch: most tenants skip the fault lookups.
+        self._everyone = False
+        self._targets: set[str] = set()
+        for fault in world.faults():
+            if fault.kind in SYNC_FAULTS:
+                if fault.targets is None:
+                    self._everyone = True
+                else:
+                    self._targets |= fault.targets
+
+    def _touched(self, tenant_id: str) -> bool:
+        return self._everyone or tenant_id in self._targets
 
     def stalls(self, tenant_id: str) -> Windows:
-        if not self.has_faults:
+        if not self._touched(tenant_id):
             return []
         return [(a, b) for a, b, _ in self.world.fault_windows(tenant_id, "sync_stall")]
 
     def mismatch_windows(self, tenant_id: str) -> tuple[Windows, int]:
-        if not self.has_faults:
+        if not self._touched(tenant_id):
             return [], 0
         windows = self.world.fault_windows(tenant_id, "checksum_mismatch")
         now = [int(f.params.get("objects", 3)) for a, b, f in windows if a <= self.t < b]

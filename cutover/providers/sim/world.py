@@ -196,6 +196,11 @@ class SimWorld:
         self._params[tenant.tenant_id] = (tenant.version, params)
         return params
 
+    @property
+    def cached_params(self) -> dict[str, tuple[int, TenantParams]]:
+        """tenant_id -> (the tenant version they were derived from, params): for hot loops."""
+        return self._params
+
     def record(self, tenant_id: str) -> RecordState | None:
         return self._records.get(tenant_id)
 
