@@ -52,7 +52,7 @@ from cutover.state.tenants import Tenant
 FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
 KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
 
-# The steps each kind records per tenant, in order. A ramp adds one step per stage.
+# The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
 CUTOVER_STEPS = ("final_sync", "verify", "hydrate", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
 RAMP_PREFLIGHT = ("final_sync", "verify", "hydrate", "gate")
 ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
@@ -88,7 +88,10 @@ def step_names(kind: str, stages: Sequence[int] = ()) -> tuple[str, ...]:
     if kind in (FLIP, BATCH):
         return CUTOVER_STEPS
     if kind == RAMP:
-        return (*RAMP_PREFLIGHT, *(f"stage {percent} %" for percent in stages), "monitoring")
+        stage_steps = [
+            name for percent in stages for name in (f"dns {percent} %", f"hold {percent} %") if name != "hold 100 %"
+        ]
+        return (*RAMP_PREFLIGHT, *stage_steps, "monitoring")
     return ROLLBACK_STEPS
 
 

@@ -194,6 +194,25 @@ class SafetySettings(Section):
 class DnsSettings(Section):
     ttl: int = Field(60, ge=1, le=86400, description="TTL written on every record we change")
     sync_timeout: Duration = Field(5 * 60.0, description="Give up waiting for a DNS change to be in sync after this")
+    change_rate: float = Field(4.0, gt=0, le=100, description="DNS change requests a second (Route 53 allows 5)")
+
+
+class EngineSettings(Section):
+    """The engine that leads a war room. Lease times are wall time; poll intervals are the fleet's time."""
+
+    lease_ttl: Duration = Field(15.0, gt=0, description="Wall seconds without a heartbeat before another engine leads")
+    heartbeat: Duration = Field(5.0, gt=0, description="Wall seconds between the leader's heartbeats")
+    metrics_interval: Duration = Field(5.0, gt=0, description="Metrics of tenants in flight are polled this often")
+    dns_interval: Duration = Field(10.0, gt=0, description="DNS records of tenants in flight are read this often")
+    sync_interval: Duration = Field(30.0, gt=0, description="Sync status of the whole fleet is polled this often")
+    health_interval: Duration = Field(15.0, gt=0, description="Backend health of the whole fleet is polled this often")
+    fleet_interval: Duration = Field(
+        60.0, gt=0, description="Metrics and DNS of the whole fleet (not just tenants in flight) are refreshed this often"
+    )
+    fleet_samples_interval: Duration = Field(
+        300.0, gt=0, description="Sparkline samples of tenants not in flight are kept this often"
+    )
+    step_poll: Duration = Field(5.0, gt=0, description="How often a running step looks at what it waits for")
 
 
 class Settings(Section):
@@ -208,6 +227,7 @@ class Settings(Section):
     ramp: RampSettings = RampSettings()
     safety: SafetySettings = SafetySettings()
     dns: DnsSettings = DnsSettings()
+    engine: EngineSettings = EngineSettings()
     keys: dict[str, str] = Field(default_factory=dict, description="Console key remapping: action = key")
 
     @model_validator(mode="after")

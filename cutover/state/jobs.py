@@ -668,14 +668,14 @@ class JobStore:
         """Mark a step running (keeping its first start time across resumes)."""
         with self.store.write() as db:
             self._fence(db)
-            current = self._step(step.step_id)
+            current = self.get_step(step.step_id)
             started = current.started_at if current.started_at is not None else self.clock.now()
             merged = {**current.detail, **dict(detail or {})}
             db.execute(
                 "UPDATE job_steps SET state = ?, started_at = ?, detail = ? WHERE step_id = ?",
                 [StepState.RUNNING.value, started, _dumps(merged), step.step_id],
             )
-            return self._step(step.step_id)
+            return self.get_step(step.step_id)
 
     def note_step(
         self, step: Step, *, detail: Mapping[str, Any] | None = None, request_ids: Sequence[str] = ()
@@ -683,14 +683,14 @@ class JobStore:
         """Record progress inside a running step (a remote job's id, a change id) before waiting on it."""
         with self.store.write() as db:
             self._fence(db)
-            current = self._step(step.step_id)
+            current = self.get_step(step.step_id)
             merged = {**current.detail, **dict(detail or {})}
             ids = list(dict.fromkeys([*current.request_ids, *request_ids]))
             db.execute(
                 "UPDATE job_steps SET detail = ?, request_ids = ? WHERE step_id = ?",
                 [_dumps(merged), _dumps(ids), step.step_id],
             )
-            return self._step(step.step_id)
+            return self.get_step(step.step_id)
 
     def finish_step(
         self,
@@ -703,7 +703,7 @@ class JobStore:
     ) -> Step:
         with self.store.write() as db:
             self._fence(db)
-            current = self._step(step.step_id)
+            current = self.get_step(step.step_id)
             now = self.clock.now()
             merged = {**current.detail, **dict(detail or {})}
             ids = list(dict.fromkeys([*current.request_ids, *request_ids]))
@@ -712,9 +712,9 @@ class JobStore:
                 "detail = ?, request_ids = ? WHERE step_id = ?",
                 [state.value, now, now, result, _dumps(merged), _dumps(ids), step.step_id],
             )
-            return self._step(step.step_id)
+            return self.get_step(step.step_id)
 
-    def _step(self, step_id: int) -> Step:
+    def get_step(self, step_id: int) -> Step:
         row = next(self.store.db.query("SELECT * FROM job_steps WHERE step_id = ?", [step_id]))
         return Step.from_row(row)
 

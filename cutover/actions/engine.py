@@ -1,0 +1,231 @@
+"""The engine: one object that, while it holds the war room's lease, runs the pollers,
+the trigger loop, the job runner and the notifier's outbox as asyncio tasks.
+
+    engine = Engine(settings, actor=actor)              # builds its own store connection and providers
+    engine.start_in_thread()                             # the console: its own thread and event loop
+    engine.status()                                      # leading / following (who leads) / stopped
+    engine.stop()                                        # cancels its tasks, hands the lease over (< 2 s)
+
+    await engine.run(stop_when=lambda: ...)              # headless commands and tests: in the foreground
+
+Only one engine per store leads (state/leases.py: heartbeat on wall time, expiry
+after `engine.lease_ttl`). The others follow: they keep trying to take the lease
+and take over, resuming the dead leader's jobs, when it expires. Consoles that
+follow still submit jobs; the leader picks them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cutover.actions.engine_core import EngineCore
+from cutover.actions.notify import Outbox
+from cutover.actions.pollers import Pollers
+from cutover.actions.runner import JobRunner
+from cutover.actions.trigger_loop import TriggerLoop
+from cutover.config.settings import Settings
+from cutover.providers.interfaces import Providers
+from cutover.state.clock import Clock
+from cutover.state.events import EventLog
+from cutover.state.identity import Actor
+from cutover.state.jobs import LeaseLost
+from cutover.state.leases import Lease, LeaseStore
+from cutover.state.store import Store
+
+log = logging.getLogger(__name__)
+
+Builder = Callable[[Settings, Store, Clock | None], tuple[Providers, Clock]]
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    state: str  # starting, leading, following, stopped
+    holder: str  # this engine's id
+    leader: str  # who leads, in words ("" when nobody does)
+    error: str = ""
+
+
+class _Stop(Exception):
+    pass
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        actor: Actor,
+        store: Store | None = None,
+        providers: Providers | None = None,
+        clock: Clock | None = None,
+        build: Builder | None = None,
+        wall: Callable[[], float] = time.time,
+    ):
+        """Give `store`, `providers` and `clock` (tests), or let the engine open the configured
+        store and `build` providers itself (in the thread it runs in)."""
+        self.settings = settings
+        self.actor = actor
+        self.store = store
+        self.providers = providers
+        self.clock = clock
+        self.build = build
+        self.wall = wall
+        self.holder = f"{actor.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._state = "starting"
+        self._leader = ""
+        self._error = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._core: EngineCore | None = None
+        self._owns_store = store is None
+
+    # --- status and control, from any thread -------------------------------------------------
+
+    def status(self) -> EngineStatus:
+        return EngineStatus(self._state, self.holder, self._leader, self._error)
+
+    @property
+    def leading(self) -> bool:
+        return self._state == "leading"
+
+    def wake(self, *_: Any) -> None:
+        """A job was submitted or controlled in this process: look at the store now."""
+        core, loop = self._core, self._loop
+        if core is not None and loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(core.wakeup.set)
+
+    def request_stop(self) -> None:
+        loop, event = self._loop, self._stop_event
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+    def start_in_thread(self) -> None:
+        """Run in a thread of its own with its own event loop (the console's way)."""
+        if self._thread is not None:
+            raise RuntimeError("this engine already runs")
+        self._thread = threading.Thread(target=lambda: asyncio.run(self.run()), name="cutover-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop the thread: cancel the tasks, hand the lease over. True when it stopped in time."""
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    # --- running ----------------------------------------------------------------------------------
+
+    async def run(self, *, stop_when: Callable[[], bool] | None = None) -> None:
+        """Lead when possible, follow otherwise, until stopped (or `stop_when` says so)."""
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        store = self.store or Store(self.settings.state.path, self.settings.state.busy_timeout)
+        try:
+            providers, clock = self._providers(store)
+            leases = LeaseStore(store, self.wall)
+            engine = self.settings.engine
+            while not self._stop_event.is_set():
+                if stop_when is not None and stop_when():
+                    break
+                lease, holder = leases.acquire(self.holder, self._info(), engine.lease_ttl)
+                if lease is None:
+                    self._state = "following"
+                    self._leader = holder.describe(self.wall()) if holder else ""
+                    await self._pause(engine.heartbeat)
+                    continue
+                try:
+                    await self._lead(store, providers, clock, leases, lease, holder, stop_when)
+                except LeaseLost as lost:
+                    log.warning("engine %s lost the lease: %s", self.holder, lost)
+                    self._state = "following"
+                    self._error = str(lost)
+        finally:
+            self._state = "stopped"
+            self._core = None
+            if self._owns_store:
+                store.close()
+
+    def _providers(self, store: Store) -> tuple[Providers, Clock]:
+        if self.providers is not None and self.clock is not None:
+            return self.providers, self.clock
+        if self.build is None:
+            raise RuntimeError("an engine needs providers and a clock, or a builder for them")
+        providers, clock = self.build(self.settings, store, self.clock)
+        self.providers, self.clock = providers, clock
+        return providers, clock
+
+    def _info(self) -> dict[str, Any]:
+        return {"operator": self.actor.operator, "host": self.actor.host, "pid": os.getpid(),
+                "ssh_client": self.actor.ssh_client}
+
+    async def _pause(self, seconds: float) -> None:
+        assert self._stop_event is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), seconds)
+
+    async def _lead(
+        self,
+        store: Store,
+        providers: Providers,
+        clock: Clock,
+        leases: LeaseStore,
+        lease: Lease,
+        previous: Lease | None,
+        stop_when: Callable[[], bool] | None,
+    ) -> None:
+        events = EventLog(store, self.actor, clock)
+        core = EngineCore(self.settings, store, events, providers, clock, self.holder,
+                          leases.fence(self.holder, lease.epoch))
+        if previous is not None and previous.holder != self.holder:
+            events.append("engine.takeover", f"engine {self.holder} took over from {previous.holder}",
+                          detail={"previous": previous.holder_info, "expired_at": previous.expires_at,
+                                  "epoch": lease.epoch})
+        else:
+            events.append("engine.lead", f"engine {self.holder} leads", detail={"epoch": lease.epoch})
+        self._core = core
+        self._state, self._leader, self._error = "leading", "this engine", ""
+        triggers = TriggerLoop(core)
+        runner = JobRunner(core)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._keep_lease(leases, lease))
+                group.create_task(Pollers(core, triggers).run())
+                group.create_task(runner.run())
+                group.create_task(Outbox(core).run())
+                group.create_task(self._watch_stop(stop_when))
+        except* _Stop:
+            pass
+        except* LeaseLost as lost:
+            raise lost.exceptions[0] from None
+        finally:
+            self._core = None
+            if leases.release(self.holder, lease.epoch):
+                events.append("engine.release", f"engine {self.holder} handed the lease over")
+
+    async def _keep_lease(self, leases: LeaseStore, lease: Lease) -> None:
+        engine = self.settings.engine
+        while True:
+            await asyncio.sleep(engine.heartbeat)
+            if leases.heartbeat(self.holder, lease.epoch, engine.lease_ttl) is None:
+                raise LeaseLost("the lease expired before this engine renewed it; another engine may lead")
+
+    async def _watch_stop(self, stop_when: Callable[[], bool] | None) -> None:
+        assert self._stop_event is not None
+        while not self._stop_event.is_set():
+            if stop_when is not None and stop_when():
+                break
+            await self._pause(0.2)
+        raise _Stop()

@@ -1,0 +1,463 @@
+"""What every flow shares: a running job's controls and holds, its steps, and the one
+way the engine changes DNS.
+
+Steps are idempotent. A flow asks for its step; a step already done is skipped
+(its recorded result is reused); a step found running was interrupted (crash,
+kill, lost lease) and is resumed, reconciling first with what the world says.
+
+DNS changes are compare-and-swap and reconciled: before a change the step
+records the record it read; after a restart, a record that already is what the
+step wanted means the change was made (it is not made again); a record that is
+still what was read means it was not (it is made now); anything else means
+someone changed it by hand, and the step stops and says what it found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from cutover.actions.dns_plan import same_routing
+from cutover.actions.engine_core import EngineCore
+from cutover.providers.interfaces import (
+    ChangeReceipt,
+    ChangeStatus,
+    DnsChange,
+    DnsRecord,
+    ProviderError,
+    RecordChanged,
+    Routing,
+)
+from cutover.state.jobs import Control, Job, JobState, Step, StepState, TargetState
+from cutover.state.lifecycle import Lifecycle
+from cutover.state.tenants import Tenant
+
+log = logging.getLogger(__name__)
+
+
+class FlowStop(Exception):
+    """A tenant's flow ends early; `state` and the message are its outcome."""
+
+    def __init__(self, state: TargetState, message: str):
+        super().__init__(message)
+        self.state = state
+        self.message = message
+
+
+class Preempted(FlowStop):
+    def __init__(self, message: str):
+        super().__init__(TargetState.PREEMPTED, message)
+
+
+def seconds(value: float) -> str:
+    """41 s, 3 min 20 s, 10 min: the runbook's way of writing durations."""
+    value = round(value)
+    if value < 60:
+        return f"{value} s"
+    minutes, secs = divmod(value, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@dataclass
+class _Hold:
+    reason: str
+    human: bool  # waits for an operator's resume; otherwise clears itself when the condition does
+
+
+class JobRun:
+    """One job being run by the leading engine: its controls, holds and steps."""
+
+    def __init__(self, core: EngineCore, job: Job):
+        self.core = core
+        self.job_id = job.job_id
+        self.kind = job.kind
+        self.operator = job.operator
+        self.params = dict(job.params)
+        self.paused = job.state is JobState.PAUSED
+        self.aborting = False
+        self.skips = 0  # a ramp's "skip to the next stage" requests not yet used
+        self._holds: dict[str, _Hold] = {}
+        self._written_state = job.state
+        self._changed = asyncio.Event()
+        self._resumes = 0
+
+    @property
+    def job(self) -> Job:
+        return self.core.jobs.get(self.job_id)
+
+    @property
+    def settings(self):  # noqa: ANN201 - Settings
+        return self.core.settings
+
+    @property
+    def overrides(self) -> dict[str, str]:
+        return dict(self.params.get("overrides") or {})
+
+    # --- controls -----------------------------------------------------------------------
+
+    def apply_control(self, control: Control, by: str) -> None:
+        if control is Control.PAUSE:
+            self.paused = True
+        elif control is Control.RESUME:
+            self.paused = False
+            self._resumes += 1
+            self._holds.clear()
+        elif control is Control.SKIP:
+            self.skips += 1
+        elif control is Control.ABORT:
+            self.aborting = True
+        self.core.events.append(
+            "job.control.applied",
+            f"{self.job_id}: {control.value} ({by})",
+            job_id=self.job_id,
+            detail={"control": control.value, "by": by},
+        )
+        self.sync_state()
+        self._poke()
+
+    def _poke(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait(self, seconds_: float) -> None:
+        """Sleep on the fleet's clock, waking early on an operator's control."""
+        changed = self._changed
+        sleeper = asyncio.ensure_future(self.core.clock.sleep(seconds_))
+        poked = asyncio.ensure_future(changed.wait())
+        try:
+            await asyncio.wait({sleeper, poked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, poked):
+                task.cancel()
+
+    async def poll(self) -> None:
+        await self.wait(self.settings.engine.step_poll)
+
+    async def while_paused(self) -> None:
+        """Return once the job is not paused: no new step that changes DNS starts while it is."""
+        while self.paused and not self.aborting:
+            await self.poll()
+
+    # --- holds -----------------------------------------------------------------------------
+
+    def hold(self, key: str, reason: str, *, human: bool = False, tenant_id: str | None = None) -> None:
+        if key in self._holds and self._holds[key].reason == reason:
+            return
+        fresh = key not in self._holds
+        self._holds[key] = _Hold(reason, human)
+        if fresh:
+            self.core.alert(
+                f"{self.job_id} held: {reason}",
+                severity="warning",
+                source="engine",
+                tenant_id=tenant_id,
+                job_id=self.job_id,
+                hold=key,
+            )
+        self.sync_state()
+
+    def unhold(self, key: str) -> None:
+        if self._holds.pop(key, None) is not None:
+            self.sync_state()
+
+    def held(self, key: str) -> bool:
+        return key in self._holds
+
+    async def wait_for_human(self, key: str, reason: str, *, tenant_id: str | None = None) -> bool:
+        """Stop the line until an operator resumes (True) or aborts (False)."""
+        resumes = self._resumes
+        self.hold(key, reason, human=True, tenant_id=tenant_id)
+        while self._resumes == resumes and not self.aborting:
+            await self.poll()
+        self.unhold(key)
+        return not self.aborting
+
+    def sync_state(self) -> None:
+        """Write the job's state when pause or holds changed it."""
+        if self._written_state in (JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED, JobState.REFUSED):
+            return
+        if self.paused:
+            want, reason = JobState.PAUSED, "paused by an operator"
+        elif self._holds:
+            want, reason = JobState.HELD, "; ".join(hold.reason for hold in self._holds.values())
+        else:
+            want, reason = JobState.RUNNING, ""
+        current = self.job
+        if want is current.state and reason == current.held_reason:
+            self._written_state = want
+            return
+        self.core.jobs.set_state(self.job_id, want, held_reason=reason, why=reason or "running again")
+        self._written_state = want
+
+    def finish(self, state: JobState, result: str, error: str = "") -> None:
+        self.core.jobs.set_state(self.job_id, state, result=result, error=error, why=result)
+        self._written_state = state
+
+    # --- targets and steps ------------------------------------------------------------------
+
+    def holds_tenant(self, tenant_id: str) -> bool:
+        return self.core.jobs.holds(self.job_id, tenant_id)
+
+    def check_still_ours(self, tenant_id: str) -> None:
+        if not self.holds_tenant(tenant_id):
+            target = self.core.jobs.target(self.job_id, tenant_id)
+            raise Preempted(target.summary or f"{tenant_id} was taken over by another job")
+
+    def step(self, tenant_id: str | None, name: str) -> Step:
+        return self.core.jobs.step(self.job_id, tenant_id, name)
+
+    def target_state(self, tenant_id: str) -> TargetState:
+        return self.core.jobs.target(self.job_id, tenant_id).state
+
+    def end_target(
+        self, tenant_id: str, state: TargetState, summary: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        self.core.jobs.update_target(self.job_id, tenant_id, state, summary=summary, detail=detail, release=True)
+        for key in [key for key in self._holds if key.startswith(f"{tenant_id}:")]:
+            self._holds.pop(key)
+        self.sync_state()
+
+    def transition(
+        self, tenant_id: str, to: Lifecycle, *, why: str, expect: Lifecycle | None = None, **observed: Any
+    ) -> Tenant:
+        """Move a tenant (fenced), with any observation that goes with it, in one transaction."""
+        with self.core.fenced():
+            tenant = self.core.tenants.transition(tenant_id, to, why=why, job_id=self.job_id, expect=expect)
+            if observed:
+                self.core.tenants.observe(tenant_id, **observed)
+        return self.core.tenants.get(tenant_id)
+
+    # --- DNS --------------------------------------------------------------------------------
+
+    async def read_records(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        return await self._retrying(lambda: self.core.providers.dns.read_routing(list(tenants)))
+
+    async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Retry a read the provider says may succeed next time, backing off on the fleet's clock."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
+            wait=wait_exponential(multiplier=1, min=1, max=30),
+            stop=stop_after_attempt(8),
+            sleep=self.core.clock.sleep,
+            reraise=True,
+        ):
+            with attempt:
+                return await call()
+        raise AssertionError("unreachable")
+
+    def observe_record(self, tenant: Tenant, record: DnsRecord) -> None:
+        self.core.tenants.observe(
+            tenant.tenant_id,
+            dns_oci_share=record.routing.oci_share(tenant.aws_target, tenant.oci_target),
+            dns_routing=record.describe(),
+            dns_at=record.measured_at,
+        )
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    tenant_id: str
+    change_id: str  # "" when the change was already in place, or its id was lost in a crash
+    applied_now: bool
+    result: str
+    already: bool = False  # the record already was what the step wanted: no change was made
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a record may be before a change: anything else is someone else's change."""
+
+    accepts: Callable[[Routing], bool]
+    describe: str
+
+    @classmethod
+    def exactly(cls, *routings: Routing) -> Expect:
+        return cls(
+            lambda found: any(same_routing(found, routing) for routing in routings),
+            " or ".join(routing.describe() for routing in routings),
+        )
+
+
+async def change_dns(
+    run: JobRun,
+    steps: dict[str, Step],
+    wants: dict[str, Routing],
+    expects: dict[str, Expect],
+    describe_want: str,
+) -> dict[str, ChangeOutcome | FlowStop]:
+    """Change several tenants' records (one change set per hosted zone), compare-and-swap, reconciled.
+
+    `steps` maps tenant -> its DNS step; `expects` says what each record may be
+    before the change (anything else is someone else's change: the tenant stops).
+    Each tenant's outcome is a ChangeOutcome, or a FlowStop saying what was found.
+    """
+    core = run.core
+    outcomes: dict[str, ChangeOutcome | FlowStop] = {}
+    todo = {tid: step for tid, step in steps.items() if step.state is not StepState.DONE}
+    for tid, step in steps.items():
+        if step.state is StepState.DONE:
+            outcomes[tid] = ChangeOutcome(
+                tid, step.detail.get("change_id", ""), False, step.result, bool(step.detail.get("already"))
+            )
+    if not todo:
+        return outcomes
+    async with core.tenant_mutex(list(todo)):
+        for tid in todo:
+            run.check_still_ours(tid)
+        tenants = {tid: core.tenant(tid) for tid in todo}
+        records = await run.read_records(list(tenants.values()))
+        by_zone: dict[str, list[DnsChange]] = {}
+        for tid, step in todo.items():
+            tenant, record, want = tenants[tid], records.get(tid), wants[tid]
+            if record is None:
+                outcomes[tid] = _stopped(run, step, TargetState.FAILED, f"{tid}: {tenant.dns_name} has no DNS record")
+                continue
+            run.observe_record(tenant, record)
+            if same_routing(record.routing, want):
+                already = step.state is not StepState.RUNNING
+                if already:
+                    change_id, result = "", f"{describe_want}: already in place, no change made"
+                else:
+                    change_id = step.detail.get("change_id", "")
+                    result = f"{describe_want}: applied before the restart" + (
+                        f" ({change_id})" if change_id else "; its change id was lost in the crash"
+                    )
+                core.jobs.finish_step(
+                    step, StepState.DONE, result, detail={"found": record.describe(), "already": already}
+                )
+                outcomes[tid] = ChangeOutcome(tid, change_id, False, result, already)
+                continue
+            expect = expects[tid]
+            if not expect.accepts(record.routing):
+                outcomes[tid] = _stopped(
+                    run,
+                    step,
+                    TargetState.FAILED,
+                    f"{tid}: {tenant.dns_name} is {record.describe()}, not what this step expected "
+                    f"({expect.describe}): someone changed it; nothing was changed",
+                )
+                continue
+            core.jobs.start_step(
+                step, {"expected": record.describe(), "expected_version": record.version, "to": want.describe()}
+            )
+            by_zone.setdefault(record.zone, []).append(DnsChange(tid, record, want))
+        for zone, changes in sorted(by_zone.items()):
+            outcomes.update(await _apply_zone(run, zone, changes, todo, describe_want))
+    return outcomes
+
+
+def _stopped(run: JobRun, step: Step, state: TargetState, message: str) -> FlowStop:
+    run.core.jobs.finish_step(step, StepState.FAILED, message)
+    return FlowStop(state, message)
+
+
+async def _apply_zone(
+    run: JobRun, zone: str, changes: list[DnsChange], steps: dict[str, Step], describe_want: str
+) -> dict[str, ChangeOutcome | FlowStop]:
+    core = run.core
+    outcomes: dict[str, ChangeOutcome | FlowStop] = {}
+    pending = list(changes)
+    attempts = 0
+    while pending:
+        attempts += 1
+        await core.dns_pace()
+        try:
+            receipt = await core.providers.dns.apply(zone, pending)
+        except RecordChanged as changed:
+            # Nothing was applied by this request. Either an earlier attempt of ours did apply
+            # it (its answer was lost), or someone else changed the record: the step stops.
+            culprit = changed.tenant_id
+            change = next(change for change in pending if change.tenant_id == culprit)
+            pending = [other for other in pending if other.tenant_id != culprit]
+            step = core.jobs.get_step(steps[culprit].step_id)
+            if changed.found is not None and same_routing(changed.found.routing, change.to):
+                result = f"{describe_want}: applied by an earlier attempt whose answer was lost"
+                core.jobs.finish_step(step, StepState.DONE, result)
+                outcomes[culprit] = ChangeOutcome(culprit, "", True, result)
+                continue
+            found = changed.found.describe() if changed.found else "no record"
+            message = (
+                f"{culprit}: the record changed since it was read: expected {changed.expected.describe()}, "
+                f"found {found}; nothing was changed"
+            )
+            outcomes[culprit] = _stopped(run, step, TargetState.FAILED, message)
+            core.alert(message, severity="critical", source="dns", tenant_id=culprit, job_id=run.job_id)
+            continue
+        except ProviderError as error:
+            if error.retryable and attempts < 8:
+                await core.clock.sleep(min(30.0, 2.0**attempts))
+                continue
+            # It may or may not have been applied: the next read decides, never a blind retry.
+            for change in pending:
+                outcomes[change.tenant_id] = _stopped(
+                    run,
+                    core.jobs.get_step(steps[change.tenant_id].step_id),
+                    TargetState.FAILED,
+                    f"{change.tenant_id}: DNS change failed: {error}",
+                )
+            return outcomes
+        for change in pending:
+            step = core.jobs.get_step(steps[change.tenant_id].step_id)
+            step = core.jobs.note_step(
+                step,
+                detail={"change_id": receipt.change_id, "zone": zone, "submitted_at": receipt.submitted_at},
+                request_ids=[receipt.change_id],
+            )
+            result = f"{describe_want}: change {receipt.change_id}"
+            core.jobs.finish_step(step, StepState.DONE, result)
+            outcomes[change.tenant_id] = ChangeOutcome(change.tenant_id, receipt.change_id, True, result)
+        pending = []
+    return outcomes
+
+
+async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str, tenant_id: str) -> str:
+    """Poll the change's status until the DNS service reports it in sync (hold after the timeout)."""
+    core = run.core
+    if step.state in (StepState.DONE, StepState.SKIPPED):
+        return step.result
+    change_id = change.change_id
+    if change.already:
+        result = "no DNS change was needed"
+        core.jobs.finish_step(step, StepState.SKIPPED, result)
+        return result
+    step = core.jobs.start_step(step, {"change_id": change_id})
+    started = step.started_at or core.now()
+    hold_key = f"{tenant_id}:dns_insync"
+    timeout = run.settings.dns.sync_timeout
+    if not change_id:
+        # The change id was lost in a crash between the change and its record: wait one TTL.
+        await run.wait(run.settings.dns.ttl)
+        result = f"change id lost in a crash: waited one TTL ({run.settings.dns.ttl} s) instead of its status"
+        core.jobs.finish_step(step, StepState.DONE, result)
+        return result
+    receipt = ChangeReceipt(zone, change_id, (tenant_id,), ChangeStatus.PENDING, started, core.providers.dns.source)
+    while True:
+        if run.kind != "rollback":
+            run.check_still_ours(tenant_id)
+        try:
+            receipt = await core.providers.dns.change_status(receipt)
+        except ProviderError as error:
+            if not error.retryable:
+                raise
+            # Throttled: ask again at the next poll.
+        if receipt.status is ChangeStatus.INSYNC:
+            run.unhold(hold_key)
+            took = core.now() - started
+            result = f"in sync {seconds(took)}"
+            core.jobs.finish_step(step, StepState.DONE, result, detail={"insync_after_s": took})
+            return result
+        if core.now() - started > timeout:
+            run.hold(
+                hold_key,
+                f"{tenant_id}: DNS change {change_id} still PENDING after {seconds(core.now() - started)}",
+                tenant_id=tenant_id,
+            )
+        await run.poll()

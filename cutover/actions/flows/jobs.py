@@ -1,0 +1,325 @@
+"""The flows of whole jobs: flip (one or several tenants at once), night batch, rollback.
+
+Each is re-entrant: run on a job found half done (after a crash, a kill, a
+takeover) it carries on from each tenant's last completed step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Sequence
+
+from cutover.actions import dns_plan
+from cutover.actions.flows.common import (
+    ChangeOutcome,
+    Expect,
+    FlowStop,
+    JobRun,
+    Preempted,
+    change_dns,
+    seconds,
+    wait_in_sync,
+)
+from cutover.actions.flows.cutover import run_cutover
+from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.triggers import Outcome
+from cutover.state.jobs import LeaseLost, StepState, TargetState
+from cutover.state.lifecycle import Lifecycle, check_transition
+from cutover.state.tenants import Tenant
+
+log = logging.getLogger(__name__)
+
+OUTCOME_WORDS = {
+    TargetState.SUCCEEDED: "migrated",
+    TargetState.FAILED: "failed",
+    TargetState.ROLLED_BACK: "rolled back",
+    TargetState.REFUSED: "refused",
+    TargetState.ABORTED: "aborted",
+    TargetState.PREEMPTED: "taken over by a rollback",
+}
+ROLLBACK_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "rolled back to AWS"}
+
+
+# --- admission: ready -> cutting over, under the safety rules ------------------------------
+
+
+async def admit(run: JobRun, tenant_ids: Sequence[str]) -> SafetyVerdict:
+    """Admit pending tenants into cutting over, all together, if the safety rules allow it now.
+
+    Tenants that are no longer ready are refused on their own. Returns the verdict;
+    when it is not ok nothing was admitted.
+    """
+    core = run.core
+    async with core.admission:
+        ready: list[Tenant] = []
+        for tenant_id in tenant_ids:
+            tenant = core.tenant(tenant_id)
+            if tenant.lifecycle is Lifecycle.READY:
+                ready.append(tenant)
+            else:
+                run.end_target(tenant_id, TargetState.REFUSED, f"{tenant.lifecycle.label}, no longer ready")
+        if not ready:
+            return SafetyVerdict(())
+        now = core.now()
+        fleet = read_fleet(core.facts, ready, now, run.settings)
+        verdict = evaluate_safety(ready, fleet, now, run.settings, operator=run.operator, overrides=run.overrides)
+        if not verdict.ok:
+            return verdict
+        for tenant in ready:
+            with core.fenced():
+                run.transition(tenant.tenant_id, Lifecycle.CUTTING_OVER, why=f"{run.job_id} started",
+                               expect=Lifecycle.READY)
+                core.jobs.update_target(run.job_id, tenant.tenant_id, TargetState.RUNNING)
+        return verdict
+
+
+def only_capacity(verdict: SafetyVerdict) -> bool:
+    """Refused only because too many tenants are in flight right now: waiting fixes it."""
+    return bool(verdict.blocking) and all(r.rule in (MAX_CUTTING_OVER, MAX_MONITORING) for r in verdict.blocking)
+
+
+async def tenant_task(run: JobRun, tenant_id: str, flow: Awaitable[tuple[TargetState, str]]) -> TargetState:
+    """Run one tenant's flow and record its outcome, whatever happens."""
+    try:
+        state, summary = await flow
+    except Preempted as taken:
+        return TargetState.PREEMPTED if taken.state is TargetState.PREEMPTED else taken.state
+    except (LeaseLost, asyncio.CancelledError):
+        raise
+    except FlowStop as stop:
+        state, summary = stop.state, stop.message
+    except Exception as error:  # a bug or an unexpected provider answer: stop this tenant, say so loudly
+        log.exception("%s: %s failed", run.job_id, tenant_id)
+        state, summary = TargetState.FAILED, f"engine error: {type(error).__name__}: {error}"
+        run.core.alert(f"{tenant_id}: {run.job_id} stopped on an error: {error}", severity="critical",
+                       tenant_id=tenant_id, job_id=run.job_id)
+    if run.holds_tenant(tenant_id):
+        run.end_target(tenant_id, state, summary)
+    return state
+
+
+def finish(run: JobRun, words: dict[TargetState, str] = OUTCOME_WORDS) -> None:
+    targets = run.core.jobs.targets(run.job_id)
+    counts = Counter(target.state for target in targets)
+    result = ", ".join(f"{count} {words[state]}" for state, count in counts.items()) or "nothing to do"
+    from cutover.state.jobs import JobState
+
+    if run.aborting:
+        state = JobState.ABORTED
+    elif counts and set(counts) == {TargetState.SUCCEEDED}:
+        state = JobState.SUCCEEDED
+    elif counts and set(counts) == {TargetState.REFUSED}:
+        state = JobState.REFUSED
+    else:
+        state = JobState.FAILED
+    run.finish(state, result)
+
+
+# --- flip ------------------------------------------------------------------------------------
+
+
+async def run_flip(run: JobRun) -> None:
+    core = run.core
+    pending = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.PENDING]
+    if pending:
+        verdict = await admit(run, pending)
+        if not verdict.ok:
+            for tenant_id in pending:
+                if run.target_state(tenant_id) is TargetState.PENDING:
+                    run.end_target(tenant_id, TargetState.REFUSED, verdict.describe())
+    running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
+    await asyncio.gather(*(tenant_task(run, tid, run_cutover(run, tid)) for tid in running))
+    finish(run)
+
+
+# --- night batch ---------------------------------------------------------------------------
+
+
+def _stop_the_line(run: JobRun, done_groups: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
+    """What in the groups already started should stop the next one: (key, reason) not yet acknowledged."""
+    core = run.core
+    acknowledged = set(run.params.get("acknowledged", []))
+    found = []
+    for group in done_groups:
+        for tenant_id in group:
+            target = core.jobs.target(run.job_id, tenant_id)
+            if target.state in (TargetState.ROLLED_BACK, TargetState.PREEMPTED, TargetState.FAILED):
+                found.append((f"{tenant_id}:{target.state.value}", f"{tenant_id} {OUTCOME_WORDS[target.state]}"
+                              + (f" ({target.summary})" if target.summary else "")))
+            verdict = core.verdicts.get(tenant_id)
+            if verdict is not None and target.state is TargetState.RUNNING:
+                inconclusive = [v for v in verdict.holds if v.outcome is Outcome.INCONCLUSIVE]
+                if inconclusive:
+                    found.append((f"{tenant_id}:inconclusive:{inconclusive[0].breaching_since or 0}",
+                                  f"{tenant_id}: trigger {inconclusive[0].rule.name} inconclusive "
+                                  f"({inconclusive[0].message})"))
+    return [(key, reason) for key, reason in found if key not in acknowledged]
+
+
+async def run_batch(run: JobRun) -> None:
+    core = run.core
+    groups: list[list[str]] = run.params["groups"]
+    interval = float(run.params["interval"])
+    group_tasks: list[asyncio.Task[None]] = []
+    previous_start: float | None = None
+
+    async def watch_group(number: int, tenant_ids: list[str], flows: list[Awaitable[TargetState]]) -> None:
+        states = await asyncio.gather(*flows)
+        step = run.step(None, f"group {number + 1}")
+        counts = Counter(states)
+        summary = ", ".join(f"{count} {OUTCOME_WORDS[state]}" for state, count in counts.items())
+        core.jobs.finish_step(step, StepState.DONE, summary)
+
+    for number, tenant_ids in enumerate(groups):
+        step = run.step(None, f"group {number + 1}")
+        if step.state in (StepState.DONE, StepState.SKIPPED):
+            previous_start = step.started_at
+            continue
+        if step.state is StepState.PENDING:
+            scheduled = core.now() if previous_start is None else previous_start + interval
+            step = core.jobs.note_step(step, detail={"scheduled_at": scheduled})
+            while core.now() < scheduled and not run.aborting:
+                await run.wait(min(scheduled - core.now(), 60.0))
+            if not run.aborting:
+                await run.while_paused()
+            while not run.aborting:
+                stops = _stop_the_line(run, groups[:number])
+                if not stops:
+                    break
+                reason = "stop the line before group " f"{number + 1}: " + "; ".join(reason for _, reason in stops)
+                if await run.wait_for_human(f"group {number + 1}:line", reason):
+                    acknowledged = [*run.params.get("acknowledged", []), *(key for key, _ in stops)]
+                    run.params["acknowledged"] = acknowledged
+                    core.jobs.update_params(run.job_id, acknowledged=acknowledged)
+            if run.aborting:
+                break
+            pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
+            while pending and not run.aborting:
+                verdict = await admit(run, pending)
+                if verdict.ok:
+                    break
+                if only_capacity(verdict):
+                    core.jobs.note_step(step, detail={"waiting": verdict.describe()})
+                    await run.poll()
+                elif not await run.wait_for_human(f"group {number + 1}:safety", verdict.describe()):
+                    break
+                pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
+            if run.aborting:
+                break
+            step = core.jobs.start_step(step, {"started_at": core.now()})
+        else:
+            # Resumed after a restart: admit whoever the crash left pending, carry on with the rest.
+            pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
+            if pending:
+                await admit(run, pending)
+        previous_start = step.started_at
+        running = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.RUNNING]
+        group_tasks.append(asyncio.ensure_future(
+            watch_group(number, tenant_ids, [tenant_task(run, tid, run_cutover(run, tid)) for tid in running])
+        ))
+    if run.aborting:
+        for number, tenant_ids in enumerate(groups):
+            for tenant_id in tenant_ids:
+                if run.target_state(tenant_id) is TargetState.PENDING:
+                    run.end_target(tenant_id, TargetState.ABORTED, "batch aborted before its group started")
+            step = run.step(None, f"group {number + 1}")
+            if step.state is StepState.PENDING:
+                core.jobs.finish_step(step, StepState.SKIPPED, "batch aborted")
+    await asyncio.gather(*group_tasks)
+    finish(run)
+
+
+# --- rollback ------------------------------------------------------------------------------
+
+
+async def run_rollback(run: JobRun) -> None:
+    """Roll tenants back to AWS: one change set per hosted zone, paced; recovery time recorded."""
+    core = run.core
+    decided_at = float(run.params.get("decided_at") or run.job.created_at)
+    targets = core.jobs.targets(run.job_id)
+    for target in targets:
+        if target.state is not TargetState.PENDING:
+            continue
+        tenant = core.tenant(target.tenant_id)
+        try:
+            check_transition(tenant.tenant_id, tenant.lifecycle, Lifecycle.ROLLING_BACK)
+        except Exception as refused:  # noqa: BLE001 - the domain says why in words
+            run.end_target(tenant.tenant_id, TargetState.REFUSED, str(refused))
+            continue
+        with core.fenced():
+            run.transition(tenant.tenant_id, Lifecycle.ROLLING_BACK, why=run.job.reason, monitoring_until=None)
+            core.jobs.update_target(run.job_id, tenant.tenant_id, TargetState.RUNNING,
+                                    detail={"decided_at": decided_at})
+    running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
+    if running:
+        tenants = {tid: core.tenant(tid) for tid in running}
+        ttl = run.settings.dns.ttl
+        wants = {tid: dns_plan.to_aws(t, ttl) for tid, t in tenants.items()}
+        allowed = {tid: _rollback_from(t) for tid, t in tenants.items()}
+        steps = {tid: run.step(tid, "dns_change") for tid in running}
+        outcomes = await change_dns(run, steps, wants, allowed, "pointed back at AWS")
+        await asyncio.gather(*(tenant_task(run, tid, _after_rollback(run, tid, outcomes[tid], decided_at))
+                               for tid in running))
+    finish(run, ROLLBACK_WORDS)
+
+
+def _rollback_from(tenant: Tenant) -> Expect:
+    """A rollback accepts any record pointing only at the tenant's own targets: OCI, or a ramp's weighted pair."""
+    return Expect(
+        lambda found: found.oci_share(tenant.aws_target, tenant.oci_target) is not None,
+        f"{tenant.oci_target}, or a weighted pair of {tenant.aws_target} and {tenant.oci_target}",
+    )
+
+
+async def _after_rollback(
+    run: JobRun, tenant_id: str, outcome: ChangeOutcome | FlowStop, decided_at: float
+) -> tuple[TargetState, str]:
+    core = run.core
+    if isinstance(outcome, FlowStop):
+        run.transition(tenant_id, Lifecycle.FAILED, why=outcome.message)
+        return TargetState.FAILED, outcome.message
+    insync = await wait_in_sync(
+        run, run.step(tenant_id, "dns_insync"), outcome, core.tenant(tenant_id).hosted_zone, tenant_id
+    )
+    insync_at = run.step(tenant_id, "dns_insync").ended_at or core.now()
+    changed_at = run.step(tenant_id, "dns_change").ended_at or core.now()
+    step = run.step(tenant_id, "traffic_back")
+    if step.state is not StepState.DONE:
+        step = core.jobs.start_step(step)
+        timeout = run.settings.batch.traffic_timeout
+        key = f"{tenant_id}:traffic_back"
+        while True:
+            tenant = core.tenant(tenant_id)
+            fresh = tenant.metrics_at is not None and tenant.metrics_at > changed_at
+            share = tenant.observed_oci_share
+            if fresh and (share is None or share <= 1 - run.settings.batch.traffic_done_share):
+                run.unhold(key)
+                break
+            if core.now() - (step.started_at or changed_at) > timeout:
+                run.hold(key, f"{tenant_id}: traffic still {share * 100 if share is not None else 0:.0f} % on OCI "
+                         f"{seconds(core.now() - changed_at)} after the rollback", tenant_id=tenant_id)
+            await run.poll()
+        back_at = core.now()
+        recovery = {
+            "decided_at": decided_at,
+            "insync_after_s": insync_at - decided_at,
+            "traffic_back_after_s": back_at - decided_at,
+        }
+        core.jobs.finish_step(step, StepState.DONE,
+                              f"traffic back on AWS {seconds(back_at - decided_at)} after the decision",
+                              detail=recovery)
+    recovery = run.step(tenant_id, "traffic_back").detail
+    summary = (
+        f"{insync}; traffic back on AWS {seconds(recovery['traffic_back_after_s'])} after the decision "
+        f"(DNS in sync {seconds(recovery['insync_after_s'])} after it)"
+    )
+    tenant = core.tenant(tenant_id)
+    if tenant.lifecycle is Lifecycle.ROLLING_BACK:
+        run.transition(tenant_id, Lifecycle.ROLLED_BACK, why=f"back on AWS: {summary}", expect=Lifecycle.ROLLING_BACK)
+    core.events.append(
+        "rollback.recovered", f"{tenant_id} back on AWS", tenant_id=tenant_id, job_id=run.job_id, detail=recovery
+    )
+    core.jobs.update_target(run.job_id, tenant_id, TargetState.RUNNING, detail=recovery)
+    return TargetState.SUCCEEDED, summary

@@ -1,0 +1,249 @@
+"""Pollers: the leading engine's view of the fleet, written to the store for every console.
+
+Tenants in flight (cutting over, monitoring, rolling back) are polled often:
+metrics every `engine.metrics_interval`, DNS every `engine.dns_interval`. The
+whole fleet is refreshed less often (`engine.fleet_interval`), and sync status
+and backend health fleet-wide at their own intervals. Each poll records its
+source's health (state/sources.py); a failing source is an alert after a few
+consecutive errors. Metric samples (sparklines) are kept every poll for tenants
+in flight and every `engine.fleet_samples_interval` for the rest, so 10,000
+tenants do not write 20,000 rows every five seconds.
+
+After each metrics snapshot of the tenants in flight, the trigger loop judges it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from cutover.actions.engine_core import EngineCore
+from cutover.actions.trigger_loop import TriggerLoop
+from cutover.providers.interfaces import MetricsSnapshot, ProviderError
+from cutover.state.jobs import LeaseLost
+from cutover.state.lifecycle import Lifecycle
+from cutover.state.samples import Sample
+from cutover.state.tenants import Tenant
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT = (Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.ROLLING_BACK)
+PRUNE_EVERY = 600.0
+
+
+class Pollers:
+    def __init__(self, core: EngineCore, triggers: TriggerLoop):
+        self.core = core
+        self.triggers = triggers
+        self._fleet: list[Tenant] = []
+        self._fleet_at = float("-inf")
+        self._samples_at = float("-inf")
+        self._pruned_at = float("-inf")
+
+    @property
+    def engine(self):  # noqa: ANN201 - EngineSettings
+        return self.core.settings.engine
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._every("metrics", self.engine.metrics_interval, self.poll_metrics))
+            group.create_task(self._every("dns", self.engine.dns_interval, self.poll_dns))
+            group.create_task(self._every("sync", self.engine.sync_interval, self.poll_sync))
+            group.create_task(self._every("health", self.engine.health_interval, self.poll_health))
+
+    async def _every(self, role: str, interval: float, poll: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await poll()
+            except (LeaseLost, asyncio.CancelledError):
+                raise
+            except ProviderError as error:
+                self.source_failed(role, error.source, interval, str(error))
+            except Exception as error:  # a bug must not stop the fleet being watched: say so, go on
+                log.exception("%s poll failed", role)
+                self.source_failed(role, f"{role}-poller", interval, f"{type(error).__name__}: {error}")
+            await self.core.clock.sleep(interval)
+
+    # --- what to poll --------------------------------------------------------------------------
+
+    def fleet(self) -> list[Tenant]:
+        """Every tenant, re-read from the store at most once a fleet interval."""
+        now = self.core.now()
+        if now - self._fleet_at >= self.engine.fleet_interval or not self._fleet:
+            self._fleet = self.core.tenants.list()
+            self._fleet_at = now
+        return self._fleet
+
+    def in_flight(self) -> list[Tenant]:
+        ids = self.core.facts.tenants_in(IN_FLIGHT)
+        return [self.core.tenant(tenant_id) for group in ids.values() for tenant_id in group]
+
+    def _fleet_due(self, last: float) -> bool:
+        return self.core.now() - last >= self.engine.fleet_interval
+
+    # --- health of sources ---------------------------------------------------------------------
+
+    def source_ok(self, role: str, name: str, interval: float, at: float) -> None:
+        self.core.sources.ok(name, role, interval, at)
+
+    def source_failed(self, role: str, name: str, interval: float, message: str) -> int:
+        health = self.core.sources.error(name, role, interval, self.core.now(), message)
+        threshold = self.core.settings.triggers.source_errors_before_alert
+        if health.consecutive_errors == threshold:
+            self.core.alert(
+                f"{role} source {name} failing: {health.consecutive_errors} errors in a row: {message}",
+                severity="critical" if role == "metrics" else "warning",
+                source=name,
+                role=role,
+            )
+        if role == "metrics":
+            self.triggers.on_metrics_failure(self.in_flight(), message, health.consecutive_errors)
+        return health.consecutive_errors
+
+    # --- metrics -------------------------------------------------------------------------------
+
+    _metrics_fleet_at = float("-inf")
+
+    async def poll_metrics(self) -> None:
+        provider = self.core.providers.metrics
+        in_flight = self.in_flight()
+        whole = self._fleet_due(self._metrics_fleet_at)
+        tenants = self.fleet() if whole else in_flight
+        if not tenants:
+            return
+        snapshot = await provider.snapshot(tenants)
+        interval = self.engine.metrics_interval
+        failed_sides = (snapshot.aws is None) + (snapshot.oci is None)
+        if snapshot.errors:
+            self.source_failed("metrics", provider.source, interval, "; ".join(snapshot.errors))
+        else:
+            self.source_ok("metrics", provider.source, interval, snapshot.taken_at)
+        if failed_sides == 2:
+            return
+        if whole:
+            self._metrics_fleet_at = self.core.now()
+        self._record_metrics(snapshot, tenants, in_flight, whole)
+        if not snapshot.errors:
+            self.triggers.on_snapshot(snapshot, in_flight)
+
+    def _record_metrics(
+        self, snapshot: MetricsSnapshot, tenants: Sequence[Tenant], in_flight: Sequence[Tenant], whole: bool
+    ) -> None:
+        live: dict[str, dict[str, Any]] = {}
+        samples: list[Sample] = []
+        now = self.core.now()
+        keep_all_samples = now - self._samples_at >= self.engine.fleet_samples_interval
+        sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
+        for tenant in tenants:
+            metrics = snapshot.tenant(tenant.tenant_id)
+            if metrics is None:
+                continue
+            live[tenant.tenant_id] = {
+                "observed_oci_share": metrics.oci_share,
+                "requests": metrics.requests,
+                "error_rate": metrics.error_rate,
+                "p95_ms": metrics.p95_ms,
+                "metrics_at": metrics.measured_at,
+            }
+            if tenant.tenant_id in sampled:
+                for side, figures in (("aws", metrics.aws), ("oci", metrics.oci)):
+                    if figures is not None:
+                        samples.append(
+                            Sample(
+                                tenant.tenant_id,
+                                side,
+                                figures.measured_at,
+                                figures.requests,
+                                figures.errors,
+                                figures.p95_ms,
+                                figures.source,
+                            )
+                        )
+        with self.core.fenced():
+            self.core.tenants.observe_many(live)
+            if samples:
+                self.core.samples.add(samples)
+        if keep_all_samples and whole:
+            self._samples_at = now
+        if now - self._pruned_at >= PRUNE_EVERY:
+            self.core.samples.prune(now, self.core.settings.state.sample_retention)
+            self._pruned_at = now
+
+    # --- DNS -----------------------------------------------------------------------------------
+
+    _dns_fleet_at = float("-inf")
+
+    async def poll_dns(self) -> None:
+        provider = self.core.providers.dns
+        whole = self._fleet_due(self._dns_fleet_at)
+        tenants = self.fleet() if whole else self.in_flight()
+        if not tenants:
+            return
+        records = await provider.read_routing(tenants)
+        if whole:
+            self._dns_fleet_at = self.core.now()
+        by_id = {tenant.tenant_id: tenant for tenant in tenants}
+        observed = {
+            tenant_id: {
+                "dns_oci_share": record.routing.oci_share(by_id[tenant_id].aws_target, by_id[tenant_id].oci_target),
+                "dns_routing": record.describe(),
+                "dns_at": record.measured_at,
+            }
+            for tenant_id, record in records.items()
+            if tenant_id in by_id
+        }
+        with self.core.fenced():
+            self.core.tenants.observe_many(observed)
+        self.source_ok("dns", provider.source, self.engine.dns_interval, self.core.now())
+
+    # --- sync and backends (whole fleet) ----------------------------------------------------------
+
+    async def poll_sync(self) -> None:
+        provider = self.core.providers.sync
+        tenants = self.fleet()
+        if not tenants:
+            return
+        statuses = await provider.status(tenants)
+        observed = {
+            tenant_id: {
+                "sync_health": status.health,
+                "sync_percent": status.percent,
+                "sync_eta_s": _finite(status.eta_s),
+                "sync_lag_s": status.lag_s,
+                "pending_objects": status.pending_objects,
+                "pending_bytes": status.pending_bytes,
+                "checksum_mismatches": status.checksum_mismatches,
+                "last_pass_at": status.last_pass_at,
+                "observed_at": status.measured_at,
+            }
+            for tenant_id, status in statuses.items()
+        }
+        with self.core.fenced():
+            self.core.tenants.observe_many(observed)
+        self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now())
+
+    async def poll_health(self) -> None:
+        provider = self.core.providers.health
+        tenants = self.fleet()
+        if not tenants:
+            return
+        found = await provider.backends(tenants)
+        observed = {
+            tenant_id: {
+                "backends_healthy": health.healthy,
+                "backends_total": health.total,
+                "health_at": health.measured_at,
+                **({"hydrated_at": health.hydrated_at} if health.hydrated_at is not None else {}),
+            }
+            for tenant_id, health in found.items()
+        }
+        with self.core.fenced():
+            self.core.tenants.observe_many(observed)
+        self.source_ok("health", provider.source, self.engine.health_interval, self.core.now())
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isinf(value) or math.isnan(value) else value

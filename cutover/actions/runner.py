@@ -1,0 +1,83 @@
+"""The job runner: picks up submitted jobs, resumes unfinished ones, hands operators' controls to them.
+
+Jobs submitted in this process wake it at once; jobs submitted by other consoles
+are found by polling the store every half second (wall time). A job found
+running or paused when this engine took the lease was left by a dead leader: it
+resumes from its last completed steps (the flows reconcile with DNS first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from cutover.actions.engine_core import EngineCore
+from cutover.actions.flows.common import JobRun
+from cutover.actions.flows.jobs import run_batch, run_flip, run_rollback
+from cutover.actions.flows.ramp import run_ramp
+from cutover.state.jobs import Job, JobState, LeaseLost
+
+log = logging.getLogger(__name__)
+
+STORE_POLL = 0.5  # wall seconds between looks at the store for other consoles' jobs and controls
+
+FLOWS = {"flip": run_flip, "batch": run_batch, "rollback": run_rollback, "ramp": run_ramp}
+
+
+class JobRunner:
+    def __init__(self, core: EngineCore):
+        self.core = core
+        self.runs: dict[str, JobRun] = {}
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self.tick()
+                await self.core.wakeup.wait(STORE_POLL)
+        finally:
+            for task in self.tasks.values():
+                task.cancel()
+            if self.tasks:
+                await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    def tick(self) -> None:
+        """Start what is new, pass on controls, forget what ended."""
+        for job_id, task in list(self.tasks.items()):
+            if task.done():
+                del self.tasks[job_id]
+                self.runs.pop(job_id, None)
+                if not task.cancelled() and isinstance(task.exception(), LeaseLost):
+                    raise task.exception()  # type: ignore[misc]
+        for job in self.core.jobs.active():
+            if job.job_id in self.tasks:
+                control = self.core.jobs.take_control(job.job_id)
+                if control is not None:
+                    self.runs[job.job_id].apply_control(*control)
+                continue
+            self._start(job)
+
+    def _start(self, job: Job) -> None:
+        claimed = self.core.jobs.claim(job.job_id, self.core.holder)
+        if claimed is None:
+            return
+        run = JobRun(self.core, claimed)
+        control = self.core.jobs.take_control(job.job_id)
+        if control is not None:
+            run.apply_control(*control)
+        self.runs[job.job_id] = run
+        self.tasks[job.job_id] = asyncio.create_task(self._run(run), name=f"job {job.job_id}")
+
+    async def _run(self, run: JobRun) -> None:
+        flow = FLOWS.get(run.kind)
+        try:
+            if flow is None:
+                run.finish(JobState.FAILED, f"this engine does not know jobs of kind {run.kind!r}")
+                return
+            await flow(run)
+        except (LeaseLost, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            log.exception("%s failed", run.job_id)
+            self.core.alert(f"{run.job_id} stopped on an engine error: {error}", severity="critical", job_id=run.job_id)
+            run.finish(JobState.FAILED, "engine error", error=f"{type(error).__name__}: {error}")
