@@ -99,7 +99,19 @@ async def drive(clock, done, *, limit: float = 4 * 3600.0, what: str = "the cond
 class Harness:
     """A simulated fleet in a real store, an engine leading it and the operations facade, on one ManualClock."""
 
-    def __init__(self, tmp_path: Path, *, size: int = 120, seed: int = 7, settings=None, operator: str = "alice"):  # noqa: ANN001
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        size: int = 120,
+        seed: int = 7,
+        settings=None,  # noqa: ANN001
+        operator: str = "alice",
+        ready: int = 0,
+        enterprise: tuple[int, ...] = (),
+    ):
+        """A generated fleet of `size` (tonight's batch ready), or with `ready`, an imported matrix of
+        that many tenants T-0001.., all ready."""
         import asyncio
 
         from cutover.actions.composition import build_providers
@@ -126,11 +138,18 @@ class Harness:
         self.clock = ManualClock()
         self.actor = Actor(operator, "jump-1")
         self.store = Store(self.path)
+        if ready:
+            from cutover.state.tenants import TenantStore as _Tenants
+
+            imported = _Tenants(self.store, EventLog(self.store, self.actor, self.clock))
+            import_runbook(imported, write_fleet(tmp_path / "fleet.csv", ready, enterprise=enterprise))
+            for number in range(1, ready + 1):
+                make_ready(imported, f"T-{number:04d}", self.clock.now())
         opened = open_world(
             self.store, WorldOptions(tenants=size, seed=seed, ambient_faults=False), clock=self.clock, actor=self.actor
         )
         self.world = opened.world
-        self.tonight = opened.seeded.tonight if opened.seeded else ()
+        self.tonight = opened.seeded.tonight if opened.seeded else tuple(f"T-{n:04d}" for n in range(1, ready + 1))
         self.providers = build_providers(self.settings, self.store, self.clock, actor=self.actor).providers
         self.session = Session(
             LoadedConfig(self.settings, None), self.store, self.actor, self.clock,

@@ -169,10 +169,10 @@ def _sync(tenant: Tenant, now: float, settings: Settings) -> Check:
             age,
             REMEDY_FINAL_SYNC,
         )
-    lag = tenant.sync_lag_s
-    if lag is None:
-        return Check("sync", CheckResult.UNKNOWN, "lag not observed", age, REMEDY_FINAL_SYNC)
-    if lag > gates.max_sync_lag:
+    # The proof is the verification; a sync observation newer than it may show writes since.
+    newer = tenant.observed_at is not None and tenant.observed_at > tenant.verified_at
+    lag = tenant.sync_lag_s if newer else 0.0
+    if lag is not None and lag > gates.max_sync_lag:
         return Check(
             "sync",
             CheckResult.FAIL,

@@ -53,8 +53,10 @@ FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
 KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
 
 # The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
-CUTOVER_STEPS = ("final_sync", "verify", "hydrate", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
-RAMP_PREFLIGHT = ("final_sync", "verify", "hydrate", "gate")
+# The final sync and its verification come last before the gate and the DNS change: the
+# final sync holds writes for a few minutes, and the DNS change must land inside that.
+CUTOVER_STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
+RAMP_PREFLIGHT = ("hydrate", "final_sync", "verify", "gate")
 ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
 
 # Where a tenant may be rolled back from: anywhere DNS may point at OCI.

@@ -1,4 +1,4 @@
-"""One tenant's cutover: final sync -> verify -> (re-hydrate) -> gate -> DNS change ->
+"""One tenant's cutover: (re-hydrate) -> final sync -> verify -> gate -> DNS change ->
 wait in sync -> watch traffic move until OCI carries >= 99 % -> monitoring window -> migrated.
 
 The tenant went from ready to cutting over when its job admitted it (see the
@@ -79,10 +79,11 @@ class TenantCutover:
     # --- before DNS ------------------------------------------------------------------------
 
     async def preflight(self) -> None:
-        await self._remote_step("final_sync", "final sync", self.core.providers.sync.start_final_sync,
-                                self.core.providers.sync.job)
-        await self._verify()
         await self._hydrate()
+        await self._remote_step(
+            "final_sync", "final sync", self.core.providers.sync.start_final_sync, self.core.providers.sync.job
+        )
+        await self._verify()
         self._gate()
 
     async def _remote_step(self, name: str, what: str, start, poll) -> None:  # noqa: ANN001
