@@ -80,7 +80,7 @@ async def settle() -> None:
             return
 
 
-async def drive(clock, done, *, limit: float = 4 * 3600.0, what: str = "the condition") -> float:  # noqa: ANN001
+async def drive(clock, done, *, limit: float = 4 * 3600.0, what: str = "the condition") -> float:
     """Jump the clock from sleeper to sleeper (as trio's autojump clock does) until done() or `limit`.
 
     Returns the simulated seconds it took.
@@ -105,7 +105,7 @@ class Harness:
         *,
         size: int = 120,
         seed: int = 7,
-        settings=None,  # noqa: ANN001
+        settings=None,
         operator: str = "alice",
         ready: int = 0,
         enterprise: tuple[int, ...] = (),
@@ -152,15 +152,20 @@ class Harness:
         self.tonight = opened.seeded.tonight if opened.seeded else tuple(f"T-{n:04d}" for n in range(1, ready + 1))
         self.providers = build_providers(self.settings, self.store, self.clock, actor=self.actor).providers
         self.session = Session(
-            LoadedConfig(self.settings, None), self.store, self.actor, self.clock,
-            EventLog(self.store, self.actor, self.clock), None,  # type: ignore[arg-type]
+            LoadedConfig(self.settings, None),
+            self.store,
+            self.actor,
+            self.clock,
+            EventLog(self.store, self.actor, self.clock),
+            None,  # type: ignore[arg-type]
         )
         from cutover.state.tenants import TenantStore
 
         self.session.tenants = TenantStore(self.store, self.session.events)
         self.tenants = self.session.tenants
-        self.engine = Engine(self.settings, actor=self.actor, store=self.store, providers=self.providers,
-                             clock=self.clock)
+        self.engine = Engine(
+            self.settings, actor=self.actor, store=self.store, providers=self.providers, clock=self.clock
+        )
         self.ops = Operations(self.session, providers=self.providers, on_submit=self.engine.wake)
         self.jobs = JobStore(self.store, self.session.events)
         self._task: asyncio.Task | None = None
@@ -177,11 +182,29 @@ class Harness:
             await self._task
         self.store.close()
 
-    async def until(self, done, *, limit: float = 4 * 3600.0, what: str = "the condition") -> float:  # noqa: ANN001
+    async def until(self, done, *, limit: float = 4 * 3600.0, what: str = "the condition") -> float:
         return await drive(self.clock, done, limit=limit, what=what)
 
-    def job_done(self, job_id: str):  # noqa: ANN201
+    def job_done(self, job_id: str):
         return lambda: self.jobs.get(job_id).is_terminal
 
     def dns_changes(self, tenant_id: str) -> list:
         return self.world.db.changes(tenant_id=tenant_id)
+
+
+def inject(h: Harness, tmp_path: Path, toml: str, name: str = "scenario.toml"):
+    """Load a scenario (timed faults) into the harness's world, as `cutover demo --scenario` does."""
+    from cutover.providers.sim.scenario import inject_scenario
+
+    path = tmp_path / name
+    path.write_text(toml if "name =" in toml else f'name = "test"\n{toml}')
+    return inject_scenario(h.world, path, h.tenants.list(), h.clock.now())
+
+
+def _session_sources(self: Harness) -> list:
+    from cutover.state.sources import SourceStore
+
+    return SourceStore(self.store).all()
+
+
+Harness.session_sources = _session_sources  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import pytest_asyncio
 from engine_helpers import Harness
 
 from cutover.actions.operations import PlanRequest
-from cutover.state.jobs import JobState, StepState, TargetState
+from cutover.state.jobs import JobState, StepState
 from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
@@ -34,7 +34,9 @@ async def test_a_flip_moves_a_ready_tenant_to_migrated_with_every_step_recorded(
     assert job.state is JobState.SUCCEEDED, (job.result, target.summary)
     assert h.tenants.get(tenant_id).lifecycle is Lifecycle.MIGRATED
     steps = h.jobs.steps(job.job_id, tenant_id)
-    assert all(s.state in (StepState.DONE, StepState.SKIPPED) for s in steps), [(s.name, s.state, s.result) for s in steps]
+    assert all(s.state in (StepState.DONE, StepState.SKIPPED) for s in steps), [
+        (s.name, s.state, s.result) for s in steps
+    ]
     dns = next(s for s in steps if s.name == "dns_change")
     assert dns.request_ids and dns.request_ids[0].startswith("C")
     assert len(h.dns_changes(tenant_id)) == 1

@@ -68,9 +68,9 @@ def test_submit_writes_the_job_with_its_steps_and_waits_for_the_engine(ops: Oper
     assert job.state is JobState.QUEUED and job.targets == ("T-0001", "T-0002") and job.operator == "alice"
     steps = ops.jobs.steps(job.job_id, "T-0002")
     assert [s.name for s in steps] == [
+        "hydrate",
         "final_sync",
         "verify",
-        "hydrate",
         "gate",
         "dns_change",
         "dns_insync",

@@ -58,6 +58,14 @@ class _Stop(Exception):
     pass
 
 
+def build_from_settings(settings: Settings, store: Store, clock: Clock | None) -> tuple[Providers, Clock]:
+    """The configured providers (the composition root) over the engine's own store connection."""
+    from cutover.actions.composition import build_providers
+
+    built = build_providers(settings, store, clock)
+    return built.providers, built.clock
+
+
 class Engine:
     def __init__(
         self,
@@ -161,15 +169,17 @@ class Engine:
     def _providers(self, store: Store) -> tuple[Providers, Clock]:
         if self.providers is not None and self.clock is not None:
             return self.providers, self.clock
-        if self.build is None:
-            raise RuntimeError("an engine needs providers and a clock, or a builder for them")
-        providers, clock = self.build(self.settings, store, self.clock)
+        providers, clock = (self.build or build_from_settings)(self.settings, store, self.clock)
         self.providers, self.clock = providers, clock
         return providers, clock
 
     def _info(self) -> dict[str, Any]:
-        return {"operator": self.actor.operator, "host": self.actor.host, "pid": os.getpid(),
-                "ssh_client": self.actor.ssh_client}
+        return {
+            "operator": self.actor.operator,
+            "host": self.actor.host,
+            "pid": os.getpid(),
+            "ssh_client": self.actor.ssh_client,
+        }
 
     async def _pause(self, seconds: float) -> None:
         assert self._stop_event is not None
@@ -187,12 +197,15 @@ class Engine:
         stop_when: Callable[[], bool] | None,
     ) -> None:
         events = EventLog(store, self.actor, clock)
-        core = EngineCore(self.settings, store, events, providers, clock, self.holder,
-                          leases.fence(self.holder, lease.epoch))
+        core = EngineCore(
+            self.settings, store, events, providers, clock, self.holder, leases.fence(self.holder, lease.epoch)
+        )
         if previous is not None and previous.holder != self.holder:
-            events.append("engine.takeover", f"engine {self.holder} took over from {previous.holder}",
-                          detail={"previous": previous.holder_info, "expired_at": previous.expires_at,
-                                  "epoch": lease.epoch})
+            events.append(
+                "engine.takeover",
+                f"engine {self.holder} took over from {previous.holder}",
+                detail={"previous": previous.holder_info, "expired_at": previous.expires_at, "epoch": lease.epoch},
+            )
         else:
             events.append("engine.lead", f"engine {self.holder} leads", detail={"epoch": lease.epoch})
         self._core = core

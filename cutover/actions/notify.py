@@ -65,7 +65,9 @@ class Outbox:
                 try:
                     await notifier.post(note)
                 except ProviderError as error:
-                    core.sources.error(notifier.source, "notifier", core.settings.engine.step_poll, core.now(), str(error))
+                    core.sources.error(
+                        notifier.source, "notifier", core.settings.engine.step_poll, core.now(), str(error)
+                    )
                     break
                 except asyncio.CancelledError:
                     raise

@@ -27,8 +27,8 @@ rule's refusal into an override; `submit` records each one in the audit trail
 Submitting plans again from the current store and refuses if the target set
 changed since the plan was shown: what the operator confirmed is what runs.
 
-Still coming (needs the simulated fleet): the engine that runs submitted jobs
-(`actions/engine.py`). Until it lands, submitted jobs wait in the store, queued.
+The engine that leads (`actions/engine.py`) runs submitted jobs; pass
+`on_submit=engine.wake` when one runs in this process, so it looks at once.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class Pollers:
         self._pruned_at = float("-inf")
 
     @property
-    def engine(self):  # noqa: ANN201 - EngineSettings
+    def engine(self):
         return self.core.settings.engine
 
     async def run(self) -> None:

@@ -79,16 +79,34 @@ class TriggerLoop:
         now = self.core.now()
         observations = [
             Observation(
-                t.tenant_id, None, None, None, None, t.baseline_p95_ms, t.backends_healthy, t.backends_total,
-                t.health_at, source_error=message,
+                t.tenant_id,
+                None,
+                None,
+                None,
+                None,
+                t.baseline_p95_ms,
+                t.backends_healthy,
+                t.backends_total,
+                t.health_at,
+                source_error=message,
             )
             for t in in_flight
             if judged(t)
         ]
-        self._judge(observations, now, in_flight, quiet_errors=consecutive < self.core.settings.triggers.source_errors_before_alert)
+        self._judge(
+            observations,
+            now,
+            in_flight,
+            quiet_errors=consecutive < self.core.settings.triggers.source_errors_before_alert,
+        )
 
     def _judge(
-        self, observations: Sequence[Observation], now: float, in_flight: Sequence[Tenant], *, quiet_errors: bool = False
+        self,
+        observations: Sequence[Observation],
+        now: float,
+        in_flight: Sequence[Tenant],
+        *,
+        quiet_errors: bool = False,
     ) -> None:
         statuses: list[TriggerStatus] = []
         seen = set()
@@ -135,18 +153,35 @@ class TriggerLoop:
                 continue
             if verdict.outcome is Outcome.FAIL and verdict.rule.action == "alert":
                 if self._once(verdict, verdict.breaching_since):
-                    core.alert(f"{tenant_id}: {verdict.rule.name}: {verdict.message}", source="trigger",
-                               tenant_id=tenant_id, rule=verdict.rule.name, outcome="fail")
+                    core.alert(
+                        f"{tenant_id}: {verdict.rule.name}: {verdict.message}",
+                        source="trigger",
+                        tenant_id=tenant_id,
+                        rule=verdict.rule.name,
+                        outcome="fail",
+                    )
             elif verdict.outcome is Outcome.INCONCLUSIVE:
                 if self._once(verdict, None):
                     core.alert(
                         f"{tenant_id}: {verdict.rule.name} inconclusive: {verdict.message}; holding (no promotion)",
-                        source="trigger", tenant_id=tenant_id, rule=verdict.rule.name, outcome="inconclusive",
+                        source="trigger",
+                        tenant_id=tenant_id,
+                        rule=verdict.rule.name,
+                        outcome="inconclusive",
                     )
-            elif verdict.outcome is Outcome.ERROR and not quiet_errors and "metrics source failing" not in verdict.message:
+            elif (
+                verdict.outcome is Outcome.ERROR
+                and not quiet_errors
+                and "metrics source failing" not in verdict.message
+            ):
                 if self._once(verdict, None):
-                    core.alert(f"{tenant_id}: {verdict.rule.name}: {verdict.message}; holding", source="trigger",
-                               tenant_id=tenant_id, rule=verdict.rule.name, outcome="error")
+                    core.alert(
+                        f"{tenant_id}: {verdict.rule.name}: {verdict.message}; holding",
+                        source="trigger",
+                        tenant_id=tenant_id,
+                        rule=verdict.rule.name,
+                        outcome="error",
+                    )
             elif verdict.outcome is Outcome.PASS and not verdict.breaching:
                 for outcome in ("inconclusive", "error"):
                     self._said.discard((tenant_id, verdict.rule.name, outcome, 0.0))

@@ -207,7 +207,9 @@ class EngineSettings(Section):
     sync_interval: Duration = Field(30.0, gt=0, description="Sync status of the whole fleet is polled this often")
     health_interval: Duration = Field(15.0, gt=0, description="Backend health of the whole fleet is polled this often")
     fleet_interval: Duration = Field(
-        60.0, gt=0, description="Metrics and DNS of the whole fleet (not just tenants in flight) are refreshed this often"
+        60.0,
+        gt=0,
+        description="Metrics and DNS of the whole fleet (not just tenants in flight) are refreshed this often",
     )
     fleet_samples_interval: Duration = Field(
         300.0, gt=0, description="Sparkline samples of tenants not in flight are kept this often"

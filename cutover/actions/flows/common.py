@@ -94,7 +94,7 @@ class JobRun:
         return self.core.jobs.get(self.job_id)
 
     @property
-    def settings(self):  # noqa: ANN201 - Settings
+    def settings(self):
         return self.core.settings
 
     @property
@@ -230,7 +230,7 @@ class JobRun:
     ) -> Tenant:
         """Move a tenant (fenced), with any observation that goes with it, in one transaction."""
         with self.core.fenced():
-            tenant = self.core.tenants.transition(tenant_id, to, why=why, job_id=self.job_id, expect=expect)
+            self.core.tenants.transition(tenant_id, to, why=why, job_id=self.job_id, expect=expect)
             if observed:
                 self.core.tenants.observe(tenant_id, **observed)
         return self.core.tenants.get(tenant_id)

@@ -86,7 +86,7 @@ class TenantCutover:
         await self._verify()
         self._gate()
 
-    async def _remote_step(self, name: str, what: str, start, poll) -> None:  # noqa: ANN001
+    async def _remote_step(self, name: str, what: str, start, poll) -> None:
         step = self.step(name)
         if step.state in (StepState.DONE, StepState.SKIPPED):
             return
@@ -134,7 +134,11 @@ class TenantCutover:
             self.core.tenants.observe(
                 self.tenant_id,
                 checksum_mismatches=proof.differ,
-                **({"verified_at": proof.measured_at, "sync_lag_s": 0.0, "pending_objects": 0} if proof.lag_zero else {}),
+                **(
+                    {"verified_at": proof.measured_at, "sync_lag_s": 0.0, "pending_objects": 0}
+                    if proof.lag_zero
+                    else {}
+                ),
             )
         detail = {
             "objects_checked": proof.objects_checked,
@@ -148,9 +152,7 @@ class TenantCutover:
                 f"(of {proof.objects_checked})",
                 detail,
             )
-        self.core.jobs.finish_step(
-            step, StepState.DONE, f"lag 0: {proof.objects_checked} objects match", detail=detail
-        )
+        self.core.jobs.finish_step(step, StepState.DONE, f"lag 0: {proof.objects_checked} objects match", detail=detail)
 
     async def _hydrate(self) -> None:
         step = self.step("hydrate")
@@ -163,8 +165,9 @@ class TenantCutover:
             if age <= limit:
                 self.core.jobs.finish_step(step, StepState.SKIPPED, f"hydrated {seconds(age)} ago: not needed")
                 return
-        await self._remote_step("hydrate", "re-hydration", self.core.providers.health.start_hydration,
-                                self.core.providers.health.job)
+        await self._remote_step(
+            "hydrate", "re-hydration", self.core.providers.health.start_hydration, self.core.providers.health.job
+        )
 
     def _gate(self) -> None:
         step = self.step("gate")
@@ -174,15 +177,17 @@ class TenantCutover:
         step = self.core.jobs.start_step(step)
         now = self.core.now()
         tenant = self.core.tenant(self.tenant_id)
-        gate = evaluate_gate(tenant, now, self.run.settings, states=(Lifecycle.CUTTING_OVER,),
-                             overrides=self.run.overrides)
+        gate = evaluate_gate(
+            tenant, now, self.run.settings, states=(Lifecycle.CUTTING_OVER,), overrides=self.run.overrides
+        )
         detail = {"gate": gate.to_json()}
         if not gate.passed:
             self._fail_before_dns(step, gate.describe(), detail, TargetState.REFUSED)
         # Right before DNS: the rules that time can break (rollbacks tonight, the window, approvals).
         fleet = read_fleet(self.core.facts, [tenant], now, self.run.settings)
-        verdict = evaluate_safety([tenant], fleet, now, self.run.settings, operator=self.run.operator,
-                                  overrides=self.run.overrides)
+        verdict = evaluate_safety(
+            [tenant], fleet, now, self.run.settings, operator=self.run.operator, overrides=self.run.overrides
+        )
         blocking = [r for r in verdict.blocking if r.rule not in (MAX_CUTTING_OVER, MAX_MONITORING)]
         if blocking:
             message = "; ".join(f"{r.rule}: {r.message}" for r in blocking)
@@ -196,8 +201,7 @@ class TenantCutover:
     def _fail_before_dns(
         self, step: Step, message: str, detail: dict | None = None, state: TargetState = TargetState.FAILED
     ) -> None:
-        self.core.jobs.finish_step(self.core.jobs.get_step(step.step_id), StepState.FAILED, message,
-                                   detail=detail)
+        self.core.jobs.finish_step(self.core.jobs.get_step(step.step_id), StepState.FAILED, message, detail=detail)
         raise BeforeDns(state, message)
 
     def back_to_ready(self, why: str) -> None:
@@ -213,8 +217,9 @@ class TenantCutover:
             await self.run.while_paused()
             if step.state is StepState.PENDING:
                 self._check_abort()
-        outcome = (await change_dns(self.run, {self.tenant_id: step}, {self.tenant_id: want},
-                                    {self.tenant_id: expect}, what))[self.tenant_id]
+        outcome = (
+            await change_dns(self.run, {self.tenant_id: step}, {self.tenant_id: want}, {self.tenant_id: expect}, what)
+        )[self.tenant_id]
         if isinstance(outcome, FlowStop):
             raise outcome
         return outcome
@@ -244,14 +249,21 @@ class TenantCutover:
                 self.run.unhold(key)
                 took = self.core.now() - changed_at
                 result = f"traffic {share * 100:.0f} % OCI"
-                self.core.jobs.finish_step(step, StepState.DONE, f"{result} after {seconds(took)}",
-                                           detail={"oci_share": share, "after_s": took})
+                self.core.jobs.finish_step(
+                    step,
+                    StepState.DONE,
+                    f"{result} after {seconds(took)}",
+                    detail={"oci_share": share, "after_s": took},
+                )
                 return result
             waited = self.core.now() - started
             if waited > timeout:
                 seen = f"{share * 100:.0f} % OCI" if fresh and share is not None else "no fresh traffic figures"
-                self.run.hold(key, f"{self.tenant_id}: {seen} after {seconds(waited)}, waiting for "
-                              f"{done_share * 100:.0f} %", tenant_id=self.tenant_id)
+                self.run.hold(
+                    key,
+                    f"{self.tenant_id}: {seen} after {seconds(waited)}, waiting for {done_share * 100:.0f} %",
+                    tenant_id=self.tenant_id,
+                )
             await self.run.poll()
 
     async def monitor(self) -> str:
@@ -263,8 +275,13 @@ class TenantCutover:
         tenant = self.core.tenant(self.tenant_id)
         if tenant.lifecycle is Lifecycle.CUTTING_OVER:
             until = self.core.now() + monitor
-            self.run.transition(self.tenant_id, Lifecycle.MONITORING, why=f"traffic on OCI; monitoring {seconds(monitor)}",
-                                expect=Lifecycle.CUTTING_OVER, monitoring_until=until)
+            self.run.transition(
+                self.tenant_id,
+                Lifecycle.MONITORING,
+                why=f"traffic on OCI; monitoring {seconds(monitor)}",
+                expect=Lifecycle.CUTTING_OVER,
+                monitoring_until=until,
+            )
             step = self.core.jobs.start_step(step, {"until": until})
         elif "until" not in step.detail:
             until = tenant.monitoring_until or (self.core.now() + monitor)
@@ -279,19 +296,28 @@ class TenantCutover:
             now = self.core.now()
             if now >= until:
                 verdict = self.core.verdicts.get(self.tenant_id)
-                if verdict is not None and verdict.measured_at is not None and verdict.measured_at >= until \
-                        and verdict.clean:
+                if (
+                    verdict is not None
+                    and verdict.measured_at is not None
+                    and verdict.measured_at >= until
+                    and verdict.clean
+                ):
                     self.run.unhold(key)
                     result = f"monitoring {seconds(monitor)}"
-                    self.run.transition(self.tenant_id, Lifecycle.MIGRATED, why=f"{result}: clean",
-                                        expect=Lifecycle.MONITORING)
+                    self.run.transition(
+                        self.tenant_id, Lifecycle.MIGRATED, why=f"{result}: clean", expect=Lifecycle.MONITORING
+                    )
                     self.core.jobs.finish_step(step, StepState.DONE, result)
                     return result
                 if now - until > self.run.settings.engine.step_poll * 3:
-                    why = verdict.describe_holds() if verdict is not None and verdict.holds else \
-                        "no fresh trigger verdict (metrics not coming in)"
-                    self.run.hold(key, f"{self.tenant_id}: monitoring over but not promoted: {why}",
-                                  tenant_id=self.tenant_id)
+                    why = (
+                        verdict.describe_holds()
+                        if verdict is not None and verdict.holds
+                        else "no fresh trigger verdict (metrics not coming in)"
+                    )
+                    self.run.hold(
+                        key, f"{self.tenant_id}: monitoring over but not promoted: {why}", tenant_id=self.tenant_id
+                    )
             await self.run.poll()
 
 

@@ -69,8 +69,9 @@ async def admit(run: JobRun, tenant_ids: Sequence[str]) -> SafetyVerdict:
             return verdict
         for tenant in ready:
             with core.fenced():
-                run.transition(tenant.tenant_id, Lifecycle.CUTTING_OVER, why=f"{run.job_id} started",
-                               expect=Lifecycle.READY)
+                run.transition(
+                    tenant.tenant_id, Lifecycle.CUTTING_OVER, why=f"{run.job_id} started", expect=Lifecycle.READY
+                )
                 core.jobs.update_target(run.job_id, tenant.tenant_id, TargetState.RUNNING)
         return verdict
 
@@ -93,8 +94,12 @@ async def tenant_task(run: JobRun, tenant_id: str, flow: Awaitable[tuple[TargetS
     except Exception as error:  # a bug or an unexpected provider answer: stop this tenant, say so loudly
         log.exception("%s: %s failed", run.job_id, tenant_id)
         state, summary = TargetState.FAILED, f"engine error: {type(error).__name__}: {error}"
-        run.core.alert(f"{tenant_id}: {run.job_id} stopped on an error: {error}", severity="critical",
-                       tenant_id=tenant_id, job_id=run.job_id)
+        run.core.alert(
+            f"{tenant_id}: {run.job_id} stopped on an error: {error}",
+            severity="critical",
+            tenant_id=tenant_id,
+            job_id=run.job_id,
+        )
     if run.holds_tenant(tenant_id):
         run.end_target(tenant_id, state, summary)
     return state
@@ -146,15 +151,24 @@ def _stop_the_line(run: JobRun, done_groups: Sequence[Sequence[str]]) -> list[tu
         for tenant_id in group:
             target = core.jobs.target(run.job_id, tenant_id)
             if target.state in (TargetState.ROLLED_BACK, TargetState.PREEMPTED, TargetState.FAILED):
-                found.append((f"{tenant_id}:{target.state.value}", f"{tenant_id} {OUTCOME_WORDS[target.state]}"
-                              + (f" ({target.summary})" if target.summary else "")))
+                found.append(
+                    (
+                        f"{tenant_id}:{target.state.value}",
+                        f"{tenant_id} {OUTCOME_WORDS[target.state]}"
+                        + (f" ({target.summary})" if target.summary else ""),
+                    )
+                )
             verdict = core.verdicts.get(tenant_id)
             if verdict is not None and target.state is TargetState.RUNNING:
                 inconclusive = [v for v in verdict.holds if v.outcome is Outcome.INCONCLUSIVE]
                 if inconclusive:
-                    found.append((f"{tenant_id}:inconclusive:{inconclusive[0].breaching_since or 0}",
-                                  f"{tenant_id}: trigger {inconclusive[0].rule.name} inconclusive "
-                                  f"({inconclusive[0].message})"))
+                    found.append(
+                        (
+                            f"{tenant_id}:inconclusive:{inconclusive[0].breaching_since or 0}",
+                            f"{tenant_id}: trigger {inconclusive[0].rule.name} inconclusive "
+                            f"({inconclusive[0].message})",
+                        )
+                    )
     return [(key, reason) for key, reason in found if key not in acknowledged]
 
 
@@ -188,7 +202,7 @@ async def run_batch(run: JobRun) -> None:
                 stops = _stop_the_line(run, groups[:number])
                 if not stops:
                     break
-                reason = "stop the line before group " f"{number + 1}: " + "; ".join(reason for _, reason in stops)
+                reason = f"stop the line before group {number + 1}: " + "; ".join(reason for _, reason in stops)
                 if await run.wait_for_human(f"group {number + 1}:line", reason):
                     acknowledged = [*run.params.get("acknowledged", []), *(key for key, _ in stops)]
                     run.params["acknowledged"] = acknowledged
@@ -216,9 +230,11 @@ async def run_batch(run: JobRun) -> None:
                 await admit(run, pending)
         previous_start = step.started_at
         running = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.RUNNING]
-        group_tasks.append(asyncio.ensure_future(
-            watch_group(number, tenant_ids, [tenant_task(run, tid, run_cutover(run, tid)) for tid in running])
-        ))
+        group_tasks.append(
+            asyncio.ensure_future(
+                watch_group(number, tenant_ids, [tenant_task(run, tid, run_cutover(run, tid)) for tid in running])
+            )
+        )
     if run.aborting:
         for number, tenant_ids in enumerate(groups):
             for tenant_id in tenant_ids:
@@ -245,13 +261,14 @@ async def run_rollback(run: JobRun) -> None:
         tenant = core.tenant(target.tenant_id)
         try:
             check_transition(tenant.tenant_id, tenant.lifecycle, Lifecycle.ROLLING_BACK)
-        except Exception as refused:  # noqa: BLE001 - the domain says why in words
+        except Exception as refused:
             run.end_target(tenant.tenant_id, TargetState.REFUSED, str(refused))
             continue
         with core.fenced():
             run.transition(tenant.tenant_id, Lifecycle.ROLLING_BACK, why=run.job.reason, monitoring_until=None)
-            core.jobs.update_target(run.job_id, tenant.tenant_id, TargetState.RUNNING,
-                                    detail={"decided_at": decided_at})
+            core.jobs.update_target(
+                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at}
+            )
     running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
     if running:
         tenants = {tid: core.tenant(tid) for tid in running}
@@ -260,8 +277,9 @@ async def run_rollback(run: JobRun) -> None:
         allowed = {tid: _rollback_from(t) for tid, t in tenants.items()}
         steps = {tid: run.step(tid, "dns_change") for tid in running}
         outcomes = await change_dns(run, steps, wants, allowed, "pointed back at AWS")
-        await asyncio.gather(*(tenant_task(run, tid, _after_rollback(run, tid, outcomes[tid], decided_at))
-                               for tid in running))
+        await asyncio.gather(
+            *(tenant_task(run, tid, _after_rollback(run, tid, outcomes[tid], decided_at)) for tid in running)
+        )
     finish(run, ROLLBACK_WORDS)
 
 
@@ -298,8 +316,12 @@ async def _after_rollback(
                 run.unhold(key)
                 break
             if core.now() - (step.started_at or changed_at) > timeout:
-                run.hold(key, f"{tenant_id}: traffic still {share * 100 if share is not None else 0:.0f} % on OCI "
-                         f"{seconds(core.now() - changed_at)} after the rollback", tenant_id=tenant_id)
+                run.hold(
+                    key,
+                    f"{tenant_id}: traffic still {share * 100 if share is not None else 0:.0f} % on OCI "
+                    f"{seconds(core.now() - changed_at)} after the rollback",
+                    tenant_id=tenant_id,
+                )
             await run.poll()
         back_at = core.now()
         recovery = {
@@ -307,9 +329,12 @@ async def _after_rollback(
             "insync_after_s": insync_at - decided_at,
             "traffic_back_after_s": back_at - decided_at,
         }
-        core.jobs.finish_step(step, StepState.DONE,
-                              f"traffic back on AWS {seconds(back_at - decided_at)} after the decision",
-                              detail=recovery)
+        core.jobs.finish_step(
+            step,
+            StepState.DONE,
+            f"traffic back on AWS {seconds(back_at - decided_at)} after the decision",
+            detail=recovery,
+        )
     recovery = run.step(tenant_id, "traffic_back").detail
     summary = (
         f"{insync}; traffic back on AWS {seconds(recovery['traffic_back_after_s'])} after the decision "

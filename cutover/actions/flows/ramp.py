@@ -103,7 +103,10 @@ async def ramp_tenant(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
                 held_total += await _hold(run, tenant_id, percent, dns_step.detail.get("change_id", ""))
         previous = want
     monitoring = await flow.monitor()
-    return TargetState.SUCCEEDED, f"ramped {'/'.join(str(p) for p in stages)} % over {seconds(held_total)}, {monitoring}"
+    return (
+        TargetState.SUCCEEDED,
+        f"ramped {'/'.join(str(p) for p in stages)} % over {seconds(held_total)}, {monitoring}",
+    )
 
 
 async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> float:
@@ -116,8 +119,14 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
     step = core.jobs.start_step(step, {"change_id": change_id})
     held = float(step.detail.get("held_s", 0.0))
     insync = bool(step.detail.get("insync", not change_id))
-    receipt = ChangeReceipt(core.tenant(tenant_id).hosted_zone, change_id, (tenant_id,), ChangeStatus.PENDING,
-                            core.now(), core.providers.dns.source)
+    receipt = ChangeReceipt(
+        core.tenant(tenant_id).hosted_zone,
+        change_id,
+        (tenant_id,),
+        ChangeStatus.PENDING,
+        core.now(),
+        core.providers.dns.source,
+    )
     last = core.now()
     criteria_key = f"{tenant_id}:criteria"
     while True:
@@ -137,8 +146,12 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
             last = now
         elif run.skips:
             run.skips -= 1
-            core.jobs.finish_step(step, StepState.DONE, f"held {seconds(held)} at {percent} %; skipped by an operator",
-                                  detail={"held_s": held, "skipped": True})
+            core.jobs.finish_step(
+                step,
+                StepState.DONE,
+                f"held {seconds(held)} at {percent} %; skipped by an operator",
+                detail={"held_s": held, "skipped": True},
+            )
             return held
         else:
             tenant = core.tenant(tenant_id)
@@ -160,8 +173,9 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
             last = now
             core.jobs.note_step(step, detail={"held_s": held})
             if held >= hold:
-                core.jobs.finish_step(step, StepState.DONE, f"held {seconds(held)} at {percent} %: criteria met",
-                                      detail={"held_s": held})
+                core.jobs.finish_step(
+                    step, StepState.DONE, f"held {seconds(held)} at {percent} %: criteria met", detail={"held_s": held}
+                )
                 return held
         await run.poll()
 
@@ -175,5 +189,6 @@ def _criteria_breach(tenant: Tenant, max_error: float, max_ratio: float, since: 
     if tenant.p95_ms is not None and tenant.baseline_p95_ms:
         ratio = tenant.p95_ms / tenant.baseline_p95_ms
         if ratio > max_ratio:
-            return f"p95 {tenant.p95_ms:.0f} ms is {ratio:.2f}x the baseline {tenant.baseline_p95_ms:.0f} ms (> {max_ratio}x)"
+            baseline = tenant.baseline_p95_ms
+            return f"p95 {tenant.p95_ms:.0f} ms is {ratio:.2f}x the baseline {baseline:.0f} ms (> {max_ratio}x)"
     return ""
