@@ -39,6 +39,7 @@ from typing import Any
 
 from cutover.actions import dns_plan
 from cutover.actions.gate import GateResult, evaluate_gate
+from cutover.actions.read_model import ReadModel
 from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.session import Session
 from cutover.config.settings import Settings
@@ -268,6 +269,7 @@ class Operations:
         self.jobs = JobStore(session.store, session.events)
         self.facts = Facts(session.store)
         self.leases = LeaseStore(session.store)
+        self.read = ReadModel(session.store, self.jobs)  # everything a screen shows: see read_model.py
 
     @property
     def settings(self) -> Settings:
