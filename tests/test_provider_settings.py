@@ -64,7 +64,7 @@ kind = "slack"
     assert isinstance(providers.dns, Route53Dns)
     assert providers.dns.zones == {"example.com": "Z0123456789ABC"} and providers.dns.aws.profile == "migration"
     assert isinstance(providers.metrics, CloudMetrics) and providers.metrics.oci is None
-    assert isinstance(providers.notifier, SlackNotifier) and providers.notifier.webhook_env == "CUTOVER_SLACK_WEBHOOK"
+    assert isinstance(providers.notifier, SlackNotifier) and providers.notifier.webhook_env == "SLACK_WEBHOOK_URL"
     assert providers.sync.kind == "simulated"
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cutover.actions import real_providers
 from cutover.config.loader import ConfigError
 from cutover.config.settings import Settings
 from cutover.providers.interfaces import Providers
@@ -77,7 +78,7 @@ def _simulated(composition: Composition, role: str) -> Any:
 
 
 # kind -> builder(composition, role). Real providers register their kinds here.
-BUILDERS: dict[str, ProviderBuilder] = {"simulated": _simulated}
+BUILDERS: dict[str, ProviderBuilder] = {"simulated": _simulated, **real_providers.BUILDERS}
 
 
 def register(kind: str, builder: ProviderBuilder) -> None:

@@ -20,6 +20,19 @@ from cutover.config.units import parse_duration
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
 
+# CUTOVER_* variables are configuration overrides; a secret lives in a variable of its own.
+def _env_name(value: object) -> object:
+    if isinstance(value, str):
+        if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise ValueError("an environment variable name is upper case letters, digits and _, like SLACK_WEBHOOK_URL")
+        if value.startswith("CUTOVER_"):
+            raise ValueError("CUTOVER_* variables override the configuration; keep the secret in another variable")
+    return value
+
+
+EnvName = Annotated[str, BeforeValidator(_env_name)]
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,7 +119,7 @@ class Route53Settings(Section):
     @classmethod
     def _zone_ids(cls, zones: dict[str, str]) -> dict[str, str]:
         for name, zone_id in zones.items():
-            if not re.fullmatch(r"(/hostedzone/)?Z[A-Z0-9]{1,32}", zone_id):
+            if not re.fullmatch(r"(/hostedzone/)?[A-Z0-9]{4,32}", zone_id):
                 raise ValueError(f"{name} = {zone_id!r}: a hosted zone id looks like Z0123456789ABCDEFGHIJ")
         return {name.lower().rstrip("."): zone_id.removeprefix("/hostedzone/") for name, zone_id in zones.items()}
 
@@ -185,7 +198,7 @@ class CloudMetrics(Section):
 
 class RcSettings(Section):
     url: str = Field("http://127.0.0.1:5572", description="rclone's remote control, as the sync node sees it")
-    auth_env: str | None = Field(None, description="Environment variable holding rc 'user:pass' (--rc-user/--rc-pass)")
+    auth_env: EnvName | None = Field(None, description="Environment variable holding rc 'user:pass'")
     ssh: SshTarget | None = Field(None, description="Run `rclone rc` on this host when its rc port is not reachable")
     timeout: Duration = 30.0
     retry: RetrySettings = RetrySettings()
@@ -226,7 +239,7 @@ class HttpStep(Section):
     expect_status: tuple[int, ...] = (200,)
     max_ms: float | None = Field(None, gt=0, description="Slower than this fails the check")
     json_body: dict[str, object] | None = None
-    body_env: str | None = Field(None, description="Environment variable whose value is sent as the JSON body")
+    body_env: EnvName | None = Field(None, description="Environment variable whose value is sent as the JSON body")
 
 
 def _default_checks() -> dict[str, tuple[HttpStep, ...]]:
@@ -236,7 +249,7 @@ def _default_checks() -> dict[str, tuple[HttpStep, ...]]:
     }
     report["end_to_end"] = (
         HttpStep(path="/health"),
-        HttpStep(method="POST", path="/api/login", body_env="CUTOVER_E2E_LOGIN"),
+        HttpStep(method="POST", path="/api/login", body_env="E2E_LOGIN_JSON"),
         HttpStep(path="/api/dashboard"),
         HttpStep(method="POST", path="/api/query", json_body={"query": "SELECT 1"}, max_ms=2000),
     )
@@ -292,9 +305,7 @@ class OciLbHealth(Section):
 
 class SlackNotifier(Section):
     kind: Literal["slack"]
-    webhook_env: str = Field(
-        "CUTOVER_SLACK_WEBHOOK", pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the URL"
-    )
+    webhook_env: EnvName = Field("SLACK_WEBHOOK_URL", description="Environment variable holding the URL")
     timeout: Duration = 10.0
     retry: RetrySettings = RetrySettings()
 

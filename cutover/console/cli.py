@@ -18,6 +18,7 @@ from cutover.console.commands.config import config_group
 from cutover.console.commands.console import console_command
 from cutover.console.commands.demo import demo
 from cutover.console.commands.inspect import events, status
+from cutover.console.commands.lab import lab_command
 from cutover.console.commands.matrix import import_command
 
 
@@ -46,7 +47,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
             click.echo(ctx.get_help())
 
 
-for command in (status, events, audit, config_group, import_command, console_command, demo):
+for command in (status, events, audit, config_group, import_command, console_command, demo, lab_command):
     cli.add_command(command)
 
 

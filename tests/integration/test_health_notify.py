@@ -19,7 +19,7 @@ from .conftest import FAST_RETRY
 
 pytestmark = pytest.mark.asyncio
 
-LOGIN_ENV = {"CUTOVER_E2E_LOGIN": json.dumps(LAB_LOGIN)}
+LOGIN_ENV = {"E2E_LOGIN_JSON": json.dumps(LAB_LOGIN)}
 
 
 def validation(app, **overrides) -> HttpValidation:
@@ -44,7 +44,7 @@ async def test_a_slow_query_and_a_failing_check_are_shown_with_evidence(tenant_a
     settings_checks = dict(ValidationSettings().checks)
     settings_checks["end_to_end"] = (
         HttpStep(path="/health"),
-        HttpStep(method="POST", path="/api/login", body_env="CUTOVER_E2E_LOGIN"),
+        HttpStep(method="POST", path="/api/login", body_env="E2E_LOGIN_JSON"),
         HttpStep(method="POST", path="/api/query", json_body={"query": "SELECT 1"}, max_ms=100),
     )
     result = await validation(tenant_app, checks=settings_checks).validate(fleet[1])
@@ -63,7 +63,7 @@ async def test_a_tenant_that_is_down_fails_every_check(tenant_app, fleet):
 async def test_a_missing_login_is_named(tenant_app, fleet):
     settings = ValidationSettings(scheme="http", port=tenant_app.port)
     result = await HttpValidation(settings, environ={}).validate(fleet[0])
-    assert "$CUTOVER_E2E_LOGIN is not set" in result.checks[-1].evidence
+    assert "$E2E_LOGIN_JSON is not set" in result.checks[-1].evidence
 
 
 async def test_hydration_over_ssh(lab_ssh, ssh_target, fleet):
@@ -104,7 +104,7 @@ async def test_an_untrusted_host_key_is_refused(lab_ssh, ssh_target, fleet, tmp_
 async def test_slack_posts_and_retries_what_slack_asks(slack_sink, notices):
     slack_sink.fail(429, "rate_limited", {"Retry-After": "0"})
     slack_sink.fail(500, "")
-    environ = {"CUTOVER_SLACK_WEBHOOK": slack_sink.webhook_url}
+    environ = {"SLACK_WEBHOOK_URL": slack_sink.webhook_url}
     slack = SlackWebhook(SlackNotifier(kind="slack", retry=FAST_RETRY), environ=environ, observer=notices)
     try:
         await slack.post(Notification("T-0042 rolled back to AWS", Severity.CRITICAL, tenant_id="T-0042"))
@@ -119,12 +119,12 @@ async def test_slack_posts_and_retries_what_slack_asks(slack_sink, notices):
 
 async def test_slack_refusals_are_final_and_never_show_the_url(slack_sink):
     slack_sink.fail(404, "no_service")
-    environ = {"CUTOVER_SLACK_WEBHOOK": slack_sink.webhook_url}
+    environ = {"SLACK_WEBHOOK_URL": slack_sink.webhook_url}
     slack = SlackWebhook(SlackNotifier(kind="slack", retry=FAST_RETRY), environ=environ)
     try:
         with pytest.raises(ProviderError) as refused:
             await slack.post(Notification("hello"))
-        with pytest.raises(ProviderError, match=r"\$CUTOVER_SLACK_WEBHOOK is not set"):
+        with pytest.raises(ProviderError, match=r"\$SLACK_WEBHOOK_URL is not set"):
             await SlackWebhook(SlackNotifier(kind="slack"), environ={}).post(Notification("hello"))
     finally:
         await slack.aclose()

@@ -26,7 +26,8 @@ from cutover.state.tenants import Tenant
 
 PAGE_SIZE = 300  # ListResourceRecordSets returns at most 300 record sets a page
 READ_TYPES = ("A", "AAAA", "CNAME")
-_ZONE_ID = re.compile(r"^(?:/hostedzone/)?(Z[A-Z0-9]{1,32})$")
+# A zone id is upper case without dots (Z0123456789ABC); a zone name is lower case with dots.
+_ZONE_ID = re.compile(r"^(?:/hostedzone/)?([A-Z0-9]{4,32})$")
 # Route 53 and moto name the record a refused DELETE or CREATE was about in these two ways.
 _NAMED = (re.compile(r"name='([^']+)'"), re.compile(r"Name=([^,\]\s]+)"))
 

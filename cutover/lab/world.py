@@ -1,0 +1,231 @@
+"""The lab: every stand-in started on 127.0.0.1, seeded with N tenants, and a configuration pointing at them.
+
+`Lab.start(directory, tenants=N)` starts moto (Route 53, CloudWatch, S3), the local
+OCI, rclone, the tenants' application, a Slack webhook and an SSH server; seeds a
+hosted zone, buckets, load balancers and metrics; and writes into `directory`:
+- `cutover.toml`, naming the real providers (route53, cloud, rclone, oci_lb, slack)
+  with the lab's endpoints, OCI config file, SSH key and known_hosts;
+- `lab-matrix.csv`, the tenants, to import.
+`environment()` gives the variables the providers read: dummy AWS keys, the
+Slack webhook URL, the E2E login. A traffic feeder publishes a minute of ALB and
+OCI metrics every few seconds, split between the clouds as DNS in moto says.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cutover.lab.fleet import LabTenant, lab_matrix, lab_tenants
+from cutover.lab.moto_server import MotoServer, start_moto
+from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
+from cutover.lab.rclone_server import LabRemotes, LocalRclone
+from cutover.lab.seed_aws import aws_client, put_alb_metrics, seed_buckets, seed_zone
+from cutover.lab.ssh_server import USER, LabSsh
+from cutover.lab.web_server import LAB_LOGIN, SlackSink, TenantApp
+
+ZONE = "lab.example.com"
+SLACK_ENV = "SLACK_WEBHOOK_URL"
+
+
+@dataclass
+class Lab:
+    directory: Path
+    tenants: list[LabTenant]
+    moto: MotoServer
+    oci: LocalOci
+    rclone: LocalRclone
+    app: TenantApp
+    slack: SlackSink
+    ssh: LabSsh
+    zone_id: str
+    config_path: Path
+    matrix_path: Path
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _feeder: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, directory: Path, *, tenants: int = 50, objects: int = 3, feed_every: float = 10.0) -> Lab:
+        directory.mkdir(parents=True, exist_ok=True)
+        fleet = lab_tenants(tenants, ZONE)
+        moto = start_moto()
+        oci = LocalOci()
+        rclone = LocalRclone(LabRemotes(moto.url, oci.world), bytes_per_second=200_000)
+        app = TenantApp()
+        slack = SlackSink()
+        ssh = LabSsh(hydrate_seconds=20.0)
+        zone_id = seed_zone(moto.url, ZONE, fleet)
+        seed_buckets(moto.url, fleet, objects=objects)
+        for tenant in fleet:
+            oci.world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
+        oci_config = oci.write_oci_config(directory / "oci")
+        key, known_hosts = ssh.target_files(directory / "ssh")
+        matrix = directory / "lab-matrix.csv"
+        matrix.write_text(lab_matrix(fleet, ZONE))
+        config = directory / "cutover.toml"
+        config.write_text(
+            lab_config(
+                moto_url=moto.url,
+                oci_url=oci.url,
+                oci_config=oci_config,
+                rclone_url=rclone.url,
+                app_port=app.port,
+                ssh_port=ssh.port,
+                ssh_key=key,
+                known_hosts=known_hosts,
+                zone=ZONE,
+                zone_id=zone_id,
+                state=directory / "cutover.db",
+            )
+        )
+        lab = cls(directory, fleet, moto, oci, rclone, app, slack, ssh, zone_id, config, matrix)
+        lab.feed_traffic()
+        lab._feeder = threading.Thread(target=lab._feed_forever, args=(feed_every,), name="lab-traffic", daemon=True)
+        lab._feeder.start()
+        return lab
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": "lab",
+            "AWS_SECRET_ACCESS_KEY": "lab",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            SLACK_ENV: self.slack.webhook_url,
+            "E2E_LOGIN_JSON": json.dumps(LAB_LOGIN),
+        }
+
+    def oci_shares(self) -> dict[str, float]:
+        """Each tenant's OCI share as DNS in moto says: what customers' resolvers would follow."""
+        route53 = aws_client("route53", self.moto.url)
+        sets: list[dict[str, Any]] = []
+        for page in route53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=self.zone_id):
+            sets += page["ResourceRecordSets"]
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for record in sets:
+            by_name.setdefault(record["Name"].rstrip("."), []).append(record)
+        shares: dict[str, float] = {}
+        for tenant in self.tenants:
+            records = by_name.get(tenant.dns_name, [])
+            total = oci = 0.0
+            for record in records:
+                weight = float(record.get("Weight", 1))
+                values = [v["Value"] for v in record.get("ResourceRecords", [])]
+                total += weight
+                oci += weight if tenant.oci_target in values else 0.0
+            shares[tenant.tenant_id] = oci / total if total else 0.0
+        return shares
+
+    def feed_traffic(self, requests: float = 1200.0) -> None:
+        """One minute of metrics on both clouds, split as DNS says."""
+        now = time.time()
+        minute = now - now % 60 - 60
+        shares = self.oci_shares()
+        import datetime as dt
+
+        at = dt.datetime.fromtimestamp(minute, dt.UTC)
+        by_share: dict[float, list[LabTenant]] = {}
+        for tenant in self.tenants:
+            by_share.setdefault(round(shares[tenant.tenant_id], 3), []).append(tenant)
+        for share, group in by_share.items():
+            aws = requests * (1 - share)
+            if aws > 0:
+                put_alb_metrics(self.moto.url, group, at=at, requests=aws, errors=aws * 0.001, p95_s=0.8)
+        for tenant in self.tenants:
+            oci = requests * shares[tenant.tenant_id]
+            if oci > 0:
+                for metric, value in (
+                    ("HttpRequests", oci),
+                    ("HttpResponses5xx", oci * 0.001),
+                    ("ResponseTimeHttpHeader", 640.0),
+                ):
+                    self.oci.world.put_metric(tenant.oci_load_balancer, tenant.backend_set, metric, minute, value)
+
+    def _feed_forever(self, every: float) -> None:
+        while not self._stop.wait(every):
+            try:
+                self.feed_traffic()
+            except Exception:  # the lab keeps going; the console shows stale metrics
+                time.sleep(every)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for server in (self.app, self.slack, self.rclone, self.oci):
+            server.stop()
+        self.ssh.stop()
+        self.moto.stop()
+
+
+def lab_config(
+    *,
+    moto_url: str,
+    oci_url: str,
+    oci_config: Path,
+    rclone_url: str,
+    app_port: int,
+    ssh_port: int,
+    ssh_key: Path,
+    known_hosts: Path,
+    zone: str,
+    zone_id: str,
+    state: Path,
+) -> str:
+    ssh = (
+        f'host = "127.0.0.1"\nport = {ssh_port}\nuser = "{USER}"\nknown_hosts = "{known_hosts}"\n'
+        f'client_keys = ["{ssh_key}"]\nuse_agent = false\n'
+    )
+    oci = f'config_file = "{oci_config}"\nprofile = "DEFAULT"\nendpoint = "{oci_url}"\n'
+    return f"""# Written by `cutover lab`: every provider is real, every endpoint is on 127.0.0.1.
+[environment]
+name = "lab"
+
+[state]
+path = "{state}"
+
+[providers.dns]
+kind = "route53"
+zones = {{ "{zone}" = "{zone_id}" }}
+poll_interval = "1s"
+[providers.dns.aws]
+endpoint_url = "{moto_url}"
+
+[providers.metrics]
+kind = "cloud"
+[providers.metrics.aws]
+lookback = "5m"
+[providers.metrics.aws.aws]
+endpoint_url = "{moto_url}"
+[providers.metrics.oci]
+compartment_id = "{COMPARTMENT}"
+[providers.metrics.oci.oci]
+{oci}
+[providers.sync]
+kind = "rclone"
+interval = "15m"
+[providers.sync.rc]
+url = "{rclone_url}"
+[providers.sync.listings]
+namespace = "{NAMESPACE}"
+[providers.sync.listings.s3]
+endpoint_url = "{moto_url}"
+[providers.sync.listings.oci]
+{oci}
+[providers.health]
+kind = "oci_lb"
+compartment_id = "{COMPARTMENT}"
+[providers.health.oci]
+{oci}
+[providers.health.validation]
+scheme = "http"
+port = {app_port}
+[providers.health.hydration]
+start = "cutover-hydrate start {{tenant_id}}"
+status = "cutover-hydrate status {{job_id}}"
+[providers.health.hydration.ssh]
+{ssh}
+[providers.notifier]
+kind = "slack"
+webhook_env = "{SLACK_ENV}"
+"""

@@ -1,0 +1,46 @@
+"""DNS served by two providers: most zones by one (Route 53), the listed zones by the other (OCI DNS)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsProvider, DnsRecord
+from cutover.state.tenants import Tenant
+
+
+def zone_name(tenant: Tenant) -> str:
+    return (tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1]).lower().rstrip(".")
+
+
+class SplitDns:
+    def __init__(self, default: DnsProvider, other: DnsProvider, other_zones: Sequence[str]):
+        self.default = default
+        self.other = other
+        self.other_zones = {zone.lower().rstrip(".") for zone in other_zones}
+        self.source = f"{default.source}+{other.source}"
+
+    def _for_zone(self, zone: str) -> DnsProvider:
+        return self.other if zone.lower().rstrip(".") in self.other_zones else self.default
+
+    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        theirs = [t for t in tenants if zone_name(t) in self.other_zones]
+        ours = [t for t in tenants if zone_name(t) not in self.other_zones]
+        found: dict[str, DnsRecord] = {}
+        if ours:
+            found.update(await self.default.read_routing(ours))
+        if theirs:
+            found.update(await self.other.read_routing(theirs))
+        return found
+
+    async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
+        return await self._for_zone(zone).apply(zone, changes)
+
+    async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
+        provider = self.other if receipt.source == self.other.source else self.default
+        return await provider.change_status(receipt)
+
+    async def aclose(self) -> None:
+        for provider in (self.default, self.other):
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
