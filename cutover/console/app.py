@@ -12,19 +12,26 @@ import contextlib
 import os
 import signal
 import sys
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.session import Session
+from cutover.console.acting import ACTION_WORDS, prepare, reason_for
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.palette import FleetCommands
+from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.main import MainScreen
+from cutover.console.screens.report import ReportScreen, gate_table, rehearsal_text
 from cutover.console.widgets.status_header import HeaderState
+from cutover.state.jobs import ACTIVE, Control, JobState
+from cutover.state.lifecycle import DomainError
 from cutover.state.tenants import Tenant
 
 EXIT_HANGUP = 129
@@ -54,6 +61,7 @@ class CutoverApp(App[int]):
         self.read_only = read_only
         self.role = role or ("observer" if read_only else "viewer")
         self.feed = FleetFeed(session.store, session.events, session.clock, session.settings)
+        self.operations = Operations(session, read_only=read_only)
         self.refresh_interval = max(1.0, refresh_interval)  # at most once a second
         self._keymap = keymap or {}
         self._wake: asyncio.Event | None = None
@@ -111,8 +119,6 @@ class CutoverApp(App[int]):
         if not jobs:
             self.exit(0)
             return
-        from cutover.console.screens.confirm import ConfirmOne
-
         targets = TargetSet(
             "quit and hand over",
             ("the engine",),
@@ -252,6 +258,14 @@ class CutoverApp(App[int]):
         self.notify("no batch has been planned in this store", title="Batch")
 
     # --- acting ----------------------------------------------------------------------------
+    # Plans and submissions run in threads: the store may be busy; the screen never waits on it.
+
+    def _selection(self) -> tuple[tuple[str, ...], str, MainScreen | None]:
+        main = self._main()
+        if main is None:
+            return (), "", None
+        rows, note = main.selected_rows()
+        return tuple(row.tenant_id for row in rows), note, main
 
     def _refuse_if_read_only(self, what: str) -> bool:
         if self.read_only:
@@ -259,28 +273,109 @@ class CutoverApp(App[int]):
             return True
         return False
 
-    def submit(self, targets: TargetSet) -> None:
-        if self._refuse_if_read_only(targets.action):
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def act(self, kind: str) -> None:
+        """c, R, r, b: plan, show the frozen target set, confirm, submit the job."""
+        word = ACTION_WORDS[kind]
+        if self._refuse_if_read_only(word):
             return
-        self.notify(
-            f"{targets.action}: no action engine is connected to this console; nothing was done",
-            title="Not submitted",
-            severity="error",
+        ids, note, main = self._selection()
+        if not ids or main is None:
+            self.notify("no tenant selected: move the cursor to one, or mark some with space", severity="warning")
+            return
+        if kind == BATCH and not main.table.marked:
+            wave = main.table.row(ids[0]).wave  # type: ignore[union-attr]
+            request = PlanRequest.batch(wave=wave)
+        else:
+            request = PlanRequest(kind, ids)
+        try:
+            prepared = await asyncio.to_thread(prepare, self.operations, request)
+        except DomainError as exc:
+            self.notify(str(exc), title=f"Cannot {word}", severity="error")
+            return
+        if not prepared.can_confirm:
+            reasons = list(prepared.problems) + [f"{tid} {why}" for tid, why in prepared.targets.excluded[:8]]
+            self.notify("\n".join(reasons) or "no tenant to act on", title=f"Nothing to {word}", severity="warning")
+            return
+        targets = prepared.targets
+        if note:
+            targets = replace(targets, detail="\n".join(filter(None, [targets.detail, note])))
+        dialog = ConfirmMany(targets) if needs_typed_count(targets) or kind == BATCH else ConfirmOne(targets)
+        if not await self.push_screen_wait(dialog):
+            self.notify(f"{word}: cancelled, nothing done", timeout=3)
+            return
+        plan = prepared.plan
+        assert plan is not None
+        try:
+            job = await asyncio.to_thread(
+                self.operations.submit,
+                plan,
+                reason=reason_for(targets, self.session.actor.operator),
+                confirmation=plan.confirm_phrase,
+            )
+        except DomainError as exc:
+            self.notify(str(exc), title=f"{word.capitalize()} refused, nothing done", severity="error")
+            return
+        leader = await asyncio.to_thread(self.operations.leader)
+        runs = (
+            f"the engine ({leader.holder_info.get('operator', '?')}) runs it" if leader else "queued: no engine leads"
         )
+        self.notify(f"{job.job_id}: {word} {len(job.targets)} tenant(s) submitted; {runs}", title="Submitted")
+        await self.refresh_now()
 
-    def plan_batch(self) -> None:
-        if self._refuse_if_read_only("planning a batch"):
-            return
-        self.notify("no action engine is connected to this console; no batch planned", severity="error")
-
-    def pause_batch(self) -> None:
-        if self._refuse_if_read_only("pausing the batch"):
-            return
-        self.notify("no batch is running", severity="warning")
-
-    def dry_run(self, rows: list[FleetRow]) -> None:
-        if not rows:
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def run_gate(self) -> None:
+        ids, _, _ = self._selection()
+        if not ids:
             self.notify("no tenant selected", severity="warning")
             return
-        lines = [f"{row.tenant_id}: next step {row.cell('next').text}" for row in rows[:10]]
-        self.notify("\n".join(lines), title="Dry run: nothing was changed")
+        try:
+            results = await asyncio.to_thread(self.operations.gate, list(ids))
+        except DomainError as exc:
+            self.notify(str(exc), title="Gate", severity="error")
+            return
+        passed = sum(1 for result in results if result.passed)
+        title = f"Decision gate: {passed} of {len(results)} passed (evaluated now, changes nothing)"
+        self.push_screen(ReportScreen(title, gate_table(results)))
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def dry_run(self) -> None:
+        """d: rehearse the next action of the selection (cutover, or rollback for tenants on OCI)."""
+        ids, _, main = self._selection()
+        if not ids or main is None:
+            self.notify("no tenant selected", severity="warning")
+            return
+        on_oci = all(main.table.row(tid).lifecycle in ROLLBACK_FROM for tid in ids)  # type: ignore[union-attr]
+        request = PlanRequest(ROLLBACK if on_oci else FLIP, ids)
+        try:
+            plan = await asyncio.to_thread(self.operations.plan, request)
+            rehearsal = await self.operations.dry_run(plan, reason="dry run from the console")
+        except DomainError as exc:
+            self.notify(str(exc), title="Dry run", severity="error")
+            return
+        self.push_screen(ReportScreen(f"Dry run: {ACTION_WORDS[request.kind]} {len(ids)}", rehearsal_text(rehearsal)))
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def pause_or_resume_batch(self) -> None:
+        if self._refuse_if_read_only("pausing the batch"):
+            return
+        jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE, BATCH)
+        if not jobs:
+            self.notify("no batch is running", severity="warning")
+            return
+        job = jobs[0]
+        paused = job.state is JobState.PAUSED or job.control == Control.PAUSE.value
+        reason = f"{'resumed' if paused else 'paused'} from the console by {self.session.actor.operator}"
+        if paused:
+            targets = TargetSet("resume", (job.job_id,), detail=f"{len(job.targets)} tenants; the next group starts")
+            if not await self.push_screen_wait(ConfirmOne(targets)):
+                self.notify("resume: cancelled, the batch stays paused", timeout=3)
+                return
+        try:
+            control = self.operations.resume if paused else self.operations.pause
+            await asyncio.to_thread(control, job.job_id, reason=reason)
+        except DomainError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"{job.job_id} {'resumed' if paused else 'paused: no new DNS change starts'}", title="Batch")
+        await self.refresh_now()

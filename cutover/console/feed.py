@@ -14,6 +14,8 @@ from cutover.config.settings import Settings
 from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, summarize
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
+from cutover.state.jobs import Job, JobStore, LockHolder
+from cutover.state.leases import Lease, LeaseStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
 from cutover.state.tenants import Tenant, TenantStore
@@ -37,6 +39,9 @@ class FeedUpdate:
     alerts: list[Event]
     rollbacks_tonight: int
     tenants: dict[str, Tenant] = field(repr=False, default_factory=dict)
+    locks: dict[str, LockHolder] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)  # jobs not ended, oldest first
+    leader: Lease | None = None
 
 
 class FleetFeed:
@@ -45,6 +50,8 @@ class FleetFeed:
     def __init__(self, store: Store, events: EventLog, clock: Clock, settings: Settings) -> None:
         self.tenants = TenantStore(store, events)
         self.sources = SourceStore(store)
+        self.jobs = JobStore(store, events)
+        self.leases = LeaseStore(store)
         self.events = events
         self.clock = clock
         self.settings = settings
@@ -59,7 +66,10 @@ class FleetFeed:
             tenants = self.tenants.list()
             sources = self.sources.all()
             alerts = self._new_events(now)
-        ctx = RowContext(now=now, gates=self.settings.gates)
+            locks = {holder.tenant_id: holder for holder in self.jobs.lock_holders()}
+            jobs = self.jobs.active()
+            leader = self.leases.leader()
+        ctx = RowContext(now=now, gates=self.settings.gates, locks={tid: h.operator for tid, h in locks.items()})
         rows = {tenant.tenant_id: build_row(tenant, ctx) for tenant in tenants}
         changed = {tid: row for tid, row in rows.items() if self._rows.get(tid) != row}
         removed = tuple(tid for tid in self._rows if tid not in rows)
@@ -74,6 +84,9 @@ class FleetFeed:
             alerts=alerts,
             rollbacks_tonight=self._rollbacks,
             tenants={tenant.tenant_id: tenant for tenant in tenants},
+            locks=locks,
+            jobs=jobs,
+            leader=leader,
         )
 
     def _new_events(self, now: float) -> list[Event]:

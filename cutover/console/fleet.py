@@ -459,38 +459,3 @@ class TargetSet:
             more = f" and {len(self.excluded) - 5} more" if len(self.excluded) > 5 else ""
             text += f", {len(self.excluded)} excluded: {reasons}{more}"
         return text
-
-
-_ROLLBACK_FROM = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.FAILED})
-_GATE_FROM = frozenset({Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY, Lifecycle.ROLLED_BACK})
-
-
-def why_not(action: str, row: FleetRow) -> str:
-    """Why `row` cannot take `action` now, from what the console sees; empty when it can.
-
-    The engine decides for real when the job runs; this is what the operator is shown before.
-    """
-    state = row.lifecycle
-    step = row.cell("next").text
-    if action in ("cut over", "ramp"):
-        if state is not Lifecycle.READY:
-            return f"is {state.label}"
-        if step != "cut over":
-            return step.removeprefix("fix: ")
-        return ""
-    if action == "roll back":
-        return "" if state in _ROLLBACK_FROM else f"is {state.label}, nothing to roll back"
-    if action == "run the gate on":
-        return "" if state in _GATE_FROM else f"is {state.label}"
-    return ""
-
-
-def target_set(action: str, rows: Iterable[FleetRow], detail: str = "") -> TargetSet:
-    eligible, excluded = [], []
-    for row in rows:
-        reason = why_not(action, row)
-        if reason:
-            excluded.append((row.tenant_id, reason))
-        else:
-            eligible.append(row.tenant_id)
-    return TargetSet(action, tuple(eligible), tuple(excluded), detail)

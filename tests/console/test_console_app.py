@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cutover.console.fleet import FleetFilter, TargetSet
+from cutover.actions.operations import FLIP, PlanRequest, ReadOnly
+from cutover.console.fleet import FleetFilter
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.help import HelpScreen
@@ -22,6 +23,19 @@ async def started(app, pilot):
     await pilot.pause()
     assert isinstance(app.screen, MainScreen)
     return app.screen.query_one(FleetTable)
+
+
+async def until(pilot, condition, tries: int = 200) -> None:
+    """Plans and submissions run in workers: wait (briefly) for what they show."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the console never got there")
+
+
+def notified(app, text: str) -> bool:
+    return any(text in n.message for n in app._notifications)
 
 
 def header_text(app) -> str:
@@ -116,7 +130,7 @@ async def test_cutover_of_one_tenant_asks_yes_no_with_cancel_focused(make_app, s
         table.move_cursor_to(ready)
         before = session.events.last_seq()
         await pilot.press("c")
-        assert isinstance(app.screen, ConfirmOne)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
         assert app.screen.targets.eligible == (ready,)
         assert app.focused.id == "cancel"
         await pilot.press("enter")  # Enter on the focused Cancel: nothing happens
@@ -133,11 +147,11 @@ async def test_cutover_of_many_lists_the_frozen_set_and_wants_the_count(make_app
         pending = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.PENDING)
         table.set_marks([*ready, pending])
         await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmMany))
         dialog = app.screen
-        assert isinstance(dialog, ConfirmMany)
         assert dialog.targets.eligible == tuple(sorted(ready))
-        assert dialog.targets.excluded == ((pending, "is pending"),)
-        assert dialog.targets.summary() == f"3 eligible, 1 excluded: {pending} is pending"
+        assert dialog.targets.excluded == ((pending, "pending, must be ready"),)
+        assert dialog.targets.summary() == f"3 eligible, 1 excluded: {pending} pending, must be ready"
         # Live data keeps updating behind the dialog; the target set does not change.
         writer.tenants.observe(ready[0], error_rate=0.02)
         await app.refresh_now()
@@ -152,6 +166,39 @@ async def test_cutover_of_many_lists_the_frozen_set_and_wants_the_count(make_app
         assert table.marked == {*ready, pending}
 
 
+async def test_a_safety_rule_refuses_the_whole_action_with_its_numbers(make_app, session) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = [t for t in table.visible_ids if table.row(t).cell("next").text == "cut over"][:4]
+        table.set_marks(ready)
+        before = session.events.last_seq()
+        await pilot.press("c")
+        # Two tenants are cutting over already; four more would break the limit of five.
+        await until(pilot, lambda: notified(app, "max-cutting-over: 6 tenants would be cutting over at once"))
+        assert isinstance(app.screen, MainScreen)
+        assert session.events.last_seq() == before
+
+
+async def test_confirmed_cutover_submits_one_job_for_the_frozen_set(make_app, writer) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = [t for t in table.visible_ids if table.row(t).cell("next").text == "cut over"][:2]
+        pending = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.PENDING)
+        table.set_marks([*ready, pending])
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmMany))
+        await pilot.press("2", "enter")
+        await until(pilot, lambda: notified(app, "submitted"))
+        jobs = app.operations.jobs.list()
+        assert len(jobs) == 1
+        assert jobs[0].kind == FLIP
+        assert jobs[0].targets == tuple(sorted(ready))
+        assert jobs[0].reason == "cut over from the console, confirmed by alice"
+        await until(pilot, lambda: table.row(ready[0]).cell("lock").text == "alice")
+
+
 async def test_rollback_of_nothing_eligible_says_why(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -159,8 +206,8 @@ async def test_rollback_of_nothing_eligible_says_why(make_app) -> None:
         pending = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.PENDING)
         table.move_cursor_to(pending)
         await pilot.press("r")
+        await until(pilot, lambda: notified(app, f"{pending} pending: nothing to roll back"))
         assert isinstance(app.screen, MainScreen)
-        assert any(f"{pending} is pending, nothing to roll back" in n.message for n in app._notifications)
 
 
 async def test_read_only_hides_and_refuses_every_action(make_app) -> None:
@@ -174,15 +221,17 @@ async def test_read_only_hides_and_refuses_every_action(make_app) -> None:
         await pilot.press("c", "r", "g", "b")
         assert isinstance(app.screen, MainScreen)
         assert "observer" in header_text(app)
-        app.submit(TargetSet("cut over", (ready,)))  # as if reached some other way: the app refuses too
-        await pilot.pause()
-        assert any("read-only console: cut over refused" in n.message for n in app._notifications)
+        app.act(FLIP)  # as if reached some other way (the palette): the app refuses too
+        await until(pilot, lambda: notified(app, "read-only console: cut over refused"))
+        with pytest.raises(ReadOnly):
+            app.operations.submit(app.operations.plan(PlanRequest.flip([ready])), reason="test")
 
 
 async def test_help_is_built_from_the_live_bindings_including_remaps(make_app) -> None:
     app = make_app(keymap={"cutover": "C"})
     async with app.run_test(size=SIZE) as pilot:
-        await started(app, pilot)
+        table = await started(app, pilot)
+        table.move_cursor_to(next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over"))
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         rows = {description: key for key, description, _ in app.screen.rows}
@@ -194,7 +243,7 @@ async def test_help_is_built_from_the_live_bindings_including_remaps(make_app) -
         await pilot.press("c")  # no longer bound
         assert isinstance(app.screen, MainScreen)
         await pilot.press("C")
-        assert isinstance(app.screen, (ConfirmOne, ConfirmMany)) or app._notifications
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
 
 
 async def test_detail_shows_gate_evidence_sparklines_and_timeline(make_app) -> None:

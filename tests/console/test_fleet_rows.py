@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from cutover.console.fleet import FilterError, RowContext, build_row, parse_filter, target_set
+from cutover.console.fleet import FilterError, RowContext, build_row, parse_filter
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
@@ -55,18 +55,3 @@ def test_filter_words_and_keys() -> None:
 def test_bad_filters_say_what_to_write(text: str, message: str) -> None:
     with pytest.raises(FilterError, match=message):
         parse_filter(text)
-
-
-def test_target_set_names_each_exclusion(session, fleet_clock) -> None:
-    tenants = TenantStore(session.store, session.events)
-    ctx = RowContext(now=fleet_clock.now())
-    rows = [build_row(t, ctx) for t in tenants.list()]
-    targets = target_set("cut over", rows)
-    ready = [r.tenant_id for r in rows if r.lifecycle is Lifecycle.READY and r.cell("next").text == "cut over"]
-    assert list(targets.eligible) == ready
-    excluded = dict(targets.excluded)
-    lagging = next(r for r in rows if r.cell("next").text == "final sync")
-    assert excluded[lagging.tenant_id] == "final sync"
-    pending = next(r for r in rows if r.lifecycle is Lifecycle.PENDING)
-    assert excluded[pending.tenant_id] == "is pending"
-    assert targets.summary().startswith(f"{len(ready)} eligible, {len(excluded)} excluded: ")

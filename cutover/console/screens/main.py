@@ -11,10 +11,10 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK
 from cutover.console.feed import FeedUpdate
-from cutover.console.fleet import SORTABLE, FilterError, parse_filter, target_set
+from cutover.console.fleet import SORTABLE, FilterError, parse_filter
 from cutover.console.keys import KEY_ACTIONS, WORLD_CHANGING
-from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
 from cutover.console.screens.help import HelpScreen
 from cutover.console.widgets.alerts_feed import AlertsFeed
 from cutover.console.widgets.fleet_table import FleetTable
@@ -188,50 +188,26 @@ class MainScreen(Screen[None]):
         row = table.cursor_row
         return ([row] if row else []), ""
 
-    def _act(self, action: str) -> None:
-        rows, note = self.selected_rows()
-        if not rows:
-            self.app.notify("no tenant selected", severity="warning")
-            return
-        targets = target_set(action, rows, detail=note)
-        if not targets.eligible:
-            self.app.notify(
-                "; ".join(f"{tid} {why}" for tid, why in targets.excluded[:5]),
-                title=f"Nothing to {action}",
-                severity="warning",
-            )
-            return
-        dialog = ConfirmMany(targets) if needs_typed_count(targets) else ConfirmOne(targets)
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.app.submit(targets)  # type: ignore[attr-defined]
-            else:
-                self.app.notify(f"{action}: cancelled, nothing done", timeout=3)
-
-        self.app.push_screen(dialog, confirmed)
-
     def action_gate(self) -> None:
-        self._act("run the gate on")
+        self.app.run_gate()  # type: ignore[attr-defined]
 
     def action_cutover(self) -> None:
-        self._act("cut over")
+        self.app.act(FLIP)  # type: ignore[attr-defined]
 
     def action_ramp(self) -> None:
-        self._act("ramp")
+        self.app.act(RAMP)  # type: ignore[attr-defined]
 
     def action_rollback(self) -> None:
-        self._act("roll back")
+        self.app.act(ROLLBACK)  # type: ignore[attr-defined]
 
     def action_plan_batch(self) -> None:
-        self.app.plan_batch()  # type: ignore[attr-defined]
+        self.app.act(BATCH)  # type: ignore[attr-defined]
 
     def action_pause_batch(self) -> None:
-        self.app.pause_batch()  # type: ignore[attr-defined]
+        self.app.pause_or_resume_batch()  # type: ignore[attr-defined]
 
     def action_dry_run(self) -> None:
-        rows, _ = self.selected_rows()
-        self.app.dry_run(rows)  # type: ignore[attr-defined]
+        self.app.dry_run()  # type: ignore[attr-defined]
 
     def action_quit_console(self) -> None:
         self.app.request_quit()  # type: ignore[attr-defined]

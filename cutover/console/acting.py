@@ -1,0 +1,115 @@
+"""From a key press to a plan the operator can confirm: the frozen target set and who is left out, and why.
+
+The engine's operations facade plans every action (gate, safety rules, locks);
+this module turns its plan into what the confirmation dialog shows. For a
+cutover, ramp or rollback of several tenants, the tenants the plan refuses are
+set aside with their reason and the rest are planned again, so the operator
+confirms exactly the set that will run: "23 eligible, 2 excluded: T-0088 sync
+lag 4 min, T-0156 gate: backends 2/3". Refusals that concern the whole action
+(a safety rule such as too many tenants in flight) are not set aside: the
+action is refused, with the rule and its numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ActionPlan, Operations, PlanRequest
+from cutover.config.units import format_duration
+from cutover.console.fleet import TargetSet
+
+ACTION_WORDS = {FLIP: "cut over", RAMP: "ramp", ROLLBACK: "roll back", BATCH: "start the batch of"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A plan ready for the dialog, or the reasons there is nothing to confirm."""
+
+    plan: ActionPlan | None
+    targets: TargetSet
+    problems: tuple[str, ...] = ()
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.plan is not None and not self.problems and bool(self.targets.eligible)
+
+
+def _gate_reason(plan: ActionPlan) -> dict[str, str]:
+    reasons = {}
+    for gate in plan.gate_refusals:
+        blocked = [check for check in gate.blocking if not check.remedy]
+        lifecycle = next((check for check in blocked if check.name == "lifecycle"), None)
+        if lifecycle is not None:
+            reasons[gate.tenant_id] = lifecycle.evidence  # "pending, must be ready": the rest follows from it
+            continue
+        reasons[gate.tenant_id] = "gate: " + ", ".join(
+            check.evidence if check.evidence.startswith(check.name) else f"{check.name} {check.evidence}"
+            for check in blocked
+        )
+    return reasons
+
+
+def _refusal_reasons(plan: ActionPlan, tenant_ids: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Split the plan's other refusals into per-tenant ones (they name a tenant first) and the rest."""
+    per_tenant: dict[str, str] = {}
+    rest: list[str] = []
+    for refusal in plan.other_refusals:
+        first, _, remainder = refusal.partition(" ")
+        tenant = first.rstrip(":")
+        if tenant in tenant_ids:
+            per_tenant[tenant] = remainder.removeprefix("is ").strip() or refusal
+        else:
+            rest.append(refusal)
+    return per_tenant, rest
+
+
+def _detail(plan: ActionPlan) -> str:
+    lines = [f"{target.tenant_id} {target.note}" for target in plan.targets if target.note]
+    if plan.kind == BATCH:
+        interval = float(plan.params.get("interval", 0))
+        monitor = float(plan.params.get("monitor", 0))
+        for index, group in enumerate(plan.groups):
+            start = plan.planned_at + index * interval
+            when = "now" if index == 0 else f"+{format_duration(index * interval)}"
+            clock = datetime.fromtimestamp(start, UTC).strftime("%H:%M")
+            lines.append(f"group {index + 1} at {clock} ({when}): {' '.join(group)}")
+        lines.append(f"each group is monitored {format_duration(monitor)}; any rollback stops the line")
+    for refusal in plan.safety.refusals:
+        if refusal.overridden:
+            lines.append(f"overridden: {refusal.rule} ({refusal.overridden})")
+    return "\n".join(lines)
+
+
+def prepare(ops: Operations, request: PlanRequest) -> Prepared:
+    """Plan the request; set aside the tenants the plan refuses; plan the rest again."""
+    word = ACTION_WORDS[request.kind]
+    plan = ops.plan(request)
+    if request.kind == BATCH:
+        excluded = tuple((e.tenant_id, e.reason) for e in plan.excluded)
+        targets = TargetSet(word, plan.tenant_ids, excluded, _detail(plan))
+        return Prepared(plan, targets, plan.problems)
+
+    asked = request.tenant_ids or plan.tenant_ids
+    excluded: dict[str, str] = {}
+    for _ in range(2):  # a second pass: a tenant set aside can change nothing for the others, but be sure
+        gate_reasons = _gate_reason(plan)
+        per_tenant, rest = _refusal_reasons(plan, asked)
+        found = {**gate_reasons, **per_tenant}
+        if not found:
+            break
+        excluded.update(found)
+        keep = tuple(tid for tid in asked if tid not in excluded)
+        if not keep:
+            targets = TargetSet(word, (), tuple(excluded.items()))
+            return Prepared(None, targets, tuple(rest))
+        plan = ops.plan(replace(request, tenant_ids=keep, all_in_flight=False))
+    _, rest = _refusal_reasons(plan, asked)
+    problems = tuple(rest) + tuple(f"{refusal.rule}: {refusal.message}" for refusal in plan.safety.blocking)
+    ordered = tuple((tid, excluded[tid]) for tid in asked if tid in excluded)
+    targets = TargetSet(word, plan.tenant_ids, ordered, _detail(plan))
+    return Prepared(plan, targets, problems)
+
+
+def reason_for(targets: TargetSet, operator: str) -> str:
+    return f"{targets.action} from the console, confirmed by {operator}"

@@ -1,0 +1,77 @@
+"""A read-only report in a dialog: gate results, a dry run's change sets. Esc or Enter closes it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cutover.actions.gate import CheckResult, GateResult
+from cutover.actions.operations import Rehearsal
+
+RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold red", CheckResult.UNKNOWN: "yellow"}
+
+
+def gate_table(results: list[GateResult]) -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    table.add_column("TENANT", no_wrap=True)
+    table.add_column("CHECK", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("EVIDENCE")
+    for result in results:
+        verdict = "passed" if result.passed else ("eligible" if result.eligible else "BLOCKED")
+        style = "green" if result.passed else ("yellow" if result.eligible else "bold red")
+        table.add_row(Text(result.tenant_id, style="bold"), Text(verdict, style=style), "", "")
+        for check in result.checks:
+            evidence = check.evidence
+            if check.remedy and check.blocking:
+                evidence += f" (the cutover runs {check.remedy} first)"
+            if check.overridden:
+                evidence += f" (overridden: {check.overridden})"
+            table.add_row("", check.name, Text(check.result.value, style=RESULT_STYLE[check.result]), evidence)
+    return table
+
+
+def rehearsal_text(rehearsal: Rehearsal) -> Text:
+    text = Text()
+    plan = rehearsal.plan
+    source = "read live from DNS" if rehearsal.dns_read_live else "as last read by the engine"
+    text.append(f"Dry run of {plan.kind}: nothing was changed (records {source}).\n\n", style="bold")
+    for change_set in rehearsal.change_sets:
+        for line in change_set.lines:
+            text.append(f"{line.tenant_id} ", style="bold")
+            text.append(f"{line.name}: ")
+            if line.noop:
+                text.append("already as wanted, no change\n", style="dim")
+                continue
+            text.append(line.before, style="red")
+            text.append(" -> ")
+            text.append(line.after + "\n", style="green")
+    if plan.problems:
+        text.append("\nIt would be refused:\n", style="bold red")
+        for problem in plan.problems:
+            text.append(f"  {problem}\n", style="red")
+    else:
+        text.append("\nIt would be allowed.\n", style="green")
+    return text
+
+
+class ReportScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close")]
+
+    def __init__(self, title: str, body: RenderableType) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="report-body"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield Static(self.body)
