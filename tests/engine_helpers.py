@@ -208,3 +208,63 @@ def _session_sources(self: Harness) -> list:
 
 
 Harness.session_sources = _session_sources  # type: ignore[attr-defined]
+
+
+# --- a war room on disk, for the headless commands run from a shell ---------------------------------------
+
+
+def war_room(tmp_path: Path, *, ready: int = 12, speed: float = 600.0, enterprise: tuple[int, ...] = ()) -> dict:
+    """A store with `ready` tenants ready to cut over and a simulated world running at `speed`.
+
+    Returns the environment a shell would set to use it. The migration window is opened
+    wide (00:00-23:59) so the world's time of night never gets in the way, except in
+    the tests about the window.
+    """
+    import os
+    import time
+
+    from cutover.providers.sim import WorldOptions, open_world
+    from cutover.providers.sim.setup import default_start
+    from cutover.state.clock import ManualClock
+    from cutover.state.events import EventLog
+    from cutover.state.identity import Actor
+    from cutover.state.store import Store
+    from cutover.state.tenants import TenantStore
+
+    path = tmp_path / "war-room.db"
+    start = default_start(time.time())
+    clock = ManualClock(start)
+    actor = Actor("setup", "jump-1")
+    with Store(path) as store:
+        tenants = TenantStore(store, EventLog(store, actor, clock))
+        import_runbook(tenants, write_fleet(tmp_path / "fleet.csv", ready, enterprise=enterprise))
+        for number in range(1, ready + 1):
+            make_ready(tenants, f"T-{number:04d}", clock.now())
+        open_world(store, WorldOptions(tenants=ready, seed=7, speed=speed, ambient_faults=False), actor=actor)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CUTOVER_")}
+    env.update(
+        {
+            "CUTOVER_STATE__PATH": str(path),
+            "CUTOVER_OPERATOR__NAME": "alice",
+            "CUTOVER_SAFETY__WINDOW__START": "00:00",
+            "CUTOVER_SAFETY__WINDOW__END": "23:59",
+            "CUTOVER_ENGINE__LEASE_TTL": "3",
+            "CUTOVER_ENGINE__HEARTBEAT": "0.5",
+        }
+    )
+    return env
+
+
+def shell(env: dict, *args: str, timeout: float = 120.0, stdin: str | None = None):
+    """Run `cutover ARGS...` as a shell would: a real process, its exit code, stdout and stderr."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "cutover", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+    )

@@ -85,6 +85,10 @@ class GateResult:
         """Every blocking check is one the cutover's own steps will fix."""
         return all(check.remedy for check in self.blocking)
 
+    def without(self, *names: str) -> GateResult:
+        """The same result with some checks left out (a plan leaves the window to the safety rule)."""
+        return GateResult(self.tenant_id, tuple(c for c in self.checks if c.name not in names), self.evaluated_at)
+
     @property
     def remedies(self) -> tuple[str, ...]:
         return tuple(check.remedy for check in self.blocking if check.remedy)

@@ -377,7 +377,8 @@ class Operations:
             (),
             self._cutover_params(request),
             verdict,
-            tuple(gate for gate in gates if not gate.eligible),
+            # The window is the safety rule's (with its numbers and break-glass); the gate names the rest.
+            tuple(gate.without("window") for gate in gates if not gate.without("window").eligible),
             tuple(others),
             now,
             self.operator,
@@ -454,8 +455,8 @@ class Operations:
                 excluded.append(Exclusion(tenant.tenant_id, reason))
                 continue
             gate = evaluate_gate(tenant, now, self.settings, overrides=dict(request.overrides))
-            if not gate.eligible:
-                blocked = ", ".join(check.describe() for check in gate.blocking if not check.remedy)
+            if not gate.without("window").eligible:
+                blocked = ", ".join(check.describe() for check in gate.without("window").blocking if not check.remedy)
                 excluded.append(Exclusion(tenant.tenant_id, f"gate: {blocked}"))
                 continue
             if len(chosen) >= count:

@@ -12,6 +12,7 @@ import os
 import click
 
 from cutover.config.loader import resolve_config_path
+from cutover.console.commands.actions import COMMANDS as ACTION_COMMANDS
 from cutover.console.commands.audit import audit
 from cutover.console.commands.common import Context
 from cutover.console.commands.config import config_group
@@ -47,7 +48,17 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
             click.echo(ctx.get_help())
 
 
-for command in (status, events, audit, config_group, import_command, console_command, demo, lab_command):
+for command in (
+    status,
+    events,
+    audit,
+    config_group,
+    import_command,
+    console_command,
+    demo,
+    lab_command,
+    *ACTION_COMMANDS,
+):
     cli.add_command(command)
 
 

@@ -1,0 +1,27 @@
+"""One look at the fleet, written to the store, for a command asked while no engine leads.
+
+`cutover gate` evaluates what the store has observed; when no engine polls, that
+is stale and the gate would (rightly) say unknown. This polls sync status,
+backend health and DNS once, as the leader's pollers would, and records them.
+It never judges triggers and never acts: only a leading engine does.
+"""
+
+from __future__ import annotations
+
+from cutover.actions.engine_core import EngineCore
+from cutover.actions.pollers import Pollers
+from cutover.actions.session import Session
+from cutover.actions.trigger_loop import TriggerLoop
+from cutover.providers.interfaces import Providers
+
+
+def _no_fence(db: object) -> None:
+    """Not a leader: nothing to fence. Only used while no engine leads."""
+
+
+async def observe_now(session: Session, providers: Providers) -> None:
+    core = EngineCore(session.settings, session.store, session.events, providers, session.clock, "observer", _no_fence)
+    pollers = Pollers(core, TriggerLoop(core))
+    await pollers.poll_sync()
+    await pollers.poll_health()
+    await pollers.poll_dns()

@@ -1,0 +1,592 @@
+"""The headless action commands: the runbook's CLI for scripts and rehearsals, on the same engine.
+
+    cutover gate TENANT...
+    cutover flip TENANT...            cutover ramp TENANT... [--stages 10,25,50,75,100] [--hold 30m]
+    cutover rollback TENANT... | --all-in-flight
+    cutover batch (--wave N | TENANT...) [--count 25] [--group 5] [--every 15m] [--monitor 10m]
+    cutover pause|resume|abort|skip JOB         cutover approve TENANT...
+    cutover jobs [JOB]                          cutover engine [--until-idle]
+
+Actions take --reason (it goes in the audit trail), --dry-run (rehearse: compute the
+DNS change sets, gates and safety, change nothing, record a rehearsal), --yes in
+place of the console's confirmation (with neither --yes nor a terminal to ask on,
+they refuse) and --break-glass RULE=REASON to override a safety rule. They submit
+a job to the store; when no engine leads, the command runs one until its job ends,
+printing each tenant's outcome as it comes.
+
+Exit codes: 0 done, 1 failed or rolled back, 2 bad input, 3 refused by a gate, a
+safety rule or a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from cutover.actions.composition import all_simulated, build_providers, world_clock
+from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
+from cutover.actions.observe import observe_now
+from cutover.actions.operations import (
+    BadRequest,
+    NeedsConfirmation,
+    Operations,
+    PlanRequest,
+    Refused,
+)
+from cutover.actions.session import Session
+from cutover.config.units import format_duration, parse_duration
+from cutover.console import render
+from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Context, fail, user_errors
+from cutover.state.jobs import Job, JobError, JobState, JobTarget, TargetState
+
+EXIT_REFUSED = 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+VERBS = {"flip": "cutover", "batch": "cutover", "ramp": "ramp", "rollback": "rollback"}
+WORDS = {
+    TargetState.SUCCEEDED: "SUCCESS",
+    TargetState.FAILED: "FAILED",
+    TargetState.ROLLED_BACK: "ROLLED BACK",
+    TargetState.PREEMPTED: "ROLLED BACK",
+    TargetState.REFUSED: "REFUSED",
+    TargetState.ABORTED: "ABORTED",
+}
+
+
+def action_errors(func: F) -> F:
+    """The engine's refusals as exit codes: 2 bad input, 3 refused; the rest as every command does."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NeedsConfirmation as exc:
+            fail(f"{exc}; nothing was submitted", EXIT_USAGE)
+        except (BadRequest, JobError) as exc:
+            fail(str(exc), EXIT_USAGE)
+        except Refused as exc:
+            fail(f"refused: {exc}\nnothing was changed", EXIT_REFUSED)
+
+    return user_errors(wrapper)  # type: ignore[return-value]
+
+
+def open_session(obj: Context) -> Session:
+    """The session on the fleet's clock: the simulated world's time when every provider is simulated."""
+    settings = obj.config.settings
+    simulated = all_simulated(settings)
+    session = obj.session(create=simulated)
+    if simulated:
+        session.clock = session.events.clock = world_clock(settings, session.store, actor=session.actor)
+    return session
+
+
+def _echo(as_json: bool) -> Callable[[str], None]:
+    """Progress goes to stdout, or to stderr when stdout carries the JSON document."""
+    return lambda text: click.echo(text, err=as_json)
+
+
+def _overrides(values: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for value in values:
+        rule, sep, reason = value.partition("=")
+        if not sep or not rule.strip() or not reason.strip():
+            raise BadRequest(f"--break-glass {value!r}: write RULE=REASON, e.g. max-cutting-over='vendor window'")
+        found[rule.strip()] = reason.strip()
+    return found
+
+
+def action_options(func: F) -> F:
+    for option in reversed(
+        [
+            click.option("--reason", default="", help="Why: it goes in the audit trail with the action."),
+            click.option(
+                "--dry-run", is_flag=True, help="Rehearse: show the DNS changes, gates and safety; change nothing."
+            ),
+            click.option("--yes", is_flag=True, help="Confirm without asking (for scripts)."),
+            click.option(
+                "--break-glass",
+                "break_glass",
+                multiple=True,
+                metavar="RULE=REASON",
+                help="Override a safety rule, with the reason (recorded in the audit trail).",
+            ),
+            click.option(
+                "--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README)."
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+# --- printing -------------------------------------------------------------------------------------
+
+
+def target_line(job: Job, target: JobTarget) -> str:
+    verb = VERBS.get(job.kind, job.kind)
+    summary = target.summary or target.state.value
+    return f"[{target.tenant_id}] {verb}: {summary}: {WORDS.get(target.state, target.state.value.upper())}"
+
+
+def job_line(job: Job) -> str:
+    text = f"{job.job_id}: {job.state.value}"
+    if job.held_reason and job.state in (JobState.HELD, JobState.PAUSED):
+        text += f": {job.held_reason}"
+    elif job.result and job.is_terminal:
+        text += f": {job.result}"
+    return text
+
+
+def print_plan(plan: Any, echo: Callable[[str], None]) -> None:
+    echo(f"{plan.kind} of {len(plan.targets)} tenant{'s' if len(plan.targets) != 1 else ''}")
+    if plan.kind == "batch":
+        for number, group in enumerate(plan.groups):
+            echo(f"  group {number + 1}: " + ", ".join(group))
+    for target in plan.targets:
+        note = f"  ({target.note})" if target.note else ""
+        echo(f"  {target.tenant_id}  {target.change.name}: {target.change.before} -> {target.change.after}{note}")
+    for exclusion in plan.excluded:
+        echo(f"  excluded {exclusion.tenant_id}: {exclusion.reason}")
+    for refusal in plan.safety.overridden:
+        echo(f"  break-glass {refusal.rule}: {refusal.message} (overridden: {refusal.overridden})")
+
+
+def job_json(session: Session, job: Job) -> dict[str, Any]:
+    ops_jobs = Operations(session).jobs
+    targets = []
+    for target in ops_jobs.targets(job.job_id):
+        targets.append(
+            {
+                "tenant": target.tenant_id,
+                "group": target.group_no,
+                "state": target.state.value,
+                "summary": target.summary,
+                "detail": target.detail,
+                "started_at": render.iso(target.started_at),
+                "ended_at": render.iso(target.ended_at),
+                "steps": [
+                    {
+                        "name": step.name,
+                        "state": step.state.value,
+                        "started_at": render.iso(step.started_at),
+                        "ended_at": render.iso(step.ended_at),
+                        "duration_s": step.duration_s,
+                        "result": step.result,
+                        "request_ids": list(step.request_ids),
+                    }
+                    for step in ops_jobs.steps(job.job_id, target.tenant_id)
+                ],
+            }
+        )
+    data = job.to_json()
+    for key in ("created_at", "started_at", "ended_at"):
+        data[key] = render.iso(data[key])
+    data["targets"] = targets
+    data["steps"] = [
+        {
+            "name": s.name,
+            "state": s.state.value,
+            "result": s.result,
+            "started_at": render.iso(s.started_at),
+            "ended_at": render.iso(s.ended_at),
+        }
+        for s in ops_jobs.steps(job.job_id)
+    ]
+    return data
+
+
+def exit_code(followed: Followed) -> int:
+    job = followed.job
+    if job.state is JobState.SUCCEEDED:
+        return EXIT_OK
+    if job.state is JobState.REFUSED:
+        return EXIT_REFUSED
+    return EXIT_FAILED
+
+
+# --- the actions ---------------------------------------------------------------------------------------
+
+
+def run_action(
+    obj: Context,
+    request: PlanRequest,
+    *,
+    reason: str,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+    break_glass: tuple[str, ...],
+) -> None:
+    echo = _echo(as_json)
+    session = open_session(obj)
+    try:
+        request = request.with_overrides(_overrides(break_glass))
+        ops = Operations(session)
+        if ops.leader() is None:
+            # Nobody polls the fleet: look at it now, so the gate judges fresh evidence.
+            built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
+            asyncio.run(observe_now(session, built.providers))
+        plan = ops.plan(request)
+        document: dict[str, Any] = {"schema": "cutover.action/1", "action": plan.kind, "dry_run": dry_run}
+        if dry_run:
+            built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
+            rehearsal = asyncio.run(
+                Operations(session, providers=built.providers).dry_run(plan, reason=reason or "rehearsal")
+            )
+            code = EXIT_OK if plan.ok else EXIT_REFUSED
+            if as_json:
+                click.echo(json.dumps({**document, **rehearsal.to_json(), "exit_code": code}, indent=2, default=str))
+            else:
+                print_plan(plan, echo)
+                for change_set in rehearsal.change_sets:
+                    echo(f"  change set for zone {change_set.zone}: {len(change_set.lines)} record(s)")
+                for problem in plan.problems:
+                    echo(f"  would be refused: {problem}")
+                echo("dry run: nothing was changed; the rehearsal is recorded in the audit trail")
+            sys.exit(code)
+        if not reason.strip():
+            raise BadRequest("give --reason: it goes in the audit trail with the action")
+        if not as_json:
+            print_plan(plan, echo)
+        if not plan.ok:
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {**document, **plan.to_json(), "refused": list(plan.problems), "exit_code": EXIT_REFUSED},
+                        indent=2,
+                        default=str,
+                    )
+                )
+            for problem in plan.problems:
+                click.echo(f"refused: {problem}", err=True)
+            click.echo("nothing was changed", err=True)
+            sys.exit(EXIT_REFUSED)
+        confirmation = confirm(plan.confirm_phrase, yes)
+        job = ops.submit(plan, reason=reason, confirmation=confirmation)
+        echo(f"{job.job_id} submitted by {job.operator}: {reason}")
+        try:
+            followed = asyncio.run(follow(session, job.job_id, lambda p: show_progress(p, echo)))
+        except KeyboardInterrupt:
+            click.echo(
+                f"\ninterrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
+                "(cutover engine, or a console)",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED)
+        for waiting in followed.left_waiting:
+            click.echo(
+                f"warning: {waiting.job_id} is {waiting.state.value} and no engine leads now: its triggers are "
+                "not armed; run `cutover engine` (or open a console) to watch it",
+                err=True,
+            )
+        code = exit_code(followed)
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        **document,
+                        "plan": plan.to_json(),
+                        "job": job_json(session, followed.job),
+                        "related_jobs": [job_json(session, j) for j in followed.related],
+                        "exit_code": code,
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
+        sys.exit(code)
+    finally:
+        session.close()
+
+
+def show_progress(progress: Progress, echo: Callable[[str], None]) -> None:
+    if progress.note:
+        echo(progress.note)
+    elif progress.target is not None:
+        echo(target_line(progress.job, progress.target))
+    else:
+        echo(job_line(progress.job))
+
+
+def confirm(phrase: str, yes: bool) -> str:
+    if yes:
+        return phrase
+    if not sys.stdin.isatty():
+        raise NeedsConfirmation(phrase)
+    typed = click.prompt(f"type {phrase!r} to go ahead", default="", show_default=False)
+    if typed.strip() != phrase:
+        raise BadRequest(f"not confirmed (typed {typed.strip()!r}, wanted {phrase!r}): nothing was submitted")
+    return phrase
+
+
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@action_options
+@click.pass_obj
+@action_errors
+def flip(obj: Context, tenants: tuple[str, ...], **options: Any) -> None:
+    """Cut tenants over to OCI: final sync, gate, DNS, traffic, monitoring, migrated."""
+    run_action(obj, PlanRequest.flip(tenants), **options)
+
+
+def _stages(value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(int(part.strip().rstrip("%")) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise BadRequest(f"--stages {value!r}: write percentages separated by commas, like 10,25,50,75,100") from None
+
+
+def _duration(option: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise BadRequest(f"{option} {exc}") from None
+
+
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@click.option("--stages", help="OCI weight of each stage in percent (default from the configuration: 10,25,50,75,100).")
+@click.option("--hold", help="Time at each stage before the next, e.g. 30m (default from the configuration).")
+@action_options
+@click.pass_obj
+@action_errors
+def ramp(obj: Context, tenants: tuple[str, ...], stages: str | None, hold: str | None, **options: Any) -> None:
+    """Move traffic to OCI in weighted stages, checking error rate and p95 at each."""
+    run_action(obj, PlanRequest.ramp(tenants, stages=_stages(stages), hold=_duration("--hold", hold)), **options)
+
+
+@click.command()
+@click.argument("tenants", nargs=-1)
+@click.option("--all-in-flight", is_flag=True, help="Every tenant cutting over or in monitoring.")
+@action_options
+@click.pass_obj
+@action_errors
+def rollback(obj: Context, tenants: tuple[str, ...], all_in_flight: bool, **options: Any) -> None:
+    """Put tenants back on AWS (one change set per hosted zone); the recovery time is recorded."""
+    if not tenants and not all_in_flight:
+        raise BadRequest("name the tenants to roll back, or --all-in-flight")
+    run_action(obj, PlanRequest.rollback(tenants, all_in_flight=all_in_flight), **options)
+
+
+@click.command()
+@click.argument("tenants", nargs=-1)
+@click.option("--wave", type=click.IntRange(0, 99), help="Take the batch from this wave's ready tenants.")
+@click.option("--count", type=click.IntRange(1), help="Tenants in the batch (default 25).")
+@click.option("--group", "group_size", type=click.IntRange(1), help="Tenants cut over together (default 5).")
+@click.option("--every", help="Time between the starts of two groups, e.g. 15m (default 15m).")
+@click.option("--monitor", help="Monitoring window of each tenant, e.g. 10m (default 10m).")
+@action_options
+@click.pass_obj
+@action_errors
+def batch(
+    obj: Context,
+    tenants: tuple[str, ...],
+    wave: int | None,
+    count: int | None,
+    group_size: int | None,
+    every: str | None,
+    monitor: str | None,
+    **options: Any,
+) -> None:
+    """A night's batch: groups of G every I, each monitored M; stops the line on a rollback."""
+    request = PlanRequest.batch(
+        tenants,
+        wave=wave,
+        count=count,
+        group_size=group_size,
+        interval=_duration("--every", every),
+        monitor=_duration("--monitor", monitor),
+    )
+    run_action(obj, request, **options)
+
+
+# --- the gate --------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@click.option("--no-refresh", is_flag=True, help="Judge what the store has; do not poll when no engine leads.")
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+@click.pass_obj
+@action_errors
+def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool) -> None:
+    """The decision gate: every check, its evidence and age; exit 3 if any tenant is blocked."""
+    session = open_session(obj)
+    try:
+        ops = Operations(session)
+        for tenant_id in tenants:
+            session.tenants.get(tenant_id)
+        observed_now = False
+        if not no_refresh and ops.leader() is None:
+            built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
+            asyncio.run(observe_now(session, built.providers))
+            observed_now = True
+        results = ops.gate(list(tenants))
+        passed = all(result.passed for result in results)
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "schema": "cutover.gate/1",
+                        "passed": passed,
+                        "observed_now": observed_now,
+                        "tenants": [result.to_json() for result in results],
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
+        else:
+            if observed_now:
+                click.echo("no engine leads: observed sync, backends and DNS just now")
+            for result in results:
+                click.echo(f"{result.tenant_id}: {'PASS' if result.passed else 'BLOCKED'}")
+                for check in result.checks:
+                    shown = check.age_s is not None and check.name not in ("lifecycle", "window")
+                    age = f"  ({format_duration(check.age_s)} old)" if shown else ""
+                    mark = "ok " if not check.blocking else "-- "
+                    remedy = f"  [the cutover will {check.remedy}]" if check.blocking and check.remedy else ""
+                    click.echo(f"  {mark}{check.name:<10} {check.result.value:<8} {check.evidence}{age}{remedy}")
+        sys.exit(EXIT_OK if passed else EXIT_REFUSED)
+    finally:
+        session.close()
+
+
+# --- controlling jobs ---------------------------------------------------------------------------------
+
+
+def _control(verb: str) -> click.Command:
+    @click.command(name=verb)
+    @click.argument("job_id", metavar="JOB")
+    @click.option("--reason", default="", help="Why: it goes in the audit trail.")
+    @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+    @click.pass_obj
+    @action_errors
+    def command(obj: Context, job_id: str, reason: str, as_json: bool) -> None:
+        session = open_session(obj)
+        try:
+            ops = Operations(session)
+            job = getattr(ops, verb)(job_id, reason=reason)
+            leader = ops.leader()
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "schema": "cutover.control/1",
+                            "control": verb,
+                            "job": job.to_json(),
+                            "engine_leads": leader is not None,
+                        },
+                        indent=2,
+                        default=str,
+                    )
+                )
+            elif job.is_terminal:
+                click.echo(f"{job.job_id}: {job.state.value} ({job.result})")
+            else:
+                when = (
+                    "the engine applies it within a second"
+                    if leader
+                    else "no engine leads: it applies when one runs (cutover engine)"
+                )
+                click.echo(f"{verb} requested for {job.job_id}; {when}")
+        finally:
+            session.close()
+
+    command.help = {
+        "pause": "Pause a batch or ramp: no new group or stage starts; triggers stay armed.",
+        "resume": "Resume a paused or held batch or ramp (a held one after a look at why it stopped).",
+        "abort": "Abort: a batch starts no new group (tenants past DNS finish monitoring); a ramp rolls back.",
+        "skip": "A ramp: end the current stage's hold and go to the next stage now.",
+    }[verb]
+    return command
+
+
+pause, resume, abort, skip = (_control(verb) for verb in ("pause", "resume", "abort", "skip"))
+
+
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why: it goes in the audit trail.")
+@click.pass_obj
+@action_errors
+def approve(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
+    """Approve tenants' cutover as the second operator (enterprise tier needs it)."""
+    session = open_session(obj)
+    try:
+        Operations(session).approve(list(tenants), reason=reason)
+        click.echo(f"approved by {session.actor.operator}: {', '.join(tenants)}")
+    finally:
+        session.close()
+
+
+@click.command()
+@click.argument("job_id", metavar="[JOB]", required=False)
+@click.option("--active", is_flag=True, help="Only jobs that have not ended.")
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+@click.pass_obj
+@action_errors
+def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
+    """List jobs, or show one job: each tenant's outcome and every step with its time."""
+    session = open_session(obj)
+    try:
+        ops = Operations(session)
+        if job_id:
+            job = ops.jobs.get(job_id)
+            if as_json:
+                click.echo(
+                    json.dumps({"schema": "cutover.job/1", "job": job_json(session, job)}, indent=2, default=str)
+                )
+                return
+            click.echo(f"{job_line(job)}  ({job.kind} by {job.operator}: {job.reason})")
+            for step in ops.jobs.steps(job.job_id):
+                click.echo(f"  {step.name}: {step.state.value} {step.result}")
+            for target in ops.jobs.targets(job.job_id):
+                click.echo(f"  [{target.tenant_id}] {target.state.value}: {target.summary}")
+                for step in ops.jobs.steps(job.job_id, target.tenant_id):
+                    took = f" ({format_duration(step.duration_s)})" if step.duration_s is not None else ""
+                    ids = f" [{', '.join(step.request_ids)}]" if step.request_ids else ""
+                    click.echo(f"      {step.name:<12} {step.state.value:<8}{took} {step.result}{ids}")
+            return
+        found = ops.jobs.active() if active else ops.jobs.list(limit=50)
+        if as_json:
+            click.echo(
+                json.dumps({"schema": "cutover.jobs/1", "jobs": [j.to_json() for j in found]}, indent=2, default=str)
+            )
+            return
+        leader = ops.leader()
+        click.echo(f"engine: {leader.describe() if leader else 'none leads'}")
+        for job in found:
+            click.echo(f"  {job_line(job)}  ({len(job.targets)} tenant(s), {job.operator}: {job.reason})")
+    finally:
+        session.close()
+
+
+@click.command()
+@click.option("--until-idle", is_flag=True, help="Stop once no job is queued, running, paused or held.")
+@click.pass_obj
+@action_errors
+def engine(obj: Context, until_idle: bool) -> None:
+    """Run the engine in the foreground: lead the war room (or wait to), run and resume jobs."""
+    session = open_session(obj)
+    try:
+        asyncio.run(
+            run_engine_until_idle(session, until_idle=until_idle, on_status=lambda text: click.echo(f"engine: {text}"))
+        )
+    except KeyboardInterrupt:
+        click.echo("\nengine stopped; the lease is handed over", err=True)
+    finally:
+        session.close()
+
+
+COMMANDS = (gate, flip, ramp, rollback, batch, pause, resume, abort, skip, approve, jobs, engine)

@@ -1,0 +1,145 @@
+"""The headless action commands from a shell: real processes on a simulated fleet, with the documented exit codes.
+
+Exit codes: 0 done, 1 failed or rolled back, 2 bad input, 3 refused by a gate, a safety rule or a lock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from engine_helpers import shell, war_room
+
+from cutover.console.cli import cli
+from cutover.state.events import verify_chain
+from cutover.state.store import Store
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict:
+    return war_room(tmp_path, ready=12)
+
+
+def test_flip_runs_an_engine_when_none_leads_and_prints_tenant_by_tenant(env: dict) -> None:
+    done = shell(env, "flip", "T-0001", "T-0002", "--reason", "night 3", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no engine leads: running one here until the job ends" in done.stdout
+    lines = [line for line in done.stdout.splitlines() if line.startswith("[T-000")]
+    assert len(lines) == 2
+    for line in lines:
+        assert " cutover: in sync " in line and "% OCI, monitoring 10 min: SUCCESS" in line
+    status = json.loads(shell(env, "status", "--json").stdout)
+    lifecycles = {t["id"]: t["lifecycle"] for t in status["tenants"]}
+    assert lifecycles["T-0001"] == lifecycles["T-0002"] == "migrated" and lifecycles["T-0003"] == "ready"
+    with Store(env["CUTOVER_STATE__PATH"]) as store:
+        assert verify_chain(store).ok
+
+
+def test_json_result_has_every_step_with_its_time_and_request_ids(env: dict) -> None:
+    done = shell(env, "flip", "T-0003", "--reason", "scripted", "--yes", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["schema"] == "cutover.action/1" and document["exit_code"] == 0
+    job = document["job"]
+    assert job["state"] == "succeeded" and job["reason"] == "scripted" and job["operator"] == "alice"
+    (target,) = job["targets"]
+    assert target["tenant"] == "T-0003" and target["state"] == "succeeded"
+    steps = {step["name"]: step for step in target["steps"]}
+    assert list(steps) == [
+        "hydrate",
+        "final_sync",
+        "verify",
+        "gate",
+        "dns_change",
+        "dns_insync",
+        "traffic",
+        "monitoring",
+    ]
+    assert steps["dns_change"]["request_ids"] and steps["monitoring"]["duration_s"] >= 600
+    assert "[T-0003] cutover:" in done.stderr  # progress goes to stderr when stdout is JSON
+
+
+def test_without_yes_and_without_a_terminal_it_refuses(env: dict) -> None:
+    refused = shell(env, "flip", "T-0001", "--reason", "r", stdin="")
+    assert refused.returncode == 2
+    assert "type 'T-0001' to confirm; nothing was submitted" in refused.stderr
+    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+
+
+def test_bad_input_exits_2_and_changes_nothing(env: dict) -> None:
+    assert shell(env, "flip", "T-9999", "--reason", "r", "--yes").returncode == 2
+    missing = shell(env, "flip", "T-0001", "--yes")
+    assert missing.returncode == 2 and "give --reason" in missing.stderr
+    glass = shell(env, "flip", "T-0001", "--reason", "r", "--yes", "--break-glass", "max-cutting-over")
+    assert glass.returncode == 2 and "write RULE=REASON" in glass.stderr
+    assert shell(env, "pause", "batch-77", "--reason", "r").returncode == 2
+    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+
+
+def test_a_safety_rule_refuses_with_its_numbers_and_break_glass_passes(env: dict) -> None:
+    six = [f"T-{n:04d}" for n in range(1, 7)]
+    refused = shell(env, "flip", *six, "--reason", "six at once", "--yes")
+    assert refused.returncode == 3
+    assert (
+        "refused: max-cutting-over: 6 tenants would be cutting over at once (0 now + 6 in this change); "
+        "the limit is 5" in refused.stderr
+    )
+    passed = shell(
+        env,
+        "flip",
+        *six,
+        "--reason",
+        "six at once",
+        "--yes",
+        "--break-glass",
+        "max-cutting-over=six tiny tenants, vendor window",
+    )
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    events = json.loads(shell(env, "events", "--json").stdout)["events"]
+    (glass,) = [e for e in events if e["kind"] == "break-glass"]
+    assert glass["operator"] == "alice" and glass["why"] == "six tiny tenants, vendor window"
+
+
+def test_gate_passes_with_evidence_or_names_every_blocking_check_and_exits_3(env: dict) -> None:
+    gated = shell(env, "gate", "T-0001", "--json")
+    assert gated.returncode == 0, gated.stdout
+    document = json.loads(gated.stdout)
+    assert document["schema"] == "cutover.gate/1" and document["observed_now"] is True and document["passed"]
+    (tenant,) = document["tenants"]
+    checks = {check["name"]: check for check in tenant["checks"]}
+    assert checks["backends"]["result"] == "pass" and checks["backends"]["age_s"] < 60
+    assert checks["sync"]["evidence"].startswith("lag 0, verified")
+
+    assert shell(env, "flip", "T-0001", "--reason", "r", "--yes").returncode == 0
+    blocked = shell(env, "gate", "T-0001", "T-0002")
+    assert blocked.returncode == 3
+    assert "T-0001: BLOCKED" in blocked.stdout and "lifecycle  fail     migrated, must be ready" in blocked.stdout
+    # The flip took world time: T-0002's proof of lag 0 is stale now, which its own cutover would renew.
+    assert "T-0002: BLOCKED" in blocked.stdout
+    assert "sync       unknown  stale: verified" in blocked.stdout
+    assert "[the cutover will final sync and verification]" in blocked.stdout
+
+
+def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:
+    rehearsed = shell(env, "rollback", "T-0001", "--dry-run")
+    assert rehearsed.returncode == 3  # T-0001 is ready: nothing to roll back
+    dry = shell(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    document = json.loads(dry.stdout)
+    assert document["dry_run"] is True and document["dns_read_live"] is True
+    assert [len(group) for group in document["groups"]] == [5, 5]
+    assert document["change_sets"][0]["changes"][0]["from"].startswith("52.")
+    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+    events = json.loads(shell(env, "events", "--json").stdout)["events"]
+    assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 10
+
+
+def test_the_click_runner_sees_the_same_exit_codes(env: dict) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["flip", *[f"T-{n:04d}" for n in range(1, 7)], "--reason", "r", "--yes"], env=env)
+    assert refused.exit_code == 3
+    done = runner.invoke(cli, ["flip", "T-0005", "--reason", "r", "--yes"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "[T-0005] cutover: in sync" in done.output
