@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -99,3 +102,12 @@ def test_plain_cutover_without_configuration_runs_the_simulated_fleet_until_inte
             process.kill()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "demo stopped" in stderr
+
+
+def test_other_commands_on_the_demo_store_speak_world_time(in_tmp: Path) -> None:
+    assert demo("--tenants", "60", "--ticks", "1").exit_code == 0
+    result = CliRunner().invoke(cli, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    generated = json.loads(result.stdout)["generated_at"]
+    world = datetime.fromisoformat(generated.replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
+    assert (world.hour, world.minute) == (1, 50), "the world opened at 01:50 and nothing has run it since"

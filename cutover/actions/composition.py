@@ -26,6 +26,7 @@ from cutover.providers.sim import (
     SimNotifier,
     SimSync,
     SimWorld,
+    WorldClock,
     WorldOptions,
     open_world,
 )
@@ -33,6 +34,7 @@ from cutover.providers.sim.scenario import inject_scenario
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
+from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
@@ -106,6 +108,14 @@ def world_clock(settings: Settings, store: Store, *, actor: Actor | None = None)
     if not all_simulated(settings):
         return SystemClock()
     return open_world(store, world_options(settings), actor=actor).clock
+
+
+def store_clock(settings: Settings, store: Store) -> Clock:
+    """The clock for what a store holds, creating nothing: its simulated world's clock
+    when every role is simulated and the store has a world, else the wall clock."""
+    if all_simulated(settings) and SimWorldStore(store).has_world():
+        return WorldClock(store)
+    return SystemClock()
 
 
 def build_providers(

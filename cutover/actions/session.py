@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cutover.actions.composition import store_clock
 from cutover.config.loader import LoadedConfig
 from cutover.config.settings import Settings
-from cutover.state.clock import Clock, SystemClock
+from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
@@ -39,7 +40,8 @@ class Session:
         path = ":memory:" if in_memory else settings.state.path
         store = Store(path, settings.state.busy_timeout, create=create or in_memory)
         actor = Actor.current(settings.operator.name)
-        clock = clock or SystemClock()
+        # On the simulated fleet everything happens in the world's time (shared through the store).
+        clock = clock or store_clock(settings, store)
         events = EventLog(store, actor, clock)
         return cls(config, store, actor, clock, events, TenantStore(store, events))
 
