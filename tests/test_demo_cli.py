@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -111,3 +112,14 @@ def test_other_commands_on_the_demo_store_speak_world_time(in_tmp: Path) -> None
     generated = json.loads(result.stdout)["generated_at"]
     world = datetime.fromisoformat(generated.replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
     assert (world.hour, world.minute) == (1, 50), "the world opened at 01:50 and nothing has run it since"
+
+
+def test_the_demo_shows_each_injected_fault_and_when_it_strikes(in_tmp: Path) -> None:
+    scenario = Path(__file__).parent.parent / "scenarios" / "rough-night.toml"
+    result = demo("--tenants", "200", "--ticks", "1", "--scenario", str(scenario))
+    assert result.exit_code == 0, result.output
+    assert "scenario 'rough night': loaded 8 fault(s)" in result.stderr
+    assert re.search(r"backend loss on T-\d{4} \(1 of ready tenants\) \(in 10 min\)", result.stdout), result.stdout
+    assert "Route 53 throttling every call for 3 minutes (in 30 min)" in result.stdout
+    again = demo("--ticks", "1", "--scenario", str(scenario))
+    assert "already loaded" in again.stderr

@@ -20,7 +20,7 @@ from cutover.providers.sim.clock import HEARTBEAT_EVERY, IDLE_AFTER
 from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog, verify_chain
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import Lifecycle
+from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
@@ -97,16 +97,46 @@ def test_the_generated_fleet_has_the_runbook_wave_mix_and_a_night_in_progress(si
     assert verify_chain(simulated.store).ok
 
 
-def test_an_imported_matrix_keeps_its_tenants(store: Store, clock: ManualClock, tenants, runbook_matrix) -> None:
+@pytest.mark.asyncio
+async def test_an_imported_matrix_keeps_its_tenants_and_where_they_are(
+    store: Store, clock: ManualClock, tenants, runbook_matrix
+) -> None:
     from cutover.actions.importing import import_matrix
 
     import_matrix(tenants, runbook_matrix)
+    ready = tenants.list()[0].tenant_id
+    for state in (Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY):
+        tenants.transition(ready, state, why="test setup")
+    tenants.observe(ready, hydrated_at=clock.now() - 600)
     before = {t.tenant_id: t for t in tenants.list()}
     opened = open_world(store, WorldOptions(tenants=2500), clock=clock, actor=ACTOR)
     after = {t.tenant_id: t for t in tenants.list()}
     assert opened.fleet == "imported" and set(after) == set(before)
     assert all(t.aws_target and t.oci_target and t.hosted_zone for t in after.values()), "blanks filled in"
     assert all(after[tid].lifecycle == before[tid].lifecycle for tid in before)
+    providers = build_providers(Settings(), store, clock, actor=ACTOR).providers
+    sync = await providers.sync.status(list(after.values()))
+    assert sync[ready].health is SyncHealth.CONTINUOUS
+    assert all(s.health is SyncHealth.NOT_STARTED for tid, s in sync.items() if tid != ready)
+    health = (await providers.health.backends([after[ready]]))[ready]
+    assert (health.healthy, health.hydrated_at) == (3, clock.now() - 600)
+
+
+def test_what_an_imported_matrix_left_blank_is_filled_in_and_audited(
+    store: Store, clock: ManualClock, tenants, tmp_path: Path
+) -> None:
+    from cutover.actions.importing import import_matrix
+
+    matrix = tmp_path / "bare.csv"
+    matrix.write_text("Tenant ID,Size,SLA,DNS name\nT-1,2GB,Std,t1.acme.example\nT-2,50GB,Prem,t2.acme.example\n")
+    import_matrix(tenants, matrix)
+    open_world(store, WorldOptions(), clock=clock, actor=ACTOR)
+    filled = tenants.list()
+    assert all(t.aws_target.startswith("52.") and t.oci_target.startswith("129.213.") for t in filled)
+    assert {t.hosted_zone for t in filled} == {"acme.example"}
+    assert len({t.oci_target for t in filled}) == 2
+    updates = [e for e in tenants.events.list() if e.kind == "tenant.updated"]
+    assert {e.tenant_id for e in updates} == {"T-1", "T-2"} and "simulator" in updates[0].what
 
 
 @pytest.mark.asyncio

@@ -29,7 +29,7 @@ class WorldInfo:
     created: bool  # just now
     speed: float | None  # world seconds per wall second; None on a test's clock
     scenario: str
-    faults: tuple[str, ...]  # what is injected, in words
+    faults: tuple[str, ...]  # what is injected and where it stands, in words
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Simulation:
             created=self.opened.created,
             speed=self.clock.speed if isinstance(self.clock, WorldClock) else None,
             scenario=row.scenario,
-            faults=tuple(fault.label for fault in world.faults()),
+            faults=tuple(f"{fault.label} ({state})" for fault, state in world.fault_states(self.clock.now())),
         )
 
     async def drive(self) -> None:

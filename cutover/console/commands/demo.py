@@ -71,6 +71,8 @@ def demo(
         }
     )
     settings = settings.model_copy(update={"simulator": simulator})
+    if speed is None and loaded.origin("simulator.speed") != "default":
+        speed = simulator.speed  # a configured speed applies to a world that already exists too
     config = dataclasses.replace(loaded, settings=settings)
     if fresh and discard_world(settings.state.path):
         click.echo(f"started afresh: removed the world in {settings.state.path}", err=True)
@@ -168,6 +170,8 @@ def render_summary(summary: FleetSummary, info: WorldInfo, zone: ZoneInfo) -> st
     else:
         lines.append("  in flight none")
     lines.append("  sources   " + ", ".join(f"{name} {state}" for name, state in sorted(summary.sources.items())))
-    if info.faults:
-        lines.append(f"  faults    {'; '.join(info.faults[:4])}" + (" ..." if len(info.faults) > 4 else ""))
+    for index, fault in enumerate(info.faults[:6]):
+        lines.append(f"  {'faults' if index == 0 else '':<9} {fault}")
+    if len(info.faults) > 6:
+        lines.append(f"            and {len(info.faults) - 6} more")
     return "\n".join(lines)

@@ -202,6 +202,16 @@ def _describe(error: Any, label: str, data: dict[str, Any]) -> str:
     return f"{label}: {key}: {shown} is not allowed: {message}"
 
 
+def _label(spec: FaultSpec, targets: list[str] | None) -> str:
+    """The fault in words, naming the tenants a selection picked when they are few."""
+    if spec.label or spec.tenants or targets is None:
+        return spec.describe()
+    what = spec.kind.replace("_", " ")
+    if len(targets) <= 3:
+        return f"{what} on {', '.join(targets)} ({spec.describe().split(' on ', 1)[1]})"
+    return f"{what} on {len(targets)} tenants ({spec.describe().split(' on ', 1)[1]})"
+
+
 @dataclass(frozen=True)
 class LoadedScenario:
     name: str
@@ -256,7 +266,7 @@ def inject_scenario(world: SimWorld, path: Path, tenants: list[Tenant], now: flo
                 "duration_s": spec.duration,
                 "params": spec.params(),
                 "source": source,
-                "label": spec.describe(),
+                "label": _label(spec, targets),
                 "added_at": now,
             }
         )

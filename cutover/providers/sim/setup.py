@@ -148,7 +148,8 @@ def _fill_blanks(tenants: TenantStore, seed: int) -> None:
 
 
 def _start_tenants(world: SimWorld, fleet: list[Tenant], now: float, generated: bool) -> None:
-    """Sync jobs that match where each tenant's lifecycle already is (an imported store's)."""
+    """Jobs that match where each tenant of an imported store already is: a sync running
+    since its lifecycle says, and the hydration the store last observed."""
     if generated:
         return
     jobs = []
@@ -161,4 +162,16 @@ def _start_tenants(world: SimWorld, fleet: list[Tenant], now: float, generated: 
         else:
             started = min(tenant.lifecycle_since, now) - initial - timedelta(hours=1).total_seconds()
         jobs.append(JobRow(f"sync-{tenant.tenant_id}-1", tenant.tenant_id, "continuous", started, None, True))
+        if tenant.hydrated_at is not None and tenant.hydrated_at <= now:
+            duration = 300.0
+            jobs.append(
+                JobRow(
+                    f"hydrate-{tenant.tenant_id}-1",
+                    tenant.tenant_id,
+                    "hydrate",
+                    tenant.hydrated_at - duration,
+                    duration,
+                    True,
+                )
+            )
     world.db.add_jobs(jobs)

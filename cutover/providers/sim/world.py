@@ -250,3 +250,36 @@ class SimWorld:
 
     def faults(self) -> list[Fault]:
         return [fault for fault, _ in self._faults]
+
+    def fault_states(self, t: float) -> list[tuple[Fault, str]]:
+        """Each fault with where it stands at t, in words: active, starts in, over, waiting."""
+        states = []
+        for fault, added_at in self._faults:
+            if fault.after_cutover_s is not None:
+                candidates = fault.targets if fault.targets is not None else self._cutovers.keys()
+                windows = [w for w in (fault.window(tid, self._cutovers, added_at) for tid in candidates) if w]
+                active = sum(1 for start, end in windows if start <= t < end)
+                if active:
+                    state = f"active on {active}"
+                elif any(start > t for start, _ in windows):
+                    state = "after a cutover, soon"
+                elif windows and all(end <= t for _, end in windows) and fault.targets is not None:
+                    state = "over" if len(windows) == len(fault.targets) else "waits for a cutover"
+                else:
+                    state = "waits for a cutover"
+            else:
+                start = fault.start_at if fault.start_at is not None else added_at
+                end = start + fault.duration_s if fault.duration_s is not None else float("inf")
+                if t < start:
+                    state = f"in {_minutes(start - t)}"
+                elif t < end:
+                    state = "active" if end == float("inf") else f"active, {_minutes(end - t)} left"
+                else:
+                    state = "over"
+            states.append((fault, state))
+        return states
+
+
+def _minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.0f} h"
