@@ -65,7 +65,11 @@ def _refusal_reasons(plan: ActionPlan, tenant_ids: tuple[str, ...]) -> tuple[dic
 
 
 def _detail(plan: ActionPlan) -> str:
-    lines = [f"{target.tenant_id} {target.note}" for target in plan.targets if target.note]
+    by_note: dict[str, list[str]] = {}
+    for target in plan.targets:
+        if target.note:
+            by_note.setdefault(target.note, []).append(target.tenant_id)
+    lines = [f"{', '.join(ids)}: {note}" for note, ids in by_note.items()]
     if plan.kind == BATCH:
         interval = float(plan.params.get("interval", 0))
         monitor = float(plan.params.get("monitor", 0))

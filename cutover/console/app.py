@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from dataclasses import replace
 from typing import ClassVar
 
@@ -19,12 +20,15 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from cutover.actions.engine import Engine
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
+from cutover.actions.read_model import JobView
 from cutover.actions.session import Session
 from cutover.console.acting import ACTION_WORDS, prepare, reason_for
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.palette import FleetCommands
+from cutover.console.screens.batch import BatchScreen
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.main import MainScreen
@@ -53,6 +57,7 @@ class CutoverApp(App[int]):
         refresh_interval: float = 1.0,
         keymap: dict[str, str] | None = None,
         role: str | None = None,
+        engine: Engine | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -61,7 +66,11 @@ class CutoverApp(App[int]):
         self.read_only = read_only
         self.role = role or ("observer" if read_only else "viewer")
         self.feed = FleetFeed(session.store, session.events, session.clock, session.settings)
-        self.operations = Operations(session, read_only=read_only)
+        # An observer never runs an engine: it must not lead, run jobs or fire triggers.
+        self.engine = None if read_only else engine
+        self.operations = Operations(
+            session, read_only=read_only, on_submit=self.engine.wake if self.engine is not None else None
+        )
         self.refresh_interval = max(1.0, refresh_interval)  # at most once a second
         self._keymap = keymap or {}
         self._wake: asyncio.Event | None = None
@@ -85,6 +94,12 @@ class CutoverApp(App[int]):
         self._feed_loop()
         self.set_interval(1.0, self._tick, name="header-tick")
         self._install_signal_handlers()
+        # The engine (and with it the providers and their SDKs) starts after the first paint.
+        self.call_after_refresh(self._start_engine)
+
+    def _start_engine(self) -> None:
+        if self.engine is not None:
+            self.engine.start_in_thread()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -109,21 +124,42 @@ class CutoverApp(App[int]):
         return False
 
     def shutdown_engine(self) -> None:
-        """Hand over the engine lease if this console leads; nothing to do for a viewer."""
+        """Stop this console's engine: its tasks end and, if it leads, the lease is handed over."""
+        if self.engine is not None:
+            self.engine.stop(timeout=2.0)
 
     def running_jobs_led_here(self) -> int:
-        return 0
+        if self.engine is None or not self.engine.leading or self.last_update is None:
+            return 0
+        return len(self.last_update.jobs)
+
+    def engine_role(self) -> tuple[str, str]:
+        """This console's role (leader, viewer, observer) and, for a viewer, who leads."""
+        update = self.last_update
+        leader = update.leader if update else None
+        if self.read_only:
+            role = "observer"
+        elif self.engine is not None and self.engine.leading:
+            return "leader", ""
+        else:
+            role = self.role
+        if leader is None:
+            return role, "NO ENGINE LEADS: jobs wait"
+        info = leader.holder_info
+        return role, f"engine: {info.get('operator', '?')}@{info.get('host', '?')}"
 
     def request_quit(self) -> None:
         jobs = self.running_jobs_led_here()
         if not jobs:
+            self.shutdown_engine()
             self.exit(0)
             return
         targets = TargetSet(
             "quit and hand over",
             ("the engine",),
             detail=f"This console leads the engine with {jobs} running job{'s' if jobs != 1 else ''}. "
-            "Quitting hands the lease to another console; the jobs resume there.",
+            "Quitting hands the lease over: another console's engine takes the jobs over; "
+            "with none running they wait, safe in the store, until one starts.",
         )
 
         def decided(ok: bool | None) -> None:
@@ -134,6 +170,10 @@ class CutoverApp(App[int]):
         self.push_screen(ConfirmOne(targets), decided)
 
     def action_quit_console(self) -> None:
+        self.request_quit()
+
+    async def action_quit(self) -> None:
+        """Textual's own ctrl+q: the same warning and hand-over as q."""
         self.request_quit()
 
     # --- reading the store -----------------------------------------------------------
@@ -177,7 +217,7 @@ class CutoverApp(App[int]):
         self._feed_error = ""
         self.last_update = update
         self.tenants = update.tenants
-        self._store_ok_at = update.now
+        self._store_ok_at = time.monotonic()  # wall time: the world clock may run 60 times faster
         main = self._main()
         if main is None:
             return
@@ -224,15 +264,20 @@ class CutoverApp(App[int]):
             extra.append(f"{main.alerts.count} alerts (a)")
         if self._feed_error:
             extra.append("STORE UNREADABLE")
+        role, leader = self.engine_role()
+        if leader:
+            extra.insert(0, leader)
+        if update is not None and update.jobs:
+            extra.append(f"{len(update.jobs)} job{'s' if len(update.jobs) != 1 else ''} active")
         main.show_header(
             HeaderState(
                 environment=self.settings.environment.name,
                 production=self.settings.environment.production,
                 operator=self.session.actor.operator,
-                role=self.role,
+                role=role,
                 now=self.clock.now(),
                 sources=tuple(update.sources) if update else (),
-                store_ok_at=self._store_ok_at,
+                store_age=None if self._store_ok_at is None else time.monotonic() - self._store_ok_at,
                 store_interval=self.refresh_interval,
                 marked=len(main.table.marked),
                 extra=tuple(extra),
@@ -255,7 +300,15 @@ class CutoverApp(App[int]):
         self.push_screen(TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid), self.settings.gates))
 
     def open_batch_view(self) -> None:
-        self.notify("no batch has been planned in this store", title="Batch")
+        read = self.operations.read
+        clock = self.clock
+
+        def batches() -> tuple[float, list[JobView]]:
+            with self.session.store.read():
+                jobs = self.operations.jobs.list(kind=BATCH, limit=5)
+                return clock.now(), [read.job(job.job_id) for job in jobs]
+
+        self.push_screen(BatchScreen(batches))
 
     # --- acting ----------------------------------------------------------------------------
     # Plans and submissions run in threads: the store may be busy; the screen never waits on it.
@@ -364,10 +417,14 @@ class CutoverApp(App[int]):
             self.notify("no batch is running", severity="warning")
             return
         job = jobs[0]
-        paused = job.state is JobState.PAUSED or job.control == Control.PAUSE.value
+        held = job.state is JobState.HELD
+        paused = held or job.state is JobState.PAUSED or job.control == Control.PAUSE.value
         reason = f"{'resumed' if paused else 'paused'} from the console by {self.session.actor.operator}"
         if paused:
-            targets = TargetSet("resume", (job.job_id,), detail=f"{len(job.targets)} tenants; the next group starts")
+            detail = f"{len(job.targets)} tenants; the next group starts"
+            if held:
+                detail = f"It stopped the line: {job.held_reason}. Resuming acknowledges that and goes on."
+            targets = TargetSet("resume", (job.job_id,), detail=detail)
             if not await self.push_screen_wait(ConfirmOne(targets)):
                 self.notify("resume: cancelled, the batch stays paused", timeout=3)
                 return

@@ -45,7 +45,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
             # No configuration at all: the built-in simulated fleet.
             ctx.invoke(demo)
         else:
-            click.echo(ctx.get_help())
+            ctx.invoke(console_command)
 
 
 for command in (

@@ -14,7 +14,7 @@ from cutover.config.settings import Settings
 from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, summarize
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
-from cutover.state.jobs import Job, JobStore, LockHolder
+from cutover.state.jobs import Job, JobState, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
@@ -69,7 +69,13 @@ class FleetFeed:
             locks = {holder.tenant_id: holder for holder in self.jobs.lock_holders()}
             jobs = self.jobs.active()
             leader = self.leases.leader()
-        ctx = RowContext(now=now, gates=self.settings.gates, locks={tid: h.operator for tid, h in locks.items()})
+            activity = self._activity(jobs)
+        ctx = RowContext(
+            now=now,
+            gates=self.settings.gates,
+            locks={tid: h.operator for tid, h in locks.items()},
+            activity=activity,
+        )
         rows = {tenant.tenant_id: build_row(tenant, ctx) for tenant in tenants}
         changed = {tid: row for tid, row in rows.items() if self._rows.get(tid) != row}
         removed = tuple(tid for tid in self._rows if tid not in rows)
@@ -88,6 +94,25 @@ class FleetFeed:
             jobs=jobs,
             leader=leader,
         )
+
+    def _activity(self, jobs: list[Job]) -> dict[str, str]:
+        """What each tenant in a running job is doing now: "flip-1: dns change"."""
+        doing: dict[str, str] = {}
+        for job in jobs:
+            if (
+                job.state is not JobState.RUNNING
+                and job.state is not JobState.HELD
+                and job.state is not JobState.PAUSED
+            ):
+                for tenant_id in job.targets:
+                    doing.setdefault(tenant_id, f"{job.job_id}: {job.state.value}")
+                continue
+            for step in self.jobs.steps(job.job_id, all_tenants=True):
+                if step.tenant_id is None or step.tenant_id in doing or step.is_finished:
+                    continue
+                state = "" if job.state is JobState.RUNNING else f" ({job.state.value})"
+                doing[step.tenant_id] = f"{job.job_id}: {step.name.replace('_', ' ')}{state}"
+        return doing
 
     def _new_events(self, now: float) -> list[Event]:
         if self._last_seq is None:

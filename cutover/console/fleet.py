@@ -34,7 +34,9 @@ STATE_STYLE: dict[Lifecycle, str] = {
     Lifecycle.ROLLED_BACK: "red",
     Lifecycle.FAILED: "bold red",
 }
-STATE_LABEL: dict[Lifecycle, str] = {state: state.label for state in Lifecycle} | {Lifecycle.MIGRATED: "migrated ✓"}
+STATE_LABEL: dict[Lifecycle, str] = {state: state.label for state in Lifecycle} | {
+    Lifecycle.MIGRATED: "migrated ✓",
+}
 STATE_ORDER = {state: index for index, state in enumerate(Lifecycle)}
 TIER_SHORT = {"standard": "std", "premium": "prem", "enterprise": "ent"}
 TIER_ORDER = {"standard": 0, "premium": 1, "enterprise": 2}
@@ -73,7 +75,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("id", "TENANT", 8),
     Column("wave", "W", 1, drop=0, align="right"),
     Column("tier", "TIER", 4, drop=4),
-    Column("state", "STATE", 12),
+    Column("state", "STATE", 14),
     Column("next", "NEXT STEP", 16, flex=True),
     Column("lag", "LAG", 6, align="right"),
     Column("traffic", "OCI dns/obs", 11, align="right"),
@@ -111,6 +113,7 @@ class RowContext:
     now: float
     gates: GateSettings = field(default_factory=GateSettings)
     locks: dict[str, str] = field(default_factory=dict)
+    activity: dict[str, str] = field(default_factory=dict)  # what a running job does with the tenant now
 
 
 def _is_stale(at: float | None, ctx: RowContext) -> bool:
@@ -209,8 +212,8 @@ def _ratio_text(ratio: float | None) -> str:
 
 def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
     healthy, total = tenant.backends_healthy, tenant.backends_total
-    if healthy is None or total is None:
-        return Cell("-", DIM)
+    if healthy is None or not total:
+        return Cell("-", DIM)  # nothing deployed on OCI yet
     text = f"{healthy}/{total}"
     if _is_stale(tenant.health_at, ctx):
         return Cell(text + "?", STALE)
@@ -220,6 +223,8 @@ def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
 
 
 def _next_style(step: str) -> str:
+    if ": " in step and not step.startswith(("fix", "wait", "watch", "confirm")):
+        return "bold magenta"  # a job is working on it
     if step.startswith("fix"):
         return BAD
     if step.startswith(("watch", "confirm")):
@@ -251,7 +256,7 @@ def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
 
 
 def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
-    step = next_step(tenant, ctx.now, ctx.gates)
+    step = ctx.activity.get(tenant.tenant_id) or next_step(tenant, ctx.now, ctx.gates)
     errors, error_ratio = _errors_cell(tenant, ctx)
     p95, p95_ratio = _p95_cell(tenant, ctx)
     lock = ctx.locks.get(tenant.tenant_id, "")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from cutover.actions.composition import world_clock
+from cutover.actions.session import Session
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
 
 
@@ -17,18 +21,45 @@ def console_command(obj: Context, read_only: bool) -> None:
 
 
 def open_console(obj: Context, *, read_only: bool = False) -> None:
-    # Textual is imported here, not at the top: the headless commands never pay for it.
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail(
+            "the console needs a terminal; for scripts use the headless commands "
+            "(cutover status, cutover events, cutover demo --headless)",
+            EXIT_USAGE,
+        )
+    keymap = console_keymap(obj)
+    session = obj.session(create=False)
+    try:
+        # The simulated fleet runs on world time (kept in the store); real providers on the wall clock.
+        session.clock = session.events.clock = world_clock(session.settings, session.store, actor=session.actor)
+        run_console(session, read_only=read_only, keymap=keymap)
+    finally:
+        session.close()
+
+
+def run_console(session: Session, *, read_only: bool, keymap: dict[str, str]) -> None:
+    """Open the console on `session` (its clock already the right one), with an engine in its own
+    thread unless read-only. Textual is imported here: the headless commands never pay for it."""
+    from cutover.actions.engine import Engine
     from cutover.console.app import CutoverApp
+
+    engine = None if read_only else Engine(session.settings, actor=session.actor)
+    app = CutoverApp(session, read_only=read_only, keymap=keymap, engine=engine)
+    try:
+        code = app.run()
+    finally:
+        if engine is not None:
+            engine.stop(timeout=2.0)
+    if code:
+        raise SystemExit(code)
+
+
+def console_keymap(obj: Context) -> dict[str, str]:
+    """The [keys] remapping, validated before anything opens: a bad entry exits 2 naming it."""
     from cutover.console.keys import KeymapError, resolve_keymap
 
     config = obj.config
     try:
-        keymap = resolve_keymap(config.settings.keys, source=f"{config.path or 'configuration'} [keys]")
+        return resolve_keymap(config.settings.keys, source=f"{config.path or 'configuration'} [keys]")
     except KeymapError as exc:
         fail("\n".join(exc.problems), EXIT_USAGE)
-    session = obj.session(create=False)
-    try:
-        code = CutoverApp(session, read_only=read_only, keymap=keymap).run()
-    finally:
-        session.close()
-    raise SystemExit(code or 0)

@@ -1,6 +1,8 @@
 """`cutover demo`: the built-in simulated fleet, a migration night in progress.
 
-Until the console lands, it runs headless and prints a fleet summary each tick.
+In a terminal it opens the console on that fleet (with an engine in its own
+thread); with --headless, or when not in a terminal, it prints a fleet summary
+each tick instead, for scripts.
 The world lives in the configured store (default ./cutover.db), so running the
 demo again continues the same world where it stood; `--fresh` starts a new one.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +23,7 @@ from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
 from cutover.actions.session import Session
 from cutover.actions.simulation import Simulation, WorldInfo, discard_world, open_simulation
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
+from cutover.console.commands.console import console_keymap, run_console
 from cutover.state.lifecycle import Lifecycle
 
 
@@ -36,7 +40,9 @@ from cutover.state.lifecycle import Lifecycle
 @click.option(
     "--interval", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True, help="Seconds between summaries."
 )
-@click.option("--ticks", type=click.IntRange(1), help="Stop after this many summaries.")
+@click.option("--ticks", type=click.IntRange(1), help="Stop after this many summaries (with --headless).")
+@click.option("--headless", is_flag=True, help="No console: print a fleet summary every --interval (for scripts).")
+@click.option("--read-only", is_flag=True, help="Open the console as an observer: no action, no engine.")
 @click.pass_obj
 @user_errors
 def demo(
@@ -48,8 +54,10 @@ def demo(
     fresh: bool,
     interval: float,
     ticks: int | None,
+    headless: bool = False,
+    read_only: bool = False,
 ) -> None:
-    """Run the built-in simulated fleet: a migration night in progress.
+    """Open the console on the built-in simulated fleet: a migration night in progress.
 
     The world is kept in the store (state.path, default ./cutover.db): run the
     demo again and it continues where it stood; world time stands still while
@@ -90,6 +98,12 @@ def demo(
         session.clock = session.events.clock = simulation.clock
         info = simulation.info()
         _explain_start(info, session, settings.state.path, seed, tenants, simulation)
+        if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo("not a terminal: running headless (--headless says so explicitly)", err=True)
+            headless = True
+        if not headless:
+            run_console(session, read_only=read_only, keymap=console_keymap(obj))
+            return
         try:
             asyncio.run(_run(session, simulation, interval, ticks, settings.safety.window.timezone))
         except KeyboardInterrupt:

@@ -220,6 +220,10 @@ class MainScreen(Screen[None]):
         self.app.show_selection()  # type: ignore[attr-defined]
 
 
+# Textual's own bindings that do nothing useful here (the table never scrolls sideways).
+NOT_IN_HELP = frozenset({"Page Left", "Page Right", "Copy selected text"})
+
+
 def live_binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     """Key, what it does, and a note: from the bindings active now, so remaps and --read-only show."""
     app = screen.app
@@ -227,7 +231,7 @@ def live_binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     notes: dict[tuple[str, str], str] = {}
     for active in app.active_bindings.values():
         binding = active.binding
-        if binding.action in ("app.focus_next", "app.focus_previous"):
+        if binding.action in ("app.focus_next", "app.focus_previous") or binding.description in NOT_IN_HELP:
             continue
         group = (binding.description or binding.action, binding.action)
         keys.setdefault(group, []).append(app.get_key_display(binding))

@@ -32,7 +32,7 @@ class HeaderState:
     role: str = "viewer"
     now: float | None = None
     sources: tuple[SourceHealth, ...] = ()
-    store_ok_at: float | None = None
+    store_age: float | None = None  # wall seconds since the console last read the store
     store_interval: float = 1.0
     marked: int = 0
     alerts: int = 0
@@ -67,25 +67,27 @@ class StatusHeader(Static):
         text.append(state.role, style=role_style)
         text.append(" │ ", style="dim")
         text.append(clock_text(state.now) if state.now is not None else "--:--:--")
-        text.append(" │ ", style="dim")
-        self._append_freshness(text, state, compact=compact)
-        if state.marked:
-            text.append(" │ ", style="dim")
-            text.append(f"{state.marked} marked", style="bold")
+        # What needs the eye first (no engine, marks, filter), then the sources: a narrow screen cuts the end.
         for item in state.extra:
             text.append(" │ ", style="dim")
             text.append(item, style="bold yellow")
+        if state.marked:
+            text.append(" │ ", style="dim")
+            text.append(f"{state.marked} marked", style="bold")
+        text.append(" │ ", style="dim")
+        self._append_freshness(text, state, compact=compact)
         return text
 
     @staticmethod
     def _append_freshness(text: Text, state: HeaderState, *, compact: bool) -> None:
         now = state.now
         entries: list[tuple[str, bool, str]] = []
-        if now is None or state.store_ok_at is None:
+        if state.store_age is None:
             entries.append(("store", True, "no read yet"))
         else:
-            age = now - state.store_ok_at
-            entries.append(("store", age > 2 * max(state.store_interval, 1.0), _age(age)))
+            # The console's own reads: named when current, with their age once they are late.
+            age = state.store_age
+            entries.append(("store", age > 2 * max(state.store_interval, 1.0), _age(age) if age >= 2 else ""))
         for source in state.sources:
             if now is None or source.last_ok_at is None:
                 entries.append((source.name, True, "never"))
@@ -95,12 +97,13 @@ class StatusHeader(Static):
             if source.consecutive_errors:
                 detail += f" {source.consecutive_errors}err"
             entries.append((source.name, stale, detail))
+        entries.sort(key=lambda entry: not entry[1])  # stale first: a narrow screen must not cut them off
         for index, (name, stale, detail) in enumerate(entries):
             if index:
                 text.append(" ")
             if stale:
                 text.append(f"{name} STALE" + ("" if compact else f" {detail}"), style="bold red")
-            elif compact:
+            elif compact or not detail:
                 text.append(name, style="green")
             else:
                 text.append(f"{name} {detail}", style="green")

@@ -1,0 +1,152 @@
+"""`B`: the night's batches: groups, their timing and state, the next group's countdown, holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from cutover.actions.read_model import JobView
+from cutover.config.units import format_duration
+from cutover.state.jobs import JobState, StepState, TargetState
+
+JOB_STYLE = {
+    JobState.QUEUED: "yellow",
+    JobState.RUNNING: "bold magenta",
+    JobState.PAUSED: "bold yellow",
+    JobState.HELD: "bold red reverse",
+    JobState.SUCCEEDED: "green",
+    JobState.FAILED: "bold red",
+    JobState.ABORTED: "red",
+    JobState.REFUSED: "red",
+}
+TARGET_MARK = {
+    TargetState.PENDING: ("·", "dim"),
+    TargetState.RUNNING: ("▶", "magenta"),
+    TargetState.SUCCEEDED: ("✓", "green"),
+    TargetState.FAILED: ("✗", "bold red"),
+    TargetState.ROLLED_BACK: ("↶", "bold red"),
+    TargetState.REFUSED: ("⊘", "red"),
+    TargetState.ABORTED: ("–", "dim"),
+    TargetState.PREEMPTED: ("↶", "yellow"),
+}
+
+
+def _hhmm(ts: float | None) -> str:
+    return "--:--" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
+
+
+def batch_renderable(view: JobView, now: float) -> Group:
+    job = view.job
+    head = Text()
+    head.append(f"{job.job_id} ", style="bold")
+    head.append(job.state.value, style=JOB_STYLE[job.state])
+    head.append(f"  {len(job.targets)} tenants  by {job.operator}  {job.reason}", style="")
+    parts: list = [head]
+    if job.state is JobState.HELD and job.held_reason:
+        parts.append(Text(f"  STOP THE LINE: {job.held_reason}  (p acknowledges and resumes)", style="bold red"))
+    if job.state is JobState.PAUSED or job.control == "pause":
+        parts.append(Text(f"  paused by {job.control_by or '?'}: no new DNS change starts (p resumes)", style="yellow"))
+    groups: list[list[str]] = job.params.get("groups", [])
+    interval = float(job.params.get("interval") or 0)
+    states = {target.tenant_id: target.state for target in view.targets}
+    own = {step.name: step for step in view.steps_of(None)}
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    table.add_column("GROUP", no_wrap=True)
+    table.add_column("AT (UTC)", no_wrap=True)
+    table.add_column("STATE", no_wrap=True)
+    table.add_column("TENANTS")
+    next_shown = False
+    for number, tenant_ids in enumerate(groups, start=1):
+        step = own.get(f"group {number}")
+        scheduled = (step.detail.get("scheduled_at") if step else None) or (step and step.started_at)
+        if scheduled is None and job.started_at is not None:
+            scheduled = job.started_at + (number - 1) * interval
+        if step is None or step.state is StepState.PENDING:
+            state = Text("waiting", style="dim")
+            if not next_shown and not job.is_terminal and scheduled is not None:
+                left = scheduled - now
+                state = Text(f"next in {format_duration(left)}" if left > 0 else "starting", style="bold yellow")
+                if step is not None and step.detail.get("waiting"):
+                    state = Text(f"held: {step.detail['waiting']}", style="yellow")
+                next_shown = True
+        elif step.state is StepState.RUNNING:
+            state = Text("running", style="bold magenta")
+        elif step.state is StepState.DONE:
+            state = Text(step.result or "done", style="green")
+        else:
+            state = Text(step.state.value, style="dim")
+        members = Text()
+        for tenant_id in tenant_ids:
+            mark, style = TARGET_MARK[states.get(tenant_id, TargetState.PENDING)]
+            members.append(f"{tenant_id}{mark} ", style=style)
+        table.add_row(str(number), _hhmm(scheduled), state, members)
+    parts.append(table)
+    return Group(*parts)
+
+
+class BatchScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,B", "app.pop_screen", "Back"),
+        Binding("p", "pause", "Pause/resume"),
+    ]
+
+    def __init__(self, read: Callable[[], tuple[float, list[JobView]]]) -> None:
+        super().__init__()
+        self._read = read
+        self._wake = asyncio.Event()
+        self.views: list[JobView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Batches: reading…", style="bold"), id="batch-title")
+        with VerticalScroll(id="batch-body"):
+            yield Static("", id="batch-list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._poll()
+
+    def refresh_now(self) -> None:
+        self._wake.set()
+
+    def action_pause(self) -> None:
+        self.app.pause_or_resume_batch()  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "pause" and getattr(self.app, "read_only", False))
+
+    @work(exclusive=True, group="batch", exit_on_error=False)
+    async def _poll(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                now, views = await asyncio.to_thread(self._read)
+            except Exception as exc:  # the store may be busy: say so, keep trying
+                self.query_one("#batch-title", Static).update(Text(f"cannot read the store: {exc}", style="bold red"))
+            else:
+                self.show(now, views)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    def show(self, now: float, views: list[JobView]) -> None:
+        self.views = views
+        active = [v for v in views if not v.job.is_terminal]
+        title = f"Batches: {len(active)} active, {len(views) - len(active)} recent"
+        self.query_one("#batch-title", Static).update(Text(title, style="bold"))
+        if not views:
+            body = Text("no batch planned yet: b plans tonight's batch (marked tenants, or the wave under the cursor)")
+            self.query_one("#batch-list", Static).update(body)
+            return
+        self.query_one("#batch-list", Static).update(Group(*(batch_renderable(v, now) for v in views)))
