@@ -163,3 +163,15 @@ async def test_object_storage_lists_md5s(seeded, lab_fleet, oci_access):
 
     assert objects["raw/part-001.parquet"].md5 == hashlib.md5(object_body("T-0001", 1)).hexdigest()
     assert len(objects) == 3
+
+
+async def test_a_record_that_appeared_meanwhile_is_prohibited(seeded, fleet, oci_dns):
+    records = await oci_dns.read_routing(fleet[:1])
+    absent = records["T-0001"].__class__(**{**records["T-0001"].__dict__, "version": "[]"})
+    seeded.world.zones[ZONE].records = [r for r in seeded.world.zones[ZONE].records if r.domain != fleet[0].dns_name]
+    seeded.world.set_record(ZONE, fleet[0].dns_name, "192.0.2.7")
+    with pytest.raises(RecordChanged) as refused:
+        await oci_dns.apply(ZONE, [DnsChange("T-0001", absent, Routing.simple(fleet[0].oci_target, 60))])
+    assert refused.value.found.routing.target == "192.0.2.7"
+    operations = oci_dns.build_operations([DnsChange("T-0001", absent, Routing.simple(fleet[0].oci_target, 60))])
+    assert [op["operation"] for op in operations] == ["PROHIBIT", "ADD"]
