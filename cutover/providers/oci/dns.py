@@ -4,7 +4,8 @@ A change is one PATCH of the zone's records: REQUIRE each record as it was read
 (the precondition: OCI answers 412 and applies nothing if one is gone), REMOVE
 it, ADD the new one; where there was no record, PROHIBIT one appearing meanwhile.
 Preconditions are per record, not the zone's ETag (If-Match): the ETag changes
-with every change anywhere in the zone, so another tenant's flip would refuse ours. OCI DNS zones have no weighted records (traffic steering
+with every change anywhere in the zone, so another tenant's flip would refuse ours.
+OCI DNS zones have no weighted records (traffic steering
 policies do that), so a ramp is refused here with a clear message.
 """
 
