@@ -155,3 +155,24 @@ async def test_a_ready_tenant_passes_the_engines_gate_once_a_final_sync_proves_l
     )
     after = evaluate_gate(simulated.tenant(tenant.tenant_id), now, settings)
     assert after.passed, [c.describe() for c in after.blocking]
+
+
+@pytest.mark.asyncio
+async def test_writes_are_held_for_5_minutes_after_a_final_sync_then_lag_comes_back(make_simulated) -> None:
+    sim = make_simulated(size=300)
+    sim.clock.advance(11 * 3600)  # 14:00 in New York: the busiest hours, writes every few minutes
+    busy = sorted(sim.in_state("migrated") + sim.in_state("decommissioned"), key=lambda t: -t.size_bytes)[:20]
+    sync = sim.providers.sync
+    jobs = [await sync.start_final_sync(t) for t in busy]
+    sim.clock.advance(120)
+    ended = [(await sync.job(job)).ended_at for job in jobs]
+    assert sim.clock.now() >= max(ended)
+    for offset in (0, 150, 290):
+        sim.clock.set(max(sim.clock.now(), min(ended) + offset))
+        status = await sync.status(busy)
+        assert all(s.lag_s == 0 and s.pending_objects == 0 for s in status.values()), offset
+        assert all([(await sync.verify(t)).lag_zero for t in busy])
+    sim.clock.set(max(ended) + 15 * 60)
+    later = await sync.status(busy)
+    assert any(s.lag_s > 0 for s in later.values()), "writes resume and lag with them"
+    assert not (await sync.verify(next(t for t in busy if later[t.tenant_id].lag_s > 0))).lag_zero

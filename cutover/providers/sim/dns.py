@@ -7,7 +7,7 @@ it up as their caches expire (see `model.SHIFT_CURVE`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cutover.providers.interfaces import (
     ChangeReceipt,
@@ -67,10 +67,10 @@ class SimDns:
         history = world.db.count_changes()
         change_id = f"C{stable_key(world.seed, zone, now, history, *sorted(tenant_ids)):016X}"
         insync_delay = uniform(stable_key(world.seed, change_id), S_DNS, 10.0, 60.0)
-        slow = max((self._propagation_delay(now, tenant_id) for tenant_id in tenant_ids), default=0.0)
+        slow = self._propagation_delay(now, tenant_ids)
         visible_at = now + slow
 
-        def decide_for(change: DnsChange):  # type: ignore[no-untyped-def]
+        def decide_for(change: DnsChange) -> Callable[[DnsRecordRow | None], tuple[DnsRecordRow, bool]]:
             def decide(current: DnsRecordRow | None) -> tuple[DnsRecordRow, bool]:
                 tenant_targets = targets.get(change.tenant_id)
                 if current is None or tenant_targets is None:
@@ -138,10 +138,11 @@ class SimDns:
         if everyone or (tenant_ids is not None and any(t in per_tenant for t in tenant_ids)):
             raise Throttled(SOURCE, "Throttling: Rate exceeded (the simulated Route 53 is throttling this account)")
 
-    def _propagation_delay(self, now: float, tenant_id: str) -> float:
+    def _propagation_delay(self, now: float, tenant_ids: Sequence[str]) -> float:
+        """Extra seconds before resolvers see a change set touching these tenants."""
         everyone, per_tenant = self.world.faults_at(now, ("dns_slow_propagation",))
-        delays = [float(f.params.get("delay_s", 300.0)) for f in [*everyone, *per_tenant.get(tenant_id, ())]]
-        return max(delays, default=0.0)
+        faults = [*everyone, *(f for tenant_id in tenant_ids for f in per_tenant.get(tenant_id, ()))]
+        return max((float(f.params.get("delay_s", 300.0)) for f in faults), default=0.0)
 
 
 def _check_change_set(zone: str, changes: Sequence[DnsChange]) -> None:

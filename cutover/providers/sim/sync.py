@@ -148,14 +148,16 @@ class SyncModel:
                 int(params.objects * fraction),
             )
         passed = last_pass(t, done_at, stalls)
-        frozen_until = passed
+        writes_from = passed
         mismatch_windows, mismatches = self.mismatch_windows(tenant.tenant_id)
         for job in jobs.finals:
             end = job.started_at + (job.duration_s or 0.0)
-            if passed < end <= t and not final_outcome(job, stalls, mismatch_windows):
-                passed = end
-                frozen_until = end + FINAL_FREEZE_S
-        lag, pending = self._pending(params, passed, frozen_until)
+            if end <= t and not final_outcome(job, stalls, mismatch_windows):
+                # A final sync is a pass, and writes are held for a while after it.
+                passed = max(passed, end)
+                writes_from = max(writes_from, passed, end + FINAL_FREEZE_S)
+        writes_from = max(writes_from, passed)
+        lag, pending = self._pending(params, passed, writes_from)
         if mismatches:
             health = SyncHealth.ERROR
         elif stalled_now:
