@@ -34,6 +34,8 @@ class _Job:
     jobid: int
     group: str
     started: float
+    started_wall: float = field(default_factory=time.time)
+    ended_wall: float | None = None
     finished: bool = False
     success: bool = False
     error: str = ""
@@ -158,11 +160,12 @@ class LocalRclone:
             if failure:
                 raise RuntimeError(failure)
             with self._lock:
-                job.finished, job.success, job.ended = True, True, time.monotonic()
+                job.finished, job.success, job.ended, job.ended_wall = True, True, time.monotonic(), time.time()
         except Exception as exc:
             with self._lock:
                 job.stats["errors"] += 1
                 job.finished, job.success, job.error, job.ended = True, False, str(exc), time.monotonic()
+                job.ended_wall = time.time()
 
     def _job(self, params: dict[str, Any]) -> _Job:
         with self._lock:
@@ -241,6 +244,12 @@ class LocalRclone:
             "missingOnSrc": missing_src,
             "error": [],
         }
+
+
+def _rfc3339(stamp: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
 
 
 class LabRemotes:

@@ -49,7 +49,15 @@ class Lab:
     _feeder: threading.Thread | None = None
 
     @classmethod
-    def start(cls, directory: Path, *, tenants: int = 50, objects: int = 3, feed_every: float = 10.0) -> Lab:
+    def start(
+        cls,
+        directory: Path,
+        *,
+        tenants: int = 50,
+        objects: int = 3,
+        feed_every: float = 10.0,
+        hydrate_seconds: float = 20.0,
+    ) -> Lab:
         directory.mkdir(parents=True, exist_ok=True)
         fleet = lab_tenants(tenants, ZONE)
         moto = start_moto()
@@ -57,7 +65,7 @@ class Lab:
         rclone = LocalRclone(LabRemotes(moto.url, oci.world), bytes_per_second=200_000)
         app = TenantApp()
         slack = SlackSink()
-        ssh = LabSsh(hydrate_seconds=20.0)
+        ssh = LabSsh(hydrate_seconds=hydrate_seconds)
         zone_id = seed_zone(moto.url, ZONE, fleet)
         seed_buckets(moto.url, fleet, objects=objects)
         for tenant in fleet:

@@ -9,11 +9,13 @@ import pytest
 
 from cutover.actions.composition import build_providers
 from cutover.actions.importing import import_matrix
+from cutover.actions.lab_setup import prepare_ready
 from cutover.config.loader import load_config
 from cutover.lab.world import Lab
 from cutover.providers.interfaces import BackendStatus, Notification
 from cutover.state.clock import SystemClock
 from cutover.state.events import EventLog
+from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto) -> Iterator[Lab]:
-    started = Lab.start(tmp_path / "lab", tenants=4, objects=2, feed_every=3600)
+    started = Lab.start(tmp_path / "lab", tenants=4, objects=2, feed_every=3600, hydrate_seconds=0.2)
     for name, value in started.environment().items():
         monkeypatch.setenv(name, value)
     yield started
@@ -59,6 +61,13 @@ async def test_the_lab_runs_every_real_provider(lab: Lab, actor) -> None:
             assert verification.missing_on_dst == 2  # nothing copied yet
             await providers.notifier.post(Notification("lab is up"))
             assert lab.slack.posts[-1]["text"].endswith("lab is up")
+
+            prepared = await prepare_ready(providers, tenants, fleet[:2], clock)
+            assert prepared == ["T-0001", "T-0002"]
+            ready = tenants.get("T-0002")
+            assert ready.lifecycle is Lifecycle.READY and ready.sync_lag_s == 0 and ready.validation_passed == 5
+            assert ready.backends_healthy == 3 and ready.hydrated_at is not None
+            assert len(lab.oci.world.buckets[lab.tenants[1].oci_bucket]) == 2  # rclone really copied
 
             lab.oci.inject("list_load_balancer_healths", 503)
             await providers.health.backends(fleet[:1])

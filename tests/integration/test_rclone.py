@@ -113,3 +113,19 @@ async def test_rc_over_ssh_on_the_sync_node(moto, fleet, lab_fleet, local_rclone
         await sync.aclose()
     assert job.state == RemoteJobState.SUCCEEDED and verification.lag_zero
     assert any(command.startswith("rclone rc --url") for command in lab_ssh.commands)
+
+
+async def test_a_restarted_cutover_takes_back_the_jobs_rclone_still_knows(moto, fleet, lab_fleet, sync, local_rclone):
+    seed_buckets(moto.url, lab_fleet[:2], objects=2)
+    await until_done(sync, await sync.start_continuous(fleet[0]))
+    running = await sync.start_final_sync(fleet[1])
+    settings = sync_settings(local_rclone.url)
+    again = RcloneSync(settings, HttpRc(settings.rc), clock=SystemClock())  # a new process, nothing in memory
+    try:
+        report = await again.status(fleet)
+    finally:
+        await again.aclose()
+    assert report[fleet[0].tenant_id].health == SyncHealth.CONTINUOUS
+    assert report[fleet[0].tenant_id].last_pass_at is not None
+    assert fleet[1].tenant_id in report and fleet[2].tenant_id not in report
+    assert running.job_id.split(":")[0] == local_rclone.execute_id

@@ -20,6 +20,8 @@ import click
 from cutover.actions.composition import build_providers
 from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
 from cutover.actions.importing import import_matrix
+from cutover.actions.lab_setup import prepare_ready
+from cutover.actions.session import Session
 from cutover.console.commands.common import Context, fail, user_errors
 from cutover.state.clock import SystemClock
 
@@ -32,11 +34,20 @@ from cutover.state.clock import SystemClock
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the lab writes its configuration, keys and store (default: a new temporary directory).",
 )
+@click.option(
+    "--ready",
+    type=click.IntRange(0),
+    default=10,
+    show_default=True,
+    help="Tenants to bring to ready first, through the real providers (sync, verify, validate, hydrate).",
+)
 @click.option("--headless", is_flag=True, help="Print a fleet summary every --interval instead of the console.")
 @click.option("--interval", type=click.FloatRange(0.5, 3600), default=5.0, show_default=True)
 @click.option("--ticks", type=click.IntRange(1), help="Headless: stop after this many summaries.")
 @user_errors
-def lab_command(directory: Path | None, tenants: int, headless: bool, interval: float, ticks: int | None) -> None:
+def lab_command(
+    directory: Path | None, tenants: int, ready: int, headless: bool, interval: float, ticks: int | None
+) -> None:
     """Run the console on real providers pointed at local stand-ins of AWS and OCI."""
     try:
         from cutover.lab.world import Lab
@@ -47,18 +58,20 @@ def lab_command(directory: Path | None, tenants: int, headless: bool, interval: 
         fail(f"{where}: already holds a lab store (cutover.db); give another --dir or remove it")
     click.echo(f"starting the lab in {where} ({tenants} tenants)...", err=True)
     started = time.perf_counter()
-    lab = Lab.start(where, tenants=tenants)
+    lab = Lab.start(where, tenants=tenants, hydrate_seconds=3.0)
     try:
         os.environ.update(lab.environment())
         context = Context(str(lab.config_path))
         session = context.session(create=True)
         try:
             result = import_matrix(session.tenants, lab.matrix_path)
+            prepared = asyncio.run(_prepare(session, min(ready, tenants))) if ready else []
         finally:
             session.close()
         click.echo(
             f"lab ready in {time.perf_counter() - started:.1f} s: moto {lab.moto.url}, OCI {lab.oci.url}, "
-            f"rclone {lab.rclone.url}, SSH 127.0.0.1:{lab.ssh.port}; {len(result.plan.added)} tenants imported\n"
+            f"rclone {lab.rclone.url}, SSH 127.0.0.1:{lab.ssh.port}; {len(result.plan.added)} tenants imported, "
+            f"{len(prepared)} ready\n"
             f"configuration: {lab.config_path}",
             err=True,
         )
@@ -72,6 +85,15 @@ def lab_command(directory: Path | None, tenants: int, headless: bool, interval: 
         click.echo("\nlab stopped", err=True)
     finally:
         lab.stop()
+
+
+async def _prepare(session: Session, count: int) -> list[str]:
+    clock = SystemClock()
+    built = build_providers(session.settings, session.store, clock, actor=session.actor)
+    try:
+        return await prepare_ready(built.providers, session.tenants, session.tenants.list()[:count], clock)
+    finally:
+        await built.providers.aclose()
 
 
 async def _headless(context: Context, interval: float, ticks: int | None) -> None:

@@ -66,7 +66,7 @@ class RcloneSync:
         self.clock = clock or SystemClock()
         self.listings = listings  # (S3Listing, ObjectStorageListing) when verify = "listings"
         self._tenants: dict[str, _TenantSync] = {}
-        self._execute_id: str | None = None
+        self._adopted = False
 
     async def aclose(self) -> None:
         await self.rc.aclose()
@@ -102,7 +102,6 @@ class RcloneSync:
             },
         )
         execute_id = str(answer.get("executeId") or await self._current_execute_id())
-        self._execute_id = execute_id
         job = RemoteJob(
             tenant.tenant_id,
             f"{execute_id}:{answer['jobid']}",
@@ -169,7 +168,31 @@ class RcloneSync:
 
     # --- the sweep ----------------------------------------------------------------------------
 
+    async def _adopt(self) -> None:
+        """After a restart of cutover: take back the jobs rclone still knows, by their group names."""
+        listed = await self.rc.call("job/list", {})
+        execute_id = str(listed.get("executeId", ""))
+        for jobid in listed.get("jobids", []):
+            status = await self.rc.call("job/status", {"jobid": int(jobid)})
+            group = str(status.get("group", ""))
+            if not group.startswith(GROUP_PREFIX) or group.count("/") != 2:
+                continue
+            _, tenant_id, kind = group.split("/")
+            state = self._state(tenant_id)
+            state.continuous = state.continuous or kind == "continuous"
+            started = _rfc3339(status.get("startTime")) or self.clock.now()
+            job = RemoteJob(
+                tenant_id, f"{execute_id}:{jobid}", kind, RemoteJobState.RUNNING, started, None, "", self.source
+            )
+            state.running = job
+            if status.get("finished"):
+                ended = _rfc3339(status.get("endTime")) or self.clock.now()
+                self._ended(job, bool(status.get("success")), ended, str(status.get("error") or ""))
+
     async def status(self, tenants: Sequence[Tenant]) -> dict[str, SyncStatus]:
+        if not self._adopted:
+            await self._adopt()
+            self._adopted = True
         now = self.clock.now()
         report: dict[str, SyncStatus] = {}
         for tenant in tenants:
@@ -261,3 +284,17 @@ class RcloneSync:
             )
         self._state(tenant.tenant_id).mismatches = verification.differ
         return verification
+
+
+def _rfc3339(value: object) -> float | None:
+    """rclone's times ("2024-05-01T02:03:04.123456789Z") as epoch seconds."""
+    if not isinstance(value, str) or not value:
+        return None
+    import datetime as dt
+    import re
+
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value).replace("Z", "+00:00")
+    try:
+        return dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
