@@ -316,3 +316,11 @@ async def test_rollback_night_t0555_spikes_to_5_percent_after_cutover_and_recove
     after = await metrics.snapshot([tenant])
     assert after.tenant(tenant.tenant_id).oci_share == 0.0
     assert customer_error_rate(after, tenant) < 0.01, "back on stable AWS, the errors are gone"
+    # The cluster is resized within the hour; the second attempt succeeds, as in the runbook.
+    sim.clock.set(t0 + 2 * 60 + HOUR + 60)
+    record = (await dns.read_routing([tenant]))[tenant.tenant_id]
+    t2 = sim.clock.now()
+    await dns.apply(record.zone, [DnsChange(tenant.tenant_id, record, Routing.simple(tenant.oci_target, 60))])
+    for minute in range(3, 12, 2):
+        sim.clock.set(t2 + minute * 60)
+        assert customer_error_rate(await metrics.snapshot([tenant]), tenant) < 0.01
