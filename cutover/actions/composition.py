@@ -107,7 +107,12 @@ def world_clock(settings: Settings, store: Store, *, actor: Actor | None = None)
     """The clock a process should use with these settings, opening the world if it needs one."""
     if not all_simulated(settings):
         return SystemClock()
-    return open_world(store, world_options(settings), actor=actor).clock
+    opened = open_world(store, world_options(settings), actor=actor)
+    if settings.simulator.virtual_time:
+        from cutover.actions.virtual_clock import VirtualClock
+
+        return VirtualClock(store)
+    return opened.clock
 
 
 def store_clock(settings: Settings, store: Store) -> Clock:

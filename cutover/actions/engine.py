@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -56,6 +57,16 @@ class EngineStatus:
 
 class _Stop(Exception):
     pass
+
+
+def _leaf(group: BaseException, kind: type[BaseException]) -> BaseException:
+    """The first exception of `kind` inside (nested) exception groups."""
+    if isinstance(group, BaseExceptionGroup):
+        for inner in group.exceptions:
+            found = _leaf(inner, kind)
+            if isinstance(found, kind) and not isinstance(found, BaseExceptionGroup):
+                return found
+    return group
 
 
 def build_from_settings(settings: Settings, store: Store, clock: Clock | None) -> tuple[Providers, Clock]:
@@ -148,7 +159,12 @@ class Engine:
             while not self._stop_event.is_set():
                 if stop_when is not None and stop_when():
                     break
-                lease, holder = leases.acquire(self.holder, self._info(), engine.lease_ttl)
+                try:
+                    lease, holder = leases.acquire(self.holder, self._info(), engine.lease_ttl)
+                except sqlite3.OperationalError as busy:  # the store is locked longer than busy_timeout
+                    self._error = f"cannot reach the store: {busy}"
+                    await self._pause(engine.heartbeat)
+                    continue
                 if lease is None:
                     self._state = "following"
                     self._leader = holder.describe(self.wall()) if holder else ""
@@ -160,6 +176,8 @@ class Engine:
                     log.warning("engine %s lost the lease: %s", self.holder, lost)
                     self._state = "following"
                     self._error = str(lost)
+                if self._error and not self._stop_event.is_set():
+                    await self._pause(engine.heartbeat)  # after a failure, never spin
         finally:
             self._state = "stopped"
             self._core = None
@@ -212,8 +230,13 @@ class Engine:
         self._state, self._leader, self._error = "leading", "this engine", ""
         triggers = TriggerLoop(core)
         runner = JobRunner(core)
+        virtual = getattr(clock, "virtual", False)
+        if virtual:
+            clock.resync()  # type: ignore[attr-defined]  # carry on from where the last leader left the world
         try:
             async with asyncio.TaskGroup() as group:
+                if virtual:
+                    group.create_task(clock.autojump())  # type: ignore[attr-defined]
                 group.create_task(self._keep_lease(leases, lease))
                 group.create_task(Pollers(core, triggers).run())
                 group.create_task(runner.run())
@@ -222,7 +245,18 @@ class Engine:
         except* _Stop:
             pass
         except* LeaseLost as lost:
-            raise lost.exceptions[0] from None
+            raise _leaf(lost, LeaseLost) from None
+        except* Exception as failed:
+            # A bug must not leave the war room without an engine: say so, hand over, try again.
+            error = _leaf(failed, Exception)
+            log.error("engine %s stopped leading on an error", self.holder, exc_info=error)
+            self._error = f"{type(error).__name__}: {error}"
+            with contextlib.suppress(Exception):
+                events.append(
+                    "alert",
+                    f"engine {self.holder} stopped leading on an error: {self._error}",
+                    detail={"severity": "critical", "source": "engine"},
+                )
         finally:
             self._core = None
             if leases.release(self.holder, lease.epoch):

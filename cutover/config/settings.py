@@ -72,6 +72,11 @@ class SimulatorSettings(Section):
     seed: int = Field(7, description="The same seed gives the same world")
     speed: float = Field(1.0, gt=0, le=3600, description="Simulated seconds per real second")
     scenario: Path | None = Field(None, description="TOML file of timed faults to inject")
+    virtual_time: bool = Field(
+        False,
+        description="World time jumps to the next thing that happens, as fast as the engine can go "
+        "(rehearsals of a whole night, tests); the engine that leads drives it",
+    )
 
 
 # --- the decision gate, triggers, batches, safety ----------------------------

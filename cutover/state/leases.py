@@ -111,7 +111,7 @@ class LeaseStore:
         with self.store.write() as db:
             now = self.wall()
             cursor = db.execute(
-                "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?",
+                "UPDATE leases SET expires_at = MIN(expires_at, ?) WHERE name = ? AND holder = ? AND epoch = ?",
                 [now, name, holder, epoch],
             )
             return bool(cursor.rowcount)

@@ -1,0 +1,117 @@
+"""Virtual world time: as fast as the engine can go, for rehearsals, the headless demo and tests.
+
+When every task of the process waits (on this clock, a wall timer, a lock), the
+clock jumps straight to the next sleeper, as trio's MockClock with autojump does:
+a whole migration night runs in seconds, and exactly as it would in real time.
+
+The time is kept in the simulated world's anchor in the store (at speed 0), so
+every other process on the store (a console, `cutover status`, the next engine
+after a crash) reads the same world time, and time stands still while no engine
+drives it: a killed engine's successor carries on from the very moment it died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+
+from cutover.state.simworld import SimWorldStore
+from cutover.state.store import Store
+
+IDLE_YIELDS = 50  # yields to let every runnable task run before the clock may jump
+REST = 0.005  # wall seconds to wait when nothing sleeps on the clock (only wall timers are pending)
+
+
+def _world_now(store: Store, wall: float) -> float:
+    from cutover.providers.sim.clock import world_time  # the sim's formula, not a copy of it
+
+    return world_time(*SimWorldStore(store).clock_row(), wall)
+
+
+class VirtualClock:
+    """The Clock protocol (now, sleep) over world time that the driving process moves by jumps."""
+
+    virtual = True
+
+    def __init__(self, store: Store, wall: Callable[[], float] = time.time):
+        self._store = store
+        self._world = SimWorldStore(store)
+        self._wall = wall
+        self._now = _world_now(store, wall())
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._driving = False
+        self._read_at = float("-inf")
+
+    def now(self) -> float:
+        if not self._driving:
+            # Another process may be driving the world: read its time (at most every 0.25 s).
+            wall = self._wall()
+            if wall - self._read_at >= 0.25:
+                self._read_at = wall
+                self.resync()
+        return self._now
+
+    def resync(self) -> None:
+        """Pick up the world time another process left (a dead leader's last jump)."""
+        self._now = max(self._now, _world_now(self._store, self._wall()))
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
+        await future
+
+    @property
+    def next_wakeup(self) -> float | None:
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+        return self._sleepers[0][0] if self._sleepers else None
+
+    def jump(self, to: float) -> None:
+        """Move to `to` (never back), wake whoever it is time for, and record the time in the world."""
+        if to > self._now:
+            self._now = to
+            self._persist()
+        while self._sleepers and self._sleepers[0][0] <= self._now:
+            _, _, future = heapq.heappop(self._sleepers)
+            if not future.done():
+                future.set_result(None)
+
+    def _persist(self) -> None:
+        now, wall = self._now, self._wall()
+        self._world.update_clock(lambda *_: (now, wall, 0.0))
+
+    async def autojump(self) -> None:
+        """Run for as long as the process drives the world: jump whenever everything waits."""
+        loop = asyncio.get_running_loop()
+        self.resync()
+        speed = self._world.clock_row()[2]
+        self._persist()
+        self._driving = True
+        try:
+            await self._jump_when_idle(loop)
+        finally:
+            self._driving = False
+            # Hand the world back to wall-clock time at the speed it had (a console may open it next).
+            now = self._now
+            self._world.update_clock(lambda *_: (now, self._wall(), speed))
+
+    async def _jump_when_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            for _ in range(IDLE_YIELDS):
+                await asyncio.sleep(0)
+                if not loop._ready:  # type: ignore[attr-defined]  # nothing runnable: every task waits
+                    break
+            else:
+                continue
+            wake = self.next_wakeup
+            if wake is None:
+                await asyncio.sleep(REST)
+                continue
+            self.jump(wake)
