@@ -218,14 +218,15 @@ class Engine:
         core = EngineCore(
             self.settings, store, events, providers, clock, self.holder, leases.fence(self.holder, lease.epoch)
         )
-        if previous is not None and previous.holder != self.holder:
+        if previous is not None and previous.holder != self.holder and not previous.released:
             events.append(
                 "engine.takeover",
-                f"engine {self.holder} took over from {previous.holder}",
+                f"engine {self.holder} took over from {previous.holder}, whose lease expired",
                 detail={"previous": previous.holder_info, "expired_at": previous.expires_at, "epoch": lease.epoch},
             )
         else:
-            events.append("engine.lead", f"engine {self.holder} leads", detail={"epoch": lease.epoch})
+            after = f" after {previous.holder}" if previous is not None and previous.holder != self.holder else ""
+            events.append("engine.lead", f"engine {self.holder} leads{after}", detail={"epoch": lease.epoch})
         self._core = core
         self._state, self._leader, self._error = "leading", "this engine", ""
         triggers = TriggerLoop(core)

@@ -41,6 +41,11 @@ class Lease:
     def from_row(cls, row: dict[str, Any]) -> Lease:
         return cls(**{**row, "holder_info": json.loads(row["holder_info"] or "{}")})
 
+    @property
+    def released(self) -> bool:
+        """Handed over by its holder (a clean stop), not left to expire (a crash)."""
+        return "released_at" in self.holder_info
+
     def alive(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) < self.expires_at
 
@@ -111,8 +116,10 @@ class LeaseStore:
         with self.store.write() as db:
             now = self.wall()
             cursor = db.execute(
-                "UPDATE leases SET expires_at = MIN(expires_at, ?) WHERE name = ? AND holder = ? AND epoch = ?",
-                [now, name, holder, epoch],
+                "UPDATE leases SET expires_at = MIN(expires_at, ?), "
+                "holder_info = json_set(holder_info, '$.released_at', ?) "
+                "WHERE name = ? AND holder = ? AND epoch = ?",
+                [now, now, name, holder, epoch],
             )
             return bool(cursor.rowcount)
 
