@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,7 @@ def _writer(path: str, name: str, count: int, start: Any) -> None:
     start.wait(timeout=60)  # both processes begin appending together
     for number in range(count):
         log.append("note", f"{name} {number}")
+        time.sleep(0.001)  # spread the appends, so a busy machine cannot run one writer before the other
     store.close()
 
 
