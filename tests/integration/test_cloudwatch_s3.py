@@ -109,3 +109,15 @@ async def test_s3_listing_has_md5s_and_compares_with_a_copy(moto, lab_fleet, aws
     verification = compare_listings("T-0001", source, copy, at=0.0, by="s3")
     assert (verification.missing_on_dst, verification.missing_on_src, verification.differ) == (1, 1, 0)
     assert not verification.lag_zero
+
+
+async def test_a_tenant_whose_traffic_left_aws_reads_zero_not_its_last_minute(moto, fleet, lab_fleet, side):
+    latest = minute_ago()
+    earlier = latest - dt.timedelta(minutes=1)
+    put_alb_metrics(moto.url, lab_fleet[:2], at=earlier, requests=900, errors=0, p95_s=0.5)
+    put_alb_metrics(moto.url, lab_fleet[1:2], at=latest, requests=950, errors=0, p95_s=0.5)
+    columns = await side.columns(fleet)
+    # T-0001 was cut over: its ALB published nothing for the newest minute.
+    assert columns.requests[0] == 0 and columns.requests[1] == 950
+    assert columns.measured_at[0] == columns.measured_at[1] == latest.timestamp() + 60
+    assert math.isnan(columns.requests[2])  # never any data: unknown, not zero

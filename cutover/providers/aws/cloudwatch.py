@@ -106,7 +106,6 @@ class CloudWatchSide:
         end = dt.datetime.fromtimestamp(end_s, dt.UTC)
         start = dt.datetime.fromtimestamp(end_s - math.ceil(self.settings.lookback / period) * period, dt.UTC)
         client = await self._clients.client("cloudwatch")
-        latest: dict[str, tuple[float, float]] = {}  # query id -> (timestamp, value) of its newest datapoint
         values: dict[str, dict[float, float]] = {}
         size = self.settings.queries_per_call
         for first in range(0, len(queries), size):
@@ -129,29 +128,29 @@ class CloudWatchSide:
                 token = answer.get("NextToken")
                 if not token:
                     break
-        for query_id, points in values.items():
-            if points:
-                newest = max(points)
-                latest[query_id] = (newest, points[newest])
-        return self._columns(tenants, values, latest)
+        return self._columns(tenants, values)
 
-    def _columns(
-        self,
-        tenants: Sequence[Tenant],
-        values: dict[str, dict[float, float]],
-        latest: dict[str, tuple[float, float]],
-    ) -> SideColumns:
+    def _columns(self, tenants: Sequence[Tenant], values: dict[str, dict[float, float]]) -> SideColumns:
+        """Every tenant as of the newest period any tenant has data for.
+
+        An ALB publishes nothing for a minute without requests, so a tenant with data
+        earlier in the window but none in that period had no requests then (0, not its
+        last figure: after a cutover, the AWS side's old minutes must not linger), and a
+        tenant with no data in the whole window has no data (NaN).
+        """
         count = len(tenants)
         requests, errors, p95, measured = [NAN] * count, [NAN] * count, [NAN] * count, [NAN] * count
+        stamps = [stamp for query_id, points in values.items() if query_id.startswith("r") for stamp in points]
+        if not stamps:
+            return SideColumns(self.source, requests, errors, p95, measured)
+        latest = max(stamps)
         for index in range(count):
-            newest = latest.get(f"r{index}")
-            if newest is None:
-                continue  # the ALB publishes nothing for a minute with no requests, or no data yet
-            stamp, value = newest
-            requests[index] = value
-            # No 5XX datapoint for a period means no 5XX responses in it.
-            errors[index] = values.get(f"e{index}", {}).get(stamp, 0.0)
-            seconds = values.get(f"p{index}", {}).get(stamp)
+            points = values.get(f"r{index}")
+            if not points:
+                continue
+            requests[index] = points.get(latest, 0.0)
+            errors[index] = values.get(f"e{index}", {}).get(latest, 0.0)  # no 5XX datapoint: no 5XX responses
+            seconds = values.get(f"p{index}", {}).get(latest)
             p95[index] = seconds * 1000.0 if seconds is not None and not math.isnan(seconds) else NAN
-            measured[index] = stamp + self.settings.period
+            measured[index] = latest + self.settings.period
         return SideColumns(self.source, requests, errors, p95, measured)

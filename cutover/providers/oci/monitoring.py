@@ -115,15 +115,31 @@ class OciMonitoringSide:
         requests, errors, latency = await asyncio.gather(
             *(self._series(queries[name], start, end) for name in ("requests", "errors", "latency"))
         )
-        count = len(tenants)
-        out: dict[str, list[float]] = {name: [NAN] * count for name in ("requests", "errors", "p95", "at")}
-        for index, key in enumerate(keys):
-            points = requests.get(key) if key else None
-            if not points:
-                continue
-            stamp = max(points)
-            out["requests"][index] = points[stamp]
-            out["errors"][index] = errors.get(key, {}).get(stamp, 0.0)
-            out["p95"][index] = latency.get(key, {}).get(stamp, NAN)  # oci_lbaas response times are in ms
-            out["at"][index] = stamp + period
-        return SideColumns(self.source, out["requests"], out["errors"], out["p95"], out["at"])
+        return _columns(self.source, keys, requests, errors, latency, period)
+
+
+def _columns(
+    source: str,
+    keys: Sequence[tuple[str, str] | None],
+    requests: dict[tuple[str, str], dict[float, float]],
+    errors: dict[tuple[str, str], dict[float, float]],
+    latency: dict[tuple[str, str], dict[float, float]],
+    period: float,
+) -> SideColumns:
+    """As of the newest period any backend set has data for; a set with data earlier in the
+    window but none then had no requests (0); a set with none in the window has no data (NaN)."""
+    count = len(keys)
+    out: dict[str, list[float]] = {name: [NAN] * count for name in ("requests", "errors", "p95", "at")}
+    stamps = [stamp for points in requests.values() for stamp in points]
+    if not stamps:
+        return SideColumns(source, out["requests"], out["errors"], out["p95"], out["at"])
+    latest = max(stamps)
+    for index, key in enumerate(keys):
+        points = requests.get(key) if key else None
+        if not points:
+            continue
+        out["requests"][index] = points.get(latest, 0.0)
+        out["errors"][index] = errors.get(key, {}).get(latest, 0.0)
+        out["p95"][index] = latency.get(key, {}).get(latest, NAN)  # oci_lbaas response times are in ms
+        out["at"][index] = latest + period
+    return SideColumns(source, out["requests"], out["errors"], out["p95"], out["at"])
