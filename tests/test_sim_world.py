@@ -265,3 +265,39 @@ async def test_the_configured_scenario_is_loaded_once_by_whoever_opens_the_world
     second.world.refresh()
     labels = [f.label for f in second.world.faults() if f.source.startswith("scenario rough-night.toml")]
     assert len(labels) == 8 and "Route 53 throttling every call for 3 minutes" in labels
+
+
+def test_one_world_serves_several_threads_at_once(simulated) -> None:
+    """The console asks from worker threads while its engine thread changes the world."""
+    import threading
+
+    fleet = simulated.fleet()
+    ready = simulated.in_state("ready")
+    p = simulated.providers
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(40):
+                asyncio.run(p.metrics.snapshot(fleet))
+                asyncio.run(p.sync.status(fleet))
+        except BaseException as error:
+            errors.append(error)
+
+    def writer() -> None:
+        try:
+            for tenant in ready:
+                record = asyncio.run(p.dns.read_routing([tenant]))[tenant.tenant_id]
+                change = DnsChange(tenant.tenant_id, record, Routing.simple(tenant.oci_target, 60))
+                asyncio.run(p.dns.apply(record.zone, [change]))
+                asyncio.run(p.sync.start_final_sync(tenant))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=reader), threading.Thread(target=writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(simulated.world.db.changes()) == len(ready)

@@ -9,6 +9,7 @@ traffic is at time t, which faults touch it, how its sync jobs stand.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,22 +155,28 @@ class SimWorld:
         self._faults: list[tuple[Fault, float]] = []
         self._cutovers: dict[str, list[float]] = {}
         self._params: dict[str, tuple[int, TenantParams]] = {}
+        self._refreshing = threading.Lock()
 
     # --- keeping up with the store ------------------------------------------------------
 
     def refresh(self) -> None:
-        """Load what other writers (or this one) changed since the last look."""
-        gen = self.db.generation()
-        if gen == self._gen:
-            return
-        for row in self.db.records(since_gen=self._gen):
-            routing = routing_from_json(row.routing)
-            self._records[row.tenant_id] = RecordState(row, routing, row.visible_at + settle_after(row.before_ttl))
-        for job in self.db.jobs(since_gen=self._gen):
-            self._add_job(job)
-        self._faults = [(Fault.from_row(row), row.added_at) for row in self.db.faults()]
-        self._cutovers = self.db.cutover_times()
-        self._gen = gen
+        """Load what other writers (or this one) changed since the last look.
+
+        Safe from several threads: updates replace values rather than change them in
+        place, so a reader in another thread sees the old state or the new, never half.
+        """
+        with self._refreshing:
+            gen = self.db.generation()
+            if gen == self._gen:
+                return
+            for row in self.db.records(since_gen=self._gen):
+                routing = routing_from_json(row.routing)
+                self._records[row.tenant_id] = RecordState(row, routing, row.visible_at + settle_after(row.before_ttl))
+            for job in self.db.jobs(since_gen=self._gen):
+                self._add_job(job)
+            self._faults = [(Fault.from_row(row), row.added_at) for row in self.db.faults()]
+            self._cutovers = self.db.cutover_times()
+            self._gen = gen
 
     def _add_job(self, job: JobRow) -> None:
         if job.job_id in self._jobs_by_id:
@@ -180,11 +187,9 @@ class SimWorld:
             if jobs.continuous is None or job.started_at < jobs.continuous.started_at:
                 jobs.continuous = job
         elif job.kind == "final":
-            jobs.finals.append(job)
-            jobs.finals.sort(key=lambda j: j.started_at)
+            jobs.finals = sorted([*jobs.finals, job], key=lambda j: j.started_at)
         elif job.kind == "hydrate":
-            jobs.hydrations.append(job)
-            jobs.hydrations.sort(key=lambda j: j.started_at)
+            jobs.hydrations = sorted([*jobs.hydrations, job], key=lambda j: j.started_at)
 
     # --- what the providers ask ---------------------------------------------------------
 
