@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from engine_helpers import Harness
+from engine_helpers import Harness, inject
 
 from cutover.actions.operations import PlanRequest
 from cutover.state.events import verify_chain
@@ -56,3 +56,130 @@ async def test_a_night_batch_of_25_in_groups_of_5_completes_with_every_step_reco
     assert 4 * 900 + 600 < took < 4 * 900 + 1800
     assert verify_chain(h.store).ok
     assert h.tenants.get("T-0026").lifecycle is Lifecycle.READY
+
+
+async def _batch(h: Harness, count: int = 10, group: int = 5, **kwargs) -> str:
+    plan = h.ops.plan(
+        PlanRequest.batch([f"T-{n:04d}" for n in range(1, count + 1)], count=count, group_size=group, **kwargs)
+    )
+    assert plan.ok, plan.problems
+    return h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
+
+
+def _group_started(h: Harness, job_id: str, number: int):
+    return lambda: h.jobs.steps(job_id)[number - 1].started_at is not None
+
+
+async def test_a_rollback_in_a_group_stops_the_line_until_a_human_resumes(h: Harness, tmp_path: Path) -> None:
+    inject(
+        h,
+        tmp_path,
+        """
+[[fault]]
+kind = "error_spike"
+tenants = ["T-0002"]
+after_cutover = "2m"
+error_rate = 0.2
+""",
+    )
+    job_id = await _batch(h)
+    await h.until(lambda: h.jobs.get(job_id).state is JobState.HELD, what="the line stopping")
+    held = h.jobs.get(job_id)
+    assert held.held_reason.startswith("stop the line before group 2: T-0002 taken over by a rollback")
+    assert h.jobs.steps(job_id)[1].started_at is None
+    waited = h.clock.now()
+    await h.until(lambda: h.clock.now() > waited + 3600, what="an hour waiting for a human")
+    assert h.jobs.steps(job_id)[1].started_at is None  # nobody resumed: group 2 never started
+    h.ops.resume(job_id, reason="T-0002 was undersized; the rest are fine")
+    await h.until(h.job_done(job_id), what="the batch ending")
+    job = h.jobs.get(job_id)
+    assert job.state is JobState.FAILED and job.result == "9 migrated, 1 taken over by a rollback"
+    assert h.tenants.get("T-0002").lifecycle is Lifecycle.ROLLED_BACK
+
+
+async def test_pause_holds_the_next_group_and_triggers_stay_armed(h: Harness, tmp_path: Path) -> None:
+    job_id = await _batch(h)
+    await h.until(
+        lambda: {h.tenants.get(f"T-{n:04d}").lifecycle for n in range(1, 6)} == {Lifecycle.MONITORING},
+        what="group 1 in monitoring",
+    )
+    h.ops.pause(job_id, reason="customer call")
+    await h.until(lambda: h.jobs.get(job_id).state is JobState.PAUSED, what="paused")
+    inject(
+        h,
+        tmp_path,
+        """
+[[fault]]
+kind = "error_spike"
+tenants = ["T-0003"]
+error_rate = 0.2
+""",
+    )
+    paused = h.clock.now()
+    await h.until(lambda: h.clock.now() > paused + 3600, what="an hour paused")
+    assert h.jobs.steps(job_id)[1].started_at is None  # past its 15 min: still not started
+    assert h.tenants.get("T-0003").lifecycle is Lifecycle.ROLLED_BACK  # the trigger acted while paused
+    assert {h.tenants.get(f"T-{n:04d}").lifecycle for n in (1, 2, 4, 5)} == {Lifecycle.MIGRATED}
+    h.ops.resume(job_id, reason="call over")
+    # The rollback during the pause stops the line before group 2: a human looks first.
+    await h.until(lambda: "stop the line" in h.jobs.get(job_id).held_reason, what="the line stopping")
+    assert "T-0003 taken over by a rollback" in h.jobs.get(job_id).held_reason
+    h.ops.resume(job_id, reason="T-0003 looked at; go on")
+    await h.until(h.job_done(job_id), what="the batch ending")
+    assert "9 migrated" in h.jobs.get(job_id).result
+
+
+async def test_abort_starts_no_new_group_and_lets_the_started_one_finish(h: Harness) -> None:
+    job_id = await _batch(h)
+    await h.until(lambda: h.tenants.get("T-0001").lifecycle is Lifecycle.MONITORING, what="group 1 in monitoring")
+    h.ops.abort(job_id, reason="wrong wave")
+    await h.until(h.job_done(job_id), what="the batch ending")
+    job = h.jobs.get(job_id)
+    assert job.state is JobState.ABORTED and job.result == "5 migrated, 5 aborted"
+    assert {h.tenants.get(f"T-{n:04d}").lifecycle for n in range(1, 6)} == {Lifecycle.MIGRATED}
+    assert {h.tenants.get(f"T-{n:04d}").lifecycle for n in range(6, 11)} == {Lifecycle.READY}
+    assert h.jobs.steps(job_id)[1].state is StepState.SKIPPED
+    assert h.jobs.lock_holders() == []
+
+
+async def test_an_inconclusive_trigger_in_a_group_holds_the_next_group(tmp_path: Path) -> None:
+    from cutover.config.settings import Settings, TriggerSettings
+
+    h = Harness(tmp_path, ready=10, settings=Settings(triggers=TriggerSettings(min_requests=10**9)))
+    await h.start()
+    try:
+        job_id = await _batch(h)
+        await h.until(
+            lambda: h.jobs.get(job_id).state is JobState.HELD and "stop the line" in h.jobs.get(job_id).held_reason,
+            what="the line stopping",
+        )
+        assert "inconclusive" in h.jobs.get(job_id).held_reason
+        assert h.jobs.steps(job_id)[1].started_at is None
+        assert h.jobs.list(kind="rollback") == []  # inconclusive never rolls back
+        assert {h.tenants.get(f"T-{n:04d}").lifecycle for n in range(1, 6)} == {Lifecycle.MONITORING}
+    finally:
+        await h.stop()
+
+
+async def test_every_job_state_change_reaches_the_notifier_even_after_it_was_down(h: Harness, tmp_path: Path) -> None:
+    inject(
+        h,
+        tmp_path,
+        """
+[[fault]]
+kind = "notifier_down"
+duration = "20m"
+""",
+    )
+    plan = h.ops.plan(PlanRequest.flip(["T-0001"]))
+    job = h.ops.submit(plan, reason="night 3")
+    await h.until(h.job_done(job.job_id), what="the flip ending")
+    await h.until(lambda: any("succeeded" in n.text for n in h.world.db.notifications()), what="the last message")
+    texts = [n.text for n in h.world.db.notifications()]
+    assert any("flip-1: queued -> running" in t for t in texts)
+    assert any("[T-0001] flip-1: succeeded: in sync" in t for t in texts)
+    assert any("flip-1: running -> succeeded" in t for t in texts)
+    # Nothing lost while the notifier was down, nothing sent twice.
+    assert len(texts) == len(set(texts))
+    sources = {s.name: s for s in h.session_sources()}
+    assert sources["sim-slack"].last_error_at is not None and sources["sim-slack"].consecutive_errors == 0

@@ -114,8 +114,10 @@ def test_operator_controls_are_requests_the_engine_takes(jobs: JobStore) -> None
     jobs.submit("batch", targets("T-0001"), reason="r")
     jobs.claim("batch-2", "engine-a")
     assert jobs.request("batch-2", Control.PAUSE, operator="bob", why="customer call").control == "pause"
-    assert jobs.take_control("batch-2") == (Control.PAUSE, "bob")
-    assert jobs.take_control("batch-2") is None
+    jobs.request("batch-2", Control.RESUME, operator="carol", why="call over")
+    assert jobs.get("batch-2").pending_controls == ("pause", "resume")
+    assert jobs.take_controls("batch-2") == [(Control.PAUSE, "carol"), (Control.RESUME, "carol")]
+    assert jobs.take_controls("batch-2") == []
     with pytest.raises(JobError, match="only a ramp has stages to skip"):
         jobs.request("batch-2", Control.SKIP, operator="bob", why="x")
     jobs.set_state("batch-2", JobState.SUCCEEDED)

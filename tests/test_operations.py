@@ -195,7 +195,7 @@ def test_pause_resume_abort_are_requests_with_reasons(ops: Operations) -> None:
     with pytest.raises(BadRequest, match="give a reason"):
         ops.pause(job.job_id, reason=" ")
     assert ops.pause(job.job_id, reason="customer call").control == "pause"
-    ops.jobs.take_control(job.job_id)
+    ops.jobs.take_controls(job.job_id)
     aborted = ops.abort(job.job_id, reason="wrong wave")
     assert aborted.state is JobState.ABORTED  # it never started: aborted on the spot
     assert ops.jobs.lock_holders() == []

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from cutover.actions.triggers import TenantVerdict
 from cutover.config.settings import Settings
-from cutover.providers.interfaces import Providers
+from cutover.providers.interfaces import Providers, TenantMetrics
 from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.facts import ALERT, Facts, TriggerStatusStore
@@ -56,6 +56,7 @@ class EngineCore:
     fence: Any  # Callable[[sqlite_utils.Database], None]
     wakeup: Wakeup = field(default_factory=Wakeup)
     verdicts: dict[str, TenantVerdict] = field(default_factory=dict)
+    metrics: dict[str, TenantMetrics] = field(default_factory=dict)  # the last snapshot, per tenant in flight
     _mutexes: dict[str, asyncio.Lock] = field(default_factory=dict)
     admission: asyncio.Lock = field(default_factory=asyncio.Lock)
     _pace_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

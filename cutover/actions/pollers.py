@@ -126,6 +126,8 @@ class Pollers:
         if whole:
             self._metrics_fleet_at = self.core.now()
         self._record_metrics(snapshot, tenants, in_flight, whole)
+        latest = {t.tenant_id: snapshot.tenant(t.tenant_id) for t in in_flight}
+        self.core.metrics = {tenant_id: m for tenant_id, m in latest.items() if m is not None}
         if not snapshot.errors:
             self.triggers.on_snapshot(snapshot, in_flight)
 

@@ -51,8 +51,7 @@ class JobRunner:
                     raise task.exception()  # type: ignore[misc]
         for job in self.core.jobs.active():
             if job.job_id in self.tasks:
-                control = self.core.jobs.take_control(job.job_id)
-                if control is not None:
+                for control in self.core.jobs.take_controls(job.job_id):
                     self.runs[job.job_id].apply_control(*control)
                 continue
             self._start(job)
@@ -62,8 +61,7 @@ class JobRunner:
         if claimed is None:
             return
         run = JobRun(self.core, claimed)
-        control = self.core.jobs.take_control(job.job_id)
-        if control is not None:
+        for control in self.core.jobs.take_controls(job.job_id):
             run.apply_control(*control)
         self.runs[job.job_id] = run
         self.tasks[job.job_id] = asyncio.create_task(self._run(run), name=f"job {job.job_id}")

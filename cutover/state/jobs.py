@@ -139,6 +139,7 @@ class Job:
     held_reason: str
     updated_at: float | None
     runner: str
+    pending_controls: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
@@ -149,6 +150,9 @@ class Job:
                 "targets": tuple(json.loads(row["targets"])),
                 "params": json.loads(row["params"] or "{}"),
                 "dry_run": bool(row["dry_run"]),
+                # The column queues requests ("resume,skip"); `control` is the latest, `pending_controls` all.
+                "control": (row["control"] or "").split(",")[-1],
+                "pending_controls": tuple(filter(None, (row["control"] or "").split(","))),
             }
         )
 
@@ -573,7 +577,8 @@ class JobStore:
                 Control.SKIP: {JobState.RUNNING, JobState.PAUSED, JobState.HELD},
                 Control.ABORT: ACTIVE,
             }[control]
-            if job.state not in allowed:
+            pause_pending = control is Control.RESUME and "pause" in job.pending_controls
+            if job.state not in allowed and not pause_pending:
                 raise JobError(f"{job_id} is {job.state.value}: it cannot {control.value} now")
             if control is Control.SKIP and job.kind != "ramp":
                 raise JobError(f"{job_id} is a {job.kind}: only a ramp has stages to skip")
@@ -588,8 +593,9 @@ class JobStore:
                 return self.set_state(job_id, JobState.ABORTED, why=why, result="aborted before it started")
             now = self.clock.now()
             db.execute(
-                "UPDATE jobs SET control = ?, control_by = ?, updated_at = ? WHERE job_id = ?",
-                [control.value, operator, now, job_id],
+                "UPDATE jobs SET control = CASE WHEN control = '' THEN ? ELSE control || ',' || ? END, "
+                "control_by = ?, updated_at = ? WHERE job_id = ?",
+                [control.value, control.value, operator, now, job_id],
             )
             self.events.append(
                 "job.control",
@@ -600,15 +606,15 @@ class JobStore:
             )
             return self.get(job_id)
 
-    def take_control(self, job_id: str) -> tuple[Control, str] | None:
-        """The pending operator request, cleared as it is taken."""
+    def take_controls(self, job_id: str) -> list[tuple[Control, str]]:
+        """The pending operator requests, oldest first, cleared as they are taken."""
         with self.store.write() as db:
             self._fence(db)
             row = db.execute("SELECT control, control_by FROM jobs WHERE job_id = ?", [job_id]).fetchone()
             if row is None or not row[0]:
-                return None
+                return []
             db.execute("UPDATE jobs SET control = '' WHERE job_id = ?", [job_id])
-            return Control(row[0]), row[1]
+            return [(Control(value), row[1]) for value in row[0].split(",") if value]
 
     def update_params(self, job_id: str, **changes: Any) -> Job:
         with self.store.write() as db:

@@ -108,7 +108,7 @@ async def tenant_task(run: JobRun, tenant_id: str, flow: Awaitable[tuple[TargetS
 def finish(run: JobRun, words: dict[TargetState, str] = OUTCOME_WORDS) -> None:
     targets = run.core.jobs.targets(run.job_id)
     counts = Counter(target.state for target in targets)
-    result = ", ".join(f"{count} {words[state]}" for state, count in counts.items()) or "nothing to do"
+    result = ", ".join(f"{counts[state]} {words[state]}" for state in TargetState if counts[state]) or "nothing to do"
     from cutover.state.jobs import JobState
 
     if run.aborting:
@@ -180,10 +180,10 @@ async def run_batch(run: JobRun) -> None:
     previous_start: float | None = None
 
     async def watch_group(number: int, tenant_ids: list[str], flows: list[Awaitable[TargetState]]) -> None:
-        states = await asyncio.gather(*flows)
+        await asyncio.gather(*flows)
         step = run.step(None, f"group {number + 1}")
-        counts = Counter(states)
-        summary = ", ".join(f"{count} {OUTCOME_WORDS[state]}" for state, count in counts.items())
+        counts = Counter(run.target_state(tenant_id) for tenant_id in tenant_ids)
+        summary = ", ".join(f"{counts[state]} {OUTCOME_WORDS[state]}" for state in TargetState if counts[state])
         core.jobs.finish_step(step, StepState.DONE, summary)
 
     for number, tenant_ids in enumerate(groups):

@@ -23,7 +23,7 @@ from cutover.actions.flows.cutover import BeforeDns, TenantCutover
 from cutover.actions.flows.jobs import admit, finish, tenant_task
 from cutover.actions.trigger_loop import ROLLBACK_STEPS
 from cutover.actions.triggers import Outcome
-from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError
+from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, TenantMetrics
 from cutover.state.jobs import LockConflict, NewTarget, StepState, TargetState
 from cutover.state.tenants import Tenant
 
@@ -128,6 +128,7 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
         core.providers.dns.source,
     )
     last = core.now()
+    breach_since: float | None = None
     criteria_key = f"{tenant_id}:criteria"
     while True:
         run.check_still_ours(tenant_id)
@@ -146,6 +147,7 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
             last = now
         elif run.skips:
             run.skips -= 1
+            run.unhold(f"{tenant_id}:thin")
             core.jobs.finish_step(
                 step,
                 StepState.DONE,
@@ -156,10 +158,28 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
         else:
             tenant = core.tenant(tenant_id)
             verdict = core.verdicts.get(tenant_id)
-            breach = _criteria_breach(tenant, max_error, max_ratio, last, run.settings.triggers.min_requests)
+            metrics = core.metrics.get(tenant_id)
+            min_requests = run.settings.triggers.min_requests
+            breach = _criteria_breach(tenant, metrics, max_error, max_ratio, last, min_requests)
             counting = not run.paused
-            if breach:
+            thin = _too_little_to_judge(metrics, min_requests)
+            if thin:
+                # Never a silent pass: the hold clock stops until the stage can be judged (or an operator skips).
                 counting = False
+                run.hold(
+                    f"{tenant_id}:thin",
+                    f"{tenant_id}: stage {percent} %: {thin}; the hold clock is stopped (skip to go on regardless)",
+                    tenant_id=tenant_id,
+                )
+            else:
+                run.unhold(f"{tenant_id}:thin")
+            # One noisy period is not a breach: the criteria must fail on every look for a minute.
+            breach_since = (breach_since or now) if breach else None
+            if breach and now - breach_since < CRITERIA_SUSTAINED:
+                counting = False
+            elif breach:
+                counting = False
+                breach_since = None
                 resumed = await run.wait_for_human(
                     criteria_key, f"{tenant_id}: ramp paused at {percent} %: {breach}", tenant_id=tenant_id
                 )
@@ -180,15 +200,31 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
         await run.poll()
 
 
-def _criteria_breach(tenant: Tenant, max_error: float, max_ratio: float, since: float, min_requests: int) -> str:
-    """The stage's success criteria, on fresh metrics with enough traffic to judge (else the triggers hold)."""
-    if tenant.metrics_at is None or tenant.metrics_at < since - 60 or (tenant.requests or 0) < min_requests:
+def _too_little_to_judge(metrics: TenantMetrics | None, min_requests: int) -> str:
+    oci = metrics.oci if metrics is not None else None
+    if oci is None:
+        return "no OCI metrics to judge the stage by"
+    if oci.requests < min_requests:
+        return f"{oci.requests:.0f} requests on OCI in the period, {min_requests} needed to judge the stage"
+    return ""
+
+
+CRITERIA_SUSTAINED = 60.0  # seconds a stage's criteria must keep failing before the ramp pauses
+
+
+def _criteria_breach(
+    tenant: Tenant, metrics: TenantMetrics | None, max_error: float, max_ratio: float, since: float, min_requests: int
+) -> str:
+    """The stage's success criteria, judged on the OCI side (the new side is what a stage tests), on
+    fresh metrics with enough traffic to judge (otherwise the triggers say inconclusive and hold)."""
+    oci = metrics.oci if metrics is not None else None
+    if oci is None or oci.measured_at < since - 60 or oci.requests < min_requests:
         return ""
-    if tenant.error_rate is not None and tenant.error_rate > max_error:
-        return f"error rate {tenant.error_rate * 100:.2f} % > {max_error * 100:.2f} %"
-    if tenant.p95_ms is not None and tenant.baseline_p95_ms:
-        ratio = tenant.p95_ms / tenant.baseline_p95_ms
+    if oci.error_rate is not None and oci.error_rate > max_error:
+        return f"OCI error rate {oci.error_rate * 100:.2f} % > {max_error * 100:.2f} %"
+    if oci.p95_ms is not None and tenant.baseline_p95_ms:
+        ratio = oci.p95_ms / tenant.baseline_p95_ms
         if ratio > max_ratio:
             baseline = tenant.baseline_p95_ms
-            return f"p95 {tenant.p95_ms:.0f} ms is {ratio:.2f}x the baseline {baseline:.0f} ms (> {max_ratio}x)"
+            return f"OCI p95 {oci.p95_ms:.0f} ms is {ratio:.2f}x the baseline {baseline:.0f} ms (> {max_ratio}x)"
     return ""
