@@ -369,6 +369,8 @@ class CutoverApp(App[int]):
         except DomainError as exc:
             self.notify(str(exc), title=f"{word.capitalize()} refused, nothing done", severity="error")
             return
+        # The job holds the submitted tenants now; the excluded stay marked, to be looked at.
+        main.table.set_marks(main.table.marked - set(job.targets))
         leader = await asyncio.to_thread(self.operations.leader)
         runs = (
             f"the engine ({leader.holder_info.get('operator', '?')}) runs it" if leader else "queued: no engine leads"

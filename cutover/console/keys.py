@@ -30,7 +30,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("help", "question_mark", "help", "Help"),
     KeyAction("filter", "slash", "filter", "Filter"),
     KeyAction("faults", "ctrl+z", "faults", "Faults only", show=False),
-    KeyAction("palette", "colon", "command_palette", "Commands", show=False),
+    KeyAction("palette", "colon", "app.command_palette", "Commands", show=False),
     KeyAction("clear", "escape", "clear", "Clear", show=False),
     KeyAction("detail", "enter", "detail", "Detail"),
     KeyAction("sort", "s", "sort", "Sort", show=False),

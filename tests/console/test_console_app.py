@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
+from textual.command import CommandPalette
 
 from cutover.actions.operations import FLIP, PlanRequest, ReadOnly
 from cutover.console.fleet import FleetFilter
+from cutover.console.palette import FleetCommands
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.help import HelpScreen
 from cutover.console.screens.main import MainScreen
+from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.state.lifecycle import Lifecycle
 
@@ -302,3 +308,73 @@ async def test_quit(make_app) -> None:
         await started(app, pilot)
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_gate_shows_each_check_with_its_evidence(make_app, session) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        lagging = next(t for t in table.visible_ids if table.row(t).cell("next").text.startswith("fix: 1 backend"))
+        table.move_cursor_to(lagging)
+        before = session.events.last_seq()
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen))
+        assert app.screen.title_text.startswith("Decision gate: 0 of 1 passed")
+        out = Console(width=120, file=io.StringIO(), color_system=None)
+        out.print(app.screen.body)
+        text = out.file.getvalue()
+        assert "BLOCKED" in text and "backends" in text and "2/3" in text
+        assert session.events.last_seq() == before  # the gate changes nothing
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_dry_run_shows_the_dns_change_and_changes_nothing_else(make_app, session) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen))
+        out = Console(width=120, file=io.StringIO(), color_system=None)
+        out.print(app.screen.body)
+        text = out.file.getvalue()
+        assert "nothing was changed" in text and ready in text and "->" in text
+        assert session.tenants.get(ready).lifecycle is Lifecycle.READY
+        assert [e.kind for e in session.events.list(tenant_id=ready, limit=1)] == ["rehearsal"]
+
+
+async def test_ramp_asks_like_a_cutover(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.action == "ramp"
+        await pilot.press("escape")
+        await until(pilot, lambda: notified(app, "ramp: cancelled, nothing done"))
+        assert app.operations.jobs.list() == []
+
+
+async def test_reverse_sort_keeps_the_cursor_tenant(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        await pilot.press("down", "down")
+        await pilot.press("S")
+        assert table.sort_reverse and table.visible_ids[0] == "T-0040"
+        assert table.cursor_id == "T-0003"
+
+
+async def test_command_palette_lists_the_console_actions(make_app) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        names = [name for name, _, _ in FleetCommands(app.screen, None)._commands()]
+        assert "Help" in names and "Sort by STATE" in names and "Filter: state ready" in names
+        assert "Cut over" not in names  # read-only: no action, not even from the palette
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))

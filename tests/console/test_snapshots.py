@@ -6,8 +6,14 @@ accepting it with --snapshot-update. A traceback or an empty screen is a failure
 
 from __future__ import annotations
 
+from engine_helpers import Harness
+
+from cutover.actions.operations import PlanRequest
+from cutover.console.app import CutoverApp
+from cutover.console.screens.batch import BatchScreen
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
+from cutover.state.jobs import JobState
 
 
 async def _ready(pilot) -> None:
@@ -77,3 +83,31 @@ def test_tenant_detail(snap_compare, make_app) -> None:
                 break
 
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
+
+
+def test_batch_view(snap_compare, tmp_path) -> None:
+    """A night batch running on the simulated fleet: group 1 under way, group 2's countdown."""
+    h = Harness(tmp_path, ready=8)
+    app = CutoverApp(h.session)
+
+    async def run_before(pilot) -> None:
+        await h.start()
+        plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 9)]))
+        job = h.ops.submit(plan, reason="snapshot", confirmation=plan.confirm_phrase)
+        await h.until(lambda: h.jobs.get(job.job_id).state is JobState.RUNNING, limit=600)
+        await h.until(lambda: h.jobs.step(job.job_id, None, "group 1").started_at is not None, limit=600)
+        h.engine.request_stop()
+        await h._task  # the store keeps the batch as it stood; the screen reads it from there
+        await _ready(pilot)
+        await pilot.press("B")
+        await _until_screen(pilot, BatchScreen)
+        for _ in range(100):
+            if pilot.app.screen.views:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+    finally:
+        h.store.close()
