@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from rich.console import Console
@@ -31,13 +32,13 @@ async def started(app, pilot):
     return app.screen.query_one(FleetTable)
 
 
-async def until(pilot, condition, tries: int = 200) -> None:
-    """Plans and submissions run in workers: wait (briefly) for what they show."""
-    for _ in range(tries):
-        if condition():
-            return
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    """Plans and submissions run in workers: wait for what they show (generously: CI may be busy)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the console never got there")
         await pilot.pause(0.01)
-    raise AssertionError("the console never got there")
 
 
 def notified(app, text: str) -> bool:

@@ -7,6 +7,7 @@ back: every step through the keys, the confirmation dialogs and the real engine.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,13 @@ from cutover.state.lifecycle import Lifecycle
 pytestmark = pytest.mark.asyncio
 
 
-async def until(pilot, condition, tries: int = 300) -> None:
-    for _ in range(tries):
-        if condition():
-            return
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    """Plans and submissions run in workers: wait for what they show (generously: CI may be busy)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the console never got there")
         await pilot.pause(0.01)
-    raise AssertionError("the console never got there")
 
 
 def notified(app, text: str) -> bool:

@@ -6,6 +6,8 @@ accepting it with --snapshot-update. A traceback or an empty screen is a failure
 
 from __future__ import annotations
 
+import time
+
 from engine_helpers import Harness
 
 from cutover.actions.operations import PlanRequest
@@ -21,13 +23,13 @@ async def _ready(pilot) -> None:
     await pilot.pause()
 
 
-async def _until_screen(pilot, screen_type) -> None:
-    for _ in range(300):
-        if isinstance(pilot.app.screen, screen_type):
-            await pilot.pause()
-            return
+async def _until_screen(pilot, screen_type, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not isinstance(pilot.app.screen, screen_type):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {screen_type.__name__} on screen")
         await pilot.pause(0.01)
-    raise AssertionError(f"no {screen_type.__name__} on screen")
+    await pilot.pause()
 
 
 def test_main_screen_120x35(snap_compare, make_app) -> None:
@@ -77,10 +79,9 @@ def test_tenant_detail(snap_compare, make_app) -> None:
         await _ready(pilot)
         await pilot.press("enter")
         screen = pilot.app.screen
-        for _ in range(100):
+        deadline = time.monotonic() + 20
+        while not screen.query_one("#spark-share").data and time.monotonic() < deadline:
             await pilot.pause(0.02)
-            if screen.query_one("#spark-share").data:
-                break
 
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 
@@ -101,9 +102,8 @@ def test_batch_view(snap_compare, tmp_path) -> None:
         await _ready(pilot)
         await pilot.press("B")
         await _until_screen(pilot, BatchScreen)
-        for _ in range(100):
-            if pilot.app.screen.views:
-                break
+        deadline = time.monotonic() + 20
+        while not pilot.app.screen.views and time.monotonic() < deadline:
             await pilot.pause(0.02)
         await pilot.pause()
 
