@@ -213,3 +213,25 @@ async def test_a_cutover_and_a_rollback_through_the_engine_leave_the_right_recor
     for other in h.lab[1:]:
         (untouched,) = record_in_moto(h, other.dns_name)
         assert untouched["ResourceRecords"] == [{"Value": other.aws_target}]
+
+
+async def test_a_weighted_ramp_through_the_engine_walks_the_records_to_oci(harness: RealHarness):
+    h = harness
+    tenant = h.lab[1]
+    plan = h.ops.plan(PlanRequest.ramp([tenant.tenant_id], stages=(25, 100), hold=120))
+    assert plan.ok, plan.problems
+    job = h.ops.submit(plan, reason="lab night: careful tenant", confirmation=plan.confirm_phrase or None)
+    seen: set[tuple] = set()
+
+    def watch() -> bool:
+        seen.add(
+            tuple(sorted((s.get("SetIdentifier", ""), s.get("Weight", -1)) for s in record_in_moto(h, tenant.dns_name)))
+        )
+        return h.jobs.get(job.job_id).is_terminal
+
+    await h.until(watch, what="the ramp ending", limit=2 * 3600)
+    done = h.jobs.get(job.job_id)
+    assert done.state is JobState.SUCCEEDED, (done.result, h.jobs.target(job.job_id, tenant.tenant_id).summary)
+    assert (("aws", 75), ("oci", 25)) in seen  # the 25 % stage was a weighted pair in moto
+    (record,) = record_in_moto(h, tenant.dns_name)
+    assert "SetIdentifier" not in record and record["ResourceRecords"] == [{"Value": tenant.oci_target}]
