@@ -262,6 +262,7 @@ class ValidationSettings(Section):
     scheme: Literal["http", "https"] = "https"
     port: int | None = Field(None, ge=1, le=65535)
     verify_tls: bool = Field(True, description="Check the certificate against the tenant's DNS name")
+    ca_bundle: Path | None = Field(None, description="CA certificates to trust instead of the system's (PEM)")
     timeout: Duration = 10.0
     checks: dict[str, tuple[HttpStep, ...]] = Field(default_factory=_default_checks)
 

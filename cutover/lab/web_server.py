@@ -7,19 +7,22 @@ be made slow, down, or failing a named check.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 LAB_LOGIN = {"user": "lab-e2e", "password": "lab-only"}
 
 
 class _Server:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, tls: ssl.SSLContext | None = None) -> None:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +49,9 @@ class _Server:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         threading.Thread(target=self._server.serve_forever, name=name, daemon=True).start()
 
     @property
@@ -54,7 +60,7 @@ class _Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -62,6 +68,74 @@ class _Server:
 
     def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class LabTls:
+    """A CA of the lab's own and a certificate for `*.<zone>` it signed, as PEM files."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+    @classmethod
+    def create(cls, directory: Path, zone: str) -> LabTls:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        directory.mkdir(parents=True, exist_ok=True)
+        now = dt.datetime.now(dt.UTC)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cutover lab CA")])
+        ca = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name)
+            .issuer_name(ca_name)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"*.{zone}")]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(f"*.{zone}")]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        pem = serialization.Encoding.PEM
+        tls = cls(directory / "lab-ca.pem", directory / "lab-tenants.pem", directory / "lab-tenants-key.pem")
+        tls.ca_file.write_bytes(ca.public_bytes(pem))
+        tls.cert_file.write_bytes(cert.public_bytes(pem))
+        tls.key_file.write_bytes(
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+        tls.key_file.chmod(0o600)
+        return tls
 
 
 @dataclass
@@ -72,11 +146,19 @@ class TenantBehaviour:
 
 
 class TenantApp(_Server):
-    def __init__(self) -> None:
+    """With `tls`, it serves HTTPS with a certificate for `*.<zone>` signed by the lab's own CA."""
+
+    def __init__(self, tls: LabTls | None = None) -> None:
         self.behaviour: dict[str, TenantBehaviour] = {}
         self.requests: list[tuple[str, str, str]] = []  # (host, method, path)
+        self.server_names: list[str] = []  # SNI names clients asked for
         self._sessions: set[str] = set()
-        super().__init__("lab-tenant-app")
+        context = None
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls.cert_file, tls.key_file)
+            context.sni_callback = lambda sock, name, ctx: self.server_names.append(name or "")
+        super().__init__("lab-tenant-app", context)
 
     def tenant(self, dns_name: str) -> TenantBehaviour:
         return self.behaviour.setdefault(dns_name, TenantBehaviour())

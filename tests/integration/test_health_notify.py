@@ -8,14 +8,14 @@ import json
 import pytest
 
 from cutover.config.providers import HttpStep, HydrationSettings, SlackNotifier, ValidationSettings
-from cutover.lab.web_server import LAB_LOGIN
+from cutover.lab.web_server import LAB_LOGIN, LabTls, TenantApp
 from cutover.providers.http.slack import SlackWebhook
 from cutover.providers.http.validation import HttpValidation
 from cutover.providers.interfaces import VALIDATION_CHECKS, Notification, ProviderError, RemoteJobState, Severity
 from cutover.providers.ssh.hydration import SshHydration
 from cutover.state.clock import SystemClock
 
-from .conftest import FAST_RETRY
+from .conftest import FAST_RETRY, ZONE
 
 pytestmark = pytest.mark.asyncio
 
@@ -130,3 +130,24 @@ async def test_slack_refusals_are_final_and_never_show_the_url(slack_sink):
         await slack.aclose()
     assert "no_service" in str(refused.value) and "labsecretpart" not in str(refused.value)
     assert not refused.value.retryable
+
+
+@pytest.fixture
+def tls_app(tmp_path):
+    tls = LabTls.create(tmp_path / "tls", ZONE)
+    server = TenantApp(tls)
+    yield server, tls
+    server.stop()
+
+
+async def test_over_https_the_tenant_name_is_the_sni_and_the_certificate_is_checked(tls_app, fleet, tenants):
+    app, tls = tls_app
+    settings = ValidationSettings(scheme="https", port=app.port, timeout=2, ca_bundle=tls.ca_file)
+    result = await HttpValidation(settings, clock=SystemClock(), environ=LOGIN_ENV).validate(fleet[0])
+    assert result.all_passed, [c.evidence for c in result.checks]
+    assert set(app.server_names) == {fleet[0].dns_name}
+    # A tenant whose name the certificate does not cover fails, naming why.
+    tenants.store.db.execute("UPDATE tenants SET dns_name = 't-0002.other.example.org' WHERE tenant_id = 'T-0002'")
+    stranger = tenants.get("T-0002")
+    result = await HttpValidation(settings, clock=SystemClock(), environ=LOGIN_ENV).validate(stranger)
+    assert result.passed == 0 and "CERTIFICATE_VERIFY_FAILED" in result.checks[0].evidence

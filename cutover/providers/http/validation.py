@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +40,13 @@ class HttpValidation:
         self.clock = clock or SystemClock()
         self._environ = os.environ if environ is None else environ
 
+    def _verify(self) -> bool | ssl.SSLContext:
+        if not self.settings.verify_tls:
+            return False
+        if self.settings.ca_bundle is not None:
+            return ssl.create_default_context(cafile=str(Path(self.settings.ca_bundle).expanduser()))
+        return True
+
     def base_url(self, tenant: Tenant) -> str:
         host = tenant.oci_target or tenant.dns_name
         if ":" in host:
@@ -51,7 +60,7 @@ class HttpValidation:
             base_url=self.base_url(tenant),
             headers={"Host": tenant.dns_name, "User-Agent": "cutover-validation"},
             timeout=self.settings.timeout,
-            verify=self.settings.verify_tls,
+            verify=self._verify(),
             follow_redirects=False,
         ) as client:
             for name in VALIDATION_CHECKS:
