@@ -244,3 +244,85 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def first_paint_of_the_console(tenants: int) -> float:
+    """Seconds from starting `cutover console` in a pseudo-terminal to the first table row on it.
+
+    Includes Python start-up, imports and the first read of the store: what an operator waits for.
+    """
+    import os
+    import pty
+    import select
+    import signal
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
+        env["CUTOVER_STATE__PATH"] = str(Path(tmp) / "cutover.db")
+        subprocess.run(
+            [sys.executable, "-m", "cutover", "demo", "--headless", "--tenants", str(tenants), "--ticks", "1"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        env |= {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "35"}
+        started = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvpe(sys.executable, [sys.executable, "-m", "cutover", "console", "--read-only"], env)
+        seen, painted = b"", float("nan")
+        while time.perf_counter() - started < 30:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                seen += os.read(fd, 65536)
+                if b"T-0001 " in seen or b"T-00001 " in seen:
+                    painted = time.perf_counter() - started
+                    break
+        os.kill(pid, signal.SIGHUP)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        return painted
+
+
+def feed_poll(count: int) -> tuple[float, float]:
+    """The console's read of the store: the first full read, and a steady one (1 % of tenants changed)."""
+    import tempfile
+    from pathlib import Path
+
+    from cutover.actions.composition import world_clock
+    from cutover.actions.session import Session
+    from cutover.config.loader import LoadedConfig
+    from cutover.config.settings import Settings, SimulatorSettings, StateSettings
+    from cutover.console.feed import FleetFeed
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cutover.db"
+        settings = Settings(state=StateSettings(path=path), simulator=SimulatorSettings(tenants=count))
+        session = Session.open(LoadedConfig(settings, None), create=True)
+        clock = world_clock(settings, session.store, actor=session.actor)
+        feed = FleetFeed(session.store, session.events, clock, settings)
+        t0 = time.perf_counter()
+        feed.poll()
+        first = time.perf_counter() - t0
+        ids = [t.tenant_id for t in session.tenants.list()][: count // 100]
+        session.tenants.observe_many({tid: {"error_rate": 0.002} for tid in ids})
+        t0 = time.perf_counter()
+        update = feed.poll()
+        steady = time.perf_counter() - t0
+        assert len(update.changed) >= len(ids)
+        session.close()
+        return first, steady
+
+
+if __name__ == "__main__" and len(sys.argv) == 1:
+    for count in (2_500, 10_000):
+        first, steady = feed_poll(count)
+        print(f"store read, {count:,} tenants: first {first * 1000:.0f} ms, then {steady * 1000:.0f} ms a second")
+        print(
+            f"console first paint, {count:,} tenants (process start to first row): "
+            f"{first_paint_of_the_console(count):.2f} s",
+            flush=True,
+        )

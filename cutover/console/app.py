@@ -39,6 +39,7 @@ from cutover.state.lifecycle import DomainError
 from cutover.state.tenants import Tenant
 
 EXIT_HANGUP = 129
+FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
 
 
 class CutoverApp(App[int]):
@@ -181,18 +182,24 @@ class CutoverApp(App[int]):
     @work(exclusive=True, group="feed", exit_on_error=False)
     async def _feed_loop(self) -> None:
         assert self._wake is not None
+        first = True
         while True:
             self._wake.clear()
             self._polling = True
             try:
-                update = await asyncio.to_thread(self.feed.poll)
+                # First a screenful (by ID, the first sort order), painted at once; then the whole fleet.
+                update = await asyncio.to_thread(self.feed.poll, FIRST_SCREEN if first else None)
             except Exception as exc:  # a busy or broken store must not kill the console: say so, retry
                 self._feed_failed(exc)
             else:
                 self._apply(update)
             finally:
                 self._polling = False
-                self.updates_applied += 1
+                if not first:
+                    self.updates_applied += 1
+            if first:
+                first = False
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
 
@@ -222,6 +229,10 @@ class CutoverApp(App[int]):
         if main is None:
             return
         main.apply_update(update)
+        if not update.complete:
+            self._refresh_header()
+            self.show_selection()
+            return
         self._note_stale_sources(update, main)
         main.query_one("#waves").show(  # type: ignore[attr-defined]
             update.summary, update.rollbacks_tonight, self.settings.safety.max_rollbacks_per_night
@@ -264,6 +275,8 @@ class CutoverApp(App[int]):
             extra.append(f"{main.alerts.count} alerts (a)")
         if self._feed_error:
             extra.append("STORE UNREADABLE")
+        if update is not None and not update.complete:
+            extra.append("reading the whole fleet…")
         role, leader = self.engine_role()
         if leader:
             extra.insert(0, leader)

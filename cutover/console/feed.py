@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cutover.config.settings import Settings
-from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, summarize
+from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, row_valid_until, summarize
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
 from cutover.state.jobs import Job, JobState, JobStore, LockHolder
@@ -42,6 +42,7 @@ class FeedUpdate:
     locks: dict[str, LockHolder] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)  # jobs not ended, oldest first
     leader: Lease | None = None
+    complete: bool = True  # False: only the first screenful was read, the rest follows
 
 
 class FleetFeed:
@@ -56,16 +57,22 @@ class FleetFeed:
         self.clock = clock
         self.settings = settings
         self._rows: dict[str, FleetRow] = {}
+        self._raw: dict[str, tuple] = {}
+        self._tenants: dict[str, Tenant] = {}
+        self._until: dict[str, float] = {}
+        self._context: dict[str, tuple[str | None, str | None]] = {}
         self._last_seq: int | None = None
         self._rollbacks_since: float | None = None
         self._rollbacks = 0
 
-    def poll(self) -> FeedUpdate:
+    def poll(self, limit: int | None = None) -> FeedUpdate:
+        """Read the store and return what changed. With `limit`, only the first tenants by ID (a quick
+        first screenful before the whole fleet is read); such an update is not `complete`."""
         now = self.clock.now()
         with self.tenants.store.read():
-            tenants = self.tenants.list()
+            columns, raws = self.tenants.raw(limit)
             sources = self.sources.all()
-            alerts = self._new_events(now)
+            alerts = self._new_events(now) if limit is None else []
             locks = {holder.tenant_id: holder for holder in self.jobs.lock_holders()}
             jobs = self.jobs.active()
             leader = self.leases.leader()
@@ -76,24 +83,53 @@ class FleetFeed:
             locks={tid: h.operator for tid, h in locks.items()},
             activity=activity,
         )
-        rows = {tenant.tenant_id: build_row(tenant, ctx) for tenant in tenants}
-        changed = {tid: row for tid, row in rows.items() if self._rows.get(tid) != row}
-        removed = tuple(tid for tid in self._rows if tid not in rows)
-        self._rows = rows
+        changed = self._rebuild(columns, raws, ctx)
+        removed: tuple[str, ...] = ()
+        if limit is None:
+            seen = {raw[0] for raw in raws}
+            removed = tuple(tid for tid in self._rows if tid not in seen)
+            for tid in removed:
+                for cache in (self._rows, self._raw, self._tenants, self._until, self._context):
+                    cache.pop(tid, None)
         return FeedUpdate(
             now=now,
             changed=changed,
             removed=removed,
-            total=len(rows),
-            summary=summarize(rows.values()),
+            total=len(self._rows),
+            summary=summarize(self._rows.values()),
             sources=sources,
             alerts=alerts,
             rollbacks_tonight=self._rollbacks,
-            tenants={tenant.tenant_id: tenant for tenant in tenants},
+            tenants=dict(self._tenants),
             locks=locks,
             jobs=jobs,
             leader=leader,
+            complete=limit is None,
         )
+
+    def _rebuild(self, columns: list[str], raws: list[tuple], ctx: RowContext) -> dict[str, FleetRow]:
+        """Build rows only for tenants whose record, lock or activity changed, or whose row ages
+        (a figure turning stale, a countdown): at 10,000 tenants a poll rebuilds a few dozen."""
+        assert columns[0] == "tenant_id"
+        changed: dict[str, FleetRow] = {}
+        now = ctx.now
+        for raw in raws:
+            tid = raw[0]
+            context = (ctx.locks.get(tid), ctx.activity.get(tid))
+            same_record = self._raw.get(tid) == raw
+            if same_record and now < self._until.get(tid, now) and self._context.get(tid) == context:
+                continue
+            if same_record:
+                tenant = self._tenants[tid]
+            else:
+                tenant = self._tenants[tid] = Tenant.from_row(dict(zip(columns, raw, strict=True)))
+                self._raw[tid] = raw
+            row = build_row(tenant, ctx)
+            self._until[tid] = row_valid_until(tenant, ctx)
+            self._context[tid] = context
+            if self._rows.get(tid) != row:
+                self._rows[tid] = changed[tid] = row
+        return changed
 
     def _activity(self, jobs: list[Job]) -> dict[str, str]:
         """What each tenant in a running job is doing now: "flip-1: dns change"."""

@@ -301,6 +301,18 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
     )
 
 
+def row_valid_until(tenant: Tenant, ctx: RowContext) -> float:
+    """When the row must be built again although nothing about the tenant changed: a figure
+    turning stale, a countdown that ticks."""
+    until = float("inf")
+    if tenant.lifecycle is Lifecycle.MONITORING and tenant.monitoring_until is not None:
+        until = ctx.now + 1.0
+    for at in (tenant.observed_at, tenant.metrics_at, tenant.dns_at, tenant.health_at):
+        if at is not None and at + ctx.gates.stale_after >= ctx.now:
+            until = min(until, at + ctx.gates.stale_after)
+    return until
+
+
 # --- filters -----------------------------------------------------------------------
 
 

@@ -161,6 +161,14 @@ class TenantStore:
         sql = "SELECT * FROM tenants" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY tenant_id"
         return [Tenant.from_row(row) for row in self.store.db.query(sql, params)]
 
+    def raw(self, limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Every tenant as a plain tuple, in tenant_id order, with the column names: for readers
+        that diff one read against the last (the console) and build Tenants only for what changed."""
+        sql = "SELECT * FROM tenants ORDER BY tenant_id" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        cursor = self.store.db.execute(sql)
+        columns = [description[0] for description in cursor.description]
+        return columns, cursor.fetchall()
+
     def count(self) -> int:
         return int(self.store.db.execute("SELECT count(*) FROM tenants").fetchone()[0])
 
