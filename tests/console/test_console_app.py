@@ -379,3 +379,18 @@ async def test_command_palette_lists_the_console_actions(make_app) -> None:
         assert "Cut over" not in names  # read-only: no action, not even from the palette
         await pilot.press("colon")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+
+
+async def test_figures_turn_stale_on_screen_as_time_passes_without_new_data(make_app, fleet_clock) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(app, pilot)
+        monitoring = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.MONITORING)
+        assert not table.row(monitoring).cell("errors").text.strip().endswith("?")
+        countdown = table.row(monitoring).cell("next").text
+        fleet_clock.advance(600)  # nothing new is written: the figures only grow old
+        await app.refresh_now()
+        await pilot.pause()
+        assert table.row(monitoring).cell("errors").text.strip().endswith("?")
+        assert table.row(monitoring).cell("errors").style == "stale"
+        assert table.row(monitoring).cell("next").text != countdown
