@@ -261,3 +261,20 @@ async def test_a_slow_answer_is_retried_and_a_landed_first_try_is_recognised(
 async def test_an_unknown_zone_is_a_clear_error(moto, fleet, dns):
     with pytest.raises(ProviderError, match=r"no hosted zone named lab\.example\.com"):
         await dns.read_routing(fleet[:1])
+
+
+async def test_a_matrix_may_name_the_hosted_zone_by_its_id(moto, zone_id, fleet, tenants, route53_settings, proxy):
+    tenants.store.db.execute("UPDATE tenants SET hosted_zone = ?", [zone_id])
+    fleet = tenants.list()
+    dns = Route53Dns(route53_settings.model_copy(update={"zones": {}}))
+    try:
+        records = await dns.read_routing(fleet)
+        receipt = await dns.apply(
+            zone_id, [DnsChange("T-0001", records["T-0001"], Routing.simple(fleet[0].oci_target, 60))]
+        )
+    finally:
+        await dns.aclose()
+    assert len(records) == len(fleet) and receipt.zone == zone_id
+    assert proxy.calls("ListHostedZonesByName") == []
+    (record,) = records_in_moto(moto.url, zone_id, fleet[0].dns_name)
+    assert record["ResourceRecords"] == [{"Value": fleet[0].oci_target}]

@@ -33,7 +33,9 @@ _NAMED = (re.compile(r"name='([^']+)'"), re.compile(r"Name=([^,\]\s]+)"))
 
 
 def zone_of(tenant: Tenant) -> str:
-    return (tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1]).lower().rstrip(".")
+    """The tenant's hosted zone: its id as given (Z0123...), or its name in lower case."""
+    zone = tenant.hosted_zone.strip() or tenant.dns_name.split(".", 1)[-1]
+    return zone if _ZONE_ID.match(zone) else zone.lower().rstrip(".")
 
 
 class Route53Dns:
