@@ -112,13 +112,28 @@ class SeededLifecycle:
 
 
 class SimWorldStore:
+    """Every read holds the store's lock (`store.read()`), so threads sharing one
+    connection never read through a cursor another thread's write disturbs."""
+
     def __init__(self, store: Store):
         self.store = store
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.store.read() as db:
+            return list(db.query(sql, list(params)))
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.store.read() as db:
+            return db.execute(sql, list(params)).fetchall()
+
+    def _first(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self.store.read() as db:
+            return db.execute(sql, list(params)).fetchone()
 
     # --- the world row and its clock -------------------------------------------------
 
     def world(self) -> WorldRow:
-        row = next(self.store.db.query("SELECT * FROM sim_world WHERE id = 1"), None)
+        row = next(iter(self._rows("SELECT * FROM sim_world WHERE id = 1")), None)
         if row is None:
             raise WorldMissing(f"{self.store.path}: no simulated world in this store")
         row.pop("id")
@@ -126,7 +141,7 @@ class SimWorldStore:
         return WorldRow(**row)
 
     def has_world(self) -> bool:
-        return self.store.db.execute("SELECT count(*) FROM sim_world").fetchone()[0] > 0
+        return self._tuples("SELECT count(*) FROM sim_world")[0][0] > 0
 
     def create_world(self, world: WorldRow) -> bool:
         """Create the world unless one exists (another process may have won the race)."""
@@ -137,14 +152,12 @@ class SimWorldStore:
             return True
 
     def generation(self) -> int:
-        row = self.store.db.execute("SELECT generation FROM sim_world WHERE id = 1").fetchone()
+        row = self._first("SELECT generation FROM sim_world WHERE id = 1")
         return int(row[0]) if row else -1
 
     def clock_row(self) -> tuple[float, float, float, float | None]:
         """(anchor_world, anchor_wall, speed, alive_wall)."""
-        row = self.store.db.execute(
-            "SELECT anchor_world, anchor_wall, speed, alive_wall FROM sim_world WHERE id = 1"
-        ).fetchone()
+        row = self._first("SELECT anchor_world, anchor_wall, speed, alive_wall FROM sim_world WHERE id = 1")
         if row is None:
             raise WorldMissing(f"{self.store.path}: no simulated world in this store")
         return float(row[0]), float(row[1]), float(row[2]), row[3]
@@ -175,7 +188,7 @@ class SimWorldStore:
 
     def records(self, since_gen: int = -1) -> list[DnsRecordRow]:
         """Every record, or those written after generation `since_gen`."""
-        rows = self.store.db.query("SELECT * FROM sim_dns_records WHERE gen > ?", [since_gen])
+        rows = self._rows("SELECT * FROM sim_dns_records WHERE gen > ?", [since_gen])
         return [DnsRecordRow(**row) for row in rows]
 
     def add_records(self, rows: Iterable[DnsRecordRow]) -> int:
@@ -241,17 +254,17 @@ class SimWorldStore:
             where.append("change_id = ?")
             params.append(change_id)
         sql = "SELECT * FROM sim_dns_changes" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq"
-        return [DnsChangeRow(**{**row, "cutover": bool(row["cutover"])}) for row in self.store.db.query(sql, params)]
+        return [DnsChangeRow(**{**row, "cutover": bool(row["cutover"])}) for row in self._rows(sql, params)]
 
     def count_changes(self) -> int:
-        return int(self.store.db.execute("SELECT count(*) FROM sim_dns_changes").fetchone()[0])
+        return int(self._tuples("SELECT count(*) FROM sim_dns_changes")[0][0])
 
     def cutover_times(self) -> dict[str, list[float]]:
         """Per tenant, when each change that started moving traffic to OCI was submitted."""
         found: dict[str, list[float]] = {}
-        for tenant_id, at in self.store.db.execute(
+        for tenant_id, at in self._tuples(
             "SELECT tenant_id, submitted_at FROM sim_dns_changes WHERE cutover = 1 ORDER BY seq"
-        ).fetchall():
+        ):
             found.setdefault(tenant_id, []).append(at)
         return found
 
@@ -262,9 +275,9 @@ class SimWorldStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            for tenant_id, aws, oci in self.store.db.execute(
+            for tenant_id, aws, oci in self._tuples(
                 f"SELECT tenant_id, aws_target, oci_target FROM tenants WHERE tenant_id IN ({marks})", chunk
-            ).fetchall():
+            ):
                 found[tenant_id] = (aws, oci)
         return found
 
@@ -272,11 +285,11 @@ class SimWorldStore:
 
     def jobs(self, since_gen: int = -1) -> list[JobRow]:
         """Every job, or those recorded after generation `since_gen`, oldest first."""
-        rows = self.store.db.query("SELECT * FROM sim_jobs WHERE gen > ? ORDER BY started_at, job_id", [since_gen])
+        rows = self._rows("SELECT * FROM sim_jobs WHERE gen > ? ORDER BY started_at, job_id", [since_gen])
         return [JobRow(**{**row, "seeded": bool(row["seeded"])}) for row in rows]
 
     def job(self, job_id: str) -> JobRow | None:
-        row = next(self.store.db.query("SELECT * FROM sim_jobs WHERE job_id = ?", [job_id]), None)
+        row = next(iter(self._rows("SELECT * FROM sim_jobs WHERE job_id = ?", [job_id])), None)
         return JobRow(**{**row, "seeded": bool(row["seeded"])}) if row else None
 
     def start_job(self, tenant_id: str, kind: str, started_at: float, duration_s: float | None) -> JobRow:
@@ -312,7 +325,7 @@ class SimWorldStore:
 
     def faults(self) -> list[FaultRow]:
         found = []
-        for row in self.store.db.query("SELECT * FROM sim_faults ORDER BY fault_id"):
+        for row in self._rows("SELECT * FROM sim_faults ORDER BY fault_id"):
             targets = json.loads(row["targets"]) if row["targets"] is not None else None
             found.append(
                 FaultRow(
@@ -368,7 +381,7 @@ class SimWorldStore:
     def notifications(self, after_seq: int = 0) -> list[NotificationRow]:
         return [
             NotificationRow(**row)
-            for row in self.store.db.query("SELECT * FROM sim_notifications WHERE seq > ? ORDER BY seq", [after_seq])
+            for row in self._rows("SELECT * FROM sim_notifications WHERE seq > ? ORDER BY seq", [after_seq])
         ]
 
     # --- seeding -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ traffic is at time t, which faults touch it, how its sync jobs stand.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,17 +154,17 @@ class SimWorld:
         self._faults: list[tuple[Fault, float]] = []
         self._cutovers: dict[str, list[float]] = {}
         self._params: dict[str, tuple[int, TenantParams]] = {}
-        self._refreshing = threading.Lock()
 
     # --- keeping up with the store ------------------------------------------------------
 
     def refresh(self) -> None:
         """Load what other writers (or this one) changed since the last look.
 
-        Safe from several threads: updates replace values rather than change them in
+        One read transaction under the store's lock: a consistent state, and safe
+        from several threads. Updates replace values rather than change them in
         place, so a reader in another thread sees the old state or the new, never half.
         """
-        with self._refreshing:
+        with self.store.read():
             gen = self.db.generation()
             if gen == self._gen:
                 return
