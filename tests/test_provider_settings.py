@@ -91,7 +91,7 @@ webhook_url = "https://hooks.slack.com/services/T/B/X"
         load_config(path, environ={})
     text = "\n".join(refused.value.problems)
     assert "providers.notifier.webhook_url: secrets are never read from the configuration file; set webhook_env" in text
-    assert "providers.dns.zone: unknown key; allowed here: aws, kind, poll_interval, requests_per_second" in text
+    assert "providers.dns.zone: unknown key; allowed here: aws, kind, requests_per_second, retry, zones" in text
     assert "providers.metrics.kind: 'clod' is not a provider for this role; use one of 'simulated', 'cloud'" in text
     assert "providers.sync.kind: required but missing; name the provider: kind = one of 'simulated', 'rclone'" in text
     assert "providers.health.backend_set: 'bs-{tenant}' is not allowed: unknown placeholder 'tenant'" in text

@@ -113,7 +113,6 @@ class Route53Settings(Section):
     )
     requests_per_second: float = Field(5.0, gt=0, le=5, description="Route 53 allows 5 a second per account")
     retry: RetrySettings = RetrySettings()
-    poll_interval: Duration = Field(5.0, description="How often GetChange is asked while a change is PENDING")
 
     @field_validator("zones")
     @classmethod

@@ -205,7 +205,6 @@ end = "23:59"
 [providers.dns]
 kind = "route53"
 zones = {{ "{zone}" = "{zone_id}" }}
-poll_interval = "1s"
 [providers.dns.aws]
 endpoint_url = "{moto_url}"
 

@@ -9,7 +9,9 @@ from cutover.state.tenants import Tenant
 
 
 def zone_name(tenant: Tenant) -> str:
-    return (tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1]).lower().rstrip(".")
+    """The tenant's zone as the matrix gives it (a Route 53 id keeps its case), else its name's parent."""
+    zone = tenant.hosted_zone.strip() or tenant.dns_name.split(".", 1)[-1]
+    return zone if zone.isupper() else zone.lower().rstrip(".")
 
 
 class SplitDns:

@@ -70,7 +70,7 @@ def aws_access(proxy: FaultProxy) -> AwsAccess:
 
 @pytest.fixture
 def route53_settings(aws_access: AwsAccess) -> Route53Settings:
-    return Route53Settings(aws=aws_access, retry=FAST_RETRY, requests_per_second=5, poll_interval=0.05)
+    return Route53Settings(aws=aws_access, retry=FAST_RETRY, requests_per_second=5)
 
 
 class Notices:

@@ -155,7 +155,7 @@ async def harness(
     oci = {"config_file": local_oci.config_file, "endpoint": local_oci.url}
     aws = {"endpoint_url": moto.url}
     providers = ProvidersSettings(
-        dns=Route53Dns(kind="route53", aws=aws, zones={ZONE: zone_id}, retry=FAST_RETRY, poll_interval=1),
+        dns=Route53Dns(kind="route53", aws=aws, zones={ZONE: zone_id}, retry=FAST_RETRY),
         metrics=CloudMetrics(
             kind="cloud",
             aws=CloudWatchSettings(aws=aws, retry=FAST_RETRY),
