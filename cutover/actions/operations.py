@@ -33,6 +33,7 @@ The engine that leads (`actions/engine.py`) runs submitted jobs; pass
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -203,6 +204,23 @@ class ActionPlan:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def exclusion_summary(self, limit: int = 20) -> list[str]:
+        """The excluded tenants for a person: each one worth a look by name, the not-ready ones counted."""
+        not_ready: Counter[str] = Counter()
+        named = []
+        for exclusion in self.excluded:
+            if exclusion.reason.endswith(", not ready"):
+                not_ready[exclusion.reason.removesuffix(", not ready")] += 1
+            else:
+                named.append(f"{exclusion.tenant_id}: {exclusion.reason}")
+        lines = named[:limit]
+        if len(named) > limit:
+            lines.append(f"... and {len(named) - limit} more")
+        if not_ready:
+            counts = ", ".join(f"{count} {state}" for state, count in not_ready.most_common())
+            lines.append(f"{sum(not_ready.values())} not ready ({counts})")
+        return lines
 
     @property
     def confirm_phrase(self) -> str:

@@ -151,8 +151,8 @@ def print_plan(plan: Any, echo: Callable[[str], None]) -> None:
     for target in plan.targets:
         note = f"  ({target.note})" if target.note else ""
         echo(f"  {target.tenant_id}  {target.change.name}: {target.change.before} -> {target.change.after}{note}")
-    for exclusion in plan.excluded:
-        echo(f"  excluded {exclusion.tenant_id}: {exclusion.reason}")
+    for line in plan.exclusion_summary():
+        echo(f"  excluded {line}")
     for refusal in plan.safety.overridden:
         echo(f"  break-glass {refusal.rule}: {refusal.message} (overridden: {refusal.overridden})")
 

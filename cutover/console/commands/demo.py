@@ -18,12 +18,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cutover.actions.composition import all_simulated, build_providers
+from cutover.actions.composition import all_simulated, build_providers, world_clock
 from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
+from cutover.actions.operations import BadRequest
 from cutover.actions.session import Session
 from cutover.actions.simulation import Simulation, WorldInfo, discard_world, open_simulation
+from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
+from cutover.console.commands.night import parse_batch, run_night
 from cutover.state.lifecycle import Lifecycle
 
 
@@ -43,6 +46,14 @@ from cutover.state.lifecycle import Lifecycle
 @click.option("--ticks", type=click.IntRange(1), help="Stop after this many summaries (with --headless).")
 @click.option("--headless", is_flag=True, help="No console: print a fleet summary every --interval (for scripts).")
 @click.option("--read-only", is_flag=True, help="Open the console as an observer: no action, no engine.")
+@click.option(
+    "for_",
+    "--for",
+    metavar="DURATION",
+    help="Headless: run the engine for this much world time (e.g. 4h) and print what happened. "
+    "Without --speed, world time jumps as fast as the engine can go.",
+)
+@click.option("--batch", metavar="SPEC", help="With --for: submit a batch: 'tonight' or wave=1,count=25,group=5,...")
 @click.pass_obj
 @user_errors
 def demo(
@@ -56,6 +67,8 @@ def demo(
     ticks: int | None,
     headless: bool = False,
     read_only: bool = False,
+    for_: str | None = None,
+    batch: str | None = None,
 ) -> None:
     """Open the console on the built-in simulated fleet: a migration night in progress.
 
@@ -78,6 +91,9 @@ def demo(
             if value is not None
         }
     )
+    night = _night_options(for_, batch, speed)
+    if night is not None and speed is None:
+        simulator = simulator.model_copy(update={"virtual_time": True})
     settings = settings.model_copy(update={"simulator": simulator})
     if speed is None and loaded.origin("simulator.speed") != "default":
         speed = simulator.speed  # a configured speed applies to a world that already exists too
@@ -98,6 +114,10 @@ def demo(
         session.clock = session.events.clock = simulation.clock
         info = simulation.info()
         _explain_start(info, session, settings.state.path, seed, tenants, simulation)
+        if night is not None:
+            session.clock = session.events.clock = world_clock(settings, session.store, actor=session.actor)
+            run_night(session, *night)
+            return
         if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo("not a terminal: running headless (--headless says so explicitly)", err=True)
             headless = True
@@ -110,6 +130,22 @@ def demo(
             click.echo("\ndemo stopped; world time stands still until something runs it again", err=True)
     finally:
         session.close()
+
+
+def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, object] | None:
+    """--for and --batch: a whole night, headless (see commands/night.py)."""
+    if for_ is None:
+        if batch is not None:
+            fail("--batch goes with --for DURATION (a night run headless)", EXIT_USAGE)
+        return None
+    try:
+        duration = parse_duration(for_)
+    except ValueError as exc:
+        fail(f"--for {exc}", EXIT_USAGE)
+    try:
+        return duration, parse_batch(batch)
+    except BadRequest as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 def _explain_start(

@@ -1,0 +1,54 @@
+"""`cutover demo --headless --for DURATION --batch SPEC --scenario FILE`: a whole night rehearsed from a shell."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCENARIO = """
+name = "one bad tenant"
+[[fault]]
+kind = "error_spike"
+state = "ready"
+count = 1
+after_cutover = "2m"
+duration = "1h"
+error_rate = 0.05
+"""
+
+
+def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CUTOVER_")}
+    env |= {"CUTOVER_STATE__PATH": str(tmp_path / "night.db"), "CUTOVER_OPERATOR__NAME": "rehearsal"}
+    return subprocess.run(
+        [sys.executable, "-m", "cutover", "demo", "--headless", "--tenants", "150", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+def test_a_night_with_a_batch_and_a_bad_tenant_runs_in_seconds_and_says_what_happened(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text(SCENARIO)
+    night = demo(tmp_path, "--scenario", "bad.toml", "--batch", "wave=1,group=2", "--for", "90m")
+    assert night.returncode == 0, night.stderr
+    out = night.stdout
+    assert re.search(r"01:5\d:\d\d batch-1 submitted: 4 tenants in 2 groups|02:0\d:\d\d batch-1 submitted", out)
+    assert "not ready (" in out  # the wave's tenants that are not ready, counted, not listed one by one
+    assert "rolling back automatically (rollback-2)" in out
+    assert re.search(r"\[T-\d{4}\] rollback-2: succeeded: in sync \d+ s; traffic back on AWS", out)
+    summary = out[out.index("the night, ") :]
+    assert "tenants: 3 migrated, 1 rolled back" in summary
+    assert re.search(r"recovery T-\d{4}: DNS in sync \d+s and traffic back on AWS \d+m", summary)
+    assert "alerts: 1 (1 critical)" in summary
+
+
+def test_a_bad_batch_spec_is_bad_input(tmp_path: Path) -> None:
+    night = demo(tmp_path, "--batch", "waves=1", "--for", "1h")
+    assert night.returncode == 2 and "keys: wave, count, group, every, monitor" in night.stderr
+    assert demo(tmp_path, "--batch", "tonight").returncode == 2  # --batch needs --for
