@@ -290,7 +290,11 @@ class HydrationSettings(Section):
 class OciLbHealth(Section):
     kind: Literal["oci_lb"]
     oci: OciAccess = OciAccess()
-    compartment_id: str | None = Field(None, description="Lets one call list every load balancer's health")
+    compartment_id: str = Field(
+        min_length=1,
+        description="Compartment of the load balancers: one call lists every load balancer's health, so a sweep "
+        "costs a backend-set call only where something is not OK",
+    )
     load_balancer_id: TenantPattern | None = Field(None, description="The LB OCID for tenants whose row names none")
     backend_set: TenantPattern = Field("{tenant_id}", description="Backend set name pattern for tenants without one")
     detail_max_age: Duration = Field(600.0, description="Backend counts of an OK load balancer are re-read after this")

@@ -1,7 +1,7 @@
 """OCI load-balancer backend-set health for the fleet.
 
-There is no call for every backend set at once. With a compartment configured,
-one paginated list_load_balancer_healths says which load balancers are OK; only
+There is no call for every backend set at once. One paginated
+list_load_balancer_healths over the compartment says which load balancers are OK; only
 backend sets on a load balancer that is not OK, or whose backend count is not
 known or older than `detail_max_age`, cost a get_backend_set_health call each.
 """
@@ -57,8 +57,6 @@ class OciBackendHealth:
         await self._clients.aclose()
 
     async def _lb_statuses(self) -> dict[str, str]:
-        if not self.settings.compartment_id:
-            return {}
         client = await self._clients.client("load_balancer")
         statuses: dict[str, str] = {}
         page: str | None = None
