@@ -61,3 +61,38 @@ def test_samples_are_pruned_past_retention(store: Store) -> None:
     samples.add(Sample("T-1", side, t, 100, 1, 850, "sim") for t in (0.0, 3600.0, 7000.0) for side in ("aws", "oci"))
     assert samples.prune(now=7200.0, retention=3600.0) == 2
     assert [s.measured_at for s in samples.history("T-1", since=0)] == [3600.0, 3600.0, 7000.0, 7000.0]
+
+
+def test_threads_read_and_write_at_once_without_disturbing_each_other(store: Store) -> None:
+    """A console's workers read while its engine thread writes, on one Store object."""
+    import threading
+
+    store.db["notes"].create({"n": int, "text": str}, pk="n")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        try:
+            for n in range(300):
+                with store.write() as db:
+                    db["notes"].insert({"n": n, "text": "x" * 200})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                rows = list(store.db.query("SELECT n, text FROM notes ORDER BY n"))
+                assert [row["n"] for row in rows] == list(range(len(rows)))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert store.db["notes"].count == 300

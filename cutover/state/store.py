@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import sqlite_utils
@@ -23,34 +23,66 @@ class StoreError(Exception):
 
 
 class Store:
-    """A connection to the session store. Safe to share between threads."""
+    """The session store. Safe to share between threads: each thread gets its own
+    connection to the file (WAL lets them read while one writes), so a console's
+    workers never read through a cursor another thread's write disturbs.
+    An in-memory store (":memory:", for dry runs) has one connection behind a lock.
+    """
 
     def __init__(self, path: Path | str, busy_timeout: float = 5.0, *, create: bool = True):
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._in_memory = str(path) == ":memory:"
         if not create and not self.path.exists():
             raise StoreError(
                 f"{self.path}: no session store here; import a matrix (cutover import FILE.csv) "
                 "or open the simulated fleet (cutover demo) first, or pass --config"
             )
-        if create:
+        if create and not self._in_memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite_utils.Database] = []
+        self._registry = threading.Lock()
+        self._shared: sqlite_utils.Database | None = None
+        # Only the in-memory store shares one connection between threads.
+        self._lock: AbstractContextManager[object] = threading.RLock() if self._in_memory else nullcontext()
         try:
-            conn = sqlite3.connect(str(self.path), timeout=busy_timeout, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            with self.write():
+                migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"{self.path}: not a usable SQLite store ({exc})") from None
+        except SchemaTooNew as exc:
+            self.close()
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection to the store."""
+        if self._shared is not None:
+            return self._shared
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            if self._in_memory:
+                self._shared = db
+            else:
+                self._local.db = db
+        return db
+
+    def _connect(self) -> sqlite_utils.Database:
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable SQLite store ({exc})") from None
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
-        self._lock = threading.RLock()
-        try:
-            with self.write():
-                migrate(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable SQLite store ({exc})") from None
-        except SchemaTooNew as exc:
-            raise StoreError(f"{self.path}: {exc}") from None
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        with self._registry:
+            self._connections.append(db)
+        return db
 
     @property
     def schema_version(self) -> int:
@@ -58,36 +90,42 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One atomic write. Nested calls join the outer transaction."""
+        """One atomic write. Nested calls in the same thread join the outer transaction."""
         with self._lock:
-            if self.db.conn.in_transaction:
-                yield self.db
+            db = self.db
+            if db.conn.in_transaction:
+                yield db
                 return
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            db.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield db
             except BaseException:
-                self.db.rollback()
+                db.rollback()
                 raise
             else:
-                self.db.conn.execute("COMMIT")
+                db.conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
         """A consistent view across several queries."""
         with self._lock:
-            if self.db.conn.in_transaction:
-                yield self.db
+            db = self.db
+            if db.conn.in_transaction:
+                yield db
                 return
-            self.db.conn.execute("BEGIN")
+            db.conn.execute("BEGIN")
             try:
-                yield self.db
+                yield db
             finally:
-                self.db.rollback()
+                db.rollback()
 
     def close(self) -> None:
-        with self._lock:
-            self.db.close()
+        with self._registry:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
+        self._local = threading.local()
+        self._shared = None
 
     def __enter__(self) -> Store:
         return self
