@@ -164,9 +164,11 @@ class Pollers:
                                 figures.source,
                             )
                         )
+        # Two short transactions rather than one long one: other writers (a console's job) wait less.
         with self.core.fenced():
             self.core.tenants.observe_many(live)
-            if samples:
+        if samples:
+            with self.core.fenced():
                 self.core.samples.add(samples)
         if keep_all_samples and whole:
             self._samples_at = now
