@@ -38,13 +38,13 @@ def test_a_night_with_a_batch_and_a_bad_tenant_runs_in_seconds_and_says_what_hap
     night = demo(tmp_path, "--scenario", "bad.toml", "--batch", "wave=1,group=2", "--for", "90m")
     assert night.returncode == 0, night.stderr
     out = night.stdout
-    assert re.search(r"01:5\d:\d\d batch-1 submitted: 4 tenants in 2 groups|02:0\d:\d\d batch-1 submitted", out)
+    assert "02:00:00 batch-1 submitted: 4 tenants in 2 groups" in out  # as the window opens, on world time
     assert "not ready (" in out  # the wave's tenants that are not ready, counted, not listed one by one
     assert "rolling back automatically (rollback-2)" in out
-    assert re.search(r"\[T-\d{4}\] rollback-2: succeeded: in sync \d+ s; traffic back on AWS", out)
+    assert re.search(r"\[T-\d{4}\] rollback-2: succeeded: in sync [0-9a-z ]+; traffic back on AWS", out)
     summary = out[out.index("the night, ") :]
     assert "tenants: 3 migrated, 1 rolled back" in summary
-    assert re.search(r"recovery T-\d{4}: DNS in sync \d+s and traffic back on AWS \d+m", summary)
+    assert re.search(r"recovery T-\d{4}: DNS in sync [0-9a-z ]+ and traffic back on AWS [0-9a-z ]+ after", summary)
     assert re.search(r"alerts: \d+ \(1 critical\)", summary)  # the rollback; maybe a warning on a loaded machine
 
 

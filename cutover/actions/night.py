@@ -29,6 +29,7 @@ from cutover.state.events import Event
 from cutover.state.facts import ALERT
 from cutover.state.jobs import Job, JobStore, TargetState
 
+NIGHT_STEP = 5.0  # world seconds between looks at the night (submitting the batch, printing what happened)
 SHOWN = ("job.", ALERT, "rollback.recovered", "engine.takeover", "trigger.shadow", "break-glass")
 QUIET = frozenset({"job.control", "job.control.applied", "job.queued"})
 
@@ -102,29 +103,32 @@ async def rehearse_night(
             await asyncio.sleep(0.05)
         if not engine.leading:
             raise RuntimeError(f"the engine could not lead: {engine.status().leader or engine.status().error}")
-        start = session.clock.now()
+        clock = engine.clock  # the world's clock the engine runs on: the night's steps are taken on it too
+        assert clock is not None
+        session.clock = session.events.clock = clock  # plans and submissions at the engine's very moment
+        start = clock.now()
         report = NightReport(start)
         latest = session.events.list(limit=1)
         cursor = latest[0].seq if latest else 0
         ops = Operations(session, on_submit=engine.wake)
         pending_batch = batch
         submitted: Job | None = None
-        while session.clock.now() < start + duration:
+        while clock.now() < start + duration:
             if pending_batch is not None:
                 plan = ops.plan(pending_batch)
                 window_only = plan.problems and all(p.startswith("migration-window") for p in plan.problems)
                 if plan.ok:
                     for line in plan.exclusion_summary():
-                        on_line(f"{_clock(session.clock.now(), zone)} excluded {line}")
+                        on_line(f"{_clock(clock.now(), zone)} excluded {line}")
                     submitted = ops.submit(plan, reason=reason, confirmation=plan.confirm_phrase)
                     on_line(
-                        f"{_clock(session.clock.now(), zone)} {submitted.job_id} submitted: "
+                        f"{_clock(clock.now(), zone)} {submitted.job_id} submitted: "
                         f"{len(plan.targets)} tenants in {len(plan.groups)} groups"
                     )
                     pending_batch = None
                 elif not window_only:
                     report.refused = "; ".join(plan.problems)
-                    on_line(f"{_clock(session.clock.now(), zone)} batch refused: {report.refused}")
+                    on_line(f"{_clock(clock.now(), zone)} batch refused: {report.refused}")
                     pending_batch = None
             for event in session.events.list(after_seq=cursor):
                 cursor = event.seq
@@ -133,12 +137,12 @@ async def rehearse_night(
                     on_line(line)
             if task.done():
                 break
-            await asyncio.sleep(0.1)
+            await clock.sleep(min(NIGHT_STEP, max(0.0, start + duration - clock.now())))
         for event in session.events.list(after_seq=cursor):
             line = describe_event(event, zone)
             if line is not None:
                 on_line(line)
-        report.ended_at = session.clock.now()
+        report.ended_at = clock.now()
         return _summarise(report, jobs, session)
     finally:
         engine.request_stop()

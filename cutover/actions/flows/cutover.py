@@ -29,7 +29,10 @@ from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobStat
 from cutover.state.jobs import Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
 
-REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed
+REMOTE_JOB_TIMEOUT = 45 * 60.0
+HYDRATION_MARGIN = (
+    10 * 60.0
+)  # a hydration this close to its limit is renewed: the gate comes minutes later  # a final sync or a hydration still running after this has failed
 
 
 def _remote(detail: dict) -> RemoteJob:
@@ -162,7 +165,8 @@ class TenantCutover:
         limit = self.run.settings.gates.hydration_max_age
         if "remote_job" not in step.detail and tenant.hydrated_at is not None:
             age = self.core.now() - tenant.hydrated_at
-            if age <= limit:
+            # Skip only with room to spare: the gate, after the final sync, must still find it fresh.
+            if age + HYDRATION_MARGIN <= limit:
                 self.core.jobs.finish_step(step, StepState.SKIPPED, f"hydrated {seconds(age)} ago: not needed")
                 return
         await self._remote_step(
