@@ -29,10 +29,8 @@ from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobStat
 from cutover.state.jobs import Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
 
-REMOTE_JOB_TIMEOUT = 45 * 60.0
-HYDRATION_MARGIN = (
-    10 * 60.0
-)  # a hydration this close to its limit is renewed: the gate comes minutes later  # a final sync or a hydration still running after this has failed
+REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed
+HYDRATION_MARGIN = 10 * 60.0  # a hydration this close to its limit is renewed: the gate comes minutes later
 
 
 def _remote(detail: dict) -> RemoteJob:
