@@ -69,7 +69,8 @@ def _detail(plan: ActionPlan) -> str:
     for target in plan.targets:
         if target.note:
             by_note.setdefault(target.note, []).append(target.tenant_id)
-    lines = [f"{', '.join(ids)}: {note}" for note, ids in by_note.items()]
+    doer = "the rollback" if plan.kind == ROLLBACK else "the cutover"
+    lines = [f"{', '.join(ids)}: {doer} {note}" for note, ids in by_note.items()]
     if plan.kind == BATCH:
         interval = float(plan.params.get("interval", 0))
         monitor = float(plan.params.get("monitor", 0))

@@ -76,7 +76,7 @@ class FleetFeed:
             locks = {holder.tenant_id: holder for holder in self.jobs.lock_holders()}
             jobs = self.jobs.active()
             leader = self.leases.leader()
-            activity = self._activity(jobs)
+            activity = self._activity(jobs, locks)
         ctx = RowContext(
             now=now,
             gates=self.settings.gates,
@@ -131,20 +131,25 @@ class FleetFeed:
                 self._rows[tid] = changed[tid] = row
         return changed
 
-    def _activity(self, jobs: list[Job]) -> dict[str, str]:
-        """What each tenant in a running job is doing now: "flip-1: dns change"."""
+    def _activity(self, jobs: list[Job], locks: dict[str, LockHolder]) -> dict[str, str]:
+        """What the job holding each tenant does with it now: "flip-1: dns change". A job that
+        lost a tenant (a rollback took it over) says nothing more about it."""
         doing: dict[str, str] = {}
+
+        def holds(job: Job, tenant_id: str) -> bool:
+            holder = locks.get(tenant_id)
+            return holder is not None and holder.job_id == job.job_id
+
         for job in jobs:
-            if (
-                job.state is not JobState.RUNNING
-                and job.state is not JobState.HELD
-                and job.state is not JobState.PAUSED
-            ):
+            if job.state not in (JobState.RUNNING, JobState.HELD, JobState.PAUSED):
                 for tenant_id in job.targets:
-                    doing.setdefault(tenant_id, f"{job.job_id}: {job.state.value}")
+                    if holds(job, tenant_id):
+                        doing.setdefault(tenant_id, f"{job.job_id}: {job.state.value}")
                 continue
             for step in self.jobs.steps(job.job_id, all_tenants=True):
                 if step.tenant_id is None or step.tenant_id in doing or step.is_finished:
+                    continue
+                if not holds(job, step.tenant_id):
                     continue
                 state = "" if job.state is JobState.RUNNING else f" ({job.state.value})"
                 doing[step.tenant_id] = f"{job.job_id}: {step.name.replace('_', ' ')}{state}"

@@ -81,6 +81,8 @@ async def test_mark_three_cut_over_watch_the_traffic_and_roll_one_back(tmp_path:
             await app.refresh_now()
             assert table.row("T-0002").lifecycle is Lifecycle.ROLLED_BACK
             assert table.row("T-0002").cell("traffic").text.startswith("  0/")
+            # The flip lost T-0002 to the rollback: its steps no longer speak for it.
+            assert not table.row("T-0002").cell("next").text.startswith("flip-")
             assert table.row("T-0001").lifecycle is not Lifecycle.ROLLED_BACK
             await pilot.press("q")
         assert app.return_code == 0

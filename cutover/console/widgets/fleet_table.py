@@ -26,7 +26,7 @@ from textual.strip import Strip
 
 from cutover.console.fleet import COLUMN_INDEX, COLUMNS, FleetFilter, FleetRow, cell_style_name, sort_key
 
-GUTTER = 2  # the mark column: "● " or "  "
+GUTTER = 2  # the mark and the cursor: "●▶"
 MIN_FLEX = 10
 
 
@@ -450,7 +450,9 @@ class FleetTable(ScrollView, can_focus=True):
         if is_cursor:
             base = base + self._component("fleet-table--cursor")
         mark_style = base + self._component("fleet-table--mark")
-        segments = [Segment("● " if is_marked else "  ", mark_style if is_marked else base)]
+        # The cursor also shows as text, not only as reverse video: NO_COLOR terminals may drop the latter.
+        gutter = ("●" if is_marked else " ") + ("▶" if is_cursor else " ")
+        segments = [Segment(gutter, mark_style if is_marked else base)]
         x = GUTTER
         for column in placed:
             cell = row.cells[column.index]
