@@ -210,3 +210,11 @@ def test_read_only_refuses_every_action(session: Session) -> None:
     with pytest.raises(ReadOnly):
         ops.approve(["T-0040"], reason="r")
     assert ops.jobs.list() == []
+
+
+def test_a_batch_by_count_alone_takes_the_next_ready_tenants(ops: Operations) -> None:
+    plan = ops.plan(PlanRequest.batch(count=7, group_size=5))
+    assert plan.ok and len(plan.tenant_ids) == 7 and [len(g) for g in plan.groups] == [5, 2]
+    assert "T-0007" not in plan.tenant_ids  # a backend down: not eligible
+    with pytest.raises(BadRequest, match="choose the batch"):
+        ops.plan(PlanRequest.batch())

@@ -460,8 +460,15 @@ class Operations:
                 raise BadRequest(f"wave {request.wave} has no tenants")
         elif request.tenant_ids:
             candidates = self._tenants(request.tenant_ids)
+        elif request.count is not None:
+            # Just a count: the next ready tenants, lowest wave first.
+            candidates = sorted(
+                self.session.tenants.list(lifecycle=Lifecycle.READY), key=lambda t: (t.wave, t.tenant_id)
+            )
+            if not candidates:
+                raise BadRequest("no tenant is ready: nothing to batch")
         else:
-            raise BadRequest("choose the batch: --wave N or name the tenants")
+            raise BadRequest("choose the batch: --wave N, name the tenants, or give --count N (the next ready ones)")
         locks = self._locks([t.tenant_id for t in candidates])
         chosen: list[tuple[Tenant, GateResult]] = []
         excluded: list[Exclusion] = []

@@ -3,7 +3,7 @@
     cutover gate TENANT...
     cutover flip TENANT...            cutover ramp TENANT... [--stages 10,25,50,75,100] [--hold 30m]
     cutover rollback TENANT... | --all-in-flight
-    cutover batch (--wave N | TENANT...) [--count 25] [--group 5] [--every 15m] [--monitor 10m]
+    cutover batch (--wave N | TENANT... | --count N) [--count 25] [--group 5] [--every 15m] [--monitor 10m]
     cutover pause|resume|abort|skip JOB         cutover approve TENANT...
     cutover jobs [JOB]                          cutover engine [--until-idle]
 
@@ -398,7 +398,10 @@ def batch(
     monitor: str | None,
     **options: Any,
 ) -> None:
-    """A night's batch: groups of G every I, each monitored M; stops the line on a rollback."""
+    """A night's batch: groups of G every I, each monitored M; stops the line on a rollback.
+
+    Take it from a wave (--wave N), from named tenants, or the next --count ready tenants.
+    """
     request = PlanRequest.batch(
         tenants,
         wave=wave,
