@@ -69,6 +69,16 @@ class Outbox:
                         notifier.source, "notifier", core.settings.engine.step_poll, core.now(), str(error)
                     )
                     break
+                except Exception as error:  # a notifier bug must never take the engine down: record, retry later
+                    log.exception("the notifier failed")
+                    core.sources.error(
+                        notifier.source,
+                        "notifier",
+                        core.settings.engine.step_poll,
+                        core.now(),
+                        f"{type(error).__name__}: {error}",
+                    )
+                    break
                 except asyncio.CancelledError:
                     raise
                 delivered += 1

@@ -445,9 +445,13 @@ async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str
         try:
             receipt = await core.providers.dns.change_status(receipt)
         except ProviderError as error:
+            # The change is made; only its status is unknown. Say so and keep asking: never give up on it.
             if not error.retryable:
-                raise
-            # Throttled: ask again at the next poll.
+                run.hold(
+                    hold_key,
+                    f"{tenant_id}: cannot read the status of DNS change {change_id}: {error}",
+                    tenant_id=tenant_id,
+                )
         if receipt.status is ChangeStatus.INSYNC:
             run.unhold(hold_key)
             took = core.now() - started

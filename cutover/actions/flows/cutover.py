@@ -31,6 +31,7 @@ from cutover.state.lifecycle import Lifecycle
 
 REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed
 HYDRATION_MARGIN = 10 * 60.0  # a hydration this close to its limit is renewed: the gate comes minutes later
+PROMOTION_GRACE = 60.0  # a monitoring window that ends on a blip holds quietly this long before it alerts
 
 
 def _remote(detail: dict) -> RemoteJob:
@@ -311,7 +312,7 @@ class TenantCutover:
                     )
                     self.core.jobs.finish_step(step, StepState.DONE, result)
                     return result
-                if now - until > self.run.settings.engine.step_poll * 3:
+                if now - until > max(PROMOTION_GRACE, self.run.settings.engine.step_poll * 3):
                     why = (
                         verdict.describe_holds()
                         if verdict is not None and verdict.holds
