@@ -310,7 +310,7 @@ class CutoverApp(App[int]):
         self._refresh_header()
 
     def open_detail(self, tenant_id: str) -> None:
-        self.push_screen(TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid), self.settings.gates))
+        self.push_screen(TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid)))
 
     def open_batch_view(self) -> None:
         read = self.operations.read

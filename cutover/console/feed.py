@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cutover.actions.gate import GateResult, evaluate_gate
 from cutover.config.settings import Settings
 from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, row_valid_until, summarize
 from cutover.state.clock import Clock
@@ -176,6 +177,7 @@ class TenantDetail:
     now: float
     tenant: Tenant
     row: FleetRow
+    gate: GateResult
     events: list[Event]
     oci_share: list[float]
     error_rate: list[float]
@@ -210,4 +212,5 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
         samples = SampleStore(store).history(tenant_id, since=now - window)
     share, errors, p95 = series_from_samples(samples)
     row = build_row(tenant, RowContext(now=now, gates=feed.settings.gates))
-    return TenantDetail(now, tenant, row, events, share, errors, p95)
+    gate = evaluate_gate(tenant, now, feed.settings)
+    return TenantDetail(now, tenant, row, gate, events, share, errors, p95)

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from cutover.actions.gate import CheckResult, GateResult
 from cutover.actions.operations import Rehearsal
+from cutover.config.units import format_duration
 
 RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold red", CheckResult.UNKNOWN: "yellow"}
 
@@ -31,6 +32,8 @@ def gate_table(results: list[GateResult]) -> Table:
         table.add_row(Text(result.tenant_id, style="bold"), Text(verdict, style=style), "", "")
         for check in result.checks:
             evidence = check.evidence
+            if check.age_s is not None:
+                evidence += f" ({format_duration(check.age_s)} old)"
             if check.remedy and check.blocking:
                 evidence += f" (the cutover runs {check.remedy} first)"
             if check.overridden:
