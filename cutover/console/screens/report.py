@@ -32,7 +32,7 @@ def gate_table(results: list[GateResult]) -> Table:
         table.add_row(Text(result.tenant_id, style="bold"), Text(verdict, style=style), "", "")
         for check in result.checks:
             evidence = check.evidence
-            if check.age_s is not None:
+            if check.age_s is not None and check.age_s >= 1:  # facts of now (lifecycle, window) need no age
                 evidence += f" ({format_duration(check.age_s)} old)"
             if check.remedy and check.blocking:
                 evidence += f" (the cutover runs {check.remedy} first)"
