@@ -91,3 +91,12 @@ def test_the_installed_command_runs_without_a_traceback(tmp_path: Path, runbook_
     assert result.returncode == 2
     assert "bad.csv row 2 (T-1), column 'Size': 'huge' is not a size" in result.stderr
     assert "Nothing was imported." in result.stderr and "Traceback" not in result.stderr
+
+
+def test_piped_output_is_never_cut_to_a_terminal_width(env: dict[str, str], runbook_matrix: Path) -> None:
+    run(env, "import", str(runbook_matrix))
+    code, out = run(env, "events", "--limit", "1")
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "imported runbook_matrix.csv" in line]
+    assert "…" not in row and "alice" in row
+    assert row.split()[2].endswith("Z"), "the whole timestamp is there"

@@ -6,6 +6,7 @@ README; add fields freely, never rename or remove one within a version.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,10 @@ STATE_STYLE = {
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # Piped into grep or a file, nothing is cut to fit: the terminal's width only
+    # applies when there is a terminal.
+    width = None if sys.stdout.isatty() else 1000
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 def iso(ts: float | None) -> str | None:
