@@ -15,8 +15,10 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Literal
+
+from cutover.lab.local_http import LocalHttpServer, Reply
 
 FaultKind = Literal["throttle", "prior_request", "server_error", "slow", "pending", "reject"]
 
@@ -74,7 +76,9 @@ def _error_xml(code: str, message: str) -> bytes:
     ).encode()
 
 
-class FaultProxy:
+class FaultProxy(LocalHttpServer):
+    methods = ("GET", "HEAD", "POST", "PUT", "DELETE")
+
     def __init__(self, upstream: str):
         parts = urllib.parse.urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
@@ -82,29 +86,7 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def _handle(self) -> None:
-                proxy._serve(self)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__("fault-proxy")
 
     def inject(self, kind: FaultKind, operation: str, **options: object) -> Fault:
         fault = Fault(kind, operation, **options)  # type: ignore[arg-type]
@@ -121,10 +103,6 @@ class FaultProxy:
         with self._lock:
             return [seen for seen in self.seen if seen.operation == operation]
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
     def _take(self, operation: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
@@ -133,10 +111,8 @@ class FaultProxy:
                     return fault
         return None
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> Reply:
         arrived = time.monotonic()
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
         headers = {key.lower(): value for key, value in handler.headers.items()}
         operation = operation_of(handler.command, handler.path, headers, body)
         fault = self._take(operation)
@@ -163,15 +139,12 @@ class FaultProxy:
                 reply = reply.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
         with self._lock:
             self.seen.append(Seen(arrived, operation, handler.command, handler.path, status))
-        handler.send_response(status)
-        for key, value in reply_headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                handler.send_header(key, value)
-        if not reply_headers:
-            handler.send_header("Content-Type", "text/xml")
-        handler.send_header("Content-Length", str(len(reply)))
-        handler.end_headers()
-        handler.wfile.write(reply)
+        passed_on = {
+            key: value
+            for key, value in reply_headers.items()
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")
+        }
+        return Reply(status, reply, passed_on if reply_headers else {"Content-Type": "text/xml"})
 
     def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)

@@ -21,12 +21,14 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from cutover.lab.local_http import LocalHttpServer, Reply
 
 TENANCY = "ocid1.tenancy.oc1..aaaalabtenancy"
 USER = "ocid1.user.oc1..aaaalabuser"
@@ -130,7 +132,7 @@ class SignatureError(Exception):
     pass
 
 
-class LocalOci:
+class LocalOci(LocalHttpServer):
     """The HTTP server. `url` is the service endpoint every OCI client is given."""
 
     def __init__(self, world: OciWorld | None = None):
@@ -145,33 +147,7 @@ class LocalOci:
         self.seen: list[tuple[str, int]] = []  # (operation, status answered)
         self.refused_signatures = 0
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def _handle(self) -> None:
-                server._serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-oci", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__("local-oci")
 
     def write_oci_config(self, directory: Path, profile: str = "DEFAULT", region: str = "us-ashburn-1") -> Path:
         """An OCI config file and its key, as `oci setup config` would write them."""
@@ -206,9 +182,7 @@ class LocalOci:
 
     # --- serving ------------------------------------------------------------------------
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> Reply:
         parts = urllib.parse.urlsplit(handler.path)
         query = {k: v[0] for k, v in urllib.parse.parse_qs(parts.query).items()}
         route = _route(handler.command, parts.path)
@@ -234,15 +208,8 @@ class LocalOci:
                 status, payload, headers = getattr(self, f"_{name}")(params, query, body, handler)
         with self._lock:
             self.seen.append((operation, status))
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("opc-request-id", f"lab/{len(self.seen)}")
-        for key, value in headers.items():
-            handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+            request_id = f"lab/{len(self.seen)}"
+        return Reply.json(status, payload, {"opc-request-id": request_id, **headers})
 
     def _verify(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         authorization = handler.headers.get("Authorization", "")

@@ -17,8 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
+
+from cutover.lab.local_http import LocalHttpServer, Reply
 
 
 class Remotes(Protocol):
@@ -43,7 +45,23 @@ class _Job:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-class LocalRclone:
+def _idle_stats() -> dict[str, Any]:
+    """core/stats of a group with nothing transferred yet."""
+    return {
+        "bytes": 0,
+        "totalBytes": 0,
+        "transfers": 0,
+        "totalTransfers": 0,
+        "errors": 0,
+        "speed": 0.0,
+        "eta": None,
+        "transferring": [],
+    }
+
+
+class LocalRclone(LocalHttpServer):
+    methods = ("POST",)  # every rc call is a POST
+
     def __init__(self, remotes: Remotes, *, bytes_per_second: float = 5_000_000, forget_after: float = 60.0):
         self.remotes = remotes
         self.bytes_per_second = bytes_per_second
@@ -52,30 +70,7 @@ class LocalRclone:
         self.calls: list[str] = []
         self._lock = threading.RLock()
         self.restart()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                server._serve(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="local-rclone", daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__("local-rclone")
 
     def restart(self) -> None:
         """As if rclone restarted: every job forgotten, ids from 1 again, a new executeId."""
@@ -84,9 +79,7 @@ class LocalRclone:
             self._ids = itertools.count(1)
             self.jobs: dict[int, _Job] = {}
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
+    def answer(self, handler: BaseHTTPRequestHandler, raw: bytes) -> Reply:
         method = handler.path.strip("/")
         try:
             params = json.loads(raw or b"{}")
@@ -107,12 +100,7 @@ class LocalRclone:
             status, answer = 500, {"error": str(exc.args[0]), "input": None, "path": method, "status": 500}
         except ValueError as exc:
             status, answer = 400, {"error": str(exc), "path": method, "status": 400}
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        return Reply.json(status, answer)
 
     def _forget_old(self) -> None:
         now = time.monotonic()
@@ -125,17 +113,7 @@ class LocalRclone:
         if not params.get("_async"):
             raise ValueError("the lab runs syncs as async jobs only")
         with self._lock:
-            job = _Job(next(self._ids), str(params.get("_group", "")), time.monotonic())
-            job.stats = {
-                "bytes": 0,
-                "totalBytes": 0,
-                "transfers": 0,
-                "totalTransfers": 0,
-                "errors": 0,
-                "speed": 0.0,
-                "eta": None,
-                "transferring": [],
-            }
+            job = _Job(next(self._ids), str(params.get("_group", "")), time.monotonic(), stats=_idle_stats())
             self.jobs[job.jobid] = job
             failure = self.fail_next.pop(0) if self.fail_next else ""
         threading.Thread(target=self._run, args=(job, src, dst, failure), daemon=True).start()
@@ -204,16 +182,7 @@ class LocalRclone:
             for job in reversed(list(self.jobs.values())):
                 if job.group == group:
                     return dict(job.stats)
-        return {
-            "bytes": 0,
-            "totalBytes": 0,
-            "transfers": 0,
-            "totalTransfers": 0,
-            "errors": 0,
-            "speed": 0.0,
-            "eta": None,
-            "transferring": [],
-        }
+        return _idle_stats()
 
     def _check(self, params: dict[str, Any]) -> dict[str, Any]:
         source, destination = self.remotes.objects(params["srcFs"]), self.remotes.objects(params["dstFs"])

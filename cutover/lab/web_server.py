@@ -11,63 +11,15 @@ import datetime as dt
 import json
 import secrets
 import ssl
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from cutover.lab.local_http import LocalHttpServer, Reply
+
 LAB_LOGIN = {"user": "lab-e2e", "password": "lab-only"}
-
-
-class _Server:
-    def __init__(self, name: str, tls: ssl.SSLContext | None = None) -> None:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = owner.answer(self, body)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if not isinstance(payload, bytes) else "text/plain")
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_HEAD = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self.scheme = "https" if tls is not None else "http"
-        threading.Thread(target=self._server.serve_forever, name=name, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -145,8 +97,10 @@ class TenantBehaviour:
     failing: dict[str, str] = field(default_factory=dict)  # check name -> evidence
 
 
-class TenantApp(_Server):
+class TenantApp(LocalHttpServer):
     """With `tls`, it serves HTTPS with a certificate for `*.<zone>` signed by the lab's own CA."""
+
+    methods = ("GET", "HEAD", "POST")
 
     def __init__(self, tls: LabTls | None = None) -> None:
         self.behaviour: dict[str, TenantBehaviour] = {}
@@ -158,48 +112,50 @@ class TenantApp(_Server):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(tls.cert_file, tls.key_file)
             context.sni_callback = lambda sock, name, ctx: self.server_names.append(name or "")
-        super().__init__("lab-tenant-app", context)
+        super().__init__("lab-tenant-app", tls=context)
 
     def tenant(self, dns_name: str) -> TenantBehaviour:
         return self.behaviour.setdefault(dns_name, TenantBehaviour())
 
-    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> Reply:
         host = (handler.headers.get("Host") or "").split(":")[0]
         self.requests.append((host, handler.command, handler.path))
         tenant = self.tenant(host)
         if tenant.down:
-            return 503, {}, {"error": "no healthy backend"}
+            return Reply.json(503, {"error": "no healthy backend"})
         path = handler.path.split("?")[0]
         if path == "/health":
-            return 200, {}, {"status": "ok", "tenant": host}
+            return Reply.json(200, {"status": "ok", "tenant": host})
         if path == "/api/login" and handler.command == "POST":
             try:
                 login = json.loads(body or b"{}")
             except ValueError:
                 login = {}
             if login != LAB_LOGIN:
-                return 401, {}, {"error": "bad login"}
+                return Reply.json(401, {"error": "bad login"})
             session = secrets.token_hex(8)
             self._sessions.add(session)
-            return 200, {"Set-Cookie": f"session={session}; Path=/"}, {"ok": True}
+            return Reply.json(200, {"ok": True}, {"Set-Cookie": f"session={session}; Path=/"})
         if path in ("/api/dashboard", "/api/query"):
             cookie = handler.headers.get("Cookie", "")
             if not any(f"session={s}" in cookie for s in self._sessions):
-                return 401, {}, {"error": "log in first"}
+                return Reply.json(401, {"error": "log in first"})
             if path == "/api/query":
                 time.sleep(tenant.query_ms / 1000)
-                return 200, {}, {"rows": 1}
-            return 200, {}, {"widgets": 12}
+                return Reply.json(200, {"rows": 1})
+            return Reply.json(200, {"widgets": 12})
         if path.startswith("/validate/"):
             name = path.removeprefix("/validate/")
             if name in tenant.failing:
-                return 200, {}, {"passed": False, "evidence": tenant.failing[name]}
-            return 200, {}, {"passed": True, "evidence": f"{name} ok on {host}"}
-        return 404, {}, {"error": "not found"}
+                return Reply.json(200, {"passed": False, "evidence": tenant.failing[name]})
+            return Reply.json(200, {"passed": True, "evidence": f"{name} ok on {host}"})
+        return Reply.json(404, {"error": "not found"})
 
 
-class SlackSink(_Server):
+class SlackSink(LocalHttpServer):
     """A Slack incoming webhook: keeps what it was sent; answers with queued failures first."""
+
+    methods = ("GET", "HEAD", "POST")
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
@@ -213,14 +169,14 @@ class SlackSink(_Server):
     def fail(self, status: int, text: str, headers: dict[str, str] | None = None, times: int = 1) -> None:
         self.failures += [(status, text, headers or {})] * times
 
-    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> Reply:
         if not handler.path.startswith("/services/"):
-            return 404, {}, b"no_service"
+            return Reply.text(404, "no_service")
         if self.failures:
             status, text, headers = self.failures.pop(0)
-            return status, headers, text.encode()
+            return Reply.text(status, text, headers)
         try:
             self.posts.append(json.loads(body))
         except ValueError:
-            return 400, {}, b"invalid_payload"
-        return 200, {}, b"ok"
+            return Reply.text(400, "invalid_payload")
+        return Reply.text(200, "ok")

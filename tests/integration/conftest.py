@@ -45,9 +45,8 @@ def moto_server() -> Iterator[MotoServer]:
 
 @pytest.fixture(scope="session")
 def fault_proxy_session(moto_server: MotoServer) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(moto_server.url)
-    yield proxy
-    proxy.stop()
+    with FaultProxy(moto_server.url) as proxy:
+        yield proxy
 
 
 @pytest.fixture
@@ -107,10 +106,9 @@ def fleet(tenants: TenantStore, lab_fleet: list[LabTenant]) -> list[Tenant]:
 
 @pytest.fixture(scope="session")
 def local_oci_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalOci]:
-    server = LocalOci()
-    server.config_file = server.write_oci_config(tmp_path_factory.mktemp("oci"))  # type: ignore[attr-defined]
-    yield server
-    server.stop()
+    with LocalOci() as server:
+        server.config_file = server.write_oci_config(tmp_path_factory.mktemp("oci"))  # type: ignore[attr-defined]
+        yield server
 
 
 @pytest.fixture
@@ -127,9 +125,8 @@ def oci_access(local_oci: LocalOci) -> OciAccess:
 
 @pytest.fixture
 def local_rclone(moto: MotoServer, local_oci: LocalOci) -> Iterator[LocalRclone]:
-    server = LocalRclone(LabRemotes(moto.url, local_oci.world), bytes_per_second=50_000, forget_after=60)
-    yield server
-    server.stop()
+    with LocalRclone(LabRemotes(moto.url, local_oci.world), bytes_per_second=50_000, forget_after=60) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -163,13 +160,11 @@ def ssh_target(lab_ssh: LabSsh, tmp_path: Path) -> SshTarget:
 
 @pytest.fixture
 def tenant_app() -> Iterator[TenantApp]:
-    server = TenantApp()
-    yield server
-    server.stop()
+    with TenantApp() as server:
+        yield server
 
 
 @pytest.fixture
 def slack_sink() -> Iterator[SlackSink]:
-    server = SlackSink()
-    yield server
-    server.stop()
+    with SlackSink() as server:
+        yield server

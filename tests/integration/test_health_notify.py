@@ -135,9 +135,8 @@ async def test_slack_refusals_are_final_and_never_show_the_url(slack_sink):
 @pytest.fixture
 def tls_app(tmp_path):
     tls = LabTls.create(tmp_path / "tls", ZONE)
-    server = TenantApp(tls)
-    yield server, tls
-    server.stop()
+    with TenantApp(tls) as server:
+        yield server, tls
 
 
 async def test_over_https_the_tenant_name_is_the_sni_and_the_certificate_is_checked(tls_app, fleet, tenants):

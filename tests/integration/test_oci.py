@@ -90,11 +90,8 @@ async def test_throttled_and_failing_calls_are_retried_visibly(seeded, fleet, oc
 
 
 async def test_a_request_signed_with_another_key_is_refused(seeded, fleet, tmp_path, local_oci):
-    other = LocalOci()
-    try:
+    with LocalOci() as other:
         wrong = other.write_oci_config(tmp_path / "other")
-    finally:
-        other.stop()
     dns = OciDns(OciDnsSettings(oci=OciAccess(config_file=wrong, endpoint=local_oci.url), retry=FAST_RETRY))
     try:
         with pytest.raises(ProviderError, match="401 NotAuthenticated") as refused:
