@@ -111,7 +111,7 @@ def test_other_commands_on_the_demo_store_speak_world_time(in_tmp: Path) -> None
     assert result.exit_code == 0, result.output
     generated = json.loads(result.stdout)["generated_at"]
     world = datetime.fromisoformat(generated.replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
-    assert (world.hour, world.minute) == (1, 50), "the world opened at 01:50 and nothing has run it since"
+    assert (world.hour, world.minute) == (2, 5), "the world opened at 02:05 and nothing has run it since"
 
 
 def test_the_demo_shows_each_injected_fault_and_when_it_strikes(in_tmp: Path) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cutover.providers.interfaces import VALIDATION_CHECKS, Routing
 from cutover.providers.sim.dns import DEFAULT_TTL, initial_record
@@ -40,6 +42,15 @@ _PATHS: dict[Lifecycle, tuple[Lifecycle, ...]] = {
     L.FAILED: (L.SYNCING, L.VALIDATING, L.FAILED),
 }
 TONIGHT_REGIONS = ("us-east-1", "us-east-2")  # inside the 02:00-06:00 window at the world's start
+WINDOW_ZONE = "America/New_York"  # the migration window's time zone (the settings' default)
+WINDOW_OPENS = (2, 0)
+
+
+def window_opened(now: float) -> float:
+    """02:00 on `now`'s date in the window's time zone: when tonight's window opened (or opens)."""
+    zone = ZoneInfo(WINDOW_ZONE)
+    day = datetime.fromtimestamp(now, zone).date()
+    return datetime(day.year, day.month, day.day, *WINDOW_OPENS, tzinfo=zone).timestamp()
 
 
 @dataclass
@@ -123,7 +134,7 @@ def _place_wave_one(
     syncing = take(rest_healthy, round(total * 0.10))
 
     placements: list[_Placement] = []
-    today_2am = now + 10 * 60  # the world opens at 01:50: the window opens in ten minutes
+    today_2am = window_opened(now)
 
     for index, tenant in enumerate(tonight):
         validated = now - rng.uniform(6 * HOUR, 20 * HOUR)

@@ -22,7 +22,7 @@ from cutover.providers.sim.clock import WorldClock
 from cutover.providers.sim.dns import initial_record
 from cutover.providers.sim.fleet import generate_fleet
 from cutover.providers.sim.model import stable_key
-from cutover.providers.sim.seeding import SeedSummary, seed_migration_night
+from cutover.providers.sim.seeding import WINDOW_ZONE, SeedSummary, seed_migration_night
 from cutover.providers.sim.world import SimWorld
 from cutover.state.clock import Clock
 from cutover.state.events import EventLog
@@ -32,8 +32,9 @@ from cutover.state.simworld import JobRow, SimWorldStore, WorldRow
 from cutover.state.store import Store
 from cutover.state.tenants import MATRIX_FIELDS, Tenant, TenantStore
 
-WORLD_OPENS_AT = (1, 50)  # 01:50 in the migration window's time zone: ten minutes before the window
-WINDOW_ZONE = "America/New_York"
+# 02:05 in the migration window's time zone: five minutes inside the 02:00-06:00 window, so a new
+# user's first cutover (`make run`, mark three, cut over) is not refused for the time of night.
+WORLD_OPENS_AT = (2, 5)
 SIMULATOR = "simulator"
 
 
@@ -57,7 +58,7 @@ class OpenedWorld:
 
 
 def default_start(wall: float) -> float:
-    """01:50 tonight in the window's time zone, on the wall clock's date there."""
+    """02:05 tonight in the window's time zone, on the wall clock's date there."""
     zone = ZoneInfo(WINDOW_ZONE)
     today = datetime.fromtimestamp(wall, zone).date()
     opens = datetime(today.year, today.month, today.day, *WORLD_OPENS_AT, tzinfo=zone)
