@@ -13,12 +13,12 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
+from cutover.config.providers import RetrySettings
 from cutover.providers.interfaces import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
 
 T = TypeVar("T")
@@ -66,23 +66,6 @@ class RequestBudget:
             await self._sleep(wait)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    deadline: float = 60.0
-
-    @classmethod
-    def from_settings(cls, settings: object) -> RetryPolicy:
-        return cls(
-            attempts=settings.attempts,  # type: ignore[attr-defined]
-            base_delay=settings.base_delay,  # type: ignore[attr-defined]
-            max_delay=settings.max_delay,  # type: ignore[attr-defined]
-            deadline=settings.deadline,  # type: ignore[attr-defined]
-        )
-
-
 class Caller:
     """Sends one provider's requests: budget, retries, notices. `translate` turns a
     library's exception into a ProviderError saying whether a retry may help."""
@@ -92,24 +75,24 @@ class Caller:
         source: str,
         translate: Callable[[BaseException, str], ProviderError],
         *,
-        policy: RetryPolicy | None = None,
+        retry: RetrySettings | None = None,
         budget: RequestBudget | None = None,
         observer: ProviderObserver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self.source = source
         self.translate = translate
-        self.policy = policy or RetryPolicy()
+        self.retry = retry or RetrySettings()
         self.budget = budget
         self.observer = observer or IgnoreRetries()
         self._sleep = sleep
         self.requests = 0  # every request sent, retries included: what the benchmark counts
 
     async def call(self, operation: str, send: Callable[[], Awaitable[T]]) -> T:
-        policy = self.policy
+        retry = self.retry
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.deadline),
-            wait=_wait(policy),
+            stop=stop_after_attempt(retry.attempts) | stop_after_delay(retry.deadline),
+            wait=_wait(retry),
             retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
             before_sleep=lambda state: self._tell(operation, state),
             sleep=self._sleep,
@@ -142,8 +125,8 @@ class Caller:
         )
 
 
-def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(multiplier=policy.base_delay, max=policy.max_delay, jitter=policy.base_delay)
+def _wait(retry: RetrySettings) -> Callable[[RetryCallState], float]:
+    backoff = wait_exponential_jitter(multiplier=retry.base_delay, max=retry.max_delay, jitter=retry.base_delay)
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -160,6 +143,11 @@ _SECRETS = [
     (re.compile(r"(?i)(authorization:\s*)\S+(?: \S+)?"), r"\1[redacted]"),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[redacted access key id]"),
 ]
+
+
+def unexpected_error(exc: BaseException, operation: str, source: str) -> ProviderError:
+    """A library's error no translator knows: named by its type, its text stripped of credentials; not retried."""
+    return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}")
 
 
 def redact(text: str) -> str:

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cutover.config.providers import CloudWatchSettings, fill_pattern
-from cutover.providers.aws.errors import aws_translator
-from cutover.providers.aws.session import AwsClients
-from cutover.providers.calls import Caller, RetryPolicy
+from cutover.providers.aws.session import AwsService
 from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.tenants import Tenant
@@ -58,14 +56,11 @@ class CloudWatchSide:
         self.settings = settings
         self.period_s = settings.period
         self.clock = clock or SystemClock()
-        self._clients = AwsClients(settings.aws)
-        self.caller = Caller(
-            source, aws_translator(source), policy=RetryPolicy.from_settings(settings.retry), observer=observer
-        )
+        self.cloudwatch = AwsService(settings.aws, "cloudwatch", source, retry=settings.retry, observer=observer)
         self.unmapped: tuple[str, ...] = ()  # tenants with no ALB dimensions, as of the last snapshot
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.cloudwatch.aclose()
 
     def queries(self, tenants: Sequence[Tenant]) -> list[dict[str, Any]]:
         period = int(self.settings.period)
@@ -105,7 +100,6 @@ class CloudWatchSide:
         end_s = math.floor(self.clock.now() / period) * period
         end = dt.datetime.fromtimestamp(end_s, dt.UTC)
         start = dt.datetime.fromtimestamp(end_s - math.ceil(self.settings.lookback / period) * period, dt.UTC)
-        client = await self._clients.client("cloudwatch")
         values: dict[str, dict[float, float]] = {}
         size = self.settings.queries_per_call
         for first in range(0, len(queries), size):
@@ -120,7 +114,7 @@ class CloudWatchSide:
                 }
                 if token:
                     params["NextToken"] = token
-                answer = await self.caller.call("GetMetricData", lambda params=params: client.get_metric_data(**params))
+                answer = await self.cloudwatch.call("GetMetricData", **params)
                 for result in answer.get("MetricDataResults", []):
                     points = values.setdefault(result["Id"], {})
                     for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):

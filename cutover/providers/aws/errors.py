@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cutover.providers.calls import redact
+from cutover.providers.calls import redact, unexpected_error
 from cutover.providers.interfaces import ProviderError, Throttled
 
 # Route 53, CloudWatch and S3 spell "slow down" several ways.
@@ -48,7 +48,7 @@ def translate_aws_error(exc: BaseException, operation: str, source: str) -> Prov
         return ProviderError(source, f"{operation}: {redact(str(exc))}", retryable=True)
     if isinstance(exc, (boto.ConnectionClosedError, OSError, TimeoutError)):
         return ProviderError(source, f"{operation}: connection failed: {redact(str(exc))}", retryable=True)
-    return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}")
+    return unexpected_error(exc, operation, source)
 
 
 def aws_translator(source: str) -> Callable[[BaseException, str], ProviderError]:

@@ -9,9 +9,8 @@ from typing import Any
 
 from cutover.config.providers import Route53Settings
 from cutover.providers.aws import change_batch as cb
-from cutover.providers.aws.errors import aws_translator
-from cutover.providers.aws.session import AwsClients
-from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
+from cutover.providers.aws.session import AwsService
+from cutover.providers.calls import RequestBudget
 from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
@@ -52,20 +51,19 @@ class Route53Dns:
         self.source = source
         self.settings = settings
         self.clock = clock or SystemClock()
-        self._clients = AwsClients(settings.aws)
-        self.budget = RequestBudget(settings.requests_per_second)
-        self.caller = Caller(
+        self.route53 = AwsService(
+            settings.aws,
+            "route53",
             source,
-            aws_translator(source),
-            policy=RetryPolicy.from_settings(settings.retry),
-            budget=self.budget,
+            retry=settings.retry,
+            budget=RequestBudget(settings.requests_per_second),
             observer=observer,
         )
         self._zone_ids: dict[str, str] = dict(settings.zones)
         self._zone_names: dict[str, str] = {zone_id: name for name, zone_id in settings.zones.items()}
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.route53.aclose()
 
     # --- zones ---------------------------------------------------------------------
 
@@ -77,10 +75,7 @@ class Route53Dns:
         name = zone.lower().rstrip(".")
         if name in self._zone_ids:
             return self._zone_ids[name]
-        client = await self._clients.client("route53")
-        answer = await self.caller.call(
-            "ListHostedZonesByName", lambda: client.list_hosted_zones_by_name(DNSName=name + ".", MaxItems="10")
-        )
+        answer = await self.route53.call("ListHostedZonesByName", DNSName=name + ".", MaxItems="10")
         found = [z for z in answer.get("HostedZones", []) if z["Name"].lower() == name + "."]
         public = [z for z in found if not z.get("Config", {}).get("PrivateZone")]
         if not found:
@@ -100,21 +95,18 @@ class Route53Dns:
     async def _zone_name(self, zone: str) -> str:
         zone_id = await self.zone_id(zone)
         if zone_id not in self._zone_names:
-            client = await self._clients.client("route53")
-            answer = await self.caller.call("GetHostedZone", lambda: client.get_hosted_zone(Id=zone_id))
+            answer = await self.route53.call("GetHostedZone", Id=zone_id)
             self._zone_names[zone_id] = answer["HostedZone"]["Name"].lower().rstrip(".")
         return self._zone_names[zone_id]
 
     async def list_zone(self, zone: str) -> list[dict[str, Any]]:
         """Every record set of a zone: ceil(record sets / 300) requests."""
         zone_id = await self.zone_id(zone)
-        client = await self._clients.client("route53")
         sets: list[dict[str, Any]] = []
         start: dict[str, str] = {}
         while True:
-            params = {"HostedZoneId": zone_id, "MaxItems": str(PAGE_SIZE), **start}
-            page = await self.caller.call(
-                "ListResourceRecordSets", lambda params=params: client.list_resource_record_sets(**params)
+            page = await self.route53.call(
+                "ListResourceRecordSets", HostedZoneId=zone_id, MaxItems=str(PAGE_SIZE), **start
             )
             sets += page.get("ResourceRecordSets", [])
             if not page.get("IsTruncated"):
@@ -159,14 +151,10 @@ class Route53Dns:
     async def _read_names(self, zone: str, names: dict[str, DnsChange]) -> dict[str, list[dict[str, Any]]]:
         """The current record sets of a few names, one small listing each."""
         zone_id = await self.zone_id(zone)
-        client = await self._clients.client("route53")
         found: dict[str, list[dict[str, Any]]] = {}
         for name in names:
-            page = await self.caller.call(
-                "ListResourceRecordSets",
-                lambda name=name: client.list_resource_record_sets(
-                    HostedZoneId=zone_id, StartRecordName=name, MaxItems="10"
-                ),
+            page = await self.route53.call(
+                "ListResourceRecordSets", HostedZoneId=zone_id, StartRecordName=name, MaxItems="10"
             )
             found[name] = [
                 s
@@ -198,11 +186,10 @@ class Route53Dns:
         if not batch:
             return ChangeReceipt(zone, "", tenant_ids, ChangeStatus.INSYNC, now, self.source)
         cb.validate(zone_name, batch, self.source)
-        client = await self._clients.client("route53")
         comment = f"cutover: {', '.join(tenant_ids)}"[:256]
         attempts = 0
 
-        async def send() -> dict[str, Any]:
+        async def send(client: Any) -> dict[str, Any]:
             nonlocal attempts
             attempts += 1
             return await client.change_resource_record_sets(
@@ -210,7 +197,7 @@ class Route53Dns:
             )
 
         try:
-            answer = await self.caller.call("ChangeResourceRecordSets", send)
+            answer = await self.route53.send("ChangeResourceRecordSets", send)
         except ProviderError as exc:
             if exc.code not in ("InvalidChangeBatch", "InvalidInput", "ResourceRecordAlreadyExists"):
                 raise
@@ -263,8 +250,7 @@ class Route53Dns:
     async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
         if not receipt.change_id or receipt.status == ChangeStatus.INSYNC:
             return receipt
-        client = await self._clients.client("route53")
-        answer = await self.caller.call("GetChange", lambda: client.get_change(Id=receipt.change_id))
+        answer = await self.route53.call("GetChange", Id=receipt.change_id)
         status = ChangeStatus(answer["ChangeInfo"]["Status"])
         return ChangeReceipt(
             receipt.zone, receipt.change_id, receipt.tenant_ids, status, receipt.submitted_at, receipt.source

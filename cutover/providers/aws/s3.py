@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cutover.config.providers import AwsAccess, RetrySettings
-from cutover.providers.aws.errors import aws_translator
-from cutover.providers.aws.session import AwsClients
-from cutover.providers.calls import Caller, RetryPolicy
+from cutover.providers.aws.session import AwsService
 from cutover.providers.interfaces import ProviderObserver
 from cutover.providers.listings import ObjectInfo
 
@@ -28,27 +26,20 @@ class S3Listing:
         source: str = "s3",
     ):
         self.source = source
-        self._clients = AwsClients(access)
-        self.caller = Caller(
-            source,
-            aws_translator(source),
-            policy=RetryPolicy.from_settings(retry or RetrySettings()),
-            observer=observer,
-        )
+        self.s3 = AwsService(access, "s3", source, retry=retry, observer=observer)
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.s3.aclose()
 
     async def list(self, bucket: str, prefix: str = "") -> dict[str, ObjectInfo]:
         """Every object of the bucket (1,000 a page)."""
-        client = await self._clients.client("s3")
         objects: dict[str, ObjectInfo] = {}
         token: str | None = None
         while True:
             params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": 1000}
             if token:
                 params["ContinuationToken"] = token
-            page = await self.caller.call("ListObjectsV2", lambda params=params: client.list_objects_v2(**params))
+            page = await self.s3.call("ListObjectsV2", **params)
             for item in page.get("Contents", []):
                 etag = str(item.get("ETag", ""))
                 objects[item["Key"]] = ObjectInfo(int(item["Size"]), md5_of_etag(etag), etag.strip('"'))

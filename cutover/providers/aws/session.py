@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from cutover.config.providers import AwsAccess
+from cutover.config.providers import AwsAccess, RetrySettings
+from cutover.providers.aws.errors import aws_translator
+from cutover.providers.calls import Caller, RequestBudget
+from cutover.providers.interfaces import ProviderObserver
+
+T = TypeVar("T")
 
 
 class AwsClients:
@@ -50,3 +56,41 @@ class AwsClients:
     async def aclose(self) -> None:
         await self._stack.aclose()
         self._clients.clear()
+
+
+class AwsService:
+    """One AWS service as a provider reaches it: its client, and a Caller (budget, retries,
+    notices) that every request goes through. Opening the client happens inside the request,
+    so a missing profile or bad credentials come back as a ProviderError like any failure."""
+
+    def __init__(
+        self,
+        access: AwsAccess,
+        service: str,
+        source: str,
+        *,
+        retry: RetrySettings | None = None,
+        budget: RequestBudget | None = None,
+        observer: ProviderObserver | None = None,
+    ):
+        self.service = service
+        self._clients = AwsClients(access)
+        self.caller = Caller(source, aws_translator(source), retry=retry, budget=budget, observer=observer)
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One API call by its AWS name ("ListResourceRecordSets"), with its parameters."""
+        from botocore import xform_name
+
+        method = xform_name(operation)
+        return await self.send(operation, lambda client: getattr(client, method)(**params))
+
+    async def send(self, operation: str, request: Callable[[Any], Awaitable[T]]) -> T:
+        """`request(client)`, for a caller that needs to see each attempt."""
+
+        async def attempt() -> T:
+            return await request(await self._clients.client(self.service))
+
+        return await self.caller.call(operation, attempt)
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from cutover.providers.calls import redact
+from cutover.providers.calls import redact, unexpected_error
 from cutover.providers.interfaces import ProviderError, Throttled
 
 
@@ -27,7 +27,7 @@ def translate_http_error(exc: BaseException, operation: str, source: str) -> Pro
         return ProviderError(source, f"{operation}: timed out ({type(exc).__name__})", retryable=True)
     if isinstance(exc, httpx.TransportError):
         return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}", retryable=True)
-    return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}")
+    return unexpected_error(exc, operation, source)
 
 
 def http_translator(source: str) -> Callable[[BaseException, str], ProviderError]:

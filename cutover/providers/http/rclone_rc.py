@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import httpx
 
 from cutover.config.providers import RcSettings
-from cutover.providers.calls import Caller, RetryPolicy
+from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
 from cutover.providers.interfaces import ProviderError, ProviderObserver
 
@@ -44,9 +44,7 @@ class HttpRc:
                 raise ProviderError(source, f"${settings.auth_env} should hold the rc login as user:password")
             auth = httpx.BasicAuth(user, password)
         self._client = httpx.AsyncClient(base_url=settings.url.rstrip("/"), auth=auth, timeout=settings.timeout)
-        self.caller = Caller(
-            source, http_translator(source), policy=RetryPolicy.from_settings(settings.retry), observer=observer
-        )
+        self.caller = Caller(source, http_translator(source), retry=settings.retry, observer=observer)
 
     async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         async def send() -> dict[str, Any]:

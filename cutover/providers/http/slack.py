@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import httpx
 
 from cutover.config.providers import SlackNotifier
-from cutover.providers.calls import Caller, RetryPolicy
+from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
 from cutover.providers.interfaces import Notification, ProviderError, ProviderObserver, Severity
 
@@ -45,9 +45,7 @@ class SlackWebhook:
         self.settings = settings
         self._environ = os.environ if environ is None else environ
         self._client = httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
-        self.caller = Caller(
-            source, http_translator(source), policy=RetryPolicy.from_settings(settings.retry), observer=observer
-        )
+        self.caller = Caller(source, http_translator(source), retry=settings.retry, observer=observer)
 
     def _url(self) -> str:
         url = self._environ.get(self.settings.webhook_env, "").strip()

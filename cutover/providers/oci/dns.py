@@ -11,7 +11,6 @@ policies do that), so a ramp is refused here with a clear message.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,7 +18,6 @@ from typing import Any
 
 from cutover.config.providers import OciDnsSettings
 from cutover.providers.aws.change_batch import record_type
-from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
 from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
@@ -30,7 +28,7 @@ from cutover.providers.interfaces import (
     RecordChanged,
     Routing,
 )
-from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.providers.oci.session import OciService
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.tenants import Tenant
 
@@ -68,43 +66,31 @@ class OciDns:
         self.source = source
         self.settings = settings
         self.clock = clock or SystemClock()
-        self._clients = OciClients(settings.oci, source)
-        self.caller = Caller(
+        self.dns = OciService(
+            settings.oci,
+            "dns",
             source,
-            oci_translator(source),
-            policy=RetryPolicy.from_settings(settings.retry),
-            budget=RequestBudget(settings.requests_per_second),
+            retry=settings.retry,
+            requests_per_second=settings.requests_per_second,
             observer=observer,
         )
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.dns.aclose()
 
     def _scope(self) -> dict[str, Any]:
         return {"compartment_id": self.settings.compartment_id} if self.settings.compartment_id else {}
 
     async def _records(self, zone: str, domain: str | None = None) -> list[dict[str, Any]]:
-        client = await self._clients.client("dns")
         records: list[dict[str, Any]] = []
-        page: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": PAGE_SIZE, **self._scope()}
-            if page:
-                kwargs["page"] = page
-            if domain:
-                kwargs["domain"] = domain
-            answer = await self.caller.call(
-                "GetZoneRecords",
-                lambda kwargs=kwargs: asyncio.to_thread(client.get_zone_records, zone, **kwargs),
-            )
+        only = {"domain": domain} if domain else {}
+        async for answer in self.dns.pages("get_zone_records", zone, limit=PAGE_SIZE, **self._scope(), **only):
             records += [
                 {"domain": r.domain.lower().rstrip("."), "rtype": r.rtype, "rdata": r.rdata, "ttl": r.ttl}
                 for r in answer.data.items
                 if r.rtype in READ_TYPES
             ]
-            page = answer.headers.get("opc-next-page")
-            if not page:
-                return records
+        return records
 
     async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
         by_zone: dict[str, list[Tenant]] = defaultdict(list)
@@ -172,13 +158,9 @@ class OciDns:
         details = oci.dns.models.PatchZoneRecordsDetails(
             items=[oci.dns.models.RecordOperation(**operation) for operation in operations]
         )
-        client = await self._clients.client("dns")
         now = self.clock.now()
         try:
-            answer = await self.caller.call(
-                "PatchZoneRecords",
-                lambda: asyncio.to_thread(client.patch_zone_records, zone, details, **self._scope()),
-            )
+            answer = await self.dns.call("patch_zone_records", zone, details, **self._scope())
         except ProviderError as exc:
             if exc.code != "PreconditionFailed":
                 raise

@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from cutover.config.providers import OciLbHealth as OciLbHealthSettings
-from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
 from cutover.providers.interfaces import BackendHealth, BackendStatus, ProviderError, ProviderObserver
 from cutover.providers.oci.monitoring import lb_keys
-from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.providers.oci.session import OciService
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.tenants import Tenant
 
@@ -43,43 +41,29 @@ class OciBackendHealth:
         self.source = source
         self.settings = settings
         self.clock = clock or SystemClock()
-        self._clients = OciClients(settings.oci, source)
-        self.caller = Caller(
+        self.load_balancer = OciService(
+            settings.oci,
+            "load_balancer",
             source,
-            oci_translator(source),
-            policy=RetryPolicy.from_settings(settings.retry),
-            budget=RequestBudget(settings.requests_per_second),
+            retry=settings.retry,
+            requests_per_second=settings.requests_per_second,
             observer=observer,
         )
         self._details: dict[tuple[str, str], _Detail] = {}
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.load_balancer.aclose()
 
     async def _lb_statuses(self) -> dict[str, str]:
-        client = await self._clients.client("load_balancer")
         statuses: dict[str, str] = {}
-        page: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": 1000}
-            if page:
-                kwargs["page"] = page
-            answer = await self.caller.call(
-                "ListLoadBalancerHealths",
-                lambda kwargs=kwargs: asyncio.to_thread(
-                    client.list_load_balancer_healths, self.settings.compartment_id, **kwargs
-                ),
-            )
+        async for answer in self.load_balancer.pages(
+            "list_load_balancer_healths", self.settings.compartment_id, limit=1000
+        ):
             statuses.update({item.load_balancer_id: item.status for item in answer.data})
-            page = answer.headers.get("opc-next-page")
-            if not page:
-                return statuses
+        return statuses
 
     async def _detail(self, lb: str, backend_set: str) -> _Detail:
-        client = await self._clients.client("load_balancer")
-        answer = await self.caller.call(
-            "GetBackendSetHealth", lambda: asyncio.to_thread(client.get_backend_set_health, lb, backend_set)
-        )
+        answer = await self.load_balancer.call("get_backend_set_health", lb, backend_set)
         health = answer.data
         down = tuple(
             (health.critical_state_backend_names or [])

@@ -13,9 +13,8 @@ import math
 from collections.abc import Sequence
 
 from cutover.config.providers import OciMonitoringSettings, fill_pattern
-from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
 from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
-from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.providers.oci.session import OciService
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.tenants import Tenant
 
@@ -51,17 +50,17 @@ class OciMonitoringSide:
         self.settings = settings
         self.period_s = _resolution_s(settings.resolution)
         self.clock = clock or SystemClock()
-        self._clients = OciClients(settings.oci, source)
-        self.caller = Caller(
+        self.monitoring = OciService(
+            settings.oci,
+            "monitoring",
             source,
-            oci_translator(source),
-            policy=RetryPolicy.from_settings(settings.retry),
-            budget=RequestBudget(settings.requests_per_second),
+            retry=settings.retry,
+            requests_per_second=settings.requests_per_second,
             observer=observer,
         )
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.monitoring.aclose()
 
     def queries(self) -> dict[str, str]:
         s = self.settings
@@ -77,18 +76,14 @@ class OciMonitoringSide:
     ) -> dict[tuple[str, str], dict[float, float]]:
         import oci
 
-        client = await self._clients.client("monitoring")
         details = oci.monitoring.models.SummarizeMetricsDataDetails(
             namespace=NAMESPACE, query=query, start_time=start, end_time=end, resolution=self.settings.resolution
         )
-        answer = await self.caller.call(
-            "SummarizeMetricsData",
-            lambda: asyncio.to_thread(
-                client.summarize_metrics_data,
-                self.settings.compartment_id,
-                details,
-                compartment_id_in_subtree=self.settings.in_subtree,
-            ),
+        answer = await self.monitoring.call(
+            "summarize_metrics_data",
+            self.settings.compartment_id,
+            details,
+            compartment_id_in_subtree=self.settings.in_subtree,
         )
         series: dict[tuple[str, str], dict[float, float]] = {}
         for item in answer.data:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 
 from cutover.config.providers import OciAccess, RetrySettings
-from cutover.providers.calls import Caller, RequestBudget, RetryPolicy
 from cutover.providers.interfaces import ProviderObserver
 from cutover.providers.listings import ObjectInfo
-from cutover.providers.oci.session import OciClients, oci_translator
+from cutover.providers.oci.session import OciService
 
 
 def md5_hex(md5_base64: str | None) -> str | None:
@@ -36,20 +34,14 @@ class ObjectStorageListing:
     ):
         self.source = source
         self.namespace = namespace
-        self._clients = OciClients(access, source)
-        self.caller = Caller(
-            source,
-            oci_translator(source),
-            policy=RetryPolicy.from_settings(retry or RetrySettings()),
-            budget=RequestBudget(requests_per_second),
-            observer=observer,
+        self.object_storage = OciService(
+            access, "object_storage", source, retry=retry, requests_per_second=requests_per_second, observer=observer
         )
 
     async def aclose(self) -> None:
-        await self._clients.aclose()
+        await self.object_storage.aclose()
 
     async def list(self, bucket: str, prefix: str = "") -> dict[str, ObjectInfo]:
-        client = await self._clients.client("object_storage")
         objects: dict[str, ObjectInfo] = {}
         start: str | None = None
         while True:
@@ -58,10 +50,7 @@ class ObjectStorageListing:
                 kwargs["prefix"] = prefix
             if start:
                 kwargs["start"] = start
-            answer = await self.caller.call(
-                "ListObjects",
-                lambda kwargs=kwargs: asyncio.to_thread(client.list_objects, self.namespace, bucket, **kwargs),
-            )
+            answer = await self.object_storage.call("list_objects", self.namespace, bucket, **kwargs)
             for item in answer.data.objects:
                 objects[item.name] = ObjectInfo(int(item.size or 0), md5_hex(item.md5), str(item.etag or ""))
             start = answer.data.next_start_with

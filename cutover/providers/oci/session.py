@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from cutover.config.providers import OciAccess
-from cutover.providers.interfaces import ProviderError
+from cutover.config.providers import OciAccess, RetrySettings
+from cutover.providers.calls import Caller, RequestBudget, redact, unexpected_error
+from cutover.providers.interfaces import ProviderError, ProviderObserver
 
 
 class OciClients:
@@ -48,7 +49,16 @@ class OciClients:
             kwargs["signer"] = signer
         if self.access.endpoint:
             kwargs["service_endpoint"] = self.access.endpoint
-        return classes[kind](config, **kwargs)
+        try:
+            return classes[kind](config, **kwargs)
+        except (oci.exceptions.InvalidPrivateKey, OSError) as exc:  # the API key, read when the client is built
+            where = f"{Path(self.access.config_file).expanduser()} [{self.access.profile}]"
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ProviderError(
+                self.source,
+                f"{where}: cannot load the API key {config.get('key_file', '')}: {reason}; "
+                "check key_file and pass_phrase in that profile",
+            ) from None
 
     def _credentials(self) -> tuple[dict[str, Any], Any]:
         import oci
@@ -85,10 +95,62 @@ class OciClients:
         self._clients.clear()
 
 
+class OciService:
+    """One OCI service as a provider reaches it: its SDK client, and a Caller (budget, retries,
+    notices) that every request goes through, run in a worker thread as the SDK is synchronous.
+    Building the client happens inside the request, so a bad config file or key comes back as a
+    ProviderError like any failure."""
+
+    def __init__(
+        self,
+        access: OciAccess,
+        kind: str,
+        source: str,
+        *,
+        retry: RetrySettings | None = None,
+        requests_per_second: float,
+        observer: ProviderObserver | None = None,
+    ):
+        self.kind = kind
+        self._clients = OciClients(access, source)
+        self.caller = Caller(
+            source,
+            oci_translator(source),
+            retry=retry,
+            budget=RequestBudget(requests_per_second),
+            observer=observer,
+        )
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One SDK call by its method name ("get_zone_records"); events name it as OCI does ("GetZoneRecords")."""
+
+        async def attempt() -> Any:
+            client = await self._clients.client(self.kind)
+            return await asyncio.to_thread(getattr(client, method), *args, **kwargs)
+
+        return await self.caller.call(operation_name(method), attempt)
+
+    async def pages(self, method: str, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        """Every page of a listing that pages with opc-next-page, one call each."""
+        page: str | None = None
+        while True:
+            answer = await self.call(method, *args, **kwargs, **({"page": page} if page else {}))
+            yield answer
+            page = answer.headers.get("opc-next-page")
+            if not page:
+                return
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+
+def operation_name(method: str) -> str:
+    """The SDK's method name as OCI's API reference names the operation: get_zone_records -> GetZoneRecords."""
+    return "".join(word.capitalize() for word in method.split("_"))
+
+
 def translate_oci_error(exc: BaseException, operation: str, source: str) -> ProviderError:
     import oci
-
-    from cutover.providers.calls import redact
 
     if isinstance(exc, oci.exceptions.ServiceError):
         code, status = str(exc.code), int(exc.status)
@@ -99,7 +161,7 @@ def translate_oci_error(exc: BaseException, operation: str, source: str) -> Prov
         return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}", retryable=True)
     if isinstance(exc, ProviderError):
         return exc
-    return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}")
+    return unexpected_error(exc, operation, source)
 
 
 def oci_translator(source: str) -> Callable[[BaseException, str], ProviderError]:

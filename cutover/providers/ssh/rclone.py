@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from cutover.config.providers import RcSettings
-from cutover.providers.calls import Caller, RetryPolicy
+from cutover.providers.calls import Caller, unexpected_error
 from cutover.providers.interfaces import ProviderError, ProviderObserver
 from cutover.providers.ssh.connection import SshRunner
 
@@ -20,8 +20,8 @@ class SshRc:
         self.runner = SshRunner(settings.ssh, source=source)
         self.caller = Caller(
             source,
-            lambda exc, op: ProviderError(source, f"{op}: {exc}"),
-            policy=RetryPolicy.from_settings(settings.retry),
+            lambda exc, operation: unexpected_error(exc, operation, source),
+            retry=settings.retry,
             observer=observer,
         )
 
