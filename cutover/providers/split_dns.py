@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsProvider, DnsRecord
+from cutover.providers.zone_dns import tenant_zone
 from cutover.state.tenants import Tenant
-
-
-def zone_name(tenant: Tenant) -> str:
-    """The tenant's zone as the matrix gives it (a Route 53 id keeps its case), else its name's parent."""
-    zone = tenant.hosted_zone.strip() or tenant.dns_name.split(".", 1)[-1]
-    return zone if zone.isupper() else zone.lower().rstrip(".")
 
 
 class SplitDns:
@@ -25,8 +20,8 @@ class SplitDns:
         return self.other if zone.lower().rstrip(".") in self.other_zones else self.default
 
     async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
-        theirs = [t for t in tenants if zone_name(t) in self.other_zones]
-        ours = [t for t in tenants if zone_name(t) not in self.other_zones]
+        theirs = [t for t in tenants if tenant_zone(t) in self.other_zones]
+        ours = [t for t in tenants if tenant_zone(t) not in self.other_zones]
         found: dict[str, DnsRecord] = {}
         if ours:
             found.update(await self.default.read_routing(ours))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,29 +14,19 @@ from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
     DnsChange,
-    DnsRecord,
     ProviderError,
     ProviderObserver,
-    RecordChanged,
+    Routing,
 )
+from cutover.providers.zone_dns import READ_TYPES, ROUTE53_ZONE_ID, ZoneDns, bare
 from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 PAGE_SIZE = 300  # ListResourceRecordSets returns at most 300 record sets a page
-READ_TYPES = ("A", "AAAA", "CNAME")
-# A zone id is upper case without dots (Z0123456789ABC); a zone name is lower case with dots.
-_ZONE_ID = re.compile(r"^(?:/hostedzone/)?([A-Z0-9]{4,32})$")
 # Route 53 and moto name the record a refused DELETE or CREATE was about in these two ways.
 _NAMED = (re.compile(r"name='([^']+)'"), re.compile(r"Name=([^,\]\s]+)"))
 
 
-def zone_of(tenant: Tenant) -> str:
-    """The tenant's hosted zone: its id as given (Z0123...), or its name in lower case."""
-    zone = tenant.hosted_zone.strip() or tenant.dns_name.split(".", 1)[-1]
-    return zone if _ZONE_ID.match(zone) else zone.lower().rstrip(".")
-
-
-class Route53Dns:
+class Route53Dns(ZoneDns[dict[str, Any]]):
     """DnsProvider on Route 53. One request budget (5 a second) covers every call it makes."""
 
     def __init__(
@@ -69,7 +58,7 @@ class Route53Dns:
 
     async def zone_id(self, zone: str) -> str:
         """The hosted zone id of a zone name (or the id itself); looked up once, then remembered."""
-        match = _ZONE_ID.match(zone)
+        match = ROUTE53_ZONE_ID.match(zone)
         if match:
             return match.group(1)
         name = zone.lower().rstrip(".")
@@ -117,51 +106,28 @@ class Route53Dns:
 
     # --- reading -----------------------------------------------------------------------
 
-    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
-        by_zone: dict[str, list[Tenant]] = defaultdict(list)
-        for tenant in tenants:
-            by_zone[zone_of(tenant)].append(tenant)
-        records: dict[str, DnsRecord] = {}
-        for zone, members in by_zone.items():
-            sets = await self.list_zone(zone)
-            records.update(self._records(zone, members, sets))
-        return records
+    async def zone_records(self, zone: str) -> list[dict[str, Any]]:
+        return [s for s in await self.list_zone(zone) if s["Type"] in READ_TYPES]
 
-    def _records(self, zone: str, tenants: Sequence[Tenant], sets: Sequence[dict[str, Any]]) -> dict[str, DnsRecord]:
-        now = self.clock.now()
-        wanted = {cb.fqdn(t.dns_name): t for t in tenants}
-        by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for record_set in sets:
-            name = _unescape(record_set["Name"]).lower()
-            if name in wanted and record_set["Type"] in READ_TYPES:
-                by_name[name].append(record_set)
-        return {
-            wanted[name].tenant_id: DnsRecord(
-                tenant_id=wanted[name].tenant_id,
-                name=wanted[name].dns_name,
-                zone=zone,
-                routing=cb.routing_of(found),
-                version=cb.version_of(found),
-                measured_at=now,
-                source=self.source,
-            )
-            for name, found in by_name.items()
-        }
-
-    async def _read_names(self, zone: str, names: dict[str, DnsChange]) -> dict[str, list[dict[str, Any]]]:
-        """The current record sets of a few names, one small listing each."""
+    async def name_records(self, zone: str, name: str) -> list[dict[str, Any]]:
+        """One small listing that starts at the name."""
         zone_id = await self.zone_id(zone)
-        found: dict[str, list[dict[str, Any]]] = {}
-        for name in names:
-            page = await self.route53.call(
-                "ListResourceRecordSets", HostedZoneId=zone_id, StartRecordName=name, MaxItems="10"
-            )
-            found[name] = [
-                s
-                for s in page.get("ResourceRecordSets", [])
-                if _unescape(s["Name"]).lower() == name and s["Type"] in READ_TYPES
-            ]
-        return found
+        name = cb.fqdn(name)
+        page = await self.route53.call(
+            "ListResourceRecordSets", HostedZoneId=zone_id, StartRecordName=name, MaxItems="10"
+        )
+        return [
+            s for s in page.get("ResourceRecordSets", []) if self.name_of(s) == bare(name) and s["Type"] in READ_TYPES
+        ]
+
+    def name_of(self, record: dict[str, Any]) -> str:
+        return bare(_unescape(record["Name"]))
+
+    def routing_of(self, records: Sequence[dict[str, Any]]) -> Routing:
+        return cb.routing_of(records)
+
+    def version_of(self, records: Sequence[dict[str, Any]]) -> str:
+        return cb.version_of(records)
 
     # --- changing --------------------------------------------------------------------------
 
@@ -217,7 +183,7 @@ class Route53Dns:
     ) -> ChangeReceipt:
         """Route 53 refused the batch: say which record changed under us, or notice our own earlier try landed."""
         wanted = {cb.fqdn(change.expected.name): change for change in changes}
-        current = await self._read_names(zone, wanted)
+        current = {name: await self.name_records(zone, name) for name in wanted}
         if retried and all(
             cb.version_of(current[name]) == cb.version_of(cb.record_sets(name, change.to))
             for name, change in wanted.items()
@@ -230,22 +196,7 @@ class Route53Dns:
         ]
         if not suspects:
             raise exc
-        change = wanted[suspects[0]]
-        found_sets = current[suspects[0]]
-        found = (
-            DnsRecord(
-                change.tenant_id,
-                change.expected.name,
-                zone,
-                cb.routing_of(found_sets),
-                cb.version_of(found_sets),
-                self.clock.now(),
-                self.source,
-            )
-            if found_sets
-            else None
-        )
-        raise RecordChanged(self.source, change.tenant_id, change.expected, found) from exc
+        raise self.changed_under_us(zone, wanted[suspects[0]], current[suspects[0]]) from exc
 
     async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
         if not receipt.change_id or receipt.status == ChangeStatus.INSYNC:

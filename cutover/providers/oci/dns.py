@@ -12,7 +12,6 @@ policies do that), so a ramp is refused here with a clear message.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,39 +21,18 @@ from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
     DnsChange,
-    DnsRecord,
     ProviderError,
     ProviderObserver,
-    RecordChanged,
     Routing,
 )
 from cutover.providers.oci.session import OciService
+from cutover.providers.zone_dns import READ_TYPES, ZoneDns, bare
 from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 PAGE_SIZE = 100
-READ_TYPES = ("A", "AAAA", "CNAME")
 
 
-def _zone_of(tenant: Tenant) -> str:
-    return (tenant.hosted_zone or tenant.dns_name.split(".", 1)[-1]).lower().rstrip(".")
-
-
-def _version(records: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(
-        sorted(
-            ({"rtype": r["rtype"], "rdata": r["rdata"], "ttl": int(r["ttl"])} for r in records),
-            key=lambda r: (r["rtype"], r["rdata"]),
-        ),
-        separators=(",", ":"),
-    )
-
-
-def _routing(records: Sequence[dict[str, Any]]) -> Routing:
-    return Routing.simple(",".join(sorted(str(r["rdata"]) for r in records)), int(records[0]["ttl"]))
-
-
-class OciDns:
+class OciDns(ZoneDns[dict[str, Any]]):
     def __init__(
         self,
         settings: OciDnsSettings,
@@ -81,35 +59,37 @@ class OciDns:
     def _scope(self) -> dict[str, Any]:
         return {"compartment_id": self.settings.compartment_id} if self.settings.compartment_id else {}
 
+    async def zone_records(self, zone: str) -> list[dict[str, Any]]:
+        return await self._records(zone)
+
+    async def name_records(self, zone: str, name: str) -> list[dict[str, Any]]:
+        return await self._records(zone, domain=bare(name))
+
     async def _records(self, zone: str, domain: str | None = None) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         only = {"domain": domain} if domain else {}
         async for answer in self.dns.pages("get_zone_records", zone, limit=PAGE_SIZE, **self._scope(), **only):
             records += [
-                {"domain": r.domain.lower().rstrip("."), "rtype": r.rtype, "rdata": r.rdata, "ttl": r.ttl}
+                {"domain": bare(r.domain), "rtype": r.rtype, "rdata": r.rdata, "ttl": r.ttl}
                 for r in answer.data.items
                 if r.rtype in READ_TYPES
             ]
         return records
 
-    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
-        by_zone: dict[str, list[Tenant]] = defaultdict(list)
-        for tenant in tenants:
-            by_zone[_zone_of(tenant)].append(tenant)
-        found: dict[str, DnsRecord] = {}
-        for zone, members in by_zone.items():
-            records = await self._records(zone)
-            now = self.clock.now()
-            by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for record in records:
-                by_domain[record["domain"]].append(record)
-            for tenant in members:
-                mine = by_domain.get(tenant.dns_name.lower().rstrip("."))
-                if mine:
-                    found[tenant.tenant_id] = DnsRecord(
-                        tenant.tenant_id, tenant.dns_name, zone, _routing(mine), _version(mine), now, self.source
-                    )
-        return found
+    def name_of(self, record: dict[str, Any]) -> str:
+        return record["domain"]
+
+    def routing_of(self, records: Sequence[dict[str, Any]]) -> Routing:
+        return Routing.simple(",".join(sorted(str(r["rdata"]) for r in records)), int(records[0]["ttl"]))
+
+    def version_of(self, records: Sequence[dict[str, Any]]) -> str:
+        return json.dumps(
+            sorted(
+                ({"rtype": r["rtype"], "rdata": r["rdata"], "ttl": int(r["ttl"])} for r in records),
+                key=lambda r: (r["rtype"], r["rdata"]),
+            ),
+            separators=(",", ":"),
+        )
 
     def build_operations(self, changes: Sequence[DnsChange]) -> list[dict[str, Any]]:
         operations: list[dict[str, Any]] = []
@@ -120,7 +100,7 @@ class OciDns:
                     f"{change.tenant_id}: OCI DNS zones have no weighted records; a ramp needs Route 53 "
                     "(or an OCI traffic steering policy, which cutover does not drive): cut over in one step",
                 )
-            domain = change.expected.name.lower().rstrip(".")
+            domain = bare(change.expected.name)
             old = json.loads(change.expected.version or "[]")
             if not old:  # there was no record: there must still be none
                 for rtype in sorted({record_type(t) for t in change.to.target.split(",")}):
@@ -164,30 +144,13 @@ class OciDns:
         except ProviderError as exc:
             if exc.code != "PreconditionFailed":
                 raise
-            await self._refused(zone, changes, exc)
+            changed = await self.first_changed(zone, changes)
+            if changed is not None:
+                raise changed from exc
             raise
         tenant_ids = tuple(change.tenant_id for change in changes)
         # OCI DNS applies a patch when it answers: there is no change to wait for.
         return ChangeReceipt(zone, answer.request_id or "", tenant_ids, ChangeStatus.INSYNC, now, self.source)
-
-    async def _refused(self, zone: str, changes: Sequence[DnsChange], exc: ProviderError) -> None:
-        for change in changes:
-            current = await self._records(zone, domain=change.expected.name.lower().rstrip("."))
-            if _version(current) != change.expected.version:
-                found = (
-                    DnsRecord(
-                        change.tenant_id,
-                        change.expected.name,
-                        zone,
-                        _routing(current),
-                        _version(current),
-                        self.clock.now(),
-                        self.source,
-                    )
-                    if current
-                    else None
-                )
-                raise RecordChanged(self.source, change.tenant_id, change.expected, found) from exc
 
     async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
         return receipt

@@ -1,0 +1,103 @@
+"""What the two real DNS providers (Route 53 and OCI DNS) share.
+
+Both read a whole zone in one listing and hand each tenant its records; both change
+records by compare-and-swap (the provider applies a change only while the records
+are still as they were read) and, when a change is refused, read the names again to
+say whose record changed under us. What differs is how each lists records and how
+its raw records read (their name, routing and version): a subclass says that.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+from cutover.providers.interfaces import DnsChange, DnsRecord, RecordChanged, Routing
+from cutover.state.clock import Clock
+from cutover.state.tenants import Tenant
+
+Record = TypeVar("Record")
+READ_TYPES = ("A", "AAAA", "CNAME")  # the records that route a tenant; others in the zone are not ours to read
+# A Route 53 zone id is upper case without dots (Z0123456789ABC); a zone name is lower case with dots.
+ROUTE53_ZONE_ID = re.compile(r"^(?:/hostedzone/)?([A-Z0-9]{4,32})$")
+
+
+def bare(name: str) -> str:
+    """A DNS name as both providers compare names: lower case, no trailing dot."""
+    return name.lower().rstrip(".")
+
+
+def tenant_zone(tenant: Tenant) -> str:
+    """The tenant's zone: as the matrix gives it (a Route 53 zone id keeps its case, a name is made bare),
+    else the parent of its DNS name."""
+    zone = tenant.hosted_zone.strip() or tenant.dns_name.split(".", 1)[-1]
+    return zone if ROUTE53_ZONE_ID.match(zone) else bare(zone)
+
+
+class ZoneDns(ABC, Generic[Record]):
+    """A DnsProvider's reading side and its compare-and-swap refusals, over one provider's raw records."""
+
+    source: str
+    clock: Clock
+
+    def zone_of(self, tenant: Tenant) -> str:
+        return tenant_zone(tenant)
+
+    @abstractmethod
+    async def zone_records(self, zone: str) -> list[Record]:
+        """Every A, AAAA and CNAME record of the zone."""
+
+    @abstractmethod
+    async def name_records(self, zone: str, name: str) -> list[Record]:
+        """The A, AAAA and CNAME records of one name, read now."""
+
+    @abstractmethod
+    def name_of(self, record: Record) -> str:
+        """The record's name, bare (see `bare`)."""
+
+    @abstractmethod
+    def routing_of(self, records: Sequence[Record]) -> Routing: ...
+
+    @abstractmethod
+    def version_of(self, records: Sequence[Record]) -> str:
+        """What a change must find to apply: equal versions mean equal records."""
+
+    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+        """One listing a zone; a tenant with no record in its zone is left out."""
+        by_zone: dict[str, list[Tenant]] = defaultdict(list)
+        for tenant in tenants:
+            by_zone[self.zone_of(tenant)].append(tenant)
+        found: dict[str, DnsRecord] = {}
+        for zone, members in by_zone.items():
+            by_name: dict[str, list[Record]] = defaultdict(list)
+            for record in await self.zone_records(zone):
+                by_name[self.name_of(record)].append(record)
+            now = self.clock.now()
+            for tenant in members:
+                mine = by_name.get(bare(tenant.dns_name))
+                if mine:
+                    found[tenant.tenant_id] = self.dns_record(tenant.tenant_id, tenant.dns_name, zone, mine, now)
+        return found
+
+    def dns_record(self, tenant_id: str, name: str, zone: str, records: Sequence[Record], now: float) -> DnsRecord:
+        return DnsRecord(tenant_id, name, zone, self.routing_of(records), self.version_of(records), now, self.source)
+
+    def changed_under_us(self, zone: str, change: DnsChange, current: Sequence[Record]) -> RecordChanged:
+        """The error that says the change's record is no longer what was read, and what it is now."""
+        found = (
+            self.dns_record(change.tenant_id, change.expected.name, zone, current, self.clock.now())
+            if current
+            else None
+        )
+        return RecordChanged(self.source, change.tenant_id, change.expected, found)
+
+    async def first_changed(self, zone: str, changes: Sequence[DnsChange]) -> RecordChanged | None:
+        """Reads each change's name again, in order, and names the first one no longer as expected."""
+        for change in changes:
+            current = await self.name_records(zone, change.expected.name)
+            if self.version_of(current) != change.expected.version:
+                return self.changed_under_us(zone, change, current)
+        return None
