@@ -24,7 +24,7 @@ from cutover.config.matrix import TenantSpec
 from cutover.config.providers import AwsAccess, CloudWatchSettings, OciAccess, OciMonitoringSettings, Route53Settings
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import lab_specs, lab_tenants
-from cutover.lab.moto_server import start_moto
+from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, start_moto
 from cutover.lab.oci_server import COMPARTMENT, LocalOci
 from cutover.lab.seed_aws import put_alb_metrics, seed_zone
 from cutover.providers.aws.cloudwatch import CloudWatchSide
@@ -42,18 +42,14 @@ ZONE = "bench.example.com"
 
 
 def main(count: int) -> None:
-    for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
-        os.environ[name] = value
-    moto = start_moto()
-    proxy = FaultProxy(moto.url)
-    oci = LocalOci()
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            asyncio.run(run(count, moto.url, proxy, oci, Path(scratch)))
-    finally:
-        proxy.stop()
-        oci.stop()
-        moto.stop()
+    os.environ.update(LAB_AWS_ENVIRONMENT)
+    with (
+        start_moto() as moto,
+        FaultProxy(moto.url) as proxy,
+        LocalOci() as oci,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        asyncio.run(run(count, moto.url, proxy, oci, Path(scratch)))
 
 
 async def run(count: int, moto_url: str, proxy: FaultProxy, oci: LocalOci, scratch: Path) -> None:

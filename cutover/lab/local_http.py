@@ -13,8 +13,9 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from cutover.lab.stoppable import Stoppable
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
@@ -34,7 +35,7 @@ class Reply:
         return cls(status, text.encode(), {"Content-Type": "text/plain", **(headers or {})})
 
 
-class LocalHttpServer:
+class LocalHttpServer(Stoppable):
     """Answers every request with `answer`; started when made, until `stop()` or the end of a `with` block.
 
     A subclass sets up what `answer` reads before calling `__init__`: requests may
@@ -87,11 +88,3 @@ class LocalHttpServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()

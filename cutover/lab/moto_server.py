@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from cutover.lab.stoppable import Stoppable
+
 _patched = False
 _deleting = threading.local()
 
@@ -145,8 +147,12 @@ def _check_like_route53(zone: Any, change_list: list[dict[str, Any]], models: An
         raise Route53ClientError("InvalidChangeBatch", "[" + ", ".join(problems) + "]")
 
 
+# The dummy keys every client of the lab's moto signs with (moto accepts any), and no instance metadata to wait for.
+LAB_AWS_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "lab", "AWS_SECRET_ACCESS_KEY": "lab", "AWS_EC2_METADATA_DISABLED": "true"}
+
+
 @dataclass
-class MotoServer:
+class MotoServer(Stoppable):
     """A running moto server; `reset()` empties it between tests."""
 
     url: str

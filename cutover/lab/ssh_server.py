@@ -24,10 +24,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from cutover.lab.stoppable import Stoppable
+
 USER = "cutover"
 
 
-class LabSsh:
+class LabSsh(Stoppable):
     def __init__(self, *, hydrate_seconds: float = 2.0) -> None:
         import asyncssh
 

@@ -13,6 +13,7 @@ OCI metrics every few seconds, split between the clouds as DNS in moto says.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -21,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from cutover.lab.fleet import LabTenant, lab_matrix, lab_tenants
-from cutover.lab.moto_server import MotoServer, start_moto
+from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
 from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.seed_aws import aws_client, put_alb_metrics, seed_buckets, seed_zone
 from cutover.lab.ssh_server import USER, LabSsh
+from cutover.lab.stoppable import Stoppable
 from cutover.lab.web_server import LAB_LOGIN, SlackSink, TenantApp
 
 ZONE = "lab.example.com"
@@ -33,7 +35,7 @@ SLACK_ENV = "SLACK_WEBHOOK_URL"
 
 
 @dataclass
-class Lab:
+class Lab(Stoppable):
     directory: Path
     tenants: list[LabTenant]
     moto: MotoServer
@@ -48,6 +50,7 @@ class Lab:
     _stop: threading.Event = field(default_factory=threading.Event)
     _fed: set[float] = field(default_factory=set)
     _feeder: threading.Thread | None = None
+    _servers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @classmethod
     def start(
@@ -61,47 +64,47 @@ class Lab:
     ) -> Lab:
         directory.mkdir(parents=True, exist_ok=True)
         fleet = lab_tenants(tenants, ZONE)
-        moto = start_moto()
-        oci = LocalOci()
-        rclone = LocalRclone(LabRemotes(moto.url, oci.world), bytes_per_second=200_000)
-        app = TenantApp()
-        slack = SlackSink()
-        ssh = LabSsh(hydrate_seconds=hydrate_seconds)
-        zone_id = seed_zone(moto.url, ZONE, fleet)
-        seed_buckets(moto.url, fleet, objects=objects)
-        for tenant in fleet:
-            oci.world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
-        oci_config = oci.write_oci_config(directory / "oci")
-        key, known_hosts = ssh.target_files(directory / "ssh")
-        matrix = directory / "lab-matrix.csv"
-        matrix.write_text(lab_matrix(fleet, ZONE))
-        config = directory / "cutover.toml"
-        config.write_text(
-            lab_config(
-                moto_url=moto.url,
-                oci_url=oci.url,
-                oci_config=oci_config,
-                rclone_url=rclone.url,
-                app_port=app.port,
-                ssh_port=ssh.port,
-                ssh_key=key,
-                known_hosts=known_hosts,
-                zone=ZONE,
-                zone_id=zone_id,
-                state=directory / "cutover.db",
+        with contextlib.ExitStack() as servers:  # a failure on the way stops what had started
+            moto = servers.enter_context(start_moto())
+            oci = servers.enter_context(LocalOci())
+            rclone = servers.enter_context(LocalRclone(LabRemotes(moto.url, oci.world), bytes_per_second=200_000))
+            app = servers.enter_context(TenantApp())
+            slack = servers.enter_context(SlackSink())
+            ssh = servers.enter_context(LabSsh(hydrate_seconds=hydrate_seconds))
+            zone_id = seed_zone(moto.url, ZONE, fleet)
+            seed_buckets(moto.url, fleet, objects=objects)
+            for tenant in fleet:
+                oci.world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
+            oci_config = oci.write_oci_config(directory / "oci")
+            key, known_hosts = ssh.target_files(directory / "ssh")
+            matrix = directory / "lab-matrix.csv"
+            matrix.write_text(lab_matrix(fleet, ZONE))
+            config = directory / "cutover.toml"
+            config.write_text(
+                lab_config(
+                    moto_url=moto.url,
+                    oci_url=oci.url,
+                    oci_config=oci_config,
+                    rclone_url=rclone.url,
+                    app_port=app.port,
+                    ssh_port=ssh.port,
+                    ssh_key=key,
+                    known_hosts=known_hosts,
+                    zone=ZONE,
+                    zone_id=zone_id,
+                    state=directory / "cutover.db",
+                )
             )
-        )
-        lab = cls(directory, fleet, moto, oci, rclone, app, slack, ssh, zone_id, config, matrix)
-        lab.feed_traffic()
+            lab = cls(directory, fleet, moto, oci, rclone, app, slack, ssh, zone_id, config, matrix)
+            lab.feed_traffic()
+            lab._servers = servers.pop_all()
         lab._feeder = threading.Thread(target=lab._feed_forever, args=(feed_every,), name="lab-traffic", daemon=True)
         lab._feeder.start()
         return lab
 
     def environment(self) -> dict[str, str]:
         return {
-            "AWS_ACCESS_KEY_ID": "lab",
-            "AWS_SECRET_ACCESS_KEY": "lab",
-            "AWS_EC2_METADATA_DISABLED": "true",
+            **LAB_AWS_ENVIRONMENT,
             SLACK_ENV: self.slack.webhook_url,
             "E2E_LOGIN_JSON": json.dumps(LAB_LOGIN),
         }
@@ -165,10 +168,7 @@ class Lab:
 
     def stop(self) -> None:
         self._stop.set()
-        for server in (self.app, self.slack, self.rclone, self.oci):
-            server.stop()
-        self.ssh.stop()
-        self.moto.stop()
+        self._servers.close()
 
 
 def lab_config(

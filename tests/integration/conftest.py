@@ -6,7 +6,6 @@ fault proxy; every test starts from an empty moto and a proxy with no faults.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from cutover.config.matrix import TenantSpec
 from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings, SshTarget
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
-from cutover.lab.moto_server import MotoServer, start_moto
+from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
 from cutover.lab.oci_server import LocalOci, OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.ssh_server import LabSsh
@@ -30,17 +29,12 @@ FAST_RETRY = RetrySettings(attempts=4, base_delay=0.01, max_delay=0.05, deadline
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "lab"),
-        ("AWS_SECRET_ACCESS_KEY", "lab"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        os.environ[name] = value
-    os.environ.pop("AWS_PROFILE", None)
-    server = start_moto()
-    yield server
-    server.stop()
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in {**LAB_AWS_ENVIRONMENT, "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            environment.setenv(name, value)
+        environment.delenv("AWS_PROFILE", raising=False)
+        with start_moto() as server:
+            yield server
 
 
 @pytest.fixture(scope="session")
@@ -131,9 +125,8 @@ def local_rclone(moto: MotoServer, local_oci: LocalOci) -> Iterator[LocalRclone]
 
 @pytest.fixture(scope="session")
 def lab_ssh_session() -> Iterator[LabSsh]:
-    server = LabSsh(hydrate_seconds=0.3)
-    yield server
-    server.stop()
+    with LabSsh(hydrate_seconds=0.3) as server:
+        yield server
 
 
 @pytest.fixture

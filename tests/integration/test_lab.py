@@ -24,11 +24,10 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto) -> Iterator[Lab]:
-    started = Lab.start(tmp_path / "lab", tenants=4, objects=2, feed_every=3600, hydrate_seconds=0.2)
-    for name, value in started.environment().items():
-        monkeypatch.setenv(name, value)
-    yield started
-    started.stop()
+    with Lab.start(tmp_path / "lab", tenants=4, objects=2, feed_every=3600, hydrate_seconds=0.2) as started:
+        for name, value in started.environment().items():
+            monkeypatch.setenv(name, value)
+        yield started
 
 
 async def test_the_lab_runs_every_real_provider(lab: Lab, actor) -> None:

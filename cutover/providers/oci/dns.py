@@ -44,14 +44,7 @@ class OciDns(ZoneDns[dict[str, Any]]):
         self.source = source
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.dns = OciService(
-            settings.oci,
-            "dns",
-            source,
-            retry=settings.retry,
-            requests_per_second=settings.requests_per_second,
-            observer=observer,
-        )
+        self.dns = OciService.of(settings, "dns", source, observer)
 
     async def aclose(self) -> None:
         await self.dns.aclose()

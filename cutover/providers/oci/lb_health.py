@@ -41,14 +41,7 @@ class OciBackendHealth:
         self.source = source
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.load_balancer = OciService(
-            settings.oci,
-            "load_balancer",
-            source,
-            retry=settings.retry,
-            requests_per_second=settings.requests_per_second,
-            observer=observer,
-        )
+        self.load_balancer = OciService.of(settings, "load_balancer", source, observer)
         self._details: dict[tuple[str, str], _Detail] = {}
 
     async def aclose(self) -> None:

@@ -50,14 +50,7 @@ class OciMonitoringSide:
         self.settings = settings
         self.period_s = _resolution_s(settings.resolution)
         self.clock = clock or SystemClock()
-        self.monitoring = OciService(
-            settings.oci,
-            "monitoring",
-            source,
-            retry=settings.retry,
-            requests_per_second=settings.requests_per_second,
-            observer=observer,
-        )
+        self.monitoring = OciService.of(settings, "monitoring", source, observer)
 
     async def aclose(self) -> None:
         await self.monitoring.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cutover.config.providers import OciAccess, RetrySettings
 from cutover.providers.calls import Caller, RequestBudget, redact, unexpected_error
@@ -95,6 +95,14 @@ class OciClients:
         self._clients.clear()
 
 
+class OciProviderSettings(Protocol):
+    """What a provider's settings section says about reaching an OCI service."""
+
+    oci: OciAccess
+    retry: RetrySettings
+    requests_per_second: float
+
+
 class OciService:
     """One OCI service as a provider reaches it: its SDK client, and a Caller (budget, retries,
     notices) that every request goes through, run in a worker thread as the SDK is synchronous.
@@ -118,6 +126,18 @@ class OciService:
             oci_translator(source),
             retry=retry,
             budget=RequestBudget(requests_per_second),
+            observer=observer,
+        )
+
+    @classmethod
+    def of(cls, settings: OciProviderSettings, kind: str, source: str, observer: ProviderObserver | None) -> OciService:
+        """The service as a provider's settings section configures it."""
+        return cls(
+            settings.oci,
+            kind,
+            source,
+            retry=settings.retry,
+            requests_per_second=settings.requests_per_second,
             observer=observer,
         )
 
