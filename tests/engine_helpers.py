@@ -14,7 +14,7 @@ READY_PATH = (Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY)
 
 
 def make_ready(tenants: TenantStore, tenant_id: str, now: float, **observed: object) -> Tenant:
-    """A tenant ready to cut over: synced with lag 0 proven a minute ago, 5/5, 3/3, hydrated."""
+    """A tenant ready to cut over: synced with lag 0 proven a minute ago, 5/5, 3/3, metrics current, hydrated."""
     current = tenants.get(tenant_id).lifecycle
     path = READY_PATH[READY_PATH.index(current) + 1 :] if current in READY_PATH else READY_PATH
     for state in path:
@@ -36,6 +36,7 @@ def make_ready(tenants: TenantStore, tenant_id: str, now: float, **observed: obj
             "backends_healthy": 3,
             "backends_total": 3,
             "health_at": now - 5,
+            "metrics_at": now - 10,
             "hydrated_at": now - 600,
             **observed,
         },

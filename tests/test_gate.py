@@ -32,6 +32,7 @@ def test_a_ready_tenant_passes_every_check_with_evidence(fleet: TenantStore, clo
         "sync",
         "validation",
         "backends",
+        "metrics",
         "hydration",
         "window",
     ]
@@ -111,3 +112,25 @@ def test_the_cutover_evaluates_its_own_tenants_as_cutting_over(fleet: TenantStor
     tenant = fleet.transition("T-0001", Lifecycle.CUTTING_OVER, why="test")
     assert not evaluate_gate(tenant, now, SETTINGS).passed
     assert evaluate_gate(tenant, now, SETTINGS, states=(Lifecycle.CUTTING_OVER,)).passed
+
+
+def test_metrics_are_judged_against_their_own_sources_reporting_delay(fleet: TenantStore, clock: ManualClock) -> None:
+    from cutover.config.providers import CloudMetrics, CloudWatchSettings
+    from cutover.config.settings import ProvidersSettings
+
+    now = clock.now()
+    cloudwatch = Settings(providers=ProvidersSettings(metrics=CloudMetrics(kind="cloud", aws=CloudWatchSettings())))
+    four_minutes = make_ready(fleet, "T-0001", now, metrics_at=now - 4 * 60)
+    # CloudWatch publishes a minute's datapoint 1-3 minutes late: 4 minutes old is current there...
+    assert evaluate_gate(four_minutes, now, cloudwatch).check("metrics").result is CheckResult.PASS
+    # ...but not from the simulated fleet, which measures every 10 s.
+    simulated = evaluate_gate(four_minutes, now, SETTINGS).check("metrics")
+    assert (simulated.result, simulated.evidence) == (
+        CheckResult.UNKNOWN,
+        "stale: last measured 4m ago, must be within 2m 10s",
+    )
+    silent = make_ready(fleet, "T-0001", now, metrics_at=now - 7 * 60)
+    stale = evaluate_gate(silent, now, cloudwatch).check("metrics")
+    assert stale.blocking and stale.evidence == "stale: last measured 7m ago, must be within 6m"
+    never = make_ready(fleet, "T-0001", now, metrics_at=None)
+    assert evaluate_gate(never, now, SETTINGS).check("metrics").result is CheckResult.UNKNOWN

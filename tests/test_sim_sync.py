@@ -129,6 +129,12 @@ async def test_a_ready_tenant_passes_the_engines_gate_once_a_final_sync_proves_l
     settings = Settings()
     tenant = simulated.in_state("ready")[0]
     p = simulated.providers
+
+    async def measure() -> float | None:
+        return (await p.metrics.snapshot([tenant])).tenant(tenant.tenant_id).measured_at
+
+    simulated.tenants.observe(tenant.tenant_id, metrics_at=await measure())
+    tenant = simulated.tenant(tenant.tenant_id)
     before = evaluate_gate(tenant, simulated.clock.now(), settings)
     assert [c.name for c in before.blocking] == ["sync"], before.blocking  # lag 0 never proven yet
 
@@ -151,6 +157,7 @@ async def test_a_ready_tenant_passes_the_engines_gate_once_a_final_sync_proves_l
         backends_total=health.total,
         health_at=health.measured_at,
         hydrated_at=health.hydrated_at,
+        metrics_at=await measure(),
         observed_at=now,
     )
     after = evaluate_gate(simulated.tenant(tenant.tenant_id), now, settings)

@@ -105,3 +105,18 @@ def test_a_shadow_rule_is_evaluated_but_never_acts_or_holds() -> None:
     (shadow,) = verdict.verdicts
     assert shadow.outcome is Outcome.FAIL and not shadow.acts
     assert verdict.rollback is None and verdict.clean
+
+
+def test_cloudwatch_figures_minutes_late_are_judged_not_called_stale() -> None:
+    from cutover.actions.freshness import metrics_stale_after
+    from cutover.config.providers import CloudMetrics, CloudWatchSettings
+    from cutover.config.settings import ProvidersSettings, Settings
+
+    cloudwatch = Settings(providers=ProvidersSettings(metrics=CloudMetrics(kind="cloud", aws=CloudWatchSettings())))
+    judge = TriggerEvaluator(
+        TriggerSettings(), stale_after=120, max_gap=30, metrics_stale_after=metrics_stale_after(cloudwatch)
+    )
+    late = judge.evaluate(obs(T0 - 4 * 60, backends_at=T0), T0)  # a healthy CloudWatch: 4 minutes behind
+    assert set(outcomes(late).values()) == {Outcome.PASS}
+    silent = judge.evaluate(obs(T0 - 7 * 60, backends_at=T0), T0)
+    assert outcomes(silent)["error-rate-immediate"] is Outcome.ERROR

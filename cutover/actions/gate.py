@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cutover.actions.freshness import metrics_stale_after
 from cutover.actions.windows import check_window
 from cutover.config.settings import Settings
 from cutover.config.units import format_duration
@@ -37,7 +38,7 @@ WINDOW_RULE = "migration-window"
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # lifecycle, sync, validation, backends, hydration, window
+    name: str  # lifecycle, sync, validation, backends, metrics, hydration, window
     result: CheckResult
     evidence: str
     age_s: float | None  # how old the evidence is; None when there is none
@@ -131,6 +132,7 @@ def evaluate_gate(
         _sync(tenant, now, settings),
         _validation(tenant, now, settings),
         _backends(tenant, now, settings),
+        _metrics(tenant, now, settings),
         _hydration(tenant, now, settings),
         _window(tenant, now, settings, overrides.get(WINDOW_RULE, "")),
     )
@@ -224,6 +226,27 @@ def _backends(tenant: Tenant, now: float, settings: Settings) -> Check:
     if healthy < total or healthy < gates.min_backends:
         return Check("backends", CheckResult.FAIL, f"{healthy}/{max(total, gates.min_backends)} healthy", age)
     return Check("backends", CheckResult.PASS, f"{healthy}/{total} healthy", age)
+
+
+def _metrics(tenant: Tenant, now: float, settings: Settings) -> Check:
+    """The tenant's metrics are current: a cutover nobody can watch is never started.
+
+    Judged against the source's own delay (CloudWatch publishes minutes late), so a healthy
+    source always passes and one that stopped reporting blocks once it is past that bound.
+    """
+    at = tenant.metrics_at
+    if at is None:
+        return Check("metrics", CheckResult.UNKNOWN, "no metrics observed: the cutover could not be watched", None)
+    age = now - at
+    bound = metrics_stale_after(settings)
+    if age > bound:
+        return Check(
+            "metrics",
+            CheckResult.UNKNOWN,
+            f"stale: last measured {_ago(now, at)}, must be within {format_duration(bound)}",
+            age,
+        )
+    return Check("metrics", CheckResult.PASS, "current", age)
 
 
 def _hydration(tenant: Tenant, now: float, settings: Settings) -> Check:

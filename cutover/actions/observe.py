@@ -2,7 +2,7 @@
 
 `cutover gate` evaluates what the store has observed; when no engine polls, that
 is stale and the gate would (rightly) say unknown. This polls sync status,
-backend health and DNS once, as the leader's pollers would, and records them.
+backend health, DNS and metrics once, as the leader's pollers would, and records them.
 It never judges triggers and never acts: only a leading engine does.
 """
 
@@ -21,7 +21,8 @@ def _no_fence(db: object) -> None:
 
 async def observe_now(session: Session, providers: Providers) -> None:
     core = EngineCore(session.settings, session.store, session.events, providers, session.clock, "observer", _no_fence)
-    pollers = Pollers(core, TriggerLoop(core))
+    pollers = Pollers(core, TriggerLoop(core), judge=False)
     await pollers.poll_sync()
     await pollers.poll_health()
     await pollers.poll_dns()
+    await pollers.poll_metrics()

@@ -4,10 +4,13 @@ Tenants in flight (cutting over, monitoring, rolling back) are polled often:
 metrics every `engine.metrics_interval`, DNS every `engine.dns_interval`. The
 whole fleet is refreshed less often (`engine.fleet_interval`), and sync status
 and backend health fleet-wide at their own intervals. Each poll records its
-source's health (state/sources.py); a failing source is an alert after a few
-consecutive errors. Metric samples (sparklines) are kept every poll for tenants
-in flight and every `engine.fleet_samples_interval` for the rest, so 10,000
-tenants do not write 20,000 rows every five seconds.
+source's health (state/sources.py) with the cadence it is polled at now (the
+in-flight interval, or the fleet interval when nothing is in flight) plus the time
+the poll took, and its reporting delay (actions/freshness.py): a healthy source is
+never shown stale. A failing source is an alert after a few consecutive errors.
+Metric samples (sparklines) are kept every poll for tenants in flight and every
+`engine.fleet_samples_interval` for the rest, so 10,000 tenants do not write
+20,000 rows every five seconds.
 
 After each metrics snapshot of the tenants in flight, the trigger loop judges it.
 """
@@ -21,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from cutover.actions.engine_core import EngineCore
+from cutover.actions.freshness import reporting_delay
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
 from cutover.state.jobs import LeaseLost
@@ -35,13 +39,16 @@ PRUNE_EVERY = 600.0
 
 
 class Pollers:
-    def __init__(self, core: EngineCore, triggers: TriggerLoop):
+    def __init__(self, core: EngineCore, triggers: TriggerLoop, *, judge: bool = True):
+        """`judge`: hand each metrics snapshot to the trigger loop (only a leading engine does)."""
         self.core = core
         self.triggers = triggers
+        self.judge = judge
         self._fleet: list[Tenant] = []
         self._fleet_at = float("-inf")
         self._samples_at = float("-inf")
         self._pruned_at = float("-inf")
+        self._cadence: dict[str, float] = {}  # source -> the interval last recorded for it
 
     @property
     def engine(self):
@@ -86,11 +93,31 @@ class Pollers:
 
     # --- health of sources ---------------------------------------------------------------------
 
-    def source_ok(self, role: str, name: str, interval: float, at: float) -> None:
-        self.core.sources.ok(name, role, interval, at)
+    def source_ok(self, role: str, name: str, interval: float, at: float, *, started: float | None = None) -> None:
+        """A good poll. The next one comes `interval` after this one ended: the time it took counts too."""
+        cadence = interval + (max(0.0, self.core.now() - started) if started is not None else 0.0)
+        self._cadence[name] = cadence
+        self.core.sources.ok(name, role, cadence, at, reporting_delay_s=reporting_delay(self.core.settings, role))
+
+    def source_idle(self, name: str) -> None:
+        """Nothing in flight: the source is next polled with the whole fleet (at most a tick after it is due)."""
+        cadence = self.engine.fleet_interval + self.engine.metrics_interval
+        if self._cadence.get(name, 0.0) < cadence:
+            self._cadence[name] = cadence
+            self.core.sources.expect(name, cadence)
+
+    def _cadence_of(self, in_flight: Sequence[Tenant], interval: float) -> float:
+        return interval if in_flight else self.engine.fleet_interval + self.engine.metrics_interval
 
     def source_failed(self, role: str, name: str, interval: float, message: str) -> int:
-        health = self.core.sources.error(name, role, interval, self.core.now(), message)
+        health = self.core.sources.error(
+            name,
+            role,
+            self._cadence.get(name, interval),
+            self.core.now(),
+            message,
+            reporting_delay_s=reporting_delay(self.core.settings, role),
+        )
         threshold = self.core.settings.triggers.source_errors_before_alert
         if health.consecutive_errors == threshold:
             self.core.alert(
@@ -99,7 +126,7 @@ class Pollers:
                 source=name,
                 role=role,
             )
-        if role == "metrics":
+        if role == "metrics" and self.judge:
             self.triggers.on_metrics_failure(self.in_flight(), message, health.consecutive_errors)
         return health.consecutive_errors
 
@@ -113,14 +140,16 @@ class Pollers:
         whole = self._fleet_due(self._metrics_fleet_at)
         tenants = self.fleet() if whole else in_flight
         if not tenants:
+            self.source_idle(provider.source)
             return
+        started = self.core.now()
         snapshot = await provider.snapshot(tenants)
-        interval = self.engine.metrics_interval
+        interval = self._cadence_of(in_flight, self.engine.metrics_interval)
         failed_sides = (snapshot.aws is None) + (snapshot.oci is None)
         if snapshot.errors:
             self.source_failed("metrics", provider.source, interval, "; ".join(snapshot.errors))
         else:
-            self.source_ok("metrics", provider.source, interval, snapshot.taken_at)
+            self.source_ok("metrics", provider.source, interval, snapshot.taken_at, started=started)
         if failed_sides == 2:
             return
         if whole:
@@ -128,7 +157,7 @@ class Pollers:
         self._record_metrics(snapshot, tenants, in_flight, whole)
         latest = {t.tenant_id: snapshot.tenant(t.tenant_id) for t in in_flight}
         self.core.metrics = {tenant_id: m for tenant_id, m in latest.items() if m is not None}
-        if not snapshot.errors:
+        if not snapshot.errors and self.judge:
             self.triggers.on_snapshot(snapshot, in_flight)
 
     def _record_metrics(
@@ -183,9 +212,12 @@ class Pollers:
     async def poll_dns(self) -> None:
         provider = self.core.providers.dns
         whole = self._fleet_due(self._dns_fleet_at)
-        tenants = self.fleet() if whole else self.in_flight()
+        in_flight = self.in_flight()
+        tenants = self.fleet() if whole else in_flight
         if not tenants:
+            self.source_idle(provider.source)
             return
+        started = self.core.now()
         records = await provider.read_routing(tenants)
         if whole:
             self._dns_fleet_at = self.core.now()
@@ -201,7 +233,8 @@ class Pollers:
         }
         with self.core.fenced():
             self.core.tenants.observe_many(observed)
-        self.source_ok("dns", provider.source, self.engine.dns_interval, self.core.now())
+        interval = self._cadence_of(in_flight, self.engine.dns_interval)
+        self.source_ok("dns", provider.source, interval, self.core.now(), started=started)
 
     # --- sync and backends (whole fleet) ----------------------------------------------------------
 
@@ -210,6 +243,7 @@ class Pollers:
         tenants = self.fleet()
         if not tenants:
             return
+        started = self.core.now()
         statuses = await provider.status(tenants)
         observed = {
             tenant_id: {
@@ -227,13 +261,14 @@ class Pollers:
         }
         with self.core.fenced():
             self.core.tenants.observe_many(observed)
-        self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now())
+        self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
 
     async def poll_health(self) -> None:
         provider = self.core.providers.health
         tenants = self.fleet()
         if not tenants:
             return
+        started = self.core.now()
         found = await provider.backends(tenants)
         observed = {
             tenant_id: {
@@ -246,7 +281,7 @@ class Pollers:
         }
         with self.core.fenced():
             self.core.tenants.observe_many(observed)
-        self.source_ok("health", provider.source, self.engine.health_interval, self.core.now())
+        self.source_ok("health", provider.source, self.engine.health_interval, self.core.now(), started=started)
 
 
 def _finite(value: float | None) -> float | None:

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Sequence
 
 from cutover.actions.engine_core import EngineCore
+from cutover.actions.freshness import metrics_stale_after
 from cutover.actions.triggers import Observation, Outcome, TenantVerdict, TriggerEvaluator, Verdict
 from cutover.providers.interfaces import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
@@ -47,6 +48,7 @@ class TriggerLoop:
         self.evaluator = TriggerEvaluator(
             settings.triggers,
             stale_after=settings.gates.stale_after,
+            metrics_stale_after=metrics_stale_after(settings),
             max_gap=3 * settings.engine.metrics_interval,
         )
         self._said: set[tuple[str, str, str, float]] = set()  # (tenant, rule, outcome, streak) already alerted

@@ -126,9 +126,13 @@ def _format(metric: str, value: float) -> str:
 class TriggerEvaluator:
     """Keeps each rule's breaching streak per tenant between snapshots."""
 
-    def __init__(self, settings: TriggerSettings, *, stale_after: float, max_gap: float):
+    def __init__(
+        self, settings: TriggerSettings, *, stale_after: float, max_gap: float, metrics_stale_after: float | None = None
+    ):
+        """`stale_after` bounds backend health; `metrics_stale_after` metrics, which their source publishes late."""
         self.settings = settings
         self.stale_after = stale_after
+        self.metrics_stale_after = stale_after if metrics_stale_after is None else metrics_stale_after
         self.max_gap = max_gap
         self._streaks: dict[tuple[str, str], tuple[float, float]] = {}  # (tenant, rule) -> (since, last sample)
 
@@ -194,7 +198,7 @@ class TriggerEvaluator:
         if obs.measured_at is None or obs.requests is None:
             return None, (Outcome.ERROR, "no metrics for this tenant")
         age = now - obs.measured_at
-        if age > self.stale_after:
+        if age > self.metrics_stale_after:
             return None, (Outcome.ERROR, f"metrics are {format_duration(age)} old: stale, not acted on")
         if rule.metric == "requests":
             return obs.requests, None

@@ -160,6 +160,9 @@ class CloudWatchSettings(Section):
     )
     period: Duration = Field(60.0, ge=60, description="CloudWatch period of each datapoint")
     lookback: Duration = Field(300.0, ge=60, description="How far back to look for the latest datapoint")
+    reporting_delay: Duration = Field(
+        180.0, description="How late CloudWatch publishes a period's datapoint (1-3 min): no staler than that"
+    )
     queries_per_call: int = Field(500, ge=1, le=500, description="GetMetricData allows 500")
     retry: RetrySettings = RetrySettings()
 
@@ -171,11 +174,18 @@ class OciMonitoringSettings(Section):
     load_balancer_id: TenantPattern | None = Field(None, description="The LB OCID for tenants whose row names none")
     backend_set: TenantPattern = Field("{tenant_id}", description="Backend set name pattern for tenants without one")
     resolution: str = Field("1m", pattern=r"^\d+[mh]$")
+    reporting_delay: Duration = Field(
+        180.0, description="How late OCI Monitoring publishes a datapoint: no staler than that"
+    )
     requests_metric: str = "HttpRequests"
     errors_metric: str = "HttpResponses5xx"
     latency_metric: str = "ResponseTimeHttpHeader"
     requests_per_second: float = Field(10.0, gt=0, le=10, description="OCI Monitoring allows 10 a second")
     retry: RetrySettings = RetrySettings()
+
+    @property
+    def resolution_s(self) -> float:
+        return float(self.resolution[:-1]) * (60 if self.resolution.endswith("m") else 3600)
 
 
 class CloudMetrics(Section):

@@ -369,12 +369,18 @@ def _sim_world(db: sqlite_utils.Database) -> None:
     )
 
 
+def _sources_reporting_delay(db: sqlite_utils.Database) -> None:
+    """Each source's own reporting delay (CloudWatch publishes minutes late), part of its staleness bound."""
+    db.execute("ALTER TABLE sources ADD COLUMN reporting_delay_s REAL NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
     _v3_cloud_ids,
     _engine_jobs,
     _sim_world,
+    _sources_reporting_delay,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

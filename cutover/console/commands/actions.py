@@ -451,7 +451,7 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
             )
         else:
             if observed_now:
-                click.echo("no engine leads: observed sync, backends and DNS just now")
+                click.echo("no engine leads: observed sync, backends, DNS and metrics just now")
             for result in results:
                 click.echo(f"{result.tenant_id}: {'PASS' if result.passed else 'BLOCKED'}")
                 for check in result.checks:
