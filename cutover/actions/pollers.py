@@ -170,8 +170,8 @@ class Pollers:
         sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
         for tenant in tenants:
             metrics = snapshot.tenant(tenant.tenant_id)
-            if metrics is None:
-                continue
+            if metrics is None or metrics.measured_at is None:
+                continue  # no figure: keep the last one and its age (the gate calls it stale), never blank it
             live[tenant.tenant_id] = {
                 "observed_oci_share": metrics.oci_share,
                 "requests": metrics.requests,
