@@ -19,15 +19,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cutover.lab.fleet import LabTenant, lab_matrix, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
 from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
-from cutover.lab.seed_aws import aws_client, put_alb_metrics, seed_buckets, seed_zone
+from cutover.lab.seed_aws import seed_buckets, seed_zone
 from cutover.lab.ssh_server import USER, LabSsh
 from cutover.lab.stoppable import Stoppable
+from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN, SlackSink, TenantApp
 
 ZONE = "lab.example.com"
@@ -47,8 +47,8 @@ class Lab(Stoppable):
     zone_id: str
     config_path: Path
     matrix_path: Path
+    traffic: TrafficFeeder
     _stop: threading.Event = field(default_factory=threading.Event)
-    _fed: set[float] = field(default_factory=set)
     _feeder: threading.Thread | None = None
     _servers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -95,7 +95,8 @@ class Lab(Stoppable):
                     state=directory / "cutover.db",
                 )
             )
-            lab = cls(directory, fleet, moto, oci, rclone, app, slack, ssh, zone_id, config, matrix)
+            traffic = TrafficFeeder(moto.url, zone_id, oci.world, fleet)
+            lab = cls(directory, fleet, moto, oci, rclone, app, slack, ssh, zone_id, config, matrix, traffic)
             lab.feed_traffic()
             lab._servers = servers.pop_all()
         lab._feeder = threading.Thread(target=lab._feed_forever, args=(feed_every,), name="lab-traffic", daemon=True)
@@ -109,55 +110,9 @@ class Lab(Stoppable):
             "E2E_LOGIN_JSON": json.dumps(LAB_LOGIN),
         }
 
-    def oci_shares(self) -> dict[str, float]:
-        """Each tenant's OCI share as DNS in moto says: what customers' resolvers would follow."""
-        route53 = aws_client("route53", self.moto.url)
-        sets: list[dict[str, Any]] = []
-        for page in route53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=self.zone_id):
-            sets += page["ResourceRecordSets"]
-        by_name: dict[str, list[dict[str, Any]]] = {}
-        for record in sets:
-            by_name.setdefault(record["Name"].rstrip("."), []).append(record)
-        shares: dict[str, float] = {}
-        for tenant in self.tenants:
-            records = by_name.get(tenant.dns_name, [])
-            total = oci = 0.0
-            for record in records:
-                weight = float(record.get("Weight", 1))
-                values = [v["Value"] for v in record.get("ResourceRecords", [])]
-                total += weight
-                oci += weight if tenant.oci_target in values else 0.0
-            shares[tenant.tenant_id] = oci / total if total else 0.0
-        return shares
-
-    def feed_traffic(self, requests: float = 1200.0) -> None:
-        """The last whole minute's metrics on both clouds, split as DNS says; each minute once,
-        as a load balancer publishes it (a second datapoint would add to the first)."""
-        now = time.time()
-        minute = now - now % 60 - 60
-        if minute in self._fed:
-            return
-        self._fed.add(minute)
-        shares = self.oci_shares()
-        import datetime as dt
-
-        at = dt.datetime.fromtimestamp(minute, dt.UTC)
-        by_share: dict[float, list[LabTenant]] = {}
-        for tenant in self.tenants:
-            by_share.setdefault(round(shares[tenant.tenant_id], 3), []).append(tenant)
-        for share, group in by_share.items():
-            aws = requests * (1 - share)
-            if aws > 0:
-                put_alb_metrics(self.moto.url, group, at=at, requests=aws, errors=aws * 0.001, p95_s=0.8)
-        for tenant in self.tenants:
-            oci = requests * shares[tenant.tenant_id]
-            if oci > 0:
-                for metric, value in (
-                    ("HttpRequests", oci),
-                    ("HttpResponses5xx", oci * 0.001),
-                    ("ResponseTimeHttpHeader", 640.0),
-                ):
-                    self.oci.world.put_metric(tenant.oci_load_balancer, tenant.backend_set, metric, minute, value)
+    def feed_traffic(self) -> None:
+        """The last whole minute's metrics on both clouds, split as DNS says."""
+        self.traffic.feed(time.time())
 
     def _feed_forever(self, every: float) -> None:
         while not self._stop.wait(every):

@@ -8,137 +8,25 @@ tenant are published to CloudWatch and OCI Monitoring split as the records in mo
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from engine_helpers import make_ready, settle
 
-from cutover.actions.composition import build_providers
-from cutover.actions.engine import Engine
-from cutover.actions.operations import Operations, PlanRequest
-from cutover.actions.session import Session
-from cutover.config.loader import LoadedConfig
-from cutover.config.providers import (
-    CloudMetrics,
-    CloudWatchSettings,
-    HydrationSettings,
-    OciLbHealth,
-    OciMonitoringSettings,
-    RcloneSync,
-    RcSettings,
-    Route53Dns,
-    SlackNotifier,
-    ValidationSettings,
-)
-from cutover.config.settings import ProvidersSettings, Settings, StateSettings
-from cutover.lab.oci_server import COMPARTMENT
-from cutover.lab.seed_aws import aws_client, put_alb_metrics, seed_buckets, seed_zone
+from cutover.actions.operations import PlanRequest
+from cutover.config.providers import RcSettings
+from cutover.config.settings import Settings, StateSettings
+from cutover.lab.seed_aws import aws_client, seed_buckets, seed_zone
+from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
 from cutover.state.clock import ManualClock
-from cutover.state.events import EventLog
-from cutover.state.identity import Actor
-from cutover.state.jobs import JobState, JobStore
+from cutover.state.jobs import JobState
 from cutover.state.lifecycle import Lifecycle
-from cutover.state.store import Store
-from cutover.state.tenants import TenantStore
 
-from .conftest import FAST_RETRY, ZONE, store_tenants
+from .conftest import FAST_RETRY, ZONE
+from .real_engine import RealHarness, lab_providers
 
 pytestmark = pytest.mark.asyncio
-
-
-class TrafficFeeder:
-    """Publishes one minute of traffic per simulated minute, split as DNS in moto says."""
-
-    def __init__(self, moto_url: str, zone_id: str, oci_world, lab_fleet, requests: float = 1200.0):
-        self.moto_url, self.zone_id, self.oci_world, self.lab = moto_url, zone_id, oci_world, lab_fleet
-        self.requests = requests
-        self.published: set[float] = set()
-
-    def shares(self) -> dict[str, float]:
-        sets = aws_client("route53", self.moto_url).list_resource_record_sets(HostedZoneId=self.zone_id)
-        shares = {}
-        for tenant in self.lab:
-            mine = [s for s in sets["ResourceRecordSets"] if s["Name"] == tenant.dns_name + "."]
-            total = sum(float(s.get("Weight", 1)) for s in mine)
-            oci = sum(
-                float(s.get("Weight", 1))
-                for s in mine
-                if tenant.oci_target in [v["Value"] for v in s.get("ResourceRecords", [])]
-            )
-            shares[tenant.tenant_id] = oci / total if total else 0.0
-        return shares
-
-    def feed(self, now: float) -> None:
-        minute = now - now % 60 - 60
-        if minute in self.published:
-            return
-        self.published.add(minute)
-        at = dt.datetime.fromtimestamp(minute, dt.UTC)
-        for tenant_id, share in self.shares().items():
-            tenant = next(t for t in self.lab if t.tenant_id == tenant_id)
-            if share < 1:
-                aws = self.requests * (1 - share)
-                put_alb_metrics(self.moto_url, [tenant], at=at, requests=aws, errors=0, p95_s=0.8)
-            if share > 0:
-                oci = self.requests * share
-                for metric, value in (
-                    ("HttpRequests", oci),
-                    ("HttpResponses5xx", 0.0),
-                    ("ResponseTimeHttpHeader", 600.0),
-                ):
-                    self.oci_world.put_metric(tenant.oci_load_balancer, tenant.backend_set, metric, minute, value)
-
-
-class RealHarness:
-    def __init__(self, tmp_path: Path, settings: Settings, clock: ManualClock, feeder: TrafficFeeder, lab_fleet):
-        self.clock = clock
-        self.feeder = feeder
-        self.actor = Actor("alice", "jump-1")
-        self.settings = settings
-        self.store = Store(settings.state.path)
-        events = EventLog(self.store, self.actor, clock)
-        self.tenants = TenantStore(self.store, events)
-        store_tenants(self.tenants, lab_fleet)
-        for tenant in self.tenants.list():
-            make_ready(self.tenants, tenant.tenant_id, clock.now())
-        self.providers = build_providers(settings, self.store, clock, actor=self.actor).providers
-        self.session = Session(LoadedConfig(settings, None), self.store, self.actor, clock, events, None)  # type: ignore[arg-type]
-        self.session.tenants = self.tenants
-        self.engine = Engine(settings, actor=self.actor, store=self.store, providers=self.providers, clock=clock)
-        self.ops = Operations(self.session, providers=self.providers, on_submit=self.engine.wake)
-        self.jobs = JobStore(self.store, events)
-        self._task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self.engine.run())
-        await self.until(lambda: self.engine.leading, what="the engine leading")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self.engine.request_stop()
-            await self._task
-        await self.providers.aclose()
-        self.store.close()
-
-    async def until(self, done, *, limit: float = 3 * 3600.0, what: str) -> float:
-        """Jump the clock from sleeper to sleeper, giving real I/O (HTTP, SSH) time to land first."""
-        start = self.clock.now()
-        while True:
-            for _ in range(3):
-                await settle()
-                await asyncio.sleep(0.01)
-            self.feeder.feed(self.clock.now())
-            if done():
-                return self.clock.now() - start
-            wake = self.clock.next_wakeup
-            if wake is None or wake - start > limit:
-                raise AssertionError(f"{what} did not happen within {limit:.0f} simulated seconds")
-            self.clock.set(max(wake, self.clock.now()))
 
 
 @pytest_asyncio.fixture
@@ -152,29 +40,18 @@ async def harness(
         local_oci.world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
     monkeypatch.setenv("SLACK_WEBHOOK_URL", slack_sink.webhook_url)
     monkeypatch.setenv("E2E_LOGIN_JSON", json.dumps(LAB_LOGIN))
-    oci = {"config_file": local_oci.config_file, "endpoint": local_oci.url}
-    aws = {"endpoint_url": moto.url}
-    providers = ProvidersSettings(
-        dns=Route53Dns(kind="route53", aws=aws, zones={ZONE: zone_id}, retry=FAST_RETRY),
-        metrics=CloudMetrics(
-            kind="cloud",
-            aws=CloudWatchSettings(aws=aws, retry=FAST_RETRY),
-            oci=OciMonitoringSettings(oci=oci, compartment_id=COMPARTMENT, retry=FAST_RETRY),
-        ),
-        sync=RcloneSync(kind="rclone", rc=RcSettings(url=local_rclone.url, retry=FAST_RETRY)),
-        health=OciLbHealth(
-            kind="oci_lb",
-            oci=oci,
-            compartment_id=COMPARTMENT,
-            retry=FAST_RETRY,
-            validation=ValidationSettings(scheme="http", port=tenant_app.port),
-            hydration=HydrationSettings(ssh=ssh_target),
-        ),
-        notifier=SlackNotifier(kind="slack", retry=FAST_RETRY),
+    providers = lab_providers(
+        aws={"endpoint_url": moto.url},
+        oci={"config_file": local_oci.config_file, "endpoint": local_oci.url},
+        zone_id=zone_id,
+        rclone=RcSettings(url=local_rclone.url, retry=FAST_RETRY),
+        app_port=tenant_app.port,
+        ssh_target=ssh_target,
     )
     settings = Settings(state=StateSettings(path=tmp_path / "war-room.db"), providers=providers)
     clock = ManualClock()
-    h = RealHarness(tmp_path, settings, clock, TrafficFeeder(moto.url, zone_id, local_oci.world, fleet), fleet)
+    traffic = TrafficFeeder(moto.url, zone_id, local_oci.world, fleet, error_rate=0.0, oci_p95_ms=600.0)
+    h = RealHarness(settings, clock, traffic, fleet)
     h.moto_url, h.zone_id, h.lab = moto.url, zone_id, fleet
     await h.start()
     yield h
