@@ -120,3 +120,15 @@ def test_cloudwatch_figures_minutes_late_are_judged_not_called_stale() -> None:
     assert set(outcomes(late).values()) == {Outcome.PASS}
     silent = judge.evaluate(obs(T0 - 7 * 60, backends_at=T0), T0)
     assert outcomes(silent)["error-rate-immediate"] is Outcome.ERROR
+
+
+def test_a_gap_shorter_than_the_period_each_figure_counts_keeps_the_streak() -> None:
+    judge = evaluator()  # max_gap 30 s
+    minute = {"period_s": 60.0}
+    judge.evaluate(obs(T0, error_rate=0.02, **minute), T0)
+    # 50 s without a figure (an engine taking over): the next minute of requests covers it.
+    after = judge.evaluate(obs(T0 + 50, error_rate=0.02, **minute), T0 + 50)
+    assert next(v for v in after.verdicts if v.rule.name == "error-rate-sustained").breaching_since == T0
+    # 90 s without one: a minute's figure does not cover that; the streak starts again.
+    later = judge.evaluate(obs(T0 + 140, error_rate=0.02, **minute), T0 + 140)
+    assert next(v for v in later.verdicts if v.rule.name == "error-rate-sustained").breaching_since == T0 + 140

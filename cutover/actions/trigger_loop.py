@@ -53,6 +53,15 @@ class TriggerLoop:
         )
         self._said: set[tuple[str, str, str, float]] = set()  # (tenant, rule, outcome, streak) already alerted
         self._judged: set[str] = set()
+        self._resume_streaks()
+
+    def _resume_streaks(self) -> None:
+        """A new leader carries on the streaks the last one recorded: a takeover never delays a rollback."""
+        rules = {rule.name for rule in self.evaluator.rules}
+        for status in self.core.trigger_status.all():
+            if status.rule in rules and status.breaching_since is not None and status.measured_at is not None:
+                self.evaluator.resume(status.tenant_id, status.rule, status.breaching_since, status.measured_at)
+                self._judged.add(status.tenant_id)  # cleared with the others if it is no longer judged
 
     def on_snapshot(self, snapshot: MetricsSnapshot, in_flight: Sequence[Tenant]) -> None:
         now = self.core.now()
@@ -72,6 +81,7 @@ class TriggerLoop:
                     tenant.backends_healthy,
                     tenant.backends_total,
                     tenant.health_at,
+                    period_s=snapshot.period_s,
                 )
             )
         self._judge(observations, now, in_flight)
@@ -117,7 +127,16 @@ class TriggerLoop:
             self.core.verdicts[observation.tenant_id] = verdict
             seen.add(observation.tenant_id)
             statuses += [
-                TriggerStatus(v.tenant_id, v.rule.name, v.outcome.value, v.value, v.breaching_since, now, v.message)
+                TriggerStatus(
+                    v.tenant_id,
+                    v.rule.name,
+                    v.outcome.value,
+                    v.value,
+                    v.breaching_since,
+                    now,
+                    v.message,
+                    self.evaluator.last_breach(v.tenant_id, v.rule.name),
+                )
                 for v in verdict.verdicts
             ]
             self._act(verdict, quiet_errors)

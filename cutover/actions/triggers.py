@@ -13,8 +13,10 @@ outcomes, as Argo Rollouts' analysis has:
   holds, and alerts after a few consecutive errors.
 
 A breaching streak is broken by any snapshot that is not failing (passing,
-inconclusive, error) and by a gap in the data longer than `max_gap`, so a rule
-only fires on evidence that covers its whole window.
+inconclusive, error) and by a gap in the data longer than `max_gap` or the period
+each figure counts (a minute of requests covers the minute before it), so a rule
+only fires on evidence that covers its whole window. Streaks are kept in the
+store: an engine taking over carries them on rather than starting from zero.
 
 This module is pure: it sees observations and says what they mean. The engine
 (`actions/trigger_loop.py`) acts on the verdicts.
@@ -55,6 +57,7 @@ class Observation:
     backends_total: int | None
     backends_at: float | None
     source_error: str = ""  # the metrics source failing: what it said
+    period_s: float = 0.0  # each figure counts the last period_s seconds (a minute of requests)
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,15 @@ class TriggerEvaluator:
         for key in [key for key in self._streaks if key[0] == tenant_id]:
             del self._streaks[key]
 
+    def last_breach(self, tenant_id: str, rule: str) -> float | None:
+        """When the rule's breaching streak on this tenant was last observed (None: no streak)."""
+        streak = self._streaks.get((tenant_id, rule))
+        return streak[1] if streak else None
+
+    def resume(self, tenant_id: str, rule: str, since: float, last: float) -> None:
+        """Carry on a streak another engine judged (a takeover): breaching since `since`, last seen at `last`."""
+        self._streaks[(tenant_id, rule)] = (since, last)
+
     def evaluate(self, observation: Observation, now: float) -> TenantVerdict:
         verdicts = tuple(self._rule(rule, observation, now) for rule in self.rules)
         return TenantVerdict(observation.tenant_id, verdicts, now, observation.measured_at)
@@ -166,8 +178,8 @@ class TriggerEvaluator:
         if not _OPS[rule.op](value, rule.threshold):
             return verdict(Outcome.PASS, shown, value)
         since, last = self._streaks.get(key, (at, at))
-        if at - last > self.max_gap:
-            since = at  # a gap in the data: the window is not covered, start again
+        if at - last > max(self.max_gap, obs.period_s):
+            since = at  # a gap in the data (each figure covers its period): the window is not covered, start again
         self._streaks[key] = (since, at)
         held = at - since
         if held >= rule.sustained:

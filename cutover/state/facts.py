@@ -117,6 +117,7 @@ class TriggerStatus:
     breaching_since: float | None
     evaluated_at: float
     message: str
+    measured_at: float | None = None  # the last observation of a breaching streak: the streak's evidence so far
 
 
 class TriggerStatusStore:

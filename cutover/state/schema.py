@@ -374,6 +374,11 @@ def _sources_reporting_delay(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE sources ADD COLUMN reporting_delay_s REAL NOT NULL DEFAULT 0")
 
 
+def _trigger_streaks(db: sqlite_utils.Database) -> None:
+    """When a breaching streak was last seen, so an engine taking over carries the streak on."""
+    db.execute("ALTER TABLE trigger_status ADD COLUMN measured_at REAL")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -381,6 +386,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _engine_jobs,
     _sim_world,
     _sources_reporting_delay,
+    _trigger_streaks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
