@@ -2,7 +2,8 @@
 
 It injects Throttling, PriorRequestNotComplete, 5xx answers, slow answers, a
 Route 53 refusal (InvalidChangeBatch, as real Route 53 sends when a DELETE no
-longer matches), and change statuses held at PENDING; and it records every
+longer matches), change statuses held at PENDING, and an AccessDenied that
+echoes the request's credentials back (to prove none reaches a log or the store); and it records every
 request it forwards, with the time it arrived, so tests can count calls and
 check pacing.
 """
@@ -17,10 +18,11 @@ import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Literal
+from xml.sax.saxutils import escape
 
 from cutover.lab.local_http import LocalHttpServer, Reply
 
-FaultKind = Literal["throttle", "prior_request", "server_error", "slow", "pending", "reject"]
+FaultKind = Literal["throttle", "prior_request", "server_error", "slow", "pending", "reject", "forbidden"]
 
 
 @dataclass
@@ -66,6 +68,9 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
         if pattern.match(f"{method} {plain}"):
             return name
     return f"{method} {plain}"
+
+
+_CREDENTIAL_HEADERS = ("authorization", "x-amz-security-token")
 
 
 def _error_xml(code: str, message: str) -> bytes:
@@ -131,6 +136,9 @@ class FaultProxy(LocalHttpServer):
             status, reply = fault.status, _error_xml("ServiceUnavailable", "Service Unavailable")
         elif fault and fault.kind == "reject":
             status, reply = 400, _error_xml("InvalidChangeBatch", fault.message)
+        elif fault and fault.kind == "forbidden":  # as a careless gateway does: the request's credentials echoed
+            echoed = " ".join(f"{name}: {headers[name]}" for name in _CREDENTIAL_HEADERS if name in headers)
+            status, reply = 403, _error_xml("AccessDenied", escape(f"User is not authorized; request was {echoed}"))
         else:
             status, reply_headers, reply = self._forward(handler, body)
             if fault and fault.kind == "slow":  # the service did the work; its answer is late

@@ -149,20 +149,24 @@ class LocalOci(LocalHttpServer):
         self._lock = threading.Lock()
         super().__init__("local-oci")
 
-    def write_oci_config(self, directory: Path, profile: str = "DEFAULT", region: str = "us-ashburn-1") -> Path:
-        """An OCI config file and its key, as `oci setup config` would write them."""
+    def write_oci_config(
+        self, directory: Path, profile: str = "DEFAULT", region: str = "us-ashburn-1", pass_phrase: str | None = None
+    ) -> Path:
+        """An OCI config file and its key, as `oci setup config` would write them (the key encrypted
+        with `pass_phrase`, when one is given)."""
         directory.mkdir(parents=True, exist_ok=True)
         key_file = directory / "lab_api_key.pem"
+        encryption = (
+            serialization.BestAvailableEncryption(pass_phrase.encode()) if pass_phrase else serialization.NoEncryption()
+        )
         key_file.write_bytes(
-            self.private_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         )
         key_file.chmod(0o600)
         config = directory / "config"
         config.write_text(
             f"[{profile}]\nuser={USER}\nfingerprint={self.fingerprint}\ntenancy={TENANCY}\n"
-            f"region={region}\nkey_file={key_file}\n"
+            f"region={region}\nkey_file={key_file}\n" + (f"pass_phrase={pass_phrase}\n" if pass_phrase else "")
         )
         config.chmod(0o600)
         return config

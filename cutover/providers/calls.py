@@ -10,7 +10,6 @@ observer first so the retry shows in the event log.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -20,6 +19,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from cutover.config.providers import RetrySettings
 from cutover.providers.interfaces import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
+from cutover.providers.redaction import redact
 
 T = TypeVar("T")
 
@@ -108,7 +108,9 @@ class Caller:
                 except ProviderError:
                     raise
                 except Exception as exc:  # the library's own error, translated once here
-                    raise self.translate(exc, operation) from exc
+                    # Not chained: the library's words (a server may echo credentials in them) would reach
+                    # every traceback logged; the translation keeps what the war room needs, redacted.
+                    raise self.translate(exc, operation) from None
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _tell(self, operation: str, state: RetryCallState) -> None:
@@ -136,22 +138,6 @@ def _wait(retry: RetrySettings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-_SECRETS = [
-    (re.compile(r"(Signature|Credential|keyId|signature)=(\"[^\"]*\"|[^\s,&]+)"), r"\1=[redacted]"),
-    (re.compile(r"(?i)(X-Amz-(?:Security-Token|Signature|Credential))=[^\s&]+"), r"\1=[redacted]"),
-    (re.compile(r"https://hooks\.slack\.com/\S+"), "https://hooks.slack.com/[redacted]"),
-    (re.compile(r"(?i)(authorization:\s*)\S+(?: \S+)?"), r"\1[redacted]"),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[redacted access key id]"),
-]
-
-
 def unexpected_error(exc: BaseException, operation: str, source: str) -> ProviderError:
     """A library's error no translator knows: named by its type, its text stripped of credentials; not retried."""
-    return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}")
-
-
-def redact(text: str) -> str:
-    """Remove anything that could be a credential from a message meant for logs."""
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    return text
+    return ProviderError(source, f"{operation}: {type(exc).__name__}: {exc}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from cutover.providers.redaction import redact
 from cutover.state.lifecycle import SyncHealth
 from cutover.state.tenants import Tenant
 
@@ -41,7 +42,7 @@ class ProviderError(Exception):
         code: str = "",
         retry_after: float | None = None,
     ):
-        super().__init__(f"{source}: {message}")
+        super().__init__(redact(f"{source}: {message}"))  # whoever builds it, its words carry no credential
         self.source = source
         self.retryable = retryable
         self.request_id = request_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cutover.providers.calls import redact, unexpected_error
+from cutover.providers.calls import unexpected_error
 from cutover.providers.interfaces import ProviderError, Throttled
 
 # Route 53, CloudWatch and S3 spell "slow down" several ways.
@@ -27,7 +27,7 @@ def translate_aws_error(exc: BaseException, operation: str, source: str) -> Prov
     if isinstance(exc, boto.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
-        message = redact(str(error.get("Message", "")))
+        message = str(error.get("Message", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         request_id = str(exc.response.get("ResponseMetadata", {}).get("RequestId", ""))
         text = f"{operation}: {code}: {message}" if message else f"{operation}: {code}"
@@ -45,9 +45,9 @@ def translate_aws_error(exc: BaseException, operation: str, source: str) -> Prov
     if isinstance(exc, boto.ProfileNotFound):
         return ProviderError(source, f"{operation}: {exc}: check profile in the provider's [aws] section")
     if isinstance(exc, (boto.EndpointConnectionError, boto.ConnectTimeoutError, boto.ReadTimeoutError)):
-        return ProviderError(source, f"{operation}: {redact(str(exc))}", retryable=True)
+        return ProviderError(source, f"{operation}: {exc}", retryable=True)
     if isinstance(exc, (boto.ConnectionClosedError, OSError, TimeoutError)):
-        return ProviderError(source, f"{operation}: connection failed: {redact(str(exc))}", retryable=True)
+        return ProviderError(source, f"{operation}: connection failed: {exc}", retryable=True)
     return unexpected_error(exc, operation, source)
 
 

@@ -17,6 +17,7 @@ from cutover.config.providers import AwsAccess, RetrySettings
 from cutover.providers.aws.errors import aws_translator
 from cutover.providers.calls import Caller, RequestBudget
 from cutover.providers.interfaces import ProviderObserver
+from cutover.providers.redaction import remember_secret
 
 T = TypeVar("T")
 
@@ -36,15 +37,20 @@ class AwsClients:
             self._lock = asyncio.Lock()
         async with self._lock:
             if service not in self._clients:
-                self._clients[service] = await self._stack.enter_async_context(self._open(service))
+                session = self._session()
+                self._clients[service] = await self._stack.enter_async_context(self._open(session, service))
+                await _remember_credentials(session)
         return self._clients[service]
 
-    def _open(self, service: str) -> Any:
+    def _session(self) -> Any:
         import aioboto3
+
+        return aioboto3.Session(profile_name=self.access.profile or None, region_name=self.access.region)
+
+    def _open(self, session: Any, service: str) -> Any:
         from botocore.config import Config
 
         access = self.access
-        session = aioboto3.Session(profile_name=access.profile or None, region_name=access.region)
         config = Config(
             retries={"total_max_attempts": 1},
             connect_timeout=access.connect_timeout,
@@ -56,6 +62,14 @@ class AwsClients:
     async def aclose(self) -> None:
         await self._stack.aclose()
         self._clients.clear()
+
+
+async def _remember_credentials(session: Any) -> None:
+    """The keys the credential chain found, so that no message shows them (see providers/redaction.py)."""
+    credentials = await session.get_credentials()
+    if credentials is not None:
+        frozen = await credentials.get_frozen_credentials()
+        remember_secret(frozen.access_key, frozen.secret_key, frozen.token)
 
 
 class AwsService:

@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 import httpx
 
-from cutover.providers.calls import redact, unexpected_error
+from cutover.providers.calls import unexpected_error
 from cutover.providers.interfaces import ProviderError, Throttled
 
 
 def status_error(source: str, operation: str, response: httpx.Response, detail: str = "") -> ProviderError:
     """A ProviderError for an HTTP answer that is not a success; 429 and 5xx may be retried."""
     status = response.status_code
-    text = redact(detail or response.text[:300].strip())
+    text = detail or response.text[:300].strip()
     message = f"{operation}: HTTP {status}" + (f": {text}" if text else "")
     if status == 429:
         retry_after = response.headers.get("Retry-After")
@@ -26,7 +26,7 @@ def translate_http_error(exc: BaseException, operation: str, source: str) -> Pro
     if isinstance(exc, httpx.TimeoutException):
         return ProviderError(source, f"{operation}: timed out ({type(exc).__name__})", retryable=True)
     if isinstance(exc, httpx.TransportError):
-        return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}", retryable=True)
+        return ProviderError(source, f"{operation}: {type(exc).__name__}: {exc}", retryable=True)
     return unexpected_error(exc, operation, source)
 
 

@@ -16,6 +16,7 @@ from cutover.config.providers import RcSettings
 from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
 from cutover.providers.interfaces import ProviderError, ProviderObserver
+from cutover.providers.redaction import remember_secret
 
 
 class RcTransport(Protocol):
@@ -42,6 +43,7 @@ class HttpRc:
             user, _, password = environ.get(settings.auth_env, "").partition(":")
             if not user:
                 raise ProviderError(source, f"${settings.auth_env} should hold the rc login as user:password")
+            remember_secret(password)
             auth = httpx.BasicAuth(user, password)
         self._client = httpx.AsyncClient(base_url=settings.url.rstrip("/"), auth=auth, timeout=settings.timeout)
         self.caller = Caller(source, http_translator(source), retry=settings.retry, observer=observer)

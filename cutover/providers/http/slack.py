@@ -7,6 +7,7 @@ configuration names, and never written to a log, an error or the audit trail.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 
 import httpx
@@ -15,6 +16,7 @@ from cutover.config.providers import SlackNotifier
 from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
 from cutover.providers.interfaces import Notification, ProviderError, ProviderObserver, Severity
+from cutover.providers.redaction import remember_secret
 
 COLOURS = {Severity.INFO: "#2eb886", Severity.WARNING: "#daa038", Severity.CRITICAL: "#a30200"}
 ICONS = {Severity.INFO: ":information_source:", Severity.WARNING: ":warning:", Severity.CRITICAL: ":rotating_light:"}
@@ -55,6 +57,7 @@ class SlackWebhook:
                 f"${self.settings.webhook_env} is not set to a webhook URL: export it (https://hooks.slack.com/...) "
                 "in the console's environment",
             )
+        remember_secret(url, urllib.parse.urlsplit(url).path)  # the path is the webhook's token
         return url
 
     async def post(self, notification: Notification) -> None:

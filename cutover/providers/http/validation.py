@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from cutover.config.providers import HttpStep, ValidationSettings
-from cutover.providers.calls import redact
 from cutover.providers.interfaces import VALIDATION_CHECKS, CheckResult, ValidationResult
+from cutover.providers.redaction import redact, remember_secret, remember_secrets_in
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.tenants import Tenant
 
@@ -77,8 +77,8 @@ class HttpValidation:
             passed, said = await self._step(client, tenant, step)
             evidence.append(said)
             if not passed:
-                return CheckResult(name, False, "; ".join(evidence), self.clock.now())
-        return CheckResult(name, True, "; ".join(evidence), self.clock.now())
+                return CheckResult(name, False, redact("; ".join(evidence)), self.clock.now())
+        return CheckResult(name, True, redact("; ".join(evidence)), self.clock.now())
 
     async def _step(self, client: httpx.AsyncClient, tenant: Tenant, step: HttpStep) -> tuple[bool, str]:
         what = f"{step.method} {step.path}"
@@ -87,10 +87,13 @@ class HttpValidation:
             raw = self._environ.get(step.body_env)
             if raw is None:
                 return False, f"{what}: ${step.body_env} is not set (the test login); export it as JSON"
+            remember_secret(raw)
             try:
                 body = json.loads(raw)
             except ValueError:
                 return False, f"{what}: ${step.body_env} is not JSON"
+            if isinstance(body, dict):
+                remember_secrets_in(body.items())
         extensions = {"sni_hostname": tenant.dns_name} if self.settings.scheme == "https" else {}
         started = time.perf_counter()
         try:

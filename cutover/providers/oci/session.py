@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cutover.config.providers import OciAccess, RetrySettings
-from cutover.providers.calls import Caller, RequestBudget, redact, unexpected_error
+from cutover.providers.calls import Caller, RequestBudget, unexpected_error
 from cutover.providers.interfaces import ProviderError, ProviderObserver
+from cutover.providers.redaction import remember_secret
 
 
 class OciClients:
@@ -87,6 +88,7 @@ class OciClients:
             ) from None
         except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidKeyFilePath) as exc:
             raise ProviderError(self.source, f"{path} [{access.profile}]: {exc}") from None
+        remember_secret(config.get("pass_phrase"), config.get("key_content"))
         if access.region:
             config["region"] = access.region
         return config, None
@@ -174,11 +176,11 @@ def translate_oci_error(exc: BaseException, operation: str, source: str) -> Prov
 
     if isinstance(exc, oci.exceptions.ServiceError):
         code, status = str(exc.code), int(exc.status)
-        text = f"{operation}: {status} {code}: {redact(str(exc.message))}"
+        text = f"{operation}: {status} {code}: {exc.message}"
         retryable = status == 429 or status >= 500 or (status == 409 and code == "IncorrectState")
         return ProviderError(source, text, retryable=retryable, request_id=str(exc.request_id or ""), code=code)
     if isinstance(exc, (oci.exceptions.RequestException, oci.exceptions.ConnectTimeout, TimeoutError, OSError)):
-        return ProviderError(source, f"{operation}: {type(exc).__name__}: {redact(str(exc))}", retryable=True)
+        return ProviderError(source, f"{operation}: {type(exc).__name__}: {exc}", retryable=True)
     if isinstance(exc, ProviderError):
         return exc
     return unexpected_error(exc, operation, source)

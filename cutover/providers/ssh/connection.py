@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from cutover.config.providers import SshTarget
-from cutover.providers.calls import redact
 from cutover.providers.interfaces import ProviderError
 
 
@@ -68,9 +67,7 @@ class SshRunner:
                 self.source, f"{self.where}: SSH login refused: check user, agent or client_keys"
             ) from None
         except (OSError, asyncssh.Error) as exc:
-            raise ProviderError(
-                self.source, f"{self.where}: {type(exc).__name__}: {redact(str(exc))}", retryable=True
-            ) from None
+            raise ProviderError(self.source, f"{self.where}: {type(exc).__name__}: {exc}", retryable=True) from None
 
     async def run(self, argv: list[str], *, operation: str) -> CommandResult:
         """Run one command (quoted for the remote shell); a dropped connection is reopened once."""
@@ -97,7 +94,7 @@ class SshRunner:
                 if attempt == 2:
                     raise ProviderError(
                         self.source,
-                        f"{operation} on {self.where}: {type(exc).__name__}: {redact(str(exc))}",
+                        f"{operation} on {self.where}: {type(exc).__name__}: {exc}",
                         retryable=True,
                     ) from None
                 continue

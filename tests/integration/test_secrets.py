@@ -1,0 +1,156 @@
+"""No credential reaches the logs, an error's words, the store file or the audit trail.
+
+Every real provider is given recognisable fake credentials (AWS keys and session token,
+an OCI key with a pass phrase, rclone's rc password, the Slack webhook's token, the
+test login's password) and made to fail the ways a migration night does: a gateway's
+403 that echoes the request's credentials back, a request whose signature OCI refuses,
+a connection refused, Slack's 403. The engine runs on them until every source has failed and been
+recorded; then each secret is looked for in the captured logs, the errors raised and
+their tracebacks, and the bytes of the store's files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import traceback
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from cutover.config.providers import OciAccess, OciDnsSettings, RcSettings
+from cutover.config.settings import Settings, StateSettings, TriggerSettings
+from cutover.lab.oci_server import LocalOci
+from cutover.lab.seed_aws import seed_buckets, seed_zone
+from cutover.lab.traffic import TrafficFeeder
+from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
+from cutover.providers.oci.dns import OciDns
+from cutover.state.clock import ManualClock
+from cutover.state.sources import SourceStore
+
+from .conftest import FAST_RETRY, ZONE
+from .real_engine import RealHarness, lab_providers
+
+pytestmark = pytest.mark.asyncio
+
+AWS_KEY_ID = "SECRETKEYIDX7Q2W9"  # not shaped like an AWS key id: only remembering it can hide it
+AWS_SECRET_KEY = "aws-secret-key-Zq81-never-shown"
+AWS_SESSION_TOKEN = "aws-session-token-4Fh2-never-shown"
+OCI_PASS_PHRASE = "oci-pass-phrase-K3y9-never-shown"
+RC_PASSWORD = "rc-password-Wq7x-never-shown"
+SLACK_TOKEN = "slack-token-Hh3v-never-shown"
+E2E_PASSWORD = "e2e-password-Pp5z-never-shown"
+SECRETS = (AWS_KEY_ID, AWS_SECRET_KEY, AWS_SESSION_TOKEN, OCI_PASS_PHRASE, RC_PASSWORD, SLACK_TOKEN, E2E_PASSWORD)
+ROLES = {"dns", "metrics", "sync", "health", "notifier"}
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def leaks(text: str) -> list[str]:
+    return [secret for secret in SECRETS if secret in text]
+
+
+def store_bytes(database: Path) -> str:
+    """The store's file and its journal files, as anyone with the file would read them."""
+    return "".join(f.read_bytes().decode("latin-1") for f in database.parent.glob(database.name + "*"))
+
+
+@pytest.fixture
+def secret_environment(monkeypatch, slack_sink):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", AWS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET_KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN)
+    monkeypatch.setenv("RC_AUTH", f"cutover:{RC_PASSWORD}")
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", f"{slack_sink.url}/services/TLAB/BLAB/{SLACK_TOKEN}")
+    slack_sink.fail(403, "invalid_token", times=10_000)
+    monkeypatch.setenv("E2E_LOGIN_JSON", json.dumps({"user": "warroom", "password": E2E_PASSWORD}))
+
+
+@pytest.fixture
+def foreign_oci_config(tmp_path) -> Path:
+    """An OCI profile whose key (encrypted with a pass phrase) the local OCI does not know: every request is refused."""
+    with LocalOci() as other:
+        return other.write_oci_config(tmp_path / "foreign-oci", pass_phrase=OCI_PASS_PHRASE)
+
+
+@pytest_asyncio.fixture
+async def failing(
+    tmp_path, secret_environment, moto, proxy, local_oci, foreign_oci_config, lab_ssh, ssh_target, tenant_app, lab_fleet
+):
+    fleet = lab_fleet[:2]
+    zone_id = seed_zone(moto.url, ZONE, fleet)
+    seed_buckets(moto.url, fleet, objects=1)
+    proxy.inject("forbidden", "ListResourceRecordSets", times=10_000)
+    proxy.inject("forbidden", "ChangeResourceRecordSets", times=10_000)
+    providers = lab_providers(
+        aws={"endpoint_url": proxy.url},
+        oci={"config_file": foreign_oci_config, "endpoint": local_oci.url},
+        zone_id=zone_id,
+        rclone=RcSettings(url=f"http://127.0.0.1:{closed_port()}", auth_env="RC_AUTH", retry=FAST_RETRY),
+        app_port=tenant_app.port,
+        ssh_target=ssh_target,
+    )
+    settings = Settings(
+        state=StateSettings(path=tmp_path / "war-room.db"),
+        providers=providers,
+        triggers=TriggerSettings(source_errors_before_alert=1),
+    )
+    h = RealHarness(settings, ManualClock(), TrafficFeeder(moto.url, zone_id, local_oci.world, fleet), fleet)
+    await h.start()
+    yield h
+    await h.stop()
+
+
+def failing_roles(h: RealHarness) -> set[str]:
+    return {source.role for source in SourceStore(h.store).all() if source.consecutive_errors > 0}
+
+
+async def test_no_credential_reaches_logs_errors_or_the_store_when_every_provider_fails(failing, caplog, local_oci):
+    caplog.set_level(logging.DEBUG)  # every library's debug logs too: botocore's show each request's headers
+    h = failing
+    await h.until(lambda: failing_roles(h) >= ROLES, what="every source failing", limit=900)
+
+    raised: list[str] = []
+    tenant = h.tenants.list()[0]
+    expected = DnsRecord(tenant.tenant_id, tenant.dns_name, ZONE, Routing.simple(tenant.aws_target, 60), "", 0, "")
+    for attempt in (
+        h.providers.dns.apply(ZONE, [DnsChange(tenant.tenant_id, expected, Routing.simple(tenant.oci_target, 60))]),
+        h.providers.sync.status([tenant]),
+        h.providers.health.backends([tenant]),
+        h.providers.notifier.post(Notification("a notice nobody will read")),
+    ):
+        with pytest.raises(ProviderError) as error:
+            await attempt
+        raised.append("".join(traceback.format_exception(error.value)))
+    validation = await h.providers.health.validate(tenant)
+    raised += [check.evidence for check in validation.checks]
+
+    stored = store_bytes(h.settings.state.path)
+    # The failures did happen, and were recorded: the test would see a leak.
+    assert "AccessDenied" in stored and "NotAuthenticated" in stored and "[redacted]" in stored
+    assert local_oci.refused_signatures > 0
+    assert any("AccessDenied" in text for text in raised) and any("ConnectError" in text for text in raised)
+    assert leaks(stored) == []
+    assert leaks(caplog.text) == []
+    assert leaks("\n".join(raised)) == []
+
+
+async def test_a_wrong_pass_phrase_is_a_clear_error_that_does_not_show_it(tmp_path, local_oci, fleet):
+    config = local_oci.write_oci_config(tmp_path / "oci", pass_phrase=OCI_PASS_PHRASE)
+    wrong = config.read_text().replace(OCI_PASS_PHRASE, OCI_PASS_PHRASE[::-1])
+    config.write_text(wrong)
+    dns = OciDns(OciDnsSettings(oci=OciAccess(config_file=config, endpoint=local_oci.url), retry=FAST_RETRY))
+    try:
+        with pytest.raises(ProviderError, match="cannot load the API key") as refused:
+            await dns.read_routing(fleet[:1])
+    finally:
+        await dns.aclose()
+    text = "".join(traceback.format_exception(refused.value))
+    assert OCI_PASS_PHRASE not in text and OCI_PASS_PHRASE[::-1] not in text
