@@ -34,6 +34,7 @@ from cutover.state.lifecycle import SyncHealth
 from cutover.state.tenants import Tenant
 
 GROUP_PREFIX = "cutover/"
+FORGOTTEN = "rclone forgot the job before its result was read; run a verification to know"
 
 
 @dataclass
@@ -136,10 +137,13 @@ class RcloneSync:
         if str(listed.get("executeId", "")) != execute_id:
             return self._ended(job, False, now, "rclone restarted and the job was lost with it; start the sync again")
         if int(jobid) not in [int(j) for j in listed.get("jobids", [])]:
-            return self._ended(
-                job, False, now, "rclone forgot the job before its result was read; run a verification to know"
-            )
-        status = await self.rc.call("job/status", {"jobid": int(jobid)})
+            return self._ended(job, False, now, FORGOTTEN)
+        try:
+            status = await self.rc.call("job/status", {"jobid": int(jobid)})
+        except ProviderError as exc:
+            if "job not found" not in str(exc):
+                raise
+            return self._ended(job, False, now, FORGOTTEN)  # forgotten between the listing and this question
         if not status.get("finished"):
             return job
         return self._ended(job, bool(status.get("success")), now, str(status.get("error") or ""))
