@@ -22,7 +22,7 @@ from pathlib import Path
 
 from cutover.lab.fleet import LabTenant, lab_matrix, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
-from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
+from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci, OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.seed_aws import seed_buckets, seed_zone
 from cutover.lab.ssh_server import USER, LabSsh
@@ -71,10 +71,7 @@ class Lab(Stoppable):
             app = servers.enter_context(TenantApp())
             slack = servers.enter_context(SlackSink())
             ssh = servers.enter_context(LabSsh(hydrate_seconds=hydrate_seconds))
-            zone_id = seed_zone(moto.url, ZONE, fleet)
-            seed_buckets(moto.url, fleet, objects=objects)
-            for tenant in fleet:
-                oci.world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
+            zone_id = seed_clouds(moto.url, oci.world, fleet, objects=objects)
             oci_config = oci.write_oci_config(directory / "oci")
             key, known_hosts = ssh.target_files(directory / "ssh")
             matrix = directory / "lab-matrix.csv"
@@ -124,6 +121,17 @@ class Lab(Stoppable):
     def stop(self) -> None:
         self._stop.set()
         self._servers.close()
+
+
+def seed_clouds(moto_url: str, oci_world: OciWorld, tenants: list[LabTenant], *, objects: int, zone: str = ZONE) -> str:
+    """The tenants as both clouds hold them before a migration: an A record each in a Route 53 zone
+    pointing at AWS, `objects` objects in each S3 bucket, a backend set of 3 on each OCI load
+    balancer. Returns the zone's id."""
+    zone_id = seed_zone(moto_url, zone, tenants)
+    seed_buckets(moto_url, tenants, objects=objects)
+    for tenant in tenants:
+        oci_world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
+    return zone_id
 
 
 def lab_config(

@@ -58,7 +58,8 @@ def proxy(moto: MotoServer, fault_proxy_session: FaultProxy) -> Iterator[FaultPr
 
 @pytest.fixture
 def aws_access(proxy: FaultProxy) -> AwsAccess:
-    return AwsAccess(endpoint_url=proxy.url, connect_timeout=2, read_timeout=5)
+    # moto answering 500 queries on a busy machine can take seconds: a timeout here would be the machine, not us
+    return AwsAccess(endpoint_url=proxy.url, connect_timeout=2, read_timeout=30)
 
 
 @pytest.fixture

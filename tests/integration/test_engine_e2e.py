@@ -16,9 +16,10 @@ import pytest_asyncio
 from cutover.actions.operations import PlanRequest
 from cutover.config.providers import RcSettings
 from cutover.config.settings import Settings, StateSettings
-from cutover.lab.seed_aws import aws_client, seed_buckets, seed_zone
+from cutover.lab.seed_aws import aws_client
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
+from cutover.lab.world import seed_clouds
 from cutover.state.clock import ManualClock
 from cutover.state.jobs import JobState
 from cutover.state.lifecycle import Lifecycle
@@ -34,10 +35,7 @@ async def harness(
     tmp_path, monkeypatch, moto, local_oci, local_rclone, lab_ssh, ssh_target, tenant_app, slack_sink, lab_fleet
 ):
     fleet = lab_fleet[:3]
-    zone_id = seed_zone(moto.url, ZONE, fleet)
-    seed_buckets(moto.url, fleet, objects=2)
-    for tenant in fleet:
-        local_oci.world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
+    zone_id = seed_clouds(moto.url, local_oci.world, fleet, objects=2, zone=ZONE)
     monkeypatch.setenv("SLACK_WEBHOOK_URL", slack_sink.webhook_url)
     monkeypatch.setenv("E2E_LOGIN_JSON", json.dumps(LAB_LOGIN))
     providers = lab_providers(

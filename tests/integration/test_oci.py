@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 
 import pytest
 import pytest_asyncio
@@ -89,24 +90,39 @@ async def test_throttled_and_failing_calls_are_retried_visibly(seeded, fleet, oc
     assert "signature" not in notices.notices[0].reason.lower()
 
 
-async def test_a_request_signed_with_another_key_is_refused(seeded, fleet, tmp_path, local_oci):
-    with LocalOci() as other:
-        wrong = other.write_oci_config(tmp_path / "other")
-    dns = OciDns(OciDnsSettings(oci=OciAccess(config_file=wrong, endpoint=local_oci.url), retry=FAST_RETRY))
+async def refused_read(access: OciAccess, fleet, match: str) -> ProviderError:
+    """The error a DNS read with this profile ends in; the provider closed after."""
+    dns = OciDns(OciDnsSettings(oci=access, retry=FAST_RETRY))
     try:
-        with pytest.raises(ProviderError, match="401 NotAuthenticated") as refused:
+        with pytest.raises(ProviderError, match=match) as refused:
             await dns.read_routing(fleet[:1])
     finally:
         await dns.aclose()
-    assert not refused.value.retryable
+    return refused.value
+
+
+async def test_a_request_signed_with_another_key_is_refused(seeded, fleet, tmp_path, local_oci):
+    with LocalOci() as other:
+        wrong = other.write_oci_config(tmp_path / "other")
+    refused = await refused_read(OciAccess(config_file=wrong, endpoint=local_oci.url), fleet, "401 NotAuthenticated")
+    assert not refused.retryable
     assert local_oci.refused_signatures == 1
 
 
 async def test_a_missing_profile_is_a_clear_error(seeded, fleet, local_oci):
     access = OciAccess(config_file=local_oci.config_file, profile="WARROOM", endpoint=local_oci.url)
-    dns = OciDns(OciDnsSettings(oci=access))
-    with pytest.raises(ProviderError, match=r"no profile \[WARROOM\]"):
-        await dns.read_routing(fleet[:1])
+    await refused_read(access, fleet, r"no profile \[WARROOM\]")
+
+
+async def test_a_wrong_pass_phrase_is_a_clear_error_that_does_not_show_it(tmp_path, local_oci, fleet):
+    pass_phrase = "oci-pass-phrase-K3y9-never-shown"
+    config = local_oci.write_oci_config(tmp_path / "oci", pass_phrase=pass_phrase)
+    config.write_text(config.read_text().replace(pass_phrase, pass_phrase[::-1]))
+    refused = await refused_read(
+        OciAccess(config_file=config, endpoint=local_oci.url), fleet, "cannot load the API key"
+    )
+    text = "".join(traceback.format_exception(refused))
+    assert pass_phrase not in text and pass_phrase[::-1] not in text
 
 
 async def test_backend_health_sweeps_cheaply(seeded, fleet, lab_fleet, oci_access):

@@ -20,13 +20,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from cutover.config.providers import OciAccess, OciDnsSettings, RcSettings
+from cutover.config.providers import RcSettings
 from cutover.config.settings import Settings, StateSettings, TriggerSettings
 from cutover.lab.oci_server import LocalOci
-from cutover.lab.seed_aws import seed_buckets, seed_zone
 from cutover.lab.traffic import TrafficFeeder
+from cutover.lab.world import seed_clouds
 from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
-from cutover.providers.oci.dns import OciDns
 from cutover.state.clock import ManualClock
 from cutover.state.sources import SourceStore
 
@@ -85,8 +84,7 @@ async def failing(
     tmp_path, secret_environment, moto, proxy, local_oci, foreign_oci_config, lab_ssh, ssh_target, tenant_app, lab_fleet
 ):
     fleet = lab_fleet[:2]
-    zone_id = seed_zone(moto.url, ZONE, fleet)
-    seed_buckets(moto.url, fleet, objects=1)
+    zone_id = seed_clouds(moto.url, local_oci.world, fleet, objects=1, zone=ZONE)
     proxy.inject("forbidden", "ListResourceRecordSets", times=10_000)
     proxy.inject("forbidden", "ChangeResourceRecordSets", times=10_000)
     providers = lab_providers(
@@ -140,17 +138,3 @@ async def test_no_credential_reaches_logs_errors_or_the_store_when_every_provide
     assert leaks(stored) == []
     assert leaks(caplog.text) == []
     assert leaks("\n".join(raised)) == []
-
-
-async def test_a_wrong_pass_phrase_is_a_clear_error_that_does_not_show_it(tmp_path, local_oci, fleet):
-    config = local_oci.write_oci_config(tmp_path / "oci", pass_phrase=OCI_PASS_PHRASE)
-    wrong = config.read_text().replace(OCI_PASS_PHRASE, OCI_PASS_PHRASE[::-1])
-    config.write_text(wrong)
-    dns = OciDns(OciDnsSettings(oci=OciAccess(config_file=config, endpoint=local_oci.url), retry=FAST_RETRY))
-    try:
-        with pytest.raises(ProviderError, match="cannot load the API key") as refused:
-            await dns.read_routing(fleet[:1])
-    finally:
-        await dns.aclose()
-    text = "".join(traceback.format_exception(refused.value))
-    assert OCI_PASS_PHRASE not in text and OCI_PASS_PHRASE[::-1] not in text

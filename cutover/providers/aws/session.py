@@ -8,7 +8,6 @@ paced by the shared budget and shown in the event log.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 from cutover.config.providers import AwsAccess, RetrySettings
 from cutover.providers.aws.errors import aws_translator
 from cutover.providers.calls import Caller, RequestBudget
+from cutover.providers.client_cache import ClientCache
 from cutover.providers.interfaces import ProviderObserver
 from cutover.providers.redaction import remember_secret
 
@@ -26,21 +26,17 @@ class AwsClients:
     def __init__(self, access: AwsAccess, *, max_pool_connections: int = 10):
         self.access = access
         self._pool = max_pool_connections
-        self._clients: dict[str, Any] = {}
+        self._clients: ClientCache[Any] = ClientCache(self._build)
         self._stack = contextlib.AsyncExitStack()
-        self._lock: asyncio.Lock | None = None
 
     async def client(self, service: str) -> Any:
-        if service in self._clients:
-            return self._clients[service]
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if service not in self._clients:
-                session = self._session()
-                self._clients[service] = await self._stack.enter_async_context(self._open(session, service))
-                await _remember_credentials(session)
-        return self._clients[service]
+        return await self._clients.get(service)
+
+    async def _build(self, service: str) -> Any:
+        session = self._session()
+        client = await self._stack.enter_async_context(self._open(session, service))
+        await _remember_credentials(session)
+        return client
 
     def _session(self) -> Any:
         import aioboto3

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from cutover.config.providers import OciAccess, RetrySettings
 from cutover.providers.calls import Caller, RequestBudget, unexpected_error
+from cutover.providers.client_cache import ClientCache
 from cutover.providers.interfaces import ProviderError, ProviderObserver
 from cutover.providers.redaction import remember_secret
 
@@ -19,18 +20,10 @@ class OciClients:
     def __init__(self, access: OciAccess, source: str):
         self.access = access
         self.source = source
-        self._clients: dict[str, Any] = {}
-        self._lock: asyncio.Lock | None = None
+        self._clients: ClientCache[Any] = ClientCache(lambda kind: asyncio.to_thread(self._build, kind))
 
     async def client(self, kind: str) -> Any:
-        if kind in self._clients:
-            return self._clients[kind]
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if kind not in self._clients:
-                self._clients[kind] = await asyncio.to_thread(self._build, kind)
-        return self._clients[kind]
+        return await self._clients.get(kind)
 
     def _build(self, kind: str) -> Any:
         import oci
