@@ -6,7 +6,8 @@ test login's password) and made to fail the ways a migration night does: a gatew
 403 that echoes the request's credentials back, a request whose signature OCI refuses,
 a connection refused, Slack's 403. The engine runs on them until every source has failed and been
 recorded; then each secret is looked for in the captured logs, the errors raised and
-their tracebacks, and the bytes of the store's files.
+their tracebacks, and the bytes of the store's files. And `cutover gate`, which polls the
+providers itself when no engine leads, prints none of them when Route 53 refuses.
 """
 
 from __future__ import annotations
@@ -19,20 +20,21 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from click.testing import CliRunner
 
 from cutover.config.providers import RcSettings
 from cutover.config.settings import Settings, StateSettings, TriggerSettings
+from cutover.console.cli import cli
+from cutover.lab.fleet import lab_matrix
 from cutover.lab.oci_server import LocalOci
 from cutover.lab.traffic import TrafficFeeder
-from cutover.lab.world import seed_clouds
+from cutover.lab.world import lab_config, seed_clouds
 from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
 from cutover.state.clock import ManualClock
 from cutover.state.sources import SourceStore
 
 from .conftest import FAST_RETRY, ZONE
 from .real_engine import RealHarness, lab_providers
-
-pytestmark = pytest.mark.asyncio
 
 AWS_KEY_ID = "SECRETKEYIDX7Q2W9"  # not shaped like an AWS key id: only remembering it can hide it
 AWS_SECRET_KEY = "aws-secret-key-Zq81-never-shown"
@@ -110,6 +112,7 @@ def failing_roles(h: RealHarness) -> set[str]:
     return {source.role for source in SourceStore(h.store).all() if source.consecutive_errors > 0}
 
 
+@pytest.mark.asyncio
 async def test_no_credential_reaches_logs_errors_or_the_store_when_every_provider_fails(failing, caplog, local_oci):
     caplog.set_level(logging.DEBUG)  # every library's debug logs too: botocore's show each request's headers
     h = failing
@@ -138,3 +141,40 @@ async def test_no_credential_reaches_logs_errors_or_the_store_when_every_provide
     assert leaks(stored) == []
     assert leaks(caplog.text) == []
     assert leaks("\n".join(raised)) == []
+
+
+def test_the_gate_prints_no_credential_when_route53_refuses(
+    tmp_path, secret_environment, moto, proxy, local_oci, local_rclone, tenant_app, lab_ssh, lab_fleet
+):
+    fleet = lab_fleet[:2]
+    zone_id = seed_clouds(moto.url, local_oci.world, fleet, objects=1, zone=ZONE)
+    proxy.inject("forbidden", "ListResourceRecordSets", times=10_000)
+    key, known_hosts = lab_ssh.target_files(tmp_path / "ssh")
+    config = tmp_path / "cutover.toml"
+    config.write_text(
+        lab_config(
+            moto_url=proxy.url,
+            oci_url=local_oci.url,
+            oci_config=local_oci.config_file,
+            rclone_url=local_rclone.url,
+            app_port=tenant_app.port,
+            ssh_port=lab_ssh.port,
+            ssh_key=key,
+            known_hosts=known_hosts,
+            zone=ZONE,
+            zone_id=zone_id,
+            state=tmp_path / "war-room.db",
+        )
+    )
+    matrix = tmp_path / "matrix.csv"
+    matrix.write_text(lab_matrix(fleet, ZONE))
+    runner = CliRunner()
+    environment = {"CUTOVER_CONFIG": str(config)}
+    imported = runner.invoke(cli, ["import", str(matrix)], env=environment)
+    assert imported.exit_code == 0, imported.output
+
+    gate = runner.invoke(cli, ["gate", "T-0001"], env=environment)
+    printed = gate.output + ("".join(traceback.format_exception(*gate.exc_info)) if gate.exc_info else "")
+    assert gate.exit_code != 0
+    assert "AccessDenied" in printed  # the refusal is shown: the test would see a leak
+    assert leaks(printed) == []
