@@ -72,25 +72,16 @@ class Lab(Stoppable):
             slack = servers.enter_context(SlackSink())
             ssh = servers.enter_context(LabSsh(hydrate_seconds=hydrate_seconds))
             zone_id = seed_clouds(moto.url, oci.world, fleet, objects=objects)
-            oci_config = oci.write_oci_config(directory / "oci")
-            key, known_hosts = ssh.target_files(directory / "ssh")
-            matrix = directory / "lab-matrix.csv"
-            matrix.write_text(lab_matrix(fleet, ZONE))
-            config = directory / "cutover.toml"
-            config.write_text(
-                lab_config(
-                    moto_url=moto.url,
-                    oci_url=oci.url,
-                    oci_config=oci_config,
-                    rclone_url=rclone.url,
-                    app_port=app.port,
-                    ssh_port=ssh.port,
-                    ssh_key=key,
-                    known_hosts=known_hosts,
-                    zone=ZONE,
-                    zone_id=zone_id,
-                    state=directory / "cutover.db",
-                )
+            config, matrix = write_lab_files(
+                directory,
+                fleet,
+                zone_id=zone_id,
+                aws_url=moto.url,
+                oci=oci,
+                oci_config=oci.write_oci_config(directory / "oci"),
+                rclone_url=rclone.url,
+                app=app,
+                ssh=ssh,
             )
             traffic = TrafficFeeder(moto.url, zone_id, oci.world, fleet)
             lab = cls(directory, fleet, moto, oci, rclone, app, slack, ssh, zone_id, config, matrix, traffic)
@@ -132,6 +123,43 @@ def seed_clouds(moto_url: str, oci_world: OciWorld, tenants: list[LabTenant], *,
     for tenant in tenants:
         oci_world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
     return zone_id
+
+
+def write_lab_files(
+    directory: Path,
+    tenants: list[LabTenant],
+    *,
+    zone_id: str,
+    aws_url: str,
+    oci: LocalOci,
+    oci_config: Path,
+    rclone_url: str,
+    app: TenantApp,
+    ssh: LabSsh,
+) -> tuple[Path, Path]:
+    """Writes into `directory` the configuration naming every real provider at these stand-ins
+    (`aws_url` is moto's, or a proxy's in front of it) and the tenants' matrix; the store goes
+    beside them. Returns (cutover.toml, lab-matrix.csv)."""
+    key, known_hosts = ssh.target_files(directory / "ssh")
+    matrix = directory / "lab-matrix.csv"
+    matrix.write_text(lab_matrix(tenants, ZONE))
+    config = directory / "cutover.toml"
+    config.write_text(
+        lab_config(
+            moto_url=aws_url,
+            oci_url=oci.url,
+            oci_config=oci_config,
+            rclone_url=rclone_url,
+            app_port=app.port,
+            ssh_port=ssh.port,
+            ssh_key=key,
+            known_hosts=known_hosts,
+            zone=ZONE,
+            zone_id=zone_id,
+            state=directory / "cutover.db",
+        )
+    )
+    return config, matrix
 
 
 def lab_config(

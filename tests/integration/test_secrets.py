@@ -25,10 +25,9 @@ from click.testing import CliRunner
 from cutover.config.providers import RcSettings
 from cutover.config.settings import Settings, StateSettings, TriggerSettings
 from cutover.console.cli import cli
-from cutover.lab.fleet import lab_matrix
 from cutover.lab.oci_server import LocalOci
 from cutover.lab.traffic import TrafficFeeder
-from cutover.lab.world import lab_config, seed_clouds
+from cutover.lab.world import seed_clouds, write_lab_files
 from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
 from cutover.state.clock import ManualClock
 from cutover.state.sources import SourceStore
@@ -149,25 +148,17 @@ def test_the_gate_prints_no_credential_when_route53_refuses(
     fleet = lab_fleet[:2]
     zone_id = seed_clouds(moto.url, local_oci.world, fleet, objects=1, zone=ZONE)
     proxy.inject("forbidden", "ListResourceRecordSets", times=10_000)
-    key, known_hosts = lab_ssh.target_files(tmp_path / "ssh")
-    config = tmp_path / "cutover.toml"
-    config.write_text(
-        lab_config(
-            moto_url=proxy.url,
-            oci_url=local_oci.url,
-            oci_config=local_oci.config_file,
-            rclone_url=local_rclone.url,
-            app_port=tenant_app.port,
-            ssh_port=lab_ssh.port,
-            ssh_key=key,
-            known_hosts=known_hosts,
-            zone=ZONE,
-            zone_id=zone_id,
-            state=tmp_path / "war-room.db",
-        )
+    config, matrix = write_lab_files(
+        tmp_path,
+        fleet,
+        zone_id=zone_id,
+        aws_url=proxy.url,
+        oci=local_oci,
+        oci_config=local_oci.config_file,
+        rclone_url=local_rclone.url,
+        app=tenant_app,
+        ssh=lab_ssh,
     )
-    matrix = tmp_path / "matrix.csv"
-    matrix.write_text(lab_matrix(fleet, ZONE))
     runner = CliRunner()
     environment = {"CUTOVER_CONFIG": str(config)}
     imported = runner.invoke(cli, ["import", str(matrix)], env=environment)
