@@ -3,8 +3,8 @@
 The command's job sits in the store; if an engine leads (a console, `cutover
 engine`), it runs it and this only watches. If none does, or the leader dies
 while we watch, this process runs one in the foreground until its job (and any
-rollback a trigger started for its tenants) has ended and no other job is queued
-or running.
+rollback a trigger started for its tenants) has ended; it goes on leading only
+while other jobs run and no other engine stands by to take them over.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ class Followed:
     job: Job
     related: tuple[Job, ...]  # rollbacks started for its tenants while it ran
     ran_engine: bool
-    left_waiting: tuple[Job, ...]  # paused or held jobs nobody leads once we stop
+    left_waiting: tuple[Job, ...]  # jobs not ended that nobody leads once we stop
+    interrupted: bool = False  # a signal ended the watch before the job ended
+    handed_to: str = ""  # the engine standing by that we handed the lease to
 
 
 async def follow(
@@ -45,6 +47,12 @@ async def follow(
     *,
     build: Builder | None = None,
 ) -> Followed:
+    """Watch a job to its end, leading the engine while nobody else does.
+
+    Once the job has ended this returns, unless the engine it runs leads other jobs
+    and nobody stands by to take them over: then it keeps leading (and says so)
+    until another engine stands by or a signal (Ctrl-C, SIGTERM, SIGHUP) stops it.
+    """
     jobs = JobStore(session.store, session.events)
     leases = LeaseStore(session.store)
     first = jobs.get(job_id)
@@ -54,6 +62,9 @@ async def follow(
     engine: Engine | None = None
     engine_task: asyncio.Task[None] | None = None
     ran_engine = False
+    kept_for: tuple[str, ...] = ()
+    stopped = asyncio.Event()
+    stop_on_signals(stopped.set)
 
     def related() -> list[Job]:
         found = []
@@ -62,37 +73,46 @@ async def follow(
                 found.append(job)
         return found
 
+    def ended(watched: list[Job], *, interrupted: bool = False, handed_to: str = "") -> Followed:
+        waiting = tuple(jobs.active()) if ran_engine and not handed_to else ()
+        return Followed(watched[0], tuple(watched[1:]), ran_engine, waiting, interrupted, handed_to)
+
     try:
         while True:
-            if leases.leader() is None and (engine_task is None or engine_task.done()):
+            if not stopped.is_set() and leases.leader() is None and (engine_task is None or engine_task.done()):
                 engine = Engine(session.settings, actor=session.actor, build=build)
-                stop_on_signals(engine)
                 engine_task = asyncio.create_task(engine.run())
                 ran_engine = True
                 on_progress(Progress(jobs.get(job_id), None, "no engine leads: running one here until the job ends"))
             watched = [jobs.get(job_id), *related()]
             for job in watched:
-                for step in jobs.steps(job.job_id):  # a batch's groups
-                    for what, at in (("started", step.started_at), (step.state.value, step.ended_at)):
-                        if at is not None and (job.job_id, f"{step.name} {what}") not in printed:
-                            printed.add((job.job_id, f"{step.name} {what}"))
-                            detail = f": {step.result}" if step.result and what != "started" else ""
-                            on_progress(Progress(job, None, f"{job.job_id}: {step.name} {what}{detail}"))
-                for target in jobs.targets(job.job_id):
-                    if target.is_done and (job.job_id, target.tenant_id) not in printed:
-                        printed.add((job.job_id, target.tenant_id))
-                        on_progress(Progress(job, target))
-                last = states.get(job.job_id)
-                if last != (job.state, job.held_reason):
-                    states[job.job_id] = (job.state, job.held_reason)
-                    if last is not None or job.job_id != job_id or job.state is not JobState.QUEUED:
-                        on_progress(Progress(job, None))
-            if all(job.is_terminal for job in watched):
-                busy = jobs.list([JobState.QUEUED, JobState.RUNNING])
-                if not ran_engine or not busy:
-                    waiting = tuple(jobs.list([JobState.PAUSED, JobState.HELD])) if ran_engine else ()
-                    return Followed(watched[0], tuple(watched[1:]), ran_engine, waiting)
-            await asyncio.sleep(WATCH_EVERY)
+                report_progress(jobs, job, printed, states, first_job=job_id, on_progress=on_progress)
+            done = all(job.is_terminal for job in watched)
+            if stopped.is_set():
+                return ended(watched, interrupted=not done)
+            if done:
+                # Paused and held jobs count: their tenants' triggers are armed only while an engine leads.
+                busy = tuple(job.job_id for job in jobs.active())
+                if engine is None or not engine.leading or not busy:
+                    return ended(watched)
+                lease = leases.current()
+                standby = lease.standby(within=2 * session.settings.engine.heartbeat + 1) if lease else ""
+                if standby:
+                    on_progress(Progress(watched[0], None, f"handing the engine over to {standby}, who stands by"))
+                    return ended(watched, handed_to=standby)
+                if busy != kept_for:
+                    kept_for = busy
+                    on_progress(
+                        Progress(
+                            watched[0],
+                            None,
+                            f"{job_id} has ended; still leading the engine for {', '.join(busy)}: nobody stands by "
+                            "to take it over. Open a console or run `cutover engine` and this hands over and exits; "
+                            "Ctrl-C hands over now (their triggers are not armed until an engine leads)",
+                        )
+                    )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), WATCH_EVERY)
     finally:
         if engine is not None and engine_task is not None:
             engine.request_stop()
@@ -100,12 +120,39 @@ async def follow(
                 await engine_task
 
 
-def stop_on_signals(engine: Engine) -> None:
-    """SIGTERM and SIGHUP (the SSH session dropped) stop the engine cleanly: the lease is handed over."""
+def report_progress(
+    jobs: JobStore,
+    job: Job,
+    printed: set[tuple[str, str]],
+    states: dict[str, tuple[JobState, str]],
+    *,
+    first_job: str,
+    on_progress: Callable[[Progress], None],
+) -> None:
+    """Say once each group step that started or ended, each tenant that finished and each job state change."""
+    for step in jobs.steps(job.job_id):  # a batch's groups
+        for what, at in (("started", step.started_at), (step.state.value, step.ended_at)):
+            if at is not None and (job.job_id, f"{step.name} {what}") not in printed:
+                printed.add((job.job_id, f"{step.name} {what}"))
+                detail = f": {step.result}" if step.result and what != "started" else ""
+                on_progress(Progress(job, None, f"{job.job_id}: {step.name} {what}{detail}"))
+    for target in jobs.targets(job.job_id):
+        if target.is_done and (job.job_id, target.tenant_id) not in printed:
+            printed.add((job.job_id, target.tenant_id))
+            on_progress(Progress(job, target))
+    last = states.get(job.job_id)
+    if last != (job.state, job.held_reason):
+        states[job.job_id] = (job.state, job.held_reason)
+        if last is not None or job.job_id != first_job or job.state is not JobState.QUEUED:
+            on_progress(Progress(job, None))
+
+
+def stop_on_signals(stop: Callable[[], None]) -> None:
+    """Ctrl-C, SIGTERM and SIGHUP (the SSH session dropped) stop cleanly: an engine hands its lease over."""
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, engine.request_stop)
+            loop.add_signal_handler(sig, stop)
 
 
 async def run_engine_until_idle(
@@ -115,7 +162,7 @@ async def run_engine_until_idle(
     jobs = JobStore(session.store, session.events)
     engine = Engine(session.settings, actor=session.actor, build=build)
     stop_when = (lambda: engine.leading and not jobs.active()) if until_idle else None
-    stop_on_signals(engine)
+    stop_on_signals(engine.request_stop)
     task = asyncio.create_task(engine.run(stop_when=stop_when))
     shown = ""
     try:

@@ -46,16 +46,26 @@ class Lease:
         """Handed over by its holder (a clean stop), not left to expire (a crash)."""
         return "released_at" in self.holder_info
 
+    def standby(self, within: float, now: float | None = None) -> str:
+        """Who last asked for the lease while it was held, if within the last `within` seconds; else ''."""
+        now = time.time() if now is None else now
+        if now - float(self.holder_info.get("standby_at", -within - 1)) > within:
+            return ""
+        return str(self.holder_info.get("standby", ""))
+
     def alive(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) < self.expires_at
 
     def describe(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
-        info = self.holder_info
-        who = f"{info.get('operator', '?')}@{info.get('host', '?')} (pid {info.get('pid', '?')})"
         if self.alive(now):
-            return f"{who}, heartbeat {now - self.heartbeat_at:.0f} s ago"
-        return f"{who}, expired {now - self.expires_at:.0f} s ago"
+            return f"{who(self.holder_info)}, heartbeat {now - self.heartbeat_at:.0f} s ago"
+        return f"{who(self.holder_info)}, expired {now - self.expires_at:.0f} s ago"
+
+
+def who(info: dict[str, Any]) -> str:
+    """An engine as a person reads it: operator@host (pid N)."""
+    return f"{info.get('operator', '?')}@{info.get('host', '?')} (pid {info.get('pid', '?')})"
 
 
 class LeaseStore:
@@ -86,6 +96,12 @@ class LeaseStore:
             row = next(db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
             current = Lease.from_row(row) if row else None
             if current is not None and current.holder != holder and current.alive(now):
+                # Say we stand by, so a leader that would rather stop knows someone takes over.
+                db.execute(
+                    "UPDATE leases SET holder_info = json_set(holder_info, '$.standby', ?, '$.standby_at', ?) "
+                    "WHERE name = ?",
+                    [who(info), now, name],
+                )
                 return None, current
             if current is not None and current.holder == holder:
                 db.execute("UPDATE leases SET heartbeat_at = ?, expires_at = ? WHERE name = ?", [now, now + ttl, name])

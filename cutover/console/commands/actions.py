@@ -272,19 +272,22 @@ def run_action(
         echo(f"{job.job_id} submitted by {job.operator}: {reason}")
         try:
             followed = asyncio.run(follow(session, job.job_id, lambda p: show_progress(p, echo)))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # before the signal handlers were in place
+            followed = None
+        for waiting in followed.left_waiting if followed else ():
+            if waiting.job_id != job.job_id:
+                click.echo(
+                    f"warning: {waiting.job_id} is {waiting.state.value} and no engine leads now: its triggers are "
+                    "not armed; run `cutover engine` (or open a console) to watch it",
+                    err=True,
+                )
+        if followed is None or followed.interrupted:
             click.echo(
-                f"\ninterrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
+                f"interrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
                 "(cutover engine, or a console)",
                 err=True,
             )
             sys.exit(EXIT_FAILED)
-        for waiting in followed.left_waiting:
-            click.echo(
-                f"warning: {waiting.job_id} is {waiting.state.value} and no engine leads now: its triggers are "
-                "not armed; run `cutover engine` (or open a console) to watch it",
-                err=True,
-            )
         code = exit_code(followed)
         if as_json:
             click.echo(
