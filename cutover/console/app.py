@@ -19,6 +19,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 
 from cutover.actions.engine import Engine
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
@@ -260,7 +261,8 @@ class CutoverApp(App[int]):
         if self._terminal_lost():
             self._hang_up()
             return
-        self._refresh_header()
+        with contextlib.suppress(NoMatches):  # the clock's tick can fire while the app is closing
+            self._refresh_header()
 
     def _refresh_header(self) -> None:
         main = self._main()
