@@ -18,6 +18,7 @@ from typing import Any
 from cutover.actions import real_providers
 from cutover.config.loader import ConfigError
 from cutover.config.settings import Settings
+from cutover.providers.interfaces import ProviderError as ProviderError  # for the CLI, which cannot import providers
 from cutover.providers.interfaces import Providers
 from cutover.providers.sim import (
     SimDns,

@@ -12,17 +12,26 @@ from cutover.actions.engine_core import EngineCore
 from cutover.actions.pollers import Pollers
 from cutover.actions.session import Session
 from cutover.actions.trigger_loop import TriggerLoop
-from cutover.providers.interfaces import Providers
+from cutover.providers.interfaces import ProviderError, Providers
 
 
 def _no_fence(db: object) -> None:
     """Not a leader: nothing to fence. Only used while no engine leads."""
 
 
-async def observe_now(session: Session, providers: Providers) -> None:
+async def observe_now(session: Session, providers: Providers) -> list[str]:
+    """Poll once; returns what could not be observed (the gate then judges older figures, or none)."""
     core = EngineCore(session.settings, session.store, session.events, providers, session.clock, "observer", _no_fence)
     pollers = Pollers(core, TriggerLoop(core), judge=False)
-    await pollers.poll_sync()
-    await pollers.poll_health()
-    await pollers.poll_dns()
-    await pollers.poll_metrics()
+    failures = []
+    for what, poll in (
+        ("sync", pollers.poll_sync),
+        ("backends", pollers.poll_health),
+        ("DNS", pollers.poll_dns),
+        ("metrics", pollers.poll_metrics),
+    ):
+        try:
+            await poll()
+        except ProviderError as exc:
+            failures.append(f"{what}: {exc}")
+    return failures

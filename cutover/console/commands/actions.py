@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cutover.actions.composition import all_simulated, build_providers, world_clock
+from cutover.actions.composition import ProviderError, all_simulated, build_providers, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.observe import observe_now
 from cutover.actions.operations import (
@@ -72,6 +72,8 @@ def action_errors(func: F) -> F:
             fail(str(exc), EXIT_USAGE)
         except Refused as exc:
             fail(f"refused: {exc}\nnothing was changed", EXIT_REFUSED)
+        except ProviderError as exc:  # a cloud that refused or did not answer, its message already redacted
+            fail(f"{exc}\nnothing was submitted", EXIT_FAILED)
 
     return user_errors(wrapper)  # type: ignore[return-value]
 
@@ -231,7 +233,8 @@ def run_action(
         if ops.leader() is None:
             # Nobody polls the fleet: look at it now, so the gate judges fresh evidence.
             built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
-            asyncio.run(observe_now(session, built.providers))
+            for failure in asyncio.run(observe_now(session, built.providers)):
+                click.echo(f"could not observe {failure}; the gate judges what the store had", err=True)
         plan = ops.plan(request)
         document: dict[str, Any] = {"schema": "cutover.action/1", "action": plan.kind, "dry_run": dry_run}
         if dry_run:
@@ -435,8 +438,10 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
         observed_now = False
         if not no_refresh and ops.leader() is None:
             built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
-            asyncio.run(observe_now(session, built.providers))
+            unobserved = asyncio.run(observe_now(session, built.providers))
             observed_now = True
+            for failure in unobserved:
+                click.echo(f"could not observe {failure}; the gate judges what the store had", err=True)
         results = ops.gate(list(tenants))
         passed = all(result.passed for result in results)
         if as_json:
