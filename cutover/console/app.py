@@ -312,7 +312,12 @@ class CutoverApp(App[int]):
         self._refresh_header()
 
     def open_detail(self, tenant_id: str) -> None:
-        self.push_screen(TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid)))
+        # The error-rate sparkline reaches at least the lowest error rate a trigger acts on.
+        thresholds = [rule.threshold for rule in self.settings.triggers.rules if rule.metric == "error_rate"]
+        error_threshold = min(thresholds, default=self.settings.ramp.max_error_rate)
+        self.push_screen(
+            TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid), error_threshold=error_threshold)
+        )
 
     def open_batch_view(self) -> None:
         read = self.operations.read

@@ -86,6 +86,24 @@ def test_tenant_detail(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 
 
+def test_tenant_detail_80x24_outside_the_window(snap_compare, make_app, fleet_clock) -> None:
+    """Blocking checks first, evidence wrapped in words, the rest a scroll away."""
+    fleet_clock.advance(3 * 3600)  # 06:00 in New York: the window is shut and every figure is 3 h old
+
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        table = pilot.app.screen.query_one(FleetTable)
+        table.move_cursor_to(next(t for t in table.visible_ids if table.row(t).lifecycle.value == "ready"))
+        await pilot.press("enter")
+        deadline = time.monotonic() + 20
+        while "reading" in str(pilot.app.screen.query_one("#detail-title").render()):
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_batch_view(snap_compare, tmp_path) -> None:
     """A night batch running on the simulated fleet: group 1 under way, group 2's countdown."""
     h = Harness(tmp_path, ready=8)

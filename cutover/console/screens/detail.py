@@ -1,5 +1,9 @@
 """`enter`: one tenant in full: the decision gate check by check (the engine's own evaluation, with
-its evidence), the last hour as sparklines, its event timeline."""
+its evidence, blocking checks first), the last hour as sparklines, its event timeline.
+
+The whole body scrolls (Down, PgDn, Home, End) and has the focus: every check can
+be reached at 80x24, however long its evidence.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Footer, Static
 
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
 from cutover.console.screens.report import gate_table
+from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 
 
 def timeline(detail: TenantDetail) -> Table:
@@ -42,29 +48,39 @@ def _last(series: list[float], fmt: Callable[[float], str]) -> str:
     return fmt(series[-1]) if series else "no samples"
 
 
+NARROW = 110
+
+
 class TenantDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "app.pop_screen", "Back")]
 
-    def __init__(self, tenant_id: str, read: Callable[[str], TenantDetail]) -> None:
+    def __init__(self, tenant_id: str, read: Callable[[str], TenantDetail], *, error_threshold: float = 0.01) -> None:
         super().__init__()
         self.tenant_id = tenant_id
         self._read = read
+        self.error_threshold = error_threshold  # the error-rate sparkline reaches at least this high
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.tenant_id}: reading…", style="bold"), id="detail-title")
-        with Horizontal(id="detail-top"):
-            yield Static("", id="detail-gates")
-            with Vertical(id="detail-sparks"):
-                for key, label in (("share", "OCI share"), ("errors", "error rate"), ("p95", "p95")):
-                    yield Static(label, id=f"label-{key}", classes="spark-label")
-                    yield Sparkline([], id=f"spark-{key}", classes="spark")
-        with VerticalScroll(id="detail-timeline"):
-            yield Static("", id="detail-events")
+        with VerticalScroll(id="detail-body"):
+            with Horizontal(id="detail-top"):
+                yield Static("", id="detail-gates")
+                with Vertical(id="detail-sparks"):
+                    for key, label in (("share", "OCI share"), ("errors", "error rate"), ("p95", "p95")):
+                        yield Static(label, id=f"label-{key}", classes="spark-label")
+                        yield ScaledSparkline(id=f"spark-{key}", classes="spark")
+            with Vertical(id="detail-timeline"):
+                yield Static("", id="detail-events")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#detail-body", VerticalScroll).focus()
         self._poll()
+
+    def on_resize(self, event: Resize) -> None:
+        # Under 110 columns the gate checks take the whole width and the sparklines go below them.
+        self.set_class(event.size.width < NARROW, "-narrow")
 
     def refresh_now(self) -> None:
         self._wake.set()
@@ -92,13 +108,26 @@ class TenantDetailScreen(Screen[None]):
         title.append(STATE_LABEL[tenant.lifecycle], style=STATE_STYLE[tenant.lifecycle])
         title.append(f"  next: {detail.row.cell('next').text}")
         self.query_one("#detail-title", Static).update(title)
-        self.query_one("#detail-gates", Static).update(gate_table([detail.gate]))
+        self.query_one("#detail-gates", Static).update(gate_table([detail.gate], one_tenant=True))
         labels = {
             "share": f"OCI share, last hour: now {_last(detail.oci_share, lambda v: f'{v * 100:.0f}%')}",
             "errors": f"error rate: now {_last(detail.error_rate, lambda v: f'{v * 100:.2f}%')}",
             "p95": f"p95: now {_last(detail.p95_ms, lambda v: f'{v:.0f} ms')}",
         }
+        ceilings = {
+            "share": 1.0,
+            "errors": max([self.error_threshold, *detail.error_rate]),
+            "p95": max([1.0, *detail.p95_ms]),
+        }
+        if detail.error_rate:
+            labels["errors"] += f" (scale 0-{ceilings['errors'] * 100:.2g}%)"
+        if detail.p95_ms:
+            labels["p95"] += f" (scale 0-{ceilings['p95']:.0f} ms)"
+        if detail.oci_share:
+            labels["share"] += " (scale 0-100%)"
         for key, series in (("share", detail.oci_share), ("errors", detail.error_rate), ("p95", detail.p95_ms)):
             self.query_one(f"#label-{key}", Static).update(labels[key])
-            self.query_one(f"#spark-{key}", Sparkline).data = series
+            spark = self.query_one(f"#spark-{key}", ScaledSparkline)
+            spark.ceiling = ceilings[key]
+            spark.data = list(series)
         self.query_one("#detail-events", Static).update(timeline(detail))

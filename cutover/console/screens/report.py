@@ -20,17 +20,21 @@ from cutover.config.units import format_duration
 RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold red", CheckResult.UNKNOWN: "yellow"}
 
 
-def gate_table(results: list[GateResult]) -> Table:
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("TENANT", no_wrap=True)
+def gate_table(results: list[GateResult], *, one_tenant: bool = False) -> Table:
+    """Each tenant's verdict, then its checks, blocking ones first. `one_tenant` leaves the tenant column out."""
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=one_tenant)
+    if not one_tenant:
+        table.add_column("TENANT", no_wrap=True)
     table.add_column("CHECK", no_wrap=True)
     table.add_column("", no_wrap=True)
-    table.add_column("EVIDENCE")
+    table.add_column("EVIDENCE", ratio=1, min_width=24, overflow="fold")
     for result in results:
         verdict = "passed" if result.passed else ("eligible" if result.eligible else "BLOCKED")
         style = "green" if result.passed else ("yellow" if result.eligible else "bold red")
-        table.add_row(Text(result.tenant_id, style="bold"), Text(verdict, style=style), "", "")
-        for check in result.checks:
+        first = [Text(result.tenant_id, style="bold")] if not one_tenant else []
+        table.add_row(*first, Text(verdict, style=style), "", "")
+        # What stops the tenant first; then what the cutover's own steps will fix; then what passes.
+        for check in sorted(result.checks, key=lambda check: (not check.blocking, bool(check.remedy))):
             evidence = check.evidence
             if check.age_s is not None and check.age_s >= 1:  # facts of now (lifecycle, window) need no age
                 evidence += f" ({format_duration(check.age_s)} old)"
@@ -38,7 +42,8 @@ def gate_table(results: list[GateResult]) -> Table:
                 evidence += f" (the cutover runs {check.remedy} first)"
             if check.overridden:
                 evidence += f" (overridden: {check.overridden})"
-            table.add_row("", check.name, Text(check.result.value, style=RESULT_STYLE[check.result]), evidence)
+            lead = [""] if not one_tenant else []
+            table.add_row(*lead, check.name, Text(check.result.value, style=RESULT_STYLE[check.result]), evidence)
     return table
 
 
