@@ -116,5 +116,12 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     return Prepared(plan, targets, problems)
 
 
-def reason_for(targets: TargetSet, operator: str) -> str:
-    return f"{targets.action} from the console, confirmed by {operator}"
+# Stopping harm stays one key away: these come prefilled (the operator may overwrite them).
+ROLLBACK_REASON = "rollback from the console"
+PAUSE_REASON = "pause from the console"
+
+
+def prefilled_reason(kind: str) -> str:
+    """What the confirmation's reason field holds when it opens: empty (the operator must say why), or
+    for a rollback a stock reason, so the rollback is never slowed down by typing."""
+    return ROLLBACK_REASON if kind == ROLLBACK else ""

@@ -25,7 +25,7 @@ from cutover.actions.engine import Engine
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.read_model import JobView
 from cutover.actions.session import Session
-from cutover.console.acting import ACTION_WORDS, prepare, reason_for
+from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.palette import FleetCommands
@@ -47,7 +47,10 @@ class CutoverApp(App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "cutover"
     COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+c", "quit_console", "Quit", show=False, priority=True)]
+    # ctrl+q (Textual's own quit) and ctrl+c quit as q does: one "Quit" in help, the same warning and hand-over.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c,ctrl+q", "quit_console", "Quit", show=False, priority=True)
+    ]
     # Nothing in the console needs a mouse; keeping mouse reporting off leaves the terminal's own selection working.
     ENABLE_COMMAND_PALETTE = True
 
@@ -238,6 +241,7 @@ class CutoverApp(App[int]):
         main.query_one("#waves").show(  # type: ignore[attr-defined]
             update.summary, update.rollbacks_tonight, self.settings.safety.max_rollbacks_per_night
         )
+        main.fit_top()
         self._refresh_header()
         self.show_selection()
 
@@ -368,12 +372,14 @@ class CutoverApp(App[int]):
             return
         if not prepared.can_confirm:
             reasons = list(prepared.problems) + [f"{tid} {why}" for tid, why in prepared.targets.excluded[:8]]
-            self.notify("\n".join(reasons) or "no tenant to act on", title=f"Nothing to {word}", severity="warning")
+            self.notify("\n".join(reasons) or "no tenant to act on", title="Refused", severity="warning")
             return
         targets = prepared.targets
         if note:
             targets = replace(targets, detail="\n".join(filter(None, [targets.detail, note])))
-        dialog = ConfirmMany(targets) if needs_typed_count(targets) or kind == BATCH else ConfirmOne(targets)
+        reason = prefilled_reason(kind)
+        many = needs_typed_count(targets) or kind == BATCH
+        dialog = ConfirmMany(targets, reason) if many else ConfirmOne(targets, reason)
         if not await self.push_screen_wait(dialog):
             self.notify(f"{word}: cancelled, nothing done", timeout=3)
             return
@@ -383,7 +389,7 @@ class CutoverApp(App[int]):
             job = await asyncio.to_thread(
                 self.operations.submit,
                 plan,
-                reason=reason_for(targets, self.session.actor.operator),
+                reason=dialog.reason,
                 confirmation=plan.confirm_phrase,
             )
         except DomainError as exc:
@@ -441,15 +447,18 @@ class CutoverApp(App[int]):
         job = jobs[0]
         held = job.state is JobState.HELD
         paused = held or job.state is JobState.PAUSED or job.control == Control.PAUSE.value
-        reason = f"{'resumed' if paused else 'paused'} from the console by {self.session.actor.operator}"
         if paused:
             detail = f"{len(job.targets)} tenants; the next group starts"
             if held:
                 detail = f"It stopped the line: {job.held_reason}. Resuming acknowledges that and goes on."
-            targets = TargetSet("resume", (job.job_id,), detail=detail)
-            if not await self.push_screen_wait(ConfirmOne(targets)):
-                self.notify("resume: cancelled, the batch stays paused", timeout=3)
-                return
+            dialog = ConfirmOne(TargetSet("resume", (job.job_id,), detail=detail), reason="")
+        else:
+            detail = "No new DNS change starts; what is under way finishes. p again resumes."
+            dialog = ConfirmOne(TargetSet("pause", (job.job_id,), detail=detail), reason=PAUSE_REASON)
+        if not await self.push_screen_wait(dialog):
+            self.notify(f"{'resume' if paused else 'pause'}: cancelled, nothing done", timeout=3)
+            return
+        reason = dialog.reason
         try:
             control = self.operations.resume if paused else self.operations.pause
             await asyncio.to_thread(control, job.job_id, reason=reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cutover.console.fleet import COLUMNS, SORTABLE
@@ -21,13 +22,15 @@ class FleetCommands(Provider):
         if screen is None:
             return []
         read_only = getattr(app, "read_only", False)
+        keymap: dict[str, str] = getattr(app, "_keymap", {})
         commands: list[tuple[str, Callable[[], object], str]] = []
         for spec in KEY_ACTIONS:
             if spec.name == "palette" or (spec.changes_world and read_only):
                 continue
-            commands.append(
-                (spec.description, partial(screen.run_action, spec.action), f"key {spec.keys.split(',')[0]}")
-            )
+            # The key as the footer and help show it ("?", "/", "esc"), remapped keys included.
+            keys = keymap.get(spec.name, spec.keys).split(",")
+            shown = ", ".join(app.get_key_display(Binding(key.strip(), spec.action)) for key in keys)
+            commands.append((spec.description, partial(screen.run_action, spec.action), f"key {shown}"))
         headers = {column.key: column.header for column in COLUMNS}
         for key in SORTABLE:
             commands.append((f"Sort by {headers[key]}", partial(screen.table.set_sort, key), ""))

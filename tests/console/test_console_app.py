@@ -165,7 +165,7 @@ async def test_cutover_of_many_lists_the_frozen_set_and_wants_the_count(make_app
         await pilot.pause()
         assert table.row(ready[0]).cell("errors").text.startswith("2.00%")
         assert dialog.targets.eligible == tuple(sorted(ready))
-        await pilot.press("2", "enter")
+        await pilot.press(*"night 3", "enter", "2", "enter")
         assert app.screen is dialog
         assert "2 is not 3" in str(dialog.query_one("#confirm-error").render())
         await pilot.press("escape")
@@ -196,13 +196,13 @@ async def test_confirmed_cutover_submits_one_job_for_the_frozen_set(make_app, wr
         table.set_marks([*ready, pending])
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmMany))
-        await pilot.press("2", "enter")
+        await pilot.press(*"night 3 wave 1", "enter", "2", "enter")
         await until(pilot, lambda: notified(app, "submitted"))
         jobs = app.operations.jobs.list()
         assert len(jobs) == 1
         assert jobs[0].kind == FLIP
         assert jobs[0].targets == tuple(sorted(ready))
-        assert jobs[0].reason == "cut over from the console, confirmed by alice"
+        assert jobs[0].reason == "night 3 wave 1"
         await until(pilot, lambda: table.row(ready[0]).cell("lock").text == "alice")
 
 

@@ -54,7 +54,7 @@ async def test_mark_three_cut_over_watch_the_traffic_and_roll_one_back(tmp_path:
             await pilot.press("c")
             await until(pilot, lambda: isinstance(app.screen, ConfirmMany))
             assert app.screen.targets.eligible == ("T-0001", "T-0002", "T-0003")
-            await pilot.press("3", "enter")
+            await pilot.press(*"night 3", "enter", "3", "enter")  # why (for the audit trail), then the count
             await until(pilot, lambda: notified(app, "submitted"))
             assert table.marked == frozenset()  # the job holds them now
             chosen = ("T-0001", "T-0002", "T-0003")
@@ -105,7 +105,7 @@ async def test_plan_a_batch_see_its_groups_and_pause_it(tmp_path: Path) -> None:
             dialog = app.screen
             assert len(dialog.targets.eligible) == 8
             assert "group 1 at" in dialog.targets.detail and "group 2 at" in dialog.targets.detail
-            await pilot.press("8", "enter")
+            await pilot.press(*"wave 1", "enter", "8", "enter")
             await until(pilot, lambda: notified(app, "submitted"))
             job = h.jobs.list()[0]
             await h.until(lambda: h.jobs.get(job.job_id).state is JobState.RUNNING, limit=600)
@@ -116,12 +116,16 @@ async def test_plan_a_batch_see_its_groups_and_pause_it(tmp_path: Path) -> None:
                 out.print(batch_renderable(view, h.clock.now()))
             text = out.file.getvalue()
             assert job.job_id in text and "next in" in text
-            await pilot.press("p")
-            await until(pilot, lambda: notified(app, "paused"))
-            await h.until(lambda: h.jobs.get(job.job_id).state is JobState.PAUSED, limit=600)
-            await pilot.press("p")  # paused: p resumes, after a yes/no
+            await pilot.press("p")  # a pause comes with its reason prefilled: Tab, Enter
             await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
             await pilot.press("tab", "enter")
+            await until(pilot, lambda: notified(app, "paused"))
+            await h.until(lambda: h.jobs.get(job.job_id).state is JobState.PAUSED, limit=600)
+            await pilot.press("p")  # paused: p resumes, after a yes/no and a reason
+            await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+            await pilot.press("tab", "enter")  # no reason yet: the field says so and takes the focus
+            assert "give a reason" in str(app.screen.query_one("#confirm-error").render())
+            await pilot.press(*"checked the errors", "enter")
             await until(pilot, lambda: notified(app, "resumed"))
             await h.until(lambda: h.jobs.get(job.job_id).state is JobState.RUNNING, limit=600)
             await pilot.press("escape")

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pytest
 from rich.console import Console
 from rich.style import Style
+from textual.widgets import Input
 
+from cutover.console.palette import FleetCommands
+from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
-from cutover.console.screens.main import MainScreen
+from cutover.console.screens.main import MainScreen, live_binding_rows
+from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.scaled_sparkline import ScaledBars
+from cutover.state.lifecycle import Lifecycle
 
 THREE_HOURS = 3 * 3600  # the fixture's 03:00 New York becomes 06:00: outside the 02:00-06:00 window
 
@@ -107,3 +113,157 @@ def test_a_constant_zero_is_flat_and_a_full_share_is_full_height() -> None:
     low = bars([0.0025] * 60, 0.01)
     assert low[0] == " " * 10 and set(low[1]) == {"▄"}
     assert bars([0.0, 0.0001], 0.01, width=2) == ["  ", " ▁"]
+
+
+async def _main_table(app, pilot) -> FleetTable:
+    await pilot.pause()
+    await app.refresh_now()
+    await pilot.pause()
+    return app.screen.query_one(FleetTable)
+
+
+@pytest.mark.asyncio
+async def test_a_cutover_asks_why_and_the_reason_goes_in_the_audit_trail(make_app, session) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await _main_table(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        dialog = app.screen
+        assert app.focused.id == "cancel"  # Enter alone never acts
+        assert dialog.query_one("#confirm-reason", Input).value == ""
+        await pilot.press("tab", "enter")  # the action button, without a reason: refused inline
+        assert app.screen is dialog
+        assert "give a reason: it goes in the audit trail" in str(dialog.query_one("#confirm-error").render())
+        assert app.focused.id == "confirm-reason"
+        assert app.operations.jobs.list() == []
+        await pilot.press(*"customer asked for tonight", "enter")
+        await until(pilot, lambda: app.operations.jobs.list() != [])
+        job = app.operations.jobs.list()[0]
+        assert job.reason == "customer asked for tonight"
+        queued = session.events.list(job_id=job.job_id, kinds=("job.queued",))
+        assert [event.why for event in queued] == ["customer asked for tonight"]
+
+
+@pytest.mark.asyncio
+async def test_a_rollback_comes_with_its_reason_prefilled_and_it_can_be_overwritten(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await _main_table(app, pilot)
+        on_oci = [t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.MONITORING]
+        table.move_cursor_to(on_oci[0])
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.query_one("#confirm-reason", Input).value == "rollback from the console"
+        await pilot.press("tab", "enter")  # one key (r), then Tab and Enter: no typing
+        await until(pilot, lambda: len(app.operations.jobs.list()) == 1)
+        assert app.operations.jobs.list()[0].reason == "rollback from the console"
+
+        table.move_cursor_to(on_oci[1])
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        reason = app.screen.query_one("#confirm-reason", Input)
+        reason.value = ""
+        reason.focus()
+        await pilot.press(*"5xx on OCI", "enter")
+        await until(pilot, lambda: len(app.operations.jobs.list()) == 2)
+        assert {job.reason for job in app.operations.jobs.list()} == {"rollback from the console", "5xx on OCI"}
+
+
+@pytest.mark.asyncio
+async def test_a_refused_action_is_titled_refused(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await _main_table(app, pilot)
+        pending = next(t for t in table.visible_ids if table.row(t).lifecycle is Lifecycle.PENDING)
+        table.move_cursor_to(pending)
+        await pilot.press("c")
+        await until(pilot, lambda: any(n.title == "Refused" for n in app._notifications))
+        assert any("pending, must be ready" in n.message for n in app._notifications)
+
+
+def wave_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if re.match(r"^\s*(wave |w)\d", line)]
+
+
+@pytest.mark.asyncio
+async def test_at_100x30_the_wave_summary_keeps_every_column_and_the_rollback_counter(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _main_table(app, pilot)
+        await pilot.pause()
+        lines = screen_lines(app)
+        waves = app.screen.query_one("#waves").region
+        panel = [line[waves.x : waves.right] for line in lines[waves.y : waves.bottom]]
+        assert "rollbacks 0/2" in panel[0], panel
+        assert panel[1].split() == ["pnd", "syn", "val", "rdy", "cut", "mon", "done", "rb", "fail"], panel
+        rows = wave_lines(panel)
+        assert [row.split()[0] for row in rows] == ["w1", "w2", "w3", "w4"], panel
+        assert all(len(row.split()) == 2 + 9 for row in rows), panel  # wave, % done, nine counts (· for none)
+
+
+@pytest.mark.asyncio
+async def test_at_80x24_w_shows_every_wave_the_header_names_the_stale_source_and_q_quit_stays(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _main_table(app, pilot)
+        lines = screen_lines(app)
+        assert "oci-lb STALE" in lines[0], lines[0]
+        assert "q Quit" in " ".join(lines[-1].split()) or "qQuit" in lines[-1], lines[-1]
+        await pilot.press("w")
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert [row.split()[:2] for row in wave_lines(lines)] == [
+            ["wave", "1"],
+            ["wave", "2"],
+            ["wave", "3"],
+            ["wave", "4"],
+        ]
+        assert any("rollbacks 0/2" in line for line in lines)
+
+
+@pytest.mark.asyncio
+async def test_help_lists_quit_once_and_the_palette_shows_keys_as_typed(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await _main_table(app, pilot)
+        rows = live_binding_rows(app.screen)
+        quits = [row for row in rows if row[1] == "Quit"]
+        assert len(quits) == 1 and {"q", "^c", "^q"} <= set(quits[0][0].split(", ")), quits
+        marks = next(row for row in rows if row[1] == "Mark")
+        assert "move down" in marks[2]
+        shown = {name: help_text for name, _, help_text in FleetCommands(app.screen, None)._commands()}
+        assert shown["Help"] == "key ?" and shown["Filter"] == "key /" and shown["Clear"] == "key esc", shown
+        assert not any("_" in help_text for help_text in shown.values())
+
+
+@pytest.mark.asyncio
+async def test_alerts_wrap_instead_of_being_cut_and_name_the_tenant_once(make_app, writer) -> None:
+    writer.events.append(
+        "alert", "T-0005: trigger error-rate-immediate fired: 6.2% > 5%", tenant_id="T-0005", why="rule"
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await _main_table(app, pilot)
+        await pilot.pause()
+        alerts = app.screen.query_one("#alerts").region
+        shown = [line[alerts.x : alerts.right] for line in screen_lines(app)[alerts.y : alerts.bottom]]
+        text = " ".join(" ".join(shown).replace("│", " ").split())  # the panel's left border out
+        assert "source oci-lb is stale: its figures are not current" in text, text
+        assert "T-0005: trigger error-rate-immediate fired" in text and "T-0005 T-0005" not in text, text
+
+
+@pytest.mark.asyncio
+async def test_the_gate_report_says_how_to_close_it(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await _main_table(app, pilot)
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen))
+        await pilot.pause()
+        footer = screen_lines(app)[-1]
+        assert "Close" in footer, footer
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)

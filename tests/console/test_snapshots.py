@@ -69,7 +69,7 @@ def test_confirm_many_tenants(snap_compare, make_app) -> None:
         table.set_marks([*ready, lagging, backend])
         await pilot.press("c")
         await _until_screen(pilot, ConfirmMany)
-        await pilot.press("2")
+        await pilot.press(*"night 3, wave 1", "enter", "2")
 
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 

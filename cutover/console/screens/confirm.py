@@ -1,4 +1,10 @@
-"""Confirmations: one tenant gets yes/no with Cancel focused; many get the frozen set and a typed count."""
+"""Confirmations: one tenant gets yes/no with Cancel focused; many get the frozen set and a typed count.
+
+An action's dialog also asks why: the reason goes in the audit trail with the
+action (`reason=""` asks for one and refuses to go on without it; a rollback's or
+a pause's reason comes prefilled, so stopping the harm stays one key and a Tab
+away, and the operator may overwrite it). `reason=None` asks nothing (quitting).
+"""
 
 from __future__ import annotations
 
@@ -14,20 +20,50 @@ from textual.widgets import Button, Input, Static
 
 from cutover.console.fleet import TargetSet
 
+REASON_MISSING = "give a reason: it goes in the audit trail with the action"
+
+
+def reason_field(prefilled: str) -> ComposeResult:
+    yield Static("Reason (goes in the audit trail):", classes="confirm-reason-label")
+    yield Input(prefilled, placeholder="why, for the audit trail", id="confirm-reason")
+
+
+class _Reasoned:
+    """The reason field shared by both dialogs."""
+
+    asks_reason: bool
+
+    @property
+    def reason(self) -> str:
+        """What the operator typed (or left prefilled), stripped; empty when the dialog asks none."""
+        if not self.asks_reason:
+            return ""
+        return self.query_one("#confirm-reason", Input).value.strip()  # type: ignore[attr-defined]
+
+    def reason_missing(self) -> bool:
+        """True, with the inline message and the focus on the field, when a required reason is empty."""
+        if not self.asks_reason or self.reason:
+            return False
+        self.query_one("#confirm-error", Static).update(Text(REASON_MISSING, style="bold red"))  # type: ignore[attr-defined]
+        self.query_one("#confirm-reason", Input).focus()  # type: ignore[attr-defined]
+        return True
+
 
 def needs_typed_count(targets: TargetSet) -> bool:
     """Many tenants, or a rollback of more than one, must be confirmed by typing the count."""
     return len(targets.eligible) > 1
 
 
-class ConfirmOne(ModalScreen[bool]):
+class ConfirmOne(_Reasoned, ModalScreen[bool]):
     """Yes/no for one tenant. Cancel has the focus: Enter alone never acts."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,n", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, targets: TargetSet) -> None:
+    def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
         super().__init__()
         self.targets = targets
+        self.asks_reason = reason is not None
+        self._prefilled = reason or ""
 
     def compose(self) -> ComposeResult:
         tenant = self.targets.eligible[0]
@@ -37,6 +73,9 @@ class ConfirmOne(ModalScreen[bool]):
                 yield Static(self.targets.detail, markup=False)
             if self.targets.excluded:
                 yield Static(Text(self.targets.summary(), style="yellow"))
+            if self.asks_reason:
+                yield from reason_field(self._prefilled)
+            yield Static("", id="confirm-error")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(f"{self.targets.action.capitalize()} {tenant}", id="confirm", variant="error")
@@ -45,22 +84,31 @@ class ConfirmOne(ModalScreen[bool]):
         self.query_one("#cancel", Button).focus()
 
     @on(Button.Pressed, "#confirm")
+    @on(Input.Submitted, "#confirm-reason")
     def _confirm(self) -> None:
-        self.dismiss(True)
+        if not self.reason_missing():
+            self.dismiss(True)
+
+    def key_n(self) -> None:
+        """n is No, unless the operator is typing a reason."""
+        if not isinstance(self.focused, Input):
+            self.action_cancel()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(False)
 
 
-class ConfirmMany(ModalScreen[bool]):
+class ConfirmMany(_Reasoned, ModalScreen[bool]):
     """The frozen target set, and the operator types how many tenants it is to go ahead."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, targets: TargetSet) -> None:
+    def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
         super().__init__()
         self.targets = targets
+        self.asks_reason = reason is not None
+        self._prefilled = reason or ""
 
     def compose(self) -> ComposeResult:
         count = len(self.targets.eligible)
@@ -71,6 +119,8 @@ class ConfirmMany(ModalScreen[bool]):
                 yield Static(self.targets.detail, markup=False)
             with VerticalScroll(id="confirm-list"):
                 yield Static("  ".join(self.targets.eligible), markup=False)
+            if self.asks_reason:
+                yield from reason_field(self._prefilled)
             yield Static(f"Type {count} and press Enter to {self.targets.action}; Esc cancels.")
             yield Input(placeholder=f"type {count}", id="confirm-count", restrict=r"[0-9]*", max_length=6)
             yield Static("", id="confirm-error")
@@ -78,18 +128,27 @@ class ConfirmMany(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-count", Input).focus()
+        # The reason first when there is none yet; then the count. Typing alone never acts.
+        first = "#confirm-reason" if self.asks_reason and not self._prefilled else "#confirm-count"
+        self.query_one(first, Input).focus()
+
+    @on(Input.Submitted, "#confirm-reason")
+    def _reason_given(self) -> None:
+        if not self.reason_missing():
+            self.query_one("#confirm-error", Static).update("")
+            self.query_one("#confirm-count", Input).focus()
 
     @on(Input.Submitted, "#confirm-count")
     def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() == str(len(self.targets.eligible)):
-            self.dismiss(True)
+        if event.value.strip() != str(len(self.targets.eligible)):
+            error = self.query_one("#confirm-error", Static)
+            error.update(
+                Text(f"{event.value or 'nothing'} is not {len(self.targets.eligible)}: nothing done", style="bold red")
+            )
+            event.input.value = ""
             return
-        error = self.query_one("#confirm-error", Static)
-        error.update(
-            Text(f"{event.value or 'nothing'} is not {len(self.targets.eligible)}: nothing done", style="bold red")
-        )
-        event.input.value = ""
+        if not self.reason_missing():
+            self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -30,6 +30,8 @@ def main_bindings() -> list[BindingType]:
     ]
 
 
+MAX_TOP = 14  # waves and alerts never take more than this many lines from the table
+
 FILTER_HINT = "filter: words, state:ready, wave:1,2, tier:ent   (Enter applies, Esc cancels)"
 
 
@@ -74,6 +76,24 @@ class MainScreen(Screen[None]):
         shown = self.panel_shown(panel)
         self.remove_class(f"-show-{panel}", f"-hide-{panel}")
         self.add_class(f"-hide-{panel}" if shown else f"-show-{panel}")
+        self.fit_top()
+
+    def fit_top(self) -> None:
+        """The panels' row is as tall as the wave summary needs: no wave is ever cut off."""
+        waves = self.query_one(WaveSummaryPanel)
+        base = 5 if self.has_class("-short") else 6
+        needed = waves.lines_needed if self.panel_shown("waves") else base
+        self.query_one("#top").styles.height = min(max(base, needed), MAX_TOP)
+
+    def on_resize(self) -> None:
+        # Narrow: a compact footer without the palette's entry, so the keys up to q Quit stay on screen.
+        footer = self.query_one(Footer)
+        narrow = self.size.width < 110
+        if footer.compact != narrow:
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
+            footer.refresh(recompose=True)
+        self.fit_top()
 
     # --- data in ---------------------------------------------------------------------
 

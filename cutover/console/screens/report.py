@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from cutover.actions.gate import CheckResult, GateResult
 from cutover.actions.operations import Rehearsal
@@ -83,3 +83,4 @@ class ReportScreen(ModalScreen[None]):
         with VerticalScroll(id="report-body"):
             yield Static(Text(self.title_text, style="bold"))
             yield Static(self.body)
+        yield Footer()  # says how to close it: esc, enter or q

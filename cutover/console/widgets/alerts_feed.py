@@ -18,16 +18,18 @@ class AlertsFeed(RichLog):
     """Keeps the last few hundred alerts; new ones scroll in, nothing else is redrawn."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, max_lines=500, wrap=False, markup=False, highlight=False, auto_scroll=True)
+        # Wrapped, never cut: an alert's end ("...is stale: its figures are not current") is its point.
+        # min_width=0: RichLog's default (78) would render lines wider than the panel, cut at its edge.
+        super().__init__(id=id, max_lines=500, wrap=True, min_width=0, markup=False, highlight=False, auto_scroll=True)
         self.count = 0
         self.can_focus = False
 
     def add_event(self, event: Event) -> None:
         severity = str(event.detail.get("severity", "warning"))
         style = "bold red" if severity in ("critical", "error") else "yellow"
-        line = Text(no_wrap=True, overflow="ellipsis")
+        line = Text()
         line.append(_hhmmss(event.ts) + " ", style="dim")
-        if event.tenant_id:
+        if event.tenant_id and not event.what.startswith(event.tenant_id):  # "T-0555: trigger ..." names it once
             line.append(event.tenant_id + " ", style="bold")
         line.append(event.what, style=style)
         if event.why:
@@ -37,7 +39,7 @@ class AlertsFeed(RichLog):
 
     def add_note(self, ts: float, message: str, style: str = "yellow") -> None:
         """An alert the console itself raises, e.g. a source gone stale or the store unreadable."""
-        line = Text(no_wrap=True, overflow="ellipsis")
+        line = Text()
         line.append(_hhmmss(ts) + " ", style="dim")
         line.append(message, style=style)
         self.write(line)

@@ -87,7 +87,7 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
         Binding("home", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
-        Binding("space", "toggle_mark", "Mark", tooltip="Mark or unmark the tenant under the cursor"),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark or unmark the tenant under the cursor, then move down"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--cursor", "fleet-table--mark"}

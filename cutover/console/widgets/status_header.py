@@ -67,6 +67,9 @@ class StatusHeader(Static):
         text.append(state.role, style=role_style)
         text.append(" │ ", style="dim")
         text.append(clock_text(state.now) if state.now is not None else "--:--:--")
+        if compact:  # narrow: the sources summed up ("oci-lb STALE", "2 STALE: ..."), before anything cut
+            text.append(" │ ", style="dim")
+            self._append_freshness_summary(text, state)
         # What needs the eye first (no engine, marks, filter), then the sources: a narrow screen cuts the end.
         for item in state.extra:
             text.append(" │ ", style="dim")
@@ -74,12 +77,34 @@ class StatusHeader(Static):
         if state.marked:
             text.append(" │ ", style="dim")
             text.append(f"{state.marked} marked", style="bold")
-        text.append(" │ ", style="dim")
-        self._append_freshness(text, state, compact=compact)
+        if not compact:
+            text.append(" │ ", style="dim")
+            self._append_freshness(text, state)
         return text
 
+    @classmethod
+    def _append_freshness_summary(cls, text: Text, state: HeaderState) -> None:
+        stale = [name for name, is_stale, _ in cls._freshness(state) if is_stale]
+        if not stale:
+            text.append("sources ok", style="green")
+        elif len(stale) == 1:
+            text.append(f"{stale[0]} STALE", style="bold red")
+        else:
+            text.append(f"{len(stale)} STALE: {', '.join(stale)}", style="bold red")
+
+    @classmethod
+    def _append_freshness(cls, text: Text, state: HeaderState) -> None:
+        for index, (name, stale, detail) in enumerate(cls._freshness(state)):
+            if index:
+                text.append(" ")
+            if stale:
+                text.append(f"{name} STALE {detail}".rstrip(), style="bold red")
+            else:
+                text.append(f"{name} {detail}".rstrip(), style="green")
+
     @staticmethod
-    def _append_freshness(text: Text, state: HeaderState, *, compact: bool) -> None:
+    def _freshness(state: HeaderState) -> list[tuple[str, bool, str]]:
+        """(source, stale, age) for the console's own store reads and each data source, stale first."""
         now = state.now
         entries: list[tuple[str, bool, str]] = []
         if state.store_age is None:
@@ -98,12 +123,4 @@ class StatusHeader(Static):
                 detail += f" {source.consecutive_errors}err"
             entries.append((source.name, stale, detail))
         entries.sort(key=lambda entry: not entry[1])  # stale first: a narrow screen must not cut them off
-        for index, (name, stale, detail) in enumerate(entries):
-            if index:
-                text.append(" ")
-            if stale:
-                text.append(f"{name} STALE" + ("" if compact else f" {detail}"), style="bold red")
-            elif compact or not detail:
-                text.append(name, style="green")
-            else:
-                text.append(f"{name} {detail}", style="green")
+        return entries
