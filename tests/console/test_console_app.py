@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
+from pilot_helpers import until
 from rich.console import Console
 from textual.command import CommandPalette
 
@@ -30,15 +30,6 @@ async def started(app, pilot):
     await pilot.pause()
     assert isinstance(app.screen, MainScreen)
     return app.screen.query_one(FleetTable)
-
-
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    """Plans and submissions run in workers: wait for what they show (generously: CI may be busy)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the console never got there")
-        await pilot.pause(0.01)
 
 
 def notified(app, text: str) -> bool:

@@ -7,11 +7,11 @@ back: every step through the keys, the confirmation dialogs and the real engine.
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
 from engine_helpers import Harness
+from pilot_helpers import until
 from rich.console import Console
 
 from cutover.console.app import CutoverApp
@@ -23,15 +23,6 @@ from cutover.state.jobs import JobState
 from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
-
-
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    """Plans and submissions run in workers: wait for what they show (generously: CI may be busy)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the console never got there")
-        await pilot.pause(0.01)
 
 
 def notified(app, text: str) -> bool:

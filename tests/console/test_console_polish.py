@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
+from pilot_helpers import screen_lines, until
 from rich.console import Console
 from rich.style import Style
 from textual.widgets import Input
@@ -21,19 +21,6 @@ from cutover.console.widgets.scaled_sparkline import ScaledBars
 from cutover.state.lifecycle import Lifecycle
 
 THREE_HOURS = 3 * 3600  # the fixture's 03:00 New York becomes 06:00: outside the 02:00-06:00 window
-
-
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the console never got there")
-        await pilot.pause(0.01)
-
-
-def screen_lines(app) -> list[str]:
-    """The terminal as the operator sees it now, one string a row."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 async def open_detail(app, pilot, pick) -> TenantDetailScreen:
