@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from engine_helpers import Harness
+from textual.widgets import Input
 
 from cutover.actions.operations import PlanRequest
 from cutover.console.app import CutoverApp
@@ -70,6 +71,9 @@ def test_confirm_many_tenants(snap_compare, make_app) -> None:
         await pilot.press("c")
         await _until_screen(pilot, ConfirmMany)
         await pilot.press(*"night 3, wave 1", "enter", "2")
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # the cursor shown steadily: the snapshot does not depend on timing
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 
