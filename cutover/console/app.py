@@ -91,11 +91,13 @@ class CutoverApp(App[int]):
 
     # --- start and stop --------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
         self._wake = asyncio.Event()
-        self.push_screen(MainScreen())
+        # The feed applies its first read to the main screen's widgets: they must exist by then (on a busy
+        # machine the first read could otherwise land before the screen is composed, and kill the feed).
+        await self.push_screen(MainScreen())
         self._feed_loop()
         self.set_interval(1.0, self._tick, name="header-tick")
         self._install_signal_handlers()
