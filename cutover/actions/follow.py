@@ -3,8 +3,10 @@
 The command's job sits in the store; if an engine leads (a console, `cutover
 engine`), it runs it and this only watches. If none does, or the leader dies
 while we watch, this process runs one in the foreground until its job (and any
-rollback a trigger started for its tenants) has ended; it goes on leading only
-while other jobs run and no other engine stands by to take them over.
+rollback a trigger started for its tenants) has ended or is held (it waits for a
+human: a hold the engine cannot clear on its own data); it goes on leading only
+while other jobs run (a held one included) and no other engine stands by to take
+them over.
 """
 
 from __future__ import annotations
@@ -87,7 +89,9 @@ async def follow(
             watched = [jobs.get(job_id), *related()]
             for job in watched:
                 report_progress(jobs, job, printed, states, first_job=job_id, on_progress=on_progress)
-            done = all(job.is_terminal for job in watched)
+            # A held job waits for a human (or a source that stopped): the watch ends as for an ended job.
+            held = watched[0].state is JobState.HELD and all(job.is_terminal for job in watched[1:])
+            done = held or all(job.is_terminal for job in watched)
             if stopped.is_set():
                 return ended(watched, interrupted=not done)
             if done:
@@ -106,7 +110,8 @@ async def follow(
                         Progress(
                             watched[0],
                             None,
-                            f"{job_id} has ended; still leading the engine for {', '.join(busy)}: nobody stands by "
+                            f"{job_id} {'is held' if held else 'has ended'}; still leading the engine for "
+                            f"{', '.join(busy)}: nobody stands by "
                             "to take it over. Open a console or run `cutover engine` and this hands over and exits; "
                             "Ctrl-C hands over now (their triggers are not armed until an engine leads)",
                         )

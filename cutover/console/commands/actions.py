@@ -204,6 +204,7 @@ def job_json(session: Session, job: Job) -> dict[str, Any]:
 
 
 def exit_code(followed: Followed) -> int:
+    """0 done; 3 refused before any change; 1 anything else: failed, rolled back, or held for a human."""
     job = followed.job
     if job.state is JobState.SUCCEEDED:
         return EXIT_OK
@@ -291,6 +292,12 @@ def run_action(
                 err=True,
             )
             sys.exit(EXIT_FAILED)
+        if followed.job.state is JobState.HELD:
+            click.echo(
+                f"held: {followed.job.held_reason}\n{job.job_id} waits: fix the cause and `cutover resume "
+                f"{job.job_id}`, or `cutover rollback TENANT`",
+                err=True,
+            )
         code = exit_code(followed)
         if as_json:
             click.echo(
