@@ -19,6 +19,9 @@ The shape of an action, the same for the console and the headless commands:
     ops.pause(job.job_id, reason=...) / resume / skip / abort
     ops.approve(["T-0999"], reason=...)              # a second operator's approval (enterprise tier)
     ops.gate(["T-0042"])                             # -> [GateResult]: the decision gate over the store
+    ops.sync(["T-0042"], mode="start", reason=...)   # -> Job: start continuous sync (pending -> syncing);
+                                                     #    mode "final": final sync + verification; "verify"
+    ops.validate(["T-0042"], reason=...)             # -> Job: the validation suite; all pass: validating -> ready
 
 Break-glass: `PlanRequest(..., overrides={"max-cutting-over": "why"})` turns that
 rule's refusal into an override; `submit` records each one in the audit trail
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cutover.actions import dns_plan
+from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate
 from cutover.actions.read_model import ReadModel
 from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, read_fleet
@@ -48,11 +52,13 @@ from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.facts import APPROVAL, REHEARSAL, Facts
 from cutover.state.jobs import Control, Job, JobStore, LockConflict, LockHolder, NewTarget
 from cutover.state.leases import Lease, LeaseStore
-from cutover.state.lifecycle import DomainError, Lifecycle
+from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
 
 FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
 KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
+SYNC, VALIDATE = "sync", "validate"
+SYNC_MODES = ("start", "final", "verify")
 
 # The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
 # The final sync and its verification come last before the gate and the DNS change: the
@@ -670,6 +676,70 @@ class Operations:
         if not reason.strip():
             raise BadRequest("give a reason: it goes in the audit trail")
         job = self.jobs.request(job_id, control, operator=self.operator, why=reason)
+        if self.on_submit is not None:
+            self.on_submit(job)
+        return job
+
+    # --- getting tenants ready: sync and validation -------------------------------------
+
+    def sync(self, tenant_ids: Sequence[str], *, mode: str = "start", reason: str) -> Job:
+        """Sync tenants, as a job the engine runs. `mode`: "start" begins the initial copy and
+        continuous sync (pending, failed or rolled back -> syncing; the engine moves the tenant on to
+        validating once the copy is done); "final" runs a final sync and a verification proving lag 0;
+        "verify" the verification alone (both for a tenant whose continuous sync runs).
+
+        Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
+        if mode not in SYNC_MODES:
+            raise BadRequest(f"no sync mode {mode!r}: the modes are {', '.join(SYNC_MODES)}")
+        self._writable(f"sync ({mode})")
+        problems = []
+        for tenant in self._tenants(tenant_ids):
+            if mode == "start":
+                if tenant.lifecycle not in (Lifecycle.PENDING, Lifecycle.FAILED, Lifecycle.ROLLED_BACK):
+                    problems.append(f"{tenant.tenant_id} is {tenant.lifecycle.label}: its sync already started")
+            elif tenant.lifecycle not in (Lifecycle.VALIDATING, Lifecycle.READY):
+                problems.append(f"{tenant.tenant_id} is {tenant.lifecycle.label}, must be validating or ready")
+            elif tenant.sync_health is not SyncHealth.CONTINUOUS:
+                health = tenant.sync_health.label if tenant.sync_health is not None else "not observed"
+                problems.append(f"{tenant.tenant_id}: continuous sync is not running (sync {health})")
+        return self._submit_prepare(SYNC, tenant_ids, SYNC_STEPS[mode], {"mode": mode}, reason, problems)
+
+    def validate(self, tenant_ids: Sequence[str], *, reason: str) -> Job:
+        """Run the validation suite on tenants' OCI endpoints, as a job the engine runs. Every check
+        passing moves a validating tenant to ready; the result is the gate's evidence either way.
+
+        Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
+        self._writable("validate")
+        problems = [
+            f"{tenant.tenant_id} is {tenant.lifecycle.label}, must be validating or ready"
+            for tenant in self._tenants(tenant_ids)
+            if tenant.lifecycle not in (Lifecycle.VALIDATING, Lifecycle.READY)
+        ]
+        return self._submit_prepare(VALIDATE, tenant_ids, VALIDATE_STEPS, {}, reason, problems)
+
+    def _submit_prepare(
+        self,
+        kind: str,
+        tenant_ids: Sequence[str],
+        steps: Sequence[str],
+        params: dict[str, Any],
+        reason: str,
+        problems: list[str],
+    ) -> Job:
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail with the action")
+        if problems:
+            raise Refused("; ".join(problems))
+        try:
+            job, _ = self.jobs.submit(
+                kind,
+                [NewTarget(tenant_id, tuple(steps)) for tenant_id in tenant_ids],
+                reason=reason,
+                params=params,
+                operator=self.operator,
+            )
+        except LockConflict as conflict:
+            raise Refused(str(conflict)) from None
         if self.on_submit is not None:
             self.on_submit(job)
         return job

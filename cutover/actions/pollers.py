@@ -28,9 +28,9 @@ from cutover.actions.freshness import reporting_delay
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
 from cutover.state.jobs import LeaseLost
-from cutover.state.lifecycle import Lifecycle
+from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.samples import Sample
-from cutover.state.tenants import Tenant
+from cutover.state.tenants import ConcurrentChange, Tenant
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,26 @@ class Pollers:
         with self.core.fenced():
             self.core.tenants.observe_many(observed)
         self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
+        if self.judge:
+            self._initial_copies_done(statuses)
+
+    def _initial_copies_done(self, statuses: dict[str, Any]) -> None:
+        """A syncing tenant whose initial copy is done (continuous sync runs) moves on to validating."""
+        syncing = self.core.facts.tenants_in([Lifecycle.SYNCING])[Lifecycle.SYNCING]
+        for tenant_id in syncing:
+            status = statuses.get(tenant_id)
+            if status is None or status.health is not SyncHealth.CONTINUOUS:
+                continue
+            with self.core.fenced():
+                try:
+                    self.core.tenants.transition(
+                        tenant_id,
+                        Lifecycle.VALIDATING,
+                        why="initial sync complete: continuous sync running",
+                        expect=Lifecycle.SYNCING,
+                    )
+                except ConcurrentChange:
+                    continue  # moved by someone else meanwhile
 
     async def poll_health(self) -> None:
         provider = self.core.providers.health

@@ -14,6 +14,7 @@ import logging
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.jobs import run_batch, run_flip, run_rollback
+from cutover.actions.flows.prepare import run_sync, run_validate
 from cutover.actions.flows.ramp import run_ramp
 from cutover.state.jobs import Job, JobState, LeaseLost
 
@@ -21,7 +22,14 @@ log = logging.getLogger(__name__)
 
 STORE_POLL = 0.5  # wall seconds between looks at the store for other consoles' jobs and controls
 
-FLOWS = {"flip": run_flip, "batch": run_batch, "rollback": run_rollback, "ramp": run_ramp}
+FLOWS = {
+    "flip": run_flip,
+    "batch": run_batch,
+    "rollback": run_rollback,
+    "ramp": run_ramp,
+    "sync": run_sync,
+    "validate": run_validate,
+}
 
 
 class JobRunner:

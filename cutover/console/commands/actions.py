@@ -25,7 +25,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -273,49 +273,54 @@ def run_action(
             sys.exit(EXIT_REFUSED)
         confirmation = confirm(plan.confirm_phrase, yes)
         job = ops.submit(plan, reason=reason, confirmation=confirmation)
-        echo(f"{job.job_id} submitted by {job.operator}: {reason}")
-        try:
-            followed = asyncio.run(follow(session, job.job_id, lambda p: show_progress(p, echo)))
-        except KeyboardInterrupt:  # before the signal handlers were in place
-            followed = None
-        for waiting in followed.left_waiting if followed else ():
-            if waiting.job_id != job.job_id:
-                click.echo(
-                    f"warning: {waiting.job_id} is {waiting.state.value} and no engine leads now: its triggers are "
-                    "not armed; run `cutover engine` (or open a console) to watch it",
-                    err=True,
-                )
-        if followed is None or followed.interrupted:
-            click.echo(
-                f"interrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
-                "(cutover engine, or a console)",
-                err=True,
-            )
-            sys.exit(EXIT_FAILED)
-        if followed.job.state is JobState.HELD:
-            click.echo(
-                f"held: {followed.job.held_reason}\n{job.job_id} waits: fix the cause and `cutover resume "
-                f"{job.job_id}`, or `cutover rollback TENANT`",
-                err=True,
-            )
-        code = exit_code(followed)
-        if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        **document,
-                        "plan": plan.to_json(),
-                        "job": job_json(session, followed.job),
-                        "related_jobs": [job_json(session, j) for j in followed.related],
-                        "exit_code": code,
-                    },
-                    indent=2,
-                    default=str,
-                )
-            )
-        sys.exit(code)
+        follow_to_the_end(session, job, reason, as_json, {**document, "plan": plan.to_json()})
     finally:
         session.close()
+
+
+def follow_to_the_end(session: Session, job: Job, reason: str, as_json: bool, document: dict[str, Any]) -> NoReturn:
+    """Watch a submitted job to its end (running an engine when none leads), print it, exit with its code."""
+    echo = _echo(as_json)
+    echo(f"{job.job_id} submitted by {job.operator}: {reason}")
+    try:
+        followed = asyncio.run(follow(session, job.job_id, lambda p: show_progress(p, echo)))
+    except KeyboardInterrupt:  # before the signal handlers were in place
+        followed = None
+    for waiting in followed.left_waiting if followed else ():
+        if waiting.job_id != job.job_id:
+            click.echo(
+                f"warning: {waiting.job_id} is {waiting.state.value} and no engine leads now: its triggers are "
+                "not armed; run `cutover engine` (or open a console) to watch it",
+                err=True,
+            )
+    if followed is None or followed.interrupted:
+        click.echo(
+            f"interrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
+            "(cutover engine, or a console)",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    if followed.job.state is JobState.HELD:
+        click.echo(
+            f"held: {followed.job.held_reason}\n{job.job_id} waits: fix the cause and `cutover resume "
+            f"{job.job_id}`, or `cutover rollback TENANT`",
+            err=True,
+        )
+    code = exit_code(followed)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    **document,
+                    "job": job_json(session, followed.job),
+                    "related_jobs": [job_json(session, j) for j in followed.related],
+                    "exit_code": code,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    sys.exit(code)
 
 
 def show_progress(progress: Progress, echo: Callable[[str], None]) -> None:
@@ -607,4 +612,41 @@ def engine(obj: Context, until_idle: bool) -> None:
         session.close()
 
 
-COMMANDS = (gate, flip, ramp, rollback, batch, pause, resume, abort, skip, approve, jobs, engine)
+# --- getting tenants ready ----------------------------------------------------------------------------
+
+
+def _prepare(obj: Context, action: str, reason: str, as_json: bool, submit: Callable[[Operations], Job]) -> None:
+    session = open_session(obj)
+    try:
+        job = submit(Operations(session))
+        follow_to_the_end(session, job, reason, as_json, {"schema": "cutover.action/1", "action": action})
+    finally:
+        session.close()
+
+
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@click.option("--final", "mode", flag_value="final", help="A final sync, then a verification proving lag 0.")
+@click.option("--verify", "mode", flag_value="verify", help="Only the verification proving lag 0.")
+@click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+@click.pass_obj
+@action_errors
+def sync(obj: Context, tenants: tuple[str, ...], mode: str | None, reason: str, as_json: bool) -> None:
+    """Start continuous sync (pending -> syncing), or with --final / --verify prove lag 0."""
+    mode = mode or "start"
+    _prepare(obj, f"sync {mode}", reason, as_json, lambda ops: ops.sync(tenants, mode=mode, reason=reason))
+
+
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+@click.pass_obj
+@action_errors
+def validate(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool) -> None:
+    """Run the validation suite; every check passing moves a validating tenant to ready."""
+    _prepare(obj, "validate", reason, as_json, lambda ops: ops.validate(tenants, reason=reason))
+
+
+COMMANDS = (gate, flip, ramp, rollback, batch, sync, validate, pause, resume, abort, skip, approve, jobs, engine)
