@@ -20,7 +20,7 @@ from cutover.actions.flows.common import FlowStop, JobRun
 from cutover.actions.flows.cutover import TenantCutover
 from cutover.actions.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.providers.interfaces import ProviderError
-from cutover.state.jobs import StepState, TargetState
+from cutover.state.jobs import Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
 
 SYNCED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "synced"}
@@ -51,13 +51,20 @@ def _start_targets(run: JobRun) -> list[str]:
     return [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
 
 
+def _begin(run: JobRun, tenant_id: str, name: str) -> Step:
+    """The step, started (a resumed job finds it done and does not run it again)."""
+    step = run.step(tenant_id, name)
+    if step.state is StepState.DONE:
+        return step
+    run.check_still_ours(tenant_id)
+    return run.core.jobs.start_step(step)
+
+
 async def _start_sync(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     core = run.core
-    step = run.step(tenant_id, "start_sync")
+    step = _begin(run, tenant_id, "start_sync")
     if step.state is StepState.DONE:
         return TargetState.SUCCEEDED, step.result
-    run.check_still_ours(tenant_id)
-    step = core.jobs.start_step(step)
     tenant = core.tenant(tenant_id)
     try:
         remote = await core.providers.sync.start_continuous(tenant)
@@ -92,11 +99,9 @@ async def _verify(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
 
 async def _validate(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     core = run.core
-    step = run.step(tenant_id, "validate")
+    step = _begin(run, tenant_id, "validate")
     if step.state is StepState.DONE:
         return TargetState.SUCCEEDED, step.result
-    run.check_still_ours(tenant_id)
-    step = core.jobs.start_step(step)
     try:
         result = await core.providers.health.validate(core.tenant(tenant_id))
     except ProviderError as error:
