@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -215,13 +216,25 @@ def print_events(events: list[Event]) -> None:
 def print_config(loaded: LoadedConfig, rows: list[tuple[str, Any, Origin]]) -> None:
     console = _console()
     console.print(f"configuration OK: {loaded.path or 'no file, built-in defaults'}")
+    shown = [(key, repr(value) if isinstance(value, str) else str(value), origin) for key, value, origin in rows]
+    if not sys.stdout.isatty():
+        # Piped: plain lines, never padded to the longest value (the trigger rules run to hundreds of characters).
+        key_width = max(len(key) for key, _, _ in shown)
+        value_width = min(max(len(value) for _, value, _ in shown), _PIPED_VALUE_WIDTH)
+        click.echo(f"{'KEY':<{key_width}}  {'VALUE':<{value_width}}  FROM")
+        for key, value, origin in shown:
+            click.echo(f"{key:<{key_width}}  {value:<{value_width}}  {origin}")
+        return
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("KEY", no_wrap=True)
     table.add_column("VALUE")
     table.add_column("FROM", no_wrap=True)
-    for key, value, origin in rows:
-        table.add_row(key, repr(value) if isinstance(value, str) else str(value), origin)
+    for key, value, origin in shown:
+        table.add_row(key, value, origin)
     console.print(table)
+
+
+_PIPED_VALUE_WIDTH = 40
 
 
 # --- import ------------------------------------------------------------------------

@@ -6,9 +6,10 @@ import json
 
 import click
 
-from cutover.config.loader import effective_values, load_config
+from cutover.config.loader import effective_values
 from cutover.console import render
 from cutover.console.commands.common import Context, user_errors
+from cutover.console.commands.console import console_keymap
 
 
 @click.group("config")
@@ -23,7 +24,9 @@ def config_group() -> None:
 @user_errors
 def config_check(obj: Context, path: str | None, as_json: bool) -> None:
     """Validate a configuration and print the effective values and where each came from."""
-    loaded = load_config(path or obj.config_path)
+    checked = Context(path or obj.config_path)
+    loaded = checked.config
+    console_keymap(checked)  # the console's own check of [keys]: what passes here opens there
     rows = effective_values(loaded)
     if as_json:
         click.echo(
