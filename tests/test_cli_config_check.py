@@ -33,3 +33,39 @@ def test_config_check_piped_is_not_padded_to_the_longest_value(tmp_path: Path) -
     assert short.split() == ["batch.count", "25", "default"]
     assert len(short) < 120
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_safety_window_takes_the_readme_shorthand_or_a_table(tmp_path: Path) -> None:
+    from cutover.config.loader import load_config
+
+    config = tmp_path / "w.toml"
+    config.write_text('[safety]\nwindow = "22:00-02:30"\n')
+    window = load_config(config, environ={}).settings.safety.window
+    assert (f"{window.start:%H:%M}", f"{window.end:%H:%M}", window.timezone) == ("22:00", "02:30", "America/New_York")
+
+    config.write_text('[safety.window]\nstart = "01:00"\nend = "05:00"\ntimezone = "UTC"\n')
+    window = load_config(config, environ={}).settings.safety.window
+    assert (f"{window.start:%H:%M}", f"{window.end:%H:%M}", window.timezone) == ("01:00", "05:00", "UTC")
+
+
+def test_a_bad_window_names_what_was_typed_and_both_shapes(tmp_path: Path) -> None:
+    config = tmp_path / "w.toml"
+    runner = CliRunner()
+    for typed in ('"26:00-06:00"', '"2am-6am"', "5"):
+        config.write_text(f"[safety]\nwindow = {typed}\n")
+        result = runner.invoke(cli, ["config", "check", str(config)])
+        assert result.exit_code == 2, result.output
+        assert f"{config}: safety.window: {typed.replace(chr(34), chr(39))} is not allowed" in result.output
+        assert '"HH:MM-HH:MM"' in result.output and "[safety.window] with start" in result.output
+        assert "WindowSettings" not in result.output and "Traceback" not in result.output
+
+
+def test_config_errors_never_name_internal_classes(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('gates = "x"\nkeys = 5\n[triggers]\nrules = ["x"]\n')
+    result = CliRunner().invoke(cli, ["config", "check", str(config)])
+    assert result.exit_code == 2
+    assert "gates: 'x' is not allowed: write a table with keys hydration_max_age, max_sync_lag" in result.output
+    assert "triggers.rules.0: 'x' is not allowed: write a table with keys action, metric, name" in result.output
+    assert "keys: 5 is not allowed: write a table" in result.output
+    assert "Settings" not in result.output and "instance of" not in result.output

@@ -212,10 +212,18 @@ def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: 
         return f"{where}: {key}: unknown key; allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{where}: {key}: required but missing"
+    if kind in _NEEDS_A_TABLE:
+        # pydantic's own words name our classes ("instance of GateSettings"): say what to write instead.
+        allowed = _allowed_keys(tuple(error["loc"]))
+        shown = f"{value!r}" if found else "(missing)"
+        keys = f" with keys {', '.join(allowed)}" if allowed else " of name = value entries"
+        return f"{where}: {key}: {shown} is not allowed: write a table{keys}"
     message = str(error["msg"]).removeprefix("Value error, ")
     shown = f"{value!r}" if found else "(missing)"
     return f"{where}: {key}: {shown} is not allowed: {message}"
 
+
+_NEEDS_A_TABLE = {"model_type", "model_attributes_type", "dataclass_type", "is_instance_of", "dict_type"}
 
 # pydantic puts the name of the chosen union member (its `kind`) into error locations.
 _UNION_TAGS = {"simulated", *REAL_KINDS}

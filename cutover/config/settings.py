@@ -185,11 +185,36 @@ class WindowSettings(Section):
         return value
 
 
+_WINDOW_SHAPES = (
+    'write it as "HH:MM-HH:MM" (tenant-local), like window = "02:00-06:00", '
+    'or as a table: [safety.window] with start = "02:00", end = "06:00" and optionally timezone'
+)
+_WINDOW_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _window_shorthand(value: object) -> object:
+    """`window = "02:00-06:00"` is the table's start and end, the default zone kept."""
+    if isinstance(value, WindowSettings | dict):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"not a migration window; {_WINDOW_SHAPES}")
+    found = _WINDOW_SPAN.match(value)
+    if not found:
+        raise ValueError(f"not a migration window; {_WINDOW_SHAPES}")
+    start_h, start_m, end_h, end_m = (int(part) for part in found.groups())
+    for hour, minute in ((start_h, start_m), (end_h, end_m)):
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{hour:02d}:{minute:02d} is not a time of day (00:00 to 23:59); {_WINDOW_SHAPES}")
+    return {"start": time(start_h, start_m), "end": time(end_h, end_m)}
+
+
 class SafetySettings(Section):
     max_cutting_over: int = Field(5, ge=1, description="Tenants cutting over at once")
     max_monitoring: int = Field(25, ge=1, description="Tenants in their monitoring window at once")
     max_rollbacks_per_night: int = Field(2, ge=0, description="After this many rollbacks, stop for the night")
-    window: WindowSettings = WindowSettings()
+    window: Annotated[WindowSettings, BeforeValidator(_window_shorthand)] = Field(
+        WindowSettings(), description='Migration window: "02:00-06:00" or a table with start, end, timezone'
+    )
     enterprise_needs_rehearsal: bool = True
     enterprise_needs_second_operator: bool = True
     rehearsal_max_age: Duration = Field(7 * 86400.0, description="An enterprise tenant's dry run counts this long")
