@@ -64,7 +64,8 @@ def test_json_result_has_every_step_with_its_time_and_request_ids(env: dict) -> 
 def test_without_yes_and_without_a_terminal_it_refuses(env: dict) -> None:
     refused = shell(env, "flip", "T-0001", "--reason", "r", stdin="")
     assert refused.returncode == 2
-    assert "type 'T-0001' to confirm; nothing was submitted" in refused.stderr
+    assert "no terminal to confirm on: pass --yes" in refused.stderr
+    assert "nothing was submitted" in refused.stderr and "several tenants" not in refused.stderr
     assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
 
 
@@ -129,8 +130,8 @@ def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:
     assert dry.returncode == 0, dry.stderr
     document = json.loads(dry.stdout)
     assert document["dry_run"] is True and document["dns_read_live"] is True
-    assert [len(group) for group in document["groups"]] == [5, 5]
-    assert document["change_sets"][0]["changes"][0]["from"].startswith("52.")
+    assert [len(group) for group in document["plan"]["groups"]] == [5, 5]
+    assert document["plan"]["change_sets"][0]["changes"][0]["from"].startswith("52.")
     assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
     events = json.loads(shell(env, "events", "--json").stdout)["events"]
     assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 10

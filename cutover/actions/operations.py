@@ -90,7 +90,7 @@ class ReadOnly(Refused):
 
 class NeedsConfirmation(DomainError):
     def __init__(self, phrase: str):
-        super().__init__(f"this action touches several tenants: type {phrase!r} to confirm")
+        super().__init__(f"this action is not confirmed: type {phrase!r} to confirm")
         self.phrase = phrase
 
 

@@ -47,6 +47,19 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def iso_text(text: str | None) -> str | None:
+    """A time the store keeps as ISO text (the audit trail's wall time), in the same form as iso()."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return iso(parsed.timestamp())
+
+
 def _age(ts: float | None, now: float) -> str:
     return "-" if ts is None else f"{format_duration(max(0.0, now - ts))} ago"
 
@@ -177,7 +190,7 @@ def events_json(events: list[Event]) -> dict[str, Any]:
             {
                 "seq": e.seq,
                 "at": iso(e.ts),
-                "wall_at": e.wall_ts,
+                "wall_at": iso_text(e.wall_ts),
                 "operator": e.operator,
                 "host": e.host,
                 "ssh_client": e.ssh_client or None,

@@ -159,6 +159,14 @@ def print_plan(plan: Any, echo: Callable[[str], None]) -> None:
         echo(f"  break-glass {refusal.rule}: {refusal.message} (overridden: {refusal.overridden})")
 
 
+def job_summary_json(job: Job) -> dict[str, Any]:
+    """A job without its targets' steps, its times ISO 8601 like every other JSON time."""
+    data = job.to_json()
+    for key in ("created_at", "started_at", "ended_at"):
+        data[key] = render.iso(data[key])
+    return data
+
+
 def job_json(session: Session, job: Job) -> dict[str, Any]:
     ops_jobs = Operations(session).jobs
     targets = []
@@ -186,9 +194,7 @@ def job_json(session: Session, job: Job) -> dict[str, Any]:
                 ],
             }
         )
-    data = job.to_json()
-    for key in ("created_at", "started_at", "ended_at"):
-        data[key] = render.iso(data[key])
+    data = job_summary_json(job)
     data["targets"] = targets
     data["steps"] = [
         {
@@ -237,7 +243,6 @@ def run_action(
             for failure in asyncio.run(observe_now(session, built.providers)):
                 click.echo(f"could not observe {failure}; the gate judges what the store had", err=True)
         plan = ops.plan(request)
-        document: dict[str, Any] = {"schema": "cutover.action/1", "action": plan.kind, "dry_run": dry_run}
         if dry_run:
             built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
             rehearsal = asyncio.run(
@@ -245,7 +250,8 @@ def run_action(
             )
             code = EXIT_OK if plan.ok else EXIT_REFUSED
             if as_json:
-                click.echo(json.dumps({**document, **rehearsal.to_json(), "exit_code": code}, indent=2, default=str))
+                rehearsed = {**plan.to_json(), "change_sets": [c.to_json() for c in rehearsal.change_sets]}
+                echo_action(plan.kind, rehearsed, code, dry_run=True, dns_read_live=rehearsal.dns_read_live)
             else:
                 print_plan(plan, echo)
                 for change_set in rehearsal.change_sets:
@@ -260,25 +266,21 @@ def run_action(
             print_plan(plan, echo)
         if not plan.ok:
             if as_json:
-                click.echo(
-                    json.dumps(
-                        {**document, **plan.to_json(), "refused": list(plan.problems), "exit_code": EXIT_REFUSED},
-                        indent=2,
-                        default=str,
-                    )
-                )
+                echo_action(plan.kind, plan.to_json(), EXIT_REFUSED)
             for problem in plan.problems:
                 click.echo(f"refused: {problem}", err=True)
             click.echo("nothing was changed", err=True)
             sys.exit(EXIT_REFUSED)
         confirmation = confirm(plan.confirm_phrase, yes)
         job = ops.submit(plan, reason=reason, confirmation=confirmation)
-        follow_to_the_end(session, job, reason, as_json, {**document, "plan": plan.to_json()})
+        follow_to_the_end(session, job, reason, as_json, action=plan.kind, plan_json=plan.to_json())
     finally:
         session.close()
 
 
-def follow_to_the_end(session: Session, job: Job, reason: str, as_json: bool, document: dict[str, Any]) -> NoReturn:
+def follow_to_the_end(
+    session: Session, job: Job, reason: str, as_json: bool, *, action: str, plan_json: dict[str, Any] | None = None
+) -> NoReturn:
     """Watch a submitted job to its end (running an engine when none leads), print it, exit with its code."""
     echo = _echo(as_json)
     echo(f"{job.job_id} submitted by {job.operator}: {reason}")
@@ -308,19 +310,40 @@ def follow_to_the_end(session: Session, job: Job, reason: str, as_json: bool, do
         )
     code = exit_code(followed)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    **document,
-                    "job": job_json(session, followed.job),
-                    "related_jobs": [job_json(session, j) for j in followed.related],
-                    "exit_code": code,
-                },
-                indent=2,
-                default=str,
-            )
+        echo_action(
+            action,
+            plan_json,
+            code,
+            job=job_json(session, followed.job),
+            related_jobs=[job_json(session, j) for j in followed.related],
         )
     sys.exit(code)
+
+
+def echo_action(
+    action: str,
+    plan_json: dict[str, Any] | None,
+    code: int,
+    *,
+    dry_run: bool = False,
+    dns_read_live: bool | None = None,
+    job: dict[str, Any] | None = None,
+    related_jobs: list[dict[str, Any]] | None = None,
+) -> None:
+    """One `cutover.action/1` document, the same keys whether refused, rehearsed or run (see the README)."""
+    problems = list(plan_json.get("problems", [])) if plan_json and not plan_json.get("ok", True) else []
+    document = {
+        "schema": "cutover.action/1",
+        "action": action,
+        "dry_run": dry_run,
+        "exit_code": code,
+        "refused": problems,
+        "dns_read_live": dns_read_live,
+        "plan": plan_json,
+        "job": job,
+        "related_jobs": related_jobs or [],
+    }
+    click.echo(json.dumps(document, indent=2, default=str))
 
 
 def show_progress(progress: Progress, echo: Callable[[str], None]) -> None:
@@ -336,7 +359,9 @@ def confirm(phrase: str, yes: bool) -> str:
     if yes:
         return phrase
     if not sys.stdin.isatty():
-        raise NeedsConfirmation(phrase)
+        raise BadRequest(
+            f"no terminal to confirm on: pass --yes (in a terminal you would type {phrase!r}); nothing was submitted"
+        )
     typed = click.prompt(f"type {phrase!r} to go ahead", default="", show_default=False)
     if typed.strip() != phrase:
         raise BadRequest(f"not confirmed (typed {typed.strip()!r}, wanted {phrase!r}): nothing was submitted")
@@ -507,7 +532,7 @@ def _control(verb: str) -> click.Command:
                         {
                             "schema": "cutover.control/1",
                             "control": verb,
-                            "job": job.to_json(),
+                            "job": job_summary_json(job),
                             "engine_leads": leader is not None,
                         },
                         indent=2,
@@ -584,7 +609,9 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
         found = ops.jobs.active() if active else ops.jobs.list(limit=50)
         if as_json:
             click.echo(
-                json.dumps({"schema": "cutover.jobs/1", "jobs": [j.to_json() for j in found]}, indent=2, default=str)
+                json.dumps(
+                    {"schema": "cutover.jobs/1", "jobs": [job_summary_json(j) for j in found]}, indent=2, default=str
+                )
             )
             return
         leader = ops.leader()
@@ -619,7 +646,7 @@ def _prepare(obj: Context, action: str, reason: str, as_json: bool, submit: Call
     session = open_session(obj)
     try:
         job = submit(Operations(session))
-        follow_to_the_end(session, job, reason, as_json, {"schema": "cutover.action/1", "action": action})
+        follow_to_the_end(session, job, reason, as_json, action=action)
     finally:
         session.close()
 
