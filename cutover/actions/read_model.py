@@ -56,11 +56,12 @@ break-glass override, rehearsal, approval, takeover (engine.takeover).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cutover.state.events import Event
 from cutover.state.facts import Facts, TriggerStatus, TriggerStatusStore
-from cutover.state.jobs import Job, JobStore, JobTarget, LockHolder, Step
+from cutover.state.jobs import Job, JobState, JobStore, JobTarget, LockHolder, Step
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.sources import SourceHealth, SourceStore
@@ -75,6 +76,32 @@ class JobView:
 
     def steps_of(self, tenant_id: str | None) -> tuple[Step, ...]:
         return tuple(step for step in self.steps if step.tenant_id == tenant_id)
+
+
+def job_activity(jobs: JobStore, active: list[Job], locks: Mapping[str, LockHolder]) -> dict[str, str]:
+    """What the job holding each tenant does with it now: "flip-1: dns change" (the console's fleet
+    table and `cutover status` both say this). A job that lost a tenant (a rollback took it over)
+    says nothing more about it."""
+    doing: dict[str, str] = {}
+
+    def holds(job: Job, tenant_id: str) -> bool:
+        holder = locks.get(tenant_id)
+        return holder is not None and holder.job_id == job.job_id
+
+    for job in active:
+        if job.state not in (JobState.RUNNING, JobState.HELD, JobState.PAUSED):
+            for tenant_id in job.targets:
+                if holds(job, tenant_id):
+                    doing.setdefault(tenant_id, f"{job.job_id}: {job.state.value}")
+            continue
+        for step in jobs.steps(job.job_id, all_tenants=True):
+            if step.tenant_id is None or step.tenant_id in doing or step.is_finished:
+                continue
+            if not holds(job, step.tenant_id):
+                continue
+            state = "" if job.state is JobState.RUNNING else f" ({job.state.value})"
+            doing[step.tenant_id] = f"{job.job_id}: {step.name.replace('_', ' ')}{state}"
+    return doing
 
 
 class ReadModel:
@@ -107,6 +134,11 @@ class ReadModel:
 
     def locks(self) -> list[LockHolder]:
         return self._jobs.lock_holders()
+
+    def activity(self) -> dict[str, str]:
+        """Tenant -> what the job holding it does now ("flip-1: hydrate"); see job_activity."""
+        locks = {holder.tenant_id: holder for holder in self._jobs.lock_holders()}
+        return job_activity(self._jobs, self._jobs.active(), locks)
 
     def alerts(self, limit: int = 100, after_seq: int = 0) -> list[Event]:
         return self._facts.alerts(limit, after_seq)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import GateResult, evaluate_gate
+from cutover.actions.read_model import job_activity
 from cutover.config.settings import Settings
 from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, row_valid_until, summarize
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
-from cutover.state.jobs import Job, JobState, JobStore, LockHolder
+from cutover.state.jobs import Job, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
@@ -77,7 +78,7 @@ class FleetFeed:
             locks = {holder.tenant_id: holder for holder in self.jobs.lock_holders()}
             jobs = self.jobs.active()
             leader = self.leases.leader()
-            activity = self._activity(jobs, locks)
+            activity = job_activity(self.jobs, jobs, locks)
         ctx = RowContext(
             now=now,
             gates=self.settings.gates,
@@ -131,30 +132,6 @@ class FleetFeed:
             if self._rows.get(tid) != row:
                 self._rows[tid] = changed[tid] = row
         return changed
-
-    def _activity(self, jobs: list[Job], locks: dict[str, LockHolder]) -> dict[str, str]:
-        """What the job holding each tenant does with it now: "flip-1: dns change". A job that
-        lost a tenant (a rollback took it over) says nothing more about it."""
-        doing: dict[str, str] = {}
-
-        def holds(job: Job, tenant_id: str) -> bool:
-            holder = locks.get(tenant_id)
-            return holder is not None and holder.job_id == job.job_id
-
-        for job in jobs:
-            if job.state not in (JobState.RUNNING, JobState.HELD, JobState.PAUSED):
-                for tenant_id in job.targets:
-                    if holds(job, tenant_id):
-                        doing.setdefault(tenant_id, f"{job.job_id}: {job.state.value}")
-                continue
-            for step in self.jobs.steps(job.job_id, all_tenants=True):
-                if step.tenant_id is None or step.tenant_id in doing or step.is_finished:
-                    continue
-                if not holds(job, step.tenant_id):
-                    continue
-                state = "" if job.state is JobState.RUNNING else f" ({job.state.value})"
-                doing[step.tenant_id] = f"{job.job_id}: {step.name.replace('_', ' ')}{state}"
-        return doing
 
     def _new_events(self, now: float) -> list[Event]:
         if self._last_seq is None:

@@ -60,6 +60,10 @@ def iso_text(text: str | None) -> str | None:
     return iso(parsed.timestamp())
 
 
+def _share(share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.0f} %"
+
+
 def _age(ts: float | None, now: float) -> str:
     return "-" if ts is None else f"{format_duration(max(0.0, now - ts))} ago"
 
@@ -104,6 +108,16 @@ def tenant_json(tenant: Tenant, step: str) -> dict[str, Any]:
             "passed": tenant.validation_passed,
             "total": tenant.validation_total,
             "at": iso(tenant.validated_at),
+        },
+        "traffic": {
+            "dns_oci_share": tenant.dns_oci_share,
+            "dns_routing": tenant.dns_routing or None,
+            "dns_at": iso(tenant.dns_at),
+            "observed_oci_share": tenant.observed_oci_share,
+            "requests": tenant.requests,
+            "error_rate": tenant.error_rate,
+            "p95_ms": tenant.p95_ms,
+            "metrics_at": iso(tenant.metrics_at),
         },
         "hydrated_at": iso(tenant.hydrated_at),
         "monitoring_until": iso(tenant.monitoring_until),
@@ -171,6 +185,11 @@ def print_tenant(tenant: Tenant, step: str, now: float) -> None:
     console.print(f"  dns        {tenant.dns_name} (zone {tenant.hosted_zone or '-'})")
     console.print(f"  targets    AWS {tenant.aws_target or '-'}  OCI {tenant.oci_target or '-'}")
     console.print(f"  sync       {_sync_cell(tenant)}; verified {_age(tenant.verified_at, now)}")
+    if tenant.dns_oci_share is not None or tenant.observed_oci_share is not None:
+        console.print(
+            f"  traffic    OCI {_share(tenant.dns_oci_share)} by DNS ({_age(tenant.dns_at, now)}), "
+            f"{_share(tenant.observed_oci_share)} observed ({_age(tenant.metrics_at, now)})"
+        )
     if tenant.backends_total is not None:
         console.print(f"  backends   {tenant.backends_healthy}/{tenant.backends_total}, {_age(tenant.health_at, now)}")
     if tenant.validation_total is not None:

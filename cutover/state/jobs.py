@@ -68,6 +68,7 @@ class StepState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    SUPERSEDED = "superseded"  # another job (a rollback) took the tenant over before this step ended
 
 
 class Control(StrEnum):
@@ -234,7 +235,7 @@ class Step:
 
     @property
     def is_finished(self) -> bool:
-        return self.state in (StepState.DONE, StepState.SKIPPED, StepState.FAILED)
+        return self.state in (StepState.DONE, StepState.SKIPPED, StepState.FAILED, StepState.SUPERSEDED)
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,12 @@ class JobStore:
             "UPDATE job_targets SET state = ?, ended_at = ?, summary = ? "
             "WHERE job_id = ? AND tenant_id = ? AND state IN ('pending', 'running')",
             [TargetState.PREEMPTED.value, now, f"taken over by {by_job}", holder.job_id, holder.tenant_id],
+        )
+        # Its steps end here too: none is left "running" in a job that no longer holds the tenant.
+        db.execute(
+            "UPDATE job_steps SET state = ?, ended_at = ?, result = ? "
+            "WHERE job_id = ? AND tenant_id = ? AND state IN ('pending', 'running')",
+            [StepState.SUPERSEDED.value, now, f"taken over by {by_job}", holder.job_id, holder.tenant_id],
         )
         self.events.append(
             "job.preempted",
@@ -710,6 +717,8 @@ class JobStore:
         with self.store.write() as db:
             self._fence(db)
             current = self.get_step(step.step_id)
+            if current.state is StepState.SUPERSEDED:
+                return current  # the flow noticed the takeover after it happened: the step stays closed
             now = self.clock.now()
             merged = {**current.detail, **dict(detail or {})}
             ids = list(dict.fromkeys([*current.request_ids, *request_ids]))

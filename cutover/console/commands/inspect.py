@@ -6,6 +6,7 @@ import json
 
 import click
 
+from cutover.actions.operations import Operations
 from cutover.console import render
 from cutover.console.commands.common import Context, user_errors
 from cutover.state.lifecycle import Lifecycle
@@ -28,7 +29,9 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         tenants = [session.tenants.get(tenant)] if tenant else session.tenants.list(wave=wave, lifecycle=state)
         if tenant and ((wave is not None and tenants[0].wave != wave) or (state and tenants[0].lifecycle != state)):
             tenants = []
-        steps = {t.tenant_id: next_step(t, now, gates) for t in tenants}
+        # A tenant a job holds shows what that job does with it now, as the console's table does.
+        doing = Operations(session).read.activity()
+        steps = {t.tenant_id: doing.get(t.tenant_id) or next_step(t, now, gates) for t in tenants}
         if as_json:
             click.echo(json.dumps(render.status_json(tenants, steps, now), indent=2))
         elif tenant and tenants:
