@@ -150,6 +150,17 @@ class TenantStore:
             raise UnknownTenant(tenant_id)
         return Tenant.from_row(row)
 
+    def resolve_id(self, typed: str) -> str:
+        """The stored ID for what an operator typed: exact, else the one ID equal to it ignoring case
+        ("t-0008" is T-0008). Raises UnknownTenant when there is none, or more than one."""
+        exact = next(self.store.db.query("SELECT tenant_id FROM tenants WHERE tenant_id = ?", [typed]), None)
+        if exact is not None:
+            return typed
+        rows = list(self.store.db.query("SELECT tenant_id FROM tenants WHERE tenant_id = ? COLLATE NOCASE", [typed]))
+        if len(rows) != 1:
+            raise UnknownTenant(typed)
+        return str(rows[0]["tenant_id"])
+
     def list(self, wave: int | None = None, lifecycle: Lifecycle | str | None = None) -> list[Tenant]:
         where, params = [], []
         if wave is not None:

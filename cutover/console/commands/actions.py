@@ -24,7 +24,8 @@ import asyncio
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -86,6 +87,11 @@ def open_session(obj: Context) -> Session:
     if simulated:
         session.clock = session.events.clock = world_clock(settings, session.store, actor=session.actor)
     return session
+
+
+def resolve_ids(session: Session, typed: Sequence[str]) -> tuple[str, ...]:
+    """The stored IDs for what was typed: "t-0008" is T-0008 (when only one ID matches ignoring case)."""
+    return tuple(session.tenants.resolve_id(tenant_id) for tenant_id in typed)
 
 
 def _echo(as_json: bool) -> Callable[[str], None]:
@@ -235,7 +241,9 @@ def run_action(
     echo = _echo(as_json)
     session = open_session(obj)
     try:
-        request = request.with_overrides(_overrides(break_glass))
+        request = replace(
+            request.with_overrides(_overrides(break_glass)), tenant_ids=resolve_ids(session, request.tenant_ids)
+        )
         ops = Operations(session)
         if ops.leader() is None:
             # Nobody polls the fleet: look at it now, so the gate judges fresh evidence.
@@ -470,8 +478,7 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
     session = open_session(obj)
     try:
         ops = Operations(session)
-        for tenant_id in tenants:
-            session.tenants.get(tenant_id)
+        tenants = resolve_ids(session, tenants)
         observed_now = False
         if not no_refresh and ops.leader() is None:
             built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
@@ -572,8 +579,26 @@ def approve(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
     """Approve tenants' cutover as the second operator (enterprise tier needs it)."""
     session = open_session(obj)
     try:
+        tenants = resolve_ids(session, tenants)
         Operations(session).approve(list(tenants), reason=reason)
-        click.echo(f"approved by {session.actor.operator}: {', '.join(tenants)}")
+        operator = session.actor.operator
+        click.echo(f"approved by {operator}: {', '.join(tenants)}")
+        safety = session.settings.safety
+        found = [session.tenants.get(tenant_id) for tenant_id in tenants]
+        needed = [t.tenant_id for t in found if t.tier == "enterprise" and safety.enterprise_needs_second_operator]
+        not_needed = [t.tenant_id for t in found if t.tenant_id not in needed]
+        if not_needed:
+            click.echo(
+                f"warning: {', '.join(not_needed)} need{'s' if len(not_needed) == 1 else ''} no second operator's "
+                "approval (only the enterprise tier does); recorded anyway",
+                err=True,
+            )
+        if needed:
+            click.echo(
+                f"warning: this approval counts only for a cutover someone other than {operator} runs: "
+                f"{operator} still cannot cut over {', '.join(needed)} alone",
+                err=True,
+            )
     finally:
         session.close()
 
@@ -616,6 +641,8 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
             return
         leader = ops.leader()
         click.echo(f"engine: {leader.describe() if leader else 'none leads'}")
+        if not found:
+            click.echo("no active jobs" if active else "no jobs")
         for job in found:
             click.echo(f"  {job_line(job)}  ({len(job.targets)} tenant(s), {job.operator}: {job.reason})")
     finally:

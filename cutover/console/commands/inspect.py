@@ -26,6 +26,7 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
     try:
         now = session.clock.now()
         gates = session.settings.gates
+        tenant = session.tenants.resolve_id(tenant) if tenant else None
         tenants = [session.tenants.get(tenant)] if tenant else session.tenants.list(wave=wave, lifecycle=state)
         if tenant and ((wave is not None and tenants[0].wave != wave) or (state and tenants[0].lifecycle != state)):
             tenants = []
@@ -53,7 +54,7 @@ def events(obj: Context, tenant: str | None, limit: int | None, as_json: bool) -
     session = obj.session()
     try:
         if tenant:
-            session.tenants.get(tenant)
+            tenant = session.tenants.resolve_id(tenant)
         found = session.events.list(tenant_id=tenant, limit=limit)
         if as_json:
             click.echo(json.dumps(render.events_json(found), indent=2))

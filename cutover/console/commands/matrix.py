@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.importing import import_matrix, read_matrix
 from cutover.console import render
 from cutover.console.commands.common import Context, user_errors
 
@@ -18,10 +18,11 @@ from cutover.console.commands.common import Context, user_errors
 @user_errors
 def import_command(obj: Context, file: Path, dry_run: bool) -> None:
     """Import the tenant migration matrix (CSV). All rows land, or none."""
+    matrix = read_matrix(file)  # a bad file is refused before any store is opened, or created
     # A dry run against a store that does not exist yet must not create one.
     session = obj.session(create=True, in_memory=dry_run and not obj.config.settings.state.path.exists())
     try:
-        result = import_matrix(session.tenants, file, dry_run=dry_run)
+        result = import_matrix(session.tenants, matrix, dry_run=dry_run)
     finally:
         session.close()
     render.print_import(result, dry_run)
