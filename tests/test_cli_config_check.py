@@ -69,3 +69,13 @@ def test_config_errors_never_name_internal_classes(tmp_path: Path) -> None:
     assert "triggers.rules.0: 'x' is not allowed: write a table with keys action, metric, name" in result.output
     assert "keys: 5 is not allowed: write a table" in result.output
     assert "Settings" not in result.output and "instance of" not in result.output
+
+
+def test_the_window_shorthand_sets_start_and_end_and_leaves_the_zone_default(tmp_path: Path) -> None:
+    from cutover.config.loader import effective_values, load_config
+
+    config = tmp_path / "w.toml"
+    config.write_text('[safety]\nwindow = "01:00-05:00"\n')
+    origins = {key: origin for key, _, origin in effective_values(load_config(config, environ={}))}
+    assert origins["safety.window.start"] == origins["safety.window.end"] == "file"
+    assert origins["safety.window.timezone"] == "default"

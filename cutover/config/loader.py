@@ -89,6 +89,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, environ: dict[st
     if problems:
         raise ConfigError(problems)
 
+    _window_shorthand_origins(merged, origins)
     settings = _resolve_relative_paths(settings, path, origins)
     return LoadedConfig(settings=settings, path=path, origins=origins)
 
@@ -267,6 +268,14 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     for arg in getattr(annotation, "__args__", ()):
         found += _models_in(arg)
     return found
+
+
+def _window_shorthand_origins(data: dict[str, Any], origins: dict[str, Origin]) -> None:
+    """`window = "02:00-06:00"` sets the start and the end: the zone is still the default's."""
+    safety = data.get("safety")
+    if isinstance(safety, dict) and isinstance(safety.get("window"), str) and "safety.window" in origins:
+        origin = origins.pop("safety.window")
+        origins["safety.window.start"] = origins["safety.window.end"] = origin
 
 
 def _resolve_relative_paths(settings: Settings, config_path: Path | None, origins: dict[str, Origin]) -> Settings:
