@@ -13,31 +13,33 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 
-from cutover.actions.engine import Engine
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
-from cutover.actions.read_model import JobView
 from cutover.actions.session import Session
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.palette import FleetCommands
-from cutover.console.screens.batch import BatchScreen
-from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
-from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.main import MainScreen
-from cutover.console.screens.report import ReportScreen, gate_table, rehearsal_text
 from cutover.console.widgets.status_header import HeaderState
 from cutover.state.jobs import ACTIVE, Control, JobState
 from cutover.state.lifecycle import DomainError
 from cutover.state.tenants import Tenant
+
+if TYPE_CHECKING:
+    from cutover.actions.engine import Engine
+    from cutover.actions.read_model import JobView
+
+# Screens not on view at start (detail, batch, reports, dialogs) are imported when first opened:
+# the first paint does not wait for them.
 
 EXIT_HANGUP = 129
 FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
@@ -63,6 +65,7 @@ class CutoverApp(App[int]):
         keymap: dict[str, str] | None = None,
         role: str | None = None,
         engine: Engine | None = None,
+        engine_factory: Callable[[], Engine] | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -73,6 +76,10 @@ class CutoverApp(App[int]):
         self.feed = FleetFeed(session.store, session.events, session.clock, session.settings)
         # An observer never runs an engine: it must not lead, run jobs or fire triggers.
         self.engine = None if read_only else engine
+        # Built (imported, even) only once the fleet is on screen: the first paint does not wait for it.
+        self._engine_factory = None if read_only else engine_factory
+        self._engine_started = False
+        self._engine_closed = False
         self.operations = Operations(
             session, read_only=read_only, on_submit=self.engine.wake if self.engine is not None else None
         )
@@ -95,16 +102,26 @@ class CutoverApp(App[int]):
         if self._keymap:
             self.set_keymap(self._keymap)
         self._wake = asyncio.Event()
-        # The feed applies its first read to the main screen's widgets: they must exist by then (on a busy
-        # machine the first read could otherwise land before the screen is composed, and kill the feed).
+        # The feed applies its reads to the main screen's widgets: they must exist by then (on a busy
+        # machine a read could otherwise land before the screen is composed, and kill the feed).
         await self.push_screen(MainScreen())
+        self._first_screenful()
         self._feed_loop()
         self.set_interval(1.0, self._tick, name="header-tick")
         self._install_signal_handlers()
-        # The engine (and with it the providers and their SDKs) starts after the first paint.
-        self.call_after_refresh(self._start_engine)
 
-    def _start_engine(self) -> None:
+    @work(group="engine", exit_on_error=False)
+    async def _start_engine(self) -> None:
+        """Build (if need be) and start this console's engine: it runs in a thread of its own."""
+        if self._engine_started or self._engine_closed:
+            return
+        self._engine_started = True
+        if self.engine is None and self._engine_factory is not None:
+            engine = await asyncio.to_thread(self._engine_factory)
+            if self._engine_closed:
+                return
+            self.engine = engine
+            self.operations.on_submit = engine.wake
         if self.engine is not None:
             self.engine.start_in_thread()
 
@@ -132,6 +149,7 @@ class CutoverApp(App[int]):
 
     def shutdown_engine(self) -> None:
         """Stop this console's engine: its tasks end and, if it leads, the lease is handed over."""
+        self._engine_closed = True
         if self.engine is not None:
             self.engine.stop(timeout=2.0)
 
@@ -174,6 +192,8 @@ class CutoverApp(App[int]):
                 self.shutdown_engine()
                 self.exit(0)
 
+        from cutover.console.screens.confirm import ConfirmOne
+
         self.push_screen(ConfirmOne(targets), decided)
 
     def action_quit_console(self) -> None:
@@ -185,27 +205,35 @@ class CutoverApp(App[int]):
 
     # --- reading the store -----------------------------------------------------------
 
+    def _first_screenful(self) -> None:
+        """A screenful of tenants (by ID, the first sort order), read here so the very first frame shows
+        them (a few milliseconds); the whole fleet follows in the feed loop, once this is painted."""
+        try:
+            update = self.feed.poll(FIRST_SCREEN)
+        except Exception as exc:  # the feed loop tries again, and says so if it cannot
+            self._feed_failed(exc)
+        else:
+            self._apply(update)
+
     @work(exclusive=True, group="feed", exit_on_error=False)
     async def _feed_loop(self) -> None:
         assert self._wake is not None
-        first = True
+        # The whole fleet is read once the first screenful is on the terminal, not while it is drawn.
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
         while True:
             self._wake.clear()
             self._polling = True
             try:
-                # First a screenful (by ID, the first sort order), painted at once; then the whole fleet.
-                update = await asyncio.to_thread(self.feed.poll, FIRST_SCREEN if first else None)
+                update = await asyncio.to_thread(self.feed.poll)
             except Exception as exc:  # a busy or broken store must not kill the console: say so, retry
                 self._feed_failed(exc)
             else:
                 self._apply(update)
             finally:
                 self._polling = False
-                if not first:
-                    self.updates_applied += 1
-            if first:
-                first = False
-                continue
+                self.updates_applied += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
 
@@ -235,6 +263,9 @@ class CutoverApp(App[int]):
         if main is None:
             return
         main.apply_update(update)
+        if not self._engine_started:
+            # The engine (and with it the providers) starts once the first rows are painted.
+            self.call_after_refresh(self._start_engine)
         if not update.complete:
             self._refresh_header()
             self.show_selection()
@@ -318,6 +349,8 @@ class CutoverApp(App[int]):
         self._refresh_header()
 
     def open_detail(self, tenant_id: str) -> None:
+        from cutover.console.screens.detail import TenantDetailScreen
+
         # The error-rate sparkline reaches at least the lowest error rate a trigger acts on.
         thresholds = [rule.threshold for rule in self.settings.triggers.rules if rule.metric == "error_rate"]
         error_threshold = min(thresholds, default=self.settings.ramp.max_error_rate)
@@ -326,6 +359,8 @@ class CutoverApp(App[int]):
         )
 
     def open_batch_view(self) -> None:
+        from cutover.console.screens.batch import BatchScreen
+
         read = self.operations.read
         clock = self.clock
 
@@ -379,6 +414,8 @@ class CutoverApp(App[int]):
         targets = prepared.targets
         if note:
             targets = replace(targets, detail="\n".join(filter(None, [targets.detail, note])))
+        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
+
         reason = prefilled_reason(kind)
         many = needs_typed_count(targets) or kind == BATCH
         dialog = ConfirmMany(targets, reason) if many else ConfirmOne(targets, reason)
@@ -419,6 +456,8 @@ class CutoverApp(App[int]):
             return
         passed = sum(1 for result in results if result.passed)
         title = f"Decision gate: {passed} of {len(results)} passed (evaluated now, changes nothing)"
+        from cutover.console.screens.report import ReportScreen, gate_table
+
         self.push_screen(ReportScreen(title, gate_table(results)))
 
     @work(group="act", exclusive=True, exit_on_error=False)
@@ -436,6 +475,8 @@ class CutoverApp(App[int]):
         except DomainError as exc:
             self.notify(str(exc), title="Dry run", severity="error")
             return
+        from cutover.console.screens.report import ReportScreen, rehearsal_text
+
         self.push_screen(ReportScreen(f"Dry run: {ACTION_WORDS[request.kind]} {len(ids)}", rehearsal_text(rehearsal)))
 
     @work(group="act", exclusive=True, exit_on_error=False)
@@ -449,6 +490,8 @@ class CutoverApp(App[int]):
         job = jobs[0]
         held = job.state is JobState.HELD
         paused = held or job.state is JobState.PAUSED or job.control == Control.PAUSE.value
+        from cutover.console.screens.confirm import ConfirmOne
+
         if paused:
             detail = f"{len(job.targets)} tenants; the next group starts"
             if held:

@@ -1,29 +1,62 @@
 """The `cutover` command: the console, and the headless commands for scripts.
 
 Each family of commands lives in its own module under `commands/`; this module
-only assembles them. Exit codes: 0 success, 1 the operation failed, 2 bad usage
-or bad input.
+only names them. A command's module is imported when that command runs (or
+`--help` lists them all), so opening the console does not pay for importing
+every headless command. Exit codes: 0 success, 1 the operation failed, 2 bad
+usage or bad input.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import click
 
 from cutover.config.loader import resolve_config_path
-from cutover.console.commands.actions import COMMANDS as ACTION_COMMANDS
-from cutover.console.commands.audit import audit
 from cutover.console.commands.common import Context
-from cutover.console.commands.config import config_group
-from cutover.console.commands.console import console_command
-from cutover.console.commands.demo import demo
-from cutover.console.commands.inspect import events, status
-from cutover.console.commands.lab import lab_command
-from cutover.console.commands.matrix import import_command
+
+# Command name -> "module:attribute". A command missing here is looked for in the
+# modules of FAMILIES (which list theirs in COMMANDS), so adding one there is enough.
+LAZY_COMMANDS = {
+    "status": "cutover.console.commands.inspect:status",
+    "events": "cutover.console.commands.inspect:events",
+    "audit": "cutover.console.commands.audit:audit",
+    "config": "cutover.console.commands.config:config_group",
+    "import": "cutover.console.commands.matrix:import_command",
+    "console": "cutover.console.commands.console:console_command",
+    "demo": "cutover.console.commands.demo:demo",
+    "lab": "cutover.console.commands.lab:lab_command",
+}
+FAMILIES = ("cutover.console.commands.actions",)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+def _load(spec: str) -> click.Command:
+    module, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when the command is asked for."""
+
+    def _families(self) -> dict[str, click.Command]:
+        found: dict[str, click.Command] = {}
+        for module in FAMILIES:
+            for command in importlib.import_module(module).COMMANDS:
+                found[command.name or ""] = command
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*LAZY_COMMANDS, *self._families()]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            return _load(LAZY_COMMANDS[cmd_name])
+        return self._families().get(cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -43,23 +76,9 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     if ctx.invoked_subcommand is None:
         if resolve_config_path(config_path, dict(os.environ)) is None:
             # No configuration at all: the built-in simulated fleet.
-            ctx.invoke(demo)
+            ctx.invoke(_load(LAZY_COMMANDS["demo"]))
         else:
-            ctx.invoke(console_command)
-
-
-for command in (
-    status,
-    events,
-    audit,
-    config_group,
-    import_command,
-    console_command,
-    demo,
-    lab_command,
-    *ACTION_COMMANDS,
-):
-    cli.add_command(command)
+            ctx.invoke(_load(LAZY_COMMANDS["console"]))
 
 
 def main() -> None:

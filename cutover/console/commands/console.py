@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from cutover.actions.composition import world_clock
 from cutover.actions.session import Session
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
+
+if TYPE_CHECKING:
+    from cutover.actions.engine import Engine
 
 
 @click.command("console")
@@ -39,17 +43,20 @@ def open_console(obj: Context, *, read_only: bool = False) -> None:
 
 def run_console(session: Session, *, read_only: bool, keymap: dict[str, str]) -> None:
     """Open the console on `session` (its clock already the right one), with an engine in its own
-    thread unless read-only. Textual is imported here: the headless commands never pay for it."""
-    from cutover.actions.engine import Engine
+    thread unless read-only. Textual is imported here: the headless commands never pay for it;
+    the engine is built once the fleet is on screen."""
     from cutover.console.app import CutoverApp
 
-    engine = None if read_only else Engine(session.settings, actor=session.actor)
-    app = CutoverApp(session, read_only=read_only, keymap=keymap, engine=engine)
+    def build_engine() -> Engine:
+        from cutover.actions.engine import Engine
+
+        return Engine(session.settings, actor=session.actor)
+
+    app = CutoverApp(session, read_only=read_only, keymap=keymap, engine_factory=build_engine)
     try:
         code = app.run()
     finally:
-        if engine is not None:
-            engine.stop(timeout=2.0)
+        app.shutdown_engine()
     if code:
         raise SystemExit(code)
 

@@ -14,20 +14,24 @@ import dataclasses
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
-from cutover.actions.composition import all_simulated, build_providers, world_clock
-from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
-from cutover.actions.operations import BadRequest
+from cutover.actions.composition import all_simulated, world_clock
 from cutover.actions.session import Session
 from cutover.actions.simulation import Simulation, WorldInfo, discard_world, open_simulation
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
-from cutover.console.commands.night import parse_batch, run_night
 from cutover.state.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from cutover.actions.fleet_summary import FleetSummary
+
+# The headless modes (summaries, a night) import what they need when they run: the console,
+# the common case, does not wait for them.
 
 
 @click.command()
@@ -115,6 +119,8 @@ def demo(
         info = simulation.info()
         _explain_start(info, session, settings.state.path, seed, tenants, simulation)
         if night is not None:
+            from cutover.console.commands.night import run_night
+
             session.clock = session.events.clock = world_clock(settings, session.store, actor=session.actor)
             run_night(session, *night)
             return
@@ -134,6 +140,9 @@ def demo(
 
 def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, object] | None:
     """--for and --batch: a whole night, headless (see commands/night.py)."""
+    from cutover.actions.operations import BadRequest
+    from cutover.console.commands.night import parse_batch
+
     if for_ is None:
         if batch is not None:
             fail("--batch goes with --for DURATION (a night run headless)", EXIT_USAGE)
@@ -171,6 +180,9 @@ def _explain_start(
 
 
 async def _run(session: Session, simulation: Simulation, interval: float, ticks: int | None, timezone: str) -> None:
+    from cutover.actions.composition import build_providers
+    from cutover.actions.fleet_summary import summarise
+
     built = build_providers(session.settings, session.store, simulation.clock, actor=session.actor)
     driver = asyncio.create_task(simulation.drive())
     try:
@@ -191,6 +203,8 @@ _ORDER = list(Lifecycle)
 
 
 def render_summary(summary: FleetSummary, info: WorldInfo, zone: ZoneInfo) -> str:
+    from cutover.actions.fleet_summary import share_text
+
     when = datetime.fromtimestamp(summary.at, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
     speed = "" if info.speed is None else (" paused" if info.speed == 0 else f" x{info.speed:g}")
     lines = [f"-- world {when}{speed} -- seed {info.seed}, {summary.tenants:,} tenants"]
