@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 # the first paint does not wait for them.
 
 EXIT_HANGUP = 129
+# After a hang-up, how long Textual's orderly shutdown may take before the process ends anyway: writes
+# to a terminal nobody reads (an SSH connection that stalled rather than closed) can block it for ever.
+HANGUP_GRACE_S = 3.0
 FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
 
 
@@ -132,9 +136,15 @@ class CutoverApp(App[int]):
                 loop.add_signal_handler(signum, self._hang_up, signum)
 
     def _hang_up(self, signum: int = signal.SIGHUP) -> None:
-        """The terminal went away (or we were told to stop): stop cleanly, never keep running unseen."""
+        """The terminal went away (or we were told to stop): stop cleanly, never keep running unseen.
+
+        The engine stops first (its tasks cancelled, the lease handed over), so whatever happens to
+        the screen after, nothing is left half done and no other console waits for the lease's TTL."""
+        code = EXIT_HANGUP if signum == signal.SIGHUP else 128 + signum
         self.shutdown_engine()
-        self.exit(EXIT_HANGUP if signum == signal.SIGHUP else 143)
+        if not self.is_headless:
+            _end_process_after(HANGUP_GRACE_S, code)
+        self.exit(code)
 
     def _terminal_lost(self) -> bool:
         if self.is_headless:
@@ -512,3 +522,13 @@ class CutoverApp(App[int]):
             return
         self.notify(f"{job.job_id} {'resumed' if paused else 'paused: no new DNS change starts'}", title="Batch")
         await self.refresh_now()
+
+
+def _end_process_after(seconds: float, code: int) -> None:
+    """End the process in `seconds` if the orderly exit has not by then (see HANGUP_GRACE_S)."""
+
+    def end() -> None:
+        time.sleep(seconds)
+        os._exit(code)
+
+    threading.Thread(target=end, name="hang-up-deadline", daemon=True).start()
