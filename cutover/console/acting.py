@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ActionPlan, Operations, PlanRequest
+from cutover.actions.safety import Refusal
 from cutover.config.units import format_duration
 from cutover.console.fleet import TargetSet
 
@@ -29,10 +30,22 @@ class Prepared:
     plan: ActionPlan | None
     targets: TargetSet
     problems: tuple[str, ...] = ()
+    # The safety rules that refuse the action: break-glass (a reason) can override them, nothing else.
+    overridable: tuple[Refusal, ...] = ()
 
     @property
     def can_confirm(self) -> bool:
         return self.plan is not None and not self.problems and bool(self.targets.eligible)
+
+    @property
+    def only_safety_refuses(self) -> bool:
+        """Everything else is fine: overriding the refusing safety rules would let the action go on."""
+        return (
+            self.plan is not None
+            and bool(self.overridable)
+            and bool(self.targets.eligible)
+            and len(self.problems) == len(self.overridable)
+        )
 
 
 def _gate_reason(plan: ActionPlan) -> dict[str, str]:
@@ -113,7 +126,7 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     problems = tuple(rest) + tuple(f"{refusal.rule}: {refusal.message}" for refusal in plan.safety.blocking)
     ordered = tuple((tid, excluded[tid]) for tid in asked if tid in excluded)
     targets = TargetSet(word, plan.tenant_ids, ordered, _detail(plan))
-    return Prepared(plan, targets, problems)
+    return Prepared(plan, targets, problems, plan.safety.blocking)
 
 
 # Stopping harm stays one key away: these come prefilled (the operator may overwrite them).

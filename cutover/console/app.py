@@ -417,6 +417,20 @@ class CutoverApp(App[int]):
         except DomainError as exc:
             self.notify(str(exc), title=f"Cannot {word}", severity="error")
             return
+        if not prepared.can_confirm and prepared.only_safety_refuses:
+            # Only safety rules stand in the way: break-glass, with a reason, or nothing.
+            from cutover.console.screens.break_glass import BreakGlass
+
+            reason = await self.push_screen_wait(BreakGlass(word, prepared.overridable))
+            if not reason:
+                self.notify(f"{word}: not overridden, nothing done", timeout=3)
+                return
+            request = request.with_overrides({refusal.rule: reason for refusal in prepared.overridable})
+            try:
+                prepared = await asyncio.to_thread(prepare, self.operations, request)
+            except DomainError as exc:
+                self.notify(str(exc), title=f"Cannot {word}", severity="error")
+                return
         if not prepared.can_confirm:
             reasons = list(prepared.problems) + [f"{tid} {why}" for tid, why in prepared.targets.excluded[:8]]
             self.notify("\n".join(reasons) or "no tenant to act on", title="Refused", severity="warning")

@@ -133,3 +133,24 @@ def test_batch_view(snap_compare, tmp_path) -> None:
         assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
     finally:
         h.store.close()
+
+
+def test_break_glass(snap_compare, tmp_path) -> None:
+    """An enterprise tenant without a second operator's approval: the rules that refuse, a reason asked for."""
+    h = Harness(tmp_path, ready=2, enterprise=(1,))
+    app = CutoverApp(h.session)
+
+    async def run_before(pilot) -> None:
+        from cutover.console.screens.break_glass import BreakGlass
+
+        await _ready(pilot)
+        pilot.app.screen.query_one(FleetTable).move_cursor_to("T-0001")
+        await pilot.press("c")
+        await _until_screen(pilot, BreakGlass)
+        await pilot.press("enter")  # no reason yet: the dialog says one is required
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+    finally:
+        h.store.close()
