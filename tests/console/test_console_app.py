@@ -12,6 +12,7 @@ from textual.command import CommandPalette
 from cutover.actions.operations import FLIP, PlanRequest, ReadOnly
 from cutover.console.fleet import FleetFilter
 from cutover.console.palette import FleetCommands
+from cutover.console.screens.break_glass import BreakGlass
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.help import HelpScreen
@@ -172,8 +173,13 @@ async def test_a_safety_rule_refuses_the_whole_action_with_its_numbers(make_app,
         table.set_marks(ready)
         before = session.events.last_seq()
         await pilot.press("c")
-        # Two tenants are cutting over already; four more would break the limit of five.
-        await until(pilot, lambda: notified(app, "max-cutting-over: 6 tenants would be cutting over at once"))
+        # Two tenants are cutting over already; four more would break the limit of five: only break-glass
+        # goes past it, and the dialog names the rule with its numbers.
+        await until(pilot, lambda: isinstance(app.screen, BreakGlass))
+        assert [refusal.rule for refusal in app.screen.refusals] == ["max-cutting-over"]
+        assert "6 tenants would be cutting over at once" in app.screen.refusals[0].message
+        await pilot.press("escape")
+        await until(pilot, lambda: notified(app, "not overridden, nothing done"))
         assert isinstance(app.screen, MainScreen)
         assert session.events.last_seq() == before
 
