@@ -417,15 +417,16 @@ class CutoverApp(App[int]):
         except DomainError as exc:
             self.notify(str(exc), title=f"Cannot {word}", severity="error")
             return
+        broken_why = ""
         if not prepared.can_confirm and prepared.only_safety_refuses:
             # Only safety rules stand in the way: break-glass, with a reason, or nothing.
             from cutover.console.screens.break_glass import BreakGlass
 
-            reason = await self.push_screen_wait(BreakGlass(word, prepared.overridable))
-            if not reason:
+            broken_why = await self.push_screen_wait(BreakGlass(word, prepared.overridable)) or ""
+            if not broken_why:
                 self.notify(f"{word}: not overridden, nothing done", timeout=3)
                 return
-            request = request.with_overrides({refusal.rule: reason for refusal in prepared.overridable})
+            request = request.with_overrides({refusal.rule: broken_why for refusal in prepared.overridable})
             try:
                 prepared = await asyncio.to_thread(prepare, self.operations, request)
             except DomainError as exc:
@@ -440,7 +441,8 @@ class CutoverApp(App[int]):
             targets = replace(targets, detail="\n".join(filter(None, [targets.detail, note])))
         from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
 
-        reason = prefilled_reason(kind)
+        # After break-glass the action's reason starts as the override's: the operator has just said why.
+        reason = broken_why or prefilled_reason(kind)
         many = needs_typed_count(targets) or kind == BATCH
         dialog = ConfirmMany(targets, reason) if many else ConfirmOne(targets, reason)
         if not await self.push_screen_wait(dialog):
