@@ -135,6 +135,29 @@ async def test_a_cutover_asks_why_and_the_reason_goes_in_the_audit_trail(make_ap
 
 
 @pytest.mark.asyncio
+async def test_typing_a_reason_with_the_focus_on_cancel_fills_the_reason_and_never_closes_the_dialog(
+    make_app,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await _main_table(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        dialog = app.screen
+        assert app.focused.id == "cancel"
+        # 'n' would be No, and ' ' and 'p' would mark and pause on the fleet behind the dialog.
+        await pilot.press(*"no rush, pilot tenant")
+        assert app.screen is dialog
+        assert dialog.query_one("#confirm-reason", Input).value == "no rush, pilot tenant"
+        assert table.marked == set() and app.operations.jobs.list() == []
+        await pilot.press("enter")
+        await until(pilot, lambda: app.operations.jobs.list() != [])
+        assert app.operations.jobs.list()[0].reason == "no rush, pilot tenant"
+
+
+@pytest.mark.asyncio
 async def test_a_rollback_comes_with_its_reason_prefilled_and_it_can_be_overwritten(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:

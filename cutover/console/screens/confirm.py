@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -89,10 +89,25 @@ class ConfirmOne(_Reasoned, ModalScreen[bool]):
         if not self.reason_missing():
             self.dismiss(True)
 
-    def key_n(self) -> None:
-        """n is No, unless the operator is typing a reason."""
-        if not isinstance(self.focused, Input):
-            self.action_cancel()
+    def on_key(self, event: events.Key) -> None:
+        """Typing goes into the reason wherever the focus is, so a sentence never closes the dialog half-way
+        (and its rest never falls through to the fleet's keys). Without a reason to ask, n is No."""
+        if isinstance(self.focused, Input) or not event.is_printable or event.character is None:
+            return
+        if not self.asks_reason:
+            if event.character == "n":
+                event.stop()
+                self.action_cancel()
+            return
+        event.stop()
+        event.prevent_default()
+        field = self.query_one("#confirm-reason", Input)
+        if field.value == self._prefilled:  # a prefilled reason is replaced, as a selected one would be
+            field.value = ""
+        field.select_on_focus = False
+        field.focus()
+        field.cursor_position = len(field.value)
+        field.insert_text_at_cursor(event.character)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
