@@ -12,8 +12,9 @@ import asyncio
 import logging
 
 from cutover.actions.engine_core import EngineCore
+from cutover.actions.flows.batch import run_batch
 from cutover.actions.flows.common import JobRun
-from cutover.actions.flows.jobs import run_batch, run_flip, run_rollback
+from cutover.actions.flows.jobs import run_flip, run_rollback
 from cutover.actions.flows.prepare import run_sync, run_validate
 from cutover.actions.flows.ramp import run_ramp
 from cutover.state.jobs import Job, JobState, LeaseLost

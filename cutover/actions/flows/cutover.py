@@ -12,6 +12,8 @@ the triggers stay armed; an abort does not undo a change (roll back for that).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from cutover.actions import dns_plan
 from cutover.actions.flows.common import (
     ChangeOutcome,
@@ -80,8 +82,16 @@ class TenantCutover:
 
     # --- before DNS ------------------------------------------------------------------------
 
-    async def preflight(self) -> None:
+    async def preflight(self, before_final_sync: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Re-hydrate if needed, then (once `before_final_sync` returns) final sync, verify and gate.
+
+        A batch waits between the two for the group before it to finish its monitoring:
+        the re-hydration (minutes, no DNS) overlaps it; the final sync holds writes, so it
+        runs only when the DNS change can follow it at once.
+        """
         await self._hydrate()
+        if before_final_sync is not None and self.step("final_sync").state is StepState.PENDING:
+            await before_final_sync()
         await self._remote_step(
             "final_sync", "final sync", self.core.providers.sync.start_final_sync, self.core.providers.sync.job
         )
@@ -324,11 +334,16 @@ class TenantCutover:
             await self.run.poll()
 
 
-async def run_cutover(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
-    """One admitted tenant (cutting over) through to migrated. Returns its outcome and summary."""
+async def run_cutover(
+    run: JobRun, tenant_id: str, before_final_sync: Callable[[], Awaitable[None]] | None = None
+) -> tuple[TargetState, str]:
+    """One admitted tenant (cutting over) through to migrated. Returns its outcome and summary.
+
+    `before_final_sync` (a batch's "is the line clear?") is awaited after the re-hydration.
+    """
     flow = TenantCutover(run, tenant_id)
     try:
-        await flow.preflight()
+        await flow.preflight(before_final_sync)
     except BeforeDns as stop:
         flow.back_to_ready(stop.message)
         return stop.state, stop.message

@@ -1,4 +1,4 @@
-"""The flows of whole jobs: flip (one or several tenants at once), night batch, rollback.
+"""The flows of whole jobs: flip (one or several tenants at once), rollback (the batch is in batch.py).
 
 Each is re-entrant: run on a job found half done (after a crash, a kill, a
 takeover) it carries on from each tenant's last completed step.
@@ -24,7 +24,6 @@ from cutover.actions.flows.common import (
 )
 from cutover.actions.flows.cutover import run_cutover
 from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, SafetyVerdict, evaluate_safety, read_fleet
-from cutover.actions.triggers import Outcome
 from cutover.state.jobs import LeaseLost, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
 from cutover.state.tenants import Tenant
@@ -136,114 +135,6 @@ async def run_flip(run: JobRun) -> None:
                     run.end_target(tenant_id, TargetState.REFUSED, verdict.describe())
     running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
     await asyncio.gather(*(tenant_task(run, tid, run_cutover(run, tid)) for tid in running))
-    finish(run)
-
-
-# --- night batch ---------------------------------------------------------------------------
-
-
-def _stop_the_line(run: JobRun, done_groups: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
-    """What in the groups already started should stop the next one: (key, reason) not yet acknowledged."""
-    core = run.core
-    acknowledged = set(run.params.get("acknowledged", []))
-    found = []
-    for group in done_groups:
-        for tenant_id in group:
-            target = core.jobs.target(run.job_id, tenant_id)
-            if target.state in (TargetState.ROLLED_BACK, TargetState.PREEMPTED, TargetState.FAILED):
-                found.append(
-                    (
-                        f"{tenant_id}:{target.state.value}",
-                        f"{tenant_id} {OUTCOME_WORDS[target.state]}"
-                        + (f" ({target.summary})" if target.summary else ""),
-                    )
-                )
-            verdict = core.verdicts.get(tenant_id)
-            if verdict is not None and target.state is TargetState.RUNNING:
-                inconclusive = [v for v in verdict.holds if v.outcome is Outcome.INCONCLUSIVE]
-                if inconclusive:
-                    found.append(
-                        (
-                            f"{tenant_id}:inconclusive:{inconclusive[0].breaching_since or 0}",
-                            f"{tenant_id}: trigger {inconclusive[0].rule.name} inconclusive "
-                            f"({inconclusive[0].message})",
-                        )
-                    )
-    return [(key, reason) for key, reason in found if key not in acknowledged]
-
-
-async def run_batch(run: JobRun) -> None:
-    core = run.core
-    groups: list[list[str]] = run.params["groups"]
-    interval = float(run.params["interval"])
-    group_tasks: list[asyncio.Task[None]] = []
-    previous_start: float | None = None
-
-    async def watch_group(number: int, tenant_ids: list[str], flows: list[Awaitable[TargetState]]) -> None:
-        await asyncio.gather(*flows)
-        step = run.step(None, f"group {number + 1}")
-        counts = Counter(run.target_state(tenant_id) for tenant_id in tenant_ids)
-        summary = ", ".join(f"{counts[state]} {OUTCOME_WORDS[state]}" for state in TargetState if counts[state])
-        core.jobs.finish_step(step, StepState.DONE, summary)
-
-    for number, tenant_ids in enumerate(groups):
-        step = run.step(None, f"group {number + 1}")
-        if step.state in (StepState.DONE, StepState.SKIPPED):
-            previous_start = step.started_at
-            continue
-        if step.state is StepState.PENDING:
-            scheduled = core.now() if previous_start is None else previous_start + interval
-            step = core.jobs.note_step(step, detail={"scheduled_at": scheduled})
-            while core.now() < scheduled and not run.aborting:
-                await run.wait(min(scheduled - core.now(), 60.0))
-            if not run.aborting:
-                await run.while_paused()
-            while not run.aborting:
-                stops = _stop_the_line(run, groups[:number])
-                if not stops:
-                    break
-                reason = f"stop the line before group {number + 1}: " + "; ".join(reason for _, reason in stops)
-                if await run.wait_for_human(f"group {number + 1}:line", reason):
-                    acknowledged = [*run.params.get("acknowledged", []), *(key for key, _ in stops)]
-                    run.params["acknowledged"] = acknowledged
-                    core.jobs.update_params(run.job_id, acknowledged=acknowledged)
-            if run.aborting:
-                break
-            pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
-            while pending and not run.aborting:
-                verdict = await admit(run, pending)
-                if verdict.ok:
-                    break
-                if only_capacity(verdict):
-                    core.jobs.note_step(step, detail={"waiting": verdict.describe()})
-                    await run.poll()
-                elif not await run.wait_for_human(f"group {number + 1}:safety", verdict.describe()):
-                    break
-                pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
-            if run.aborting:
-                break
-            step = core.jobs.start_step(step, {"started_at": core.now()})
-        else:
-            # Resumed after a restart: admit whoever the crash left pending, carry on with the rest.
-            pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
-            if pending:
-                await admit(run, pending)
-        previous_start = step.started_at
-        running = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.RUNNING]
-        group_tasks.append(
-            asyncio.ensure_future(
-                watch_group(number, tenant_ids, [tenant_task(run, tid, run_cutover(run, tid)) for tid in running])
-            )
-        )
-    if run.aborting:
-        for number, tenant_ids in enumerate(groups):
-            for tenant_id in tenant_ids:
-                if run.target_state(tenant_id) is TargetState.PENDING:
-                    run.end_target(tenant_id, TargetState.ABORTED, "batch aborted before its group started")
-            step = run.step(None, f"group {number + 1}")
-            if step.state is StepState.PENDING:
-                core.jobs.finish_step(step, StepState.SKIPPED, "batch aborted")
-    await asyncio.gather(*group_tasks)
     finish(run)
 
 
