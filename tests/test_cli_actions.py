@@ -85,7 +85,7 @@ def test_a_safety_rule_refuses_with_its_numbers_and_break_glass_passes(env: dict
     assert refused.returncode == 3
     assert (
         "refused: max-cutting-over: 6 tenants would be cutting over at once (0 now + 6 in this change); "
-        "the limit is 5" in refused.stderr
+        "the limit is 5; instead: at most 5 tenants now" in refused.stderr
     )
     passed = shell(
         env,

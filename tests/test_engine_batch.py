@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness, inject
 
+from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
 from cutover.actions.operations import PlanRequest
 from cutover.state.events import verify_chain
 from cutover.state.jobs import JobState, StepState, TargetState
@@ -226,3 +227,46 @@ duration = "20m"
     assert len(texts) == len(set(texts))
     sources = {s.name: s for s in h.session_sources()}
     assert sources["sim-slack"].last_error_at is not None and sources["sim-slack"].consecutive_errors == 0
+
+
+async def test_the_plan_shows_times_the_batch_keeps(h: Harness) -> None:
+    for n in range(1, 16):  # hydrated yesterday: each group re-hydrates first, as on a real night
+        h.tenants.observe(f"T-{n:04d}", hydrated_at=h.clock.now() - 86400)
+    plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 16)], count=15, group_size=5))
+    expected = stored_times(plan.params)
+    # Re-hydration + final sync + switch + 10 min monitoring is more than the 15 min interval:
+    # the plan says so instead of promising a group every 15 min.
+    for before, after in itertools.pairwise(expected):
+        assert after.start >= before.start + 900
+        assert after.switch >= before.end
+    assert expected[-1].end - expected[0].start > 3 * 15 * 60
+    lines = schedule_lines(expected, plan.groups, plan.planned_at)
+    assert lines[0].startswith("group 1 at now, DNS ~") and "T-0001 T-0002" in lines[0]
+    job_id = h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
+    await h.until(_group_started(h, job_id, 2), what="group 2 starting")
+    times = job_times(h.ops.read.job(job_id), h.clock.now())
+    assert times.groups[0].started and times.groups[0].switched and not times.groups[1].switched
+    assert times.next_group == 3 and times.status.startswith("group 3 expected to start at ~")
+    await h.until(h.job_done(job_id), what="the batch ending")
+    done = job_times(h.ops.read.job(job_id), h.clock.now())
+    assert all(g.started and g.switched and g.ended for g in done.groups)
+    for planned, actual in zip(expected, done.groups, strict=True):
+        # The plan's times hold within a few minutes (re-hydration takes 3-8 min; the plan assumes 8).
+        assert abs(actual.switch - planned.switch) < 8 * 60, (planned, actual)
+        assert abs(actual.end - planned.end) < 8 * 60, (planned, actual)
+
+
+async def test_a_batch_planned_while_a_flip_cuts_over_waits_for_room_then_runs(h: Harness) -> None:
+    h.tenants.observe("T-0011", hydrated_at=h.clock.now() - 86400)  # the flip re-hydrates: minutes cutting over
+    h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0011"])), reason="night 3")
+    await h.until(lambda: h.tenants.get("T-0011").lifecycle is Lifecycle.CUTTING_OVER, what="the flip starting")
+    plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 6)], count=5, group_size=5))
+    assert plan.ok, plan.problems  # not refused for the night: its group waits for room
+    assert plan.params["waits"][0].startswith("group 1 waits for room (max-cutting-over")
+    job_id = h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
+    await h.until(lambda: h.tenants.get("T-0011").lifecycle is Lifecycle.MONITORING, what="the flip monitoring")
+    room_at = h.tenants.get("T-0011").lifecycle_since
+    await h.until(_group_started(h, job_id, 1), what="group 1 starting")
+    assert h.jobs.steps(job_id)[0].started_at >= room_at
+    await h.until(h.job_done(job_id), what="the batch ending")
+    assert h.jobs.get(job_id).state is JobState.SUCCEEDED

@@ -102,7 +102,8 @@ def test_a_safety_refusal_names_the_rule_and_numbers_and_break_glass_is_audited(
 ) -> None:
     plan = ops.plan(PlanRequest.flip([f"T-{n:04d}" for n in range(1, 7)]))
     assert plan.problems == (
-        "max-cutting-over: 6 tenants would be cutting over at once (0 now + 6 in this change); the limit is 5",
+        "max-cutting-over: 6 tenants would be cutting over at once (0 now + 6 in this change); the limit is 5; "
+        "instead: at most 5 tenants now, or --break-glass max-cutting-over=REASON",
     )
     with pytest.raises(BadRequest, match="no safety rule named max-cutover"):
         ops.plan(plan.request.with_overrides({"max-cutover": "typo"}))
@@ -218,3 +219,41 @@ def test_a_batch_by_count_alone_takes_the_next_ready_tenants(ops: Operations) ->
     assert "T-0007" not in plan.tenant_ids  # a backend down: not eligible
     with pytest.raises(BadRequest, match="choose the batch"):
         ops.plan(PlanRequest.batch())
+
+
+def test_a_batch_behind_a_flip_waits_for_room_and_a_group_that_never_fits_is_refused_with_advice(
+    ops: Operations, session: Session
+) -> None:
+    ops.submit(ops.plan(PlanRequest.flip(["T-0030"])), reason="r")
+    session.tenants.transition("T-0030", Lifecycle.CUTTING_OVER, why="test")
+    plan = ops.plan(PlanRequest.batch(wave=1, count=10, group_size=5))
+    assert plan.ok, plan.problems
+    assert plan.params["waits"] == [
+        "group 1 waits for room (max-cutting-over: 6 tenants would be cutting over at once (1 now + 5 in this "
+        "change); the limit is 5; in flight: flip-1 (1 tenant))"
+    ]
+    too_big = ops.plan(PlanRequest.batch(wave=1, count=12, group_size=6))
+    assert too_big.problems == (
+        "max-cutting-over: 7 tenants would be cutting over at once (1 now + 6 in this change); the limit is 5; "
+        "instead: a group of at most 5 (--group 5), or wait for flip-1 (1 tenant) to move on, "
+        "or --break-glass max-cutting-over=REASON",
+    )
+    flips = ops.plan(PlanRequest.flip([f"T-{n:04d}" for n in range(1, 6)]))
+    assert flips.problems == (
+        "max-cutting-over: 6 tenants would be cutting over at once (1 now + 5 in this change); the limit is 5; "
+        "instead: at most 4 tenants now, or wait for flip-1 (1 tenant) to move on, "
+        "or --break-glass max-cutting-over=REASON",
+    )
+
+
+def test_a_batch_plan_counts_its_exclusions_by_reason_with_a_few_names(ops: Operations, session: Session) -> None:
+    for number in range(9, 20):
+        session.tenants.transition(f"T-{number:04d}", Lifecycle.CUTTING_OVER, why="test")
+        session.tenants.transition(f"T-{number:04d}", Lifecycle.MONITORING, why="test")
+    plan = ops.plan(PlanRequest.batch(wave=1, count=10, group_size=5))
+    assert plan.exclusion_summary() == [
+        "17 beyond tonight's count of 10: T-0024, T-0025, T-0026 and 14 more",
+        "11 monitoring, not ready: T-0009, T-0010, T-0011 and 8 more",
+        "1 gate: backends: fail (e.g. T-0007: gate: backends: fail, 2/3 healthy): T-0007",
+        "1 pending, not ready: T-0008",
+    ]

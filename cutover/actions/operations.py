@@ -36,12 +36,13 @@ The engine that leads (`actions/engine.py`) runs submitted jobs; pass
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cutover.actions import dns_plan
+from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
+from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate
 from cutover.actions.read_model import ReadModel
@@ -211,22 +212,9 @@ class ActionPlan:
     def ok(self) -> bool:
         return not self.problems
 
-    def exclusion_summary(self, limit: int = 20) -> list[str]:
-        """The excluded tenants for a person: each one worth a look by name, the not-ready ones counted."""
-        not_ready: Counter[str] = Counter()
-        named = []
-        for exclusion in self.excluded:
-            if exclusion.reason.endswith(", not ready"):
-                not_ready[exclusion.reason.removesuffix(", not ready")] += 1
-            else:
-                named.append(f"{exclusion.tenant_id}: {exclusion.reason}")
-        lines = named[:limit]
-        if len(named) > limit:
-            lines.append(f"... and {len(named) - limit} more")
-        if not_ready:
-            counts = ", ".join(f"{count} {state}" for state, count in not_ready.most_common())
-            lines.append(f"{sum(not_ready.values())} not ready ({counts})")
-        return lines
+    def exclusion_summary(self) -> list[str]:
+        """The excluded tenants for a person: counted by reason, a few names each."""
+        return summarise_exclusions([(e.tenant_id, e.reason) for e in self.excluded])
 
     @property
     def confirm_phrase(self) -> str:
@@ -395,6 +383,8 @@ class Operations:
         verdict = evaluate_safety(
             tenants, fleet, now, self.settings, operator=self.operator, overrides=request.overrides
         )
+        holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
+        verdict = SafetyVerdict(tuple(advise(r, self.settings, holders, batch=False) for r in verdict.refusals))
         return ActionPlan(
             request,
             targets,
@@ -507,7 +497,11 @@ class Operations:
             for index, (tenant, gate) in enumerate(chosen)
         )
         tenants = [tenant for tenant, _ in chosen]
-        starts = {t.tenant_id: now + t.group_no * interval for t in targets}
+        grouped = [tenants[start : start + group_size] for start in range(0, len(tenants), group_size)]
+        monitor = request.monitor if request.monitor is not None else batch.monitor
+        times = plan_times(grouped, now, self.settings, interval=interval, monitor=monitor)
+        # The window rule judges each tenant at its group's expected DNS change, not at start + N x interval.
+        starts = {t.tenant_id: times[t.group_no].switch for t in targets}
         fleet = read_fleet(self.facts, tenants, now, self.settings)
         verdict = evaluate_safety(
             tenants,
@@ -519,12 +513,20 @@ class Operations:
             at_once=group_size,
             starts=starts,
         )
+        holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
+        verdict, waits = for_batch(verdict, self.settings, group_size, holders)
         params = self._cutover_params(request) | {
             "group_size": group_size,
             "interval": interval,
             "count": count,
             "wave": request.wave,
             "groups": [[t.tenant_id for t in targets if t.group_no == g] for g in range(_groups(targets))],
+            "rehydrate": [
+                needs_rehydration(group, times[index].start, self.settings) for index, group in enumerate(grouped)
+            ],
+            "expected": [t.to_json() for t in times],
+            "waits_for_room": waits_for_room(group_size, self.settings),
+            "waits": waits,
         }
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
 

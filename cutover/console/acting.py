@@ -13,8 +13,8 @@ action is refused, with the rule and its numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
+from cutover.actions.batch_schedule import schedule_lines, stored_times
 from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ActionPlan, Operations, PlanRequest
 from cutover.actions.safety import Refusal
 from cutover.config.units import format_duration
@@ -85,14 +85,13 @@ def _detail(plan: ActionPlan) -> str:
     doer = "the rollback" if plan.kind == ROLLBACK else "the cutover"
     lines = [f"{', '.join(ids)}: {doer} {note}" for note, ids in by_note.items()]
     if plan.kind == BATCH:
-        interval = float(plan.params.get("interval", 0))
         monitor = float(plan.params.get("monitor", 0))
-        for index, group in enumerate(plan.groups):
-            start = plan.planned_at + index * interval
-            when = "now" if index == 0 else f"+{format_duration(index * interval)}"
-            clock = datetime.fromtimestamp(start, UTC).strftime("%H:%M")
-            lines.append(f"group {index + 1} at {clock} ({when}): {' '.join(group)}")
-        lines.append(f"each group is monitored {format_duration(monitor)}; any rollback stops the line")
+        lines += schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at)
+        lines += list(plan.params.get("waits", ()))
+        lines.append(
+            f"each group is monitored {format_duration(monitor)} and the next changes DNS only after it "
+            "(times are expected); any rollback stops the line"
+        )
     for refusal in plan.safety.refusals:
         if refusal.overridden:
             lines.append(f"overridden: {refusal.rule} ({refusal.overridden})")

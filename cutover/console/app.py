@@ -23,6 +23,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 
+from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.session import Session
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare
@@ -433,7 +434,7 @@ class CutoverApp(App[int]):
                 self.notify(str(exc), title=f"Cannot {word}", severity="error")
                 return
         if not prepared.can_confirm:
-            reasons = list(prepared.problems) + [f"{tid} {why}" for tid, why in prepared.targets.excluded[:8]]
+            reasons = list(prepared.problems) + summarise_exclusions(prepared.targets.excluded)
             self.notify("\n".join(reasons) or "no tenant to act on", title="Refused", severity="warning")
             return
         targets = prepared.targets

@@ -112,6 +112,11 @@ async def test_plan_a_batch_see_its_groups_and_pause_it(tmp_path: Path) -> None:
             await pilot.press("tab", "enter")
             await until(pilot, lambda: notified(app, "paused"))
             await h.until(lambda: h.jobs.get(job.job_id).state is JobState.PAUSED, limit=600)
+            # Paused: the next group says so; no countdown runs toward a start that will not come.
+            out = Console(width=120, file=io.StringIO(), color_system=None)
+            out.print(batch_renderable(h.ops.read.job(job.job_id), h.clock.now()))
+            text = out.file.getvalue()
+            assert "paused" in text and "next in" not in text
             await pilot.press("p")  # paused: p resumes, after a yes/no and a reason
             await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
             await pilot.press("tab", "enter")  # no reason yet: the field says so and takes the focus

@@ -82,10 +82,19 @@ async def _before_switch(run: JobRun, groups: Sequence[Sequence[str]], number: i
     core = run.core
     step = run.step(None, f"group {number + 1}")
     while not run.aborting:
-        unfinished = [tid for group in groups[:number] for tid in group if run.target_state(tid) in UNFINISHED]
+        unfinished = [
+            (index, tid)
+            for index, group in enumerate(groups[:number])
+            for tid in group
+            if run.target_state(tid) in UNFINISHED
+        ]
         if not unfinished:
             break
-        waiting = f"waiting for {len(unfinished)} tenant(s) of the group before to end their monitoring"
+        ahead = sorted({index + 1 for index, _ in unfinished})
+        waiting = (
+            f"waiting for group {', '.join(map(str, ahead))} to end its monitoring "
+            f"({len(unfinished)} tenant{'s' if len(unfinished) != 1 else ''} in flight) before the final sync"
+        )
         if step.detail.get("waiting") != waiting:
             step = core.jobs.note_step(step, detail={"waiting": waiting})
         await run.poll()

@@ -30,6 +30,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
 from cutover.actions.composition import ProviderError, all_simulated, build_providers, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.observe import observe_now
@@ -154,13 +155,19 @@ def job_line(job: Job) -> str:
 def print_plan(plan: Any, echo: Callable[[str], None]) -> None:
     echo(f"{plan.kind} of {len(plan.targets)} tenant{'s' if len(plan.targets) != 1 else ''}")
     if plan.kind == "batch":
-        for number, group in enumerate(plan.groups):
-            echo(f"  group {number + 1}: " + ", ".join(group))
+        for line in schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at):
+            echo(f"  {line}")
+        echo(
+            "  (times are expected: each group changes DNS only once the group before it has ended its "
+            f"{format_duration(float(plan.params.get('monitor', 0)))} monitoring)"
+        )
     for target in plan.targets:
         note = f"  ({target.note})" if target.note else ""
         echo(f"  {target.tenant_id}  {target.change.name}: {target.change.before} -> {target.change.after}{note}")
     for line in plan.exclusion_summary():
         echo(f"  excluded {line}")
+    for note in plan.params.get("waits", ()):
+        echo(f"  {note}")
     for refusal in plan.safety.overridden:
         echo(f"  break-glass {refusal.rule}: {refusal.message} (overridden: {refusal.overridden})")
 
@@ -202,6 +209,16 @@ def job_json(session: Session, job: Job) -> dict[str, Any]:
         )
     data = job_summary_json(job)
     data["targets"] = targets
+    if job.kind == "batch":
+        times = job_times(Operations(session).read.job(job.job_id), session.clock.now())
+        data["schedule"] = {
+            "status": times.status,
+            "next_group": times.next_group,
+            "groups": [
+                {**t.to_json(), "start": render.iso(t.start), "dns": render.iso(t.switch), "end": render.iso(t.end)}
+                for t in times.groups
+            ],
+        }
     data["steps"] = [
         {
             "name": s.name,
@@ -622,6 +639,11 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
                 )
                 return
             click.echo(f"{job_line(job)}  ({job.kind} by {job.operator}: {job.reason})")
+            if job.kind == "batch":
+                times = job_times(ops.read.job(job.job_id), session.clock.now())
+                click.echo(f"  {times.status}")
+                for line in schedule_lines(times.groups, job.params.get("groups", []), session.clock.now()):
+                    click.echo(f"  {line}")
             for step in ops.jobs.steps(job.job_id):
                 click.echo(f"  {step.name}: {step.state.value} {step.result}")
             for target in ops.jobs.targets(job.job_id):

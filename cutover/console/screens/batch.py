@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from cutover.actions.batch_schedule import job_times
 from cutover.actions.read_model import JobView
 from cutover.config.units import format_duration
 from cutover.state.jobs import JobState, StepState, TargetState
@@ -48,6 +49,23 @@ def _hhmm(ts: float | None) -> str:
     return "--:--" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
 
 
+def _when(ts: float, happened: bool) -> str:
+    """A time that happened as HH:MM; one that is expected as ~HH:MM."""
+    return _hhmm(ts) if happened else f"~{_hhmm(ts)}"
+
+
+def _next_state(job, step, start: float, now: float) -> Text:
+    """The next group: paused and held say so (no countdown runs while nothing will start)."""
+    if job.state is JobState.PAUSED or job.control == "pause":
+        return Text("paused", style="bold yellow")
+    if job.state is JobState.HELD:
+        return Text("held, waiting for a resume", style="bold red")
+    if step is not None and step.detail.get("waiting"):
+        return Text(f"waiting for room: {step.detail['waiting']}", style="yellow")
+    left = start - now
+    return Text(f"next in ~{format_duration(left)}" if left > 0 else "starting", style="bold yellow")
+
+
 def batch_renderable(view: JobView, now: float) -> Group:
     job = view.job
     head = Text()
@@ -60,30 +78,26 @@ def batch_renderable(view: JobView, now: float) -> Group:
     if job.state is JobState.PAUSED or job.control == "pause":
         parts.append(Text(f"  paused by {job.control_by or '?'}: no new DNS change starts (p resumes)", style="yellow"))
     groups: list[list[str]] = job.params.get("groups", [])
-    interval = float(job.params.get("interval") or 0)
+    times = job_times(view, now)
     states = {target.tenant_id: target.state for target in view.targets}
     own = {step.name: step for step in view.steps_of(None)}
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     table.add_column("GROUP", no_wrap=True)
     table.add_column("AT (UTC)", no_wrap=True)
+    table.add_column("DNS", no_wrap=True)
+    table.add_column("DONE", no_wrap=True)
     table.add_column("STATE", no_wrap=True)
     table.add_column("TENANTS")
-    next_shown = False
     for number, tenant_ids in enumerate(groups, start=1):
         step = own.get(f"group {number}")
-        scheduled = (step.detail.get("scheduled_at") if step else None) or (step and step.started_at)
-        if scheduled is None and job.started_at is not None:
-            scheduled = job.started_at + (number - 1) * interval
+        expected = times.groups[number - 1]
         if step is None or step.state is StepState.PENDING:
             state = Text("waiting", style="dim")
-            if not next_shown and not job.is_terminal and scheduled is not None:
-                left = scheduled - now
-                state = Text(f"next in {format_duration(left)}" if left > 0 else "starting", style="bold yellow")
-                if step is not None and step.detail.get("waiting"):
-                    state = Text(f"held: {step.detail['waiting']}", style="yellow")
-                next_shown = True
+            if number == times.next_group and not job.is_terminal:
+                state = _next_state(job, step, expected.start, now)
         elif step.state is StepState.RUNNING:
-            state = Text("running", style="bold magenta")
+            waiting = step.detail.get("waiting")
+            state = Text(waiting or "running", style="yellow" if waiting else "bold magenta")
         elif step.state is StepState.DONE:
             state = Text(step.result or "done", style="green")
         else:
@@ -92,7 +106,14 @@ def batch_renderable(view: JobView, now: float) -> Group:
         for tenant_id in tenant_ids:
             mark, style = TARGET_MARK[states.get(tenant_id, TargetState.PENDING)]
             members.append(f"{tenant_id}{mark} ", style=style)
-        table.add_row(str(number), _hhmm(scheduled), state, members)
+        table.add_row(
+            str(number),
+            _when(expected.start, expected.started),
+            _when(expected.switch, expected.switched),
+            _when(expected.end, expected.ended),
+            state,
+            members,
+        )
     parts.append(table)
     return Group(*parts)
 
