@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 failed or rolled back, 2 bad input, 3 refused by a gate, a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,11 @@ def test_gate_passes_with_evidence_or_names_every_blocking_check_and_exits_3(env
     # The flip took world time: T-0002's proof of lag 0 is stale now, which its own cutover would renew.
     assert "T-0002: BLOCKED" in blocked.stdout
     assert "sync       unknown  stale: verified" in blocked.stdout
-    assert "[the cutover will final sync and verification]" in blocked.stdout
+    assert "[the cutover runs a final sync and verification first]" in blocked.stdout
+    assert " old)" not in next(line for line in blocked.stdout.splitlines() if "stale: verified" in line)
+    # Each age said once: evidence that says its age gets no "(... old)"; evidence that does not, gets it.
+    assert re.search(r"validation +pass +5/5 passed [0-9hms ]+ ago$", blocked.stdout, re.MULTILINE)
+    assert re.search(r"backends +pass +3/3 healthy( \([0-9hms ]+ old\))?$", blocked.stdout, re.MULTILINE)
 
 
 def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import import_runbook, make_ready
 
-from cutover.actions.gate import REMEDY_FINAL_SYNC, REMEDY_HYDRATE, CheckResult, evaluate_gate
+from cutover.actions.gate import REMEDY_FINAL_SYNC, REMEDY_HYDRATE, CheckResult, evaluate_gate, remedy_sentence
 from cutover.config.settings import Settings
 from cutover.state.clock import ManualClock
 from cutover.state.lifecycle import Lifecycle
@@ -64,6 +64,14 @@ def test_the_gate_names_every_blocking_check(fleet: TenantStore, clock: ManualCl
     # The cutover's own steps fix sync proof and hydration, not validation or backends.
     assert not gate.eligible
     assert gate.check("sync").remedy == REMEDY_FINAL_SYNC and gate.check("hydration").remedy == REMEDY_HYDRATE
+    # Said in the order the cutover runs them, in a sentence that reads.
+    assert (
+        remedy_sentence(gate.remedies)
+        == "runs a re-hydration of the OCI cluster and a final sync and verification first"
+    )
+    # Each age said once.
+    assert gate.check("validation").evidence_with_age() == "4/5 passed 1h ago"
+    assert gate.check("backends").evidence_with_age().startswith("2/3 healthy (")
 
 
 def test_stale_evidence_is_unknown_never_pass(fleet: TenantStore, clock: ManualClock) -> None:

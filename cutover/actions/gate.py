@@ -31,8 +31,10 @@ class CheckResult(StrEnum):
     UNKNOWN = "unknown"
 
 
-REMEDY_FINAL_SYNC = "final sync and verification"
-REMEDY_HYDRATE = "re-hydrate the OCI cluster"
+# What the cutover runs to fix a check, as a noun phrase: "the cutover runs a final sync and verification first".
+REMEDY_FINAL_SYNC = "a final sync and verification"
+REMEDY_HYDRATE = "a re-hydration of the OCI cluster"
+REMEDY_ORDER = (REMEDY_HYDRATE, REMEDY_FINAL_SYNC)  # the order the cutover runs them in
 WINDOW_RULE = "migration-window"
 
 
@@ -44,10 +46,17 @@ class Check:
     age_s: float | None  # how old the evidence is; None when there is none
     remedy: str = ""  # a step the cutover runs that can turn this into a pass
     overridden: str = ""  # the break-glass reason, when an operator overrode it
+    dated: bool = False  # the evidence already says how old it is ("verified 3 min ago", "ready for 2h")
 
     @property
     def blocking(self) -> bool:
         return self.result is not CheckResult.PASS and not self.overridden
+
+    def evidence_with_age(self) -> str:
+        """The evidence, with its age when the evidence does not already say it: "3/3 healthy (12 s old)"."""
+        if self.dated or self.age_s is None or self.age_s < 1 or self.name in ("lifecycle", "window"):
+            return self.evidence
+        return f"{self.evidence} ({format_duration(self.age_s)} old)"
 
     def describe(self) -> str:
         text = f"{self.name}: {self.result.value}, {self.evidence}"
@@ -92,7 +101,9 @@ class GateResult:
 
     @property
     def remedies(self) -> tuple[str, ...]:
-        return tuple(check.remedy for check in self.blocking if check.remedy)
+        """What the cutover will run to fix the blocking checks, in the order it runs them."""
+        found = {check.remedy for check in self.blocking if check.remedy}
+        return tuple(remedy for remedy in REMEDY_ORDER if remedy in found)
 
     def check(self, name: str) -> Check:
         return next(check for check in self.checks if check.name == name)
@@ -111,6 +122,12 @@ class GateResult:
             "blocking": [check.name for check in self.blocking],
             "checks": [check.to_json() for check in self.checks],
         }
+
+
+def remedy_sentence(remedies: Collection[str]) -> str:
+    """ "runs a re-hydration of the OCI cluster and a final sync and verification first" (after "the cutover")."""
+    ordered = [remedy for remedy in REMEDY_ORDER if remedy in remedies]
+    return f"runs {' and '.join(ordered)} first" if ordered else ""
 
 
 def _ago(now: float, ts: float) -> str:
@@ -142,7 +159,9 @@ def evaluate_gate(
 def _lifecycle(tenant: Tenant, now: float, states: Collection[Lifecycle]) -> Check:
     age = now - tenant.lifecycle_since
     if tenant.lifecycle in states:
-        return Check("lifecycle", CheckResult.PASS, f"{tenant.lifecycle.label} for {format_duration(age)}", age)
+        return Check(
+            "lifecycle", CheckResult.PASS, f"{tenant.lifecycle.label} for {format_duration(age)}", age, dated=True
+        )
     wanted = " or ".join(state.label for state in states)
     return Check("lifecycle", CheckResult.FAIL, f"{tenant.lifecycle.label}, must be {wanted}", age)
 
@@ -174,6 +193,7 @@ def _sync(tenant: Tenant, now: float, settings: Settings) -> Check:
             f"{format_duration(gates.verification_max_age)}",
             age,
             REMEDY_FINAL_SYNC,
+            dated=True,
         )
     # The proof is the verification; a sync observation newer than it may show writes since.
     newer = tenant.observed_at is not None and tenant.observed_at > tenant.verified_at
@@ -187,7 +207,11 @@ def _sync(tenant: Tenant, now: float, settings: Settings) -> Check:
             REMEDY_FINAL_SYNC,
         )
     return Check(
-        "sync", CheckResult.PASS, f"lag 0, verified {_ago(now, tenant.verified_at)}, 0 checksum mismatches", age
+        "sync",
+        CheckResult.PASS,
+        f"lag 0, verified {_ago(now, tenant.verified_at)}, 0 checksum mismatches",
+        age,
+        dated=True,
     )
 
 
@@ -203,11 +227,12 @@ def _validation(tenant: Tenant, now: float, settings: Settings) -> Check:
             CheckResult.UNKNOWN,
             f"stale: {passed}/{total} {_ago(now, at)}, must be within {format_duration(gates.validation_max_age)}",
             age,
+            dated=True,
         )
     needed = max(gates.validation_checks, total)
     if passed < needed:
-        return Check("validation", CheckResult.FAIL, f"{passed}/{needed} passed {_ago(now, at)}", age)
-    return Check("validation", CheckResult.PASS, f"{passed}/{total} passed {_ago(now, at)}", age)
+        return Check("validation", CheckResult.FAIL, f"{passed}/{needed} passed {_ago(now, at)}", age, dated=True)
+    return Check("validation", CheckResult.PASS, f"{passed}/{total} passed {_ago(now, at)}", age, dated=True)
 
 
 def _backends(tenant: Tenant, now: float, settings: Settings) -> Check:
@@ -222,6 +247,7 @@ def _backends(tenant: Tenant, now: float, settings: Settings) -> Check:
             CheckResult.UNKNOWN,
             f"stale: {healthy}/{total} healthy {_ago(now, at)}, must be within {format_duration(gates.stale_after)}",
             age,
+            dated=True,
         )
     if healthy < total or healthy < gates.min_backends:
         return Check("backends", CheckResult.FAIL, f"{healthy}/{max(total, gates.min_backends)} healthy", age)
@@ -245,6 +271,7 @@ def _metrics(tenant: Tenant, now: float, settings: Settings) -> Check:
             CheckResult.UNKNOWN,
             f"stale: last measured {_ago(now, at)}, must be within {format_duration(bound)}",
             age,
+            dated=True,
         )
     return Check("metrics", CheckResult.PASS, "current", age)
 
@@ -262,8 +289,9 @@ def _hydration(tenant: Tenant, now: float, settings: Settings) -> Check:
             f"hydrated {_ago(now, at)}, older than {format_duration(limit)}",
             age,
             REMEDY_HYDRATE,
+            dated=True,
         )
-    return Check("hydration", CheckResult.PASS, f"hydrated {_ago(now, at)}", age)
+    return Check("hydration", CheckResult.PASS, f"hydrated {_ago(now, at)}", age, dated=True)
 
 
 def _window(tenant: Tenant, now: float, settings: Settings, override: str) -> Check:

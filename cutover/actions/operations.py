@@ -44,7 +44,7 @@ from cutover.actions import dns_plan
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
-from cutover.actions.gate import GateResult, evaluate_gate
+from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.read_model import ReadModel
 from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.session import Session
@@ -765,8 +765,7 @@ def _groups(targets: Sequence[PlannedTarget]) -> int:
 
 
 def _remedy_note(gate: GateResult) -> str:
-    remedies = gate.remedies
-    return f"runs {' and '.join(remedies)} first" if remedies else ""
+    return remedy_sentence(gate.remedies)
 
 
 def _dns_moved(tenant: Tenant) -> str:

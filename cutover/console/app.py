@@ -520,7 +520,10 @@ class CutoverApp(App[int]):
         from cutover.console.screens.confirm import ConfirmOne
 
         if paused:
-            detail = f"{len(job.targets)} tenants; the next group starts"
+            detail = (
+                f"{job.job_id}: {len(job.targets)} tenants. Once resumed, the next group starts when it is due "
+                "and the group before it has ended its monitoring; DNS changes go on."
+            )
             if held:
                 detail = f"It stopped the line: {job.held_reason}. Resuming acknowledges that and goes on."
             dialog = ConfirmOne(TargetSet("resume", (job.job_id,), detail=detail), reason="")

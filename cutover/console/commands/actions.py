@@ -33,6 +33,7 @@ import click
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
 from cutover.actions.composition import ProviderError, all_simulated, build_providers, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
+from cutover.actions.gate import remedy_sentence
 from cutover.actions.observe import observe_now
 from cutover.actions.operations import (
     BadRequest,
@@ -524,11 +525,11 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
             for result in results:
                 click.echo(f"{result.tenant_id}: {'PASS' if result.passed else 'BLOCKED'}")
                 for check in result.checks:
-                    shown = check.age_s is not None and check.name not in ("lifecycle", "window")
-                    age = f"  ({format_duration(check.age_s)} old)" if shown else ""
                     mark = "ok " if not check.blocking else "-- "
-                    remedy = f"  [the cutover will {check.remedy}]" if check.blocking and check.remedy else ""
-                    click.echo(f"  {mark}{check.name:<10} {check.result.value:<8} {check.evidence}{age}{remedy}")
+                    remedy = (
+                        f"  [the cutover {remedy_sentence([check.remedy])}]" if check.blocking and check.remedy else ""
+                    )
+                    click.echo(f"  {mark}{check.name:<10} {check.result.value:<8} {check.evidence_with_age()}{remedy}")
         sys.exit(EXIT_OK if passed else EXIT_REFUSED)
     finally:
         session.close()

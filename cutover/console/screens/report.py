@@ -13,9 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from cutover.actions.gate import CheckResult, GateResult
+from cutover.actions.gate import CheckResult, GateResult, remedy_sentence
 from cutover.actions.operations import Rehearsal
-from cutover.config.units import format_duration
 
 RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold red", CheckResult.UNKNOWN: "yellow"}
 
@@ -35,11 +34,9 @@ def gate_table(results: list[GateResult], *, one_tenant: bool = False) -> Table:
         table.add_row(*first, Text(verdict, style=style), "", "")
         # What stops the tenant first; then what the cutover's own steps will fix; then what passes.
         for check in sorted(result.checks, key=lambda check: (not check.blocking, bool(check.remedy))):
-            evidence = check.evidence
-            if check.age_s is not None and check.age_s >= 1:  # facts of now (lifecycle, window) need no age
-                evidence += f" ({format_duration(check.age_s)} old)"
+            evidence = check.evidence_with_age()
             if check.remedy and check.blocking:
-                evidence += f" (the cutover runs {check.remedy} first)"
+                evidence += f" (the cutover {remedy_sentence([check.remedy])})"
             if check.overridden:
                 evidence += f" (overridden: {check.overridden})"
             lead = [""] if not one_tenant else []
