@@ -138,8 +138,27 @@ def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:
     assert [len(group) for group in document["plan"]["groups"]] == [5, 5]
     assert document["plan"]["change_sets"][0]["changes"][0]["from"].startswith("52.")
     assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+    text = shell(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run").stdout
+    # The times the batch will keep: group 2 changes DNS only after group 1's monitoring, not at +15 min.
+    assert re.search(r"^  group 1 at now, DNS ~\d\d:\d\d, done ~\d\d:\d\d: T-0001 ", text, re.MULTILINE), text
+    assert re.search(r"^  group 2 at ~\d\d:\d\d, DNS ~\d\d:\d\d, done ~\d\d:\d\d: T-0006 ", text, re.MULTILINE)
+    assert "changes DNS only once the group before it has ended its 10m monitoring" in text
     events = json.loads(shell(env, "events", "--json").stdout)["events"]
-    assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 10
+    assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 20
+
+
+def test_jobs_shows_a_batchs_groups_with_the_times_they_kept(env: dict) -> None:
+    done = shell(env, "batch", "--wave", "1", "--count", "4", "--group", "2", "--reason", "night 3", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = shell(env, "jobs", "batch-1").stdout
+    assert "succeeded: 4 migrated" in text
+    first, second = (
+        re.search(rf"^  group {n} at (\d\d:\d\d), DNS (\d\d:\d\d), done (\d\d:\d\d): ", text, re.M) for n in (1, 2)
+    )
+    assert first and second, text
+    assert second.group(2) >= first.group(3)  # group 2's DNS change came after group 1 ended its monitoring
+    schedule = json.loads(shell(env, "jobs", "batch-1", "--json").stdout)["job"]["schedule"]
+    assert [g["ended"] for g in schedule["groups"]] == [True, True] and schedule["next_group"] is None
 
 
 def test_the_click_runner_sees_the_same_exit_codes(env: dict) -> None:

@@ -254,6 +254,6 @@ def test_a_batch_plan_counts_its_exclusions_by_reason_with_a_few_names(ops: Oper
     assert plan.exclusion_summary() == [
         "17 beyond tonight's count of 10: T-0024, T-0025, T-0026 and 14 more",
         "11 monitoring, not ready: T-0009, T-0010, T-0011 and 8 more",
-        "1 gate: backends: fail (e.g. T-0007: gate: backends: fail, 2/3 healthy): T-0007",
-        "1 pending, not ready: T-0008",
+        "T-0007: gate: backends: fail, 2/3 healthy",
+        "T-0008: pending, not ready",
     ]

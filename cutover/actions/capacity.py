@@ -66,16 +66,23 @@ def for_batch(
     return SafetyVerdict(tuple(kept)), notes
 
 
-def summarise_exclusions(excluded: Sequence[tuple[str, str]], names: int = 3) -> list[str]:
-    """Excluded tenants counted by reason, with a few names: "31 pending, not ready: T-0005, T-0006, T-0007 and 28
-    more". Reasons that differ only in their figures ("gate: sync: unknown, stale: verified 2h ago, ...") count
-    together under their first clause, with one full example."""
+def summarise_exclusions(excluded: Sequence[tuple[str, str]], names: int = 3, sep: str = ": ") -> list[str]:
+    """Excluded tenants counted by reason, with a few names.
+
+    "31 pending, not ready: T-0005, T-0006, T-0007 and 28 more"; a reason only one
+    tenant has is said as it is ("T-0008: pending, not ready", `sep` between). Reasons
+    that differ only in their figures ("gate: sync: unknown, stale: verified 2h ago")
+    count together under their first clause, with one full example.
+    """
     groups: dict[str, list[tuple[str, str]]] = {}
     for tenant_id, reason in excluded:
         key = reason if reason.endswith(", not ready") else reason.split(",")[0].split(" (")[0]
         groups.setdefault(key, []).append((tenant_id, reason))
     lines = []
     for key, members in sorted(groups.items(), key=lambda item: -len(item[1])):
+        if len(members) == 1:  # one tenant: said as it is ("T-0008: pending, not ready")
+            lines.append(f"{members[0][0]}{sep}{members[0][1]}")
+            continue
         shown = ", ".join(tenant_id for tenant_id, _ in members[:names])
         more = f" and {len(members) - names} more" if len(members) > names else ""
         example = members[0][1]

@@ -434,7 +434,7 @@ class CutoverApp(App[int]):
                 self.notify(str(exc), title=f"Cannot {word}", severity="error")
                 return
         if not prepared.can_confirm:
-            reasons = list(prepared.problems) + summarise_exclusions(prepared.targets.excluded)
+            reasons = list(prepared.problems) + summarise_exclusions(prepared.targets.excluded, sep=" ")
             self.notify("\n".join(reasons) or "no tenant to act on", title="Refused", severity="warning")
             return
         targets = prepared.targets
