@@ -119,6 +119,7 @@ async def test_plan_a_batch_see_its_groups_and_pause_it(tmp_path: Path) -> None:
             assert "paused" in text and "next in" not in text
             await pilot.press("p")  # paused: p resumes, after a yes/no and a reason
             await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+            assert "8 tenants. Once resumed, the next group starts when it is due" in app.screen.targets.detail
             await pilot.press("tab", "enter")  # no reason yet: the field says so and takes the focus
             assert "give a reason" in str(app.screen.query_one("#confirm-error").render())
             await pilot.press(*"checked the errors", "enter")
