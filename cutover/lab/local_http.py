@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -74,8 +75,8 @@ class LocalHttpServer(Stoppable):
         self.scheme = "https" if tls is not None else "http"
         threading.Thread(target=self._httpd.serve_forever, name=name, daemon=True).start()
 
-    def answer(self, request: BaseHTTPRequestHandler, body: bytes) -> Reply:
-        raise NotImplementedError
+    @abstractmethod
+    def answer(self, request: BaseHTTPRequestHandler, body: bytes) -> Reply: ...
 
     @property
     def port(self) -> int:

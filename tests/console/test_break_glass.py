@@ -3,11 +3,11 @@ the override reaches the audit trail through the real engine and store."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from engine_helpers import Harness
+from pilot_helpers import until
 from textual.widgets import Input, Static
 
 from cutover.console.app import CutoverApp
@@ -16,14 +16,6 @@ from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
 
 pytestmark = pytest.mark.asyncio
-
-
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the console never got there")
-        await pilot.pause(0.01)
 
 
 def notified(app, text: str) -> bool:

@@ -109,16 +109,21 @@ async def _main_table(app, pilot) -> FleetTable:
     return app.screen.query_one(FleetTable)
 
 
+async def _cutover_dialog(app, pilot) -> tuple[FleetTable, ConfirmOne]:
+    """The cutover confirmation of the first tenant ready to cut over."""
+    table = await _main_table(app, pilot)
+    ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+    table.move_cursor_to(ready)
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+    return table, app.screen
+
+
 @pytest.mark.asyncio
 async def test_a_cutover_asks_why_and_the_reason_goes_in_the_audit_trail(make_app, session) -> None:
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:
-        table = await _main_table(app, pilot)
-        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
-        table.move_cursor_to(ready)
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
-        dialog = app.screen
+        _, dialog = await _cutover_dialog(app, pilot)
         assert app.focused.id == "cancel"  # Enter alone never acts
         assert dialog.query_one("#confirm-reason", Input).value == ""
         await pilot.press("tab", "enter")  # the action button, without a reason: refused inline
@@ -140,12 +145,7 @@ async def test_typing_a_reason_with_the_focus_on_cancel_fills_the_reason_and_nev
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:
-        table = await _main_table(app, pilot)
-        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
-        table.move_cursor_to(ready)
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
-        dialog = app.screen
+        table, dialog = await _cutover_dialog(app, pilot)
         assert app.focused.id == "cancel"
         # 'n' would be No, and ' ' and 'p' would mark and pause on the fleet behind the dialog.
         await pilot.press(*"no rush, pilot tenant")
