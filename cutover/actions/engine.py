@@ -39,7 +39,7 @@ from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import LeaseLost
-from cutover.state.leases import Lease, LeaseStore
+from cutover.state.leases import Lease, LeaseGuard, LeaseStore
 from cutover.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ class Engine:
         clock: Clock | None = None,
         build: Builder | None = None,
         wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         """Give `store`, `providers` and `clock` (tests), or let the engine open the configured
         store and `build` providers itself (in the thread it runs in)."""
@@ -98,6 +99,8 @@ class Engine:
         self.clock = clock
         self.build = build
         self.wall = wall
+        self.monotonic = monotonic
+        self.lost_lease = ""  # why this engine lost its lease while leading, if it did
         self.holder = f"{actor.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._state = "starting"
         self._leader = ""
@@ -176,6 +179,7 @@ class Engine:
                     log.warning("engine %s lost the lease: %s", self.holder, lost)
                     self._state = "following"
                     self._error = str(lost)
+                    self.lost_lease = str(lost)
                 if self._error and not self._stop_event.is_set():
                     await self._pause(engine.heartbeat)  # after a failure, never spin
         finally:
@@ -215,8 +219,9 @@ class Engine:
         stop_when: Callable[[], bool] | None,
     ) -> None:
         events = EventLog(store, self.actor, clock)
+        guard = LeaseGuard(leases, self.holder, lease.epoch, self.settings.engine.lease_ttl, self.monotonic)
         core = EngineCore(
-            self.settings, store, events, providers, clock, self.holder, leases.fence(self.holder, lease.epoch)
+            self.settings, store, events, providers, clock, self.holder, leases.fence(self.holder, lease.epoch), guard
         )
         if previous is not None and previous.holder != self.holder and not previous.released:
             events.append(
@@ -238,7 +243,7 @@ class Engine:
             async with asyncio.TaskGroup() as group:
                 if virtual:
                     group.create_task(clock.autojump())  # type: ignore[attr-defined]
-                group.create_task(self._keep_lease(leases, lease))
+                group.create_task(self._keep_lease(leases, lease, guard))
                 group.create_task(Pollers(core, triggers).run())
                 group.create_task(runner.run())
                 group.create_task(Outbox(core).run())
@@ -263,12 +268,14 @@ class Engine:
             if leases.release(self.holder, lease.epoch):
                 events.append("engine.release", f"engine {self.holder} handed the lease over")
 
-    async def _keep_lease(self, leases: LeaseStore, lease: Lease) -> None:
+    async def _keep_lease(self, leases: LeaseStore, lease: Lease, guard: LeaseGuard) -> None:
         engine = self.settings.engine
         while True:
             await asyncio.sleep(engine.heartbeat)
+            asked_at = self.monotonic()
             if leases.heartbeat(self.holder, lease.epoch, engine.lease_ttl) is None:
                 raise LeaseLost("the lease expired before this engine renewed it; another engine may lead")
+            guard.renewed(asked_at)
 
     async def _watch_stop(self, stop_when: Callable[[], bool] | None) -> None:
         assert self._stop_event is not None

@@ -23,6 +23,7 @@ from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.facts import ALERT, Facts, TriggerStatusStore
 from cutover.state.jobs import JobStore
+from cutover.state.leases import LeaseGuard
 from cutover.state.samples import SampleStore
 from cutover.state.sources import SourceStore
 from cutover.state.store import Store
@@ -54,6 +55,7 @@ class EngineCore:
     clock: Clock
     holder: str  # this engine's id in the lease
     fence: Any  # Callable[[sqlite_utils.Database], None]
+    lease: LeaseGuard | None = None  # None for a core that never acts outside the store (an observer)
     wakeup: Wakeup = field(default_factory=Wakeup)
     verdicts: dict[str, TenantVerdict] = field(default_factory=dict)
     metrics: dict[str, TenantMetrics] = field(default_factory=dict)  # the last snapshot, per tenant in flight
@@ -76,6 +78,16 @@ class EngineCore:
         with self.store.write() as db:
             self.fence(db)
             yield db
+
+    @property
+    def epoch(self) -> int:
+        return self.lease.epoch if self.lease is not None else 0
+
+    def before_side_effect(self) -> None:
+        """Right before a change outside the store (DNS, a sync, a re-hydration): raise LeaseLost unless
+        this engine surely still leads."""
+        if self.lease is not None:
+            self.lease.check()
 
     @contextlib.asynccontextmanager
     async def tenant_mutex(self, tenant_ids: Sequence[str]) -> AsyncIterator[None]:

@@ -56,18 +56,30 @@ class Throttled(ProviderError):
 
 
 class RecordChanged(ProviderError):
-    """Compare-and-swap failed: a record is no longer what was last read. Nothing was changed."""
+    """Compare-and-swap failed: a record (or its fence) is no longer what was last read. Nothing was changed."""
 
     def __init__(self, source: str, tenant_id: str, expected: DnsRecord, found: DnsRecord | None):
         self.tenant_id = tenant_id
         self.expected = expected
         self.found = found
-        found_text = found.describe() if found else "no record"
-        super().__init__(
-            source,
-            f"{tenant_id}: {expected.name} changed since it was read: expected {expected.describe()}, "
-            f"found {found_text}; nothing was changed",
-        )
+        if found is not None and found.version == expected.version and found.fence != expected.fence:
+            what = (
+                f"{tenant_id}: {expected.name} was changed by someone else since it was read "
+                f"(fence {expected.fence or 'none'} is now {found.fence or 'none'}), although it is "
+                f"{found.describe()} again"
+            )
+        else:
+            found_text = found.describe() if found else "no record"
+            what = (
+                f"{tenant_id}: {expected.name} changed since it was read: expected {expected.describe()}, "
+                f"found {found_text}"
+            )
+        super().__init__(source, f"{what}; nothing was changed")
+
+    @property
+    def only_fence(self) -> bool:
+        """The record's value is as read; only its fence moved on (another engine's change came and went)."""
+        return self.found is not None and self.found.version == self.expected.version
 
 
 # --- retries, made visible -----------------------------------------------------------
@@ -161,9 +173,32 @@ class Routing:
         return " + ".join(f"{w.set_id}={w.target} w{w.weight}" for w in self.weights) + f" (TTL {self.ttl})"
 
 
+# The fencing record: a TXT record beside each tenant's name, rewritten in the same atomic
+# change as the tenant's record. It holds who made the last change (job, step, lease epoch),
+# so a change planned before someone else's change can never apply, even when the tenant's
+# record has come back to the value it expected (a rollback after a flip: the ABA case).
+FENCE_LABEL = "_cutover-fence"
+FENCE_TTL = 60
+
+
+def fence_name(name: str) -> str:
+    """The name of a tenant name's fencing TXT record."""
+    return f"{FENCE_LABEL}.{name.rstrip('.')}"
+
+
+def fenced_name(name: str) -> str | None:
+    """The tenant name a fencing record's name stands beside; None for any other name."""
+    bare = name.rstrip(".")
+    prefix = FENCE_LABEL + "."
+    return bare[len(prefix) :] if bare.lower().startswith(prefix) else None
+
+
 @dataclass(frozen=True)
 class DnsRecord:
-    """A tenant's record as read, with an opaque version for compare-and-swap."""
+    """A tenant's record as read, with an opaque version for compare-and-swap.
+
+    `fence` is the token of its fencing TXT record ("" when it has none yet).
+    """
 
     tenant_id: str
     name: str
@@ -172,6 +207,7 @@ class DnsRecord:
     version: str
     measured_at: float
     source: str
+    fence: str = ""
 
     def describe(self) -> str:
         return self.routing.describe()
@@ -179,11 +215,16 @@ class DnsRecord:
 
 @dataclass(frozen=True)
 class DnsChange:
-    """Change one tenant's routing, only if its record is still `expected`."""
+    """Change one tenant's routing, only if its record (and its fence) is still `expected`.
+
+    With `fence`, the change also replaces the fencing record's token `expected.fence` by
+    `fence` in the same atomic change set: a change whose expected token is gone is refused.
+    """
 
     tenant_id: str
     expected: DnsRecord
     to: Routing
+    fence: str = ""
 
 
 class ChangeStatus(StrEnum):

@@ -3,8 +3,10 @@
 Both read a whole zone in one listing and hand each tenant its records; both change
 records by compare-and-swap (the provider applies a change only while the records
 are still as they were read) and, when a change is refused, read the names again to
-say whose record changed under us. What differs is how each lists records and how
-its raw records read (their name, routing and version): a subclass says that.
+say whose record changed under us. Both keep each tenant name's fencing TXT record
+(interfaces.FENCE_LABEL) and change it in the same atomic change as the tenant's
+record. What differs is how each lists records and how its raw records read (their
+name, type, routing, version and fence token): a subclass says that.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from cutover.providers.interfaces import DnsChange, DnsRecord, RecordChanged, Routing
+from cutover.providers.interfaces import DnsChange, DnsRecord, RecordChanged, Routing, fence_name, fenced_name
 from cutover.state.clock import Clock
 from cutover.state.tenants import Tenant
 
 Record = TypeVar("Record")
 READ_TYPES = ("A", "AAAA", "CNAME")  # the records that route a tenant; others in the zone are not ours to read
+FENCE_TYPE = "TXT"
 # A Route 53 zone id is upper case without dots (Z0123456789ABC); a zone name is lower case with dots.
 ROUTE53_ZONE_ID = re.compile(r"^(?:/hostedzone/)?([A-Z0-9]{4,32})$")
 
@@ -48,15 +51,35 @@ class ZoneDns(ABC, Generic[Record]):
 
     @abstractmethod
     async def zone_records(self, zone: str) -> list[Record]:
-        """Every A, AAAA and CNAME record of the zone."""
+        """Every A, AAAA and CNAME record of the zone, and its fencing TXT records."""
 
     @abstractmethod
     async def name_records(self, zone: str, name: str) -> list[Record]:
-        """The A, AAAA and CNAME records of one name, read now."""
+        """The A, AAAA and CNAME records of one name, and its fencing TXT record, read now."""
 
     @abstractmethod
     def name_of(self, record: Record) -> str:
         """The record's name, bare (see `bare`)."""
+
+    @abstractmethod
+    def type_of(self, record: Record) -> str:
+        """The record's type: A, AAAA, CNAME, TXT."""
+
+    @abstractmethod
+    def text_of(self, record: Record) -> str:
+        """A TXT record's text, without its quotes."""
+
+    def is_fence(self, record: Record) -> bool:
+        return self.type_of(record) == FENCE_TYPE and fenced_name(self.name_of(record)) is not None
+
+    def fence_of(self, records: Sequence[Record]) -> str:
+        """The token of a name's fencing record, "" when it has none."""
+        return ",".join(sorted(self.text_of(r) for r in records if self.is_fence(r)))
+
+    def split(self, records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
+        """(routing records, fencing records)."""
+        routing = [r for r in records if self.type_of(r) in READ_TYPES and not self.is_fence(r)]
+        return routing, [r for r in records if self.is_fence(r)]
 
     @abstractmethod
     def routing_of(self, records: Sequence[Record]) -> Routing: ...
@@ -73,31 +96,61 @@ class ZoneDns(ABC, Generic[Record]):
         found: dict[str, DnsRecord] = {}
         for zone, members in by_zone.items():
             by_name: dict[str, list[Record]] = defaultdict(list)
+            fences: dict[str, list[Record]] = defaultdict(list)
             for record in await self.zone_records(zone):
-                by_name[self.name_of(record)].append(record)
+                if self.is_fence(record):
+                    fences[bare(fenced_name(self.name_of(record)) or "")].append(record)
+                elif self.type_of(record) in READ_TYPES:
+                    by_name[self.name_of(record)].append(record)
             now = self.clock.now()
             for tenant in members:
                 mine = by_name.get(bare(tenant.dns_name))
                 if mine:
-                    found[tenant.tenant_id] = self.dns_record(tenant.tenant_id, tenant.dns_name, zone, mine, now)
+                    fence = fences.get(bare(tenant.dns_name), [])
+                    found[tenant.tenant_id] = self.dns_record(
+                        tenant.tenant_id, tenant.dns_name, zone, [*mine, *fence], now
+                    )
         return found
 
     def dns_record(self, tenant_id: str, name: str, zone: str, records: Sequence[Record], now: float) -> DnsRecord:
-        return DnsRecord(tenant_id, name, zone, self.routing_of(records), self.version_of(records), now, self.source)
+        """A tenant's record from its name's records (its fencing record among them, if any)."""
+        routing, fence = self.split(records)
+        return DnsRecord(
+            tenant_id,
+            name,
+            zone,
+            self.routing_of(routing),
+            self.version_of(routing),
+            now,
+            self.source,
+            self.fence_of(fence),
+        )
+
+    async def read_name(self, zone: str, name: str) -> list[Record]:
+        """One name's routing records and its fencing record, read now."""
+        return [*await self.name_records(zone, name), *await self.name_records(zone, fence_name(name))]
 
     def changed_under_us(self, zone: str, change: DnsChange, current: Sequence[Record]) -> RecordChanged:
         """The error that says the change's record is no longer what was read, and what it is now."""
+        routing, _ = self.split(current)
         found = (
             self.dns_record(change.tenant_id, change.expected.name, zone, current, self.clock.now())
-            if current
+            if routing
             else None
         )
         return RecordChanged(self.source, change.tenant_id, change.expected, found)
 
+    def unchanged(self, change: DnsChange, current: Sequence[Record]) -> bool:
+        """The name's records (and, for a fenced change, its fence) are still as the change expects."""
+        routing, fence = self.split(current)
+        if self.version_of(routing) != change.expected.version:
+            return False
+        return not change.fence or self.fence_of(fence) == change.expected.fence
+
     async def first_changed(self, zone: str, changes: Sequence[DnsChange]) -> RecordChanged | None:
         """Reads each change's name again, in order, and names the first one no longer as expected."""
         for change in changes:
-            current = await self.name_records(zone, change.expected.name)
-            if self.version_of(current) != change.expected.version:
+            current = await self.read_name(zone, change.expected.name)
+            if not self.unchanged(change, current):
                 return self.changed_under_us(zone, change, current)
         return None

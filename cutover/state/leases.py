@@ -25,6 +25,9 @@ from cutover.state.jobs import LeaseLost
 from cutover.state.store import Store
 
 ENGINE_LEASE = "engine"
+# A leader acts outside the store (a DNS change, a sync) only while its last renewal is younger than
+# this share of the TTL: what is left of the TTL covers the call itself. The rest is the DNS fence's job.
+SAFE_SHARE_OF_TTL = 2 / 3
 
 
 @dataclass(frozen=True)
@@ -150,3 +153,42 @@ class LeaseStore:
                 raise LeaseLost("the engine lease expired before it was renewed")
 
         return check
+
+
+class LeaseGuard:
+    """A leader's hold on its lease, checked right before every side effect outside the store.
+
+    Time since the last renewal is measured on the monotonic clock, so a process that was
+    suspended (Ctrl-Z, a VM pause, a swap storm) knows it on waking, whatever the wall clock
+    did meanwhile; then the store is asked whether the lease is still ours at this epoch.
+    """
+
+    def __init__(
+        self,
+        leases: LeaseStore,
+        holder: str,
+        epoch: int,
+        ttl: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.leases = leases
+        self.holder = holder
+        self.epoch = epoch
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self.renewed_at = monotonic()
+        self._fence = leases.fence(holder, epoch)
+
+    def renewed(self, asked_at: float) -> None:
+        """A heartbeat asked at `asked_at` (this guard's monotonic clock) was written."""
+        self.renewed_at = max(self.renewed_at, asked_at)
+
+    def check(self) -> None:
+        """Raise LeaseLost unless this engine surely still leads, with time left to act."""
+        since = self.monotonic() - self.renewed_at
+        if since > self.ttl * SAFE_SHARE_OF_TTL:
+            raise LeaseLost(
+                f"this engine last renewed its lease {since:.1f} s ago (the lease lasts {self.ttl:g} s): it was "
+                "stalled and another engine may lead, so it changes nothing more"
+            )
+        self._fence(self.leases.store.db)

@@ -379,6 +379,11 @@ def _trigger_streaks(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE trigger_status ADD COLUMN measured_at REAL")
 
 
+def _sim_dns_fence(db: sqlite_utils.Database) -> None:
+    """The simulated DNS keeps each name's fencing TXT record, as the real zones do."""
+    db.execute("ALTER TABLE sim_dns_records ADD COLUMN fence TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -387,6 +392,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _sim_world,
     _sources_reporting_delay,
     _trigger_streaks,
+    _sim_dns_fence,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

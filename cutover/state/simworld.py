@@ -52,6 +52,7 @@ class DnsRecordRow:
     before_lost: float  # share going to neither cloud (a foreign target) then
     before_ttl: int  # the TTL resolvers had cached: it sets how fast traffic moves
     gen: int = 0  # the world generation that wrote it
+    fence: str = ""  # the token of the name's fencing TXT record, as Route 53 would hold it
 
 
 @dataclass(frozen=True)

@@ -345,13 +345,26 @@ async def change_dns(
                     f"({expect.describe}): someone changed it; nothing was changed",
                 )
                 continue
+            token = fence_token(run, step)
             core.jobs.start_step(
-                step, {"expected": record.describe(), "expected_version": record.version, "to": want.describe()}
+                step,
+                {
+                    "expected": record.describe(),
+                    "expected_version": record.version,
+                    "expected_fence": record.fence,
+                    "fence": token,
+                    "to": want.describe(),
+                },
             )
-            by_zone.setdefault(record.zone, []).append(DnsChange(tid, record, want))
+            by_zone.setdefault(record.zone, []).append(DnsChange(tid, record, want, fence=token))
         for zone, changes in sorted(by_zone.items()):
             outcomes.update(await _apply_zone(run, zone, changes, todo, describe_want))
     return outcomes
+
+
+def fence_token(run: JobRun, step: Step) -> str:
+    """What a DNS change writes in the name's fencing record: who changed it last, under which lease."""
+    return f"cutover job={run.job_id} step={step.step_id} epoch={run.core.epoch}"
 
 
 def _stopped(run: JobRun, step: Step, state: TargetState, message: str) -> FlowStop:
@@ -369,6 +382,7 @@ async def _apply_zone(
     while pending:
         attempts += 1
         await core.dns_pace()
+        core.before_side_effect()  # a stalled engine stops here; one stalled past this point meets the DNS fence
         try:
             receipt = await core.providers.dns.apply(zone, pending)
         except RecordChanged as changed:
@@ -378,16 +392,28 @@ async def _apply_zone(
             change = next(change for change in pending if change.tenant_id == culprit)
             pending = [other for other in pending if other.tenant_id != culprit]
             step = core.jobs.get_step(steps[culprit].step_id)
-            if changed.found is not None and same_routing(changed.found.routing, change.to):
+            found_record = changed.found
+            if (
+                found_record is not None
+                and same_routing(found_record.routing, change.to)
+                and (not change.fence or found_record.fence == change.fence)
+            ):
                 result = f"{describe_want}: applied by an earlier attempt whose answer was lost"
                 core.jobs.finish_step(step, StepState.DONE, result)
                 outcomes[culprit] = ChangeOutcome(culprit, "", True, result)
                 continue
-            found = changed.found.describe() if changed.found else "no record"
-            message = (
-                f"{culprit}: the record changed since it was read: expected {changed.expected.describe()}, "
-                f"found {found}; nothing was changed"
-            )
+            if changed.only_fence:
+                message = (
+                    f"{culprit}: another change was made to {change.expected.name} since this step read it "
+                    f"(its fence is now {found_record.fence if found_record else 'gone'}), although the record "
+                    f"is {changed.expected.describe()} again; nothing was changed"
+                )
+            else:
+                found = found_record.describe() if found_record else "no record"
+                message = (
+                    f"{culprit}: the record changed since it was read: expected {changed.expected.describe()}, "
+                    f"found {found}; nothing was changed"
+                )
             outcomes[culprit] = _stopped(run, step, TargetState.FAILED, message)
             core.alert(message, severity="critical", source="dns", tenant_id=culprit, job_id=run.job_id)
             continue

@@ -108,6 +108,7 @@ class TenantCutover:
             job = _remote(step.detail)  # resumed: poll the job we started, never start another
         else:
             step = self.core.jobs.start_step(step)
+            self.core.before_side_effect()
             try:
                 job = await start(self.core.tenant(self.tenant_id))
             except ProviderError as error:

@@ -66,6 +66,7 @@ async def _start_sync(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     if step.state is StepState.DONE:
         return TargetState.SUCCEEDED, step.result
     tenant = core.tenant(tenant_id)
+    core.before_side_effect()
     try:
         remote = await core.providers.sync.start_continuous(tenant)
     except ProviderError as error:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.providers.interfaces import ProviderError, Routing, WeightedTarget
+from cutover.providers.interfaces import FENCE_TTL, ProviderError, Routing, WeightedTarget, fence_name, fenced_name
 
 MAX_VALUES = 1000  # record values per request (UPSERT counts twice)
 MAX_CHARACTERS = 32_000  # characters of values per request (UPSERT counts twice)
@@ -60,6 +60,21 @@ def record_sets(name: str, routing: Routing) -> list[RecordSet]:
 
 def _record(name: str, target: str, ttl: int) -> RecordSet:
     return {"Name": fqdn(name), "Type": record_type(target), "TTL": ttl, "ResourceRecords": [{"Value": target}]}
+
+
+def fence_set(name: str, token: str) -> RecordSet:
+    """The fencing TXT record set beside `name`, holding `token`."""
+    return {
+        "Name": fqdn(fence_name(name)),
+        "Type": "TXT",
+        "TTL": FENCE_TTL,
+        "ResourceRecords": [{"Value": f'"{token}"'}],
+    }
+
+
+def txt_text(record: RecordSet) -> str:
+    """A TXT record's text: its quoted strings joined, quotes removed."""
+    return ",".join(str(value["Value"]).strip('"') for value in record.get("ResourceRecords", []))
 
 
 def routing_of(sets: Sequence[RecordSet]) -> Routing:
@@ -131,7 +146,7 @@ def validate(zone_name: str, changes: Sequence[dict[str, Any]], source: str = "r
             problems.append(f"{where}: unknown action")
         if not (name == zone or name.endswith("." + zone)):
             problems.append(f"{where}: the name is not in zone {zone}")
-        if rtype not in ("A", "AAAA", "CNAME"):
+        if rtype not in ("A", "AAAA", "CNAME") and not (rtype == "TXT" and fenced_name(name) is not None):
             problems.append(f"{where}: type {rtype} is not one cutover changes")
         has_weight, has_set = "Weight" in record, "SetIdentifier" in record
         if has_weight != has_set:

@@ -17,6 +17,7 @@ from cutover.providers.interfaces import (
     ProviderError,
     ProviderObserver,
     Routing,
+    fenced_name,
 )
 from cutover.providers.zone_dns import READ_TYPES, ROUTE53_ZONE_ID, ZoneDns, bare
 from cutover.state.clock import Clock, SystemClock
@@ -107,7 +108,7 @@ class Route53Dns(ZoneDns[dict[str, Any]]):
     # --- reading -----------------------------------------------------------------------
 
     async def zone_records(self, zone: str) -> list[dict[str, Any]]:
-        return [s for s in await self.list_zone(zone) if s["Type"] in READ_TYPES]
+        return [s for s in await self.list_zone(zone) if s["Type"] in READ_TYPES or self.is_fence(s)]
 
     async def name_records(self, zone: str, name: str) -> list[dict[str, Any]]:
         """One small listing that starts at the name."""
@@ -117,11 +118,19 @@ class Route53Dns(ZoneDns[dict[str, Any]]):
             "ListResourceRecordSets", HostedZoneId=zone_id, StartRecordName=name, MaxItems="10"
         )
         return [
-            s for s in page.get("ResourceRecordSets", []) if self.name_of(s) == bare(name) and s["Type"] in READ_TYPES
+            s
+            for s in page.get("ResourceRecordSets", [])
+            if self.name_of(s) == bare(name) and (s["Type"] in READ_TYPES or self.is_fence(s))
         ]
 
     def name_of(self, record: dict[str, Any]) -> str:
         return bare(_unescape(record["Name"]))
+
+    def type_of(self, record: dict[str, Any]) -> str:
+        return str(record["Type"])
+
+    def text_of(self, record: dict[str, Any]) -> str:
+        return cb.txt_text(record)
 
     def routing_of(self, records: Sequence[dict[str, Any]]) -> Routing:
         return cb.routing_of(records)
@@ -132,7 +141,8 @@ class Route53Dns(ZoneDns[dict[str, Any]]):
     # --- changing --------------------------------------------------------------------------
 
     def build_changes(self, changes: Sequence[DnsChange]) -> list[dict[str, Any]]:
-        """DELETE exactly what was read, CREATE what is wanted, for each tenant that changes."""
+        """DELETE exactly what was read, CREATE what is wanted, for each tenant that changes; the same for
+        its fencing record when the change is fenced (a fence never read is CREATEd: it must not exist)."""
         batch: list[dict[str, Any]] = []
         for change in changes:
             old = cb.sets_of_version(change.expected.version)
@@ -141,6 +151,13 @@ class Route53Dns(ZoneDns[dict[str, Any]]):
                 continue
             batch += [{"Action": "DELETE", "ResourceRecordSet": record} for record in old]
             batch += [{"Action": "CREATE", "ResourceRecordSet": record} for record in new]
+            if change.fence:
+                if change.expected.fence:
+                    old_fence = cb.fence_set(change.expected.name, change.expected.fence)
+                    batch.append({"Action": "DELETE", "ResourceRecordSet": old_fence})
+                batch.append(
+                    {"Action": "CREATE", "ResourceRecordSet": cb.fence_set(change.expected.name, change.fence)}
+                )
         return batch
 
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
@@ -183,20 +200,25 @@ class Route53Dns(ZoneDns[dict[str, Any]]):
     ) -> ChangeReceipt:
         """Route 53 refused the batch: say which record changed under us, or notice our own earlier try landed."""
         wanted = {cb.fqdn(change.expected.name): change for change in changes}
-        current = {name: await self.name_records(zone, name) for name in wanted}
-        if retried and all(
-            cb.version_of(current[name]) == cb.version_of(cb.record_sets(name, change.to))
-            for name, change in wanted.items()
-        ):
+        current = {name: await self.read_name(zone, name) for name in wanted}
+        if retried and all(self._landed(change, current[name]) for name, change in wanted.items()):
             # An earlier attempt was applied but its answer was lost: the records are what we asked for.
             return ChangeReceipt(zone, "", tenant_ids, ChangeStatus.INSYNC, now, self.source)
-        named = {m.group(1).lower().rstrip(".") + "." for pattern in _NAMED for m in pattern.finditer(str(exc))}
+        named = {
+            cb.fqdn(fenced_name(m.group(1)) or m.group(1)) for pattern in _NAMED for m in pattern.finditer(str(exc))
+        }
         suspects = [name for name in wanted if name in named] or [
-            name for name, change in wanted.items() if cb.version_of(current[name]) != change.expected.version
+            name for name, change in wanted.items() if not self.unchanged(change, current[name])
         ]
         if not suspects:
             raise exc
         raise self.changed_under_us(zone, wanted[suspects[0]], current[suspects[0]]) from exc
+
+    def _landed(self, change: DnsChange, current: Sequence[dict[str, Any]]) -> bool:
+        routing, fence = self.split(current)
+        if cb.version_of(routing) != cb.version_of(cb.record_sets(change.expected.name, change.to)):
+            return False
+        return not change.fence or self.fence_of(fence) == change.fence
 
     async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
         if not receipt.change_id or receipt.status == ChangeStatus.INSYNC:

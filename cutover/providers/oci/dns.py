@@ -2,7 +2,8 @@
 
 A change is one PATCH of the zone's records: REQUIRE each record as it was read
 (the precondition: OCI answers 412 and applies nothing if one is gone), REMOVE
-it, ADD the new one; where there was no record, PROHIBIT one appearing meanwhile.
+it, ADD the new one; where there was no record, PROHIBIT one appearing meanwhile. The
+name's fencing TXT record is changed in the same patch, with the same preconditions.
 Preconditions are per record, not the zone's ETag (If-Match): the ETag changes
 with every change anywhere in the zone, so another tenant's flip would refuse ours.
 OCI DNS zones have no weighted records (traffic steering
@@ -18,15 +19,17 @@ from typing import Any
 from cutover.config.providers import OciDnsSettings
 from cutover.providers.aws.change_batch import record_type
 from cutover.providers.interfaces import (
+    FENCE_TTL,
     ChangeReceipt,
     ChangeStatus,
     DnsChange,
     ProviderError,
     ProviderObserver,
     Routing,
+    fence_name,
 )
 from cutover.providers.oci.session import OciService
-from cutover.providers.zone_dns import READ_TYPES, ZoneDns, bare
+from cutover.providers.zone_dns import FENCE_TYPE, READ_TYPES, ZoneDns, bare
 from cutover.state.clock import Clock, SystemClock
 
 PAGE_SIZE = 100
@@ -65,12 +68,18 @@ class OciDns(ZoneDns[dict[str, Any]]):
             records += [
                 {"domain": bare(r.domain), "rtype": r.rtype, "rdata": r.rdata, "ttl": r.ttl}
                 for r in answer.data.items
-                if r.rtype in READ_TYPES
+                if r.rtype in READ_TYPES or r.rtype == FENCE_TYPE
             ]
-        return records
+        return [r for r in records if r["rtype"] in READ_TYPES or self.is_fence(r)]
 
     def name_of(self, record: dict[str, Any]) -> str:
         return record["domain"]
+
+    def type_of(self, record: dict[str, Any]) -> str:
+        return str(record["rtype"])
+
+    def text_of(self, record: dict[str, Any]) -> str:
+        return str(record["rdata"]).strip('"')
 
     def routing_of(self, records: Sequence[dict[str, Any]]) -> Routing:
         return Routing.simple(",".join(sorted(str(r["rdata"]) for r in records)), int(records[0]["ttl"]))
@@ -122,6 +131,8 @@ class OciDns(ZoneDns[dict[str, Any]]):
                         "operation": "ADD",
                     }
                 )
+            if change.fence:
+                operations += _fence_operations(domain, change.expected.fence, change.fence)
         return operations
 
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
@@ -147,3 +158,15 @@ class OciDns(ZoneDns[dict[str, Any]]):
 
     async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
         return receipt
+
+
+def _fence_operations(domain: str, read: str, token: str) -> list[dict[str, Any]]:
+    """Replace the fencing record's token `read` by `token`, on condition it is still `read` (or still absent)."""
+    fence = bare(fence_name(domain))
+    if not read:
+        operations = [{"domain": fence, "rtype": FENCE_TYPE, "operation": "PROHIBIT"}]
+    else:
+        old = {"domain": fence, "rtype": FENCE_TYPE, "rdata": f'"{read}"'}
+        operations = [{**old, "operation": "REQUIRE"}, {**old, "operation": "REMOVE"}]
+    new = {"domain": fence, "rtype": FENCE_TYPE, "rdata": f'"{token}"', "ttl": FENCE_TTL, "operation": "ADD"}
+    return [*operations, new]

@@ -52,7 +52,7 @@ class SimDns:
                 continue
             row = record.row
             found[tenant.tenant_id] = DnsRecord(
-                tenant.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE
+                tenant.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE, row.fence
             )
         return found
 
@@ -86,12 +86,15 @@ class SimDns:
                         "nothing was changed",
                     )
                 found = routing_from_json(current.routing)
-                if normalised(found) != normalised(change.expected.routing):
+                value_moved = normalised(found) != normalised(change.expected.routing)
+                if value_moved or (change.fence and current.fence != change.expected.fence):
+                    # What the value was read as, the version the reader saw: only the fence tells the ABA case.
+                    version = str(current.version) if value_moved else change.expected.version
                     raise RecordChanged(
                         SOURCE,
                         change.tenant_id,
                         change.expected,
-                        DnsRecord(change.tenant_id, current.name, zone, found, str(current.version), now, SOURCE),
+                        DnsRecord(change.tenant_id, current.name, zone, found, version, now, SOURCE, current.fence),
                     )
                 state = world.record(change.tenant_id)
                 before_oci, before_lost = state.share_at(*tenant_targets, now) if state is not None else (0.0, 0.0)
@@ -108,6 +111,7 @@ class SimDns:
                     before_oci=before_oci,
                     before_lost=before_lost,
                     before_ttl=found.ttl,
+                    fence=change.fence or current.fence,
                 )
                 return new, old_oci == 0.0 and new_oci > 0.0
 
