@@ -267,6 +267,9 @@ class Engine:
             self._core = None
             if leases.release(self.holder, lease.epoch):
                 events.append("engine.release", f"engine {self.holder} handed the lease over")
+            elif not self.lost_lease:
+                # Not ours to release: another engine took it over while this one was stalled.
+                self.lost_lease = "another engine took the lease over while this one was stalled"
 
     async def _keep_lease(self, leases: LeaseStore, lease: Lease, guard: LeaseGuard) -> None:
         engine = self.settings.engine

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cutover.actions.engine import Builder, Engine
 from cutover.actions.session import Session
@@ -40,6 +40,7 @@ class Followed:
     left_waiting: tuple[Job, ...]  # jobs not ended that nobody leads once we stop
     interrupted: bool = False  # a signal ended the watch before the job ended
     handed_to: str = ""  # the engine standing by that we handed the lease to
+    lost_lease: str = ""  # the engine this process ran lost its lease (it stalled): why
 
 
 async def follow(
@@ -75,12 +76,16 @@ async def follow(
                 found.append(job)
         return found
 
-    def ended(watched: list[Job], *, interrupted: bool = False, handed_to: str = "") -> Followed:
-        waiting = tuple(jobs.active()) if ran_engine and not handed_to else ()
-        return Followed(watched[0], tuple(watched[1:]), ran_engine, waiting, interrupted, handed_to)
+    def ended(watched: list[Job], *, interrupted: bool = False, handed_to: str = "", lost: str = "") -> Followed:
+        waiting = tuple(jobs.active()) if ran_engine and not handed_to and not lost else ()
+        return Followed(watched[0], tuple(watched[1:]), ran_engine, waiting, interrupted, handed_to, lost)
 
-    try:
+    async def watch() -> Followed:
+        nonlocal engine, engine_task, ran_engine, kept_for
         while True:
+            if engine is not None and engine.lost_lease:
+                # It stalled past its lease and stopped acting at once; whoever leads now has the job.
+                return ended([jobs.get(job_id), *related()], interrupted=True, lost=engine.lost_lease)
             if not stopped.is_set() and leases.leader() is None and (engine_task is None or engine_task.done()):
                 engine = Engine(session.settings, actor=session.actor, build=build)
                 engine_task = asyncio.create_task(engine.run())
@@ -118,11 +123,18 @@ async def follow(
                     )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopped.wait(), WATCH_EVERY)
+
+    try:
+        followed = await watch()
     finally:
         if engine is not None and engine_task is not None:
             engine.request_stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await engine_task
+    if engine is not None and engine.lost_lease and not followed.lost_lease:
+        # Noticed only as it stopped: it could not hand over a lease another engine had taken.
+        followed = replace(followed, interrupted=True, left_waiting=(), lost_lease=engine.lost_lease)
+    return followed
 
 
 def report_progress(

@@ -84,8 +84,11 @@ class VirtualClock:
                 future.set_result(None)
 
     def _persist(self) -> None:
+        """Record this driver's time, never moving the world back (a driver that stalled and woke late)."""
+        from cutover.providers.sim.clock import world_time
+
         now, wall = self._now, self._wall()
-        self._world.update_clock(lambda *_: (now, wall, 0.0))
+        self._world.update_clock(lambda *row: (max(now, world_time(*row, wall)), wall, 0.0))
 
     async def autojump(self) -> None:
         """Run for as long as the process drives the world: jump whenever everything waits."""

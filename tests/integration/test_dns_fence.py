@@ -68,9 +68,7 @@ async def test_route53_refuses_a_change_planned_before_a_flip_and_its_rollback(m
 async def test_oci_dns_refuses_a_change_planned_before_a_flip_and_its_rollback(seeded_oci, fleet, oci_dns) -> None:
     await assert_the_stale_change_is_refused(oci_dns, fleet[0])
     zone = seeded_oci.world.zones[ZONE]
-    assert [r.rdata for r in zone.records if r.domain == fence_name(fleet[0].dns_name)] == [
-        '"job=rollback-2 epoch=2"'
-    ]
+    assert [r.rdata for r in zone.records if r.domain == fence_name(fleet[0].dns_name)] == ['"job=rollback-2 epoch=2"']
     assert [r.rdata for r in zone.records if r.domain == fleet[0].dns_name] == [fleet[0].aws_target]
 
 

@@ -321,6 +321,17 @@ def follow_to_the_end(
                 "not armed; run `cutover engine` (or open a console) to watch it",
                 err=True,
             )
+    if followed is not None and followed.lost_lease:
+        click.echo(
+            f"error: this process's engine lost the war room's lease while running {job.job_id}: "
+            f"{followed.lost_lease}. It changed nothing after that; {job.job_id} is "
+            f"{followed.job.state.value} and goes on under the engine that leads now (see `cutover jobs "
+            f"{job.job_id}`)",
+            err=True,
+        )
+        if as_json:
+            echo_action(action, plan_json, EXIT_FAILED, job=job_json(session, followed.job))
+        sys.exit(EXIT_FAILED)
     if followed is None or followed.interrupted:
         click.echo(
             f"interrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
