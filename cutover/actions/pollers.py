@@ -12,7 +12,8 @@ Metric samples (sparklines) are kept every poll for tenants in flight and every
 `engine.fleet_samples_interval` for the rest, so 10,000 tenants do not write
 20,000 rows every five seconds.
 
-After each metrics snapshot of the tenants in flight, the trigger loop judges it.
+After each metrics snapshot of the tenants in flight, the trigger loop judges it; after
+each DNS poll, the drift watch compares every record with the store's intent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from cutover.actions.drift import DnsRead, DriftWatch
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.freshness import reporting_delay
 from cutover.actions.trigger_loop import TriggerLoop
@@ -49,6 +51,7 @@ class Pollers:
         self._samples_at = float("-inf")
         self._pruned_at = float("-inf")
         self._cadence: dict[str, float] = {}  # source -> the interval last recorded for it
+        self.drift = DriftWatch(core)
 
     @property
     def engine(self):
@@ -235,6 +238,9 @@ class Pollers:
             self.core.tenants.observe_many(observed)
         interval = self._cadence_of(in_flight, self.engine.dns_interval)
         self.source_ok("dns", provider.source, interval, self.core.now(), started=started)
+        if self.judge:
+            found = {tenant_id: DnsRead(o["dns_oci_share"], o["dns_routing"]) for tenant_id, o in observed.items()}
+            self.drift.check(tenants, found)
 
     # --- sync and backends (whole fleet) ----------------------------------------------------------
 
