@@ -116,6 +116,11 @@ def world_clock(settings: Settings, store: Store, *, actor: Actor | None = None)
     return opened.clock
 
 
+def has_world(store: Store) -> bool:
+    """The store holds a simulated world."""
+    return SimWorldStore(store).has_world()
+
+
 def store_clock(settings: Settings, store: Store) -> Clock:
     """The clock for what a store holds, creating nothing: its simulated world's clock
     when every role is simulated and the store has a world, else the wall clock."""

@@ -34,13 +34,13 @@ from cutover.actions.pollers import Pollers
 from cutover.actions.runner import JobRunner
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.config.settings import Settings
-from cutover.providers.interfaces import Providers
+from cutover.providers.interfaces import Notification, Providers, Severity
 from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import LeaseLost
 from cutover.state.leases import Lease, LeaseGuard, LeaseStore
-from cutover.state.store import Store
+from cutover.state.store import Store, StoreGone
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class Engine:
         self.wall = wall
         self.monotonic = monotonic
         self.lost_lease = ""  # why this engine lost its lease while leading, if it did
+        self.store_gone = ""  # the store's file was deleted or replaced under it: why it stopped
         self.holder = f"{actor.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._state = "starting"
         self._leader = ""
@@ -163,6 +164,11 @@ class Engine:
                 if stop_when is not None and stop_when():
                     break
                 try:
+                    store.check_identity()
+                except StoreGone as gone:
+                    await self._store_gone(gone, providers)
+                    break
+                try:
                     lease, holder = leases.acquire(self.holder, self._info(), engine.lease_ttl)
                 except sqlite3.OperationalError as busy:  # the store is locked longer than busy_timeout
                     self._error = f"cannot reach the store: {busy}"
@@ -187,6 +193,16 @@ class Engine:
             self._core = None
             if self._owns_store:
                 store.close()
+
+    async def _store_gone(self, gone: StoreGone, providers: Providers) -> None:
+        """Stop for good and say so where it can still be heard: the log, the notifier, `status()`."""
+        self.store_gone = self._error = str(gone)
+        self.lost_lease = ""
+        log.critical("engine %s stops: %s", self.holder, gone)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                providers.notifier.post(Notification(f"cutover engine stopped: {gone}", Severity.CRITICAL)), 10
+            )
 
     def _providers(self, store: Store) -> tuple[Providers, Clock]:
         if self.providers is not None and self.clock is not None:
@@ -275,6 +291,7 @@ class Engine:
         engine = self.settings.engine
         while True:
             await asyncio.sleep(engine.heartbeat)
+            guard.check_store()
             asked_at = self.monotonic()
             if leases.heartbeat(self.holder, lease.epoch, engine.lease_ttl) is None:
                 raise LeaseLost("the lease expired before this engine renewed it; another engine may lead")

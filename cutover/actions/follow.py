@@ -21,6 +21,7 @@ from cutover.actions.engine import Builder, Engine
 from cutover.actions.session import Session
 from cutover.state.jobs import Job, JobState, JobStore, JobTarget
 from cutover.state.leases import LeaseStore
+from cutover.state.store import StoreGone
 
 WATCH_EVERY = 0.5  # wall seconds between looks at the store
 
@@ -41,6 +42,7 @@ class Followed:
     interrupted: bool = False  # a signal ended the watch before the job ended
     handed_to: str = ""  # the engine standing by that we handed the lease to
     lost_lease: str = ""  # the engine this process ran lost its lease (it stalled): why
+    store_gone: str = ""  # the store's file was deleted or replaced while we watched: what we know
 
 
 async def follow(
@@ -83,6 +85,11 @@ async def follow(
     async def watch() -> Followed:
         nonlocal engine, engine_task, ran_engine, kept_for
         while True:
+            try:
+                session.store.check_identity()
+            except StoreGone as gone:
+                watched = [jobs.get(job_id), *related()]
+                return replace(ended(watched, interrupted=True, lost="-"), lost_lease="", store_gone=str(gone))
             if engine is not None and engine.lost_lease:
                 # It stalled past its lease and stopped acting at once; whoever leads now has the job.
                 return ended([jobs.get(job_id), *related()], interrupted=True, lost=engine.lost_lease)
@@ -131,7 +138,9 @@ async def follow(
             engine.request_stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await engine_task
-    if engine is not None and engine.lost_lease and not followed.lost_lease:
+    if engine is not None and engine.store_gone and not followed.store_gone:
+        followed = replace(followed, interrupted=True, left_waiting=(), lost_lease="", store_gone=engine.store_gone)
+    elif engine is not None and engine.lost_lease and not followed.lost_lease and not followed.store_gone:
         # Noticed only as it stopped: it could not hand over a lease another engine had taken.
         followed = replace(followed, interrupted=True, left_waiting=(), lost_lease=engine.lost_lease)
     return followed

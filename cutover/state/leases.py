@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from cutover.state.jobs import LeaseLost
-from cutover.state.store import Store
+from cutover.state.store import Store, StoreGone
 
 ENGINE_LEASE = "engine"
 # A leader acts outside the store (a DNS change, a sync) only while its last renewal is younger than
@@ -191,4 +191,12 @@ class LeaseGuard:
                 f"this engine last renewed its lease {since:.1f} s ago (the lease lasts {self.ttl:g} s): it was "
                 "stalled and another engine may lead, so it changes nothing more"
             )
+        self.check_store()
         self._fence(self.leases.store.db)
+
+    def check_store(self) -> None:
+        """Raise LeaseLost if the store's file was deleted or replaced: nothing written now would last."""
+        try:
+            self.leases.store.check_identity()
+        except StoreGone as gone:
+            raise LeaseLost(str(gone)) from None

@@ -7,6 +7,7 @@ never deadlock upgrading a read lock. No SQL lives outside `state/`.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,10 @@ class StoreError(Exception):
     """The store cannot be used; the message says why and what to do."""
 
 
+class StoreGone(StoreError):
+    """The store's file was deleted or replaced under a running process: what it writes now is lost."""
+
+
 class Store:
     """The session store. Safe to share between threads: each thread gets its own
     connection to the file (WAL lets them read while one writes), so a console's
@@ -33,11 +38,8 @@ class Store:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._in_memory = str(path) == ":memory:"
-        if not create and not self.path.exists():
-            raise StoreError(
-                f"{self.path}: no session store here; import a matrix (cutover import FILE.csv) "
-                "or open the simulated fleet (cutover demo) first, or pass --config"
-            )
+        if not create and not self._in_memory:
+            _refuse_missing_or_empty(self.path)
         if create and not self._in_memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -46,12 +48,22 @@ class Store:
         self._shared: sqlite_utils.Database | None = None
         # Only the in-memory store shares one connection between threads.
         self._lock: AbstractContextManager[object] = threading.RLock() if self._in_memory else nullcontext()
+        self._identity: tuple[int, int] | None = None
         try:
+            if not create and not self._in_memory and self.schema_version == 0:
+                raise StoreError(
+                    f"{self.path}: not a cutover store (it has no cutover schema); point --config or "
+                    "state.path at your war room's store"
+                )
             with self.write():
                 migrate(self.db)
+            self._identity = self._file_identity()
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"{self.path}: not a usable SQLite store ({exc})") from None
+        except StoreError:
+            self.close()
+            raise
         except SchemaTooNew as exc:
             self.close()
             raise StoreError(f"{self.path}: {exc}") from None
@@ -83,6 +95,29 @@ class Store:
         with self._registry:
             self._connections.append(db)
         return db
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        if self._in_memory:
+            return None
+        stat = os.stat(self.path)
+        return stat.st_dev, stat.st_ino
+
+    def check_identity(self) -> None:
+        """Raise StoreGone if the file at our path is no longer the one we opened (deleted, or replaced)."""
+        if self._identity is None:
+            return
+        try:
+            now = self._file_identity()
+        except FileNotFoundError:
+            raise StoreGone(
+                f"{self.path} was deleted while this process was using it: its jobs and audit trail went with it; "
+                "this process stops acting. Restore the store from a backup before anyone acts again"
+            ) from None
+        if now != self._identity:
+            raise StoreGone(
+                f"{self.path} was replaced by another file while this process was using it; this process stops "
+                "acting. Check which file is the war room's store before anyone acts again"
+            )
 
     @property
     def schema_version(self) -> int:
@@ -134,4 +169,18 @@ class Store:
         self.close()
 
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
+def _refuse_missing_or_empty(path: Path) -> None:
+    """A store that should exist and does not, or is an empty file, is never quietly made anew."""
+    if not path.exists():
+        raise StoreError(
+            f"{path}: no session store here; import a matrix (cutover import FILE.csv) "
+            "or open the simulated fleet (cutover demo) first, or pass --config"
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(
+            f"{path}: the file is empty (0 bytes): it is not a cutover store any more (truncated?). Restore it "
+            "from a backup; only if you mean to start again, remove it and run cutover demo or cutover import"
+        )
+
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreGone"]

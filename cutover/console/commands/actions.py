@@ -31,7 +31,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
-from cutover.actions.composition import ProviderError, all_simulated, build_providers, world_clock
+from cutover.actions.composition import ProviderError, all_simulated, build_providers, has_world, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import remedy_sentence
 from cutover.actions.observe import observe_now
@@ -47,6 +47,7 @@ from cutover.config.units import format_duration, parse_duration
 from cutover.console import render
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Context, fail, user_errors
 from cutover.state.jobs import Job, JobError, JobState, JobTarget, TargetState
+from cutover.state.store import StoreError
 
 EXIT_REFUSED = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,7 +86,13 @@ def open_session(obj: Context) -> Session:
     """The session on the fleet's clock: the simulated world's time when every provider is simulated."""
     settings = obj.config.settings
     simulated = all_simulated(settings)
-    session = obj.session(create=simulated)
+    session = obj.session(create=False)  # only demo, lab and import make a store
+    if simulated and not session.tenants.count() and not has_world(session.store):
+        session.close()
+        raise StoreError(
+            f"{settings.state.path}: holds no tenants and no simulated world: open the simulated fleet with "
+            "cutover demo (or cutover), or import your matrix with cutover import FILE.csv"
+        )
     if simulated:
         session.clock = session.events.clock = world_clock(settings, session.store, actor=session.actor)
     return session
@@ -321,6 +328,13 @@ def follow_to_the_end(
                 "not armed; run `cutover engine` (or open a console) to watch it",
                 err=True,
             )
+    if followed is not None and followed.store_gone:
+        click.echo(
+            f"error: {followed.store_gone}. What {job.job_id} did is recorded nowhere now: check DNS "
+            "(cutover gate, or the DNS console) before acting again",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
     if followed is not None and followed.lost_lease:
         click.echo(
             f"error: this process's engine lost the war room's lease while running {job.job_id}: "
