@@ -90,7 +90,7 @@ def test_every_problem_is_reported_at_once_with_file_key_value_and_rule(tmp_path
     problems = problems_of(path)
     assert len(problems) == 4
     text = "\n".join(problems)
-    assert f"{path}: batch.group_size: 0 is not allowed: Input should be greater than or equal to 1" in text
+    assert f"{path}: batch.group_size: 0 is not allowed: must be 1 or more" in text
     assert f"{path}: batch.interval: 'soon' is not allowed" in text and "15m" in text
     assert f"{path}: gates.min_backend: unknown key; allowed here:" in text and "min_backends" in text
     assert "'Mars/Olympus' is not allowed" in text and "IANA time zone" in text

@@ -219,10 +219,21 @@ def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: 
         shown = f"{value!r}" if found else "(missing)"
         keys = f" with keys {', '.join(allowed)}" if allowed else " of name = value entries"
         return f"{where}: {key}: {shown} is not allowed: write a table{keys}"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = _BOUND_WORDS[kind].format(**error.get("ctx", {})) if kind in _BOUND_WORDS else None
+    message = message or str(error["msg"]).removeprefix("Value error, ")
+    if found and isinstance(value, dict):
+        return f"{where}: {key}: {message}"  # a rule across the table's keys: its words name them
     shown = f"{value!r}" if found else "(missing)"
     return f"{where}: {key}: {shown} is not allowed: {message}"
 
+
+_BOUND_WORDS = {
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be {le} or less",
+    "finite_number": "must be a finite number",
+}
 
 _NEEDS_A_TABLE = {"model_type", "model_attributes_type", "dataclass_type", "is_instance_of", "dict_type"}
 

@@ -15,9 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from cutover.config.units import parse_duration
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+from cutover.config.ranges import Duration, PositiveFinite
 
 
 # CUTOVER_* variables are configuration overrides; a secret lives in a variable of its own.
@@ -111,7 +109,7 @@ class Route53Settings(Section):
         default_factory=dict,
         description="Zone name -> hosted zone id; zones not listed are found with ListHostedZonesByName",
     )
-    requests_per_second: float = Field(5.0, gt=0, le=5, description="Route 53 allows 5 a second per account")
+    requests_per_second: PositiveFinite = Field(5.0, gt=0, le=5, description="Route 53 allows 5 a second per account")
     retry: RetrySettings = RetrySettings()
 
     @field_validator("zones")
@@ -126,7 +124,7 @@ class Route53Settings(Section):
 class OciDnsSettings(Section):
     oci: OciAccess = OciAccess()
     compartment_id: str | None = Field(None, description="Needed only when zones are named, not given by OCID")
-    requests_per_second: float = Field(10.0, gt=0)
+    requests_per_second: PositiveFinite = Field(10.0, gt=0)
     retry: RetrySettings = RetrySettings()
 
 
@@ -180,7 +178,7 @@ class OciMonitoringSettings(Section):
     requests_metric: str = "HttpRequests"
     errors_metric: str = "HttpResponses5xx"
     latency_metric: str = "ResponseTimeHttpHeader"
-    requests_per_second: float = Field(10.0, gt=0, le=10, description="OCI Monitoring allows 10 a second")
+    requests_per_second: PositiveFinite = Field(10.0, gt=0, le=10, description="OCI Monitoring allows 10 a second")
     retry: RetrySettings = RetrySettings()
 
     @property
@@ -308,7 +306,7 @@ class OciLbHealth(Section):
     load_balancer_id: TenantPattern | None = Field(None, description="The LB OCID for tenants whose row names none")
     backend_set: TenantPattern = Field("{tenant_id}", description="Backend set name pattern for tenants without one")
     detail_max_age: Duration = Field(600.0, description="Backend counts of an OK load balancer are re-read after this")
-    requests_per_second: float = Field(10.0, gt=0)
+    requests_per_second: PositiveFinite = Field(10.0, gt=0)
     retry: RetrySettings = RetrySettings()
     validation: ValidationSettings = ValidationSettings()
     hydration: HydrationSettings | None = None

@@ -12,16 +12,11 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from cutover.config.providers import CloudMetrics, OciDns, OciLbHealth, RcloneSync, Route53Dns, SlackNotifier, SplitDns
-from cutover.config.units import parse_duration
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
-"""A duration in seconds; the file may say 90, "90s", "15m" or "1h30m"."""
-
-Fraction = Annotated[float, Field(ge=0, le=1)]
-"""A share between 0 and 1 (0.01 is 1 %)."""
+from cutover.config.ranges import Duration, Fraction, PositiveDuration, PositiveFinite, finite_number, share
+from cutover.config.units import format_duration
 
 
 class Section(BaseModel):
@@ -35,8 +30,8 @@ class EnvironmentSettings(Section):
 
 class StateSettings(Section):
     path: Path = Field(Path("cutover.db"), description="The SQLite session store shared by every console")
-    busy_timeout: Duration = Field(5.0, description="How long a writer waits for another one")
-    sample_retention: Duration = Field(2 * 3600.0, description="Metric samples older than this are pruned")
+    busy_timeout: PositiveDuration = Field(5.0, le=600, description="How long a writer waits for another one")
+    sample_retention: PositiveDuration = Field(2 * 3600.0, description="Metric samples older than this are pruned")
 
 
 class OperatorSettings(Section):
@@ -84,14 +79,18 @@ class SimulatorSettings(Section):
 
 class GateSettings(Section):
     max_sync_lag: Duration = Field(0.0, description="Sync lag allowed at cutover (the runbook: 0)")
-    verification_max_age: Duration = Field(
+    verification_max_age: PositiveDuration = Field(
         15 * 60.0, description="A verification pass proving lag 0 must be this recent"
     )
-    validation_max_age: Duration = Field(24 * 3600.0, description="The validation suite must have passed this recently")
+    validation_max_age: PositiveDuration = Field(
+        24 * 3600.0, description="The validation suite must have passed this recently"
+    )
     validation_checks: int = Field(5, ge=1, description="Checks in the validation suite that must pass")
     min_backends: int = Field(3, ge=1, description="Healthy load-balancer backends required (of all)")
-    hydration_max_age: Duration = Field(30 * 60.0, description="Older than this, the OCI cluster is re-hydrated first")
-    stale_after: Duration = Field(120.0, description="An observation older than this is stale, never a pass")
+    hydration_max_age: PositiveDuration = Field(
+        30 * 60.0, description="Older than this, the OCI cluster is re-hydrated first"
+    )
+    stale_after: PositiveDuration = Field(120.0, description="An observation older than this is stale, never a pass")
 
 
 MetricName = Literal["error_rate", "p95_ratio", "backends_healthy", "requests"]
@@ -105,6 +104,20 @@ class TriggerRule(Section):
     sustained: Duration = Field(0.0, description="How long the condition must hold before the action")
     action: Literal["rollback", "alert"]
     shadow: bool = Field(False, description="Evaluate and log only; never act")
+
+    @field_validator("threshold")
+    @classmethod
+    def _in_the_metrics_range(cls, threshold: float, info: ValidationInfo) -> float:
+        metric = info.data.get("metric")
+        finite_number(threshold)
+        if metric == "error_rate":
+            try:
+                return share(threshold)
+            except ValueError as exc:
+                raise ValueError(f"error_rate is a fraction and {exc}") from None
+        if threshold < 0:
+            raise ValueError(f"{metric} is never negative: write 0 or more")
+        return threshold
 
 
 def _default_rules() -> tuple[TriggerRule, ...]:
@@ -142,16 +155,18 @@ class BatchSettings(Section):
     count: int = Field(25, ge=1, description="Tenants in a night's batch")
     group_size: int = Field(5, ge=1, description="Tenants cut over together")
     interval: Duration = Field(15 * 60.0, description="Time between the starts of two groups")
-    monitor: Duration = Field(10 * 60.0, description="Monitoring window of each group")
-    traffic_timeout: Duration = Field(10 * 60.0, description="Give up waiting for OCI to carry the traffic after this")
-    traffic_done_share: Fraction = Field(0.99, description="Observed OCI share at which traffic has moved")
+    monitor: PositiveDuration = Field(10 * 60.0, description="Monitoring window of each group")
+    traffic_timeout: PositiveDuration = Field(
+        10 * 60.0, description="Give up waiting for OCI to carry the traffic after this"
+    )
+    traffic_done_share: Fraction = Field(0.99, gt=0, description="Observed OCI share at which traffic has moved")
 
 
 class RampSettings(Section):
     stages: tuple[int, ...] = Field((10, 25, 50, 75, 100), description="OCI weight of each stage, in percent")
-    hold: Duration = Field(30 * 60.0, description="Time at each stage before the next")
+    hold: PositiveDuration = Field(30 * 60.0, description="Time at each stage before the next")
     max_error_rate: Fraction = Field(0.005, description="Above this the ramp pauses")
-    max_p95_ratio: float = Field(1.5, gt=0, description="p95 against baseline above this pauses the ramp")
+    max_p95_ratio: PositiveFinite = Field(1.5, description="p95 against baseline above this pauses the ramp")
 
     @field_validator("stages")
     @classmethod
@@ -183,6 +198,15 @@ class WindowSettings(Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone, like America/New_York or UTC") from None
         return value
+
+    @model_validator(mode="after")
+    def _has_length(self) -> WindowSettings:
+        if self.start == self.end:
+            raise ValueError(
+                f"the window starts and ends at {self.start:%H:%M}: give it a length, like 02:00-06:00 "
+                "(it may cross midnight, like 22:00-02:00)"
+            )
+        return self
 
 
 _WINDOW_SHAPES = (
@@ -223,28 +247,42 @@ class SafetySettings(Section):
 
 class DnsSettings(Section):
     ttl: int = Field(60, ge=1, le=86400, description="TTL written on every record we change")
-    sync_timeout: Duration = Field(5 * 60.0, description="Give up waiting for a DNS change to be in sync after this")
-    change_rate: float = Field(4.0, gt=0, le=100, description="DNS change requests a second (Route 53 allows 5)")
+    sync_timeout: PositiveDuration = Field(
+        5 * 60.0, description="Give up waiting for a DNS change to be in sync after this"
+    )
+    change_rate: PositiveFinite = Field(4.0, le=100, description="DNS change requests a second (Route 53 allows 5)")
 
 
 class EngineSettings(Section):
     """The engine that leads a war room. Lease times are wall time; poll intervals are the fleet's time."""
 
-    lease_ttl: Duration = Field(15.0, gt=0, description="Wall seconds without a heartbeat before another engine leads")
-    heartbeat: Duration = Field(5.0, gt=0, description="Wall seconds between the leader's heartbeats")
-    metrics_interval: Duration = Field(5.0, gt=0, description="Metrics of tenants in flight are polled this often")
-    dns_interval: Duration = Field(10.0, gt=0, description="DNS records of tenants in flight are read this often")
-    sync_interval: Duration = Field(30.0, gt=0, description="Sync status of the whole fleet is polled this often")
-    health_interval: Duration = Field(15.0, gt=0, description="Backend health of the whole fleet is polled this often")
-    fleet_interval: Duration = Field(
-        60.0,
-        gt=0,
-        description="Metrics and DNS of the whole fleet (not just tenants in flight) are refreshed this often",
+    lease_ttl: PositiveDuration = Field(
+        15.0, le=3600, description="Wall seconds without a heartbeat before another engine leads"
     )
-    fleet_samples_interval: Duration = Field(
-        300.0, gt=0, description="Sparkline samples of tenants not in flight are kept this often"
+    heartbeat: PositiveDuration = Field(5.0, description="Wall seconds between the leader's heartbeats")
+    metrics_interval: PositiveDuration = Field(5.0, description="Metrics of tenants in flight are polled this often")
+    dns_interval: PositiveDuration = Field(10.0, description="DNS records of tenants in flight are read this often")
+    sync_interval: PositiveDuration = Field(30.0, description="Sync status of the whole fleet is polled this often")
+    health_interval: PositiveDuration = Field(
+        15.0, description="Backend health of the whole fleet is polled this often"
     )
-    step_poll: Duration = Field(5.0, gt=0, description="How often a running step looks at what it waits for")
+    fleet_interval: PositiveDuration = Field(
+        60.0, description="Metrics and DNS of the whole fleet (not just tenants in flight) are refreshed this often"
+    )
+    fleet_samples_interval: PositiveDuration = Field(
+        300.0, description="Sparkline samples of tenants not in flight are kept this often"
+    )
+    step_poll: PositiveDuration = Field(5.0, description="How often a running step looks at what it waits for")
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_in_a_lease(self) -> EngineSettings:
+        # Three heartbeats per lease: one late or lost beat must not hand the lead over.
+        if self.heartbeat * 3 > self.lease_ttl:
+            raise ValueError(
+                f"heartbeat ({format_duration(self.heartbeat)}) must be at most a third of lease_ttl "
+                f"({format_duration(self.lease_ttl)}), or leadership flaps: lower heartbeat or raise lease_ttl"
+            )
+        return self
 
 
 class Settings(Section):

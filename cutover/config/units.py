@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _SIZE_UNITS = {
@@ -47,9 +48,19 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration: write a number of seconds or e.g. 90s, 15m, 1h30m")
     if isinstance(value, (int, float)):
-        if value < 0:
+        seconds = float(value)
+        if math.isnan(seconds):
+            raise ValueError("a duration must be a number: write a number of seconds or e.g. 90s, 15m, 1h30m")
+        if seconds < 0:
             raise ValueError(f"{value!r} is negative: a duration must be 0 or more")
-        return float(value)
+    else:
+        seconds = _parse_duration_text(value)
+    if not math.isfinite(seconds):
+        raise ValueError("a duration must be finite: write a number of seconds or e.g. 90s, 15m, 1h30m")
+    return seconds
+
+
+def _parse_duration_text(value: str) -> float:
     text = str(value).strip().lower().replace(" ", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import click
 
-from cutover.config.loader import effective_values
+from cutover.config.loader import ConfigError, effective_values, resolve_config_path
 from cutover.console import render
-from cutover.console.commands.common import Context, user_errors
+from cutover.console.commands.common import EXIT_USAGE, Context, user_errors
 from cutover.console.commands.console import console_keymap
 
 
@@ -19,25 +21,42 @@ def config_group() -> None:
 
 @config_group.command("check")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, problems included.")
 @click.pass_obj
 @user_errors
 def config_check(obj: Context, path: str | None, as_json: bool) -> None:
     """Validate a configuration and print the effective values and where each came from."""
     checked = Context(path or obj.config_path)
+    if as_json:
+        _check_as_json(checked)
+        return
     loaded = checked.config
     console_keymap(checked)  # the console's own check of [keys]: what passes here opens there
+    render.print_config(loaded, effective_values(loaded))
+
+
+def _check_as_json(checked: Context) -> None:
+    """Scripts always get a document on stdout: the values, or every problem (and exit 2)."""
+    from cutover.console.keys import KeymapError, resolve_keymap
+
+    try:
+        loaded = checked.config
+        resolve_keymap(loaded.settings.keys, source=f"{loaded.path or 'configuration'} [keys]")
+    except (ConfigError, KeymapError) as exc:
+        named = resolve_config_path(checked.config_path, dict(os.environ))
+        file = str(named) if named else None
+        document = {"schema": SCHEMA, "ok": False, "file": file, "problems": exc.problems, "values": []}
+        click.echo(json.dumps(document, indent=2))
+        sys.exit(EXIT_USAGE)
     rows = effective_values(loaded)
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "schema": "cutover.config/1",
-                    "file": str(loaded.path) if loaded.path else None,
-                    "values": [{"key": k, "value": v, "origin": o} for k, v, o in rows],
-                },
-                indent=2,
-            )
-        )
-    else:
-        render.print_config(loaded, rows)
+    document = {
+        "schema": SCHEMA,
+        "ok": True,
+        "file": str(loaded.path) if loaded.path else None,
+        "problems": [],
+        "values": [{"key": k, "value": v, "origin": o} for k, v, o in rows],
+    }
+    click.echo(json.dumps(document, indent=2))
+
+
+SCHEMA = "cutover.config/1"

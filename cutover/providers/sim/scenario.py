@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cutover.config.loader import ConfigError
-from cutover.config.settings import Duration, Fraction
+from cutover.config.ranges import Duration, Fraction
 from cutover.providers.sim.model import stable_key
 from cutover.providers.sim.world import SimWorld
 from cutover.state.lifecycle import Lifecycle
@@ -196,8 +196,6 @@ def _describe(error: Any, label: str, data: dict[str, Any]) -> str:
             node = None
             break
     message = str(error["msg"]).removeprefix("Value error, ")
-    if loc[-1:] == ("error_rate",):
-        message = "write a share between 0 and 1 (0.05 is 5 %)"
     shown = f"{node!r}" if node is not None and not isinstance(node, dict) else "this fault"
     return f"{label}: {key}: {shown} is not allowed: {message}"
 
