@@ -12,8 +12,10 @@ import io
 import ipaddress
 import re
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from typing import Any
 
+from cutover.config.text import control_in
 from cutover.config.units import parse_duration, parse_size
 
 TIERS = {
@@ -37,6 +39,11 @@ CRITICALITIES = {
 
 GB = 10**9
 TB = 10**12
+PB = 10**15
+# No tenant is larger: a bigger size is a typo (a unit too many) and would overflow the store.
+LARGEST_SIZE = 10 * PB
+# No cell of a matrix needs more; a bigger one is a wrong file or a quote never closed.
+LARGEST_CELL = 4096
 
 
 def wave_for_size(size_bytes: int) -> int:
@@ -143,6 +150,16 @@ class ParsedMatrix:
     source: str
     tenants: tuple[TenantSpec, ...]
     ignored_columns: tuple[str, ...]
+    # The TenantSpec fields the file has a column for (a re-import keeps the others as stored),
+    # the header text of each, and each tenant's row: for messages that point into the file.
+    present: frozenset[str] = frozenset()
+    column_names: dict[str, str] = dataclass_field(default_factory=dict)
+    rows: dict[str, int] = dataclass_field(default_factory=dict)
+
+    def where(self, tenant_id: str, spec_field: str) -> str:
+        """ "matrix.csv row 7 (T-0007), column 'DNS name'" for messages about a cell."""
+        column = self.column_names.get(spec_field, spec_field)
+        return f"{self.source} row {self.rows.get(tenant_id, '?')} ({tenant_id}), column {column!r}"
 
 
 def normalise_header(header: str) -> str:
@@ -154,18 +171,27 @@ def parse_matrix(text: str, source: str = "matrix") -> ParsedMatrix:
         text = text[1:]
     if not text.strip():
         raise MatrixError(source, [f"{source}: the file is empty; the first row must name the columns"])
-    reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text))
-    header = next(reader)
+    rows = _records(text, source)
+    header = rows[0]
+    problems = _cell_problems(header, header, 1, source)
+    if problems:
+        raise MatrixError(source, problems)
     columns, ignored, problems = _map_header(header, source)
     if problems:
         raise MatrixError(source, problems)
 
     specs: list[TenantSpec] = []
     first_row_of: dict[str, int] = {}
+    first_dns_of: dict[str, int] = {}
+    rows_of: dict[str, int] = {}
     row_number = 1
-    for cells in reader:
+    for cells in rows[1:]:
         row_number += 1
         if not any(cell.strip() for cell in cells):
+            continue
+        cell_problems = _cell_problems(cells, header, row_number, source)
+        if cell_problems:
+            problems += cell_problems
             continue
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
             problems.append(
@@ -190,27 +216,101 @@ def parse_matrix(text: str, source: str = "matrix") -> ParsedMatrix:
             )
         elif key:
             first_row_of[key] = row_number
+        if spec is not None:
+            if spec.dns_name in first_dns_of:
+                row_problems.append(
+                    _problem(
+                        source,
+                        row_number,
+                        spec.tenant_id,
+                        header[columns["dns_name"]],
+                        values["dns_name"],
+                        f"is also the DNS name in row {first_dns_of[spec.dns_name]}; each tenant needs its own name "
+                        "(a flip of one would move both)",
+                    )
+                )
+            else:
+                first_dns_of[spec.dns_name] = row_number
         problems += row_problems
         if spec is not None and not row_problems:
             specs.append(spec)
+            rows_of[spec.tenant_id] = row_number
     if problems:
         raise MatrixError(source, problems)
     if not specs:
         raise MatrixError(source, [f"{source}: the header is there but no tenant rows follow"])
-    return ParsedMatrix(source=source, tenants=tuple(specs), ignored_columns=tuple(ignored))
+    spec_field = {"size": "size_bytes"}
+    return ParsedMatrix(
+        source=source,
+        tenants=tuple(specs),
+        ignored_columns=tuple(ignored),
+        present=frozenset(spec_field.get(name, name) for name in columns),
+        column_names={spec_field.get(name, name): header[index].strip() for name, index in columns.items()},
+        rows=rows_of,
+    )
+
+
+class _Comma(csv.excel):
+    strict = True  # a stray quote is an error, never a silent merge of cells
+
+
+class _Tab(csv.excel_tab):
+    strict = True
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+    strict = True
 
 
 def _dialect(text: str) -> type[csv.Dialect]:
     first_line = text.split("\n", 1)[0]
     if "," not in first_line and "\t" in first_line:
-        return csv.excel_tab
+        return _Tab
     if "," not in first_line and ";" in first_line:
+        return _Semicolon
+    return _Comma
 
-        class Semicolon(csv.excel):
-            delimiter = ";"
 
-        return Semicolon
-    return csv.excel
+def _records(text: str, source: str) -> list[list[str]]:
+    """Every record of the file, or MatrixError naming the line where the quoting breaks."""
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    records: list[list[str]] = []
+    while True:
+        starts_on = reader.line_num + 1
+        try:
+            records.append(next(reader))
+        except StopIteration:
+            return records
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                why = f"a cell is far longer than the {LARGEST_CELL} characters a cell may hold; is this the matrix?"
+            else:
+                why = (
+                    f"the quoting is broken ({exc}): a quote opened on line {starts_on} is never closed, or text "
+                    'follows a closing quote; close the quote, or write a quote inside a quoted cell as ""'
+                )
+            raise MatrixError(source, [f"{source} line {starts_on}: {why}; nothing was imported"]) from None
+
+
+def _cell_problems(cells: list[str], header: list[str], row: int, source: str) -> list[str]:
+    """Cells no tenant field may hold: too long, spanning lines, or carrying terminal controls."""
+    problems: list[str] = []
+    for index, cell in enumerate(cells):
+        column = header[index] if index < len(header) else f"#{index + 1}"
+        if len(cell) > LARGEST_CELL:
+            message = f"is {len(cell):,} characters long; a cell holds at most {LARGEST_CELL:,}"
+        elif "\n" in cell or "\r" in cell:
+            message = (
+                "spans several lines: a quote opened in this cell is closed only further down, so the rows "
+                "between would be lost; close the quote on its own line, or remove the line break"
+            )
+        elif (control := control_in(cell)) is not None:
+            message = f"holds the control character {control}, which a terminal would obey; remove it"
+        else:
+            continue
+        problems.append(_problem(source, row, "", column, cell, message))
+    return problems
 
 
 def _map_header(header: list[str], source: str) -> tuple[dict[str, int], list[str], list[str]]:
@@ -240,7 +340,8 @@ def _map_header(header: list[str], source: str) -> tuple[dict[str, int], list[st
 
 def _problem(source: str, row: int, tenant: str, column: str, value: str, message: str) -> str:
     who = f" ({tenant})" if tenant else ""
-    return f"{source} row {row}{who}, column {column.strip()!r}: {value!r} {message}"
+    shown = repr(value) if len(value) <= 60 else f"{value[:40]!r}..."
+    return f"{source} row {row}{who}, column {column.strip()[:60]!r}: {shown} {message}"
 
 
 def _parse_row(
@@ -271,6 +372,13 @@ def _parse_row(
         size_bytes = parse_size(values["size"])
     except ValueError as exc:
         bad("size", "is blank: every tenant needs a size" if not values["size"] else str(exc))
+    else:
+        if size_bytes <= 0:
+            bad("size", "is no data: a tenant to migrate has a size above 0, like 500 MB")
+            size_bytes = 0
+        elif size_bytes > LARGEST_SIZE:
+            bad("size", "is more than 10 PB, larger than any tenant: check the number and the unit")
+            size_bytes = 0
 
     tier = TIERS.get(values["tier"].lower())
     if tier is None:
@@ -279,14 +387,29 @@ def _parse_row(
     dns_name = values["dns_name"].lower().rstrip(".")
     if not dns_name:
         bad("dns_name", "is blank: every tenant needs the DNS name that will be cut over")
-    elif len(dns_name) > 253 or "." not in dns_name or not all(_DNS_LABEL.match(p) for p in dns_name.split(".")):
+    elif _is_ip(dns_name):
+        bad("dns_name", "is an IP address, not a DNS name: write the name customers use, like tenant42.example.com")
+    elif (
+        len(dns_name) > 253
+        or "." not in dns_name
+        or not all(_DNS_LABEL.match(p) for p in dns_name.split("."))
+        or dns_name.rsplit(".", 1)[1].isdigit()
+    ):
         bad("dns_name", "is not a DNS name: write a fully qualified name, like tenant42.example.com")
+    else:
+        zone_name = _zone_name(values.get("hosted_zone", ""))
+        if zone_name and dns_name != zone_name and not dns_name.endswith("." + zone_name):
+            bad(
+                "dns_name",
+                f"is not inside its hosted zone {zone_name}: the record must be a name in that zone, "
+                f"like tenant42.{zone_name}, or the zone is wrong",
+            )
 
     wave, wave_derived = 0, False
     raw_wave = values.get("wave", "")
     if raw_wave:
         digits = re.fullmatch(r"(?:wave[\s_-]*)?(\d{1,2})", raw_wave.strip().lower())
-        if digits:
+        if digits and int(digits.group(1)) >= 1:
             wave = int(digits.group(1))
         else:
             bad("wave", "is not a wave number: write 1 to 99, or leave it blank to derive it from the size")
@@ -304,6 +427,8 @@ def _parse_row(
                 targets[field] = str(ipaddress.ip_address(raw))
             except ValueError:
                 bad(field, "is not an IP address: write the load balancer's address, like 129.213.45.67")
+    if targets.get("aws_target") and targets.get("aws_target") == targets.get("oci_target"):
+        bad("oci_target", "is also the AWS target: a cutover would move nothing; give the OCI load balancer's address")
 
     region = values.get("region", "").lower()
     if region and not _REGION.match(region):
@@ -345,6 +470,20 @@ def _parse_row(
         ),
         [],
     )
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _zone_name(zone: str) -> str:
+    """The hosted zone as a DNS name, or "" when the column holds an ID (Route 53's Z..., an OCI OCID)."""
+    zone = zone.strip().lower().rstrip(".")
+    return "" if "." not in zone or zone.startswith("ocid1.") else zone
 
 
 def _cloud_ids(values: dict[str, str], bad: Any) -> dict[str, str]:

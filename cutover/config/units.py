@@ -31,7 +31,10 @@ def parse_size(text: str) -> int:
     unit = match.group(2).upper() if match else None
     if not match or unit not in _SIZE_UNITS:
         raise ValueError("is not a size: write a number and a unit, like 2GB, 500 MB or 1.5 TiB")
-    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+    value = float(match.group(1)) * _SIZE_UNITS[unit]
+    if not math.isfinite(value):
+        raise ValueError("is not a size a tenant can have: check the number and the unit")
+    return int(value)
 
 
 def format_size(num_bytes: int) -> str:

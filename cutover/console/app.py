@@ -26,6 +26,7 @@ from textual.css.query import NoMatches
 from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.session import Session
+from cutover.config.text import visible_lines
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
@@ -416,7 +417,7 @@ class CutoverApp(App[int]):
         try:
             prepared = await asyncio.to_thread(prepare, self.operations, request)
         except DomainError as exc:
-            self.notify(str(exc), title=f"Cannot {word}", severity="error")
+            self.notify(visible_lines(str(exc)), title=f"Cannot {word}", severity="error", markup=False)
             return
         broken_why = ""
         if not prepared.can_confirm and prepared.only_safety_refuses:
@@ -431,11 +432,12 @@ class CutoverApp(App[int]):
             try:
                 prepared = await asyncio.to_thread(prepare, self.operations, request)
             except DomainError as exc:
-                self.notify(str(exc), title=f"Cannot {word}", severity="error")
+                self.notify(visible_lines(str(exc)), title=f"Cannot {word}", severity="error", markup=False)
                 return
         if not prepared.can_confirm:
             reasons = list(prepared.problems) + summarise_exclusions(prepared.targets.excluded, sep=" ")
-            self.notify("\n".join(reasons) or "no tenant to act on", title="Refused", severity="warning")
+            refused = visible_lines("\n".join(reasons)) or "no tenant to act on"
+            self.notify(refused, title="Refused", severity="warning", markup=False)
             return
         targets = prepared.targets
         if note:
@@ -459,7 +461,8 @@ class CutoverApp(App[int]):
                 confirmation=plan.confirm_phrase,
             )
         except DomainError as exc:
-            self.notify(str(exc), title=f"{word.capitalize()} refused, nothing done", severity="error")
+            title = f"{word.capitalize()} refused, nothing done"
+            self.notify(visible_lines(str(exc)), title=title, severity="error", markup=False)
             return
         # The job holds the submitted tenants now; the excluded stay marked, to be looked at.
         main.table.set_marks(main.table.marked - set(job.targets))
@@ -479,7 +482,7 @@ class CutoverApp(App[int]):
         try:
             results = await asyncio.to_thread(self.operations.gate, list(ids))
         except DomainError as exc:
-            self.notify(str(exc), title="Gate", severity="error")
+            self.notify(visible_lines(str(exc)), title="Gate", severity="error", markup=False)
             return
         passed = sum(1 for result in results if result.passed)
         title = f"Decision gate: {passed} of {len(results)} passed (evaluated now, changes nothing)"
@@ -500,7 +503,7 @@ class CutoverApp(App[int]):
             plan = await asyncio.to_thread(self.operations.plan, request)
             rehearsal = await self.operations.dry_run(plan, reason="dry run from the console")
         except DomainError as exc:
-            self.notify(str(exc), title="Dry run", severity="error")
+            self.notify(visible_lines(str(exc)), title="Dry run", severity="error", markup=False)
             return
         from cutover.console.screens.report import ReportScreen, rehearsal_text
 
@@ -538,7 +541,7 @@ class CutoverApp(App[int]):
             control = self.operations.resume if paused else self.operations.pause
             await asyncio.to_thread(control, job.job_id, reason=reason)
         except DomainError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(visible_lines(str(exc)), severity="error", markup=False)
             return
         self.notify(f"{job.job_id} {'resumed' if paused else 'paused: no new DNS change starts'}", title="Batch")
         await self.refresh_now()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.config.settings import GateSettings
+from cutover.config.text import visible
 from cutover.config.units import format_duration
 from cutover.state.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
 from cutover.state.next_step import next_step
@@ -265,13 +266,13 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         Cell(str(tenant.wave)),
         Cell(TIER_SHORT.get(tenant.tier, tenant.tier[:4])),
         Cell(STATE_LABEL[tenant.lifecycle], STATE_STYLE[tenant.lifecycle]),
-        Cell(step, _next_style(step)),
+        Cell(visible(step), _next_style(step)),
         _lag_cell(tenant, ctx),
         _traffic_cell(tenant, ctx),
         errors,
         p95,
         _backends_cell(tenant, ctx),
-        Cell(lock, WARN if lock else ""),
+        Cell(visible(lock), WARN if lock else ""),
     )
     missing = float("inf")
     sort_values = (

@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from cutover.config.loader import LoadedConfig, Origin
+from cutover.config.text import visible
 from cutover.config.units import format_duration, format_size
+from cutover.console.plain import literal, plain
 from cutover.state.events import Event
 from cutover.state.tenants import Tenant
 
@@ -156,13 +158,13 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
     for tenant in tenants:
         style = STATE_STYLE.get(tenant.lifecycle.value, "")
         table.add_row(
-            tenant.tenant_id,
+            plain(tenant.tenant_id),
             str(tenant.wave),
-            tenant.tier,
+            plain(tenant.tier),
             format_size(tenant.size_bytes),
-            f"[{style}]{tenant.lifecycle.label}[/]",
+            plain(tenant.lifecycle.label, style),
             _sync_cell(tenant),
-            steps[tenant.tenant_id],
+            plain(steps[tenant.tenant_id]),
         )
     console.print(table)
     counts: dict[str, int] = {}
@@ -174,16 +176,17 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
 def print_tenant(tenant: Tenant, step: str, now: float) -> None:
     console = _console()
     style = STATE_STYLE.get(tenant.lifecycle.value, "")
-    name = f" ({tenant.name})" if tenant.name else ""
+    name = f" ({literal(tenant.name)})" if tenant.name else ""
     console.print(
-        f"[bold]{tenant.tenant_id}[/]{name}  wave {tenant.wave}, {tenant.tier}, {format_size(tenant.size_bytes)}"
+        f"[bold]{literal(tenant.tenant_id)}[/]{name}  wave {tenant.wave}, {literal(tenant.tier)}, "
+        f"{format_size(tenant.size_bytes)}"
     )
     console.print(
         f"  state      [{style}]{tenant.lifecycle.label}[/] for {format_duration(now - tenant.lifecycle_since)}"
     )
-    console.print(f"  next step  {step}")
-    console.print(f"  dns        {tenant.dns_name} (zone {tenant.hosted_zone or '-'})")
-    console.print(f"  targets    AWS {tenant.aws_target or '-'}  OCI {tenant.oci_target or '-'}")
+    console.print(f"  next step  {literal(step)}")
+    console.print(f"  dns        {literal(tenant.dns_name)} (zone {literal(tenant.hosted_zone or '-')})")
+    console.print(f"  targets    AWS {literal(tenant.aws_target or '-')}  OCI {literal(tenant.oci_target or '-')}")
     console.print(f"  sync       {_sync_cell(tenant)}; verified {_age(tenant.verified_at, now)}")
     if tenant.dns_oci_share is not None or tenant.observed_oci_share is not None:
         console.print(
@@ -238,7 +241,8 @@ def print_events(events: list[Event]) -> None:
         table.add_column(column, no_wrap=column != "WHY")
     for e in events:
         who = e.operator + (f" ({e.ssh_client})" if e.ssh_client else "")
-        table.add_row(str(e.seq), (iso(e.ts) or "").replace("T", " "), who, e.tenant_id or "", e.what, e.why)
+        when = (iso(e.ts) or "").replace("T", " ")
+        table.add_row(str(e.seq), when, plain(who), plain(e.tenant_id or ""), plain(e.what), plain(e.why))
     console.print(table)
 
 
@@ -247,8 +251,11 @@ def print_events(events: list[Event]) -> None:
 
 def print_config(loaded: LoadedConfig, rows: list[tuple[str, Any, Origin]]) -> None:
     console = _console()
-    console.print(f"configuration OK: {loaded.path or 'no file, built-in defaults'}")
-    shown = [(key, repr(value) if isinstance(value, str) else str(value), origin) for key, value, origin in rows]
+    console.print(plain(f"configuration OK: {loaded.path or 'no file, built-in defaults'}"))
+    shown = [
+        (visible(key), visible(repr(value) if isinstance(value, str) else str(value)), origin)
+        for key, value, origin in rows
+    ]
     if not sys.stdout.isatty():
         # Piped: plain lines, never padded to the longest value (the trigger rules run to hundreds of characters).
         key_width = max(len(key) for key, _, _ in shown)
@@ -262,7 +269,7 @@ def print_config(loaded: LoadedConfig, rows: list[tuple[str, Any, Origin]]) -> N
     table.add_column("VALUE")
     table.add_column("FROM", no_wrap=True)
     for key, value, origin in shown:
-        table.add_row(key, value, origin)
+        table.add_row(plain(key), plain(value), origin)
     console.print(table)
 
 
@@ -276,22 +283,27 @@ def print_import(result: Any, dry_run: bool) -> None:
     console = _console()
     plan = result.plan
     verb = "would add" if dry_run else "added"
-    console.print(
+
+    # Every line is plain text: file names, columns and values are what someone typed.
+    def say(line: str) -> None:
+        console.print(plain(line))
+
+    say(
         f"{plan.source}: {verb} {len(plan.added)}, {'would change' if dry_run else 'changed'} {len(plan.changed)}, "
         f"unchanged {plan.unchanged}"
     )
     for spec in plan.added[:20]:
         derived = " (from size)" if spec.wave_derived else ""
-        console.print(f"  + {spec.tenant_id}  wave {spec.wave}{derived}, {spec.tier}, {format_size(spec.size_bytes)}")
+        say(f"  + {spec.tenant_id}  wave {spec.wave}{derived}, {spec.tier}, {format_size(spec.size_bytes)}")
     if len(plan.added) > 20:
-        console.print(f"  + ... and {len(plan.added) - 20} more")
+        say(f"  + ... and {len(plan.added) - 20} more")
     for tenant_id, diff in plan.changed:
         for field, (old, new) in diff.items():
-            console.print(f"  ~ {tenant_id}  {field}: {old!r} -> {new!r}")
+            say(f"  ~ {tenant_id}  {field}: {old!r} -> {new!r}")
     if plan.absent:
         shown = ", ".join(plan.absent[:10]) + (" ..." if len(plan.absent) > 10 else "")
-        console.print(f"  {len(plan.absent)} tenant(s) in the store are not in this file and were left alone: {shown}")
+        say(f"  {len(plan.absent)} tenant(s) in the store are not in this file and were left alone: {shown}")
     if result.ignored_columns:
-        console.print(f"  columns not used: {', '.join(result.ignored_columns)}")
+        say(f"  columns not used: {', '.join(result.ignored_columns)}")
     if dry_run:
-        console.print("dry run: nothing was changed")
+        say("dry run: nothing was changed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -249,7 +250,15 @@ class TenantStore:
 
     # --- import ------------------------------------------------------------------
 
-    def plan_import(self, specs: tuple[TenantSpec, ...] | list[TenantSpec], source: str) -> ImportPlan:
+    def plan_import(
+        self,
+        specs: tuple[TenantSpec, ...] | list[TenantSpec],
+        source: str,
+        only: Collection[str] | None = None,
+    ) -> ImportPlan:
+        """What importing `specs` would change. Of a tenant already stored, only the fields in `only`
+        (default: all) are compared and written: a column the file lacks leaves the stored value."""
+        compared = [name for name in MATRIX_FIELDS[1:] if only is None or name in only]
         existing = {
             row["tenant_id"]: row
             for row in self.store.db.query(f"SELECT tenant_id, {', '.join(MATRIX_FIELDS[1:])} FROM tenants")
@@ -263,7 +272,7 @@ class TenantStore:
                 added.append(spec)
                 continue
             new = spec.matrix_fields()
-            diff = {name: (row[name], new[name]) for name in MATRIX_FIELDS[1:] if row[name] != new[name]}
+            diff = {name: (row[name], new[name]) for name in compared if row[name] != new[name]}
             if diff:
                 changed.append((spec.tenant_id, diff))
             else:

@@ -45,11 +45,11 @@ from cutover.actions.operations import (
 from cutover.actions.session import Session
 from cutover.config.units import format_duration, parse_duration
 from cutover.console import render
-from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Context, fail, user_errors
+from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Context, fail, user_errors
+from cutover.console.commands.common import echo as out
 from cutover.state.jobs import Job, JobError, JobState, JobTarget, TargetState
 from cutover.state.store import StoreError
 
-EXIT_REFUSED = 3
 F = TypeVar("F", bound=Callable[..., Any])
 
 VERBS = {"flip": "cutover", "batch": "cutover", "ramp": "ramp", "rollback": "rollback"}
@@ -105,7 +105,7 @@ def resolve_ids(session: Session, typed: Sequence[str]) -> tuple[str, ...]:
 
 def _echo(as_json: bool) -> Callable[[str], None]:
     """Progress goes to stdout, or to stderr when stdout carries the JSON document."""
-    return lambda text: click.echo(text, err=as_json)
+    return lambda text: out(text, err=as_json)
 
 
 def _overrides(values: tuple[str, ...]) -> dict[str, str]:
@@ -274,7 +274,7 @@ def run_action(
             # Nobody polls the fleet: look at it now, so the gate judges fresh evidence.
             built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
             for failure in asyncio.run(observe_now(session, built.providers)):
-                click.echo(f"could not observe {failure}; the gate judges what the store had", err=True)
+                out(f"could not observe {failure}; the gate judges what the store had", err=True)
         plan = ops.plan(request)
         if dry_run:
             built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
@@ -301,8 +301,8 @@ def run_action(
             if as_json:
                 echo_action(plan.kind, plan.to_json(), EXIT_REFUSED)
             for problem in plan.problems:
-                click.echo(f"refused: {problem}", err=True)
-            click.echo("nothing was changed", err=True)
+                out(f"refused: {problem}", err=True)
+            out("nothing was changed", err=True)
             sys.exit(EXIT_REFUSED)
         confirmation = confirm(plan.confirm_phrase, yes)
         job = ops.submit(plan, reason=reason, confirmation=confirmation)
@@ -323,7 +323,7 @@ def follow_to_the_end(
         followed = None
     for waiting in followed.left_waiting if followed else ():
         if waiting.job_id != job.job_id:
-            click.echo(
+            out(
                 f"warning: {waiting.job_id} is {waiting.state.value} and no engine leads now: its triggers are "
                 "not armed; run `cutover engine` (or open a console) to watch it",
                 err=True,
@@ -347,14 +347,14 @@ def follow_to_the_end(
             echo_action(action, plan_json, EXIT_FAILED, job=job_json(session, followed.job))
         sys.exit(EXIT_FAILED)
     if followed is None or followed.interrupted:
-        click.echo(
+        out(
             f"interrupted: {job.job_id} is not cancelled; it goes on when an engine leads "
             "(cutover engine, or a console)",
             err=True,
         )
         sys.exit(EXIT_FAILED)
     if followed.job.state is JobState.HELD:
-        click.echo(
+        out(
             f"held: {followed.job.held_reason}\n{job.job_id} waits: fix the cause and `cutover resume "
             f"{job.job_id}`, or `cutover rollback TENANT`",
             err=True,
@@ -394,7 +394,7 @@ def echo_action(
         "job": job,
         "related_jobs": related_jobs or [],
     }
-    click.echo(json.dumps(document, indent=2, default=str))
+    out(json.dumps(document, indent=2, default=str))
 
 
 def show_progress(progress: Progress, echo: Callable[[str], None]) -> None:
@@ -528,11 +528,11 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
             unobserved = asyncio.run(observe_now(session, built.providers))
             observed_now = True
             for failure in unobserved:
-                click.echo(f"could not observe {failure}; the gate judges what the store had", err=True)
+                out(f"could not observe {failure}; the gate judges what the store had", err=True)
         results = ops.gate(list(tenants))
         passed = all(result.passed for result in results)
         if as_json:
-            click.echo(
+            out(
                 json.dumps(
                     {
                         "schema": "cutover.gate/1",
@@ -546,15 +546,15 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
             )
         else:
             if observed_now:
-                click.echo("no engine leads: observed sync, backends, DNS and metrics just now")
+                out("no engine leads: observed sync, backends, DNS and metrics just now")
             for result in results:
-                click.echo(f"{result.tenant_id}: {'PASS' if result.passed else 'BLOCKED'}")
+                out(f"{result.tenant_id}: {'PASS' if result.passed else 'BLOCKED'}")
                 for check in result.checks:
                     mark = "ok " if not check.blocking else "-- "
                     remedy = (
                         f"  [the cutover {remedy_sentence([check.remedy])}]" if check.blocking and check.remedy else ""
                     )
-                    click.echo(f"  {mark}{check.name:<10} {check.result.value:<8} {check.evidence_with_age()}{remedy}")
+                    out(f"  {mark}{check.name:<10} {check.result.value:<8} {check.evidence_with_age()}{remedy}")
         sys.exit(EXIT_OK if passed else EXIT_REFUSED)
     finally:
         session.close()
@@ -577,7 +577,7 @@ def _control(verb: str) -> click.Command:
             job = getattr(ops, verb)(job_id, reason=reason)
             leader = ops.leader()
             if as_json:
-                click.echo(
+                out(
                     json.dumps(
                         {
                             "schema": "cutover.control/1",
@@ -590,14 +590,14 @@ def _control(verb: str) -> click.Command:
                     )
                 )
             elif job.is_terminal:
-                click.echo(f"{job.job_id}: {job.state.value} ({job.result})")
+                out(f"{job.job_id}: {job.state.value} ({job.result})")
             else:
                 when = (
                     "the engine applies it within a second"
                     if leader
                     else "no engine leads: it applies when one runs (cutover engine)"
                 )
-                click.echo(f"{verb} requested for {job.job_id}; {when}")
+                out(f"{verb} requested for {job.job_id}; {when}")
         finally:
             session.close()
 
@@ -625,19 +625,19 @@ def approve(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
         tenants = resolve_ids(session, tenants)
         Operations(session).approve(list(tenants), reason=reason)
         operator = session.actor.operator
-        click.echo(f"approved by {operator}: {', '.join(tenants)}")
+        out(f"approved by {operator}: {', '.join(tenants)}")
         safety = session.settings.safety
         found = [session.tenants.get(tenant_id) for tenant_id in tenants]
         needed = [t.tenant_id for t in found if t.tier == "enterprise" and safety.enterprise_needs_second_operator]
         not_needed = [t.tenant_id for t in found if t.tenant_id not in needed]
         if not_needed:
-            click.echo(
+            out(
                 f"warning: {', '.join(not_needed)} need{'s' if len(not_needed) == 1 else ''} no second operator's "
                 "approval (only the enterprise tier does); recorded anyway",
                 err=True,
             )
         if needed:
-            click.echo(
+            out(
                 f"warning: this approval counts only for a cutover someone other than {operator} runs: "
                 f"{operator} still cannot cut over {', '.join(needed)} alone",
                 err=True,
@@ -660,39 +660,37 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
         if job_id:
             job = ops.jobs.get(job_id)
             if as_json:
-                click.echo(
-                    json.dumps({"schema": "cutover.job/1", "job": job_json(session, job)}, indent=2, default=str)
-                )
+                out(json.dumps({"schema": "cutover.job/1", "job": job_json(session, job)}, indent=2, default=str))
                 return
-            click.echo(f"{job_line(job)}  ({job.kind} by {job.operator}: {job.reason})")
+            out(f"{job_line(job)}  ({job.kind} by {job.operator}: {job.reason})")
             if job.kind == "batch":
                 times = job_times(ops.read.job(job.job_id), session.clock.now())
-                click.echo(f"  {times.status}")
+                out(f"  {times.status}")
                 for line in schedule_lines(times.groups, job.params.get("groups", []), session.clock.now()):
-                    click.echo(f"  {line}")
+                    out(f"  {line}")
             for step in ops.jobs.steps(job.job_id):
-                click.echo(f"  {step.name}: {step.state.value} {step.result}")
+                out(f"  {step.name}: {step.state.value} {step.result}")
             for target in ops.jobs.targets(job.job_id):
-                click.echo(f"  [{target.tenant_id}] {target.state.value}: {target.summary}")
+                out(f"  [{target.tenant_id}] {target.state.value}: {target.summary}")
                 for step in ops.jobs.steps(job.job_id, target.tenant_id):
                     took = f" ({format_duration(step.duration_s)})" if step.duration_s is not None else ""
                     ids = f" [{', '.join(step.request_ids)}]" if step.request_ids else ""
-                    click.echo(f"      {step.name:<12} {step.state.value:<8}{took} {step.result}{ids}")
+                    out(f"      {step.name:<12} {step.state.value:<8}{took} {step.result}{ids}")
             return
         found = ops.jobs.active() if active else ops.jobs.list(limit=50)
         if as_json:
-            click.echo(
+            out(
                 json.dumps(
                     {"schema": "cutover.jobs/1", "jobs": [job_summary_json(j) for j in found]}, indent=2, default=str
                 )
             )
             return
         leader = ops.leader()
-        click.echo(f"engine: {leader.describe() if leader else 'none leads'}")
+        out(f"engine: {leader.describe() if leader else 'none leads'}")
         if not found:
-            click.echo("no active jobs" if active else "no jobs")
+            out("no active jobs" if active else "no jobs")
         for job in found:
-            click.echo(f"  {job_line(job)}  ({len(job.targets)} tenant(s), {job.operator}: {job.reason})")
+            out(f"  {job_line(job)}  ({len(job.targets)} tenant(s), {job.operator}: {job.reason})")
     finally:
         session.close()
 
@@ -706,10 +704,10 @@ def engine(obj: Context, until_idle: bool) -> None:
     session = open_session(obj)
     try:
         asyncio.run(
-            run_engine_until_idle(session, until_idle=until_idle, on_status=lambda text: click.echo(f"engine: {text}"))
+            run_engine_until_idle(session, until_idle=until_idle, on_status=lambda text: out(f"engine: {text}"))
         )
     except KeyboardInterrupt:
-        click.echo("\nengine stopped; the lease is handed over", err=True)
+        out("\nengine stopped; the lease is handed over", err=True)
     finally:
         session.close()
 

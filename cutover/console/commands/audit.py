@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cutover.console.commands.common import EXIT_FAILED, Context, user_errors
+from cutover.console.commands.common import EXIT_FAILED, Context, echo, user_errors
 from cutover.state.events import verify_chain
 
 
@@ -28,10 +28,10 @@ def audit_verify(obj: Context, as_json: bool) -> None:
     finally:
         session.close()
     if as_json:
-        click.echo(json.dumps({"schema": "cutover.audit/1", **report.__dict__}, indent=2))
+        echo(json.dumps({"schema": "cutover.audit/1", **report.__dict__}, indent=2))
     elif report.ok:
-        click.echo(f"audit trail intact: {report.checked} events, head {report.head_hash}")
+        echo(f"audit trail intact: {report.checked} events, head {report.head_hash}")
     else:
-        click.echo(f"AUDIT TRAIL BROKEN at event {report.problem_seq}: {report.problem}", err=True)
+        echo(f"AUDIT TRAIL BROKEN at event {report.problem_seq}: {report.problem}", err=True)
     if not report.ok:
         sys.exit(EXIT_FAILED)

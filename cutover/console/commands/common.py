@@ -1,6 +1,7 @@
 """What every command shares: the configuration, the session, and how failures exit.
 
-Exit codes: 0 success, 1 the operation failed, 2 bad usage or bad input.
+Exit codes: 0 success, 1 the operation failed, 2 bad usage or bad input, 3 refused
+(by a gate, a safety rule, a lock or a tenant in flight; nothing was changed).
 A user's mistake gets a message naming what is wrong and what to do, never a
 traceback.
 """
@@ -17,11 +18,12 @@ import click
 from cutover.actions.session import Session
 from cutover.config.loader import ConfigError, LoadedConfig, load_config
 from cutover.config.matrix import MatrixError
+from cutover.config.text import visible_lines
 from cutover.state.lifecycle import DomainError
 from cutover.state.store import StoreError
 from cutover.state.tenants import UnknownTenant
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,8 +45,13 @@ class Context:
         return Session.open(self.config, create=create, in_memory=in_memory)
 
 
+def echo(message: str = "", err: bool = False) -> None:
+    """Print a line for people: a control character someone typed into a value shows as its escape."""
+    click.echo(visible_lines(message), err=err)
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    click.echo(message, err=True)
+    echo(message, err=True)
     sys.exit(code)
 
 

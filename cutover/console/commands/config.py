@@ -10,7 +10,7 @@ import click
 
 from cutover.config.loader import ConfigError, effective_values, resolve_config_path
 from cutover.console import render
-from cutover.console.commands.common import EXIT_USAGE, Context, user_errors
+from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_errors
 from cutover.console.commands.console import console_keymap
 
 
@@ -46,7 +46,7 @@ def _check_as_json(checked: Context) -> None:
         named = resolve_config_path(checked.config_path, dict(os.environ))
         file = str(named) if named else None
         document = {"schema": SCHEMA, "ok": False, "file": file, "problems": exc.problems, "values": []}
-        click.echo(json.dumps(document, indent=2))
+        echo(json.dumps(document, indent=2))
         sys.exit(EXIT_USAGE)
     rows = effective_values(loaded)
     document = {
@@ -56,7 +56,7 @@ def _check_as_json(checked: Context) -> None:
         "problems": [],
         "values": [{"key": k, "value": v, "origin": o} for k, v, o in rows],
     }
-    click.echo(json.dumps(document, indent=2))
+    echo(json.dumps(document, indent=2))
 
 
 SCHEMA = "cutover.config/1"

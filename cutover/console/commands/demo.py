@@ -23,7 +23,7 @@ from cutover.actions.composition import all_simulated, world_clock
 from cutover.actions.session import Session
 from cutover.actions.simulation import Simulation, WorldInfo, discard_world, open_simulation
 from cutover.config.units import parse_duration
-from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
+from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
 from cutover.state.lifecycle import Lifecycle
 
@@ -103,7 +103,7 @@ def demo(
         speed = simulator.speed  # a configured speed applies to a world that already exists too
     config = dataclasses.replace(loaded, settings=settings)
     if fresh and discard_world(settings.state.path):
-        click.echo(f"started afresh: removed the world in {settings.state.path}", err=True)
+        echo(f"started afresh: removed the world in {settings.state.path}", err=True)
 
     session = Session.open(config, create=True)
     try:
@@ -125,7 +125,7 @@ def demo(
             run_night(session, *night)
             return
         if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
-            click.echo("not a terminal: running headless (--headless says so explicitly)", err=True)
+            echo("not a terminal: running headless (--headless says so explicitly)", err=True)
             headless = True
         if not headless:
             run_console(session, read_only=read_only, keymap=console_keymap(obj))
@@ -133,7 +133,7 @@ def demo(
         try:
             asyncio.run(_run(session, simulation, interval, ticks, settings.safety.window.timezone))
         except KeyboardInterrupt:
-            click.echo("\ndemo stopped; world time stands still until something runs it again", err=True)
+            echo("\ndemo stopped; world time stands still until something runs it again", err=True)
     finally:
         session.close()
 
@@ -163,20 +163,20 @@ def _explain_start(
     count = session.tenants.count()
     if info.created:
         what = "a generated fleet" if info.fleet == "generated" else "the imported matrix"
-        click.echo(f"new simulated world in {path}: {what}, {count:,} tenants, seed {info.seed}", err=True)
+        echo(f"new simulated world in {path}: {what}, {count:,} tenants, seed {info.seed}", err=True)
     else:
-        click.echo(f"continuing the simulated world in {path} ({count:,} tenants, seed {info.seed})", err=True)
+        echo(f"continuing the simulated world in {path} ({count:,} tenants, seed {info.seed})", err=True)
         ignored = [
             f"--{name} {value}"
             for name, value, current in (("seed", seed, info.seed), ("tenants", tenants, count))
             if value is not None and value != current
         ]
         if ignored:
-            click.echo(f"  {' and '.join(ignored)} would need a new world: add --fresh", err=True)
+            echo(f"  {' and '.join(ignored)} would need a new world: add --fresh", err=True)
     if simulation.scenario is not None:
         loaded = simulation.scenario
         verb = "already loaded" if loaded.already_loaded else f"loaded {loaded.faults} fault(s)"
-        click.echo(f"scenario {loaded.name!r}: {verb}", err=True)
+        echo(f"scenario {loaded.name!r}: {verb}", err=True)
 
 
 async def _run(session: Session, simulation: Simulation, interval: float, ticks: int | None, timezone: str) -> None:
@@ -190,7 +190,7 @@ async def _run(session: Session, simulation: Simulation, interval: float, ticks:
         while True:
             fleet = session.tenants.list()
             summary = await summarise(built.providers, fleet, simulation.clock.now())
-            click.echo(render_summary(summary, simulation.info(), ZoneInfo(timezone)))
+            echo(render_summary(summary, simulation.info(), ZoneInfo(timezone)))
             shown += 1
             if ticks is not None and shown >= ticks:
                 return

@@ -8,7 +8,7 @@ import click
 
 from cutover.actions.operations import Operations
 from cutover.console import render
-from cutover.console.commands.common import Context, user_errors
+from cutover.console.commands.common import Context, echo, user_errors
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
 
@@ -34,7 +34,7 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         doing = Operations(session).read.activity()
         steps = {t.tenant_id: doing.get(t.tenant_id) or next_step(t, now, gates) for t in tenants}
         if as_json:
-            click.echo(json.dumps(render.status_json(tenants, steps, now), indent=2))
+            echo(json.dumps(render.status_json(tenants, steps, now), indent=2))
         elif tenant and tenants:
             render.print_tenant(tenants[0], steps[tenants[0].tenant_id], now)
         else:
@@ -57,7 +57,7 @@ def events(obj: Context, tenant: str | None, limit: int | None, as_json: bool) -
             tenant = session.tenants.resolve_id(tenant)
         found = session.events.list(tenant_id=tenant, limit=limit)
         if as_json:
-            click.echo(json.dumps(render.events_json(found), indent=2))
+            echo(json.dumps(render.events_json(found), indent=2))
         else:
             render.print_events(found)
     finally:

@@ -22,7 +22,7 @@ from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
 from cutover.actions.importing import import_matrix
 from cutover.actions.lab_setup import prepare_ready
 from cutover.actions.session import Session
-from cutover.console.commands.common import Context, fail, user_errors
+from cutover.console.commands.common import Context, echo, fail, user_errors
 from cutover.state.clock import SystemClock
 
 
@@ -56,7 +56,7 @@ def lab_command(
     where = directory or Path(tempfile.mkdtemp(prefix="cutover-lab-"))
     if (where / "cutover.db").exists():
         fail(f"{where}: already holds a lab store (cutover.db); give another --dir or remove it")
-    click.echo(f"starting the lab in {where} ({tenants} tenants)...", err=True)
+    echo(f"starting the lab in {where} ({tenants} tenants)...", err=True)
     started = time.perf_counter()
     lab = Lab.start(where, tenants=tenants, hydrate_seconds=3.0)
     try:
@@ -68,7 +68,7 @@ def lab_command(
             prepared = asyncio.run(_prepare(session, min(ready, tenants))) if ready else []
         finally:
             session.close()
-        click.echo(
+        echo(
             f"lab ready in {time.perf_counter() - started:.1f} s: moto {lab.moto.url}, OCI {lab.oci.url}, "
             f"rclone {lab.rclone.url}, SSH 127.0.0.1:{lab.ssh.port}; {len(result.plan.added)} tenants imported, "
             f"{len(prepared)} ready\n"
@@ -82,7 +82,7 @@ def lab_command(
 
             open_console(context)
     except KeyboardInterrupt:
-        click.echo("\nlab stopped", err=True)
+        echo("\nlab stopped", err=True)
     finally:
         lab.stop()
 
@@ -104,7 +104,7 @@ async def _headless(context: Context, interval: float, ticks: int | None) -> Non
         shown = 0
         while ticks is None or shown < ticks:
             summary = await summarise(built.providers, session.tenants.list(), clock.now())
-            click.echo(render(summary))
+            echo(render(summary))
             shown += 1
             if ticks is None or shown < ticks:
                 await asyncio.sleep(interval)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-import click
-
 from cutover.actions.night import rehearse_night
 from cutover.actions.operations import BadRequest, PlanRequest
 from cutover.actions.session import Session
 from cutover.config.units import parse_duration
+from cutover.console.commands.common import echo
 
 BATCH_KEYS = ("wave", "count", "group", "every", "monitor")
 
@@ -50,9 +49,9 @@ def run_night(session: Session, duration: float, batch: PlanRequest | None) -> N
             duration=duration,
             batch=batch,
             reason="rehearsal: cutover demo --headless",
-            on_line=click.echo,
+            on_line=echo,
             zone=zone,
         )
     )
     for line in report.lines(zone):
-        click.echo(line)
+        echo(line)

@@ -20,7 +20,9 @@ from textual.widgets import Footer, Static
 
 from cutover.actions.batch_schedule import job_times
 from cutover.actions.read_model import JobView
+from cutover.config.text import visible
 from cutover.config.units import format_duration
+from cutover.console.plain import plain
 from cutover.state.jobs import JobState, StepState, TargetState
 
 JOB_STYLE = {
@@ -71,12 +73,12 @@ def batch_renderable(view: JobView, now: float) -> Group:
     head = Text()
     head.append(f"{job.job_id} ", style="bold")
     head.append(job.state.value, style=JOB_STYLE[job.state])
-    head.append(f"  {len(job.targets)} tenants  by {job.operator}  {job.reason}", style="")
+    head.append(visible(f"  {len(job.targets)} tenants  by {job.operator}  {job.reason}"))
     parts: list = [head]
     if job.state is JobState.HELD and job.held_reason:
-        parts.append(Text(f"  STOP THE LINE: {job.held_reason}  (p acknowledges and resumes)", style="bold red"))
+        parts.append(plain(f"  STOP THE LINE: {job.held_reason}  (p acknowledges and resumes)", "bold red"))
     if job.state is JobState.PAUSED or job.control == "pause":
-        parts.append(Text(f"  paused by {job.control_by or '?'}: no new DNS change starts (p resumes)", style="yellow"))
+        parts.append(plain(f"  paused by {job.control_by or '?'}: no new DNS change starts (p resumes)", "yellow"))
     groups: list[list[str]] = job.params.get("groups", [])
     times = job_times(view, now)
     states = {target.tenant_id: target.state for target in view.targets}

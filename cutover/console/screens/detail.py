@@ -23,8 +23,10 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from cutover.config.text import visible
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
+from cutover.console.plain import plain
 from cutover.console.screens.report import gate_table
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 
@@ -38,7 +40,7 @@ def timeline(detail: TenantDetail) -> Table:
         when = datetime.fromtimestamp(event.ts, UTC).strftime("%m-%d %H:%M:%S")
         style = "bold red" if event.kind == "alert" else ""
         why = f" ({event.why})" if event.why else ""
-        table.add_row(when, event.operator, Text(event.what + why, style=style))
+        table.add_row(when, plain(event.operator), plain(event.what + why, style))
     if not detail.events:
         table.add_row("", "", Text("no events yet", style="dim"))
     return table
@@ -104,9 +106,9 @@ class TenantDetailScreen(Screen[None]):
         tenant = detail.tenant
         title = Text()
         title.append(f"{tenant.tenant_id}", style="bold")
-        title.append(f" {tenant.name}  wave {tenant.wave} {tenant.tier}  {tenant.dns_name}  ")
+        title.append(visible(f" {tenant.name}  wave {tenant.wave} {tenant.tier}  {tenant.dns_name}  "))
         title.append(STATE_LABEL[tenant.lifecycle], style=STATE_STYLE[tenant.lifecycle])
-        title.append(f"  next: {detail.row.cell('next').text}")
+        title.append(visible(f"  next: {detail.row.cell('next').text}"))
         self.query_one("#detail-title", Static).update(title)
         self.query_one("#detail-gates", Static).update(gate_table([detail.gate], one_tenant=True))
         labels = {

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK
+from cutover.config.text import visible_lines
 from cutover.console.feed import FeedUpdate
 from cutover.console.fleet import SORTABLE, FilterError, parse_filter
 from cutover.console.keys import KEY_ACTIONS, WORLD_CHANGING
@@ -131,7 +132,7 @@ class MainScreen(Screen[None]):
         try:
             new = parse_filter(text, faults_only=current.faults_only if faults_only is None else faults_only)
         except FilterError as exc:
-            self.app.notify(str(exc), title="Filter not applied", severity="error")
+            self.app.notify(visible_lines(str(exc)), title="Filter not applied", severity="error", markup=False)
             return False
         self.table.set_filter(new)
         self.close_filter()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.widgets import RichLog
 
+from cutover.config.text import visible
 from cutover.state.events import Event
 
 
@@ -30,10 +31,10 @@ class AlertsFeed(RichLog):
         line = Text()
         line.append(_hhmmss(event.ts) + " ", style="dim")
         if event.tenant_id and not event.what.startswith(event.tenant_id):  # "T-0555: trigger ..." names it once
-            line.append(event.tenant_id + " ", style="bold")
-        line.append(event.what, style=style)
+            line.append(visible(event.tenant_id + " "), style="bold")
+        line.append(visible(event.what), style=style)
         if event.why:
-            line.append(f"  ({event.why})", style="dim")
+            line.append(visible(f"  ({event.why})"), style="dim")
         self.write(line)
         self.count += 1
 
@@ -41,6 +42,6 @@ class AlertsFeed(RichLog):
         """An alert the console itself raises, e.g. a source gone stale or the store unreadable."""
         line = Text()
         line.append(_hhmmss(ts) + " ", style="dim")
-        line.append(message, style=style)
+        line.append(visible(message), style=style)
         self.write(line)
         self.count += 1

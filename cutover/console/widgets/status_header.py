@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from cutover.config.text import visible
 from cutover.state.sources import SourceHealth
 
 
@@ -57,11 +58,11 @@ class StatusHeader(Static):
     def _render_text(self, state: HeaderState, *, compact: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if state.production:
-            text.append(f" {state.environment.upper()} ", style="bold reverse red")
+            text.append(visible(f" {state.environment.upper()} "), style="bold reverse red")
         else:
-            text.append(f" {state.environment} ", style="bold")
+            text.append(visible(f" {state.environment} "), style="bold")
         text.append(" │ ", style="dim")
-        text.append(state.operator or "?")
+        text.append(visible(state.operator or "?"))
         text.append(" │ ", style="dim")
         role_style = {"leader": "bold green", "observer": "bold yellow"}.get(state.role, "")
         text.append(state.role, style=role_style)
