@@ -40,7 +40,7 @@ def check(path: Path, *extra: str):
         ("[state]\nbusy_timeout = 1e9\n", "state.busy_timeout: 1000000000.0 is not allowed", "at most a year"),
         ("[gates]\nstale_after = -1\n", "gates.stale_after: -1 is not allowed", "negative"),
         ('[dns]\nsync_timeout = "9999999999999999999999h"\n', "dns.sync_timeout", "at most a year"),
-        ("[engine]\nlease_ttl = 15\nheartbeat = 15\n", "engine: heartbeat (15s) must be at most a third of "
+        ("[engine]\nlease_ttl = 15\nheartbeat = 15\n", "engine: heartbeat (15s) must be less than a third of "
          "lease_ttl (15s)", "lower heartbeat or raise lease_ttl"),
         ('[safety]\nwindow = "02:00-02:00"\n', "safety.window: '02:00-02:00' is not allowed",
          "give it a length"),
@@ -67,9 +67,9 @@ def test_the_same_ranges_hold_for_values_from_the_environment(tmp_path: Path) ->
 
 def test_the_defaults_and_a_window_across_midnight_pass(tmp_path: Path) -> None:
     path = tmp_path / "cutover.toml"
-    path.write_text('[safety]\nwindow = "22:00-02:00"\n[engine]\nlease_ttl = 3\nheartbeat = 1\n')
+    path.write_text('[safety]\nwindow = "22:00-02:00"\n[engine]\nlease_ttl = 3\nheartbeat = 0.9\n')
     assert check(path).exit_code == 0
-    assert load_config(None, environ={}).settings.engine.heartbeat * 3 <= 15
+    assert load_config(None, environ={}).settings.engine.heartbeat * 3 < 15
 
 
 def test_config_check_json_prints_a_document_for_a_bad_file_too(tmp_path: Path) -> None:

@@ -259,7 +259,9 @@ class EngineSettings(Section):
     lease_ttl: PositiveDuration = Field(
         15.0, le=3600, description="Wall seconds without a heartbeat before another engine leads"
     )
-    heartbeat: PositiveDuration = Field(5.0, description="Wall seconds between the leader's heartbeats")
+    heartbeat: PositiveDuration = Field(
+        4.0, description="Wall seconds between the leader's heartbeats (less than a third of lease_ttl)"
+    )
     metrics_interval: PositiveDuration = Field(5.0, description="Metrics of tenants in flight are polled this often")
     dns_interval: PositiveDuration = Field(10.0, description="DNS records of tenants in flight are read this often")
     sync_interval: PositiveDuration = Field(30.0, description="Sync status of the whole fleet is polled this often")
@@ -276,10 +278,10 @@ class EngineSettings(Section):
 
     @model_validator(mode="after")
     def _heartbeats_fit_in_a_lease(self) -> EngineSettings:
-        # Three heartbeats per lease: one late or lost beat must not hand the lead over.
-        if self.heartbeat * 3 > self.lease_ttl:
+        # More than three heartbeats per lease: one late or lost beat must not hand the lead over.
+        if self.heartbeat * 3 >= self.lease_ttl:
             raise ValueError(
-                f"heartbeat ({format_duration(self.heartbeat)}) must be at most a third of lease_ttl "
+                f"heartbeat ({format_duration(self.heartbeat)}) must be less than a third of lease_ttl "
                 f"({format_duration(self.lease_ttl)}), or leadership flaps: lower heartbeat or raise lease_ttl"
             )
         return self
