@@ -33,12 +33,19 @@ class Session:
 
     @classmethod
     def open(
-        cls, config: LoadedConfig, *, clock: Clock | None = None, create: bool = True, in_memory: bool = False
+        cls,
+        config: LoadedConfig,
+        *,
+        clock: Clock | None = None,
+        create: bool = True,
+        in_memory: bool = False,
+        read_only: bool = False,
     ) -> Session:
-        """Open the configured store; `in_memory` gives an empty throwaway one (for dry runs)."""
+        """Open the configured store; `in_memory` gives an empty throwaway one (for dry runs);
+        `read_only` opens the file read-only (commands that only look)."""
         settings = config.settings
         path = ":memory:" if in_memory else settings.state.path
-        store = Store(path, settings.state.busy_timeout, create=create or in_memory)
+        store = Store(path, settings.state.busy_timeout, create=create or in_memory, read_only=read_only)
         actor = Actor.current(settings.operator.name)
         # On the simulated fleet everything happens in the world's time (shared through the store).
         clock = clock or store_clock(settings, store)

@@ -107,7 +107,10 @@ class LeaseStore:
                 )
                 return None, current
             if current is not None and current.holder == holder:
-                db.execute("UPDATE leases SET heartbeat_at = ?, expires_at = ? WHERE name = ?", [now, now + ttl, name])
+                db.execute(
+                    "UPDATE leases SET holder_info = ?, heartbeat_at = ?, expires_at = ? WHERE name = ?",
+                    [json.dumps(info, sort_keys=True), now, now + ttl, name],
+                )
                 return self.current(name), None
             epoch = (current.epoch if current else 0) + 1
             db.execute(
@@ -120,13 +123,16 @@ class LeaseStore:
             return self.current(name), current
 
     def heartbeat(self, holder: str, epoch: int, ttl: float, name: str = ENGINE_LEASE) -> Lease | None:
-        """Renew our lease; None if it is no longer ours (expired and taken, or released)."""
+        """Renew our lease; None if it is no longer ours (taken over, or released).
+
+        A lease that expired while nobody could write (another process held the store's write lock)
+        is renewed if its epoch is still ours: nobody took it over, so nobody acted in between."""
         with self.store.write() as db:
             now = self.wall()
             cursor = db.execute(
                 "UPDATE leases SET heartbeat_at = ?, expires_at = ? "
-                "WHERE name = ? AND holder = ? AND epoch = ? AND expires_at > ?",
-                [now, now + ttl, name, holder, epoch, now],
+                "WHERE name = ? AND holder = ? AND epoch = ? AND json_extract(holder_info, '$.released_at') IS NULL",
+                [now, now + ttl, name, holder, epoch],
             )
             return self.current(name) if cursor.rowcount else None
 

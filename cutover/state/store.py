@@ -2,14 +2,20 @@
 
 WAL mode so viewers read while the engine writes; a busy timeout so writers
 queue instead of failing; BEGIN IMMEDIATE for every write so two processes
-never deadlock upgrading a read lock. No SQL lives outside `state/`.
+never deadlock upgrading a read lock. A writer that still finds the store
+locked (someone holds a transaction open in a sqlite3 shell) tries again with
+backoff for up to LOCK_WAIT before it gives up with a message, never a
+traceback. Commands that only read open the file read-only, so they work on a
+read-only mount and never wait for a writer. No SQL lives outside `state/`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -18,9 +24,17 @@ import sqlite_utils
 
 from cutover.state.schema import SCHEMA_VERSION, SchemaTooNew, migrate
 
+log = logging.getLogger(__name__)
+
+LOCK_WAIT = 120.0  # seconds a writer keeps trying while another process holds the write lock
+
 
 class StoreError(Exception):
     """The store cannot be used; the message says why and what to do."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than this process would wait."""
 
 
 class StoreGone(StoreError):
@@ -34,10 +48,24 @@ class Store:
     An in-memory store (":memory:", for dry runs) has one connection behind a lock.
     """
 
-    def __init__(self, path: Path | str, busy_timeout: float = 5.0, *, create: bool = True):
+    def __init__(
+        self,
+        path: Path | str,
+        busy_timeout: float = 5.0,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        lock_wait: float = LOCK_WAIT,
+    ):
+        """`read_only`: open the file read-only (no schema upgrade, no write): what `status`, `events`,
+        `jobs` and `audit verify` use, so they read a store on a read-only mount and take no lock."""
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self.lock_wait = lock_wait
         self._in_memory = str(path) == ":memory:"
+        self.read_only = read_only and not self._in_memory
+        if self.read_only:
+            create = False
         if not create and not self._in_memory:
             _refuse_missing_or_empty(self.path)
         if create and not self._in_memory:
@@ -55,8 +83,11 @@ class Store:
                     f"{self.path}: not a cutover store (it has no cutover schema); point --config or "
                     "state.path at your war room's store"
                 )
-            with self.write():
-                migrate(self.db)
+            if self.read_only:
+                self._check_readable_schema()
+            else:
+                with self.write():
+                    migrate(self.db)
             self._identity = self._file_identity()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -84,17 +115,45 @@ class Store:
 
     def _connect(self) -> sqlite_utils.Database:
         try:
-            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            conn = self._open_read_only() if self.read_only else self._open_read_write()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable SQLite store ({exc})") from None
         db = sqlite_utils.Database(conn, execute_plugins=False)
         with self._registry:
             self._connections.append(db)
         return db
+
+    def _open_read_write(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """mode=ro; on a read-only mount, where SQLite cannot make the WAL index, immutable=1."""
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=self.busy_timeout, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        return conn
+
+    def _check_readable_schema(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"this store has schema {version} but this cutover knows {SCHEMA_VERSION}: upgrade cutover"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by an older cutover (schema {version} of {SCHEMA_VERSION}); open it once "
+                "with write access (cutover jobs --write, or any action) to upgrade it"
+            )
 
     def _file_identity(self) -> tuple[int, int] | None:
         if self._in_memory:
@@ -126,12 +185,14 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """One atomic write. Nested calls in the same thread join the outer transaction."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; this command does not change the store")
         with self._lock:
             db = self.db
             if db.conn.in_transaction:
                 yield db
                 return
-            db.conn.execute("BEGIN IMMEDIATE")
+            self._begin(db)
             try:
                 yield db
             except BaseException:
@@ -139,6 +200,30 @@ class Store:
                 raise
             else:
                 db.conn.execute("COMMIT")
+
+    def _begin(self, db: sqlite_utils.Database) -> None:
+        """BEGIN IMMEDIATE, trying again with backoff while another process holds the write lock."""
+        started = time.monotonic()
+        pause = 0.05
+        while True:
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                waited = time.monotonic() - started
+                if waited + pause > self.lock_wait:
+                    raise StoreBusy(
+                        f"{self.path}: another process has held the store's write lock for over {waited:.0f} s "
+                        "(a sqlite3 shell with an open transaction?): end that transaction and try again"
+                    ) from None
+                if pause == 0.05:
+                    log.warning(
+                        "%s: the store is locked by another writer; waiting (up to %.0f s)", self.path, self.lock_wait
+                    )
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
@@ -183,4 +268,4 @@ def _refuse_missing_or_empty(path: Path) -> None:
         )
 
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreGone"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreBusy", "StoreError", "StoreGone"]

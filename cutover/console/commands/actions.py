@@ -82,10 +82,14 @@ def action_errors(func: F) -> F:
     return user_errors(wrapper)  # type: ignore[return-value]
 
 
-def open_session(obj: Context) -> Session:
-    """The session on the fleet's clock: the simulated world's time when every provider is simulated."""
+def open_session(obj: Context, *, read_only: bool = False) -> Session:
+    """The session on the fleet's clock: the simulated world's time when every provider is simulated.
+
+    `read_only`: the store opened read-only, on the world's clock as the store holds it (nothing opened)."""
     settings = obj.config.settings
     simulated = all_simulated(settings)
+    if read_only:
+        return obj.session(read_only=True)
     session = obj.session(create=False)  # only demo, lab and import make a store
     if simulated and not session.tenants.count() and not has_world(session.store):
         session.close()
@@ -654,7 +658,7 @@ def approve(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
 @action_errors
 def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
     """List jobs, or show one job: each tenant's outcome and every step with its time."""
-    session = open_session(obj)
+    session = open_session(obj, read_only=True)
     try:
         ops = Operations(session)
         if job_id:

@@ -22,7 +22,7 @@ def audit() -> None:
 @user_errors
 def audit_verify(obj: Context, as_json: bool) -> None:
     """Walk the hash chain; exit 1 and name the first bad row if it is broken."""
-    session = obj.session()
+    session = obj.session(read_only=True)
     try:
         report = verify_chain(session.store)
     finally:

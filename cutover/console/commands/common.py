@@ -41,8 +41,8 @@ class Context:
             self._config = load_config(self.config_path)
         return self._config
 
-    def session(self, *, create: bool = False, in_memory: bool = False) -> Session:
-        return Session.open(self.config, create=create, in_memory=in_memory)
+    def session(self, *, create: bool = False, in_memory: bool = False, read_only: bool = False) -> Session:
+        return Session.open(self.config, create=create, in_memory=in_memory, read_only=read_only)
 
 
 def echo(message: str = "", err: bool = False) -> None:

@@ -22,7 +22,7 @@ from cutover.state.next_step import next_step
 @user_errors
 def status(obj: Context, tenant: str | None, wave: int | None, state: str | None, as_json: bool) -> None:
     """Show tenants: lifecycle, sync health and the next step."""
-    session = obj.session()
+    session = obj.session(read_only=True)
     try:
         now = session.clock.now()
         gates = session.settings.gates
@@ -51,7 +51,7 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
 @user_errors
 def events(obj: Context, tenant: str | None, limit: int | None, as_json: bool) -> None:
     """Show the audit trail, oldest first: who, what, when, why."""
-    session = obj.session()
+    session = obj.session(read_only=True)
     try:
         if tenant:
             tenant = session.tenants.resolve_id(tenant)
