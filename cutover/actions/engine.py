@@ -40,7 +40,7 @@ from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import LeaseLost
 from cutover.state.leases import Lease, LeaseGuard, LeaseStore
-from cutover.state.store import Store, StoreGone
+from cutover.state.store import Store, StoreBusy, StoreError, StoreFull, StoreGone
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ class Engine:
         self.monotonic = monotonic
         self.lost_lease = ""  # why this engine lost its lease while leading, if it did
         self.store_gone = ""  # the store's file was deleted or replaced under it: why it stopped
+        self._stopped_acting = ""  # why it last stopped acting (its guard or a fenced write said so)
+        self._full_since: float | None = None  # monotonic time the store's disk was found full
         self.holder = f"{actor.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._state = "starting"
         self._leader = ""
@@ -170,22 +172,32 @@ class Engine:
                     break
                 try:
                     lease, holder = leases.acquire(self.holder, self._info(), engine.lease_ttl)
-                except sqlite3.OperationalError as busy:  # the store is locked longer than busy_timeout
+                except StoreFull as full:
+                    await self._hold_for_room(full, providers)
+                    continue
+                except (sqlite3.OperationalError, StoreBusy) as busy:  # locked longer than we wait
                     self._error = f"cannot reach the store: {busy}"
                     await self._pause(engine.heartbeat)
                     continue
                 if lease is None:
                     self._state = "following"
                     self._leader = holder.describe(self.wall()) if holder else ""
+                    if self._stopped_acting:  # we stopped on a lost lease, and indeed another engine leads
+                        self.lost_lease = self.lost_lease or self._stopped_acting
                     await self._pause(engine.heartbeat)
                     continue
+                self._stopped_acting = ""
+                if self._full_since is not None:
+                    self._room_again(store, clock)
                 try:
                     await self._lead(store, providers, clock, leases, lease, holder, stop_when)
                 except LeaseLost as lost:
-                    log.warning("engine %s lost the lease: %s", self.holder, lost)
+                    log.warning("engine %s stopped acting: %s", self.holder, lost)
                     self._state = "following"
-                    self._error = str(lost)
-                    self.lost_lease = str(lost)
+                    self._error = self._stopped_acting = str(lost)
+                except StoreFull as full:
+                    await self._hold_for_room(full, providers)
+                    continue
                 if self._error and not self._stop_event.is_set():
                     await self._pause(engine.heartbeat)  # after a failure, never spin
         finally:
@@ -193,6 +205,36 @@ class Engine:
             self._core = None
             if self._owns_store:
                 store.close()
+
+    async def _hold_for_room(self, full: StoreFull, providers: Providers) -> None:
+        """The store's disk is full: hold every job (nothing runs, nothing is lost) until writes work again."""
+        self._state = "following"
+        self._error = f"holding every job: {full}"
+        if self._full_since is None:
+            self._full_since = time.monotonic()
+            log.critical("engine %s holds every job: %s", self.holder, full)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    providers.notifier.post(
+                        Notification(
+                            f"cutover engine holds every job: {full}. Free disk space beside the store; "
+                            "jobs go on from their last recorded step",
+                            Severity.CRITICAL,
+                        )
+                    ),
+                    10,
+                )
+        await self._pause(self.settings.engine.heartbeat)
+
+    def _room_again(self, store: Store, clock: Clock) -> None:
+        held = time.monotonic() - (self._full_since or time.monotonic())
+        self._full_since = None
+        EventLog(store, self.actor, clock).append(
+            "alert",
+            f"the store's disk was full for {held:.0f} s: the engine held every job and leads again; "
+            "jobs go on from their last recorded step",
+            detail={"severity": "warning", "source": "engine"},
+        )
 
     async def _store_gone(self, gone: StoreGone, providers: Providers) -> None:
         """Stop for good and say so where it can still be heard: the log, the notifier, `status()`."""
@@ -268,6 +310,8 @@ class Engine:
             pass
         except* LeaseLost as lost:
             raise _leaf(lost, LeaseLost) from None
+        except* StoreFull as full:
+            raise _leaf(full, StoreFull) from None
         except* Exception as failed:
             # A bug must not leave the war room without an engine: say so, hand over, try again.
             error = _leaf(failed, Exception)
@@ -281,9 +325,14 @@ class Engine:
                 )
         finally:
             self._core = None
-            if leases.release(self.holder, lease.epoch):
-                events.append("engine.release", f"engine {self.holder} handed the lease over")
-            elif not self.lost_lease:
+            try:
+                released = leases.release(self.holder, lease.epoch)
+                if released:
+                    events.append("engine.release", f"engine {self.holder} handed the lease over")
+            except StoreError as unreachable:  # full or locked: the lease expires on its own
+                log.warning("engine %s could not hand the lease over: %s", self.holder, unreachable)
+                released = True
+            if not released and not self.lost_lease:
                 # Not ours to release: another engine took it over while this one was stalled.
                 self.lost_lease = "another engine took the lease over while this one was stalled"
 

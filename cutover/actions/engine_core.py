@@ -22,12 +22,17 @@ from cutover.providers.interfaces import Providers, TenantMetrics
 from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.facts import ALERT, Facts, TriggerStatusStore
-from cutover.state.jobs import JobStore
+from cutover.state.jobs import JobStore, LeaseLost
 from cutover.state.leases import LeaseGuard
 from cutover.state.samples import SampleStore
 from cutover.state.sources import SourceStore
-from cutover.state.store import Store
+from cutover.state.store import Store, StoreFull
 from cutover.state.tenants import Tenant, TenantStore
+
+# What stops an engine's task outright, never recorded as a tenant's or a job's failure: the lease
+# passed on (or the store vanished), the store's disk is full (the engine holds everything until
+# there is room), or the task was cancelled.
+ENGINE_STOPS: tuple[type[BaseException], ...] = (LeaseLost, StoreFull, asyncio.CancelledError)
 
 
 class Wakeup:

@@ -25,11 +25,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from cutover.actions.drift import DnsRead, DriftWatch
-from cutover.actions.engine_core import EngineCore
+from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.freshness import reporting_delay
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
-from cutover.state.jobs import LeaseLost
 from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange, Tenant
@@ -68,7 +67,7 @@ class Pollers:
         while True:
             try:
                 await poll()
-            except (LeaseLost, asyncio.CancelledError):
+            except ENGINE_STOPS:
                 raise
             except ProviderError as error:
                 self.source_failed(role, error.source, interval, str(error))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from cutover.actions.engine_core import EngineCore
+from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.flows.batch import run_batch
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.jobs import run_flip, run_rollback
 from cutover.actions.flows.prepare import run_sync, run_validate
 from cutover.actions.flows.ramp import run_ramp
-from cutover.state.jobs import Job, JobState, LeaseLost
+from cutover.state.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class JobRunner:
             if task.done():
                 del self.tasks[job_id]
                 self.runs.pop(job_id, None)
-                if not task.cancelled() and isinstance(task.exception(), LeaseLost):
+                if not task.cancelled() and isinstance(task.exception(), ENGINE_STOPS):
                     raise task.exception()  # type: ignore[misc]
         for job in self.core.jobs.active():
             if job.job_id in self.tasks:
@@ -82,7 +82,7 @@ class JobRunner:
                 run.finish(JobState.FAILED, f"this engine does not know jobs of kind {run.kind!r}")
                 return
             await flow(run)
-        except (LeaseLost, asyncio.CancelledError):
+        except ENGINE_STOPS:
             raise
         except Exception as error:
             log.exception("%s failed", run.job_id)

@@ -37,6 +37,10 @@ class StoreBusy(StoreError):
     """Another process held the store's write lock for longer than this process would wait."""
 
 
+class StoreFull(StoreError):
+    """The store's disk (or its size limit) is full: nothing more can be written until there is room."""
+
+
 class StoreGone(StoreError):
     """The store's file was deleted or replaced under a running process: what it writes now is lost."""
 
@@ -195,11 +199,17 @@ class Store:
             self._begin(db)
             try:
                 yield db
+                db.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                db.rollback()
+                if "full" in str(exc):
+                    raise StoreFull(
+                        f"{self.path}: the disk is full ({exc}): nothing more can be recorded until there is room"
+                    ) from None
+                raise
             except BaseException:
                 db.rollback()
                 raise
-            else:
-                db.conn.execute("COMMIT")
 
     def _begin(self, db: sqlite_utils.Database) -> None:
         """BEGIN IMMEDIATE, trying again with backoff while another process holds the write lock."""
@@ -268,4 +278,4 @@ def _refuse_missing_or_empty(path: Path) -> None:
         )
 
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreBusy", "StoreError", "StoreGone"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreBusy", "StoreError", "StoreFull", "StoreGone"]

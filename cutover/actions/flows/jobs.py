@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Sequence
 
 from cutover.actions import dns_plan
+from cutover.actions.engine_core import ENGINE_STOPS
 from cutover.actions.flows.common import (
     ChangeOutcome,
     Expect,
@@ -24,7 +25,7 @@ from cutover.actions.flows.common import (
 )
 from cutover.actions.flows.cutover import run_cutover
 from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, SafetyVerdict, evaluate_safety, read_fleet
-from cutover.state.jobs import LeaseLost, StepState, TargetState
+from cutover.state.jobs import StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
 from cutover.state.tenants import Tenant
 
@@ -86,7 +87,7 @@ async def tenant_task(run: JobRun, tenant_id: str, flow: Awaitable[tuple[TargetS
         state, summary = await flow
     except Preempted as taken:
         return TargetState.PREEMPTED if taken.state is TargetState.PREEMPTED else taken.state
-    except (LeaseLost, asyncio.CancelledError):
+    except ENGINE_STOPS:
         raise
     except FlowStop as stop:
         state, summary = stop.state, stop.message
