@@ -20,7 +20,16 @@ from cutover.actions.safety import Refusal
 from cutover.config.units import format_duration
 from cutover.console.fleet import TargetSet
 
-ACTION_WORDS = {FLIP: "cut over", RAMP: "ramp", ROLLBACK: "roll back", BATCH: "start the batch of"}
+ACTION_WORDS = {FLIP: "cut over", RAMP: "ramp", ROLLBACK: "roll back", BATCH: "start the batch"}
+# What a submitted job is called: "batch-2 submitted: a batch of 24 tenants".
+ACTION_NOUNS = {FLIP: "cutover", RAMP: "ramp", ROLLBACK: "rollback", BATCH: "batch"}
+
+
+def submitted_text(job_id: str, kind: str, tenants: int, runs: str) -> str:
+    """The toast after a submission: "batch-2 submitted: a batch of 24 tenants; the engine (root) runs it"."""
+    noun = ACTION_NOUNS.get(kind, kind)
+    article = "an" if noun[0] in "aeiou" else "a"
+    return f"{job_id} submitted: {article} {noun} of {tenants} tenant{'s' * (tenants != 1)}; {runs}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -27,11 +27,12 @@ from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.session import Session
 from cutover.config.text import visible_lines
-from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare
+from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
+from cutover.console.typeahead import TypeAhead
 from cutover.console.widgets.status_header import HeaderState
 from cutover.state.jobs import ACTIVE, Control, JobState
 from cutover.state.lifecycle import DomainError
@@ -101,6 +102,18 @@ class CutoverApp(App[int]):
         self._feed_error = ""
         self._parent_pid = os.getppid()
         self.title = f"cutover: {self.settings.environment.name}"
+        self.typeahead = TypeAhead(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys that arrive while a field or dialog is opening wait for it (see typeahead).
+        if self.typeahead.take(event):
+            return
+        await super().on_event(event)
+
+    def action_command_palette(self) -> None:
+        """`:` and ctrl+p: what is typed after them goes into the palette's field."""
+        self.typeahead.hold("the command palette")
+        super().action_command_palette()
 
     # --- start and stop --------------------------------------------------------------
 
@@ -206,6 +219,7 @@ class CutoverApp(App[int]):
 
         from cutover.console.screens.confirm import ConfirmOne
 
+        self.typeahead.hold("the quit dialog")
         self.push_screen(ConfirmOne(targets), decided)
 
     def action_quit_console(self) -> None:
@@ -399,6 +413,14 @@ class CutoverApp(App[int]):
             return True
         return False
 
+    def start_action(self, kind: str) -> None:
+        """c, R, r, b: the keys typed after them wait for the dialog (or are dropped if none opens)."""
+        self.typeahead.hold(f"the {ACTION_WORDS[kind]} confirmation", self.act(kind))
+
+    def start_pause_or_resume(self) -> None:
+        """p: as start_action, for the batch's pause or resume dialog."""
+        self.typeahead.hold("the pause dialog", self.pause_or_resume_batch())
+
     @work(group="act", exclusive=True, exit_on_error=False)
     async def act(self, kind: str) -> None:
         """c, R, r, b: plan, show the frozen target set, confirm, submit the job."""
@@ -470,7 +492,7 @@ class CutoverApp(App[int]):
         runs = (
             f"the engine ({leader.holder_info.get('operator', '?')}) runs it" if leader else "queued: no engine leads"
         )
-        self.notify(f"{job.job_id}: {word} {len(job.targets)} tenant(s) submitted; {runs}", title="Submitted")
+        self.notify(submitted_text(job.job_id, kind, len(job.targets), runs), title="Submitted")
         await self.refresh_now()
 
     @work(group="act", exclusive=True, exit_on_error=False)

@@ -24,13 +24,16 @@ class KeyAction:
     description: str
     changes_world: bool = False  # hidden and refused in --read-only
     show: bool = True
+    # Opens a field or a dialog: acts the moment it arrives (a priority binding), and the keys typed after
+    # it, even in the same read, wait for that field or dialog instead of reaching the table's keys.
+    opens_input: bool = False
 
 
 KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("help", "question_mark", "help", "Help"),
-    KeyAction("filter", "slash", "filter", "Filter"),
+    KeyAction("filter", "slash", "filter", "Filter", opens_input=True),
     KeyAction("faults", "ctrl+z", "faults", "Faults only", show=False),
-    KeyAction("palette", "colon", "app.command_palette", "Commands", show=False),
+    KeyAction("palette", "colon", "app.command_palette", "Commands", show=False, opens_input=True),
     KeyAction("clear", "escape", "clear", "Clear", show=False),
     KeyAction("detail", "enter", "detail", "Detail"),
     KeyAction("sort", "s", "sort", "Sort", show=False),
@@ -39,13 +42,13 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("waves", "w", "toggle_panel('waves')", "Waves", show=False),
     KeyAction("batch_view", "B", "batch_view", "Batch view", show=False),
     KeyAction("gate", "g", "gate", "Gate", show=False, changes_world=True),
-    KeyAction("cutover", "c", "cutover", "Cut over", changes_world=True),
-    KeyAction("ramp", "R", "ramp", "Ramp", show=False, changes_world=True),
-    KeyAction("batch", "b", "plan_batch", "Batch", changes_world=True),
-    KeyAction("rollback", "r", "rollback", "Roll back", changes_world=True),
-    KeyAction("pause", "p", "pause_batch", "Pause", show=False, changes_world=True),
+    KeyAction("cutover", "c", "cutover", "Cut over", changes_world=True, opens_input=True),
+    KeyAction("ramp", "R", "ramp", "Ramp", show=False, changes_world=True, opens_input=True),
+    KeyAction("batch", "b", "plan_batch", "Batch", changes_world=True, opens_input=True),
+    KeyAction("rollback", "r", "rollback", "Roll back", changes_world=True, opens_input=True),
+    KeyAction("pause", "p", "pause_batch", "Pause", show=False, changes_world=True, opens_input=True),
     KeyAction("dry_run", "d", "dry_run", "Dry run", show=False, changes_world=True),
-    KeyAction("quit", "q", "quit_console", "Quit"),
+    KeyAction("quit", "q", "quit_console", "Quit", opens_input=True),
 )
 BY_NAME = {spec.name: spec for spec in KEY_ACTIONS}
 WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)

@@ -165,3 +165,24 @@ def open_session(path: Path, clock: ManualClock, settings: Settings | None = Non
     actor = Actor(operator="alice", host="jump-1", ssh_client="10.0.0.5")
     events = EventLog(store, actor, clock)
     return Session(config, store, actor, clock, events, TenantStore(store, events))
+
+
+def build_night(
+    path: Path, clock: ManualClock, *, ready: int = 24, syncing: int = 18, validating: int = 3, pending: int = 380
+) -> None:
+    """Tonight's wave as the batch key sees it: `ready` tenants to cut over among a wave of hundreds that are
+    not (pending, syncing, validating), all in wave 1, through the real import and lifecycle paths."""
+    from engine_helpers import import_runbook, make_ready, write_fleet
+
+    count = ready + syncing + validating + pending
+    actor = Actor(operator="alice", host="jump-1", ssh_client="10.0.0.5")
+    with Store(path) as store:
+        tenants = TenantStore(store, EventLog(store, actor, clock))
+        import_runbook(tenants, write_fleet(path.parent / "night.csv", count))
+        now = clock.now()
+        for number in range(1, ready + 1):
+            make_ready(tenants, f"T-{number:04d}", now)
+        for number in range(ready + 1, ready + syncing + validating + 1):
+            tenants.transition(f"T-{number:04d}", Lifecycle.SYNCING, why="fixture")
+            if number > ready + syncing:
+                tenants.transition(f"T-{number:04d}", Lifecycle.VALIDATING, why="fixture")

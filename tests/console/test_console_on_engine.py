@@ -67,7 +67,7 @@ async def test_mark_three_cut_over_watch_the_traffic_and_roll_one_back(tmp_path:
             await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
             assert app.focused.id == "cancel"
             await pilot.press("tab", "enter")
-            await until(pilot, lambda: notified(app, "roll back 1 tenant(s) submitted"))
+            await until(pilot, lambda: notified(app, "submitted: a rollback of 1 tenant;"))
             await h.until(lambda: h.tenants.get("T-0002").lifecycle is Lifecycle.ROLLED_BACK, limit=3600)
             await app.refresh_now()
             assert table.row("T-0002").lifecycle is Lifecycle.ROLLED_BACK

@@ -152,7 +152,11 @@ async def test_typing_a_reason_with_the_focus_on_cancel_fills_the_reason_and_nev
         assert app.screen is dialog
         assert dialog.query_one("#confirm-reason", Input).value == "no rush, pilot tenant"
         assert table.marked == set() and app.operations.jobs.list() == []
+        # The focus reached the reason by typing: Enter there keeps the reason and acts on nothing.
         await pilot.press("enter")
+        assert app.screen is dialog and app.operations.jobs.list() == []
+        assert app.focused.id == "cancel"
+        await pilot.press("tab", "enter")  # the operator's own choice: the action button
         await until(pilot, lambda: app.operations.jobs.list() != [])
         assert app.operations.jobs.list()[0].reason == "no rush, pilot tenant"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from engine_helpers import Harness
 from textual.widgets import Input
 
@@ -154,3 +155,53 @@ def test_break_glass(snap_compare, tmp_path) -> None:
         assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
     finally:
         h.store.close()
+
+
+def _night_app(tmp_path):
+    from console_fleet import START, build_night, open_session
+
+    from cutover.state.clock import ManualClock
+
+    clock = ManualClock(start=START)
+    path = tmp_path / "night.db"
+    build_night(path, clock)
+    return CutoverApp(open_session(path, clock))
+
+
+def _steady(pilot) -> None:
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # the cursor shown steadily: the snapshot does not depend on timing
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+def test_batch_dialog_of_24_among_400_excluded_keeps_its_fields_on_screen(snap_compare, tmp_path, size) -> None:
+    """`b` on tonight's wave: 24 to cut over, 401 left out. The reason, the typed count, the message line and
+    Cancel stay in the box; the groups, the tenants and the exclusions scroll in their own area."""
+    app = _night_app(tmp_path)
+
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("b")
+        await _until_screen(pilot, ConfirmMany)
+        await pilot.press(*"wave 1 tonight", "enter", "2", "enter")  # a wrong count: the message line shows it
+        _steady(pilot)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        app.session.close()
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+def test_two_tenant_confirmation(snap_compare, make_app, size) -> None:
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        table = pilot.app.screen.query_one(FleetTable)
+        table.set_marks([t for t in table.visible_ids if table.row(t).cell("next").text == "cut over"][:2])
+        await pilot.press("c")
+        await _until_screen(pilot, ConfirmMany)
+        _steady(pilot)
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

@@ -145,7 +145,7 @@ class BatchScreen(Screen[None]):
         self._wake.set()
 
     def action_pause(self) -> None:
-        self.app.pause_or_resume_batch()  # type: ignore[attr-defined]
+        self.app.start_pause_or_resume()  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "pause" and getattr(self.app, "read_only", False))

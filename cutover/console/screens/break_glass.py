@@ -16,17 +16,20 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from cutover.actions.safety import Refusal
+from cutover.console.screens.confirm import DIALOG_BREAKPOINTS
 
 
 class BreakGlass(ModalScreen[str | None]):
     """The refusing rules, a required reason; Cancel has the focus after the reason field."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
+    AUTO_FOCUS = "#break-glass-reason"
 
     def __init__(self, action: str, refusals: Sequence[Refusal]) -> None:
         super().__init__()
@@ -36,22 +39,23 @@ class BreakGlass(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         rules = len(self.refusals)
         with Vertical(id="break-glass-box"):
-            yield Static(Text(f"BREAK GLASS: {self.action} against {rules} safety rule{'s' * (rules != 1)}", "bold"))
-            for refusal in self.refusals:
-                yield Static(
-                    Text.assemble(("overrides ", "bold"), (refusal.rule, "bold reverse"), f"\n{refusal.message}"),
-                    classes="break-glass-rule",
-                )
-            which = "this rule" if rules == 1 else "these rules"
-            yield Static(f"Why must {which} be broken? The reason, your name and the rules go in the audit trail.")
-            yield Input(placeholder="reason (required)", id="break-glass-reason")
-            yield Static("", id="break-glass-error")
-            with Horizontal(id="break-glass-buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Override and go on", id="override", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#break-glass-reason", Input).focus()
+            with Vertical(id="break-glass-head"):
+                title = f"BREAK GLASS: {self.action} against {rules} safety rule{'s' * (rules != 1)}"
+                yield Static(Text(title, "bold"))
+            with VerticalScroll(id="break-glass-body"):
+                for refusal in self.refusals:
+                    yield Static(
+                        Text.assemble(("overrides ", "bold"), (refusal.rule, "bold reverse"), f"\n{refusal.message}"),
+                        classes="break-glass-rule",
+                    )
+            with Vertical(id="break-glass-foot"):
+                which = "this rule" if rules == 1 else "these rules"
+                yield Static(f"Why must {which} be broken? The reason, your name and the rules go in the audit trail.")
+                yield Input(placeholder="reason (required)", id="break-glass-reason")
+                yield Static("", id="break-glass-error")
+                with Horizontal(id="break-glass-buttons"):
+                    yield Button("Cancel", id="cancel", variant="primary")
+                    yield Button("Override and go on", id="override", variant="error")
 
     @on(Input.Submitted, "#break-glass-reason")
     @on(Button.Pressed, "#override")

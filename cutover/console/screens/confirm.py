@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from cutover.console.fleet import TargetSet
+from cutover.console.fleet import NAMED_EXCLUSIONS, TargetSet
 
 REASON_MISSING = "give a reason: it goes in the audit trail with the action"
 
@@ -26,6 +26,12 @@ REASON_MISSING = "give a reason: it goes in the audit trail with the action"
 def reason_field(prefilled: str) -> ComposeResult:
     yield Static("Reason (goes in the audit trail):", classes="confirm-reason-label")
     yield Input(prefilled, placeholder="why, for the audit trail", id="confirm-reason")
+
+
+# Dialogs keep what the operator acts with (reason, typed count, message, buttons) docked at the bottom of the
+# box; everything else (details, groups, tenant lists, exclusions) scrolls in the bounded area above it, so a long
+# batch never pushes the fields off the screen (see console.tcss).
+DIALOG_BREAKPOINTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
 
 
 class _Reasoned:
@@ -55,39 +61,69 @@ def needs_typed_count(targets: TargetSet) -> bool:
 
 
 class ConfirmOne(_Reasoned, ModalScreen[bool]):
-    """Yes/no for one tenant. Cancel has the focus: Enter alone never acts."""
+    """Yes/no for one tenant. Cancel has the focus: Enter alone never acts.
+
+    Typing (with the focus anywhere but a field) goes into the reason; Enter there then never acts by itself:
+    the focus came by typing, not by the operator's choice (type-ahead, a paste). The focus returns to Cancel
+    and the message says how to go on. Enter in the reason acts only when the operator put the focus there (Tab,
+    or the action button asking for a missing reason)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
+    AUTO_FOCUS = "#cancel"
 
     def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
         super().__init__()
         self.targets = targets
         self.asks_reason = reason is not None
         self._prefilled = reason or ""
+        self._typed_into_reason = False
+
+    @property
+    def action_label(self) -> str:
+        return f"{self.targets.action.capitalize()} {self.targets.eligible[0]}"
 
     def compose(self) -> ComposeResult:
         tenant = self.targets.eligible[0]
         with Vertical(id="confirm-box", classes="confirm"):
-            yield Static(Text.assemble((f"{self.targets.action.capitalize()} ", "bold"), (tenant, "bold reverse")))
-            if self.targets.detail:
-                yield Static(self.targets.detail, markup=False)
-            if self.targets.excluded:
-                yield Static(Text(self.targets.summary(), style="yellow"))
-            if self.asks_reason:
-                yield from reason_field(self._prefilled)
-            yield Static("", id="confirm-error")
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(f"{self.targets.action.capitalize()} {tenant}", id="confirm", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+            with Vertical(id="confirm-head"):
+                yield Static(
+                    Text.assemble((f"{self.targets.action.capitalize()} ", "bold"), (tenant, "bold reverse")),
+                    classes="confirm-title",
+                )
+            # Always there, even empty: the docked parts alone would give the box no height.
+            with VerticalScroll(id="confirm-body"):
+                if self.targets.detail:
+                    yield Static(self.targets.detail, markup=False)
+                if self.targets.excluded:
+                    yield Static(Text(self.targets.summary(), style="yellow"))
+            with Vertical(id="confirm-foot"):
+                if self.asks_reason:
+                    yield from reason_field(self._prefilled)
+                yield Static("", id="confirm-error")
+                with Horizontal(id="confirm-buttons"):
+                    yield Button("Cancel", id="cancel", variant="primary")
+                    yield Button(self.action_label, id="confirm", variant="error")
 
     @on(Button.Pressed, "#confirm")
-    @on(Input.Submitted, "#confirm-reason")
     def _confirm(self) -> None:
+        self._typed_into_reason = False  # the operator chose to act: a reason asked for now is theirs to Enter
         if not self.reason_missing():
             self.dismiss(True)
+
+    @on(Input.Submitted, "#confirm-reason")
+    def _reason_entered(self) -> None:
+        if self._typed_into_reason:
+            self.query_one("#cancel", Button).focus()
+            self.query_one("#confirm-error", Static).update(
+                Text(f"Reason kept; nothing done. To go on: Tab to {self.action_label}, then Enter.", style="bold")
+            )
+            return
+        self._confirm()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "confirm-reason":
+            self._typed_into_reason = False  # back in it later only by the operator's choice (Tab)
 
     def on_key(self, event: events.Key) -> None:
         """Typing goes into the reason wherever the focus is, so a sentence never closes the dialog half-way
@@ -104,6 +140,7 @@ class ConfirmOne(_Reasoned, ModalScreen[bool]):
         field = self.query_one("#confirm-reason", Input)
         if field.value == self._prefilled:  # a prefilled reason is replaced, as a selected one would be
             field.value = ""
+        self._typed_into_reason = True
         field.select_on_focus = False
         field.focus()
         field.cursor_position = len(field.value)
@@ -118,34 +155,40 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
     """The frozen target set, and the operator types how many tenants it is to go ahead."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
 
     def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
         super().__init__()
         self.targets = targets
         self.asks_reason = reason is not None
         self._prefilled = reason or ""
+        # The reason first when there is none yet; then the count. Typing alone never acts.
+        self.AUTO_FOCUS = "#confirm-reason" if self.asks_reason and not self._prefilled else "#confirm-count"
 
     def compose(self) -> ComposeResult:
         count = len(self.targets.eligible)
         with Vertical(id="confirm-box", classes="confirm many"):
-            yield Static(Text(f"{self.targets.action.capitalize()} {count} tenants", style="bold"))
-            yield Static(Text(self.targets.summary(), style="yellow" if self.targets.excluded else ""))
-            if self.targets.detail:
-                yield Static(self.targets.detail, markup=False)
-            with VerticalScroll(id="confirm-list"):
-                yield Static("  ".join(self.targets.eligible), markup=False)
-            if self.asks_reason:
-                yield from reason_field(self._prefilled)
-            yield Static(f"Type {count} and press Enter to {self.targets.action}; Esc cancels.")
-            yield Input(placeholder=f"type {count}", id="confirm-count", restrict=r"[0-9]*", max_length=6)
-            yield Static("", id="confirm-error")
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-
-    def on_mount(self) -> None:
-        # The reason first when there is none yet; then the count. Typing alone never acts.
-        first = "#confirm-reason" if self.asks_reason and not self._prefilled else "#confirm-count"
-        self.query_one(first, Input).focus()
+            with Vertical(id="confirm-head"):
+                yield Static(Text(f"{self.targets.action.capitalize()}: {count} tenants", style="bold"))
+                yield Static(
+                    Text(self.targets.summary(), style="yellow" if self.targets.excluded else ""), id="confirm-summary"
+                )
+            with VerticalScroll(id="confirm-body"):
+                if self.targets.detail:
+                    yield Static(self.targets.detail, markup=False)
+                yield Static(Text(f"The {count} tenants:", style="bold"), classes="confirm-heading")
+                yield Static("  ".join(self.targets.eligible), markup=False, id="confirm-list")
+                if len(self.targets.excluded) > NAMED_EXCLUSIONS:
+                    yield Static(Text("Excluded, by reason:", style="bold"), classes="confirm-heading")
+                    yield Static(self.targets.excluded_listing(), markup=False, id="confirm-excluded")
+            with Vertical(id="confirm-foot"):
+                if self.asks_reason:
+                    yield from reason_field(self._prefilled)
+                yield Static(f"Type {count} and press Enter to {self.targets.action}; Esc cancels.")
+                yield Input(placeholder=f"type {count}", id="confirm-count", restrict=r"[0-9]*", max_length=6)
+                yield Static("", id="confirm-error")
+                with Horizontal(id="confirm-buttons"):
+                    yield Button("Cancel", id="cancel", variant="primary")
 
     @on(Input.Submitted, "#confirm-reason")
     def _reason_given(self) -> None:

@@ -26,7 +26,14 @@ from cutover.console.widgets.wave_summary import WaveSummaryPanel
 
 def main_bindings() -> list[BindingType]:
     return [
-        Binding(spec.keys, spec.action, spec.description, show=spec.show, id=spec.name, priority=spec.name == "quit")
+        Binding(
+            spec.keys,
+            spec.action,
+            spec.description,
+            show=spec.show,
+            id=spec.name,
+            priority=spec.name == "quit" or spec.opens_input,
+        )
         for spec in KEY_ACTIONS
     ]
 
@@ -112,7 +119,8 @@ class MainScreen(Screen[None]):
         field = self.query_one("#filter", Input)
         field.value = self.table.fleet_filter.text
         field.add_class("-open")
-        field.focus()
+        # Focused now, not after the next layout: the keys that follow `/` in the same read are the filter's.
+        self.set_focus(field)
 
     def close_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -213,19 +221,19 @@ class MainScreen(Screen[None]):
         self.app.run_gate()  # type: ignore[attr-defined]
 
     def action_cutover(self) -> None:
-        self.app.act(FLIP)  # type: ignore[attr-defined]
+        self.app.start_action(FLIP)  # type: ignore[attr-defined]
 
     def action_ramp(self) -> None:
-        self.app.act(RAMP)  # type: ignore[attr-defined]
+        self.app.start_action(RAMP)  # type: ignore[attr-defined]
 
     def action_rollback(self) -> None:
-        self.app.act(ROLLBACK)  # type: ignore[attr-defined]
+        self.app.start_action(ROLLBACK)  # type: ignore[attr-defined]
 
     def action_plan_batch(self) -> None:
-        self.app.act(BATCH)  # type: ignore[attr-defined]
+        self.app.start_action(BATCH)  # type: ignore[attr-defined]
 
     def action_pause_batch(self) -> None:
-        self.app.pause_or_resume_batch()  # type: ignore[attr-defined]
+        self.app.start_pause_or_resume()  # type: ignore[attr-defined]
 
     def action_dry_run(self) -> None:
         self.app.dry_run()  # type: ignore[attr-defined]

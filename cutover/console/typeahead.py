@@ -1,0 +1,115 @@
+"""Type-ahead: the keys typed after a key that opens a field or a dialog go there, never to the keys behind it.
+
+Over a laggy SSH link (or from a paste, or a fast typist on a loaded host) `/pacific` arrives in one read.
+Textual focuses a widget later than the keys that follow are routed: the rest of the word would reach the
+fleet table's bindings (sort, alerts, cut over...). So a key that opens something (`/`, `:`, `c`, `b`, `r`,
+`p`, `q`...) acts the moment it arrives, and from then on the app holds every key until what it opened has
+the focus: a new screen (a dialog, the palette) with its focus set, or an input on the same screen. Then the
+held keys go to it, in order. If the key opened nothing (the plan was refused, the worker ended), the held
+keys are dropped and the operator is told: keys meant for a dialog never fall through to the table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from textual import events
+from textual.app import App
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input
+from textual.worker import Worker
+
+HOLD_LIMIT_S = 30.0  # a dialog that never comes: the keys typed for it are dropped, never replayed late
+CHECK_EVERY_S = 0.02
+
+
+@dataclass
+class _Hold:
+    what: str
+    stack: tuple[int, ...]  # the screens on the stack when the key arrived (by id)
+    focused: Widget | None
+    worker: Worker | None
+    started: float = field(default_factory=time.monotonic)
+    held: list[events.Event] = field(default_factory=list)
+
+
+class TypeAhead:
+    """Holds the keys that arrive while a field or dialog is opening, and hands them to it once it has the focus."""
+
+    def __init__(self, app: App, deliver: Callable[[events.Event], Awaitable[None]]) -> None:
+        self._app = app
+        self._deliver = deliver
+        self._hold: _Hold | None = None
+        self._timer: Timer | None = None
+        self.dropped = 0  # keys dropped because what they were typed for never opened (tests read it)
+
+    @property
+    def holding(self) -> bool:
+        return self._hold is not None
+
+    def hold(self, what: str, worker: Worker | None = None) -> None:
+        """From now on, keep the keys that arrive until `what` (a field or a dialog) has the focus."""
+        app = self._app
+        if self._hold is not None:
+            if worker is not None:
+                self._hold.worker = worker
+            return
+        self._hold = _Hold(what, tuple(id(screen) for screen in app.screen_stack), app.focused, worker)
+        if self._timer is None:
+            self._timer = app.set_interval(CHECK_EVERY_S, self._check, name="type-ahead")
+        else:
+            self._timer.resume()
+
+    def take(self, event: events.Event) -> bool:
+        """Hold `event` (a key or a paste straight from the terminal) if something is opening; True if held."""
+        if self._hold is None or not isinstance(event, events.Key | events.Paste) or event.is_forwarded:
+            return False
+        self._hold.held.append(event)
+        return True
+
+    def _opened(self, hold: _Hold) -> bool:
+        app = self._app
+        screen = app.screen
+        if id(screen) not in hold.stack:  # a new screen (dialog, palette): once its focus is set
+            return screen.focused is not None
+        focused = app.focused
+        return focused is not hold.focused and isinstance(focused, Input)  # a field on the same screen
+
+    async def _check(self) -> None:
+        hold = self._hold
+        if hold is None:
+            self._stop()
+            return
+        if self._opened(hold):
+            await self._release(hold)
+        elif (hold.worker is not None and hold.worker.is_finished) or (time.monotonic() - hold.started > HOLD_LIMIT_S):
+            self._drop(hold)
+        elif hold.worker is None and time.monotonic() - hold.started > 1.0:
+            self._drop(hold)  # a synchronous opener that opened nothing within a second
+
+    async def _release(self, hold: _Hold) -> None:
+        self._hold = None
+        self._stop()
+        for index, event in enumerate(hold.held):
+            await self._deliver(event)
+            if self._hold is not None:  # that key opens something else: the rest wait for it in turn
+                self._hold.held.extend(hold.held[index + 1 :])
+                return
+
+    def _drop(self, hold: _Hold) -> None:
+        self._hold = None
+        self._stop()
+        if hold.held:
+            self.dropped += len(hold.held)
+            count = len(hold.held)
+            self._app.notify(
+                f"{count} key{'s' * (count != 1)} typed while {hold.what} was opening ignored: it did not open",
+                timeout=4,
+            )
+
+    def _stop(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
