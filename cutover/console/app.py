@@ -33,8 +33,9 @@ from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
 from cutover.console.typeahead import TypeAhead
+from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
-from cutover.state.jobs import ACTIVE, Control, JobState
+from cutover.state.jobs import ACTIVE, Control, Job, JobState
 from cutover.state.lifecycle import DomainError
 from cutover.state.tenants import Tenant
 
@@ -178,10 +179,11 @@ class CutoverApp(App[int]):
         if self.engine is not None:
             self.engine.stop(timeout=2.0)
 
-    def running_jobs_led_here(self) -> int:
+    def jobs_led_here(self) -> list[Job]:
+        """The jobs not ended that this console's engine runs (or holds, or keeps paused)."""
         if self.engine is None or not self.engine.leading or self.last_update is None:
-            return 0
-        return len(self.last_update.jobs)
+            return []
+        return list(self.last_update.jobs)
 
     def engine_role(self) -> tuple[str, str]:
         """This console's role (leader, viewer, observer) and, for a viewer, who leads."""
@@ -199,17 +201,21 @@ class CutoverApp(App[int]):
         return role, f"engine: {info.get('operator', '?')}@{info.get('host', '?')}"
 
     def request_quit(self) -> None:
-        jobs = self.running_jobs_led_here()
+        jobs = self.jobs_led_here()
         if not jobs:
             self.shutdown_engine()
             self.exit(0)
             return
+        stopped = stopped_lines(jobs)
+        detail = f"This console leads the engine with {job_counts(jobs)}."
+        if stopped:
+            detail += " Stopped: " + "; ".join(stopped) + "."
         targets = TargetSet(
             "quit and hand over",
             ("the engine",),
-            detail=f"This console leads the engine with {jobs} running job{'s' if jobs != 1 else ''}. "
-            "Quitting hands the lease over: another console's engine takes the jobs over; "
-            "with none running they wait, safe in the store, until one starts.",
+            detail=detail + " Quitting hands the lease over: another console's engine takes the jobs over "
+            "(held and paused jobs stay so until an operator resumes them); with none running they wait, "
+            "safe in the store, until one starts.",
         )
 
         def decided(ok: bool | None) -> None:
@@ -346,7 +352,7 @@ class CutoverApp(App[int]):
         if leader:
             extra.insert(0, leader)
         if update is not None and update.jobs:
-            extra.append(f"{len(update.jobs)} job{'s' if len(update.jobs) != 1 else ''} active")
+            extra.append(job_counts(update.jobs))
         main.show_header(
             HeaderState(
                 environment=self.settings.environment.name,
@@ -359,7 +365,8 @@ class CutoverApp(App[int]):
                 store_interval=self.refresh_interval,
                 marked=len(main.table.marked),
                 extra=tuple(extra),
-            )
+            ),
+            stopped_lines(update.jobs) if update is not None else None,
         )
 
     def show_selection(self) -> None:

@@ -20,6 +20,7 @@ from cutover.console.screens.help import HelpScreen
 from cutover.console.widgets.alerts_feed import AlertsFeed
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.key_figures import KeyFigures
+from cutover.console.widgets.line_stopped import LineStopped
 from cutover.console.widgets.status_header import HeaderState, StatusHeader
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
 
@@ -52,6 +53,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
+        yield LineStopped(id="line-stopped")
         with Horizontal(id="top"):
             yield WaveSummaryPanel(id="waves")
             yield AlertsFeed(id="alerts")
@@ -110,8 +112,10 @@ class MainScreen(Screen[None]):
         for event in update.alerts:
             self.alerts.add_event(event)
 
-    def show_header(self, state: HeaderState) -> None:
+    def show_header(self, state: HeaderState, stopped: list[str] | None = None) -> None:
         self.query_one(StatusHeader).show(state)
+        if stopped is not None:
+            self.query_one(LineStopped).show(stopped)
 
     # --- filter ------------------------------------------------------------------------
 
