@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Imported before any test runs: hypothesis's pytest plugin would otherwise import (and so compile) it at
+# the end of the run, and on Python 3.11.7 compiling after threaded tests can fail with a spurious
+# "AST constructor recursion depth mismatch" SystemError (CPython gh-106905, fixed in 3.11.8).
+import hypothesis  # noqa: F401
 import pytest
 
 from cutover.state.clock import ManualClock

@@ -46,12 +46,12 @@ from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.read_model import ReadModel
-from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, only_capacity, read_fleet
 from cutover.actions.session import Session
 from cutover.config.settings import Settings
 from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.facts import APPROVAL, REHEARSAL, Facts
-from cutover.state.jobs import Control, Job, JobStore, LockConflict, LockHolder, NewTarget
+from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
@@ -87,6 +87,19 @@ class Refused(DomainError):
 
 class ReadOnly(Refused):
     pass
+
+
+class ResumeRefused(Refused):
+    """A resume the engine would undo at once: the safety rules still refuse the batch's next group."""
+
+    def __init__(self, job_id: str, verdict: SafetyVerdict):
+        rules = "; ".join(f"{refusal.rule}: {refusal.message}" for refusal in verdict.blocking)
+        super().__init__(
+            f"{job_id} would be held again at once: {rules}. Resume with break-glass (--break-glass RULE=REASON) "
+            "if you mean to go on past it"
+        )
+        self.job_id = job_id
+        self.verdict = verdict
 
 
 class NeedsConfirmation(DomainError):
@@ -311,11 +324,7 @@ class Operations:
     # --- planning --------------------------------------------------------------------------
 
     def plan(self, request: PlanRequest) -> ActionPlan:
-        unknown = set(request.overrides) - set(RULES)
-        if unknown:
-            raise BadRequest(f"no safety rule named {', '.join(sorted(unknown))}; the rules are: {', '.join(RULES)}")
-        if any(not reason.strip() for reason in request.overrides.values()):
-            raise BadRequest("a break-glass override needs a reason")
+        self._check_overrides(request.overrides)
         if request.kind in (FLIP, RAMP):
             return self._plan_cutover(request)
         if request.kind == ROLLBACK:
@@ -662,8 +671,56 @@ class Operations:
     def pause(self, job_id: str, *, reason: str) -> Job:
         return self._control(job_id, Control.PAUSE, reason)
 
-    def resume(self, job_id: str, *, reason: str) -> Job:
+    def resume(self, job_id: str, *, reason: str, overrides: Mapping[str, str] | None = None) -> Job:
+        """Resume a paused or held job. A batch the engine would hold again at once (a safety rule still
+        refuses its next group) is refused here, with the rule and its numbers; `overrides` (break-glass,
+        each rule with a reason) let it through and are audited."""
+        overrides = dict(overrides or {})
+        self._check_overrides(overrides)
+        job = self.jobs.get(job_id)
+        verdict = self.resume_verdict(job, overrides)
+        if verdict is not None and not verdict.ok and not only_capacity(verdict):
+            raise ResumeRefused(job_id, verdict)
+        if overrides and verdict is not None:
+            self.jobs.update_params(job_id, overrides={**(job.params.get("overrides") or {}), **overrides})
+            self.session.events.append_many(
+                [
+                    dict(
+                        kind="break-glass",
+                        what=f"{refusal.rule} overridden to resume {job_id}",
+                        job_id=job_id,
+                        why=refusal.overridden,
+                        detail={"rule": refusal.rule, "message": refusal.message, "numbers": dict(refusal.numbers)},
+                    )
+                    for refusal in verdict.overridden
+                ]
+            )
         return self._control(job_id, Control.RESUME, reason)
+
+    def resume_verdict(self, job: Job, overrides: Mapping[str, str] | None = None) -> SafetyVerdict | None:
+        """What the safety rules say of a held batch's next group now (None: nothing left to admit)."""
+        if job.kind != BATCH or job.state is not JobState.HELD:
+            return None
+        pending = {target.tenant_id for target in self.jobs.targets(job.job_id) if target.state is TargetState.PENDING}
+        for group in job.params.get("groups", []):
+            ready = [
+                tenant
+                for tenant in (self.session.tenants.get(tenant_id) for tenant_id in group if tenant_id in pending)
+                if tenant.lifecycle is Lifecycle.READY
+            ]
+            if ready:
+                now = self.session.clock.now()
+                fleet = read_fleet(self.facts, ready, now, self.settings)
+                merged = {**(job.params.get("overrides") or {}), **(overrides or {})}
+                return evaluate_safety(ready, fleet, now, self.settings, operator=job.operator, overrides=merged)
+        return None
+
+    def _check_overrides(self, overrides: Mapping[str, str]) -> None:
+        unknown = set(overrides) - set(RULES)
+        if unknown:
+            raise BadRequest(f"no safety rule named {', '.join(sorted(unknown))}; the rules are: {', '.join(RULES)}")
+        if any(not reason.strip() for reason in overrides.values()):
+            raise BadRequest("a break-glass override needs a reason")
 
     def skip(self, job_id: str, *, reason: str) -> Job:
         """A ramp: go to the next stage now."""

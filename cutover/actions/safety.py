@@ -71,6 +71,11 @@ class SafetyVerdict:
         return "; ".join(f"{refusal.rule}: {refusal.message}" for refusal in self.blocking)
 
 
+def only_capacity(verdict: SafetyVerdict) -> bool:
+    """Refused only because too many tenants are in flight right now: waiting fixes it."""
+    return bool(verdict.blocking) and all(r.rule in (MAX_CUTTING_OVER, MAX_MONITORING) for r in verdict.blocking)
+
+
 @dataclass(frozen=True)
 class FleetPicture:
     """What the rules need from the store, read once."""

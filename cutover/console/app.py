@@ -25,6 +25,7 @@ from textual.css.query import NoMatches
 
 from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
+from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
 from cutover.config.text import visible_lines
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
@@ -548,16 +549,29 @@ class CutoverApp(App[int]):
             return
         job = jobs[0]
         held = job.state is JobState.HELD
-        paused = held or job.state is JobState.PAUSED or job.control == Control.PAUSE.value
+        paused = held or job.paused or job.control == Control.PAUSE.value
         from cutover.console.screens.confirm import ConfirmOne
 
+        overrides: dict[str, str] = {}
         if paused:
             detail = (
                 f"{job.job_id}: {len(job.targets)} tenants. Once resumed, the next group starts when it is due "
                 "and the group before it has ended its monitoring; DNS changes go on."
             )
             if held:
+                verdict = await asyncio.to_thread(self.operations.resume_verdict, job)
+                if verdict is not None and not verdict.ok and not only_capacity(verdict):
+                    # The engine would hold it again at once: only break-glass goes on past these rules.
+                    from cutover.console.screens.break_glass import BreakGlass
+
+                    why = await self.push_screen_wait(BreakGlass(f"resume {job.job_id}", verdict.blocking)) or ""
+                    if not why.strip():
+                        self.notify("resume: cancelled, nothing done (the safety rules still refuse)", timeout=3)
+                        return
+                    overrides = {refusal.rule: why for refusal in verdict.blocking}
                 detail = f"It stopped the line: {job.held_reason}. Resuming acknowledges that and goes on."
+                if overrides:
+                    detail += f" Overridden: {', '.join(overrides)} ({next(iter(overrides.values()))})."
             dialog = ConfirmOne(TargetSet("resume", (job.job_id,), detail=detail), reason="")
         else:
             detail = "No new DNS change starts; what is under way finishes. p again resumes."
@@ -567,8 +581,10 @@ class CutoverApp(App[int]):
             return
         reason = dialog.reason
         try:
-            control = self.operations.resume if paused else self.operations.pause
-            await asyncio.to_thread(control, job.job_id, reason=reason)
+            if paused:
+                await asyncio.to_thread(self.operations.resume, job.job_id, reason=reason, overrides=overrides)
+            else:
+                await asyncio.to_thread(self.operations.pause, job.job_id, reason=reason)
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), severity="error", markup=False)
             return

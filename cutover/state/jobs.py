@@ -141,6 +141,7 @@ class Job:
     updated_at: float | None
     runner: str
     pending_controls: tuple[str, ...] = ()
+    paused_by: str = ""  # who paused it, while it is paused (a held job may be paused too)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
@@ -161,6 +162,11 @@ class Job:
     def is_terminal(self) -> bool:
         return self.state in TERMINAL
 
+    @property
+    def paused(self) -> bool:
+        """Paused by an operator: in state paused, or held and paused (the hold's reason stays in view)."""
+        return self.state is JobState.PAUSED or bool(self.paused_by)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.job_id,
@@ -176,6 +182,7 @@ class Job:
             "result": self.result,
             "error": self.error,
             "held_reason": self.held_reason,
+            "paused_by": self.paused_by,
             "control": self.control,
             "runner": self.runner,
         }
@@ -532,6 +539,7 @@ class JobStore:
         result: str | None = None,
         error: str | None = None,
         held_reason: str | None = None,
+        paused_by: str | None = None,
     ) -> Job:
         """Move a job to `state` (an event of kind job.<state>); ending it releases its locks."""
         with self.store.write() as db:
@@ -547,6 +555,8 @@ class JobStore:
                 values["error"] = error
             if held_reason is not None or state in (JobState.RUNNING, *TERMINAL):
                 values["held_reason"] = held_reason or ""
+            if paused_by is not None or state in TERMINAL:
+                values["paused_by"] = paused_by or ""
             if state in TERMINAL:
                 values["ended_at"] = now
                 values["control"] = ""

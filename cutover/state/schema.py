@@ -384,6 +384,11 @@ def _sim_dns_fence(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE sim_dns_records ADD COLUMN fence TEXT NOT NULL DEFAULT ''")
 
 
+def _job_paused_by(db: sqlite_utils.Database) -> None:
+    """Who paused a job, kept while it is also held: a pause never hides a stopped line."""
+    db.execute("ALTER TABLE jobs ADD COLUMN paused_by TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -393,6 +398,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _sources_reporting_delay,
     _trigger_streaks,
     _sim_dns_fence,
+    _job_paused_by,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -103,3 +103,48 @@ error_rate = 0.2
             assert isinstance(app.screen, MainScreen)
     finally:
         await h.stop()
+
+
+async def test_p_on_a_batch_the_rules_still_refuse_opens_break_glass_then_resumes_with_the_override(tmp_path) -> None:
+    """Past the night's rollback limit a plain resume would be held again at once: p says so and asks why."""
+    from cutover.config.settings import SafetySettings, Settings
+    from cutover.console.screens.break_glass import BreakGlass
+
+    h = Harness(tmp_path, ready=10, settings=Settings(safety=SafetySettings(max_rollbacks_per_night=1)))
+    inject(
+        h,
+        tmp_path,
+        """
+[[fault]]
+kind = "error_spike"
+tenants = ["T-0002"]
+after_cutover = "2m"
+error_rate = 0.2
+""",
+    )
+    await h.start()
+    app = CutoverApp(h.session, engine=h.engine)
+    app._engine_started = True
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 11)], count=10, group_size=5))
+            job_id = h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
+            await h.until(lambda: h.jobs.get(job_id).state is JobState.HELD, what="the line stopping")
+            await app.refresh_now()
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, BreakGlass))
+            shown = "\n".join(screen_lines(app))
+            assert "max-rollbacks-per-night" in shown and "the limit is 1" in shown
+            await pilot.press(*"customer signed off", "enter")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+            assert "Overridden: max-rollbacks-per-night (customer signed off)" in app.screen.targets.detail
+            await pilot.press(*"T-0002 looked at", "enter", "tab", "enter")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen))
+            await h.until(h.job_done(job_id), what="the batch going on past the rule")
+            assert h.jobs.get(job_id).result == "9 migrated, 1 taken over by a rollback"
+            overrides = [e for e in h.session.events.list() if e.kind == "break-glass" and e.job_id == job_id]
+            assert [(e.detail["rule"], e.why) for e in overrides] == [
+                ("max-rollbacks-per-night", "customer signed off")
+            ]
+    finally:
+        await h.stop()

@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Sequence
 
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.cutover import run_cutover
-from cutover.actions.flows.jobs import OUTCOME_WORDS, admit, finish, only_capacity, tenant_task
+from cutover.actions.flows.jobs import OUTCOME_WORDS, admit, finish, tenant_task
+from cutover.actions.safety import only_capacity
 from cutover.actions.triggers import Outcome
 from cutover.state.jobs import StepState, TargetState
 

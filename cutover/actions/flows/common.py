@@ -81,7 +81,11 @@ class JobRun:
         self.kind = job.kind
         self.operator = job.operator
         self.params = dict(job.params)
-        self.paused = job.state is JobState.PAUSED
+        self.paused = job.paused
+        self.paused_by = job.paused_by or (job.control_by if job.state is JobState.PAUSED else "")
+        # The hold the store shows from the last engine: a resume given before this one re-raises it
+        # acknowledges it (the operator saw that reason), so the resume is never lost.
+        self._held_before = job.held_reason if job.state is JobState.HELD else ""
         self.aborting = False
         self.skips = 0  # a ramp's "skip to the next stage" requests not yet used
         self._holds: dict[str, _Hold] = {}
@@ -104,24 +108,53 @@ class JobRun:
     # --- controls -----------------------------------------------------------------------
 
     def apply_control(self, control: Control, by: str) -> None:
+        detail: dict[str, Any] = {"control": control.value, "by": by}
         if control is Control.PAUSE:
-            self.paused = True
+            self.paused, self.paused_by = True, by
         elif control is Control.RESUME:
-            self.paused = False
+            detail["acknowledged"] = self._acknowledge()
+            self.paused, self.paused_by = False, ""
             self._resumes += 1
             self._holds.clear()
+            # A resume may come with break-glass overrides (Operations.resume wrote them to the job).
+            self.params["overrides"] = dict(self.job.params.get("overrides") or {})
         elif control is Control.SKIP:
             self.skips += 1
         elif control is Control.ABORT:
             self.aborting = True
         self.core.events.append(
             "job.control.applied",
-            f"{self.job_id}: {control.value} ({by})",
+            f"{self.job_id}: {control.value} ({by})"
+            + (f": acknowledges {'; '.join(detail['acknowledged'])}" if detail.get("acknowledged") else ""),
             job_id=self.job_id,
-            detail={"control": control.value, "by": by},
+            detail=detail,
         )
         self.sync_state()
         self._poke()
+
+    def _acknowledge(self) -> list[str]:
+        """What a resume acknowledges: the holds waiting for a human now, or, when this engine has not
+        raised them yet (it took over, or no engine led when the resume was given), the hold the store
+        showed; that one is kept with the job so the flow, reaching it again, goes on."""
+        live = [hold.reason for hold in self._holds.values() if hold.human]
+        if live or not self._held_before:
+            return live
+        pending = [*self.params.get("resume_acks", []), self._held_before]
+        self._held_before = ""
+        self.params["resume_acks"] = pending
+        self.core.jobs.update_params(self.job_id, resume_acks=pending)
+        return [pending[-1]]
+
+    def _acknowledged(self, reason: str) -> bool:
+        """A resume given before this hold was raised again acknowledged it: use that resume up."""
+        pending = list(self.params.get("resume_acks", []))
+        for index, acknowledged in enumerate(pending):
+            if reason in acknowledged:
+                del pending[index]
+                self.params["resume_acks"] = pending
+                self.core.jobs.update_params(self.job_id, resume_acks=pending)
+                return True
+        return False
 
     def _poke(self) -> None:
         self._changed.set()
@@ -173,6 +206,9 @@ class JobRun:
 
     async def wait_for_human(self, key: str, reason: str, *, tenant_id: str | None = None) -> bool:
         """Stop the line until an operator resumes (True) or aborts (False)."""
+        if self._acknowledged(reason):
+            return not self.aborting
+        self._held_before = ""  # raised again here: a resume from now on acknowledges the live hold
         resumes = self._resumes
         self.hold(key, reason, human=True, tenant_id=tenant_id)
         while self._resumes == resumes and not self.aborting:
@@ -184,17 +220,21 @@ class JobRun:
         """Write the job's state when pause or holds changed it."""
         if self._written_state in (JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED, JobState.REFUSED):
             return
-        if self.paused:
-            want, reason = JobState.PAUSED, "paused by an operator"
-        elif self._holds:
+        # A pause never hides a hold: a held job that is paused too stays held, its reason in view.
+        if self._holds:
             want, reason = JobState.HELD, "; ".join(hold.reason for hold in self._holds.values())
+        elif self.paused:
+            want, reason = JobState.PAUSED, f"paused by {self.paused_by or 'an operator'}"
         else:
             want, reason = JobState.RUNNING, ""
+        paused_by = self.paused_by if self.paused else ""
         current = self.job
-        if want is current.state and reason == current.held_reason:
+        if want is current.state and reason == current.held_reason and paused_by == current.paused_by:
             self._written_state = want
             return
-        self.core.jobs.set_state(self.job_id, want, held_reason=reason, why=reason or "running again")
+        self.core.jobs.set_state(
+            self.job_id, want, held_reason=reason, paused_by=paused_by, why=reason or "running again"
+        )
         self._written_state = want
 
     def finish(self, state: JobState, result: str, error: str = "") -> None:

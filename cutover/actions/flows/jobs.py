@@ -24,7 +24,7 @@ from cutover.actions.flows.common import (
     wait_in_sync,
 )
 from cutover.actions.flows.cutover import run_cutover
-from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.safety import SafetyVerdict, evaluate_safety, read_fleet
 from cutover.state.jobs import StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
 from cutover.state.tenants import Tenant
@@ -74,11 +74,6 @@ async def admit(run: JobRun, tenant_ids: Sequence[str]) -> SafetyVerdict:
                 )
                 core.jobs.update_target(run.job_id, tenant.tenant_id, TargetState.RUNNING)
         return verdict
-
-
-def only_capacity(verdict: SafetyVerdict) -> bool:
-    """Refused only because too many tenants are in flight right now: waiting fixes it."""
-    return bool(verdict.blocking) and all(r.rule in (MAX_CUTTING_OVER, MAX_MONITORING) for r in verdict.blocking)
 
 
 async def tenant_task(run: JobRun, tenant_id: str, flow: Awaitable[tuple[TargetState, str]]) -> TargetState:

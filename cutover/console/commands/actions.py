@@ -572,13 +572,26 @@ def _control(verb: str) -> click.Command:
     @click.argument("job_id", metavar="JOB")
     @click.option("--reason", default="", help="Why: it goes in the audit trail.")
     @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+    @click.option(
+        "--break-glass",
+        "break_glass",
+        multiple=True,
+        metavar="RULE=REASON",
+        hidden=verb != "resume",
+        help="Resume past a safety rule that still refuses the batch's next group (audited).",
+    )
     @click.pass_obj
     @action_errors
-    def command(obj: Context, job_id: str, reason: str, as_json: bool) -> None:
+    def command(obj: Context, job_id: str, reason: str, as_json: bool, break_glass: tuple[str, ...]) -> None:
         session = open_session(obj)
         try:
             ops = Operations(session)
-            job = getattr(ops, verb)(job_id, reason=reason)
+            if break_glass and verb != "resume":
+                raise BadRequest(f"--break-glass goes with resume, not {verb}")
+            if verb == "resume":
+                job = ops.resume(job_id, reason=reason, overrides=_overrides(break_glass))
+            else:
+                job = getattr(ops, verb)(job_id, reason=reason)
             leader = ops.leader()
             if as_json:
                 out(

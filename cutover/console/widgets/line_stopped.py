@@ -15,7 +15,8 @@ from cutover.state.jobs import Control, Job, JobState
 
 
 def is_paused(job: Job) -> bool:
-    return job.state is JobState.PAUSED or (job.state is JobState.HELD and job.control == Control.PAUSE.value)
+    """Paused, or a pause asked for and not yet applied (the engine applies it within a second)."""
+    return job.paused or (job.state is JobState.HELD and job.control == Control.PAUSE.value)
 
 
 def stopped_lines(jobs: Sequence[Job]) -> list[str]:
@@ -23,7 +24,7 @@ def stopped_lines(jobs: Sequence[Job]) -> list[str]:
     "batch-2 paused by root@jump1"."""
     lines = []
     for job in jobs:
-        by = job.control_by or job.operator
+        by = job.paused_by or job.control_by or job.operator
         if job.state is JobState.HELD:
             line = f"LINE STOPPED: {job.job_id} held: {job.held_reason or 'waits for an operator'}"
             if is_paused(job):
