@@ -47,7 +47,7 @@ def test_missing_evidence_is_inconclusive_the_gate_and_the_flip_exit_3_and_chang
 
     gated = shell(env, "gate", "T-0002")
     assert gated.returncode == 3, gated.stdout + gated.stderr
-    assert "T-0002: BLOCKED" in gated.stdout
+    assert "T-0002: UNKNOWN (unknown: validation: the validation suite has not run)" in gated.stdout
     assert "validation unknown  the validation suite has not run" in gated.stdout
 
     flipped = shell(env, "flip", "T-0002", "--reason", "night 3", "--yes")

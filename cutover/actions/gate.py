@@ -31,6 +31,18 @@ class CheckResult(StrEnum):
     UNKNOWN = "unknown"
 
 
+class GateVerdict(StrEnum):
+    """The gate's one answer, with one meaning everywhere (console, `gate`, `status`, JSON).
+
+    eligible: the cutover may start; every check passes or is one the cutover's own steps redo first.
+    blocked: a check fails that only a person can fix. unknown: a check cannot be judged (no evidence,
+    or stale evidence) and the cutover would not fix it: never a pass."""
+
+    ELIGIBLE = "eligible"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+
+
 # What the cutover runs to fix a check, as a noun phrase: "the cutover runs a final sync and verification first".
 REMEDY_FINAL_SYNC = "a final sync and verification"
 REMEDY_HYDRATE = "a re-hydration of the OCI cluster"
@@ -95,6 +107,27 @@ class GateResult:
         """Every blocking check is one the cutover's own steps will fix."""
         return all(check.remedy for check in self.blocking)
 
+    @property
+    def verdict(self) -> GateVerdict:
+        stuck = [check for check in self.blocking if not check.remedy]
+        if not stuck:
+            return GateVerdict.ELIGIBLE
+        if any(check.result is CheckResult.FAIL for check in stuck):
+            return GateVerdict.BLOCKED
+        return GateVerdict.UNKNOWN
+
+    def summary(self) -> str:
+        """ "eligible: 4 checks pass, 2 done by the cutover itself (it runs ... first)", "blocked: backends: 2/3 healthy"."""
+        if self.verdict is GateVerdict.ELIGIBLE:
+            passing = sum(1 for check in self.checks if not check.blocking)
+            redone = sum(1 for check in self.blocking if check.remedy)
+            text = f"eligible: {passing} check{'s' * (passing != 1)} pass"
+            if redone:
+                text += f", {redone} done by the cutover itself (it {remedy_sentence(self.remedies)})"
+            return text
+        stuck = [check for check in self.blocking if not check.remedy]
+        return f"{self.verdict.value}: " + "; ".join(f"{check.name}: {check.evidence}" for check in stuck)
+
     def without(self, *names: str) -> GateResult:
         """The same result with some checks left out (a plan leaves the window to the safety rule)."""
         return GateResult(self.tenant_id, tuple(c for c in self.checks if c.name not in names), self.evaluated_at)
@@ -117,6 +150,8 @@ class GateResult:
     def to_json(self) -> dict[str, object]:
         return {
             "tenant": self.tenant_id,
+            "verdict": self.verdict.value,
+            "summary": self.summary(),
             "passed": self.passed,
             "eligible": self.eligible,
             "blocking": [check.name for check in self.blocking],

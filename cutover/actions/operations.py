@@ -314,6 +314,11 @@ class Operations:
         """The engine that leads (runs pollers, triggers and jobs), if any is alive."""
         return self.leases.leader()
 
+    def gate_of(self, tenants: Sequence[Tenant]) -> list[GateResult]:
+        """The gate of tenants already read (status reads the fleet once)."""
+        now = self.session.clock.now()
+        return [evaluate_gate(tenant, now, self.settings) for tenant in tenants]
+
     def gate(self, tenant_ids: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[GateResult]:
         now = self.session.clock.now()
         return [

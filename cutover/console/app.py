@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 
 from cutover.actions.capacity import summarise_exclusions
+from cutover.actions.gate import GateVerdict
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
@@ -514,8 +515,8 @@ class CutoverApp(App[int]):
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), title="Gate", severity="error", markup=False)
             return
-        passed = sum(1 for result in results if result.passed)
-        title = f"Decision gate: {passed} of {len(results)} passed (evaluated now, changes nothing)"
+        eligible = sum(1 for result in results if result.verdict is GateVerdict.ELIGIBLE)
+        title = f"Decision gate: {eligible} of {len(results)} eligible (evaluated now, changes nothing)"
         from cutover.console.screens.report import ReportScreen, gate_table
 
         self.push_screen(ReportScreen(title, gate_table(results)))

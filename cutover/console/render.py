@@ -13,7 +13,9 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from cutover.actions.gate import GateResult, GateVerdict, remedy_sentence
 from cutover.config.loader import LoadedConfig, Origin
 from cutover.config.text import visible
 from cutover.config.units import format_duration, format_size
@@ -73,8 +75,22 @@ def _age(ts: float | None, now: float) -> str:
 # --- status ------------------------------------------------------------------------
 
 
-def tenant_json(tenant: Tenant, step: str) -> dict[str, Any]:
+def ready_line(gate: GateResult) -> str:
+    """The runbook's `status` verdict: "Ready for cutover: yes" or "no: backends 2/3 healthy"."""
+    if gate.verdict is GateVerdict.ELIGIBLE:
+        first = f" (the cutover {remedy_sentence(gate.remedies)})" if gate.remedies else ""
+        return f"Ready for cutover: yes{first}"
+    return f"Ready for cutover: no: {gate.summary()}"
+
+
+def ready_json(gate: GateResult) -> dict[str, Any]:
+    return {"ready": gate.verdict is GateVerdict.ELIGIBLE, "verdict": gate.verdict.value, "summary": gate.summary()}
+
+
+def tenant_json(tenant: Tenant, step: str, gate: GateResult | None = None) -> dict[str, Any]:
+    ready = {"ready_for_cutover": ready_json(gate)} if gate is not None else {}
     return {
+        **ready,
         "id": tenant.tenant_id,
         "name": tenant.name,
         "wave": tenant.wave,
@@ -128,12 +144,15 @@ def tenant_json(tenant: Tenant, step: str) -> dict[str, Any]:
     }
 
 
-def status_json(tenants: list[Tenant], steps: dict[str, str], now: float) -> dict[str, Any]:
+def status_json(
+    tenants: list[Tenant], steps: dict[str, str], now: float, gates: dict[str, GateResult] | None = None
+) -> dict[str, Any]:
+    gates = gates or {}
     return {
         "schema": "cutover.status/1",
         "generated_at": iso(now),
         "count": len(tenants),
-        "tenants": [tenant_json(t, steps[t.tenant_id]) for t in tenants],
+        "tenants": [tenant_json(t, steps[t.tenant_id], gates.get(t.tenant_id)) for t in tenants],
     }
 
 
@@ -173,7 +192,7 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
     console.print(f"{len(tenants)} tenants: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
 
 
-def print_tenant(tenant: Tenant, step: str, now: float) -> None:
+def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None = None) -> None:
     console = _console()
     style = STATE_STYLE.get(tenant.lifecycle.value, "")
     name = f" ({literal(tenant.name)})" if tenant.name else ""
@@ -199,6 +218,8 @@ def print_tenant(tenant: Tenant, step: str, now: float) -> None:
         console.print(
             f"  validation {tenant.validation_passed}/{tenant.validation_total}, {_age(tenant.validated_at, now)}"
         )
+    if gate is not None:
+        console.print(Text(ready_line(gate), style="bold"))
 
 
 # --- events ------------------------------------------------------------------------

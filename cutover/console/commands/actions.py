@@ -33,7 +33,7 @@ import click
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
 from cutover.actions.composition import ProviderError, all_simulated, build_providers, has_world, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
-from cutover.actions.gate import remedy_sentence
+from cutover.actions.gate import GateVerdict, remedy_sentence
 from cutover.actions.observe import observe_now
 from cutover.actions.operations import (
     BadRequest,
@@ -521,7 +521,7 @@ def batch(
 @click.pass_obj
 @action_errors
 def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool) -> None:
-    """The decision gate: every check, its evidence and age; exit 3 if any tenant is blocked."""
+    """The decision gate: every check, its evidence and age; ELIGIBLE (exit 0), BLOCKED or UNKNOWN (exit 3)."""
     session = open_session(obj)
     try:
         ops = Operations(session)
@@ -535,12 +535,14 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
                 out(f"could not observe {failure}; the gate judges what the store had", err=True)
         results = ops.gate(list(tenants))
         passed = all(result.passed for result in results)
+        eligible = all(result.verdict is GateVerdict.ELIGIBLE for result in results)
         if as_json:
             out(
                 json.dumps(
                     {
                         "schema": "cutover.gate/1",
                         "passed": passed,
+                        "eligible": eligible,
                         "observed_now": observed_now,
                         "tenants": [result.to_json() for result in results],
                     },
@@ -552,14 +554,14 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
             if observed_now:
                 out("no engine leads: observed sync, backends, DNS and metrics just now")
             for result in results:
-                out(f"{result.tenant_id}: {'PASS' if result.passed else 'BLOCKED'}")
+                out(f"{result.tenant_id}: {result.verdict.value.upper()} ({result.summary()})")
                 for check in result.checks:
                     mark = "ok " if not check.blocking else "-- "
                     remedy = (
                         f"  [the cutover {remedy_sentence([check.remedy])}]" if check.blocking and check.remedy else ""
                     )
                     out(f"  {mark}{check.name:<10} {check.result.value:<8} {check.evidence_with_age()}{remedy}")
-        sys.exit(EXIT_OK if passed else EXIT_REFUSED)
+        sys.exit(EXIT_OK if eligible else EXIT_REFUSED)
     finally:
         session.close()
 

@@ -31,12 +31,14 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         if tenant and ((wave is not None and tenants[0].wave != wave) or (state and tenants[0].lifecycle != state)):
             tenants = []
         # A tenant a job holds shows what that job does with it now, as the console's table does.
-        doing = Operations(session).read.activity()
+        ops = Operations(session)
+        doing = ops.read.activity()
         steps = {t.tenant_id: doing.get(t.tenant_id) or next_step(t, now, gates) for t in tenants}
+        verdicts = {result.tenant_id: result for result in ops.gate_of(tenants)} if (as_json or tenant) else {}
         if as_json:
-            echo(json.dumps(render.status_json(tenants, steps, now), indent=2))
+            echo(json.dumps(render.status_json(tenants, steps, now, verdicts), indent=2))
         elif tenant and tenants:
-            render.print_tenant(tenants[0], steps[tenants[0].tenant_id], now)
+            render.print_tenant(tenants[0], steps[tenants[0].tenant_id], now, verdicts.get(tenants[0].tenant_id))
         else:
             render.print_status(tenants, steps, now)
     finally:

@@ -13,10 +13,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from cutover.actions.gate import CheckResult, GateResult, remedy_sentence
+from cutover.actions.gate import CheckResult, GateResult, GateVerdict, remedy_sentence
 from cutover.actions.operations import Rehearsal
 
 RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold red", CheckResult.UNKNOWN: "yellow"}
+VERDICT_STYLE = {
+    GateVerdict.ELIGIBLE: "bold green",
+    GateVerdict.BLOCKED: "bold red",
+    GateVerdict.UNKNOWN: "bold yellow",
+}
 
 
 def gate_table(results: list[GateResult], *, one_tenant: bool = False) -> Table:
@@ -28,8 +33,8 @@ def gate_table(results: list[GateResult], *, one_tenant: bool = False) -> Table:
     table.add_column("", no_wrap=True)
     table.add_column("EVIDENCE", ratio=1, min_width=24, overflow="fold")
     for result in results:
-        verdict = "passed" if result.passed else ("eligible" if result.eligible else "BLOCKED")
-        style = "green" if result.passed else ("yellow" if result.eligible else "bold red")
+        verdict = result.summary()
+        style = VERDICT_STYLE[result.verdict]
         first = [Text(result.tenant_id, style="bold")] if not one_tenant else []
         table.add_row(*first, Text(verdict, style=style), "", "")
         # What stops the tenant first; then what the cutover's own steps will fix; then what passes.
