@@ -120,7 +120,8 @@ def test_gate_passes_with_evidence_or_names_every_blocking_check_and_exits_3(env
     assert "T-0001: BLOCKED" in blocked.stdout and "lifecycle  fail     migrated, must be ready" in blocked.stdout
     # The flip took world time: T-0002's proof of lag 0 is stale now, which its own cutover would renew:
     # eligible, and a script using `gate` as its pre-check goes on (exit 0).
-    assert re.search(r"T-0002: ELIGIBLE \(eligible: \d checks pass, \d done by the cutover itself \(it runs ", blocked.stdout)
+    eligible = r"T-0002: ELIGIBLE \(eligible: \d checks pass, \d done by the cutover itself \(it runs "
+    assert re.search(eligible, blocked.stdout)
     alone = shell(env, "gate", "T-0002")
     assert alone.returncode == 0, alone.stdout + alone.stderr
     assert alone.stdout.splitlines()[1].startswith("T-0002: ELIGIBLE")

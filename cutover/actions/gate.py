@@ -117,7 +117,8 @@ class GateResult:
         return GateVerdict.UNKNOWN
 
     def summary(self) -> str:
-        """ "eligible: 4 checks pass, 2 done by the cutover itself (it runs ... first)", "blocked: backends: 2/3 healthy"."""
+        """ "eligible: 4 checks pass, 2 done by the cutover itself (it runs ... first)",
+        "blocked: backends: 2/3 healthy", "unknown: validation: the validation suite has not run"."""
         if self.verdict is GateVerdict.ELIGIBLE:
             passing = sum(1 for check in self.checks if not check.blocking)
             redone = sum(1 for check in self.blocking if check.remedy)
