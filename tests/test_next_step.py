@@ -47,3 +47,19 @@ def test_next_steps_read_like_the_runbook(tenant: Tenant) -> None:
     assert at(tenant, lifecycle=Lifecycle.MONITORING, monitoring_until=NOW + 240) == "watch: monitoring 4m left"
     assert at(tenant, lifecycle=Lifecycle.MONITORING, monitoring_until=NOW - 1) == "confirm: monitoring done"
     assert at(tenant, lifecycle=Lifecycle.FAILED) == "fix: needs attention"
+
+
+def test_next_steps_never_advise_what_would_hurt(tenant: Tenant) -> None:
+    # Validating with no suite running: the step is to validate (a running validate job shows itself).
+    assert at(tenant, lifecycle=Lifecycle.VALIDATING) == "validate"
+    # Rolled back: the path the commands accept.
+    assert at(tenant, lifecycle=Lifecycle.ROLLED_BACK) == "sync, then validate"
+    # Migrated and healthy: decommission in time. Migrated with data that no longer matches: never.
+    migrated = dict(lifecycle=Lifecycle.MIGRATED, sync_health=SyncHealth.CONTINUOUS)
+    assert at(tenant, **migrated) == "decommission AWS after 24 h"
+    assert at(tenant, lifecycle=Lifecycle.MIGRATED, sync_health=SyncHealth.ERROR, checksum_mismatches=4) == (
+        "STOP: checksum mismatch after cutover (4 objects): do not decommission"
+    )
+    assert at(tenant, lifecycle=Lifecycle.MIGRATED, sync_health=SyncHealth.STALLED) == (
+        "STOP: sync stalled after cutover: do not decommission"
+    )

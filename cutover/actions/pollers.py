@@ -27,6 +27,7 @@ from typing import Any
 from cutover.actions.drift import DnsRead, DriftWatch
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.freshness import reporting_delay
+from cutover.actions.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
 from cutover.state.lifecycle import Lifecycle, SyncHealth
@@ -51,6 +52,7 @@ class Pollers:
         self._pruned_at = float("-inf")
         self._cadence: dict[str, float] = {}  # source -> the interval last recorded for it
         self.drift = DriftWatch(core)
+        self.after_cutover = SyncAfterCutoverWatch(core)
 
     @property
     def engine(self):
@@ -269,6 +271,7 @@ class Pollers:
         self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
         if self.judge:
             self._initial_copies_done(statuses)
+            self.after_cutover.check(tenants)
 
     def _initial_copies_done(self, statuses: dict[str, Any]) -> None:
         """A syncing tenant whose initial copy is done (continuous sync runs) moves on to validating."""

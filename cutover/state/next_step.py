@@ -29,7 +29,8 @@ def next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> 
         passed, total = tenant.validation_passed, tenant.validation_total
         if total and passed is not None and passed < total:
             return f"fix: validation {passed}/{total}"
-        return "wait: validation running"
+        # A validation job that runs says so itself (the job's step is shown for the tenants it holds).
+        return "validate"
     if state is Lifecycle.READY:
         if sync_problem:
             return sync_problem
@@ -47,14 +48,26 @@ def next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> 
             return f"watch: monitoring {format_duration(left)} left" if left else "confirm: monitoring done"
         return "watch: monitoring"
     if state is Lifecycle.MIGRATED:
-        return "decommission AWS after 24 h"
+        drift = after_cutover_sync_problem(tenant)
+        return f"STOP: {drift}: do not decommission" if drift else "decommission AWS after 24 h"
     if state is Lifecycle.ROLLING_BACK:
         return "watch: rolling back"
     if state is Lifecycle.ROLLED_BACK:
-        return "fix, then re-validate"
+        return "sync, then validate"
     if state is Lifecycle.FAILED:
         return "fix: needs attention"
     return "none"
+
+
+def after_cutover_sync_problem(tenant: Tenant) -> str:
+    """What makes a migrated tenant's data suspect: AWS and OCI no longer match, or sync stopped."""
+    if tenant.sync_health is SyncHealth.ERROR or (tenant.checksum_mismatches or 0) > 0:
+        count = tenant.checksum_mismatches or 0
+        objects = f" ({count} object{'s' if count != 1 else ''})" if count else ""
+        return f"checksum mismatch after cutover{objects}"
+    if tenant.sync_health is SyncHealth.STALLED:
+        return "sync stalled after cutover"
+    return ""
 
 
 def _sync_problem(tenant: Tenant) -> str:

@@ -478,7 +478,16 @@ async def _apply_zone(
                 request_ids=[receipt.change_id],
             )
             result = f"{describe_want}: change {receipt.change_id}"
-            core.jobs.finish_step(step, StepState.DONE, result)
+            with core.fenced():
+                core.jobs.finish_step(step, StepState.DONE, result)
+                # The DNS column shows the change as soon as it is made; the next DNS poll confirms it.
+                tenant = core.tenant(change.tenant_id)
+                core.tenants.observe(
+                    change.tenant_id,
+                    dns_oci_share=change.to.oci_share(tenant.aws_target, tenant.oci_target),
+                    dns_routing=change.to.describe(),
+                    dns_at=receipt.submitted_at,
+                )
             outcomes[change.tenant_id] = ChangeOutcome(change.tenant_id, receipt.change_id, True, result)
         pending = []
     return outcomes
