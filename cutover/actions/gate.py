@@ -116,6 +116,10 @@ class GateResult:
             return GateVerdict.BLOCKED
         return GateVerdict.UNKNOWN
 
+    def why(self) -> str:
+        """The summary without its verdict word: "4 checks pass, ...", "backends: 2/3 healthy"."""
+        return self.summary().split(": ", 1)[1]
+
     def summary(self) -> str:
         """ "eligible: 4 checks pass, 2 done by the cutover itself (it runs ... first)",
         "blocked: backends: 2/3 healthy", "unknown: validation: the validation suite has not run"."""

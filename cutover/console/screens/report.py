@@ -33,10 +33,8 @@ def gate_table(results: list[GateResult], *, one_tenant: bool = False) -> Table:
     table.add_column("", no_wrap=True)
     table.add_column("EVIDENCE", ratio=1, min_width=24, overflow="fold")
     for result in results:
-        verdict = result.summary()
-        style = VERDICT_STYLE[result.verdict]
         first = [Text(result.tenant_id, style="bold")] if not one_tenant else []
-        table.add_row(*first, Text(verdict, style=style), "", "")
+        table.add_row(*first, Text(result.verdict.value, style=VERDICT_STYLE[result.verdict]), "", result.why())
         # What stops the tenant first; then what the cutover's own steps will fix; then what passes.
         for check in sorted(result.checks, key=lambda check: (not check.blocking, bool(check.remedy))):
             evidence = check.evidence_with_age()
