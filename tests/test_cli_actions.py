@@ -145,8 +145,10 @@ def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:
     assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
     text = shell(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run").stdout
     # The times the batch will keep: group 2 changes DNS only after group 1's monitoring, not at +15 min.
-    assert re.search(r"^  group 1 at now, DNS ~\d\d:\d\d, done ~\d\d:\d\d: T-0001 ", text, re.MULTILINE), text
-    assert re.search(r"^  group 2 at ~\d\d:\d\d, DNS ~\d\d:\d\d, done ~\d\d:\d\d: T-0006 ", text, re.MULTILINE)
+    # Times in the migration window's zone, labelled (the window's default zone is New York's).
+    at = r"\d\d:\d\d E[SD]T"
+    assert re.search(rf"^  group 1 at now, DNS ~{at}, done ~{at}: T-0001 ", text, re.MULTILINE), text
+    assert re.search(rf"^  group 2 at ~{at}, DNS ~{at}, done ~{at}: T-0006 ", text, re.MULTILINE)
     assert "changes DNS only once the group before it has ended its 10m monitoring" in text
     events = json.loads(shell(env, "events", "--json").stdout)["events"]
     assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 20
@@ -158,7 +160,8 @@ def test_jobs_shows_a_batchs_groups_with_the_times_they_kept(env: dict) -> None:
     text = shell(env, "jobs", "batch-1").stdout
     assert "succeeded: 4 migrated" in text
     first, second = (
-        re.search(rf"^  group {n} at (\d\d:\d\d), DNS (\d\d:\d\d), done (\d\d:\d\d): ", text, re.M) for n in (1, 2)
+        re.search(rf"^  group {n} at (\d\d:\d\d) E[SD]T, DNS (\d\d:\d\d) E[SD]T, done (\d\d:\d\d) E[SD]T: ", text, re.M)
+        for n in (1, 2)
     )
     assert first and second, text
     assert second.group(2) >= first.group(3)  # group 2's DNS change came after group 1 ended its monitoring

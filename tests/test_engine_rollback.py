@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness, inject
 
-from cutover.actions.operations import PlanRequest
+from cutover.actions.operations import PlanRequest, ResumeRefused
 from cutover.state.jobs import JobState, TargetState
 from cutover.state.lifecycle import Lifecycle
 
@@ -102,13 +102,11 @@ error_rate = 0.2
     plan = h.ops.plan(PlanRequest.batch(["T-0001", "T-0002", "T-0003", "T-0004"], group_size=2))
     job = h.ops.submit(plan, reason="night 3", confirmation="batch 4")
     await h.until(lambda: "stop the line" in h.jobs.get(job.job_id).held_reason, what="the line stopping")
-    h.ops.resume(job.job_id, reason="both looked at")
-    await h.until(
-        lambda: "max-rollbacks-per-night" in h.jobs.get(job.job_id).held_reason,
-        what="the safety rule holding the next group",
-    )
-    held = h.jobs.get(job.job_id).held_reason
-    assert "2 rollbacks tonight (T-0001, T-0002); the limit is 2: stop for the night" in held
+    # A resume would be undone at once by the rule: it is refused with the rule's numbers, nothing recorded.
+    with pytest.raises(ResumeRefused) as refused:
+        h.ops.resume(job.job_id, reason="both looked at")
+    assert "2 rollbacks tonight (T-0001, T-0002); the limit is 2: stop for the night" in str(refused.value)
+    assert h.jobs.get(job.job_id).pending_controls == ()
     assert h.tenants.get("T-0003").lifecycle is Lifecycle.READY
     h.ops.abort(job.job_id, reason="stop for the night, as the rule says")
     await h.until(h.job_done(job.job_id), what="the batch ending")

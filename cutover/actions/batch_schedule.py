@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from cutover.actions.flows.cutover import HYDRATION_MARGIN
 from cutover.actions.read_model import JobView
 from cutover.config.settings import Settings
+from cutover.config.units import format_clock
 from cutover.state.jobs import JobState, StepState, TargetState
 from cutover.state.tenants import Tenant
 
@@ -130,10 +132,18 @@ class BatchTimes:
     status: str  # what the next group waits for, in words: "next at ~07:15", "paused", "held: ..."
 
 
+def zone_of(params: dict) -> tzinfo | None:
+    """The zone a batch's times are shown in: the migration window's when it was planned (None: UTC)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(params["timezone"]) if params.get("timezone") else None
+
+
 def job_times(view: JobView, now: float) -> BatchTimes:
     """A batch job's groups with what happened and what is expected, and what the next group waits for."""
     job = view.job
     params = job.params
+    zone = zone_of(params)
     groups: list[list[str]] = params.get("groups", [])
     own = {step.name: step for step in view.steps_of(None)}
     by_tenant: dict[str, dict[str, object]] = {}
@@ -177,25 +187,21 @@ def job_times(view: JobView, now: float) -> BatchTimes:
     elif job.state is JobState.HELD:
         status = f"held, waiting for a resume: {job.held_reason}"
     elif next_group is not None:
-        status = f"group {next_group} expected to start at ~{_hhmm(times[next_group - 1].start)}"
+        status = f"group {next_group} expected to start at ~{format_clock(times[next_group - 1].start, zone)}"
     else:
         status = "every group started"
     return BatchTimes(times, next_group, status)
 
 
-def _hhmm(ts: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
-
-
-def schedule_lines(times: Sequence[GroupTimes], groups: Sequence[Sequence[str]], now: float) -> list[str]:
-    """One line per group for a person: "group 2 at ~07:15, DNS ~07:27, done ~07:42: T-0006 T-0007 ..."."""
+def schedule_lines(
+    times: Sequence[GroupTimes], groups: Sequence[Sequence[str]], now: float, zone: tzinfo | None = None
+) -> list[str]:
+    """One line per group for a person: "group 2 at ~02:15 EST, DNS ~02:27 EST, done ~02:42 EST: T-0006 ..."."""
     lines = []
     for group_times, tenant_ids in zip(times, groups, strict=False):
 
         def when(ts: float, happened: bool) -> str:
-            return _hhmm(ts) if happened else f"~{_hhmm(ts)}"
+            return format_clock(ts, zone) if happened else f"~{format_clock(ts, zone)}"
 
         start = (
             "now"

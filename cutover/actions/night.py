@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cutover.actions.batch_schedule import schedule_lines, stored_times
+from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.engine import Engine
 from cutover.actions.operations import Operations, PlanRequest
 from cutover.actions.session import Session
@@ -126,7 +126,9 @@ async def rehearse_night(
                         f"{_clock(clock.now(), zone)} {submitted.job_id} submitted: "
                         f"{len(plan.targets)} tenants in {len(plan.groups)} groups"
                     )
-                    for line in schedule_lines(stored_times(plan.params), plan.groups, clock.now()):
+                    for line in schedule_lines(
+                        stored_times(plan.params), plan.groups, clock.now(), zone_of(plan.params)
+                    ):
                         on_line(f"{_clock(clock.now(), zone)} {submitted.job_id} {line}")
                     pending_batch = None
                 elif not window_only:

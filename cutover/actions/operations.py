@@ -541,6 +541,7 @@ class Operations:
             "expected": [t.to_json() for t in times],
             "waits_for_room": waits_for_room(group_size, self.settings),
             "waits": waits,
+            "timezone": self.settings.safety.window.timezone,  # the zone its times are shown in
         }
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
 

@@ -11,6 +11,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -187,6 +188,11 @@ class WindowSettings(Section):
         if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
             raise ValueError(f"{value!r} is not a time of day: write HH:MM, like 02:00")
         return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone every time an operator reads is shown in (with its label)."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime, tzinfo
 
 _SIZE_UNITS = {
     "": 1,
@@ -71,6 +72,14 @@ def _parse_duration_text(value: str) -> float:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"{value!r} is not a duration: write a number of seconds or e.g. 90s, 15m, 1h30m")
     return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+def format_clock(ts: float, zone: tzinfo | None = None, *, seconds: bool = False) -> str:
+    """A time as an operator reads it, its zone always named: "02:15 EST", "07:15:03 UTC".
+
+    `zone` is the migration window's (settings.safety.window.zone); without one the time is UTC, labelled."""
+    shown = datetime.fromtimestamp(ts, zone or UTC)
+    return shown.strftime("%H:%M:%S %Z" if seconds else "%H:%M %Z")
 
 
 def format_duration(seconds: float) -> str:

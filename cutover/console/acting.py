@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cutover.actions.batch_schedule import schedule_lines, stored_times
+from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ActionPlan, Operations, PlanRequest
 from cutover.actions.safety import Refusal
 from cutover.config.units import format_duration
@@ -95,7 +95,7 @@ def _detail(plan: ActionPlan) -> str:
     lines = [f"{', '.join(ids)}: {doer} {note}" for note, ids in by_note.items()]
     if plan.kind == BATCH:
         monitor = float(plan.params.get("monitor", 0))
-        lines += schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at)
+        lines += schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at, zone_of(plan.params))
         lines += list(plan.params.get("waits", ()))
         lines.append(
             f"each group is monitored {format_duration(monitor)} and the next changes DNS only after it "

@@ -367,6 +367,7 @@ class CutoverApp(App[int]):
                 store_interval=self.refresh_interval,
                 marked=len(main.table.marked),
                 extra=tuple(extra),
+                zone=self.settings.safety.window.zone,
             ),
             stopped_lines(update.jobs) if update is not None else None,
         )
@@ -390,7 +391,12 @@ class CutoverApp(App[int]):
         thresholds = [rule.threshold for rule in self.settings.triggers.rules if rule.metric == "error_rate"]
         error_threshold = min(thresholds, default=self.settings.ramp.max_error_rate)
         self.push_screen(
-            TenantDetailScreen(tenant_id, lambda tid: read_detail(self.feed, tid), error_threshold=error_threshold)
+            TenantDetailScreen(
+                tenant_id,
+                lambda tid: read_detail(self.feed, tid),
+                error_threshold=error_threshold,
+                zone=self.settings.safety.window.zone,
+            )
         )
 
     def open_batch_view(self) -> None:

@@ -30,7 +30,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
+from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times, zone_of
 from cutover.actions.composition import ProviderError, all_simulated, build_providers, has_world, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import GateVerdict, remedy_sentence
@@ -167,7 +167,7 @@ def job_line(job: Job) -> str:
 def print_plan(plan: Any, echo: Callable[[str], None]) -> None:
     echo(f"{plan.kind} of {len(plan.targets)} tenant{'s' if len(plan.targets) != 1 else ''}")
     if plan.kind == "batch":
-        for line in schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at):
+        for line in schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at, zone_of(plan.params)):
             echo(f"  {line}")
         echo(
             "  (times are expected: each group changes DNS only once the group before it has ended its "
@@ -685,7 +685,9 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
             if job.kind == "batch":
                 times = job_times(ops.read.job(job.job_id), session.clock.now())
                 out(f"  {times.status}")
-                for line in schedule_lines(times.groups, job.params.get("groups", []), session.clock.now()):
+                for line in schedule_lines(
+                    times.groups, job.params.get("groups", []), session.clock.now(), zone_of(job.params)
+                ):
                     out(f"  {line}")
             for step in ops.jobs.steps(job.job_id):
                 out(f"  {step.name}: {step.state.value} {step.result}")

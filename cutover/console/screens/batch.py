@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import tzinfo
 from typing import ClassVar
 
 from rich.console import Group
@@ -18,10 +18,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cutover.actions.batch_schedule import job_times
+from cutover.actions.batch_schedule import job_times, zone_of
 from cutover.actions.read_model import JobView
 from cutover.config.text import visible
-from cutover.config.units import format_duration
+from cutover.config.units import format_clock, format_duration
 from cutover.console.plain import plain
 from cutover.state.jobs import JobState, StepState, TargetState
 
@@ -47,13 +47,10 @@ TARGET_MARK = {
 }
 
 
-def _hhmm(ts: float | None) -> str:
-    return "--:--" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
-
-
-def _when(ts: float, happened: bool) -> str:
-    """A time that happened as HH:MM; one that is expected as ~HH:MM."""
-    return _hhmm(ts) if happened else f"~{_hhmm(ts)}"
+def _when(ts: float, happened: bool, zone: tzinfo | None) -> str:
+    """A time that happened as HH:MM; one that is expected as ~HH:MM (in the window's zone)."""
+    shown = format_clock(ts, zone).split(" ")[0]
+    return shown if happened else f"~{shown}"
 
 
 def _next_state(job, step, start: float, now: float) -> Text:
@@ -81,11 +78,12 @@ def batch_renderable(view: JobView, now: float) -> Group:
         parts.append(plain(f"  paused by {job.control_by or '?'}: no new DNS change starts (p resumes)", "yellow"))
     groups: list[list[str]] = job.params.get("groups", [])
     times = job_times(view, now)
+    zone = zone_of(job.params)
     states = {target.tenant_id: target.state for target in view.targets}
     own = {step.name: step for step in view.steps_of(None)}
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     table.add_column("GROUP", no_wrap=True)
-    table.add_column("AT (UTC)", no_wrap=True)
+    table.add_column(f"AT ({format_clock(now, zone).split(' ')[1]})", no_wrap=True)
     table.add_column("DNS", no_wrap=True)
     table.add_column("DONE", no_wrap=True)
     table.add_column("STATE", no_wrap=True)
@@ -110,9 +108,9 @@ def batch_renderable(view: JobView, now: float) -> Group:
             members.append(f"{tenant_id}{mark} ", style=style)
         table.add_row(
             str(number),
-            _when(expected.start, expected.started),
-            _when(expected.switch, expected.switched),
-            _when(expected.end, expected.ended),
+            _when(expected.start, expected.started, zone),
+            _when(expected.switch, expected.switched, zone),
+            _when(expected.end, expected.ended, zone),
             state,
             members,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
 from rich.table import Table
@@ -31,13 +31,13 @@ from cutover.console.screens.report import gate_table
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 
 
-def timeline(detail: TenantDetail) -> Table:
+def timeline(detail: TenantDetail, zone: tzinfo | None = None) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(no_wrap=True, style="dim")
     table.add_column(no_wrap=True)
     table.add_column()
     for event in reversed(detail.events[-40:]):
-        when = datetime.fromtimestamp(event.ts, UTC).strftime("%m-%d %H:%M:%S")
+        when = datetime.fromtimestamp(event.ts, zone or UTC).strftime("%m-%d %H:%M:%S %Z")
         style = "bold red" if event.kind == "alert" else ""
         why = f" ({event.why})" if event.why else ""
         table.add_row(when, plain(event.operator), plain(event.what + why, style))
@@ -56,11 +56,19 @@ NARROW = 110
 class TenantDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "app.pop_screen", "Back")]
 
-    def __init__(self, tenant_id: str, read: Callable[[str], TenantDetail], *, error_threshold: float = 0.01) -> None:
+    def __init__(
+        self,
+        tenant_id: str,
+        read: Callable[[str], TenantDetail],
+        *,
+        error_threshold: float = 0.01,
+        zone: tzinfo | None = None,
+    ) -> None:
         super().__init__()
         self.tenant_id = tenant_id
         self._read = read
         self.error_threshold = error_threshold  # the error-rate sparkline reaches at least this high
+        self.zone = zone  # the migration window's zone: the timeline's times are shown in it
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
@@ -132,4 +140,4 @@ class TenantDetailScreen(Screen[None]):
             spark = self.query_one(f"#spark-{key}", ScaledSparkline)
             spark.ceiling = ceilings[key]
             spark.data = list(series)
-        self.query_one("#detail-events", Static).update(timeline(detail))
+        self.query_one("#detail-events", Static).update(timeline(detail, self.zone))

@@ -113,6 +113,7 @@ class MainScreen(Screen[None]):
             self.alerts.add_event(event)
 
     def show_header(self, state: HeaderState, stopped: list[str] | None = None) -> None:
+        self.alerts.zone = state.zone
         self.query_one(StatusHeader).show(state)
         if stopped is not None:
             self.query_one(LineStopped).show(stopped)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import tzinfo
 
 from rich.text import Text
 from textual.widgets import RichLog
 
 from cutover.config.text import visible
+from cutover.config.units import format_clock
 from cutover.state.events import Event
 
 
-def _hhmmss(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+def _time(ts: float, zone: tzinfo | None) -> str:
+    """HH:MM:SS in the migration window's zone; the header above names the zone (the panel is narrow)."""
+    return format_clock(ts, zone, seconds=True).split(" ")[0]
 
 
 class AlertsFeed(RichLog):
@@ -24,12 +26,13 @@ class AlertsFeed(RichLog):
         super().__init__(id=id, max_lines=500, wrap=True, min_width=0, markup=False, highlight=False, auto_scroll=True)
         self.count = 0
         self.can_focus = False
+        self.zone: tzinfo | None = None  # the migration window's zone: alert times are shown in it
 
     def add_event(self, event: Event) -> None:
         severity = str(event.detail.get("severity", "warning"))
         style = "bold red" if severity in ("critical", "error") else "yellow"
         line = Text()
-        line.append(_hhmmss(event.ts) + " ", style="dim")
+        line.append(_time(event.ts, self.zone) + " ", style="dim")
         if event.tenant_id and not event.what.startswith(event.tenant_id):  # "T-0555: trigger ..." names it once
             line.append(visible(event.tenant_id + " "), style="bold")
         line.append(visible(event.what), style=style)
@@ -41,7 +44,7 @@ class AlertsFeed(RichLog):
     def add_note(self, ts: float, message: str, style: str = "yellow") -> None:
         """An alert the console itself raises, e.g. a source gone stale or the store unreadable."""
         line = Text()
-        line.append(_hhmmss(ts) + " ", style="dim")
+        line.append(_time(ts, self.zone) + " ", style="dim")
         line.append(visible(message), style=style)
         self.write(line)
         self.count += 1

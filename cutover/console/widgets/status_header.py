@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import tzinfo
 
 from rich.text import Text
 from textual.widgets import Static
 
 from cutover.config.text import visible
+from cutover.config.units import format_clock
 from cutover.state.sources import SourceHealth
 
 
-def clock_text(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%H:%M:%S UTC")
+def clock_text(now: float, zone: tzinfo | None = None) -> str:
+    """The header's clock, in the migration window's zone, labelled: "03:15:02 EST"."""
+    return format_clock(now, zone, seconds=True)
 
 
 def _age(seconds: float) -> str:
@@ -38,6 +40,7 @@ class HeaderState:
     marked: int = 0
     alerts: int = 0
     extra: tuple[str, ...] = field(default_factory=tuple)
+    zone: tzinfo | None = None  # the migration window's zone: the clock is shown in it
 
 
 class StatusHeader(Static):
@@ -67,7 +70,7 @@ class StatusHeader(Static):
         role_style = {"leader": "bold green", "observer": "bold yellow"}.get(state.role, "")
         text.append(state.role, style=role_style)
         text.append(" │ ", style="dim")
-        text.append(clock_text(state.now) if state.now is not None else "--:--:--")
+        text.append(clock_text(state.now, state.zone) if state.now is not None else "--:--:--")
         if compact:  # narrow: the sources summed up ("oci-lb STALE", "2 STALE: ..."), before anything cut
             text.append(" │ ", style="dim")
             self._append_freshness_summary(text, state)
