@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import time
@@ -152,3 +153,182 @@ def test_two_writer_processes_lose_nothing_and_keep_the_chain(tmp_path: Path) ->
         assert per_writer == {"alice": 300, "bob": 300}
         interleaved = [row[0] for row in store.db.execute("SELECT operator FROM events ORDER BY seq")]
         assert interleaved != sorted(interleaved), "the writers really ran at the same time"
+
+
+# --- rows moved: the first row out of place is named ------------------------------------------------
+
+COLUMNS = ("ts", "wall_ts", "operator", "host", "ssh_client", "tenant_id", "job_id", "kind", "what", "why")
+COLUMNS += ("state_before", "state_after", "detail", "prev_hash", "hash")
+
+
+def contents(store: Store, seq: int) -> dict[str, Any]:
+    row = dict(next(store.db.query("SELECT * FROM events WHERE seq = ?", [seq])))
+    return {name: row[name] for name in COLUMNS}
+
+
+def put(seq: int, row: dict[str, Any]) -> str:
+    """An UPDATE giving row `seq` these contents (hashes included: each row stays self-consistent)."""
+    assignments = ", ".join(f"{name} = {_sql(value)}" for name, value in row.items())
+    return f"UPDATE events SET {assignments} WHERE seq = {seq}"
+
+
+def _sql(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def test_two_adjacent_rows_swapped_name_the_first_of_them(store: Store, events: EventLog) -> None:
+    fill(events)
+    fourth, fifth = contents(store, 4), contents(store, 5)
+    tamper(store.path, put(4, fifth), put(5, fourth))
+    report = verify_chain(store)
+    assert not report.ok and report.problem_seq == 4
+    assert "event 4 is out of place" in report.problem
+    assert "the event chained after event 3 is stored as event 5" in report.problem
+
+
+def test_a_row_moved_to_the_end_names_where_it_belongs(store: Store, events: EventLog) -> None:
+    fill(events)
+    third = contents(store, 3)
+    later = [contents(store, seq) for seq in range(4, 11)]
+    # Rows 4-10 move up one place and row 3 goes last: every seq is still there, 1-10.
+    moves = [put(seq, row) for seq, row in zip(range(3, 10), later, strict=True)]
+    tamper(store.path, *moves, put(10, third))
+    report = verify_chain(store)
+    assert not report.ok and report.problem_seq == 3
+    assert "event 3 is out of place" in report.problem and "stored as event 10" in report.problem
+
+
+def test_a_row_given_a_later_number_names_its_place(store: Store, events: EventLog) -> None:
+    fill(events)
+    tamper(store.path, "UPDATE events SET seq = 11 WHERE seq = 3")
+    report = verify_chain(store)
+    assert not report.ok and report.problem_seq == 3
+    assert report.problem.startswith("event 3 is out of place") and "stored as event 11" in report.problem
+
+
+def test_a_reversed_range_names_its_first_row(store: Store, events: EventLog) -> None:
+    fill(events)
+    span = [contents(store, seq) for seq in range(4, 8)]
+    tamper(store.path, *(put(seq, row) for seq, row in zip(range(4, 8), reversed(span), strict=True)))
+    report = verify_chain(store)
+    assert not report.ok and report.problem_seq == 4
+    assert "event 4 is out of place" in report.problem and "stored as event 7" in report.problem
+
+
+def test_the_first_row_moved_names_event_1(store: Store, events: EventLog) -> None:
+    fill(events, 3)
+    first, second = contents(store, 1), contents(store, 2)
+    tamper(store.path, put(1, second), put(2, first))
+    report = verify_chain(store)
+    assert not report.ok and report.problem_seq == 1
+    assert "the event chained after the start of the trail is stored as event 2" in report.problem
+
+
+# --- an emptied or dropped trail, a damaged file ---------------------------------------------------
+
+
+def empty_trail(path: Path, *, seal_too: bool = False) -> None:
+    """Delete every event and the chain head (and the seal, if asked), as an attacker would."""
+    tamper(
+        path,
+        "DROP TRIGGER chain_head_no_delete",
+        "DROP TRIGGER audit_seal_no_delete",
+        "DELETE FROM events",
+        "DELETE FROM chain_head",
+        *(["DELETE FROM audit_seal"] if seal_too else []),
+    )
+
+
+def verify_cli(path: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["audit", "verify", *args], env={"CUTOVER_STATE__PATH": str(path)})
+
+
+def test_an_emptied_trail_is_refused_by_its_seal(store: Store, events: EventLog) -> None:
+    fill(events)
+    empty_trail(store.path)
+    result = verify_cli(store.path)
+    assert result.exit_code == 1
+    assert "AUDIT TRAIL BROKEN at event 1: the audit trail was emptied: the seal records 10 events" in result.output
+    assert "intact" not in result.output
+
+
+def test_an_emptied_trail_and_seal_are_refused_when_tenants_remain(tmp_path: Path, runbook_matrix: Path) -> None:
+    path = tmp_path / "war-room.db"
+    imported = CliRunner().invoke(cli, ["import", str(runbook_matrix)], env={"CUTOVER_STATE__PATH": str(path)})
+    assert imported.exit_code == 0, imported.output
+    assert verify_cli(path).exit_code == 0
+    empty_trail(path, seal_too=True)
+    result = verify_cli(path)
+    assert result.exit_code == 1
+    assert "AUDIT TRAIL BROKEN at event 1: the audit trail is empty but the store holds 4 tenants" in result.output
+    with Store(path) as store:
+        assert store.db.execute("SELECT count(*) FROM tenants").fetchone()[0] == 4, "verify changes nothing"
+
+
+def test_a_tail_deleted_with_the_head_rewritten_is_caught_by_the_seal(store: Store, events: EventLog) -> None:
+    fill(events)
+    eighth = contents(store, 8)
+    tamper(
+        store.path,
+        "DROP TRIGGER chain_head_no_rewind",
+        "DELETE FROM events WHERE seq > 8",
+        f"UPDATE chain_head SET seq = 8, hash = '{eighth['hash']}'",
+    )
+    report = verify_chain(store)
+    assert not report.ok and report.problem_seq == 9
+    assert report.problem.startswith("events 9-10 were deleted from the end: the seal records 10 events, 8 remain")
+
+
+def test_the_head_and_seal_refuse_deletes_and_rewinds(store: Store, events: EventLog) -> None:
+    fill(events, 2)
+    for statement in (
+        "DELETE FROM chain_head",
+        "DELETE FROM audit_seal",
+        "UPDATE chain_head SET seq = 1",
+        "UPDATE audit_seal SET events = 0",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.db.execute(statement)
+    assert verify_chain(store).ok
+
+
+def test_a_new_store_verifies_with_no_events(store: Store) -> None:
+    result = verify_cli(store.path)
+    assert result.exit_code == 0 and "audit trail intact: 0 events" in result.output
+
+
+@pytest.mark.parametrize("table", ["events", "chain_head"])
+def test_a_dropped_audit_table_is_named_without_a_traceback(store: Store, events: EventLog, table: str) -> None:
+    fill(events, 3)
+    tamper(store.path, f"DROP TABLE {table}")
+    result = verify_cli(store.path)
+    assert result.exit_code == 1
+    assert f"AUDIT TRAIL BROKEN: the audit trail's {table} table is missing" in result.output
+    assert isinstance(result.exception, SystemExit), "a message and exit 1, no traceback"
+    as_json = verify_cli(store.path, "--json")
+    assert as_json.exit_code == 1
+    document = json.loads(as_json.stdout)
+    assert document["ok"] is False and f"{table} table is missing" in document["problem"]
+
+
+def test_a_damaged_file_reports_sqlites_integrity_check(store: Store, events: EventLog) -> None:
+    fill(events)
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = store.db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events_tenant'").fetchone()[0]
+    page_size = store.db.execute("PRAGMA page_size").fetchone()[0]
+    store.close()
+    data = bytearray(store.path.read_bytes())
+    page = slice((root - 1) * page_size, root * page_size)
+    at = (root - 1) * page_size + data[page].find(b"T-0003")
+    data[at : at + 6] = b"T-0009"  # one index entry now names the wrong tenant
+    store.path.write_bytes(bytes(data))
+    result = verify_cli(store.path)
+    assert result.exit_code == 1
+    assert "STORE DAMAGED: SQLite's integrity check found 2 problems in the store file" in result.output
+    assert "row 3 missing from index events_tenant" in result.output
+    document = json.loads(verify_cli(store.path, "--json").stdout)
+    assert document["ok"] is False and "row 3 missing from index events_tenant" in document["integrity"]

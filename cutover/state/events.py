@@ -1,42 +1,21 @@
 """The audit trail: who, what, when, why, and the state before and after.
 
-Append-only. Each row carries the SHA-256 of its own contents and of the row
-before it, so an edited, inserted or deleted row breaks the chain at that row.
-`chain_head` records the last append in the same transaction, which catches a
-deleted or forged tail. The chain is not keyed: someone able to rewrite the
-whole file can forge it, so compare the head hash with a copy kept elsewhere
-(the notifier posts it) when that matters.
+Append-only, hash-chained: see `cutover.state.chain` for the chain and its check.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cutover.state.chain import GENESIS, ChainReport, canonical, event_hash, record_append, verify_chain
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.identity import Actor
 from cutover.state.store import Store
 
-GENESIS = "0" * 64
-_HASHED = (
-    "ts",
-    "wall_ts",
-    "operator",
-    "host",
-    "ssh_client",
-    "tenant_id",
-    "job_id",
-    "kind",
-    "what",
-    "why",
-    "state_before",
-    "state_after",
-    "detail",
-    "prev_hash",
-)
+__all__ = ["GENESIS", "ChainReport", "Event", "EventLog", "event_hash", "verify_chain"]
 
 
 @dataclass(frozen=True)
@@ -64,22 +43,6 @@ class Event:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def event_hash(row: dict[str, Any]) -> str:
-    """SHA-256 over the row's contents (all but seq and hash) and its predecessor's hash.
-
-    `seq` stays out so that renumbering is caught by the links, which says which
-    row was inserted or deleted, instead of breaking every hash after it.
-    """
-    material = {key: row[key] for key in _HASHED}
-    if not isinstance(material["detail"], str):
-        material["detail"] = _canonical(material["detail"])
-    return hashlib.sha256(_canonical(material).encode()).hexdigest()
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 class EventLog:
@@ -142,18 +105,14 @@ class EventLog:
                     "why": entry.get("why", ""),
                     "state_before": entry.get("state_before", ""),
                     "state_after": entry.get("state_after", ""),
-                    "detail": _canonical(entry.get("detail") or {}),
+                    "detail": canonical(entry.get("detail") or {}),
                     "prev_hash": prev,
                 }
                 row["hash"] = prev = event_hash(row)
                 rows.append(row)
                 appended.append(Event.from_row(row))
             db["events"].insert_all(rows)
-            db.execute(
-                "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                [seq, prev],
-            )
+            record_append(db, seq, prev)
         return appended
 
     def list(
@@ -192,85 +151,3 @@ class EventLog:
             [state_after, since],
         ).fetchone()
         return int(row[0])
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    head_seq: int
-    head_hash: str
-    problem: str = ""
-    problem_seq: int | None = None
-
-
-def verify_chain(store: Store) -> ChainReport:
-    """Walk the whole trail and name the first edited, inserted or deleted row."""
-    with store.read() as db:
-        head = db.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-        rows = db.query("SELECT * FROM events ORDER BY seq")
-        report = _walk(rows, head)
-    return report
-
-
-def _walk(rows: Any, head: tuple[int, str] | None) -> ChainReport:
-    expected_seq, prev_hash, before_prev = 1, GENESIS, None
-    checked = 0
-    previous: dict[str, Any] | None = None
-
-    def broken(seq: int, problem: str) -> ChainReport:
-        return ChainReport(False, checked, head[0] if head else 0, head[1] if head else "", problem, seq)
-
-    for row in rows:
-        if row["prev_hash"] != prev_hash:
-            if previous is not None and row["prev_hash"] == before_prev:
-                return broken(
-                    previous["seq"],
-                    f"event {previous['seq']} was inserted: event {row['seq']} is chained to the event before it",
-                )
-            if row["seq"] != expected_seq:
-                missing = _span(expected_seq, row["seq"] - 1)
-                return broken(
-                    expected_seq, f"{missing} deleted: event {row['seq']} does not follow event {expected_seq - 1}"
-                )
-            if previous is None:
-                return broken(
-                    row["seq"],
-                    f"event {row['seq']} is not chained to the start of the trail: "
-                    "the rows before it were deleted or it was inserted",
-                )
-            return broken(
-                previous["seq"],
-                f"event {previous['seq']} was changed or a row after it deleted: "
-                f"event {row['seq']} is chained to a row that is no longer there",
-            )
-        if event_hash(row) != row["hash"]:
-            return broken(row["seq"], f"event {row['seq']} was edited: its contents no longer match its hash")
-        if row["seq"] != expected_seq:
-            return broken(expected_seq, f"the trail was renumbered at event {row['seq']} (expected {expected_seq})")
-        checked += 1
-        before_prev, prev_hash, previous = prev_hash, row["hash"], row
-        expected_seq += 1
-
-    last_seq = expected_seq - 1
-    if head is None:
-        if last_seq:
-            return broken(1, f"the chain head is missing but {last_seq} events exist: it was deleted")
-        return ChainReport(True, 0, 0, GENESIS)
-    if head[0] > last_seq:
-        return broken(
-            last_seq + 1,
-            f"{_span(last_seq + 1, head[0])} deleted from the end: the head records "
-            f"{head[0]} events, {last_seq} remain",
-        )
-    if head[0] < last_seq or head[1] != prev_hash:
-        return broken(
-            head[0] + 1 if head[0] < last_seq else last_seq,
-            f"event {head[0] + 1 if head[0] < last_seq else last_seq} was inserted at the end: "
-            f"the head records {head[0]} events ending in {head[1][:12]}",
-        )
-    return ChainReport(True, checked, head[0], head[1])
-
-
-def _span(first: int, last: int) -> str:
-    return f"event {first} was" if first == last else f"events {first}-{last} were"

@@ -389,6 +389,23 @@ def _job_paused_by(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE jobs ADD COLUMN paused_by TEXT NOT NULL DEFAULT ''")
 
 
+def _audit_seal(db: sqlite_utils.Database) -> None:
+    """A second witness of the audit trail's length, written with every append: a trail whose events
+    and chain head were both deleted still shows how many events it had. The head and the seal
+    refuse deletes and never move back (an attacker must drop triggers, which the chain then catches)."""
+    db.execute("CREATE TABLE audit_seal (id INTEGER PRIMARY KEY CHECK (id = 1), events INTEGER NOT NULL)")
+    db.execute("INSERT INTO audit_seal (id, events) SELECT 1, seq FROM chain_head")
+    for table, column in (("chain_head", "seq"), ("audit_seal", "events")):
+        db.execute(
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_no_rewind BEFORE UPDATE ON {table} WHEN NEW.{column} < OLD.{column} "
+            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -399,6 +416,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _trigger_streaks,
     _sim_dns_fence,
     _job_paused_by,
+    _audit_seal,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,4 +1,4 @@
-"""`cutover audit verify`: walk the audit trail's hash chain."""
+"""`cutover audit verify`: check the store file, then walk the audit trail's hash chain."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def audit() -> None:
 @click.pass_obj
 @user_errors
 def audit_verify(obj: Context, as_json: bool) -> None:
-    """Walk the hash chain; exit 1 and name the first bad row if it is broken."""
+    """Run SQLite's integrity check and walk the hash chain; exit 1 and name the first bad row
+    (or the damage, or the emptied or dropped trail) if anything is wrong."""
     session = obj.session(read_only=True)
     try:
         report = verify_chain(session.store)
@@ -31,7 +32,12 @@ def audit_verify(obj: Context, as_json: bool) -> None:
         echo(json.dumps({"schema": "cutover.audit/1", **report.__dict__}, indent=2))
     elif report.ok:
         echo(f"audit trail intact: {report.checked} events, head {report.head_hash}")
+    elif report.integrity != ("ok",):
+        echo(f"STORE DAMAGED: {report.problem}", err=True)
+        for line in report.integrity:
+            echo(f"  {line}", err=True)
     else:
-        echo(f"AUDIT TRAIL BROKEN at event {report.problem_seq}: {report.problem}", err=True)
+        where = "" if report.problem_seq is None else f" at event {report.problem_seq}"
+        echo(f"AUDIT TRAIL BROKEN{where}: {report.problem}", err=True)
     if not report.ok:
         sys.exit(EXIT_FAILED)
