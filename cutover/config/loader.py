@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from cutover.config.providers import REAL_KINDS
+from cutover.config.secrets import looks_secret
 from cutover.config.settings import Settings
 
 CONFIG_ENV = "CUTOVER_CONFIG"
@@ -216,15 +217,20 @@ def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: 
     if kind in _NEEDS_A_TABLE:
         # pydantic's own words name our classes ("instance of GateSettings"): say what to write instead.
         allowed = _allowed_keys(tuple(error["loc"]))
-        shown = f"{value!r}" if found else "(missing)"
+        shown = _shown(value) if found else "(missing)"
         keys = f" with keys {', '.join(allowed)}" if allowed else " of name = value entries"
         return f"{where}: {key}: {shown} is not allowed: write a table{keys}"
     message = _BOUND_WORDS[kind].format(**error.get("ctx", {})) if kind in _BOUND_WORDS else None
     message = message or str(error["msg"]).removeprefix("Value error, ")
     if found and isinstance(value, dict):
         return f"{where}: {key}: {message}"  # a rule across the table's keys: its words name them
-    shown = f"{value!r}" if found else "(missing)"
+    shown = _shown(value) if found else "(missing)"
     return f"{where}: {key}: {shown} is not allowed: {message}"
+
+
+def _shown(value: Any) -> str:
+    """A bad value as the message shows it: never a credential pasted in the wrong place."""
+    return "(value not shown: it looks like a credential)" if looks_secret(value) else repr(value)
 
 
 _BOUND_WORDS = {

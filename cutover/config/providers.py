@@ -13,14 +13,20 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from cutover.config.ranges import Duration, PositiveFinite
+from cutover.config.secrets import SECRET_KEY, credential_in_url, looks_secret, secret_keys
 
 
 # CUTOVER_* variables are configuration overrides; a secret lives in a variable of its own.
 def _env_name(value: object) -> object:
     if isinstance(value, str):
+        if looks_secret(value) or "://" in value:
+            raise ValueError(
+                "this looks like the secret itself (a URL or a key): write the NAME of the environment variable "
+                "that holds it, like SLACK_WEBHOOK_URL, and put the value in that variable"
+            )
         if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
             raise ValueError("an environment variable name is upper case letters, digits and _, like SLACK_WEBHOOK_URL")
         if value.startswith("CUTOVER_"):
@@ -29,6 +35,19 @@ def _env_name(value: object) -> object:
 
 
 EnvName = Annotated[str, BeforeValidator(_env_name)]
+
+
+def _url_without_login(advice: str) -> AfterValidator:
+    def check(url: str | None) -> str | None:
+        if url is not None and credential_in_url(url):
+            raise ValueError(f"a login (user:password@) inside the URL is refused; {advice}")
+        return url
+
+    return AfterValidator(check)
+
+
+_CREDENTIAL_CHAIN = "credentials come from the profile or the cloud's credential chain, never the URL"
+EndpointUrl = Annotated[str | None, _url_without_login(_CREDENTIAL_CHAIN)]
 
 
 class Section(BaseModel):
@@ -52,7 +71,7 @@ class AwsAccess(Section):
 
     profile: str | None = Field(None, description="A profile in ~/.aws/config; empty: environment or instance role")
     region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
-    endpoint_url: str | None = Field(None, description="Another endpoint (a VPC endpoint, or the lab's moto)")
+    endpoint_url: EndpointUrl = Field(None, description="Another endpoint (a VPC endpoint, or the lab's moto)")
     connect_timeout: Duration = 5.0
     read_timeout: Duration = 20.0
 
@@ -64,7 +83,7 @@ class OciAccess(Section):
     config_file: Path = Field(Path("~/.oci/config"), description="The OCI config file (auth = config_file)")
     profile: str = Field("DEFAULT", description="The profile in that file")
     region: str | None = Field(None, description="Overrides the profile's region, like us-ashburn-1")
-    endpoint: str | None = Field(None, description="Another service endpoint (the lab's local OCI)")
+    endpoint: EndpointUrl = Field(None, description="Another service endpoint (the lab's local OCI)")
     timeout: Duration = Field(20.0, description="Connect and read timeout of each call")
 
 
@@ -204,7 +223,12 @@ class CloudMetrics(Section):
 
 
 class RcSettings(Section):
-    url: str = Field("http://127.0.0.1:5572", description="rclone's remote control, as the sync node sees it")
+    url: Annotated[
+        str,
+        _url_without_login(
+            "put the rc login (user:password) in an environment variable and name it in auth_env, like RC_AUTH"
+        ),
+    ] = Field("http://127.0.0.1:5572", description="rclone's remote control, as the sync node sees it")
     auth_env: EnvName | None = Field(None, description="Environment variable holding rc 'user:pass'")
     ssh: SshTarget | None = Field(None, description="Run `rclone rc` on this host when its rc port is not reachable")
     timeout: Duration = 30.0
@@ -247,6 +271,20 @@ class HttpStep(Section):
     max_ms: float | None = Field(None, gt=0, description="Slower than this fails the check")
     json_body: dict[str, object] | None = None
     body_env: EnvName | None = Field(None, description="Environment variable whose value is sent as the JSON body")
+
+    @model_validator(mode="after")
+    def _no_credentials(self) -> HttpStep:
+        advice = "put the whole JSON body in an environment variable and name it in body_env, like E2E_LOGIN_JSON"
+        found = list(secret_keys(self.json_body or {}))
+        if found:
+            raise ValueError(
+                f"json_body: {', '.join(found)} holds a credential, refused in the configuration; {advice}"
+            )
+        _, _, query = self.path.partition("?")
+        named = [part.split("=", 1)[0] for part in query.split("&") if SECRET_KEY.search(part.split("=", 1)[0])]
+        if named:
+            raise ValueError(f"path: the query's {', '.join(named)} holds a credential, refused in the configuration")
+        return self
 
 
 def _default_checks() -> dict[str, tuple[HttpStep, ...]]:

@@ -12,10 +12,12 @@ providers itself when no engine leads, prints none of them when Route 53 refuses
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
 import traceback
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -25,10 +27,13 @@ from click.testing import CliRunner
 from cutover.config.providers import RcSettings
 from cutover.config.settings import Settings, StateSettings, TriggerSettings
 from cutover.console.cli import cli
+from cutover.lab.local_http import LocalHttpServer, Reply
 from cutover.lab.oci_server import LocalOci
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.world import seed_clouds, write_lab_files
+from cutover.providers.http.rclone_rc import HttpRc
 from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
+from cutover.providers.redaction import redact, remember_secret
 from cutover.state.clock import ManualClock
 from cutover.state.sources import SourceStore
 
@@ -170,3 +175,104 @@ def test_the_gate_prints_no_credential_when_route53_refuses(
     assert "could not observe DNS: route53" in gate.output
     assert "AccessDenied" in printed  # the refusal is shown: the test would see a leak
     assert leaks(printed) == []
+
+
+# --- an rc server that echoes the request's Authorization header back ---------------------------
+
+
+class EchoingRc(LocalHttpServer):
+    """An rc endpoint (or a proxy in front of one) that writes the request's Authorization header
+    into every answer, in the shapes servers use: a header line, JSON, Go's map of headers."""
+
+    def __init__(self) -> None:
+        super().__init__("echoing-rc")
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> Reply:
+        header = handler.headers.get("Authorization", "")
+        echoed = f'Authorization: {header}; {{"Authorization": "{header}"}}; map[Authorization:[{header}]]'
+        if handler.path.startswith("/job/status"):
+            return Reply.json(200, {"finished": True, "success": False, "error": f"denied: {echoed}"})
+        return Reply.json(500, {"error": f"unauthorized request: {echoed}"})
+
+
+def encoded_login() -> str:
+    return base64.b64encode(f"cutover:{RC_PASSWORD}".encode()).decode()
+
+
+def test_an_rc_server_echoing_the_authorization_header_never_leaks_the_password(
+    tmp_path, secret_environment, moto, proxy, local_oci, tenant_app, lab_ssh, lab_fleet
+):
+    fleet = lab_fleet[:2]
+    zone_id = seed_clouds(moto.url, local_oci.world, fleet, objects=1, zone=ZONE)
+    with EchoingRc() as rc:
+        config, matrix = write_lab_files(
+            tmp_path,
+            fleet,
+            zone_id=zone_id,
+            aws_url=proxy.url,
+            oci=local_oci,
+            oci_config=local_oci.config_file,
+            rclone_url=rc.url,
+            app=tenant_app,
+            ssh=lab_ssh,
+        )
+        config.write_text(config.read_text().replace(f'url = "{rc.url}"', f'url = "{rc.url}"\nauth_env = "RC_AUTH"'))
+        runner = CliRunner()
+        environment = {"CUTOVER_CONFIG": str(config)}
+        assert runner.invoke(cli, ["import", str(matrix)], env=environment).exit_code == 0
+        synced = runner.invoke(cli, ["sync", "T-0001", "--json", "--reason", "night 3"], env=environment)
+        gate = runner.invoke(cli, ["gate", "T-0001", "--json"], env=environment)
+    events = runner.invoke(cli, ["events", "--json"], env=environment)
+    jobs = runner.invoke(cli, ["jobs", "--json"], env=environment)
+    printed = "\n".join(r.output for r in (synced, gate, events, jobs))
+    assert "unauthorized request" in printed or "denied" in printed, printed  # the echo was recorded and shown
+    assert "[redacted]" in printed, printed
+    stored = store_bytes(tmp_path / "cutover.db")
+    assert "unauthorized request" in stored or "denied" in stored
+    for where in (printed, stored):
+        assert leaks(where) == []
+        assert encoded_login() not in where and encoded_login()[:-4] not in where
+
+
+@pytest.mark.asyncio
+async def test_an_rc_job_error_echoing_the_login_is_redacted_at_the_boundary(secret_environment):
+    with EchoingRc() as server:
+        rc = HttpRc(RcSettings(url=server.url, auth_env="RC_AUTH", retry=FAST_RETRY))
+        try:
+            status = await rc.call("job/status", {"jobid": 1})
+            with pytest.raises(ProviderError) as refused:
+                await rc.call("sync/sync", {"srcFs": "aws:a", "dstFs": "oci:b"})
+        finally:
+            await rc.aclose()
+    shown = json.dumps(status) + str(refused.value)
+    assert status["error"].startswith("denied: Authorization: Basic [redacted]")
+    assert "map[Authorization:[Basic [redacted]]]" in shown
+    assert encoded_login() not in shown and RC_PASSWORD not in shown and "[redacted]" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Authorization: Basic {login}",
+        '{{"authorization": "Basic {login}"}}',
+        "map[Authorization:[Basic {login}]]",
+        "Proxy-Authorization: Basic {login}",
+        "upstream said: Basic {login}",
+        "echo of the body: {login}",
+    ],
+)
+def test_a_remembered_login_is_redacted_in_any_base64_shape(secret_environment, text) -> None:
+    remember_secret(RC_PASSWORD, f"cutover:{RC_PASSWORD}")
+    for login in (f"cutover:{RC_PASSWORD}", f"someone-else:{RC_PASSWORD}", f"{RC_PASSWORD}:x"):
+        encoded = base64.b64encode(login.encode()).decode()
+        shown = redact(text.format(login=encoded))
+        assert encoded not in shown and "[redacted]" in shown, shown
+
+
+def test_ordinary_words_survive_redaction() -> None:
+    for words in ("basic checks passed", "Basic auth refused", "the bearer of bad news", "sync lag 0 s"):
+        assert redact(words) == words
+    assert redact("Authorization: Bearer eyJhbGciOi.J9.sig-1") == "Authorization: [redacted]"
+    assert redact("GET http://cutover:pw-1234@127.0.0.1:5572/core/stats") == (
+        "GET http://cutover:[redacted]@127.0.0.1:5572/core/stats"
+    )

@@ -16,7 +16,7 @@ from cutover.config.providers import RcSettings
 from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
 from cutover.providers.interfaces import ProviderError, ProviderObserver
-from cutover.providers.redaction import remember_secret
+from cutover.providers.redaction import redact_json, remember_secret
 
 
 class RcTransport(Protocol):
@@ -43,7 +43,7 @@ class HttpRc:
             user, _, password = environ.get(settings.auth_env, "").partition(":")
             if not user:
                 raise ProviderError(source, f"${settings.auth_env} should hold the rc login as user:password")
-            remember_secret(password)
+            remember_secret(password, f"{user}:{password}")  # the pair is what a Basic header encodes
             auth = httpx.BasicAuth(user, password)
         self._client = httpx.AsyncClient(base_url=settings.url.rstrip("/"), auth=auth, timeout=settings.timeout)
         self.caller = Caller(source, http_translator(source), retry=settings.retry, observer=observer)
@@ -61,7 +61,8 @@ class HttpRc:
                 # only a proxy's 502/503/504 or a 429 is worth another try.
                 error.retryable = response.status_code in (429, 502, 503, 504)
                 raise error
-            return response.json()
+            # A job's error or a stats line may echo the request's Authorization back: it stops here.
+            return redact_json(response.json())
 
         return await self.caller.call(method, send)
 
