@@ -10,7 +10,10 @@ usage or bad input.
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import sys
+from typing import Any
 
 import click
 
@@ -54,6 +57,26 @@ class LazyGroup(click.Group):
         if cmd_name in LAZY_COMMANDS:
             return _load(LAZY_COMMANDS[cmd_name])
         return self._families().get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A usage error (a missing argument, an unknown option) of a command asked for --json still
+        gives a JSON document on stdout, so a script reading it is never left with nothing."""
+        args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            if "--json" not in args:
+                raise
+            error.show()
+            document = {
+                "schema": "cutover.error/1",
+                "ok": False,
+                "exit_code": error.exit_code,
+                "error": error.format_message(),
+                "usage": error.ctx.get_usage() if error.ctx is not None else "",
+            }
+            click.echo(json.dumps(document, indent=2))
+            sys.exit(error.exit_code)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
