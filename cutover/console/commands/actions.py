@@ -500,6 +500,11 @@ def batch(
 
     Take it from a wave (--wave N), from named tenants, or the next --count ready tenants.
     """
+    if count is not None and group_size is not None and group_size > count:
+        raise click.UsageError(
+            f"--group {group_size} is larger than --count {count}: a group is part of the batch; "
+            "make --group at most --count"
+        )
     request = PlanRequest.batch(
         tenants,
         wave=wave,
@@ -747,15 +752,19 @@ def _prepare(obj: Context, action: str, reason: str, as_json: bool, submit: Call
 
 @click.command()
 @click.argument("tenants", nargs=-1, required=True)
-@click.option("--final", "mode", flag_value="final", help="A final sync, then a verification proving lag 0.")
-@click.option("--verify", "mode", flag_value="verify", help="Only the verification proving lag 0.")
+@click.option("--final", is_flag=True, help="A final sync, then a verification proving lag 0.")
+@click.option("--verify", is_flag=True, help="Only the verification proving lag 0.")
 @click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
 @action_errors
-def sync(obj: Context, tenants: tuple[str, ...], mode: str | None, reason: str, as_json: bool) -> None:
+def sync(obj: Context, tenants: tuple[str, ...], final: bool, verify: bool, reason: str, as_json: bool) -> None:
     """Start continuous sync (pending -> syncing), or with --final / --verify prove lag 0."""
-    mode = mode or "start"
+    if final and verify:
+        raise click.UsageError(
+            "--final and --verify cannot go together: --final already ends with the verification; give one of them"
+        )
+    mode = "final" if final else "verify" if verify else "start"
     _prepare(obj, f"sync {mode}", reason, as_json, lambda ops: ops.sync(tenants, mode=mode, reason=reason))
 
 

@@ -80,6 +80,12 @@ def demo(
     demo again and it continues where it stood; world time stands still while
     nothing runs it. --fresh starts a new world.
     """
+    if read_only and (headless or for_ is not None):
+        other = "--headless" if headless else "--for"
+        raise click.UsageError(
+            f"--read-only and {other} cannot go together: --read-only opens the console as an observer, "
+            f"{other} runs without a console; give one of them"
+        )
     loaded = obj.config
     settings = loaded.settings
     if not all_simulated(settings):
