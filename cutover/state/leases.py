@@ -72,9 +72,14 @@ def who(info: dict[str, Any]) -> str:
 
 
 class LeaseStore:
-    def __init__(self, store: Store, wall: Callable[[], float] = time.time):
+    def __init__(
+        self, store: Store, wall: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic
+    ):
         self.store = store
         self.wall = wall
+        self.monotonic = monotonic
+        # What a standby last saw of another's lease, and when (monotonic): see `_stale`.
+        self._seen: dict[str, tuple[tuple[str, int, float], float]] = {}
 
     def current(self, name: str = ENGINE_LEASE) -> Lease | None:
         """The lease as recorded, alive or expired; None if nobody ever held it (or it was released)."""
@@ -98,7 +103,7 @@ class LeaseStore:
             now = self.wall()
             row = next(db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
             current = Lease.from_row(row) if row else None
-            if current is not None and current.holder != holder and current.alive(now):
+            if current is not None and current.holder != holder and current.alive(now) and not self._stale(current):
                 # Say we stand by, so a leader that would rather stop knows someone takes over.
                 db.execute(
                     "UPDATE leases SET holder_info = json_set(holder_info, '$.standby', ?, '$.standby_at', ?) "
@@ -121,6 +126,18 @@ class LeaseStore:
                 [name, holder, json.dumps(info, sort_keys=True), now, now, now + ttl, epoch],
             )
             return self.current(name), current
+
+    def _stale(self, lease: Lease) -> bool:
+        """The holder has not renewed for a whole TTL on this process's monotonic clock, whatever the wall
+        clock says: after the wall clock is set back, its `expires_at` lies far ahead, but a dead leader's
+        heartbeat stops changing, and that is measured here without the wall clock."""
+        seen = (lease.holder, lease.epoch, lease.heartbeat_at)
+        now = self.monotonic()
+        last = self._seen.get(lease.name)
+        if last is None or last[0] != seen:
+            self._seen[lease.name] = (seen, now)
+            return False
+        return now - last[1] > lease.expires_at - lease.heartbeat_at
 
     def heartbeat(self, holder: str, epoch: int, ttl: float, name: str = ENGINE_LEASE) -> Lease | None:
         """Renew our lease; None if it is no longer ours (taken over, or released).
