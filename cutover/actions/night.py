@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.engine import Engine
+from cutover.actions.follow import stop_on_signals
 from cutover.actions.operations import Operations, PlanRequest
 from cutover.actions.session import Session
 from cutover.config.units import format_duration
@@ -45,10 +46,13 @@ class NightReport:
     alerts: int = 0
     critical: int = 0
     refused: str = ""
+    interrupted: bool = False  # a signal (Ctrl-C, SIGTERM, SIGHUP) ended the night early
 
     def lines(self, zone: ZoneInfo) -> list[str]:
         span = f"{_clock(self.started_at, zone)}-{_clock(self.ended_at, zone)} {zone.key}"
         out = [f"the night, {span} ({format_duration(self.ended_at - self.started_at)} of world time):"]
+        if self.interrupted:
+            out.append("  stopped early by a signal: the engine handed its lease over")
         if self.refused:
             out.append(f"  the batch was refused: {self.refused}")
         for job in self.jobs:
@@ -95,6 +99,13 @@ async def rehearse_night(
     zone: ZoneInfo,
 ) -> NightReport:
     engine = Engine(session.settings, actor=session.actor)
+    signalled = asyncio.Event()
+
+    def stop() -> None:
+        signalled.set()
+        engine.request_stop()
+
+    stop_on_signals(stop)  # the engine stops and hands its lease over, as `cutover engine` does
     task = asyncio.create_task(engine.run())
     jobs = JobStore(session.store, session.events)
     try:
@@ -114,7 +125,7 @@ async def rehearse_night(
         ops = Operations(session, on_submit=engine.wake)
         pending_batch = batch
         submitted: Job | None = None
-        while clock.now() < start + duration:
+        while clock.now() < start + duration and not signalled.is_set():
             if pending_batch is not None:
                 plan = ops.plan(pending_batch)
                 window_only = plan.problems and all(p.startswith("migration-window") for p in plan.problems)
@@ -142,12 +153,17 @@ async def rehearse_night(
                     on_line(line)
             if task.done():
                 break
-            await clock.sleep(min(NIGHT_STEP, max(0.0, start + duration - clock.now())))
+            step = asyncio.ensure_future(clock.sleep(min(NIGHT_STEP, max(0.0, start + duration - clock.now()))))
+            interrupt = asyncio.ensure_future(signalled.wait())
+            await asyncio.wait((step, interrupt), return_when=asyncio.FIRST_COMPLETED)
+            for waiting in (step, interrupt):
+                waiting.cancel()
         for event in session.events.list(after_seq=cursor):
             line = describe_event(event, zone)
             if line is not None:
                 on_line(line)
         report.ended_at = clock.now()
+        report.interrupted = signalled.is_set()
         return _summarise(report, jobs, session)
     finally:
         engine.request_stop()
