@@ -16,7 +16,11 @@ def audit() -> None:
     """Check the audit trail."""
 
 
-@audit.command("verify")
+@audit.command(
+    "verify",
+    help="Run SQLite's integrity check and walk the hash chain; exit 1 and name the first bad row "
+    "(or the damage, or the emptied or dropped trail) if anything is wrong.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @user_errors
