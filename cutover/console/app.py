@@ -412,6 +412,20 @@ class CutoverApp(App[int]):
 
         self.push_screen(BatchScreen(batches))
 
+    def open_jobs_view(self) -> None:
+        from cutover.console.screens.jobs import JobsScreen
+
+        read = self.operations.read
+
+        def jobs(selected: str | None) -> tuple[list[Job], JobView | None]:
+            with self.session.store.read():
+                found = self.operations.jobs.list(limit=200)
+                ids = [job.job_id for job in found]
+                chosen = selected if selected in ids else (ids[0] if ids else None)
+                return found, read.job(chosen) if chosen else None
+
+        self.push_screen(JobsScreen(jobs, self.settings.safety.window.zone))
+
     # --- acting ----------------------------------------------------------------------------
     # Plans and submissions run in threads: the store may be busy; the screen never waits on it.
 
@@ -548,6 +562,7 @@ class CutoverApp(App[int]):
 
     @work(group="act", exclusive=True, exit_on_error=False)
     async def pause_or_resume_batch(self) -> None:
+        """p on the fleet: the newest active batch, paused or resumed."""
         if self._refuse_if_read_only("pausing the batch"):
             return
         jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE, BATCH)
@@ -555,17 +570,36 @@ class CutoverApp(App[int]):
             self.notify("no batch is running", severity="warning")
             return
         job = jobs[0]
-        held = job.state is JobState.HELD
-        paused = held or job.paused or job.control == Control.PAUSE.value
+        await self._control_job(job, "resume" if _stopped(job) else "pause")
+
+    def start_job_control(self, job_id: str, verb: str) -> None:
+        """The jobs screen's p, x and k on the job under its cursor: keys typed after wait for the dialog."""
+        self.typeahead.hold(f"the {verb} dialog", self.control_job(job_id, verb))
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def control_job(self, job_id: str, verb: str) -> None:
+        if self._refuse_if_read_only(f"{verb} of {job_id}"):
+            return
+        job = await asyncio.to_thread(self.operations.jobs.get, job_id)
+        if verb == "pause" and _stopped(job):
+            verb = "resume"  # p on a paused or held job resumes it, as on the fleet
+        await self._control_job(job, verb)
+
+    async def _control_job(self, job: Job, verb: str) -> None:
+        """Pause, resume, abort or skip one job, through the same confirmation, reason and refusals as the CLI."""
         from cutover.console.screens.confirm import ConfirmOne
 
+        if job.is_terminal:
+            self.notify(f"{job.job_id} has ended ({job.state.value}): nothing to {verb}", severity="warning")
+            return
         overrides: dict[str, str] = {}
-        if paused:
+        reason: str | None = ""
+        if verb == "resume":
             detail = (
                 f"{job.job_id}: {len(job.targets)} tenants. Once resumed, the next group starts when it is due "
                 "and the group before it has ended its monitoring; DNS changes go on."
             )
-            if held:
+            if job.state is JobState.HELD:
                 verdict = await asyncio.to_thread(self.operations.resume_verdict, job)
                 if verdict is not None and not verdict.ok and not only_capacity(verdict):
                     # The engine would hold it again at once: only break-glass goes on past these rules.
@@ -579,24 +613,41 @@ class CutoverApp(App[int]):
                 detail = f"It stopped the line: {job.held_reason}. Resuming acknowledges that and goes on."
                 if overrides:
                     detail += f" Overridden: {', '.join(overrides)} ({next(iter(overrides.values()))})."
-            dialog = ConfirmOne(TargetSet("resume", (job.job_id,), detail=detail), reason="")
-        else:
+        elif verb == "pause":
             detail = "No new DNS change starts; what is under way finishes. p again resumes."
-            dialog = ConfirmOne(TargetSet("pause", (job.job_id,), detail=detail), reason=PAUSE_REASON)
+            reason = PAUSE_REASON
+        elif verb == "abort":
+            detail = (
+                "A batch starts no new group (tenants past their DNS change finish their monitoring); "
+                "a ramp rolls back to AWS."
+            )
+        else:
+            detail = "A ramp ends the current stage's hold and goes to the next stage now."
+        dialog = ConfirmOne(TargetSet(verb, (job.job_id,), detail=detail), reason=reason)
         if not await self.push_screen_wait(dialog):
-            self.notify(f"{'resume' if paused else 'pause'}: cancelled, nothing done", timeout=3)
+            self.notify(f"{verb}: cancelled, nothing done", timeout=3)
             return
-        reason = dialog.reason
         try:
-            if paused:
-                await asyncio.to_thread(self.operations.resume, job.job_id, reason=reason, overrides=overrides)
+            if verb == "resume":
+                await asyncio.to_thread(self.operations.resume, job.job_id, reason=dialog.reason, overrides=overrides)
             else:
-                await asyncio.to_thread(self.operations.pause, job.job_id, reason=reason)
+                await asyncio.to_thread(getattr(self.operations, verb), job.job_id, reason=dialog.reason)
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), severity="error", markup=False)
             return
-        self.notify(f"{job.job_id} {'resumed' if paused else 'paused: no new DNS change starts'}", title="Batch")
+        done = {
+            "resume": "resumed",
+            "pause": "paused: no new DNS change starts",
+            "abort": "abort requested",
+            "skip": "skip requested: the next stage starts now",
+        }[verb]
+        self.notify(f"{job.job_id} {done}", title=job.kind.capitalize())
         await self.refresh_now()
+
+
+def _stopped(job: Job) -> bool:
+    """Paused or held (or a pause asked for): p resumes it."""
+    return job.state is JobState.HELD or job.paused or job.control == Control.PAUSE.value
 
 
 def _end_process_after(seconds: float, code: int) -> None:

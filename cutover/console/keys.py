@@ -41,6 +41,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("alerts", "a", "toggle_panel('alerts')", "Alerts", show=False),
     KeyAction("waves", "w", "toggle_panel('waves')", "Waves", show=False),
     KeyAction("batch_view", "B", "batch_view", "Batch view", show=False),
+    KeyAction("jobs_view", "J", "jobs_view", "Jobs", show=False),
     KeyAction("gate", "g", "gate", "Gate", show=False, changes_world=True),
     KeyAction("cutover", "c", "cutover", "Cut over", changes_world=True, opens_input=True),
     KeyAction("ramp", "R", "ramp", "Ramp", show=False, changes_world=True, opens_input=True),

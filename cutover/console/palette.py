@@ -48,3 +48,24 @@ class FleetCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        for tenant_id in self._tenants(query):
+            name = f"Go to {tenant_id}"
+            yield Hit(1.0, matcher.highlight(name), partial(self._go_to, tenant_id), help="the cursor on that tenant")
+
+    def _tenants(self, query: str, limit: int = 8) -> list[str]:
+        """Tenant IDs containing what was typed ("t-0555", "555"), exact match first."""
+        from cutover.console.screens.main import MainScreen
+
+        typed = query.strip().upper()
+        screen = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        if screen is None or len(typed) < 2:
+            return []
+        found = sorted((tid for tid in screen.table.all_ids if typed in tid.upper()), key=lambda t: (t != typed, t))
+        return found[:limit]
+
+    def _go_to(self, tenant_id: str) -> None:
+        from cutover.console.screens.main import MainScreen
+
+        screen = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        if screen is not None:
+            screen.go_to_tenant(tenant_id)

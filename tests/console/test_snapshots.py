@@ -205,3 +205,35 @@ def test_two_tenant_confirmation(snap_compare, make_app, size) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def test_jobs_screen(snap_compare, tmp_path) -> None:
+    """J during a night: a flip done, a batch under way, its steps under the cursor."""
+    from cutover.console.screens.jobs import JobsScreen
+
+    h = Harness(tmp_path, ready=8)
+    app = CutoverApp(h.session)
+
+    async def run_before(pilot) -> None:
+        await h.start()
+        flip = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0008"])), reason="pilot tenant")
+        await h.until(h.job_done(flip.job_id), limit=3600)
+        plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 8)]))
+        job = h.ops.submit(plan, reason="snapshot", confirmation=plan.confirm_phrase)
+        await h.until(lambda: h.jobs.step(job.job_id, None, "group 1").started_at is not None, limit=600)
+        h.engine.request_stop()
+        await h._task  # the store keeps the jobs as they stood; the screen reads them from there
+        await _ready(pilot)
+        await pilot.press("J")
+        await _until_screen(pilot, JobsScreen)
+        deadline = time.monotonic() + 20
+        while "group 1" not in str(pilot.app.screen.query_one("#jobs-detail").render()):
+            if time.monotonic() > deadline:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+    finally:
+        h.store.close()

@@ -140,6 +140,12 @@ class MainScreen(Screen[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self.apply_filter(event.value)
 
+    def go_to_tenant(self, tenant_id: str) -> None:
+        """The palette's "Go to T-0555": the cursor on it, the filter cleared if it hid the tenant."""
+        if not self.table.move_cursor_to(tenant_id):
+            self.apply_filter("", faults_only=False)
+            self.table.move_cursor_to(tenant_id)
+
     def apply_filter(self, text: str, *, faults_only: bool | None = None) -> bool:
         current = self.table.fleet_filter
         try:
@@ -209,6 +215,9 @@ class MainScreen(Screen[None]):
 
     def action_batch_view(self) -> None:
         self.app.open_batch_view()  # type: ignore[attr-defined]
+
+    def action_jobs_view(self) -> None:
+        self.app.open_jobs_view()  # type: ignore[attr-defined]
 
     def selected_rows(self) -> tuple[list, str]:
         """The marked tenants, else the one under the cursor; and a note when marks are hidden by the filter."""

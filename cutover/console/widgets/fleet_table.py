@@ -158,6 +158,11 @@ class FleetTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     @property
+    def all_ids(self) -> list[str]:
+        """Every tenant ID read, shown or filtered out."""
+        return list(self._rows)
+
+    @property
     def sort_column(self) -> str:
         return self._sort_column
 

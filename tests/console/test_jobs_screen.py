@@ -1,0 +1,101 @@
+"""`J`: every job of the night with its steps; the job under the cursor is paused, resumed, aborted or skipped
+from there, through the same confirmation, reason and refusals as the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from engine_helpers import Harness, inject
+from pilot_helpers import screen_lines, until
+
+from cutover.actions.operations import PlanRequest
+from cutover.console.app import CutoverApp
+from cutover.console.screens.confirm import ConfirmOne
+from cutover.console.screens.jobs import JobsScreen
+from cutover.state.jobs import JobState
+
+pytestmark = pytest.mark.asyncio
+
+SPIKE = """
+[[fault]]
+kind = "error_spike"
+tenants = ["T-0002"]
+after_cutover = "2m"
+error_rate = 0.2
+"""
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_the_jobs_screen_lists_every_job_and_acts_on_the_one_under_the_cursor(tmp_path, size) -> None:
+    h = Harness(tmp_path, ready=12)
+    inject(h, tmp_path, SPIKE)
+    await h.start()
+    app = CutoverApp(h.session, engine=h.engine)
+    app._engine_started = True
+    try:
+        async with app.run_test(size=size) as pilot:
+            flip = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0011"])), reason="pilot tenant")
+            plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 11)], count=10, group_size=5))
+            batch = h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
+            await h.until(lambda: h.jobs.get(batch).state is JobState.HELD, what="the line stopping")
+            await h.until(h.job_done(flip.job_id), what="the flip")
+            await app.refresh_now()
+            await pilot.press("J")
+            await until(pilot, lambda: isinstance(app.screen, JobsScreen) and len(app.screen.jobs) >= 3)
+            shown = "\n".join(screen_lines(app))
+            assert "active (1 held or paused)" in shown
+            assert f"{batch}" in shown and "held" in shown and f"{flip.job_id}" in shown and "succeeded" in shown
+            assert "rollback-" in shown  # the trigger's rollback is a job of the night too
+            # Newest first: the rollback, then the batch; the cursor moves as in any list.
+            assert [j.job_id for j in app.screen.jobs][:2] == ["rollback-3", batch]
+            await pilot.press("down")
+            await until(pilot, lambda: "stop the line before group 2" in "\n".join(screen_lines(app)))
+            assert "group 1" in "\n".join(screen_lines(app))  # its steps, the group first
+
+            await pilot.press("x")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+            assert app.screen.targets.action == "abort" and app.screen.targets.eligible == (batch,)
+            await pilot.press(*"T-0002 rolled back, stop for tonight", "enter", "tab", "enter")
+            await until(pilot, lambda: isinstance(app.screen, JobsScreen))
+            await h.until(h.job_done(batch), what="the batch aborting")
+            assert h.jobs.get(batch).state is JobState.ABORTED
+            aborts = [e for e in h.session.events.list() if e.kind == "job.control" and e.job_id == batch]
+            assert aborts and aborts[-1].why == "T-0002 rolled back, stop for tonight"
+    finally:
+        await h.stop()
+
+
+async def test_the_jobs_screen_says_when_there_are_no_jobs(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.refresh_now()
+        await pilot.press("J")
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen))
+        await until(pilot, lambda: "no jobs yet" in "\n".join(screen_lines(app)))
+        await pilot.press("x")
+        assert isinstance(app.screen, JobsScreen)  # nothing selected: nothing opens
+        await pilot.press("escape")
+        assert not isinstance(app.screen, JobsScreen)
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_the_palette_jumps_to_a_tenant_by_id_even_one_the_filter_hides(make_app, size) -> None:
+    from cutover.console.screens.main import MainScreen
+    from cutover.console.widgets.fleet_table import FleetTable
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await app.refresh_now()
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        target = table.all_ids[-1]
+        app.screen.apply_filter("state:migrated")
+        await pilot.pause()
+        hidden = target not in table.visible_ids
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*target.lower())
+        await until(pilot, lambda: f"Go to {target}" in "\n".join(screen_lines(app)))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and table.cursor_id == target)
+        if hidden:
+            assert target in table.visible_ids  # the filter that hid it was cleared
