@@ -433,6 +433,10 @@ class CutoverApp(App[int]):
         main = self._main()
         if main is None:
             return (), "", None
+        from cutover.console.screens.detail import TenantDetailScreen
+
+        if isinstance(self.screen, TenantDetailScreen):  # the detail acts on its own tenant, marks or not
+            return (self.screen.tenant_id,), "", main
         rows, note = main.selected_rows()
         return tuple(row.tenant_id for row in rows), note, main
 

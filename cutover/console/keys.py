@@ -42,7 +42,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("waves", "w", "toggle_panel('waves')", "Waves", show=False),
     KeyAction("batch_view", "B", "batch_view", "Batch view", show=False),
     KeyAction("jobs_view", "J", "jobs_view", "Jobs", show=False),
-    KeyAction("gate", "g", "gate", "Gate", show=False, changes_world=True),
+    KeyAction("gate", "g", "gate", "Gate", show=False),  # evaluates only: an observer may open it too
     KeyAction("cutover", "c", "cutover", "Cut over", changes_world=True, opens_input=True),
     KeyAction("ramp", "R", "ramp", "Ramp", show=False, changes_world=True, opens_input=True),
     KeyAction("batch", "b", "plan_batch", "Batch", changes_world=True, opens_input=True),
@@ -52,6 +52,8 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("quit", "q", "quit_console", "Quit", opens_input=True),
 )
 BY_NAME = {spec.name: spec for spec in KEY_ACTIONS}
+# The keys that act on one tenant, bound in the tenant detail too (the same ids: a remap applies there as well).
+TENANT_ACTIONS = ("help", "gate", "cutover", "ramp", "rollback", "dry_run")
 WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)
 
 # The table's own keys (cursor movement and marking), which no action may take.

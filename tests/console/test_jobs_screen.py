@@ -99,3 +99,37 @@ async def test_the_palette_jumps_to_a_tenant_by_id_even_one_the_filter_hides(mak
         await until(pilot, lambda: isinstance(app.screen, MainScreen) and table.cursor_id == target)
         if hidden:
             assert target in table.visible_ids  # the filter that hid it was cleared
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_the_tenant_detail_acts_on_its_own_tenant_whatever_is_marked(make_app, size) -> None:
+    from cutover.console.screens.detail import TenantDetailScreen
+    from cutover.console.screens.help import HelpScreen
+    from cutover.console.screens.report import ReportScreen
+    from cutover.console.widgets.fleet_table import FleetTable
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await app.refresh_now()
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        migrated = [t for t in table.visible_ids if table.row(t).lifecycle == "migrated"]
+        ready = [t for t in table.visible_ids if table.row(t).lifecycle == "ready"]
+        table.set_marks(ready[:2])  # marks elsewhere must not be what the detail acts on
+        table.move_cursor_to(migrated[0])
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.action == "roll back" and app.screen.targets.eligible == (migrated[0],)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen))
+        assert app.screen.title_text.startswith("Decision gate: 0 of 1 eligible")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        shown = "\n".join(screen_lines(app))
+        assert "Roll back" in shown and "Cut over" in shown and "Gate" in shown

@@ -23,10 +23,13 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from cutover.actions.operations import FLIP, RAMP, ROLLBACK
 from cutover.config.text import visible
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
+from cutover.console.keys import BY_NAME, TENANT_ACTIONS, WORLD_CHANGING
 from cutover.console.plain import plain
+from cutover.console.screens.help import HelpScreen, live_binding_rows
 from cutover.console.screens.report import gate_table
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 
@@ -53,8 +56,20 @@ def _last(series: list[float], fmt: Callable[[float], str]) -> str:
 NARROW = 110
 
 
+def tenant_bindings() -> list[BindingType]:
+    """The keys that act on one tenant, as on the fleet (same ids: remaps apply here too)."""
+    return [
+        Binding(
+            spec.keys, spec.action, spec.description, show=spec.name != "help", id=spec.name, priority=spec.opens_input
+        )
+        for spec in (BY_NAME[name] for name in TENANT_ACTIONS)
+    ]
+
+
 class TenantDetailScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "app.pop_screen", "Back")]
+    """One tenant in full; c, R, r, g, d and ? act on it as they do on the fleet."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "app.pop_screen", "Back"), *tenant_bindings()]
 
     def __init__(
         self,
@@ -87,6 +102,30 @@ class TenantDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#detail-body", VerticalScroll).focus()
         self._poll()
+
+    # --- acting on this tenant (the app's acting code takes the tenant of the detail on top) --------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In --read-only every action that changes the world is hidden and refused."""
+        return not (action in WORLD_CHANGING and getattr(self.app, "read_only", False))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(live_binding_rows(self), title=f"Keys on {self.tenant_id}"))
+
+    def action_gate(self) -> None:
+        self.app.run_gate()  # type: ignore[attr-defined]
+
+    def action_cutover(self) -> None:
+        self.app.start_action(FLIP)  # type: ignore[attr-defined]
+
+    def action_ramp(self) -> None:
+        self.app.start_action(RAMP)  # type: ignore[attr-defined]
+
+    def action_rollback(self) -> None:
+        self.app.start_action(ROLLBACK)  # type: ignore[attr-defined]
+
+    def action_dry_run(self) -> None:
+        self.app.dry_run()  # type: ignore[attr-defined]
 
     def on_resize(self, event: Resize) -> None:
         # Under 110 columns the gate checks take the whole width and the sparklines go below them.

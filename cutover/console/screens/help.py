@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
@@ -40,3 +40,24 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text("Filter: / then words, state:ready, wave:1,2, tier:ent (comma = or). Esc closes.", style="dim")
             )
+
+
+# Textual's own bindings that do nothing useful here (the table never scrolls sideways).
+NOT_IN_HELP = frozenset({"Page Left", "Page Right", "Copy selected text"})
+
+
+def live_binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """Key, what it does, and a note: from the bindings active now, so remaps and --read-only show."""
+    app = screen.app
+    keys: dict[tuple[str, str], list[str]] = {}
+    notes: dict[tuple[str, str], str] = {}
+    for active in app.active_bindings.values():
+        binding = active.binding
+        if binding.action in ("app.focus_next", "app.focus_previous") or binding.description in NOT_IN_HELP:
+            continue
+        group = (binding.description or binding.action, binding.action)
+        keys.setdefault(group, []).append(app.get_key_display(binding))
+        notes[group] = binding.tooltip or ("" if active.enabled else "unavailable now")
+    rows = [(", ".join(dict.fromkeys(shown)), name, notes[(name, action)]) for (name, action), shown in keys.items()]
+    rows.sort(key=lambda row: row[1].lower())
+    return rows

@@ -16,7 +16,7 @@ from cutover.config.text import visible_lines
 from cutover.console.feed import FeedUpdate
 from cutover.console.fleet import SORTABLE, FilterError, parse_filter
 from cutover.console.keys import KEY_ACTIONS, WORLD_CHANGING
-from cutover.console.screens.help import HelpScreen
+from cutover.console.screens.help import HelpScreen, live_binding_rows
 from cutover.console.widgets.alerts_feed import AlertsFeed
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.key_figures import KeyFigures
@@ -261,24 +261,3 @@ class MainScreen(Screen[None]):
     @on(FleetTable.MarksChanged)
     def _selection_changed(self) -> None:
         self.app.show_selection()  # type: ignore[attr-defined]
-
-
-# Textual's own bindings that do nothing useful here (the table never scrolls sideways).
-NOT_IN_HELP = frozenset({"Page Left", "Page Right", "Copy selected text"})
-
-
-def live_binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """Key, what it does, and a note: from the bindings active now, so remaps and --read-only show."""
-    app = screen.app
-    keys: dict[tuple[str, str], list[str]] = {}
-    notes: dict[tuple[str, str], str] = {}
-    for active in app.active_bindings.values():
-        binding = active.binding
-        if binding.action in ("app.focus_next", "app.focus_previous") or binding.description in NOT_IN_HELP:
-            continue
-        group = (binding.description or binding.action, binding.action)
-        keys.setdefault(group, []).append(app.get_key_display(binding))
-        notes[group] = binding.tooltip or ("" if active.enabled else "unavailable now")
-    rows = [(", ".join(dict.fromkeys(shown)), name, notes[(name, action)]) for (name, action), shown in keys.items()]
-    rows.sort(key=lambda row: row[1].lower())
-    return rows
