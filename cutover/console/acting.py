@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ActionPlan, Operations, PlanRequest
-from cutover.actions.safety import Refusal
+from cutover.actions.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
 from cutover.console.fleet import TargetSet
 
@@ -86,13 +86,35 @@ def _refusal_reasons(plan: ActionPlan, tenant_ids: tuple[str, ...]) -> tuple[dic
     return per_tenant, rest
 
 
-def _detail(plan: ActionPlan) -> str:
+def rollback_lines(plan: ActionPlan, rollbacks_tonight: int, limit: int) -> list[str]:
+    """What a rollback will do to DNS (per zone, one change set each) and to tonight's rollback counter."""
+    lines = []
+    for change_set in plan.change_sets:
+        records = len(change_set.lines)
+        lines.append(
+            f"DNS zone {change_set.zone}: one change set ({records} record{'s' * (records != 1)}, applied together)"
+        )
+        lines += [f"  {line.tenant_id} {line.name}: {line.before} -> {line.after}" for line in change_set.lines]
+    after = rollbacks_tonight + len(plan.targets)
+    if after >= limit:
+        lines.append(
+            f"this takes rollbacks to {after}, the limit is {limit}: tonight's batch will stop "
+            "(no further cutover tonight without break-glass)"
+        )
+    else:
+        lines.append(f"rollbacks tonight: {after} of {limit} after this")
+    return lines
+
+
+def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0) -> str:
     by_note: dict[str, list[str]] = {}
     for target in plan.targets:
         if target.note:
             by_note.setdefault(target.note, []).append(target.tenant_id)
     doer = "the rollback" if plan.kind == ROLLBACK else "the cutover"
     lines = [f"{', '.join(ids)}: {doer} {note}" for note, ids in by_note.items()]
+    if plan.kind == ROLLBACK:
+        lines += rollback_lines(plan, rollbacks_tonight, limit)
     if plan.kind == BATCH:
         monitor = float(plan.params.get("monitor", 0))
         lines += schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at, zone_of(plan.params))
@@ -133,7 +155,12 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     _, rest = _refusal_reasons(plan, asked)
     problems = tuple(rest) + tuple(f"{refusal.rule}: {refusal.message}" for refusal in plan.safety.blocking)
     ordered = tuple((tid, excluded[tid]) for tid in asked if tid in excluded)
-    targets = TargetSet(word, plan.tenant_ids, ordered, _detail(plan))
+    rollbacks = 0
+    if plan.kind == ROLLBACK:
+        with ops.session.store.read():
+            rollbacks = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)
+    limit = ops.settings.safety.max_rollbacks_per_night
+    targets = TargetSet(word, plan.tenant_ids, ordered, _detail(plan, rollbacks, limit))
     return Prepared(plan, targets, problems, plan.safety.blocking)
 
 
