@@ -50,7 +50,8 @@ from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, only_c
 from cutover.actions.session import Session
 from cutover.config.settings import Settings
 from cutover.providers.interfaces import DnsRecord, Providers
-from cutover.state.facts import APPROVAL, REHEARSAL, Facts
+from cutover.state.events import Event
+from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
 from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
@@ -673,6 +674,22 @@ class Operations:
             ]
         )
         return Rehearsal(plan, change_sets, bool(records))
+
+    def acknowledge_alerts(self, alerts: Sequence[Event], *, reason: str = "") -> Event:
+        """An operator has seen the pinned alerts: they leave the pinned area in every console (audited)."""
+        self._writable("acknowledge alerts")
+        if not alerts:
+            raise BadRequest("no pinned alert to acknowledge")
+        seqs = sorted(event.seq for event in alerts)
+        count = len(seqs)
+        return self.session.events.append(
+            ALERT_ACKNOWLEDGED,
+            f"{count} pinned alert{'s' * (count != 1)} acknowledged: "
+            + "; ".join(e.what for e in alerts[:3])
+            + (f" and {count - 3} more" if count > 3 else ""),
+            why=reason,
+            detail={"up_to_seq": seqs[-1], "seqs": seqs},
+        )
 
     def pause(self, job_id: str, *, reason: str) -> Job:
         return self._control(job_id, Control.PAUSE, reason)

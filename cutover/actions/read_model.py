@@ -32,6 +32,10 @@ Alerts (events of kind "alert", `Facts.alerts(limit, after_seq)`): trigger outco
 holds of a job, DNS records changed by hand. detail: severity (info, warning,
 critical), source (trigger, engine, dns, or a provider's name), rule, outcome, hold.
 
+A hold, an automatic rollback and a failing source (`pinned_alert`) stay pinned in every
+console until an operator acknowledges them: an event of kind "alert.acknowledged"
+(detail up_to_seq, seqs), `Facts.alerts_acknowledged_up_to()`.
+
 Trigger verdicts (`TriggerStatusStore.for_tenant(tenant)`): per tenant being judged
 and per rule, the last outcome (pass, fail, inconclusive, error), the value, since
 when it has been breaching, and the message ("2.00 % (threshold > 1.00 %), breaching
@@ -60,7 +64,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cutover.state.events import Event
-from cutover.state.facts import Facts, TriggerStatus, TriggerStatusStore
+from cutover.state.facts import ALERT, Facts, TriggerStatus, TriggerStatusStore
 from cutover.state.jobs import Job, JobState, JobStore, JobTarget, LockHolder, Step
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.samples import Sample, SampleStore
@@ -76,6 +80,18 @@ class JobView:
 
     def steps_of(self, tenant_id: str | None) -> tuple[Step, ...]:
         return tuple(step for step in self.steps if step.tenant_id == tenant_id)
+
+
+def pinned_alert(event: Event) -> bool:
+    """An alert that stays in view until acknowledged: anything critical, a hold (stop the line), an automatic
+    rollback, a source failing."""
+    if event.kind != ALERT:
+        return False
+    detail = event.detail
+    if detail.get("severity") == "critical" or detail.get("hold"):
+        return True
+    what = event.what.lower()
+    return " held: " in what or "rolling back" in what or ("source" in what and "failing" in what)
 
 
 def job_activity(jobs: JobStore, active: list[Job], locks: Mapping[str, LockHolder]) -> dict[str, str]:
@@ -142,6 +158,9 @@ class ReadModel:
 
     def alerts(self, limit: int = 100, after_seq: int = 0) -> list[Event]:
         return self._facts.alerts(limit, after_seq)
+
+    def alerts_acknowledged_up_to(self) -> int:
+        return self._facts.alerts_acknowledged_up_to()
 
     def triggers(self, tenant_id: str | None = None) -> list[TriggerStatus]:
         return self._triggers.for_tenant(tenant_id) if tenant_id else self._triggers.all()

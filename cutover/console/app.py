@@ -53,6 +53,7 @@ EXIT_HANGUP = 129
 # to a terminal nobody reads (an SSH connection that stalled rather than closed) can block it for ever.
 HANGUP_GRACE_S = 3.0
 FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
+ALERT_HISTORY = 2000  # alerts the history screen reads, newest first
 
 
 class CutoverApp(App[int]):
@@ -296,7 +297,7 @@ class CutoverApp(App[int]):
         main = self._main()
         if main is None:
             return
-        main.apply_update(update)
+        main.apply_update(update, self.settings.safety.window.zone, self.key_for("acknowledge"))
         if not self._engine_started:
             # The engine (and with it the providers) starts once the first rows are painted.
             self.call_after_refresh(self._start_engine)
@@ -344,6 +345,15 @@ class CutoverApp(App[int]):
         if main.table.fleet_filter.active:
             shown, total = len(main.table.visible_ids), main.table.total
             extra.append(f"filter: {main.table.fleet_filter.describe()} ({shown:,}/{total:,})")
+        loud = stopped_lines(update.jobs) if update is not None else None
+        pinned = len(update.pinned) if update is not None else 0
+        if pinned and not main.panel_shown("alerts"):
+            # Hidden by the operator: said where a stopped line is, so it is never out of sight.
+            loud = [
+                *(loud or []),
+                f"{pinned} PINNED ALERT{'S' * (pinned != 1)}: {self.key_for('alerts')} shows "
+                f"{'them' if pinned != 1 else 'it'}, {self.key_for('acknowledge')} acknowledges",
+            ]
         if not main.panel_shown("alerts") and main.alerts.count:
             extra.append(f"{main.alerts.count} alerts (a)")
         if self._feed_error:
@@ -369,7 +379,7 @@ class CutoverApp(App[int]):
                 extra=tuple(extra),
                 zone=self.settings.safety.window.zone,
             ),
-            stopped_lines(update.jobs) if update is not None else None,
+            loud,
         )
 
     def show_selection(self) -> None:
@@ -398,6 +408,58 @@ class CutoverApp(App[int]):
                 zone=self.settings.safety.window.zone,
             )
         )
+
+    def key_for(self, action: str) -> str:
+        """The key that does `action` here (remapped or the default), as the footer would show it."""
+        from cutover.console.keys import BY_NAME
+
+        keys = self._keymap.get(action) or BY_NAME[action].keys
+        return self.get_key_display(Binding(keys.split(",")[0], action))
+
+    def open_alert_history(self) -> None:
+        from cutover.console.screens.alert_history import AlertHistoryScreen
+
+        read = self.operations.read
+
+        def history() -> tuple[list, int]:
+            with self.session.store.read():
+                return read.alerts(limit=ALERT_HISTORY), read.alerts_acknowledged_up_to()
+
+        self.push_screen(AlertHistoryScreen(history, self.settings.safety.window.zone))
+
+    def start_acknowledge_alerts(self) -> None:
+        """A: the pinned alerts, a yes/no, then the acknowledgement in the audit trail."""
+        self.typeahead.hold("the acknowledge dialog", self.acknowledge_alerts())
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def acknowledge_alerts(self) -> None:
+        if self._refuse_if_read_only("acknowledging alerts"):
+            return
+        pinned = list(self.last_update.pinned) if self.last_update is not None else []
+        if not pinned:
+            self.notify("no pinned alert to acknowledge", timeout=3)
+            return
+        from cutover.console.screens.confirm import ConfirmOne
+
+        count = len(pinned)
+        listing = "\n".join(f"{event.tenant_id + ' ' if event.tenant_id else ''}{event.what}" for event in pinned)
+        detail = (
+            f"{listing}\n\nAcknowledging unpins {'them' if count != 1 else 'it'} in every console, recorded in the "
+            f"audit trail as yours ({self.session.actor.operator}). It changes nothing else: a held batch stays held "
+            f"until resumed. {self.key_for('alert_history')} shows the full history."
+        )
+        noun = f"{count} pinned alert{'s' * (count != 1)}"
+        dialog = ConfirmOne(TargetSet("acknowledge", (noun,), detail=detail))
+        if not await self.push_screen_wait(dialog):
+            self.notify("acknowledge: cancelled, the alerts stay pinned", timeout=3)
+            return
+        try:
+            await asyncio.to_thread(self.operations.acknowledge_alerts, pinned)
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), severity="error", markup=False)
+            return
+        self.notify(f"{noun} acknowledged", title="Alerts")
+        await self.refresh_now()
 
     def open_batch_view(self) -> None:
         from cutover.console.screens.batch import BatchScreen

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import GateResult, evaluate_gate
-from cutover.actions.read_model import job_activity
+from cutover.actions.read_model import job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, row_valid_until, summarize
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
+from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts
 from cutover.state.jobs import Job, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.sources import SourceHealth, SourceStore
@@ -26,6 +27,7 @@ from cutover.state.tenants import Tenant, TenantStore
 ALERT_KINDS = ("alert",)
 NIGHT = 12 * 3600.0
 FIRST_EVENTS = 200
+PINNED_LOOKBACK = 500  # alerts read back at start for those still waiting for an acknowledgement
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class FeedUpdate:
     jobs: list[Job] = field(default_factory=list)  # jobs not ended, oldest first
     leader: Lease | None = None
     complete: bool = True  # False: only the first screenful was read, the rest follows
+    pinned: tuple[Event, ...] = ()  # holds, automatic rollbacks, failing sources not acknowledged yet, oldest first
 
 
 class FleetFeed:
@@ -56,6 +59,7 @@ class FleetFeed:
         self.jobs = JobStore(store, events)
         self.leases = LeaseStore(store)
         self.events = events
+        self.facts = Facts(store)
         self.clock = clock
         self.settings = settings
         self._rows: dict[str, FleetRow] = {}
@@ -66,6 +70,8 @@ class FleetFeed:
         self._last_seq: int | None = None
         self._rollbacks_since: float | None = None
         self._rollbacks = 0
+        self._pinned: dict[int, Event] = {}
+        self._acknowledged = 0
 
     def poll(self, limit: int | None = None) -> FeedUpdate:
         """Read the store and return what changed. With `limit`, only the first tenants by ID (a quick
@@ -107,6 +113,7 @@ class FleetFeed:
             jobs=jobs,
             leader=leader,
             complete=limit is None,
+            pinned=tuple(self._pinned[seq] for seq in sorted(self._pinned)),
         )
 
     def _rebuild(self, columns: list[str], raws: list[tuple], ctx: RowContext) -> dict[str, FleetRow]:
@@ -139,10 +146,20 @@ class FleetFeed:
             self._rollbacks_since = now - NIGHT
             self._rollbacks = self.events.count_transitions("rolling_back", self._rollbacks_since)
             self._last_seq = self.events.last_seq()
+            self._acknowledged = self.facts.alerts_acknowledged_up_to()
+            for event in self.facts.alerts(PINNED_LOOKBACK, after_seq=self._acknowledged):
+                if pinned_alert(event):
+                    self._pinned[event.seq] = event
             return self.events.list(kinds=ALERT_KINDS, limit=FIRST_EVENTS)
         fresh = self.events.list(after_seq=self._last_seq)
         if fresh:
             self._last_seq = fresh[-1].seq
+        for event in fresh:
+            if event.kind == ALERT_ACKNOWLEDGED:
+                self._acknowledged = max(self._acknowledged, int(event.detail.get("up_to_seq", 0)))
+                self._pinned = {seq: e for seq, e in self._pinned.items() if seq > self._acknowledged}
+            elif pinned_alert(event) and event.seq > self._acknowledged:
+                self._pinned[event.seq] = event
         self._rollbacks += sum(1 for e in fresh if e.kind == "transition" and e.state_after == "rolling_back")
         return [e for e in fresh if e.kind in ALERT_KINDS]
 

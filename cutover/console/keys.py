@@ -43,6 +43,16 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("batch_view", "B", "batch_view", "Batch view", show=False),
     KeyAction("jobs_view", "J", "jobs_view", "Jobs", show=False),
     KeyAction("gate", "g", "gate", "Gate", show=False),  # evaluates only: an observer may open it too
+    KeyAction("alert_history", "H", "alert_history", "Alert history", show=False),
+    KeyAction(
+        "acknowledge",
+        "A",
+        "acknowledge_alerts",
+        "Acknowledge pinned alerts",
+        show=False,
+        changes_world=True,
+        opens_input=True,
+    ),
     KeyAction("cutover", "c", "cutover", "Cut over", changes_world=True, opens_input=True),
     KeyAction("ramp", "R", "ramp", "Ramp", show=False, changes_world=True, opens_input=True),
     KeyAction("batch", "b", "plan_batch", "Batch", changes_world=True, opens_input=True),

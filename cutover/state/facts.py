@@ -6,6 +6,7 @@ second-operator approvals, the alerts the console shows, and small named cursors
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from cutover.state.store import Store
 REHEARSAL = "rehearsal"
 APPROVAL = "approval"
 ALERT = "alert"
+ALERT_ACKNOWLEDGED = "alert.acknowledged"  # an operator acknowledged the pinned alerts up to a sequence number
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,15 @@ class Facts:
             "SELECT * FROM events WHERE kind = ? AND seq > ? ORDER BY seq DESC LIMIT ?", [ALERT, after_seq, limit]
         )
         return [Event.from_row(row) for row in reversed(list(rows))]
+
+    def alerts_acknowledged_up_to(self) -> int:
+        """The sequence number up to which an operator acknowledged the pinned alerts (0: never)."""
+        row = self.store.db.execute(
+            "SELECT detail FROM events WHERE kind = ? ORDER BY seq DESC LIMIT 1", [ALERT_ACKNOWLEDGED]
+        ).fetchone()
+        if row is None:
+            return 0
+        return int(json.loads(row[0] or "{}").get("up_to_seq", 0))
 
     def events_of_kinds(self, prefix: str, after_seq: int, limit: int = 200) -> list[Event]:
         """Events whose kind starts with `prefix` (job.), after a sequence number, oldest first."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -21,6 +22,7 @@ from cutover.console.widgets.alerts_feed import AlertsFeed
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.key_figures import KeyFigures
 from cutover.console.widgets.line_stopped import LineStopped
+from cutover.console.widgets.pinned_alerts import PinnedAlerts
 from cutover.console.widgets.status_header import HeaderState, StatusHeader
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
 
@@ -56,7 +58,9 @@ class MainScreen(Screen[None]):
         yield LineStopped(id="line-stopped")
         with Horizontal(id="top"):
             yield WaveSummaryPanel(id="waves")
-            yield AlertsFeed(id="alerts")
+            with Vertical(id="alerts-panel"):
+                yield PinnedAlerts(id="pinned")
+                yield AlertsFeed(id="alerts")
         yield FleetTable(id="fleet")
         yield KeyFigures(id="figures")
         yield Input(
@@ -80,6 +84,8 @@ class MainScreen(Screen[None]):
             return True
         if self.has_class(f"-hide-{panel}"):
             return False
+        if panel == "alerts" and self.has_class("-pinned"):
+            return True  # a pinned alert shows the panel, even on a short terminal, until acknowledged
         return not self.has_class("-short")
 
     def toggle_panel(self, panel: str) -> None:
@@ -107,10 +113,20 @@ class MainScreen(Screen[None]):
 
     # --- data in ---------------------------------------------------------------------
 
-    def apply_update(self, update: FeedUpdate) -> None:
+    @property
+    def pinned(self) -> PinnedAlerts:
+        return self.query_one(PinnedAlerts)
+
+    def apply_update(self, update: FeedUpdate, zone: tzinfo | None = None, acknowledge_key: str = "A") -> None:
+        self.alerts.zone = zone  # alert times are shown in the migration window's zone
         self.table.update_rows(update.changed, update.removed)
         for event in update.alerts:
             self.alerts.add_event(event)
+        if update.complete:
+            self.pinned.show(update.pinned, zone, acknowledge_key)
+            if self.has_class("-pinned") != bool(update.pinned):
+                self.set_class(bool(update.pinned), "-pinned")
+                self.fit_top()
 
     def show_header(self, state: HeaderState, stopped: list[str] | None = None) -> None:
         self.alerts.zone = state.zone
@@ -205,6 +221,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_panel(self, panel: str) -> None:
         self.toggle_panel(panel)
+        self.app.show_selection()  # type: ignore[attr-defined]  # the header says what the panels no longer show
 
     def action_detail(self) -> None:
         if self.filter_open:
@@ -218,6 +235,12 @@ class MainScreen(Screen[None]):
 
     def action_jobs_view(self) -> None:
         self.app.open_jobs_view()  # type: ignore[attr-defined]
+
+    def action_alert_history(self) -> None:
+        self.app.open_alert_history()  # type: ignore[attr-defined]
+
+    def action_acknowledge_alerts(self) -> None:
+        self.app.start_acknowledge_alerts()  # type: ignore[attr-defined]
 
     def selected_rows(self) -> tuple[list, str]:
         """The marked tenants, else the one under the cursor; and a note when marks are hidden by the filter."""

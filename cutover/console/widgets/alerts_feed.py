@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import tzinfo
 
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog
 
 from cutover.config.text import visible
@@ -27,6 +29,24 @@ class AlertsFeed(RichLog):
         self.count = 0
         self.can_focus = False
         self.zone: tzinfo | None = None  # the migration window's zone: alert times are shown in it
+        # What was written, to write again at a new width: lines written while the panel was hidden (a short
+        # terminal) were wrapped to nothing, and a panel that changes width would keep the old wrapping.
+        self._entries: deque[Text] = deque(maxlen=500)
+        self._written_width = 0
+
+    def _add(self, line: Text) -> None:
+        self._entries.append(line)
+        if self._written_width:
+            self.write(line)
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if width and width != self._written_width:
+            self._written_width = width
+            self.clear()
+            for line in self._entries:
+                self.write(line, width=width)
+            self.scroll_end(animate=False, immediate=True)
 
     def add_event(self, event: Event) -> None:
         severity = str(event.detail.get("severity", "warning"))
@@ -38,7 +58,7 @@ class AlertsFeed(RichLog):
         line.append(visible(event.what), style=style)
         if event.why:
             line.append(visible(f"  ({event.why})"), style="dim")
-        self.write(line)
+        self._add(line)
         self.count += 1
 
     def add_note(self, ts: float, message: str, style: str = "yellow") -> None:
@@ -46,5 +66,5 @@ class AlertsFeed(RichLog):
         line = Text()
         line.append(_time(ts, self.zone) + " ", style="dim")
         line.append(visible(message), style=style)
-        self.write(line)
+        self._add(line)
         self.count += 1
