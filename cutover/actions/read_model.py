@@ -65,7 +65,7 @@ from dataclasses import dataclass
 
 from cutover.state.events import Event
 from cutover.state.facts import ALERT, Facts, TriggerStatus, TriggerStatusStore
-from cutover.state.jobs import Job, JobState, JobStore, JobTarget, LockHolder, Step
+from cutover.state.jobs import Job, JobState, JobStore, JobTarget, LockHolder, Step, StepState
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.sources import SourceHealth, SourceStore
@@ -105,6 +105,10 @@ def job_activity(jobs: JobStore, active: list[Job], locks: Mapping[str, LockHold
         return holder is not None and holder.job_id == job.job_id
 
     for job in active:
+        if job.kind == "batch":
+            doing.update(
+                (tid, text) for tid, text in _queued_in_batch(jobs, job).items() if holds(job, tid) and tid not in doing
+            )
         if job.state not in (JobState.RUNNING, JobState.HELD, JobState.PAUSED):
             for tenant_id in job.targets:
                 if holds(job, tenant_id):
@@ -118,6 +122,32 @@ def job_activity(jobs: JobStore, active: list[Job], locks: Mapping[str, LockHold
             state = "" if job.state is JobState.RUNNING else f" ({job.state.value})"
             doing[step.tenant_id] = f"{job.job_id}: {step.name.replace('_', ' ')}{state}"
     return doing
+
+
+def _queued_in_batch(jobs: JobStore, job: Job) -> dict[str, str]:
+    """The tenants of a batch's groups not started yet: "batch-2: group 3 waits (~02:45 EST)" (the plan's expected
+    start, in the zone the batch was planned in), not the first of their pending steps."""
+    from zoneinfo import ZoneInfo
+
+    from cutover.config.units import format_clock
+
+    groups: list[list[str]] = job.params.get("groups") or []
+    expected = {int(t["group"]): float(t["start"]) for t in job.params.get("expected") or []}
+    zone = ZoneInfo(job.params["timezone"]) if job.params.get("timezone") else None
+    started = {
+        step.name
+        for step in jobs.steps(job.job_id)
+        if step.name.startswith("group ") and step.state is not StepState.PENDING
+    }
+    state = "" if job.state in (JobState.RUNNING, JobState.QUEUED) else f", {job.state.value}"
+    waiting: dict[str, str] = {}
+    for number, tenant_ids in enumerate(groups, start=1):
+        if f"group {number}" in started:
+            continue
+        when = f" (~{format_clock(expected[number], zone)}{state})" if number in expected else ""
+        for tenant_id in tenant_ids:
+            waiting[tenant_id] = f"{job.job_id}: group {number} waits{when}"
+    return waiting
 
 
 class ReadModel:
