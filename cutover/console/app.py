@@ -467,10 +467,14 @@ class CutoverApp(App[int]):
         read = self.operations.read
         clock = self.clock
 
-        def batches() -> tuple[float, list[JobView]]:
+        def batches() -> tuple[float, list[JobView], list[dict]]:
+            from cutover.actions.batch_record import later_rollbacks
+
             with self.session.store.read():
                 jobs = self.operations.jobs.list(kind=BATCH, limit=5)
-                return clock.now(), [read.job(job.job_id) for job in jobs]
+                views = [read.job(job.job_id) for job in jobs]
+                later = [later_rollbacks(view, self.operations.jobs) for view in views]
+                return clock.now(), views, later
 
         self.push_screen(BatchScreen(batches))
 

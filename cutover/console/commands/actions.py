@@ -30,6 +30,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from cutover.actions.batch_record import group_result, later_rollbacks
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times, zone_of
 from cutover.actions.composition import ProviderError, all_simulated, build_providers, has_world, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
@@ -43,11 +44,11 @@ from cutover.actions.operations import (
     Refused,
 )
 from cutover.actions.session import Session
-from cutover.config.units import format_duration, parse_duration
+from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Context, fail, user_errors
 from cutover.console.commands.common import echo as out
-from cutover.state.jobs import Job, JobError, JobState, JobTarget, TargetState
+from cutover.state.jobs import Job, JobError, JobState, JobTarget, StepState, TargetState
 from cutover.state.store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -687,15 +688,26 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
                 out(json.dumps({"schema": "cutover.job/1", "job": job_json(session, job)}, indent=2, default=str))
                 return
             out(f"{job_line(job)}  ({job.kind} by {job.operator}: {job.reason})")
+            later: dict = {}
+            view = ops.read.job(job.job_id)
             if job.kind == "batch":
-                times = job_times(ops.read.job(job.job_id), session.clock.now())
+                later = later_rollbacks(view, ops.jobs)
+                times = job_times(view, session.clock.now())
                 out(f"  {times.status}")
                 for line in schedule_lines(
                     times.groups, job.params.get("groups", []), session.clock.now(), zone_of(job.params)
                 ):
                     out(f"  {line}")
             for step in ops.jobs.steps(job.job_id):
-                out(f"  {step.name}: {step.state.value} {step.result}")
+                if job.kind == "batch" and step.name.startswith("group ") and step.state is StepState.DONE:
+                    # As it is now: a tenant rolled back after its group ended is not "migrated".
+                    out(f"  {step.name}: {group_result(view, int(step.name.split()[1]), later)}")
+                else:
+                    out(f"  {step.name}: {step.state.value} {step.result}")
+            for rollback in later.values():
+                at = format_clock(rollback.at, zone_of(job.params))
+                out(f"  group {rollback.group}: {rollback.tenant_id} rolled back later by {rollback.job_id} at {at}:")
+                out(f"    {rollback.why}")
             for target in ops.jobs.targets(job.job_id):
                 out(f"  [{target.tenant_id}] {target.state.value}: {target.summary}")
                 for step in ops.jobs.steps(job.job_id, target.tenant_id):

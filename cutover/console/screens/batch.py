@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from cutover.actions.batch_record import LaterRollback, group_result
 from cutover.actions.batch_schedule import job_times, zone_of
 from cutover.actions.read_model import JobView
 from cutover.config.text import visible
@@ -65,8 +66,9 @@ def _next_state(job, step, start: float, now: float) -> Text:
     return Text(f"next in ~{format_duration(left)}" if left > 0 else "starting", style="bold yellow")
 
 
-def batch_renderable(view: JobView, now: float) -> Group:
+def batch_renderable(view: JobView, now: float, later: dict[str, LaterRollback] | None = None) -> Group:
     job = view.job
+    later = later or {}
     head = Text()
     head.append(f"{job.job_id} ", style="bold")
     head.append(job.state.value, style=JOB_STYLE[job.state])
@@ -99,12 +101,15 @@ def batch_renderable(view: JobView, now: float) -> Group:
             waiting = step.detail.get("waiting")
             state = Text(waiting or "running", style="yellow" if waiting else "bold magenta")
         elif step.state is StepState.DONE:
-            state = Text(step.result or "done", style="green")
+            rolled = any(tid in later for tid in tenant_ids)
+            state = Text(group_result(view, number, later) or "done", style="bold red" if rolled else "green")
         else:
             state = Text(step.state.value, style="dim")
         members = Text()
         for tenant_id in tenant_ids:
             mark, style = TARGET_MARK[states.get(tenant_id, TargetState.PENDING)]
+            if tenant_id in later:
+                mark, style = TARGET_MARK[TargetState.ROLLED_BACK]
             members.append(f"{tenant_id}{mark} ", style=style)
         table.add_row(
             str(number),
@@ -115,6 +120,15 @@ def batch_renderable(view: JobView, now: float) -> Group:
             members,
         )
     parts.append(table)
+    for rollback in later.values():
+        at = format_clock(rollback.at, zone)
+        parts.append(
+            plain(
+                f"  group {rollback.group}: {rollback.tenant_id} rolled back later by {rollback.job_id} at {at}; "
+                f"{rollback.why}",
+                "bold red" if rollback.stopped_line else "yellow",
+            )
+        )
     return Group(*parts)
 
 
@@ -124,7 +138,9 @@ class BatchScreen(Screen[None]):
         Binding("p", "pause", "Pause/resume"),
     ]
 
-    def __init__(self, read: Callable[[], tuple[float, list[JobView]]]) -> None:
+    def __init__(
+        self, read: Callable[[], tuple[float, list[JobView]] | tuple[float, list[JobView], list[dict]]]
+    ) -> None:
         super().__init__()
         self._read = read
         self._wake = asyncio.Event()
@@ -153,16 +169,17 @@ class BatchScreen(Screen[None]):
         while True:
             self._wake.clear()
             try:
-                now, views = await asyncio.to_thread(self._read)
+                now, views, *later = await asyncio.to_thread(self._read)
             except Exception as exc:  # the store may be busy: say so, keep trying
                 self.query_one("#batch-title", Static).update(Text(f"cannot read the store: {exc}", style="bold red"))
             else:
-                self.show(now, views)
+                self.show(now, views, later[0] if later else None)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 
-    def show(self, now: float, views: list[JobView]) -> None:
+    def show(self, now: float, views: list[JobView], later: list[dict] | None = None) -> None:
         self.views = views
+        later = later or [{} for _ in views]
         active = [v for v in views if not v.job.is_terminal]
         title = f"Batches: {len(active)} active, {len(views) - len(active)} recent"
         self.query_one("#batch-title", Static).update(Text(title, style="bold"))
@@ -170,4 +187,6 @@ class BatchScreen(Screen[None]):
             body = Text("no batch planned yet: b plans tonight's batch (marked tenants, or the wave under the cursor)")
             self.query_one("#batch-list", Static).update(body)
             return
-        self.query_one("#batch-list", Static).update(Group(*(batch_renderable(v, now) for v in views)))
+        self.query_one("#batch-list", Static).update(
+            Group(*(batch_renderable(v, now, rolled) for v, rolled in zip(views, later, strict=False)))
+        )
