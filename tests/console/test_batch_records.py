@@ -21,8 +21,10 @@ async def a_night_with_a_late_rollback(h: Harness) -> tuple[str, str]:
     plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 11)], count=10, group_size=5))
     batch = h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
     await h.until(
-        lambda: h.jobs.step(batch, None, "group 1").state is StepState.DONE
-        and h.jobs.step(batch, None, "group 2").started_at is not None,
+        lambda: (
+            h.jobs.step(batch, None, "group 1").state is StepState.DONE
+            and h.jobs.step(batch, None, "group 2").started_at is not None
+        ),
         what="group 1 ending and group 2 starting",
     )
     assert h.jobs.step(batch, None, "group 1").result == "5 migrated"
