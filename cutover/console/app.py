@@ -378,6 +378,7 @@ class CutoverApp(App[int]):
                 marked=len(main.table.marked),
                 extra=tuple(extra),
                 zone=self.settings.safety.window.zone,
+                speed=update.world_speed if update is not None else None,
             ),
             loud,
         )

@@ -19,6 +19,7 @@ from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts
 from cutover.state.jobs import Job, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
+from cutover.state.simworld import SimWorldStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
 from cutover.state.tenants import Tenant, TenantStore
@@ -48,6 +49,7 @@ class FeedUpdate:
     leader: Lease | None = None
     complete: bool = True  # False: only the first screenful was read, the rest follows
     pinned: tuple[Event, ...] = ()  # holds, automatic rollbacks, failing sources not acknowledged yet, oldest first
+    world_speed: float | None = None  # the simulated world's speed; None on real clouds
 
 
 class FleetFeed:
@@ -60,6 +62,7 @@ class FleetFeed:
         self.leases = LeaseStore(store)
         self.events = events
         self.facts = Facts(store)
+        self.worlds = SimWorldStore(store)
         self.clock = clock
         self.settings = settings
         self._rows: dict[str, FleetRow] = {}
@@ -114,6 +117,7 @@ class FleetFeed:
             leader=leader,
             complete=limit is None,
             pinned=tuple(self._pinned[seq] for seq in sorted(self._pinned)),
+            world_speed=self.worlds.clock_row()[2] if self.worlds.has_world() else None,
         )
 
     def _rebuild(self, columns: list[str], raws: list[tuple], ctx: RowContext) -> dict[str, FleetRow]:

@@ -18,6 +18,11 @@ def clock_text(now: float, zone: tzinfo | None = None) -> str:
     return format_clock(now, zone, seconds=True)
 
 
+def speed_text(speed: float) -> str:
+    """The simulated world's speed as the header says it: "x10", "paused"."""
+    return "paused" if speed == 0 else f"x{speed:g}"
+
+
 def _age(seconds: float) -> str:
     seconds = max(0, round(seconds))
     if seconds < 120:
@@ -41,6 +46,7 @@ class HeaderState:
     alerts: int = 0
     extra: tuple[str, ...] = field(default_factory=tuple)
     zone: tzinfo | None = None  # the migration window's zone: the clock is shown in it
+    speed: float | None = None  # the simulated world's speed (None: real clouds); shown unless 1
 
 
 class StatusHeader(Static):
@@ -71,6 +77,8 @@ class StatusHeader(Static):
         text.append(state.role, style=role_style)
         text.append(" │ ", style="dim")
         text.append(clock_text(state.now, state.zone) if state.now is not None else "--:--:--")
+        if state.speed is not None and state.speed != 1:
+            text.append(f" {speed_text(state.speed)}", style="bold reverse")
         if compact:  # narrow: the sources summed up ("oci-lb STALE", "2 STALE: ..."), before anything cut
             text.append(" │ ", style="dim")
             self._append_freshness_summary(text, state)
