@@ -123,3 +123,41 @@ async def test_a_resume_past_the_rollback_limit_is_refused_with_the_rule_and_bre
         assert h.jobs.get(job_id).result == "9 migrated, 1 taken over by a rollback"
     finally:
         await h.stop()
+
+
+async def test_a_pause_and_an_abort_given_while_no_engine_leads_take_effect_when_one_leads(tmp_path: Path) -> None:
+    h = Harness(tmp_path, ready=12)
+    await h.start()
+    plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 11)], count=10, group_size=5))
+    job_id = h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase).job_id
+    await h.until(lambda: h.jobs.step(job_id, None, "group 1").started_at is not None, what="group 1 starting")
+    h.engine.request_stop()
+    await h._task
+    assert h.ops.leader() is None
+    paused = h.ops.pause(job_id, reason="customer call, engine down")
+    assert paused.pending_controls == ("pause",)  # recorded, not lost
+
+    second = Engine(h.settings, actor=Actor("bob", "jump-2"), store=h.store, providers=h.providers, clock=h.clock)
+    task = asyncio.create_task(second.run())
+    try:
+        await h.until(lambda: h.jobs.get(job_id).paused, what="the pause applied by the next engine")
+        assert h.jobs.get(job_id).paused_by == "alice"
+        later = h.clock.now()
+        await h.until(lambda: h.clock.now() > later + 3600, what="an hour paused")
+        assert h.jobs.steps(job_id)[1].started_at is None  # group 2 never started while paused
+    finally:
+        second.request_stop()
+        await task
+
+    aborted = h.ops.abort(job_id, reason="stop for tonight, engine down again")
+    assert "abort" in aborted.pending_controls
+    third = Engine(h.settings, actor=Actor("carol", "jump-3"), store=h.store, providers=h.providers, clock=h.clock)
+    task = asyncio.create_task(third.run())
+    try:
+        await h.until(h.job_done(job_id), what="the abort applied by the next engine")
+        assert h.jobs.get(job_id).state is JobState.ABORTED
+        assert {h.tenants.get(f"T-{n:04d}").lifecycle for n in range(6, 11)} == {Lifecycle.READY}
+    finally:
+        third.request_stop()
+        await task
+        h.store.close()

@@ -129,60 +129,66 @@ async def run_batch(run: JobRun) -> None:
         summary = ", ".join(f"{counts[state]} {OUTCOME_WORDS[state]}" for state in TargetState if counts[state])
         core.jobs.finish_step(step, StepState.DONE, summary)
 
-    for number, tenant_ids in enumerate(groups):
-        step = run.step(None, f"group {number + 1}")
-        if step.state in (StepState.DONE, StepState.SKIPPED):
-            previous_start = step.started_at
-            continue
-        if step.state is StepState.PENDING:
-            scheduled = core.now() if previous_start is None else previous_start + interval
-            step = core.jobs.note_step(step, detail={"scheduled_at": scheduled})
-            while core.now() < scheduled and not run.aborting:
-                await run.wait(min(scheduled - core.now(), 60.0))
-            if not run.aborting:
-                await run.while_paused()
-            await _line_clear(run, groups, number)
-            if run.aborting:
-                break
-            pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
-            while pending and not run.aborting:
-                verdict = await admit(run, pending)
-                if verdict.ok:
-                    break
-                if only_capacity(verdict):
-                    core.jobs.note_step(step, detail={"waiting": verdict.describe()})
-                    await run.poll()
-                elif not await run.wait_for_human(f"group {number + 1}:safety", verdict.describe()):
+    try:
+        for number, tenant_ids in enumerate(groups):
+            step = run.step(None, f"group {number + 1}")
+            if step.state in (StepState.DONE, StepState.SKIPPED):
+                previous_start = step.started_at
+                continue
+            if step.state is StepState.PENDING:
+                scheduled = core.now() if previous_start is None else previous_start + interval
+                step = core.jobs.note_step(step, detail={"scheduled_at": scheduled})
+                while core.now() < scheduled and not run.aborting:
+                    await run.wait(min(scheduled - core.now(), 60.0))
+                if not run.aborting:
+                    await run.while_paused()
+                await _line_clear(run, groups, number)
+                if run.aborting:
                     break
                 pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
-            if run.aborting:
-                break
-            step = core.jobs.start_step(step, {"started_at": core.now(), "waiting": ""})
-        else:
-            # Resumed after a restart: admit whoever the crash left pending, carry on with the rest.
-            pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
-            if pending:
-                await admit(run, pending)
-        previous_start = step.started_at
-        running = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.RUNNING]
-        group_tasks.append(
-            asyncio.ensure_future(
-                watch_group(
-                    number,
-                    tenant_ids,
-                    [tenant_task(run, tid, run_cutover(run, tid, before_switch(number))) for tid in running],
+                while pending and not run.aborting:
+                    verdict = await admit(run, pending)
+                    if verdict.ok:
+                        break
+                    if only_capacity(verdict):
+                        core.jobs.note_step(step, detail={"waiting": verdict.describe()})
+                        await run.poll()
+                    elif not await run.wait_for_human(f"group {number + 1}:safety", verdict.describe()):
+                        break
+                    pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
+                if run.aborting:
+                    break
+                step = core.jobs.start_step(step, {"started_at": core.now(), "waiting": ""})
+            else:
+                # Resumed after a restart: admit whoever the crash left pending, carry on with the rest.
+                pending = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.PENDING]
+                if pending:
+                    await admit(run, pending)
+            previous_start = step.started_at
+            running = [tid for tid in tenant_ids if run.target_state(tid) is TargetState.RUNNING]
+            group_tasks.append(
+                asyncio.ensure_future(
+                    watch_group(
+                        number,
+                        tenant_ids,
+                        [tenant_task(run, tid, run_cutover(run, tid, before_switch(number))) for tid in running],
+                    )
                 )
             )
-        )
-    if run.aborting:
-        for number, tenant_ids in enumerate(groups):
-            for tenant_id in tenant_ids:
-                if run.target_state(tenant_id) is TargetState.PENDING:
-                    run.end_target(tenant_id, TargetState.ABORTED, "batch aborted before its group started")
-            step = run.step(None, f"group {number + 1}")
-            if step.state is StepState.PENDING:
-                core.jobs.finish_step(step, StepState.SKIPPED, "batch aborted")
-    await asyncio.gather(*group_tasks)
-    for task in switches.values():
-        task.cancel()
-    finish(run)
+        if run.aborting:
+            for number, tenant_ids in enumerate(groups):
+                for tenant_id in tenant_ids:
+                    if run.target_state(tenant_id) is TargetState.PENDING:
+                        run.end_target(tenant_id, TargetState.ABORTED, "batch aborted before its group started")
+                step = run.step(None, f"group {number + 1}")
+                if step.state is StepState.PENDING:
+                    core.jobs.finish_step(step, StepState.SKIPPED, "batch aborted")
+        await asyncio.gather(*group_tasks)
+        for task in switches.values():
+            task.cancel()
+        finish(run)
+    finally:
+        # A group's tasks never outlive the batch's (a lost lease, a stop): their outcome is collected here.
+        for task in [*group_tasks, *switches.values()]:
+            task.cancel()
+        await asyncio.gather(*group_tasks, *switches.values(), return_exceptions=True)
