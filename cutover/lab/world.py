@@ -203,10 +203,13 @@ endpoint_url = "{moto_url}"
 kind = "cloud"
 [providers.metrics.aws]
 lookback = "5m"
+# The lab publishes each minute as it ends (every few seconds), not 1-3 minutes late as the clouds do.
+reporting_delay = "20s"
 [providers.metrics.aws.aws]
 endpoint_url = "{moto_url}"
 [providers.metrics.oci]
 compartment_id = "{COMPARTMENT}"
+reporting_delay = "20s"
 [providers.metrics.oci.oci]
 {oci}
 [providers.sync]

@@ -14,6 +14,7 @@ from typing import Any
 
 from cutover.config.providers import CloudWatchSettings, fill_pattern
 from cutover.providers.aws.session import AwsService
+from cutover.providers.fleet_metrics import SidePoints
 from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
 from cutover.state.clock import Clock, SystemClock
 from cutover.state.tenants import Tenant
@@ -55,6 +56,7 @@ class CloudWatchSide:
         self.source = source
         self.settings = settings
         self.period_s = settings.period
+        self.reporting_delay_s = settings.reporting_delay
         self.clock = clock or SystemClock()
         self.cloudwatch = AwsService(settings.aws, "cloudwatch", source, retry=settings.retry, observer=observer)
         self.unmapped: tuple[str, ...] = ()  # tenants with no ALB dimensions, as of the last snapshot
@@ -88,6 +90,10 @@ class CloudWatchSide:
         return queries
 
     async def columns(self, tenants: Sequence[Tenant]) -> SideColumns:
+        """Every tenant as of the newest period any tenant has data for."""
+        return (await self.points(tenants)).at(None)
+
+    async def points(self, tenants: Sequence[Tenant]) -> SidePoints:
         queries = self.queries(tenants)
         if tenants and not queries:
             raise ProviderError(
@@ -122,29 +128,19 @@ class CloudWatchSide:
                 token = answer.get("NextToken")
                 if not token:
                     break
-        return self._columns(tenants, values)
+        return self._points(tenants, values)
 
-    def _columns(self, tenants: Sequence[Tenant], values: dict[str, dict[float, float]]) -> SideColumns:
-        """Every tenant as of the newest period any tenant has data for.
-
-        An ALB publishes nothing for a minute without requests, so a tenant with data
-        earlier in the window but none in that period had no requests then (0, not its
-        last figure: after a cutover, the AWS side's old minutes must not linger), and a
-        tenant with no data in the whole window has no data (NaN).
-        """
-        count = len(tenants)
-        requests, errors, p95, measured = [NAN] * count, [NAN] * count, [NAN] * count, [NAN] * count
-        stamps = [stamp for query_id, points in values.items() if query_id.startswith("r") for stamp in points]
-        if not stamps:
-            return SideColumns(self.source, requests, errors, p95, measured)
-        latest = max(stamps)
-        for index in range(count):
-            points = values.get(f"r{index}")
-            if not points:
-                continue
-            requests[index] = points.get(latest, 0.0)
-            errors[index] = values.get(f"e{index}", {}).get(latest, 0.0)  # no 5XX datapoint: no 5XX responses
-            seconds = values.get(f"p{index}", {}).get(latest)
-            p95[index] = seconds * 1000.0 if seconds is not None and not math.isnan(seconds) else NAN
-            measured[index] = latest + self.settings.period
-        return SideColumns(self.source, requests, errors, p95, measured)
+    def _points(self, tenants: Sequence[Tenant], values: dict[str, dict[float, float]]) -> SidePoints:
+        """Each tenant's datapoints, by query id (r: requests, e: 5XX, p: p95 in seconds, made ms here)."""
+        count = range(len(tenants))
+        p95 = [
+            {stamp: seconds * 1000.0 for stamp, seconds in values[f"p{i}"].items()} if f"p{i}" in values else None
+            for i in count
+        ]
+        return SidePoints(
+            self.source,
+            self.settings.period,
+            [values.get(f"r{i}") for i in count],
+            [values.get(f"e{i}") for i in count],
+            p95,
+        )

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 
 from cutover.config.providers import OciMonitoringSettings, fill_pattern
+from cutover.providers.fleet_metrics import SidePoints
 from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
 from cutover.providers.oci.session import OciService
 from cutover.state.clock import Clock, SystemClock
@@ -49,6 +50,7 @@ class OciMonitoringSide:
         self.source = source
         self.settings = settings
         self.period_s = _resolution_s(settings.resolution)
+        self.reporting_delay_s = settings.reporting_delay
         self.clock = clock or SystemClock()
         self.monitoring = OciService.of(settings, "monitoring", source, observer)
 
@@ -88,6 +90,10 @@ class OciMonitoringSide:
         return series
 
     async def columns(self, tenants: Sequence[Tenant]) -> SideColumns:
+        """Every tenant as of the newest period any backend set has data for."""
+        return (await self.points(tenants)).at(None)
+
+    async def points(self, tenants: Sequence[Tenant]) -> SidePoints:
         keys = [lb_keys(t, self.settings.load_balancer_id, self.settings.backend_set) for t in tenants]
         if tenants and not any(keys):
             raise ProviderError(
@@ -103,31 +109,22 @@ class OciMonitoringSide:
         requests, errors, latency = await asyncio.gather(
             *(self._series(queries[name], start, end) for name in ("requests", "errors", "latency"))
         )
-        return _columns(self.source, keys, requests, errors, latency, period)
+        return _points(self.source, keys, requests, errors, latency, period)
 
 
-def _columns(
+def _points(
     source: str,
     keys: Sequence[tuple[str, str] | None],
     requests: dict[tuple[str, str], dict[float, float]],
     errors: dict[tuple[str, str], dict[float, float]],
     latency: dict[tuple[str, str], dict[float, float]],
     period: float,
-) -> SideColumns:
-    """As of the newest period any backend set has data for; a set with data earlier in the
-    window but none then had no requests (0); a set with none in the window has no data (NaN)."""
-    count = len(keys)
-    out: dict[str, list[float]] = {name: [NAN] * count for name in ("requests", "errors", "p95", "at")}
-    stamps = [stamp for points in requests.values() for stamp in points]
-    if not stamps:
-        return SideColumns(source, out["requests"], out["errors"], out["p95"], out["at"])
-    latest = max(stamps)
-    for index, key in enumerate(keys):
-        points = requests.get(key) if key else None
-        if not points:
-            continue
-        out["requests"][index] = points.get(latest, 0.0)
-        out["errors"][index] = errors.get(key, {}).get(latest, 0.0)
-        out["p95"][index] = latency.get(key, {}).get(latest, NAN)  # oci_lbaas response times are in ms
-        out["at"][index] = latest + period
-    return SideColumns(source, out["requests"], out["errors"], out["p95"], out["at"])
+) -> SidePoints:
+    """Each tenant's datapoints, by its backend set (oci_lbaas response times are in ms already)."""
+    return SidePoints(
+        source,
+        period,
+        [requests.get(key) if key else None for key in keys],
+        [errors.get(key) if key else None for key in keys],
+        [latency.get(key) if key else None for key in keys],
+    )
