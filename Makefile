@@ -1,6 +1,8 @@
 # `make run` opens the console on the built-in simulated fleet.
 # `make test` runs the whole test suite, the layering contract first.
-# Both create .venv on first use and reinstall only when pyproject.toml changes.
+# Both create .venv on first use and reinstall only when pyproject.toml or constraints.txt changes.
+# constraints.txt pins every package to the versions the tests last passed with; refresh it with
+# `.venv/bin/pip freeze --exclude-editable > constraints.txt` after changing a dependency.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -27,12 +29,12 @@ $(VENV)/.python:
 	$(PYTHON) -m venv $(VENV)
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.python
-	$(BIN)/pip install --quiet -e '.[lab]'
+$(VENV)/.installed: pyproject.toml constraints.txt $(VENV)/.python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[lab]'
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.python
-	$(BIN)/pip install --quiet -e '.[dev,lab]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,lab]'
 	@touch $@ $(VENV)/.installed
 
 clean:

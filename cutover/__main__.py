@@ -1,3 +1,3 @@
-from cutover.console.cli import main
+from cutover.console.entry import main
 
 main()

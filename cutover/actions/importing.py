@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from cutover.config.matrix import MatrixError, ParsedMatrix, parse_matrix
 from cutover.state.jobs import JobStore
@@ -45,18 +46,28 @@ class MatrixFile:
     parsed: ParsedMatrix
 
 
-def read_matrix(path: Path) -> MatrixFile:
-    """Raises MatrixError naming every bad row."""
+STDIN_NAME = "stdin"
+
+
+def read_matrix(path: Path, *, stdin: BinaryIO | None = None) -> MatrixFile:
+    """Raises MatrixError naming every bad row. With `stdin`, the matrix is read from it (`cutover import -`)."""
+    if stdin is not None:
+        return _decoded(Path(STDIN_NAME), stdin.read())
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return _decoded(path, path.read_bytes())
     except FileNotFoundError:
         raise MatrixError(str(path), [f"{path}: no such file"]) from None
     except IsADirectoryError:
         raise MatrixError(str(path), [f"{path}: is a directory; give the CSV file"]) from None
-    except UnicodeDecodeError as exc:
-        raise MatrixError(str(path), [f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8 CSV"]) from None
     except OSError as exc:
         raise MatrixError(str(path), [f"{path}: cannot be read ({exc.strerror})"]) from None
+
+
+def _decoded(path: Path, data: bytes) -> MatrixFile:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MatrixError(str(path), [f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8 CSV"]) from None
     return MatrixFile(path, text, parse_matrix(text, source=path.name))
 
 

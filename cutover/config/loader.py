@@ -47,25 +47,43 @@ class LoadedConfig:
     settings: Settings
     path: Path | None
     origins: dict[str, Origin] = field(default_factory=dict)
+    found_by: str = ""  # how `path` was chosen, for `config check`
 
     def origin(self, key_path: str) -> Origin:
         return self.origins.get(key_path, "default")
 
 
-def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: dict[str, str]) -> Path | None:
-    """--config wins, then $CUTOVER_CONFIG, then ./cutover.toml if it exists."""
+SYSTEM_FILE = Path("/etc/cutover/cutover.toml")
+
+
+def find_config(explicit: str | os.PathLike[str] | None, environ: dict[str, str]) -> tuple[Path | None, str]:
+    """The configuration file and how it was found: --config, then $CUTOVER_CONFIG, then the
+    first that exists of ./cutover.toml, $XDG_CONFIG_HOME/cutover/cutover.toml (~/.config when
+    unset) and /etc/cutover/cutover.toml. (None, ...) when there is none: the built-in defaults."""
     if explicit:
-        return Path(explicit)
+        return Path(explicit), "--config"
     if environ.get(CONFIG_ENV):
-        return Path(environ[CONFIG_ENV])
-    default = Path(DEFAULT_FILE)
-    return default if default.is_file() else None
+        return Path(environ[CONFIG_ENV]), f"${CONFIG_ENV}"
+    xdg = environ.get("XDG_CONFIG_HOME") or (str(Path(environ["HOME"]) / ".config") if environ.get("HOME") else "")
+    candidates = [(Path(DEFAULT_FILE), "the working directory")]
+    if xdg:
+        where = "$XDG_CONFIG_HOME" if environ.get("XDG_CONFIG_HOME") else "~/.config"
+        candidates.append((Path(xdg) / "cutover" / DEFAULT_FILE, f"{where}/cutover"))
+    candidates.append((SYSTEM_FILE, "the system configuration"))
+    for path, how in candidates:
+        if path.is_file():
+            return path, how
+    return None, "no file found: " + ", ".join(str(path) for path, _ in candidates)
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: dict[str, str]) -> Path | None:
+    return find_config(explicit, environ)[0]
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> LoadedConfig:
     """Build the effective configuration or raise ConfigError listing every problem."""
     environ = dict(os.environ) if environ is None else environ
-    path = resolve_config_path(explicit, environ)
+    path, found_by = find_config(explicit, environ)
     label = str(path) if path else "(defaults)"
 
     file_data: dict[str, Any] = {}
@@ -92,7 +110,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, environ: dict[st
 
     _window_shorthand_origins(merged, origins)
     settings = _resolve_relative_paths(settings, path, origins)
-    return LoadedConfig(settings=settings, path=path, origins=origins)
+    return LoadedConfig(settings=settings, path=path, origins=origins, found_by=found_by)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -85,7 +85,10 @@ class LazyGroup(click.Group):
     "config_path",
     type=click.Path(dir_okay=False),
     envvar="CUTOVER_CONFIG",
-    help="The cutover.toml to use (default: $CUTOVER_CONFIG, then ./cutover.toml).",
+    help=(
+        "The cutover.toml to use (default: $CUTOVER_CONFIG, then the first of ./cutover.toml, "
+        "$XDG_CONFIG_HOME/cutover/cutover.toml, /etc/cutover/cutover.toml)."
+    ),
 )
 @click.version_option(package_name="cutover-console")
 @click.pass_context

@@ -272,7 +272,8 @@ def print_events(events: list[Event]) -> None:
 
 def print_config(loaded: LoadedConfig, rows: list[tuple[str, Any, Origin]]) -> None:
     console = _console()
-    console.print(plain(f"configuration OK: {loaded.path or 'no file, built-in defaults'}"))
+    found = f" (from {loaded.found_by})" if loaded.path else f" ({loaded.found_by})" if loaded.found_by else ""
+    console.print(plain(f"configuration OK: {loaded.path or 'no file, built-in defaults'}{found}"), soft_wrap=True)
     shown = [
         (visible(key), visible(repr(value) if isinstance(value, str) else str(value)), origin)
         for key, value, origin in rows

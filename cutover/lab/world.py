@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import threading
 import time
 from dataclasses import dataclass, field
@@ -97,6 +98,14 @@ class Lab(Stoppable):
             SLACK_ENV: self.slack.webhook_url,
             "E2E_LOGIN_JSON": json.dumps(LAB_LOGIN),
         }
+
+    def write_exports(self) -> Path:
+        """`lab.env` beside the configuration: what a second terminal sources to reach this lab."""
+        lines = [f"export CUTOVER_CONFIG={shlex.quote(str(self.config_path))}"]
+        lines += [f"export {name}={shlex.quote(value)}" for name, value in sorted(self.environment().items())]
+        path = self.config_path.parent / "lab.env"
+        path.write_text("\n".join(lines) + "\n")
+        return path
 
     def feed_traffic(self) -> None:
         """The last whole minute's metrics on both clouds, split as DNS says."""

@@ -53,6 +53,7 @@ def _check_as_json(checked: Context) -> None:
         "schema": SCHEMA,
         "ok": True,
         "file": str(loaded.path) if loaded.path else None,
+        "found_by": loaded.found_by,
         "problems": [],
         "values": [{"key": k, "value": v, "origin": o} for k, v, o in rows],
     }

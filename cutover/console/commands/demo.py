@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML file of timed faults to inject (see the README).",
+    help="Timed faults to inject: a shipped scenario's name (rollback-night, rough-night) or a TOML file.",
 )
 @click.option("--fresh", is_flag=True, help="Throw the stored world away and start a new one.")
 @click.option(

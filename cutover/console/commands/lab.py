@@ -75,6 +75,10 @@ def lab_command(
             f"configuration: {lab.config_path}",
             err=True,
         )
+        exports = lab.write_exports()
+        click.echo(
+            f"in a second terminal (cutover status, flip, ...): source {exports}\n{exports.read_text()}", err=True
+        )
         if headless:
             asyncio.run(_headless(context, interval, ticks))
         else:

@@ -122,13 +122,34 @@ class Scenario(BaseModel):
     fault: tuple[FaultSpec, ...] = Field(min_length=1, description="The faults, as [[fault]] tables")
 
 
+SHIPPED = Path(__file__).parent / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenarios that come with cutover, by name (the file name without .toml)."""
+    return {path.stem: path for path in sorted(SHIPPED.glob("*.toml"))}
+
+
+def scenario_path(path: Path) -> Path:
+    """A file that exists, else the shipped scenario its name names (`rollback-night`,
+    or a path such as `scenarios/rollback-night.toml` from a checkout), else the path as given."""
+    if path.exists():
+        return path
+    shipped = shipped_scenarios()
+    return shipped.get(path.name.removesuffix(".toml"), path)
+
+
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario file, or raise ScenarioError listing every problem."""
+    path = scenario_path(path)
     label = str(path)
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
-        raise ScenarioError([f"{label}: no such scenario file"]) from None
+        names = ", ".join(shipped_scenarios())
+        raise ScenarioError(
+            [f"{label}: no such scenario file, and no shipped scenario of that name ({names})"]
+        ) from None
     except IsADirectoryError:
         raise ScenarioError([f"{label}: is a directory; give the scenario's .toml file"]) from None
     except OSError as exc:
@@ -225,6 +246,7 @@ def inject_scenario(world: SimWorld, path: Path, tenants: list[Tenant], now: flo
     file's hash). Raises ScenarioError, with nothing injected, if the file is bad
     or names tenants the store does not have.
     """
+    path = scenario_path(path)
     scenario = load_scenario(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     source = f"scenario {path.name} ({digest})"
