@@ -11,9 +11,9 @@ clock. A test passes its own clock and everything runs on that.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cutover.actions import real_providers
 from cutover.config.loader import ConfigError
@@ -39,6 +39,7 @@ from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
+T = TypeVar("T")
 ROLES = ("dns", "metrics", "sync", "health", "notifier")
 
 
@@ -146,3 +147,20 @@ def build_providers(
             )
         built[role] = builder(composition, role)
     return Built(Providers(**built), clock, composition.cache.get("world"))
+
+
+async def using_providers(
+    settings: Settings,
+    store: Store,
+    clock: Clock | None,
+    use: Callable[[Providers], Awaitable[T]],
+    *,
+    actor: Actor | None,
+) -> T:
+    """`use(providers)` on freshly built providers, closed afterwards on the same event loop: a
+    provider's HTTP sessions left to the garbage collector print "Unclosed client session"."""
+    built = build_providers(settings, store, clock, actor=actor)
+    try:
+        return await use(built.providers)
+    finally:
+        await built.providers.aclose()

@@ -158,6 +158,7 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
         store = self.store or Store(self.settings.state.path, self.settings.state.busy_timeout)
+        builds_providers = self.providers is None
         try:
             providers, clock = self._providers(store)
             leases = LeaseStore(store, self.wall)
@@ -203,6 +204,14 @@ class Engine:
         finally:
             self._state = "stopped"
             self._core = None
+            if builds_providers and self.providers is not None:
+                # Their HTTP sessions (aiohttp under aioboto3, httpx) close on this loop, before it ends:
+                # otherwise SIGTERM during a flip prints "Unclosed client session" once per client.
+                try:
+                    await self.providers.aclose()
+                except Exception:
+                    log.warning("engine %s: closing the providers failed", self.holder, exc_info=True)
+                self.providers = None
             if self._owns_store:
                 store.close()
 

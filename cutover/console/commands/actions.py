@@ -32,7 +32,7 @@ import click
 
 from cutover.actions.batch_record import group_result, later_rollbacks
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times, zone_of
-from cutover.actions.composition import ProviderError, all_simulated, build_providers, has_world, world_clock
+from cutover.actions.composition import ProviderError, all_simulated, has_world, using_providers, world_clock
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import GateVerdict, remedy_sentence
 from cutover.actions.observe import observe_now
@@ -258,6 +258,13 @@ def exit_code(followed: Followed) -> int:
 # --- the actions ---------------------------------------------------------------------------------------
 
 
+async def _observed(session: Any) -> list[str]:
+    """One look at the fleet (see observe_now) on providers closed afterwards."""
+    return await using_providers(
+        session.settings, session.store, session.clock, lambda p: observe_now(session, p), actor=session.actor
+    )
+
+
 def run_action(
     obj: Context,
     request: PlanRequest,
@@ -277,14 +284,20 @@ def run_action(
         ops = Operations(session)
         if ops.leader() is None:
             # Nobody polls the fleet: look at it now, so the gate judges fresh evidence.
-            built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
-            for failure in asyncio.run(observe_now(session, built.providers)):
+            for failure in asyncio.run(_observed(session)):
                 out(f"could not observe {failure}; the gate judges what the store had", err=True)
         plan = ops.plan(request)
         if dry_run:
-            built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
             rehearsal = asyncio.run(
-                Operations(session, providers=built.providers).dry_run(plan, reason=reason or "rehearsal")
+                using_providers(
+                    session.settings,
+                    session.store,
+                    session.clock,
+                    lambda providers: Operations(session, providers=providers).dry_run(
+                        plan, reason=reason or "rehearsal"
+                    ),
+                    actor=session.actor,
+                )
             )
             code = EXIT_OK if plan.ok else EXIT_REFUSED
             if as_json:
@@ -534,8 +547,7 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
         tenants = resolve_ids(session, tenants)
         observed_now = False
         if not no_refresh and ops.leader() is None:
-            built = build_providers(session.settings, session.store, session.clock, actor=session.actor)
-            unobserved = asyncio.run(observe_now(session, built.providers))
+            unobserved = asyncio.run(_observed(session))
             observed_now = True
             for failure in unobserved:
                 out(f"could not observe {failure}; the gate judges what the store had", err=True)
