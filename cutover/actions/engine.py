@@ -299,6 +299,7 @@ class Engine:
         else:
             after = f" after {previous.holder}" if previous is not None and previous.holder != self.holder else ""
             events.append("engine.lead", f"engine {self.holder} leads{after}", detail={"epoch": lease.epoch})
+        log.info("engine %s leads (lease epoch %d)", self.holder, lease.epoch)
         self._core = core
         self._state, self._leader, self._error = "leading", "this engine", ""
         triggers = TriggerLoop(core)

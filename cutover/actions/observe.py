@@ -8,11 +8,15 @@ It never judges triggers and never acts: only a leading engine does.
 
 from __future__ import annotations
 
+import logging
+
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.pollers import Pollers
 from cutover.actions.session import Session
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.providers.interfaces import ProviderError, Providers
+
+log = logging.getLogger(__name__)
 
 
 def _no_fence(db: object) -> None:
@@ -33,5 +37,6 @@ async def observe_now(session: Session, providers: Providers) -> list[str]:
         try:
             await poll()
         except ProviderError as exc:
+            log.info("could not observe %s: %s", what, exc)
             failures.append(f"{what}: {exc}")
     return failures

@@ -25,6 +25,14 @@ class RetriesToEventLog:
         self.events = events
 
     def retrying(self, notice: RetryNotice) -> None:
+        log.info(
+            "%s: %s failed (attempt %d), retrying in %.2f s: %s",
+            notice.source,
+            notice.operation,
+            notice.attempt,
+            notice.wait_s,
+            notice.reason,
+        )
         try:
             self.events.append(
                 "provider.retry",

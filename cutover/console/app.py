@@ -32,6 +32,7 @@ from cutover.config.text import visible_lines
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
+from cutover.console.log_alerts import EngineLogAlert
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
 from cutover.console.typeahead import TypeAhead
@@ -120,6 +121,9 @@ class CutoverApp(App[int]):
         super().action_command_palette()
 
     # --- start and stop --------------------------------------------------------------
+
+    def on_engine_log_alert(self, message: EngineLogAlert) -> None:
+        self.notify(message.text, title="Engine error (see the log file)", severity="error", timeout=30)
 
     async def on_mount(self) -> None:
         if self._keymap:

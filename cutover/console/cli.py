@@ -90,21 +90,43 @@ class LazyGroup(click.Group):
         "$XDG_CONFIG_HOME/cutover/cutover.toml, /etc/cutover/cutover.toml)."
     ),
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    help="Detail of the log file (default info; -v is debug).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug detail in the log file (as --log-level debug).")
 @click.version_option(package_name="cutover-console")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, log_level: str | None, verbose: bool) -> None:
     """Mission control for tenant-by-tenant AWS to OCI cutovers.
 
     With no command, opens the console (on the built-in simulated fleet when
     no configuration names real providers).
+
+    Logs: every process appends to a rotating log file beside its store
+    (state.path with .log: cutover.db -> cutover.log), secrets redacted;
+    cutover's own warnings also go to stderr, one line each.
     """
     ctx.obj = Context(config_path)
+    _log_to_file(ctx.obj, (log_level or ("debug" if verbose else "info")).lower(), ctx.invoked_subcommand)
     if ctx.invoked_subcommand is None:
         if resolve_config_path(config_path, dict(os.environ)) is None:
             # No configuration at all: the built-in simulated fleet.
             ctx.invoke(_load(LAZY_COMMANDS["demo"]))
         else:
             ctx.invoke(_load(LAZY_COMMANDS["console"]))
+
+
+def _log_to_file(obj: Context, level: str, command: str | None) -> None:
+    from cutover.actions.logs import configure
+    from cutover.config.loader import ConfigError
+
+    try:
+        store = obj.config.settings.state.path
+    except ConfigError:
+        store = None  # the command reports the configuration's problems itself
+    configure(store, level=level, command=command or "console")
 
 
 def main() -> None:

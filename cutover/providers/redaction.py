@@ -134,6 +134,25 @@ def _redacting(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.
     return make_redacted
 
 
+class RedactingFilter(logging.Filter):
+    """On a handler: what it writes is redacted, whichever logger made the record and however
+    (the record factory below only covers records made after this module was imported)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call: leave it to logging to report
+            return True
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
 def redact_logs() -> None:
     """Every log record from now on is redacted. Only records that pass their logger's level are made, so
     the cost is paid for what is logged."""

@@ -176,6 +176,15 @@ def test_the_gate_prints_no_credential_when_route53_refuses(
     assert "AccessDenied" in printed  # the refusal is shown: the test would see a leak
     assert leaks(printed) == []
 
+    logged = (tmp_path / "cutover.log").read_text()  # beside the store, cutover.db
+    assert "INFO gate[" in logged and "could not observe DNS" in logged and "AccessDenied" in logged
+    assert leaks(logged) == []
+
+    runner.invoke(cli, ["-v", "gate", "T-0001"], env=environment)  # debug: every library's words too
+    logged = (tmp_path / "cutover.log").read_text()
+    assert "DEBUG gate[" in logged
+    assert leaks(logged) == []
+
 
 # --- an rc server that echoes the request's Authorization header back ---------------------------
 

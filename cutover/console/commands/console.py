@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +14,8 @@ from cutover.actions.session import Session
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from cutover.actions.engine import Engine
 
 
@@ -41,6 +45,16 @@ def open_console(obj: Context, *, read_only: bool = False) -> None:
         session.close()
 
 
+def log_into_console(app: App, store_path: Path) -> None:
+    """Nothing writes to the terminal the console paints: records go to the log file beside the
+    store and to Textual's handler; cutover's errors (the engine's) show as alerts on screen."""
+    from cutover.actions.logs import configure
+    from cutover.console.log_alerts import ConsoleLogHandler
+
+    level = logging.getLevelName(logging.getLogger().level).lower()
+    configure(store_path, level=level, command="console", terminal=False, extra=ConsoleLogHandler(app))
+
+
 def run_console(session: Session, *, read_only: bool, keymap: dict[str, str]) -> None:
     """Open the console on `session` (its clock already the right one), with an engine in its own
     thread unless read-only. Textual is imported here: the headless commands never pay for it;
@@ -53,6 +67,7 @@ def run_console(session: Session, *, read_only: bool, keymap: dict[str, str]) ->
         return Engine(session.settings, actor=session.actor)
 
     app = CutoverApp(session, read_only=read_only, keymap=keymap, engine_factory=build_engine)
+    log_into_console(app, session.settings.state.path)
     try:
         code = app.run()
     finally:

@@ -19,11 +19,25 @@ THROTTLING = {
     "PriorRequestNotComplete",
 }
 TRANSIENT = {"ServiceUnavailable", "InternalError", "InternalFailure", "RequestTimeout", "RequestTimeoutException"}
+# Temporary credentials (an SSO role, an assumed role) past their expiry.
+EXPIRED = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException"}
 
 
-def translate_aws_error(exc: BaseException, operation: str, source: str) -> ProviderError:
+def sso_remedy(operation: str, profile: str) -> str:
+    """One line an operator can act on at 3 AM, instead of botocore's tracebacks."""
+    return (
+        f"{operation}: the AWS credentials of profile {profile!r} have expired or the SSO session is not logged in: "
+        f"run `aws sso login --profile {profile}`"
+    )
+
+
+def translate_aws_error(exc: BaseException, operation: str, source: str, profile: str = "default") -> ProviderError:
     from botocore import exceptions as boto
 
+    if isinstance(exc, (boto.TokenRetrievalError, boto.SSOError, boto.UnauthorizedSSOTokenError)) or (
+        isinstance(exc, boto.ClientError) and exc.response.get("Error", {}).get("Code") in EXPIRED
+    ):
+        return ProviderError(source, sso_remedy(operation, profile), code="ExpiredToken")
     if isinstance(exc, boto.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
@@ -51,5 +65,5 @@ def translate_aws_error(exc: BaseException, operation: str, source: str) -> Prov
     return unexpected_error(exc, operation, source)
 
 
-def aws_translator(source: str) -> Callable[[BaseException, str], ProviderError]:
-    return lambda exc, operation: translate_aws_error(exc, operation, source)
+def aws_translator(source: str, profile: str = "default") -> Callable[[BaseException, str], ProviderError]:
+    return lambda exc, operation: translate_aws_error(exc, operation, source, profile)

@@ -9,6 +9,7 @@ paced by the shared budget and shown in the event log.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -85,7 +86,8 @@ class AwsService:
     ):
         self.service = service
         self._clients = AwsClients(access)
-        self.caller = Caller(source, aws_translator(source), retry=retry, budget=budget, observer=observer)
+        profile = access.profile or os.environ.get("AWS_PROFILE") or "default"
+        self.caller = Caller(source, aws_translator(source, profile), retry=retry, budget=budget, observer=observer)
 
     async def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """One API call by its AWS name ("ListResourceRecordSets"), with its parameters."""
