@@ -20,13 +20,14 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never pick up the developer's own cutover settings."""
+def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never pick up the developer's own cutover settings (environment or ~/.config/cutover)."""
     import os
 
     for name in list(os.environ):
         if name.startswith("CUTOVER_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 
 
 @pytest.fixture
