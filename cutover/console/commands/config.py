@@ -8,10 +8,14 @@ import sys
 
 import click
 
+from cutover.actions.composition import all_simulated
 from cutover.config.loader import ConfigError, effective_values, resolve_config_path
+from cutover.config.settings import Settings
 from cutover.console import render
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_errors
 from cutover.console.commands.console import console_keymap
+from cutover.state.simworld import SimWorldStore
+from cutover.state.store import Store, StoreError
 
 
 @click.group("config")
@@ -33,6 +37,26 @@ def config_check(obj: Context, path: str | None, as_json: bool) -> None:
     loaded = checked.config
     console_keymap(checked)  # the console's own check of [keys]: what passes here opens there
     render.print_config(loaded, effective_values(loaded))
+    speed = world_speed(loaded.settings)
+    if speed is not None:
+        shown = "paused" if speed == 0 else f"x{speed:g}"
+        echo(
+            f"effective speed: the simulated world in {loaded.settings.state.path} runs at {shown}"
+            + (" (cutover demo --speed 1 sets real time)" if speed != 1 else "")
+        )
+
+
+def world_speed(settings: Settings) -> float | None:
+    """The speed the store's simulated world runs at now (what `cutover` carries on at), if it has one."""
+    path = settings.state.path
+    if not all_simulated(settings) or not path.exists():
+        return None
+    try:
+        with Store(path, read_only=True) as store:
+            worlds = SimWorldStore(store)
+            return worlds.clock_row()[2] if worlds.has_world() else None
+    except StoreError:
+        return None
 
 
 def _check_as_json(checked: Context) -> None:
@@ -54,6 +78,7 @@ def _check_as_json(checked: Context) -> None:
         "ok": True,
         "file": str(loaded.path) if loaded.path else None,
         "found_by": loaded.found_by,
+        "world_speed": world_speed(loaded.settings),
         "problems": [],
         "values": [{"key": k, "value": v, "origin": o} for k, v, o in rows],
     }
