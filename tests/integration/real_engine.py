@@ -53,8 +53,9 @@ def lab_providers(
         dns=Route53Dns(kind="route53", aws=aws, zones={ZONE: zone_id}, retry=FAST_RETRY),
         metrics=CloudMetrics(
             kind="cloud",
-            aws=CloudWatchSettings(aws=aws, retry=FAST_RETRY),
-            oci=OciMonitoringSettings(oci=oci, compartment_id=COMPARTMENT, retry=FAST_RETRY),
+            # The lab publishes each minute as it ends, as `cutover lab` says in its configuration.
+            aws=CloudWatchSettings(aws=aws, retry=FAST_RETRY, reporting_delay=20),
+            oci=OciMonitoringSettings(oci=oci, compartment_id=COMPARTMENT, retry=FAST_RETRY, reporting_delay=20),
         ),
         sync=RcloneSync(kind="rclone", rc=rclone),
         health=OciLbHealth(

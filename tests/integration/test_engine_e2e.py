@@ -23,6 +23,7 @@ from cutover.lab.world import seed_clouds
 from cutover.state.clock import ManualClock
 from cutover.state.jobs import JobState
 from cutover.state.lifecycle import Lifecycle
+from cutover.state.samples import SampleStore
 
 from .conftest import FAST_RETRY, ZONE
 from .real_engine import RealHarness, lab_providers
@@ -110,3 +111,28 @@ async def test_a_weighted_ramp_through_the_engine_walks_the_records_to_oci(harne
     assert (("aws", 75), ("oci", 25)) in seen  # the 25 % stage was a weighted pair in moto
     (record,) = record_in_moto(h, tenant.dns_name)
     assert "SetIdentifier" not in record and record["ResourceRecords"] == [{"Value": tenant.oci_target}]
+
+
+async def test_a_rollbacks_recovery_time_is_honest_on_the_real_metrics(harness: RealHarness):
+    """After a rollback the observed share comes back to AWS as soon as a whole minute shows it, within the
+    runbook's 3 minutes, and no poll ever adds OCI's last busy minute to AWS's current one (no doubled
+    requests, no phantom OCI share)."""
+    h = harness
+    tenant = h.lab[2]
+    job = h.ops.submit(h.ops.plan(PlanRequest.flip([tenant.tenant_id])), reason="lab night")
+    await h.until(lambda: h.jobs.get(job.job_id).is_terminal, what="the cutover ending")
+    assert h.jobs.get(job.job_id).state is JobState.SUCCEEDED
+    plan = h.ops.plan(PlanRequest.rollback([tenant.tenant_id]))
+    rollback = h.ops.submit(plan, reason="lab night: errors", confirmation=plan.confirm_phrase or None)
+    await h.until(lambda: h.jobs.get(rollback.job_id).is_terminal, what="the rollback ending")
+    assert h.jobs.get(rollback.job_id).state is JobState.SUCCEEDED
+    recovery = h.jobs.step(rollback.job_id, tenant.tenant_id, "traffic_back").detail
+    assert recovery["traffic_back_after_s"] <= 180, recovery
+    decided = recovery["decided_at"]
+    sides: dict[tuple[float, str], float] = {}
+    for sample in SampleStore(h.store).history(tenant.tenant_id, since=decided - 600):
+        sides[(sample.measured_at, sample.side)] = sample.requests or 0.0  # one value per minute and side
+    per_minute: dict[float, float] = {}
+    for (minute, _), requests in sides.items():
+        per_minute[minute] = per_minute.get(minute, 0.0) + requests
+    assert per_minute and max(per_minute.values()) <= h.feeder.requests * 1.01, per_minute  # never doubled
