@@ -203,6 +203,7 @@ async def _run(session: Session, simulation: Simulation, interval: float, ticks:
             await asyncio.sleep(interval)
     finally:
         driver.cancel()
+        await built.providers.aclose()
 
 
 _ORDER = list(Lifecycle)
