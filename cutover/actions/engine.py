@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.notify import Outbox
@@ -41,6 +41,9 @@ from cutover.state.identity import Actor
 from cutover.state.jobs import LeaseLost
 from cutover.state.leases import Lease, LeaseGuard, LeaseStore
 from cutover.state.store import Store, StoreBusy, StoreError, StoreFull, StoreGone
+
+if TYPE_CHECKING:
+    from cutover.actions.prometheus_export import MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ class Engine:
         self.wall = wall
         self.monotonic = monotonic
         self.lost_lease = ""  # why this engine lost its lease while leading, if it did
+        self.metrics_url = ""  # where its Prometheus metrics are served while it leads, if configured
         self.store_gone = ""  # the store's file was deleted or replaced under it: why it stopped
         self._stopped_acting = ""  # why it last stopped acting (its guard or a fenced write said so)
         self._full_since: float | None = None  # monotonic time the store's disk was found full
@@ -307,6 +311,7 @@ class Engine:
         virtual = getattr(clock, "virtual", False)
         if virtual:
             clock.resync()  # type: ignore[attr-defined]  # carry on from where the last leader left the world
+        metrics = self._serve_metrics(core, events)
         try:
             async with asyncio.TaskGroup() as group:
                 if virtual:
@@ -335,6 +340,9 @@ class Engine:
                 )
         finally:
             self._core = None
+            if metrics is not None:
+                metrics.stop()
+                self.metrics_url = ""
             try:
                 released = leases.release(self.holder, lease.epoch)
                 if released:
@@ -345,6 +353,26 @@ class Engine:
             if not released and not self.lost_lease:
                 # Not ours to release: another engine took it over while this one was stalled.
                 self.lost_lease = "another engine took the lease over while this one was stalled"
+
+    def _serve_metrics(self, core: EngineCore, events: EventLog) -> MetricsServer | None:
+        """Prometheus metrics while this engine leads, if configured; a taken port is an alert, not a stop."""
+        bind = self.settings.engine.metrics_bind
+        if bind is None:
+            return None
+        from cutover.actions.prometheus_export import FleetCollector, serve_metrics  # only when configured
+
+        collector = FleetCollector(core.store, self.settings, core.clock, core.tenants, core.jobs)
+        try:
+            served = serve_metrics(collector, *bind)
+        except OSError as exc:
+            events.append(
+                "alert",
+                f"engine {self.holder} cannot serve metrics on {bind[0]}:{bind[1]}: {exc}",
+                detail={"severity": "warning", "source": "engine"},
+            )
+            return None
+        self.metrics_url = served.url
+        return served
 
     async def _keep_lease(self, leases: LeaseStore, lease: Lease, guard: LeaseGuard) -> None:
         engine = self.settings.engine

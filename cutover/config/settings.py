@@ -281,6 +281,28 @@ class EngineSettings(Section):
         300.0, description="Sparkline samples of tenants not in flight are kept this often"
     )
     step_poll: PositiveDuration = Field(5.0, description="How often a running step looks at what it waits for")
+    metrics_address: str = Field(
+        "",
+        description='Serve Prometheus metrics while leading: "PORT" (on 127.0.0.1) or "HOST:PORT"; "" serves none',
+    )
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"(?:[A-Za-z0-9.\-]+:|\[[0-9A-Fa-f:]+\]:)?\d{1,5}", value):
+            raise ValueError(f'{value!r} is not an address: write "9464" (loopback) or "HOST:9464"')
+        if value and not 0 <= int(value.rsplit(":", 1)[-1]) <= 65535:
+            raise ValueError(f"{value!r}: a port is 0-65535")
+        return value
+
+    @property
+    def metrics_bind(self) -> tuple[str, int] | None:
+        """(host, port) to serve metrics on: loopback unless a host is named; None when off."""
+        if not self.metrics_address:
+            return None
+        host, _, port = self.metrics_address.rpartition(":")
+        return (host.strip("[]") or "127.0.0.1"), int(port)
 
     @model_validator(mode="after")
     def _heartbeats_fit_in_a_lease(self) -> EngineSettings:
