@@ -24,19 +24,40 @@ SKIPPED = frozenset({"job.control", "job.control.applied"})  # requests, not sta
 WARNING_STATES = frozenset({"held", "paused", "failed", "aborted", "refused", "preempted", "rolled_back"})
 
 
+# Events saying a problem cleared, and the alert source whose incident they resolve.
+CLEARED = {"dns.drift.cleared": "dns-drift", "sync.after_cutover.cleared": "sync-after-cutover"}
+
+
+def incident_key(source: str, tenant_id: str | None, job_id: str | None) -> str:
+    """One incident, one page: everything about a job is its incident; otherwise a source's about a tenant."""
+    if job_id:
+        return f"cutover:job:{job_id}"
+    return f"cutover:{source}:{tenant_id or 'fleet'}"
+
+
 def notification_for(event: Event) -> Notification | None:
     if event.kind in SKIPPED:
         return None
     if event.kind == ALERT:
         severity = Severity(event.detail.get("severity", "warning"))
-        return Notification(event.what, severity, event.tenant_id, event.job_id)
+        key = incident_key(str(event.detail.get("source", "alert")), event.tenant_id, event.job_id)
+        return Notification(event.what, severity, event.tenant_id, event.job_id, dedup_key=key)
+    if event.kind in CLEARED:
+        key = incident_key(CLEARED[event.kind], event.tenant_id, None)
+        return Notification(event.what, Severity.INFO, event.tenant_id, None, dedup_key=key, resolve=True)
     if not event.kind.startswith("job."):
         return None
     text = event.what + (f": {event.why}" if event.why and event.why not in event.what else "")
     if event.kind == "job.target" and event.tenant_id:
         text = f"[{event.tenant_id}] {event.job_id}: {event.what.split(': ', 1)[-1]}"
     worrying = event.state_after in WARNING_STATES or event.kind == "job.preempted"
-    return Notification(text, Severity.WARNING if worrying else Severity.INFO, event.tenant_id, event.job_id)
+    key = incident_key("job", event.tenant_id, event.job_id)
+    # A job that succeeds, or runs again after a hold, ends its incident (a stopped line): resolve the page.
+    ends_incident = event.kind != "job.target" and (
+        event.state_after == "succeeded" or (event.state_before == "held" and event.state_after == "running")
+    )
+    severity = Severity.WARNING if worrying else Severity.INFO
+    return Notification(text, severity, event.tenant_id, event.job_id, key, resolve=ends_incident)
 
 
 class Outbox:

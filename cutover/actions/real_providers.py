@@ -155,6 +155,37 @@ def slack(composition: Any, role: str) -> Any:
     return SlackWebhook(_settings(composition, role), observer=observer(composition))
 
 
+def pagerduty(composition: Any, role: str) -> Any:
+    from cutover.providers.http.paging import PagerDutyEvents
+
+    return PagerDutyEvents(_settings(composition, role), observer=observer(composition))
+
+
+def webhook(composition: Any, role: str) -> Any:
+    from cutover.providers.http.paging import JsonWebhook
+
+    return JsonWebhook(_settings(composition, role), observer=observer(composition))
+
+
+def routed(composition: Any, role: str) -> Any:
+    """Several notifiers, each with the severities it takes; PagerDuty and webhooks take resolves too."""
+    from cutover.providers.http.paging import JsonWebhook, PagerDutyEvents, RoutedNotifier
+    from cutover.providers.http.slack import SlackWebhook
+    from cutover.providers.interfaces import Severity
+
+    watch = observer(composition)
+    routes = []
+    for index, one in enumerate(_settings(composition, role).notifiers):
+        source = f"{one.kind}-{index + 1}"
+        if one.kind == "slack":
+            routes.append((SlackWebhook(one, observer=watch, source=source), Severity(one.min_severity), False))
+        elif one.kind == "pagerduty":
+            routes.append((PagerDutyEvents(one, observer=watch, source=source), Severity(one.min_severity), True))
+        else:
+            routes.append((JsonWebhook(one, observer=watch, source=source), Severity(one.min_severity), True))
+    return RoutedNotifier(routes)
+
+
 BUILDERS = {
     "route53": route53,
     "oci_dns": oci_dns,
@@ -163,4 +194,7 @@ BUILDERS = {
     "rclone": rclone,
     "oci_lb": oci_lb,
     "slack": slack,
+    "pagerduty": pagerduty,
+    "webhook": webhook,
+    "routed": routed,
 }

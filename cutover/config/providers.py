@@ -353,14 +353,51 @@ class OciLbHealth(Section):
 # --- notifier ---------------------------------------------------------------------------------
 
 
+NotifySeverity = Literal["info", "warning", "critical"]
+
+
 class SlackNotifier(Section):
     kind: Literal["slack"]
     webhook_env: EnvName = Field("SLACK_WEBHOOK_URL", description="Environment variable holding the URL")
+    min_severity: NotifySeverity = Field("info", description="Only notifications this severe or more")
     timeout: Duration = 10.0
     retry: RetrySettings = RetrySettings()
 
 
-REAL_KINDS = ("route53", "oci_dns", "split", "cloud", "rclone", "oci_lb", "slack")
+class PagerDutyNotifier(Section):
+    """PagerDuty Events API v2: an incident per dedup key, resolved when it clears."""
+
+    kind: Literal["pagerduty"]
+    routing_key_env: EnvName = Field(
+        "PAGERDUTY_ROUTING_KEY", description="Environment variable holding the integration's routing key"
+    )
+    url: str = Field("https://events.pagerduty.com/v2/enqueue", description="The Events API v2 endpoint")
+    min_severity: NotifySeverity = Field("critical", description="Only notifications this severe or more page")
+    timeout: Duration = 10.0
+    retry: RetrySettings = RetrySettings()
+
+
+class WebhookNotifier(Section):
+    """Any HTTP endpoint taking a JSON document (cutover.notification/1)."""
+
+    kind: Literal["webhook"]
+    url_env: EnvName = Field("NOTIFY_WEBHOOK_URL", description="Environment variable holding the URL")
+    min_severity: NotifySeverity = Field("info", description="Only notifications this severe or more")
+    timeout: Duration = 10.0
+    retry: RetrySettings = RetrySettings()
+
+
+OneNotifier = Annotated[SlackNotifier | PagerDutyNotifier | WebhookNotifier, Field(discriminator="kind")]
+
+
+class RoutedNotifier(Section):
+    """Several notifiers, each taking the severities it is set for (page on critical, Slack for the rest)."""
+
+    kind: Literal["routed"]
+    notifiers: list[OneNotifier] = Field(min_length=1, description="Each with its kind and min_severity")
+
+
+REAL_KINDS = ("route53", "oci_dns", "split", "cloud", "rclone", "oci_lb", "slack", "pagerduty", "webhook", "routed")
 
 
 def fill_pattern(pattern: str, *, tenant_id: str, dns_name: str, name: str) -> str:

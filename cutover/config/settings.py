@@ -15,7 +15,18 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from cutover.config.providers import CloudMetrics, OciDns, OciLbHealth, RcloneSync, Route53Dns, SlackNotifier, SplitDns
+from cutover.config.providers import (
+    CloudMetrics,
+    OciDns,
+    OciLbHealth,
+    PagerDutyNotifier,
+    RcloneSync,
+    Route53Dns,
+    RoutedNotifier,
+    SlackNotifier,
+    SplitDns,
+    WebhookNotifier,
+)
 from cutover.config.ranges import Duration, Fraction, PositiveDuration, PositiveFinite, finite_number, share
 from cutover.config.units import format_duration
 
@@ -52,7 +63,10 @@ DnsRole = Annotated[SimulatedProvider | Route53Dns | OciDns | SplitDns, Field(di
 MetricsRole = Annotated[SimulatedProvider | CloudMetrics, Field(discriminator="kind")]
 SyncRole = Annotated[SimulatedProvider | RcloneSync, Field(discriminator="kind")]
 HealthRole = Annotated[SimulatedProvider | OciLbHealth, Field(discriminator="kind")]
-NotifierRole = Annotated[SimulatedProvider | SlackNotifier, Field(discriminator="kind")]
+NotifierRole = Annotated[
+    SimulatedProvider | SlackNotifier | PagerDutyNotifier | WebhookNotifier | RoutedNotifier,
+    Field(discriminator="kind"),
+]
 
 
 class ProvidersSettings(Section):

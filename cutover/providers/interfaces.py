@@ -539,6 +539,8 @@ class Notification:
     severity: Severity = Severity.INFO
     tenant_id: str | None = None
     job_id: str | None = None
+    dedup_key: str = ""  # one incident, one page: notifications about the same thing share it
+    resolve: bool = False  # the thing `dedup_key` names has cleared
 
 
 @runtime_checkable

@@ -189,7 +189,7 @@ class JobRun:
         if fresh:
             self.core.alert(
                 f"{self.job_id} held: {reason}",
-                severity="warning",
+                severity="critical" if human else "warning",  # a stopped line waits for a person: it pages
                 source="engine",
                 tenant_id=tenant_id,
                 job_id=self.job_id,
