@@ -46,7 +46,7 @@ from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.read_model import ReadModel
-from cutover.actions.safety import RULES, SafetyVerdict, evaluate_safety, only_capacity, read_fleet
+from cutover.actions.safety import ENTERPRISE_APPROVAL, RULES, SafetyVerdict, evaluate_safety, only_capacity, read_fleet
 from cutover.actions.session import Session
 from cutover.config.settings import Settings
 from cutover.providers.interfaces import DnsRecord, Providers
@@ -774,17 +774,22 @@ class Operations:
         if mode not in SYNC_MODES:
             raise BadRequest(f"no sync mode {mode!r}: the modes are {', '.join(SYNC_MODES)}")
         self._writable(f"sync ({mode})")
-        problems = []
+        problems = [f"{tid} {why}" for tid, why in self.sync_refusals(tenant_ids, mode).items()]
+        return self._submit_prepare(SYNC, tenant_ids, SYNC_STEPS[mode], {"mode": mode}, reason, problems)
+
+    def sync_refusals(self, tenant_ids: Sequence[str], mode: str = "start") -> dict[str, str]:
+        """Why each tenant that cannot be synced in `mode` cannot ("is syncing: its sync already started")."""
+        refusals: dict[str, str] = {}
         for tenant in self._tenants(tenant_ids):
             if mode == "start":
                 if tenant.lifecycle not in (Lifecycle.PENDING, Lifecycle.FAILED, Lifecycle.ROLLED_BACK):
-                    problems.append(f"{tenant.tenant_id} is {tenant.lifecycle.label}: its sync already started")
+                    refusals[tenant.tenant_id] = f"is {tenant.lifecycle.label}: its sync already started"
             elif tenant.lifecycle not in (Lifecycle.VALIDATING, Lifecycle.READY):
-                problems.append(f"{tenant.tenant_id} is {tenant.lifecycle.label}, must be validating or ready")
+                refusals[tenant.tenant_id] = f"is {tenant.lifecycle.label}, must be validating or ready"
             elif tenant.sync_health is not SyncHealth.CONTINUOUS:
                 health = tenant.sync_health.label if tenant.sync_health is not None else "not observed"
-                problems.append(f"{tenant.tenant_id}: continuous sync is not running (sync {health})")
-        return self._submit_prepare(SYNC, tenant_ids, SYNC_STEPS[mode], {"mode": mode}, reason, problems)
+                refusals[tenant.tenant_id] = f"continuous sync is not running (sync {health})"
+        return refusals
 
     def validate(self, tenant_ids: Sequence[str], *, reason: str) -> Job:
         """Run the validation suite on tenants' OCI endpoints, as a job the engine runs. Every check
@@ -792,12 +797,16 @@ class Operations:
 
         Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
         self._writable("validate")
-        problems = [
-            f"{tenant.tenant_id} is {tenant.lifecycle.label}, must be validating or ready"
+        problems = [f"{tid} {why}" for tid, why in self.validate_refusals(tenant_ids).items()]
+        return self._submit_prepare(VALIDATE, tenant_ids, VALIDATE_STEPS, {}, reason, problems)
+
+    def validate_refusals(self, tenant_ids: Sequence[str]) -> dict[str, str]:
+        """Why each tenant that cannot be validated cannot ("is pending, must be validating or ready")."""
+        return {
+            tenant.tenant_id: f"is {tenant.lifecycle.label}, must be validating or ready"
             for tenant in self._tenants(tenant_ids)
             if tenant.lifecycle not in (Lifecycle.VALIDATING, Lifecycle.READY)
-        ]
-        return self._submit_prepare(VALIDATE, tenant_ids, VALIDATE_STEPS, {}, reason, problems)
+        }
 
     def _submit_prepare(
         self,
@@ -832,12 +841,27 @@ class Operations:
         if not reason.strip():
             raise BadRequest("give a reason: it goes in the audit trail")
         tenants = self._tenants(tenant_ids)
+        own = self.approval_refusals(tenant_ids)
+        if own:
+            raise Refused("; ".join(f"{tid} {why}" for tid, why in own.items()))
         self.session.events.append_many(
             [
                 dict(kind=APPROVAL, what=f"cutover approved by {self.operator}", tenant_id=t.tenant_id, why=reason)
                 for t in tenants
             ]
         )
+
+    def approval_refusals(self, tenant_ids: Sequence[str]) -> dict[str, str]:
+        """Self-approval: a tenant whose cutover this operator has submitted (a job holding it) cannot be
+        approved by the same operator; the enterprise-approval rule wants a second operator."""
+        return {
+            holder.tenant_id: (
+                f"is in {holder.job_id}, a {holder.kind} {self.operator} submitted: {ENTERPRISE_APPROVAL} "
+                f"wants a second operator, not the one who runs the cutover (ask someone else to approve)"
+            )
+            for holder in self.jobs.lock_holders(list(tenant_ids))
+            if holder.operator == self.operator and holder.kind in (FLIP, RAMP, BATCH)
+        }
 
 
 def _groups(targets: Sequence[PlannedTarget]) -> int:

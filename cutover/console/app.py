@@ -33,6 +33,7 @@ from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason,
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.log_alerts import EngineLogAlert
+from cutover.console.more_actions import MoreActions
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
 from cutover.console.typeahead import TypeAhead
@@ -57,7 +58,7 @@ FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in t
 ALERT_HISTORY = 2000  # alerts the history screen reads, newest first
 
 
-class CutoverApp(App[int]):
+class CutoverApp(MoreActions, App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "cutover"
     COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}

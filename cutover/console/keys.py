@@ -59,11 +59,41 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("rollback", "r", "rollback", "Roll back", changes_world=True, opens_input=True),
     KeyAction("pause", "p", "pause_batch", "Pause", show=False, changes_world=True, opens_input=True),
     KeyAction("dry_run", "d", "dry_run", "Dry run", show=False, changes_world=True),
+    # Getting tenants ready, and the second operator: as `cutover sync|validate|approve`.
+    KeyAction(
+        "sync", "y", "app.sync_tenants('start')", "Sync: start", show=False, changes_world=True, opens_input=True
+    ),
+    KeyAction(
+        "sync_final", "Y", "app.sync_tenants('final')", "Sync: final", show=False, changes_world=True, opens_input=True
+    ),
+    KeyAction(
+        "sync_verify",
+        "v",
+        "app.sync_tenants('verify')",
+        "Sync: verify",
+        show=False,
+        changes_world=True,
+        opens_input=True,
+    ),
+    KeyAction("validate", "V", "app.validate_tenants", "Validate", show=False, changes_world=True, opens_input=True),
+    KeyAction("approve", "o", "app.approve_tenants", "Approve", show=False, changes_world=True, opens_input=True),
+    KeyAction(
+        "rollback_all",
+        "X",
+        "app.roll_back_everything",
+        "Roll back everything in flight",
+        show=False,
+        changes_world=True,
+        opens_input=True,
+    ),
     KeyAction("quit", "q", "quit_console", "Quit", opens_input=True),
 )
 BY_NAME = {spec.name: spec for spec in KEY_ACTIONS}
 # The keys that act on one tenant, bound in the tenant detail too (the same ids: a remap applies there as well).
-TENANT_ACTIONS = ("help", "gate", "cutover", "ramp", "rollback", "dry_run")
+TENANT_ACTIONS = (
+    *("help", "gate", "cutover", "ramp", "rollback", "dry_run"),
+    *("sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all"),
+)
 WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)
 
 # The table's own keys (cursor movement and marking), which no action may take.

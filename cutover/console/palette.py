@@ -10,6 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cutover.console.fleet import COLUMNS, SORTABLE
 from cutover.console.keys import KEY_ACTIONS
+from cutover.console.more_actions import JOB_VERBS
 from cutover.state.lifecycle import Lifecycle
 
 
@@ -31,6 +32,9 @@ class FleetCommands(Provider):
             keys = keymap.get(spec.name, spec.keys).split(",")
             shown = ", ".join(app.get_key_display(Binding(key.strip(), spec.action)) for key in keys)
             commands.append((spec.description, partial(screen.run_action, spec.action), f"key {shown}"))
+        if not read_only:  # a chosen job's controls: the newest job each applies to, or the jobs screen
+            for verb, name in JOB_VERBS.items():
+                commands.append((name, partial(app.palette_job_control, verb), "the newest such job (J lists all)"))
         headers = {column.key: column.header for column in COLUMNS}
         for key in SORTABLE:
             commands.append((f"Sort by {headers[key]}", partial(screen.table.set_sort, key), ""))

@@ -1,0 +1,234 @@
+"""The console's other actions: sync, validate, approve, a chosen job's controls from the palette, and
+"roll back everything in flight", each through the same confirmations, reasons and refusals as the CLI.
+
+Every plan and submission runs in a thread (the store may be busy; the screen never waits on it), and
+nothing here reaches a provider: the engine runs the jobs submitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from cutover.actions.operations import RAMP, PlanRequest
+from cutover.config.text import visible_lines
+from cutover.console.acting import ROLLBACK_REASON, rollback_lines
+from cutover.console.fleet import TargetSet
+from cutover.state.jobs import ACTIVE, Control, Job, JobState
+from cutover.state.lifecycle import DomainError
+
+if TYPE_CHECKING:
+    from cutover.console.app import CutoverApp
+
+# What each sync mode does, as the dialog says it (the CLI's `cutover sync`, `--final`, `--verify`).
+SYNC_WORDS = {
+    "start": ("start sync", "starts the initial copy and continuous sync (pending, failed or rolled back -> syncing)"),
+    "final": ("final sync", "runs a final sync, then a verification proving lag 0"),
+    "verify": ("verify sync", "runs the verification proving lag 0 (no copy)"),
+}
+# The palette's job controls: which of the night's jobs each one acts on when none is chosen (the newest).
+JOB_VERBS = {
+    "pause": "Pause job…",
+    "resume": "Resume job…",
+    "abort": "Abort job…",
+    "skip": "Skip ramp stage…",
+}
+
+
+def panic_phrase(count: int) -> str:
+    """What the operator types to roll back everything in flight: the count, so a stale number never passes."""
+    return f"rollback {count}"
+
+
+def _matches(job: Job, verb: str) -> bool:
+    stopped = job.state is JobState.HELD or job.paused or job.control == Control.PAUSE.value
+    if verb == "pause":
+        return not stopped
+    if verb == "resume":
+        return stopped
+    if verb == "skip":
+        return job.kind == RAMP and not stopped
+    return True  # abort: any job that has not ended
+
+
+class MoreActions:
+    """Mixed into CutoverApp (see app.py): the actions beyond cut over, ramp, roll back and batch."""
+
+    # --- sync, validate, approve ---------------------------------------------------------------
+    # The keys' actions (keys.py: "app.sync_tenants('start')", ...), on the fleet and in the detail.
+
+    def action_sync_tenants(self: CutoverApp, mode: str) -> None:
+        self.start_sync(mode)
+
+    def action_validate_tenants(self: CutoverApp) -> None:
+        self.start_validate()
+
+    def action_approve_tenants(self: CutoverApp) -> None:
+        self.start_approve()
+
+    def action_roll_back_everything(self: CutoverApp) -> None:
+        self.start_panic_rollback()
+
+    def start_sync(self: CutoverApp, mode: str) -> None:
+        self.typeahead.hold(f"the {SYNC_WORDS[mode][0]} confirmation", self.prepare_tenants("sync", mode))
+
+    def start_validate(self: CutoverApp) -> None:
+        self.typeahead.hold("the validate confirmation", self.prepare_tenants("validate", ""))
+
+    def start_approve(self: CutoverApp) -> None:
+        self.typeahead.hold("the approve confirmation", self.prepare_tenants("approve", ""))
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def prepare_tenants(self: CutoverApp, what: str, mode: str) -> None:
+        """Sync (a mode), validate or approve the marked tenants or the one under the cursor: the tenants that
+        cannot are set aside with why, the rest confirmed with a reason (required, as the CLI's --reason)."""
+        word = SYNC_WORDS[mode][0] if what == "sync" else what
+        if self._refuse_if_read_only(word):
+            return
+        ids, note, main = self._selection()
+        if not ids or main is None:
+            self.notify("no tenant selected: move the cursor to one, or mark some with space", severity="warning")
+            return
+        ops = self.operations
+        check = {
+            "sync": lambda: ops.sync_refusals(ids, mode),
+            "validate": lambda: ops.validate_refusals(ids),
+            "approve": lambda: ops.approval_refusals(ids),
+        }[what]
+        try:
+            refused = await asyncio.to_thread(check)
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), title=f"Cannot {word}", severity="error", markup=False)
+            return
+        eligible = tuple(tid for tid in ids if tid not in refused)
+        excluded = tuple((tid, why.removeprefix("is ")) for tid, why in refused.items())
+        if not eligible:
+            lines = [f"{tid} {why}" for tid, why in refused.items()]
+            self.notify(visible_lines("\n".join(lines)), title=f"Refused: {word}", severity="warning", markup=False)
+            return
+        if what == "sync":
+            detail = f"{SYNC_WORDS[mode][1].capitalize()}, as a job the engine runs."
+        elif what == "validate":
+            detail = (
+                "Runs the validation suite on the OCI endpoints; every check passing moves a validating tenant "
+                "to ready."
+            )
+        else:
+            detail = await asyncio.to_thread(self._approval_detail, eligible)
+        detail = "\n".join(filter(None, [detail, note]))
+        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
+
+        targets = TargetSet(word, eligible, excluded, detail)
+        dialog = ConfirmMany(targets, "") if needs_typed_count(targets) else ConfirmOne(targets, "")
+        if not await self.push_screen_wait(dialog):
+            self.notify(f"{word}: cancelled, nothing done", timeout=3)
+            return
+        try:
+            if what == "sync":
+                job = await asyncio.to_thread(ops.sync, eligible, mode=mode, reason=dialog.reason)
+            elif what == "validate":
+                job = await asyncio.to_thread(ops.validate, eligible, reason=dialog.reason)
+            else:
+                await asyncio.to_thread(ops.approve, eligible, reason=dialog.reason)
+                job = None
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), title=f"{word.capitalize()} refused", severity="error", markup=False)
+            return
+        count = f"{len(eligible)} tenant{'s' * (len(eligible) != 1)}"
+        if job is None:
+            self.notify(f"approved by {self.session.actor.operator}: {', '.join(eligible)}", title="Approved")
+        else:
+            self.notify(f"{job.job_id} submitted: {word} of {count}", title="Submitted")
+        await self.refresh_now()
+
+    def _approval_detail(self: CutoverApp, tenant_ids: tuple[str, ...]) -> str:
+        """What the CLI warns of, said before the approval: who it counts for, and who needs none."""
+        operator = self.session.actor.operator
+        safety = self.settings.safety
+        with self.session.store.read():
+            found = [self.session.tenants.get(tid) for tid in tenant_ids]
+        needed = [t.tenant_id for t in found if t.tier == "enterprise" and safety.enterprise_needs_second_operator]
+        lines = [f"Records {operator}'s approval of their cutover in the audit trail (the second operator)."]
+        if needed:
+            lines.append(
+                f"It counts only for a cutover someone other than {operator} runs: {operator} still cannot cut over "
+                f"{', '.join(needed)} alone."
+            )
+        not_needed = [tid for tid in tenant_ids if tid not in needed]
+        if not_needed:
+            lines.append(
+                f"{', '.join(not_needed)} need{'s' * (len(not_needed) == 1)} no second operator's approval "
+                "(only the enterprise tier does); recorded anyway."
+            )
+        return "\n".join(lines)
+
+    # --- a job's controls from the palette -------------------------------------------------------
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def palette_job_control(self: CutoverApp, verb: str) -> None:
+        """Pause, resume, abort or skip the newest job it applies to (the dialog names it); none: the jobs screen."""
+        if self._refuse_if_read_only(verb):
+            return
+        jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE)
+        job = next((job for job in jobs if _matches(job, verb)), None)
+        if job is None:
+            what = "ramp whose stage to skip" if verb == "skip" else f"job to {verb}"
+            self.notify(f"no {what}: the jobs screen lists the night's jobs", severity="warning")
+            self.open_jobs_view()
+            return
+        await self._control_job(job, verb)
+
+    # --- roll back everything in flight ------------------------------------------------------------
+
+    def start_panic_rollback(self: CutoverApp) -> None:
+        self.typeahead.hold("the roll-back-everything confirmation", self.panic_rollback())
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def panic_rollback(self: CutoverApp) -> None:
+        """Every tenant cutting over or monitoring back to AWS: one change set per zone, after typing the count."""
+        if self._refuse_if_read_only("roll back everything in flight"):
+            return
+        ops = self.operations
+
+        def planned():
+            plan = ops.plan(PlanRequest.rollback(all_in_flight=True))
+            from cutover.actions.safety import read_fleet
+
+            with ops.session.store.read():
+                tonight = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)
+            return plan, tonight
+
+        try:
+            plan, tonight = await asyncio.to_thread(planned)
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), title="Cannot roll back", severity="error", markup=False)
+            return
+        if not plan.tenant_ids:
+            self.notify("nothing in flight: no tenant is cutting over or monitoring", severity="warning")
+            return
+        if not plan.ok:
+            self.notify(visible_lines("\n".join(plan.problems)), title="Refused", severity="error", markup=False)
+            return
+        from cutover.console.screens.panic import TypedPhrase
+
+        lines = rollback_lines(plan, tonight, self.settings.safety.max_rollbacks_per_night)
+        targets = TargetSet("roll back everything in flight", plan.tenant_ids, detail="\n".join(lines))
+        dialog = TypedPhrase(targets, panic_phrase(len(plan.tenant_ids)), ROLLBACK_REASON)
+        if not await self.push_screen_wait(dialog):
+            self.notify("roll back everything: cancelled, nothing done", timeout=3)
+            return
+        try:
+            job = await asyncio.to_thread(ops.submit, plan, reason=dialog.reason, confirmation=plan.confirm_phrase)
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), title="Roll back refused", severity="error", markup=False)
+            return
+        zones = len(plan.change_sets)
+        self.notify(
+            f"{job.job_id} submitted: {len(job.targets)} tenants back to AWS, "
+            f"{zones} change set{'s' * (zones != 1)} (one per zone)",
+            title="Rolling back everything",
+            severity="warning",
+        )
+        await self.refresh_now()

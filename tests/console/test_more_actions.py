@@ -1,0 +1,152 @@
+"""Sync (start, final, verify), validate and approve from a key and from the palette, through the same
+confirmations, reasons and refusals as `cutover sync|validate|approve`; a chosen job's controls from the palette."""
+
+from __future__ import annotations
+
+import pytest
+from pilot_helpers import screen_lines, until
+
+from cutover.actions.operations import PlanRequest
+from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
+from cutover.console.screens.jobs import JobsScreen
+from cutover.console.screens.main import MainScreen
+from cutover.state.facts import APPROVAL
+from cutover.state.jobs import JobState, JobStore
+from cutover.state.lifecycle import Lifecycle
+
+pytestmark = pytest.mark.asyncio
+
+SIZES = [(120, 35), (80, 24)]
+
+
+def ids(session, state: Lifecycle) -> list[str]:
+    return [t.tenant_id for t in session.tenants.list(lifecycle=state)]
+
+
+def notified(app, text: str) -> bool:
+    return any(text in n.message or text in (n.title or "") for n in app._notifications)
+
+
+async def on_tenant(app, pilot, tenant_id: str) -> None:
+    await app.refresh_now()
+    await pilot.pause()
+    app.screen.go_to_tenant(tenant_id)
+    await pilot.pause()
+
+
+async def palette(pilot, app, name: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*name, "enter")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_y_starts_a_pending_tenants_sync_with_a_reason_and_refuses_one_already_syncing(
+    make_app, writer, size
+) -> None:
+    pending, syncing = ids(writer, Lifecycle.PENDING)[0], ids(writer, Lifecycle.SYNCING)[0]
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await on_tenant(app, pilot, syncing)
+        await pilot.press("y")
+        await until(pilot, lambda: notified(app, f"{syncing} is syncing: its sync already started"))
+        assert isinstance(app.screen, MainScreen)  # refused before any dialog: nothing to confirm
+        assert not JobStore(writer.store, writer.events).list(kind="sync")
+
+        await on_tenant(app, pilot, pending)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.action == "start sync" and app.screen.targets.eligible == (pending,)
+        assert "continuous sync" in "\n".join(screen_lines(app))
+        # A reason is required, as the CLI's --reason: Tab to the action with none says so and does nothing.
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmOne)
+        assert any("give a reason" in li for li in screen_lines(app))
+        await pilot.press(*"new tenant onboarding", "tab", "tab", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await until(pilot, lambda: bool(JobStore(writer.store, writer.events).list(kind="sync")))
+        job = JobStore(writer.store, writer.events).list(kind="sync")[0]
+        assert job.params["mode"] == "start" and job.reason == "new tenant onboarding"
+        assert [t.tenant_id for t in JobStore(writer.store, writer.events).targets(job.job_id)] == [pending]
+
+
+async def test_final_sync_verify_and_validate_from_the_palette_set_aside_the_tenants_that_cannot(
+    make_app, writer
+) -> None:
+    validating = ids(writer, Lifecycle.VALIDATING)[:2]
+    pending = ids(writer, Lifecycle.PENDING)[0]
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.refresh_now()
+        await pilot.pause()
+        table = app.screen.table
+        table.set_marks({*validating, pending})
+        await palette(pilot, app, "Validate")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmMany))
+        targets = app.screen.targets
+        assert set(targets.eligible) == set(validating)
+        assert targets.excluded == ((pending, "pending, must be validating or ready"),)
+        await pilot.press(*"suite after the fix", "enter", "2", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await until(pilot, lambda: bool(JobStore(writer.store, writer.events).list(kind="validate")))
+        job = JobStore(writer.store, writer.events).list(kind="validate")[0]
+        assert {t.tenant_id for t in JobStore(writer.store, writer.events).targets(job.job_id)} == set(validating)
+
+        # A final sync wants a tenant validating or ready: a pending one is refused, with why, before any dialog.
+        table.set_marks(set())
+        app.screen.go_to_tenant(pending)
+        await palette(pilot, app, "Sync: final")
+        await until(pilot, lambda: notified(app, f"{pending} is pending, must be validating or ready"))
+        assert isinstance(app.screen, MainScreen)
+        assert not JobStore(writer.store, writer.events).list(kind="sync")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_approve_records_a_second_operators_approval_and_refuses_self_approval_naming_the_rule(
+    make_app, writer, size
+) -> None:
+    ready = ids(writer, Lifecycle.READY)
+    app = make_app()
+    operator = app.session.actor.operator
+    async with app.run_test(size=size) as pilot:
+        await on_tenant(app, pilot, ready[0])
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert f"Records {operator}'s approval" in app.screen.targets.detail
+        await pilot.press(*"CAB-1234 signed", "tab", "tab", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await until(pilot, lambda: bool(writer.events.list(kinds=(APPROVAL,))))
+        approval = writer.events.list(kinds=(APPROVAL,))[0]
+        assert approval.tenant_id == ready[0] and approval.why == "CAB-1234 signed"
+
+        # The operator's own cutover of a tenant: approving it too would be self-approval.
+        job = app.operations.submit(app.operations.plan(PlanRequest.flip([ready[1]])), reason="pilot")
+        await on_tenant(app, pilot, ready[1])
+        await pilot.press("o")
+        await until(pilot, lambda: notified(app, "enterprise-approval"))
+        assert notified(app, f"is in {job.job_id}, a flip {operator} submitted") and isinstance(app.screen, MainScreen)
+        assert len(writer.events.list(kinds=(APPROVAL,))) == 1
+
+
+async def test_palette_job_controls_act_on_the_newest_job_they_apply_to_or_open_the_jobs_screen(
+    make_app, writer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.refresh_now()
+        await palette(pilot, app, "Skip ramp stage")
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen))  # no ramp: the night's jobs instead
+        assert notified(app, "no ramp whose stage to skip")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+
+        ready = ids(writer, Lifecycle.READY)[0]
+        job = app.operations.submit(app.operations.plan(PlanRequest.flip([ready])), reason="pilot")
+        await palette(pilot, app, "Pause job")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.action == "pause" and app.screen.targets.eligible == (job.job_id,)
+        await pilot.press("tab", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await until(pilot, lambda: JobStore(writer.store, writer.events).get(job.job_id).control == "pause")
+        assert JobStore(writer.store, writer.events).get(job.job_id).state is not JobState.ABORTED
