@@ -45,6 +45,15 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
+def _measured(value: float | None, places: int = 1) -> float | None:
+    """A measurement as precise as it is meaningful (p95 to 0.1 ms), not a float's 17 digits."""
+    return None if value is None else round(value, places)
+
+
+def _in_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
@@ -107,7 +116,7 @@ def tenant_json(tenant: Tenant, step: str, gate: GateResult | None = None) -> di
             "oci_target": tenant.oci_target,
         },
         "buckets": {"aws": tenant.aws_bucket, "oci": tenant.oci_bucket},
-        "baseline": {"p95_ms": tenant.baseline_p95_ms, "error_rate": tenant.baseline_error_rate},
+        "baseline": {"p95_ms": _measured(tenant.baseline_p95_ms), "error_rate": tenant.baseline_error_rate},
         "lifecycle": tenant.lifecycle.value,
         "lifecycle_since": iso(tenant.lifecycle_since),
         "sync": {
@@ -134,7 +143,7 @@ def tenant_json(tenant: Tenant, step: str, gate: GateResult | None = None) -> di
             "observed_oci_share": tenant.observed_oci_share,
             "requests": tenant.requests,
             "error_rate": tenant.error_rate,
-            "p95_ms": tenant.p95_ms,
+            "p95_ms": _measured(tenant.p95_ms),
             "metrics_at": iso(tenant.metrics_at),
         },
         "hydrated_at": iso(tenant.hydrated_at),
@@ -172,8 +181,11 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
         console.print("no tenants match")
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("TENANT", "WAVE", "TIER", "SIZE", "STATE", "SYNC", "NEXT STEP"):
+    # The key columns stay whole at any width; sync and the next step wrap in what is left.
+    for column in ("TENANT", "WAVE", "TIER", "SIZE", "STATE"):
         table.add_column(column, no_wrap=True)
+    table.add_column("SYNC", overflow="fold")
+    table.add_column("NEXT STEP", overflow="fold", ratio=2)
     for tenant in tenants:
         style = STATE_STYLE.get(tenant.lifecycle.value, "")
         table.add_row(
@@ -253,18 +265,64 @@ def events_json(events: list[Event]) -> dict[str, Any]:
 
 
 def print_events(events: list[Event]) -> None:
+    """In a terminal: the time as HH:MM:SS under a date line once per day, who, tenant and job whole, what and
+    why wrapped in the width left (one column under 110 columns). Piped: every line whole, with its date."""
     console = _console()
     if not events:
         console.print("no events")
         return
+    terminal = _in_terminal()
+    together = terminal and console.width < WIDE
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("#", "WHEN (UTC)", "WHO", "TENANT", "WHAT", "WHY"):
-        table.add_column(column, no_wrap=column != "WHY")
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("TIME (UTC)" if terminal else "WHEN (UTC)", no_wrap=True)
+    for column in ("WHO", "TENANT", "JOB"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("WHAT (WHY)" if together else "WHAT", overflow="fold", ratio=3)
+    if not together:
+        table.add_column("WHY", overflow="fold", ratio=2)
+    day = ""
     for e in events:
         who = e.operator + (f" ({e.ssh_client})" if e.ssh_client else "")
         when = (iso(e.ts) or "").replace("T", " ")
-        table.add_row(str(e.seq), when, plain(who), plain(e.tenant_id or ""), plain(e.what), plain(e.why))
+        if terminal:
+            date, _, when = when.removesuffix("Z").partition(" ")
+            if date != day:
+                day = date
+                table.add_row("", Text(date, style="bold"), *[""] * (4 if together else 5))
+        key = [str(e.seq), when, plain(who), plain(e.tenant_id or ""), plain(e.job_id or "")]
+        if together:
+            what = plain(e.what)
+            if e.why:
+                what.append("\n").append_text(plain(f"why: {e.why}"))
+            table.add_row(*key, what)
+        else:
+            table.add_row(*key, plain(e.what), plain(e.why))
     console.print(table)
+
+
+def print_jobs(jobs: list[Any]) -> None:
+    """The jobs list in a terminal: job, state, tenants and who whole; what came of it and why wrapped."""
+    console = _console()
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("JOB", "STATE", "TENANTS", "WHO"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("RESULT", overflow="fold", ratio=1)
+    table.add_column("WHY", overflow="fold", ratio=1)
+    for job in jobs:
+        result = job.held_reason if job.held_reason and job.state.value in ("held", "paused") else job.result
+        table.add_row(
+            plain(job.job_id),
+            plain(job.state.value),
+            str(len(job.targets)),
+            plain(job.operator),
+            plain(result or ""),
+            plain(job.reason),
+        )
+    console.print(table)
+
+
+WIDE = 110  # below this many columns, what and why share one column
 
 
 # --- config ------------------------------------------------------------------------

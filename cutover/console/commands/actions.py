@@ -739,8 +739,11 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
         out(f"engine: {leader.describe() if leader else 'none leads'}")
         if not found:
             out("no active jobs" if active else "no jobs")
-        for job in found:
-            out(f"  {job_line(job)}  ({len(job.targets)} tenant(s), {job.operator}: {job.reason})")
+        elif sys.stdout.isatty():
+            render.print_jobs(found)  # a table: job, state, tenants and who whole; result and reason wrapped
+        else:  # piped: one whole line a job
+            for job in found:
+                out(f"  {job_line(job)}  ({len(job.targets)} tenant(s), {job.operator}: {job.reason})")
     finally:
         session.close()
 
