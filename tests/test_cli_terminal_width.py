@@ -127,3 +127,16 @@ def test_jobs_and_status_keep_their_key_columns_whole_in_a_terminal(tmp_path: Pa
     assert lines[0].split()[:5] == ["TENANT", "WAVE", "TIER", "SIZE", "STATE"]
     assert [line.split()[0] for line in lines[1:4]] == ["T-0001", "T-0002", "T-0003"]
     assert "…" not in "\n".join(lines)
+
+
+def test_status_json_rounds_the_p95_measurements_to_a_tenth_of_a_millisecond(tmp_path: Path) -> None:
+    import json
+
+    env = store(tmp_path)
+    with Store(Path(env["CUTOVER_STATE__PATH"])) as opened:
+        tenants = TenantStore(opened, EventLog(opened, Actor("poller", "jump-1"), ManualClock(DAY1)))
+        tenants.observe("T-0001", p95_ms=1234.56789, metrics_at=DAY1)
+    result = shell(env, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    (tenant,) = [t for t in json.loads(result.stdout)["tenants"] if t["id"] == "T-0001"]
+    assert tenant["traffic"]["p95_ms"] == 1234.6

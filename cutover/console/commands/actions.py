@@ -37,6 +37,7 @@ from cutover.actions.follow import Followed, Progress, follow, run_engine_until_
 from cutover.actions.gate import GateVerdict, remedy_sentence
 from cutover.actions.observe import observe_now
 from cutover.actions.operations import (
+    ROLLBACK,
     BadRequest,
     NeedsConfirmation,
     Operations,
@@ -126,7 +127,11 @@ def _overrides(values: tuple[str, ...]) -> dict[str, str]:
 def action_options(func: F) -> F:
     for option in reversed(
         [
-            click.option("--reason", default="", help="Why: it goes in the audit trail with the action."),
+            click.option(
+                "--reason",
+                default="",
+                help="Why: it goes in the audit trail with the action (a rollback in a terminal asks for it).",
+            ),
             click.option(
                 "--dry-run", is_flag=True, help="Rehearse: show the DNS changes, gates and safety; change nothing."
             ),
@@ -311,7 +316,9 @@ def run_action(
                     echo(f"  would be refused: {problem}")
                 echo("dry run: nothing was changed; the rehearsal is recorded in the audit trail")
             sys.exit(code)
-        if not reason.strip():
+        # A rollback in an emergency is not refused for want of a reason: in a terminal it asks, pre-filled.
+        ask_reason = not reason.strip() and request.kind == ROLLBACK and not yes and sys.stdin.isatty()
+        if not reason.strip() and not ask_reason:
             raise BadRequest("give --reason: it goes in the audit trail with the action")
         if not as_json:
             print_plan(plan, echo)
@@ -322,6 +329,8 @@ def run_action(
                 out(f"refused: {problem}", err=True)
             out("nothing was changed", err=True)
             sys.exit(EXIT_REFUSED)
+        if ask_reason:
+            reason = ask_for_reason(CLI_ROLLBACK_REASON)
         confirmation = confirm(plan.confirm_phrase, yes)
         job = ops.submit(plan, reason=reason, confirmation=confirmation)
         follow_to_the_end(session, job, reason, as_json, action=plan.kind, plan_json=plan.to_json())
@@ -422,6 +431,15 @@ def show_progress(progress: Progress, echo: Callable[[str], None]) -> None:
         echo(target_line(progress.job, progress.target))
     else:
         echo(job_line(progress.job))
+
+
+CLI_ROLLBACK_REASON = "rollback from the CLI"
+
+
+def ask_for_reason(prefilled: str) -> str:
+    """The reason, asked on the terminal (on stderr: stdout stays the result); Enter keeps the pre-filled one."""
+    typed = click.prompt("reason (goes in the audit trail; Enter keeps it)", default=prefilled, err=True)
+    return typed.strip() or prefilled
 
 
 def confirm(phrase: str, yes: bool) -> str:
