@@ -37,6 +37,9 @@ JOB_VERBS = {
 }
 
 
+WORLD_CHANGING_HERE = frozenset({"sync_tenants", "validate_tenants", "approve_tenants", "roll_back_everything"})
+
+
 def panic_phrase(count: int) -> str:
     """What the operator types to roll back everything in flight: the count, so a stale number never passes."""
     return f"rollback {count}"
@@ -55,6 +58,12 @@ def _matches(job: Job, verb: str) -> bool:
 
 class MoreActions:
     """Mixed into CutoverApp (see app.py): the actions beyond cut over, ramp, roll back and batch."""
+
+    def check_action(self: CutoverApp, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In --read-only these keys are hidden (help, footer) and refused, as the fleet's other actions."""
+        if self.read_only and action in WORLD_CHANGING_HERE:
+            return False
+        return super().check_action(action, parameters)  # type: ignore[misc]
 
     # --- sync, validate, approve ---------------------------------------------------------------
     # The keys' actions (keys.py: "app.sync_tenants('start')", ...), on the fleet and in the detail.

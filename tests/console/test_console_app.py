@@ -222,6 +222,10 @@ async def test_read_only_hides_and_refuses_every_action(make_app) -> None:
         table.move_cursor_to(ready)
         actions = {active.binding.action for active in app.active_bindings.values()}
         assert not actions & {"cutover", "rollback", "ramp", "plan_batch", "pause_batch", "dry_run"}
+        ids = {active.binding.id for active in app.active_bindings.values()}
+        assert not ids & {"sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all"}
+        await pilot.press("y", "o", "X")
+        assert isinstance(app.screen, MainScreen)
         await pilot.press("c", "r", "b")
         assert isinstance(app.screen, MainScreen)
         # The gate changes nothing: an observer may look at it.
