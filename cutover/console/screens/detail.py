@@ -56,11 +56,20 @@ def _last(series: list[float], fmt: Callable[[float], str]) -> str:
 NARROW = 110
 
 
+# The footer keeps the tenant's main actions; sync, validate, approve and the rest are in help and the palette.
+DETAIL_FOOTER = ("gate", "cutover", "ramp", "rollback", "dry_run")
+
+
 def tenant_bindings() -> list[BindingType]:
     """The keys that act on one tenant, as on the fleet (same ids: remaps apply here too)."""
     return [
         Binding(
-            spec.keys, spec.action, spec.description, show=spec.name != "help", id=spec.name, priority=spec.opens_input
+            spec.keys,
+            spec.action,
+            spec.description,
+            show=spec.name in DETAIL_FOOTER,
+            id=spec.name,
+            priority=spec.opens_input,
         )
         for spec in (BY_NAME[name] for name in TENANT_ACTIONS)
     ]
