@@ -145,6 +145,7 @@ class MoreActions:
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), title=f"{word.capitalize()} refused", severity="error", markup=False)
             return
+        main.table.set_marks(main.table.marked - set(eligible))  # done with; the set-aside stay marked, to look at
         count = f"{len(eligible)} tenant{'s' * (len(eligible) != 1)}"
         if job is None:
             self.notify(f"approved by {self.session.actor.operator}: {', '.join(eligible)}", title="Approved")

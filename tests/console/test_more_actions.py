@@ -92,6 +92,7 @@ async def test_final_sync_verify_and_validate_from_the_palette_set_aside_the_ten
         await until(pilot, lambda: bool(JobStore(writer.store, writer.events).list(kind="validate")))
         job = JobStore(writer.store, writer.events).list(kind="validate")[0]
         assert {t.tenant_id for t in JobStore(writer.store, writer.events).targets(job.job_id)} == set(validating)
+        assert table.marked == {pending}  # the validated are done with; the one set aside stays marked
 
         # A final sync wants a tenant validating or ready: a pending one is refused, with why, before any dialog.
         table.set_marks(set())
