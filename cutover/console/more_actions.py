@@ -52,7 +52,7 @@ def _matches(job: Job, verb: str) -> bool:
     if verb == "resume":
         return stopped
     if verb == "skip":
-        return job.kind == RAMP and not stopped
+        return job.kind == RAMP and job.state is JobState.RUNNING and not stopped
     return True  # abort: any job that has not ended
 
 
@@ -184,7 +184,7 @@ class MoreActions:
         jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE)
         job = next((job for job in jobs if _matches(job, verb)), None)
         if job is None:
-            what = "ramp whose stage to skip" if verb == "skip" else f"job to {verb}"
+            what = "running ramp whose stage to skip" if verb == "skip" else f"job to {verb}"
             self.notify(f"no {what}: the jobs screen lists the night's jobs", severity="warning")
             self.open_jobs_view()
             return

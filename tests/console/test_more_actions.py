@@ -138,7 +138,7 @@ async def test_palette_job_controls_act_on_the_newest_job_they_apply_to_or_open_
         await app.refresh_now()
         await palette(pilot, app, "Skip ramp stage")
         await until(pilot, lambda: isinstance(app.screen, JobsScreen))  # no ramp: the night's jobs instead
-        assert notified(app, "no ramp whose stage to skip")
+        assert notified(app, "no running ramp whose stage to skip")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
 
@@ -151,3 +151,62 @@ async def test_palette_job_controls_act_on_the_newest_job_they_apply_to_or_open_
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         await until(pilot, lambda: JobStore(writer.store, writer.events).get(job.job_id).control == "pause")
         assert JobStore(writer.store, writer.events).get(job.job_id).state is not JobState.ABORTED
+
+
+@pytest.mark.parametrize("typed", ["resume", "abort", "approve", "jobs", "sync", "validate", "roll back every"])
+async def test_the_palette_finds_what_the_issue_found_missing(make_app, typed) -> None:
+    expected = {
+        "resume": "Resume job…",
+        "abort": "Abort job…",
+        "approve": "Approve",
+        "jobs": "Jobs",
+        "sync": "Sync: final",
+        "validate": "Validate",
+        "roll back every": "Roll back everything in flight",
+    }[typed]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.refresh_now()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*typed)
+        await until(pilot, lambda: expected in "\n".join(screen_lines(app)))
+        assert "No matches found" not in "\n".join(screen_lines(app))
+
+
+async def test_skip_and_abort_from_the_palette_act_on_the_newest_ramp_and_job(make_app, writer) -> None:
+    app = make_app()
+    ready = [tid for tid in ids(writer, Lifecycle.READY) if writer.tenants.get(tid).tier == "standard"]
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.refresh_now()
+        ramp = app.operations.submit(app.operations.plan(PlanRequest.ramp([ready[0]])), reason="slow start")
+        flip = app.operations.submit(app.operations.plan(PlanRequest.flip([ready[1]])), reason="pilot")
+        await palette(pilot, app, "Skip ramp stage")  # queued, no stage yet: nothing to skip
+        await until(pilot, lambda: notified(app, "no running ramp whose stage to skip"))
+        await pilot.press("escape")
+        JobStore(writer.store, writer.events).claim(ramp.job_id, "engine-a")  # an engine runs it now
+        await palette(pilot, app, "Skip ramp stage")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.eligible == (ramp.job_id,)  # the ramp, though the flip is newer
+        await pilot.press(*"stage looks good", "enter", "tab", "enter")
+        await until(pilot, lambda: JobStore(writer.store, writer.events).get(ramp.job_id).control == "skip")
+        await palette(pilot, app, "Abort job")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.eligible == (flip.job_id,)  # the newest job not ended
+        await pilot.press("escape")
+        await until(pilot, lambda: notified(app, "abort: cancelled, nothing done"))
+        assert JobStore(writer.store, writer.events).get(flip.job_id).control != "abort"
+
+
+async def test_keys_in_the_detail_act_on_its_tenant(make_app, writer) -> None:
+    from cutover.console.screens.detail import TenantDetailScreen
+
+    pending = ids(writer, Lifecycle.PENDING)[1]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_tenant(app, pilot, pending)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert app.screen.targets.eligible == (pending,) and app.screen.targets.action == "start sync"
