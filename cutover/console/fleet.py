@@ -321,23 +321,25 @@ class FilterError(ValueError):
     """A filter the operator typed that cannot be understood; the message says how to write it."""
 
 
-FILTER_KEYS = ("state", "wave", "tier")
+FILTER_KEYS = ("state", "wave", "tier", "id")
 
 
 @dataclass(frozen=True)
 class FleetFilter:
-    """`/` filter: free words (all must match) and state:, wave:, tier: (comma means or)."""
+    """`/` filter: free words (all must match) and state:, wave:, tier:, id: (comma means or); a word with
+    commas is a list of tenant IDs (`T-0008,T-0555`)."""
 
     words: tuple[str, ...] = ()
     states: frozenset[Lifecycle] = frozenset()
     waves: frozenset[int] = frozenset()
     tiers: frozenset[str] = frozenset()
+    ids: frozenset[str] = frozenset()  # lower case
     faults_only: bool = False
     text: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.words or self.states or self.waves or self.tiers or self.faults_only)
+        return bool(self.words or self.states or self.waves or self.tiers or self.ids or self.faults_only)
 
     def matches(self, row: FleetRow) -> bool:
         if self.faults_only and not row.fault:
@@ -347,6 +349,8 @@ class FleetFilter:
         if self.waves and row.wave not in self.waves:
             return False
         if self.tiers and row.tier not in self.tiers:
+            return False
+        if self.ids and row.tenant_id.lower() not in self.ids:
             return False
         return all(word in row.search_text for word in self.words)
 
@@ -382,7 +386,12 @@ def _match_wave(value: str) -> set[int]:
     return {int(value)}
 
 
-_MATCHERS: dict[str, Callable[[str], set[Any]]] = {"state": _match_state, "wave": _match_wave, "tier": _match_tier}
+_MATCHERS: dict[str, Callable[[str], set[Any]]] = {
+    "state": _match_state,
+    "wave": _match_wave,
+    "tier": _match_tier,
+    "id": lambda value: {value},
+}
 
 
 def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
@@ -392,7 +401,10 @@ def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
     for token in text.lower().split():
         key, colon, value = token.partition(":")
         if not colon:
-            words.append(token)
+            if "," in token:  # T-0008,T-0555: any of these tenants
+                found["id"] |= set(filter(None, token.split(",")))
+            else:
+                words.append(token)
             continue
         if key not in _MATCHERS:
             raise FilterError(f"{key}: is not a filter; use {', '.join(k + ':' for k in FILTER_KEYS)} or plain words")
@@ -405,6 +417,7 @@ def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
         states=frozenset(found["state"]),
         waves=frozenset(found["wave"]),
         tiers=frozenset(found["tier"]),
+        ids=frozenset(found["id"]),
         faults_only=faults_only,
         text=text.strip(),
     )

@@ -133,3 +133,21 @@ async def test_the_tenant_detail_acts_on_its_own_tenant_whatever_is_marked(make_
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         shown = "\n".join(screen_lines(app))
         assert "Roll back" in shown and "Cut over" in shown and "Gate" in shown
+
+
+@pytest.mark.parametrize("text", ["T-0008,T-0003", "id:t-0008,t-0003", "id:T-0008,T-0003 wave:1,2,3,4"])
+async def test_several_ids_filter_at_once_and_words_stay_anded(make_app, text) -> None:
+    from cutover.console.widgets.fleet_table import FleetTable
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.refresh_now()
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        assert app.screen.apply_filter(text)
+        await pilot.pause()
+        assert sorted(table.visible_ids) == ["T-0003", "T-0008"]
+        assert app.screen.apply_filter("T-0008,T-0003 state:pending")  # AND-ed with the other keys
+        await pilot.pause()
+        assert all(table.row(t).lifecycle == "pending" for t in table.visible_ids)
+        assert set(table.visible_ids) <= {"T-0003", "T-0008"}
