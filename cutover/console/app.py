@@ -412,6 +412,7 @@ class CutoverApp(MoreActions, App[int]):
                 lambda tid: read_detail(self.feed, tid),
                 error_threshold=error_threshold,
                 zone=self.settings.safety.window.zone,
+                max_rollbacks=self.settings.safety.max_rollbacks_per_night,
             )
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import GateResult, evaluate_gate
-from cutover.actions.read_model import job_activity, pinned_alert
+from cutover.actions.read_model import JobView, ReadModel, job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, row_valid_until, summarize
 from cutover.state.clock import Clock
@@ -54,6 +54,11 @@ class FeedUpdate:
 
 class FleetFeed:
     """Reads the store and diffs it against the previous read. Used from one worker thread at a time."""
+
+    @property
+    def rollbacks_tonight(self) -> int:
+        """Rollbacks since the night began, as of the last read."""
+        return self._rollbacks
 
     def __init__(self, store: Store, events: EventLog, clock: Clock, settings: Settings) -> None:
         self.tenants = TenantStore(store, events)
@@ -180,6 +185,8 @@ class TenantDetail:
     oci_share: list[float]
     error_rate: list[float]
     p95_ms: list[float]
+    job: JobView | None = None  # the newest job that took this tenant (its steps lead the detail in flight)
+    rollbacks_tonight: int = 0
 
 
 def series_from_samples(samples: list) -> tuple[list[float], list[float], list[float]]:
@@ -208,7 +215,9 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
         tenant = feed.tenants.get(tenant_id)
         events = feed.events.list(tenant_id=tenant_id, limit=100)
         samples = SampleStore(store).history(tenant_id, since=now - window)
+        newest = feed.jobs.jobs_for_tenant(tenant_id, 1)
+        job = ReadModel(store, feed.jobs).job(newest[0].job_id) if newest else None
     share, errors, p95 = series_from_samples(samples)
     row = build_row(tenant, RowContext(now=now, gates=feed.settings.gates))
     gate = evaluate_gate(tenant, now, feed.settings)
-    return TenantDetail(now, tenant, row, gate, events, share, errors, p95)
+    return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight)

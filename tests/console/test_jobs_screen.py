@@ -151,3 +151,35 @@ async def test_several_ids_filter_at_once_and_words_stay_anded(make_app, text) -
         await pilot.pause()
         assert all(table.row(t).lifecycle == "pending" for t in table.visible_ids)
         assert set(table.visible_ids) <= {"T-0003", "T-0008"}
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_the_detail_of_a_tenant_in_flight_leads_with_its_job_and_the_way_back(tmp_path, size) -> None:
+    from cutover.console.screens.detail import TenantDetailScreen
+
+    h = Harness(tmp_path, ready=3)
+    await h.start()
+    app = CutoverApp(h.session, engine=h.engine)
+    app._engine_started = True
+    try:
+        async with app.run_test(size=size) as pilot:
+            flip = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0002"])), reason="pilot tenant")
+            await h.until(lambda: h.tenants.get("T-0002").lifecycle.value == "monitoring", what="monitoring")
+            await app.refresh_now()
+            app.open_detail("T-0002")
+            await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
+            await until(pilot, lambda: f"{flip.job_id} running" in "\n".join(screen_lines(app)))
+            shown = "\n".join(screen_lines(app))
+            assert (
+                "✓ final sync" in shown and "✓ dns change" in shown and "\\x0a" not in shown and "▶ monitoring" in shown
+            )
+            assert "left" in shown  # the minutes of monitoring left
+            words = " ".join(shown.split())  # wrapped lines read as one text
+            assert "Way back: r rolls T-0002 back to AWS" in words and "rollbacks tonight: 0 of 2" in words
+            assert "BLOCKED" not in shown  # never a cutover gate's verdict in its place
+            lines = screen_lines(app)
+            job_line = next(i for i, line in enumerate(lines) if f"{flip.job_id} running" in line)
+            gate_line = next(i for i, line in enumerate(lines) if "Gate (for a next cutover)" in line)
+            assert job_line < gate_line
+    finally:
+        await h.stop()

@@ -237,3 +237,32 @@ def test_jobs_screen(snap_compare, tmp_path) -> None:
         assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
     finally:
         h.store.close()
+
+
+def test_tenant_detail_in_flight(snap_compare, tmp_path) -> None:
+    """A tenant in its monitoring window: its job's steps and the way back lead, the gate follows."""
+    from cutover.console.screens.detail import TenantDetailScreen
+
+    h = Harness(tmp_path, ready=3)
+    app = CutoverApp(h.session)
+
+    async def run_before(pilot) -> None:
+        await h.start()
+        h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0002"])), reason="pilot tenant")
+        await h.until(lambda: h.tenants.get("T-0002").lifecycle.value == "monitoring", limit=3600)
+        h.engine.request_stop()
+        await h._task
+        await _ready(pilot)
+        pilot.app.open_detail("T-0002")
+        await _until_screen(pilot, TenantDetailScreen)
+        deadline = time.monotonic() + 20
+        while "Way back" not in str(pilot.app.screen.query_one("#detail-gates").render()):
+            if time.monotonic() > deadline:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+    finally:
+        h.store.close()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -25,13 +26,48 @@ from textual.widgets import Footer, Static
 
 from cutover.actions.operations import FLIP, RAMP, ROLLBACK
 from cutover.config.text import visible
+from cutover.config.units import format_clock, format_duration
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
 from cutover.console.keys import BY_NAME, TENANT_ACTIONS, WORLD_CHANGING
 from cutover.console.plain import plain
 from cutover.console.screens.help import HelpScreen, live_binding_rows
+from cutover.console.screens.jobs import JOB_STATE_STYLE, STEP_MARK
 from cutover.console.screens.report import gate_table
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
+from cutover.state.jobs import StepState
+from cutover.state.lifecycle import Lifecycle
+
+LEADS_WITH_JOB = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.ROLLING_BACK, Lifecycle.MIGRATED})
+
+
+def flight_text(detail: TenantDetail, zone: tzinfo | None, max_rollbacks: int) -> Text:
+    """The job that has the tenant, its steps as they stand, and the way back (one key)."""
+    assert detail.job is not None
+    job, tenant = detail.job.job, detail.tenant
+    text = Text()
+    text.append(f"{job.job_id} ", style="bold")
+    text.append(job.state.value, style=JOB_STATE_STYLE.get(job.state, ""))
+    text.append_text(plain(f"  {job.kind} by {job.operator}: {job.reason}"))
+    text.append("\n")
+    for step in detail.job.steps_of(tenant.tenant_id):
+        mark, style = STEP_MARK.get(step.state, ("?", ""))
+        text.append(f"  {mark} ", style=style)
+        text.append(f"{step.name.replace('_', ' '):<13}")
+        if step.started_at is not None:
+            text.append(format_clock(step.started_at, zone), style="dim")
+        if step.name == "monitoring" and tenant.monitoring_until is not None and step.state is StepState.RUNNING:
+            text.append(f"  {format_duration(max(0.0, tenant.monitoring_until - detail.now))} left", style="bold")
+        elif step.result:
+            text.append_text(plain(f"  {step.result}", "dim"))
+        text.append("\n")
+    if tenant.lifecycle is not Lifecycle.ROLLING_BACK:
+        text.append("Way back: ", style="bold")
+        text.append(
+            f"r rolls {tenant.tenant_id} back to AWS (one DNS change set); rollbacks tonight: "
+            f"{detail.rollbacks_tonight} of {max_rollbacks}"
+        )
+    return text
 
 
 def timeline(detail: TenantDetail, zone: tzinfo | None = None) -> Table:
@@ -87,12 +123,14 @@ class TenantDetailScreen(Screen[None]):
         *,
         error_threshold: float = 0.01,
         zone: tzinfo | None = None,
+        max_rollbacks: int = 2,
     ) -> None:
         super().__init__()
         self.tenant_id = tenant_id
         self._read = read
         self.error_threshold = error_threshold  # the error-rate sparkline reaches at least this high
         self.zone = zone  # the migration window's zone: the timeline's times are shown in it
+        self.max_rollbacks = max_rollbacks
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
@@ -166,7 +204,17 @@ class TenantDetailScreen(Screen[None]):
         title.append(STATE_LABEL[tenant.lifecycle], style=STATE_STYLE[tenant.lifecycle])
         title.append(visible(f"  next: {detail.row.cell('next').text}"))
         self.query_one("#detail-title", Static).update(title)
-        self.query_one("#detail-gates", Static).update(gate_table([detail.gate], one_tenant=True))
+        gates = gate_table([detail.gate], one_tenant=True)
+        if tenant.lifecycle in LEADS_WITH_JOB and detail.job is not None:
+            # In flight or on OCI the job and the way back matter first; the gate is for a next cutover.
+            shown: RenderableType = Group(
+                flight_text(detail, self.zone, self.max_rollbacks),
+                Text("\nGate (for a next cutover):", style="bold"),
+                gates,
+            )
+        else:
+            shown = gates
+        self.query_one("#detail-gates", Static).update(shown)
         labels = {
             "share": f"OCI share, last hour: now {_last(detail.oci_share, lambda v: f'{v * 100:.0f}%')}",
             "errors": f"error rate: now {_last(detail.error_rate, lambda v: f'{v * 100:.2f}%')}",
