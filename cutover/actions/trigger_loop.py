@@ -27,7 +27,6 @@ from cutover.actions.triggers import Observation, Outcome, TenantVerdict, Trigge
 from cutover.providers.interfaces import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
 from cutover.state.jobs import LockConflict, NewTarget
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import Tenant
 
 log = logging.getLogger(__name__)
@@ -36,9 +35,7 @@ ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
 
 
 def judged(tenant: Tenant) -> bool:
-    if tenant.lifecycle is Lifecycle.MONITORING:
-        return True
-    return tenant.lifecycle is Lifecycle.CUTTING_OVER and bool(tenant.dns_oci_share)
+    return tenant.judged
 
 
 class TriggerLoop:

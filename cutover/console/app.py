@@ -594,6 +594,7 @@ class CutoverApp(MoreActions, App[int]):
             return
         # The job holds the submitted tenants now; the excluded stay marked, to be looked at.
         main.table.set_marks(main.table.marked - set(job.targets))
+        main.table.pin(job.targets)  # in view under a state filter until the cursor leaves them
         leader = await asyncio.to_thread(self.operations.leader)
         runs = (
             f"the engine ({leader.holder_info.get('operator', '?')}) runs it" if leader else "queued: no engine leads"

@@ -13,10 +13,19 @@ from dataclasses import dataclass, field
 from cutover.actions.gate import GateResult, evaluate_gate
 from cutover.actions.read_model import JobView, ReadModel, job_activity, pinned_alert
 from cutover.config.settings import Settings
-from cutover.console.fleet import FleetRow, RowContext, WaveSummary, build_row, row_valid_until, summarize
+from cutover.config.units import format_clock
+from cutover.console.fleet import (
+    FleetRow,
+    RowContext,
+    TonightSlot,
+    WaveSummary,
+    build_row,
+    row_valid_until,
+    summarize,
+)
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
-from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts
+from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts, TriggerStatusStore
 from cutover.state.jobs import Job, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.simworld import SimWorldStore
@@ -52,6 +61,27 @@ class FeedUpdate:
     world_speed: float | None = None  # the simulated world's speed; None on real clouds
 
 
+def tonight_slots(active: list[Job]) -> dict[str, TonightSlot]:
+    """Tonight's tenants: those a batch job not ended holds or targets, each with its group and the
+    group's expected start in the zone the batch was planned in."""
+    from zoneinfo import ZoneInfo
+
+    slots: dict[str, TonightSlot] = {}
+    for job in active:
+        if job.kind != "batch":
+            continue
+        zone = ZoneInfo(job.params["timezone"]) if job.params.get("timezone") else None
+        expected = {int(t["group"]): float(t["start"]) for t in job.params.get("expected") or []}
+        state = job.state.value
+        for number, tenant_ids in enumerate(job.params.get("groups") or [], start=1):
+            when = format_clock(expected[number], zone) if number in expected else ""
+            for tenant_id in tenant_ids:
+                slots.setdefault(tenant_id, TonightSlot(job.job_id, number, when, state))
+        for tenant_id in job.targets:
+            slots.setdefault(tenant_id, TonightSlot(job.job_id, None, "", state))
+    return slots
+
+
 class FleetFeed:
     """Reads the store and diffs it against the previous read. Used from one worker thread at a time."""
 
@@ -67,6 +97,7 @@ class FleetFeed:
         self.leases = LeaseStore(store)
         self.events = events
         self.facts = Facts(store)
+        self.trigger_status = TriggerStatusStore(store)
         self.worlds = SimWorldStore(store)
         self.clock = clock
         self.settings = settings
@@ -74,7 +105,7 @@ class FleetFeed:
         self._raw: dict[str, tuple] = {}
         self._tenants: dict[str, Tenant] = {}
         self._until: dict[str, float] = {}
-        self._context: dict[str, tuple[str | None, str | None]] = {}
+        self._context: dict[str, tuple] = {}
         self._last_seq: int | None = None
         self._rollbacks_since: float | None = None
         self._rollbacks = 0
@@ -93,11 +124,19 @@ class FleetFeed:
             jobs = self.jobs.active()
             leader = self.leases.leader()
             activity = job_activity(self.jobs, jobs, locks)
+            breaching = {
+                (status.tenant_id, status.rule): status.breaching_since
+                for status in self.trigger_status.all()
+                if status.breaching_since is not None
+            }
         ctx = RowContext(
             now=now,
             gates=self.settings.gates,
             locks={tid: h.operator for tid, h in locks.items()},
             activity=activity,
+            triggers=self.settings.triggers,
+            breaching_since=breaching,
+            tonight={tid: slot.text() for tid, slot in tonight_slots(jobs).items()},
         )
         changed = self._rebuild(columns, raws, ctx)
         removed: tuple[str, ...] = ()
@@ -131,9 +170,17 @@ class FleetFeed:
         assert columns[0] == "tenant_id"
         changed: dict[str, FleetRow] = {}
         now = ctx.now
+        breaching: dict[str, tuple] = {}
+        for (tid, rule), since in sorted(ctx.breaching_since.items()):
+            breaching[tid] = (*breaching.get(tid, ()), rule, since)
         for raw in raws:
             tid = raw[0]
-            context = (ctx.locks.get(tid), ctx.activity.get(tid))
+            context = (
+                ctx.locks.get(tid),
+                ctx.activity.get(tid),
+                ctx.tonight.get(tid),
+                breaching.get(tid),
+            )
             same_record = self._raw.get(tid) == raw
             if same_record and now < self._until.get(tid, now) and self._context.get(tid) == context:
                 continue
@@ -218,6 +265,6 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
         newest = feed.jobs.jobs_for_tenant(tenant_id, 1)
         job = ReadModel(store, feed.jobs).job(newest[0].job_id) if newest else None
     share, errors, p95 = series_from_samples(samples)
-    row = build_row(tenant, RowContext(now=now, gates=feed.settings.gates))
+    row = build_row(tenant, RowContext(now=now, gates=feed.settings.gates, triggers=feed.settings.triggers))
     gate = evaluate_gate(tenant, now, feed.settings)
     return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutover.config.settings import GateSettings
+from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings
 from cutover.config.text import visible
 from cutover.config.units import format_duration
 from cutover.state.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
@@ -86,7 +86,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("lock", "LOCK", 8, drop=5),
 )
 COLUMN_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
-SORTABLE = ("id", "wave", "tier", "state", "next", "lag", "traffic", "errors", "p95", "backends")
+ATTENTION = "attention"  # the order the console opens with: in flight, faults, tonight's batch, the rest
+SORTABLE = (ATTENTION, "id", "wave", "tier", "state", "next", "lag", "traffic", "errors", "p95", "backends")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,16 @@ class FleetRow:
     search_text: str
     fault: str = ""
     in_flight: bool = False
+    tonight: str = ""  # its place in tonight's batch: "g3 ~02:45 EST batch-2", empty when none holds it
+
+    @property
+    def attention(self) -> int:
+        """The first screen's order: in flight, then faults, then tonight's batch, then the rest."""
+        if self.in_flight:
+            return 0
+        if self.fault:
+            return 1
+        return 2 if self.tonight else 3
 
     def cell(self, key: str) -> Cell:
         return self.cells[COLUMN_INDEX[key]]
@@ -115,6 +126,26 @@ class RowContext:
     gates: GateSettings = field(default_factory=GateSettings)
     locks: dict[str, str] = field(default_factory=dict)
     activity: dict[str, str] = field(default_factory=dict)  # what a running job does with the tenant now
+    triggers: TriggerSettings = field(default_factory=TriggerSettings)
+    breaching_since: dict[tuple[str, str], float] = field(default_factory=dict)  # (tenant, rule) -> since
+    tonight: dict[str, str] = field(default_factory=dict)  # tenant -> its place in tonight's batch
+
+
+@dataclass(frozen=True)
+class TonightSlot:
+    """A tenant a batch job not ended holds or targets: which batch, which group, when it is expected."""
+
+    job_id: str
+    group: int | None
+    expected: str  # "02:45" in the batch's zone, or ""
+    state: str  # the batch's state: running, queued, paused, held
+
+    def text(self) -> str:
+        """Group and time first, so a narrow column keeps them: "g2 ~03:15 EST batch-1 (paused)"."""
+        group = f"g{self.group} " if self.group is not None else ""
+        when = f"~{self.expected} " if self.expected else ""
+        state = "" if self.state == "running" else f" ({self.state})"
+        return f"{group}{when}{self.job_id}{state}"
 
 
 def _is_stale(at: float | None, ctx: RowContext) -> bool:
@@ -188,8 +219,12 @@ def _errors_cell(tenant: Tenant, ctx: RowContext) -> tuple[Cell, float | None]:
     text = f"{value} {_ratio_text(ratio)}"
     if _is_stale(tenant.metrics_at, ctx):
         return Cell(text + "?", STALE), ratio
-    # The runbook's rollback trigger is an absolute 1 %; against baseline, 2x is worth a look.
-    style = BAD if tenant.error_rate > 0.01 else _ratio_style(ratio, 2.0, 5.0)
+    # Past a configured trigger's line is bad where the triggers judge; against baseline, 2x is worth a look.
+    breached = tenant.judged and _error_rule_breached(tenant.error_rate, ctx.triggers) is not None
+    style = BAD if breached else _ratio_style(ratio, 2.0, 5.0)
+    if style == BAD and not tenant.judged:
+        style = WARN  # worth a look, but no trigger judges it here: never shown as a fault
+
     return Cell(text + " ", style), ratio
 
 
@@ -235,12 +270,36 @@ def _next_style(step: str) -> str:
     return ""
 
 
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+}
+
+
+def _error_rule_breached(error_rate: float, triggers: TriggerSettings) -> TriggerRule | None:
+    """The configured error-rate rule this rate breaches with the lowest threshold (shadow rules too:
+    they are there to be watched), or None."""
+    breached = [
+        rule for rule in triggers.rules if rule.metric == "error_rate" and _OPS[rule.op](error_rate, rule.threshold)
+    ]
+    return min(breached, key=lambda rule: rule.threshold, default=None)
+
+
+def _rate(share: float) -> str:
+    return f"{share * 100:.1f} %".replace(".0 %", " %")
+
+
 def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
-    """Why this tenant needs attention, in a few words; empty when it does not."""
+    """Why this tenant needs attention, in a few words ("error rate 3.4 % > 1 % for 2m", "backends 1/3",
+    "stale 4m"); empty when it does not. Error rates count only where the trigger rules judge them."""
     if tenant.lifecycle in (Lifecycle.FAILED, Lifecycle.ROLLING_BACK, Lifecycle.ROLLED_BACK):
         return tenant.lifecycle.label
     if tenant.sync_health in (SyncHealth.ERROR, SyncHealth.STALLED):
-        return f"sync {tenant.sync_health.label}"
+        checksum = ": checksum" if (tenant.checksum_mismatches or 0) > 0 else ""
+        return f"sync {tenant.sync_health.label}{checksum}"
     if step.startswith("fix"):
         return step.removeprefix("fix: ")
     if (
@@ -249,10 +308,16 @@ def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
         and tenant.backends_healthy < tenant.backends_total
     ):
         return f"backends {tenant.backends_healthy}/{tenant.backends_total}"
-    if tenant.error_rate is not None and tenant.error_rate > 0.01:
-        return f"error rate {tenant.error_rate * 100:.1f}%"
-    if tenant.lifecycle in IN_FLIGHT and _is_stale(tenant.metrics_at, ctx):
-        return "in flight, metrics stale"
+    watched = tenant.judged or tenant.lifecycle in IN_FLIGHT
+    if watched and _is_stale(tenant.metrics_at, ctx):
+        age = "" if tenant.metrics_at is None else " " + _short_duration(ctx.now - tenant.metrics_at)
+        return f"stale{age}" if age else "stale: no metrics"
+    if tenant.judged and tenant.error_rate is not None:
+        rule = _error_rule_breached(tenant.error_rate, ctx.triggers)
+        if rule is not None:
+            since = ctx.breaching_since.get((tenant.tenant_id, rule.name))
+            lasting = f" for {_short_duration(ctx.now - since)}" if since is not None else ""
+            return f"error rate {_rate(tenant.error_rate)} {rule.op} {_rate(rule.threshold)}{lasting}"
     return ""
 
 
@@ -299,6 +364,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         search_text=search,
         fault=_fault(tenant, ctx, step),
         in_flight=tenant.lifecycle in IN_FLIGHT,
+        tonight=ctx.tonight.get(tenant.tenant_id, ""),
     )
 
 
@@ -308,6 +374,8 @@ def row_valid_until(tenant: Tenant, ctx: RowContext) -> float:
     until = float("inf")
     if tenant.lifecycle is Lifecycle.MONITORING and tenant.monitoring_until is not None:
         until = ctx.now + 1.0
+    if tenant.judged or tenant.lifecycle in IN_FLIGHT:
+        until = min(until, ctx.now + 30.0)  # "stale 4m", "for 2m": the reason's minutes tick
     for at in (tenant.observed_at, tenant.metrics_at, tenant.dns_at, tenant.health_at):
         if at is not None and at + ctx.gates.stale_after >= ctx.now:
             until = min(until, at + ctx.gates.stale_after)
@@ -321,13 +389,13 @@ class FilterError(ValueError):
     """A filter the operator typed that cannot be understood; the message says how to write it."""
 
 
-FILTER_KEYS = ("state", "wave", "tier", "id")
+FILTER_KEYS = ("state", "wave", "tier", "id", "night")
 
 
 @dataclass(frozen=True)
 class FleetFilter:
     """`/` filter: free words (all must match) and state:, wave:, tier:, id: (comma means or); a word with
-    commas is a list of tenant IDs (`T-0008,T-0555`)."""
+    commas is a list of tenant IDs (`T-0008,T-0555`); night: (tonight's batches, or night:batch-2 for one)."""
 
     words: tuple[str, ...] = ()
     states: frozenset[Lifecycle] = frozenset()
@@ -336,13 +404,21 @@ class FleetFilter:
     ids: frozenset[str] = frozenset()  # lower case
     faults_only: bool = False
     text: str = ""
+    tonight: bool = False  # night: only the tenants tonight's batches hold or target
+    batches: tuple[str, ...] = ()  # night:batch-2 -> only that batch's
 
     @property
     def active(self) -> bool:
-        return bool(self.words or self.states or self.waves or self.tiers or self.ids or self.faults_only)
+        return bool(
+            self.words or self.states or self.waves or self.tiers or self.ids or self.faults_only or self.tonight
+        )
 
     def matches(self, row: FleetRow) -> bool:
         if self.faults_only and not row.fault:
+            return False
+        if self.tonight and not row.tonight:
+            return False
+        if self.batches and not any(batch in row.tonight.split() for batch in self.batches):
             return False
         if self.states and row.lifecycle not in self.states:
             return False
@@ -392,12 +468,16 @@ _MATCHERS: dict[str, Callable[[str], set[Any]]] = {
     "tier": _match_tier,
     "id": lambda value: {value},
 }
+SORT_NAMES = {ATTENTION: "attention (in flight, faults, tonight, the rest)"} | {
+    column.key: column.header.split()[0].lower() for column in COLUMNS
+}
 
 
 def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
     """`ready wave:1,2 tier:ent` -> a filter; raises FilterError naming the bad part."""
     words: list[str] = []
     found: dict[str, set[Any]] = {key: set() for key in FILTER_KEYS}
+    tonight = False
     for token in text.lower().split():
         key, colon, value = token.partition(":")
         if not colon:
@@ -405,6 +485,10 @@ def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
                 found["id"] |= set(filter(None, token.split(",")))
             else:
                 words.append(token)
+            continue
+        if key == "night":
+            tonight = True
+            found["night"] |= set(filter(None, value.split(",")))
             continue
         if key not in _MATCHERS:
             raise FilterError(f"{key}: is not a filter; use {', '.join(k + ':' for k in FILTER_KEYS)} or plain words")
@@ -420,10 +504,14 @@ def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
         ids=frozenset(found["id"]),
         faults_only=faults_only,
         text=text.strip(),
+        tonight=tonight,
+        batches=tuple(sorted(found["night"])),
     )
 
 
 def sort_key(column: str) -> Callable[[FleetRow], tuple[Any, str]]:
+    if column == ATTENTION:
+        return lambda row: (row.attention, row.tenant_id)
     index = COLUMN_INDEX[column]
     if column == "id":
         return lambda row: (row.tenant_id, "")

@@ -33,6 +33,8 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("help", "question_mark", "help", "Help"),
     KeyAction("filter", "slash", "filter", "Filter", opens_input=True),
     KeyAction("faults", "ctrl+z", "faults", "Faults only", show=False),
+    KeyAction("tonight", "T", "tonight", "Tonight", show=False),
+    KeyAction("restore_marks", "u", "restore_marks", "Restore marks", show=False),
     KeyAction("palette", "colon", "app.command_palette", "Commands", show=False, opens_input=True),
     KeyAction("clear", "escape", "clear", "Clear", show=False),
     KeyAction("detail", "enter", "detail", "Detail"),

@@ -78,6 +78,14 @@ class Tenant:
     oci_load_balancer: str = ""
     oci_backend_set: str = ""
 
+    @property
+    def judged(self) -> bool:
+        """Whether the trigger rules judge this tenant's figures: in monitoring, or cutting over with DNS
+        already sending traffic to OCI. Elsewhere its error rate is AWS's (or nobody's) business."""
+        if self.lifecycle is Lifecycle.MONITORING:
+            return True
+        return self.lifecycle is Lifecycle.CUTTING_OVER and bool(self.dns_oci_share)
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Tenant:
         return cls(**{**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])})

@@ -46,7 +46,14 @@ async def test_table_shows_every_tenant_with_the_cursor_on_the_first(make_app) -
     async with app.run_test(size=SIZE) as pilot:
         table = await started(app, pilot)
         assert table.total == 40
+        # The first screen leads with what needs eyes: tenants in flight, then faults, then the rest.
+        first = table.row(table.visible_ids[0])
+        assert first.in_flight and table.cursor_id == first.tenant_id
+        ranks = [table.row(tid).attention for tid in table.visible_ids]
+        assert ranks == sorted(ranks) and ranks[0] == 0 and ranks[-1] == 3
+        await pilot.press("s")  # then by ID
         assert table.visible_ids[:3] == ["T-0001", "T-0002", "T-0003"]
+        await pilot.press("home")
         assert table.cursor_id == "T-0001"
         await pilot.press("down", "down")
         assert table.cursor_id == "T-0003"
@@ -60,6 +67,7 @@ async def test_marks_stay_on_their_tenants_through_sort_and_filter(make_app) -> 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         table = await started(app, pilot)
+        await pilot.press("s", "home")  # by ID
         await pilot.press("space", "space", "down", "space")
         assert table.marked == {"T-0001", "T-0002", "T-0004"}
         assert table.cursor_id == "T-0005"
@@ -105,7 +113,7 @@ async def test_refresh_keeps_the_cursor_on_its_tenant_when_rows_move(make_app, w
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         table = await started(app, pilot)
-        for _ in range(7):  # sort by error rate against baseline
+        for _ in range(8):  # sort by error rate against baseline
             await pilot.press("s")
         assert table.sort_column == "errors"
         await pilot.press("down", "down", "down")
@@ -370,6 +378,7 @@ async def test_reverse_sort_keeps_the_cursor_tenant(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         table = await started(app, pilot)
+        await pilot.press("s", "home")  # by ID
         await pilot.press("down", "down")
         await pilot.press("S")
         assert table.sort_reverse and table.visible_ids[0] == "T-0040"

@@ -94,7 +94,7 @@ async def test_a_reason_typed_ahead_of_the_cutover_dialog_goes_into_it_and_enter
         await pilot.pause()
         assert app.screen is dialog
         assert app.operations.jobs.list() == []
-        assert table.sort_column == "id" and table.marked == frozenset()
+        assert table.sort_column == "attention" and table.marked == frozenset()
         # The operator's own choice: Tab to the action, Enter.
         assert app.focused.id == "cancel"
         await pilot.press("tab", "enter")

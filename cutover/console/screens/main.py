@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -15,7 +16,7 @@ from textual.widgets import Footer, Input
 from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK
 from cutover.config.text import visible_lines
 from cutover.console.feed import FeedUpdate
-from cutover.console.fleet import SORTABLE, FilterError, parse_filter
+from cutover.console.fleet import SORT_NAMES, SORTABLE, FilterError, parse_filter
 from cutover.console.keys import KEY_ACTIONS, WORLD_CHANGING
 from cutover.console.screens.help import HelpScreen, live_binding_rows
 from cutover.console.widgets.alerts_feed import AlertsFeed
@@ -43,7 +44,8 @@ def main_bindings() -> list[BindingType]:
 
 MAX_TOP = 14  # waves and alerts never take more than this many lines from the table
 
-FILTER_HINT = "filter: words, state:ready, wave:1,2, tier:ent   (Enter applies, Esc cancels)"
+FILTER_HINT = "filter: words, state:ready, wave:1,2, tier:ent, night:   (Enter applies, Esc cancels)"
+RESTORE_MARKS_FOR = 10.0  # seconds the restore key brings back the marks Esc cleared
 
 
 class MainScreen(Screen[None]):
@@ -63,12 +65,11 @@ class MainScreen(Screen[None]):
                 yield AlertsFeed(id="alerts")
         yield FleetTable(id="fleet")
         yield KeyFigures(id="figures")
-        yield Input(
-            placeholder="filter: words, state:ready, wave:1,2, tier:ent   (Enter applies, Esc cancels)", id="filter"
-        )
+        yield Input(placeholder=FILTER_HINT, id="filter")
         yield Footer(id="footer")
 
     def on_mount(self) -> None:
+        self._marks_cleared_at: float | None = None
         self.table.focus()
 
     @property
@@ -197,7 +198,29 @@ class MainScreen(Screen[None]):
     def action_faults(self) -> None:
         current = self.table.fleet_filter
         self.apply_filter(current.text, faults_only=not current.faults_only)
-        self.app.notify("faults only" if not current.faults_only else "all tenants", timeout=2)
+        self.app.notify("faults only, with why" if not current.faults_only else "all tenants", timeout=2)
+
+    def action_tonight(self) -> None:
+        """Tonight's view: the tenants a batch not ended holds or targets, with their group and time."""
+        current = self.table.fleet_filter
+        words = [word for word in current.text.split() if not word.lower().startswith("night:")]
+        if not current.tonight:
+            words.append("night:")
+        if self.apply_filter(" ".join(words)):
+            shown = len(self.table.visible_ids)
+            if self.table.fleet_filter.tonight:
+                what = f"tonight: {shown} tenant{'s' * (shown != 1)}" if shown else "tonight: no batch holds a tenant"
+            else:
+                what = "all tenants"
+            self.app.notify(what, timeout=3)
+
+    def action_restore_marks(self) -> None:
+        cleared_at, self._marks_cleared_at = self._marks_cleared_at, None
+        if cleared_at is None or time.monotonic() - cleared_at > RESTORE_MARKS_FOR:
+            self.app.notify("no cleared marks to bring back", timeout=2)
+            return
+        restored = self.table.restore_marks()
+        self.app.notify(f"{restored} mark{'s' * (restored != 1)} restored", timeout=2)
 
     def action_clear(self) -> None:
         """Esc: close the filter field, else clear the filter, else clear the marks."""
@@ -210,14 +233,26 @@ class MainScreen(Screen[None]):
             return
         cleared = self.table.clear_marks()
         if cleared:
-            self.app.notify(f"{cleared} mark{'s' if cleared != 1 else ''} cleared", timeout=2)
+            self._marks_cleared_at = time.monotonic()
+            key = self.app.key_for("restore_marks")  # type: ignore[attr-defined]
+            self.app.notify(
+                f"{cleared} mark{'s' if cleared != 1 else ''} cleared: {key} brings "
+                f"{'them' if cleared != 1 else 'it'} back ({RESTORE_MARKS_FOR:.0f} s)",
+                timeout=RESTORE_MARKS_FOR,
+            )
+
+    def _say_sort(self) -> None:
+        table = self.table
+        order = "descending" if table.sort_reverse else "ascending"
+        self.app.notify(f"sorted by {SORT_NAMES[table.sort_column]}, {order}", timeout=2)
 
     def action_sort(self) -> None:
-        column = self.cycle_sort()
-        self.app.notify(f"sorted by {column}", timeout=2)
+        self.cycle_sort()
+        self._say_sort()
 
     def action_sort_reverse(self) -> None:
         self.cycle_sort(reverse=True)
+        self._say_sort()
 
     def action_toggle_panel(self, panel: str) -> None:
         self.toggle_panel(panel)

@@ -24,7 +24,17 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cutover.console.fleet import COLUMN_INDEX, COLUMNS, FleetFilter, FleetRow, cell_style_name, sort_key
+from cutover.console.fleet import (
+    ATTENTION,
+    BAD,
+    COLUMN_INDEX,
+    COLUMNS,
+    Cell,
+    FleetFilter,
+    FleetRow,
+    cell_style_name,
+    sort_key,
+)
 
 GUTTER = 2  # the mark and the cursor: "●▶"
 MIN_FLEX = 10
@@ -125,9 +135,11 @@ class FleetTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._cursor_id: str | None = None
         self._marked: set[str] = set()
+        self._cleared_marks: frozenset[str] = frozenset()
         self._filter = FleetFilter()
-        self._sort_column = "id"
+        self._sort_column = ATTENTION
         self._sort_reverse = False
+        self._pinned: set[str] = set()  # just acted on: shown whatever the filter, until the cursor leaves them
         self._placed: tuple[Placed, ...] = ()
         self._placed_width = -1
         self._line_cache: dict[str, tuple[FleetRow, bool, bool, Strip]] = {}
@@ -196,21 +208,66 @@ class FleetTable(ScrollView, can_focus=True):
 
     def set_filter(self, fleet_filter: FleetFilter) -> None:
         self._filter = fleet_filter
+        self._pinned.clear()
+        self._line_cache.clear()  # the NEXT STEP column says something else under faults only and tonight
+        self._refresh_header()
         self._reorder()
 
     def set_sort(self, column: str, reverse: bool = False) -> None:
-        if column not in COLUMN_INDEX:
+        if column not in COLUMN_INDEX and column != ATTENTION:
             raise ValueError(f"no column {column!r}")
         self._sort_column, self._sort_reverse = column, reverse
+        self._refresh_header()
         self._reorder()
+
+    def pin(self, tenant_ids: Iterable[str]) -> None:
+        """Keep these tenants (just acted on) in view whatever the filter says, until the cursor leaves them."""
+        self._pinned = {tid for tid in tenant_ids if tid in self._index}
+        if self._pinned:
+            self._line_cache.clear()
+
+    @property
+    def pinned(self) -> frozenset[str]:
+        return frozenset(self._pinned)
+
+    def _refresh_header(self) -> None:
+        self._header = None
+        self.refresh(Region(0, 0, self.size.width, 1))
+
+    def _shown(self, row: FleetRow) -> bool:
+        return row.tenant_id in self._pinned or self._filter.matches(row)
+
+    def _next_cell(self, row: FleetRow) -> Cell:
+        """The NEXT STEP column says why under faults only, and when under tonight's view."""
+        if self._filter.faults_only:
+            return Cell(row.fault or "-", BAD if row.fault else "dim")
+        if self._filter.tonight:
+            return Cell(row.tonight or "-", "" if row.tonight else "dim")
+        return row.cells[COLUMN_INDEX["next"]]
+
+    def _next_header(self) -> str:
+        if self._filter.faults_only:
+            return "FAULT"
+        if self._filter.tonight:
+            return "TONIGHT"
+        return COLUMNS[COLUMN_INDEX["next"]].header
 
     def clear_marks(self) -> int:
         count = len(self._marked)
         if count:
+            self._cleared_marks = frozenset(self._marked)
             self._marked.clear()
             self._refresh_all_lines()
             self.post_message(self.MarksChanged(self, frozenset()))
         return count
+
+    def restore_marks(self) -> int:
+        """Put back the marks the last clear took away; how many came back."""
+        restored = {tid for tid in self._cleared_marks if tid in self._rows}
+        self._cleared_marks = frozenset()
+        if restored:
+            self.set_marks(self._marked | restored)
+        return len(restored)
 
     def set_marks(self, tenant_ids: Iterable[str]) -> None:
         self._marked = {tid for tid in tenant_ids if tid in self._rows}
@@ -228,14 +285,16 @@ class FleetTable(ScrollView, can_focus=True):
     # --- reordering and partial repaints -------------------------------------------
 
     def _moves_rows(self, previous: Mapping[str, FleetRow | None], changed: Mapping[str, FleetRow]) -> bool:
-        sort_index = COLUMN_INDEX[self._sort_column]
+        sort_index = COLUMN_INDEX.get(self._sort_column, 0)
         for tid, new in changed.items():
             old = previous[tid]
             if old is None:
                 return True
             if sort_index and old.sort_values[sort_index] != new.sort_values[sort_index]:
                 return True
-            if self._filter.active and self._filter.matches(old) != self._filter.matches(new):
+            if self._sort_column == ATTENTION and old.attention != new.attention:
+                return True
+            if self._filter.active and self._shown(old) != self._shown(new):
                 return True
         return False
 
@@ -264,10 +323,11 @@ class FleetTable(ScrollView, can_focus=True):
         before = self._order[top:bottom]
         cursor_line = (self._index[self._cursor_id] - top) if self._cursor_id in self._index else None
         old_cursor_index = self._index.get(self._cursor_id, 0) if self._cursor_id else 0
+        old_order = self._order
 
         rows = self._rows.values()
         if self._filter.active:
-            rows = [row for row in rows if self._filter.matches(row)]
+            rows = [row for row in rows if self._shown(row)]
         ordered = sorted(rows, key=sort_key(self._sort_column), reverse=self._sort_reverse)
         self._order = [row.tenant_id for row in ordered]
         self._index = {tid: index for index, tid in enumerate(self._order)}
@@ -275,8 +335,8 @@ class FleetTable(ScrollView, can_focus=True):
 
         cursor_before = self._cursor_id
         if self._cursor_id not in self._index:
-            # The tenant under the cursor is gone from view: take the row now at its place.
-            self._cursor_id = self._order[min(old_cursor_index, len(self._order) - 1)] if self._order else None
+            # The tenant under the cursor is gone from view: the nearest one still shown, below it, else above.
+            self._cursor_id = self._nearest_shown(old_order, old_cursor_index)
         if self._cursor_id is not None and cursor_line is not None and cursor_before == self._cursor_id:
             # Keep the cursor's tenant on the same screen line, so the eye does not have to find it again.
             new_top = max(0, self._index[self._cursor_id] - cursor_line)
@@ -296,6 +356,19 @@ class FleetTable(ScrollView, can_focus=True):
             self._refresh_lines_whose_row_changed(after, top)
         if cursor_before != self._cursor_id:
             self.post_message(self.CursorMoved(self, self._cursor_id))
+
+    def _nearest_shown(self, old_order: list[str], old_index: int) -> str | None:
+        if not self._order:
+            return None
+        if not old_order:
+            return self._order[0]
+        for tid in old_order[old_index:]:
+            if tid in self._index:
+                return tid
+        for tid in reversed(old_order[:old_index]):
+            if tid in self._index:
+                return tid
+        return self._order[0]
 
     def _refresh_lines_whose_row_changed(self, tids: list[str], top: int) -> None:
         for offset, tid in enumerate(tids):
@@ -344,6 +417,11 @@ class FleetTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self._refresh_tenant_line(tid)
         self.post_message(self.CursorMoved(self, tid))
+        if self._pinned and tid not in self._pinned:
+            # The cursor left the tenants just acted on: the filter has its say over them again.
+            self._pinned.clear()
+            if self._filter.active:
+                self._reorder()
 
     def _cursor_index(self) -> int:
         return self._index.get(self._cursor_id, 0) if self._cursor_id else 0
@@ -436,13 +514,16 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _render_header(self, placed: tuple[Placed, ...], width: int) -> Strip:
         style = self._component("base") + self._component("fleet-table--header")
-        segments = [Segment(" " * GUTTER, style)]
+        arrow = "▼" if self._sort_reverse else "▲"
+        # The attention order has no column of its own: "!" and its arrow stand in the gutter.
+        segments = [Segment(("!" + arrow) if self._sort_column == ATTENTION else " " * GUTTER, style)]
         x = GUTTER
         for column in placed:
             spec = COLUMNS[column.index]
-            label = spec.header
+            label = self._next_header() if spec.key == "next" else spec.header
             if spec.key == self._sort_column:
-                label = label + ("▼" if self._sort_reverse else "▲")
+                # The arrow is never the part cut off: the label gives way to it.
+                label = _fit(label, column.width - 1, "left").rstrip() + arrow
             segments.append(Segment(_fit(label, column.width, column.align), style))
             segments.append(Segment(" ", style))
             x += column.width + 1
@@ -460,7 +541,7 @@ class FleetTable(ScrollView, can_focus=True):
         segments = [Segment(gutter, mark_style if is_marked else base)]
         x = GUTTER
         for column in placed:
-            cell = row.cells[column.index]
+            cell = self._next_cell(row) if column.index == COLUMN_INDEX["next"] else row.cells[column.index]
             # The cursor row is one calm reversed bar; its colours are in the key figures below.
             style = base if is_cursor else base + cell_style(cell.style)
             segments.append(Segment(_fit(cell.text, column.width, column.align), style))
