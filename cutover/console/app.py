@@ -204,9 +204,19 @@ class CutoverApp(MoreActions, App[int]):
         else:
             role = self.role
         if leader is None:
+            if self._engine_deciding():
+                return role, "starting engine…"
             return role, "NO ENGINE LEADS: jobs wait"
         info = leader.holder_info
         return role, f"engine: {info.get('operator', '?')}@{info.get('host', '?')}"
+
+    def _engine_deciding(self) -> bool:
+        """This console will run an engine and it has not yet learnt whether it leads."""
+        if self.read_only or self._engine_closed:
+            return False
+        if self.engine is None:
+            return self._engine_factory is not None
+        return self.engine.status().state == "starting"
 
     def request_quit(self) -> None:
         jobs = self.jobs_led_here()

@@ -70,6 +70,8 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._marks_cleared_at: float | None = None
+        # An observer acts on nothing, so it marks nothing: no space key, no marks column to wonder about.
+        self.table.marking = not getattr(self.app, "read_only", False)
         self.table.focus()
 
     @property

@@ -136,6 +136,8 @@ class FleetTable(ScrollView, can_focus=True):
         self._cursor_id: str | None = None
         self._marked: set[str] = set()
         self._cleared_marks: frozenset[str] = frozenset()
+        # False where nothing can use marks (a read-only observer): space is not offered and marks are not drawn.
+        self.marking = True
         self._filter = FleetFilter()
         self._sort_column = ATTENTION
         self._sort_reverse = False
@@ -444,9 +446,12 @@ class FleetTable(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._set_cursor_index(len(self._order) - 1)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.marking if action == "toggle_mark" else True
+
     def action_toggle_mark(self) -> None:
         tid = self._cursor_id
-        if tid is None:
+        if tid is None or not self.marking:
             return
         if tid in self._marked:
             self._marked.discard(tid)
