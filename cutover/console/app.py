@@ -22,6 +22,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.theme import Theme
 
 from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.gate import GateVerdict
@@ -29,6 +30,7 @@ from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Ope
 from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
 from cutover.config.text import visible_lines
+from cutover.console import colours
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
@@ -80,7 +82,11 @@ class CutoverApp(MoreActions, App[int]):
         engine: Engine | None = None,
         engine_factory: Callable[[], Engine] | None = None,
     ) -> None:
-        super().__init__()
+        # NO_COLOR: the terminal's own colours, meaning carried by bold, reverse and underline (Textual's
+        # greyscale would put grey 237 on grey 233). Otherwise our ANSI themes, measured for contrast.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        self.ansi_theme_dark = colours.DARK
+        self.ansi_theme_light = colours.LIGHT
         self.session = session
         self.settings = session.settings
         self.clock = session.clock
@@ -109,6 +115,12 @@ class CutoverApp(MoreActions, App[int]):
         self._parent_pid = os.getppid()
         self.title = f"cutover: {self.settings.environment.name}"
         self.typeahead = TypeAhead(self, super().on_event)
+
+    @property
+    def available_themes(self) -> dict[str, Theme]:
+        """Only the themes whose colours have been measured for contrast (the palette offers these)."""
+        themes = super().available_themes
+        return {name: themes[name] for name in colours.OFFERED_THEMES if name in themes}
 
     async def on_event(self, event: events.Event) -> None:
         # Keys that arrive while a field or dialog is opening wait for it (see typeahead).
@@ -301,7 +313,7 @@ class CutoverApp(MoreActions, App[int]):
             self._feed_error = message
             main = self._main()
             if main is not None:
-                main.alerts.add_note(self.clock.now(), message, style="bold red")
+                main.alerts.add_note(self.clock.now(), message, style="bold bright_red")
         self._refresh_header()
 
     def _apply(self, update: FeedUpdate) -> None:
@@ -331,7 +343,7 @@ class CutoverApp(MoreActions, App[int]):
     def _note_stale_sources(self, update: FeedUpdate, main: MainScreen) -> None:
         stale = {source.name for source in update.sources if source.is_stale(update.now)}
         for name in sorted(stale - self._stale_sources):
-            main.alerts.add_note(update.now, f"source {name} is stale: its figures are not current", "bold red")
+            main.alerts.add_note(update.now, f"source {name} is stale: its figures are not current", "bold bright_red")
         for name in sorted(self._stale_sources - stale):
             main.alerts.add_note(update.now, f"source {name} is current again", "green")
         self._stale_sources = stale

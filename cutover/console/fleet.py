@@ -23,17 +23,17 @@ from cutover.state.tenants import Tenant
 # The runbook dashboard's colours: pending blue, syncing yellow, ready green,
 # cutting over purple, migrated done, failed red. ANSI names, so 16 colours do.
 STATE_STYLE: dict[Lifecycle, str] = {
-    Lifecycle.PENDING: "blue",
+    Lifecycle.PENDING: "cyan",
     Lifecycle.SYNCING: "yellow",
     Lifecycle.VALIDATING: "yellow",
     Lifecycle.READY: "green",
-    Lifecycle.CUTTING_OVER: "bold magenta",
-    Lifecycle.MONITORING: "magenta",
+    Lifecycle.CUTTING_OVER: "bold bright_magenta",
+    Lifecycle.MONITORING: "bright_magenta",
     Lifecycle.MIGRATED: "bright_black",
     Lifecycle.DECOMMISSIONED: "bright_black",
-    Lifecycle.ROLLING_BACK: "bold red",
-    Lifecycle.ROLLED_BACK: "red",
-    Lifecycle.FAILED: "bold red",
+    Lifecycle.ROLLING_BACK: "bold bright_red",
+    Lifecycle.ROLLED_BACK: "bright_red",
+    Lifecycle.FAILED: "bold bright_red",
 }
 STATE_LABEL: dict[Lifecycle, str] = {state: state.label for state in Lifecycle} | {
     Lifecycle.MIGRATED: "migrated ✓",
@@ -47,7 +47,7 @@ WARN = "warn"
 BAD = "bad"
 DIM = "dim"
 # How the named cell styles look, as Rich style strings (ANSI colours only).
-NAMED_STYLES = {STALE: "dim italic", WARN: "yellow", BAD: "bold red", DIM: "dim"}
+NAMED_STYLES = {STALE: "dim italic", WARN: "yellow", BAD: "bold bright_red", DIM: "dim"}
 
 
 def cell_style_name(name: str) -> str:
@@ -260,7 +260,7 @@ def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
 
 def _next_style(step: str) -> str:
     if ": " in step and not step.startswith(("fix", "wait", "watch", "confirm")):
-        return "bold magenta"  # a job is working on it
+        return "bold bright_magenta"  # a job is working on it
     if step.startswith("fix"):
         return BAD
     if step.startswith(("watch", "confirm")):

@@ -24,17 +24,17 @@ from cutover.state.events import Event
 from cutover.state.tenants import Tenant
 
 STATE_STYLE = {
-    "pending": "blue",
+    "pending": "cyan",
     "syncing": "yellow",
     "validating": "yellow",
     "ready": "green",
-    "cutting_over": "magenta",
-    "monitoring": "magenta",
+    "cutting_over": "bright_magenta",
+    "monitoring": "bright_magenta",
     "migrated": "bold green",
     "decommissioned": "dim",
-    "rolling_back": "bold red",
-    "rolled_back": "red",
-    "failed": "bold red",
+    "rolling_back": "bold bright_red",
+    "rolled_back": "bright_red",
+    "failed": "bold bright_red",
 }
 
 

@@ -266,3 +266,9 @@ def test_tenant_detail_in_flight(snap_compare, tmp_path) -> None:
         assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
     finally:
         h.store.close()
+
+
+def test_main_screen_no_color(snap_compare, make_app, monkeypatch) -> None:
+    """NO_COLOR: the terminal's own colours; failures reversed, work in progress bold, warnings underlined."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(make_app(), terminal_size=(120, 35), run_before=_ready)

@@ -28,7 +28,7 @@ def history_text(alerts: Sequence[Event], acknowledged_up_to: int, zone: tzinfo 
         text.append("no alert yet tonight", style="dim")
     for event in reversed(alerts):
         severity = str(event.detail.get("severity", "warning"))
-        style = "bold red" if severity in ("critical", "error") else "yellow" if severity == "warning" else ""
+        style = "bold bright_red" if severity in ("critical", "error") else "yellow" if severity == "warning" else ""
         text.append(format_clock(event.ts, zone, seconds=True) + "  ", style="dim")
         text.append(f"{severity:<8} ", style=style)
         if event.tenant_id and not event.what.startswith(event.tenant_id):
@@ -66,7 +66,9 @@ class AlertHistoryScreen(Screen[None]):
         try:
             alerts, acknowledged = await asyncio.to_thread(self._read)
         except Exception as exc:  # the store may be busy: say so
-            self.query_one("#history-title", Static).update(Text(f"cannot read the store: {exc}", style="bold red"))
+            self.query_one("#history-title", Static).update(
+                Text(f"cannot read the store: {exc}", style="bold bright_red")
+            )
             return
         self.alerts = alerts
         pinned = sum(1 for event in alerts if pinned_alert(event) and event.seq > acknowledged)

@@ -28,21 +28,21 @@ from cutover.state.jobs import JobState, StepState, TargetState
 
 JOB_STYLE = {
     JobState.QUEUED: "yellow",
-    JobState.RUNNING: "bold magenta",
+    JobState.RUNNING: "bold bright_magenta",
     JobState.PAUSED: "bold yellow",
-    JobState.HELD: "bold red reverse",
+    JobState.HELD: "bold bright_red reverse",
     JobState.SUCCEEDED: "green",
-    JobState.FAILED: "bold red",
-    JobState.ABORTED: "red",
-    JobState.REFUSED: "red",
+    JobState.FAILED: "bold bright_red",
+    JobState.ABORTED: "bright_red",
+    JobState.REFUSED: "bright_red",
 }
 TARGET_MARK = {
     TargetState.PENDING: ("·", "dim"),
-    TargetState.RUNNING: ("▶", "magenta"),
+    TargetState.RUNNING: ("▶", "bright_magenta"),
     TargetState.SUCCEEDED: ("✓", "green"),
-    TargetState.FAILED: ("✗", "bold red"),
-    TargetState.ROLLED_BACK: ("↶", "bold red"),
-    TargetState.REFUSED: ("⊘", "red"),
+    TargetState.FAILED: ("✗", "bold bright_red"),
+    TargetState.ROLLED_BACK: ("↶", "bold bright_red"),
+    TargetState.REFUSED: ("⊘", "bright_red"),
     TargetState.ABORTED: ("–", "dim"),
     TargetState.PREEMPTED: ("↶", "yellow"),
 }
@@ -59,7 +59,7 @@ def _next_state(job, step, start: float, now: float) -> Text:
     if job.state is JobState.PAUSED or job.control == "pause":
         return Text("paused", style="bold yellow")
     if job.state is JobState.HELD:
-        return Text("held, waiting for a resume", style="bold red")
+        return Text("held, waiting for a resume", style="bold bright_red")
     if step is not None and step.detail.get("waiting"):
         return Text(f"waiting for room: {step.detail['waiting']}", style="yellow")
     left = start - now
@@ -75,7 +75,7 @@ def batch_renderable(view: JobView, now: float, later: dict[str, LaterRollback] 
     head.append(visible(f"  {len(job.targets)} tenants  by {job.operator}  {job.reason}"))
     parts: list = [head]
     if job.state is JobState.HELD and job.held_reason:
-        parts.append(plain(f"  STOP THE LINE: {job.held_reason}  (p acknowledges and resumes)", "bold red"))
+        parts.append(plain(f"  STOP THE LINE: {job.held_reason}  (p acknowledges and resumes)", "bold bright_red"))
     if job.state is JobState.PAUSED or job.control == "pause":
         parts.append(plain(f"  paused by {job.control_by or '?'}: no new DNS change starts (p resumes)", "yellow"))
     groups: list[list[str]] = job.params.get("groups", [])
@@ -99,10 +99,10 @@ def batch_renderable(view: JobView, now: float, later: dict[str, LaterRollback] 
                 state = _next_state(job, step, expected.start, now)
         elif step.state is StepState.RUNNING:
             waiting = step.detail.get("waiting")
-            state = Text(waiting or "running", style="yellow" if waiting else "bold magenta")
+            state = Text(waiting or "running", style="yellow" if waiting else "bold bright_magenta")
         elif step.state is StepState.DONE:
             rolled = any(tid in later for tid in tenant_ids)
-            state = Text(group_result(view, number, later) or "done", style="bold red" if rolled else "green")
+            state = Text(group_result(view, number, later) or "done", style="bold bright_red" if rolled else "green")
         else:
             state = Text(step.state.value, style="dim")
         members = Text()
@@ -126,7 +126,7 @@ def batch_renderable(view: JobView, now: float, later: dict[str, LaterRollback] 
             plain(
                 f"  group {rollback.group}: {rollback.tenant_id} rolled back later by {rollback.job_id} at {at}; "
                 f"{rollback.why}",
-                "bold red" if rollback.stopped_line else "yellow",
+                "bold bright_red" if rollback.stopped_line else "yellow",
             )
         )
     return Group(*parts)
@@ -171,7 +171,9 @@ class BatchScreen(Screen[None]):
             try:
                 now, views, *later = await asyncio.to_thread(self._read)
             except Exception as exc:  # the store may be busy: say so, keep trying
-                self.query_one("#batch-title", Static).update(Text(f"cannot read the store: {exc}", style="bold red"))
+                self.query_one("#batch-title", Static).update(
+                    Text(f"cannot read the store: {exc}", style="bold bright_red")
+                )
             else:
                 self.show(now, views, later[0] if later else None)
             with contextlib.suppress(TimeoutError):

@@ -63,7 +63,7 @@ class BreakGlass(ModalScreen[str | None]):
         reason = self.query_one("#break-glass-reason", Input).value.strip()
         if not reason:
             error = self.query_one("#break-glass-error", Static)
-            error.update(Text("a reason is required: nothing is overridden without one", style="bold red"))
+            error.update(Text("a reason is required: nothing is overridden without one", style="bold bright_red"))
             self.query_one("#break-glass-reason", Input).focus()
             return
         self.dismiss(reason)

@@ -50,7 +50,7 @@ class _Reasoned:
         """True, with the inline message and the focus on the field, when a required reason is empty."""
         if not self.asks_reason or self.reason:
             return False
-        self.query_one("#confirm-error", Static).update(Text(REASON_MISSING, style="bold red"))  # type: ignore[attr-defined]
+        self.query_one("#confirm-error", Static).update(Text(REASON_MISSING, style="bold bright_red"))  # type: ignore[attr-defined]
         self.query_one("#confirm-reason", Input).focus()  # type: ignore[attr-defined]
         return True
 
@@ -201,7 +201,10 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
         if event.value.strip() != str(len(self.targets.eligible)):
             error = self.query_one("#confirm-error", Static)
             error.update(
-                Text(f"{event.value or 'nothing'} is not {len(self.targets.eligible)}: nothing done", style="bold red")
+                Text(
+                    f"{event.value or 'nothing'} is not {len(self.targets.eligible)}: nothing done",
+                    style="bold bright_red",
+                )
             )
             event.input.value = ""
             return

@@ -77,7 +77,7 @@ def timeline(detail: TenantDetail, zone: tzinfo | None = None) -> Table:
     table.add_column()
     for event in reversed(detail.events[-40:]):
         when = datetime.fromtimestamp(event.ts, zone or UTC).strftime("%m-%d %H:%M:%S %Z")
-        style = "bold red" if event.kind == "alert" else ""
+        style = "bold bright_red" if event.kind == "alert" else ""
         why = f" ({event.why})" if event.why else ""
         table.add_row(when, plain(event.operator), plain(event.what + why, style))
     if not detail.events:
@@ -188,7 +188,7 @@ class TenantDetailScreen(Screen[None]):
                 detail = await asyncio.to_thread(self._read, self.tenant_id)
             except Exception as exc:  # the store may be busy or gone: say so, keep trying
                 self.query_one("#detail-title", Static).update(
-                    Text(f"{self.tenant_id}: cannot read the store ({exc}); retrying", style="bold red")
+                    Text(f"{self.tenant_id}: cannot read the store ({exc}); retrying", style="bold bright_red")
                 )
             else:
                 self.show(detail)

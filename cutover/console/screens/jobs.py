@@ -30,19 +30,19 @@ from cutover.state.jobs import Job, JobState, StepState
 
 JOB_STATE_STYLE = {
     JobState.QUEUED: "dim",
-    JobState.RUNNING: "bold magenta",
+    JobState.RUNNING: "bold bright_magenta",
     JobState.PAUSED: "bold yellow",
-    JobState.HELD: "bold red reverse",
+    JobState.HELD: "bold bright_red reverse",
     JobState.SUCCEEDED: "green",
-    JobState.FAILED: "bold red",
+    JobState.FAILED: "bold bright_red",
     JobState.ABORTED: "yellow",
-    JobState.REFUSED: "red",
+    JobState.REFUSED: "bright_red",
 }
 STEP_MARK = {
     StepState.PENDING: ("·", "dim"),
-    StepState.RUNNING: ("▶", "bold magenta"),
+    StepState.RUNNING: ("▶", "bold bright_magenta"),
     StepState.DONE: ("✓", "green"),
-    StepState.FAILED: ("✗", "bold red"),
+    StepState.FAILED: ("✗", "bold bright_red"),
     StepState.SKIPPED: ("–", "dim"),
     StepState.SUPERSEDED: ("↶", "yellow"),
 }
@@ -153,7 +153,9 @@ class JobsScreen(Screen[None]):
                 jobs, view = await asyncio.to_thread(self._read, self.selected)
                 self.show(jobs, view)
             except Exception as exc:  # the store may be busy: say so, keep trying (never freeze on old data)
-                self.query_one("#jobs-title", Static).update(Text(f"cannot read the jobs: {exc}", style="bold red"))
+                self.query_one("#jobs-title", Static).update(
+                    Text(f"cannot read the jobs: {exc}", style="bold bright_red")
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 

@@ -16,10 +16,10 @@ from textual.widgets import Footer, Static
 from cutover.actions.gate import CheckResult, GateResult, GateVerdict, remedy_sentence
 from cutover.actions.operations import Rehearsal
 
-RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold red", CheckResult.UNKNOWN: "yellow"}
+RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold bright_red", CheckResult.UNKNOWN: "yellow"}
 VERDICT_STYLE = {
     GateVerdict.ELIGIBLE: "bold green",
-    GateVerdict.BLOCKED: "bold red",
+    GateVerdict.BLOCKED: "bold bright_red",
     GateVerdict.UNKNOWN: "bold yellow",
 }
 
@@ -59,13 +59,13 @@ def rehearsal_text(rehearsal: Rehearsal) -> Text:
             if line.noop:
                 text.append("already as wanted, no change\n", style="dim")
                 continue
-            text.append(line.before, style="red")
+            text.append(line.before, style="bright_red")
             text.append(" -> ")
             text.append(line.after + "\n", style="green")
     if plan.problems:
-        text.append("\nIt would be refused:\n", style="bold red")
+        text.append("\nIt would be refused:\n", style="bold bright_red")
         for problem in plan.problems:
-            text.append(f"  {problem}\n", style="red")
+            text.append(f"  {problem}\n", style="bright_red")
     else:
         text.append("\nIt would be allowed.\n", style="green")
     return text

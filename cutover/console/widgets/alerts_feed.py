@@ -50,7 +50,7 @@ class AlertsFeed(RichLog):
 
     def add_event(self, event: Event) -> None:
         severity = str(event.detail.get("severity", "warning"))
-        style = "bold red" if severity in ("critical", "error") else "yellow"
+        style = "bold bright_red" if severity in ("critical", "error") else "yellow"
         line = Text()
         line.append(_time(event.ts, self.zone) + " ", style="dim")
         if event.tenant_id and not event.what.startswith(event.tenant_id):  # "T-0555: trigger ..." names it once

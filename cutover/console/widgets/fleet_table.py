@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cutover.console.colours import no_color_style
 from cutover.console.fleet import (
     ATTENTION,
     BAD,
@@ -41,8 +42,11 @@ MIN_FLEX = 10
 
 
 @lru_cache(maxsize=256)
-def cell_style(name: str) -> Style:
-    return Style.parse(cell_style_name(name)) if name else Style()
+def cell_style(name: str, no_color: bool = False) -> Style:
+    if not name:
+        return Style()
+    style = cell_style_name(name)
+    return Style.parse(no_color_style(style) if no_color else style)
 
 
 @dataclass(frozen=True)
@@ -548,7 +552,7 @@ class FleetTable(ScrollView, can_focus=True):
         for column in placed:
             cell = self._next_cell(row) if column.index == COLUMN_INDEX["next"] else row.cells[column.index]
             # The cursor row is one calm reversed bar; its colours are in the key figures below.
-            style = base if is_cursor else base + cell_style(cell.style)
+            style = base if is_cursor else base + cell_style(cell.style, self.app.no_color)
             segments.append(Segment(_fit(cell.text, column.width, column.align), style))
             segments.append(Segment(" ", base))
             x += column.width + 1

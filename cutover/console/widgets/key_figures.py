@@ -37,7 +37,7 @@ def key_figures_text(tenant: Tenant | None, row: FleetRow | None, now: float, ma
     text.append("  metrics ", style="dim")
     text.append(age_text(tenant.metrics_at, now))
     if row.fault:
-        text.append("  ⚠ " + row.fault, style="bold red")
+        text.append("  ⚠ " + row.fault, style="bold bright_red")
     return text
 
 

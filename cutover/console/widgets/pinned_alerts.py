@@ -29,7 +29,7 @@ def pinned_text(events: Sequence[Event], zone: tzinfo | None, acknowledge_key: s
         text.append(format_clock(event.ts, zone, seconds=True).split(" ")[0] + " ", style="dim")
         if event.tenant_id and not event.what.startswith(event.tenant_id):
             text.append(visible(event.tenant_id + " "), style="bold")
-        text.append(visible(event.what), style="bold red" if critical else "bold yellow")
+        text.append(visible(event.what), style="bold bright_red" if critical else "bold yellow")
     return text
 
 

@@ -67,7 +67,7 @@ class StatusHeader(Static):
     def _render_text(self, state: HeaderState, *, compact: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if state.production:
-            text.append(visible(f" {state.environment.upper()} "), style="bold reverse red")
+            text.append(visible(f" {state.environment.upper()} "), style="bold reverse bright_red")
         else:
             text.append(visible(f" {state.environment} "), style="bold")
         text.append(" │ ", style="dim")
@@ -100,9 +100,9 @@ class StatusHeader(Static):
         if not stale:
             text.append("sources ok", style="green")
         elif len(stale) == 1:
-            text.append(f"{stale[0]} STALE", style="bold red")
+            text.append(f"{stale[0]} STALE", style="bold bright_red")
         else:
-            text.append(f"{len(stale)} STALE: {', '.join(stale)}", style="bold red")
+            text.append(f"{len(stale)} STALE: {', '.join(stale)}", style="bold bright_red")
 
     @classmethod
     def _append_freshness(cls, text: Text, state: HeaderState) -> None:
@@ -110,7 +110,7 @@ class StatusHeader(Static):
             if index:
                 text.append(" ")
             if stale:
-                text.append(f"{name} STALE {detail}".rstrip(), style="bold red")
+                text.append(f"{name} STALE {detail}".rstrip(), style="bold bright_red")
             else:
                 text.append(f"{name} {detail}".rstrip(), style="green")
 

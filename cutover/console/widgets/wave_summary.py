@@ -36,7 +36,7 @@ def summary_text(waves: list[WaveSummary], rollbacks: int, rollback_limit: int, 
     migrated = sum(w.migrated for w in waves)
     in_flight = sum(w.in_flight for w in waves)
     percent = 100.0 * migrated / total if total else 0.0
-    rollback_style = "bold red" if rollbacks >= rollback_limit else ("yellow" if rollbacks else "")
+    rollback_style = "bold bright_red" if rollbacks >= rollback_limit else ("yellow" if rollbacks else "")
     compact = width < FULL_WIDTH
     text.append(f"{total:,} tenants", style="bold")
     if compact:  # the rollback counter before anything a narrow panel could cut
