@@ -174,3 +174,29 @@ async def test_esc_says_how_many_marks_it_cleared_and_u_brings_them_back(make_ap
         assert notified(app, "3 marks restored")
         await pilot.press("S")
         assert notified(app, "descending")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_help_groups_the_keys_by_purpose_and_says_what_each_acts_on(make_app, size) -> None:
+    from cutover.console.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await _table(app, pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = app.screen.rows
+        headings = [name for key, name, note in rows if not key and note == "group"]
+        assert headings[:4] == ["navigate", "select", "act", "views"]
+        by_name = {name: (key, line) for key, name, line in rows}
+        assert by_name["Cut over"] == ("c", "cut over the marked tenants, or the one under the cursor")
+        assert by_name["Tonight"][0] == "T" and "tonight's batch" in by_name["Tonight"][1]
+        group_of = {}
+        current = ""
+        for key, name, note in rows:
+            if not key and note == "group":
+                current = name
+            else:
+                group_of[name] = current
+        assert group_of["Roll back"] == "act" and group_of["Mark"] == "select" and group_of["Jobs"] == "views"
+        assert "NAVIGATE" in "\n".join(screen_lines(app))

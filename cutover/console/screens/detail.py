@@ -157,7 +157,7 @@ class TenantDetailScreen(Screen[None]):
         return not (action in WORLD_CHANGING and getattr(self.app, "read_only", False))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(live_binding_rows(self), title=f"Keys on {self.tenant_id}"))
+        self.app.push_screen(HelpScreen(live_binding_rows(self, self.tenant_id), title=f"Keys on {self.tenant_id}"))
 
     def action_gate(self) -> None:
         self.app.run_gate()  # type: ignore[attr-defined]
