@@ -54,13 +54,12 @@ def bindings_table(rows: list[tuple[str, str, str]]) -> Table:
     """Rows of (key, name, what it does to what); a row with no key and "group" last is a purpose's heading."""
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
     table.add_column("KEY", no_wrap=True, style="bold")
-    table.add_column("", no_wrap=True)
-    table.add_column("DOES, TO WHAT")
+    table.add_column("DOES, TO WHAT", ratio=1)
     for key, description, note in rows:
         if not key and note == "group":
-            table.add_row(Text(description.upper(), style="bold underline"), "", "")
+            table.add_row(Text(description.upper(), style="bold underline"), "")
             continue
-        table.add_row(key, description, note)
+        table.add_row(key, note or description)
     return table
 
 
