@@ -112,6 +112,8 @@ class CutoverApp(MoreActions, App[int]):
         self._store_ok_at: float | None = None
         self._stale_sources: set[str] = set()
         self._feed_error = ""
+        self._whole_fleet_read = False
+        self._first_cursor: str | None = None
         self._parent_pid = os.getppid()
         self.title = f"cutover: {self.settings.environment.name}"
         self.typeahead = TypeAhead(self, super().on_event)
@@ -324,7 +326,17 @@ class CutoverApp(MoreActions, App[int]):
         main = self._main()
         if main is None:
             return
+        first_complete = update.complete and not self._whole_fleet_read
+        cursor_before = main.table.cursor_id
         main.apply_update(update, self.settings.safety.window.zone, self.key_for("acknowledge"))
+        if first_complete:
+            self._whole_fleet_read = True
+            # The first screenful was the first tenants by ID; the whole fleet opens at the top of the attention
+            # order (what is in flight, what is wrong), unless the operator has moved the cursor meanwhile.
+            if cursor_before is None or cursor_before == self._first_cursor:
+                main.table.action_first()
+        elif not update.complete:
+            self._first_cursor = main.table.cursor_id
         if not self._engine_started:
             # The engine (and with it the providers) starts once the first rows are painted.
             self.call_after_refresh(self._start_engine)
