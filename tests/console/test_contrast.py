@@ -13,8 +13,6 @@ from cutover.console.render import STATE_STYLE as CLI_STATE_STYLE
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.state.lifecycle import Lifecycle
 
-pytestmark = pytest.mark.asyncio
-
 # What faults and alerts are written in: the alerts feed and history by severity, the header's STALE,
 # the key figures' fault line, a source current again.
 ALERT_STYLES = ("bold bright_red", "yellow", "green", "bold bright_magenta")
@@ -47,6 +45,7 @@ def test_the_worked_example_is_right() -> None:
     assert round(contrast((0x3A, 0x3A, 0x3A), (0x12, 0x12, 0x12)), 1) == 1.6
 
 
+@pytest.mark.asyncio
 async def test_every_state_and_fault_style_reaches_4_5_to_1_in_every_offered_theme(make_app) -> None:
     app = make_app()
     failures: list[str] = []

@@ -15,8 +15,6 @@ from cutover.console.widgets.fleet_table import FleetTable
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
-pytestmark = pytest.mark.asyncio
-
 SIZES = [(120, 35), (80, 24)]
 
 
@@ -24,6 +22,7 @@ def notified(app, text: str) -> bool:
     return any(text in str(n.message) for n in app._notifications)
 
 
+@pytest.mark.asyncio
 async def _table(app, pilot) -> FleetTable:
     await app.refresh_now()
     await pilot.pause()
@@ -39,6 +38,7 @@ def _plan_batch(writer, table: FleetTable):
     return plan, job
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_opens_with_in_flight_then_faults_then_tonight_then_the_rest(make_app, writer, size) -> None:
     app = make_app()
@@ -66,6 +66,7 @@ async def test_opens_with_in_flight_then_faults_then_tonight_then_the_rest(make_
         assert notified(app, "sorted by tenant, ascending")
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_tonight_shows_exactly_the_batch_tenants_with_group_and_time(make_app, writer, size) -> None:
     app = make_app()
@@ -119,6 +120,7 @@ def test_fault_reasons_use_the_configured_error_rate_rules(session, fleet_clock)
     assert build_row(stale, RowContext(now=now)).fault == "stale 4m"
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_faults_only_shows_why_and_keeps_the_cursor_near(make_app, size) -> None:
     app = make_app()
@@ -138,6 +140,7 @@ async def test_faults_only_shows_why_and_keeps_the_cursor_near(make_app, size) -
         assert table.row(shown[0]).fault[:8] in text
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_tenant_acted_on_stays_under_the_filter_until_the_cursor_leaves(make_app, writer, size) -> None:
     app = make_app()
@@ -158,6 +161,7 @@ async def test_a_tenant_acted_on_stays_under_the_filter_until_the_cursor_leaves(
         assert chosen not in table.visible_ids
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_esc_says_how_many_marks_it_cleared_and_u_brings_them_back(make_app, size) -> None:
     app = make_app()
@@ -176,6 +180,7 @@ async def test_esc_says_how_many_marks_it_cleared_and_u_brings_them_back(make_ap
         assert notified(app, "descending")
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_help_groups_the_keys_by_purpose_and_says_what_each_acts_on(make_app, size) -> None:
     from cutover.console.screens.help import HelpScreen
