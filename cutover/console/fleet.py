@@ -468,8 +468,19 @@ _MATCHERS: dict[str, Callable[[str], set[Any]]] = {
     "tier": _match_tier,
     "id": lambda value: {value},
 }
-SORT_NAMES = {ATTENTION: "attention (in flight, faults, tonight, the rest)"} | {
-    column.key: column.header.split()[0].lower() for column in COLUMNS
+SORT_NAMES = {
+    ATTENTION: "attention (in flight, faults, tonight, the rest)",
+    "id": "tenant",
+    "wave": "wave",
+    "tier": "tier",
+    "state": "state",
+    "next": "next step",
+    "lag": "sync lag",
+    "traffic": "OCI traffic",
+    "errors": "error rate against baseline",
+    "p95": "p95 against baseline",
+    "backends": "healthy backends",
+    "lock": "lock",
 }
 
 

@@ -205,3 +205,21 @@ async def test_help_groups_the_keys_by_purpose_and_says_what_each_acts_on(make_a
                 group_of[name] = current
         assert group_of["Roll back"] == "act" and group_of["Mark"] == "select" and group_of["Jobs"] == "views"
         assert "NAVIGATE" in "\n".join(screen_lines(app))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_sort_arrow_shows_at_once_even_on_a_one_character_column(make_app, size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table = await _table(app, pilot)
+        await pilot.press("s", "s")  # by wave: its column is one character wide
+        assert table.sort_column == "wave"
+        await pilot.pause()
+        header = next(line for line in screen_lines(app) if "TENANT" in line and "STATE" in line)
+        assert "TENANT " in header and " ▲ " in header, header
+        await pilot.press("S")
+        await pilot.pause()
+        header = next(line for line in screen_lines(app) if "TENANT" in line and "STATE" in line)
+        assert " ▼ " in header, header
+        assert notified(app, "sorted by wave, descending")

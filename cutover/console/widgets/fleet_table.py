@@ -532,7 +532,8 @@ class FleetTable(ScrollView, can_focus=True):
             label = self._next_header() if spec.key == "next" else spec.header
             if spec.key == self._sort_column:
                 # The arrow is never the part cut off: the label gives way to it.
-                label = _fit(label, column.width - 1, "left").rstrip() + arrow
+                room = column.width - 1
+                label = (_fit(label, room, "left").rstrip() if room > 0 else "") + arrow
             segments.append(Segment(_fit(label, column.width, column.align), style))
             segments.append(Segment(" ", style))
             x += column.width + 1
