@@ -6,11 +6,13 @@ from dataclasses import replace
 
 import pytest
 from pilot_helpers import screen_lines, until
+from textual.widgets import Input
 
 from cutover.actions.operations import Operations, PlanRequest
 from cutover.config.settings import TriggerRule, TriggerSettings
 from cutover.config.units import format_clock
 from cutover.console.fleet import RowContext, build_row
+from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
@@ -148,17 +150,33 @@ async def test_a_tenant_acted_on_stays_under_the_filter_until_the_cursor_leaves(
         table = await _table(app, pilot)
         app.screen.apply_filter("state:ready")
         await pilot.pause()
-        chosen, neighbour = table.visible_ids[0], table.visible_ids[1]
+        shown = table.visible_ids
+        rows = [table.row(t) for t in shown]
+        chosen = next(r.tenant_id for r in rows if r.cell("next").text == "cut over" and r.tier != "enterprise")
         table.move_cursor_to(chosen)
-        table.pin([chosen])
-        writer.tenants.transition(chosen, Lifecycle.SYNCING, why="test: acted on")
+        # Cut it over from the console: c, a reason, Tab to the action, Enter.
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        dialog = app.screen
+        await pilot.press(*"night 3")
+        await until(pilot, lambda: dialog.query_one("#confirm-reason", Input).value == "night 3")
+        dialog.query_one("#confirm").focus()  # the operator Tabs to the action
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: app.operations.jobs.list() != [])
+        await until(pilot, lambda: app.screen.query("FleetTable"))
+        # The engine takes it on: its state is no longer the filter's.
+        writer.tenants.transition(chosen, Lifecycle.CUTTING_OVER, why="test: the engine flips it")
         await app.refresh_now()
         await pilot.pause()
+        # Still shown (now in flight, at the top of the attention order), the cursor still on it.
         assert chosen in table.visible_ids and table.cursor_id == chosen
+        assert table.row(chosen).lifecycle is Lifecycle.CUTTING_OVER
+        below = table.visible_ids[table.visible_ids.index(chosen) + 1]
         await pilot.press("down")
         await pilot.pause()
-        assert table.cursor_id == neighbour
-        assert chosen not in table.visible_ids
+        assert table.cursor_id == below
+        assert chosen not in table.visible_ids  # the cursor left it: the filter has its say again
 
 
 @pytest.mark.asyncio
