@@ -272,3 +272,22 @@ def test_main_screen_no_color(snap_compare, make_app, monkeypatch) -> None:
     """NO_COLOR: the terminal's own colours; failures reversed, work in progress bold, warnings underlined."""
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=_ready)
+
+
+def test_tonight_view(snap_compare, make_app, writer) -> None:
+    """T: exactly tonight's batch tenants, the column giving group and expected start."""
+    from cutover.actions.operations import Operations
+
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        table = pilot.app.screen.query_one(FleetTable)
+        rows = [table.row(t) for t in sorted(table.all_ids)]
+        ready = [r.tenant_id for r in rows if r.cell("next").text == "cut over" and r.tier != "enterprise"][:4]
+        ops = Operations(writer)
+        plan = ops.plan(PlanRequest.batch(ready, count=4, group_size=2))
+        ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase)
+        await _ready(pilot)
+        await pilot.press("T")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
