@@ -115,8 +115,8 @@ async def test_a_weighted_ramp_through_the_engine_walks_the_records_to_oci(harne
 
 async def test_a_rollbacks_recovery_time_is_honest_on_the_real_metrics(harness: RealHarness):
     """After a rollback the observed share comes back to AWS as soon as a whole minute shows it (about two
-    minutes after DNS is in sync, not five), and no poll ever adds OCI's last busy minute to AWS's current one (no doubled
-    requests, no phantom OCI share)."""
+    minutes after DNS is in sync, not five), and no poll ever adds OCI's last busy minute to AWS's current
+    one (no doubled requests, no phantom OCI share)."""
     h = harness
     tenant = h.lab[2]
     job = h.ops.submit(h.ops.plan(PlanRequest.flip([tenant.tenant_id])), reason="lab night")
