@@ -8,10 +8,8 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from cutover.actions.logs import configure, log_path
@@ -20,18 +18,6 @@ from cutover.providers.redaction import remember_secret
 
 ROOT = Path(__file__).parent.parent
 SECRET = "log-secret-Vb82-never-shown"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 def test_the_log_file_sits_beside_the_store_and_hides_secrets(tmp_path: Path, restore_logging: None) -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cutover.actions.engine import Builder, Engine
 from cutover.actions.session import Session
+from cutover.actions.signals import stop_on_signals
 from cutover.state.jobs import Job, JobState, JobStore, JobTarget
 from cutover.state.leases import LeaseStore
 from cutover.state.store import StoreGone
@@ -171,14 +171,6 @@ def report_progress(
         states[job.job_id] = (job.state, job.held_reason)
         if last is not None or job.job_id != first_job or job.state is not JobState.QUEUED:
             on_progress(Progress(job, None))
-
-
-def stop_on_signals(stop: Callable[[], None]) -> None:
-    """Ctrl-C, SIGTERM and SIGHUP (the SSH session dropped) stop cleanly: an engine hands its lease over."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop)
 
 
 async def run_engine_until_idle(

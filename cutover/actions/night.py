@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.engine import Engine
-from cutover.actions.follow import stop_on_signals
 from cutover.actions.operations import Operations, PlanRequest
 from cutover.actions.session import Session
+from cutover.actions.signals import stop_on_signals
 from cutover.config.units import format_duration
 from cutover.state.events import Event
 from cutover.state.facts import ALERT

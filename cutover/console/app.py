@@ -29,6 +29,7 @@ from cutover.actions.gate import GateVerdict
 from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
+from cutover.actions.signals import on_signals
 from cutover.config.text import visible_lines
 from cutover.console import colours
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
@@ -150,7 +151,7 @@ class CutoverApp(MoreActions, App[int]):
         self._first_screenful()
         self._feed_loop()
         self.set_interval(1.0, self._tick, name="header-tick")
-        self._install_signal_handlers()
+        on_signals(self._hang_up, (signal.SIGHUP, signal.SIGTERM))
 
     @work(group="engine", exit_on_error=False)
     async def _start_engine(self) -> None:
@@ -166,12 +167,6 @@ class CutoverApp(MoreActions, App[int]):
             self.operations.on_submit = engine.wake
         if self.engine is not None:
             self.engine.start_in_thread()
-
-    def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGHUP, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self._hang_up, signum)
 
     def _hang_up(self, signum: int = signal.SIGHUP) -> None:
         """The terminal went away (or we were told to stop): stop cleanly, never keep running unseen.

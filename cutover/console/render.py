@@ -19,23 +19,10 @@ from cutover.actions.gate import GateResult, GateVerdict, remedy_sentence
 from cutover.config.loader import LoadedConfig, Origin
 from cutover.config.text import visible
 from cutover.config.units import format_duration, format_size
+from cutover.console.fleet import STATE_STYLE
 from cutover.console.plain import literal, plain
 from cutover.state.events import Event
 from cutover.state.tenants import Tenant
-
-STATE_STYLE = {
-    "pending": "cyan",
-    "syncing": "yellow",
-    "validating": "yellow",
-    "ready": "green",
-    "cutting_over": "bright_magenta",
-    "monitoring": "bright_magenta",
-    "migrated": "bold green",
-    "decommissioned": "dim",
-    "rolling_back": "bold bright_red",
-    "rolled_back": "bright_red",
-    "failed": "bold bright_red",
-}
 
 
 def _console() -> Console:
@@ -187,7 +174,7 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
     table.add_column("SYNC", overflow="fold")
     table.add_column("NEXT STEP", overflow="fold", ratio=2)
     for tenant in tenants:
-        style = STATE_STYLE.get(tenant.lifecycle.value, "")
+        style = STATE_STYLE[tenant.lifecycle]
         table.add_row(
             plain(tenant.tenant_id),
             str(tenant.wave),
@@ -206,7 +193,7 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
 
 def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None = None) -> None:
     console = _console()
-    style = STATE_STYLE.get(tenant.lifecycle.value, "")
+    style = STATE_STYLE[tenant.lifecycle]
     name = f" ({literal(tenant.name)})" if tenant.name else ""
     console.print(
         f"[bold]{literal(tenant.tenant_id)}[/]{name}  wave {tenant.wave}, {literal(tenant.tier)}, "

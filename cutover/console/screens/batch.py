@@ -24,18 +24,9 @@ from cutover.actions.read_model import JobView
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_duration
 from cutover.console.plain import plain
+from cutover.console.screens.jobs import JOB_STATE_STYLE
 from cutover.state.jobs import JobState, StepState, TargetState
 
-JOB_STYLE = {
-    JobState.QUEUED: "yellow",
-    JobState.RUNNING: "bold bright_magenta",
-    JobState.PAUSED: "bold yellow",
-    JobState.HELD: "bold bright_red reverse",
-    JobState.SUCCEEDED: "green",
-    JobState.FAILED: "bold bright_red",
-    JobState.ABORTED: "bright_red",
-    JobState.REFUSED: "bright_red",
-}
 TARGET_MARK = {
     TargetState.PENDING: ("·", "dim"),
     TargetState.RUNNING: ("▶", "bright_magenta"),
@@ -71,7 +62,7 @@ def batch_renderable(view: JobView, now: float, later: dict[str, LaterRollback] 
     later = later or {}
     head = Text()
     head.append(f"{job.job_id} ", style="bold")
-    head.append(job.state.value, style=JOB_STYLE[job.state])
+    head.append(job.state.value, style=JOB_STATE_STYLE[job.state])
     head.append(visible(f"  {len(job.targets)} tenants  by {job.operator}  {job.reason}"))
     parts: list = [head]
     if job.state is JobState.HELD and job.held_reason:

@@ -152,27 +152,49 @@ class ConfirmOne(_Reasoned, ModalScreen[bool]):
 
 
 class ConfirmMany(_Reasoned, ModalScreen[bool]):
-    """The frozen target set, and the operator types how many tenants it is to go ahead."""
+    """The frozen target set, and the operator types how many tenants it is to go ahead.
+
+    A subclass asks for other words to type (the panic rollback's phrase) by overriding the typed_ methods."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
+    TYPED_ID = "confirm-count"
 
     def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
         super().__init__()
         self.targets = targets
         self.asks_reason = reason is not None
         self._prefilled = reason or ""
-        # The reason first when there is none yet; then the count. Typing alone never acts.
-        self.AUTO_FOCUS = "#confirm-reason" if self.asks_reason and not self._prefilled else "#confirm-count"
+        # The reason first when there is none yet; then what to type. Typing alone never acts.
+        self.AUTO_FOCUS = "#confirm-reason" if self.asks_reason and not self._prefilled else f"#{self.TYPED_ID}"
+
+    # --- what this dialog asks the operator to type -----------------------------------------------------
+
+    def head(self) -> ComposeResult:
+        count = len(self.targets.eligible)
+        yield Static(Text(f"{self.targets.action.capitalize()}: {count} tenants", style="bold"))
+        summary_style = "yellow" if self.targets.excluded else ""
+        yield Static(Text(self.targets.summary(), style=summary_style), id="confirm-summary")
+
+    def typed_instruction(self) -> Text:
+        return Text(f"Type {len(self.targets.eligible)} and press Enter to {self.targets.action}; Esc cancels.")
+
+    def typed_input(self) -> Input:
+        count = len(self.targets.eligible)
+        return Input(placeholder=f"type {count}", id=self.TYPED_ID, restrict=r"[0-9]*", max_length=6)
+
+    def typed_refusal(self, typed: str) -> str | None:
+        """None when what was typed goes ahead; else the message saying it does not."""
+        count = str(len(self.targets.eligible))
+        return None if typed.strip() == count else f"{typed or 'nothing'} is not {count}: nothing done"
+
+    # ------------------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         count = len(self.targets.eligible)
         with Vertical(id="confirm-box", classes="confirm many"):
             with Vertical(id="confirm-head"):
-                yield Static(Text(f"{self.targets.action.capitalize()}: {count} tenants", style="bold"))
-                yield Static(
-                    Text(self.targets.summary(), style="yellow" if self.targets.excluded else ""), id="confirm-summary"
-                )
+                yield from self.head()
             with VerticalScroll(id="confirm-body"):
                 if self.targets.detail:
                     yield Static(self.targets.detail, markup=False)
@@ -184,8 +206,10 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
             with Vertical(id="confirm-foot"):
                 if self.asks_reason:
                     yield from reason_field(self._prefilled)
-                yield Static(f"Type {count} and press Enter to {self.targets.action}; Esc cancels.")
-                yield Input(placeholder=f"type {count}", id="confirm-count", restrict=r"[0-9]*", max_length=6)
+                yield Static(self.typed_instruction())
+                typed = self.typed_input()
+                typed.add_class("confirm-typed")
+                yield typed
                 yield Static("", id="confirm-error")
                 with Horizontal(id="confirm-buttons"):
                     yield Button("Cancel", id="cancel", variant="primary")
@@ -194,18 +218,13 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
     def _reason_given(self) -> None:
         if not self.reason_missing():
             self.query_one("#confirm-error", Static).update("")
-            self.query_one("#confirm-count", Input).focus()
+            self.query_one(f"#{self.TYPED_ID}", Input).focus()
 
-    @on(Input.Submitted, "#confirm-count")
+    @on(Input.Submitted, ".confirm-typed")
     def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() != str(len(self.targets.eligible)):
-            error = self.query_one("#confirm-error", Static)
-            error.update(
-                Text(
-                    f"{event.value or 'nothing'} is not {len(self.targets.eligible)}: nothing done",
-                    style="bold bright_red",
-                )
-            )
+        refusal = self.typed_refusal(event.value)
+        if refusal is not None:
+            self.query_one("#confirm-error", Static).update(Text(refusal, style="bold bright_red"))
             event.input.value = ""
             return
         if not self.reason_missing():

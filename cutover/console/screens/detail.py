@@ -24,16 +24,16 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cutover.actions.operations import FLIP, RAMP, ROLLBACK
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_duration
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
-from cutover.console.keys import BY_NAME, TENANT_ACTIONS, WORLD_CHANGING
+from cutover.console.keys import BY_NAME, TENANT_ACTIONS
 from cutover.console.plain import plain
 from cutover.console.screens.help import HelpScreen, live_binding_rows
 from cutover.console.screens.jobs import JOB_STATE_STYLE, STEP_MARK
 from cutover.console.screens.report import gate_table
+from cutover.console.screens.tenant_keys import TenantActionKeys
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 from cutover.state.jobs import StepState
 from cutover.state.lifecycle import Lifecycle
@@ -111,7 +111,7 @@ def tenant_bindings() -> list[BindingType]:
     ]
 
 
-class TenantDetailScreen(Screen[None]):
+class TenantDetailScreen(TenantActionKeys, Screen[None]):
     """One tenant in full; c, R, r, g, d and ? act on it as they do on the fleet."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "app.pop_screen", "Back"), *tenant_bindings()]
@@ -152,27 +152,8 @@ class TenantDetailScreen(Screen[None]):
 
     # --- acting on this tenant (the app's acting code takes the tenant of the detail on top) --------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """In --read-only every action that changes the world is hidden and refused."""
-        return not (action in WORLD_CHANGING and getattr(self.app, "read_only", False))
-
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(live_binding_rows(self, self.tenant_id), title=f"Keys on {self.tenant_id}"))
-
-    def action_gate(self) -> None:
-        self.app.run_gate()  # type: ignore[attr-defined]
-
-    def action_cutover(self) -> None:
-        self.app.start_action(FLIP)  # type: ignore[attr-defined]
-
-    def action_ramp(self) -> None:
-        self.app.start_action(RAMP)  # type: ignore[attr-defined]
-
-    def action_rollback(self) -> None:
-        self.app.start_action(ROLLBACK)  # type: ignore[attr-defined]
-
-    def action_dry_run(self) -> None:
-        self.app.dry_run()  # type: ignore[attr-defined]
 
     def on_resize(self, event: Resize) -> None:
         # Under 110 columns the gate checks take the whole width and the sparklines go below them.

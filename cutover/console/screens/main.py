@@ -13,12 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK
+from cutover.actions.operations import BATCH
 from cutover.config.text import visible_lines
 from cutover.console.feed import FeedUpdate
 from cutover.console.fleet import SORT_NAMES, SORTABLE, FilterError, parse_filter
-from cutover.console.keys import KEY_ACTIONS, WORLD_CHANGING
+from cutover.console.keys import KEY_ACTIONS
 from cutover.console.screens.help import HelpScreen, live_binding_rows
+from cutover.console.screens.tenant_keys import TenantActionKeys
 from cutover.console.widgets.alerts_feed import AlertsFeed
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.key_figures import KeyFigures
@@ -48,7 +49,7 @@ FILTER_HINT = "filter: words, state:ready, wave:1,2, tier:ent, night:   (Enter a
 RESTORE_MARKS_FOR = 10.0  # seconds the restore key brings back the marks Esc cleared
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TenantActionKeys, Screen[None]):
     """Widgets render what they are given; the app feeds them once a second."""
 
     BINDINGS: ClassVar[list[BindingType]] = main_bindings()
@@ -187,10 +188,6 @@ class MainScreen(Screen[None]):
 
     # --- keys ----------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """In --read-only every action that changes the world is hidden and refused."""
-        return not (action in WORLD_CHANGING and getattr(self.app, "read_only", False))
-
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(live_binding_rows(self), title="Keys (from the live bindings)"))
 
@@ -291,26 +288,11 @@ class MainScreen(Screen[None]):
         row = table.cursor_row
         return ([row] if row else []), ""
 
-    def action_gate(self) -> None:
-        self.app.run_gate()  # type: ignore[attr-defined]
-
-    def action_cutover(self) -> None:
-        self.app.start_action(FLIP)  # type: ignore[attr-defined]
-
-    def action_ramp(self) -> None:
-        self.app.start_action(RAMP)  # type: ignore[attr-defined]
-
-    def action_rollback(self) -> None:
-        self.app.start_action(ROLLBACK)  # type: ignore[attr-defined]
-
     def action_plan_batch(self) -> None:
         self.app.start_action(BATCH)  # type: ignore[attr-defined]
 
     def action_pause_batch(self) -> None:
         self.app.start_pause_or_resume()  # type: ignore[attr-defined]
-
-    def action_dry_run(self) -> None:
-        self.app.dry_run()  # type: ignore[attr-defined]
 
     def action_quit_console(self) -> None:
         self.app.request_quit()  # type: ignore[attr-defined]
