@@ -197,7 +197,7 @@ class MoreActions:
 
     @work(group="act", exclusive=True, exit_on_error=False)
     async def panic_rollback(self: CutoverApp) -> None:
-        """Every tenant cutting over or monitoring back to AWS: one change set per zone, after typing the count."""
+        """Every tenant cutting over or monitoring back to AWS: one change set per zone, after typing the phrase."""
         if self._refuse_if_read_only("roll back everything in flight"):
             return
         ops = self.operations
