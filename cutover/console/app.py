@@ -22,6 +22,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.theme import Theme
 
 from cutover.actions.capacity import summarise_exclusions
@@ -35,6 +36,7 @@ from cutover.console import colours
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
+from cutover.console.keys import OPENS_INPUT
 from cutover.console.log_alerts import EngineLogAlert
 from cutover.console.more_actions import MoreActions
 from cutover.console.palette import FleetCommands
@@ -59,6 +61,14 @@ EXIT_HANGUP = 129
 HANGUP_GRACE_S = 3.0
 FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
 ALERT_HISTORY = 2000  # alerts the history screen reads, newest first
+
+
+class OpenerTurn(Message):
+    """An opening key's turn: posted behind the keys typed before it, it reaches the app after they are handled."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
 
 
 class CutoverApp(MoreActions, App[int]):
@@ -129,7 +139,26 @@ class CutoverApp(MoreActions, App[int]):
         # Keys that arrive while a field or dialog is opening wait for it (see typeahead).
         if self.typeahead.take(event):
             return
+        if isinstance(event, events.Key) and not event.is_forwarded and (opener := self._opener(event.key)):
+            # It acts on the cursor, marks and filter the keys before it leave: its turn comes behind them, in
+            # the queues they travel (the focused widget's, then up to the app), and the keys after it wait.
+            self.typeahead.hold_until_turn(f"{opener.description} ({event.key})")
+            (self.focused or self.screen).post_message(OpenerTurn(event.key))
+            return
         await super().on_event(event)
+
+    def _opener(self, key: str) -> Binding | None:
+        """The binding `key` runs now if it opens a field or a dialog (its keys are priority bindings)."""
+        active = self.screen.active_bindings.get(key)
+        if active is None or not active.enabled or not active.binding.priority:
+            return None
+        return active.binding if active.binding.id in OPENS_INPUT else None
+
+    async def on_opener_turn(self, message: OpenerTurn) -> None:
+        message.stop()
+        self.typeahead.turn_came()
+        if not await self._check_bindings(message.key, priority=True):
+            self.typeahead.nothing_opened()
 
     def action_command_palette(self) -> None:
         """`:` and ctrl+p: what is typed after them goes into the palette's field."""

@@ -91,6 +91,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("quit", "q", "quit_console", "Quit", opens_input=True),
 )
 BY_NAME = {spec.name: spec for spec in KEY_ACTIONS}
+OPENS_INPUT = frozenset(spec.name for spec in KEY_ACTIONS if spec.opens_input)  # binding ids
 # The keys that act on one tenant, bound in the tenant detail too (the same ids: a remap applies there as well).
 TENANT_ACTIONS = (
     *("help", "gate", "cutover", "ramp", "rollback", "dry_run"),

@@ -2,11 +2,15 @@
 
 Over a laggy SSH link (or from a paste, or a fast typist on a loaded host) `/pacific` arrives in one read.
 Textual focuses a widget later than the keys that follow are routed: the rest of the word would reach the
-fleet table's bindings (sort, alerts, cut over...). So a key that opens something (`/`, `:`, `c`, `b`, `r`,
-`p`, `q`...) acts the moment it arrives, and from then on the app holds every key until what it opened has
-the focus: a new screen (a dialog, the palette) with its focus set, or an input on the same screen. Then the
-held keys go to it, in order. If the key opened nothing (the plan was refused, the worker ended), the held
-keys are dropped and the operator is told: keys meant for a dialog never fall through to the table.
+fleet table's bindings (sort, alerts, cut over...). So from the moment a key that opens something (`/`, `:`,
+`c`, `b`, `r`, `p`, `q`...) arrives, the app holds every key after it until what it opened has the focus: a
+new screen (a dialog, the palette) with its focus set, or an input on the same screen. Then the held keys go
+to it, in order. If the key opened nothing (the plan was refused, the worker ended), the held keys are
+dropped and the operator is told: keys meant for a dialog never fall through to the table.
+
+The opening key itself acts in its turn, after the keys typed before it (`j j space c`: c acts on what the
+cursor and the marks became, never on the row the cursor was on when the read arrived): it waits behind
+them in the same queues (`waiting_turn`), and what it opens is looked for only from its turn on.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class _Hold:
     worker: Worker | None
     started: float = field(default_factory=time.monotonic)
     held: list[events.Event] = field(default_factory=list)
+    waiting_turn: bool = False  # the opening key has not acted yet: keys typed before it are still being handled
 
 
 class TypeAhead:
@@ -54,6 +59,7 @@ class TypeAhead:
         """From now on, keep the keys that arrive until `what` (a field or a dialog) has the focus."""
         app = self._app
         if self._hold is not None:
+            self._hold.what = what
             if worker is not None:
                 self._hold.worker = worker
             return
@@ -62,6 +68,35 @@ class TypeAhead:
             self._timer = app.set_interval(CHECK_EVERY_S, self._check, name="type-ahead")
         else:
             self._timer.resume()
+
+    def hold_until_turn(self, what: str) -> None:
+        """An opening key arrived: keep the keys after it; it acts once the keys before it are handled."""
+        self.hold(what)
+        if self._hold is not None:
+            self._hold.waiting_turn = True
+
+    def turn_came(self) -> None:
+        """The opening key acts now: what it opens is looked for from here, on the screen as it is now."""
+        hold = self._hold
+        if hold is None or not hold.waiting_turn:
+            return
+        app = self._app
+        hold.waiting_turn = False
+        hold.stack = tuple(id(screen) for screen in app.screen_stack)
+        hold.focused = app.focused
+        hold.started = time.monotonic()
+
+    def nothing_opened(self) -> None:
+        """The opening key, in its turn, ran nothing here (the keys before it changed the screen)."""
+        hold = self._hold
+        if hold is None:
+            return
+        self._hold = None
+        self._stop()
+        if hold.held:
+            self.dropped += len(hold.held)
+            count = len(hold.held)
+            self._app.notify(f"{count} key{'s' * (count != 1)} typed after {hold.what} ignored: it opens nothing here")
 
     def take(self, event: events.Event) -> bool:
         """Hold `event` (a key or a paste straight from the terminal) if something is opening; True if held."""
@@ -82,6 +117,10 @@ class TypeAhead:
         hold = self._hold
         if hold is None:
             self._stop()
+            return
+        if hold.waiting_turn:
+            if time.monotonic() - hold.started > HOLD_LIMIT_S:
+                self._drop(hold)
             return
         if self._opened(hold):
             await self._release(hold)

@@ -91,3 +91,21 @@ async def test_a_one_tenant_confirmation_keeps_its_reason_and_both_buttons_on_sc
         await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
         await pilot.pause()
         assert_on_screen(app, "#confirm-reason", "#confirm-error", "#cancel", "#confirm")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_one_tenant_confirmation_shows_who_is_left_out_without_scrolling(make_app, size) -> None:
+    """Two marked, one ready: the yes/no for the one names the other and why, on screen, at 80x24 too."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await app.refresh_now()
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        pending = next(t for t in table.visible_ids if table.row(t).cell("next").text == "start sync")
+        table.set_marks([ready, pending])
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        await pilot.pause()
+        assert_on_screen(app, "#confirm-summary", "#confirm-reason", "#confirm", "#cancel")
+        assert f"1 eligible, 1 excluded: {pending} pending, must be ready" in "\n".join(screen_lines(app))

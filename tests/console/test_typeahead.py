@@ -11,7 +11,7 @@ from pilot_helpers import burst, until
 from textual.command import CommandPalette
 from textual.widgets import Input
 
-from cutover.console.screens.confirm import ConfirmOne
+from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.main import MainScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.state.lifecycle import Lifecycle
@@ -144,3 +144,52 @@ async def test_a_word_typed_in_one_read_after_colon_goes_into_the_palette(make_a
         palette_input = app.screen.query_one(Input)
         await until(pilot, lambda: palette_input.value == "sort")
         assert table.sort_column == sort
+
+
+async def test_the_cursor_moves_and_marks_typed_ahead_of_c_are_what_c_acts_on(make_app) -> None:
+    """Down, Down, space, Down, space, c in one read: c acts on the two marked tenants, never on the row the
+    cursor was on when the read arrived."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await started(app, pilot)
+        ready = [t for t in table.visible_ids if table.row(t).cell("next").text == "cut over"][:2]
+        table.move_cursor_to(table.visible_ids[0])
+        await pilot.pause()
+        start = table.visible_ids.index(ready[0])
+        gap = table.visible_ids.index(ready[1]) - start - 1
+        keys = ["down"] * start + ["space"] + ["down"] * gap + ["space", "c"]
+        await burst(pilot, *keys)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmMany) or app._notifications)
+        assert table.marked == frozenset(ready)
+        assert isinstance(app.screen, ConfirmMany), [n.message for n in app._notifications]
+        assert app.screen.targets.eligible == tuple(sorted(ready))
+
+
+async def test_enter_then_c_in_one_read_cuts_over_the_tenant_whose_detail_opened(make_app) -> None:
+    from cutover.console.screens.detail import TenantDetailScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await started(app, pilot)
+        ready = next(t for t in table.visible_ids if table.row(t).cell("next").text == "cut over")
+        table.move_cursor_to(ready)
+        await pilot.pause()
+        await burst(pilot, "enter", "c", *"why")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        assert isinstance(app.screen_stack[-2], TenantDetailScreen)
+        assert app.screen.targets.eligible == (ready,)
+        await until(pilot, lambda: app.screen.query_one("#confirm-reason", Input).value == "why")
+
+
+async def test_an_opening_key_that_opens_nothing_in_its_turn_drops_the_keys_after_it_and_says_so(make_app) -> None:
+    """J then c in one read: the jobs screen has no c, so nothing opens and "bad" never reaches the jobs' keys
+    (b, a and d are not theirs, but x would abort a job there)."""
+    from cutover.console.screens.jobs import JobsScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await started(app, pilot)
+        await burst(pilot, "J", "c", "x", "x")
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen))
+        await until(pilot, lambda: notified(app, "2 keys typed after Cut over (c) ignored: it opens nothing here"))
+        assert isinstance(app.screen, JobsScreen) and isinstance(app.screen_stack[-2], MainScreen)

@@ -91,12 +91,13 @@ class ConfirmOne(_Reasoned, ModalScreen[bool]):
                     Text.assemble((f"{self.targets.action.capitalize()} ", "bold"), (tenant, "bold reverse")),
                     classes="confirm-title",
                 )
+                # Who is left out, and why, never scrolls out of sight (the head is docked).
+                if self.targets.excluded:
+                    yield Static(Text(self.targets.summary(), style="yellow"), id="confirm-summary")
             # Always there, even empty: the docked parts alone would give the box no height.
             with VerticalScroll(id="confirm-body"):
                 if self.targets.detail:
                     yield Static(self.targets.detail, markup=False)
-                if self.targets.excluded:
-                    yield Static(Text(self.targets.summary(), style="yellow"))
             with Vertical(id="confirm-foot"):
                 if self.asks_reason:
                     yield from reason_field(self._prefilled)
@@ -127,8 +128,12 @@ class ConfirmOne(_Reasoned, ModalScreen[bool]):
 
     def on_key(self, event: events.Key) -> None:
         """Typing goes into the reason wherever the focus is, so a sentence never closes the dialog half-way
-        (and its rest never falls through to the fleet's keys). Without a reason to ask, n is No."""
-        if isinstance(self.focused, Input) or not event.is_printable or event.character is None:
+        (and its rest never falls through to the fleet's keys). Without a reason to ask, n is No.
+
+        A printable key that gets here was not taken by a field (a field takes and stops every one), even if the
+        focus is in the reason by now: keys typed ahead in one read all went to what had the focus when they
+        arrived (Cancel), and the focus moves to the reason between them."""
+        if not event.is_printable or event.character is None:
             return
         if not self.asks_reason:
             if event.character == "n":
