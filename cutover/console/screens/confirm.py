@@ -177,7 +177,7 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
 
     def head(self) -> ComposeResult:
         count = len(self.targets.eligible)
-        yield Static(Text(f"{self.targets.action.capitalize()}: {count} tenants", style="bold"))
+        yield Static(Text(f"{self.targets.action.capitalize()}: {count} tenant{'s' * (count != 1)}", style="bold"))
         summary_style = "yellow" if self.targets.excluded else ""
         yield Static(Text(self.targets.summary(), style=summary_style), id="confirm-summary")
 
@@ -203,7 +203,8 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
             with VerticalScroll(id="confirm-body"):
                 if self.targets.detail:
                     yield Static(self.targets.detail, markup=False)
-                yield Static(Text(f"The {count} tenants:", style="bold"), classes="confirm-heading")
+                heading = f"The {count} tenants:" if count != 1 else "The tenant:"
+                yield Static(Text(heading, style="bold"), classes="confirm-heading")
                 yield Static("  ".join(self.targets.eligible), markup=False, id="confirm-list")
                 if len(self.targets.excluded) > NAMED_EXCLUSIONS:
                     yield Static(Text("Excluded, by reason:", style="bold"), classes="confirm-heading")

@@ -22,7 +22,8 @@ class TypedPhrase(ConfirmMany):
 
     def head(self) -> ComposeResult:
         count = len(self.targets.eligible)
-        yield Static(Text(f"{self.targets.action.upper()}: {count} tenants to AWS", style="bold reverse"))
+        headline = f"{self.targets.action.upper()}: {count} tenant{'s' * (count != 1)} to AWS"
+        yield Static(Text(headline, style="bold reverse"))
 
     def typed_instruction(self) -> Text:
         return Text.assemble("Type ", (self.phrase, "bold underline"), " and press Enter; Esc cancels.")
