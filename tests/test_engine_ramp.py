@@ -136,3 +136,139 @@ async def test_too_little_traffic_on_oci_stops_the_hold_clock_and_says_so(tmp_pa
         assert h.jobs.get(job.job_id).state is JobState.SUCCEEDED
     finally:
         await h.stop()
+
+
+def stage_steps(h: Harness, job_id: str) -> list[tuple[str, str]]:
+    return [
+        (s.name, s.state.value) for s in h.jobs.steps(job_id, "T-0001") if s.name.startswith(("dns", "back", "hold"))
+    ]
+
+
+async def at_hold(h: Harness, job_id: str, name: str, seconds_: float) -> None:
+    def holding() -> bool:
+        step = h.jobs.step(job_id, "T-0001", name)
+        return step.state is StepState.RUNNING and step.detail.get("held_s", 0) > seconds_
+
+    await h.until(holding, what=f"{seconds_:.0f} s into {name}")
+
+
+async def test_step_back_goes_down_one_stage_waits_there_paused_and_ramps_up_again_on_resume(h: Harness) -> None:
+    job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
+    await at_hold(h, job.job_id, "hold 50 %", 120)
+    h.ops.step_back(job.job_id, reason="p95 creeping up at 50 %")
+    await h.until(lambda: h.jobs.get(job.job_id).state is JobState.PAUSED, what="the ramp paused at 10 %")
+    paused = h.jobs.get(job.job_id)
+    assert paused.paused_by == "alice"
+    assert stage_steps(h, job.job_id)[:8] == [
+        ("dns 10 %", "done"),
+        ("hold 10 %", "done"),
+        ("dns 50 %", "done"),
+        ("hold 50 %", "done"),
+        ("back 10 % #2", "done"),
+        ("hold 10 % #2", "running"),
+        ("dns 50 % #2", "pending"),
+        ("hold 50 % #2", "pending"),
+    ]
+    assert "stepped back to 10 % by alice" in h.jobs.step(job.job_id, "T-0001", "hold 50 %").result
+    history = routing_history(h, "T-0001")
+    assert len(history) == 3 and history[-1] == history[0]  # 10 %, 50 %, and back to the 10 % pair
+    assert h.tenants.get("T-0001").dns_oci_share == pytest.approx(0.10)
+    assert h.tenants.get("T-0001").lifecycle is Lifecycle.CUTTING_OVER  # still ramping, triggers armed
+
+    stepped_at = h.clock.now()
+    await h.until(lambda: h.clock.now() > stepped_at + 3600, what="an hour waiting at 10 %")
+    assert len(routing_history(h, "T-0001")) == 3  # no ramp up without a person saying so
+    assert h.jobs.step(job.job_id, "T-0001", "hold 10 % #2").detail["held_s"] < 60
+
+    h.ops.resume(job.job_id, reason="cause found: a cold cache")
+    await h.until(h.job_done(job.job_id), what="the ramp ending")
+    assert h.jobs.get(job.job_id).state is JobState.SUCCEEDED
+    assert h.jobs.step(job.job_id, "T-0001", "hold 10 % #2").detail["held_s"] >= 600  # the full hold again
+    assert len(routing_history(h, "T-0001")) == 5  # up to 50 % again, then 100 %: one change each
+    assert h.tenants.get("T-0001").lifecycle is Lifecycle.MIGRATED
+    (event,) = [e for e in h.session.events.list(kinds=("ramp.step_back",))]
+    assert "from 50 % to 10 %" in event.what
+
+
+async def test_step_back_is_refused_with_the_reason_at_the_first_stage_and_nothing_is_recorded(h: Harness) -> None:
+    from cutover.actions.operations import Refused
+
+    job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
+    await at_hold(h, job.job_id, "hold 10 %", 60)
+    with pytest.raises(Refused, match=r"T-0001 is at its first stage \(10 %\): below it is AWS alone, a rollback"):
+        h.ops.step_back(job.job_id, reason="r")
+    assert h.jobs.get(job.job_id).pending_controls == ()
+    await h.until(h.job_done(job.job_id), what="the ramp ending")
+    with pytest.raises(Exception, match="has already ended"):
+        h.ops.step_back(job.job_id, reason="r")
+
+
+async def test_step_back_while_held_at_a_breach_goes_down_instead_of_waiting(h: Harness, tmp_path: Path) -> None:
+    inject(
+        h,
+        tmp_path,
+        """
+[[fault]]
+kind = "error_spike"
+tenants = ["T-0001"]
+after_cutover = "15m"
+error_rate = 0.06
+""",
+    )
+    job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
+    await h.until(
+        lambda: "ramp paused at 50 %: OCI error rate" in h.jobs.get(job.job_id).held_reason,
+        what="the ramp held at a breach at 50 %",
+    )
+    h.ops.step_back(job.job_id, reason="back to 10 % while we look")
+    await h.until(lambda: ("back 10 % #2", "done") in stage_steps(h, job.job_id), what="the step back")
+    assert h.tenants.get("T-0001").dns_oci_share == pytest.approx(0.10)
+    assert "ramp paused at 50 %" not in h.jobs.get(job.job_id).held_reason
+
+
+async def test_a_step_back_given_while_no_engine_leads_is_carried_out_by_the_next_engine(tmp_path: Path) -> None:
+    import asyncio
+
+    from cutover.actions.engine import Engine
+    from cutover.state.identity import Actor
+
+    h = Harness(tmp_path, ready=3, settings=Settings(triggers=TriggerSettings(min_requests=10)))
+    await h.start()
+    job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
+    await at_hold(h, job.job_id, "hold 50 %", 60)
+    h.engine.request_stop()
+    await h._task
+    assert h.ops.leader() is None
+    assert h.ops.step_back(job.job_id, reason="engine down").pending_controls == ("step_back",)
+    second = Engine(h.settings, actor=Actor("bob", "jump-2"), store=h.store, providers=h.providers, clock=h.clock)
+    task = asyncio.create_task(second.run())
+    try:
+        await h.until(lambda: h.jobs.get(job.job_id).state is JobState.PAUSED, what="the step back carried out")
+        assert h.tenants.get("T-0001").dns_oci_share == pytest.approx(0.10)
+        assert len(routing_history(h, "T-0001")) == 3
+    finally:
+        second.request_stop()
+        await task
+        h.store.close()
+
+
+async def test_cutover_step_back_from_a_shell_is_refused_with_the_reason_or_requested(h: Harness) -> None:
+    from click.testing import CliRunner
+
+    from cutover.console.cli import cli
+
+    def step_back() -> tuple[int, str]:
+        env = {"CUTOVER_STATE__PATH": str(h.path), "CUTOVER_OPERATOR__NAME": "bob"}
+        done = CliRunner().invoke(cli, ["step-back", job.job_id, "--reason", "latency"], env=env)
+        return done.exit_code, done.output
+
+    job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
+    await at_hold(h, job.job_id, "hold 10 %", 60)
+    code, output = step_back()
+    assert code == 3 and "T-0001 is at its first stage (10 %): below it is AWS alone, a rollback (r)" in output
+    await at_hold(h, job.job_id, "hold 50 %", 60)
+    code, output = step_back()
+    assert code == 0 and f"step back requested for {job.job_id}" in output, output
+    h.engine.wake()  # what the leading engine's look at the store does within half a second of wall time
+    await h.until(lambda: h.jobs.get(job.job_id).state is JobState.PAUSED, what="the step back carried out")
+    assert h.jobs.get(job.job_id).paused_by == "bob" and h.tenants.get("T-0001").dns_oci_share == pytest.approx(0.1)

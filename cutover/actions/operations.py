@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cutover.actions import dns_plan
+from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
@@ -748,6 +748,28 @@ class Operations:
     def skip(self, job_id: str, *, reason: str) -> Job:
         """A ramp: go to the next stage now."""
         return self._control(job_id, Control.SKIP, reason)
+
+    def step_back(self, job_id: str, *, reason: str) -> Job:
+        """A ramp: go back to the stage below (one DNS change) and wait there for a resume.
+
+        Refused, with each tenant's reason, when no tenant of the ramp has a stage below it
+        (at the first stage the way back is a rollback; at 100 % too)."""
+        refusal = self.step_back_refusal(job_id)
+        if refusal:
+            raise Refused(refusal)
+        return self._control(job_id, Control.STEP_BACK, reason)
+
+    def step_back_refusal(self, job_id: str) -> str:
+        """Why this job cannot step back now ("" when a tenant of it can)."""
+        job = self.jobs.get(job_id)
+        if job.kind != RAMP or job.is_terminal:
+            return ""  # the job store's own refusal says it (not a ramp; ended)
+        stages = [int(p) for p in job.params.get("stages", ())]
+        running = [t.tenant_id for t in self.jobs.targets(job_id) if t.state is TargetState.RUNNING]
+        refusals = [ramp_stages.step_back_refusal(tid, self.jobs.steps(job_id, tid), stages) for tid in running]
+        if all(refusals):
+            return f"{job_id} cannot step back: {'; '.join(refusals) or 'no tenant of it is ramping now'}"
+        return ""
 
     def abort(self, job_id: str, *, reason: str) -> Job:
         """A batch: start no new group (tenants past their DNS change finish monitoring). A ramp: roll back."""

@@ -757,11 +757,21 @@ class CutoverApp(MoreActions, App[int]):
                 "A batch starts no new group (tenants past their DNS change finish their monitoring); "
                 "a ramp rolls back to AWS."
             )
+        elif verb == "step_back":
+            refusal = await asyncio.to_thread(self.operations.step_back_refusal, job.job_id)
+            if refusal:
+                self.notify(visible_lines(refusal), title="Cannot step back", severity="warning", markup=False)
+                return
+            detail = (
+                "The ramp goes back to the stage below (one DNS change, made even while paused) and waits there, "
+                "paused: resume to ramp up again, abort to roll back."
+            )
         else:
             detail = "A ramp ends the current stage's hold and goes to the next stage now."
-        dialog = ConfirmOne(TargetSet(verb, (job.job_id,), detail=detail), reason=reason)
+        word = verb.replace("_", " ")
+        dialog = ConfirmOne(TargetSet(word, (job.job_id,), detail=detail), reason=reason)
         if not await self.push_screen_wait(dialog):
-            self.notify(f"{verb}: cancelled, nothing done", timeout=3)
+            self.notify(f"{word}: cancelled, nothing done", timeout=3)
             return
         try:
             if verb == "resume":
@@ -776,6 +786,7 @@ class CutoverApp(MoreActions, App[int]):
             "pause": "paused: no new DNS change starts",
             "abort": "abort requested",
             "skip": "skip requested: the next stage starts now",
+            "step_back": "step back requested: down a stage, then paused there",
         }[verb]
         self.notify(f"{job.job_id} {done}", title=job.kind.capitalize())
         await self.refresh_now()

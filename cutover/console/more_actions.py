@@ -34,6 +34,7 @@ JOB_VERBS = {
     "resume": "Resume job…",
     "abort": "Abort job…",
     "skip": "Skip ramp stage…",
+    "step_back": "Step ramp back a stage…",
 }
 
 
@@ -53,6 +54,8 @@ def _matches(job: Job, verb: str) -> bool:
         return stopped
     if verb == "skip":
         return job.kind == RAMP and job.state is JobState.RUNNING and not stopped
+    if verb == "step_back":
+        return job.kind == RAMP  # held at a breach is when it is wanted most
     return True  # abort: any job that has not ended
 
 
@@ -184,7 +187,9 @@ class MoreActions:
         jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE)
         job = next((job for job in jobs if _matches(job, verb)), None)
         if job is None:
-            what = "running ramp whose stage to skip" if verb == "skip" else f"job to {verb}"
+            what = {"skip": "running ramp whose stage to skip", "step_back": "ramp to step back"}.get(
+                verb, f"job to {verb}"
+            )
             self.notify(f"no {what}: the jobs screen lists the night's jobs", severity="warning")
             self.open_jobs_view()
             return

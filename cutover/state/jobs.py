@@ -75,6 +75,7 @@ class Control(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     SKIP = "skip"  # a ramp: go to the next stage now
+    STEP_BACK = "step_back"  # a ramp: go back to the stage below and wait there for a resume
     ABORT = "abort"
 
 
@@ -592,13 +593,15 @@ class JobStore:
                 Control.PAUSE: {JobState.QUEUED, JobState.RUNNING, JobState.HELD},
                 Control.RESUME: {JobState.PAUSED, JobState.HELD, JobState.QUEUED},
                 Control.SKIP: {JobState.RUNNING, JobState.PAUSED, JobState.HELD},
+                Control.STEP_BACK: {JobState.RUNNING, JobState.PAUSED, JobState.HELD},
                 Control.ABORT: ACTIVE,
             }[control]
             pause_pending = control is Control.RESUME and "pause" in job.pending_controls
             if job.state not in allowed and not pause_pending:
                 raise JobError(f"{job_id} is {job.state.value}: it cannot {control.value} now")
-            if control is Control.SKIP and job.kind != "ramp":
-                raise JobError(f"{job_id} is a {job.kind}: only a ramp has stages to skip")
+            if control in (Control.SKIP, Control.STEP_BACK) and job.kind != "ramp":
+                verb = "skip" if control is Control.SKIP else "step back"
+                raise JobError(f"{job_id} is a {job.kind}: only a ramp has stages to {verb}")
             if control is Control.ABORT and job.state is JobState.QUEUED:
                 self.events.append(
                     "job.control",
@@ -738,6 +741,42 @@ class JobStore:
                 [state.value, now, now, result, _dumps(merged), _dumps(ids), step.step_id],
             )
             return self.get_step(step.step_id)
+
+    def finish_step_inserting(
+        self,
+        step: Step,
+        result: str,
+        inserted: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        detail: Mapping[str, Any] | None = None,
+    ) -> list[Step]:
+        """End `step` (done) and plan new steps right after it, in one write: a ramp's step back
+        re-plans its stages, and a crash between the two would leave a plan nobody made."""
+        with self.store.write() as db:
+            self._fence(db)
+            self.finish_step(step, StepState.DONE, result, detail=detail)
+            where = "job_id = ? AND tenant_id IS ?"
+            # Two moves, as position is unique: out of the way (negative), then back shifted.
+            db.execute(
+                f"UPDATE job_steps SET position = -position - ? WHERE {where} AND position > ?",
+                [len(inserted), step.job_id, step.tenant_id, step.position],
+            )
+            db.execute(
+                f"UPDATE job_steps SET position = -position WHERE {where} AND position < 0",
+                [step.job_id, step.tenant_id],
+            )
+            db["job_steps"].insert_all(
+                {
+                    "job_id": step.job_id,
+                    "tenant_id": step.tenant_id,
+                    "position": step.position + offset,
+                    "name": name,
+                    "state": StepState.PENDING.value,
+                    "detail": _dumps(dict(extra)),
+                }
+                for offset, (name, extra) in enumerate(inserted, start=1)
+            )
+        return self.steps(step.job_id, step.tenant_id)
 
     def get_step(self, step_id: int) -> Step:
         row = next(self.store.db.query("SELECT * FROM job_steps WHERE step_id = ?", [step_id]))

@@ -183,3 +183,43 @@ async def test_the_detail_of_a_tenant_in_flight_leads_with_its_job_and_the_way_b
             assert job_line < gate_line
     finally:
         await h.stop()
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_b_steps_the_ramp_under_the_cursor_back_a_stage_or_says_why_it_cannot(tmp_path, size) -> None:
+    from cutover.config.settings import Settings, TriggerSettings
+    from cutover.state.jobs import StepState
+
+    h = Harness(tmp_path, ready=3, settings=Settings(triggers=TriggerSettings(min_requests=10)))
+    await h.start()
+    app = CutoverApp(h.session, engine=h.engine)
+    app._engine_started = True
+
+    def holding(name: str) -> bool:
+        step = h.jobs.step(ramp.job_id, "T-0001", name)
+        return step.state is StepState.RUNNING and step.detail.get("held_s", 0) > 60
+
+    try:
+        async with app.run_test(size=size) as pilot:
+            ramp = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
+            await h.until(lambda: holding("hold 10 %"), what="a minute at 10 %")
+            await app.refresh_now()
+            await pilot.press("J")
+            await until(pilot, lambda: isinstance(app.screen, JobsScreen) and len(app.screen.jobs) >= 1)
+            await pilot.press("b")
+            await until(pilot, lambda: any(n.title == "Cannot step back" for n in app._notifications))
+            (refusal,) = [n.message for n in app._notifications if n.title == "Cannot step back"]
+            assert "T-0001 is at its first stage (10 %): below it is AWS alone, a rollback (r)" in refusal
+            assert isinstance(app.screen, JobsScreen)  # refused before any dialog: nothing to confirm
+
+            await h.until(lambda: holding("hold 50 %"), what="a minute at 50 %")
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+            assert app.screen.targets.action == "step back" and app.screen.targets.eligible == (ramp.job_id,)
+            await pilot.press(*"latency at 50 %", "enter", "tab", "enter")
+            await until(pilot, lambda: isinstance(app.screen, JobsScreen))
+            await h.until(lambda: h.jobs.get(ramp.job_id).state is JobState.PAUSED, what="paused at 10 %")
+            assert h.tenants.get("T-0001").dns_oci_share == pytest.approx(0.10)
+            await until(pilot, lambda: "back 10 % #2" in "\n".join(screen_lines(app)))
+    finally:
+        await h.stop()

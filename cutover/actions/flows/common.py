@@ -88,6 +88,9 @@ class JobRun:
         self._held_before = job.held_reason if job.state is JobState.HELD else ""
         self.aborting = False
         self.skips = 0  # a ramp's "skip to the next stage" requests not yet used
+        # A ramp's step backs not yet carried out, tenant -> who asked; kept with the job, so an engine
+        # that takes over carries them out too.
+        self.step_backs: dict[str, str] = dict(job.params.get("step_backs") or {})
         self._holds: dict[str, _Hold] = {}
         self._written_state = job.state
         self._changed = asyncio.Event()
@@ -120,6 +123,10 @@ class JobRun:
             self.params["overrides"] = dict(self.job.params.get("overrides") or {})
         elif control is Control.SKIP:
             self.skips += 1
+        elif control is Control.STEP_BACK:
+            running = [t.tenant_id for t in self.core.jobs.targets(self.job_id) if t.state is TargetState.RUNNING]
+            self.step_backs.update(dict.fromkeys(running, by))
+            self.core.jobs.update_params(self.job_id, step_backs=self.step_backs)
         elif control is Control.ABORT:
             self.aborting = True
         self.core.events.append(
@@ -201,17 +208,26 @@ class JobRun:
         if self._holds.pop(key, None) is not None:
             self.sync_state()
 
+    def take_step_back(self, tenant_id: str) -> str:
+        """Who asked this tenant's ramp to step back ("" if nobody), the request used up."""
+        by = self.step_backs.pop(tenant_id, "")
+        if by:
+            self.core.jobs.update_params(self.job_id, step_backs=self.step_backs)
+        return by
+
     def held(self, key: str) -> bool:
         return key in self._holds
 
-    async def wait_for_human(self, key: str, reason: str, *, tenant_id: str | None = None) -> bool:
-        """Stop the line until an operator resumes (True) or aborts (False)."""
+    async def wait_for_human(
+        self, key: str, reason: str, *, tenant_id: str | None = None, or_until: Callable[[], bool] | None = None
+    ) -> bool:
+        """Stop the line until an operator resumes (True) or aborts (False), or `or_until()` (True)."""
         if self._acknowledged(reason):
             return not self.aborting
         self._held_before = ""  # raised again here: a resume from now on acknowledges the live hold
         resumes = self._resumes
         self.hold(key, reason, human=True, tenant_id=tenant_id)
-        while self._resumes == resumes and not self.aborting:
+        while self._resumes == resumes and not self.aborting and not (or_until and or_until()):
             await self.poll()
         self.unhold(key)
         return not self.aborting

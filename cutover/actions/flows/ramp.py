@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import asyncio
 
-from cutover.actions import dns_plan
-from cutover.actions.flows.common import Expect, FlowStop, JobRun, Preempted, seconds
+from cutover.actions import dns_plan, ramp_stages
+from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, Preempted, change_dns, seconds
 from cutover.actions.flows.cutover import BeforeDns, TenantCutover
 from cutover.actions.flows.jobs import admit, finish, tenant_task
+from cutover.actions.ramp_stages import StageStep
 from cutover.actions.trigger_loop import ROLLBACK_STEPS
 from cutover.actions.triggers import Outcome
-from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, TenantMetrics
-from cutover.state.jobs import LockConflict, NewTarget, StepState, TargetState
+from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, Routing, TenantMetrics
+from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
 from cutover.state.tenants import Tenant
 
 
@@ -61,7 +62,14 @@ def _roll_back_for_abort(run: JobRun, tenant_id: str) -> Preempted:
     return Preempted(f"aborted: rolled back by {job.job_id}")
 
 
+class _StepBack(Exception):
+    def __init__(self, by: str, held: float):
+        self.by = by
+        self.held = held
+
+
 async def ramp_tenant(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
+    """The tenant's stage steps in the order the store has them (a step back inserts more)."""
     core = run.core
     flow = TenantCutover(run, tenant_id)
     try:
@@ -72,36 +80,59 @@ async def ramp_tenant(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     stages = [int(p) for p in run.params["stages"]]
     ttl = run.settings.dns.ttl
     tenant = core.tenant(tenant_id)
-    previous = dns_plan.to_aws(tenant, ttl)
+    share = 0  # percent on OCI, as the steps done so far left it
+    change_id = ""
     held_total = 0.0
-    for index, percent in enumerate(stages):
-        want = dns_plan.ramp_stage(tenant, percent, ttl)
-        dns_step = run.step(tenant_id, f"dns {percent} %")
-        if dns_step.state is not StepState.DONE:
-            if run.aborting:
-                if index == 0:
-                    flow.back_to_ready("ramp aborted before its first DNS change")
-                    return TargetState.ABORTED, "aborted before its first DNS change; nothing changed"
-                raise _roll_back_for_abort(run, tenant_id)
-            try:
-                outcome = await flow.change(want, Expect.exactly(previous), f"dns {percent} %", f"{percent} % to OCI")
-            except BeforeDns as stop:
-                if index == 0:
-                    flow.back_to_ready(stop.message)
+    position = -1
+    while (found := _next_stage_step(run, tenant_id, position)) is not None:
+        step, stage = found
+        position = step.position
+        if stage.changes_dns:
+            if step.state is StepState.DONE:
+                change_id = step.detail.get("change_id", "")
+            else:
+                want = dns_plan.ramp_stage(tenant, stage.percent, ttl)
+                previous = dns_plan.ramp_stage(tenant, share, ttl) if share else dns_plan.to_aws(tenant, ttl)
+                try:
+                    if stage.act == "back":  # a move towards safety: made even while the job is paused
+                        outcome = await _change_down(run, tenant_id, step, want, previous, stage.percent)
+                    else:
+                        if run.aborting:
+                            if share == 0:
+                                flow.back_to_ready("ramp aborted before its first DNS change")
+                                return TargetState.ABORTED, "aborted before its first DNS change; nothing changed"
+                            raise _roll_back_for_abort(run, tenant_id)
+                        what = f"{stage.percent} % to OCI"
+                        outcome = await flow.change(want, Expect.exactly(previous), step.name, what)
+                except BeforeDns as stop:
+                    if share == 0:
+                        flow.back_to_ready(stop.message)
+                        return stop.state, stop.message
+                    raise _roll_back_for_abort(run, tenant_id) from None
+                except Preempted:
+                    raise
+                except FlowStop as stop:
                     return stop.state, stop.message
-                raise _roll_back_for_abort(run, tenant_id) from None
-            except Preempted:
-                raise
-            except FlowStop as stop:
-                return stop.state, stop.message
-            core.tenants.observe(tenant_id, dns_oci_share=percent / 100, dns_routing=want.describe(), dns_at=core.now())
-            if percent < 100:
-                held_total += await _hold(run, tenant_id, percent, outcome.change_id)
-        elif percent < 100:
-            hold_step = run.step(tenant_id, f"hold {percent} %")
-            if hold_step.state is not StepState.DONE:
-                held_total += await _hold(run, tenant_id, percent, dns_step.detail.get("change_id", ""))
-        previous = want
+                change_id = outcome.change_id
+                core.tenants.observe(
+                    tenant_id, dns_oci_share=stage.percent / 100, dns_routing=want.describe(), dns_at=core.now()
+                )
+            share = stage.percent
+        elif step.state is not StepState.DONE:
+            try:
+                held_total += await _hold(run, tenant_id, step, stage.percent, change_id, stages)
+            except _StepBack as back:
+                _plan_step_back(run, tenant_id, step, stages, back)
+    refused = run.take_step_back(tenant_id)
+    if refused:
+        core.alert(
+            f"{tenant_id}: the step back {refused} asked for came after the ramp reached 100 %: "
+            "nothing stepped back; the way back now is a rollback (r)",
+            severity="warning",
+            source="engine",
+            tenant_id=tenant_id,
+            job_id=run.job_id,
+        )
     monitoring = await flow.monitor()
     return (
         TargetState.SUCCEEDED,
@@ -109,14 +140,61 @@ async def ramp_tenant(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     )
 
 
-async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> float:
+def _next_stage_step(run: JobRun, tenant_id: str, after: int) -> tuple[Step, StageStep] | None:
+    for step in run.core.jobs.steps(run.job_id, tenant_id):
+        stage = ramp_stages.parse(step.name)
+        if stage is not None and step.position > after:
+            return step, stage
+    return None
+
+
+async def _change_down(
+    run: JobRun, tenant_id: str, step: Step, want: Routing, previous: Routing, percent: int
+) -> ChangeOutcome:
+    outcome = (
+        await change_dns(
+            run, {tenant_id: step}, {tenant_id: want}, {tenant_id: Expect.exactly(previous)}, f"back to {percent} %"
+        )
+    )[tenant_id]
+    if isinstance(outcome, FlowStop):
+        raise outcome
+    return outcome
+
+
+def _plan_step_back(run: JobRun, tenant_id: str, step: Step, stages: list[int], back: _StepBack) -> None:
+    core = run.core
+    steps = core.jobs.steps(run.job_id, tenant_id)
+    share = ramp_stages.share_now(steps)
+    plan = ramp_stages.step_back_plan(steps, stages, back.by)
+    below = ramp_stages.parse(plan[0][0])
+    core.jobs.finish_step_inserting(
+        step,
+        f"held {seconds(back.held)} at {share} %; stepped back to {below.percent if below else '?'} % by {back.by}",
+        plan,
+        detail={"held_s": back.held, "stepped_back": True, "by": back.by},
+    )
+    core.events.append(
+        "ramp.step_back",
+        f"{tenant_id}: stepping back from {share} % to {below.percent if below else '?'} % ({back.by}); "
+        "the ramp waits there for a resume",
+        tenant_id=tenant_id,
+        job_id=run.job_id,
+        detail={"from": share, "to": below.percent if below else None, "by": back.by},
+    )
+
+
+async def _hold(run: JobRun, tenant_id: str, step: Step, percent: int, change_id: str, stages: list[int]) -> float:
     """Hold a stage: wait for the change to be in sync, then `hold` seconds of clean criteria."""
     core = run.core
-    step = run.step(tenant_id, f"hold {percent} %")
     hold = float(run.params["hold"])
     max_error = float(run.params["max_error_rate"])
     max_ratio = float(run.params["max_p95_ratio"])
     step = core.jobs.start_step(step, {"change_id": change_id})
+    if step.detail.get("pause_for") and not step.detail.get("paused_at"):
+        # A step back waits at the stage below for a person to say go on (resume) or skip.
+        run.paused, run.paused_by = True, str(step.detail["pause_for"])
+        run.sync_state()
+        step = core.jobs.note_step(step, detail={"paused_at": core.now()})
     held = float(step.detail.get("held_s", 0.0))
     insync = bool(step.detail.get("insync", not change_id))
     receipt = ChangeReceipt(
@@ -135,6 +213,19 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
         if run.aborting:
             raise _roll_back_for_abort(run, tenant_id)
         now = core.now()
+        if tenant_id in run.step_backs:
+            by = run.take_step_back(tenant_id)
+            if ramp_stages.stage_below(stages, percent) is not None:
+                run.unhold(f"{tenant_id}:thin")
+                raise _StepBack(by, held)
+            core.alert(
+                f"{tenant_id}: the step back {by} asked for came at the first stage ({percent} %): "
+                "nothing stepped back; below it is AWS alone, a rollback (r)",
+                severity="warning",
+                source="engine",
+                tenant_id=tenant_id,
+                job_id=run.job_id,
+            )
         if not insync:
             try:
                 receipt = await core.providers.dns.change_status(receipt)
@@ -181,7 +272,10 @@ async def _hold(run: JobRun, tenant_id: str, percent: int, change_id: str) -> fl
                 counting = False
                 breach_since = None
                 resumed = await run.wait_for_human(
-                    criteria_key, f"{tenant_id}: ramp paused at {percent} %: {breach}", tenant_id=tenant_id
+                    criteria_key,
+                    f"{tenant_id}: ramp paused at {percent} %: {breach}",
+                    tenant_id=tenant_id,
+                    or_until=lambda: tenant_id in run.step_backs,
                 )
                 if not resumed:
                     raise _roll_back_for_abort(run, tenant_id)

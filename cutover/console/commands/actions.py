@@ -4,7 +4,7 @@
     cutover flip TENANT...            cutover ramp TENANT... [--stages 10,25,50,75,100] [--hold 30m]
     cutover rollback TENANT... | --all-in-flight
     cutover batch (--wave N | TENANT... | --count N) [--count 25] [--group 5] [--every 15m] [--monitor 10m]
-    cutover pause|resume|abort|skip JOB         cutover approve TENANT...
+    cutover pause|resume|abort|skip|step-back JOB   cutover approve TENANT...
     cutover jobs [JOB]                          cutover engine [--until-idle]
 
 Actions take --reason (it goes in the audit trail), --dry-run (rehearse: compute the
@@ -606,7 +606,7 @@ def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool
 
 
 def _control(verb: str) -> click.Command:
-    @click.command(name=verb)
+    @click.command(name=verb.replace("_", "-"))
     @click.argument("job_id", metavar="JOB")
     @click.option("--reason", default="", help="Why: it goes in the audit trail.")
     @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
@@ -652,7 +652,7 @@ def _control(verb: str) -> click.Command:
                     if leader
                     else "no engine leads: it applies when one runs (cutover engine)"
                 )
-                out(f"{verb} requested for {job.job_id}; {when}")
+                out(f"{verb.replace('_', ' ')} requested for {job.job_id}; {when}")
         finally:
             session.close()
 
@@ -661,11 +661,12 @@ def _control(verb: str) -> click.Command:
         "resume": "Resume a paused or held batch or ramp (a held one after a look at why it stopped).",
         "abort": "Abort: a batch starts no new group (tenants past DNS finish monitoring); a ramp rolls back.",
         "skip": "A ramp: end the current stage's hold and go to the next stage now.",
+        "step_back": "A ramp: go back to the stage below (one DNS change) and wait there for a resume.",
     }[verb]
     return command
 
 
-pause, resume, abort, skip = (_control(verb) for verb in ("pause", "resume", "abort", "skip"))
+pause, resume, abort, skip, step_back = (_control(verb) for verb in ("pause", "resume", "abort", "skip", "step_back"))
 
 
 @click.command()
@@ -824,4 +825,20 @@ def validate(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool)
     _prepare(obj, "validate", reason, as_json, lambda ops: ops.validate(tenants, reason=reason))
 
 
-COMMANDS = (gate, flip, ramp, rollback, batch, sync, validate, pause, resume, abort, skip, approve, jobs, engine)
+COMMANDS = (
+    gate,
+    flip,
+    ramp,
+    rollback,
+    batch,
+    sync,
+    validate,
+    pause,
+    resume,
+    abort,
+    skip,
+    step_back,
+    approve,
+    jobs,
+    engine,
+)

@@ -1,6 +1,6 @@
 """`J`: every job of the night (running, paused, held, done) and the steps of the one under the cursor;
-p pauses or resumes it, x aborts it, k skips a ramp's stage: each through the same confirmation, reason
-and refusals as `cutover pause|resume|abort|skip`.
+p pauses or resumes it, x aborts it, k skips a ramp's stage, b steps a ramp back a stage: each through the
+same confirmation, reason and refusals as `cutover pause|resume|abort|skip|step-back`.
 
 The store is read once a second in a worker thread; the screen only renders what it was given.
 """
@@ -104,6 +104,7 @@ class JobsScreen(Screen[None]):
         Binding("p", "control('pause')", "Pause/resume"),
         Binding("x", "control('abort')", "Abort"),
         Binding("k", "control('skip')", "Skip stage"),
+        Binding("b", "control('step_back')", "Step back"),
     ]
 
     def __init__(self, read: Callable[[str | None], tuple[list[Job], JobView | None]], zone: tzinfo | None) -> None:
