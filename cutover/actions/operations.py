@@ -762,8 +762,10 @@ class Operations:
     def step_back_refusal(self, job_id: str) -> str:
         """Why this job cannot step back now ("" when a tenant of it can)."""
         job = self.jobs.get(job_id)
-        if job.kind != RAMP or job.is_terminal:
-            return ""  # the job store's own refusal says it (not a ramp; ended)
+        if job.kind != RAMP:
+            return f"{job_id} is a {job.kind}: only a ramp has stages to step back"
+        if job.is_terminal:
+            return ""  # the job store's own refusal says it has ended
         stages = [int(p) for p in job.params.get("stages", ())]
         running = [t.tenant_id for t in self.jobs.targets(job_id) if t.state is TargetState.RUNNING]
         refusals = [ramp_stages.step_back_refusal(tid, self.jobs.steps(job_id, tid), stages) for tid in running]

@@ -27,7 +27,7 @@ from textual.theme import Theme
 
 from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.gate import GateVerdict
-from cutover.actions.operations import BATCH, FLIP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
+from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
 from cutover.actions.signals import on_signals
@@ -727,6 +727,9 @@ class CutoverApp(MoreActions, App[int]):
 
         if job.is_terminal:
             self.notify(f"{job.job_id} has ended ({job.state.value}): nothing to {verb}", severity="warning")
+            return
+        if verb == "skip" and job.kind != RAMP:
+            self.notify(f"{job.job_id} is a {job.kind}: only a ramp has stages to skip", severity="warning")
             return
         overrides: dict[str, str] = {}
         reason: str | None = ""

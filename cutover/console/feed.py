@@ -264,7 +264,24 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
         samples = SampleStore(store).history(tenant_id, since=now - window)
         newest = feed.jobs.jobs_for_tenant(tenant_id, 1)
         job = ReadModel(store, feed.jobs).job(newest[0].job_id) if newest else None
+        # The row as the fleet table builds it (the same job activity, faults and place tonight), so the
+        # header says the same next step as the table.
+        locks = {holder.tenant_id: holder for holder in feed.jobs.lock_holders([tenant_id])}
+        active = feed.jobs.active()
+        context = RowContext(
+            now=now,
+            gates=feed.settings.gates,
+            locks={tid: holder.operator for tid, holder in locks.items()},
+            activity=job_activity(feed.jobs, [j for j in active if tenant_id in j.targets], locks),
+            triggers=feed.settings.triggers,
+            breaching_since={
+                (status.tenant_id, status.rule): status.breaching_since
+                for status in feed.trigger_status.all()
+                if status.tenant_id == tenant_id and status.breaching_since is not None
+            },
+            tonight={tid: slot.text() for tid, slot in tonight_slots(active).items() if tid == tenant_id},
+        )
     share, errors, p95 = series_from_samples(samples)
-    row = build_row(tenant, RowContext(now=now, gates=feed.settings.gates, triggers=feed.settings.triggers))
+    row = build_row(tenant, context)
     gate = evaluate_gate(tenant, now, feed.settings)
     return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight)

@@ -51,6 +51,10 @@ async def test_the_jobs_screen_lists_every_job_and_acts_on_the_one_under_the_cur
             await until(pilot, lambda: "stop the line before group 2" in "\n".join(screen_lines(app)))
             assert "group 1" in "\n".join(screen_lines(app))  # its steps, the group first
 
+            for key, refusal in (("k", "only a ramp has stages to skip"), ("b", "only a ramp has stages to step back")):
+                await pilot.press(key)  # a batch has no stages: said at once, no dialog asking a reason first
+                await until(pilot, lambda refusal=refusal: any(refusal in n.message for n in app._notifications))
+                assert isinstance(app.screen, JobsScreen)
             await pilot.press("x")
             await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
             assert app.screen.targets.action == "abort" and app.screen.targets.eligible == (batch,)
