@@ -281,3 +281,24 @@ async def test_the_gate_report_says_how_to_close_it(make_app) -> None:
         assert "Close" in footer, footer
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_toasts_never_cover_the_key_figures_the_header_or_the_footer(make_app, size) -> None:
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=size, notifications=True) as pilot:  # toasts are off in tests unless asked
+        await _main_table(app, pilot)
+        for n in range(4):  # a burst, as after a batch's submission and a refusal or two
+            app.notify(f"notice {n}: a long enough message to wrap onto a second line of the toast", timeout=30)
+        await until(pilot, lambda: len(app.screen.query(Toast)) == 4)
+        await pilot.pause()
+        figures = app.screen.query_one("#figures").region
+        assert figures.height >= 1 and "next:" in " ".join(screen_lines(app)[figures.y : figures.bottom])
+        height = size[1]
+        for toast in app.screen.query(Toast):
+            region = toast.region
+            assert not region.overlaps(figures), (region, figures)
+            assert region.y >= 1 and region.bottom <= height - 1, region  # not over the header or the footer
