@@ -29,19 +29,17 @@ def _span(seconds: float) -> str:
 
 
 async def check_aws_credentials(probe: Probe) -> list[Check]:
+    return [await _aws(access, roles) for access, roles in aws_accesses(probe.settings).values()]
+
+
+async def _aws(access: AwsAccess, roles: list[str]) -> Check:
     from cutover.providers.aws.credentials import credential_info, profile_of
 
-    checks = []
-    for access, roles in aws_accesses(probe.settings).values():
-        checks.append(await _aws(access, roles, credential_info, profile_of(access)))
-    return checks
-
-
-async def _aws(access: AwsAccess, roles: list[str], load: object, profile: str) -> Check:
+    profile = profile_of(access)
     name = f"aws credentials (profile {profile}, for {', '.join(roles)})"
     sso = f"run `aws sso login --profile {profile}` (or renew the role's session)"
     try:
-        info = await load(access)  # type: ignore[operator]
+        info = await credential_info(access)
     except Exception as error:
         return from_error(
             name,
@@ -61,21 +59,18 @@ async def _aws(access: AwsAccess, roles: list[str], load: object, profile: str) 
 
 
 def check_oci_credentials(probe: Probe) -> list[Check]:
+    return [_oci(access, roles) for access, roles in oci_accesses(probe.settings).values()]
+
+
+def _oci(access: OciAccess, roles: list[str]) -> Check:
     from cutover.providers.oci.token import profile_info
 
-    checks = []
-    for access, roles in oci_accesses(probe.settings).values():
-        checks.append(_oci(access, roles, profile_info))
-    return checks
-
-
-def _oci(access: OciAccess, roles: list[str], load: object) -> Check:
     if access.auth == "instance_principal":
         return ok(f"oci credentials (instance principals, for {', '.join(roles)})", "checked by the calls below")
     name = f"oci credentials (profile {access.profile}, for {', '.join(roles)})"
     authenticate = f"run `oci session authenticate --profile-name {access.profile}`"
     try:
-        info = load(access)  # type: ignore[operator]
+        info = profile_info(access)
     except Exception as error:
         return from_error(
             name, error, unreachable=authenticate, denied=authenticate, otherwise=_fix_words(error, authenticate)
