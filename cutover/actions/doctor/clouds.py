@@ -127,16 +127,7 @@ async def check_dns(probe: Probe, dns: Any) -> list[Check]:
 # --- metrics ---------------------------------------------------------------------------
 
 
-async def check_metrics(probe: Probe, metrics: Any) -> list[Check]:
-    checks = []
-    if metrics.aws is not None:
-        checks.append(await _cloudwatch(probe, metrics.aws))
-    if metrics.oci is not None:
-        checks.append(await _oci_monitoring(probe, metrics.oci))
-    return checks
-
-
-async def _cloudwatch(probe: Probe, side: Any) -> Check:
+async def check_cloudwatch(probe: Probe, side: Any) -> list[Check]:
     name = "metrics: cloudwatch"
     queries = side.queries(probe.sample())[:3]
     end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
@@ -158,36 +149,40 @@ async def _cloudwatch(probe: Probe, side: Any) -> Check:
             probe, "cloudwatch", lambda: side.cloudwatch.call("GetMetricData", MetricDataQueries=queries, **params)
         )
     except Exception as error:
-        return from_error(
-            name,
-            error,
-            unreachable=_unreachable("CloudWatch"),
-            denied=f"{PERMISSIONS}: cloudwatch:GetMetricData on *",
-            otherwise="check [providers.metrics.aws]",
-        )
+        return [
+            from_error(
+                name,
+                error,
+                unreachable=_unreachable("CloudWatch"),
+                denied=f"{PERMISSIONS}: cloudwatch:GetMetricData on *",
+                otherwise="check [providers.metrics.aws]",
+            )
+        ]
     points = sum(len(r.get("Values", [])) for r in answer.get("MetricDataResults", []))
-    return ok(name, f"GetMetricData answered ({len(queries)} queries, {points} datapoints in the last 5 min)")
+    return [ok(name, f"GetMetricData answered ({len(queries)} queries, {points} datapoints in the last 5 min)")]
 
 
-async def _oci_monitoring(probe: Probe, side: Any) -> Check:
+async def check_oci_monitoring(probe: Probe, side: Any) -> list[Check]:
     name = "metrics: oci monitoring"
     try:
         points = await side.points(probe.sample())
     except Exception as error:
-        return from_error(
-            name,
-            error,
-            unreachable=_unreachable("OCI Monitoring"),
-            denied=f"{PERMISSIONS}: read metrics in the compartment",
-            otherwise=_advice(error, "check [providers.metrics.oci]"),
-        )
+        return [
+            from_error(
+                name,
+                error,
+                unreachable=_unreachable("OCI Monitoring"),
+                denied=f"{PERMISSIONS}: read metrics in the compartment",
+                otherwise=_advice(error, "check [providers.metrics.oci]"),
+            )
+        ]
     latest = points.latest
     seen = (
         "no datapoints in the last minutes"
         if latest is None
         else "datapoints up to " + time.strftime("%H:%M", time.gmtime(latest)) + " UTC"
     )
-    return ok(name, f"summarize_metrics_data answered (oci_lbaas): {seen}")
+    return [ok(name, f"summarize_metrics_data answered (oci_lbaas): {seen}")]
 
 
 # --- health: load balancers --------------------------------------------------------------
@@ -220,31 +215,45 @@ async def check_load_balancers(probe: Probe, health: Any) -> list[Check]:
 # --- sync listings ------------------------------------------------------------------------
 
 
-async def check_listings(probe: Probe, listings: tuple[Any, Any]) -> list[Check]:
-    s3, object_storage = listings
-    tenant = next((t for t in probe.tenants if t.aws_bucket and t.oci_bucket), None)
+def _bucket_tenant(probe: Probe) -> Any:
+    return next((t for t in probe.tenants if t.aws_bucket and t.oci_bucket), None)
+
+
+def _no_buckets(name: str) -> list[Check]:
+    return [
+        warn(
+            name,
+            "not checked: no tenant with buckets in the store",
+            "import the matrix (its AWS bucket and OCI bucket columns)",
+        )
+    ]
+
+
+async def check_s3_listing(probe: Probe, s3: Any) -> list[Check]:
+    name = "sync: s3 listing"
+    tenant = _bucket_tenant(probe)
     if tenant is None:
-        return [
-            warn(
-                "sync: bucket listings",
-                "not checked: no tenant with buckets in the store",
-                "import the matrix (its AWS bucket and OCI bucket columns)",
-            )
-        ]
-    checks = []
+        return _no_buckets(name)
     try:
         await timed(probe, "s3", lambda: s3.s3.call("ListObjectsV2", Bucket=tenant.aws_bucket, MaxKeys=1))
-        checks.append(ok("sync: s3 listing", f"ListObjectsV2 on {tenant.aws_bucket} ({tenant.tenant_id}) answered"))
     except Exception as error:
-        checks.append(
+        return [
             from_error(
-                "sync: s3 listing",
+                name,
                 error,
                 unreachable=_unreachable("S3"),
                 denied=f"{PERMISSIONS}: s3:ListBucket on the tenants' buckets",
                 otherwise=f"check {tenant.tenant_id}'s AWS bucket in the matrix",
             )
-        )
+        ]
+    return [ok(name, f"ListObjectsV2 on {tenant.aws_bucket} ({tenant.tenant_id}) answered")]
+
+
+async def check_oci_listing(probe: Probe, object_storage: Any) -> list[Check]:
+    name = "sync: oci object storage listing"
+    tenant = _bucket_tenant(probe)
+    if tenant is None:
+        return _no_buckets(name)
     try:
         await timed(
             probe,
@@ -253,30 +262,26 @@ async def check_listings(probe: Probe, listings: tuple[Any, Any]) -> list[Check]
                 "list_objects", object_storage.namespace, tenant.oci_bucket, limit=1
             ),
         )
-        checks.append(
-            ok("sync: oci object storage listing", f"list_objects on {tenant.oci_bucket} ({tenant.tenant_id}) answered")
-        )
     except Exception as error:
         if getattr(error, "code", "") == "BucketNotFound":  # signed and authorised: the bucket is not made yet
-            checks.append(
+            return [
                 ok(
-                    "sync: oci object storage listing",
+                    name,
                     f"list_objects answered: {tenant.oci_bucket} ({tenant.tenant_id}) does not exist yet; "
                     "rclone makes it at the tenant's first sync",
                 )
-            )
-            return checks
-        checks.append(
+            ]
+        return [
             from_error(
-                "sync: oci object storage listing",
+                name,
                 error,
                 unreachable=_unreachable("OCI Object Storage"),
                 denied=f"{PERMISSIONS}: inspect objects and read buckets in the compartment",
                 otherwise=f"check namespace in [providers.sync.listings] and {tenant.tenant_id}'s "
                 "OCI bucket in the matrix",
             )
-        )
-    return checks
+        ]
+    return [ok(name, f"list_objects on {tenant.oci_bucket} ({tenant.tenant_id}) answered")]
 
 
 def _advice(error: BaseException, fallback: str) -> str:

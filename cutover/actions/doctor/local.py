@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +34,17 @@ def check_store(path: Path, *, created_on_first_run: bool, mounts_file: Path = P
             )
         ]
     if not disk.exists and created_on_first_run and not disk.path.exists():
+        ancestor = disk.path.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            return [
+                failed(
+                    name,
+                    f"{disk.path}: not made yet, and {ancestor} is not writable by this user",
+                    "set state.path to a directory this user can write on the local disk",
+                )
+            ]
         return [ok(name, f"{disk.path}: not made yet; the simulated fleet makes it when it first opens ({where})")]
     if not disk.exists:
         return [

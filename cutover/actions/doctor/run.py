@@ -48,7 +48,14 @@ async def guarded(label: str, run: CheckRun, timeout: float) -> list[Check]:
     try:
         checks = await asyncio.wait_for(run(), timeout)
     except TimeoutError:
-        return [failed(label, f"no answer within {timeout:g} s", "check that it is reachable from this host")]
+        return [
+            failed(
+                label,
+                f"no answer within {timeout:g} s",
+                "check that its endpoint is reachable from this host and answers (network, firewall, a hung "
+                "service); --timeout gives slow links longer",
+            )
+        ]
     except Exception as error:
         log.exception("doctor: %s", label)
         return [failed(label, f"{type(error).__name__}: {error}", "see cutover.log beside the store for details")]
@@ -104,11 +111,18 @@ def _runs_for(role: str, provider: Any, probe: Probe) -> list[tuple[str, CheckRu
     if role == "dns":
         return [(f"dns: {settings.dns.kind}", lambda: clouds.check_dns(probe, provider))]
     if role == "metrics":
-        return [("metrics: cloud", lambda: clouds.check_metrics(probe, provider))]
+        runs: list[tuple[str, CheckRun]] = []
+        if provider.aws is not None:
+            runs.append(("metrics: cloudwatch", lambda: clouds.check_cloudwatch(probe, provider.aws)))
+        if provider.oci is not None:
+            runs.append(("metrics: oci monitoring", lambda: clouds.check_oci_monitoring(probe, provider.oci)))
+        return runs
     if role == "sync":
-        runs: list[tuple[str, CheckRun]] = [("sync: rclone", lambda: tools.check_rclone(probe, provider))]
+        runs = [("sync: rclone", lambda: tools.check_rclone(probe, provider))]
         if provider.listings is not None:
-            runs.append(("sync: bucket listings", lambda: clouds.check_listings(probe, provider.listings)))
+            s3, object_storage = provider.listings
+            runs.append(("sync: s3 listing", lambda: clouds.check_s3_listing(probe, s3)))
+            runs.append(("sync: oci object storage listing", lambda: clouds.check_oci_listing(probe, object_storage)))
         return runs
     if role == "health":
         runs = [("health: oci load balancers", lambda: clouds.check_load_balancers(probe, provider))]
