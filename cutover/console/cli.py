@@ -31,6 +31,7 @@ LAZY_COMMANDS = {
     "console": "cutover.console.commands.console:console_command",
     "demo": "cutover.console.commands.demo:demo",
     "lab": "cutover.console.commands.lab:lab_command",
+    "doctor": "cutover.console.commands.doctor:doctor",
 }
 FAMILIES = ("cutover.console.commands.actions",)
 

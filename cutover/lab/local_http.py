@@ -8,9 +8,11 @@ keep-alive, the body read and the answer written with its length.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import ssl
 import threading
+import time
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +46,7 @@ class LocalHttpServer(Stoppable):
     """
 
     methods: tuple[str, ...] = ALL_METHODS  # any other method gets 501, as from a server that does not know it
+    date_offset: float = 0.0  # seconds added to the Date header: a server whose clock is off (doctor's skew check)
 
     def __init__(self, name: str, *, tls: ssl.SSLContext | None = None) -> None:
         owner = self
@@ -54,6 +57,9 @@ class LocalHttpServer(Stoppable):
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.formatdate(time.time() + owner.date_offset, usegmt=True)
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -78,6 +78,22 @@ class PagerDutyEvents:
 
         await self.caller.call("enqueue", send)
 
+    async def probe(self) -> str:
+        """The routing key is set and the Events API answers, without paging anyone: an empty event is
+        refused (400) by a live endpoint. The key itself is only proven by a real event."""
+        routing_key = _from_environment(self._environ, self.settings.routing_key_env, self.source, "routing key")
+
+        async def send() -> str:
+            response = await self._client.post(self.settings.url, json={})
+            if response.status_code in (200, 202, 400):
+                return (
+                    f"the Events API answers and ${self.settings.routing_key_env} is set "
+                    f"({len(routing_key)} characters); nothing was paged"
+                )
+            raise status_error(self.source, "probe", response, response.text[:200])
+
+        return await self.caller.call("probe", send)
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -118,6 +134,22 @@ class JsonWebhook:
                 raise status_error(self.source, "post", response, response.text[:200])
 
         await self.caller.call("post", send)
+
+    async def probe(self) -> str:
+        """The URL is set and its server answers a HEAD (nothing is posted); a 404 or 410 says the endpoint
+        is gone, a 5xx that it is failing."""
+        url = _from_environment(self._environ, self.settings.url_env, self.source, "webhook URL")
+        remember_secret(urllib.parse.urlsplit(url).path)
+
+        async def send() -> str:
+            response = await self._client.head(url)
+            if response.status_code in (404, 410) or response.status_code >= 500:
+                raise status_error(self.source, "probe", response, response.reason_phrase)
+            return (
+                f"the URL in ${self.settings.url_env} answers (HTTP {response.status_code} to a HEAD; nothing posted)"
+            )
+
+        return await self.caller.call("probe", send)
 
     async def aclose(self) -> None:
         await self._client.aclose()

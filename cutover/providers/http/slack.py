@@ -22,6 +22,10 @@ COLOURS = {Severity.INFO: "#2eb886", Severity.WARNING: "#daa038", Severity.CRITI
 ICONS = {Severity.INFO: ":information_source:", Severity.WARNING: ":warning:", Severity.CRITICAL: ":rotating_light:"}
 
 
+# What Slack says to an empty post on a live webhook.
+LIVE_ANSWERS = ("invalid_payload", "no_text", "missing_text_or_fallback_or_attachments")
+
+
 def payload(notification: Notification) -> dict[str, object]:
     fields = []
     if notification.tenant_id:
@@ -70,6 +74,21 @@ class SlackWebhook:
                 raise status_error(self.source, "post", response, response.text[:100])
 
         await self.caller.call("post", send)
+
+    async def probe(self) -> str:
+        """Whether the webhook exists, without posting anything: Slack answers an empty body with
+        400 invalid_payload (or no_text) when the webhook is live, and with 403 invalid_token, 404
+        no_service or 410 channel_is_archived when it is not. For `cutover doctor`."""
+        url = self._url()
+
+        async def send() -> str:
+            response = await self._client.post(url, content=b"", headers={"Content-Type": "application/json"})
+            words = response.text[:100].strip()
+            if response.status_code == 200 or (response.status_code == 400 and words in LIVE_ANSWERS):
+                return f"the webhook in ${self.settings.webhook_env} answers (nothing was posted)"
+            raise status_error(self.source, "probe", response, words)
+
+        return await self.caller.call("probe", send)
 
     async def aclose(self) -> None:
         await self._client.aclose()
