@@ -68,7 +68,9 @@ async def run_doctor(loaded: LoadedConfig, *, timeout: float = DEFAULT_TIMEOUT) 
     tenants = await asyncio.to_thread(read_tenants, loaded)
     quick_settings = settings.model_copy(update={"providers": quick(settings.providers, timeout)})
     probe = Probe(quick_settings, tenants)
-    checks: list[Check] = [ok("configuration", f"{loaded.path or 'no file: the built-in defaults'} is valid")]
+    checks: list[Check] = [
+        ok("configuration", f"{loaded.path} is valid" if loaded.path else "no file: the built-in defaults")
+    ]
     checks += local.check_store(settings.state.path, created_on_first_run=all_simulated(settings))
     checks += local.check_zones(settings, tenants)
     checks += credentials.check_oci_credentials(probe)
