@@ -9,7 +9,9 @@ the Slack webhook URL from an environment variable whose *name* is configured.
 
 from __future__ import annotations
 
+import configparser
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -66,14 +68,67 @@ class RetrySettings(Section):
     deadline: Duration = Field(60.0, description="Stop retrying once this long has passed since the first try")
 
 
+def _aws_region(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-[a-z0-9]+)+-\d+", value):
+        raise ValueError("an AWS region looks like eu-west-1; leave it out to use AWS_REGION or the profile's region")
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+
+
 class AwsAccess(Section):
     """Where and as whom to call AWS. Credentials: the profile, else the standard chain."""
 
     profile: str | None = Field(None, description="A profile in ~/.aws/config; empty: environment or instance role")
-    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
+    region: AwsRegion | None = Field(
+        None, description="Empty: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region"
+    )
     endpoint_url: EndpointUrl = Field(None, description="Another endpoint (a VPC endpoint, or the lab's moto)")
     connect_timeout: Duration = 5.0
     read_timeout: Duration = 20.0
+
+
+def configured_region(access: AwsAccess, environ: Mapping[str, str]) -> str | None:
+    """The region the configuration or AWS_REGION names. None lets botocore go on down its own chain
+    (AWS_DEFAULT_REGION, then the profile's region); botocore does not read AWS_REGION, which the
+    AWS CLI v2 and the other SDKs put first."""
+    return access.region or environ.get("AWS_REGION") or None
+
+
+def effective_aws_region(access: AwsAccess, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(region, where it comes from) as the AWS clients will find it, for `cutover config check`.
+    The profile's region is read from the AWS config file as botocore reads it."""
+    region = configured_region(access, environ)
+    if region:
+        return region, "the configuration" if access.region else "AWS_REGION"
+    if environ.get("AWS_DEFAULT_REGION"):
+        return environ["AWS_DEFAULT_REGION"], "AWS_DEFAULT_REGION"
+    profile = aws_profile(access, environ)
+    path = Path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path)
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None, f"{path} could not be read"
+    for section in (f"profile {profile}", *(("default",) if profile == "default" else ())):
+        if parser.has_option(section, "region"):
+            return parser.get(section, "region"), f"profile {profile!r} in {path}"
+    return None, f"neither AWS_REGION, AWS_DEFAULT_REGION nor profile {profile!r} in {path} names one"
+
+
+def aws_profile(access: AwsAccess, environ: Mapping[str, str]) -> str:
+    """The AWS profile the clients use: the configured one, else AWS_PROFILE, else default."""
+    return access.profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
+
+
+def aws_sections(node: object, prefix: str = "providers") -> Iterator[tuple[str, AwsAccess]]:
+    """Every AwsAccess in a settings tree, with its key path (providers.metrics.aws.aws)."""
+    if isinstance(node, AwsAccess):
+        yield prefix, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from aws_sections(getattr(node, name), f"{prefix}.{name}")
 
 
 class OciAccess(Section):
