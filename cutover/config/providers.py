@@ -132,10 +132,18 @@ def aws_sections(node: object, prefix: str = "providers") -> Iterator[tuple[str,
 
 
 class OciAccess(Section):
-    """Where and as whom to call OCI: a config-file profile, or instance principals."""
+    """Where and as whom to call OCI: a config-file profile (an API key, or a session made by
+    `oci session authenticate`), instance principals or resource principals."""
 
-    auth: Literal["config_file", "instance_principal"] = "config_file"
-    config_file: Path = Field(Path("~/.oci/config"), description="The OCI config file (auth = config_file)")
+    auth: Literal["config_file", "security_token", "instance_principal", "resource_principal"] = Field(
+        "config_file",
+        description="config_file: the profile's API key, or its session token when it has security_token_file "
+        "and no user; security_token: the profile's session token only; instance_principal; resource_principal "
+        "(the OCI_RESOURCE_PRINCIPAL_* environment of OCI Functions and other resources)",
+    )
+    config_file: Path = Field(
+        Path("~/.oci/config"), description="The OCI config file (auth = config_file or security_token)"
+    )
     profile: str = Field("DEFAULT", description="The profile in that file")
     region: str | None = Field(None, description="Overrides the profile's region, like us-ashburn-1")
     endpoint: EndpointUrl = Field(None, description="Another service endpoint (the lab's local OCI)")
