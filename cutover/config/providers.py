@@ -150,17 +150,63 @@ class OciAccess(Section):
     timeout: Duration = Field(20.0, description="Connect and read timeout of each call")
 
 
+_JUMP = r"(?:[^@\s,/]+@)?(?:\[[0-9a-fA-F:.]+\]|[^@\s,:/\[\]]+)(?::\d{1,5})?"
+
+
+def _proxy_jump(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(rf"{_JUMP}(?:,{_JUMP})*", value.strip()):
+        raise ValueError(
+            "a bastion is written [user@]host[:port], like migration@bastion.example.com:22; "
+            "several hops: comma-separated, the first one first"
+        )
+    return value.strip() if value is not None else None
+
+
 class SshTarget(Section):
-    """A host reached over SSH. Keys come from the agent or the named files, never from here."""
+    """A host reached over SSH. Keys come from the agent or the named files, never from here.
+
+    By default ~/.ssh/config is not read: the configuration says everything, so a jump host's own
+    SSH setup cannot change what cutover does. A war room that reaches its hosts through a bastion
+    says so: `proxy_jump`, or `ssh_config` to take Host/HostName/User/Port/IdentityFile/ProxyJump
+    from an OpenSSH config file. Host keys of every hop are checked against `known_hosts`."""
 
     host: str = Field(min_length=1)
-    port: int = Field(22, ge=1, le=65535)
-    user: str = Field(min_length=1)
-    known_hosts: Path = Field(Path("~/.ssh/known_hosts"), description="Host keys to trust; the host must be in it")
-    client_keys: tuple[Path, ...] = Field((), description="Private key files; empty: the SSH agent's keys")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Empty: 22, or the ssh config's Port when ssh_config is on"
+    )
+    user: str | None = Field(
+        None, min_length=1, description="Needed unless ssh_config is on (then: the config's User, else yours)"
+    )
+    known_hosts: Path = Field(
+        Path("~/.ssh/known_hosts"), description="Host keys to trust, of the host and of every bastion"
+    )
+    client_keys: tuple[Path, ...] = Field(
+        (), description="Private key files; empty: the SSH agent's keys and the default ones (~/.ssh/id_*)"
+    )
     use_agent: bool = Field(True, description="Offer the SSH agent's keys")
+    ssh_config: bool | Path = Field(
+        False,
+        description="Read an OpenSSH config file for this host: true for ~/.ssh/config, or its path; "
+        "false: nothing from ~/.ssh but known_hosts",
+    )
+    proxy_jump: Annotated[str | None, AfterValidator(_proxy_jump)] = Field(
+        None, description="Reach the host through this bastion: [user@]host[:port], several comma-separated"
+    )
     connect_timeout: Duration = 10.0
     command_timeout: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _user_from_somewhere(self) -> SshTarget:
+        if self.user is None and self.ssh_config is False:
+            raise ValueError("user: set the SSH user, or ssh_config = true to take it from ~/.ssh/config")
+        return self
+
+    @property
+    def ssh_config_path(self) -> Path | None:
+        """The OpenSSH config file to read, if any."""
+        if self.ssh_config is False:
+            return None
+        return Path("~/.ssh/config") if self.ssh_config is True else Path(self.ssh_config)
 
 
 _PLACEHOLDERS = {"tenant_id": "T-0042", "tenant_lower": "t-0042", "dns_label": "tenant42", "name": "Acme"}
