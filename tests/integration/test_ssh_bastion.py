@@ -155,3 +155,16 @@ def test_the_settings_say_what_they_need():
     assert SshTarget(host="sync-1", user="m", proxy_jump="a@b:2222,c").proxy_jump == "a@b:2222,c"
     assert SshTarget(host="sync-1", ssh_config=True).ssh_config_path == Path("~/.ssh/config")
     assert SshTarget(host="sync-1", user="m").ssh_config_path is None
+
+
+@pytest.mark.asyncio
+async def test_with_no_client_keys_the_usual_keys_are_offered(hosts):
+    # No client_keys: the agent's keys and ~/.ssh/id_* (here an id_ed25519), as ssh offers them.
+    # (Public-key authentication used to be switched off altogether then.)
+    (hosts.home / ".ssh" / "id_ed25519").write_bytes(hosts.key.read_bytes())
+    (hosts.home / ".ssh" / "id_ed25519").chmod(0o600)
+    with hosts.known_hosts.open("a") as known:
+        known.write(hosts.target.known_hosts_line())
+    target = through(hosts, host="127.0.0.1", port=hosts.target.port, client_keys=(), use_agent=True)
+    status, _ = await run(target, "cutover-hydrate", "start", "T-0004")
+    assert status == 0 and hosts.target.logins == ["cutover"]
