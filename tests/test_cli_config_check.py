@@ -79,3 +79,38 @@ def test_the_window_shorthand_sets_start_and_end_and_leaves_the_zone_default(tmp
     origins = {key: origin for key, _, origin in effective_values(load_config(config, environ={}))}
     assert origins["safety.window.start"] == origins["safety.window.end"] == "file"
     assert origins["safety.window.timezone"] == "default"
+
+
+def test_config_check_says_which_aws_region_each_section_gets_and_from_where(tmp_path: Path) -> None:
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile night]\nregion = eu-west-1\n\n[profile bare]\noutput = json\n")
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[providers.dns]\nkind = "route53"\n[providers.dns.aws]\nprofile = "bare"\n'
+        '[providers.metrics]\nkind = "cloud"\n[providers.metrics.aws.aws]\nprofile = "night"\n'
+    )
+    unset = {name: None for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")}
+    env = {**unset, "AWS_CONFIG_FILE": str(aws_config), "CUTOVER_CONFIG": None}
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["config", "check", str(config)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert f"effective AWS region of [providers.metrics.aws.aws]: eu-west-1 (from profile 'night' in {aws_config})" in (
+        shown.output
+    )
+    assert "effective AWS region of [providers.dns.aws]: none:" in shown.output
+    assert "Route 53 is global: its calls are signed for us-east-1" in shown.output
+
+    shown = runner.invoke(cli, ["config", "check", str(config)], env={**env, "AWS_REGION": "us-west-2"})
+    assert "[providers.metrics.aws.aws]: us-west-2 (from AWS_REGION)" in shown.output
+
+    config.write_text('[providers.metrics]\nkind = "cloud"\n[providers.metrics.aws.aws]\nprofile = "bare"\n')
+    shown = runner.invoke(cli, ["config", "check", "--json", str(config)], env=env)
+    import json
+
+    regions = json.loads(shown.output)["aws_regions"]
+    assert [(r["section"], r["region"]) for r in regions] == [("providers.metrics.aws.aws", None)]
+    assert regions[0]["advice"].startswith("set region in [providers.metrics.aws.aws], AWS_REGION, or region in")
+
+    config.write_text('[providers.metrics]\nkind = "cloud"\n[providers.metrics.aws.aws]\nregion = "eu-west"\n')
+    refused = runner.invoke(cli, ["config", "check", str(config)], env=env)
+    assert refused.exit_code == 2 and "providers.metrics.aws.aws.region" in refused.output, refused.output

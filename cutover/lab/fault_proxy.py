@@ -3,9 +3,10 @@
 It injects Throttling, PriorRequestNotComplete, 5xx answers, slow answers, a
 Route 53 refusal (InvalidChangeBatch, as real Route 53 sends when a DELETE no
 longer matches), change statuses held at PENDING, and an AccessDenied that
-echoes the request's credentials back (to prove none reaches a log or the store); and it records every
-request it forwards, with the time it arrived, so tests can count calls and
-check pacing.
+echoes the request's credentials back (to prove none reaches a log or the store), an ExpiredToken
+(temporary credentials past their expiry); and it records every request it forwards, with the time
+it arrived and the region it was signed for, so tests can count calls, check pacing and see which
+region a client used.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from xml.sax.saxutils import escape
 
 from cutover.lab.local_http import LocalHttpServer, Reply
 
-FaultKind = Literal["throttle", "prior_request", "server_error", "slow", "pending", "reject", "forbidden"]
+FaultKind = Literal["throttle", "prior_request", "server_error", "slow", "pending", "reject", "forbidden", "expired"]
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Seen:
     method: str
     path: str
     answered: int  # HTTP status sent back
+    region: str = ""  # the region of the SigV4 signature's credential scope (never the key or the signature)
 
 
 _ROUTE53 = [
@@ -71,6 +73,13 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
 
 
 _CREDENTIAL_HEADERS = ("authorization", "x-amz-security-token")
+# AWS4-HMAC-SHA256 Credential=KEY/20240101/eu-west-1/monitoring/aws4_request, ...
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+
+def signed_region(headers: dict[str, str]) -> str:
+    found = _SCOPE.search(headers.get("authorization", ""))
+    return found.group(1) if found else ""
 
 
 def _error_xml(code: str, message: str) -> bytes:
@@ -136,6 +145,8 @@ class FaultProxy(LocalHttpServer):
             status, reply = fault.status, _error_xml("ServiceUnavailable", "Service Unavailable")
         elif fault and fault.kind == "reject":
             status, reply = 400, _error_xml("InvalidChangeBatch", fault.message)
+        elif fault and fault.kind == "expired":
+            status, reply = 403, _error_xml("ExpiredToken", "The security token included in the request is expired")
         elif fault and fault.kind == "forbidden":  # as a careless gateway does: the request's credentials echoed
             echoed = " ".join(f"{name}: {headers[name]}" for name in _CREDENTIAL_HEADERS if name in headers)
             status, reply = 403, _error_xml("AccessDenied", escape(f"User is not authorized; request was {echoed}"))
@@ -146,7 +157,7 @@ class FaultProxy(LocalHttpServer):
             if fault and fault.kind == "pending":
                 reply = reply.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
         with self._lock:
-            self.seen.append(Seen(arrived, operation, handler.command, handler.path, status))
+            self.seen.append(Seen(arrived, operation, handler.command, handler.path, status, signed_region(headers)))
         passed_on = {
             key: value
             for key, value in reply_headers.items()

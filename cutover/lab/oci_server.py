@@ -7,6 +7,13 @@ key pair it generates, and answers in OCI's JSON shapes. `write_oci_config`
 writes the matching ~/.oci/config-style file, so providers load credentials
 through the SDK's standard config-file chain.
 
+It also issues session tokens, as OCI's identity service does for `oci session
+authenticate` and for resource principals: a JWT naming the session's own public
+key, signed by the endpoint. A request signed with keyId `ST$<token>` is verified
+against that session key, and refused once the token has expired.
+`write_session_config` writes the profile `oci session authenticate` would (no
+user; key_file and security_token_file under sessions/PROFILE).
+
 Faults can be injected per operation (a status code for the next N requests) to
 test retries; every request is recorded with its operation name.
 """
@@ -19,6 +26,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -146,8 +154,87 @@ class LocalOci(LocalHttpServer):
         self.faults: dict[str, list[int]] = {}
         self.seen: list[tuple[str, int]] = []  # (operation, status answered)
         self.refused_signatures = 0
+        self.refusals: list[str] = []  # why each refused signature was refused
+        self.sessions: dict[str, tuple[rsa.RSAPublicKey, float]] = {}  # token -> (session public key, expiry)
         self._lock = threading.Lock()
         super().__init__("local-oci")
+
+    def issue_session(
+        self,
+        expires_in: float = 3600.0,
+        claims: dict[str, Any] | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+    ) -> tuple[str, rsa.RSAPrivateKey]:
+        """A session token and its private key, as the identity service hands them out (for `key`,
+        as `oci session refresh` does: a new token, the same key). `expires_in` may be negative:
+        a token that has already expired."""
+        key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = time.time()
+        expires = now + expires_in
+        public = key.public_key().public_numbers()
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        def b64_int(number: int) -> str:
+            return b64(number.to_bytes((number.bit_length() + 7) // 8, "big"))
+
+        payload = {
+            "sub": USER,
+            "tenant": TENANCY,
+            "iss": "authService.oracle.com",
+            "ptype": "user",
+            "sess_exp": int(expires),
+            "iat": int(min(now, expires) - 60),
+            "exp": int(expires),
+            "jwk": {"kty": "RSA", "alg": "RS256", "e": b64_int(public.e), "n": b64_int(public.n), "kid": "session"},
+            **(claims or {}),
+        }
+        header = b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "lab"}).encode())
+        signed = f"{header}.{b64(json.dumps(payload).encode())}"
+        signature = self.private_key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+        token = f"{signed}.{b64(signature)}"
+        with self._lock:
+            self.sessions[token] = (key.public_key(), expires)
+        return token, key
+
+    def write_session_config(
+        self,
+        directory: Path,
+        profile: str = "SESSION",
+        region: str = "us-ashburn-1",
+        expires_in: float = 3600.0,
+        wrong_key: bool = False,
+    ) -> Path:
+        """The profile `oci session authenticate` writes: fingerprint, key_file, tenancy, region and
+        security_token_file, and no user. With `wrong_key`, key_file holds another key than the
+        one the token was issued for."""
+        token, session_key = self.issue_session(expires_in)
+        written_key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if wrong_key else session_key
+        sessions = directory / "sessions" / profile
+        sessions.mkdir(parents=True, exist_ok=True)
+        key_file = sessions / "oci_api_key.pem"
+        key_file.write_bytes(
+            written_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        key_file.chmod(0o600)
+        token_file = sessions / "token"
+        token_file.write_text(token)
+        token_file.chmod(0o600)
+        public_der = written_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(public_der).digest())
+        config = directory / "config"
+        existing = config.read_text() if config.exists() else ""
+        config.write_text(
+            existing + f"[{profile}]\nfingerprint={fingerprint}\nkey_file={key_file}\ntenancy={TENANCY}\n"
+            f"region={region}\nsecurity_token_file={token_file}\n"
+        )
+        config.chmod(0o600)
+        return config
 
     def write_oci_config(
         self, directory: Path, profile: str = "DEFAULT", region: str = "us-ashburn-1", pass_phrase: str | None = None
@@ -183,6 +270,8 @@ class LocalOci(LocalHttpServer):
         with self._lock:
             self.faults.clear()
             self.seen.clear()
+            self.refusals.clear()
+            self.refused_signatures = 0
 
     # --- serving ------------------------------------------------------------------------
 
@@ -197,6 +286,7 @@ class LocalOci(LocalHttpServer):
         except SignatureError as exc:
             with self._lock:
                 self.refused_signatures += 1
+                self.refusals.append(str(exc))
             status, payload = 401, {"code": "NotAuthenticated", "message": str(exc)}
         else:
             fault = None
@@ -220,7 +310,18 @@ class LocalOci(LocalHttpServer):
         if not authorization.startswith("Signature "):
             raise SignatureError("the request is not signed")
         fields = dict(re.findall(r'(\w+)="([^"]*)"', authorization))
-        if fields.get("keyId") != self.key_id:
+        key_id = fields.get("keyId", "")
+        if key_id.startswith("ST$"):  # a session token: the session's own key signs
+            with self._lock:
+                session = self.sessions.get(key_id[3:])
+            if session is None:
+                raise SignatureError("unknown security token")
+            public_key, expires = session
+            if time.time() > expires:
+                raise SignatureError("the security token has expired")
+        elif key_id == self.key_id:
+            public_key = self.private_key.public_key()
+        else:
             raise SignatureError("unknown key id")
         if fields.get("algorithm") != "rsa-sha256":
             raise SignatureError("the algorithm must be rsa-sha256")
@@ -243,7 +344,7 @@ class LocalOci(LocalHttpServer):
                     raise SignatureError(f"signed header {name} is missing")
                 lines.append(f"{name}: {value}")
         try:
-            self.private_key.public_key().verify(
+            public_key.verify(
                 base64.b64decode(fields.get("signature", "")),
                 "\n".join(lines).encode(),
                 padding.PKCS1v15(),

@@ -78,9 +78,10 @@ def put_alb_metrics(
     requests: float,
     errors: float,
     p95_s: float,
+    region: str = "us-east-1",
 ) -> None:
-    """One minute of ALB metrics per tenant, as the ALB would publish them."""
-    cloudwatch = aws_client("cloudwatch", endpoint_url)
+    """One minute of ALB metrics per tenant, as the ALB would publish them (in `region`)."""
+    cloudwatch = aws_client("cloudwatch", endpoint_url, region)
     data: list[dict[str, Any]] = []
     for tenant in tenants:
         dims = [

@@ -5,6 +5,11 @@ connects (the console, a test) whatever loop they run on. Keys are made in
 memory; `target_files` writes the client key and a known_hosts file so clients
 connect the standard way, with host-key checking on.
 
+As a bastion (`forwarding=True`) it forwards direct-tcpip channels (what ProxyJump and
+`ssh -J` ask for), to the destination asked or to where `routes` says a name is (a host
+only the bastion can reach), and records each request in `forwarded`; without
+`forwarding` it refuses them, as a bastion with AllowTcpForwarding no does.
+
 It understands two commands and refuses the rest (exit 127):
 - `rclone rc --url URL METHOD --json JSON`: passed to the local rclone rc;
 - `cutover-hydrate start TENANT` / `cutover-hydrate status JOB`: a re-hydration
@@ -30,16 +35,29 @@ USER = "cutover"
 
 
 class LabSsh(Stoppable):
-    def __init__(self, *, hydrate_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        hydrate_seconds: float = 2.0,
+        user: str = USER,
+        forwarding: bool = False,
+        routes: dict[tuple[str, int], tuple[str, int]] | None = None,
+        client_key: Any = None,
+    ) -> None:
         import asyncssh
 
         self.hydrate_seconds = hydrate_seconds
+        self.user = user
+        self.forwarding = forwarding
+        self.routes = dict(routes or {})  # (name, port) asked -> (address, port) the bastion connects to
+        self.forwarded: list[tuple[str, int, bool]] = []  # (host, port) asked, and whether it was allowed
+        self.logins: list[str] = []  # the user of each accepted login
         self.hydrate_fails: dict[str, str] = {}
         self.commands: list[str] = []
         self._jobs: dict[str, tuple[str, float]] = {}
         self._ids = itertools.count(1)
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
-        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.client_key = client_key or asyncssh.generate_private_key("ssh-ed25519")
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lab-ssh", daemon=True)
@@ -59,14 +77,28 @@ class LabSsh(Stoppable):
         lab = self
 
         class Server(asyncssh.SSHServer):
+            def connection_made(self, conn: Any) -> None:
+                self._conn = conn
+
             def begin_auth(self, username: str) -> bool:
+                self._username = username
                 return True
+
+            def auth_completed(self) -> None:
+                lab.logins.append(self._username)
 
             def public_key_auth_supported(self) -> bool:
                 return True
 
             def validate_public_key(self, username: str, key: Any) -> bool:
-                return username == USER and key.public_data == lab.client_key.public_data
+                return username == lab.user and key.public_data == lab.client_key.public_data
+
+            def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> Any:
+                lab.forwarded.append((dest_host, dest_port, lab.forwarding))
+                if not lab.forwarding:
+                    return False
+                address, port = lab.routes.get((dest_host, dest_port), (dest_host, dest_port))
+                return self._conn.forward_connection(address, port)
 
         self._acceptor = await asyncssh.create_server(
             Server, "127.0.0.1", 0, server_host_keys=[self.host_key], process_factory=self._process
@@ -80,8 +112,14 @@ class LabSsh(Stoppable):
         key.write_bytes(self.client_key.export_private_key())
         key.chmod(0o600)
         known = directory / "lab_known_hosts"
-        known.write_text(f"[127.0.0.1]:{self.port} {self.host_key.export_public_key().decode().strip()}\n")
+        known.write_text(self.known_hosts_line())
         return key, known
+
+    def known_hosts_line(self, name: str = "127.0.0.1", port: int | None = None) -> str:
+        """This server's host key as known_hosts has it for `name` (and `port`, this server's by default)."""
+        port = self.port if port is None else port
+        where = name if port == 22 else f"[{name}]:{port}"
+        return f"{where} {self.host_key.export_public_key().decode().strip()}\n"
 
     async def _process(self, process: Any) -> None:
         command = process.command or ""

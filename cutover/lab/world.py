@@ -207,6 +207,7 @@ kind = "route53"
 zones = {{ "{zone}" = "{zone_id}" }}
 [providers.dns.aws]
 endpoint_url = "{moto_url}"
+region = "us-east-1"  # where the lab seeds, whatever AWS_REGION or the profile say
 
 [providers.metrics]
 kind = "cloud"
@@ -216,6 +217,7 @@ lookback = "5m"
 reporting_delay = "20s"
 [providers.metrics.aws.aws]
 endpoint_url = "{moto_url}"
+region = "us-east-1"  # where the lab seeds, whatever AWS_REGION or the profile say
 [providers.metrics.oci]
 compartment_id = "{COMPARTMENT}"
 reporting_delay = "20s"
@@ -230,6 +232,7 @@ url = "{rclone_url}"
 namespace = "{NAMESPACE}"
 [providers.sync.listings.s3]
 endpoint_url = "{moto_url}"
+region = "us-east-1"  # where the lab seeds, whatever AWS_REGION or the profile say
 [providers.sync.listings.oci]
 {oci}
 [providers.health]

@@ -10,6 +10,7 @@ import click
 
 from cutover.actions.composition import all_simulated
 from cutover.config.loader import ConfigError, effective_values, resolve_config_path
+from cutover.config.providers import aws_sections, effective_aws_region
 from cutover.config.settings import Settings
 from cutover.console import render
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_errors
@@ -37,6 +38,11 @@ def config_check(obj: Context, path: str | None, as_json: bool) -> None:
     loaded = checked.config
     console_keymap(checked)  # the console's own check of [keys]: what passes here opens there
     render.print_config(loaded, effective_values(loaded))
+    for region in aws_regions(loaded.settings):
+        if region["region"]:
+            echo(f"effective AWS region of [{region['section']}]: {region['region']} (from {region['from']})")
+        else:
+            echo(f"effective AWS region of [{region['section']}]: none: {region['from']}; {region['advice']}")
     speed = world_speed(loaded.settings)
     if speed is not None:
         shown = "paused" if speed == 0 else f"x{speed:g}"
@@ -44,6 +50,23 @@ def config_check(obj: Context, path: str | None, as_json: bool) -> None:
             f"effective speed: the simulated world in {loaded.settings.state.path} runs at {shown}"
             + (" (cutover demo --speed 1 sets real time)" if speed != 1 else "")
         )
+
+
+def aws_regions(settings: Settings) -> list[dict[str, str | None]]:
+    """The region each configured AWS section's clients will use, and where it comes from (the
+    configuration, AWS_REGION, AWS_DEFAULT_REGION or the profile), as the AWS SDK resolves it."""
+    found: list[dict[str, str | None]] = []
+    for section, access in aws_sections(settings.providers):
+        region, origin = effective_aws_region(access, os.environ)
+        advice = None
+        if region is None and section.endswith((".dns.aws", ".route53.aws")):
+            advice = "Route 53 is global: its calls are signed for us-east-1"
+        elif region is None and section.endswith(".listings.s3"):
+            advice = "S3 starts at us-east-1 and follows each bucket to its region"
+        elif region is None:
+            advice = f"set region in [{section}], AWS_REGION, or region in the profile: its calls will fail"
+        found.append({"section": section, "region": region, "from": origin, "advice": advice})
+    return found
 
 
 def world_speed(settings: Settings) -> float | None:
@@ -79,6 +102,7 @@ def _check_as_json(checked: Context) -> None:
         "file": str(loaded.path) if loaded.path else None,
         "found_by": loaded.found_by,
         "world_speed": world_speed(loaded.settings),
+        "aws_regions": aws_regions(loaded.settings),
         "problems": [],
         "values": [{"key": k, "value": v, "origin": o} for k, v, o in rows],
     }

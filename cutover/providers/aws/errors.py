@@ -19,8 +19,10 @@ THROTTLING = {
     "PriorRequestNotComplete",
 }
 TRANSIENT = {"ServiceUnavailable", "InternalError", "InternalFailure", "RequestTimeout", "RequestTimeoutException"}
-# Temporary credentials (an SSO role, an assumed role) past their expiry.
-EXPIRED = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException"}
+# Temporary credentials (an SSO role, an assumed role) past their expiry. (An SSO token missing,
+# expired or refused before any call is botocore's TokenRetrievalError or an SSOError: SSOTokenLoadError,
+# UnauthorizedSSOTokenError.)
+EXPIRED = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired", "UnrecognizedClientException"}
 
 
 def sso_remedy(operation: str, profile: str) -> str:
@@ -28,6 +30,18 @@ def sso_remedy(operation: str, profile: str) -> str:
     return (
         f"{operation}: the AWS credentials of profile {profile!r} have expired or the SSO session is not logged in: "
         f"run `aws sso login --profile {profile}`"
+    )
+
+
+# Where a provider's AWS settings sit in the configuration, to name it in a message.
+_SECTIONS = {"cloudwatch": "[providers.metrics.aws.aws]", "s3": "[providers.sync.listings.s3]"}
+
+
+def no_region(source: str, profile: str) -> str:
+    section = _SECTIONS.get(source, "the provider's [aws] section")
+    return (
+        f"no AWS region: set region in {section}, AWS_REGION, "
+        f"or region in profile {profile!r} of the AWS config file (~/.aws/config, or AWS_CONFIG_FILE)"
     )
 
 
@@ -56,6 +70,8 @@ def translate_aws_error(exc: BaseException, operation: str, source: str, profile
             f"{operation}: no AWS credentials found: set profile in the provider's [aws] section, "
             "or AWS_PROFILE, or run on an instance with a role",
         )
+    if isinstance(exc, boto.NoRegionError):
+        return ProviderError(source, f"{operation}: {no_region(source, profile)}")
     if isinstance(exc, boto.ProfileNotFound):
         return ProviderError(source, f"{operation}: {exc}: check profile in the provider's [aws] section")
     if isinstance(exc, (boto.EndpointConnectionError, boto.ConnectTimeoutError, boto.ReadTimeoutError)):

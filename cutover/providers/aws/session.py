@@ -13,7 +13,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from cutover.config.providers import AwsAccess, RetrySettings
+from cutover.config.providers import AwsAccess, RetrySettings, aws_profile, configured_region
 from cutover.providers.aws.errors import aws_translator
 from cutover.providers.calls import Caller, RequestBudget
 from cutover.providers.client_cache import ClientCache
@@ -42,7 +42,8 @@ class AwsClients:
     def _session(self) -> Any:
         import aioboto3
 
-        return aioboto3.Session(profile_name=self.access.profile or None, region_name=self.access.region)
+        region = configured_region(self.access, os.environ)  # None: botocore's chain, down to the profile
+        return aioboto3.Session(profile_name=self.access.profile or None, region_name=region)
 
     def _open(self, session: Any, service: str) -> Any:
         from botocore.config import Config
@@ -54,11 +55,19 @@ class AwsClients:
             read_timeout=access.read_timeout,
             max_pool_connections=self._pool,
         )
-        return session.client(service, endpoint_url=access.endpoint_url or None, config=config)
+        region = None
+        if service in GLOBAL_SERVICES and not session.region_name:
+            region = GLOBAL_SERVICES[service]  # no region anywhere: a global service still signs for its home one
+        # With no region anywhere a regional client raises NoRegionError here: errors.py says what to set.
+        return session.client(service, endpoint_url=access.endpoint_url or None, config=config, region_name=region)
 
     async def aclose(self) -> None:
         await self._stack.aclose()
         self._clients.clear()
+
+
+# Services with one endpoint for the whole partition, and the region their requests are signed for.
+GLOBAL_SERVICES = {"route53": "us-east-1"}
 
 
 async def _remember_credentials(session: Any) -> None:
@@ -86,7 +95,7 @@ class AwsService:
     ):
         self.service = service
         self._clients = AwsClients(access)
-        profile = access.profile or os.environ.get("AWS_PROFILE") or "default"
+        profile = aws_profile(access, os.environ)
         self.caller = Caller(source, aws_translator(source, profile), retry=retry, budget=budget, observer=observer)
 
     async def call(self, operation: str, **params: Any) -> dict[str, Any]:
