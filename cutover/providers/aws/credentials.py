@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from cutover.config.providers import AwsAccess
+from cutover.config.providers import AwsAccess, configured_region
 from cutover.providers.aws.errors import translate_aws_error
 from cutover.providers.interfaces import ProviderError
 from cutover.providers.redaction import remember_secret
@@ -34,7 +34,7 @@ async def credential_info(access: AwsAccess, source: str = "aws") -> AwsCredenti
 
     profile = profile_of(access)
     try:
-        session = aioboto3.Session(profile_name=access.profile or None, region_name=access.region)
+        session = aioboto3.Session(profile_name=access.profile or None, region_name=configured_region(access, os.environ))
         credentials = await session.get_credentials()
         if credentials is None:
             from botocore.exceptions import NoCredentialsError
