@@ -34,7 +34,9 @@ async def credential_info(access: AwsAccess, source: str = "aws") -> AwsCredenti
 
     profile = profile_of(access)
     try:
-        session = aioboto3.Session(profile_name=access.profile or None, region_name=configured_region(access, os.environ))
+        session = aioboto3.Session(
+            profile_name=access.profile or None, region_name=configured_region(access, os.environ)
+        )
         credentials = await session.get_credentials()
         if credentials is None:
             from botocore.exceptions import NoCredentialsError
