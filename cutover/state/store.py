@@ -81,6 +81,11 @@ class Store:
         # Only the in-memory store shares one connection between threads.
         self._lock: AbstractContextManager[object] = threading.RLock() if self._in_memory else nullcontext()
         self._identity: tuple[int, int] | None = None
+        # How many threads are inside read() or write(): close() waits for them (closing a connection
+        # another thread is using crashes sqlite with a segfault, not an exception).
+        self._users = 0
+        self._idle = threading.Condition()
+        self._depth = threading.local()  # this thread's own nesting, not waited for by its own close()
         try:
             if not create and not self._in_memory and self.schema_version == 0:
                 raise StoreError(
@@ -191,7 +196,7 @@ class Store:
         """One atomic write. Nested calls in the same thread join the outer transaction."""
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; this command does not change the store")
-        with self._lock:
+        with self._in_use(), self._lock:
             db = self.db
             if db.conn.in_transaction:
                 yield db
@@ -238,7 +243,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
         """A consistent view across several queries."""
-        with self._lock:
+        with self._in_use(), self._lock:
             db = self.db
             if db.conn.in_transaction:
                 yield db
@@ -249,19 +254,40 @@ class Store:
             finally:
                 db.rollback()
 
+    @contextmanager
+    def _in_use(self) -> Iterator[None]:
+        with self._idle:
+            self._users += 1
+        self._depth.n = getattr(self._depth, "n", 0) + 1
+        try:
+            yield
+        finally:
+            self._depth.n -= 1
+            with self._idle:
+                self._users -= 1
+                self._idle.notify_all()
+
     def close(self) -> None:
-        with self._registry:
-            connections, self._connections = self._connections, []
-        for db in connections:
-            db.close()
-        self._local = threading.local()
-        self._shared = None
+        """Close every thread's connection, once no thread is inside read() or write() (a worker thread
+        still reading when the console quits finishes its query first; after 10 s it is closed anyway)."""
+        with self._idle:
+            mine = getattr(self._depth, "n", 0)
+            self._idle.wait_for(lambda: self._users <= mine, timeout=CLOSE_WAIT_S)
+            with self._registry:
+                connections, self._connections = self._connections, []
+            for db in connections:
+                db.close()
+            self._local = threading.local()
+            self._shared = None
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+CLOSE_WAIT_S = 10.0
 
 
 def _refuse_missing_or_empty(path: Path) -> None:

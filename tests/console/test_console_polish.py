@@ -302,3 +302,22 @@ async def test_toasts_never_cover_the_key_figures_the_header_or_the_footer(make_
             region = toast.region
             assert not region.overlaps(figures), (region, figures)
             assert region.y >= 1 and region.bottom <= height - 1, region  # not over the header or the footer
+
+
+@pytest.mark.asyncio
+async def test_at_80x24_the_header_takes_a_second_line_rather_than_cut_no_engine_or_the_marks(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _main_table(app, pilot)
+        table.set_marks(table.visible_ids[:3])
+        app.screen.apply_filter("wave:1")
+        await app.refresh_now()
+        await pilot.pause()
+        header = " ".join(" ".join(screen_lines(app)[:2]).split())
+        assert "NO ENGINE LEADS: jobs wait" in header and "3 marked" in header, header
+        assert "oci-lb STALE" in header and "…" not in header, header
+        assert "TENANT" in screen_lines(app)[2]  # the table starts under it, one row given up
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await _main_table(app, pilot)
+        assert app.screen.query_one("#header").size.height == 1  # wide enough: one line, as before

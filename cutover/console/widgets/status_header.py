@@ -59,13 +59,21 @@ class StatusHeader(Static):
     def show(self, state: HeaderState) -> None:
         if state != self._state:
             self._state = state
-            self.update(self._render_text(state, compact=self.size.width < 110))
+            self._show()
 
     def on_resize(self) -> None:
-        self.update(self._render_text(self._state, compact=self.size.width < 110))
+        self._show()
+
+    def _show(self) -> None:
+        compact = self.size.width < 110
+        text = self._render_text(self._state, compact=compact)
+        # A narrow terminal takes a second line rather than cut what needs the eye (no engine, held jobs,
+        # marks): the table gives up a row for it. A wide one cuts only the tail of fresh sources' ages.
+        self.set_class(compact and 0 < self.size.width < text.cell_len, "-two-lines")
+        self.update(text)
 
     def _render_text(self, state: HeaderState, *, compact: bool) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text(overflow="ellipsis")
         if state.production:
             text.append(visible(f" {state.environment.upper()} "), style="bold reverse bright_red")
         else:
