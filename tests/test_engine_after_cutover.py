@@ -23,7 +23,7 @@ async def test_a_checksum_mismatch_after_cutover_pages_and_stops_decommissioning
         job = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0001"])), reason="night 3")
         await h.until(h.job_done(job.job_id), what="the flip")
         assert h.tenants.get("T-0001").lifecycle is Lifecycle.MIGRATED
-        assert next_step(h.tenants.get("T-0001"), h.clock.now()) == "decommission AWS after 24 h"
+        assert next_step(h.tenants.get("T-0001"), h.clock.now()).startswith("decommission in ")
         inject(h, tmp_path, '[[fault]]\nkind = "checksum_mismatch"\ntenants = ["T-0001"]\nobjects = 4\n')
 
         def alerts() -> list:

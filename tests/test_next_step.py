@@ -49,6 +49,20 @@ def test_next_steps_read_like_the_runbook(tenant: Tenant) -> None:
     assert at(tenant, lifecycle=Lifecycle.FAILED) == "fix: needs attention"
 
 
+def test_a_failed_checkpoint_is_a_fix_and_an_earlier_migrations_checkpoint_does_not_count(tenant: Tenant) -> None:
+    from cutover.state.watch import Checkpoint
+
+    migrated = dataclasses.replace(
+        tenant, lifecycle=Lifecycle.MIGRATED, sync_health=SyncHealth.CONTINUOUS, lifecycle_since=NOW - 5 * 3600
+    )
+    failed = Checkpoint("T-0042", "T+4h", NOW - 3600, False, ("error rate 0.30 % (needs under 0.10 %)",), {})
+    assert next_step(migrated, NOW, checkpoint=failed) == (
+        "fix: checkpoint T+4h failed: error rate 0.30 % (needs under 0.10 %)"
+    )
+    earlier = dataclasses.replace(failed, at=NOW - 6 * 3600)  # before this promotion: another migration's
+    assert next_step(migrated, NOW, checkpoint=earlier) == "decommission in 19h"
+
+
 def test_next_steps_never_advise_what_would_hurt(tenant: Tenant) -> None:
     # Validating with no suite running: the step is to validate (a running validate job shows itself).
     assert at(tenant, lifecycle=Lifecycle.VALIDATING) == "validate"
@@ -56,7 +70,9 @@ def test_next_steps_never_advise_what_would_hurt(tenant: Tenant) -> None:
     assert at(tenant, lifecycle=Lifecycle.ROLLED_BACK) == "sync, then validate"
     # Migrated and healthy: decommission in time. Migrated with data that no longer matches: never.
     migrated = dict(lifecycle=Lifecycle.MIGRATED, sync_health=SyncHealth.CONTINUOUS)
-    assert at(tenant, **migrated) == "decommission AWS after 24 h"
+    assert at(tenant, **migrated, lifecycle_since=NOW - 4 * 3600 - 20 * 60) == "decommission in 19h 40m"
+    assert at(tenant, **migrated, lifecycle_since=NOW - 23 * 3600) == "rollback window closes in 1h"
+    assert at(tenant, **migrated, lifecycle_since=NOW - 25 * 3600) == "decommission AWS"
     assert at(tenant, lifecycle=Lifecycle.MIGRATED, sync_health=SyncHealth.ERROR, checksum_mismatches=4) == (
         "STOP: checksum mismatch after cutover (4 objects): do not decommission"
     )

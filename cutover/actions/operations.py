@@ -43,6 +43,7 @@ from typing import Any
 from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
+from cutover.actions.decommission_rules import DECOMMISSION_RULES, DECOMMISSION_STEPS, Refusal, refusals, standing
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.read_model import ReadModel
@@ -56,10 +57,12 @@ from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, L
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
+from cutover.state.watch import checkpoints
 
 FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
 KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
 SYNC, VALIDATE = "sync", "validate"
+DECOMMISSION = "decommission"
 SYNC_MODES = ("start", "final", "verify")
 
 # The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
@@ -857,6 +860,86 @@ class Operations:
             raise Refused(str(conflict)) from None
         if self.on_submit is not None:
             self.on_submit(job)
+        return job
+
+    # --- decommission: the point of no return ------------------------------------------------
+
+    def decommission_refusals(
+        self, tenant_ids: Sequence[str], overrides: Mapping[str, str] | None = None
+    ) -> list[Refusal]:
+        """Every reason each tenant cannot be decommissioned now that `overrides` do not lift."""
+        now = self.session.clock.now()
+        tenants = self._tenants(tenant_ids)
+        recorded = checkpoints(self.session.store, [t.tenant_id for t in tenants])
+        holders = self._locks([t.tenant_id for t in tenants])
+        found: list[Refusal] = []
+        for tenant in tenants:
+            approvers = self.facts.approvals([tenant.tenant_id], tenant.lifecycle_since).get(tenant.tenant_id, set())
+            holder = holders.get(tenant.tenant_id)
+            found += refusals(
+                tenant,
+                now,
+                self.settings,
+                operator=self.operator,
+                checkpoint=recorded.get(tenant.tenant_id),
+                approvers=approvers,
+                holder=f"{holder.job_id} ({holder.kind})" if holder else "",
+            )
+        return standing(found, overrides or {})
+
+    def check_decommission_overrides(self, overrides: Mapping[str, str]) -> None:
+        unknown = set(overrides) - set(DECOMMISSION_RULES)
+        if unknown:
+            raise BadRequest(
+                f"no decommission rule named {', '.join(sorted(unknown))}; break-glass may override: "
+                f"{', '.join(DECOMMISSION_RULES)}"
+            )
+        if any(not why.strip() for why in overrides.values()):
+            raise BadRequest("a break-glass override needs a reason")
+
+    def decommission_phrase(self, tenant_ids: Sequence[str]) -> str:
+        """What the operator types to confirm: `decommission T-0042`, or `decommission 3`."""
+        return f"decommission {tenant_ids[0] if len(tenant_ids) == 1 else len(tenant_ids)}"
+
+    def decommission(
+        self,
+        tenant_ids: Sequence[str],
+        *,
+        reason: str,
+        confirmation: str,
+        overrides: Mapping[str, str] | None = None,
+    ) -> Job:
+        """Decommission migrated tenants (the point of no return), as a job the engine runs: it compares the
+        sides afresh, then records the final comparison and lists what remains to retire on AWS.
+
+        Raises BadRequest, ReadOnly, NeedsConfirmation, or Refused naming every tenant that cannot."""
+        self._writable("decommission")
+        overrides = dict(overrides or {})
+        self.check_decommission_overrides(overrides)
+        if not tenant_ids:
+            raise BadRequest("name the tenants to decommission")
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail with the action")
+        problems = self.decommission_refusals(tenant_ids, overrides)
+        if problems:
+            raise Refused("; ".join(r.text() for r in problems))
+        phrase = self.decommission_phrase(tenant_ids)
+        if confirmation.strip() != phrase:
+            raise NeedsConfirmation(phrase)
+        job = self._submit_prepare(DECOMMISSION, tenant_ids, DECOMMISSION_STEPS, {"overrides": overrides}, reason, [])
+        if overrides:
+            self.session.events.append_many(
+                [
+                    dict(
+                        kind="break-glass",
+                        what=f"{rule} overridden for {job.job_id}",
+                        job_id=job.job_id,
+                        why=why,
+                        detail={"rule": rule},
+                    )
+                    for rule, why in overrides.items()
+                ]
+            )
         return job
 
     def approve(self, tenant_ids: Sequence[str], *, reason: str) -> None:

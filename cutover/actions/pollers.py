@@ -12,6 +12,10 @@ Metric samples (sparklines) are kept every poll for tenants in flight and every
 `engine.fleet_samples_interval` for the rest, so 10,000 tenants do not write
 20,000 rows every five seconds.
 
+Migrated tenants under watch (state/watch.py) are polled with the tenants in flight
+for the intensive part of their watch and every `watch.interval` after it; the trigger
+loop keeps judging them, and their checkpoint is judged when it falls due.
+
 After each metrics snapshot of the tenants in flight, the trigger loop judges it; after
 each DNS poll, the drift watch compares every record with the store's intent.
 """
@@ -29,10 +33,12 @@ from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.freshness import reporting_delay
 from cutover.actions.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.trigger_loop import TriggerLoop
+from cutover.actions.watch import CheckpointWatch
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
 from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange, Tenant
+from cutover.state.watch import watched
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,8 @@ class Pollers:
         self._cadence: dict[str, float] = {}  # source -> the interval last recorded for it
         self.drift = DriftWatch(core)
         self.after_cutover = SyncAfterCutoverWatch(core)
+        self.checkpoints = CheckpointWatch(core)
+        self._light_at: dict[str, float] = {}  # role -> when the light part of the watch was last polled
 
     @property
     def engine(self):
@@ -91,6 +99,19 @@ class Pollers:
     def in_flight(self) -> list[Tenant]:
         ids = self.core.facts.tenants_in(IN_FLIGHT)
         return [self.core.tenant(tenant_id) for group in ids.values() for tenant_id in group]
+
+    def watched(self, role: str) -> tuple[list[Tenant], list[Tenant], set[str]]:
+        """Migrated tenants under watch: all of them, those `role` polls now (the intensive part of the
+        watch always, the rest every `watch.interval`), and the IDs of those it skips this time."""
+        watch = self.core.settings.watch
+        now = self.core.now()
+        tenants = watched(self.core.store, now, watch)
+        light = [t for t in tenants if now >= t.lifecycle_since + watch.intensive]
+        heavy = [t for t in tenants if now < t.lifecycle_since + watch.intensive]
+        if light and now - self._light_at.get(role, float("-inf")) >= watch.interval:
+            self._light_at[role] = now
+            return tenants, heavy + light, set()
+        return tenants, heavy, {t.tenant_id for t in light}
 
     def _fleet_due(self, last: float) -> bool:
         return self.core.now() - last >= self.engine.fleet_interval
@@ -131,7 +152,9 @@ class Pollers:
                 role=role,
             )
         if role == "metrics" and self.judge:
-            self.triggers.on_metrics_failure(self.in_flight(), message, health.consecutive_errors)
+            self.triggers.on_metrics_failure(
+                self.in_flight() + self.watched("failure")[0], message, health.consecutive_errors
+            )
         return health.consecutive_errors
 
     # --- metrics -------------------------------------------------------------------------------
@@ -140,7 +163,8 @@ class Pollers:
 
     async def poll_metrics(self) -> None:
         provider = self.core.providers.metrics
-        in_flight = self.in_flight()
+        everyone, watching, skipped = self.watched("metrics")
+        in_flight = self.in_flight() + watching
         whole = self._fleet_due(self._metrics_fleet_at)
         tenants = self.fleet() if whole else in_flight
         if not tenants:
@@ -162,7 +186,8 @@ class Pollers:
         latest = {t.tenant_id: snapshot.tenant(t.tenant_id) for t in in_flight}
         self.core.metrics = {tenant_id: m for tenant_id, m in latest.items() if m is not None}
         if not snapshot.errors and self.judge:
-            self.triggers.on_snapshot(snapshot, in_flight)
+            self.triggers.on_snapshot(snapshot, in_flight, skipped=skipped)
+            self.checkpoints.check(everyone)
 
     def _record_metrics(
         self, snapshot: MetricsSnapshot, tenants: Sequence[Tenant], in_flight: Sequence[Tenant], whole: bool
@@ -216,7 +241,7 @@ class Pollers:
     async def poll_dns(self) -> None:
         provider = self.core.providers.dns
         whole = self._fleet_due(self._dns_fleet_at)
-        in_flight = self.in_flight()
+        in_flight = self.in_flight() + self.watched("dns")[1]
         tenants = self.fleet() if whole else in_flight
         if not tenants:
             self.source_idle(provider.source)

@@ -1,7 +1,9 @@
 """The trigger loop: judges every metrics snapshot of the tenants in flight and acts.
 
-Judged: tenants in monitoring, and tenants cutting over whose DNS already sends
-traffic to OCI (a ramp stage, or a flip past its DNS change). Triggers stay
+Judged: tenants in monitoring, tenants cutting over whose DNS already sends
+traffic to OCI (a ramp stage, or a flip past its DNS change), and migrated tenants
+under watch (state/watch.py; after its intensive part a watched tenant is polled
+every `watch.interval`, and a breaching streak bridges the polls between). Triggers stay
 armed whatever their job is doing (paused, held, waiting at a gate): they look
 at tenants, not jobs.
 
@@ -24,18 +26,21 @@ from collections.abc import Sequence
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.freshness import metrics_stale_after
 from cutover.actions.triggers import Observation, Outcome, TenantVerdict, TriggerEvaluator, Verdict
+from cutover.config.settings import WatchSettings
 from cutover.providers.interfaces import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
 from cutover.state.jobs import LockConflict, NewTarget
+from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import Tenant
+from cutover.state.watch import intensive, under_watch
 
 log = logging.getLogger(__name__)
 
 ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
 
 
-def judged(tenant: Tenant) -> bool:
-    return tenant.judged
+def judged(tenant: Tenant, now: float, watch: WatchSettings) -> bool:
+    return tenant.judged or under_watch(tenant, now, watch)
 
 
 class TriggerLoop:
@@ -60,12 +65,17 @@ class TriggerLoop:
                 self.evaluator.resume(status.tenant_id, status.rule, status.breaching_since, status.measured_at)
                 self._judged.add(status.tenant_id)  # cleared with the others if it is no longer judged
 
-    def on_snapshot(self, snapshot: MetricsSnapshot, in_flight: Sequence[Tenant]) -> None:
+    def on_snapshot(
+        self, snapshot: MetricsSnapshot, in_flight: Sequence[Tenant], *, skipped: set[str] | frozenset = frozenset()
+    ) -> None:
+        """Judge the tenants of a snapshot; `skipped`: watched tenants this poll left out (their streaks go on)."""
         now = self.core.now()
+        watch = self.core.settings.watch
         observations = []
         for tenant in in_flight:
-            if not judged(tenant):
+            if not judged(tenant, now, watch):
                 continue
+            light = tenant.lifecycle is Lifecycle.MIGRATED and not intensive(tenant, now, watch)
             metrics = snapshot.tenant(tenant.tenant_id)
             observations.append(
                 Observation(
@@ -79,9 +89,10 @@ class TriggerLoop:
                     tenant.backends_total,
                     tenant.health_at,
                     period_s=snapshot.period_s,
+                    cadence_s=watch.interval if light else 0.0,
                 )
             )
-        self._judge(observations, now, in_flight)
+        self._judge(observations, now, in_flight, skipped=skipped)
 
     def on_metrics_failure(self, in_flight: Sequence[Tenant], message: str, consecutive: int) -> None:
         """The metrics source failed: every judged tenant's verdict is an error (hold, never act)."""
@@ -100,7 +111,7 @@ class TriggerLoop:
                 source_error=message,
             )
             for t in in_flight
-            if judged(t)
+            if judged(t, now, self.core.settings.watch)
         ]
         self._judge(
             observations,
@@ -116,6 +127,7 @@ class TriggerLoop:
         in_flight: Sequence[Tenant],
         *,
         quiet_errors: bool = False,
+        skipped: set[str] | frozenset = frozenset(),
     ) -> None:
         statuses: list[TriggerStatus] = []
         seen = set()
@@ -137,11 +149,11 @@ class TriggerLoop:
                 for v in verdict.verdicts
             ]
             self._act(verdict, quiet_errors)
-        gone = self._judged - seen
+        gone = self._judged - seen - skipped
         for tenant_id in gone:
             self.evaluator.forget(tenant_id)
             self.core.verdicts.pop(tenant_id, None)
-        self._judged = seen
+        self._judged = seen | (self._judged & skipped)
         with self.core.fenced():
             self.core.trigger_status.clear(gone)
             self.core.trigger_status.record(statuses)

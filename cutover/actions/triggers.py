@@ -58,6 +58,7 @@ class Observation:
     backends_at: float | None
     source_error: str = ""  # the metrics source failing: what it said
     period_s: float = 0.0  # each figure counts the last period_s seconds (a minute of requests)
+    cadence_s: float = 0.0  # polled only this often (the light part of the watch): no gap in the data
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class TriggerEvaluator:
         if not _OPS[rule.op](value, rule.threshold):
             return verdict(Outcome.PASS, shown, value)
         since, last = self._streaks.get(key, (at, at))
-        if at - last > max(self.max_gap, obs.period_s):
+        if at - last > max(self.max_gap + obs.cadence_s, obs.period_s):
             since = at  # a gap in the data (each figure covers its period): the window is not covered, start again
         self._streaks[key] = (since, at)
         held = at - since

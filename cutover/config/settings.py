@@ -265,6 +265,39 @@ class SafetySettings(Section):
     approval_max_age: Duration = Field(24 * 3600.0, description="A second operator's approval counts this long")
 
 
+class WatchSettings(Section):
+    """The watch after a cutover (the runbook's 24 hours, intensive for the first 4): triggers keep judging a
+    migrated tenant, the T+4h checkpoint is evaluated, and AWS stays as rollback insurance until it ends."""
+
+    duration: PositiveDuration = Field(24 * 3600.0, description="How long a migrated tenant stays under watch")
+    intensive: Duration = Field(
+        4 * 3600.0, description="The first part of the watch, polled as often as tenants in flight"
+    )
+    interval: PositiveDuration = Field(
+        60.0, description="After the intensive part, a watched tenant's metrics and DNS are polled this often"
+    )
+    checkpoint_at: Duration = Field(
+        4 * 3600.0, description="When the checkpoint is evaluated, after the promotion to migrated (T+4h)"
+    )
+    checkpoint_window: PositiveDuration = Field(
+        15 * 60.0, description="The checkpoint judges the OCI side's samples of this last stretch"
+    )
+    checkpoint_max_error_rate: Fraction = Field(0.001, description="The checkpoint needs an error rate under this")
+    warn_before: Duration = Field(
+        3600.0, description="The next step warns that the rollback window closes this long before the watch ends"
+    )
+
+    @model_validator(mode="after")
+    def _parts_fit(self) -> WatchSettings:
+        for name in ("intensive", "checkpoint_at"):
+            if getattr(self, name) > self.duration:
+                raise ValueError(
+                    f"watch.{name} ({format_duration(getattr(self, name))}) is longer than watch.duration "
+                    f"({format_duration(self.duration)}): shorten it or lengthen the watch"
+                )
+        return self
+
+
 class DnsSettings(Section):
     ttl: int = Field(60, ge=1, le=86400, description="TTL written on every record we change")
     sync_timeout: PositiveDuration = Field(
@@ -341,6 +374,7 @@ class Settings(Section):
     ramp: RampSettings = RampSettings()
     safety: SafetySettings = SafetySettings()
     dns: DnsSettings = DnsSettings()
+    watch: WatchSettings = WatchSettings()
     engine: EngineSettings = EngineSettings()
     keys: dict[str, str] = Field(default_factory=dict, description="Console key remapping: action = key")
 

@@ -32,6 +32,7 @@ from cutover.state.simworld import SimWorldStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
 from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.watch import checkpoints, watch_text
 
 # Kinds shown in the alerts feed: trigger outcomes, provider errors, stale sources.
 ALERT_KINDS = ("alert",)
@@ -129,6 +130,7 @@ class FleetFeed:
                 for status in self.trigger_status.all()
                 if status.breaching_since is not None
             }
+            recorded = checkpoints(self.tenants.store, since=now - self.settings.watch.duration)
         ctx = RowContext(
             now=now,
             gates=self.settings.gates,
@@ -137,6 +139,8 @@ class FleetFeed:
             triggers=self.settings.triggers,
             breaching_since=breaching,
             tonight={tid: slot.text() for tid, slot in tonight_slots(jobs).items()},
+            watch=self.settings.watch,
+            checkpoints=recorded,
         )
         changed = self._rebuild(columns, raws, ctx)
         removed: tuple[str, ...] = ()
@@ -180,6 +184,7 @@ class FleetFeed:
                 ctx.activity.get(tid),
                 ctx.tonight.get(tid),
                 breaching.get(tid),
+                ctx.checkpoints.get(tid),
             )
             same_record = self._raw.get(tid) == raw
             if same_record and now < self._until.get(tid, now) and self._context.get(tid) == context:
@@ -234,6 +239,7 @@ class TenantDetail:
     p95_ms: list[float]
     job: JobView | None = None  # the newest job that took this tenant (its steps lead the detail in flight)
     rollbacks_tonight: int = 0
+    watch: str = ""  # a migrated tenant's watch: "watch 3h 12m left · checkpoint T+4h passed"
 
 
 def series_from_samples(samples: list) -> tuple[list[float], list[float], list[float]]:
@@ -280,8 +286,11 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
                 if status.tenant_id == tenant_id and status.breaching_since is not None
             },
             tonight={tid: slot.text() for tid, slot in tonight_slots(active).items() if tid == tenant_id},
+            watch=feed.settings.watch,
+            checkpoints=checkpoints(store, [tenant_id]),
         )
     share, errors, p95 = series_from_samples(samples)
     row = build_row(tenant, context)
     gate = evaluate_gate(tenant, now, feed.settings)
-    return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight)
+    watch = watch_text(tenant, now, feed.settings.watch, context.checkpoints.get(tenant_id))
+    return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight, watch)

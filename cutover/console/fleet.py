@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings
+from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings, WatchSettings
 from cutover.config.text import visible
 from cutover.config.units import format_duration
 from cutover.state.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
 from cutover.state.next_step import next_step
 from cutover.state.tenants import Tenant
+from cutover.state.watch import Checkpoint, under_watch
 
 # The runbook dashboard's colours: pending blue, syncing yellow, ready green,
 # cutting over purple, migrated done, failed red. ANSI names, so 16 colours do.
@@ -129,6 +130,8 @@ class RowContext:
     triggers: TriggerSettings = field(default_factory=TriggerSettings)
     breaching_since: dict[tuple[str, str], float] = field(default_factory=dict)  # (tenant, rule) -> since
     tonight: dict[str, str] = field(default_factory=dict)  # tenant -> its place in tonight's batch
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    checkpoints: dict[str, Checkpoint] = field(default_factory=dict)  # the watch's recorded checkpoints
 
 
 @dataclass(frozen=True)
@@ -308,11 +311,12 @@ def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
         and tenant.backends_healthy < tenant.backends_total
     ):
         return f"backends {tenant.backends_healthy}/{tenant.backends_total}"
-    watched = tenant.judged or tenant.lifecycle in IN_FLIGHT
+    judged = tenant.judged or under_watch(tenant, ctx.now, ctx.watch)
+    watched = judged or tenant.lifecycle in IN_FLIGHT
     if watched and _is_stale(tenant.metrics_at, ctx):
         age = "" if tenant.metrics_at is None else " " + _short_duration(ctx.now - tenant.metrics_at)
         return f"stale{age}" if age else "stale: no metrics"
-    if tenant.judged and tenant.error_rate is not None:
+    if judged and tenant.error_rate is not None:
         rule = _error_rule_breached(tenant.error_rate, ctx.triggers)
         if rule is not None:
             since = ctx.breaching_since.get((tenant.tenant_id, rule.name))
@@ -322,7 +326,9 @@ def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
 
 
 def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
-    step = ctx.activity.get(tenant.tenant_id) or next_step(tenant, ctx.now, ctx.gates)
+    step = ctx.activity.get(tenant.tenant_id) or next_step(
+        tenant, ctx.now, ctx.gates, ctx.watch, ctx.checkpoints.get(tenant.tenant_id)
+    )
     errors, error_ratio = _errors_cell(tenant, ctx)
     p95, p95_ratio = _p95_cell(tenant, ctx)
     lock = ctx.locks.get(tenant.tenant_id, "")
@@ -374,8 +380,8 @@ def row_valid_until(tenant: Tenant, ctx: RowContext) -> float:
     until = float("inf")
     if tenant.lifecycle is Lifecycle.MONITORING and tenant.monitoring_until is not None:
         until = ctx.now + 1.0
-    if tenant.judged or tenant.lifecycle in IN_FLIGHT:
-        until = min(until, ctx.now + 30.0)  # "stale 4m", "for 2m": the reason's minutes tick
+    if tenant.judged or tenant.lifecycle in IN_FLIGHT or under_watch(tenant, ctx.now, ctx.watch):
+        until = min(until, ctx.now + 30.0)  # "stale 4m", "for 2m", "decommission in 19h 40m": minutes tick
     for at in (tenant.observed_at, tenant.metrics_at, tenant.dns_at, tenant.health_at):
         if at is not None and at + ctx.gates.stale_after >= ctx.now:
             until = min(until, at + ctx.gates.stale_after)

@@ -79,6 +79,16 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     ),
     KeyAction("validate", "V", "app.validate_tenants", "Validate", show=False, changes_world=True, opens_input=True),
     KeyAction("approve", "o", "app.approve_tenants", "Approve", show=False, changes_world=True, opens_input=True),
+    # After the watch: the point of no return, as `cutover decommission`.
+    KeyAction(
+        "decommission",
+        "D",
+        "app.decommission_tenants",
+        "Decommission",
+        show=False,
+        changes_world=True,
+        opens_input=True,
+    ),
     KeyAction(
         "rollback_all",
         "X",
@@ -95,7 +105,7 @@ OPENS_INPUT = frozenset(spec.name for spec in KEY_ACTIONS if spec.opens_input)  
 # The keys that act on one tenant, bound in the tenant detail too (the same ids: a remap applies there as well).
 TENANT_ACTIONS = (
     *("help", "gate", "cutover", "ramp", "rollback", "dry_run"),
-    *("sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all"),
+    *("sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all", "decommission"),
 )
 WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)
 

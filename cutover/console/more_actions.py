@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
 from cutover.actions.operations import RAMP, PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.acting import ROLLBACK_REASON, rollback_lines
@@ -38,7 +39,9 @@ JOB_VERBS = {
 }
 
 
-WORLD_CHANGING_HERE = frozenset({"sync_tenants", "validate_tenants", "approve_tenants", "roll_back_everything"})
+WORLD_CHANGING_HERE = frozenset(
+    {"sync_tenants", "validate_tenants", "approve_tenants", "roll_back_everything", "decommission_tenants"}
+)
 
 
 def panic_phrase(count: int) -> str:
@@ -79,6 +82,64 @@ class MoreActions:
 
     def action_approve_tenants(self: CutoverApp) -> None:
         self.start_approve()
+
+    def action_decommission_tenants(self: CutoverApp) -> None:
+        """Decommission the marked tenants, or the one under the cursor, after their watch (no way back)."""
+        self.typeahead.hold("the decommission confirmation", self.prepare_decommission())
+
+    @work(group="act", exclusive=True, exit_on_error=False)
+    async def prepare_decommission(self: CutoverApp) -> None:
+        """Decommission the marked tenants or the one under the cursor: those a rule refuses are set aside with
+        why; the rest confirmed by typing `decommission T-0042` after reading that it is the point of no return."""
+        if self._refuse_if_read_only("decommission"):
+            return
+        ids, note, main = self._selection()
+        if not ids or main is None:
+            self.notify("no tenant selected: move the cursor to one, or mark some with space", severity="warning")
+            return
+        ops = self.operations
+        try:
+            refused = await asyncio.to_thread(ops.decommission_refusals, ids)
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), title="Cannot decommission", severity="error", markup=False)
+            return
+        reasons: dict[str, list[str]] = {}
+        for refusal in refused:
+            reasons.setdefault(refusal.tenant_id, []).append(refusal.text().removeprefix(f"{refusal.tenant_id}: "))
+        eligible = tuple(tid for tid in ids if tid not in reasons)
+        if not eligible:
+            lines = [f"{tid}: {'; '.join(why)}" for tid, why in reasons.items()]
+            shown = visible_lines("\n".join(lines))
+            self.notify(shown, title="Refused: decommission", severity="warning", markup=False)
+            return
+        excluded = tuple((tid, "; ".join(why)) for tid, why in reasons.items())
+        retire = await asyncio.to_thread(self._retire_lines, eligible)
+        detail = "\n".join(filter(None, [POINT_OF_NO_RETURN[0].upper() + POINT_OF_NO_RETURN[1:] + ".", retire, note]))
+        from cutover.console.screens.decommission import ConfirmDecommission
+
+        phrase = ops.decommission_phrase(eligible)
+        dialog = ConfirmDecommission(TargetSet("decommission", eligible, excluded, detail), phrase, "")
+        if not await self.push_screen_wait(dialog):
+            self.notify("decommission: cancelled, nothing done", timeout=3)
+            return
+        try:
+            job = await asyncio.to_thread(ops.decommission, eligible, reason=dialog.reason, confirmation=phrase)
+        except DomainError as exc:
+            self.notify(visible_lines(str(exc)), title="Decommission refused", severity="error", markup=False)
+            return
+        main.table.set_marks(main.table.marked - set(eligible))
+        self.notify(f"{job.job_id} submitted: decommission of {', '.join(eligible)}", title="Submitted")
+        await self.refresh_now()
+
+    def _retire_lines(self: CutoverApp, tenant_ids: tuple[str, ...]) -> str:
+        """What remains on AWS to retire after it, per tenant (for the team's own tooling)."""
+        with self.session.store.read():
+            found = [self.session.tenants.get(tid) for tid in tenant_ids]
+        lines = ["Then to retire on AWS (cutover lists it, your tooling removes it):"]
+        for tenant in found:
+            named = ", ".join(f"{key} {value}" for key, value in to_retire(tenant).items()) or "nothing named"
+            lines.append(f"  {tenant.tenant_id}: {named}")
+        return "\n".join(lines)
 
     def action_roll_back_everything(self: CutoverApp) -> None:
         self.start_panic_rollback()

@@ -83,7 +83,9 @@ def ready_json(gate: GateResult) -> dict[str, Any]:
     return {"ready": gate.verdict is GateVerdict.ELIGIBLE, "verdict": gate.verdict.value, "summary": gate.summary()}
 
 
-def tenant_json(tenant: Tenant, step: str, gate: GateResult | None = None) -> dict[str, Any]:
+def tenant_json(
+    tenant: Tenant, step: str, gate: GateResult | None = None, watch: dict[str, Any] | None = None
+) -> dict[str, Any]:
     ready = {"ready_for_cutover": ready_json(gate)} if gate is not None else {}
     return {
         **ready,
@@ -136,19 +138,39 @@ def tenant_json(tenant: Tenant, step: str, gate: GateResult | None = None) -> di
         "hydrated_at": iso(tenant.hydrated_at),
         "monitoring_until": iso(tenant.monitoring_until),
         "observed_at": iso(tenant.observed_at),
+        "watch": _watch_json(watch),
         "next_step": step,
     }
 
 
+def _watch_json(watch: dict[str, Any] | None) -> dict[str, Any] | None:
+    if watch is None:
+        return None
+    checkpoint = watch["checkpoint"]
+    return {
+        **watch,
+        "started_at": iso(watch["started_at"]),
+        "until": iso(watch["until"]),
+        "checkpoint": None if checkpoint is None else {**checkpoint, "at": iso(checkpoint["at"])},
+    }
+
+
 def status_json(
-    tenants: list[Tenant], steps: dict[str, str], now: float, gates: dict[str, GateResult] | None = None
+    tenants: list[Tenant],
+    steps: dict[str, str],
+    now: float,
+    gates: dict[str, GateResult] | None = None,
+    watches: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     gates = gates or {}
+    watches = watches or {}
     return {
         "schema": "cutover.status/1",
         "generated_at": iso(now),
         "count": len(tenants),
-        "tenants": [tenant_json(t, steps[t.tenant_id], gates.get(t.tenant_id)) for t in tenants],
+        "tenants": [
+            tenant_json(t, steps[t.tenant_id], gates.get(t.tenant_id), watches.get(t.tenant_id)) for t in tenants
+        ],
     }
 
 
@@ -162,7 +184,11 @@ def _sync_cell(tenant: Tenant) -> str:
     return tenant.sync_health.label
 
 
-def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> None:
+def print_status(
+    tenants: list[Tenant], steps: dict[str, str], now: float, watches: dict[str, str] | None = None
+) -> None:
+    """`watches`: the watch of each migrated tenant (`watch 3h 12m left · checkpoint T+4h passed`)."""
+    watches = watches or {}
     console = _console()
     if not tenants:
         console.print("no tenants match")
@@ -182,7 +208,7 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
             format_size(tenant.size_bytes),
             plain(tenant.lifecycle.label, style),
             _sync_cell(tenant),
-            plain(steps[tenant.tenant_id]),
+            plain("; ".join(filter(None, (steps[tenant.tenant_id], watches.get(tenant.tenant_id))))),
         )
     console.print(table)
     counts: dict[str, int] = {}
@@ -191,7 +217,7 @@ def print_status(tenants: list[Tenant], steps: dict[str, str], now: float) -> No
     console.print(f"{len(tenants)} tenants: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
 
 
-def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None = None) -> None:
+def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None = None, watch: str = "") -> None:
     console = _console()
     style = STATE_STYLE[tenant.lifecycle]
     name = f" ({literal(tenant.name)})" if tenant.name else ""
@@ -203,6 +229,8 @@ def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None 
         f"  state      [{style}]{tenant.lifecycle.label}[/] for {format_duration(now - tenant.lifecycle_since)}"
     )
     console.print(f"  next step  {literal(step)}")
+    if watch:
+        console.print(f"  watch      {literal(watch)}")
     console.print(f"  dns        {literal(tenant.dns_name)} (zone {literal(tenant.hosted_zone or '-')})")
     console.print(f"  targets    AWS {literal(tenant.aws_target or '-')}  OCI {literal(tenant.oci_target or '-')}")
     console.print(f"  sync       {_sync_cell(tenant)}; verified {_age(tenant.verified_at, now)}")

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
-from cutover.config.settings import GateSettings
+from cutover.config.settings import GateSettings, WatchSettings
 from cutover.config.units import format_duration
 from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
+from cutover.state.watch import Checkpoint, current
 
 
-def next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> str:
+def next_step(
+    tenant: Tenant,
+    now: float,
+    gates: GateSettings | None = None,
+    watch: WatchSettings | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> str:
+    if tenant.lifecycle is Lifecycle.MIGRATED:
+        return _after_cutover(tenant, now, watch or WatchSettings(), checkpoint)
+    return _next_step(tenant, now, gates)
+
+
+def _after_cutover(tenant: Tenant, now: float, watch: WatchSettings, checkpoint: Checkpoint | None) -> str:
+    """A migrated tenant: data first, then its checkpoint, then the countdown to decommission."""
+    drift = after_cutover_sync_problem(tenant)
+    if drift:
+        return f"STOP: {drift}: do not decommission"
+    checkpoint = current(tenant, checkpoint)
+    if checkpoint is not None and not checkpoint.passed:
+        return f"fix: {checkpoint.text()}"
+    left = tenant.lifecycle_since + watch.duration - now
+    if left <= 0:
+        return "decommission AWS"
+    if left <= watch.warn_before:
+        return f"rollback window closes in {format_duration(left)}"
+    return f"decommission in {format_duration(left)}"
+
+
+def _next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> str:
     gates = gates or GateSettings()
     state = tenant.lifecycle
     sync_problem = _sync_problem(tenant)
@@ -47,9 +76,6 @@ def next_step(tenant: Tenant, now: float, gates: GateSettings | None = None) -> 
             left = max(0.0, tenant.monitoring_until - now)
             return f"watch: monitoring {format_duration(left)} left" if left else "confirm: monitoring done"
         return "watch: monitoring"
-    if state is Lifecycle.MIGRATED:
-        drift = after_cutover_sync_problem(tenant)
-        return f"STOP: {drift}: do not decommission" if drift else "decommission AWS after 24 h"
     if state is Lifecycle.ROLLING_BACK:
         return "watch: rolling back"
     if state is Lifecycle.ROLLED_BACK:

@@ -33,6 +33,7 @@ import click
 from cutover.actions.batch_record import group_result, later_rollbacks
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times, zone_of
 from cutover.actions.composition import ProviderError, all_simulated, has_world, using_providers, world_clock
+from cutover.actions.decommission_rules import POINT_OF_NO_RETURN
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import GateVerdict, remedy_sentence
 from cutover.actions.observe import observe_now
@@ -825,6 +826,44 @@ def validate(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool)
     _prepare(obj, "validate", reason, as_json, lambda ops: ops.validate(tenants, reason=reason))
 
 
+@click.command()
+@click.argument("tenants", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
+@click.option("--yes", is_flag=True, help="Confirm without typing the phrase (for scripts).")
+@click.option(
+    "--break-glass",
+    "break_glass",
+    multiple=True,
+    metavar="RULE=REASON",
+    help="Override a rule (watch, open-fault, enterprise-approval), with the reason (recorded in the audit trail).",
+)
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
+@click.pass_obj
+@action_errors
+def decommission(
+    obj: Context, tenants: tuple[str, ...], reason: str, yes: bool, break_glass: tuple[str, ...], as_json: bool
+) -> None:
+    """Decommission migrated tenants after their watch: the point of no return (no rollback after it)."""
+    session = open_session(obj)
+    try:
+        ids = resolve_ids(session, tenants)
+        ops = Operations(session)
+        overrides = _overrides(break_glass)
+        ops.check_decommission_overrides(overrides)
+        if not reason.strip():
+            raise BadRequest("give a reason with --reason: it goes in the audit trail with the action")
+        problems = ops.decommission_refusals(list(ids), overrides)
+        if problems:
+            raise Refused("; ".join(r.text() for r in problems))
+        if not yes:
+            out(f"{', '.join(ids)}: {POINT_OF_NO_RETURN}", err=True)
+        phrase = confirm(ops.decommission_phrase(list(ids)), yes)
+        job = ops.decommission(list(ids), reason=reason, confirmation=phrase, overrides=overrides)
+        follow_to_the_end(session, job, reason, as_json, action="decommission")
+    finally:
+        session.close()
+
+
 COMMANDS = (
     gate,
     flip,
@@ -839,6 +878,7 @@ COMMANDS = (
     skip,
     step_back,
     approve,
+    decommission,
     jobs,
     engine,
 )

@@ -11,6 +11,7 @@ from cutover.console import render
 from cutover.console.commands.common import Context, echo, user_errors
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
+from cutover.state.watch import checkpoints, watch_json
 
 
 @click.command()
@@ -33,14 +34,24 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         # A tenant a job holds shows what that job does with it now, as the console's table does.
         ops = Operations(session)
         doing = ops.read.activity()
-        steps = {t.tenant_id: doing.get(t.tenant_id) or next_step(t, now, gates) for t in tenants}
+        watch = session.settings.watch
+        by_id = {t.tenant_id: t for t in tenants if t.lifecycle is Lifecycle.MIGRATED}
+        migrated = list(by_id)
+        recorded = checkpoints(session.store, migrated) if migrated else {}
+        steps = {
+            t.tenant_id: doing.get(t.tenant_id) or next_step(t, now, gates, watch, recorded.get(t.tenant_id))
+            for t in tenants
+        }
+        watches = {tid: watch_json(by_id[tid], now, watch, recorded.get(tid)) for tid in migrated}
+        watch_lines = {tid: shown["text"] for tid, shown in watches.items() if shown}
         verdicts = {result.tenant_id: result for result in ops.gate_of(tenants)} if (as_json or tenant) else {}
         if as_json:
-            echo(json.dumps(render.status_json(tenants, steps, now, verdicts), indent=2))
+            echo(json.dumps(render.status_json(tenants, steps, now, verdicts, watches), indent=2))
         elif tenant and tenants:
-            render.print_tenant(tenants[0], steps[tenants[0].tenant_id], now, verdicts.get(tenants[0].tenant_id))
+            tid = tenants[0].tenant_id
+            render.print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""))
         else:
-            render.print_status(tenants, steps, now)
+            render.print_status(tenants, steps, now, watch_lines)
     finally:
         session.close()
 

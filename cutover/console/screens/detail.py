@@ -188,7 +188,9 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
         gates = gate_table([detail.gate], one_tenant=True)
         if tenant.lifecycle in LEADS_WITH_JOB and detail.job is not None:
             # In flight or on OCI the job and the way back matter first; the gate is for a next cutover.
+            watch = [Text.assemble(("Watch: ", "bold"), plain(detail.watch))] if detail.watch else []
             shown: RenderableType = Group(
+                *watch,
                 flight_text(detail, self.zone, self.max_rollbacks),
                 Text("\nGate (for a next cutover):", style="bold"),
                 gates,
