@@ -43,6 +43,7 @@ from typing import Any
 from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
+from cutover.actions.flows.lower_ttl import LOWER_TTL, LOWER_TTL_STEPS
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.read_model import ReadModel
@@ -60,6 +61,13 @@ from cutover.state.tenants import Tenant
 FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
 KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
 SYNC, VALIDATE = "sync", "validate"
+TTL_TOO_LATE = (
+    Lifecycle.CUTTING_OVER,
+    Lifecycle.MONITORING,
+    Lifecycle.MIGRATED,
+    Lifecycle.DECOMMISSIONED,
+    Lifecycle.ROLLING_BACK,
+)
 SYNC_MODES = ("start", "final", "verify")
 
 # The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
@@ -831,6 +839,31 @@ class Operations:
             for tenant in self._tenants(tenant_ids)
             if tenant.lifecycle not in (Lifecycle.VALIDATING, Lifecycle.READY)
         }
+
+    def lower_ttl(self, tenant_ids: Sequence[str], *, reason: str) -> Job:
+        """Lower tenants' DNS TTL to `dns.ttl` ahead of their cutover, as a job the engine runs: one
+        compare-and-swap change set per hosted zone, the AWS target kept; the job records when each
+        becomes safe for the gate's `dns` check.
+
+        Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
+        self._writable("lower the DNS TTL")
+        problems = [f"{tid} {why}" for tid, why in self.lower_ttl_refusals(tenant_ids).items()]
+        return self._submit_prepare(LOWER_TTL, tenant_ids, LOWER_TTL_STEPS, {}, reason, problems)
+
+    def lower_ttl_refusals(self, tenant_ids: Sequence[str]) -> dict[str, str]:
+        """Why each tenant whose TTL cannot be lowered now cannot ("is monitoring: ...")."""
+        refusals: dict[str, str] = {}
+        for tenant in self._tenants(tenant_ids):
+            if tenant.lifecycle in TTL_TOO_LATE:
+                refusals[tenant.tenant_id] = (
+                    f"is {tenant.lifecycle.label}: the TTL is lowered before a cutover, not during or after it"
+                )
+            elif tenant.dns_oci_share:
+                refusals[tenant.tenant_id] = (
+                    f"DNS already sends {tenant.dns_oci_share * 100:.0f} % to OCI ({tenant.dns_routing}): "
+                    "lower-ttl only lowers the TTL of a record on AWS"
+                )
+        return refusals
 
     def _submit_prepare(
         self,

@@ -271,6 +271,13 @@ class DnsSettings(Section):
         5 * 60.0, description="Give up waiting for a DNS change to be in sync after this"
     )
     change_rate: PositiveFinite = Field(4.0, le=100, description="DNS change requests a second (Route 53 allows 5)")
+    assume_previous_ttl: int = Field(
+        86400,
+        ge=0,
+        le=2147483647,
+        description="The TTL a record is assumed to have had before it was first read at a low TTL (the gate's "
+        "dns check waits this long after that read unless the store saw the TTL lowered)",
+    )
 
 
 class EngineSettings(Section):

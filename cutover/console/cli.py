@@ -32,6 +32,7 @@ LAZY_COMMANDS = {
     "demo": "cutover.console.commands.demo:demo",
     "lab": "cutover.console.commands.lab:lab_command",
     "doctor": "cutover.console.commands.doctor:doctor",
+    "dns": "cutover.console.commands.dns:dns_group",
 }
 FAMILIES = ("cutover.console.commands.actions",)
 

@@ -406,6 +406,18 @@ def _audit_seal(db: sqlite_utils.Database) -> None:
         )
 
 
+def _dns_ttl_history(db: sqlite_utils.Database) -> None:
+    """Each tenant's record TTL as read, since when it has been that TTL, the one before it, and when
+    no resolver can still cache a longer one (the gate's DNS readiness)."""
+    for column, kind in (
+        ("dns_ttl", "INTEGER"),
+        ("dns_ttl_since", "REAL"),
+        ("dns_ttl_before", "INTEGER"),
+        ("dns_ttl_safe_at", "REAL"),
+    ):
+        db.execute(f"ALTER TABLE tenants ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -417,6 +429,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _sim_dns_fence,
     _job_paused_by,
     _audit_seal,
+    _dns_ttl_history,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
