@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from cutover.config.addresses import check_address
 from cutover.config.providers import (
     CloudMetrics,
     OciDns,
@@ -278,6 +279,23 @@ class DnsSettings(Section):
         description="The TTL a record is assumed to have had before it was first read at a low TTL (the gate's "
         "dns check waits this long after that read unless the store saw the TTL lowered)",
     )
+    authoritative: list[str] = Field(
+        default_factory=list,
+        description='The zones\' authoritative name servers to ask after each DNS change ("IP" or "IP:PORT")',
+    )
+    resolvers: list[str] = Field(
+        default_factory=list,
+        description='Resolvers to ask after each DNS change until they answer the new value ("IP" or "IP:PORT"; '
+        "none by default: a jump host often has no outside access)",
+    )
+    propagation_timeout: PositiveDuration = Field(
+        10 * 60.0, description="Stop asking a server for the new answer after this long (it is reported as not seen)"
+    )
+
+    @field_validator("authoritative", "resolvers")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [check_address(item) for item in value]
 
 
 class EngineSettings(Section):
