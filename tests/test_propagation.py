@@ -145,5 +145,14 @@ async def test_a_flip_records_each_servers_answer_and_the_propagated_time(tmp_pa
             (event,) = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "dns.propagated"]
             assert event.what.startswith(f"T-0001: {tenant.dns_name} propagated ")
             assert f"{cache.address} resolver: {tenant.oci_target} after " in event.what
+
+            # The rollback is watched the same way, for the AWS target.
+            back = h.ops.submit(h.ops.plan(PlanRequest.rollback(["T-0001"])), reason="customer asked")
+            await h.until(h.job_done(back.job_id), what="the rollback")
+            assert h.jobs.get(back.job_id).state is JobState.SUCCEEDED
+            assert "; propagated " in h.jobs.target(back.job_id, "T-0001").summary
+            seen = {s.name: s for s in h.jobs.steps(back.job_id, "T-0001")}["dns_insync"].detail["propagation"]
+            assert seen["want"] == tenant.aws_target
+            assert [s["last"] for s in seen["servers"]] == [tenant.aws_target, tenant.aws_target]
         finally:
             await h.stop()
