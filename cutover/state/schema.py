@@ -418,6 +418,21 @@ def _dns_ttl_history(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE tenants ADD COLUMN {column} {kind}")
 
 
+def _tenant_holds(db: sqlite_utils.Database) -> None:
+    """Tenants an operator keeps out of the queue (a customer asked to reschedule), for good or until a time."""
+    db.execute(
+        """
+        CREATE TABLE tenant_holds (
+            tenant_id TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            not_before REAL,
+            held_by TEXT NOT NULL,
+            held_at REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -430,6 +445,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _job_paused_by,
     _audit_seal,
     _dns_ttl_history,
+    _tenant_holds,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
