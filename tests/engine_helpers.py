@@ -14,7 +14,8 @@ READY_PATH = (Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY)
 
 
 def make_ready(tenants: TenantStore, tenant_id: str, now: float, **observed: object) -> Tenant:
-    """A tenant ready to cut over: synced with lag 0 proven a minute ago, 5/5, 3/3, metrics current, hydrated."""
+    """A tenant ready to cut over: synced with lag 0 proven a minute ago, 5/5, 3/3, metrics current, hydrated,
+    its DNS record on AWS at TTL 60 s for two hours."""
     current = tenants.get(tenant_id).lifecycle
     path = READY_PATH[READY_PATH.index(current) + 1 :] if current in READY_PATH else READY_PATH
     for state in path:
@@ -38,6 +39,14 @@ def make_ready(tenants: TenantStore, tenant_id: str, now: float, **observed: obj
             "health_at": now - 5,
             "metrics_at": now - 10,
             "hydrated_at": now - 600,
+            # DNS ready: the record on AWS, its TTL lowered from an hour to 60 s two hours ago.
+            "dns_oci_share": 0.0,
+            "dns_routing": f"{tenants.get(tenant_id).aws_target} (TTL 60)",
+            "dns_at": now - 5,
+            "dns_ttl": 60,
+            "dns_ttl_since": now - 7200,
+            "dns_ttl_before": 3600,
+            "dns_ttl_safe_at": now - 3600,
             **observed,
         },
     )

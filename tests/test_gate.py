@@ -34,8 +34,10 @@ def test_a_ready_tenant_passes_every_check_with_evidence(fleet: TenantStore, clo
         "backends",
         "metrics",
         "hydration",
+        "dns",
         "window",
     ]
+    assert gate.check("dns").evidence == "TTL 60 s for 2h (was 3600 s)"
     assert gate.check("sync").evidence == "lag 0, verified 1m ago, 0 checksum mismatches"
     assert gate.check("sync").age_s == 60
     assert gate.check("validation").evidence == "5/5 passed 1h ago"

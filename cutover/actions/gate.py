@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cutover.actions.dns_readiness import dns_readiness
 from cutover.actions.freshness import metrics_stale_after
 from cutover.actions.windows import check_window
 from cutover.config.settings import Settings
@@ -52,13 +53,14 @@ WINDOW_RULE = "migration-window"
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # lifecycle, sync, validation, backends, metrics, hydration, window
+    name: str  # lifecycle, sync, validation, backends, metrics, hydration, dns, window
     result: CheckResult
     evidence: str
     age_s: float | None  # how old the evidence is; None when there is none
     remedy: str = ""  # a step the cutover runs that can turn this into a pass
     overridden: str = ""  # the break-glass reason, when an operator overrode it
     dated: bool = False  # the evidence already says how old it is ("verified 3 min ago", "ready for 2h")
+    ready_at: float | None = None  # when a check that only time blocks passes (the DNS TTL's wait)
 
     @property
     def blocking(self) -> bool:
@@ -85,6 +87,7 @@ class Check:
             "remedy": self.remedy,
             "overridden": self.overridden,
             "blocking": self.blocking,
+            "ready_at": self.ready_at,
         }
 
 
@@ -191,6 +194,7 @@ def evaluate_gate(
         _backends(tenant, now, settings),
         _metrics(tenant, now, settings),
         _hydration(tenant, now, settings),
+        *((_dns(tenant, now, settings),) if not _dns_moved_on(tenant) else ()),
         _window(tenant, now, settings, overrides.get(WINDOW_RULE, "")),
     )
     return GateResult(tenant.tenant_id, checks, now)
@@ -332,6 +336,18 @@ def _hydration(tenant: Tenant, now: float, settings: Settings) -> Check:
             dated=True,
         )
     return Check("hydration", CheckResult.PASS, f"hydrated {_ago(now, at)}", age, dated=True)
+
+
+def _dns_moved_on(tenant: Tenant) -> bool:
+    """The cutover has changed this tenant's DNS (or is past it): readiness for the change no longer applies."""
+    after = (Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED, Lifecycle.ROLLING_BACK)
+    return tenant.lifecycle in after or (tenant.lifecycle is Lifecycle.CUTTING_OVER and bool(tenant.dns_oci_share))
+
+
+def _dns(tenant: Tenant, now: float, settings: Settings) -> Check:
+    ready = dns_readiness(tenant, now, settings)
+    result = CheckResult.UNKNOWN if ready.passed is None else CheckResult.PASS if ready.passed else CheckResult.FAIL
+    return Check("dns", result, ready.evidence, ready.age_s, dated=True, ready_at=ready.ready_at)
 
 
 def _window(tenant: Tenant, now: float, settings: Settings, override: str) -> Check:

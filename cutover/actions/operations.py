@@ -44,15 +44,19 @@ from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.decommission_rules import DECOMMISSION_RULES, DECOMMISSION_STEPS, Refusal, refusals, standing
+from cutover.actions.flows.lower_ttl import LOWER_TTL, LOWER_TTL_STEPS
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
+from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
 from cutover.actions.safety import ENTERPRISE_APPROVAL, RULES, SafetyVerdict, evaluate_safety, only_capacity, read_fleet
 from cutover.actions.session import Session
 from cutover.config.settings import Settings
+from cutover.config.units import format_day_clock
 from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.events import Event
 from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
+from cutover.state.holds import HoldStore, TenantHold
 from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
@@ -63,6 +67,13 @@ FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
 KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
 SYNC, VALIDATE = "sync", "validate"
 DECOMMISSION = "decommission"
+TTL_TOO_LATE = (
+    Lifecycle.CUTTING_OVER,
+    Lifecycle.MONITORING,
+    Lifecycle.MIGRATED,
+    Lifecycle.DECOMMISSIONED,
+    Lifecycle.ROLLING_BACK,
+)
 SYNC_MODES = ("start", "final", "verify")
 
 # The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
@@ -167,6 +178,7 @@ class PlannedTarget:
     change: dns_plan.ChangeLine
     lifecycle: str
     note: str = ""  # "takes over from batch-3"; "runs final sync and verification first"
+    picked: str = ""  # a batch's reason for picking it: "queue #1: Pilot, wave 1"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -176,6 +188,7 @@ class PlannedTarget:
             "gate": self.gate.to_json() if self.gate else None,
             "dns": self.change.to_json(),
             "note": self.note,
+            "picked": self.picked,
         }
 
 
@@ -469,27 +482,28 @@ class Operations:
         if request.wave is not None and request.tenant_ids:
             raise BadRequest("choose the batch by --wave or by naming tenants, not both")
         if request.wave is not None:
-            candidates = self.session.tenants.list(wave=request.wave)
+            candidates = in_queue_order(self.session.tenants.list(wave=request.wave))
             if not candidates:
                 raise BadRequest(f"wave {request.wave} has no tenants")
         elif request.tenant_ids:
             candidates = self._tenants(request.tenant_ids)
         elif request.count is not None:
-            # Just a count: the next ready tenants, lowest wave first.
-            candidates = sorted(
-                self.session.tenants.list(lifecycle=Lifecycle.READY), key=lambda t: (t.wave, t.tenant_id)
-            )
+            # Just a count: the next ready tenants in the queue's order (Pilot, wave, priority).
+            candidates = in_queue_order(self.session.tenants.list(lifecycle=Lifecycle.READY))
             if not candidates:
                 raise BadRequest("no tenant is ready: nothing to batch")
         else:
             raise BadRequest("choose the batch: --wave N, name the tenants, or give --count N (the next ready ones)")
         locks = self._locks([t.tenant_id for t in candidates])
+        holds = HoldStore(self.session.store, self.session.events).active(now)
         chosen: list[tuple[Tenant, GateResult]] = []
         excluded: list[Exclusion] = []
         for tenant in candidates:
             if tenant.lifecycle in (Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED) and request.wave is not None:
                 continue  # done already: not worth a line in the preview
-            reason = self._batch_exclusion(tenant, locks.get(tenant.tenant_id), now, request)
+            hold = holds.get(tenant.tenant_id)
+            reason = self._hold_words(hold) if hold else ""
+            reason = reason or self._batch_exclusion(tenant, locks.get(tenant.tenant_id), now, request)
             if reason:
                 excluded.append(Exclusion(tenant.tenant_id, reason))
                 continue
@@ -511,6 +525,7 @@ class Operations:
                 dns_plan.change_line(tenant, dns_plan.to_oci(tenant, ttl), None),
                 tenant.lifecycle.value,
                 _remedy_note(gate),
+                why_picked(tenant, index + 1),
             )
             for index, (tenant, gate) in enumerate(chosen)
         )
@@ -548,6 +563,45 @@ class Operations:
             "timezone": self.settings.safety.window.timezone,  # the zone its times are shown in
         }
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
+
+    def _hold_words(self, hold: TenantHold) -> str:
+        """ "held by alice@jump-1: customer asked to reschedule", "not before 03-07 02:00 EST (alice@jump-1: ...)"."""
+        if hold.not_before is None:
+            return f"held by {hold.held_by}: {hold.reason}"
+        when = format_day_clock(hold.not_before, self.settings.safety.window.zone)
+        return f"not before {when} ({hold.held_by}: {hold.reason})"
+
+    def hold(self, tenant_ids: Sequence[str], *, reason: str, not_before: float | None = None) -> None:
+        """Keep tenants out of the queue (batches leave them out, saying why), for good or until `not_before`."""
+        self._writable("hold a tenant")
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail with the hold")
+        tenants = self._tenants(tenant_ids)
+        now = self.session.clock.now()
+        if not_before is not None and not_before <= now:
+            raise BadRequest("--not-before is in the past: give a later time (or no --not-before for a hold)")
+        what = "held out of the queue" + (
+            f" until {format_day_clock(not_before, self.settings.safety.window.zone)}" if not_before else ""
+        )
+        HoldStore(self.session.store, self.session.events).hold(
+            [t.tenant_id for t in tenants], reason=reason, not_before=not_before, by=self.operator, now=now, what=what
+        )
+
+    def unhold(self, tenant_ids: Sequence[str], *, reason: str) -> list[str]:
+        """Release tenants' holds; refused (nothing changed) when one of them is not held."""
+        self._writable("release a hold")
+        if not reason.strip():
+            raise BadRequest("give a reason: it goes in the audit trail with the release")
+        tenants = self._tenants(tenant_ids)
+        holds = HoldStore(self.session.store, self.session.events)
+        held = holds.all()
+        missing = [t.tenant_id for t in tenants if t.tenant_id not in held]
+        if missing:
+            raise Refused(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not held: nothing released")
+        return holds.release([t.tenant_id for t in tenants], reason=reason)
+
+    def holds(self) -> dict[str, TenantHold]:
+        return HoldStore(self.session.store, self.session.events).all()
 
     def _batch_exclusion(self, tenant: Tenant, holder: LockHolder | None, now: float, request: PlanRequest) -> str:
         if holder is not None:
@@ -834,6 +888,31 @@ class Operations:
             for tenant in self._tenants(tenant_ids)
             if tenant.lifecycle not in (Lifecycle.VALIDATING, Lifecycle.READY)
         }
+
+    def lower_ttl(self, tenant_ids: Sequence[str], *, reason: str) -> Job:
+        """Lower tenants' DNS TTL to `dns.ttl` ahead of their cutover, as a job the engine runs: one
+        compare-and-swap change set per hosted zone, the AWS target kept; the job records when each
+        becomes safe for the gate's `dns` check.
+
+        Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
+        self._writable("lower the DNS TTL")
+        problems = [f"{tid} {why}" for tid, why in self.lower_ttl_refusals(tenant_ids).items()]
+        return self._submit_prepare(LOWER_TTL, tenant_ids, LOWER_TTL_STEPS, {}, reason, problems)
+
+    def lower_ttl_refusals(self, tenant_ids: Sequence[str]) -> dict[str, str]:
+        """Why each tenant whose TTL cannot be lowered now cannot ("is monitoring: ...")."""
+        refusals: dict[str, str] = {}
+        for tenant in self._tenants(tenant_ids):
+            if tenant.lifecycle in TTL_TOO_LATE:
+                refusals[tenant.tenant_id] = (
+                    f"is {tenant.lifecycle.label}: the TTL is lowered before a cutover, not during or after it"
+                )
+            elif tenant.dns_oci_share:
+                refusals[tenant.tenant_id] = (
+                    f"DNS already sends {tenant.dns_oci_share * 100:.0f} % to OCI ({tenant.dns_routing}): "
+                    "lower-ttl only lowers the TTL of a record on AWS"
+                )
+        return refusals
 
     def _submit_prepare(
         self,

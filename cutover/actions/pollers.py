@@ -38,6 +38,7 @@ from cutover.providers.interfaces import MetricsSnapshot, ProviderError
 from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange, Tenant
+from cutover.state.ttl_history import ttl_observation
 from cutover.state.watch import watched
 
 log = logging.getLogger(__name__)
@@ -251,11 +252,13 @@ class Pollers:
         if whole:
             self._dns_fleet_at = self.core.now()
         by_id = {tenant.tenant_id: tenant for tenant in tenants}
+        assume = self.core.settings.dns.assume_previous_ttl
         observed = {
             tenant_id: {
                 "dns_oci_share": record.routing.oci_share(by_id[tenant_id].aws_target, by_id[tenant_id].oci_target),
                 "dns_routing": record.describe(),
                 "dns_at": record.measured_at,
+                **ttl_observation(by_id[tenant_id], record.routing.ttl, record.measured_at, assume_previous=assume),
             }
             for tenant_id, record in records.items()
             if tenant_id in by_id

@@ -16,6 +16,7 @@ from cutover.actions.flows.batch import run_batch
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.decommission import run_decommission
 from cutover.actions.flows.jobs import run_flip, run_rollback
+from cutover.actions.flows.lower_ttl import LOWER_TTL, run_lower_ttl
 from cutover.actions.flows.prepare import run_sync, run_validate
 from cutover.actions.flows.ramp import run_ramp
 from cutover.state.jobs import Job, JobState
@@ -32,6 +33,7 @@ FLOWS = {
     "sync": run_sync,
     "validate": run_validate,
     "decommission": run_decommission,
+    LOWER_TTL: run_lower_ttl,
 }
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from cutover.config.addresses import check_address
 from cutover.config.providers import (
     CloudMetrics,
     OciDns,
@@ -304,6 +305,30 @@ class DnsSettings(Section):
         5 * 60.0, description="Give up waiting for a DNS change to be in sync after this"
     )
     change_rate: PositiveFinite = Field(4.0, le=100, description="DNS change requests a second (Route 53 allows 5)")
+    assume_previous_ttl: int = Field(
+        86400,
+        ge=0,
+        le=2147483647,
+        description="The TTL a record is assumed to have had before it was first read at a low TTL (the gate's "
+        "dns check waits this long after that read unless the store saw the TTL lowered)",
+    )
+    authoritative: list[str] = Field(
+        default_factory=list,
+        description='The zones\' authoritative name servers to ask after each DNS change ("IP" or "IP:PORT")',
+    )
+    resolvers: list[str] = Field(
+        default_factory=list,
+        description='Resolvers to ask after each DNS change until they answer the new value ("IP" or "IP:PORT"; '
+        "none by default: a jump host often has no outside access)",
+    )
+    propagation_timeout: PositiveDuration = Field(
+        10 * 60.0, description="Stop asking a server for the new answer after this long (it is reported as not seen)"
+    )
+
+    @field_validator("authoritative", "resolvers")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [check_address(item) for item in value]
 
 
 class EngineSettings(Section):

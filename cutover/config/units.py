@@ -82,6 +82,11 @@ def format_clock(ts: float, zone: tzinfo | None = None, *, seconds: bool = False
     return shown.strftime("%H:%M:%S %Z" if seconds else "%H:%M %Z")
 
 
+def format_day_clock(ts: float, zone: tzinfo | None = None) -> str:
+    """A time on another day, its zone named: "03-07 02:00 EST"."""
+    return datetime.fromtimestamp(ts, zone or UTC).strftime("%m-%d %H:%M %Z")
+
+
 def format_duration(seconds: float) -> str:
     """Seconds -> '4m 10s', '2h 5m', '45s' for people reading a screen."""
     seconds = round(seconds)

@@ -32,6 +32,9 @@ LAZY_COMMANDS = {
     "demo": "cutover.console.commands.demo:demo",
     "lab": "cutover.console.commands.lab:lab_command",
     "doctor": "cutover.console.commands.doctor:doctor",
+    "dns": "cutover.console.commands.dns:dns_group",
+    "hold": "cutover.console.commands.queue:hold",
+    "unhold": "cutover.console.commands.queue:unhold",
 }
 FAMILIES = ("cutover.console.commands.actions",)
 

@@ -406,6 +406,33 @@ def _audit_seal(db: sqlite_utils.Database) -> None:
         )
 
 
+def _dns_ttl_history(db: sqlite_utils.Database) -> None:
+    """Each tenant's record TTL as read, since when it has been that TTL, the one before it, and when
+    no resolver can still cache a longer one (the gate's DNS readiness)."""
+    for column, kind in (
+        ("dns_ttl", "INTEGER"),
+        ("dns_ttl_since", "REAL"),
+        ("dns_ttl_before", "INTEGER"),
+        ("dns_ttl_safe_at", "REAL"),
+    ):
+        db.execute(f"ALTER TABLE tenants ADD COLUMN {column} {kind}")
+
+
+def _tenant_holds(db: sqlite_utils.Database) -> None:
+    """Tenants an operator keeps out of the queue (a customer asked to reschedule), for good or until a time."""
+    db.execute(
+        """
+        CREATE TABLE tenant_holds (
+            tenant_id TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            not_before REAL,
+            held_by TEXT NOT NULL,
+            held_at REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -417,6 +444,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _sim_dns_fence,
     _job_paused_by,
     _audit_seal,
+    _dns_ttl_history,
+    _tenant_holds,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

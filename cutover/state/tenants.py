@@ -77,6 +77,10 @@ class Tenant:
     aws_target_group: str = ""
     oci_load_balancer: str = ""
     oci_backend_set: str = ""
+    dns_ttl: int | None = None  # the record's TTL as last read
+    dns_ttl_since: float | None = None  # since when it has been that TTL (first read, or our change in sync)
+    dns_ttl_before: int | None = None  # the TTL before that; None when the store never saw one
+    dns_ttl_safe_at: float | None = None  # when no resolver can still cache a longer TTL (see ttl_history)
 
     @property
     def judged(self) -> bool:
@@ -126,6 +130,10 @@ OBSERVED_FIELDS = frozenset(
         "error_rate",
         "p95_ms",
         "metrics_at",
+        "dns_ttl",
+        "dns_ttl_since",
+        "dns_ttl_before",
+        "dns_ttl_safe_at",
     }
 )
 MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")

@@ -107,6 +107,10 @@ def build_fleet(path: Path, clock: ManualClock, *, count: int = 40, seed: int = 
                 "health_at": now - 5,
                 "dns_oci_share": 1.0 if on_oci else 0.0,
                 "dns_at": now - 5,
+                "dns_ttl": 60,  # lowered from an hour two hours ago: DNS ready
+                "dns_ttl_since": now - 7200,
+                "dns_ttl_before": 3600,
+                "dns_ttl_safe_at": now - 3600,
                 "observed_oci_share": (0.97 if state is Lifecycle.MONITORING else 1.0) if on_oci else 0.0,
                 "requests": float(rng.randint(200, 5000)),
                 "error_rate": round(rng.uniform(0.0005, 0.002), 4),

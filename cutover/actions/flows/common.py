@@ -36,6 +36,7 @@ from cutover.providers.interfaces import (
 from cutover.state.jobs import Control, Job, JobState, Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import Tenant
+from cutover.state.ttl_history import ttl_observation
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +316,11 @@ class JobRun:
             dns_oci_share=record.routing.oci_share(tenant.aws_target, tenant.oci_target),
             dns_routing=record.describe(),
             dns_at=record.measured_at,
+            **self.ttl_fields(tenant, record.routing.ttl, record.measured_at),
         )
+
+    def ttl_fields(self, tenant: Tenant, ttl: int, at: float) -> dict[str, Any]:
+        return ttl_observation(tenant, ttl, at, assume_previous=self.settings.dns.assume_previous_ttl)
 
 
 @dataclass(frozen=True)
@@ -348,11 +353,14 @@ async def change_dns(
     wants: dict[str, Routing],
     expects: dict[str, Expect],
     describe_want: str,
+    *,
+    same: Callable[[Routing, Routing], bool] = same_routing,
 ) -> dict[str, ChangeOutcome | FlowStop]:
     """Change several tenants' records (one change set per hosted zone), compare-and-swap, reconciled.
 
     `steps` maps tenant -> its DNS step; `expects` says what each record may be
     before the change (anything else is someone else's change: the tenant stops).
+    `same` says when a record already is what the step wants (TTL aside, unless the TTL is the change).
     Each tenant's outcome is a ChangeOutcome, or a FlowStop saying what was found.
     """
     core = run.core
@@ -377,7 +385,7 @@ async def change_dns(
                 outcomes[tid] = _stopped(run, step, TargetState.FAILED, f"{tid}: {tenant.dns_name} has no DNS record")
                 continue
             run.observe_record(tenant, record)
-            if same_routing(record.routing, want):
+            if same(record.routing, want):
                 already = step.state is not StepState.RUNNING
                 if already:
                     change_id, result = "", f"{describe_want}: already in place, no change made"
@@ -414,7 +422,7 @@ async def change_dns(
             )
             by_zone.setdefault(record.zone, []).append(DnsChange(tid, record, want, fence=token))
         for zone, changes in sorted(by_zone.items()):
-            outcomes.update(await _apply_zone(run, zone, changes, todo, describe_want))
+            outcomes.update(await _apply_zone(run, zone, changes, todo, describe_want, same))
     return outcomes
 
 
@@ -429,7 +437,12 @@ def _stopped(run: JobRun, step: Step, state: TargetState, message: str) -> FlowS
 
 
 async def _apply_zone(
-    run: JobRun, zone: str, changes: list[DnsChange], steps: dict[str, Step], describe_want: str
+    run: JobRun,
+    zone: str,
+    changes: list[DnsChange],
+    steps: dict[str, Step],
+    describe_want: str,
+    same: Callable[[Routing, Routing], bool] = same_routing,
 ) -> dict[str, ChangeOutcome | FlowStop]:
     core = run.core
     outcomes: dict[str, ChangeOutcome | FlowStop] = {}
@@ -451,7 +464,7 @@ async def _apply_zone(
             found_record = changed.found
             if (
                 found_record is not None
-                and same_routing(found_record.routing, change.to)
+                and same(found_record.routing, change.to)
                 and (not change.fence or found_record.fence == change.fence)
             ):
                 result = f"{describe_want}: applied by an earlier attempt whose answer was lost"
@@ -503,6 +516,7 @@ async def _apply_zone(
                     dns_oci_share=change.to.oci_share(tenant.aws_target, tenant.oci_target),
                     dns_routing=change.to.describe(),
                     dns_at=receipt.submitted_at,
+                    **run.ttl_fields(tenant, change.to.ttl, receipt.submitted_at),
                 )
             outcomes[change.tenant_id] = ChangeOutcome(change.tenant_id, receipt.change_id, True, result)
         pending = []

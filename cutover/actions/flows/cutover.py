@@ -12,6 +12,7 @@ the triggers stay armed; an abort does not undo a change (roll back for that).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from cutover.actions import dns_plan
@@ -25,6 +26,7 @@ from cutover.actions.flows.common import (
     seconds,
     wait_in_sync,
 )
+from cutover.actions.flows.propagated import after_change
 from cutover.actions.gate import evaluate_gate
 from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, evaluate_safety, read_fleet
 from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, Routing
@@ -367,6 +369,13 @@ async def run_cutover(
         return stop.state, stop.message
     changed_at = run.step(tenant_id, "dns_change").ended_at or run.core.now()
     insync = await flow.in_sync(outcome)
-    traffic = await flow.traffic(changed_at)
-    monitoring = await flow.monitor()
-    return TargetState.SUCCEEDED, f"{insync}, {traffic}, {monitoring}"
+    # Resolvers are asked beside the traffic shift and the monitoring, never holding them up.
+    probing = asyncio.ensure_future(after_change(run, tenant_id, "dns_insync", tenant.oci_target, changed_at))
+    try:
+        traffic = await flow.traffic(changed_at)
+        monitoring = await flow.monitor()
+        propagated = await probing
+    finally:
+        probing.cancel()
+    clocks = ", ".join(part for part in (insync, propagated, traffic) if part)
+    return TargetState.SUCCEEDED, f"{clocks}, {monitoring}"

@@ -24,6 +24,7 @@ from cutover.actions.flows.common import (
     wait_in_sync,
 )
 from cutover.actions.flows.cutover import run_cutover
+from cutover.actions.flows.propagated import after_change
 from cutover.actions.safety import SafetyVerdict, evaluate_safety, read_fleet
 from cutover.state.jobs import StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
@@ -190,6 +191,20 @@ async def _after_rollback(
     )
     insync_at = run.step(tenant_id, "dns_insync").ended_at or core.now()
     changed_at = run.step(tenant_id, "dns_change").ended_at or core.now()
+    aws_target = core.tenant(tenant_id).aws_target
+    probing = asyncio.ensure_future(after_change(run, tenant_id, "dns_insync", aws_target, changed_at))
+    try:
+        state, summary = await _traffic_back(run, tenant_id, insync, insync_at, changed_at, decided_at)
+        propagated = await probing
+    finally:
+        probing.cancel()
+    return state, f"{summary}; {propagated}" if propagated else summary
+
+
+async def _traffic_back(
+    run: JobRun, tenant_id: str, insync: str, insync_at: float, changed_at: float, decided_at: float
+) -> tuple[TargetState, str]:
+    core = run.core
     step = run.step(tenant_id, "traffic_back")
     if step.state is not StepState.DONE:
         step = core.jobs.start_step(step)

@@ -252,6 +252,10 @@ def _write(
     tenants.observe_many(_observations(world, placements, now))
 
 
+TTL_LOWERED_AGO = 2 * 24 * HOUR
+SEEDED_TTL_BEFORE = 3600
+
+
 def _record(tenant: Tenant, routing: Routing, version: int, changed_at: float, before_oci: float) -> DnsRecordRow:
     return DnsRecordRow(
         tenant_id=tenant.tenant_id,
@@ -304,6 +308,11 @@ def _observations(world: SimWorld, placements: Sequence[_Placement], now: float)
                 "dns_oci_share": record.routing.oci_share(p.tenant.aws_target, p.tenant.oci_target),
                 "dns_routing": record.routing.describe(),
                 "dns_at": now,
+                # The night's preparation lowered every TTL from an hour to the low one two days ago.
+                "dns_ttl": record.routing.ttl,
+                "dns_ttl_since": now - TTL_LOWERED_AGO,
+                "dns_ttl_before": SEEDED_TTL_BEFORE,
+                "dns_ttl_safe_at": now - TTL_LOWERED_AGO + SEEDED_TTL_BEFORE,
             }
         observed[tid] = fields
     return observed
