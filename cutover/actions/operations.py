@@ -816,6 +816,20 @@ class Operations:
             raise Refused(refusal)
         return self._control(job_id, Control.STEP_BACK, reason)
 
+    def step_back_moves(self, job_id: str) -> list[str]:
+        """What a step back would do now, a line a tenant: "T-0068: 25 % -> 10 % on OCI"."""
+        job = self.jobs.get(job_id)
+        stages = [int(p) for p in job.params.get("stages", ())]
+        moves = []
+        for target in self.jobs.targets(job_id):
+            steps = self.jobs.steps(job_id, target.tenant_id)
+            if target.state is TargetState.RUNNING and not ramp_stages.step_back_refusal(
+                target.tenant_id, steps, stages
+            ):
+                share = ramp_stages.share_now(steps)
+                moves.append(f"{target.tenant_id}: {share} % -> {ramp_stages.stage_below(stages, share)} % on OCI")
+        return moves
+
     def step_back_refusal(self, job_id: str) -> str:
         """Why this job cannot step back now ("" when a tenant of it can)."""
         job = self.jobs.get(job_id)

@@ -765,9 +765,10 @@ class CutoverApp(MoreActions, App[int]):
             if refusal:
                 self.notify(visible_lines(refusal), title="Cannot step back", severity="warning", markup=False)
                 return
+            moves = await asyncio.to_thread(self.operations.step_back_moves, job.job_id)
             detail = (
-                "The ramp goes back to the stage below (one DNS change, made even while paused) and waits there, "
-                "paused: resume to ramp up again, abort to roll back."
+                f"{'; '.join(moves)}. The ramp goes back to the stage below (one DNS change, made even while "
+                "paused) and waits there, paused: resume to ramp up again, abort to roll back."
             )
         else:
             detail = "A ramp ends the current stage's hold and goes to the next stage now."

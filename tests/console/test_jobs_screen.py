@@ -220,6 +220,7 @@ async def test_b_steps_the_ramp_under_the_cursor_back_a_stage_or_says_why_it_can
             await pilot.press("b")
             await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
             assert app.screen.targets.action == "step back" and app.screen.targets.eligible == (ramp.job_id,)
+            assert app.screen.targets.detail.startswith("T-0001: 50 % -> 10 % on OCI. The ramp goes back")
             await pilot.press(*"latency at 50 %", "enter", "tab", "enter")
             await until(pilot, lambda: isinstance(app.screen, JobsScreen))
             await h.until(lambda: h.jobs.get(ramp.job_id).state is JobState.PAUSED, what="paused at 10 %")
