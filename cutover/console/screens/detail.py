@@ -42,15 +42,18 @@ LEADS_WITH_JOB = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecy
 
 
 def flight_text(detail: TenantDetail, zone: tzinfo | None, max_rollbacks: int) -> Text:
-    """The job that has the tenant, its steps as they stand, and the way back (one key)."""
-    assert detail.job is not None
-    job, tenant = detail.job.job, detail.tenant
+    """The job that has the tenant (if one is on record), its steps as they stand, and the way back (one key)."""
+    tenant = detail.tenant
     text = Text()
-    text.append(f"{job.job_id} ", style="bold")
-    text.append(job.state.value, style=JOB_STATE_STYLE.get(job.state, ""))
-    text.append_text(plain(f"  {job.kind} by {job.operator}: {job.reason}"))
-    text.append("\n")
-    for step in detail.job.steps_of(tenant.tenant_id):
+    steps = []
+    if detail.job is not None:
+        job = detail.job.job
+        text.append(f"{job.job_id} ", style="bold")
+        text.append(job.state.value, style=JOB_STATE_STYLE.get(job.state, ""))
+        text.append_text(plain(f"  {job.kind} by {job.operator}: {job.reason}"))
+        text.append("\n")
+        steps = detail.job.steps_of(tenant.tenant_id)
+    for step in steps:
         mark, style = STEP_MARK.get(step.state, ("?", ""))
         text.append(f"  {mark} ", style=style)
         text.append(f"{step.name.replace('_', ' '):<13}")
@@ -186,9 +189,10 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
         title.append(visible(f"  next: {detail.row.cell('next').text}"))
         self.query_one("#detail-title", Static).update(title)
         gates = gate_table([detail.gate], one_tenant=True)
-        if tenant.lifecycle in LEADS_WITH_JOB and detail.job is not None:
-            # In flight or on OCI the job and the way back matter first; the gate is for a next cutover.
-            watch = [Text.assemble(("Watch: ", "bold"), plain(detail.watch))] if detail.watch else []
+        if tenant.lifecycle in LEADS_WITH_JOB:
+            # In flight or on OCI the job, the watch and the way back matter first; the gate is for a next cutover.
+            watching = detail.watch.removeprefix("watch ")
+            watch = [Text.assemble(("Watch: ", "bold"), plain(watching))] if watching else []
             shown: RenderableType = Group(
                 *watch,
                 flight_text(detail, self.zone, self.max_rollbacks),
