@@ -96,8 +96,8 @@ def test_the_report_of_a_decommissioned_tenant_holds_its_evidence_and_ends_with_
     assert "| decommission-2 (decommission) | 1280 | 0 | 0 | both sides match: 1280 objects by checksum |" in text
     assert "Final comparison: 1280 objects checked, 0 differ, 0 missing on OCI." in text
     # AWS and OCI side by side, before the DNS change and after the traffic moved, and the downtime.
-    before = next(line for line in text.splitlines() if line.startswith("| before the DNS change"))
-    after = next(line for line in text.splitlines() if line.startswith("| after the traffic moved"))
+    before = next(line for line in text.splitlines() if line.startswith("| before the DNS change: "))
+    after = next(line for line in text.splitlines() if line.startswith("| after the traffic moved: "))
     assert before.split(" | ")[1] != "0" and before.split(" | ")[4] == "0"  # AWS served it all, OCI nothing
     assert after.split(" | ")[4] != "0" and " ms |" in after
     assert "- **Downtime:** 0s: one side or the other served requests at every measurement." in text

@@ -254,8 +254,10 @@ def _periods(samples: Sequence[Sample], changed_at: float | None, steps_by_job: 
 
 
 def _period(label: str, samples: Sequence[Sample], start: float, end: float) -> Period:
+    """Both sides over [start, end); the period's times are those of the first and last sample in it."""
     inside = [s for s in samples if start <= s.measured_at < end]
-    return Period(label, start, end, _side("aws", inside), _side("oci", inside))
+    first, last = (inside[0].measured_at, inside[-1].measured_at) if inside else (start, start)
+    return Period(label, first, last, _side("aws", inside), _side("oci", inside))
 
 
 def _side(side: str, samples: Sequence[Sample]) -> SideFigures:
