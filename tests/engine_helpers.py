@@ -141,7 +141,7 @@ class Harness:
         from cutover.actions.operations import Operations
         from cutover.actions.session import Session
         from cutover.config.loader import LoadedConfig
-        from cutover.config.settings import Settings, SimulatorSettings, StateSettings
+        from cutover.config.settings import Settings, SimulatorSettings
         from cutover.providers.sim import WorldOptions, open_world
         from cutover.state.clock import ManualClock
         from cutover.state.events import EventLog
@@ -153,7 +153,7 @@ class Harness:
         base = settings or Settings()
         self.settings = base.model_copy(
             update={
-                "state": StateSettings(path=self.path),
+                "state": base.state.model_copy(update={"path": self.path}),
                 "simulator": SimulatorSettings(tenants=size, seed=seed),
             }
         )

@@ -87,6 +87,11 @@ def format_day_clock(ts: float, zone: tzinfo | None = None) -> str:
     return datetime.fromtimestamp(ts, zone or UTC).strftime("%m-%d %H:%M %Z")
 
 
+def format_timestamp(ts: float, zone: tzinfo | None = None) -> str:
+    """A date and time for a record kept after the night (reports): "2027-01-15 03:00:45 EST", zone named."""
+    return datetime.fromtimestamp(ts, zone or UTC).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def format_duration(seconds: float) -> str:
     """Seconds -> '4m 10s', '2h 5m', '45s' for people reading a screen."""
     seconds = round(seconds)

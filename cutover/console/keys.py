@@ -46,6 +46,8 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("jobs_view", "J", "jobs_view", "Jobs", show=False),
     KeyAction("gate", "g", "gate", "Gate", show=False),  # evaluates only: an observer may open it too
     KeyAction("alert_history", "H", "alert_history", "Alert history", show=False),
+    # The compliance report of the tenant under the cursor (or in the detail), as `cutover report TENANT`.
+    KeyAction("report", "e", "app.open_report", "Report…", show=False),
     KeyAction(
         "acknowledge",
         "A",
@@ -104,7 +106,7 @@ BY_NAME = {spec.name: spec for spec in KEY_ACTIONS}
 OPENS_INPUT = frozenset(spec.name for spec in KEY_ACTIONS if spec.opens_input)  # binding ids
 # The keys that act on one tenant, bound in the tenant detail too (the same ids: a remap applies there as well).
 TENANT_ACTIONS = (
-    *("help", "gate", "cutover", "ramp", "rollback", "dry_run"),
+    *("help", "gate", "report", "cutover", "ramp", "rollback", "dry_run"),
     *("sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all", "decommission"),
 )
 WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)

@@ -83,6 +83,23 @@ class MoreActions:
     def action_approve_tenants(self: CutoverApp) -> None:
         self.start_approve()
 
+    def action_open_report(self: CutoverApp) -> None:
+        """The compliance report of the tenant in the detail, else the one under the cursor, in a viewer."""
+        from cutover.actions.reports.make import tenant_report
+        from cutover.console.screens.detail import TenantDetailScreen
+        from cutover.console.screens.report_viewer import ReportViewerScreen
+
+        main = self._main()
+        if isinstance(self.screen, TenantDetailScreen):
+            tenant_id = self.screen.tenant_id
+        elif main is not None and main.table.cursor_row is not None:
+            tenant_id = main.table.cursor_row.tenant_id
+        else:
+            self.notify("no tenant under the cursor: move it to one first", severity="warning")
+            return
+        session = self.session
+        self.push_screen(ReportViewerScreen(tenant_id, lambda: tenant_report(session, tenant_id, "md")))
+
     def action_decommission_tenants(self: CutoverApp) -> None:
         """Decommission the marked tenants, or the one under the cursor, after their watch (no way back)."""
         self.typeahead.hold("the decommission confirmation", self.prepare_decommission())

@@ -43,6 +43,7 @@ HELP_LINES: dict[str, tuple[str, str]] = {
     "jobs_view": ("views", "every job of the night, to pause, resume, abort or skip one"),
     "batch_view": ("views", "tonight's batches, group by group"),
     "alert_history": ("views", "every alert, newest first"),
+    "app.open_report": ("views", "the compliance report of the tenant under the cursor, as `cutover report`"),
     "toggle_panel('alerts')": ("views", "show or hide the alerts panel"),
     "toggle_panel('waves')": ("views", "show or hide the wave summary"),
     "help": ("views", "this help"),

@@ -1,0 +1,1 @@
+"""The report templates (package data: *.md.j2, *.html.j2)."""
