@@ -27,6 +27,8 @@ def promoted_hours_ago(env: dict, tenant_id: str, hours: float, *, checkpoint: b
         tenants = TenantStore(store, events)
         for state in ("cutting_over", "monitoring", "migrated"):
             tenants.transition(tenant_id, state, why="flip-1")
+        oci = tenants.get(tenant_id).oci_target  # the flip put its record on OCI
+        tenants.observe(tenant_id, dns_oci_share=1.0, dns_routing=f"{oci} (TTL 60)", dns_at=clock.now())
         if checkpoint is not None:
             clock.set(clock.now() + 4 * 3600)
             reasons = [] if checkpoint else ["error rate 0.40 % (needs under 0.10 %)"]

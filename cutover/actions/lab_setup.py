@@ -17,6 +17,7 @@ from cutover.providers.interfaces import Providers, RemoteJob, RemoteJobState
 from cutover.state.clock import Clock
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.ttl_history import ttl_observation
 
 
 async def _until_done(poll, job: RemoteJob, clock: Clock, timeout: float = 120.0) -> RemoteJob:
@@ -78,5 +79,21 @@ async def _prepare(providers: Providers, tenants: TenantStore, tenant: Tenant, c
         tenants.observe(tenant.tenant_id, hydrated_at=hydration.ended_at)
     if not result.all_passed or hydration.state != RemoteJobState.SUCCEEDED:
         return False
+    await _record_dns(providers, tenants, tenants.get(tenant.tenant_id))
     tenants.transition(tenant.tenant_id, Lifecycle.READY, why=why)
     return True
+
+
+async def _record_dns(providers: Providers, tenants: TenantStore, tenant: Tenant) -> None:
+    """The record as it stands. The lab made it at its low TTL when it started: no resolver can hold an
+    answer with a longer one, so there is no older TTL to wait out (assume_previous=0)."""
+    record = (await providers.dns.read_routing([tenant])).get(tenant.tenant_id)
+    if record is None:
+        return
+    tenants.observe(
+        tenant.tenant_id,
+        dns_oci_share=record.routing.oci_share(tenant.aws_target, tenant.oci_target),
+        dns_routing=record.describe(),
+        dns_at=record.measured_at,
+        **ttl_observation(tenant, record.routing.ttl, record.measured_at, assume_previous=0),
+    )
