@@ -49,7 +49,15 @@ from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
-from cutover.actions.safety import ENTERPRISE_APPROVAL, RULES, SafetyVerdict, evaluate_safety, only_capacity, read_fleet
+from cutover.actions.safety import (
+    ENTERPRISE_APPROVAL,
+    RULES,
+    TENANT_HOLD,
+    SafetyVerdict,
+    evaluate_safety,
+    only_capacity,
+    read_fleet,
+)
 from cutover.actions.session import Session
 from cutover.config.settings import Settings
 from cutover.config.units import format_day_clock
@@ -502,7 +510,9 @@ class Operations:
             if tenant.lifecycle in (Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED) and request.wave is not None:
                 continue  # done already: not worth a line in the preview
             hold = holds.get(tenant.tenant_id)
-            reason = self._hold_words(hold) if hold else ""
+            # Held tenants are left out, saying why, unless break-glass takes them in (the rule then says so).
+            taken_in = TENANT_HOLD in request.overrides
+            reason = hold.words(self.settings.safety.window.zone) if hold and not taken_in else ""
             reason = reason or self._batch_exclusion(tenant, locks.get(tenant.tenant_id), now, request)
             if reason:
                 excluded.append(Exclusion(tenant.tenant_id, reason))
@@ -563,13 +573,6 @@ class Operations:
             "timezone": self.settings.safety.window.timezone,  # the zone its times are shown in
         }
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
-
-    def _hold_words(self, hold: TenantHold) -> str:
-        """ "held by alice@jump-1: customer asked to reschedule", "not before 03-07 02:00 EST (alice@jump-1: ...)"."""
-        if hold.not_before is None:
-            return f"held by {hold.held_by}: {hold.reason}"
-        when = format_day_clock(hold.not_before, self.settings.safety.window.zone)
-        return f"not before {when} ({hold.held_by}: {hold.reason})"
 
     def hold(self, tenant_ids: Sequence[str], *, reason: str, not_before: float | None = None) -> None:
         """Keep tenants out of the queue (batches leave them out, saying why), for good or until `not_before`."""

@@ -7,7 +7,7 @@ numbers. Breaking a rule takes an explicit break-glass override with a reason,
 which is recorded in the audit trail.
 
 Rules guard moving traffic to OCI (flip, ramp, batch). Rollback is never refused
-by a safety rule: it must always be possible.
+by a safety rule (nor by a tenant's hold): it must always be possible.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from cutover.actions.windows import check_window, night_start
 from cutover.config.settings import Settings
 from cutover.config.units import format_duration
 from cutover.state.facts import Facts
+from cutover.state.holds import active_holds
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import Tenant
 
@@ -28,9 +29,18 @@ MAX_MONITORING = "max-monitoring"
 MAX_ROLLBACKS = "max-rollbacks-per-night"
 ENTERPRISE_REHEARSAL = "enterprise-rehearsal"
 ENTERPRISE_APPROVAL = "enterprise-approval"
+TENANT_HOLD = "tenant-hold"  # `cutover hold` (or --not-before): the customer asked to reschedule
 # The actions that move traffic to OCI; a dry run of any of them counts as an enterprise tenant's rehearsal.
 MOVING_KINDS = frozenset({"flip", "ramp", "batch"})
-RULES = (MAX_CUTTING_OVER, MAX_MONITORING, MAX_ROLLBACKS, WINDOW_RULE, ENTERPRISE_REHEARSAL, ENTERPRISE_APPROVAL)
+RULES = (
+    MAX_CUTTING_OVER,
+    MAX_MONITORING,
+    MAX_ROLLBACKS,
+    WINDOW_RULE,
+    ENTERPRISE_REHEARSAL,
+    ENTERPRISE_APPROVAL,
+    TENANT_HOLD,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,7 @@ class FleetPicture:
     rollbacks_tonight: tuple[tuple[str, float], ...]
     rehearsed: frozenset[str] = frozenset()
     approvals: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    holds: Mapping[str, str] = field(default_factory=dict)  # held tenant -> why, with who held it
 
 
 def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Settings) -> FleetPicture:
@@ -94,12 +105,16 @@ def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Se
     since = now - settings.safety.rehearsal_max_age
     rehearsed = facts.rehearsed(enterprise, MOVING_KINDS, since) if enterprise else set()
     approvals = facts.approvals(enterprise, now - settings.safety.approval_max_age) if enterprise else {}
+    ids = {tenant.tenant_id for tenant in tenants}
+    zone = settings.safety.window.zone
+    holds = {tid: hold.words(zone) for tid, hold in active_holds(facts.store, now).items() if tid in ids}
     return FleetPicture(
         cutting_over=frozenset(states[Lifecycle.CUTTING_OVER]),
         monitoring=frozenset(states[Lifecycle.MONITORING]),
         rollbacks_tonight=tuple((record.tenant_id, record.at) for record in facts.rollbacks_since(night)),
         rehearsed=frozenset(rehearsed),
         approvals={tenant_id: frozenset(who) for tenant_id, who in approvals.items()},
+        holds=holds,
     )
 
 
@@ -219,4 +234,15 @@ def evaluate_safety(
                 {"missing": len(missing), "enterprise": len(enterprise)},
                 missing,
             )
+    held = [tenant.tenant_id for tenant in tenants if tenant.tenant_id in fleet.holds]
+    if held:
+        first = held[0]
+        refuse(
+            TENANT_HOLD,
+            f"{len(held)} tenant{'s are' if len(held) != 1 else ' is'} held out of the queue ({first} "
+            f"{fleet.holds[first]}{'; ' + _names(held[1:]) + ' too' if len(held) > 1 else ''}): "
+            "`cutover unhold` first, or break glass",
+            {"held": len(held), "tenants": len(tenants)},
+            held,
+        )
     return SafetyVerdict(tuple(refusals))

@@ -36,6 +36,7 @@ from cutover.console import colours
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
+from cutover.console.hold_actions import HoldActions
 from cutover.console.keys import OPENS_INPUT
 from cutover.console.log_alerts import EngineLogAlert
 from cutover.console.more_actions import MoreActions
@@ -71,7 +72,7 @@ class OpenerTurn(Message):
         self.key = key
 
 
-class CutoverApp(MoreActions, App[int]):
+class CutoverApp(HoldActions, MoreActions, App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "cutover"
     COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}

@@ -132,6 +132,7 @@ class RowContext:
     tonight: dict[str, str] = field(default_factory=dict)  # tenant -> its place in tonight's batch
     watch: WatchSettings = field(default_factory=WatchSettings)
     checkpoints: dict[str, Checkpoint] = field(default_factory=dict)  # the watch's recorded checkpoints
+    holds: dict[str, str] = field(default_factory=dict)  # tenant -> its hold as a step ("held: ... (bob)")
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,10 @@ def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
 
 
 def _next_style(step: str) -> str:
+    if step.startswith("held: "):
+        return WARN
+    if step.startswith("not before "):
+        return DIM
     if ": " in step and not step.startswith(("fix", "wait", "watch", "confirm")):
         return "bold bright_magenta"  # a job is working on it
     if step.startswith("fix"):
@@ -326,8 +331,9 @@ def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
 
 
 def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
-    step = ctx.activity.get(tenant.tenant_id) or next_step(
-        tenant, ctx.now, ctx.gates, ctx.watch, ctx.checkpoints.get(tenant.tenant_id)
+    tid = tenant.tenant_id
+    step = ctx.activity.get(tid) or next_step(
+        tenant, ctx.now, ctx.gates, ctx.watch, ctx.checkpoints.get(tid), ctx.holds.get(tid, "")
     )
     errors, error_ratio = _errors_cell(tenant, ctx)
     p95, p95_ratio = _p95_cell(tenant, ctx)
