@@ -47,6 +47,7 @@ from cutover.actions.decommission_rules import DECOMMISSION_RULES, DECOMMISSION_
 from cutover.actions.flows.lower_ttl import LOWER_TTL, LOWER_TTL_STEPS
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
 from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
+from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
 from cutover.actions.safety import (
@@ -59,6 +60,7 @@ from cutover.actions.safety import (
     read_fleet,
 )
 from cutover.actions.session import Session
+from cutover.actions.windows import night_of
 from cutover.config.settings import Settings
 from cutover.config.units import format_day_clock
 from cutover.providers.interfaces import DnsRecord, Providers
@@ -68,6 +70,7 @@ from cutover.state.holds import HoldStore, TenantHold
 from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
+from cutover.state.signoffs import Signoff, SignoffStore
 from cutover.state.tenants import Tenant
 from cutover.state.watch import checkpoints
 
@@ -555,6 +558,7 @@ class Operations:
             overrides=request.overrides,
             at_once=group_size,
             starts=starts,
+            batch=True,
         )
         holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
         verdict, waits = for_batch(verdict, self.settings, group_size, holders)
@@ -605,6 +609,41 @@ class Operations:
 
     def holds(self) -> dict[str, TenantHold]:
         return HoldStore(self.session.store, self.session.events).all()
+
+    # --- the night's go/no-go -------------------------------------------------------------
+
+    def night(self) -> NightDecision:
+        """Tonight's go/no-go checklist and its sign-offs."""
+        return read_night(self.session.store, self.settings, self.session.clock.now())
+
+    def sign_night(self, item: str, *, decision: str, reason: str) -> NightDecision:
+        """Sign a checklist item `go` or `no-go` for tonight, as this operator (and host). A no-go stops the
+        night's batches before their next DNS change; signing the item go again lifts it (then resume)."""
+        self._writable(f"sign {decision}")
+        items = self.settings.night.go_no_go.items
+        if not items:
+            raise BadRequest(
+                "no go/no-go checklist is configured: list the items and the role that signs each under "
+                '[night.go_no_go] items (like backups = "dba"); with none there is no night-level gate'
+            )
+        if item not in items:
+            raise BadRequest(f"--item {item!r}: no such checklist item; the items are: {', '.join(items)}")
+        if not reason.strip():
+            raise BadRequest(f"give a reason: it goes in the audit trail with the {decision}")
+        role = items[item]
+        allowed = self.settings.night.go_no_go.roles.get(role)
+        if allowed is not None and self.operator not in allowed:
+            raise Refused(
+                f"{item} is signed by the {role} role ({', '.join(allowed)}); {self.operator} is not one of them: "
+                "nothing signed"
+            )
+        now = self.session.clock.now()
+        night = night_of(now, self.settings.safety.window)
+        actor = self.session.actor
+        SignoffStore(self.session.store, self.session.events).sign(
+            Signoff(night, item, decision, role, actor.operator, actor.host, reason.strip(), now)
+        )
+        return self.night()
 
     def _batch_exclusion(self, tenant: Tenant, holder: LockHolder | None, now: float, request: PlanRequest) -> str:
         if holder is not None:
@@ -795,7 +834,9 @@ class Operations:
                 now = self.session.clock.now()
                 fleet = read_fleet(self.facts, ready, now, self.settings)
                 merged = {**(job.params.get("overrides") or {}), **(overrides or {})}
-                return evaluate_safety(ready, fleet, now, self.settings, operator=job.operator, overrides=merged)
+                return evaluate_safety(
+                    ready, fleet, now, self.settings, operator=job.operator, overrides=merged, batch=True
+                )
         return None
 
     def _check_overrides(self, overrides: Mapping[str, str]) -> None:

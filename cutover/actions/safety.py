@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import WINDOW_RULE
+from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.windows import check_window, night_start
 from cutover.config.settings import Settings
 from cutover.config.units import format_duration
@@ -29,6 +30,7 @@ MAX_MONITORING = "max-monitoring"
 MAX_ROLLBACKS = "max-rollbacks-per-night"
 ENTERPRISE_REHEARSAL = "enterprise-rehearsal"
 ENTERPRISE_APPROVAL = "enterprise-approval"
+GO_NO_GO = "go-no-go"  # the night's checklist ([night.go_no_go]): a no-go stops moving; a batch needs every go
 TENANT_HOLD = "tenant-hold"  # `cutover hold` (or --not-before): the customer asked to reschedule
 # The actions that move traffic to OCI; a dry run of any of them counts as an enterprise tenant's rehearsal.
 MOVING_KINDS = frozenset({"flip", "ramp", "batch"})
@@ -40,6 +42,7 @@ RULES = (
     ENTERPRISE_REHEARSAL,
     ENTERPRISE_APPROVAL,
     TENANT_HOLD,
+    GO_NO_GO,
 )
 
 
@@ -96,6 +99,7 @@ class FleetPicture:
     rehearsed: frozenset[str] = frozenset()
     approvals: Mapping[str, frozenset[str]] = field(default_factory=dict)
     holds: Mapping[str, str] = field(default_factory=dict)  # held tenant -> why, with who held it
+    night: NightDecision | None = None  # tonight's go/no-go (None or not configured: no gate)
 
 
 def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Settings) -> FleetPicture:
@@ -115,6 +119,7 @@ def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Se
         rehearsed=frozenset(rehearsed),
         approvals={tenant_id: frozenset(who) for tenant_id, who in approvals.items()},
         holds=holds,
+        night=read_night(facts.store, settings, now),
     )
 
 
@@ -133,13 +138,15 @@ def evaluate_safety(
     overrides: Mapping[str, str] | None = None,
     at_once: int | None = None,
     starts: Mapping[str, float] | None = None,
+    batch: bool = False,
 ) -> SafetyVerdict:
     """Check moving `tenants` to OCI.
 
     `at_once` is how many of them cut over together (a batch's group; default all
     of them); `starts` says when each would start (a batch's later groups), for
     the window rule. `overrides` maps a rule name to the break-glass reason an
-    operator gave.
+    operator gave. `batch`: a night's batch about to start, which needs every
+    go/no-go item signed go (a no-go refuses any move to OCI).
     """
     overrides = overrides or {}
     starts = starts or {}
@@ -234,6 +241,16 @@ def evaluate_safety(
                 {"missing": len(missing), "enterprise": len(enterprise)},
                 missing,
             )
+    night = fleet.night
+    if night is not None and night.configured and (night.no_go or (batch and night.missing)):
+        refuse(
+            GO_NO_GO,
+            (night.no_go_words() + ": nothing moves to OCI until it is signed go again")
+            if night.no_go
+            else night.missing_words() + ": `cutover go --item ITEM --reason R` by each role",
+            {"night": night.night, "signed": night.signed, "items": len(night.items), "no_go": len(night.no_go)},
+        )
+
     held = [tenant.tenant_id for tenant in tenants if tenant.tenant_id in fleet.holds]
     if held:
         first = held[0]

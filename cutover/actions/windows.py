@@ -107,3 +107,11 @@ def night_start(now: float, window: WindowSettings) -> float:
     while start > local:
         start -= timedelta(days=1)
     return start.timestamp()
+
+
+def night_of(now: float, window: WindowSettings) -> str:
+    """Which night it is: the date its migration window opens ("2026-03-07" for a 02:00 window opening that
+    day), in the configured zone. A night runs from 12 hours before the window opens (see night_start)."""
+    zone = ZoneInfo(window.timezone)
+    opens = datetime.fromtimestamp(night_start(now, window) + 12 * 3600, UTC).astimezone(zone)
+    return opens.date().isoformat()

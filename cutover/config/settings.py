@@ -387,6 +387,43 @@ class EngineSettings(Section):
         return self
 
 
+_SIGN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class GoNoGoSettings(Section):
+    """The night's go/no-go checklist: each item and the role that signs it (none: no go/no-go gate)."""
+
+    items: dict[str, str] = Field(
+        default_factory=dict, description='Checklist item = the role that signs it, like backups = "dba"'
+    )
+    roles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Optional: who may sign for a role, like dba = ["carol"] (a role not listed: any operator)',
+    )
+
+    @model_validator(mode="after")
+    def _names(self) -> GoNoGoSettings:
+        for item, role in self.items.items():
+            if not _SIGN_NAME.match(item):
+                raise ValueError(f"items: {item!r} is not an item name: letters, digits, '-', '_' or '.', like backups")
+            if not _SIGN_NAME.match(role):
+                raise ValueError(f'items.{item} = {role!r}: name the role that signs it, like "dba" or "on-call"')
+        used = set(self.items.values())
+        for role, operators in self.roles.items():
+            if role not in used:
+                raise ValueError(
+                    f"roles.{role}: no item is signed by {role!r}; the roles the items name are: "
+                    f"{', '.join(sorted(used)) or 'none'}"
+                )
+            if not operators or any(not str(name).strip() for name in operators):
+                raise ValueError(f'roles.{role}: list the operators who may sign as {role}, like ["carol"]')
+        return self
+
+
+class NightSettings(Section):
+    go_no_go: GoNoGoSettings = GoNoGoSettings()
+
+
 class Settings(Section):
     environment: EnvironmentSettings = EnvironmentSettings()
     state: StateSettings = StateSettings()
@@ -401,6 +438,7 @@ class Settings(Section):
     dns: DnsSettings = DnsSettings()
     watch: WatchSettings = WatchSettings()
     engine: EngineSettings = EngineSettings()
+    night: NightSettings = NightSettings()
     keys: dict[str, str] = Field(default_factory=dict, description="Console key remapping: action = key")
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import GateResult, evaluate_gate
+from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.read_model import JobView, ReadModel, job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock
@@ -61,6 +62,7 @@ class FeedUpdate:
     complete: bool = True  # False: only the first screenful was read, the rest follows
     pinned: tuple[Event, ...] = ()  # holds, automatic rollbacks, failing sources not acknowledged yet, oldest first
     world_speed: float | None = None  # the simulated world's speed; None on real clouds
+    night: NightDecision | None = None  # tonight's go/no-go ("GO 4/5: waiting for dba" in the header)
 
 
 def tonight_slots(active: list[Job]) -> dict[str, TonightSlot]:
@@ -133,6 +135,7 @@ class FleetFeed:
             }
             recorded = checkpoints(self.tenants.store, since=now - self.settings.watch.duration)
             holds = hold_steps(self.tenants.store, now, self.settings)
+            night = read_night(self.tenants.store, self.settings, now)
         ctx = RowContext(
             now=now,
             gates=self.settings.gates,
@@ -169,6 +172,7 @@ class FleetFeed:
             complete=limit is None,
             pinned=tuple(self._pinned[seq] for seq in sorted(self._pinned)),
             world_speed=self.worlds.clock_row()[2] if self.worlds.has_world() else None,
+            night=night,
         )
 
     def _rebuild(self, columns: list[str], raws: list[tuple], ctx: RowContext) -> dict[str, FleetRow]:
