@@ -36,6 +36,7 @@ The engine that leads (`actions/engine.py`) runs submitted jobs; pass
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -46,7 +47,7 @@ from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.decommission_rules import DECOMMISSION_RULES, DECOMMISSION_STEPS, Refusal, refusals, standing
 from cutover.actions.flows.lower_ttl import LOWER_TTL, LOWER_TTL_STEPS
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
-from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
+from cutover.actions.gate import WINDOW_RULE, GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
@@ -60,8 +61,9 @@ from cutover.actions.safety import (
     read_fleet,
 )
 from cutover.actions.session import Session
-from cutover.actions.windows import night_of
-from cutover.config.settings import Settings
+from cutover.actions.wave_cadence import Caps, taken_tonight
+from cutover.actions.windows import given_window, night_of, window_opens, window_wait_words
+from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_day_clock
 from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.events import Event
@@ -160,6 +162,7 @@ class PlanRequest:
     stages: tuple[int, ...] | None = None
     hold: float | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
+    window: str | None = None  # "01:00-03:00": the window coordinated with the customer (tenant-local)
 
     @classmethod
     def flip(cls, tenant_ids: Sequence[str], **kwargs: Any) -> PlanRequest:
@@ -358,6 +361,7 @@ class Operations:
 
     def plan(self, request: PlanRequest) -> ActionPlan:
         self._check_overrides(request.overrides)
+        self._given_window(request)
         if request.kind in (FLIP, RAMP):
             return self._plan_cutover(request)
         if request.kind == ROLLBACK:
@@ -365,6 +369,12 @@ class Operations:
         if request.kind == BATCH:
             return self._plan_batch(request)
         raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(KINDS)}")
+
+    def _given_window(self, request: PlanRequest) -> WindowSettings | None:
+        try:
+            return given_window(request.window, self.settings)
+        except ValueError as exc:
+            raise BadRequest(f"--window {request.window!r}: {exc}; nothing was submitted") from None
 
     def _tenants(self, tenant_ids: Sequence[str]) -> list[Tenant]:
         if not tenant_ids:
@@ -383,6 +393,7 @@ class Operations:
             "traffic_timeout": batch.traffic_timeout,
             "traffic_done_share": batch.traffic_done_share,
             "overrides": dict(request.overrides),
+            "window": request.window or "",
         }
         if request.kind == RAMP:
             params |= {
@@ -423,7 +434,13 @@ class Operations:
         )
         fleet = read_fleet(self.facts, tenants, now, self.settings)
         verdict = evaluate_safety(
-            tenants, fleet, now, self.settings, operator=self.operator, overrides=request.overrides
+            tenants,
+            fleet,
+            now,
+            self.settings,
+            operator=self.operator,
+            overrides=request.overrides,
+            window=self._given_window(request),
         )
         holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
         verdict = SafetyVerdict(tuple(advise(r, self.settings, holders, batch=False) for r in verdict.refusals))
@@ -507,6 +524,10 @@ class Operations:
             raise BadRequest("choose the batch: --wave N, name the tenants, or give --count N (the next ready ones)")
         locks = self._locks([t.tenant_id for t in candidates])
         holds = HoldStore(self.session.store, self.session.events).active(now)
+        caps = Caps(self.settings)
+        if caps.any:
+            taken = taken_tonight(self.facts, self.jobs, now, self.settings)
+            caps = Caps(self.settings, Counter(self.session.tenants.get(tid).wave for tid in taken))
         chosen: list[tuple[Tenant, GateResult]] = []
         excluded: list[Exclusion] = []
         for tenant in candidates:
@@ -528,6 +549,10 @@ class Operations:
             if len(chosen) >= count:
                 excluded.append(Exclusion(tenant.tenant_id, f"beyond tonight's count of {count}"))
                 continue
+            capped = caps.refuse(tenant)
+            if capped:
+                excluded.append(Exclusion(tenant.tenant_id, capped))
+                continue
             chosen.append((tenant, gate))
         ttl = self.settings.dns.ttl
         targets = tuple(
@@ -545,7 +570,11 @@ class Operations:
         tenants = [tenant for tenant, _ in chosen]
         grouped = [tenants[start : start + group_size] for start in range(0, len(tenants), group_size)]
         monitor = request.monitor if request.monitor is not None else batch.monitor
-        times = plan_times(grouped, now, self.settings, interval=interval, monitor=monitor)
+        given = self._given_window(request)
+        # Ready before its window opens (tonight): it waits for the window, counting down, instead of a refusal.
+        opens = window_opens(tenants, now, self.settings, given)
+        start = opens if opens is not None and WINDOW_RULE not in request.overrides else now
+        times = plan_times(grouped, start, self.settings, interval=interval, monitor=monitor)
         # The window rule judges each tenant at its group's expected DNS change, not at start + N x interval.
         starts = {t.tenant_id: times[t.group_no].switch for t in targets}
         fleet = read_fleet(self.facts, tenants, now, self.settings)
@@ -559,6 +588,7 @@ class Operations:
             at_once=group_size,
             starts=starts,
             batch=True,
+            window=given,
         )
         holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
         verdict, waits = for_batch(verdict, self.settings, group_size, holders)
@@ -573,7 +603,8 @@ class Operations:
             ],
             "expected": [t.to_json() for t in times],
             "waits_for_room": waits_for_room(group_size, self.settings),
-            "waits": waits,
+            "waits": ([window_wait_words(start, now, self.settings)] if start > now else []) + waits,
+            "not_before": start if start > now else None,
             "timezone": self.settings.safety.window.timezone,  # the zone its times are shown in
         }
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
@@ -835,7 +866,14 @@ class Operations:
                 fleet = read_fleet(self.facts, ready, now, self.settings)
                 merged = {**(job.params.get("overrides") or {}), **(overrides or {})}
                 return evaluate_safety(
-                    ready, fleet, now, self.settings, operator=job.operator, overrides=merged, batch=True
+                    ready,
+                    fleet,
+                    now,
+                    self.settings,
+                    operator=job.operator,
+                    overrides=merged,
+                    batch=True,
+                    window=given_window(job.params.get("window"), self.settings),
                 )
         return None
 

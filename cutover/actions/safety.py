@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from cutover.actions.gate import WINDOW_RULE
 from cutover.actions.go_no_go import NightDecision, read_night
-from cutover.actions.windows import check_window, night_start
-from cutover.config.settings import Settings
+from cutover.actions.windows import check_window, night_start, window_for
+from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_duration
 from cutover.state.facts import Facts
 from cutover.state.holds import active_holds
@@ -139,6 +139,7 @@ def evaluate_safety(
     at_once: int | None = None,
     starts: Mapping[str, float] | None = None,
     batch: bool = False,
+    window: WindowSettings | None = None,
 ) -> SafetyVerdict:
     """Check moving `tenants` to OCI.
 
@@ -146,7 +147,8 @@ def evaluate_safety(
     of them); `starts` says when each would start (a batch's later groups), for
     the window rule. `overrides` maps a rule name to the break-glass reason an
     operator gave. `batch`: a night's batch about to start, which needs every
-    go/no-go item signed go (a no-go refuses any move to OCI).
+    go/no-go item signed go (a no-go refuses any move to OCI). `window`: the one
+    a batch was given (--window); else each tenant's wave's, or the [safety] one.
     """
     overrides = overrides or {}
     starts = starts or {}
@@ -201,18 +203,26 @@ def evaluate_safety(
 
     outside = []
     sample = ""
+    spans: set[str] = set()
     for tenant in tenants:
-        window = check_window(tenant, starts.get(tenant.tenant_id, now), safety.window)
-        if not window.inside:
+        judged = window_for(tenant, settings, window)
+        if judged.window is None:
+            outside.append(tenant.tenant_id)
+            sample = sample or f"{tenant.tenant_id}: {judged.missing_words()}"
+            continue
+        spans.add(f"{judged.window.start:%H:%M}-{judged.window.end:%H:%M}")
+        check = check_window(tenant, starts.get(tenant.tenant_id, now), judged.window)
+        if not check.inside:
             outside.append(tenant.tenant_id)
             sample = sample or (
-                f"{tenant.tenant_id} at {window.local_time}, opens in {format_duration(window.opens_in_s)}"
+                f"{tenant.tenant_id} at {check.local_time}, opens in {format_duration(check.opens_in_s)}"
             )
     if outside:
+        shown = ", ".join(sorted(spans)) or f"{safety.window.start:%H:%M}-{safety.window.end:%H:%M}"
         refuse(
             WINDOW_RULE,
             f"{len(outside)} of {len(tenants)} tenants outside the migration window "
-            f"{safety.window.start:%H:%M}-{safety.window.end:%H:%M} tenant-local ({_names(outside)}; {sample})",
+            f"{shown} tenant-local ({_names(outside)}; {sample})",
             {"outside": len(outside), "tenants": len(tenants)},
             outside,
         )

@@ -149,8 +149,15 @@ async def run_batch(run: JobRun) -> None:
                 previous_start = step.started_at
                 continue
             if step.state is StepState.PENDING:
-                scheduled = core.now() if previous_start is None else previous_start + interval
-                step = core.jobs.note_step(step, detail={"scheduled_at": scheduled})
+                if previous_start is None:
+                    # Ready before its window opened: the first group waits for it (the plan said when).
+                    scheduled = max(core.now(), float(run.params.get("not_before") or 0.0))
+                else:
+                    scheduled = previous_start + interval
+                waiting = "the migration window" if previous_start is None and scheduled > core.now() else ""
+                step = core.jobs.note_step(
+                    step, detail={"scheduled_at": scheduled, **({"waiting": f"waits for {waiting}"} if waiting else {})}
+                )
                 while core.now() < scheduled and not run.aborting:
                     await run.wait(min(scheduled - core.now(), 60.0))
                 if not run.aborting:

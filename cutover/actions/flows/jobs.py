@@ -26,6 +26,7 @@ from cutover.actions.flows.common import (
 from cutover.actions.flows.cutover import run_cutover
 from cutover.actions.flows.propagated import after_change
 from cutover.actions.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.windows import given_window
 from cutover.state.holds import active_holds
 from cutover.state.jobs import StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
@@ -71,7 +72,10 @@ async def admit(run: JobRun, tenant_ids: Sequence[str]) -> SafetyVerdict:
         if not ready:
             return SafetyVerdict(())
         fleet = read_fleet(core.facts, ready, now, run.settings)
-        verdict = evaluate_safety(ready, fleet, now, run.settings, operator=run.operator, overrides=run.overrides)
+        window = given_window(run.params.get("window"), run.settings)
+        verdict = evaluate_safety(
+            ready, fleet, now, run.settings, operator=run.operator, overrides=run.overrides, window=window
+        )
         if not verdict.ok:
             return verdict
         for tenant in ready:
