@@ -58,3 +58,27 @@ async def test_no_checklist_no_go_text(tmp_path: Path) -> None:
             assert "GO " not in top(app) and "NO-GO" not in top(app)
     finally:
         h.store.close()
+
+
+async def test_b_on_a_night_without_every_go_opens_break_glass_naming_what_is_missing(tmp_path: Path) -> None:
+    from textual.widgets import Static
+
+    from cutover.console.screens.break_glass import BreakGlass
+    from cutover.console.screens.main import MainScreen
+    from cutover.console.widgets.fleet_table import FleetTable
+
+    h = Harness(tmp_path, ready=2, settings=Settings(night=CHECKLIST))
+    app = CutoverApp(h.session)
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:
+            await app.refresh_now()
+            app.screen.query_one(FleetTable).move_cursor_to("T-0001")
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(app.screen, BreakGlass))
+            shown = " ".join(str(s.render()) for s in app.screen.query(".break-glass-rule").results(Static))
+            assert "go-no-go" in shown and "waiting for backups (dba), pager (on-call)" in " ".join(shown.split())
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert not h.jobs.list()
+    finally:
+        h.store.close()
