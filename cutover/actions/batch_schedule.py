@@ -22,7 +22,7 @@ from datetime import tzinfo
 from cutover.actions.flows.cutover import HYDRATION_MARGIN
 from cutover.actions.read_model import JobView
 from cutover.config.settings import Settings
-from cutover.config.units import format_clock
+from cutover.config.units import format_clock, format_duration
 from cutover.state.jobs import JobState, StepState, TargetState
 from cutover.state.tenants import Tenant
 
@@ -68,6 +68,7 @@ def expected_groups(
     rehydrate: Sequence[bool],
     waits_for_room: bool,
     happened: Sequence[dict[str, float | None]] = (),
+    not_before: float | None = None,
 ) -> list[GroupTimes]:
     """Each group's start, DNS change and end: what `happened` says (keys start, switch, end), else expected.
 
@@ -80,7 +81,7 @@ def expected_groups(
         previous = times[-1] if times else None
         start = known.get("start")
         if start is None:
-            start = now if previous is None else max(now, previous.start + interval)
+            start = max(now, not_before or now) if previous is None else max(now, previous.start + interval)
             if previous is not None and waits_for_room:
                 start = max(start, previous.switch + SWITCH_S)
         switch = known.get("switch")
@@ -178,6 +179,7 @@ def job_times(view: JobView, now: float) -> BatchTimes:
         rehydrate=list(params.get("rehydrate") or [True] * len(groups)),
         waits_for_room=bool(params.get("waits_for_room", True)),
         happened=happened,
+        not_before=params.get("not_before"),
     )
     next_group = next((t.number for t in times if not t.started), None)
     if job.is_terminal:
@@ -186,6 +188,12 @@ def job_times(view: JobView, now: float) -> BatchTimes:
         status = "paused: no new group and no DNS change starts until someone resumes"
     elif job.state is JobState.HELD:
         status = f"held, waiting for a resume: {job.held_reason}"
+    elif next_group == 1 and (params.get("not_before") or 0) > now:
+        opens = float(params["not_before"])
+        status = (
+            f"waiting for the migration window: group 1 starts at ~{format_clock(opens, zone)} "
+            f"(in {format_duration(opens - now)})"
+        )
     elif next_group is not None:
         status = f"group {next_group} expected to start at ~{format_clock(times[next_group - 1].start, zone)}"
     else:

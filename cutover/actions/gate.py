@@ -19,8 +19,8 @@ from enum import StrEnum
 
 from cutover.actions.dns_readiness import dns_readiness
 from cutover.actions.freshness import metrics_stale_after
-from cutover.actions.windows import check_window
-from cutover.config.settings import Settings
+from cutover.actions.windows import check_window, window_for
+from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_duration
 from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
@@ -184,8 +184,10 @@ def evaluate_gate(
     *,
     states: Collection[Lifecycle] = (Lifecycle.READY,),
     overrides: dict[str, str] | None = None,
+    window: WindowSettings | None = None,
 ) -> GateResult:
-    """Evaluate every check; `overrides` maps a break-glass rule name to its reason."""
+    """Evaluate every check; `overrides` maps a break-glass rule name to its reason; `window` is the one a
+    batch was given (--window), else the tenant's wave's or the [safety] window judges it."""
     overrides = overrides or {}
     checks = (
         _lifecycle(tenant, now, states),
@@ -195,7 +197,7 @@ def evaluate_gate(
         _metrics(tenant, now, settings),
         _hydration(tenant, now, settings),
         *((_dns(tenant, now, settings),) if not _dns_moved_on(tenant) else ()),
-        _window(tenant, now, settings, overrides.get(WINDOW_RULE, "")),
+        _window(tenant, now, settings, overrides.get(WINDOW_RULE, ""), window),
     )
     return GateResult(tenant.tenant_id, checks, now)
 
@@ -350,8 +352,11 @@ def _dns(tenant: Tenant, now: float, settings: Settings) -> Check:
     return Check("dns", result, ready.evidence, ready.age_s, dated=True, ready_at=ready.ready_at)
 
 
-def _window(tenant: Tenant, now: float, settings: Settings, override: str) -> Check:
-    window = check_window(tenant, now, settings.safety.window)
+def _window(tenant: Tenant, now: float, settings: Settings, override: str, given: WindowSettings | None) -> Check:
+    judged = window_for(tenant, settings, given)
+    if judged.window is None:
+        return Check("window", CheckResult.FAIL, judged.missing_words(), 0.0, overridden=override)
+    window = check_window(tenant, now, judged.window)
     if window.inside:
         return Check("window", CheckResult.PASS, window.describe(), 0.0)
     evidence = f"{window.describe()}; opens in {format_duration(window.opens_in_s)}"

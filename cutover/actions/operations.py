@@ -36,6 +36,7 @@ The engine that leads (`actions/engine.py`) runs submitted jobs; pass
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -46,12 +47,23 @@ from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.decommission_rules import DECOMMISSION_RULES, DECOMMISSION_STEPS, Refusal, refusals, standing
 from cutover.actions.flows.lower_ttl import LOWER_TTL, LOWER_TTL_STEPS
 from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
-from cutover.actions.gate import GateResult, evaluate_gate, remedy_sentence
+from cutover.actions.gate import WINDOW_RULE, GateResult, evaluate_gate, remedy_sentence
+from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
-from cutover.actions.safety import ENTERPRISE_APPROVAL, RULES, SafetyVerdict, evaluate_safety, only_capacity, read_fleet
+from cutover.actions.safety import (
+    ENTERPRISE_APPROVAL,
+    RULES,
+    TENANT_HOLD,
+    SafetyVerdict,
+    evaluate_safety,
+    only_capacity,
+    read_fleet,
+)
 from cutover.actions.session import Session
-from cutover.config.settings import Settings
+from cutover.actions.wave_cadence import Caps, taken_tonight
+from cutover.actions.windows import given_window, night_of, window_opens, window_wait_words
+from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_day_clock
 from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.events import Event
@@ -60,6 +72,7 @@ from cutover.state.holds import HoldStore, TenantHold
 from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
+from cutover.state.signoffs import Signoff, SignoffStore
 from cutover.state.tenants import Tenant
 from cutover.state.watch import checkpoints
 
@@ -149,6 +162,7 @@ class PlanRequest:
     stages: tuple[int, ...] | None = None
     hold: float | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
+    window: str | None = None  # "01:00-03:00": the window coordinated with the customer (tenant-local)
 
     @classmethod
     def flip(cls, tenant_ids: Sequence[str], **kwargs: Any) -> PlanRequest:
@@ -347,6 +361,7 @@ class Operations:
 
     def plan(self, request: PlanRequest) -> ActionPlan:
         self._check_overrides(request.overrides)
+        self._given_window(request)
         if request.kind in (FLIP, RAMP):
             return self._plan_cutover(request)
         if request.kind == ROLLBACK:
@@ -354,6 +369,12 @@ class Operations:
         if request.kind == BATCH:
             return self._plan_batch(request)
         raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(KINDS)}")
+
+    def _given_window(self, request: PlanRequest) -> WindowSettings | None:
+        try:
+            return given_window(request.window, self.settings)
+        except ValueError as exc:
+            raise BadRequest(f"--window {request.window!r}: {exc}; nothing was submitted") from None
 
     def _tenants(self, tenant_ids: Sequence[str]) -> list[Tenant]:
         if not tenant_ids:
@@ -372,6 +393,7 @@ class Operations:
             "traffic_timeout": batch.traffic_timeout,
             "traffic_done_share": batch.traffic_done_share,
             "overrides": dict(request.overrides),
+            "window": request.window or "",
         }
         if request.kind == RAMP:
             params |= {
@@ -412,7 +434,13 @@ class Operations:
         )
         fleet = read_fleet(self.facts, tenants, now, self.settings)
         verdict = evaluate_safety(
-            tenants, fleet, now, self.settings, operator=self.operator, overrides=request.overrides
+            tenants,
+            fleet,
+            now,
+            self.settings,
+            operator=self.operator,
+            overrides=request.overrides,
+            window=self._given_window(request),
         )
         holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
         verdict = SafetyVerdict(tuple(advise(r, self.settings, holders, batch=False) for r in verdict.refusals))
@@ -496,13 +524,19 @@ class Operations:
             raise BadRequest("choose the batch: --wave N, name the tenants, or give --count N (the next ready ones)")
         locks = self._locks([t.tenant_id for t in candidates])
         holds = HoldStore(self.session.store, self.session.events).active(now)
+        caps = Caps(self.settings)
+        if caps.any:
+            taken = taken_tonight(self.facts, self.jobs, now, self.settings)
+            caps = Caps(self.settings, Counter(self.session.tenants.get(tid).wave for tid in taken))
         chosen: list[tuple[Tenant, GateResult]] = []
         excluded: list[Exclusion] = []
         for tenant in candidates:
             if tenant.lifecycle in (Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED) and request.wave is not None:
                 continue  # done already: not worth a line in the preview
             hold = holds.get(tenant.tenant_id)
-            reason = self._hold_words(hold) if hold else ""
+            # Held tenants are left out, saying why, unless break-glass takes them in (the rule then says so).
+            taken_in = TENANT_HOLD in request.overrides
+            reason = hold.words(self.settings.safety.window.zone) if hold and not taken_in else ""
             reason = reason or self._batch_exclusion(tenant, locks.get(tenant.tenant_id), now, request)
             if reason:
                 excluded.append(Exclusion(tenant.tenant_id, reason))
@@ -514,6 +548,10 @@ class Operations:
                 continue
             if len(chosen) >= count:
                 excluded.append(Exclusion(tenant.tenant_id, f"beyond tonight's count of {count}"))
+                continue
+            capped = caps.refuse(tenant)
+            if capped:
+                excluded.append(Exclusion(tenant.tenant_id, capped))
                 continue
             chosen.append((tenant, gate))
         ttl = self.settings.dns.ttl
@@ -532,7 +570,11 @@ class Operations:
         tenants = [tenant for tenant, _ in chosen]
         grouped = [tenants[start : start + group_size] for start in range(0, len(tenants), group_size)]
         monitor = request.monitor if request.monitor is not None else batch.monitor
-        times = plan_times(grouped, now, self.settings, interval=interval, monitor=monitor)
+        given = self._given_window(request)
+        # Ready before its window opens (tonight): it waits for the window, counting down, instead of a refusal.
+        opens = window_opens(tenants, now, self.settings, given)
+        start = opens if opens is not None and WINDOW_RULE not in request.overrides else now
+        times = plan_times(grouped, start, self.settings, interval=interval, monitor=monitor)
         # The window rule judges each tenant at its group's expected DNS change, not at start + N x interval.
         starts = {t.tenant_id: times[t.group_no].switch for t in targets}
         fleet = read_fleet(self.facts, tenants, now, self.settings)
@@ -545,6 +587,8 @@ class Operations:
             overrides=request.overrides,
             at_once=group_size,
             starts=starts,
+            batch=True,
+            window=given,
         )
         holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
         verdict, waits = for_batch(verdict, self.settings, group_size, holders)
@@ -559,17 +603,11 @@ class Operations:
             ],
             "expected": [t.to_json() for t in times],
             "waits_for_room": waits_for_room(group_size, self.settings),
-            "waits": waits,
+            "waits": ([window_wait_words(start, now, self.settings)] if start > now else []) + waits,
+            "not_before": start if start > now else None,
             "timezone": self.settings.safety.window.timezone,  # the zone its times are shown in
         }
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
-
-    def _hold_words(self, hold: TenantHold) -> str:
-        """ "held by alice@jump-1: customer asked to reschedule", "not before 03-07 02:00 EST (alice@jump-1: ...)"."""
-        if hold.not_before is None:
-            return f"held by {hold.held_by}: {hold.reason}"
-        when = format_day_clock(hold.not_before, self.settings.safety.window.zone)
-        return f"not before {when} ({hold.held_by}: {hold.reason})"
 
     def hold(self, tenant_ids: Sequence[str], *, reason: str, not_before: float | None = None) -> None:
         """Keep tenants out of the queue (batches leave them out, saying why), for good or until `not_before`."""
@@ -602,6 +640,41 @@ class Operations:
 
     def holds(self) -> dict[str, TenantHold]:
         return HoldStore(self.session.store, self.session.events).all()
+
+    # --- the night's go/no-go -------------------------------------------------------------
+
+    def night(self) -> NightDecision:
+        """Tonight's go/no-go checklist and its sign-offs."""
+        return read_night(self.session.store, self.settings, self.session.clock.now())
+
+    def sign_night(self, item: str, *, decision: str, reason: str) -> NightDecision:
+        """Sign a checklist item `go` or `no-go` for tonight, as this operator (and host). A no-go stops the
+        night's batches before their next DNS change; signing the item go again lifts it (then resume)."""
+        self._writable(f"sign {decision}")
+        items = self.settings.night.go_no_go.items
+        if not items:
+            raise BadRequest(
+                "no go/no-go checklist is configured: list the items and the role that signs each under "
+                '[night.go_no_go] items (like backups = "dba"); with none there is no night-level gate'
+            )
+        if item not in items:
+            raise BadRequest(f"--item {item!r}: no such checklist item; the items are: {', '.join(items)}")
+        if not reason.strip():
+            raise BadRequest(f"give a reason: it goes in the audit trail with the {decision}")
+        role = items[item]
+        allowed = self.settings.night.go_no_go.roles.get(role)
+        if allowed is not None and self.operator not in allowed:
+            raise Refused(
+                f"{item} is signed by the {role} role ({', '.join(allowed)}); {self.operator} is not one of them: "
+                "nothing signed"
+            )
+        now = self.session.clock.now()
+        night = night_of(now, self.settings.safety.window)
+        actor = self.session.actor
+        SignoffStore(self.session.store, self.session.events).sign(
+            Signoff(night, item, decision, role, actor.operator, actor.host, reason.strip(), now)
+        )
+        return self.night()
 
     def _batch_exclusion(self, tenant: Tenant, holder: LockHolder | None, now: float, request: PlanRequest) -> str:
         if holder is not None:
@@ -792,7 +865,16 @@ class Operations:
                 now = self.session.clock.now()
                 fleet = read_fleet(self.facts, ready, now, self.settings)
                 merged = {**(job.params.get("overrides") or {}), **(overrides or {})}
-                return evaluate_safety(ready, fleet, now, self.settings, operator=job.operator, overrides=merged)
+                return evaluate_safety(
+                    ready,
+                    fleet,
+                    now,
+                    self.settings,
+                    operator=job.operator,
+                    overrides=merged,
+                    batch=True,
+                    window=given_window(job.params.get("window"), self.settings),
+                )
         return None
 
     def _check_overrides(self, overrides: Mapping[str, str]) -> None:

@@ -7,7 +7,7 @@ numbers. Breaking a rule takes an explicit break-glass override with a reason,
 which is recorded in the audit trail.
 
 Rules guard moving traffic to OCI (flip, ramp, batch). Rollback is never refused
-by a safety rule: it must always be possible.
+by a safety rule (nor by a tenant's hold): it must always be possible.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import WINDOW_RULE
-from cutover.actions.windows import check_window, night_start
-from cutover.config.settings import Settings
+from cutover.actions.go_no_go import NightDecision, read_night
+from cutover.actions.windows import check_window, night_start, window_for
+from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_duration
 from cutover.state.facts import Facts
+from cutover.state.holds import active_holds
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.tenants import Tenant
 
@@ -28,9 +30,20 @@ MAX_MONITORING = "max-monitoring"
 MAX_ROLLBACKS = "max-rollbacks-per-night"
 ENTERPRISE_REHEARSAL = "enterprise-rehearsal"
 ENTERPRISE_APPROVAL = "enterprise-approval"
+GO_NO_GO = "go-no-go"  # the night's checklist ([night.go_no_go]): a no-go stops moving; a batch needs every go
+TENANT_HOLD = "tenant-hold"  # `cutover hold` (or --not-before): the customer asked to reschedule
 # The actions that move traffic to OCI; a dry run of any of them counts as an enterprise tenant's rehearsal.
 MOVING_KINDS = frozenset({"flip", "ramp", "batch"})
-RULES = (MAX_CUTTING_OVER, MAX_MONITORING, MAX_ROLLBACKS, WINDOW_RULE, ENTERPRISE_REHEARSAL, ENTERPRISE_APPROVAL)
+RULES = (
+    MAX_CUTTING_OVER,
+    MAX_MONITORING,
+    MAX_ROLLBACKS,
+    WINDOW_RULE,
+    ENTERPRISE_REHEARSAL,
+    ENTERPRISE_APPROVAL,
+    TENANT_HOLD,
+    GO_NO_GO,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,8 @@ class FleetPicture:
     rollbacks_tonight: tuple[tuple[str, float], ...]
     rehearsed: frozenset[str] = frozenset()
     approvals: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    holds: Mapping[str, str] = field(default_factory=dict)  # held tenant -> why, with who held it
+    night: NightDecision | None = None  # tonight's go/no-go (None or not configured: no gate)
 
 
 def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Settings) -> FleetPicture:
@@ -94,12 +109,17 @@ def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Se
     since = now - settings.safety.rehearsal_max_age
     rehearsed = facts.rehearsed(enterprise, MOVING_KINDS, since) if enterprise else set()
     approvals = facts.approvals(enterprise, now - settings.safety.approval_max_age) if enterprise else {}
+    ids = {tenant.tenant_id for tenant in tenants}
+    zone = settings.safety.window.zone
+    holds = {tid: hold.words(zone) for tid, hold in active_holds(facts.store, now).items() if tid in ids}
     return FleetPicture(
         cutting_over=frozenset(states[Lifecycle.CUTTING_OVER]),
         monitoring=frozenset(states[Lifecycle.MONITORING]),
         rollbacks_tonight=tuple((record.tenant_id, record.at) for record in facts.rollbacks_since(night)),
         rehearsed=frozenset(rehearsed),
         approvals={tenant_id: frozenset(who) for tenant_id, who in approvals.items()},
+        holds=holds,
+        night=read_night(facts.store, settings, now),
     )
 
 
@@ -118,13 +138,17 @@ def evaluate_safety(
     overrides: Mapping[str, str] | None = None,
     at_once: int | None = None,
     starts: Mapping[str, float] | None = None,
+    batch: bool = False,
+    window: WindowSettings | None = None,
 ) -> SafetyVerdict:
     """Check moving `tenants` to OCI.
 
     `at_once` is how many of them cut over together (a batch's group; default all
     of them); `starts` says when each would start (a batch's later groups), for
     the window rule. `overrides` maps a rule name to the break-glass reason an
-    operator gave.
+    operator gave. `batch`: a night's batch about to start, which needs every
+    go/no-go item signed go (a no-go refuses any move to OCI). `window`: the one
+    a batch was given (--window); else each tenant's wave's, or the [safety] one.
     """
     overrides = overrides or {}
     starts = starts or {}
@@ -179,18 +203,26 @@ def evaluate_safety(
 
     outside = []
     sample = ""
+    spans: set[str] = set()
     for tenant in tenants:
-        window = check_window(tenant, starts.get(tenant.tenant_id, now), safety.window)
-        if not window.inside:
+        judged = window_for(tenant, settings, window)
+        if judged.window is None:
+            outside.append(tenant.tenant_id)
+            sample = sample or f"{tenant.tenant_id}: {judged.missing_words()}"
+            continue
+        spans.add(f"{judged.window.start:%H:%M}-{judged.window.end:%H:%M}")
+        check = check_window(tenant, starts.get(tenant.tenant_id, now), judged.window)
+        if not check.inside:
             outside.append(tenant.tenant_id)
             sample = sample or (
-                f"{tenant.tenant_id} at {window.local_time}, opens in {format_duration(window.opens_in_s)}"
+                f"{tenant.tenant_id} at {check.local_time}, opens in {format_duration(check.opens_in_s)}"
             )
     if outside:
+        shown = ", ".join(sorted(spans)) or f"{safety.window.start:%H:%M}-{safety.window.end:%H:%M}"
         refuse(
             WINDOW_RULE,
             f"{len(outside)} of {len(tenants)} tenants outside the migration window "
-            f"{safety.window.start:%H:%M}-{safety.window.end:%H:%M} tenant-local ({_names(outside)}; {sample})",
+            f"{shown} tenant-local ({_names(outside)}; {sample})",
             {"outside": len(outside), "tenants": len(tenants)},
             outside,
         )
@@ -219,4 +251,25 @@ def evaluate_safety(
                 {"missing": len(missing), "enterprise": len(enterprise)},
                 missing,
             )
+    night = fleet.night
+    if night is not None and night.configured and (night.no_go or (batch and night.missing)):
+        refuse(
+            GO_NO_GO,
+            (night.no_go_words() + ": nothing moves to OCI until it is signed go again")
+            if night.no_go
+            else night.missing_words() + ": `cutover go --item ITEM --reason R` by each role",
+            {"night": night.night, "signed": night.signed, "items": len(night.items), "no_go": len(night.no_go)},
+        )
+
+    held = [tenant.tenant_id for tenant in tenants if tenant.tenant_id in fleet.holds]
+    if held:
+        first = held[0]
+        refuse(
+            TENANT_HOLD,
+            f"{len(held)} tenant{'s are' if len(held) != 1 else ' is'} held out of the queue ({first} "
+            f"{fleet.holds[first]}{'; ' + _names(held[1:]) + ' too' if len(held) > 1 else ''}): "
+            "`cutover unhold` first, or break glass",
+            {"held": len(held), "tenants": len(tenants)},
+            held,
+        )
     return SafetyVerdict(tuple(refusals))

@@ -7,12 +7,14 @@ we do not know falls back to the configured zone. A window may cross midnight
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
-from cutover.config.settings import WindowSettings
+from cutover.config.settings import Settings, WindowSettings, parse_window
+from cutover.config.units import format_clock, format_duration
 from cutover.state.tenants import Tenant
 
 REGION_ZONES = {
@@ -107,3 +109,79 @@ def night_start(now: float, window: WindowSettings) -> float:
     while start > local:
         start -= timedelta(days=1)
     return start.timestamp()
+
+
+def night_of(now: float, window: WindowSettings) -> str:
+    """Which night it is: the date its migration window opens ("2026-03-07" for a 02:00 window opening that
+    day), in the configured zone. A night runs from 12 hours before the window opens (see night_start)."""
+    zone = ZoneInfo(window.timezone)
+    opens = datetime.fromtimestamp(night_start(now, window) + 12 * 3600, UTC).astimezone(zone)
+    return opens.date().isoformat()
+
+
+@dataclass(frozen=True)
+class TenantWindow:
+    """Which window judges a tenant: the one a batch was given (--window), its wave's, or the [safety] one.
+    `window` None: its wave's window is coordinated with the customer and none was given."""
+
+    window: WindowSettings | None
+    source: str  # "given", "wave 3", "safety"
+    wave: int = 0
+
+    def missing_words(self) -> str:
+        return (
+            f"wave {self.wave}'s window is coordinated with each customer: give it for the batch (--window HH:MM-HH:MM)"
+        )
+
+
+def window_for(tenant: Tenant, settings: Settings, given: WindowSettings | None = None) -> TenantWindow:
+    if given is not None:
+        return TenantWindow(given, "given", tenant.wave)
+    own = settings.waves.get(tenant.wave)
+    if own is not None and own.coordinated:
+        return TenantWindow(None, f"wave {tenant.wave}", tenant.wave)
+    wave = settings.wave_window(tenant.wave)
+    if wave is not None:
+        return TenantWindow(wave, f"wave {tenant.wave}", tenant.wave)
+    return TenantWindow(settings.safety.window, "safety", tenant.wave)
+
+
+def given_window(text: str | None, settings: Settings) -> WindowSettings | None:
+    """A job's or a request's --window ("01:00-03:00", tenant-local), or None when none was given."""
+    if not text:
+        return None
+    return parse_window(text, settings.safety.window.timezone)
+
+
+WAIT_FOR_WINDOW = 12 * 3600.0  # a batch waits for tonight's window; one further off is refused, as before
+
+
+def window_opens(
+    tenants: Sequence[Tenant], now: float, settings: Settings, given: WindowSettings | None = None
+) -> float | None:
+    """When every one of these tenants is inside its window, if that is later tonight (None: inside now, a
+    coordinated window not given, more than 12 h off, or windows that never overlap: the rule says why)."""
+    latest = now
+    for tenant in tenants:
+        judged = window_for(tenant, settings, given)
+        if judged.window is None:
+            return None
+        check = check_window(tenant, now, judged.window)
+        if not check.inside:
+            latest = max(latest, now + check.opens_in_s)
+    if latest == now or latest - now > WAIT_FOR_WINDOW:
+        return None
+    for tenant in tenants:
+        judged = window_for(tenant, settings, given)
+        if judged.window is None or not check_window(tenant, latest, judged.window).inside:
+            return None
+    return latest
+
+
+def window_wait_words(start: float, now: float, settings: Settings) -> str:
+    """ "waits for the migration window: group 1 starts at ~02:00 EST (in 45m)"."""
+    zone = settings.safety.window.zone
+    return (
+        f"waits for the migration window: group 1 starts at ~{format_clock(start, zone)} "
+        f"(in {format_duration(start - now)})"
+    )

@@ -387,6 +387,78 @@ class EngineSettings(Section):
         return self
 
 
+COORDINATED = "coordinated"  # a wave's window agreed with each customer: given for each batch (--window)
+
+
+def parse_window(text: str, zone: str) -> WindowSettings:
+    """ "01:00-03:00" as a window (tenant-local, `zone` for tenants of no known region); ValueError saying how."""
+    spec = _window_shorthand(text.strip())
+    return WindowSettings.model_validate({**spec, "timezone": zone}) if isinstance(spec, dict) else spec
+
+
+class WaveSettings(Section):
+    """One wave's own cadence: `[waves.3] window = "coordinated"`, `max_per_night = 10`."""
+
+    window: str = Field(
+        "",
+        description='The wave\'s migration window, tenant-local "HH:MM-HH:MM", or "coordinated": given for each '
+        "batch with --window; empty: the [safety] window",
+    )
+    max_per_night: int | None = Field(None, ge=1, description="At most this many of its tenants start a night")
+
+    @field_validator("window")
+    @classmethod
+    def _window_shape(cls, value: str) -> str:
+        if value.strip() in ("", COORDINATED):
+            return value.strip()
+        try:
+            parse_window(value, "UTC")
+        except ValueError as exc:
+            raise ValueError(f'{value!r}: write "HH:MM-HH:MM", like "01:00-05:00", or "coordinated" ({exc})') from None
+        return value.strip()
+
+    @property
+    def coordinated(self) -> bool:
+        return self.window == COORDINATED
+
+
+_SIGN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class GoNoGoSettings(Section):
+    """The night's go/no-go checklist: each item and the role that signs it (none: no go/no-go gate)."""
+
+    items: dict[str, str] = Field(
+        default_factory=dict, description='Checklist item = the role that signs it, like backups = "dba"'
+    )
+    roles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Optional: who may sign for a role, like dba = ["carol"] (a role not listed: any operator)',
+    )
+
+    @model_validator(mode="after")
+    def _names(self) -> GoNoGoSettings:
+        for item, role in self.items.items():
+            if not _SIGN_NAME.match(item):
+                raise ValueError(f"items: {item!r} is not an item name: letters, digits, '-', '_' or '.', like backups")
+            if not _SIGN_NAME.match(role):
+                raise ValueError(f'items.{item} = {role!r}: name the role that signs it, like "dba" or "on-call"')
+        used = set(self.items.values())
+        for role, operators in self.roles.items():
+            if role not in used:
+                raise ValueError(
+                    f"roles.{role}: no item is signed by {role!r}; the roles the items name are: "
+                    f"{', '.join(sorted(used)) or 'none'}"
+                )
+            if not operators or any(not str(name).strip() for name in operators):
+                raise ValueError(f'roles.{role}: list the operators who may sign as {role}, like ["carol"]')
+        return self
+
+
+class NightSettings(Section):
+    go_no_go: GoNoGoSettings = GoNoGoSettings()
+
+
 class Settings(Section):
     environment: EnvironmentSettings = EnvironmentSettings()
     state: StateSettings = StateSettings()
@@ -401,7 +473,26 @@ class Settings(Section):
     dns: DnsSettings = DnsSettings()
     watch: WatchSettings = WatchSettings()
     engine: EngineSettings = EngineSettings()
+    night: NightSettings = NightSettings()
+    waves: dict[int, WaveSettings] = Field(
+        default_factory=dict, description="Per wave: window and max_per_night ([waves.3] window = ...)"
+    )
     keys: dict[str, str] = Field(default_factory=dict, description="Console key remapping: action = key")
+
+    @field_validator("waves")
+    @classmethod
+    def _waves_numbered(cls, waves: dict[int, WaveSettings]) -> dict[int, WaveSettings]:
+        bad = [wave for wave in waves if wave < 1]
+        if bad:
+            raise ValueError(f"waves.{bad[0]}: waves are numbered from 1, as the matrix's Wave column")
+        return waves
+
+    def wave_window(self, wave: int) -> WindowSettings | None:
+        """The wave's own window (its tenants' zone as the [safety] window's), or None: the [safety] one."""
+        own = self.waves.get(wave)
+        if own is None or not own.window or own.coordinated:
+            return None
+        return parse_window(own.window, self.safety.window.timezone)
 
     @model_validator(mode="after")
     def _group_fits_batch(self) -> Settings:

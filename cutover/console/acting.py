@@ -136,7 +136,8 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     if request.kind == BATCH:
         excluded = tuple((e.tenant_id, e.reason) for e in plan.excluded)
         targets = TargetSet(word, plan.tenant_ids, excluded, _detail(plan))
-        return Prepared(plan, targets, plan.problems)
+        # A batch refused by safety rules alone (the window, the night's go/no-go...) may break glass too.
+        return Prepared(plan, targets, plan.problems, plan.safety.blocking)
 
     asked = request.tenant_ids or plan.tenant_ids
     excluded: dict[str, str] = {}

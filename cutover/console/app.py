@@ -36,6 +36,7 @@ from cutover.console import colours
 from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
+from cutover.console.hold_actions import HoldActions
 from cutover.console.keys import OPENS_INPUT
 from cutover.console.log_alerts import EngineLogAlert
 from cutover.console.more_actions import MoreActions
@@ -71,7 +72,7 @@ class OpenerTurn(Message):
         self.key = key
 
 
-class CutoverApp(MoreActions, App[int]):
+class CutoverApp(HoldActions, MoreActions, App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "cutover"
     COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}
@@ -409,6 +410,12 @@ class CutoverApp(MoreActions, App[int]):
             shown, total = len(main.table.visible_ids), main.table.total
             extra.append(f"filter: {main.table.fleet_filter.describe()} ({shown:,}/{total:,})")
         loud = stopped_lines(update.jobs) if update is not None else None
+        night = update.night if update is not None else None
+        if night is not None and night.configured:
+            extra.insert(0, night.header())  # the night's go/no-go, before anything a narrow screen cuts
+            if night.no_go:
+                # A no-go stops the line for the whole night, held batch or not: said where a stop is said.
+                loud = [f"LINE STOPPED: {night.no_go_words()}", *(loud or [])]
         pinned = len(update.pinned) if update is not None else 0
         if pinned and not main.panel_shown("alerts"):
             # Hidden by the operator: said where a stopped line is, so it is never out of sight.

@@ -36,6 +36,8 @@ LAZY_COMMANDS = {
     "dns": "cutover.console.commands.dns:dns_group",
     "hold": "cutover.console.commands.queue:hold",
     "unhold": "cutover.console.commands.queue:unhold",
+    "go": "cutover.console.commands.night_go:go",
+    "no-go": "cutover.console.commands.night_go:no_go",
 }
 FAMILIES = ("cutover.console.commands.actions",)
 

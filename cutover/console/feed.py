@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cutover.actions.gate import GateResult, evaluate_gate
+from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.read_model import JobView, ReadModel, job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock
@@ -26,6 +27,7 @@ from cutover.console.fleet import (
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts, TriggerStatusStore
+from cutover.state.holds import TenantHold, active_holds
 from cutover.state.jobs import Job, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.simworld import SimWorldStore
@@ -60,6 +62,7 @@ class FeedUpdate:
     complete: bool = True  # False: only the first screenful was read, the rest follows
     pinned: tuple[Event, ...] = ()  # holds, automatic rollbacks, failing sources not acknowledged yet, oldest first
     world_speed: float | None = None  # the simulated world's speed; None on real clouds
+    night: NightDecision | None = None  # tonight's go/no-go ("GO 4/5: waiting for dba" in the header)
 
 
 def tonight_slots(active: list[Job]) -> dict[str, TonightSlot]:
@@ -131,6 +134,8 @@ class FleetFeed:
                 if status.breaching_since is not None
             }
             recorded = checkpoints(self.tenants.store, since=now - self.settings.watch.duration)
+            holds = hold_steps(self.tenants.store, now, self.settings)
+            night = read_night(self.tenants.store, self.settings, now)
         ctx = RowContext(
             now=now,
             gates=self.settings.gates,
@@ -141,6 +146,7 @@ class FleetFeed:
             tonight={tid: slot.text() for tid, slot in tonight_slots(jobs).items()},
             watch=self.settings.watch,
             checkpoints=recorded,
+            holds=holds,
         )
         changed = self._rebuild(columns, raws, ctx)
         removed: tuple[str, ...] = ()
@@ -166,6 +172,7 @@ class FleetFeed:
             complete=limit is None,
             pinned=tuple(self._pinned[seq] for seq in sorted(self._pinned)),
             world_speed=self.worlds.clock_row()[2] if self.worlds.has_world() else None,
+            night=night,
         )
 
     def _rebuild(self, columns: list[str], raws: list[tuple], ctx: RowContext) -> dict[str, FleetRow]:
@@ -185,6 +192,7 @@ class FleetFeed:
                 ctx.tonight.get(tid),
                 breaching.get(tid),
                 ctx.checkpoints.get(tid),
+                ctx.holds.get(tid),
             )
             same_record = self._raw.get(tid) == raw
             if same_record and now < self._until.get(tid, now) and self._context.get(tid) == context:
@@ -240,6 +248,13 @@ class TenantDetail:
     job: JobView | None = None  # the newest job that took this tenant (its steps lead the detail in flight)
     rollbacks_tonight: int = 0
     watch: str = ""  # a migrated tenant's watch: "watch 3h 12m left · checkpoint T+4h passed"
+    hold: TenantHold | None = None  # `cutover hold`: kept out of the queue, by whom, why, until when
+
+
+def hold_steps(store: Store, now: float, settings: Settings) -> dict[str, str]:
+    """Each held tenant's hold as its next step: "held: customer asked to reschedule (bob)"."""
+    zone = settings.safety.window.zone
+    return {tid: hold.step(zone) for tid, hold in active_holds(store, now).items()}
 
 
 def series_from_samples(samples: list) -> tuple[list[float], list[float], list[float]]:
@@ -288,9 +303,11 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
             tonight={tid: slot.text() for tid, slot in tonight_slots(active).items() if tid == tenant_id},
             watch=feed.settings.watch,
             checkpoints=checkpoints(store, [tenant_id]),
+            holds={tid: step for tid, step in hold_steps(store, now, feed.settings).items() if tid == tenant_id},
         )
+        hold = active_holds(store, now).get(tenant_id)
     share, errors, p95 = series_from_samples(samples)
     row = build_row(tenant, context)
     gate = evaluate_gate(tenant, now, feed.settings)
     watch = watch_text(tenant, now, feed.settings.watch, context.checkpoints.get(tenant_id))
-    return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight, watch)
+    return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight, watch, hold)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cutover.actions.queue_order import queue_key
 from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings, WatchSettings
 from cutover.config.text import visible
 from cutover.config.units import format_duration
@@ -88,7 +89,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 ATTENTION = "attention"  # the order the console opens with: in flight, faults, tonight's batch, the rest
-SORTABLE = (ATTENTION, "id", "wave", "tier", "state", "next", "lag", "traffic", "errors", "p95", "backends")
+QUEUE = "queue"  # the order batches pick in: Pilot, wave, priority (actions/queue_order.py)
+SORTABLE = (ATTENTION, "id", "wave", "tier", "state", "next", "lag", "traffic", "errors", "p95", "backends", QUEUE)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class FleetRow:
     fault: str = ""
     in_flight: bool = False
     tonight: str = ""  # its place in tonight's batch: "g3 ~02:45 EST batch-2", empty when none holds it
+    queue: tuple[Any, ...] = ()  # its place in the queue (queue_order.queue_key)
 
     @property
     def attention(self) -> int:
@@ -132,6 +135,7 @@ class RowContext:
     tonight: dict[str, str] = field(default_factory=dict)  # tenant -> its place in tonight's batch
     watch: WatchSettings = field(default_factory=WatchSettings)
     checkpoints: dict[str, Checkpoint] = field(default_factory=dict)  # the watch's recorded checkpoints
+    holds: dict[str, str] = field(default_factory=dict)  # tenant -> its hold as a step ("held: ... (bob)")
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,10 @@ def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
 
 
 def _next_style(step: str) -> str:
+    if step.startswith("held: "):
+        return WARN
+    if step.startswith("not before "):
+        return DIM
     if ": " in step and not step.startswith(("fix", "wait", "watch", "confirm")):
         return "bold bright_magenta"  # a job is working on it
     if step.startswith("fix"):
@@ -326,8 +334,9 @@ def _fault(tenant: Tenant, ctx: RowContext, step: str) -> str:
 
 
 def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
-    step = ctx.activity.get(tenant.tenant_id) or next_step(
-        tenant, ctx.now, ctx.gates, ctx.watch, ctx.checkpoints.get(tenant.tenant_id)
+    tid = tenant.tenant_id
+    step = ctx.activity.get(tid) or next_step(
+        tenant, ctx.now, ctx.gates, ctx.watch, ctx.checkpoints.get(tid), ctx.holds.get(tid, "")
     )
     errors, error_ratio = _errors_cell(tenant, ctx)
     p95, p95_ratio = _p95_cell(tenant, ctx)
@@ -371,6 +380,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         fault=_fault(tenant, ctx, step),
         in_flight=tenant.lifecycle in IN_FLIGHT,
         tonight=ctx.tonight.get(tenant.tenant_id, ""),
+        queue=queue_key(tenant),
     )
 
 
@@ -476,6 +486,7 @@ _MATCHERS: dict[str, Callable[[str], set[Any]]] = {
 }
 SORT_NAMES = {
     ATTENTION: "attention (in flight, faults, tonight, the rest)",
+    QUEUE: "queue order (Pilot, wave, priority: the order batches pick in)",
     "id": "tenant",
     "wave": "wave",
     "tier": "tier",
@@ -529,6 +540,8 @@ def parse_filter(text: str, *, faults_only: bool = False) -> FleetFilter:
 def sort_key(column: str) -> Callable[[FleetRow], tuple[Any, str]]:
     if column == ATTENTION:
         return lambda row: (row.attention, row.tenant_id)
+    if column == QUEUE:
+        return lambda row: (row.queue, row.tenant_id)
     index = COLUMN_INDEX[column]
     if column == "id":
         return lambda row: (row.tenant_id, "")

@@ -81,6 +81,19 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     ),
     KeyAction("validate", "V", "app.validate_tenants", "Validate", show=False, changes_world=True, opens_input=True),
     KeyAction("approve", "o", "app.approve_tenants", "Approve", show=False, changes_world=True, opens_input=True),
+    # The queue, as `cutover hold|unhold`: keep tenants out of every batch (a customer asked to reschedule).
+    KeyAction(
+        "hold", "h", "app.hold_tenants", "Hold out of the queue", show=False, changes_world=True, opens_input=True
+    ),
+    KeyAction(
+        "unhold",
+        "U",
+        "app.unhold_tenants",
+        "Unhold: back in the queue",
+        show=False,
+        changes_world=True,
+        opens_input=True,
+    ),
     # After the watch: the point of no return, as `cutover decommission`.
     KeyAction(
         "decommission",
@@ -107,7 +120,7 @@ OPENS_INPUT = frozenset(spec.name for spec in KEY_ACTIONS if spec.opens_input)  
 # The keys that act on one tenant, bound in the tenant detail too (the same ids: a remap applies there as well).
 TENANT_ACTIONS = (
     *("help", "gate", "report", "cutover", "ramp", "rollback", "dry_run"),
-    *("sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all", "decommission"),
+    *("sync", "sync_final", "sync_verify", "validate", "approve", "rollback_all", "decommission", "hold", "unhold"),
 )
 WORLD_CHANGING = frozenset(spec.action.split("(")[0] for spec in KEY_ACTIONS if spec.changes_world)
 

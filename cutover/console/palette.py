@@ -8,7 +8,7 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from cutover.console.fleet import ATTENTION, COLUMNS, SORT_NAMES, SORTABLE
+from cutover.console.fleet import ATTENTION, COLUMNS, QUEUE, SORT_NAMES, SORTABLE
 from cutover.console.keys import KEY_ACTIONS
 from cutover.console.more_actions import JOB_VERBS
 from cutover.state.lifecycle import Lifecycle
@@ -35,7 +35,10 @@ class FleetCommands(Provider):
         if not read_only:  # a chosen job's controls: the newest job each applies to, or the jobs screen
             for verb, name in JOB_VERBS.items():
                 commands.append((name, partial(app.palette_job_control, verb), "the newest such job (J lists all)"))
-        headers = {column.key: column.header for column in COLUMNS} | {ATTENTION: SORT_NAMES[ATTENTION]}
+        headers = {column.key: column.header for column in COLUMNS} | {
+            ATTENTION: SORT_NAMES[ATTENTION],
+            QUEUE: "queue order",
+        }
         for key in SORTABLE:
             commands.append((f"Sort by {headers[key]}", partial(screen.table.set_sort, key), ""))
         for state in Lifecycle:

@@ -7,6 +7,7 @@ README; add fields freely, never rename or remove one within a version.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from cutover.config.units import format_duration, format_size
 from cutover.console.fleet import STATE_STYLE
 from cutover.console.plain import literal, plain
 from cutover.state.events import Event
+from cutover.state.holds import TenantHold
 from cutover.state.tenants import Tenant
 
 
@@ -161,16 +163,31 @@ def status_json(
     now: float,
     gates: dict[str, GateResult] | None = None,
     watches: dict[str, dict[str, Any]] | None = None,
+    holds: Mapping[str, TenantHold] | None = None,
 ) -> dict[str, Any]:
+    """`holds`: the holds in force; each tenant carries `hold` (reason, not_before, held_by, held_at) or null."""
     gates = gates or {}
     watches = watches or {}
+    holds = holds or {}
     return {
         "schema": "cutover.status/1",
         "generated_at": iso(now),
         "count": len(tenants),
         "tenants": [
-            tenant_json(t, steps[t.tenant_id], gates.get(t.tenant_id), watches.get(t.tenant_id)) for t in tenants
+            tenant_json(t, steps[t.tenant_id], gates.get(t.tenant_id), watches.get(t.tenant_id))
+            | {"hold": _hold_json(holds.get(t.tenant_id))}
+            for t in tenants
         ],
+    }
+
+
+def _hold_json(hold: TenantHold | None) -> dict[str, Any] | None:
+    if hold is None:
+        return None
+    return {
+        **hold.to_json(),
+        "not_before": iso(hold.not_before),
+        "held_at": iso(hold.held_at),
     }
 
 
@@ -217,7 +234,9 @@ def print_status(
     console.print(f"{len(tenants)} tenants: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
 
 
-def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None = None, watch: str = "") -> None:
+def print_tenant(
+    tenant: Tenant, step: str, now: float, gate: GateResult | None = None, watch: str = "", held: str = ""
+) -> None:
     console = _console()
     style = STATE_STYLE[tenant.lifecycle]
     name = f" ({literal(tenant.name)})" if tenant.name else ""
@@ -229,6 +248,8 @@ def print_tenant(tenant: Tenant, step: str, now: float, gate: GateResult | None 
         f"  state      [{style}]{tenant.lifecycle.label}[/] for {format_duration(now - tenant.lifecycle_since)}"
     )
     console.print(f"  next step  {literal(step)}")
+    if held:
+        console.print(f"  hold       {literal(held)}")
     if watch:
         console.print(f"  watch      {literal(watch)}")
     console.print(f"  dns        {literal(tenant.dns_name)} (zone {literal(tenant.hosted_zone or '-')})")

@@ -52,6 +52,14 @@ class Facts:
         )
         return [RollbackRecord(tenant_id, ts, job_id) for tenant_id, ts, job_id in rows]
 
+    def started_since(self, since: float) -> set[str]:
+        """Tenants that started cutting over at or after `since` (a night's count against a wave's cap)."""
+        rows = self.store.db.execute(
+            "SELECT DISTINCT tenant_id FROM events WHERE kind = 'transition' AND state_after = ? AND ts >= ?",
+            [Lifecycle.CUTTING_OVER.value, since],
+        )
+        return {tenant_id for (tenant_id,) in rows if tenant_id}
+
     def rehearsed(self, tenant_ids: Sequence[str], kinds: Collection[str], since: float) -> set[str]:
         """Tenants with a recorded dry run of one of `kinds` (flip, ramp, batch) at or after `since`."""
         return {

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
+from cutover.config.units import format_day_clock
 from cutover.state.events import EventLog
 from cutover.state.store import Store
 
@@ -20,6 +22,33 @@ class TenantHold:
     def active(self, now: float) -> bool:
         return self.not_before is None or now < self.not_before
 
+    def words(self, zone: tzinfo | None = None) -> str:
+        """Why it is left out, whole: "held by bob: customer asked to reschedule",
+        "not before 03-07 02:00 EST (bob: reschedule T+48h)"."""
+        if self.not_before is None:
+            return f"held by {self.held_by}: {self.reason}"
+        return f"not before {format_day_clock(self.not_before, zone)} ({self.held_by}: {self.reason})"
+
+    def step(self, zone: tzinfo | None = None) -> str:
+        """The next step of a held tenant: "held: customer asked to reschedule (bob)", "not before 03-07 02:00 EST"."""
+        if self.not_before is None:
+            return f"held: {self.reason} ({self.held_by})"
+        return f"not before {format_day_clock(self.not_before, zone)}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "reason": self.reason,
+            "not_before": self.not_before,
+            "held_by": self.held_by,
+            "held_at": self.held_at,
+        }
+
+
+def active_holds(store: Store, now: float) -> dict[str, TenantHold]:
+    """The holds in force now (a not-before hold whose time has come no longer counts)."""
+    rows = store.db.execute("SELECT tenant_id, reason, not_before, held_by, held_at FROM tenant_holds").fetchall()
+    return {row[0]: hold for row in rows if (hold := TenantHold(*row)).active(now)}
+
 
 class HoldStore:
     def __init__(self, store: Store, events: EventLog):
@@ -33,7 +62,7 @@ class HoldStore:
         return {row[0]: TenantHold(*row) for row in rows}
 
     def active(self, now: float) -> dict[str, TenantHold]:
-        return {tid: hold for tid, hold in self.all().items() if hold.active(now)}
+        return active_holds(self.store, now)
 
     def hold(
         self, tenant_ids: list[str], *, reason: str, not_before: float | None, by: str, now: float, what: str

@@ -15,10 +15,22 @@ def next_step(
     gates: GateSettings | None = None,
     watch: WatchSettings | None = None,
     checkpoint: Checkpoint | None = None,
+    held: str = "",
 ) -> str:
+    """`held`: the tenant's hold as a step (`TenantHold.step`), when one is in force: it replaces the next
+    step of a tenant not yet cut over (a fault still comes first), never one in flight or after."""
     if tenant.lifecycle is Lifecycle.MIGRATED:
         return _after_cutover(tenant, now, watch or WatchSettings(), checkpoint)
-    return _next_step(tenant, now, gates)
+    step = _next_step(tenant, now, gates)
+    if held and tenant.lifecycle in BEFORE_CUTOVER and not step.startswith("fix"):
+        return held
+    return step
+
+
+# Where a hold changes what comes next: the tenant has not moved (or has come back to AWS).
+BEFORE_CUTOVER = frozenset(
+    {Lifecycle.PENDING, Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY, Lifecycle.ROLLED_BACK}
+)
 
 
 def _after_cutover(tenant: Tenant, now: float, watch: WatchSettings, checkpoint: Checkpoint | None) -> str:

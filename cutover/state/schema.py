@@ -433,6 +433,25 @@ def _tenant_holds(db: sqlite_utils.Database) -> None:
     )
 
 
+def _night_signoffs(db: sqlite_utils.Database) -> None:
+    """The night's go/no-go: each checklist item's latest decision (go or no-go), who signed it and why."""
+    db.execute(
+        """
+        CREATE TABLE night_signoffs (
+            night TEXT NOT NULL,
+            item TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            role TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            host TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            signed_at REAL NOT NULL,
+            PRIMARY KEY (night, item)
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -446,6 +465,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _audit_seal,
     _dns_ttl_history,
     _tenant_holds,
+    _night_signoffs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

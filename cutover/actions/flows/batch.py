@@ -23,7 +23,8 @@ from collections.abc import Awaitable, Sequence
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.cutover import run_cutover
 from cutover.actions.flows.jobs import OUTCOME_WORDS, admit, finish, tenant_task
-from cutover.actions.safety import only_capacity
+from cutover.actions.go_no_go import read_night
+from cutover.actions.safety import GO_NO_GO, only_capacity
 from cutover.actions.triggers import Outcome
 from cutover.state.jobs import StepState, TargetState
 
@@ -57,7 +58,19 @@ def _stop_the_line(run: JobRun, done_groups: Sequence[Sequence[str]]) -> list[tu
                             f"({inconclusive[0].message})",
                         )
                     )
+    found += _night_stops(run)
     return [(key, reason) for key, reason in found if key not in acknowledged]
+
+
+def _night_stops(run: JobRun) -> list[tuple[str, str]]:
+    """A no-go signed for tonight stops the line, like a rollback in a group (break-glass go-no-go passes)."""
+    if GO_NO_GO in run.overrides or not run.settings.night.go_no_go.items:
+        return []
+    night = read_night(run.core.jobs.store, run.settings, run.core.now())
+    if not night.no_go:
+        return []
+    key = "night:" + ",".join(f"{i.item}@{i.signoff.signed_at}" for i in night.no_go if i.signoff)
+    return [(key, f"go-no-go: {night.no_go_words()}")]
 
 
 async def _line_clear(run: JobRun, groups: Sequence[Sequence[str]], number: int) -> bool:
@@ -136,8 +149,15 @@ async def run_batch(run: JobRun) -> None:
                 previous_start = step.started_at
                 continue
             if step.state is StepState.PENDING:
-                scheduled = core.now() if previous_start is None else previous_start + interval
-                step = core.jobs.note_step(step, detail={"scheduled_at": scheduled})
+                if previous_start is None:
+                    # Ready before its window opened: the first group waits for it (the plan said when).
+                    scheduled = max(core.now(), float(run.params.get("not_before") or 0.0))
+                else:
+                    scheduled = previous_start + interval
+                waiting = "the migration window" if previous_start is None and scheduled > core.now() else ""
+                step = core.jobs.note_step(
+                    step, detail={"scheduled_at": scheduled, **({"waiting": f"waits for {waiting}"} if waiting else {})}
+                )
                 while core.now() < scheduled and not run.aborting:
                     await run.wait(min(scheduled - core.now(), 60.0))
                 if not run.aborting:

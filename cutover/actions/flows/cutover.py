@@ -29,6 +29,7 @@ from cutover.actions.flows.common import (
 from cutover.actions.flows.propagated import after_change
 from cutover.actions.gate import evaluate_gate
 from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, evaluate_safety, read_fleet
+from cutover.actions.windows import given_window
 from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, Routing
 from cutover.state.jobs import Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
@@ -193,8 +194,14 @@ class TenantCutover:
         step = self.core.jobs.start_step(step)
         now = self.core.now()
         tenant = self.core.tenant(self.tenant_id)
+        window = given_window(self.run.params.get("window"), self.run.settings)
         gate = evaluate_gate(
-            tenant, now, self.run.settings, states=(Lifecycle.CUTTING_OVER,), overrides=self.run.overrides
+            tenant,
+            now,
+            self.run.settings,
+            states=(Lifecycle.CUTTING_OVER,),
+            overrides=self.run.overrides,
+            window=window,
         )
         detail = {"gate": gate.to_json()}
         if not gate.passed:
@@ -202,7 +209,13 @@ class TenantCutover:
         # Right before DNS: the rules that time can break (rollbacks tonight, the window, approvals).
         fleet = read_fleet(self.core.facts, [tenant], now, self.run.settings)
         verdict = evaluate_safety(
-            [tenant], fleet, now, self.run.settings, operator=self.run.operator, overrides=self.run.overrides
+            [tenant],
+            fleet,
+            now,
+            self.run.settings,
+            operator=self.run.operator,
+            overrides=self.run.overrides,
+            window=window,
         )
         blocking = [r for r in verdict.blocking if r.rule not in (MAX_CUTTING_OVER, MAX_MONITORING)]
         if blocking:

@@ -25,7 +25,9 @@ from cutover.actions.flows.common import (
 )
 from cutover.actions.flows.cutover import run_cutover
 from cutover.actions.flows.propagated import after_change
-from cutover.actions.safety import SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
+from cutover.actions.windows import given_window
+from cutover.state.holds import active_holds
 from cutover.state.jobs import StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
 from cutover.state.tenants import Tenant
@@ -55,17 +57,25 @@ async def admit(run: JobRun, tenant_ids: Sequence[str]) -> SafetyVerdict:
     core = run.core
     async with core.admission:
         ready: list[Tenant] = []
+        now = core.now()
+        # A tenant held after the batch was planned (the customer called) is left out on its own, saying why.
+        held = {} if TENANT_HOLD in run.overrides else active_holds(core.jobs.store, now)
         for tenant_id in tenant_ids:
             tenant = core.tenant(tenant_id)
-            if tenant.lifecycle is Lifecycle.READY:
+            if tenant_id in held:
+                words = held[tenant_id].words(run.settings.safety.window.zone)
+                run.end_target(tenant_id, TargetState.REFUSED, f"{words}: left out, nothing changed")
+            elif tenant.lifecycle is Lifecycle.READY:
                 ready.append(tenant)
             else:
                 run.end_target(tenant_id, TargetState.REFUSED, f"{tenant.lifecycle.label}, no longer ready")
         if not ready:
             return SafetyVerdict(())
-        now = core.now()
         fleet = read_fleet(core.facts, ready, now, run.settings)
-        verdict = evaluate_safety(ready, fleet, now, run.settings, operator=run.operator, overrides=run.overrides)
+        window = given_window(run.params.get("window"), run.settings)
+        verdict = evaluate_safety(
+            ready, fleet, now, run.settings, operator=run.operator, overrides=run.overrides, window=window
+        )
         if not verdict.ok:
             return verdict
         for tenant in ready:

@@ -516,6 +516,7 @@ def rollback(obj: Context, tenants: tuple[str, ...], all_in_flight: bool, **opti
 @click.option("--group", "group_size", type=click.IntRange(1), help="Tenants cut over together (default 5).")
 @click.option("--every", help="Time between the starts of two groups, e.g. 15m (default 15m).")
 @click.option("--monitor", help="Monitoring window of each tenant, e.g. 10m (default 10m).")
+@click.option("--window", help='The window agreed with the customer, tenant-local "HH:MM-HH:MM" (a coordinated wave).')
 @action_options
 @click.pass_obj
 @action_errors
@@ -527,6 +528,7 @@ def batch(
     group_size: int | None,
     every: str | None,
     monitor: str | None,
+    window: str | None,
     **options: Any,
 ) -> None:
     """A night's batch: groups of G every I, each monitored M; stops the line on a rollback.
@@ -545,6 +547,7 @@ def batch(
         group_size=group_size,
         interval=_duration("--every", every),
         monitor=_duration("--monitor", monitor),
+        window=window,
     )
     run_action(obj, request, **options)
 

@@ -9,6 +9,7 @@ import click
 from cutover.actions.operations import Operations
 from cutover.console import render
 from cutover.console.commands.common import Context, echo, user_errors
+from cutover.state.holds import active_holds
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
 from cutover.state.watch import checkpoints, watch_json
@@ -38,18 +39,29 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         by_id = {t.tenant_id: t for t in tenants if t.lifecycle is Lifecycle.MIGRATED}
         migrated = list(by_id)
         recorded = checkpoints(session.store, migrated) if migrated else {}
+        holds = active_holds(session.store, now)
+        zone = session.settings.safety.window.zone
         steps = {
-            t.tenant_id: doing.get(t.tenant_id) or next_step(t, now, gates, watch, recorded.get(t.tenant_id))
+            t.tenant_id: doing.get(t.tenant_id)
+            or next_step(
+                t,
+                now,
+                gates,
+                watch,
+                recorded.get(t.tenant_id),
+                holds[t.tenant_id].step(zone) if t.tenant_id in holds else "",
+            )
             for t in tenants
         }
         watches = {tid: watch_json(by_id[tid], now, watch, recorded.get(tid)) for tid in migrated}
         watch_lines = {tid: shown["text"] for tid, shown in watches.items() if shown}
         verdicts = {result.tenant_id: result for result in ops.gate_of(tenants)} if (as_json or tenant) else {}
         if as_json:
-            echo(json.dumps(render.status_json(tenants, steps, now, verdicts, watches), indent=2))
+            echo(json.dumps(render.status_json(tenants, steps, now, verdicts, watches, holds), indent=2))
         elif tenant and tenants:
             tid = tenants[0].tenant_id
-            render.print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""))
+            held = holds[tid].words(zone) if tid in holds else ""
+            render.print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""), held)
         else:
             render.print_status(tenants, steps, now, watch_lines)
     finally:

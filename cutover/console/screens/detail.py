@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from cutover.config.text import visible
-from cutover.config.units import format_clock, format_duration
+from cutover.config.units import format_clock, format_day_clock, format_duration
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
 from cutover.console.keys import BY_NAME, TENANT_ACTIONS
@@ -35,6 +35,7 @@ from cutover.console.screens.jobs import JOB_STATE_STYLE, STEP_MARK
 from cutover.console.screens.report import gate_table
 from cutover.console.screens.tenant_keys import TenantActionKeys
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
+from cutover.state.holds import TenantHold
 from cutover.state.jobs import StepState
 from cutover.state.lifecycle import Lifecycle
 
@@ -201,6 +202,8 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
             )
         else:
             shown = gates
+        if detail.hold is not None:
+            shown = Group(Text.assemble(("Hold: ", "bold"), plain(hold_line(detail.hold, self.zone))), shown)
         self.query_one("#detail-gates", Static).update(shown)
         labels = {
             "share": f"OCI share, last hour: now {_last(detail.oci_share, lambda v: f'{v * 100:.0f}%')}",
@@ -224,3 +227,12 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
             spark.ceiling = ceilings[key]
             spark.data = list(series)
         self.query_one("#detail-events", Static).update(timeline(detail, self.zone))
+
+
+def hold_line(hold: TenantHold, zone: tzinfo) -> str:
+    """ "held by bob (03-05 02:10 EST): customer asked to reschedule; until unhold"."""
+    until = f"until {format_day_clock(hold.not_before, zone)}" if hold.not_before is not None else "until unhold"
+    return (
+        f"held by {hold.held_by} ({format_day_clock(hold.held_at, zone)}): {hold.reason}; {until}: "
+        "no cutover or ramp starts (break-glass overrides); a rollback is never held"
+    )

@@ -39,6 +39,8 @@ HELP_LINES: dict[str, tuple[str, str]] = {
     "dry_run": ("act", f"dry run: what a cutover of {SELECTION} would do, changing nothing"),
     "gate": ("act", "the pre-flight gate of the tenant under the cursor (changes nothing)"),
     "acknowledge_alerts": ("act", "acknowledge the pinned alerts"),
+    "app.hold_tenants": ("act", f"hold {SELECTION} out of the queue (a reason; no cutover until unheld)"),
+    "app.unhold_tenants": ("act", f"put {SELECTION} back in the queue"),
     "detail": ("views", "the detail of the tenant under the cursor"),
     "jobs_view": ("views", "every job of the night, to pause, resume, abort or skip one"),
     "batch_view": ("views", "tonight's batches, group by group"),

@@ -30,6 +30,7 @@ from cutover.console.fleet import (
     BAD,
     COLUMN_INDEX,
     COLUMNS,
+    QUEUE,
     Cell,
     FleetFilter,
     FleetRow,
@@ -220,7 +221,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._reorder()
 
     def set_sort(self, column: str, reverse: bool = False) -> None:
-        if column not in COLUMN_INDEX and column != ATTENTION:
+        if column not in COLUMN_INDEX and column not in (ATTENTION, QUEUE):
             raise ValueError(f"no column {column!r}")
         self._sort_column, self._sort_reverse = column, reverse
         self._refresh_header()
@@ -524,8 +525,9 @@ class FleetTable(ScrollView, can_focus=True):
     def _render_header(self, placed: tuple[Placed, ...], width: int) -> Strip:
         style = self._component("base") + self._component("fleet-table--header")
         arrow = "▼" if self._sort_reverse else "▲"
-        # The attention order has no column of its own: "!" and its arrow stand in the gutter.
-        segments = [Segment(("!" + arrow) if self._sort_column == ATTENTION else " " * GUTTER, style)]
+        # The attention and queue orders have no column of their own: "!" or "Q" and its arrow stand in the gutter.
+        mark = {ATTENTION: "!", QUEUE: "Q"}.get(self._sort_column)
+        segments = [Segment((mark + arrow) if mark else " " * GUTTER, style)]
         x = GUTTER
         for column in placed:
             spec = COLUMNS[column.index]
