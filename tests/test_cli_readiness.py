@@ -63,3 +63,15 @@ def test_status_of_a_tenant_still_on_aws_has_no_way_back(tmp_path: Path) -> None
     data = json.loads(run(env, "status", "T-0001", "--json").output)
     assert data["tenants"][0]["rollback_readiness"] is None
     assert "way back" not in run(env, "status", "T-0001").output
+
+
+def test_cutover_rollback_says_what_it_strands_before_asking_and_never_refuses_for_it(tmp_path: Path) -> None:
+    env = war_room(tmp_path, ready=1)
+    promoted_hours_ago(env, "T-0001", 4)
+    measured(env, "T-0001")
+    piped = run(env, "rollback", "T-0001", "--reason", "customer reports errors")
+    text = " ".join(piped.output.split())
+    assert "T-0001: a rollback now strands 42 objects, 3.1MB written on OCI since" in text
+    assert "; a reverse sync runs first" in text
+    # Piped without --yes it asks for confirmation it cannot get: exit 2, nothing submitted (not a refusal).
+    assert piped.exit_code == 2 and "no terminal to confirm on: pass --yes" in text
