@@ -130,3 +130,23 @@ async def test_after_dns_the_reverse_sync_runs_once_traffic_is_back_and_the_rpo_
         assert h.jobs.target(job_id, "T-0001").detail["rpo"]["objects"] == 0
     finally:
         await h.stop()
+
+
+async def test_a_rollback_before_dns_ever_pointed_at_oci_copies_nothing_back_and_its_rpo_is_0(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path, ready=2, settings=settings(reverse_sync="before-dns"))
+    await h.start()
+    try:
+        flip = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0001"])), reason="night 3")
+        await h.until(
+            lambda: h.jobs.step(flip.job_id, "T-0001", "final_sync").state is StepState.RUNNING,
+            what="the final sync running",
+        )
+        job_id, steps = await roll_back(h)
+        assert steps["reverse_sync"].result.startswith("skipped: DNS did not point at OCI")
+        assert h.jobs.target(job_id, "T-0001").detail["rpo"]["objects"] == 0
+        (event,) = rpo_events(h)
+        assert event.what == "T-0001: RPO 0: DNS never pointed at OCI, nothing was written there"
+    finally:
+        await h.stop()

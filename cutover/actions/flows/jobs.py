@@ -153,13 +153,14 @@ async def run_rollback(run: JobRun) -> None:
         except Exception as refused:
             run.end_target(tenant.tenant_id, TargetState.REFUSED, str(refused))
             continue
+        on_oci = was_on_oci(run, tenant.tenant_id)  # read before anything changes; kept for a resumed job
         with core.fenced():
             run.transition(tenant.tenant_id, Lifecycle.ROLLING_BACK, why=run.job.reason, monitoring_until=None)
             core.jobs.update_target(
-                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at}
+                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at, "on_oci": on_oci}
             )
     running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
-    on_oci = {tid: was_on_oci(run, tid) for tid in running}
+    on_oci = {tid: bool(core.jobs.target(run.job_id, tid).detail.get("on_oci", True)) for tid in running}
     if running and run.settings.rollback.reverse_sync == "before-dns":
         # What customers wrote on OCI reaches AWS before they are sent back there (bounded: never blocks).
         await asyncio.gather(*(reverse_sync(run, tid, on_oci=on_oci[tid]) for tid in running))
@@ -208,7 +209,7 @@ async def _after_rollback(
         probing.cancel()
     if run.settings.rollback.reverse_sync != "before-dns":
         await reverse_sync(run, tenant_id, on_oci=on_oci)  # after-dns: now; off: recorded as off
-    rpo = await measure_rpo(run, tenant_id)
+    rpo = await measure_rpo(run, tenant_id, on_oci=on_oci)
     summary = "; ".join(filter(None, (summary, propagated, rpo)))
     return state, summary
 

@@ -22,7 +22,7 @@ from cutover.actions.flows.common import JobRun, seconds
 from cutover.actions.readiness import ReadinessWatch
 from cutover.actions.rollback_steps import REVERSE_STEP, RPO_STEP
 from cutover.config.units import format_size
-from cutover.providers.interfaces import ProviderError, RemoteJobState
+from cutover.providers.interfaces import ProviderError, RemoteJobState, Stranded
 from cutover.state.jobs import JobError, Step, StepState
 
 RPO_EVENT = "rollback.rpo"
@@ -91,8 +91,10 @@ def _end(run: JobRun, step: Step, state: StepState, result: str, detail: dict[st
     return result
 
 
-async def measure_rpo(run: JobRun, tenant_id: str) -> str:
-    """What the rollback left on OCI, measured now (traffic is back); recorded on the target and as an event."""
+async def measure_rpo(run: JobRun, tenant_id: str, *, on_oci: bool) -> str:
+    """What the rollback left on OCI, measured now (traffic is back); recorded on the target and as an event.
+    A tenant whose DNS never pointed at OCI had nothing written there: RPO 0 without a listing (OCI's side
+    may still hold older copies of AWS's objects, which no customer wrote)."""
     core = run.core
     step = _step(run, tenant_id, RPO_STEP)
     if step is None:
@@ -104,13 +106,15 @@ async def measure_rpo(run: JobRun, tenant_id: str) -> str:
     mode = run.settings.rollback.reverse_sync
     rpo: dict[str, Any] = {"reverse_sync": mode, "reverse_result": reverse.result if reverse else ""}
     try:
-        found = await core.providers.sync.stranded(core.tenant(tenant_id))
+        found = await core.providers.sync.stranded(core.tenant(tenant_id)) if on_oci else None
     except ENGINE_STOPS:
         raise
     except ProviderError as error:
         rpo |= {"objects": None, "bytes": None, "error": str(error), "measured_at": core.now()}
         text = f"RPO not measured: {error}"
     else:
+        if found is None:
+            found = Stranded(tenant_id, 0, 0, 0, core.now(), "DNS never pointed at OCI")
         rpo |= {
             "objects": found.objects,
             "bytes": found.bytes,
@@ -118,7 +122,9 @@ async def measure_rpo(run: JobRun, tenant_id: str) -> str:
             "measured_at": found.measured_at,
             "source": found.source,
         }
-        if found.none:
+        if not on_oci:
+            text = "RPO 0: DNS never pointed at OCI, nothing was written there"
+        elif found.none:
             text = f"RPO 0: AWS holds every object on OCI ({found.compared} listed)"
         else:
             text = (
