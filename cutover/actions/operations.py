@@ -51,6 +51,7 @@ from cutover.actions.gate import WINDOW_RULE, GateResult, evaluate_gate, remedy_
 from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
+from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.safety import (
     ENTERPRISE_APPROVAL,
     RULES,
@@ -94,7 +95,6 @@ SYNC_MODES = ("start", "final", "verify")
 # final sync holds writes for a few minutes, and the DNS change must land inside that.
 CUTOVER_STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
 RAMP_PREFLIGHT = ("hydrate", "final_sync", "verify", "gate")
-ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
 
 # Where a tenant may be rolled back from: anywhere DNS may point at OCI.
 ROLLBACK_FROM = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.FAILED})
@@ -136,7 +136,7 @@ class NeedsConfirmation(DomainError):
         self.phrase = phrase
 
 
-def step_names(kind: str, stages: Sequence[int] = ()) -> tuple[str, ...]:
+def step_names(kind: str, stages: Sequence[int] = (), reverse_sync: str = "before-dns") -> tuple[str, ...]:
     if kind in (FLIP, BATCH):
         return CUTOVER_STEPS
     if kind == RAMP:
@@ -144,7 +144,7 @@ def step_names(kind: str, stages: Sequence[int] = ()) -> tuple[str, ...]:
             name for percent in stages for name in (f"dns {percent} %", f"hold {percent} %") if name != "hold 100 %"
         ]
         return (*RAMP_PREFLIGHT, *stage_steps, "monitoring")
-    return ROLLBACK_STEPS
+    return rollback_steps(reverse_sync)
 
 
 @dataclass(frozen=True)
@@ -713,7 +713,7 @@ class Operations:
             raise Refused("; ".join(fresh.problems), fresh)
         if fresh.needs_confirmation and (confirmation or "").strip() != fresh.confirm_phrase:
             raise NeedsConfirmation(fresh.confirm_phrase)
-        names = step_names(fresh.kind, fresh.params.get("stages", ()))
+        names = step_names(fresh.kind, fresh.params.get("stages", ()), self.settings.rollback.reverse_sync)
         targets = [NewTarget(t.tenant_id, names, t.group_no) for t in fresh.targets]
         job_steps = [f"group {g + 1}" for g in range(len(fresh.groups))] if fresh.kind == BATCH else []
         try:

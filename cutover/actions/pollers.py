@@ -12,6 +12,9 @@ Metric samples (sparklines) are kept every poll for tenants in flight and every
 `engine.fleet_samples_interval` for the rest, so 10,000 tenants do not write
 20,000 rows every five seconds.
 
+Tenants on OCI (monitoring, migrated) have their rollback readiness measured every
+`rollback.readiness_interval` (actions/readiness.py): listings, one tenant at a time.
+
 Migrated tenants under watch (state/watch.py) are polled with the tenants in flight
 for the intensive part of their watch and every `watch.interval` after it; the trigger
 loop keeps judging them, and their checkpoint is judged when it falls due.
@@ -31,6 +34,7 @@ from typing import Any
 from cutover.actions.drift import DnsRead, DriftWatch
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.freshness import reporting_delay
+from cutover.actions.readiness import ReadinessWatch
 from cutover.actions.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.actions.watch import CheckpointWatch
@@ -61,6 +65,7 @@ class Pollers:
         self.drift = DriftWatch(core)
         self.after_cutover = SyncAfterCutoverWatch(core)
         self.checkpoints = CheckpointWatch(core)
+        self.readiness = ReadinessWatch(core)
         self._light_at: dict[str, float] = {}  # role -> when the light part of the watch was last polled
 
     @property
@@ -73,6 +78,8 @@ class Pollers:
             group.create_task(self._every("dns", self.engine.dns_interval, self.poll_dns))
             group.create_task(self._every("sync", self.engine.sync_interval, self.poll_sync))
             group.create_task(self._every("health", self.engine.health_interval, self.poll_health))
+            rollback = self.core.settings.rollback
+            group.create_task(self._every("readiness", rollback.readiness_interval, self.readiness.poll))
 
     async def _every(self, role: str, interval: float, poll: Callable[[], Awaitable[None]]) -> None:
         while True:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.freshness import metrics_stale_after
+from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.triggers import Observation, Outcome, TenantVerdict, TriggerEvaluator, Verdict
 from cutover.config.settings import WatchSettings
 from cutover.providers.interfaces import MetricsSnapshot
@@ -35,8 +36,6 @@ from cutover.state.tenants import Tenant
 from cutover.state.watch import intensive, under_watch
 
 log = logging.getLogger(__name__)
-
-ROLLBACK_STEPS = ("dns_change", "dns_insync", "traffic_back")
 
 
 def judged(tenant: Tenant, now: float, watch: WatchSettings) -> bool:
@@ -226,7 +225,7 @@ class TriggerLoop:
         try:
             job, created = core.jobs.submit(
                 "rollback",
-                [NewTarget(tenant_id, ROLLBACK_STEPS)],
+                [NewTarget(tenant_id, rollback_steps(core.settings.rollback.reverse_sync))],
                 reason=reason,
                 params={
                     "decided_at": core.now(),

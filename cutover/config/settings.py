@@ -299,6 +299,22 @@ class WatchSettings(Section):
         return self
 
 
+class RollbackSettings(Section):
+    """The way back while a tenant is on OCI: its readiness, measured by the engine, and the reverse sync
+    (OCI -> AWS, through the sync provider) every rollback runs (the runbook's "bidirectional sync")."""
+
+    reverse_sync: Literal["before-dns", "after-dns", "off"] = Field(
+        "before-dns",
+        description="before-dns: copy OCI's new data to AWS, then change DNS; after-dns: change DNS first; off",
+    )
+    reverse_sync_timeout: PositiveDuration = Field(
+        60.0, description="A rollback waits at most this long for its reverse sync, then goes on and records it"
+    )
+    readiness_interval: PositiveDuration = Field(
+        300.0, description="How often the engine measures each tenant on OCI (AWS side, data a rollback strands)"
+    )
+
+
 class DnsSettings(Section):
     ttl: int = Field(60, ge=1, le=86400, description="TTL written on every record we change")
     sync_timeout: PositiveDuration = Field(
@@ -472,6 +488,7 @@ class Settings(Section):
     safety: SafetySettings = SafetySettings()
     dns: DnsSettings = DnsSettings()
     watch: WatchSettings = WatchSettings()
+    rollback: RollbackSettings = RollbackSettings()
     engine: EngineSettings = EngineSettings()
     night: NightSettings = NightSettings()
     waves: dict[int, WaveSettings] = Field(

@@ -30,6 +30,7 @@ from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts, TriggerStatusStore
 from cutover.state.holds import TenantHold, active_holds
 from cutover.state.jobs import Job, JobStore, LockHolder
 from cutover.state.leases import Lease, LeaseStore
+from cutover.state.readiness import ON_OCI, ReadinessStore, readiness_lines
 from cutover.state.simworld import SimWorldStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
@@ -249,6 +250,8 @@ class TenantDetail:
     rollbacks_tonight: int = 0
     watch: str = ""  # a migrated tenant's watch: "watch 3h 12m left · checkpoint T+4h passed"
     hold: TenantHold | None = None  # `cutover hold`: kept out of the queue, by whom, why, until when
+    # On OCI, the way back as the engine last measured it: what a rollback strands, the AWS side, time left.
+    way_back: tuple[str, ...] = ()
 
 
 def hold_steps(store: Store, now: float, settings: Settings) -> dict[str, str]:
@@ -283,6 +286,7 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
         tenant = feed.tenants.get(tenant_id)
         events = feed.events.list(tenant_id=tenant_id, limit=100)
         samples = SampleStore(store).history(tenant_id, since=now - window)
+        measured = ReadinessStore(store).one(tenant_id) if tenant.lifecycle in ON_OCI else None
         newest = feed.jobs.jobs_for_tenant(tenant_id, 1)
         job = ReadModel(store, feed.jobs).job(newest[0].job_id) if newest else None
         # The row as the fleet table builds it (the same job activity, faults and place tonight), so the
@@ -310,4 +314,14 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
     row = build_row(tenant, context)
     gate = evaluate_gate(tenant, now, feed.settings)
     watch = watch_text(tenant, now, feed.settings.watch, context.checkpoints.get(tenant_id))
-    return TenantDetail(now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight, watch, hold)
+    way_back = ()
+    if tenant.lifecycle in ON_OCI:
+        settings = feed.settings
+        way_back = tuple(
+            readiness_lines(
+                tenant, measured, now, settings.watch, settings.rollback.reverse_sync, settings.safety.window.zone
+            )
+        )
+    return TenantDetail(
+        now, tenant, row, gate, events, share, errors, p95, job, feed.rollbacks_tonight, watch, hold, way_back
+    )

@@ -15,7 +15,7 @@ from textual import work
 from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
 from cutover.actions.operations import RAMP, PlanRequest
 from cutover.config.text import visible_lines
-from cutover.console.acting import ROLLBACK_REASON, rollback_lines
+from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
 from cutover.console.fleet import TargetSet
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 from cutover.state.lifecycle import DomainError
@@ -291,10 +291,10 @@ class MoreActions:
 
             with ops.session.store.read():
                 tonight = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)
-            return plan, tonight
+            return plan, tonight, way_back_lines(ops, plan.tenant_ids)
 
         try:
-            plan, tonight = await asyncio.to_thread(planned)
+            plan, tonight, way_back = await asyncio.to_thread(planned)
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), title="Cannot roll back", severity="error", markup=False)
             return
@@ -306,7 +306,7 @@ class MoreActions:
             return
         from cutover.console.screens.panic import TypedPhrase
 
-        lines = rollback_lines(plan, tonight, self.settings.safety.max_rollbacks_per_night)
+        lines = rollback_lines(plan, tonight, self.settings.safety.max_rollbacks_per_night, way_back)
         targets = TargetSet("roll back everything in flight", plan.tenant_ids, detail="\n".join(lines))
         dialog = TypedPhrase(targets, panic_phrase(len(plan.tenant_ids)), ROLLBACK_REASON)
         if not await self.push_screen_wait(dialog):

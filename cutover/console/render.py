@@ -7,7 +7,7 @@ README; add fields freely, never rename or remove one within a version.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,7 +86,11 @@ def ready_json(gate: GateResult) -> dict[str, Any]:
 
 
 def tenant_json(
-    tenant: Tenant, step: str, gate: GateResult | None = None, watch: dict[str, Any] | None = None
+    tenant: Tenant,
+    step: str,
+    gate: GateResult | None = None,
+    watch: dict[str, Any] | None = None,
+    way_back: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     ready = {"ready_for_cutover": ready_json(gate)} if gate is not None else {}
     return {
@@ -141,8 +145,20 @@ def tenant_json(
         "monitoring_until": iso(tenant.monitoring_until),
         "observed_at": iso(tenant.observed_at),
         "watch": _watch_json(watch),
+        "rollback_readiness": _way_back_json(way_back),
         "next_step": step,
     }
+
+
+def _way_back_json(way_back: dict[str, Any] | None) -> dict[str, Any] | None:
+    if way_back is None:
+        return None
+    shown = {key: value for key, value in way_back.items() if key != "lines"}
+    for key in ("measured_at", "rollback_possible_until"):
+        shown[key] = iso(shown.get(key))
+    if shown.get("stranded"):
+        shown["stranded"] = {**shown["stranded"], "since": iso(shown["stranded"]["since"])}
+    return shown
 
 
 def _watch_json(watch: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -164,17 +180,21 @@ def status_json(
     gates: dict[str, GateResult] | None = None,
     watches: dict[str, dict[str, Any]] | None = None,
     holds: Mapping[str, TenantHold] | None = None,
+    way_back: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`holds`: the holds in force; each tenant carries `hold` (reason, not_before, held_by, held_at) or null."""
     gates = gates or {}
     watches = watches or {}
     holds = holds or {}
+    way_back = way_back or {}
     return {
         "schema": "cutover.status/1",
         "generated_at": iso(now),
         "count": len(tenants),
         "tenants": [
-            tenant_json(t, steps[t.tenant_id], gates.get(t.tenant_id), watches.get(t.tenant_id))
+            tenant_json(
+                t, steps[t.tenant_id], gates.get(t.tenant_id), watches.get(t.tenant_id), way_back.get(t.tenant_id)
+            )
             | {"hold": _hold_json(holds.get(t.tenant_id))}
             for t in tenants
         ],
@@ -235,7 +255,13 @@ def print_status(
 
 
 def print_tenant(
-    tenant: Tenant, step: str, now: float, gate: GateResult | None = None, watch: str = "", held: str = ""
+    tenant: Tenant,
+    step: str,
+    now: float,
+    gate: GateResult | None = None,
+    watch: str = "",
+    held: str = "",
+    way_back: Sequence[str] = (),
 ) -> None:
     console = _console()
     style = STATE_STYLE[tenant.lifecycle]
@@ -252,6 +278,8 @@ def print_tenant(
         console.print(f"  hold       {literal(held)}")
     if watch:
         console.print(f"  watch      {literal(watch)}")
+    for index, line in enumerate(way_back):
+        console.print(f"  {'way back' if index == 0 else '':<10} {literal(line)}")
     console.print(f"  dns        {literal(tenant.dns_name)} (zone {literal(tenant.hosted_zone or '-')})")
     console.print(f"  targets    AWS {literal(tenant.aws_target or '-')}  OCI {literal(tenant.oci_target or '-')}")
     console.print(f"  sync       {_sync_cell(tenant)}; verified {_age(tenant.verified_at, now)}")

@@ -1,6 +1,6 @@
 """A local rclone remote control: sync jobs that really copy objects, from moto's S3 to the local OCI.
 
-It speaks the rc calls cutover makes (sync/sync with _async and _group,
+It speaks the rc calls cutover makes (sync/sync and sync/copy with _async and _group,
 job/status, job/list, core/stats, core/version, core/pid, operations/check,
 operations/fsinfo, operations/list) in rclone's shapes, including its habits: job
 ids restart at 1 after a restart (with a new executeId), finished jobs are
@@ -98,6 +98,7 @@ class LocalRclone(LocalHttpServer):
             self.calls.append(method)
             handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
                 "sync/sync": self._sync,
+                "sync/copy": self._sync,  # the lab's sync deletes nothing on the destination: copy is the same
                 "job/status": self._job_status,
                 "job/list": self._job_list,
                 "core/stats": self._stats,

@@ -438,6 +438,24 @@ class Verification:
         return self.differ == 0 and self.missing_on_dst == 0
 
 
+@dataclass(frozen=True)
+class Stranded:
+    """What a rollback would strand now: objects on OCI that AWS lacks or holds differently, from
+    listings of both sides (OCI the source). Objects only on AWS (deleted on OCI) are not counted:
+    a rollback loses nothing by them."""
+
+    tenant_id: str
+    objects: int
+    bytes: int
+    compared: int  # objects listed on OCI
+    measured_at: float
+    source: str
+
+    @property
+    def none(self) -> bool:
+        return self.objects == 0
+
+
 @runtime_checkable
 class SyncProvider(Protocol):
     source: str
@@ -456,6 +474,12 @@ class SyncProvider(Protocol):
 
     async def verify(self, tenant: Tenant) -> Verification:
         """Compare every object (checksums) between AWS and OCI."""
+
+    async def stranded(self, tenant: Tenant) -> Stranded:
+        """What a rollback would strand now: OCI's objects missing or different on AWS (listings of both)."""
+
+    async def start_reverse_sync(self, tenant: Tenant) -> RemoteJob:
+        """Copy OCI -> AWS (kind "reverse"): what was written on OCI reaches AWS; nothing on AWS is deleted."""
 
 
 # --- health and validation -----------------------------------------------------------

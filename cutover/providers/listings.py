@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cutover.providers.interfaces import Verification
+from cutover.providers.interfaces import Stranded, Verification
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,17 @@ def compare_listings(
         source=by,
         unverified=unverified,
     )
+
+
+def stranded_objects(
+    tenant_id: str, oci: dict[str, ObjectInfo], aws: dict[str, ObjectInfo], *, at: float, by: str
+) -> Stranded:
+    """OCI's objects that AWS lacks or holds with another size or MD5: what a rollback would leave behind."""
+    objects = size = 0
+    for key, info in oci.items():
+        other = aws.get(key)
+        same = other is not None and other.size == info.size and (not (info.md5 and other.md5) or info.md5 == other.md5)
+        if not same:
+            objects += 1
+            size += max(0, info.size)
+    return Stranded(tenant_id, objects, size, len(oci), at, by)

@@ -452,6 +452,28 @@ def _night_signoffs(db: sqlite_utils.Database) -> None:
     )
 
 
+def _rollback_readiness(db: sqlite_utils.Database) -> None:
+    """Each tenant's way back as the engine last measured it: what a rollback would strand on OCI (objects,
+    bytes, since when the sides were last proven equal) and the AWS side's health, or why it could not."""
+    db.execute(
+        """
+        CREATE TABLE rollback_readiness (
+            tenant_id TEXT PRIMARY KEY,
+            measured_at REAL NOT NULL,
+            stranded_objects INTEGER,
+            stranded_bytes INTEGER,
+            compared INTEGER,
+            since REAL,
+            since_what TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT '',
+            aws_side TEXT NOT NULL DEFAULT '',
+            reverse_at REAL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -466,6 +488,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _dns_ttl_history,
     _tenant_holds,
     _night_signoffs,
+    _rollback_readiness,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

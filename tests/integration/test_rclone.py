@@ -199,3 +199,57 @@ async def test_rc_over_ssh_on_the_sync_node(moto, fleet, lab_fleet, local_rclone
         await sync.aclose()
     assert job.state == RemoteJobState.SUCCEEDED and verification.lag_zero
     assert any(command.startswith("rclone rc --url") for command in lab_ssh.commands)
+
+
+def aws_keys(moto: MotoServer, bucket: str) -> set[str]:
+    from cutover.lab.seed_aws import aws_client
+
+    listed = aws_client("s3", moto.url).list_objects_v2(Bucket=bucket)
+    return {item["Key"] for item in listed.get("Contents", [])}
+
+
+async def test_what_a_rollback_strands_is_counted_and_the_reverse_sync_brings_it_to_aws(
+    rclone, fleet, lab_fleet, moto, sync
+):
+    seed_buckets(moto.url, lab_fleet[:1], objects=3)
+    tenant, bucket = fleet[0], lab_fleet[0].oci_bucket
+    assert (await until_done(sync, await sync.start_final_sync(tenant))).state == RemoteJobState.SUCCEEDED
+    assert (await sync.stranded(tenant)).objects == 0
+    # Customers write on OCI after the cutover: two new objects, one changed.
+    rclone.put_oci_object(bucket, "new/order-1.json", b'{"order": 1}')
+    rclone.put_oci_object(bucket, "new/order-2.json", b'{"order": 22}')
+    rclone.put_oci_object(bucket, "raw/part-000.parquet", b"rewritten on OCI")
+    before = await sync.stranded(tenant)
+    assert (before.objects, before.bytes, before.compared) == (3, 12 + 13 + 16, 5)
+
+    reverse = await until_done(sync, await sync.start_reverse_sync(tenant))
+    assert reverse.state == RemoteJobState.SUCCEEDED, reverse.error
+    after = await sync.stranded(tenant)
+    assert after.objects == 0 and after.bytes == 0
+    assert {"new/order-1.json", "new/order-2.json"} <= aws_keys(moto, lab_fleet[0].aws_bucket)
+
+
+async def test_no_forward_pass_runs_for_a_tenant_on_oci_it_would_delete_what_customers_wrote(
+    rclone, fleet, lab_fleet, moto
+):
+    from dataclasses import replace
+
+    from cutover.state.lifecycle import Lifecycle
+
+    seed_buckets(moto.url, lab_fleet[:1], objects=2)
+    settings = RcloneSyncSettings(
+        kind="rclone", rc=RcSettings(url=rclone.url, retry=FAST_RETRY, auth_env=rclone.auth_env), interval=0
+    )
+    sync = RcloneSync(settings, HttpRc(settings.rc), clock=SystemClock())
+    try:
+        tenant = fleet[0]
+        assert (await until_done(sync, await sync.start_continuous(tenant))).state == RemoteJobState.SUCCEEDED
+        rclone.put_oci_object(lab_fleet[0].oci_bucket, "new/order-1.json", b"written on OCI")
+        migrated = replace(tenant, lifecycle=Lifecycle.MIGRATED)
+        for _ in range(3):
+            await sync.status([migrated])
+            await asyncio.sleep(0.05)
+        assert "new/order-1.json" in rclone.oci_objects(lab_fleet[0].oci_bucket)
+        assert (await sync.stranded(migrated)).objects == 1
+    finally:
+        await sync.aclose()

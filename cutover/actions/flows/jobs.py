@@ -25,6 +25,7 @@ from cutover.actions.flows.common import (
 )
 from cutover.actions.flows.cutover import run_cutover
 from cutover.actions.flows.propagated import after_change
+from cutover.actions.flows.reverse import measure_rpo, reverse_sync, was_on_oci
 from cutover.actions.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.windows import given_window
 from cutover.state.holds import active_holds
@@ -162,12 +163,17 @@ async def run_rollback(run: JobRun) -> None:
         except Exception as refused:
             run.end_target(tenant.tenant_id, TargetState.REFUSED, str(refused))
             continue
+        on_oci = was_on_oci(run, tenant.tenant_id)  # read before anything changes; kept for a resumed job
         with core.fenced():
             run.transition(tenant.tenant_id, Lifecycle.ROLLING_BACK, why=run.job.reason, monitoring_until=None)
             core.jobs.update_target(
-                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at}
+                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at, "on_oci": on_oci}
             )
     running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
+    on_oci = {tid: bool(core.jobs.target(run.job_id, tid).detail.get("on_oci", True)) for tid in running}
+    if running and run.settings.rollback.reverse_sync == "before-dns":
+        # What customers wrote on OCI reaches AWS before they are sent back there (bounded: never blocks).
+        await asyncio.gather(*(reverse_sync(run, tid, on_oci=on_oci[tid]) for tid in running))
     if running:
         tenants = {tid: core.tenant(tid) for tid in running}
         ttl = run.settings.dns.ttl
@@ -176,7 +182,10 @@ async def run_rollback(run: JobRun) -> None:
         steps = {tid: run.step(tid, "dns_change") for tid in running}
         outcomes = await change_dns(run, steps, wants, allowed, "pointed back at AWS")
         await asyncio.gather(
-            *(tenant_task(run, tid, _after_rollback(run, tid, outcomes[tid], decided_at)) for tid in running)
+            *(
+                tenant_task(run, tid, _after_rollback(run, tid, outcomes[tid], decided_at, on_oci[tid]))
+                for tid in running
+            )
         )
     finish(run, ROLLBACK_WORDS)
 
@@ -190,7 +199,7 @@ def _rollback_from(tenant: Tenant) -> Expect:
 
 
 async def _after_rollback(
-    run: JobRun, tenant_id: str, outcome: ChangeOutcome | FlowStop, decided_at: float
+    run: JobRun, tenant_id: str, outcome: ChangeOutcome | FlowStop, decided_at: float, on_oci: bool
 ) -> tuple[TargetState, str]:
     core = run.core
     if isinstance(outcome, FlowStop):
@@ -208,7 +217,11 @@ async def _after_rollback(
         propagated = await probing
     finally:
         probing.cancel()
-    return state, f"{summary}; {propagated}" if propagated else summary
+    if run.settings.rollback.reverse_sync != "before-dns":
+        await reverse_sync(run, tenant_id, on_oci=on_oci)  # after-dns: now; off: recorded as off
+    rpo = await measure_rpo(run, tenant_id, on_oci=on_oci)
+    summary = "; ".join(filter(None, (summary, propagated, rpo)))
+    return state, summary
 
 
 async def _traffic_back(

@@ -22,7 +22,7 @@ from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun
 from cutover.actions.flows.cutover import BeforeDns, TenantCutover
 from cutover.actions.flows.jobs import admit, finish, tenant_task
 from cutover.actions.ramp_stages import StageStep
-from cutover.actions.trigger_loop import ROLLBACK_STEPS
+from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.triggers import Outcome
 from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, Routing, TenantMetrics
 from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
@@ -50,7 +50,7 @@ def _roll_back_for_abort(run: JobRun, tenant_id: str) -> Preempted:
     try:
         job, _ = core.jobs.submit(
             "rollback",
-            [NewTarget(tenant_id, ROLLBACK_STEPS)],
+            [NewTarget(tenant_id, rollback_steps(core.settings.rollback.reverse_sync))],
             reason=f"{run.job_id} aborted",
             params={"decided_at": core.now(), "aborted": run.job_id},
             idempotency_key=f"abort:{run.job_id}:{tenant_id}",

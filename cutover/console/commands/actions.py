@@ -48,6 +48,7 @@ from cutover.actions.operations import (
 from cutover.actions.session import Session
 from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render
+from cutover.console.acting import way_back_lines
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Context, fail, user_errors
 from cutover.console.commands.common import echo as out
 from cutover.state.jobs import Job, JobError, JobState, JobTarget, StepState, TargetState
@@ -323,6 +324,9 @@ def run_action(
             raise BadRequest("give --reason: it goes in the audit trail with the action")
         if not as_json:
             print_plan(plan, echo)
+            if request.kind == ROLLBACK:  # what it does to the data; it informs, never refuses
+                for line in way_back_lines(ops, plan.tenant_ids):
+                    echo(f"  {line}")
         if not plan.ok:
             if as_json:
                 echo_action(plan.kind, plan.to_json(), EXIT_REFUSED)

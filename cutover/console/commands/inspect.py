@@ -12,7 +12,24 @@ from cutover.console.commands.common import Context, echo, user_errors
 from cutover.state.holds import active_holds
 from cutover.state.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
+from cutover.state.readiness import ON_OCI, ReadinessStore, readiness_json, readiness_lines
 from cutover.state.watch import checkpoints, watch_json
+
+
+def way_back_of(session, tenants: list, now: float) -> dict[str, dict]:
+    """Each tenant on OCI's rollback readiness, as the engine last measured it (JSON, with its lines)."""
+    on_oci = [t for t in tenants if t.lifecycle in ON_OCI]
+    if not on_oci:
+        return {}
+    settings = session.settings
+    measured = ReadinessStore(session.store).get([t.tenant_id for t in on_oci])
+    mode, zone = settings.rollback.reverse_sync, settings.safety.window.zone
+    found = {}
+    for t in on_oci:
+        shown = readiness_json(t, measured.get(t.tenant_id), now, settings.watch, mode) or {}
+        shown["lines"] = readiness_lines(t, measured.get(t.tenant_id), now, settings.watch, mode, zone)
+        found[t.tenant_id] = shown
+    return found
 
 
 @click.command()
@@ -56,12 +73,15 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         watches = {tid: watch_json(by_id[tid], now, watch, recorded.get(tid)) for tid in migrated}
         watch_lines = {tid: shown["text"] for tid, shown in watches.items() if shown}
         verdicts = {result.tenant_id: result for result in ops.gate_of(tenants)} if (as_json or tenant) else {}
+        way_back = way_back_of(session, tenants, now) if (as_json or tenant) else {}
         if as_json:
-            echo(json.dumps(render.status_json(tenants, steps, now, verdicts, watches, holds), indent=2))
+            echo(json.dumps(render.status_json(tenants, steps, now, verdicts, watches, holds, way_back), indent=2))
         elif tenant and tenants:
             tid = tenants[0].tenant_id
             held = holds[tid].words(zone) if tid in holds else ""
-            render.print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""), held)
+            shown = way_back.get(tid)
+            lines = shown["lines"] if shown else []
+            render.print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""), held, lines)
         else:
             render.print_status(tenants, steps, now, watch_lines)
     finally:

@@ -71,6 +71,9 @@ def flight_text(detail: TenantDetail, zone: tzinfo | None, max_rollbacks: int) -
             f"r rolls {tenant.tenant_id} back to AWS (one DNS change set); rollbacks tonight: "
             f"{detail.rollbacks_tonight} of {max_rollbacks}"
         )
+        for line in detail.way_back:  # informs; a rollback is never refused for it
+            text.append("\n  ")
+            text.append_text(plain(line))
     return text
 
 

@@ -12,7 +12,12 @@
   lag is 0 is `verify`: operations/check (1.65 and newer) or, on an older rclone,
   hash listings of both sides compared here (see rclone_features).
 - Continuous sync is a pass every `interval`: `status` (polled by the engine)
-  starts the next pass of a continuous tenant once the interval has passed.
+  starts the next pass of a continuous tenant once the interval has passed, but
+  never for a tenant on OCI: a forward `sync/sync` would delete what customers
+  wrote on OCI since the cutover.
+- The reverse sync (a rollback's) is `sync/copy` OCI -> AWS: what was written on
+  OCI reaches AWS, nothing on AWS is deleted. `stranded` lists both sides and
+  counts OCI's objects that AWS lacks or holds differently.
 """
 
 from __future__ import annotations
@@ -24,18 +29,23 @@ from typing import Any
 from cutover.config.providers import RcloneSync as RcloneSyncSettings
 from cutover.providers.http.rclone_features import RcloneFeatures, ask_features, missing_method
 from cutover.providers.http.rclone_rc import RcTransport
-from cutover.providers.http.rclone_verify import verify_with_check, verify_with_listings
+from cutover.providers.http.rclone_verify import list_side, verify_with_check, verify_with_listings
 from cutover.providers.interfaces import (
     ProviderError,
     RemoteJob,
     RemoteJobState,
+    Stranded,
     SyncStatus,
     Verification,
 )
-from cutover.providers.listings import compare_listings
+from cutover.providers.listings import compare_listings, stranded_objects
 from cutover.state.clock import Clock, SystemClock
-from cutover.state.lifecycle import SyncHealth
+from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
+
+# Where customers write on OCI: no forward pass may run (it would delete their writes).
+ON_OCI = frozenset({Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.ROLLING_BACK, Lifecycle.DECOMMISSIONED})
+REVERSE = "reverse"
 
 GROUP_PREFIX = "cutover/"
 FORGOTTEN = "rclone forgot the job before its result was read; run a verification to know"
@@ -142,6 +152,33 @@ class RcloneSync:
     async def start_final_sync(self, tenant: Tenant) -> RemoteJob:
         return await self._start(tenant, "final")
 
+    async def start_reverse_sync(self, tenant: Tenant) -> RemoteJob:
+        """sync/copy OCI -> AWS, beside (not instead of) any forward job the tenant has."""
+        aws, oci = self._fs(tenant)
+        answer = await self.rc.call(
+            "sync/copy",
+            {
+                "srcFs": oci,
+                "dstFs": aws,
+                "_async": True,
+                "_group": _group(tenant.tenant_id, REVERSE),
+                "_config": {"CheckSum": True},
+            },
+        )
+        execute_id = str(answer.get("executeId") or await self._instance(await self.rc.call("job/list", {})))
+        job = RemoteJob(
+            tenant.tenant_id,
+            f"{execute_id}:{answer['jobid']}",
+            REVERSE,
+            RemoteJobState.RUNNING,
+            self.clock.now(),
+            None,
+            "",
+            self.source,
+        )
+        self._state(tenant.tenant_id).jobs[job.job_id] = job
+        return job
+
     async def job(self, job: RemoteJob) -> RemoteJob:
         if job.state != RemoteJobState.RUNNING:
             return job
@@ -212,6 +249,8 @@ class RcloneSync:
             if not group.startswith(GROUP_PREFIX) or group.count("/") != 2:
                 continue
             _, tenant_id, kind = group.split("/")
+            if kind == REVERSE:
+                continue  # a rollback's pass: its job holds its id; it is no forward pass to follow
             state = self._state(tenant_id)
             state.continuous = state.continuous or kind == "continuous"
             started = _rfc3339(status.get("startTime")) or self.clock.now()
@@ -241,7 +280,11 @@ class RcloneSync:
                 moved = float(stats.get("bytes", 0))
                 if moved != state.bytes_seen:
                     state.bytes_seen, state.moved_at = moved, now
-            elif state.continuous and (state.last_end is None or now - state.last_end >= self.settings.interval):
+            elif (
+                state.continuous
+                and tenant.lifecycle not in ON_OCI
+                and (state.last_end is None or now - state.last_end >= self.settings.interval)
+            ):
                 await self._start(tenant, "continuous")
             report[tenant.tenant_id] = self._status(tenant.tenant_id, state, stats, now)
         return report
@@ -299,6 +342,23 @@ class RcloneSync:
             verification = await self._verify_with_rclone(tenant, now)
         self._state(tenant.tenant_id).mismatches = verification.differ
         return verification
+
+    async def stranded(self, tenant: Tenant) -> Stranded:
+        now = self.clock.now()
+        if self.settings.verify == "listings" and self.listings:
+            s3, object_storage = self.listings
+            return stranded_objects(
+                tenant.tenant_id,
+                await object_storage.list(tenant.oci_bucket),
+                await s3.list(tenant.aws_bucket),
+                at=now,
+                by=f"{object_storage.source}+{s3.source}",
+            )
+        aws, oci = self._fs(tenant)
+        features = await self.features()
+        features.refuse_if_untested(self.source)
+        oci_side, aws_side = await list_side(self.rc, oci, aws)
+        return stranded_objects(tenant.tenant_id, oci_side, aws_side, at=now, by=self.source)
 
     async def _verify_with_rclone(self, tenant: Tenant, now: float) -> Verification:
         src, dst = self._fs(tenant)

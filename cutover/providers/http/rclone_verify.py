@@ -44,14 +44,14 @@ async def _listing(rc: RcCaller, fs: str, hash_type: str | None) -> dict[str, Ob
     return objects
 
 
-async def verify_with_listings(rc: RcCaller, tenant_id: str, src: str, dst: str, *, at: float) -> Verification:
-    """What operations/check does, for an rclone without it: both sides listed with a common hash."""
+async def list_side(rc: RcCaller, src: str, dst: str) -> tuple[dict[str, ObjectInfo], dict[str, ObjectInfo]]:
+    """Both sides listed with the first hash they share (sizes only when they share none)."""
     src_hashes, dst_hashes = await _hashes(rc, src), await _hashes(rc, dst)
     common = next((h for h in HASH_PREFERENCE if h in src_hashes and h in dst_hashes), None)
-    return compare_listings(
-        tenant_id,
-        await _listing(rc, src, common),
-        await _listing(rc, dst, common),
-        at=at,
-        by=rc.source,
-    )
+    return await _listing(rc, src, common), await _listing(rc, dst, common)
+
+
+async def verify_with_listings(rc: RcCaller, tenant_id: str, src: str, dst: str, *, at: float) -> Verification:
+    """What operations/check does, for an rclone without it: both sides listed with a common hash."""
+    source, destination = await list_side(rc, src, dst)
+    return compare_listings(tenant_id, source, destination, at=at, by=rc.source)

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, SyncStatus, Verification
+from cutover.providers.interfaces import (
+    ProviderError,
+    RemoteJob,
+    RemoteJobState,
+    Stranded,
+    SyncStatus,
+    Verification,
+)
 from cutover.providers.sim.model import (
     FINAL_FREEZE_S,
     S_PASS,
@@ -30,6 +37,8 @@ from cutover.state.simworld import JobRow
 from cutover.state.tenants import Tenant
 
 SOURCE = "sim-rclone"
+REVERSE_BYTES_PER_S = 50e6  # a reverse copy's speed; it also takes REVERSE_START_S to list both sides
+REVERSE_START_S = 5.0
 SYNC_FAULTS = ("sync_stall", "checksum_mismatch")
 
 
@@ -269,10 +278,17 @@ class SimSync:
         if row is None:
             raise ProviderError(SOURCE, f"no sync job {job.job_id}")
         error = ""
-        if row.kind == "final" and row.duration_s is not None and now >= row.started_at + row.duration_s:
+        if row.kind in ("final", "reverse") and row.duration_s is not None and now >= row.started_at + row.duration_s:
             model = SyncModel(world, now)
             error = final_outcome(row, model.stalls(row.tenant_id), model.mismatch_windows(row.tenant_id)[0])
         return job_view(row, now, error, SOURCE)
+
+    async def stranded(self, tenant: Tenant) -> Stranded:
+        return await _stranded(self.world, tenant)
+
+    async def start_reverse_sync(self, tenant: Tenant) -> RemoteJob:
+        """A copy OCI -> AWS; a sync stall on the tenant fails it, as it fails a final sync."""
+        return await _start_reverse(self.world, tenant)
 
     async def verify(self, tenant: Tenant) -> Verification:
         world = self.world
@@ -294,3 +310,45 @@ class SimSync:
             measured_at=now,
             source=SOURCE,
         )
+
+
+def written_on_oci(world: SimWorld, tenant: Tenant, params: TenantParams, t: float) -> tuple[int, int]:
+    """(objects, bytes) customers wrote on OCI that AWS lacks at t: from the last change towards OCI (or
+    the end of the last good reverse copy after it) until DNS pointed back at AWS (or t)."""
+    since = world.last_cutover(tenant.tenant_id)
+    if since is None or since >= t:
+        return 0, 0
+    jobs = world.jobs_of(tenant.tenant_id)
+    stalls = SyncModel(world, t).stalls(tenant.tenant_id)
+    for job in jobs.reverses if jobs else ():
+        end = job.started_at + (job.duration_s or 0.0)
+        if end <= t and not final_outcome(job, stalls, []):
+            since = max(since, end)
+    until = t
+    record = world.record(tenant.tenant_id)
+    if record is not None and record.row.visible_at > since:
+        oci, _ = record.share_at(tenant.aws_target, tenant.oci_target, float("inf"))
+        if oci == 0.0:
+            until = min(t, record.row.visible_at)  # DNS went back to AWS: writes land there since
+    if until <= since:
+        return 0, 0
+    hour = (since % 86400.0) / 3600.0
+    objects = int(params.writes_per_s * daily_factor(hour) * (until - since))
+    return objects, objects * params.avg_object_bytes
+
+
+async def _stranded(world: SimWorld, tenant: Tenant) -> Stranded:
+    world.refresh()
+    now = world.clock.now()
+    params = world.params(tenant)
+    objects, size = written_on_oci(world, tenant, params, now)
+    return Stranded(tenant.tenant_id, objects, size, params.objects + objects, now, SOURCE)
+
+
+async def _start_reverse(world: SimWorld, tenant: Tenant) -> RemoteJob:
+    world.refresh()
+    now = world.clock.now()
+    _, size = written_on_oci(world, tenant, world.params(tenant), now)
+    job = world.db.start_job(tenant.tenant_id, "reverse", now, REVERSE_START_S + size / REVERSE_BYTES_PER_S)
+    world.refresh()
+    return job_view(job, now, "", SOURCE)

@@ -90,6 +90,7 @@ class TenantJobs:
     continuous: JobRow | None = None
     finals: list[JobRow] = field(default_factory=list)
     hydrations: list[JobRow] = field(default_factory=list)
+    reverses: list[JobRow] = field(default_factory=list)  # a rollback's reverse syncs, OCI -> AWS
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,8 @@ class SimWorld:
             jobs.finals = sorted([*jobs.finals, job], key=lambda j: j.started_at)
         elif job.kind == "hydrate":
             jobs.hydrations = sorted([*jobs.hydrations, job], key=lambda j: j.started_at)
+        elif job.kind == "reverse":
+            jobs.reverses = sorted([*jobs.reverses, job], key=lambda j: j.started_at)
 
     # --- what the providers ask ---------------------------------------------------------
 
@@ -211,6 +214,11 @@ class SimWorld:
     @property
     def records(self) -> dict[str, RecordState]:
         return self._records
+
+    def last_cutover(self, tenant_id: str) -> float | None:
+        """When the tenant's last change towards OCI was submitted; None if it never had one."""
+        times = self._cutovers.get(tenant_id)
+        return times[-1] if times else None
 
     def jobs_of(self, tenant_id: str) -> TenantJobs | None:
         return self._jobs.get(tenant_id)

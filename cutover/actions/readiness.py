@@ -1,0 +1,70 @@
+"""The leading engine measures each tenant's way back while it is on OCI (state/readiness.py says what).
+
+Every `rollback.readiness_interval`, for each tenant monitoring or migrated: the sync
+provider's listings of both sides give what a rollback would strand (objects and bytes
+on OCI that AWS lacks); the AWS side's health has no source (the health provider
+reports OCI's backends only), which is said, not invented. One tenant at a time, so a
+fleet of large buckets costs listings in turn, never on a console's loop. A listing
+that fails is recorded as such: the console says "not measured", never "nothing".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
+from cutover.providers.interfaces import ProviderError
+from cutover.state.readiness import AWS_NOT_MEASURED, ON_OCI, Readiness, ReadinessStore
+from cutover.state.tenants import Tenant
+
+log = logging.getLogger(__name__)
+
+
+def baseline(tenant: Tenant, reverse_at: float | None) -> tuple[float | None, str]:
+    """Since when the sides were last proven equal: the last reverse sync, else the cutover's verification."""
+    verified = tenant.verified_at
+    if reverse_at is not None and (verified is None or reverse_at >= verified):
+        return reverse_at, "the last reverse sync"
+    return verified, "the cutover's verification"
+
+
+class ReadinessWatch:
+    def __init__(self, core: EngineCore):
+        self.core = core
+        self.store = ReadinessStore(core.store)
+
+    async def measure(self, tenant: Tenant, *, reverse_at: float | None = None) -> Readiness:
+        """Measure one tenant now and record it; `reverse_at`: a reverse sync just succeeded at that time."""
+        core = self.core
+        previous = self.store.one(tenant.tenant_id)
+        if reverse_at is None and previous is not None:
+            reverse_at = previous.reverse_at
+        since, since_what = baseline(tenant, reverse_at)
+        try:
+            found = await core.providers.sync.stranded(tenant)
+        except ENGINE_STOPS:
+            raise
+        except ProviderError as error:
+            readiness = Readiness(
+                tenant.tenant_id, core.now(), None, None, None, since, since_what, error.source, str(error),
+                AWS_NOT_MEASURED, reverse_at,
+            )  # fmt: skip
+        else:
+            readiness = Readiness(
+                tenant.tenant_id, found.measured_at, found.objects, found.bytes, found.compared, since, since_what,
+                found.source, "", AWS_NOT_MEASURED, reverse_at,
+            )  # fmt: skip
+        with core.fenced():
+            self.store.put(readiness)
+        return readiness
+
+    async def poll(self) -> list[Readiness]:
+        """Every tenant on OCI, measured in turn."""
+        core = self.core
+        ids = core.facts.tenants_in(ON_OCI)
+        measured = []
+        for tenant_id in sorted(tid for group in ids.values() for tid in group):
+            tenant = core.tenant(tenant_id)
+            if tenant.lifecycle in ON_OCI:
+                measured.append(await self.measure(tenant))
+        return measured
