@@ -4,6 +4,7 @@ as the engine last measured it, the AWS side (not measured), and how long rollba
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -16,13 +17,16 @@ from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store
 
 
-def measured(env: dict, tenant_id: str) -> float:
+def measured(env: dict, tenant_id: str, aws: tuple[int, int] | None = None) -> float:
+    """A readiness as the engine records it; `aws`: (healthy, total) AWS targets, measured 40 s ago."""
     with Store(env["CUTOVER_STATE__PATH"]) as store:
         now = SimWorldStore(store).clock_row()[0]
         readiness = Readiness(
             tenant_id, now - 60, 42, 3_100_000, 1042, now - 3600, "the cutover's verification", "sim-rclone", "",
             AWS_NOT_MEASURED,
         )  # fmt: skip
+        if aws is not None:
+            readiness = replace(readiness, aws_side="", aws_healthy=aws[0], aws_total=aws[1], aws_measured_at=now - 40)
         ReadinessStore(store).put(readiness)
     return now
 
@@ -56,6 +60,30 @@ def test_status_shows_what_a_rollback_strands_the_aws_side_and_the_time_left(tmp
     assert way_back["left_s"] == 20 * 3600
     assert way_back["stranded"]["since"].startswith("20")  # ISO time
     assert run(env, "status", "--json").exit_code == 0
+
+
+def test_status_shows_the_aws_side_measured_healthy_or_degraded_and_its_json(tmp_path: Path) -> None:
+    env = war_room(tmp_path, ready=2)
+    promoted_hours_ago(env, "T-0001", 4)
+    promoted_hours_ago(env, "T-0002", 4)
+    measured(env, "T-0001", aws=(3, 3))
+    measured(env, "T-0002", aws=(1, 3))
+
+    healthy = " ".join(run(env, "status", "T-0001").output.split())
+    assert "AWS 3/3 targets healthy (40s ago)" in healthy and "not measured" not in healthy
+    degraded = " ".join(run(env, "status", "T-0002").output.split())
+    assert "AWS 1/3 targets healthy (40s ago): a rollback lands on a degraded side" in degraded
+
+    data = json.loads(run(env, "status", "T-0001", "--json").output)
+    aws_side = data["tenants"][0]["rollback_readiness"]["aws_side"]
+    assert aws_side["measured"] is True and (aws_side["healthy"], aws_side["total"]) == (3, 3)
+    assert aws_side["measured_at"].startswith("20") and aws_side["text"] == "AWS 3/3 targets healthy (40s ago)"
+
+    # The rollback's confirmation says what it lands on; a degraded AWS side informs, never refuses.
+    piped = run(env, "rollback", "T-0002", "--reason", "customer reports errors", "--yes")
+    text = " ".join(piped.output.split())
+    assert "T-0002: AWS 1/3 targets healthy (40s ago): a rollback lands on a degraded side" in text
+    assert piped.exit_code == 0, piped.output
 
 
 def test_status_of_a_tenant_still_on_aws_has_no_way_back(tmp_path: Path) -> None:

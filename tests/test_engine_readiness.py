@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness
+from engine_helpers import Harness, inject
 
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import Settings
@@ -41,7 +41,9 @@ async def test_the_engine_measures_what_a_rollback_would_strand_and_it_grows_wit
         print(lines)
         assert lines[0].startswith(f"a rollback now strands {later.stranded_objects} objects, ")
         assert "written on OCI since" in lines[0] and lines[0].endswith("a reverse sync runs first")
-        assert "AWS targets not measured" in lines[1]
+        # The simulated AWS side is healthy: the way back says so, with the age of its measure.
+        assert lines[1].startswith("AWS 3/3 targets healthy (") and lines[1].endswith(" ago)")
+        assert later.aws_healthy == 3 and later.aws_total == 3 and later.aws_measured_at is not None
         assert lines[2].startswith("rollback possible for 21h")
         assert readiness.one("T-0002") is None  # still on AWS: nothing to measure
     finally:
@@ -55,3 +57,27 @@ async def test_a_tenant_never_measured_says_so_rather_than_nothing(tmp_path: Pat
     tenant = h.tenants.get("T-0001")
     lines = tenant_lines(tenant, None, h.clock.now(), settings.watch, "off", None)
     assert lines[0] == "what a rollback strands is not measured yet; reverse sync is off: they stay on OCI"
+
+
+async def test_an_aws_side_backend_loss_shows_a_degraded_way_back_and_a_rollback_still_runs(tmp_path: Path) -> None:
+    h = Harness(tmp_path, ready=2)
+    await h.start()
+    try:
+        inject(h, tmp_path, '[[fault]]\nkind = "backend_loss"\nside = "aws"\nnodes = 2\ntenants = ["T-0001"]\n')
+        await migrate(h)
+        readiness = ReadinessStore(h.store)
+        await h.until(lambda: readiness.one("T-0001") is not None, limit=600, what="a first measure")
+        measured = readiness.one("T-0001")
+        assert measured is not None and (measured.aws_healthy, measured.aws_total) == (1, 3)
+        lines = readiness_lines(h.tenants.get("T-0001"), measured, h.clock.now(), h.settings.watch, "off", None)
+        assert lines[1].startswith("AWS 1/3 targets healthy (")
+        assert lines[1].endswith("): a rollback lands on a degraded side")
+        # The OCI side is untouched by an AWS-side fault.
+        backends = await h.providers.health.backends([h.tenants.get("T-0001")])
+        assert backends["T-0001"].healthy == 3
+        # It informs; it never refuses: the rollback is planned and runs.
+        job = h.ops.submit(h.ops.plan(PlanRequest.rollback(["T-0001"])), reason="customer reports errors")
+        await h.until(h.job_done(job.job_id), what="the rollback")
+        assert h.tenants.get("T-0001").lifecycle is not Lifecycle.MIGRATED
+    finally:
+        await h.stop()

@@ -3,7 +3,8 @@
 Every `rollback.readiness_interval`, for each tenant monitoring or migrated: the sync
 provider's listings of both sides give what a rollback would strand (objects and bytes
 on OCI that AWS lacks); the AWS side's health has no source (the health provider
-reports OCI's backends only), which is said, not invented. One tenant at a time, so a
+reports OCI's backends; one that also measures the AWS side's targets answers `aws_targets`,
+and a provider that does not is said to, never invented). One tenant at a time, so a
 fleet of large buckets costs listings in turn, never on a console's loop. A listing
 that fails is recorded as such: the console says "not measured", never "nothing".
 """
@@ -11,9 +12,10 @@ that fails is recorded as such: the console says "not measured", never "nothing"
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.interfaces import ProviderError, TargetHealth
 from cutover.state.readiness import AWS_NOT_MEASURED, ON_OCI, Readiness, ReadinessStore
 from cutover.state.tenants import Tenant
 
@@ -54,9 +56,33 @@ class ReadinessWatch:
                 tenant.tenant_id, found.measured_at, found.objects, found.bytes, found.compared, since, since_what,
                 found.source, "", AWS_NOT_MEASURED, reverse_at,
             )  # fmt: skip
+        readiness = replace(readiness, **await self.aws_side(tenant))
         with core.fenced():
             self.store.put(readiness)
         return readiness
+
+    async def aws_side(self, tenant: Tenant) -> dict[str, object]:
+        """The AWS side's targets of one tenant, as Readiness fields: measured, or why not. It informs only."""
+        probe = getattr(self.core.providers.health, "aws_targets", None)
+        if probe is None:
+            return {"aws_side": AWS_NOT_MEASURED}
+        try:
+            found: dict[str, TargetHealth] | None = await probe([tenant])
+        except ENGINE_STOPS:
+            raise
+        except ProviderError as error:
+            return {"aws_side": f"AWS targets not measured: {error}"}
+        if found is None:
+            return {"aws_side": AWS_NOT_MEASURED}
+        targets = found.get(tenant.tenant_id)
+        if targets is None:
+            return {"aws_side": "AWS targets not measured: the health provider returned nothing for this tenant"}
+        return {
+            "aws_side": "",
+            "aws_healthy": targets.healthy,
+            "aws_total": targets.total,
+            "aws_measured_at": targets.measured_at,
+        }
 
     async def poll(self) -> list[Readiness]:
         """Every tenant on OCI, measured in turn."""

@@ -142,10 +142,16 @@ def oci_lb(composition: Any, role: str) -> Any:
         from cutover.providers.ssh.hydration import SshHydration
 
         hydration = SshHydration(settings.hydration, clock=clock)
+    aws_targets = None
+    if settings.aws_targets is not None:
+        from cutover.providers.aws.elbv2 import Elbv2Targets
+
+        aws_targets = Elbv2Targets(settings.aws_targets, observer=observer(composition), clock=clock)
     return CloudHealth(
         OciBackendHealth(settings, observer=observer(composition), clock=clock),
         HttpValidation(settings.validation, clock=clock),
         hydration,
+        aws_targets,
     )
 
 

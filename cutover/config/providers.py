@@ -442,6 +442,19 @@ class HydrationSettings(Section):
     status: str = Field("cutover-hydrate status {job_id}", min_length=1)
 
 
+class AwsTargetsSettings(Section):
+    """The AWS side's target health while tenants are on OCI (rollback readiness): Elastic Load Balancing
+    DescribeTargetHealth on each tenant's target group. It informs the way back; it never blocks a rollback."""
+
+    aws: AwsAccess = AwsAccess()
+    target_group: TenantPattern | None = Field(
+        None,
+        description="Target group (an ARN, or targetgroup/NAME/ID as CloudWatch names it) for tenants whose "
+        "matrix row names none in aws_target_group",
+    )
+    retry: RetrySettings = RetrySettings()
+
+
 class OciLbHealth(Section):
     kind: Literal["oci_lb"]
     oci: OciAccess = OciAccess()
@@ -457,6 +470,9 @@ class OciLbHealth(Section):
     retry: RetrySettings = RetrySettings()
     validation: ValidationSettings = ValidationSettings()
     hydration: HydrationSettings | None = None
+    aws_targets: AwsTargetsSettings | None = Field(
+        None, description="Measure the AWS side's targets for rollback readiness; empty: not measured"
+    )
 
 
 # --- notifier ---------------------------------------------------------------------------------

@@ -91,17 +91,23 @@ def _refusal_reasons(plan: ActionPlan, tenant_ids: tuple[str, ...]) -> tuple[dic
 def way_back_lines(ops: Operations, tenant_ids: Sequence[str]) -> list[str]:
     """What a rollback of these tenants does to their data, from the engine's last measure (read from the
     store, off the UI loop): `T-0042: a rollback now strands 42 objects, 3.1MB written on OCI since 02:14
-    EST; a reverse sync runs first`. It informs: nothing here refuses a rollback."""
+    EST; a reverse sync runs first`, then the AWS side when it is measured: `T-0042: AWS 3/3 targets healthy
+    (40s ago)`. It informs: nothing here refuses a rollback."""
     settings = ops.settings
     with ops.session.store.read():
         tenants = [ops.session.tenants.get(tid) for tid in tenant_ids]
         measured = ReadinessStore(ops.session.store).get([t.tenant_id for t in tenants if t.lifecycle in ON_OCI])
     mode, zone = settings.rollback.reverse_sync, settings.safety.window.zone
-    return [
-        f"{t.tenant_id}: {strands_line(measured.get(t.tenant_id), mode, zone)}"
-        for t in tenants
-        if t.lifecycle in ON_OCI
-    ]
+    now = ops.session.clock.now()
+    lines = []
+    for t in tenants:
+        if t.lifecycle not in ON_OCI:
+            continue
+        readiness = measured.get(t.tenant_id)
+        lines.append(f"{t.tenant_id}: {strands_line(readiness, mode, zone)}")
+        if readiness is not None and readiness.aws_measured:  # what the rollback lands on, when measured
+            lines.append(f"{t.tenant_id}: {readiness.aws_text(now)}")
+    return lines
 
 
 def rollback_lines(plan: ActionPlan, rollbacks_tonight: int, limit: int, way_back: Sequence[str] = ()) -> list[str]:

@@ -158,6 +158,8 @@ def _way_back_json(way_back: dict[str, Any] | None) -> dict[str, Any] | None:
         shown[key] = iso(shown.get(key))
     if shown.get("stranded"):
         shown["stranded"] = {**shown["stranded"], "since": iso(shown["stranded"]["since"])}
+    if shown.get("aws_side", {}).get("measured"):
+        shown["aws_side"] = {**shown["aws_side"], "measured_at": iso(shown["aws_side"]["measured_at"])}
     return shown
 
 

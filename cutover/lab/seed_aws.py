@@ -107,3 +107,43 @@ def put_alb_metrics(
         ]
     for start in range(0, len(data), 1000):
         cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start : start + 1000])
+
+
+def seed_target_groups(
+    endpoint_url: str, tenants: list[LabTenant], targets: int = 3, region: str = "us-east-1"
+) -> dict[str, dict[str, Any]]:
+    """An ALB target group per tenant with `targets` running instances registered (all healthy), on one
+    application load balancer. moto makes each group's id: every tenant's `target_group` in the list is
+    replaced, in place, by the `targetgroup/NAME/ID` moto made (the matrix and the ALB metrics use it).
+    Returns tenant id -> {"arn": ..., "instances": [...]}."""
+    from dataclasses import replace
+
+    ec2 = aws_client("ec2", endpoint_url, region)
+    elbv2 = aws_client("elbv2", endpoint_url, region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{index}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for index, zone in enumerate("ab")
+    ]
+    balancer = elbv2.create_load_balancer(Name="lab-alb", Subnets=subnets, Type="application")
+    balancer_arn = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+    seeded: dict[str, dict[str, Any]] = {}
+    for position, tenant in enumerate(tenants):
+        name = tenant.target_group.split("/")[1] if tenant.target_group.count("/") == 2 else tenant.tenant_id.lower()
+        group = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance")
+        arn = group["TargetGroups"][0]["TargetGroupArn"]
+        started = ec2.run_instances(ImageId="ami-12c6146b", MinCount=targets, MaxCount=targets, SubnetId=subnets[0])
+        instances = [instance["InstanceId"] for instance in started["Instances"]]
+        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in instances])
+        if position == 0:
+            elbv2.create_listener(
+                LoadBalancerArn=balancer_arn,
+                Protocol="HTTP",
+                Port=80,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}],
+            )
+        tenants[position] = replace(tenant, target_group=arn.rsplit(":", 1)[-1])
+        seeded[tenant.tenant_id] = {"arn": arn, "instances": instances}
+    return seeded

@@ -1,8 +1,8 @@
 """The lab: every stand-in started on 127.0.0.1, seeded with N tenants, and a configuration pointing at them.
 
-`Lab.start(directory, tenants=N)` starts moto (Route 53, CloudWatch, S3), the local
+`Lab.start(directory, tenants=N)` starts moto (Route 53, CloudWatch, S3, ELBv2), the local
 OCI, rclone, the tenants' application, a Slack webhook and an SSH server; seeds a
-hosted zone, buckets, load balancers and metrics; and writes into `directory`:
+hosted zone, buckets, load balancers with target groups, and metrics; and writes into `directory`:
 - `cutover.toml`, naming the real providers (route53, cloud, rclone, oci_lb, slack)
   with the lab's endpoints, OCI config file, SSH key and known_hosts;
 - `lab-matrix.csv`, the tenants, to import.
@@ -25,7 +25,7 @@ from cutover.lab.fleet import LabTenant, lab_matrix, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
 from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci, OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
-from cutover.lab.seed_aws import seed_buckets, seed_zone
+from cutover.lab.seed_aws import seed_buckets, seed_target_groups, seed_zone
 from cutover.lab.ssh_server import USER, LabSsh
 from cutover.lab.stoppable import Stoppable
 from cutover.lab.traffic import TrafficFeeder
@@ -125,10 +125,12 @@ class Lab(Stoppable):
 
 def seed_clouds(moto_url: str, oci_world: OciWorld, tenants: list[LabTenant], *, objects: int, zone: str = ZONE) -> str:
     """The tenants as both clouds hold them before a migration: an A record each in a Route 53 zone
-    pointing at AWS, `objects` objects in each S3 bucket, a backend set of 3 on each OCI load
-    balancer. Returns the zone's id."""
+    pointing at AWS, `objects` objects in each S3 bucket, an ALB target group of 3 healthy instances
+    each (each tenant's `target_group` in `tenants` becomes the one moto made), a backend set of 3 on
+    each OCI load balancer. Returns the zone's id."""
     zone_id = seed_zone(moto_url, zone, tenants)
     seed_buckets(moto_url, tenants, objects=objects)
+    seed_target_groups(moto_url, tenants)
     for tenant in tenants:
         oci_world.add_backend_set(tenant.oci_load_balancer, tenant.backend_set, backends=3)
     return zone_id
@@ -240,6 +242,9 @@ kind = "oci_lb"
 compartment_id = "{COMPARTMENT}"
 [providers.health.oci]
 {oci}
+[providers.health.aws_targets.aws]
+endpoint_url = "{moto_url}"
+region = "us-east-1"  # where the lab seeds, whatever AWS_REGION or the profile say
 [providers.health.validation]
 scheme = "http"
 port = {app_port}

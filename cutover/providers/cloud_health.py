@@ -1,4 +1,5 @@
-"""The health role from its real parts: OCI backend health, the HTTP validation suite, SSH re-hydration."""
+"""The health role from its real parts: OCI backend health, the HTTP validation suite, SSH re-hydration,
+and (when configured) the AWS side's target health for rollback readiness."""
 
 from __future__ import annotations
 
@@ -6,16 +7,23 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from cutover.providers.interfaces import BackendHealth, ProviderError, RemoteJob, ValidationResult
+from cutover.providers.interfaces import BackendHealth, ProviderError, RemoteJob, TargetHealth, ValidationResult
 from cutover.state.tenants import Tenant
 
 
 class CloudHealth:
-    def __init__(self, backends: Any, validation: Any, hydration: Any | None):
+    def __init__(self, backends: Any, validation: Any, hydration: Any | None, aws_targets: Any | None = None):
         self.backends_source = backends
         self.validation = validation
         self.hydration = hydration
+        self.aws_side = aws_targets
         self.source = backends.source
+
+    async def aws_targets(self, tenants: Sequence[Tenant]) -> dict[str, TargetHealth] | None:
+        """The AWS side's targets; None when [providers.health.aws_targets] is not configured."""
+        if self.aws_side is None:
+            return None
+        return await self.aws_side.aws_targets(tenants)
 
     async def backends(self, tenants: Sequence[Tenant]) -> dict[str, BackendHealth]:
         found = await self.backends_source.backends(tenants)
@@ -38,7 +46,7 @@ class CloudHealth:
         return await self.hydration.job(job)
 
     async def aclose(self) -> None:
-        for part in (self.backends_source, self.validation, self.hydration):
+        for part in (self.backends_source, self.validation, self.hydration, self.aws_side):
             close = getattr(part, "aclose", None)
             if close is not None:
                 await close()

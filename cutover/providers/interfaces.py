@@ -504,6 +504,30 @@ class BackendHealth:
     source: str
 
 
+@dataclass(frozen=True)
+class TargetHealth:
+    """The AWS side's targets of one tenant (its ALB target group), as Elastic Load Balancing reports them:
+    what a rollback would land on."""
+
+    tenant_id: str
+    healthy: int
+    total: int  # targets registered (draining and unused ones included)
+    unhealthy: tuple[str, ...]  # "i-0abc:8080 unhealthy (Target.FailedHealthChecks)"
+    measured_at: float
+    source: str
+
+
+@runtime_checkable
+class AwsTargets(Protocol):
+    """An optional capability of the health provider: the AWS side's target health while tenants are on
+    OCI. A health provider without it, or whose `aws_targets` returns None, does not measure the AWS side
+    (readiness then says "not measured"; it never guesses)."""
+
+    async def aws_targets(self, tenants: Sequence[Tenant]) -> dict[str, TargetHealth] | None:
+        """Every tenant's AWS target health; None: not measured by this provider. Raises ProviderError
+        (naming the tenant and its target group) when a target group cannot be read."""
+
+
 VALIDATION_CHECKS = ("data_integrity", "query_performance", "concurrency", "failover", "end_to_end")
 
 

@@ -1,12 +1,12 @@
 """Rollback readiness: a tenant's way back while it is on OCI, as the engine last measured it.
 
 Three things an engineer asks before pressing `r`: is AWS still there to take the
-traffic (the AWS side's health, when a source reports it; "not measured" when
-none does), what a rollback would strand (objects and bytes written on OCI that
-AWS lacks, from listings of both sides, since the sides were last proven equal:
-the last reverse sync, or the cutover's verification), and how long rollback stays
-possible (until the watch ends and decommission may retire AWS). The engine
-measures the first two at `rollback.readiness_interval`; the time left is the
+traffic (the AWS side's target health, `AWS 3/3 targets healthy (40s ago)`, when the
+health provider measures it; "not measured" when it does not), what a rollback would
+strand (objects and bytes written on OCI that AWS lacks, from listings of both sides,
+since the sides were last proven equal: the last reverse sync, or the cutover's
+verification), and how long rollback stays possible (until the watch ends and
+decommission may retire AWS). The engine measures the first two at `rollback.readiness_interval`; the time left is the
 watch's clock. Readiness informs; it never refuses a rollback.
 """
 
@@ -47,6 +47,19 @@ class Readiness:
     error: str
     aws_side: str
     reverse_at: float | None = None  # the end of the last reverse sync that succeeded
+    aws_healthy: int | None = None  # the AWS side's healthy targets; None: not measured (aws_side says why)
+    aws_total: int | None = None
+    aws_measured_at: float | None = None
+
+    @property
+    def aws_measured(self) -> bool:
+        return self.aws_healthy is not None and self.aws_total is not None and self.aws_measured_at is not None
+
+    def aws_text(self, now: float) -> str:
+        """`AWS 3/3 targets healthy (40s ago)`, or why it is not measured."""
+        if not self.aws_measured:
+            return self.aws_side
+        return aws_targets_text(self.aws_healthy or 0, self.aws_total or 0, now - (self.aws_measured_at or now))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Readiness:
@@ -61,6 +74,16 @@ class Readiness:
             return f"a rollback now strands nothing: OCI holds nothing AWS lacks ({self.compared or 0} objects listed)"
         objects = f"{self.stranded_objects} object{'s' * (self.stranded_objects != 1)}"
         return f"a rollback now strands {objects}, {format_size(self.stranded_bytes or 0)} written on OCI{since}"
+
+
+def aws_targets_text(healthy: int, total: int, age_s: float) -> str:
+    """The AWS side in words: all healthy, or degraded (which a rollback would land on; it still may)."""
+    counted = f"AWS {healthy}/{total} targets healthy ({format_duration(max(0.0, age_s))} ago)"
+    if total > 0 and healthy == total:
+        return counted
+    if total == 0:
+        return f"{counted}: no target is registered, a rollback lands on a degraded side"
+    return f"{counted}: a rollback lands on a degraded side"
 
 
 def strands_line(readiness: Readiness | None, mode: str, zone: tzinfo | None = None) -> str:
@@ -87,7 +110,9 @@ def readiness_lines(
 ) -> list[str]:
     """The way back in words: data stranded, the AWS side, the time left, the age of the measure."""
     lines = [strands_line(readiness, mode, zone)]
-    if readiness is not None:
+    if readiness is not None and readiness.aws_measured:
+        lines.append(readiness.aws_text(now))
+    elif readiness is not None:
         lines.append(f"{readiness.aws_side} · measured {format_duration(max(0.0, now - readiness.measured_at))} ago")
     lines.append(window_text(tenant, now, watch))
     return lines
@@ -113,11 +138,23 @@ def readiness_json(
         "measured_at": readiness.measured_at if readiness else None,
         "stranded": stranded,
         "error": readiness.error if readiness else "not measured yet",
-        "aws_side": {"measured": False, "text": readiness.aws_side if readiness else AWS_NOT_MEASURED},
+        "aws_side": aws_side_json(readiness, now),
         "rollback_possible_until": until,
         "left_s": max(0.0, until - now) if until is not None else None,
         "reverse_sync": mode,
         "text": " · ".join(readiness_lines(tenant, readiness, now, watch, mode, None)),
+    }
+
+
+def aws_side_json(readiness: Readiness | None, now: float) -> dict[str, Any]:
+    if readiness is None or not readiness.aws_measured:
+        return {"measured": False, "text": readiness.aws_side if readiness else AWS_NOT_MEASURED}
+    return {
+        "measured": True,
+        "healthy": readiness.aws_healthy,
+        "total": readiness.aws_total,
+        "measured_at": readiness.aws_measured_at,
+        "text": readiness.aws_text(now),
     }
 
 

@@ -474,6 +474,12 @@ def _rollback_readiness(db: sqlite_utils.Database) -> None:
     )
 
 
+def _readiness_aws_targets(db: sqlite_utils.Database) -> None:
+    """The AWS side's target health of a tenant on OCI, as last measured (NULL: not measured)."""
+    for column, kind in (("aws_healthy", "INTEGER"), ("aws_total", "INTEGER"), ("aws_measured_at", "REAL")):
+        db.execute(f"ALTER TABLE rollback_readiness ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -489,6 +495,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _tenant_holds,
     _night_signoffs,
     _rollback_readiness,
+    _readiness_aws_targets,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

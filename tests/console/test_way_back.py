@@ -1,8 +1,11 @@
 """The way back while a tenant is on OCI, where the operator decides on a rollback: the detail view and the
 rollback dialog say what a rollback strands (as the engine last measured it), whether a reverse sync runs
-first, the AWS side (not measured: no source reports it) and how long rollback stays possible."""
+first, the AWS side (its targets' health when measured, else "not measured") and how long rollback stays
+possible."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 from console_fleet import open_session
@@ -21,12 +24,15 @@ pytestmark = pytest.mark.asyncio
 SIZES = [(120, 35), (80, 24)]
 
 
-def measured(writer, tenant_id: str, now: float) -> Readiness:
+def measured(writer, tenant_id: str, now: float, aws: tuple[int, int] | None = None) -> Readiness:
+    """As the engine records it; `aws`: (healthy, total) AWS targets measured 40 s ago, else not measured."""
     since = now - 3 * 3600
     readiness = Readiness(
         tenant_id, now - 120, 42, 3_100_000, 1042, since, "the cutover's verification", "sim-rclone", "",
         AWS_NOT_MEASURED,
     )  # fmt: skip
+    if aws is not None:
+        readiness = replace(readiness, aws_side="", aws_healthy=aws[0], aws_total=aws[1], aws_measured_at=now - 40)
     ReadinessStore(writer.store).put(readiness)
     return readiness
 
@@ -87,3 +93,43 @@ async def test_with_reverse_sync_off_the_rollback_dialog_states_the_exposure_and
             assert not app.screen.query_one("#confirm").disabled  # it informs; it never refuses
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    ("aws", "words"),
+    [
+        ((3, 3), ["AWS 3/3 targets healthy (", "ago)", "rollback possible for 24h"]),
+        ((1, 3), ["AWS 1/3 targets healthy (", "ago): a rollback lands on a degraded", "side", "rollback possible"]),
+    ],
+    ids=["healthy", "degraded"],
+)
+async def test_the_detail_and_the_rollback_dialog_say_whether_aws_can_take_the_traffic_back(
+    make_app, writer, fleet_clock, size, aws, words
+) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        tenant = await a_migrated_tenant(app, pilot)
+        measured(writer, tenant, fleet_clock.now(), aws=aws)
+        app.open_detail(tenant)
+        await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
+        await until(pilot, lambda: "targets healthy" in " ".join(screen_lines(app)))
+        shown = " ".join(" ".join(screen_lines(app)).split())
+        # The lines wrap beside the sparklines: piece by piece, in order, after what a rollback strands.
+        at = shown.index("a rollback now strands 42 objects")
+        for piece in words:
+            assert piece in shown[at:], (piece, shown)
+            at = shown.index(piece, at) + len(piece)
+        assert "AWS targets not measured" not in shown
+        assert "Way back" in shown
+
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, TenantDetailScreen))
+        app.screen.query_one(FleetTable).move_cursor_to(tenant)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
+        await pilot.pause()
+        assert f"{tenant}: AWS {aws[0]}/{aws[1]} targets healthy (" in app.screen.targets.detail
+        dialog = " ".join(" ".join(screen_lines(app)).split())
+        assert f"AWS {aws[0]}/{aws[1]} targets healthy" in dialog
+        assert not app.screen.query_one("#confirm").disabled  # it informs; it never refuses

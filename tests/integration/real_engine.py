@@ -13,6 +13,7 @@ from cutover.actions.operations import Operations
 from cutover.actions.session import Session
 from cutover.config.loader import LoadedConfig
 from cutover.config.providers import (
+    AwsTargetsSettings,
     CloudMetrics,
     CloudWatchSettings,
     HydrationSettings,
@@ -65,6 +66,7 @@ def lab_providers(
             retry=FAST_RETRY,
             validation=ValidationSettings(scheme="http", port=app_port),
             hydration=HydrationSettings(ssh=ssh_target),
+            aws_targets=AwsTargetsSettings(aws=aws, retry=FAST_RETRY),
         ),
         notifier=SlackNotifier(kind="slack", retry=FAST_RETRY),
     )

@@ -118,6 +118,7 @@ def test_the_lab_is_all_green(lab: Lab, lab_env: dict[str, str], tmp_path: Path)
         "metrics: cloudwatch",
         "metrics: oci monitoring",
         "health: oci load balancers",
+        "health: aws targets",
         "notifier: slack",
         "clock skew",
     ):
@@ -147,6 +148,7 @@ def test_text_output_one_line_a_check(lab: Lab, lab_env: dict[str, str], tmp_pat
         ("[providers.metrics.oci.oci]", "metrics: oci monitoring", "reachable from this host"),
         ("[providers.health.oci]", "health: oci load balancers", "reachable from this host"),
         ("[providers.sync.listings.s3]", "sync: s3 listing", "reachable from this host"),
+        ("[providers.health.aws_targets.aws]", "health: aws targets", "reachable from this host"),
     ],
 )
 def test_an_endpoint_that_refuses_is_named(
@@ -163,6 +165,13 @@ def test_a_wrong_hosted_zone_id(lab: Lab, lab_env: dict[str, str], tmp_path: Pat
     result = doctor(lab_env | {"CUTOVER_CONFIG": str(config)}, cwd=tmp_path)
     assert_names(result, "dns: route53 zone lab.example.com", "providers.dns.zones")
     assert "NoSuchHostedZone" in result.stdout
+
+
+def test_the_aws_targets_check_says_how_many_are_healthy(lab: Lab, lab_env: dict[str, str], tmp_path: Path) -> None:
+    result = doctor(lab_env, "--json", cwd=tmp_path)
+    (check,) = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "health: aws targets"]
+    assert check["status"] == "ok" and "DescribeTargetHealth on targetgroup/t-0001/" in check["detail"], check
+    assert "3/3 targets healthy" in check["detail"]
 
 
 def test_rclone_too_old_fails_and_one_without_check_warns(lab: Lab, lab_env: dict[str, str], tmp_path: Path) -> None:

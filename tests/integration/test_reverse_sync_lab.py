@@ -87,7 +87,9 @@ async def test_a_rollback_after_writes_on_oci_brings_them_to_aws_or_records_the_
         return found is not None and found.stranded_objects == 2
 
     await h.until(measured_both, limit=600, what="readiness measuring the two objects")
-    (line,) = way_back_lines(h.ops, [tenant.tenant_id])  # what the rollback dialog says
+    line, aws_side = way_back_lines(h.ops, [tenant.tenant_id])  # what the rollback dialog says
+    # The AWS side, measured on moto's ELBv2 (DescribeTargetHealth on the tenant's target group).
+    assert aws_side.startswith(f"{tenant.tenant_id}: AWS 3/3 targets healthy (") and aws_side.endswith(" ago)")
     assert line.startswith(f"{tenant.tenant_id}: a rollback now strands 2 objects, 25B written on OCI since ")
     words = "a reverse sync runs first" if h.mode == "before-dns" else "reverse sync is off: they stay on OCI"
     assert line.endswith(words)

@@ -1,5 +1,6 @@
 """The clouds, each asked once with a read that changes nothing: DNS zones and records, CloudWatch,
-OCI Monitoring, OCI load-balancer health, the bucket listings. Answers' Date headers feed the skew check."""
+OCI Monitoring, OCI load-balancer health, the AWS side's target health, the bucket listings. Answers'
+Date headers feed the skew check."""
 
 from __future__ import annotations
 
@@ -210,6 +211,47 @@ async def check_load_balancers(probe: Probe, health: Any) -> list[Check]:
     not_ok = sum(1 for status in statuses if status != "OK")
     more = "+" if answer.headers.get("opc-next-page") else ""
     return [ok(name, f"list_load_balancer_healths answered: {len(statuses)}{more} load balancer(s), {not_ok} not OK")]
+
+
+async def check_aws_targets(probe: Probe, targets: Any) -> list[Check]:
+    """DescribeTargetHealth on the first tenant that names a target group; with none, DescribeTargetGroups."""
+    from cutover.providers.aws.elbv2 import counted, target_group_of
+
+    name = "health: aws targets"
+    tenant = next((t for t in probe.tenants if target_group_of(t, targets.settings)), None)
+    try:
+        if tenant is None:
+            await timed(probe, "elbv2", lambda: targets.elbv2.call("DescribeTargetGroups", PageSize=1))
+        else:
+            arn = await targets.arn(tenant)
+            answer = await timed(probe, "elbv2", lambda: targets.elbv2.call("DescribeTargetHealth", TargetGroupArn=arn))
+    except Exception as error:
+        return [
+            from_error(
+                name,
+                error,
+                unreachable=_unreachable("Elastic Load Balancing"),
+                denied=f"{PERMISSIONS}: elasticloadbalancing:DescribeTargetHealth and "
+                "elasticloadbalancing:DescribeTargetGroups",
+                otherwise="check the matrix's aws_target_group, or target_group in [providers.health.aws_targets]",
+            )
+        ]
+    if tenant is None:
+        return [
+            warn(
+                name,
+                "DescribeTargetGroups answered, but no tenant names a target group to measure",
+                "add aws_target_group to the matrix, or set target_group in [providers.health.aws_targets]",
+            )
+        ]
+    found = counted(tenant.tenant_id, answer, time.time(), targets.source)
+    return [
+        ok(
+            name,
+            f"DescribeTargetHealth on {target_group_of(tenant, targets.settings)} ({tenant.tenant_id}) answered: "
+            f"{found.healthy}/{found.total} targets healthy",
+        )
+    ]
 
 
 # --- sync listings ------------------------------------------------------------------------

@@ -72,6 +72,9 @@ def aws_accesses(settings: Settings) -> dict[tuple[Any, ...], tuple[AwsAccess, l
     sync = providers.sync
     if sync.kind == "rclone" and sync.listings is not None:
         found.append(("sync listings", sync.listings.s3))
+    health = providers.health
+    if health.kind == "oci_lb" and health.aws_targets is not None:
+        found.append(("health aws targets", health.aws_targets.aws))
     accesses: dict[tuple[Any, ...], tuple[AwsAccess, list[str]]] = {}
     for role, access in found:
         key = (access.profile, access.region, access.endpoint_url)

@@ -128,6 +128,8 @@ def _runs_for(role: str, provider: Any, probe: Probe) -> list[tuple[str, CheckRu
         return runs
     if role == "health":
         runs = [("health: oci load balancers", lambda: clouds.check_load_balancers(probe, provider))]
+        if provider.aws_side is not None:
+            runs.append(("health: aws targets", lambda: clouds.check_aws_targets(probe, provider.aws_side)))
         hydration = settings.health.hydration
         if provider.hydration is not None and hydration is not None:
             target = hydration.ssh

@@ -34,7 +34,11 @@ def sso_remedy(operation: str, profile: str) -> str:
 
 
 # Where a provider's AWS settings sit in the configuration, to name it in a message.
-_SECTIONS = {"cloudwatch": "[providers.metrics.aws.aws]", "s3": "[providers.sync.listings.s3]"}
+_SECTIONS = {
+    "cloudwatch": "[providers.metrics.aws.aws]",
+    "s3": "[providers.sync.listings.s3]",
+    "elbv2": "[providers.health.aws_targets.aws]",
+}
 
 
 def no_region(source: str, profile: str) -> str:

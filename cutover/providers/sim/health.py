@@ -1,10 +1,12 @@
-"""Simulated OCI load balancers, cluster hydration and the validation suite.
+"""Simulated OCI load balancers, cluster hydration, the validation suite, and the AWS side's targets.
 
 A tenant's OCI cluster exists once its sync has started (the runbook provisions
 it then): three backends, now and then one lost for a few minutes and back.
 Hydration takes 3-8 min. The validation suite runs the runbook's five checks
 against the OCI endpoint and says what it measured; about 1 tenant in 25 fails
-query performance because its cluster needs more OCPUs.
+query performance because its cluster needs more OCPUs. The AWS side (three targets
+per tenant's ALB target group) stays healthy unless a `backend_loss` fault with
+`side = "aws"` (or "both") takes some down.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from cutover.providers.interfaces import (
     CheckResult,
     ProviderError,
     RemoteJob,
+    TargetHealth,
     ValidationResult,
 )
 from cutover.providers.sim.model import BACKENDS, S_HYDRATE, S_NODE, TenantParams, bucket_hash, uniform, unit
 from cutover.providers.sim.sync import SyncModel, job_view
-from cutover.providers.sim.world import SimWorld, TenantJobs
+from cutover.providers.sim.world import Fault, SimWorld, TenantJobs
 from cutover.state.lifecycle import SyncHealth
 from cutover.state.tenants import Tenant
 
 SOURCE = "sim-oci-lb"
+AWS_SOURCE = "sim-elbv2"
 NODE_LOSS_PER_HOUR = 0.004  # chance a tenant loses a node in a given hour
 HEALTH_FAULTS = ("backend_loss",)
 
@@ -78,10 +82,35 @@ class SimHealth:
         names = tuple(f"{tenant.tenant_id.lower()}-node-{n}:8080" for n in sorted(down))
         return BACKENDS - len(down), names
 
-    def _losses_at(self, t: float) -> tuple[int, dict[str, int]]:
+    def _losses_at(self, t: float, side: str = "oci") -> tuple[int, dict[str, int]]:
+        """Nodes lost at t on one side ("oci" or "aws"): on every tenant, and per tenant."""
         everyone, per_tenant = self.world.faults_at(t, HEALTH_FAULTS)
-        common = max((int(f.params.get("nodes", 1)) for f in everyone), default=0)
-        return common, {tid: max(int(f.params.get("nodes", 1)) for f in faults) for tid, faults in per_tenant.items()}
+
+        def hits(fault: Fault) -> bool:
+            return fault.params.get("side", "oci") in (side, "both")
+
+        common = max((int(f.params.get("nodes", 1)) for f in everyone if hits(f)), default=0)
+        losses = {
+            tid: max((int(f.params.get("nodes", 1)) for f in faults if hits(f)), default=0)
+            for tid, faults in per_tenant.items()
+        }
+        return common, {tid: lost for tid, lost in losses.items() if lost}
+
+    async def aws_targets(self, tenants: Sequence[Tenant]) -> dict[str, TargetHealth]:
+        """The AWS side's targets: all three healthy, less what an AWS-side backend_loss takes down."""
+        world = self.world
+        world.refresh()
+        now = world.clock.now()
+        common, losses = self._losses_at(now, "aws")
+        found: dict[str, TargetHealth] = {}
+        for tenant in tenants:
+            lost = min(BACKENDS, max(common, losses.get(tenant.tenant_id, 0)))
+            down = tuple(
+                f"{tenant.tenant_id.lower()}-aws-{n}:8080 unhealthy (Target.FailedHealthChecks)"
+                for n in range(BACKENDS + 1 - lost, BACKENDS + 1)
+            )
+            found[tenant.tenant_id] = TargetHealth(tenant.tenant_id, BACKENDS - lost, BACKENDS, down, now, AWS_SOURCE)
+        return found
 
     async def backends(self, tenants: Sequence[Tenant]) -> dict[str, BackendHealth]:
         world = self.world

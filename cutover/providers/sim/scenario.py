@@ -50,7 +50,7 @@ KIND_PARAMS: dict[str, dict[str, Any]] = {
     "latency_regression": {"factor": 2.5, "side": "oci"},
     "sync_stall": {},
     "checksum_mismatch": {"objects": 3},
-    "backend_loss": {"nodes": 1},
+    "backend_loss": {"nodes": 1, "side": "oci"},
     "metrics_silent": {"side": "oci"},
     "dns_throttle": {},
     "dns_slow_propagation": {"delay": 300.0},
