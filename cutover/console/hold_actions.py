@@ -73,25 +73,21 @@ class HoldActions:
                 )
                 return
             detail = "\n".join(filter(None, [UNHOLD_DETAIL, note]))
-        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
-
-        targets = TargetSet(word, eligible, excluded, detail)
-        dialog = ConfirmMany(targets, "") if needs_typed_count(targets) else ConfirmOne(targets, "")
-        if not await self.push_screen_wait(dialog):
-            self.notify(f"{word}: cancelled, nothing done", timeout=3)
+        reason = await self.confirm_with_reason(TargetSet(word, eligible, excluded, detail))
+        if reason is None:
             return
         try:
             if holding:
-                await asyncio.to_thread(ops.hold, eligible, reason=dialog.reason)
+                await asyncio.to_thread(ops.hold, eligible, reason=reason)
             else:
-                await asyncio.to_thread(ops.unhold, eligible, reason=dialog.reason)
+                await asyncio.to_thread(ops.unhold, eligible, reason=reason)
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), title=f"{word.capitalize()} refused", severity="error", markup=False)
             return
         main.table.set_marks(main.table.marked - set(eligible))
         who = self.session.actor.operator
         if holding:
-            self.notify(f"held by {who}: {', '.join(eligible)} ({dialog.reason})", title="Held out of the queue")
+            self.notify(f"held by {who}: {', '.join(eligible)} ({reason})", title="Held out of the queue")
         else:
-            self.notify(f"back in the queue: {', '.join(eligible)} ({dialog.reason})", title="Released")
+            self.notify(f"back in the queue: {', '.join(eligible)} ({reason})", title="Released")
         await self.refresh_now()

@@ -208,20 +208,16 @@ class MoreActions:
         else:
             detail = await asyncio.to_thread(self._approval_detail, eligible)
         detail = "\n".join(filter(None, [detail, note]))
-        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
-
-        targets = TargetSet(word, eligible, excluded, detail)
-        dialog = ConfirmMany(targets, "") if needs_typed_count(targets) else ConfirmOne(targets, "")
-        if not await self.push_screen_wait(dialog):
-            self.notify(f"{word}: cancelled, nothing done", timeout=3)
+        reason = await self.confirm_with_reason(TargetSet(word, eligible, excluded, detail))
+        if reason is None:
             return
         try:
             if what == "sync":
-                job = await asyncio.to_thread(ops.sync, eligible, mode=mode, reason=dialog.reason)
+                job = await asyncio.to_thread(ops.sync, eligible, mode=mode, reason=reason)
             elif what == "validate":
-                job = await asyncio.to_thread(ops.validate, eligible, reason=dialog.reason)
+                job = await asyncio.to_thread(ops.validate, eligible, reason=reason)
             else:
-                await asyncio.to_thread(ops.approve, eligible, reason=dialog.reason)
+                await asyncio.to_thread(ops.approve, eligible, reason=reason)
                 job = None
         except DomainError as exc:
             self.notify(visible_lines(str(exc)), title=f"{word.capitalize()} refused", severity="error", markup=False)
@@ -233,6 +229,16 @@ class MoreActions:
         else:
             self.notify(f"{job.job_id} submitted: {word} of {count}", title="Submitted")
         await self.refresh_now()
+
+    async def confirm_with_reason(self: CutoverApp, targets: TargetSet) -> str | None:
+        """The confirmation (a typed count for many tenants) with its required reason; None: cancelled, said so."""
+        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
+
+        dialog = ConfirmMany(targets, "") if needs_typed_count(targets) else ConfirmOne(targets, "")
+        if not await self.push_screen_wait(dialog):
+            self.notify(f"{targets.action}: cancelled, nothing done", timeout=3)
+            return None
+        return dialog.reason
 
     def _approval_detail(self: CutoverApp, tenant_ids: tuple[str, ...]) -> str:
         """What the CLI warns of, said before the approval: who it counts for, and who needs none."""
