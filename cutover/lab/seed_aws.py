@@ -132,12 +132,18 @@ def seed_target_groups(
     seeded: dict[str, dict[str, Any]] = {}
     for position, tenant in enumerate(tenants):
         name = tenant.target_group.split("/")[1] if tenant.target_group.count("/") == 2 else tenant.tenant_id.lower()
-        group = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance")
-        arn = group["TargetGroups"][0]["TargetGroupArn"]
-        started = ec2.run_instances(ImageId="ami-12c6146b", MinCount=targets, MaxCount=targets, SubnetId=subnets[0])
-        instances = [instance["InstanceId"] for instance in started["Instances"]]
-        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in instances])
-        if position == 0:
+        existing = _target_group(elbv2, name)  # a second lab on the same moto: the group is there already
+        if existing is not None:
+            arn = existing
+            health = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+            instances = [described["Target"]["Id"] for described in health]
+        else:
+            group = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance")
+            arn = group["TargetGroups"][0]["TargetGroupArn"]
+            started = ec2.run_instances(ImageId="ami-12c6146b", MinCount=targets, MaxCount=targets, SubnetId=subnets[0])
+            instances = [instance["InstanceId"] for instance in started["Instances"]]
+            elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in instances])
+        if position == 0 and not elbv2.describe_listeners(LoadBalancerArn=balancer_arn)["Listeners"]:
             elbv2.create_listener(
                 LoadBalancerArn=balancer_arn,
                 Protocol="HTTP",
@@ -147,3 +153,15 @@ def seed_target_groups(
         tenants[position] = replace(tenant, target_group=arn.rsplit(":", 1)[-1])
         seeded[tenant.tenant_id] = {"arn": arn, "instances": instances}
     return seeded
+
+
+def _target_group(elbv2: Any, name: str) -> str | None:
+    """The ARN of the target group of that name, if moto has one."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "TargetGroupNotFound":
+            return None
+        raise
