@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +29,7 @@ Answer = tuple[str, tuple[str, ...], int]  # record type, values, TTL
 Lookup = Callable[[str], Answer | None]
 
 
-class _UdpServer:
+class _UdpServer(ABC):
     def __init__(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -74,8 +75,9 @@ class _UdpServer:
                 reply.set_rcode(dns.rcode.SERVFAIL)
             self._sock.sendto(reply.to_wire(), peer)
 
+    @abstractmethod
     def answer(self, query: dns.message.Message) -> dns.message.Message:
-        raise NotImplementedError
+        """The reply to one query: the authoritative server's records, or the resolver's cache."""
 
 
 def _reply(query: dns.message.Message, found: Answer | None, *, authoritative: bool) -> dns.message.Message:
