@@ -1,5 +1,5 @@
 # `make run` opens the console on the built-in simulated fleet.
-# `make test` runs the whole test suite, the layering contract first.
+# `make test` runs the whole test suite, the layering contract and the type checker first.
 # Both create .venv on first use and reinstall only when pyproject.toml or constraints.txt changes.
 # constraints.txt pins every package to the versions the tests last passed with; refresh it with
 # `.venv/bin/pip freeze --exclude-editable > constraints.txt` after changing a dependency.
@@ -15,6 +15,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev

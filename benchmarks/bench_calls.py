@@ -68,7 +68,7 @@ async def run(count: int, moto_url: str, proxy: FaultProxy, oci: LocalOci, scrat
         tenants = TenantStore(store, EventLog(store, Actor("bench", "bench"), SystemClock()))
         specs: tuple[TenantSpec, ...] = lab_specs(lab, ZONE)
         tenants.apply_import(tenants.plan_import(specs, "bench"), specs, "0" * 64)
-        fleet = tenants.list()
+        fleet = tenants.find()
 
     aws = AwsAccess(endpoint_url=proxy.url, read_timeout=120)
     oci_access = OciAccess(config_file=config, endpoint=oci.url, timeout=60)

@@ -50,7 +50,7 @@ async def main(tenants: int) -> None:
     pollers = Pollers(core, TriggerLoop(core))
 
     tenant_store = TenantStore(store, events)
-    migrated = tenant_store.list(lifecycle=Lifecycle.MIGRATED)[:30]
+    migrated = tenant_store.find(lifecycle=Lifecycle.MIGRATED)[:30]
     for tenant in migrated:  # tenants in flight, as on a busy night (rollbacks from last night's batch)
         tenant_store.transition(tenant.tenant_id, Lifecycle.ROLLING_BACK, why="bench")
 
@@ -68,7 +68,7 @@ async def main(tenants: int) -> None:
         timed(label, time.perf_counter() - began)
 
     # The longest write transaction: recording the whole fleet's observations at once.
-    rows = {t.tenant_id: {"requests": 1.0, "error_rate": 0.001, "metrics_at": clock.now()} for t in tenant_store.list()}
+    rows = {t.tenant_id: {"requests": 1.0, "error_rate": 0.001, "metrics_at": clock.now()} for t in tenant_store.find()}
     began = time.perf_counter()
     tenant_store.observe_many(rows)
     timed(f"one write transaction of {len(rows):,} tenants' live view", time.perf_counter() - began)

@@ -54,7 +54,7 @@ async def bench(size: int) -> None:
         created = (time.perf_counter() - started) * 1000
         settings = Settings(simulator=SimulatorSettings(tenants=size))
         providers = build_providers(settings, store, clock, actor=actor).providers
-        fleet = TenantStore(store, EventLog(store, actor, clock)).list()
+        fleet = TenantStore(store, EventLog(store, actor, clock)).find()
         inject_scenario(opened.world, SCENARIO, fleet, clock.now())
 
         ready = [t for t in fleet if t.lifecycle.value == "ready"]

@@ -220,7 +220,7 @@ def inject(h: Harness, tmp_path: Path, toml: str, name: str = "scenario.toml"):
 
     path = tmp_path / name
     path.write_text(toml if "name =" in toml else f'name = "test"\n{toml}')
-    return inject_scenario(h.world, path, h.tenants.list(), h.clock.now())
+    return inject_scenario(h.world, path, h.tenants.find(), h.clock.now())
 
 
 def _session_sources(self: Harness) -> list:

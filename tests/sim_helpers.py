@@ -27,13 +27,13 @@ class Simulated:
     tenants: TenantStore
 
     def fleet(self) -> list[Tenant]:
-        return self.tenants.list()
+        return self.tenants.find()
 
     def tenant(self, tenant_id: str) -> Tenant:
         return self.tenants.get(tenant_id)
 
     def in_state(self, lifecycle: str) -> list[Tenant]:
-        return self.tenants.list(lifecycle=lifecycle)
+        return self.tenants.find(lifecycle=lifecycle)
 
 
 def build_simulated(

@@ -36,5 +36,5 @@ def test_approving_ones_own_cutover_is_refused_with_the_rule_and_a_second_operat
     assert approved.returncode == 0, approved.stderr
     assert "approved by bob: T-0001" in approved.stdout
     with Store(path) as store:
-        recorded = EventLog(store, Actor("t", "t"), ManualClock(CLOCK)).list(kinds=(APPROVAL,))
+        recorded = EventLog(store, Actor("t", "t"), ManualClock(CLOCK)).find(kinds=(APPROVAL,))
     assert [(e.tenant_id, e.operator) for e in recorded] == [("T-0001", "bob")]

@@ -55,7 +55,7 @@ def typed_in_a_terminal(env: dict[str, str], typed: str, *args: str) -> tuple[in
 def rollback_job(env: dict[str, str]):
     with Store(Path(env["CUTOVER_STATE__PATH"])) as store:
         jobs = JobStore(store, EventLog(store, Actor("test", "t"), ManualClock(time.time())))
-        return jobs.list(kind="rollback")
+        return jobs.find(kind="rollback")
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ async def test_a_ttl_lowered_two_minutes_ago_from_3600_blocks_until_an_hour_has_
         assert passed.result.value == "pass"
         assert passed.evidence.startswith("TTL 60 s for 1h") and passed.evidence.endswith("(was 3600 s)")
 
-        events = [e for e in h.session.events.list() if e.job_id == lowered.job_id]
+        events = [e for e in h.session.events.find() if e.job_id == lowered.job_id]
         assert ("job.queued", "alice", "night prep: TTL to 60 s") in [(e.kind, e.operator, e.why) for e in events]
     finally:
         await h.stop()
@@ -94,7 +94,7 @@ async def test_lower_ttl_refuses_a_tenant_in_flight_and_a_record_someone_moved(t
         h.tenants.observe("T-0003", dns_oci_share=1.0, dns_routing="129.213.0.3 (TTL 60)")
         with pytest.raises(Refused, match="T-0003 DNS already sends 100 % to OCI"):
             h.ops.lower_ttl(["T-0003"], reason="prep")
-        assert h.jobs.list() == []
+        assert h.jobs.find() == []
     finally:
         await h.stop()
 

@@ -27,7 +27,7 @@ async def test_a_checksum_mismatch_after_cutover_pages_and_stops_decommissioning
         inject(h, tmp_path, '[[fault]]\nkind = "checksum_mismatch"\ntenants = ["T-0001"]\nobjects = 4\n')
 
         def alerts() -> list:
-            return [e for e in h.session.events.list() if e.kind == "alert" and e.detail.get("source") == SOURCE]
+            return [e for e in h.session.events.find() if e.kind == "alert" and e.detail.get("source") == SOURCE]
 
         await h.until(lambda: bool(alerts()), limit=1800, what="the alert")
         (alert,) = alerts()

@@ -199,7 +199,7 @@ async def test_an_inconclusive_trigger_in_a_group_holds_the_next_group(tmp_path:
         )
         assert "inconclusive" in h.jobs.get(job_id).held_reason
         assert h.jobs.steps(job_id)[1].started_at is None
-        assert h.jobs.list(kind="rollback") == []  # inconclusive never rolls back
+        assert h.jobs.find(kind="rollback") == []  # inconclusive never rolls back
         assert {h.tenants.get(f"T-{n:04d}").lifecycle for n in range(1, 6)} == {Lifecycle.MONITORING}
     finally:
         await h.stop()

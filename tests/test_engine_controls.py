@@ -40,7 +40,7 @@ async def batch_with_a_stopped_line(h: Harness, tmp_path: Path) -> str:
 
 
 def events_after(h: Harness, seq: int, kind: str, job_id: str) -> list:
-    return [e for e in h.session.events.list() if e.seq > seq and e.kind == kind and e.job_id == job_id]
+    return [e for e in h.session.events.find() if e.seq > seq and e.kind == kind and e.job_id == job_id]
 
 
 async def test_pausing_a_held_batch_keeps_the_hold_and_its_reason_until_a_resume_acknowledges_it(
@@ -58,7 +58,7 @@ async def test_pausing_a_held_batch_keeps_the_hold_and_its_reason_until_a_resume
 
         h.ops.resume(job_id, reason="T-0002 looked at; go on")
         await h.until(h.job_done(job_id), what="the batch ending")
-        (applied,) = [e for e in h.session.events.list() if e.kind == "job.control.applied" and "resume" in e.what]
+        (applied,) = [e for e in h.session.events.find() if e.kind == "job.control.applied" and "resume" in e.what]
         assert applied.detail["acknowledged"] and "T-0002 taken over by a rollback" in applied.detail["acknowledged"][0]
         assert "acknowledges stop the line before group 2" in applied.what
         assert h.jobs.get(job_id).result == "9 migrated, 1 taken over by a rollback"
@@ -90,7 +90,7 @@ async def test_a_resume_given_while_no_engine_leads_takes_effect_when_one_leads(
 
 
 def resumed_seq(h: Harness, job_id: str) -> int:
-    return max(e.seq for e in h.session.events.list() if e.kind == "job.control" and e.job_id == job_id)
+    return max(e.seq for e in h.session.events.find() if e.kind == "job.control" and e.job_id == job_id)
 
 
 async def test_a_resume_past_the_rollback_limit_is_refused_with_the_rule_and_break_glass_lets_it_through(
@@ -116,7 +116,7 @@ async def test_a_resume_past_the_rollback_limit_is_refused_with_the_rule_and_bre
         assert "max-rollbacks-per-night" in result.output and "--break-glass" in result.output
 
         h.ops.resume(job_id, reason="go on", overrides={"max-rollbacks-per-night": "the customer signed off"})
-        overrides = [e for e in h.session.events.list() if e.kind == "break-glass" and e.job_id == job_id]
+        overrides = [e for e in h.session.events.find() if e.kind == "break-glass" and e.job_id == job_id]
         assert [e.detail["rule"] for e in overrides] == ["max-rollbacks-per-night"]
         assert overrides[0].why == "the customer signed off"
         await h.until(h.job_done(job_id), what="the batch ending")

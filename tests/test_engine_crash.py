@@ -61,7 +61,7 @@ def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_pat
 
     with Store(path) as store:
         jobs = JobStore(store, EventLog(store, Actor("check", "jump-1")))
-        (job,) = jobs.list()
+        (job,) = jobs.find()
         assert job.state is JobState.SUCCEEDED, (job.result, [(t.tenant_id, t.summary) for t in jobs.targets("flip-1")])
         tenants = TenantStore(store, EventLog(store, Actor("check", "jump-1")))
         for tenant_id in TENANTS:

@@ -39,12 +39,12 @@ async def test_refused_before_the_watch_ended_then_allowed_after_with_its_final_
     await h.start()
     try:
         promoted = await migrated(h)
-        events_before = len(h.session.events.list())
+        events_before = len(h.session.events.find())
         with pytest.raises(Refused) as refused:
             decommission(h)
         assert "T-0001: its watch has 24h left: AWS is the rollback insurance" in str(refused.value)
         assert "break-glass watch=REASON" in str(refused.value)
-        assert h.jobs.list(kind="decommission") == [] and len(h.session.events.list()) == events_before
+        assert h.jobs.find(kind="decommission") == [] and len(h.session.events.find()) == events_before
 
         await past_the_watch(h, promoted)
         with pytest.raises(NeedsConfirmation) as unconfirmed:
@@ -57,12 +57,12 @@ async def test_refused_before_the_watch_ended_then_allowed_after_with_its_final_
         assert tenant.lifecycle is Lifecycle.DECOMMISSIONED
         (transition,) = [
             e
-            for e in h.session.events.list(tenant_id="T-0001")
+            for e in h.session.events.find(tenant_id="T-0001")
             if e.kind == "transition" and e.state_after == "decommissioned"
         ]
         final = transition.detail["final_checksums"]
         assert final["differ"] == 0 and final["missing_on_oci"] == 0 and final["objects_checked"] > 0
-        (retired,) = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == RETIRED]
+        (retired,) = [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == RETIRED]
         assert retired.detail["to_retire"]["aws_target"] == tenant.aws_target
         assert f"aws_target {tenant.aws_target}" in retired.what and retired.operator == "alice"
         assert h.jobs.step(job.job_id, "T-0001", "verify").result.startswith("both sides match: ")
@@ -70,7 +70,7 @@ async def test_refused_before_the_watch_ended_then_allowed_after_with_its_final_
         inject(h, tmp_path, '[[fault]]\nkind = "error_spike"\ntenants = ["T-0001"]\nerror_rate = 0.3\n')
         later = h.clock.now()
         await h.until(lambda: h.clock.now() > later + 900, what="fifteen minutes of errors")
-        assert h.jobs.list(kind="rollback") == []
+        assert h.jobs.find(kind="rollback") == []
     finally:
         await h.stop()
 
@@ -93,7 +93,7 @@ async def test_refused_with_an_open_fault_unless_broken_glass(tmp_path: Path) ->
         job = decommission(h, **{"open-fault": "customer confirmed it was their load test"})
         await h.until(h.job_done(job.job_id), limit=600, what="the decommission")
         assert h.tenants.get("T-0001").lifecycle is Lifecycle.DECOMMISSIONED
-        (glass,) = [e for e in h.session.events.list(job_id=job.job_id) if e.kind == "break-glass"]
+        (glass,) = [e for e in h.session.events.find(job_id=job.job_id) if e.kind == "break-glass"]
         assert glass.detail["rule"] == "open-fault" and glass.why == "customer confirmed it was their load test"
     finally:
         await h.stop()
@@ -116,7 +116,7 @@ async def test_a_fresh_comparison_that_finds_the_sides_differ_refuses_it_and_cha
         (target,) = h.jobs.targets(job.job_id)
         assert "the sides differ: 4 objects differ" in target.summary and "nothing changed" in target.summary
         assert h.tenants.get("T-0001").lifecycle is Lifecycle.MIGRATED
-        assert not [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == RETIRED]
+        assert not [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == RETIRED]
         with pytest.raises(Refused) as again:  # now the store knows
             decommission(h, watch="x")
         assert "AWS and OCI differ (4 checksum mismatches)" in str(again.value)

@@ -50,7 +50,7 @@ async def test_a_full_disk_holds_the_flip_and_it_goes_on_when_there_is_room(
         await h.until(h.job_done(job.job_id), what="the flip after the disk had room")
         assert h.jobs.get(job.job_id).state is JobState.SUCCEEDED
         assert len(h.dns_changes("T-0001")) == 1
-        alerts = [e.what for e in h.session.events.list() if e.kind == "alert"]
+        alerts = [e.what for e in h.session.events.find() if e.kind == "alert"]
         assert any("the store's disk was full for" in a and "leads again" in a for a in alerts), alerts
     finally:
         make_room(h)

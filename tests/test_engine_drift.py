@@ -24,7 +24,7 @@ async def change_by_hand(h: Harness, tenant_id: str, to_oci: bool) -> None:
 def drift_alerts(h: Harness, tenant_id: str) -> list:
     return [
         a
-        for a in h.session.events.list()
+        for a in h.session.events.find()
         if a.kind == "alert" and a.detail.get("source") == DRIFT_SOURCE and a.tenant_id == tenant_id
     ]
 
@@ -52,7 +52,7 @@ async def test_a_ready_tenant_moved_to_oci_by_hand_is_one_critical_alert_that_pa
         assert drift_alerts(h, "T-0001") == [] and drift_alerts(h, "T-0003") == []
 
         await change_by_hand(h, "T-0002", to_oci=False)
-        cleared = lambda: any(e.kind == DRIFT_CLEARED and e.tenant_id == "T-0002" for e in h.session.events.list())  # noqa: E731
+        cleared = lambda: any(e.kind == DRIFT_CLEARED and e.tenant_id == "T-0002" for e in h.session.events.find())  # noqa: E731
         await h.until(cleared, limit=600, what="the drift clearing")
     finally:
         await h.stop()

@@ -20,7 +20,7 @@ async def test_a_pending_tenant_is_synced_moved_on_validated_and_proven_lag_0(tm
     h = Harness(tmp_path, size=120)
     await h.start()
     try:
-        pending = [t for t in h.tenants.list() if t.lifecycle is Lifecycle.PENDING and t.wave == 1]
+        pending = [t for t in h.tenants.find() if t.lifecycle is Lifecycle.PENDING and t.wave == 1]
         tenant_id = min(pending, key=lambda t: t.size_bytes).tenant_id
 
         with pytest.raises(Refused, match=f"{tenant_id} is pending, must be validating or ready"):
@@ -37,7 +37,7 @@ async def test_a_pending_tenant_is_synced_moved_on_validated_and_proven_lag_0(tm
 
         # The engine sees the initial copy done (continuous sync running) and moves the tenant on.
         await h.until(lambda: h.tenants.get(tenant_id).lifecycle is Lifecycle.VALIDATING, limit=12 * 3600)
-        moved = [e for e in h.session.events.list(tenant_id=tenant_id) if e.kind == "transition"][-1]
+        moved = [e for e in h.session.events.find(tenant_id=tenant_id) if e.kind == "transition"][-1]
         assert moved.why == "initial sync complete: continuous sync running"
 
         validated = h.ops.validate([tenant_id], reason="T-24h validation")
@@ -55,7 +55,7 @@ async def test_a_pending_tenant_is_synced_moved_on_validated_and_proven_lag_0(tm
         assert h.ops.gate([tenant_id])[0].check("sync").result.value == "pass"
         assert h.dns_changes(tenant_id) == []  # its traffic never left AWS
 
-        kinds = [(e.kind, e.operator, e.why) for e in h.session.events.list() if e.job_id == started.job_id]
+        kinds = [(e.kind, e.operator, e.why) for e in h.session.events.find() if e.job_id == started.job_id]
         assert ("job.queued", "alice", "wave 1 prep") in kinds and ("transition", "alice", "wave 1 prep") in kinds
         assert h.jobs.get(started.job_id).result == "1 synced"
     finally:

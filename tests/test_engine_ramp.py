@@ -94,7 +94,7 @@ async def test_abort_of_a_ramp_is_a_rollback(h: Harness) -> None:
     await h.until(h.job_done(job.job_id), what="the ramp ending")
     assert h.jobs.get(job.job_id).state is JobState.ABORTED
     assert h.jobs.target(job.job_id, "T-0001").state is TargetState.PREEMPTED
-    (rollback,) = h.jobs.list(kind="rollback")
+    (rollback,) = h.jobs.find(kind="rollback")
     await h.until(h.job_done(rollback.job_id), what="the rollback job ending")
     assert h.jobs.get(rollback.job_id).state is JobState.SUCCEEDED and rollback.operator == "alice"
     history = h.dns_changes("T-0001")
@@ -186,7 +186,7 @@ async def test_step_back_goes_down_one_stage_waits_there_paused_and_ramps_up_aga
     assert h.jobs.step(job.job_id, "T-0001", "hold 10 % #2").detail["held_s"] >= 600  # the full hold again
     assert len(routing_history(h, "T-0001")) == 5  # up to 50 % again, then 100 %: one change each
     assert h.tenants.get("T-0001").lifecycle is Lifecycle.MIGRATED
-    (event,) = [e for e in h.session.events.list(kinds=("ramp.step_back",))]
+    (event,) = [e for e in h.session.events.find(kinds=("ramp.step_back",))]
     assert "from 50 % to 10 %" in event.what
 
 

@@ -41,7 +41,7 @@ async def roll_back(h: Harness, tenant_id: str = "T-0001"):
 
 
 def rpo_events(h: Harness) -> list:
-    return [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "rollback.rpo"]
+    return [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "rollback.rpo"]
 
 
 async def test_before_dns_the_stranded_objects_reach_aws_before_the_dns_change_and_the_rpo_is_0(
@@ -92,7 +92,7 @@ async def test_a_reverse_sync_over_its_limit_never_holds_the_rollback_back_and_t
         reverse = steps["reverse_sync"]
         assert reverse.state is StepState.FAILED and "(the limit): the rollback went on without it" in reverse.result
         assert steps["dns_change"].started_at - decided < 30  # the limit, a poll, and nothing more
-        alerts = [e.what for e in h.session.events.list(tenant_id="T-0001") if e.kind == "alert"]
+        alerts = [e.what for e in h.session.events.find(tenant_id="T-0001") if e.kind == "alert"]
         assert any("reverse sync not done after" in a for a in alerts)
         # The copy went on on the sync node; the RPO, measured once traffic was back, says what it achieved.
         rpo = h.jobs.target(job_id, "T-0001").detail["rpo"]

@@ -40,7 +40,7 @@ error_rate = 0.05
     )
     flip = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0001"])), reason="night 3")
     await h.until(lambda: h.tenants.get("T-0001").lifecycle is Lifecycle.ROLLED_BACK, what="the rollback")
-    rollbacks = h.jobs.list(kind="rollback")
+    rollbacks = h.jobs.find(kind="rollback")
     assert len(rollbacks) == 1
     (rollback,) = rollbacks
     await h.until(h.job_done(rollback.job_id), what="the rollback job ending")
@@ -58,8 +58,8 @@ error_rate = 0.05
     assert len(changes) == 2
     # Once: the tenant stays rolled back while the errors go on.
     await h.until(lambda: h.clock.now() >= rollback.ended_at + 1800, what="half an hour")
-    assert len(h.jobs.list(kind="rollback")) == 1 and len(h.dns_changes("T-0001")) == 2
-    alerts = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "alert"]
+    assert len(h.jobs.find(kind="rollback")) == 1 and len(h.dns_changes("T-0001")) == 2
+    alerts = [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "alert"]
     assert any("rolling back automatically" in a.what for a in alerts)
 
 

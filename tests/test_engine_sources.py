@@ -25,7 +25,7 @@ def sources(h: Harness) -> dict[str, SourceHealth]:
 
 
 def stale_alerts(h: Harness) -> list[str]:
-    return [e.what for e in h.session.events.list() if e.kind == "alert" and "stale" in e.what.lower()]
+    return [e.what for e in h.session.events.find() if e.kind == "alert" and "stale" in e.what.lower()]
 
 
 async def test_a_healthy_fleet_shows_no_source_stale_for_30_minutes_idle_or_in_flight(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ async def test_the_engine_taking_over_continues_a_four_minute_error_streak(tmp_p
 
         await h.until(four_minutes_in, limit=600, what="a four-minute error streak")
         since = status().breaching_since
-        assert h.jobs.list(kind="rollback") == []
+        assert h.jobs.find(kind="rollback") == []
 
         died.append(h.clock.now())  # the leader dies: no heartbeat, no hand-over
         await h.until(lambda: not h.engine.leading, what="the first engine losing its lease")
@@ -71,14 +71,14 @@ async def test_the_engine_taking_over_continues_a_four_minute_error_streak(tmp_p
         h.clock.advance(20)  # the world goes on while nobody leads (the lease expires, the successor starts)
         second_task = asyncio.create_task(second.run())
         await h.until(lambda: second.leading, what="the second engine taking over")
-        await h.until(lambda: bool(h.jobs.list(kind="rollback")), limit=600, what="the automatic rollback")
+        await h.until(lambda: bool(h.jobs.find(kind="rollback")), limit=600, what="the automatic rollback")
 
-        (rollback,) = h.jobs.list(kind="rollback")
+        (rollback,) = h.jobs.find(kind="rollback")
         assert rollback.operator == f"trigger:{RULE}"
         assert rollback.idempotency_key == f"trigger:T-0001:{RULE}:{since}"  # the same streak, carried on
         decided = rollback.params["decided_at"]
         assert since + 300 <= decided <= since + 300 + 30, (since, decided)  # not the takeover plus 5 minutes
-        kinds = [e.kind for e in h.session.events.list()]
+        kinds = [e.kind for e in h.session.events.find()]
         assert "engine.takeover" in kinds
     finally:
         second.request_stop()

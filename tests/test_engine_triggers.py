@@ -17,7 +17,7 @@ pytestmark = pytest.mark.asyncio
 
 
 def alerts(h: Harness, tenant_id: str | None = None) -> list[str]:
-    return [e.what for e in h.session.events.list(tenant_id=tenant_id) if e.kind == "alert"]
+    return [e.what for e in h.session.events.find(tenant_id=tenant_id) if e.kind == "alert"]
 
 
 async def cut_over_into_monitoring(h: Harness, tenant_id: str) -> str:
@@ -48,7 +48,7 @@ error_rate = 0.2
         await h.until(lambda: h.clock.now() > until + 1800, what="half an hour past the window")
         tenant = h.tenants.get("T-0001")
         assert tenant.lifecycle is Lifecycle.MONITORING  # not promoted
-        assert h.jobs.list(kind="rollback") == []  # not rolled back, even at 20 % errors
+        assert h.jobs.find(kind="rollback") == []  # not rolled back, even at 20 % errors
         job = h.jobs.get(job_id)
         assert job.state is JobState.HELD and "monitoring over but not promoted" in job.held_reason
         assert "inconclusive" in job.held_reason
@@ -86,7 +86,7 @@ error_rate = 0.3
         until = h.tenants.get("T-0001").monitoring_until
         await h.until(lambda: h.clock.now() > until + 600, what="ten minutes past the window")
         assert h.tenants.get("T-0001").lifecycle is Lifecycle.MONITORING  # not promoted on no data
-        assert h.jobs.list(kind="rollback") == []  # not rolled back on data it cannot see
+        assert h.jobs.find(kind="rollback") == []  # not rolled back on data it cannot see
         assert h.jobs.get(job_id).state is JobState.HELD
         said = alerts(h)
         failing = [text for text in said if "metrics source" in text and "failing: 3 errors in a row" in text]
@@ -118,7 +118,7 @@ error_rate = 0.3
         )
         silent_until = h.clock.now() + 240
         await h.until(lambda: h.tenants.get("T-0001").lifecycle is Lifecycle.ROLLED_BACK, what="the rollback")
-        (rollback,) = h.jobs.list(kind="rollback")
+        (rollback,) = h.jobs.find(kind="rollback")
         assert rollback.params["decided_at"] >= silent_until  # acted only on fresh data
     finally:
         await h.stop()
@@ -133,8 +133,8 @@ async def test_a_shadow_rule_logs_and_never_acts(tmp_path: Path) -> None:
         job_id = await cut_over_into_monitoring(h, "T-0001")
         await h.until(h.job_done(job_id), what="the flip ending")
         assert h.jobs.get(job_id).state is JobState.SUCCEEDED
-        assert h.jobs.list(kind="rollback") == []
-        logged = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "trigger.shadow"]
+        assert h.jobs.find(kind="rollback") == []
+        logged = [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "trigger.shadow"]
         assert len(logged) == 1 and "shadow rule any-traffic would rollback" in logged[0].what
     finally:
         await h.stop()

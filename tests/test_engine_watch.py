@@ -30,7 +30,7 @@ async def migrate(h: Harness, tenant_id: str = "T-0001") -> float:
 
 
 def rollbacks(h: Harness) -> list:
-    return h.jobs.list(kind="rollback")
+    return h.jobs.find(kind="rollback")
 
 
 async def test_errors_at_3_percent_three_hours_after_the_cutover_roll_back_once_after_five_minutes(
@@ -55,7 +55,7 @@ async def test_errors_at_3_percent_three_hours_after_the_cutover_roll_back_once_
         later = h.clock.now()
         await h.until(lambda: h.clock.now() > later + 600, what="ten more minutes")
         assert len(rollbacks(h)) == 1  # once
-        alerts = [e.what for e in h.session.events.list(tenant_id="T-0001") if e.kind == "alert"]
+        alerts = [e.what for e in h.session.events.find(tenant_id="T-0001") if e.kind == "alert"]
         assert any("rolling back automatically" in text for text in alerts)
     finally:
         await h.stop()
@@ -98,7 +98,7 @@ async def test_after_the_intensive_hours_the_lighter_cadence_still_rolls_back_af
 
 
 def checkpoint_events(h: Harness, tenant_id: str = "T-0001") -> list:
-    return [e for e in h.session.events.list(tenant_id=tenant_id) if e.kind == CHECKPOINT]
+    return [e for e in h.session.events.find(tenant_id=tenant_id) if e.kind == CHECKPOINT]
 
 
 async def test_the_t4h_checkpoint_passes_on_a_healthy_tenant_and_is_recorded_with_its_evidence(
@@ -150,7 +150,7 @@ async def test_the_t4h_checkpoint_fails_on_errors_over_0_1_percent_or_p95_over_t
         (event,) = checkpoint_events(h)
         assert event.detail["passed"] is False and reason in event.what, event.what
         assert rollbacks(h) == []  # below every rollback rule: the operator decides
-        said = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "alert"]
+        said = [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "alert"]
         assert any("checkpoint T+4h failed" in e.what and e.detail["source"] == "watch" for e in said)
         step = next_step(h.tenants.get("T-0001"), h.clock.now(), checkpoint=checkpoints(h.store)["T-0001"])
         assert step.startswith("fix: checkpoint T+4h failed: ") and reason in step
@@ -171,7 +171,7 @@ async def test_a_record_changed_by_hand_on_a_watched_tenant_alerts_within_a_poll
         def drift() -> list:
             return [
                 e
-                for e in h.session.events.list(tenant_id="T-0001")
+                for e in h.session.events.find(tenant_id="T-0001")
                 if e.kind == "alert" and e.detail.get("source") == DRIFT_SOURCE
             ]
 

@@ -44,7 +44,7 @@ def test_a_night_without_every_go_does_not_start_a_batch_and_break_glass_overrid
         )
         with pytest.raises(Refused, match="waiting for backups"):
             h.ops.submit(plan, reason="night 3", confirmation=plan.confirm_phrase)
-        assert not h.jobs.list()
+        assert not h.jobs.find()
         h.ops.sign_night("backups", decision=GO, reason="restore test passed")
         assert h.ops.night().header() == "GO 1/2: waiting for on-call"
         assert "waiting for pager (on-call)" in batch_plan(h).problems[0]
@@ -54,9 +54,9 @@ def test_a_night_without_every_go_does_not_start_a_batch_and_break_glass_overrid
         glass = batch_plan(h, **{GO_NO_GO: "pager rota confirmed by phone"})
         assert glass.ok, glass.problems
         job = h.ops.submit(glass, reason="night 3", confirmation=glass.confirm_phrase)
-        audited = [e for e in h.session.events.list() if e.kind == "break-glass" and e.job_id == job.job_id]
+        audited = [e for e in h.session.events.find() if e.kind == "break-glass" and e.job_id == job.job_id]
         assert [e.detail["rule"] for e in audited] == [GO_NO_GO] and audited[0].why == "pager rota confirmed by phone"
-        signed = [e for e in h.session.events.list() if e.kind == "night.go"]
+        signed = [e for e in h.session.events.find() if e.kind == "night.go"]
         assert signed[0].operator == "alice" and signed[0].why == "restore test passed"
         assert signed[0].detail == {"night": night, "item": "backups", "role": "dba"}
     finally:
@@ -105,7 +105,7 @@ async def test_a_no_go_stops_the_running_batch_before_its_next_dns_change_until_
         h.ops.resume(job.job_id, reason="backups fixed")
         await h.until(h.job_done(job.job_id), what="the batch")
         assert {t.state for t in h.jobs.targets(job.job_id)} == {TargetState.SUCCEEDED}
-        kinds = [e.kind for e in h.session.events.list() if e.kind.startswith("night.")]
+        kinds = [e.kind for e in h.session.events.find() if e.kind.startswith("night.")]
         assert kinds == ["night.go", "night.go", "night.no_go", "night.go"]
     finally:
         await h.stop()
@@ -153,7 +153,7 @@ def test_cli_go_no_go_and_status(tmp_path: Path) -> None:
         other = str(_config(tmp_path, h, '[night.go_no_go.roles]\ndba = ["dave"]\n'))
         refused = run.invoke(cli, ["--config", other, "no-go", "--item", "backups", "--reason", "r"])
         assert refused.exit_code == 3 and "signed by the dba role (dave); carol is not one of them" in refused.output
-        assert len([e for e in h.session.events.list() if e.kind.startswith("night.")]) == 2  # nothing else
+        assert len([e for e in h.session.events.find() if e.kind.startswith("night.")]) == 2  # nothing else
         wrong = str(_config(tmp_path, h, '[night.go_no_go.roles]\ndbas = ["dave"]\n'))
         config_error = run.invoke(cli, ["--config", wrong, "go", "--status"])
         assert config_error.exit_code == 2 and "roles.dbas: no item is signed by 'dbas'" in config_error.output

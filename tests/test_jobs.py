@@ -47,7 +47,7 @@ def test_a_job_is_written_whole_before_anything_happens(tmp_path: Path, jobs: Jo
         steps = JobStore(other, EventLog(other, Actor("bob", "jump-1"))).steps("flip-1", "T-0002")
         assert [step.name for step in steps] == list(CUTOVER_STEPS)
         assert all(step.state is StepState.PENDING for step in steps)
-    (event,) = [e for e in jobs.events.list(job_id="flip-1")]
+    (event,) = [e for e in jobs.events.find(job_id="flip-1")]
     assert event.kind == "job.queued" and event.why == "wave 1, night 3"
 
 
@@ -55,7 +55,7 @@ def test_the_same_idempotency_key_gives_back_the_same_job(jobs: JobStore) -> Non
     first, created = jobs.submit("flip", targets("T-0001"), reason="r", idempotency_key="console-7f3a")
     again, created_again = jobs.submit("flip", targets("T-0001"), reason="r", idempotency_key="console-7f3a")
     assert created and not created_again and again.job_id == first.job_id
-    assert len(jobs.list()) == 1
+    assert len(jobs.find()) == 1
 
 
 def test_a_held_tenant_is_refused_naming_the_holder_and_its_job(jobs: JobStore) -> None:
@@ -64,7 +64,7 @@ def test_a_held_tenant_is_refused_naming_the_holder_and_its_job(jobs: JobStore) 
         jobs.submit("flip", targets("T-0003", "T-0002"), reason="hotfix", operator="bob")
     assert str(refused.value) == "T-0002 is held by batch-1 (batch by alice, queued)"
     # All or nothing: T-0003 was not locked, no job was written.
-    assert [job.job_id for job in jobs.list()] == ["batch-1"]
+    assert [job.job_id for job in jobs.find()] == ["batch-1"]
     assert [holder.tenant_id for holder in jobs.lock_holders()] == ["T-0001", "T-0002"]
 
 
@@ -131,7 +131,7 @@ def test_every_job_state_change_is_an_audit_event(jobs: JobStore, store: Store) 
     jobs.set_state("flip-1", JobState.HELD, held_reason="traffic did not move")
     jobs.set_state("flip-1", JobState.RUNNING, why="resumed by bob")
     jobs.set_state("flip-1", JobState.SUCCEEDED, result="migrated")
-    kinds = [event.kind for event in jobs.events.list(job_id="flip-1")]
+    kinds = [event.kind for event in jobs.events.find(job_id="flip-1")]
     assert kinds == ["job.queued", "job.running", "job.held", "job.running", "job.succeeded"]
     assert verify_chain(store).ok
 

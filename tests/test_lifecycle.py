@@ -31,7 +31,7 @@ def test_allowed_transition_is_recorded_as_an_event(
     _tenant_in(tenants, current)
     moved = tenants.transition("T-0001", requested, why="test")
     assert moved.lifecycle is requested
-    last = tenants.events.list(tenant_id="T-0001")[-1]
+    last = tenants.events.find(tenant_id="T-0001")[-1]
     assert (last.kind, last.state_before, last.state_after, last.why) == ("transition", current, requested, "test")
     assert last.operator == "alice" and last.ssh_client == "10.0.0.5"
 
@@ -41,7 +41,7 @@ def test_forbidden_transition_names_tenant_states_and_allowed_next(
     tenants: TenantStore, current: Lifecycle, requested: Lifecycle
 ) -> None:
     _tenant_in(tenants, current)
-    before = len(tenants.events.list())
+    before = len(tenants.events.find())
     with pytest.raises(IllegalTransition) as caught:
         tenants.transition("T-0001", requested, why="test")
     message = str(caught.value)
@@ -51,7 +51,7 @@ def test_forbidden_transition_names_tenant_states_and_allowed_next(
     if not TRANSITIONS[current]:
         assert "none: it is final" in message
     assert tenants.get("T-0001").lifecycle is current
-    assert len(tenants.events.list()) == before
+    assert len(tenants.events.find()) == before
 
 
 def test_expect_guard_refuses_a_tenant_changed_by_someone_else(tenants: TenantStore) -> None:

@@ -32,7 +32,7 @@ def test_the_runbooks_example_rows_import(tenants: TenantStore, runbook_matrix: 
     assert t1.lifecycle is Lifecycle.PENDING
     assert t1.baseline_p95_ms == 1200 and t1.baseline_error_rate == 0.001
     assert t1.oci_target == "129.213.45.1" and t1.hosted_zone == "Z1234567890ABC"
-    kinds = [e.kind for e in tenants.events.list()]
+    kinds = [e.kind for e in tenants.events.find()]
     assert kinds.count("tenant.added") == 4 and kinds[-1] == "matrix.import"
 
 
@@ -88,7 +88,7 @@ def test_each_bad_row_gets_one_line_naming_row_column_and_value(tenants: TenantS
         "every tenant needs the DNS name that will be cut over",
     ]
     assert tenants.count() == 0, "a bad matrix imports nothing, not even its good rows"
-    assert tenants.events.list() == []
+    assert tenants.events.find() == []
 
 
 def test_runbook_rows_without_dns_names_are_refused(tenants: TenantStore, tmp_path: Path) -> None:
@@ -120,7 +120,7 @@ def test_reimport_updates_matrix_fields_but_never_lifecycle_or_history(tenants: 
     )
     import_matrix(tenants, path)
     tenants.transition("T-0001", Lifecycle.SYNCING, why="sync started")
-    history = tenants.events.list(tenant_id="T-0001")
+    history = tenants.events.find(tenant_id="T-0001")
 
     path.write_text(f"{HEADER}\nT-0001,2GB,Prem,1,t1.example.com,52.1.2.3,129.213.45.99\n")
     preview = import_matrix(tenants, path, dry_run=True)
@@ -134,18 +134,18 @@ def test_reimport_updates_matrix_fields_but_never_lifecycle_or_history(tenants: 
     import_matrix(tenants, path)
     t1 = tenants.get("T-0001")
     assert (t1.tier, t1.oci_target, t1.lifecycle) == ("premium", "129.213.45.99", Lifecycle.SYNCING)
-    assert tenants.events.list(tenant_id="T-0001")[: len(history)] == history
-    update = tenants.events.list(tenant_id="T-0001")[-1]
+    assert tenants.events.find(tenant_id="T-0001")[: len(history)] == history
+    update = tenants.events.find(tenant_id="T-0001")[-1]
     assert update.kind == "tenant.updated" and update.detail["tier"] == {"from": "standard", "to": "premium"}
     assert tenants.get("T-0002").lifecycle is Lifecycle.PENDING, "tenants absent from the file are left alone"
 
 
 def test_reimporting_the_same_file_changes_nothing(tenants: TenantStore, runbook_matrix: Path) -> None:
     import_matrix(tenants, runbook_matrix)
-    before = len(tenants.events.list())
+    before = len(tenants.events.find())
     result = import_matrix(tenants, runbook_matrix)
     assert not result.applied and result.plan.unchanged == 4
-    assert len(tenants.events.list()) == before
+    assert len(tenants.events.find()) == before
 
 
 def test_unknown_columns_are_reported_not_silently_used() -> None:

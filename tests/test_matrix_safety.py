@@ -164,7 +164,7 @@ def opened(path: Path) -> tuple[Store, TenantStore]:
 def snapshot(path: Path) -> tuple[list, int]:
     store, tenants = opened(path)
     try:
-        return [t.to_json() for t in tenants.list()], len(tenants.events.list())
+        return [t.to_json() for t in tenants.find()], len(tenants.events.find())
     finally:
         store.close()
 

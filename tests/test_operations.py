@@ -57,7 +57,7 @@ def test_a_flip_the_gate_blocks_is_refused_naming_the_check(ops: Operations) -> 
     assert plan.problems == ("T-0007: gate blocked by backends: fail, 2/3 healthy",)
     with pytest.raises(Refused, match="backends: fail, 2/3 healthy"):
         ops.submit(plan, reason="night 3")
-    assert ops.jobs.list() == []
+    assert ops.jobs.find() == []
 
 
 def test_submit_writes_the_job_with_its_steps_and_waits_for_the_engine(ops: Operations, session: Session) -> None:
@@ -87,7 +87,7 @@ def test_the_same_confirmation_submitted_twice_is_one_job(ops: Operations) -> No
     plan = ops.plan(PlanRequest.flip(["T-0001"]))
     first = ops.submit(plan, reason="r", idempotency_key="dialog-42")
     second = ops.submit(plan, reason="r", idempotency_key="dialog-42")
-    assert first.job_id == second.job_id and len(ops.jobs.list()) == 1
+    assert first.job_id == second.job_id and len(ops.jobs.find()) == 1
 
 
 def test_a_plan_that_changed_since_it_was_shown_is_refused(ops: Operations, session: Session) -> None:
@@ -110,7 +110,7 @@ def test_a_safety_refusal_names_the_rule_and_numbers_and_break_glass_is_audited(
     broken = ops.plan(plan.request.with_overrides({"max-cutting-over": "six small tenants, vendor window"}))
     assert broken.ok
     job = ops.submit(broken, reason="night 3", confirmation="flip 6")
-    (glass,) = [e for e in session.events.list(job_id=job.job_id) if e.kind == "break-glass"]
+    (glass,) = [e for e in session.events.find(job_id=job.job_id) if e.kind == "break-glass"]
     assert glass.operator == "alice" and glass.why == "six small tenants, vendor window"
     assert glass.detail["numbers"] == {"now": 0, "adding": 6, "projected": 6, "limit": 5}
     assert verify_chain(session.store).ok
@@ -171,9 +171,9 @@ async def test_a_dry_run_changes_nothing_and_records_a_rehearsal(ops: Operations
     plan = ops.plan(PlanRequest.flip(["T-0040"]))
     assert [line.split(":")[0] for line in plan.problems] == ["enterprise-rehearsal", "enterprise-approval"]
     rehearsal = await ops.dry_run(plan, reason="rehearsal before the enterprise night")
-    assert ops.jobs.list() == [] and session.tenants.get("T-0040").lifecycle is Lifecycle.READY
+    assert ops.jobs.find() == [] and session.tenants.get("T-0040").lifecycle is Lifecycle.READY
     assert rehearsal.change_sets[0].lines[0].after == "129.213.0.40 (TTL 60)"
-    (event,) = [e for e in session.events.list(tenant_id="T-0040") if e.kind == "rehearsal"]
+    (event,) = [e for e in session.events.find(tenant_id="T-0040") if e.kind == "rehearsal"]
     assert event.detail["kind"] == "flip" and event.why == "rehearsal before the enterprise night"
     assert [p.split(":")[0] for p in ops.plan(PlanRequest.flip(["T-0040"])).problems] == ["enterprise-approval"]
 
@@ -210,7 +210,7 @@ def test_read_only_refuses_every_action(session: Session) -> None:
         ops.submit(plan, reason="r")
     with pytest.raises(ReadOnly):
         ops.approve(["T-0040"], reason="r")
-    assert ops.jobs.list() == []
+    assert ops.jobs.find() == []
 
 
 def test_a_batch_by_count_alone_takes_the_next_ready_tenants(ops: Operations) -> None:

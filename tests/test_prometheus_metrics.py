@@ -34,7 +34,7 @@ async def test_the_leader_serves_the_fleet_jobs_and_sources_as_the_store_has_the
         await h.until(lambda: h.tenants.get("T-0001").lifecycle.value == "monitoring", what="the flip's DNS change")
         metrics = scrape(h.engine.metrics_url)
 
-        expected = Counter((t.lifecycle.value, str(t.wave)) for t in h.tenants.list())
+        expected = Counter((t.lifecycle.value, str(t.wave)) for t in h.tenants.find())
         shown = {(s.labels["lifecycle"], s.labels["wave"]): s.value for s in metrics["cutover_tenants"]}
         assert shown == {key: float(count) for key, count in expected.items()}
         share = {s.labels["tenant"]: s.value for s in metrics["cutover_tenant_dns_oci_share"]}

@@ -142,7 +142,7 @@ async def test_a_flip_records_each_servers_answer_and_the_propagated_time(tmp_pa
                 (auth.address, "authoritative", tenant.oci_target),
                 (cache.address, "resolver", tenant.oci_target),
             ]
-            (event,) = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "dns.propagated"]
+            (event,) = [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "dns.propagated"]
             assert event.what.startswith(f"T-0001: {tenant.dns_name} propagated ")
             assert f"{cache.address} resolver: {tenant.oci_target} after " in event.what
 

@@ -57,7 +57,7 @@ def test_a_batch_follows_priority_and_skips_held_and_not_before_tenants_with_rea
             h.ops.unhold(["T-0004"], reason="again")
         with pytest.raises(BadRequest, match="give a reason"):
             h.ops.hold(["T-0001"], reason=" ")
-        kinds = [(e.kind, e.tenant_id, e.why) for e in h.session.events.list()]
+        kinds = [(e.kind, e.tenant_id, e.why) for e in h.session.events.find()]
         assert ("tenant.held", "T-0004", "customer asked to reschedule") in kinds
         assert ("tenant.unheld", "T-0004", "customer confirmed tonight") in kinds
     finally:

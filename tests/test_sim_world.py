@@ -34,7 +34,7 @@ def tenants_of(store: Store, clock) -> TenantStore:
 async def fleet_view(store: Store, clock) -> dict:
     """Everything the providers say about the fleet, as plain data."""
     built = build_providers(Settings(simulator=SimulatorSettings(tenants=120, seed=5)), store, clock, actor=ACTOR)
-    fleet = tenants_of(store, clock).list()
+    fleet = tenants_of(store, clock).find()
     p = built.providers
     snapshot = await p.metrics.snapshot(fleet)
     sync = await p.sync.status(fleet)
@@ -91,7 +91,7 @@ def test_the_generated_fleet_has_the_runbook_wave_mix_and_a_night_in_progress(si
     assert len({t.hosted_zone for t in fleet}) >= 3
     states = Counter(t.lifecycle for t in fleet)
     assert states[Lifecycle.READY] == 7 and states[Lifecycle.DECOMMISSIONED] > 0 and states[Lifecycle.PENDING] > 0
-    seeded = [e for e in simulated.tenants.events.list() if e.kind == "sim.seeded"]
+    seeded = [e for e in simulated.tenants.events.find() if e.kind == "sim.seeded"]
     assert len(seeded) == sum(n for s, n in states.items() if s is not Lifecycle.PENDING)
     assert all("seeded by the simulator" in e.why for e in seeded)
     assert verify_chain(simulated.store).ok
@@ -104,13 +104,13 @@ async def test_an_imported_matrix_keeps_its_tenants_and_where_they_are(
     from cutover.actions.importing import import_matrix
 
     import_matrix(tenants, runbook_matrix)
-    ready = tenants.list()[0].tenant_id
+    ready = tenants.find()[0].tenant_id
     for state in (Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY):
         tenants.transition(ready, state, why="test setup")
     tenants.observe(ready, hydrated_at=clock.now() - 600)
-    before = {t.tenant_id: t for t in tenants.list()}
+    before = {t.tenant_id: t for t in tenants.find()}
     opened = open_world(store, WorldOptions(tenants=2500), clock=clock, actor=ACTOR)
-    after = {t.tenant_id: t for t in tenants.list()}
+    after = {t.tenant_id: t for t in tenants.find()}
     assert opened.fleet == "imported" and set(after) == set(before)
     assert all(t.aws_target and t.oci_target and t.hosted_zone for t in after.values()), "blanks filled in"
     assert all(after[tid].lifecycle == before[tid].lifecycle for tid in before)
@@ -131,11 +131,11 @@ def test_what_an_imported_matrix_left_blank_is_filled_in_and_audited(
     matrix.write_text("Tenant ID,Size,SLA,DNS name\nT-1,2GB,Std,t1.acme.example\nT-2,50GB,Prem,t2.acme.example\n")
     import_matrix(tenants, matrix)
     open_world(store, WorldOptions(), clock=clock, actor=ACTOR)
-    filled = tenants.list()
+    filled = tenants.find()
     assert all(t.aws_target.startswith("52.") and t.oci_target.startswith("129.213.") for t in filled)
     assert {t.hosted_zone for t in filled} == {"acme.example"}
     assert len({t.oci_target for t in filled}) == 2
-    updates = [e for e in tenants.events.list() if e.kind == "tenant.updated"]
+    updates = [e for e in tenants.events.find() if e.kind == "tenant.updated"]
     assert {e.tenant_id for e in updates} == {"T-1", "T-2"} and "simulator" in updates[0].what
 
 
@@ -148,7 +148,7 @@ async def test_two_connections_to_one_store_see_one_world(tmp_path: Path) -> Non
     second = Store(path)
     a = build_providers(Settings(), first, clock, actor=ACTOR).providers
     b = build_providers(Settings(), second, clock, actor=ACTOR).providers
-    tenant = tenants_of(first, clock).list()[0]
+    tenant = tenants_of(first, clock).find()[0]
     record = (await a.dns.read_routing([tenant]))[tenant.tenant_id]
     await a.dns.apply(record.zone, [DnsChange(tenant.tenant_id, record, Routing.simple(tenant.oci_target, 60))])
     await a.sync.start_continuous(tenant)
@@ -192,7 +192,7 @@ async def test_a_change_made_by_another_process_moves_the_traffic_this_one_sees(
     path = tmp_path / "cutover.db"
     store, clock = new_world(path, tenants=60)
     providers = build_providers(Settings(), store, clock, actor=ACTOR).providers
-    tenant = next(t for t in tenants_of(store, clock).list() if t.lifecycle is Lifecycle.READY)
+    tenant = next(t for t in tenants_of(store, clock).find() if t.lifecycle is Lifecycle.READY)
     done = subprocess.run(
         [sys.executable, "-c", _OTHER_PROCESS, str(path), tenant.tenant_id, str(clock.now())],
         capture_output=True,

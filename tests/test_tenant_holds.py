@@ -39,14 +39,14 @@ async def test_a_held_tenant_is_refused_by_flip_and_ramp_break_glass_passes_and_
                 h.ops.submit(plan, reason="tonight")
         not_before = h.ops.plan(PlanRequest.flip(["T-0002"]))
         assert "T-0002 not before " in not_before.problems[0] and "(bob: reschedule T+48h)" in not_before.problems[0]
-        assert not h.jobs.list()  # nothing submitted
+        assert not h.jobs.find()  # nothing submitted
 
         # Break-glass: the rule overridden with a reason runs, and the override is in the audit trail.
         plan = h.ops.plan(PlanRequest.flip(["T-0001"], overrides={TENANT_HOLD: "customer called back: go"}))
         assert plan.ok and plan.safety.overridden[0].rule == TENANT_HOLD
         job = h.ops.submit(plan, reason="tonight after all")
         await h.until(lambda: h.tenants.get("T-0001").lifecycle is Lifecycle.MONITORING, what="monitoring")
-        glass = [e for e in h.session.events.list() if e.kind == "break-glass" and e.job_id == job.job_id]
+        glass = [e for e in h.session.events.find() if e.kind == "break-glass" and e.job_id == job.job_id]
         assert glass and glass[0].why == "customer called back: go" and glass[0].detail["rule"] == TENANT_HOLD
 
         # Still held, the tenant's rollback is never refused.

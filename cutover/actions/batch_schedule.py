@@ -15,15 +15,16 @@ change, its tenants' monitoring windows).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any
 
 from cutover.actions.flows.cutover import HYDRATION_MARGIN
 from cutover.actions.read_model import JobView
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock, format_duration
-from cutover.state.jobs import JobState, StepState, TargetState
+from cutover.state.jobs import JobState, Step, StepState, TargetState
 from cutover.state.tenants import Tenant
 
 REHYDRATE_S = 8 * 60.0  # the runbook's worst re-hydration
@@ -133,7 +134,7 @@ class BatchTimes:
     status: str  # what the next group waits for, in words: "next at ~07:15", "paused", "held: ..."
 
 
-def zone_of(params: dict) -> tzinfo | None:
+def zone_of(params: Mapping[str, Any]) -> tzinfo | None:
     """The zone a batch's times are shown in: the migration window's when it was planned (None: UTC)."""
     from zoneinfo import ZoneInfo
 
@@ -147,29 +148,32 @@ def job_times(view: JobView, now: float) -> BatchTimes:
     zone = zone_of(params)
     groups: list[list[str]] = params.get("groups", [])
     own = {step.name: step for step in view.steps_of(None)}
-    by_tenant: dict[str, dict[str, object]] = {}
+    by_tenant: dict[str, dict[str, Step]] = {}
     for step in view.steps:
         if step.tenant_id is not None:
             by_tenant.setdefault(step.tenant_id, {})[step.name] = step
     states = {target.tenant_id: target.state for target in view.targets}
     happened: list[dict[str, float | None]] = []
     for number, tenant_ids in enumerate(groups, start=1):
-        step = own.get(f"group {number}")
-        known: dict[str, float | None] = {"start": step.started_at if step else None}
-        changes = [s.started_at for tid in tenant_ids if (s := by_tenant.get(tid, {}).get("dns_change"))]
-        changes = [at for at in changes if at is not None]
+        group_step = own.get(f"group {number}")
+        known: dict[str, float | None] = {"start": group_step.started_at if group_step else None}
+        changes = [
+            at
+            for tid in tenant_ids
+            if (s := by_tenant.get(tid, {}).get("dns_change")) and (at := s.started_at) is not None
+        ]
         known["switch"] = min(changes) if changes else None
-        if step is not None and step.state in (StepState.DONE, StepState.SKIPPED):
-            known["end"] = step.ended_at
-            known["ended"] = step.ended_at
+        if group_step is not None and group_step.state in (StepState.DONE, StepState.SKIPPED):
+            known["end"] = group_step.ended_at
+            known["ended"] = group_step.ended_at
         else:
             untils = []
             for tid in tenant_ids:
                 monitoring = by_tenant.get(tid, {}).get("monitoring")
                 if states.get(tid) in (TargetState.PENDING, TargetState.RUNNING):
-                    untils.append(monitoring.detail.get("until") if monitoring else None)  # type: ignore[union-attr]
+                    untils.append(monitoring.detail.get("until") if monitoring else None)
             if untils and all(u is not None for u in untils):
-                known["end"] = max(float(u) for u in untils)  # type: ignore[arg-type]
+                known["end"] = max(float(u) for u in untils if u is not None)
         happened.append(known)
     times = expected_groups(
         len(groups),
@@ -223,7 +227,7 @@ def schedule_lines(
     return lines
 
 
-def stored_times(params: dict) -> list[GroupTimes]:
+def stored_times(params: Mapping[str, Any]) -> list[GroupTimes]:
     """The times a plan expected, as stored in its params."""
     return [
         GroupTimes(int(t["group"]), float(t["start"]), float(t["dns"]), float(t["end"]))

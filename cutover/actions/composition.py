@@ -61,7 +61,7 @@ class Composition:
             scenario = self.settings.simulator.scenario
             if scenario is not None:
                 events = EventLog(self.store, self.actor or Actor("simulator", "cutover"), self.clock)
-                inject_scenario(world, scenario, TenantStore(self.store, events).list(), self.clock.now())
+                inject_scenario(world, scenario, TenantStore(self.store, events).find(), self.clock.now())
             self.cache["world"] = world
         return self.cache["world"]
 

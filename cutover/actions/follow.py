@@ -73,7 +73,7 @@ async def follow(
 
     def related() -> list[Job]:
         found = []
-        for job in jobs.list(limit=200):
+        for job in jobs.find(limit=200):
             if job.seq > first.seq and job.kind == "rollback" and tenants & set(job.targets):
                 found.append(job)
         return found

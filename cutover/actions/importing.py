@@ -82,7 +82,7 @@ def import_matrix(
     # Planned and written in one transaction: no job can take a tenant between the check and the write.
     with tenants.store.write():
         plan = tenants.plan_import(parsed.tenants, source=source, only=parsed.present)
-        stored = {tenant.tenant_id: tenant for tenant in tenants.list()}
+        stored = {tenant.tenant_id: tenant for tenant in tenants.find()}
         _check_unique_names(parsed, stored)
         refused = _refused_in_flight(parsed, plan, stored, JobStore(tenants.store, tenants.events))
         if refused and not partial:

@@ -45,7 +45,7 @@ class SharedRotatingFileHandler(RotatingFileHandler):
                 moved = True
             if moved:
                 self.stream.close()
-                self.stream = None  # type: ignore[assignment]  # reopened by emit, as delay=True does
+                self.stream = None  # reopened by emit, as delay=True does
         super().emit(record)
 
 
@@ -97,10 +97,10 @@ def configure(
     return path
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is when a record comes (a test runner swaps it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 

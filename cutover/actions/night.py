@@ -120,7 +120,7 @@ async def rehearse_night(
         session.clock = session.events.clock = clock  # plans and submissions at the engine's very moment
         start = clock.now()
         report = NightReport(start)
-        latest = session.events.list(limit=1)
+        latest = session.events.find(limit=1)
         cursor = latest[0].seq if latest else 0
         ops = Operations(session, on_submit=engine.wake)
         pending_batch = batch
@@ -146,11 +146,10 @@ async def rehearse_night(
                     report.refused = "; ".join(plan.problems)
                     on_line(f"{_clock(clock.now(), zone)} batch refused: {report.refused}")
                     pending_batch = None
-            for event in session.events.list(after_seq=cursor):
+            for event in session.events.find(after_seq=cursor):
                 cursor = event.seq
-                line = describe_event(event, zone)
-                if line is not None:
-                    on_line(line)
+                if (described := describe_event(event, zone)) is not None:
+                    on_line(described)
             if task.done():
                 break
             step = asyncio.ensure_future(clock.sleep(min(NIGHT_STEP, max(0.0, start + duration - clock.now()))))
@@ -158,10 +157,9 @@ async def rehearse_night(
             await asyncio.wait((step, interrupt), return_when=asyncio.FIRST_COMPLETED)
             for waiting in (step, interrupt):
                 waiting.cancel()
-        for event in session.events.list(after_seq=cursor):
-            line = describe_event(event, zone)
-            if line is not None:
-                on_line(line)
+        for event in session.events.find(after_seq=cursor):
+            if (described := describe_event(event, zone)) is not None:
+                on_line(described)
         report.ended_at = clock.now()
         report.interrupted = signalled.is_set()
         return _summarise(report, jobs, session)
@@ -173,7 +171,7 @@ async def rehearse_night(
 
 def _summarise(report: NightReport, jobs: JobStore, session: Session) -> NightReport:
     words = {TargetState.SUCCEEDED: "done", TargetState.PREEMPTED: "taken over by a rollback"}
-    for job in reversed(jobs.list(limit=500)):
+    for job in reversed(jobs.find(limit=500)):
         if job.created_at < report.started_at:
             continue
         report.jobs.append(job)
@@ -190,7 +188,7 @@ def _summarise(report: NightReport, jobs: JobStore, session: Session) -> NightRe
                 word = "migrated"
             if job.kind == "rollback" or target.state is not TargetState.PREEMPTED:
                 report.outcomes[word] += 1
-    for event in session.events.list(after_seq=0):
+    for event in session.events.find(after_seq=0):
         if event.kind == ALERT and event.ts >= report.started_at:
             report.alerts += 1
             report.critical += event.detail.get("severity") == "critical"

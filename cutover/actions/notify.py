@@ -68,7 +68,7 @@ class Outbox:
         facts = self.core.facts
         if facts.cursor(CURSOR) == 0:
             # First engine on this store: start from now, not from the whole history.
-            latest = self.core.events.list(limit=1)
+            latest = self.core.events.find(limit=1)
             facts.set_cursor(CURSOR, latest[0].seq if latest else 0)
         while True:
             await self.flush()

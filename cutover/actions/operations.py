@@ -510,14 +510,14 @@ class Operations:
         if request.wave is not None and request.tenant_ids:
             raise BadRequest("choose the batch by --wave or by naming tenants, not both")
         if request.wave is not None:
-            candidates = in_queue_order(self.session.tenants.list(wave=request.wave))
+            candidates = in_queue_order(self.session.tenants.find(wave=request.wave))
             if not candidates:
                 raise BadRequest(f"wave {request.wave} has no tenants")
         elif request.tenant_ids:
             candidates = self._tenants(request.tenant_ids)
         elif request.count is not None:
             # Just a count: the next ready tenants in the queue's order (Pilot, wave, priority).
-            candidates = in_queue_order(self.session.tenants.list(lifecycle=Lifecycle.READY))
+            candidates = in_queue_order(self.session.tenants.find(lifecycle=Lifecycle.READY))
             if not candidates:
                 raise BadRequest("no tenant is ready: nothing to batch")
         else:

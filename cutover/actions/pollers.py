@@ -81,7 +81,7 @@ class Pollers:
             rollback = self.core.settings.rollback
             group.create_task(self._every("readiness", rollback.readiness_interval, self.readiness.poll))
 
-    async def _every(self, role: str, interval: float, poll: Callable[[], Awaitable[None]]) -> None:
+    async def _every(self, role: str, interval: float, poll: Callable[[], Awaitable[object]]) -> None:
         while True:
             try:
                 await poll()
@@ -100,7 +100,7 @@ class Pollers:
         """Every tenant, re-read from the store at most once a fleet interval."""
         now = self.core.now()
         if now - self._fleet_at >= self.engine.fleet_interval or not self._fleet:
-            self._fleet = self.core.tenants.list()
+            self._fleet = self.core.tenants.find()
             self._fleet_at = now
         return self._fleet
 

@@ -46,7 +46,7 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock.now()
-        fleet = self.tenants.list()
+        fleet = self.tenants.find()
         by_state = GaugeMetricFamily("cutover_tenants", "Tenants by lifecycle and wave", labels=["lifecycle", "wave"])
         for (state, wave), count in sorted(Counter((t.lifecycle.value, str(t.wave)) for t in fleet).items()):
             by_state.add_metric([state, wave], count)
@@ -123,8 +123,8 @@ class MetricsServer:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/metrics"
+        host = self.server.server_address[0]
+        return f"http://{host if isinstance(host, str) else host.decode()}:{self.server.server_port}/metrics"
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

@@ -4,7 +4,7 @@ No console ever calls a provider. The leading engine (actions/engine.py) polls
 the fleet and writes what it saw; every console (leader or viewer, any process on
 the jump host) reads the same SQLite file. Where each thing lives:
 
-Tenants (state/tenants.py, `TenantStore.list()/get()`), one row each:
+Tenants (state/tenants.py, `TenantStore.find()/get()`), one row each:
   - lifecycle, lifecycle_since: changed only by jobs (and imports), each change an audit event;
   - sync (poller, every engine.sync_interval, whole fleet): sync_health, sync_percent,
     sync_eta_s, sync_lag_s, pending_objects, pending_bytes, checksum_mismatches,
@@ -52,7 +52,7 @@ for what), succeeded, failed, aborted, refused.
 The engine lease (`LeaseStore.leader()`): who leads, its heartbeat; None when no
 engine leads (jobs then wait, queued: say so).
 
-The audit trail (`EventLog.list(...)`): every transition, job state change (job.*),
+The audit trail (`EventLog.find(...)`): every transition, job state change (job.*),
 break-glass override, rehearsal, approval, takeover (engine.takeover).
 
 `ReadModel` below bundles these reads for a screen that wants them in one place.
@@ -166,7 +166,7 @@ class ReadModel:
         return self._leases.leader()
 
     def jobs(self, *, active_only: bool = False, limit: int = 50) -> list[Job]:
-        return self._jobs.active() if active_only else self._jobs.list(limit=limit)
+        return self._jobs.active() if active_only else self._jobs.find(limit=limit)
 
     def job(self, job_id: str) -> JobView:
         return JobView(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import TypedDict
 
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.providers.interfaces import ProviderError, TargetHealth
@@ -28,6 +29,15 @@ def baseline(tenant: Tenant, reverse_at: float | None) -> tuple[float | None, st
     if reverse_at is not None and (verified is None or reverse_at >= verified):
         return reverse_at, "the last reverse sync"
     return verified, "the cutover's verification"
+
+
+class AwsSide(TypedDict, total=False):
+    """The AWS side's fields of a Readiness (aws_side says why the others are missing)."""
+
+    aws_side: str
+    aws_healthy: int
+    aws_total: int
+    aws_measured_at: float
 
 
 class ReadinessWatch:
@@ -61,7 +71,7 @@ class ReadinessWatch:
             self.store.put(readiness)
         return readiness
 
-    async def aws_side(self, tenant: Tenant) -> dict[str, object]:
+    async def aws_side(self, tenant: Tenant) -> AwsSide:
         """The AWS side's targets of one tenant, as Readiness fields: measured, or why not. It informs only."""
         probe = getattr(self.core.providers.health, "aws_targets", None)
         if probe is None:

@@ -177,10 +177,10 @@ def routed(composition: Any, role: str) -> Any:
     """Several notifiers, each with the severities it takes; PagerDuty and webhooks take resolves too."""
     from cutover.providers.http.paging import JsonWebhook, PagerDutyEvents, RoutedNotifier
     from cutover.providers.http.slack import SlackWebhook
-    from cutover.providers.interfaces import Severity
+    from cutover.providers.interfaces import Notifier, Severity
 
     watch = observer(composition)
-    routes = []
+    routes: list[tuple[Notifier, Severity, bool]] = []
     for index, one in enumerate(_settings(composition, role).notifiers):
         source = f"{one.kind}-{index + 1}"
         if one.kind == "slack":

@@ -79,7 +79,7 @@ def open_simulation(
     loaded = None
     if scenario is not None:
         events = EventLog(store, actor or Actor("simulator", "cutover"), opened.clock)
-        tenants = TenantStore(store, events).list()
+        tenants = TenantStore(store, events).find()
         loaded = inject_scenario(opened.world, scenario, tenants, opened.clock.now())
     return Simulation(opened, loaded)
 

@@ -88,7 +88,13 @@ class VirtualClock:
         from cutover.providers.sim.clock import world_time
 
         now, wall = self._now, self._wall()
-        self._world.update_clock(lambda *row: (max(now, world_time(*row, wall)), wall, 0.0))
+        self._world.update_clock(
+            lambda anchor_world, anchor_wall, speed, alive_wall: (
+                max(now, world_time(anchor_world, anchor_wall, speed, alive_wall, wall)),
+                wall,
+                0.0,
+            )
+        )
 
     async def autojump(self) -> None:
         """Run for as long as the process drives the world: jump whenever everything waits."""

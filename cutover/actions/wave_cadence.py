@@ -18,7 +18,7 @@ MOVING = ("flip", "ramp", "batch")
 def taken_tonight(facts: Facts, jobs: JobStore, now: float, settings: Settings) -> set[str]:
     """The tenants tonight has taken: started cutting over since the night began, or waiting in a job not ended."""
     taken = facts.started_since(night_start(now, settings.safety.window))
-    for job in jobs.list(ACTIVE):
+    for job in jobs.find(ACTIVE):
         if job.kind in MOVING:
             taken |= {t.tenant_id for t in jobs.targets(job.job_id) if t.state is TargetState.PENDING}
     return taken

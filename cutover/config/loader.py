@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from cutover.config.providers import REAL_KINDS
 from cutover.config.secrets import looks_secret
@@ -211,7 +212,7 @@ def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
     return True, node
 
 
-def _describe(error: dict[str, Any], label: str, data: dict[str, Any], origins: dict[str, Origin]) -> str:
+def _describe(error: ErrorDetails, label: str, data: dict[str, Any], origins: dict[str, Origin]) -> str:
     loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part in _UNION_TAGS))
     key = ".".join(str(part) for part in loc) or "(top level)"
     found, value = _lookup(data, loc)
@@ -292,8 +293,9 @@ def _annotation_at(loc: tuple[Any, ...]) -> Any:
 
 def _kind_of(model: type[BaseModel]) -> str | None:
     field_info = model.model_fields.get("kind")
-    args = getattr(field_info.annotation, "__args__", ()) if field_info else ()
-    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+    args: tuple[object, ...] = getattr(field_info.annotation, "__args__", ()) if field_info else ()
+    kind = args[0] if len(args) == 1 else None
+    return kind if isinstance(kind, str) else None
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

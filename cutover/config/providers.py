@@ -397,7 +397,7 @@ class HttpStep(Section):
 
 
 def _default_checks() -> dict[str, tuple[HttpStep, ...]]:
-    report = {
+    report: dict[str, tuple[HttpStep, ...]] = {
         name: (HttpStep(method="POST", path=f"/validate/{name}"),)
         for name in ("data_integrity", "query_performance", "concurrency", "failover")
     }

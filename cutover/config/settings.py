@@ -409,7 +409,10 @@ COORDINATED = "coordinated"  # a wave's window agreed with each customer: given 
 def parse_window(text: str, zone: str) -> WindowSettings:
     """ "01:00-03:00" as a window (tenant-local, `zone` for tenants of no known region); ValueError saying how."""
     spec = _window_shorthand(text.strip())
-    return WindowSettings.model_validate({**spec, "timezone": zone}) if isinstance(spec, dict) else spec
+    if isinstance(spec, dict):
+        return WindowSettings.model_validate({**spec, "timezone": zone})
+    assert isinstance(spec, WindowSettings), spec  # a string is always turned into a table or refused
+    return spec
 
 
 class WaveSettings(Section):

@@ -159,8 +159,7 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     word = ACTION_WORDS[request.kind]
     plan = ops.plan(request)
     if request.kind == BATCH:
-        excluded = tuple((e.tenant_id, e.reason) for e in plan.excluded)
-        targets = TargetSet(word, plan.tenant_ids, excluded, _detail(plan))
+        targets = TargetSet(word, plan.tenant_ids, tuple((e.tenant_id, e.reason) for e in plan.excluded), _detail(plan))
         # A batch refused by safety rules alone (the window, the night's go/no-go...) may break glass too.
         return Prepared(plan, targets, plan.problems, plan.safety.blocking)
 

@@ -39,7 +39,6 @@ from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.hold_actions import HoldActions
 from cutover.console.keys import OPENS_INPUT
 from cutover.console.log_alerts import EngineLogAlert
-from cutover.console.more_actions import MoreActions
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
 from cutover.console.typeahead import TypeAhead
@@ -52,6 +51,7 @@ from cutover.state.tenants import Tenant
 if TYPE_CHECKING:
     from cutover.actions.engine import Engine
     from cutover.actions.read_model import JobView
+    from cutover.console.controls import ConsoleControls
 
 # Screens not on view at start (detail, batch, reports, dialogs) are imported when first opened:
 # the first paint does not wait for them.
@@ -72,7 +72,7 @@ class OpenerTurn(Message):
         self.key = key
 
 
-class CutoverApp(HoldActions, MoreActions, App[int]):
+class CutoverApp(HoldActions, App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "cutover"
     COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}
@@ -215,7 +215,7 @@ class CutoverApp(HoldActions, MoreActions, App[int]):
         if os.getppid() != self._parent_pid:
             return True  # whoever started us is gone (an SSH session closed with SIGHUP ignored)
         try:
-            os.tcgetpgrp(sys.__stdin__.fileno())
+            os.tcgetpgrp(sys.__stdin__.fileno())  # type: ignore[union-attr]  # None: AttributeError, caught
         except (OSError, AttributeError, ValueError):
             return True
         return False
@@ -488,6 +488,13 @@ class CutoverApp(HoldActions, MoreActions, App[int]):
         keys = self._keymap.get(action) or BY_NAME[action].keys
         return self.get_key_display(Binding(keys.split(",")[0], action))
 
+    def keys_shown(self, action: str, default: str) -> str:
+        """Every key that does `action` here ("?", "/", "esc"), remapped keys included, as help shows them."""
+        from cutover.console.keys import BY_NAME
+
+        keys = (self._keymap.get(action) or BY_NAME[action].keys).split(",")
+        return ", ".join(self.get_key_display(Binding(key.strip(), default)) for key in keys)
+
     def open_alert_history(self) -> None:
         from cutover.console.screens.alert_history import AlertHistoryScreen
 
@@ -543,7 +550,7 @@ class CutoverApp(HoldActions, MoreActions, App[int]):
             from cutover.actions.batch_record import later_rollbacks
 
             with self.session.store.read():
-                jobs = self.operations.jobs.list(kind=BATCH, limit=5)
+                jobs = self.operations.jobs.find(kind=BATCH, limit=5)
                 views = [read.job(job.job_id) for job in jobs]
                 later = [later_rollbacks(view, self.operations.jobs) for view in views]
                 return clock.now(), views, later
@@ -557,7 +564,7 @@ class CutoverApp(HoldActions, MoreActions, App[int]):
 
         def jobs(selected: str | None) -> tuple[list[Job], JobView | None]:
             with self.session.store.read():
-                found = self.operations.jobs.list(limit=200)
+                found = self.operations.jobs.find(limit=200)
                 ids = [job.job_id for job in found]
                 chosen = selected if selected in ids else (ids[0] if ids else None)
                 return found, read.job(chosen) if chosen else None
@@ -617,7 +624,8 @@ class CutoverApp(HoldActions, MoreActions, App[int]):
             # Only safety rules stand in the way: break-glass, with a reason, or nothing.
             from cutover.console.screens.break_glass import BreakGlass
 
-            broken_why = await self.push_screen_wait(BreakGlass(word, prepared.overridable)) or ""
+            answer: str | None = await self.push_screen_wait(BreakGlass(word, prepared.overridable))
+            broken_why = answer or ""
             if not broken_why:
                 self.notify(f"{word}: not overridden, nothing done", timeout=3)
                 return
@@ -708,7 +716,7 @@ class CutoverApp(HoldActions, MoreActions, App[int]):
         """p on the fleet: the newest active batch, paused or resumed."""
         if self._refuse_if_read_only("pausing the batch"):
             return
-        jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE, BATCH)
+        jobs = await asyncio.to_thread(self.operations.jobs.find, ACTIVE, BATCH)
         if not jobs:
             self.notify("no batch is running", severity="warning")
             return
@@ -816,3 +824,8 @@ def _end_process_after(seconds: float, code: int) -> None:
         os._exit(code)
 
     threading.Thread(target=end, name="hang-up-deadline", daemon=True).start()
+
+
+if TYPE_CHECKING:
+    # The type checker proves CutoverApp offers every control the screens and the palette use.
+    _offers_every_control: type[ConsoleControls] = CutoverApp

@@ -220,8 +220,8 @@ class FleetFeed:
             for event in self.facts.alerts(PINNED_LOOKBACK, after_seq=self._acknowledged):
                 if pinned_alert(event):
                     self._pinned[event.seq] = event
-            return self.events.list(kinds=ALERT_KINDS, limit=FIRST_EVENTS)
-        fresh = self.events.list(after_seq=self._last_seq)
+            return self.events.find(kinds=ALERT_KINDS, limit=FIRST_EVENTS)
+        fresh = self.events.find(after_seq=self._last_seq)
         if fresh:
             self._last_seq = fresh[-1].seq
         for event in fresh:
@@ -284,7 +284,7 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
     store = feed.tenants.store
     with store.read():
         tenant = feed.tenants.get(tenant_id)
-        events = feed.events.list(tenant_id=tenant_id, limit=100)
+        events = feed.events.find(tenant_id=tenant_id, limit=100)
         samples = SampleStore(store).history(tenant_id, since=now - window)
         measured = ReadinessStore(store).one(tenant_id) if tenant.lifecycle in ON_OCI else None
         newest = feed.jobs.jobs_for_tenant(tenant_id, 1)
@@ -314,7 +314,7 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
     row = build_row(tenant, context)
     gate = evaluate_gate(tenant, now, feed.settings)
     watch = watch_text(tenant, now, feed.settings.watch, context.checkpoints.get(tenant_id))
-    way_back = ()
+    way_back: tuple[str, ...] = ()
     if tenant.lifecycle in ON_OCI:
         settings = feed.settings
         way_back = tuple(

@@ -4,16 +4,13 @@ the same reason (required), the same refusals, the same audit trail. A `--not-be
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from textual import work
 
 from cutover.config.text import visible_lines
 from cutover.console.fleet import TargetSet
+from cutover.console.more_actions import MoreActions
 from cutover.state.lifecycle import DomainError
-
-if TYPE_CHECKING:
-    from cutover.console.app import CutoverApp
 
 HOLD_ACTIONS = frozenset({"hold_tenants", "unhold_tenants"})
 HOLD_DETAIL = (
@@ -24,22 +21,22 @@ HOLD_DETAIL = (
 UNHOLD_DETAIL = "Puts them back in the queue: the next batch may pick them, in their Priority order."
 
 
-class HoldActions:
-    """Mixed into CutoverApp (see app.py), beside MoreActions."""
+class HoldActions(MoreActions):
+    """Mixed into CutoverApp (see app.py) over MoreActions, whose dialogs it reuses."""
 
-    def check_action(self: CutoverApp, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in HOLD_ACTIONS:
             return False
-        return super().check_action(action, parameters)  # type: ignore[misc]
+        return super().check_action(action, parameters)
 
-    def action_hold_tenants(self: CutoverApp) -> None:
+    def action_hold_tenants(self) -> None:
         self.typeahead.hold("the hold confirmation", self.prepare_hold(True))
 
-    def action_unhold_tenants(self: CutoverApp) -> None:
+    def action_unhold_tenants(self) -> None:
         self.typeahead.hold("the unhold confirmation", self.prepare_hold(False))
 
     @work(group="act", exclusive=True, exit_on_error=False)
-    async def prepare_hold(self: CutoverApp, holding: bool) -> None:
+    async def prepare_hold(self, holding: bool) -> None:
         """Hold (or release) the marked tenants or the one under the cursor, with a reason typed in the dialog."""
         word = "hold" if holding else "unhold"
         if self._refuse_if_read_only(word):

@@ -8,7 +8,6 @@ nothing here reaches a provider: the engine runs the jobs submitted.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from textual import work
 
@@ -16,12 +15,10 @@ from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
 from cutover.actions.operations import RAMP, PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
+from cutover.console.app_surface import AppSurface
 from cutover.console.fleet import TargetSet
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 from cutover.state.lifecycle import DomainError
-
-if TYPE_CHECKING:
-    from cutover.console.app import CutoverApp
 
 # What each sync mode does, as the dialog says it (the CLI's `cutover sync`, `--final`, `--verify`).
 SYNC_WORDS = {
@@ -62,28 +59,28 @@ def _matches(job: Job, verb: str) -> bool:
     return True  # abort: any job that has not ended
 
 
-class MoreActions:
+class MoreActions(AppSurface):
     """Mixed into CutoverApp (see app.py): the actions beyond cut over, ramp, roll back and batch."""
 
-    def check_action(self: CutoverApp, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In --read-only these keys are hidden (help, footer) and refused, as the fleet's other actions."""
         if self.read_only and action in WORLD_CHANGING_HERE:
             return False
-        return super().check_action(action, parameters)  # type: ignore[misc]
+        return super().check_action(action, parameters)
 
     # --- sync, validate, approve ---------------------------------------------------------------
     # The keys' actions (keys.py: "app.sync_tenants('start')", ...), on the fleet and in the detail.
 
-    def action_sync_tenants(self: CutoverApp, mode: str) -> None:
+    def action_sync_tenants(self, mode: str) -> None:
         self.start_sync(mode)
 
-    def action_validate_tenants(self: CutoverApp) -> None:
+    def action_validate_tenants(self) -> None:
         self.start_validate()
 
-    def action_approve_tenants(self: CutoverApp) -> None:
+    def action_approve_tenants(self) -> None:
         self.start_approve()
 
-    def action_open_report(self: CutoverApp) -> None:
+    def action_open_report(self) -> None:
         """The compliance report of the tenant in the detail, else the one under the cursor, in a viewer."""
         from cutover.actions.reports.make import tenant_report
         from cutover.console.screens.detail import TenantDetailScreen
@@ -100,12 +97,12 @@ class MoreActions:
         session = self.session
         self.push_screen(ReportViewerScreen(tenant_id, lambda: tenant_report(session, tenant_id, "md")))
 
-    def action_decommission_tenants(self: CutoverApp) -> None:
+    def action_decommission_tenants(self) -> None:
         """Decommission the marked tenants, or the one under the cursor, after their watch (no way back)."""
         self.typeahead.hold("the decommission confirmation", self.prepare_decommission())
 
     @work(group="act", exclusive=True, exit_on_error=False)
-    async def prepare_decommission(self: CutoverApp) -> None:
+    async def prepare_decommission(self) -> None:
         """Decommission the marked tenants or the one under the cursor: those a rule refuses are set aside with
         why; the rest confirmed by typing `decommission T-0042` after reading that it is the point of no return."""
         if self._refuse_if_read_only("decommission"):
@@ -148,7 +145,7 @@ class MoreActions:
         self.notify(f"{job.job_id} submitted: decommission of {', '.join(eligible)}", title="Submitted")
         await self.refresh_now()
 
-    def _retire_lines(self: CutoverApp, tenant_ids: tuple[str, ...]) -> str:
+    def _retire_lines(self, tenant_ids: tuple[str, ...]) -> str:
         """What remains on AWS to retire after it, per tenant (for the team's own tooling)."""
         with self.session.store.read():
             found = [self.session.tenants.get(tid) for tid in tenant_ids]
@@ -158,20 +155,20 @@ class MoreActions:
             lines.append(f"  {tenant.tenant_id}: {named}")
         return "\n".join(lines)
 
-    def action_roll_back_everything(self: CutoverApp) -> None:
+    def action_roll_back_everything(self) -> None:
         self.start_panic_rollback()
 
-    def start_sync(self: CutoverApp, mode: str) -> None:
+    def start_sync(self, mode: str) -> None:
         self.typeahead.hold(f"the {SYNC_WORDS[mode][0]} confirmation", self.prepare_tenants("sync", mode))
 
-    def start_validate(self: CutoverApp) -> None:
+    def start_validate(self) -> None:
         self.typeahead.hold("the validate confirmation", self.prepare_tenants("validate", ""))
 
-    def start_approve(self: CutoverApp) -> None:
+    def start_approve(self) -> None:
         self.typeahead.hold("the approve confirmation", self.prepare_tenants("approve", ""))
 
     @work(group="act", exclusive=True, exit_on_error=False)
-    async def prepare_tenants(self: CutoverApp, what: str, mode: str) -> None:
+    async def prepare_tenants(self, what: str, mode: str) -> None:
         """Sync (a mode), validate or approve the marked tenants or the one under the cursor: the tenants that
         cannot are set aside with why, the rest confirmed with a reason (required, as the CLI's --reason)."""
         word = SYNC_WORDS[mode][0] if what == "sync" else what
@@ -230,7 +227,7 @@ class MoreActions:
             self.notify(f"{job.job_id} submitted: {word} of {count}", title="Submitted")
         await self.refresh_now()
 
-    async def confirm_with_reason(self: CutoverApp, targets: TargetSet) -> str | None:
+    async def confirm_with_reason(self, targets: TargetSet) -> str | None:
         """The confirmation (a typed count for many tenants) with its required reason; None: cancelled, said so."""
         from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
 
@@ -240,7 +237,7 @@ class MoreActions:
             return None
         return dialog.reason
 
-    def _approval_detail(self: CutoverApp, tenant_ids: tuple[str, ...]) -> str:
+    def _approval_detail(self, tenant_ids: tuple[str, ...]) -> str:
         """What the CLI warns of, said before the approval: who it counts for, and who needs none."""
         operator = self.session.actor.operator
         safety = self.settings.safety
@@ -264,11 +261,11 @@ class MoreActions:
     # --- a job's controls from the palette -------------------------------------------------------
 
     @work(group="act", exclusive=True, exit_on_error=False)
-    async def palette_job_control(self: CutoverApp, verb: str) -> None:
+    async def palette_job_control(self, verb: str) -> None:
         """Pause, resume, abort or skip the newest job it applies to (the dialog names it); none: the jobs screen."""
         if self._refuse_if_read_only(verb):
             return
-        jobs = await asyncio.to_thread(self.operations.jobs.list, ACTIVE)
+        jobs = await asyncio.to_thread(self.operations.jobs.find, ACTIVE)
         job = next((job for job in jobs if _matches(job, verb)), None)
         if job is None:
             what = {"skip": "running ramp whose stage to skip", "step_back": "ramp to step back"}.get(
@@ -281,11 +278,11 @@ class MoreActions:
 
     # --- roll back everything in flight ------------------------------------------------------------
 
-    def start_panic_rollback(self: CutoverApp) -> None:
+    def start_panic_rollback(self) -> None:
         self.typeahead.hold("the roll-back-everything confirmation", self.panic_rollback())
 
     @work(group="act", exclusive=True, exit_on_error=False)
-    async def panic_rollback(self: CutoverApp) -> None:
+    async def panic_rollback(self) -> None:
         """Every tenant cutting over or monitoring back to AWS: one change set per zone, after typing the phrase."""
         if self._refuse_if_read_only("roll back everything in flight"):
             return

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from cutover.console.controls import controls
 from cutover.console.fleet import ATTENTION, COLUMNS, QUEUE, SORT_NAMES, SORTABLE
 from cutover.console.keys import KEY_ACTIONS
 from cutover.console.more_actions import JOB_VERBS
@@ -22,19 +22,17 @@ class FleetCommands(Provider):
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
         if screen is None:
             return []
-        read_only = getattr(app, "read_only", False)
-        keymap: dict[str, str] = getattr(app, "_keymap", {})
+        console = controls(app)
+        read_only = console.read_only
         commands: list[tuple[str, Callable[[], object], str]] = []
         for spec in KEY_ACTIONS:
             if spec.name == "palette" or (spec.changes_world and read_only):
                 continue
-            # The key as the footer and help show it ("?", "/", "esc"), remapped keys included.
-            keys = keymap.get(spec.name, spec.keys).split(",")
-            shown = ", ".join(app.get_key_display(Binding(key.strip(), spec.action)) for key in keys)
+            shown = console.keys_shown(spec.name, spec.action)
             commands.append((spec.description, partial(screen.run_action, spec.action), f"key {shown}"))
         if not read_only:  # a chosen job's controls: the newest job each applies to, or the jobs screen
             for verb, name in JOB_VERBS.items():
-                commands.append((name, partial(app.palette_job_control, verb), "the newest such job (J lists all)"))
+                commands.append((name, partial(console.palette_job_control, verb), "the newest such job (J lists all)"))
         headers = {column.key: column.header for column in COLUMNS} | {
             ATTENTION: SORT_NAMES[ATTENTION],
             QUEUE: "queue order",

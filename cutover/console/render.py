@@ -180,7 +180,7 @@ def status_json(
     steps: dict[str, str],
     now: float,
     gates: dict[str, GateResult] | None = None,
-    watches: dict[str, dict[str, Any]] | None = None,
+    watches: Mapping[str, dict[str, Any] | None] | None = None,
     holds: Mapping[str, TenantHold] | None = None,
     way_back: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -356,7 +356,7 @@ def print_events(events: list[Event]) -> None:
             if date != day:
                 day = date
                 table.add_row("", Text(date, style="bold"), *[""] * (4 if together else 5))
-        key = [str(e.seq), when, plain(who), plain(e.tenant_id or ""), plain(e.job_id or "")]
+        key: list[str | Text] = [str(e.seq), when, plain(who), plain(e.tenant_id or ""), plain(e.job_id or "")]
         if together:
             what = plain(e.what)
             if e.why:

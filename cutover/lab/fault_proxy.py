@@ -130,7 +130,8 @@ class FaultProxy(LocalHttpServer):
         headers = {key.lower(): value for key, value in handler.headers.items()}
         operation = operation_of(handler.command, handler.path, headers, body)
         fault = self._take(operation)
-        status, reply_headers, reply = 0, {}, b""
+        status, reply = 0, b""
+        reply_headers: dict[str, str] = {}
         if fault and fault.kind == "throttle":
             status, reply = 400, _error_xml("Throttling", "Rate exceeded")
         elif fault and fault.kind == "prior_request":

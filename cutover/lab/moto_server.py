@@ -82,9 +82,10 @@ def _patch_weighted_delete() -> None:
         rank = max(0, math.ceil(float(match.group(1)) / 100 * len(values)) - 1)
         return values[rank]
 
-    cloudwatch.Statistics.get_statistics_for_type = get_statistics_for_type
-    models.Route53Backend.change_resource_record_sets = change_resource_record_sets
-    models.FakeZone.delete_rrset_by_id = delete_rrset_by_id
+    # Patching moto's methods is the point here (see above); mypy refuses assigning to a method.
+    cloudwatch.Statistics.get_statistics_for_type = get_statistics_for_type  # type: ignore[method-assign]
+    models.Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+    models.FakeZone.delete_rrset_by_id = delete_rrset_by_id  # type: ignore[method-assign]
     _patched = True
 
 

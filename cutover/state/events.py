@@ -111,11 +111,11 @@ class EventLog:
                 row["hash"] = prev = event_hash(row)
                 rows.append(row)
                 appended.append(Event.from_row(row))
-            db["events"].insert_all(rows)
+            db.table("events").insert_all(rows)
             record_append(db, seq, prev)
         return appended
 
-    def list(
+    def find(
         self,
         tenant_id: str | None = None,
         job_id: str | None = None,
@@ -124,7 +124,8 @@ class EventLog:
         kinds: tuple[str, ...] | None = None,
     ) -> list[Event]:
         """Events oldest first; with a limit, the newest `limit` of them; `kinds` keeps only those kinds."""
-        where, params = ["seq > ?"], [after_seq]
+        where: list[str] = ["seq > ?"]
+        params: list[object] = [after_seq]
         if tenant_id is not None:
             where.append("tenant_id = ?")
             params.append(tenant_id)

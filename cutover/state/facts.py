@@ -147,7 +147,7 @@ class TriggerStatusStore:
         rows = [status.__dict__ for status in statuses]
         if rows:
             with self.store.write() as db:
-                db["trigger_status"].insert_all(rows, replace=True)
+                db.table("trigger_status").insert_all(rows, replace=True)
 
     def clear(self, tenant_ids: Iterable[str]) -> None:
         ids = list(tenant_ids)

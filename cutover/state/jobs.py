@@ -310,7 +310,7 @@ class JobStore:
             seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0])
             job_id = f"{kind}-{seq}"
             now = self.clock.now()
-            db["jobs"].insert(
+            db.table("jobs").insert(
                 {
                     "job_id": job_id,
                     "seq": seq,
@@ -327,7 +327,7 @@ class JobStore:
                     "updated_at": now,
                 }
             )
-            db["job_targets"].insert_all(
+            db.table("job_targets").insert_all(
                 {
                     "job_id": job_id,
                     "tenant_id": target.tenant_id,
@@ -344,11 +344,11 @@ class JobStore:
                 for position, name in enumerate(names)
             ]
             if steps:
-                db["job_steps"].insert_all(steps)
+                db.table("job_steps").insert_all(steps)
             for holder in preempted:
                 self._preempt(db, holder, job_id)
             if tenant_ids:
-                db["tenant_locks"].insert_all(
+                db.table("tenant_locks").insert_all(
                     ({"tenant_id": tenant_id, "job_id": job_id, "acquired_at": now} for tenant_id in tenant_ids),
                     replace=True,
                 )
@@ -423,7 +423,7 @@ class JobStore:
         row = next(self.store.db.query("SELECT * FROM jobs WHERE idempotency_key = ?", [idempotency_key]), None)
         return Job.from_row(row) if row else None
 
-    def list(
+    def find(
         self, states: Iterable[JobState | str] | None = None, kind: str | None = None, limit: int | None = None
     ) -> list[Job]:
         """Newest first."""
@@ -442,7 +442,7 @@ class JobStore:
 
     def active(self) -> list[Job]:
         """Jobs not yet ended, oldest first: what the engine has to run."""
-        return list(reversed(self.list(ACTIVE)))
+        return list(reversed(self.find(ACTIVE)))
 
     def targets(self, job_id: str) -> list[JobTarget]:
         rows = self.store.db.query("SELECT * FROM job_targets WHERE job_id = ? ORDER BY position", [job_id])
@@ -765,7 +765,7 @@ class JobStore:
                 f"UPDATE job_steps SET position = -position WHERE {where} AND position < 0",
                 [step.job_id, step.tenant_id],
             )
-            db["job_steps"].insert_all(
+            db.table("job_steps").insert_all(
                 {
                     "job_id": step.job_id,
                     "tenant_id": step.tenant_id,

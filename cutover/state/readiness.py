@@ -171,8 +171,9 @@ class ReadinessStore:
             )
 
     def get(self, tenant_ids: Sequence[str] | None = None) -> dict[str, Readiness]:
+        rows: list[dict[str, Any]]
         if tenant_ids is None:
-            rows = self.store.db.query("SELECT * FROM rollback_readiness")
+            rows = list(self.store.db.query("SELECT * FROM rollback_readiness"))
         else:
             ids = list(tenant_ids)
             rows = []

@@ -26,7 +26,7 @@ class SampleStore:
     def add(self, samples: Iterable[Sample]) -> int:
         rows = [sample.__dict__ for sample in samples]
         with self.store.write() as db:
-            db["metric_samples"].insert_all(rows, replace=True)
+            db.table("metric_samples").insert_all(rows, replace=True)
         return len(rows)
 
     def history(self, tenant_id: str, since: float) -> list[Sample]:

@@ -149,7 +149,7 @@ class SimWorldStore:
         with self.store.write() as db:
             if self.has_world():
                 return False
-            db["sim_world"].insert({"id": 1, **asdict(world)})
+            db.table("sim_world").insert({"id": 1, **asdict(world)})
             return True
 
     def generation(self) -> int:
@@ -200,7 +200,7 @@ class SimWorldStore:
         with self.store.write() as db:
             before = db["sim_dns_records"].count
             gen = self._bump(db)
-            db["sim_dns_records"].insert_all([{**asdict(row), "gen": gen} for row in rows], ignore=True)
+            db.table("sim_dns_records").insert_all([{**asdict(row), "gen": gen} for row in rows], ignore=True)
             return db["sim_dns_records"].count - before
 
     def apply_change_set(
@@ -230,7 +230,7 @@ class SimWorldStore:
             gen = self._bump(db)
             history = []
             for old, new, cutover in decided:
-                db["sim_dns_records"].upsert({**asdict(new), "gen": gen}, pk="tenant_id")
+                db.table("sim_dns_records").upsert({**asdict(new), "gen": gen}, pk="tenant_id")
                 history.append(
                     {
                         "change_id": change_id,
@@ -243,7 +243,7 @@ class SimWorldStore:
                         "cutover": int(cutover),
                     }
                 )
-            db["sim_dns_changes"].insert_all(history)
+            db.table("sim_dns_changes").insert_all(history)
 
     def changes(self, tenant_id: str | None = None, change_id: str | None = None) -> list[DnsChangeRow]:
         """Every DNS change applied, oldest first: the history tests count."""
@@ -312,7 +312,7 @@ class SimWorldStore:
             job_id = f"{prefix}-{tenant_id}-{count.fetchone()[0] + 1}"
             gen = self._bump(db)
             job = JobRow(job_id, tenant_id, kind, started_at, duration_s, False, gen)
-            db["sim_jobs"].insert(asdict(job))
+            db.table("sim_jobs").insert(asdict(job))
             return job
 
     def add_jobs(self, jobs: Iterable[JobRow]) -> None:
@@ -320,7 +320,7 @@ class SimWorldStore:
         if rows:
             with self.store.write() as db:
                 gen = self._bump(db)
-                db["sim_jobs"].insert_all([{**row, "gen": gen} for row in rows])
+                db.table("sim_jobs").insert_all([{**row, "gen": gen} for row in rows])
 
     # --- faults ------------------------------------------------------------------------
 
@@ -358,7 +358,7 @@ class SimWorldStore:
             )
         if rows:
             with self.store.write() as db:
-                db["sim_faults"].insert_all(rows)
+                db.table("sim_faults").insert_all(rows)
                 self._bump(db)
         return len(rows)
 
@@ -375,7 +375,7 @@ class SimWorldStore:
 
     def post(self, posted_at: float, severity: str, text: str, tenant_id: str | None, job_id: str | None) -> None:
         with self.store.write() as db:
-            db["sim_notifications"].insert(
+            db.table("sim_notifications").insert(
                 {"posted_at": posted_at, "severity": severity, "text": text, "tenant_id": tenant_id, "job_id": job_id}
             )
 

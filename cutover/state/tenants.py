@@ -178,8 +178,9 @@ class TenantStore:
             raise UnknownTenant(typed)
         return str(rows[0]["tenant_id"])
 
-    def list(self, wave: int | None = None, lifecycle: Lifecycle | str | None = None) -> list[Tenant]:
-        where, params = [], []
+    def find(self, wave: int | None = None, lifecycle: Lifecycle | str | None = None) -> list[Tenant]:
+        where: list[str] = []
+        params: list[object] = []
         if wave is not None:
             where.append("wave = ?")
             params.append(wave)
@@ -303,7 +304,7 @@ class TenantStore:
         now = self.events.clock.now()
         with self.store.write() as db:
             if plan.added:
-                db["tenants"].insert_all(
+                db.table("tenants").insert_all(
                     [
                         {
                             **spec.matrix_fields(),

@@ -88,7 +88,7 @@ def build_fleet(path: Path, clock: ManualClock, *, count: int = 40, seed: int = 
         events = EventLog(store, actor, clock)
         tenants = TenantStore(store, events)
         import_matrix(tenants, csv)
-        ids = [t.tenant_id for t in tenants.list()]
+        ids = [t.tenant_id for t in tenants.find()]
         states: list[Lifecycle] = []
         for state, n in MIX:
             states += [state] * n

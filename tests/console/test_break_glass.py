@@ -51,7 +51,7 @@ async def test_an_enterprise_cutover_needs_break_glass_with_a_reason(tmp_path: P
             await pilot.press("tab", "enter")
             await until(pilot, lambda: notified(app, "submitted"))
 
-        overrides = [e for e in h.session.events.list() if e.kind == "break-glass"]
+        overrides = [e for e in h.session.events.find() if e.kind == "break-glass"]
         assert overrides, "the override is not in the audit trail"
         assert any("enterprise-approval" in e.what for e in overrides)
         assert all(e.why == "customer CTO on the bridge, approves by phone" for e in overrides)
@@ -72,7 +72,7 @@ async def test_cancelling_break_glass_submits_nothing(tmp_path: Path) -> None:
             await until(pilot, lambda: isinstance(app.screen, BreakGlass))
             await pilot.press("escape")
             await until(pilot, lambda: notified(app, "not overridden, nothing done"))
-        assert app.operations.jobs.list() == []
-        assert not [e for e in h.session.events.list() if e.kind == "break-glass"]
+        assert app.operations.jobs.find() == []
+        assert not [e for e in h.session.events.find() if e.kind == "break-glass"]
     finally:
         await h.stop()

@@ -203,7 +203,7 @@ async def test_confirmed_cutover_submits_one_job_for_the_frozen_set(make_app, wr
         await until(pilot, lambda: isinstance(app.screen, ConfirmMany))
         await pilot.press(*"night 3 wave 1", "enter", "2", "enter")
         await until(pilot, lambda: notified(app, "submitted"))
-        jobs = app.operations.jobs.list()
+        jobs = app.operations.jobs.find()
         assert len(jobs) == 1
         assert jobs[0].kind == FLIP
         assert jobs[0].targets == tuple(sorted(ready))
@@ -357,7 +357,7 @@ async def test_dry_run_shows_the_dns_change_and_changes_nothing_else(make_app, s
         text = out.file.getvalue()
         assert "nothing was changed" in text and ready in text and "->" in text
         assert session.tenants.get(ready).lifecycle is Lifecycle.READY
-        assert [e.kind for e in session.events.list(tenant_id=ready, limit=1)] == ["rehearsal"]
+        assert [e.kind for e in session.events.find(tenant_id=ready, limit=1)] == ["rehearsal"]
 
 
 async def test_ramp_asks_like_a_cutover(make_app) -> None:
@@ -371,7 +371,7 @@ async def test_ramp_asks_like_a_cutover(make_app) -> None:
         assert app.screen.targets.action == "ramp"
         await pilot.press("escape")
         await until(pilot, lambda: notified(app, "ramp: cancelled, nothing done"))
-        assert app.operations.jobs.list() == []
+        assert app.operations.jobs.find() == []
 
 
 async def test_reverse_sort_keeps_the_cursor_tenant(make_app) -> None:

@@ -98,7 +98,7 @@ async def test_plan_a_batch_see_its_groups_and_pause_it(tmp_path: Path) -> None:
             assert "group 1 at" in dialog.targets.detail and "group 2 at" in dialog.targets.detail
             await pilot.press(*"wave 1", "enter", "8", "enter")
             await until(pilot, lambda: notified(app, "submitted"))
-            job = h.jobs.list()[0]
+            job = h.jobs.find()[0]
             await h.until(lambda: h.jobs.get(job.job_id).state is JobState.RUNNING, limit=600)
             await pilot.press("B")
             await until(pilot, lambda: isinstance(app.screen, BatchScreen) and app.screen.views)

@@ -130,12 +130,12 @@ async def test_a_cutover_asks_why_and_the_reason_goes_in_the_audit_trail(make_ap
         assert app.screen is dialog
         assert "give a reason: it goes in the audit trail" in str(dialog.query_one("#confirm-error").render())
         assert app.focused.id == "confirm-reason"
-        assert app.operations.jobs.list() == []
+        assert app.operations.jobs.find() == []
         await pilot.press(*"customer asked for tonight", "enter")
-        await until(pilot, lambda: app.operations.jobs.list() != [])
-        job = app.operations.jobs.list()[0]
+        await until(pilot, lambda: app.operations.jobs.find() != [])
+        job = app.operations.jobs.find()[0]
         assert job.reason == "customer asked for tonight"
-        queued = session.events.list(job_id=job.job_id, kinds=("job.queued",))
+        queued = session.events.find(job_id=job.job_id, kinds=("job.queued",))
         assert [event.why for event in queued] == ["customer asked for tonight"]
 
 
@@ -151,14 +151,14 @@ async def test_typing_a_reason_with_the_focus_on_cancel_fills_the_reason_and_nev
         await pilot.press(*"no rush, pilot tenant")
         assert app.screen is dialog
         assert dialog.query_one("#confirm-reason", Input).value == "no rush, pilot tenant"
-        assert table.marked == set() and app.operations.jobs.list() == []
+        assert table.marked == set() and app.operations.jobs.find() == []
         # The focus reached the reason by typing: Enter there keeps the reason and acts on nothing.
         await pilot.press("enter")
-        assert app.screen is dialog and app.operations.jobs.list() == []
+        assert app.screen is dialog and app.operations.jobs.find() == []
         assert app.focused.id == "cancel"
         await pilot.press("tab", "enter")  # the operator's own choice: the action button
-        await until(pilot, lambda: app.operations.jobs.list() != [])
-        assert app.operations.jobs.list()[0].reason == "no rush, pilot tenant"
+        await until(pilot, lambda: app.operations.jobs.find() != [])
+        assert app.operations.jobs.find()[0].reason == "no rush, pilot tenant"
 
 
 @pytest.mark.asyncio
@@ -172,8 +172,8 @@ async def test_a_rollback_comes_with_its_reason_prefilled_and_it_can_be_overwrit
         await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
         assert app.screen.query_one("#confirm-reason", Input).value == "rollback from the console"
         await pilot.press("tab", "enter")  # one key (r), then Tab and Enter: no typing
-        await until(pilot, lambda: len(app.operations.jobs.list()) == 1)
-        assert app.operations.jobs.list()[0].reason == "rollback from the console"
+        await until(pilot, lambda: len(app.operations.jobs.find()) == 1)
+        assert app.operations.jobs.find()[0].reason == "rollback from the console"
 
         table.move_cursor_to(on_oci[1])
         await pilot.press("r")
@@ -182,8 +182,8 @@ async def test_a_rollback_comes_with_its_reason_prefilled_and_it_can_be_overwrit
         reason.value = ""
         reason.focus()
         await pilot.press(*"5xx on OCI", "enter")
-        await until(pilot, lambda: len(app.operations.jobs.list()) == 2)
-        assert {job.reason for job in app.operations.jobs.list()} == {"rollback from the console", "5xx on OCI"}
+        await until(pilot, lambda: len(app.operations.jobs.find()) == 2)
+        assert {job.reason for job in app.operations.jobs.find()} == {"rollback from the console", "5xx on OCI"}
 
 
 @pytest.mark.asyncio

@@ -45,7 +45,7 @@ async def test_d_is_refused_during_the_watch_and_after_it_asks_the_typed_phrase(
             await pilot.press(*"decommission t-0001")
             await pilot.press("enter")
             await until(pilot, lambda: not isinstance(app.screen, ConfirmDecommission))
-            (submitted,) = h.jobs.list(kind="decommission")
+            (submitted,) = h.jobs.find(kind="decommission")
             assert submitted.reason == "all stable"
             await h.until(h.job_done(submitted.job_id), limit=600, what="the decommission")
             assert h.tenants.get("T-0001").lifecycle is Lifecycle.DECOMMISSIONED

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_detail_shows_dns_readiness_and_propagation_per_server(make_app, writer, size) -> None:
-    tenant = next(t for t in writer.tenants.list() if t.lifecycle.value == "ready")
+    tenant = next(t for t in writer.tenants.find() if t.lifecycle.value == "ready")
     now = writer.clock.now()
     # The TTL lowered from an hour 2 minutes ago: blocked by dns until the hour has passed.
     writer.tenants.observe(

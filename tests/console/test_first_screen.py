@@ -97,7 +97,7 @@ async def test_tonight_shows_exactly_the_batch_tenants_with_group_and_time(make_
 
 
 def _monitoring(session):
-    return next(t for t in TenantStore(session.store, session.events).list() if t.lifecycle is Lifecycle.MONITORING)
+    return next(t for t in TenantStore(session.store, session.events).find() if t.lifecycle is Lifecycle.MONITORING)
 
 
 def test_fault_reasons_use_the_configured_error_rate_rules(session, fleet_clock) -> None:
@@ -163,7 +163,7 @@ async def test_a_tenant_acted_on_stays_under_the_filter_until_the_cursor_leaves(
         dialog.query_one("#confirm").focus()  # the operator Tabs to the action
         await pilot.pause()
         await pilot.press("enter")
-        await until(pilot, lambda: app.operations.jobs.list() != [])
+        await until(pilot, lambda: app.operations.jobs.find() != [])
         await until(pilot, lambda: app.screen.query("FleetTable"))
         # The engine takes it on: its state is no longer the filter's.
         writer.tenants.transition(chosen, Lifecycle.CUTTING_OVER, why="test: the engine flips it")

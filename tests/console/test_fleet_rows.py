@@ -13,7 +13,7 @@ from cutover.state.tenants import TenantStore
 
 def test_stale_metrics_are_never_shown_as_current(session, fleet_clock) -> None:
     tenants = TenantStore(session.store, session.events)
-    tenant = next(t for t in tenants.list() if t.lifecycle is Lifecycle.MONITORING)
+    tenant = next(t for t in tenants.find() if t.lifecycle is Lifecycle.MONITORING)
     fresh = build_row(tenant, RowContext(now=fleet_clock.now()))
     assert not fresh.cell("errors").text.strip().endswith("?")
     assert fresh.cell("errors").style != "stale"
@@ -26,7 +26,7 @@ def test_stale_metrics_are_never_shown_as_current(session, fleet_clock) -> None:
 
 def test_traffic_shows_dns_share_next_to_observed(session, fleet_clock) -> None:
     tenants = TenantStore(session.store, session.events)
-    tenant = next(t for t in tenants.list() if t.lifecycle is Lifecycle.MONITORING)
+    tenant = next(t for t in tenants.find() if t.lifecycle is Lifecycle.MONITORING)
     tenant = replace(tenant, dns_oci_share=0.25, observed_oci_share=0.1)
     cell = build_row(tenant, RowContext(now=fleet_clock.now())).cell("traffic")
     assert cell.text.strip() == "25/ 10%"

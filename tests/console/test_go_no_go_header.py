@@ -79,6 +79,6 @@ async def test_b_on_a_night_without_every_go_opens_break_glass_naming_what_is_mi
             assert "go-no-go" in shown and "waiting for backups (dba), pager (on-call)" in " ".join(shown.split())
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, MainScreen))
-            assert not h.jobs.list()
+            assert not h.jobs.find()
     finally:
         h.store.close()

@@ -57,7 +57,7 @@ async def test_h_holds_with_a_reason_next_step_and_detail_say_so_c_needs_break_g
             assert "tenant-hold" in shown and "held by bob: customer asked to reschedule" in shown
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, MainScreen))
-            assert not h.jobs.list()
+            assert not h.jobs.find()
 
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, TenantDetailScreen))
@@ -72,7 +72,7 @@ async def test_h_holds_with_a_reason_next_step_and_detail_say_so_c_needs_break_g
             await until(pilot, lambda: not h.ops.holds())
             await app.refresh_now()
             await until(pilot, lambda: not next_step(app, "T-0001").startswith("held"))
-        kinds = [(e.kind, e.why) for e in h.session.events.list() if e.tenant_id == "T-0001"]
+        kinds = [(e.kind, e.why) for e in h.session.events.find() if e.tenant_id == "T-0001"]
         assert ("tenant.held", "customer asked to reschedule") in kinds
         assert ("tenant.unheld", "customer confirmed tonight") in kinds
     finally:

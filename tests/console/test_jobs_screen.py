@@ -62,7 +62,7 @@ async def test_the_jobs_screen_lists_every_job_and_acts_on_the_one_under_the_cur
             await until(pilot, lambda: isinstance(app.screen, JobsScreen))
             await h.until(h.job_done(batch), what="the batch aborting")
             assert h.jobs.get(batch).state is JobState.ABORTED
-            aborts = [e for e in h.session.events.list() if e.kind == "job.control" and e.job_id == batch]
+            aborts = [e for e in h.session.events.find() if e.kind == "job.control" and e.job_id == batch]
             assert aborts and aborts[-1].why == "T-0002 rolled back, stop for tonight"
     finally:
         await h.stop()

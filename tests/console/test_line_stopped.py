@@ -142,7 +142,7 @@ error_rate = 0.2
             await until(pilot, lambda: isinstance(app.screen, MainScreen))
             await h.until(h.job_done(job_id), what="the batch going on past the rule")
             assert h.jobs.get(job_id).result == "9 migrated, 1 taken over by a rollback"
-            overrides = [e for e in h.session.events.list() if e.kind == "break-glass" and e.job_id == job_id]
+            overrides = [e for e in h.session.events.find() if e.kind == "break-glass" and e.job_id == job_id]
             assert [(e.detail["rule"], e.why) for e in overrides] == [
                 ("max-rollbacks-per-night", "customer signed off")
             ]

@@ -20,7 +20,7 @@ SIZES = [(120, 35), (80, 24)]
 
 
 def ids(session, state: Lifecycle) -> list[str]:
-    return [t.tenant_id for t in session.tenants.list(lifecycle=state)]
+    return [t.tenant_id for t in session.tenants.find(lifecycle=state)]
 
 
 def notified(app, text: str) -> bool:
@@ -51,7 +51,7 @@ async def test_y_starts_a_pending_tenants_sync_with_a_reason_and_refuses_one_alr
         await pilot.press("y")
         await until(pilot, lambda: notified(app, f"{syncing} is syncing: its sync already started"))
         assert isinstance(app.screen, MainScreen)  # refused before any dialog: nothing to confirm
-        assert not JobStore(writer.store, writer.events).list(kind="sync")
+        assert not JobStore(writer.store, writer.events).find(kind="sync")
 
         await on_tenant(app, pilot, pending)
         await pilot.press("y")
@@ -65,8 +65,8 @@ async def test_y_starts_a_pending_tenants_sync_with_a_reason_and_refuses_one_alr
         assert any("give a reason" in li for li in screen_lines(app))
         await pilot.press(*"new tenant onboarding", "tab", "tab", "enter")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
-        await until(pilot, lambda: bool(JobStore(writer.store, writer.events).list(kind="sync")))
-        job = JobStore(writer.store, writer.events).list(kind="sync")[0]
+        await until(pilot, lambda: bool(JobStore(writer.store, writer.events).find(kind="sync")))
+        job = JobStore(writer.store, writer.events).find(kind="sync")[0]
         assert job.params["mode"] == "start" and job.reason == "new tenant onboarding"
         assert [t.tenant_id for t in JobStore(writer.store, writer.events).targets(job.job_id)] == [pending]
 
@@ -89,8 +89,8 @@ async def test_final_sync_verify_and_validate_from_the_palette_set_aside_the_ten
         assert targets.excluded == ((pending, "pending, must be validating or ready"),)
         await pilot.press(*"suite after the fix", "enter", "2", "enter")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
-        await until(pilot, lambda: bool(JobStore(writer.store, writer.events).list(kind="validate")))
-        job = JobStore(writer.store, writer.events).list(kind="validate")[0]
+        await until(pilot, lambda: bool(JobStore(writer.store, writer.events).find(kind="validate")))
+        job = JobStore(writer.store, writer.events).find(kind="validate")[0]
         assert {t.tenant_id for t in JobStore(writer.store, writer.events).targets(job.job_id)} == set(validating)
         assert table.marked == {pending}  # the validated are done with; the one set aside stays marked
 
@@ -100,7 +100,7 @@ async def test_final_sync_verify_and_validate_from_the_palette_set_aside_the_ten
         await palette(pilot, app, "Sync: final")
         await until(pilot, lambda: notified(app, f"{pending} is pending, must be validating or ready"))
         assert isinstance(app.screen, MainScreen)
-        assert not JobStore(writer.store, writer.events).list(kind="sync")
+        assert not JobStore(writer.store, writer.events).find(kind="sync")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -117,8 +117,8 @@ async def test_approve_records_a_second_operators_approval_and_refuses_self_appr
         assert f"Records {operator}'s approval" in app.screen.targets.detail
         await pilot.press(*"CAB-1234 signed", "tab", "tab", "enter")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
-        await until(pilot, lambda: bool(writer.events.list(kinds=(APPROVAL,))))
-        approval = writer.events.list(kinds=(APPROVAL,))[0]
+        await until(pilot, lambda: bool(writer.events.find(kinds=(APPROVAL,))))
+        approval = writer.events.find(kinds=(APPROVAL,))[0]
         assert approval.tenant_id == ready[0] and approval.why == "CAB-1234 signed"
 
         # The operator's own cutover of a tenant: approving it too would be self-approval.
@@ -127,7 +127,7 @@ async def test_approve_records_a_second_operators_approval_and_refuses_self_appr
         await pilot.press("o")
         await until(pilot, lambda: notified(app, "enterprise-approval"))
         assert notified(app, f"is in {job.job_id}, a flip {operator} submitted") and isinstance(app.screen, MainScreen)
-        assert len(writer.events.list(kinds=(APPROVAL,))) == 1
+        assert len(writer.events.find(kinds=(APPROVAL,))) == 1
 
 
 async def test_palette_job_controls_act_on_the_newest_job_they_apply_to_or_open_the_jobs_screen(

@@ -56,12 +56,12 @@ async def test_rolling_back_everything_in_flight_wants_the_typed_phrase_then_one
             # A wrong phrase does nothing and says so.
             await pilot.press(*"rollback 2", "enter")
             await until(pilot, lambda: "'rollback 2' is not 'rollback 3'" in "\n".join(screen_lines(app)))
-            assert isinstance(app.screen, TypedPhrase) and not h.jobs.list(kind="rollback")
+            assert isinstance(app.screen, TypedPhrase) and not h.jobs.find(kind="rollback")
 
             await pilot.press(*"rollback 3", "enter")
             await until(pilot, lambda: isinstance(app.screen, MainScreen))
             await until(pilot, lambda: notified(app, "3 tenants back to AWS, 2 change sets (one per zone)"))
-            (job,) = h.jobs.list(kind="rollback")
+            (job,) = h.jobs.find(kind="rollback")
             assert {t.tenant_id for t in h.jobs.targets(job.job_id)} == set(IN_FLIGHT)
             assert job.reason == "rollback from the console"
             await h.until(h.job_done(job.job_id), what="the rollback")
@@ -83,4 +83,4 @@ async def test_with_nothing_in_flight_the_palette_entry_says_so_and_opens_nothin
         await until(
             pilot, lambda: notified(app, "no tenant is in flight (cutting over or monitoring): nothing to roll back")
         )
-        assert isinstance(app.screen, MainScreen) and not h.jobs.list(kind="rollback")
+        assert isinstance(app.screen, MainScreen) and not h.jobs.find(kind="rollback")

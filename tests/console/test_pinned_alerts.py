@@ -53,7 +53,7 @@ async def test_a_hold_stays_pinned_past_later_alerts_until_acknowledged(make_app
         await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
         await pilot.press("tab", "enter")
         await until(pilot, lambda: app.screen is main and not main.pinned.display)
-        acknowledged = [e for e in writer.events.list(after_seq=before) if e.kind == "alert.acknowledged"]
+        acknowledged = [e for e in writer.events.find(after_seq=before) if e.kind == "alert.acknowledged"]
         assert [(e.operator, e.detail["seqs"]) for e in acknowledged] == [("alice", [before - 8])]
         shown = "\n".join(screen_lines(app))
         assert "PINNED" not in shown

@@ -23,7 +23,7 @@ async def test_s_sorts_by_the_queue_order(make_app, session, size) -> None:
         table.set_sort("backends")
         await pilot.press("s")
         await until(pilot, lambda: table.sort_column == QUEUE)
-        want = [t.tenant_id for t in in_queue_order(session.tenants.list())]
+        want = [t.tenant_id for t in in_queue_order(session.tenants.find())]
         assert want != sorted(want) and list(table.visible_ids) == want
         assert any("sorted by queue order (Pilot, wave, priority" in n.message for n in app._notifications)
         header = next(line for line in screen_lines(app) if "TENANT" in line)

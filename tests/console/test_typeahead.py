@@ -38,7 +38,7 @@ def untouched(app, table: FleetTable, sort: tuple[str, bool], alerts_shown: bool
     assert (table.sort_column, table.sort_reverse) == sort
     assert app.screen.panel_shown("alerts") == alerts_shown
     assert table.marked == frozenset()
-    assert app.operations.jobs.list() == []
+    assert app.operations.jobs.find() == []
     assert not any(n.title == "Refused" for n in app._notifications)
 
 
@@ -93,13 +93,13 @@ async def test_a_reason_typed_ahead_of_the_cutover_dialog_goes_into_it_and_enter
         await until(pilot, lambda: dialog.query_one("#confirm-reason", Input).value == "night 3")
         await pilot.pause()
         assert app.screen is dialog
-        assert app.operations.jobs.list() == []
+        assert app.operations.jobs.find() == []
         assert table.sort_column == "attention" and table.marked == frozenset()
         # The operator's own choice: Tab to the action, Enter.
         assert app.focused.id == "cancel"
         await pilot.press("tab", "enter")
-        await until(pilot, lambda: app.operations.jobs.list() != [])
-        assert app.operations.jobs.list()[0].reason == "night 3"
+        await until(pilot, lambda: app.operations.jobs.find() != [])
+        assert app.operations.jobs.find()[0].reason == "night 3"
 
 
 async def test_enter_in_a_reason_reached_by_typing_keeps_cancel_and_says_how_to_go_on(make_app) -> None:
@@ -112,11 +112,11 @@ async def test_enter_in_a_reason_reached_by_typing_keeps_cancel_and_says_how_to_
         await until(pilot, lambda: isinstance(app.screen, ConfirmOne))
         dialog = app.screen
         await pilot.press(*"5xx", "enter")  # typed: the focus went to the reason by itself
-        assert app.screen is dialog and app.operations.jobs.list() == []
+        assert app.screen is dialog and app.operations.jobs.find() == []
         assert app.focused.id == "cancel"
         assert "Tab to Roll back" in str(dialog.query_one("#confirm-error").render())
         await pilot.press("enter")  # Enter again: Cancel
-        assert isinstance(app.screen, MainScreen) and app.operations.jobs.list() == []
+        assert isinstance(app.screen, MainScreen) and app.operations.jobs.find() == []
 
 
 async def test_keys_typed_ahead_of_a_refused_action_are_dropped_not_given_to_the_table(make_app) -> None:

@@ -37,7 +37,7 @@ async def test_the_watch_counts_down_and_its_checkpoint_shows_in_the_detail(tmp_
             shown = words()
             assert "next: decommission" in shown  # "in 24h" too where the header has room
 
-            passed = lambda: any(e.kind == CHECKPOINT for e in h.session.events.list(tenant_id="T-0001"))  # noqa: E731
+            passed = lambda: any(e.kind == CHECKPOINT for e in h.session.events.find(tenant_id="T-0001"))  # noqa: E731
             await h.until(passed, limit=5 * 3600, what="the checkpoint")
             app.screen.refresh_now()
             await until(pilot, lambda: "checkpoint T+4h passed" in " ".join(screen_lines(app)), timeout=10)

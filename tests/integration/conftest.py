@@ -86,7 +86,7 @@ def store_tenants(tenants: TenantStore, lab: list[LabTenant], zone: str = ZONE) 
     specs: tuple[TenantSpec, ...] = lab_specs(lab, zone)
     plan = tenants.plan_import(specs, source="lab-matrix.csv")
     tenants.apply_import(plan, specs, "0" * 64)
-    return tenants.list()
+    return tenants.find()
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ class RealHarness:
         events = EventLog(self.store, self.actor, clock)
         self.tenants = TenantStore(self.store, events)
         store_tenants(self.tenants, lab_fleet)
-        for tenant in self.tenants.list():
+        for tenant in self.tenants.find():
             make_ready(self.tenants, tenant.tenant_id, clock.now())
         self.providers = build_providers(settings, self.store, clock, actor=self.actor).providers
         self.session = Session(LoadedConfig(settings, None), self.store, self.actor, clock, events, None)  # type: ignore[arg-type]

@@ -72,7 +72,7 @@ async def test_tenants_without_dimensions_have_no_data_and_are_listed(moto, tena
     lab = lab_tenants(2, ZONE)
     fleet = store_tenants(tenants, lab)
     tenants.store.db.execute("UPDATE tenants SET aws_target_group = '' WHERE tenant_id = 'T-0002'")
-    fleet = tenants.list()
+    fleet = tenants.find()
     side = CloudWatchSide(CloudWatchSettings(aws=aws_access), clock=SystemClock())
     try:
         put_alb_metrics(moto.url, lab, at=minute_ago(), requests=10, errors=0, p95_s=0.1)

@@ -44,7 +44,7 @@ async def test_the_lab_runs_every_real_provider(lab: Lab, actor) -> None:
         clock = SystemClock()
         tenants = TenantStore(store, EventLog(store, actor, clock))
         import_matrix(tenants, lab.matrix_path)
-        fleet = tenants.list()
+        fleet = tenants.find()
         providers = build_providers(settings, store, clock, actor=actor).providers
         try:
             records = await providers.dns.read_routing(fleet)
@@ -70,7 +70,7 @@ async def test_the_lab_runs_every_real_provider(lab: Lab, actor) -> None:
 
             lab.oci.inject("list_load_balancer_healths", 503)
             await providers.health.backends(fleet[:1])
-            retries = [e for e in EventLog(store, actor, clock).list() if e.kind == "provider.retry"]
+            retries = [e for e in EventLog(store, actor, clock).find() if e.kind == "provider.retry"]
             assert retries and "ListLoadBalancerHealths" in retries[-1].what
             assert "signature" not in retries[-1].why.lower()
         finally:

@@ -98,7 +98,7 @@ async def test_an_automatic_rollback_pages_once_and_its_end_resolves_the_inciden
     try:
         flip = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0001"])), reason="pilot")
         await h.until(h.job_done(flip.job_id), what="the flip taken over by the rollback")
-        rollback = next(j for j in h.jobs.list() if j.kind == "rollback")
+        rollback = next(j for j in h.jobs.find() if j.kind == "rollback")
         await h.until(h.job_done(rollback.job_id), what="the rollback")
         assert h.jobs.get(rollback.job_id).state is JobState.SUCCEEDED
         key = f"cutover:job:{rollback.job_id}"

@@ -108,5 +108,5 @@ async def test_a_rollback_after_writes_on_oci_brings_them_to_aws_or_records_the_
     else:
         assert not set(WRITTEN) & aws_objects(h, tenant.aws_bucket)
         assert (rpo["objects"], rpo["bytes"]) == (2, 25)
-    (event,) = [e for e in h.session.events.list(tenant_id=tenant.tenant_id) if e.kind == "rollback.rpo"]
+    (event,) = [e for e in h.session.events.find(tenant_id=tenant.tenant_id) if e.kind == "rollback.rpo"]
     assert event.what.startswith(f"{tenant.tenant_id}: RPO {'0' if h.mode == 'before-dns' else '2 objects, 25B'}")

@@ -265,7 +265,7 @@ async def test_an_unknown_zone_is_a_clear_error(moto, fleet, dns):
 
 async def test_a_matrix_may_name_the_hosted_zone_by_its_id(moto, zone_id, fleet, tenants, route53_settings, proxy):
     tenants.store.db.execute("UPDATE tenants SET hosted_zone = ?", [zone_id])
-    fleet = tenants.list()
+    fleet = tenants.find()
     dns = Route53Dns(route53_settings.model_copy(update={"zones": {}}))
     try:
         records = await dns.read_routing(fleet)

@@ -123,7 +123,7 @@ async def test_no_credential_reaches_logs_errors_or_the_store_when_every_provide
     await h.until(lambda: failing_roles(h) >= ROLES, what="every source failing", limit=900)
 
     raised: list[str] = []
-    tenant = h.tenants.list()[0]
+    tenant = h.tenants.find()[0]
     expected = DnsRecord(tenant.tenant_id, tenant.dns_name, ZONE, Routing.simple(tenant.aws_target, 60), "", 0, "")
     for attempt in (
         h.providers.dns.apply(ZONE, [DnsChange(tenant.tenant_id, expected, Routing.simple(tenant.oci_target, 60))]),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from cutover.actions.doctor.common import Probe, from_error
@@ -61,7 +62,7 @@ async def check_route53(probe: Probe, dns: Any, zones: list[str]) -> list[Check]
         name = f"dns: route53 zone {zone}"
         try:
             zone_id = await dns.zone_id(zone)
-            answer = await timed(probe, "route53", lambda zid=zone_id: dns.route53.call("GetHostedZone", Id=zid))
+            answer = await timed(probe, "route53", partial(dns.route53.call, "GetHostedZone", Id=zone_id))
             await dns.route53.call("ListResourceRecordSets", HostedZoneId=zone_id, MaxItems="1")
         except Exception as error:
             checks.append(
@@ -95,7 +96,7 @@ async def check_oci_dns(probe: Probe, dns: Any, zones: list[str]) -> list[Check]
     for zone in zones:
         name = f"dns: oci dns zone {zone}"
         try:
-            await timed(probe, "oci-dns", lambda z=zone: dns.dns.call("get_zone_records", z, limit=1, **scope))
+            await timed(probe, "oci-dns", partial(dns.dns.call, "get_zone_records", zone, limit=1, **scope))
         except Exception as error:
             checks.append(
                 from_error(
@@ -117,6 +118,8 @@ async def check_dns(probe: Probe, dns: Any) -> list[Check]:
         return await check_route53(probe, dns, dns_zones(probe, settings.zones))
     if settings.kind == "oci_dns":
         return await check_oci_dns(probe, dns, dns_zones(probe, ()))
+    if settings.kind != "split":
+        return []  # the simulated fleet's DNS has nothing to reach
     other = {z.lower().rstrip(".") for z in settings.oci_zones}
     zones = dns_zones(probe, settings.route53.zones)
     return [
@@ -192,7 +195,10 @@ async def check_oci_monitoring(probe: Probe, side: Any) -> list[Check]:
 async def check_load_balancers(probe: Probe, health: Any) -> list[Check]:
     name = "health: oci load balancers"
     lb = health.backends_source
-    compartment = probe.settings.providers.health.compartment_id
+    settings = probe.settings.providers.health
+    if settings.kind != "oci_lb":
+        return []  # the simulated fleet's health has nothing to reach
+    compartment = settings.compartment_id
     try:
         answer = await timed(
             probe, "oci-lb", lambda: lb.load_balancer.call("list_load_balancer_healths", compartment, limit=100)

@@ -14,8 +14,8 @@ from cutover.providers.interfaces import ProviderError
 from cutover.providers.redaction import redact
 from cutover.state.tenants import Tenant
 
-_UNREACHABLE = ("connection failed", "connecterror", "connect timeout", "connecttimeout", "timed out", "timeout")
-_UNREACHABLE += ("could not connect", "endpointconnectionerror", "connection refused", "newconnectionerror")
+_UNREACHABLE: tuple[str, ...] = ("connection failed", "connecterror", "connect timeout", "connecttimeout", "timed out")
+_UNREACHABLE += ("timeout", "could not connect", "endpointconnectionerror", "connection refused", "newconnectionerror")
 _DENIED = ("accessdenied", "access denied", "notauthorized", "notauthenticated", " 401 ", " 403 ", "unauthorized")
 _SKEWED = ("requesttimetooskewed", "signature expired", "clock skew", "date header")
 

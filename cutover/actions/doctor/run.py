@@ -37,7 +37,7 @@ def read_tenants(loaded: LoadedConfig) -> list[Tenant]:
     path = loaded.settings.state.path
     try:
         with Store(path, read_only=True) as store:
-            return TenantStore(store, EventLog(store, Actor.current(), SystemClock())).list()
+            return TenantStore(store, EventLog(store, Actor.current(), SystemClock())).find()
     except (StoreError, OSError):
         return []  # the store check says why
 
@@ -130,7 +130,7 @@ def _runs_for(role: str, provider: Any, probe: Probe) -> list[tuple[str, CheckRu
         runs = [("health: oci load balancers", lambda: clouds.check_load_balancers(probe, provider))]
         if provider.aws_side is not None:
             runs.append(("health: aws targets", lambda: clouds.check_aws_targets(probe, provider.aws_side)))
-        hydration = settings.health.hydration
+        hydration = settings.health.hydration if settings.health.kind == "oci_lb" else None
         if provider.hydration is not None and hydration is not None:
             target = hydration.ssh
             runs.append(

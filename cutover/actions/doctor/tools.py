@@ -7,13 +7,15 @@ from typing import Any
 
 from cutover.actions.doctor.common import Probe, from_error
 from cutover.actions.doctor.results import Check, failed, ok, warn
-from cutover.config.providers import SshTarget
+from cutover.config.providers import RcloneSync, SshTarget
 
 UPGRADE = "upgrade rclone on the sync node to 1.65 or newer (rclone selfupdate, or the rclone.org package)"
 
 
 async def check_rclone(probe: Probe, sync: Any) -> list[Check]:
     settings = probe.settings.providers.sync
+    if not isinstance(settings, RcloneSync):
+        return []  # the simulated fleet's sync has nothing to reach
     over = f" over SSH ({settings.rc.ssh.user}@{settings.rc.ssh.host})" if settings.rc.ssh else ""
     name = f"sync: rclone rc {settings.rc.url}{over}"
     try:
@@ -115,11 +117,13 @@ async def check_notifier(probe: Probe, notifier: Any) -> list[Check]:
     if settings.kind == "routed":
         pairs = [(route[0], one) for route, one in zip(notifier.routes, settings.notifiers, strict=True)]
     else:
-        pairs = [(notifier, settings)]
+        pairs = [(notifier, settings)] if settings.kind != "simulated" else []
     checks = []
     for index, (one, its) in enumerate(pairs):
         name = f"notifier: {its.kind}" + (f" #{index + 1}" if len(pairs) > 1 else "")
-        variable = getattr(its, "webhook_env", None) or getattr(its, "url_env", None) or its.routing_key_env
+        variable = (
+            getattr(its, "webhook_env", None) or getattr(its, "url_env", None) or getattr(its, "routing_key_env", "")
+        )
         try:
             checks.append(ok(name, await one.probe()))
         except Exception as error:

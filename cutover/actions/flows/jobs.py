@@ -163,11 +163,11 @@ async def run_rollback(run: JobRun) -> None:
         except Exception as refused:
             run.end_target(tenant.tenant_id, TargetState.REFUSED, str(refused))
             continue
-        on_oci = was_on_oci(run, tenant.tenant_id)  # read before anything changes; kept for a resumed job
+        was_oci = was_on_oci(run, tenant.tenant_id)  # read before anything changes; kept for a resumed job
         with core.fenced():
             run.transition(tenant.tenant_id, Lifecycle.ROLLING_BACK, why=run.job.reason, monitoring_until=None)
             core.jobs.update_target(
-                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at, "on_oci": on_oci}
+                run.job_id, tenant.tenant_id, TargetState.RUNNING, detail={"decided_at": decided_at, "on_oci": was_oci}
             )
     running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
     on_oci = {tid: bool(core.jobs.target(run.job_id, tid).detail.get("on_oci", True)) for tid in running}

@@ -12,6 +12,7 @@ what it found; nothing is changed for it.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from cutover.actions.dns_plan import same_routing
 from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, change_dns, wait_in_sync
@@ -39,7 +40,7 @@ async def run_lower_ttl(run: JobRun) -> None:
     tenants = {tid: core.tenant(tid) for tid in running}
     wants = {tid: Routing.simple(t.aws_target, ttl) for tid, t in tenants.items()}
     expects = {
-        tid: Expect(lambda found, aws=t.aws_target: found.target == aws, f"{t.aws_target} (simple, any TTL)")
+        tid: Expect(partial(_points_at, t.aws_target), f"{t.aws_target} (simple, any TTL)")
         for tid, t in tenants.items()
     }
     steps = {tid: run.step(tid, "lower_ttl") for tid in running}
@@ -78,3 +79,7 @@ async def _settle(run: JobRun, tenant_id: str, outcome: ChangeOutcome | FlowStop
     if step.state is StepState.DONE:
         core.jobs.note_step(step, detail={"safe_at": safe_at})
     return TargetState.SUCCEEDED, summary
+
+
+def _points_at(target: str, found: Routing) -> bool:
+    return found.target == target

@@ -266,7 +266,7 @@ async def _hold(run: JobRun, tenant_id: str, step: Step, percent: int, change_id
                 run.unhold(f"{tenant_id}:thin")
             # One noisy period is not a breach: the criteria must fail on every look for a minute.
             breach_since = (breach_since or now) if breach else None
-            if breach and now - breach_since < CRITERIA_SUSTAINED:
+            if breach_since is not None and now - breach_since < CRITERIA_SUSTAINED:
                 counting = False
             elif breach:
                 counting = False

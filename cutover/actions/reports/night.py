@@ -60,7 +60,7 @@ def build_night_report(
     rows = store.db.query("SELECT * FROM events WHERE ts >= ? AND ts < ? ORDER BY seq", [start, end])
     night = [Event.from_row(row) for row in rows]
     jobs = JobStore(store, events)
-    created = [job for job in jobs.list() if start <= job.created_at < end]
+    created = [job for job in jobs.find() if start <= job.created_at < end]
     return NightReport(
         date=day.isoformat(),
         start=start,

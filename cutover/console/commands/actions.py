@@ -754,7 +754,7 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
                     ids = f" [{', '.join(step.request_ids)}]" if step.request_ids else ""
                     out(f"      {step.name:<12} {step.state.value:<8}{took} {step.result}{ids}")
             return
-        found = ops.jobs.active() if active else ops.jobs.list(limit=50)
+        found = ops.jobs.active() if active else ops.jobs.find(limit=50)
         if as_json:
             out(
                 json.dumps(

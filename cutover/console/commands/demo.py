@@ -25,10 +25,11 @@ from cutover.actions.simulation import Simulation, WorldInfo, discard_world, ope
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
-from cutover.state.lifecycle import Lifecycle
+from cutover.console.summary_text import summary_lines
 
 if TYPE_CHECKING:
     from cutover.actions.fleet_summary import FleetSummary
+    from cutover.actions.operations import PlanRequest
 
 # The headless modes (summaries, a night) import what they need when they run: the console,
 # the common case, does not wait for them.
@@ -144,7 +145,7 @@ def demo(
         session.close()
 
 
-def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, object] | None:
+def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, PlanRequest | None] | None:
     """--for and --batch: a whole night, headless (see commands/night.py)."""
     from cutover.actions.operations import BadRequest
     from cutover.console.commands.night import parse_batch
@@ -194,7 +195,7 @@ async def _run(session: Session, simulation: Simulation, interval: float, ticks:
     try:
         shown = 0
         while True:
-            fleet = session.tenants.list()
+            fleet = session.tenants.find()
             summary = await summarise(built.providers, fleet, simulation.clock.now())
             echo(render_summary(summary, simulation.info(), ZoneInfo(timezone)))
             shown += 1
@@ -206,41 +207,11 @@ async def _run(session: Session, simulation: Simulation, interval: float, ticks:
         await built.providers.aclose()
 
 
-_ORDER = list(Lifecycle)
-
-
 def render_summary(summary: FleetSummary, info: WorldInfo, zone: ZoneInfo) -> str:
-    from cutover.actions.fleet_summary import share_text
-
     when = datetime.fromtimestamp(summary.at, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
     speed = "" if info.speed is None else (" paused" if info.speed == 0 else f" x{info.speed:g}")
     lines = [f"-- world {when}{speed} -- seed {info.seed}, {summary.tenants:,} tenants"]
-    for wave in summary.waves:
-        states = ", ".join(
-            f"{state.label} {count}" for state, count in sorted(wave.states.items(), key=lambda s: _ORDER.index(s[0]))
-        )
-        lines.append(
-            f"  wave {wave.wave:<3} {wave.tenants:>6,} tenants  {wave.migrated_percent:5.1f}% migrated  {states}"
-        )
-    if summary.requests is not None:
-        on_oci = share_text(summary.oci_requests / summary.requests if summary.requests else None)
-        errors = f"{summary.error_rate * 100:.2f}%" if summary.error_rate is not None else "-"
-        per = f"/{summary.period_s:.0f}s" if summary.period_s else ""
-        lines.append(f"  traffic   {summary.requests:,.0f} requests{per}, {on_oci} on OCI, errors {errors}")
-    if summary.sync:
-        lines.append(
-            "  sync      " + ", ".join(f"{count:,} {health}" for health, count in sorted(summary.sync.items()))
-        )
-    lines.append(f"  backends  {summary.backends_degraded} tenant(s) with a backend down")
-    if summary.in_flight:
-        shown = ", ".join(
-            f"{f.tenant_id} {f.lifecycle.label} (OCI {share_text(f.oci_share)})" for f in summary.in_flight[:8]
-        )
-        more = f" and {len(summary.in_flight) - 8} more" if len(summary.in_flight) > 8 else ""
-        lines.append(f"  in flight {shown}{more}")
-    else:
-        lines.append("  in flight none")
-    lines.append("  sources   " + ", ".join(f"{name} {state}" for name, state in sorted(summary.sources.items())))
+    lines += summary_lines(summary, waves_and_flight=True)
     for index, fault in enumerate(info.faults[:6]):
         lines.append(f"  {'faults' if index == 0 else '':<9} {fault}")
     if len(info.faults) > 6:

@@ -46,7 +46,7 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         now = session.clock.now()
         gates = session.settings.gates
         tenant = session.tenants.resolve_id(tenant) if tenant else None
-        tenants = [session.tenants.get(tenant)] if tenant else session.tenants.list(wave=wave, lifecycle=state)
+        tenants = [session.tenants.get(tenant)] if tenant else session.tenants.find(wave=wave, lifecycle=state)
         if tenant and ((wave is not None and tenants[0].wave != wave) or (state and tenants[0].lifecycle != state)):
             tenants = []
         # A tenant a job holds shows what that job does with it now, as the console's table does.
@@ -100,7 +100,7 @@ def events(obj: Context, tenant: str | None, limit: int | None, as_json: bool) -
     try:
         if tenant:
             tenant = session.tenants.resolve_id(tenant)
-        found = session.events.list(tenant_id=tenant, limit=limit)
+        found = session.events.find(tenant_id=tenant, limit=limit)
         if as_json:
             echo(json.dumps(render.events_json(found), indent=2))
         else:

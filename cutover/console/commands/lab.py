@@ -18,11 +18,12 @@ from pathlib import Path
 import click
 
 from cutover.actions.composition import build_providers
-from cutover.actions.fleet_summary import FleetSummary, share_text, summarise
+from cutover.actions.fleet_summary import FleetSummary, summarise
 from cutover.actions.importing import import_matrix
 from cutover.actions.lab_setup import prepare_ready
 from cutover.actions.session import Session
 from cutover.console.commands.common import Context, echo, fail, user_errors
+from cutover.console.summary_text import summary_lines
 from cutover.state.clock import SystemClock
 
 
@@ -95,7 +96,7 @@ async def _prepare(session: Session, count: int) -> list[str]:
     clock = SystemClock()
     built = build_providers(session.settings, session.store, clock, actor=session.actor)
     try:
-        return await prepare_ready(built.providers, session.tenants, session.tenants.list()[:count], clock)
+        return await prepare_ready(built.providers, session.tenants, session.tenants.find()[:count], clock)
     finally:
         await built.providers.aclose()
 
@@ -107,7 +108,7 @@ async def _headless(context: Context, interval: float, ticks: int | None) -> Non
     try:
         shown = 0
         while ticks is None or shown < ticks:
-            summary = await summarise(built.providers, session.tenants.list(), clock.now())
+            summary = await summarise(built.providers, session.tenants.find(), clock.now())
             echo(render(summary))
             shown += 1
             if ticks is None or shown < ticks:
@@ -119,15 +120,4 @@ async def _headless(context: Context, interval: float, ticks: int | None) -> Non
 
 def render(summary: FleetSummary) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(summary.at))
-    lines = [f"-- lab {when} -- {summary.tenants:,} tenants"]
-    if summary.requests is not None:
-        on_oci = share_text(summary.oci_requests / summary.requests if summary.requests else None)
-        errors = f"{summary.error_rate * 100:.2f}%" if summary.error_rate is not None else "-"
-        lines.append(f"  traffic   {summary.requests:,.0f} requests, {on_oci} on OCI, errors {errors}")
-    if summary.sync:
-        lines.append(
-            "  sync      " + ", ".join(f"{count:,} {health}" for health, count in sorted(summary.sync.items()))
-        )
-    lines.append(f"  backends  {summary.backends_degraded} tenant(s) with a backend down")
-    lines.append("  sources   " + ", ".join(f"{name} {state}" for name, state in sorted(summary.sources.items())))
-    return "\n".join(lines)
+    return "\n".join([f"-- lab {when} -- {summary.tenants:,} tenants", *summary_lines(summary, waves_and_flight=False)])

@@ -23,6 +23,7 @@ from cutover.actions.batch_schedule import job_times, zone_of
 from cutover.actions.read_model import JobView
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_duration
+from cutover.console.controls import controls
 from cutover.console.plain import plain
 from cutover.console.screens.jobs import JOB_STATE_STYLE
 from cutover.state.jobs import JobState, StepState, TargetState
@@ -150,7 +151,7 @@ class BatchScreen(Screen[None]):
         self._wake.set()
 
     def action_pause(self) -> None:
-        self.app.start_pause_or_resume()  # type: ignore[attr-defined]
+        controls(self.app).start_pause_or_resume()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "pause" and getattr(self.app, "read_only", False))

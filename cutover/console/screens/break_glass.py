@@ -28,7 +28,7 @@ class BreakGlass(ModalScreen[str | None]):
     """The refusing rules, a required reason; Cancel has the focus after the reason field."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = DIALOG_BREAKPOINTS
     AUTO_FOCUS = "#break-glass-reason"
 
     def __init__(self, action: str, refusals: Sequence[Refusal]) -> None:

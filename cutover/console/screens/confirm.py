@@ -69,7 +69,7 @@ class ConfirmOne(_Reasoned, ModalScreen[bool]):
     or the action button asking for a missing reason)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = DIALOG_BREAKPOINTS
     AUTO_FOCUS = "#cancel"
 
     def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
@@ -162,7 +162,7 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
     A subclass asks for other words to type (the panic rollback's phrase) by overriding the typed_ methods."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = DIALOG_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = DIALOG_BREAKPOINTS
     TYPED_ID = "confirm-count"
 
     def __init__(self, targets: TargetSet, reason: str | None = None) -> None:
@@ -171,7 +171,8 @@ class ConfirmMany(_Reasoned, ModalScreen[bool]):
         self.asks_reason = reason is not None
         self._prefilled = reason or ""
         # The reason first when there is none yet; then what to type. Typing alone never acts.
-        self.AUTO_FOCUS = "#confirm-reason" if self.asks_reason and not self._prefilled else f"#{self.TYPED_ID}"
+        # Textual reads self.AUTO_FOCUS when the screen shows, so a per-dialog value works; it declares a ClassVar.
+        self.AUTO_FOCUS = "#confirm-reason" if self.asks_reason and not self._prefilled else f"#{self.TYPED_ID}"  # type: ignore[misc]
 
     # --- what this dialog asks the operator to type -----------------------------------------------------
 

@@ -36,7 +36,7 @@ from cutover.console.screens.report import gate_table
 from cutover.console.screens.tenant_keys import TenantActionKeys
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 from cutover.state.holds import TenantHold
-from cutover.state.jobs import StepState
+from cutover.state.jobs import Step, StepState
 from cutover.state.lifecycle import Lifecycle
 
 LEADS_WITH_JOB = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.ROLLING_BACK, Lifecycle.MIGRATED})
@@ -46,7 +46,7 @@ def flight_text(detail: TenantDetail, zone: tzinfo | None, max_rollbacks: int) -
     """The job that has the tenant (if one is on record), its steps as they stand, and the way back (one key)."""
     tenant = detail.tenant
     text = Text()
-    steps = []
+    steps: tuple[Step, ...] = ()
     if detail.job is not None:
         job = detail.job.job
         text.append(f"{job.job_id} ", style="bold")
@@ -232,7 +232,7 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
         self.query_one("#detail-events", Static).update(timeline(detail, self.zone))
 
 
-def hold_line(hold: TenantHold, zone: tzinfo) -> str:
+def hold_line(hold: TenantHold, zone: tzinfo | None) -> str:
     """ "held by bob (03-05 02:10 EST): customer asked to reschedule; until unhold"."""
     until = f"until {format_day_clock(hold.not_before, zone)}" if hold.not_before is not None else "until unhold"
     return (

@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 
 from cutover.actions.read_model import JobView
 from cutover.config.units import format_clock, format_duration
+from cutover.console.controls import controls
 from cutover.console.plain import plain
 from cutover.state.jobs import Job, JobState, StepState
 
@@ -138,7 +139,7 @@ class JobsScreen(Screen[None]):
         if job_id is None:
             self.notify("no job selected", severity="warning")
             return
-        self.app.start_job_control(job_id, verb)  # type: ignore[attr-defined]
+        controls(self.app).start_job_control(job_id, verb)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "control" and getattr(self.app, "read_only", False))

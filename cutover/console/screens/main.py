@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input
 
 from cutover.actions.operations import BATCH
 from cutover.config.text import visible_lines
+from cutover.console.controls import controls
 from cutover.console.feed import FeedUpdate
 from cutover.console.fleet import SORT_NAMES, SORTABLE, FilterError, parse_filter
 from cutover.console.keys import KEY_ACTIONS
@@ -49,12 +50,17 @@ FILTER_HINT = "filter: words, state:ready, wave:1,2, tier:ent, night:   (Enter a
 RESTORE_MARKS_FOR = 10.0  # seconds the restore key brings back the marks Esc cleared
 
 
+# Under 30 rows the panels shrink; under 110 columns the header may take two lines.
+MAIN_VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+MAIN_HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+
 class MainScreen(TenantActionKeys, Screen[None]):
     """Widgets render what they are given; the app feeds them once a second."""
 
     BINDINGS: ClassVar[list[BindingType]] = main_bindings()
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = MAIN_VERTICAL_BREAKPOINTS
+    HORIZONTAL_BREAKPOINTS = MAIN_HORIZONTAL_BREAKPOINTS
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -233,7 +239,7 @@ class MainScreen(TenantActionKeys, Screen[None]):
         cleared = self.table.clear_marks()
         if cleared:
             self._marks_cleared_at = time.monotonic()
-            key = self.app.key_for("restore_marks")  # type: ignore[attr-defined]
+            key = controls(self.app).key_for("restore_marks")
             self.app.notify(
                 f"{cleared} mark{'s' if cleared != 1 else ''} cleared: {key} brings "
                 f"{'them' if cleared != 1 else 'it'} back ({RESTORE_MARKS_FOR:.0f} s)",
@@ -255,26 +261,26 @@ class MainScreen(TenantActionKeys, Screen[None]):
 
     def action_toggle_panel(self, panel: str) -> None:
         self.toggle_panel(panel)
-        self.app.show_selection()  # type: ignore[attr-defined]  # the header says what the panels no longer show
+        controls(self.app).show_selection()  # the header says what the panels no longer show
 
     def action_detail(self) -> None:
         if self.filter_open:
             return
         tenant_id = self.table.cursor_id
         if tenant_id:
-            self.app.open_detail(tenant_id)  # type: ignore[attr-defined]
+            controls(self.app).open_detail(tenant_id)
 
     def action_batch_view(self) -> None:
-        self.app.open_batch_view()  # type: ignore[attr-defined]
+        controls(self.app).open_batch_view()
 
     def action_jobs_view(self) -> None:
-        self.app.open_jobs_view()  # type: ignore[attr-defined]
+        controls(self.app).open_jobs_view()
 
     def action_alert_history(self) -> None:
-        self.app.open_alert_history()  # type: ignore[attr-defined]
+        controls(self.app).open_alert_history()
 
     def action_acknowledge_alerts(self) -> None:
-        self.app.start_acknowledge_alerts()  # type: ignore[attr-defined]
+        controls(self.app).start_acknowledge_alerts()
 
     def selected_rows(self) -> tuple[list, str]:
         """The marked tenants, else the one under the cursor; and a note when marks are hidden by the filter."""
@@ -289,17 +295,17 @@ class MainScreen(TenantActionKeys, Screen[None]):
         return ([row] if row else []), ""
 
     def action_plan_batch(self) -> None:
-        self.app.start_action(BATCH)  # type: ignore[attr-defined]
+        controls(self.app).start_action(BATCH)
 
     def action_pause_batch(self) -> None:
-        self.app.start_pause_or_resume()  # type: ignore[attr-defined]
+        controls(self.app).start_pause_or_resume()
 
     def action_quit_console(self) -> None:
-        self.app.request_quit()  # type: ignore[attr-defined]
+        controls(self.app).request_quit()
 
     # --- table events ----------------------------------------------------------------------
 
     @on(FleetTable.CursorMoved)
     @on(FleetTable.MarksChanged)
     def _selection_changed(self) -> None:
-        self.app.show_selection()  # type: ignore[attr-defined]
+        controls(self.app).show_selection()

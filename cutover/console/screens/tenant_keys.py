@@ -10,28 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 from cutover.actions.operations import FLIP, RAMP, ROLLBACK
+from cutover.console.controls import controls
 from cutover.console.keys import WORLD_CHANGING
 
 
 class TenantActionKeys:
     """Mixed into a Screen: gate, cut over, ramp, roll back and dry run, forwarded to the app."""
 
-    app: Any  # the CutoverApp the screen runs in
+    app: Any  # the Screen's own app (this mixin is always mixed into a Screen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in WORLD_CHANGING and getattr(self.app, "read_only", False))
+        return not (action in WORLD_CHANGING and controls(self.app).read_only)
 
     def action_gate(self) -> None:
-        self.app.run_gate()
+        controls(self.app).run_gate()
 
     def action_cutover(self) -> None:
-        self.app.start_action(FLIP)
+        controls(self.app).start_action(FLIP)
 
     def action_ramp(self) -> None:
-        self.app.start_action(RAMP)
+        controls(self.app).start_action(RAMP)
 
     def action_rollback(self) -> None:
-        self.app.start_action(ROLLBACK)
+        controls(self.app).start_action(ROLLBACK)
 
     def action_dry_run(self) -> None:
-        self.app.dry_run()
+        controls(self.app).dry_run()

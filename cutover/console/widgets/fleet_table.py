@@ -332,7 +332,7 @@ class FleetTable(ScrollView, can_focus=True):
         old_cursor_index = self._index.get(self._cursor_id, 0) if self._cursor_id else 0
         old_order = self._order
 
-        rows = self._rows.values()
+        rows: Iterable[FleetRow] = self._rows.values()
         if self._filter.active:
             rows = [row for row in rows if self._shown(row)]
         ordered = sorted(rows, key=sort_key(self._sort_column), reverse=self._sort_reverse)

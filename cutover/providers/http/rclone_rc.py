@@ -22,6 +22,8 @@ from cutover.providers.redaction import redact_json, remember_secret
 class RcTransport(Protocol):
     """How rc calls reach rclone: HTTP directly, or `rclone rc` run over SSH on the sync node."""
 
+    source: str
+
     async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]: ...
 
     async def aclose(self) -> None: ...

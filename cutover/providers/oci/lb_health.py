@@ -93,11 +93,11 @@ class OciBackendHealth:
         if stale and len(failures) == len(stale) and not self._details:
             raise ProviderError(self.source, next(iter(failures.values())))
         report: dict[str, BackendHealth] = {}
-        for tenant_id, key in keys.items():
-            detail = self._details.get(key) if key else None
-            if detail is None:
+        for tenant_id, tenant_key in keys.items():
+            detail = self._details.get(tenant_key) if tenant_key else None
+            if tenant_key is None or detail is None:
                 continue
-            if key not in stale and statuses.get(key[0]) == "OK":
+            if tenant_key not in stale and statuses.get(tenant_key[0]) == "OK":
                 # The whole load balancer is OK, so every backend of this set is up.
                 detail = _Detail(detail.total, detail.total, BackendStatus.OK, (), detail.read_at)
                 measured = now

@@ -183,9 +183,12 @@ class OciClients:
 class OciProviderSettings(Protocol):
     """What a provider's settings section says about reaching an OCI service."""
 
-    oci: OciAccess
-    retry: RetrySettings
-    requests_per_second: float
+    @property
+    def oci(self) -> OciAccess: ...
+    @property
+    def retry(self) -> RetrySettings: ...
+    @property
+    def requests_per_second(self) -> float: ...
 
 
 class OciService:

@@ -75,7 +75,7 @@ class SeedSummary:
 def seed_migration_night(
     world: SimWorld, tenants: TenantStore, events: EventLog, now: float, batch: int = 25
 ) -> SeedSummary:
-    fleet = tenants.list()
+    fleet = tenants.find()
     rng = random.Random(f"night:{world.seed}")
     by_wave: dict[int, list[Tenant]] = {}
     for tenant in fleet:

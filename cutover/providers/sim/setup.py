@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cutover.config.matrix import TenantSpec
@@ -107,10 +108,10 @@ def open_world(
                 _import(tenants, generate_fleet(options.tenants, options.seed), f"{SIMULATOR} (seed {options.seed})")
             else:
                 _fill_blanks(tenants, options.seed)
-            _start_tenants(world, tenants.list(), start, fleet == "generated" and options.seed_night)
+            _start_tenants(world, tenants.find(), start, fleet == "generated" and options.seed_night)
             if fleet == "generated" and options.seed_night:
                 seeded = seed_migration_night(world, tenants, events, start, options.batch)
-            world.db.add_records(initial_record(t, start) for t in tenants.list() if t.aws_target)
+            world.db.add_records(initial_record(t, start) for t in tenants.find() if t.aws_target)
             created = True
     world_clock = clock or WorldClock(store, wall)
     world = SimWorld(store, world_clock)
@@ -127,7 +128,7 @@ def _import(tenants: TenantStore, specs: list[TenantSpec], source: str) -> None:
 def _fill_blanks(tenants: TenantStore, seed: int) -> None:
     """Give imported tenants what the simulator needs and the matrix left blank."""
     specs = []
-    for tenant in tenants.list():
+    for tenant in tenants.find():
         values = {name: getattr(tenant, name) for name in MATRIX_FIELDS}
         spec = TenantSpec(**values)
         key = stable_key(seed, "targets", tenant.tenant_id)
@@ -138,7 +139,7 @@ def _fill_blanks(tenants: TenantStore, seed: int) -> None:
             "aws_bucket": f"{tenant.tenant_id.lower()}-data-aws",
             "oci_bucket": f"{tenant.tenant_id.lower()}-data-oci",
         }
-        filled = {name: value for name, value in blanks.items() if not values[name]}
+        filled: dict[str, Any] = {name: value for name, value in blanks.items() if not values[name]}
         if filled:
             specs.append(replace(spec, **filled))
         else:

@@ -26,7 +26,7 @@ from cutover.state.tenants import Tenant
 def routing_to_json(routing: Routing) -> str:
     if routing.target is not None:
         return json.dumps({"ttl": routing.ttl, "target": routing.target}, sort_keys=True)
-    weights = sorted(([w.set_id, w.target, w.weight] for w in routing.weights), key=lambda w: w[0])
+    weights = [[w.set_id, w.target, w.weight] for w in sorted(routing.weights, key=lambda w: w.set_id)]
     return json.dumps({"ttl": routing.ttl, "weights": weights}, sort_keys=True)
 
 
