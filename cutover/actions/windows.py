@@ -13,51 +13,10 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
+from cutover.config.regions import REGION_ZONES
 from cutover.config.settings import Settings, WindowSettings, parse_window
 from cutover.config.units import format_clock, format_duration
 from cutover.state.tenants import Tenant
-
-REGION_ZONES = {
-    # AWS
-    "us-east-1": "America/New_York",
-    "us-east-2": "America/New_York",
-    "us-west-1": "America/Los_Angeles",
-    "us-west-2": "America/Los_Angeles",
-    "ca-central-1": "America/Toronto",
-    "sa-east-1": "America/Sao_Paulo",
-    "eu-west-1": "Europe/Dublin",
-    "eu-west-2": "Europe/London",
-    "eu-west-3": "Europe/Paris",
-    "eu-central-1": "Europe/Berlin",
-    "eu-north-1": "Europe/Stockholm",
-    "eu-south-1": "Europe/Rome",
-    "ap-south-1": "Asia/Kolkata",
-    "ap-northeast-1": "Asia/Tokyo",
-    "ap-northeast-2": "Asia/Seoul",
-    "ap-southeast-1": "Asia/Singapore",
-    "ap-southeast-2": "Australia/Sydney",
-    "me-south-1": "Asia/Bahrain",
-    "af-south-1": "Africa/Johannesburg",
-    # OCI
-    "us-ashburn-1": "America/New_York",
-    "us-phoenix-1": "America/Phoenix",
-    "us-sanjose-1": "America/Los_Angeles",
-    "us-chicago-1": "America/Chicago",
-    "ca-toronto-1": "America/Toronto",
-    "ca-montreal-1": "America/Toronto",
-    "sa-saopaulo-1": "America/Sao_Paulo",
-    "uk-london-1": "Europe/London",
-    "eu-frankfurt-1": "Europe/Berlin",
-    "eu-amsterdam-1": "Europe/Amsterdam",
-    "eu-paris-1": "Europe/Paris",
-    "eu-zurich-1": "Europe/Zurich",
-    "ap-tokyo-1": "Asia/Tokyo",
-    "ap-osaka-1": "Asia/Tokyo",
-    "ap-seoul-1": "Asia/Seoul",
-    "ap-singapore-1": "Asia/Singapore",
-    "ap-sydney-1": "Australia/Sydney",
-    "ap-mumbai-1": "Asia/Kolkata",
-}
 
 
 def tenant_zone(tenant: Tenant, window: WindowSettings) -> str:

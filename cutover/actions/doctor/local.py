@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cutover.actions.doctor.results import Check, failed, ok, warn
-from cutover.actions.windows import REGION_ZONES
+from cutover.config.regions import REGION_ZONES
 from cutover.config.settings import Settings
 from cutover.state.disk import inspect_store
 from cutover.state.tenants import Tenant

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from cutover.actions import dns_plan
 from cutover.actions.engine_core import ENGINE_STOPS
@@ -133,6 +133,12 @@ def finish(run: JobRun, words: dict[TargetState, str] = OUTCOME_WORDS) -> None:
 
 
 async def run_flip(run: JobRun) -> None:
+    await run_each_tenant(run, run_cutover)
+
+
+async def run_each_tenant(run: JobRun, flow: Callable[[JobRun, str], Awaitable[tuple[TargetState, str]]]) -> None:
+    """A flip or a ramp: the pending targets admitted together (or refused with the reason), then `flow`
+    on every running target at once, each in its own task."""
     core = run.core
     pending = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.PENDING]
     if pending:
@@ -142,7 +148,7 @@ async def run_flip(run: JobRun) -> None:
                 if run.target_state(tenant_id) is TargetState.PENDING:
                     run.end_target(tenant_id, TargetState.REFUSED, verdict.describe())
     running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
-    await asyncio.gather(*(tenant_task(run, tid, run_cutover(run, tid)) for tid in running))
+    await asyncio.gather(*(tenant_task(run, tid, flow(run, tid)) for tid in running))
     finish(run)
 
 

@@ -15,12 +15,10 @@ over and puts its record back on AWS.
 
 from __future__ import annotations
 
-import asyncio
-
 from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, Preempted, change_dns, seconds
 from cutover.actions.flows.cutover import BeforeDns, TenantCutover
-from cutover.actions.flows.jobs import admit, finish, tenant_task
+from cutover.actions.flows.jobs import run_each_tenant
 from cutover.actions.ramp_stages import StageStep
 from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.triggers import Outcome
@@ -30,17 +28,7 @@ from cutover.state.tenants import Tenant
 
 
 async def run_ramp(run: JobRun) -> None:
-    core = run.core
-    pending = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.PENDING]
-    if pending:
-        verdict = await admit(run, pending)
-        if not verdict.ok:
-            for tenant_id in pending:
-                if run.target_state(tenant_id) is TargetState.PENDING:
-                    run.end_target(tenant_id, TargetState.REFUSED, verdict.describe())
-    running = [t.tenant_id for t in core.jobs.targets(run.job_id) if t.state is TargetState.RUNNING]
-    await asyncio.gather(*(tenant_task(run, tid, ramp_tenant(run, tid)) for tid in running))
-    finish(run)
+    await run_each_tenant(run, ramp_tenant)
 
 
 def _roll_back_for_abort(run: JobRun, tenant_id: str) -> Preempted:

@@ -16,6 +16,7 @@ from datetime import datetime
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from cutover.config.regions import REGION_ZONES
 from cutover.state.tenants import Tenant
 
 GB = 10**9
@@ -105,21 +106,6 @@ def daily_factor(local_hour: float) -> float:
     return 0.2 + 0.8 * (1.0 - math.cos(2.0 * math.pi * (local_hour - 4.0) / 24.0)) / 2.0
 
 
-REGION_ZONES = {
-    "us-east-1": "America/New_York",
-    "us-east-2": "America/New_York",
-    "us-west-1": "America/Los_Angeles",
-    "us-west-2": "America/Los_Angeles",
-    "ca-central-1": "America/Toronto",
-    "eu-west-1": "Europe/Dublin",
-    "eu-west-2": "Europe/London",
-    "eu-central-1": "Europe/Berlin",
-    "ap-southeast-1": "Asia/Singapore",
-    "ap-southeast-2": "Australia/Sydney",
-    "ap-northeast-1": "Asia/Tokyo",
-    "us-ashburn-1": "America/New_York",
-    "us-phoenix-1": "America/Phoenix",
-}
 DEFAULT_ZONE = "America/New_York"
 _ZONES: dict[str, ZoneInfo] = {}
 
