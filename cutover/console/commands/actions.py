@@ -21,7 +21,6 @@ safety rule or a lock.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ import click
 
 from cutover.actions.batch_record import group_result, later_rollbacks
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times, zone_of
-from cutover.actions.composition import ProviderError, all_simulated, has_world, using_providers, world_clock
+from cutover.actions.composition import all_simulated, has_world, using_providers, world_clock
 from cutover.actions.decommission_rules import POINT_OF_NO_RETURN
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import GateVerdict, remedy_sentence
@@ -40,7 +39,6 @@ from cutover.actions.observe import observe_now
 from cutover.actions.operations import (
     ROLLBACK,
     BadRequest,
-    NeedsConfirmation,
     Operations,
     PlanRequest,
     Refused,
@@ -49,9 +47,9 @@ from cutover.actions.session import Session
 from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render
 from cutover.console.acting import way_back_lines
-from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Context, fail, user_errors
+from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, Context, user_errors
 from cutover.console.commands.common import echo as out
-from cutover.state.jobs import Job, JobError, JobState, JobTarget, StepState, TargetState
+from cutover.state.jobs import Job, JobState, JobTarget, StepState, TargetState
 from cutover.state.store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,25 +63,6 @@ WORDS = {
     TargetState.REFUSED: "REFUSED",
     TargetState.ABORTED: "ABORTED",
 }
-
-
-def action_errors(func: F) -> F:
-    """The engine's refusals as exit codes: 2 bad input, 3 refused; the rest as every command does."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except NeedsConfirmation as exc:
-            fail(f"{exc}; nothing was submitted", EXIT_USAGE)
-        except (BadRequest, JobError) as exc:
-            fail(str(exc), EXIT_USAGE)
-        except Refused as exc:
-            fail(f"refused: {exc}\nnothing was changed", EXIT_REFUSED)
-        except ProviderError as exc:  # a cloud that refused or did not answer, its message already redacted
-            fail(f"{exc}\nnothing was submitted", EXIT_FAILED)
-
-    return user_errors(wrapper)  # type: ignore[return-value]
 
 
 def open_session(obj: Context, *, read_only: bool = False) -> Session:
@@ -464,7 +443,7 @@ def confirm(phrase: str, yes: bool) -> str:
 @click.argument("tenants", nargs=-1, required=True)
 @action_options
 @click.pass_obj
-@action_errors
+@user_errors
 def flip(obj: Context, tenants: tuple[str, ...], **options: Any) -> None:
     """Cut tenants over to OCI: final sync, gate, DNS, traffic, monitoring, migrated."""
     run_action(obj, PlanRequest.flip(tenants), **options)
@@ -494,7 +473,7 @@ def _duration(option: str, value: str | None) -> float | None:
 @click.option("--hold", help="Time at each stage before the next, e.g. 30m (default from the configuration).")
 @action_options
 @click.pass_obj
-@action_errors
+@user_errors
 def ramp(obj: Context, tenants: tuple[str, ...], stages: str | None, hold: str | None, **options: Any) -> None:
     """Move traffic to OCI in weighted stages, checking error rate and p95 at each."""
     run_action(obj, PlanRequest.ramp(tenants, stages=_stages(stages), hold=_duration("--hold", hold)), **options)
@@ -505,7 +484,7 @@ def ramp(obj: Context, tenants: tuple[str, ...], stages: str | None, hold: str |
 @click.option("--all-in-flight", is_flag=True, help="Every tenant cutting over or in monitoring.")
 @action_options
 @click.pass_obj
-@action_errors
+@user_errors
 def rollback(obj: Context, tenants: tuple[str, ...], all_in_flight: bool, **options: Any) -> None:
     """Put tenants back on AWS (one change set per hosted zone); the recovery time is recorded."""
     if not tenants and not all_in_flight:
@@ -523,7 +502,7 @@ def rollback(obj: Context, tenants: tuple[str, ...], all_in_flight: bool, **opti
 @click.option("--window", help='The window agreed with the customer, tenant-local "HH:MM-HH:MM" (a coordinated wave).')
 @action_options
 @click.pass_obj
-@action_errors
+@user_errors
 def batch(
     obj: Context,
     tenants: tuple[str, ...],
@@ -564,7 +543,7 @@ def batch(
 @click.option("--no-refresh", is_flag=True, help="Judge what the store has; do not poll when no engine leads.")
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def gate(obj: Context, tenants: tuple[str, ...], no_refresh: bool, as_json: bool) -> None:
     """The decision gate: every check, its evidence and age; ELIGIBLE (exit 0), BLOCKED or UNKNOWN (exit 3)."""
     session = open_session(obj)
@@ -627,7 +606,7 @@ def _control(verb: str) -> click.Command:
         help="Resume past a safety rule that still refuses the batch's next group (audited).",
     )
     @click.pass_obj
-    @action_errors
+    @user_errors
     def command(obj: Context, job_id: str, reason: str, as_json: bool, break_glass: tuple[str, ...]) -> None:
         session = open_session(obj)
         try:
@@ -681,7 +660,7 @@ pause, resume, abort, skip, step_back = (_control(verb) for verb in ("pause", "r
 @click.argument("tenants", nargs=-1, required=True)
 @click.option("--reason", default="", help="Why: it goes in the audit trail.")
 @click.pass_obj
-@action_errors
+@user_errors
 def approve(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
     """Approve tenants' cutover as the second operator (enterprise tier needs it)."""
     session = open_session(obj)
@@ -715,7 +694,7 @@ def approve(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
 @click.option("--active", is_flag=True, help="Only jobs that have not ended.")
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
     """List jobs, or show one job: each tenant's outcome and every step with its time."""
     session = open_session(obj, read_only=True)
@@ -778,7 +757,7 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
 @click.command()
 @click.option("--until-idle", is_flag=True, help="Stop once no job is queued, running, paused or held.")
 @click.pass_obj
-@action_errors
+@user_errors
 def engine(obj: Context, until_idle: bool) -> None:
     """Run the engine in the foreground: lead the war room (or wait to), run and resume jobs."""
     session = open_session(obj)
@@ -811,7 +790,7 @@ def _prepare(obj: Context, action: str, reason: str, as_json: bool, submit: Call
 @click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def sync(obj: Context, tenants: tuple[str, ...], final: bool, verify: bool, reason: str, as_json: bool) -> None:
     """Start continuous sync (pending -> syncing), or with --final / --verify prove lag 0."""
     if final and verify:
@@ -827,7 +806,7 @@ def sync(obj: Context, tenants: tuple[str, ...], final: bool, verify: bool, reas
 @click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def validate(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool) -> None:
     """Run the validation suite; every check passing moves a validating tenant to ready."""
     _prepare(obj, "validate", reason, as_json, lambda ops: ops.validate(tenants, reason=reason))
@@ -846,7 +825,7 @@ def validate(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool)
 )
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def decommission(
     obj: Context, tenants: tuple[str, ...], reason: str, yes: bool, break_glass: tuple[str, ...], as_json: bool
 ) -> None:

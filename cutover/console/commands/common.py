@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -25,7 +25,8 @@ from cutover.state.tenants import UnknownTenant
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Context:
@@ -55,20 +56,44 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     sys.exit(code)
 
 
-def user_errors(func: F) -> F:
-    """Turn the domain's refusals into a message and an exit code."""
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Every command's refusals and user mistakes as a message and an exit code: 2 bad input, 3 refused,
+    1 failed. Anything else is a bug and keeps its traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except ConfigError as exc:
-            fail("\n".join(exc.problems), EXIT_USAGE)
-        except MatrixError as exc:
-            fail("\n".join(exc.problems) + "\nNothing was imported.", EXIT_USAGE)
-        except UnknownTenant as exc:
-            fail(str(exc), EXIT_USAGE)
-        except (StoreError, DomainError) as exc:
-            fail(str(exc), EXIT_FAILED)
+        except Exception as exc:
+            said = what_went_wrong(exc)
+            if said is None:
+                raise
+            fail(*said)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
+
+
+def what_went_wrong(exc: Exception) -> tuple[str, int] | None:
+    """The message and exit code for a refusal or a user mistake; None for a bug."""
+    # Imported here: the engine's facade is heavy, and most commands never raise these.
+    from cutover.actions.composition import ProviderError
+    from cutover.actions.operations import BadRequest, NeedsConfirmation, Refused
+    from cutover.state.jobs import JobError
+
+    if isinstance(exc, NeedsConfirmation):
+        return f"{exc}; nothing was submitted", EXIT_USAGE
+    if isinstance(exc, BadRequest | JobError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, Refused):
+        return f"refused: {exc}\nnothing was changed", EXIT_REFUSED
+    if isinstance(exc, ProviderError):  # a cloud that refused or did not answer, its message already redacted
+        return f"{exc}\nnothing was submitted", EXIT_FAILED
+    if isinstance(exc, ConfigError):
+        return "\n".join(exc.problems), EXIT_USAGE
+    if isinstance(exc, MatrixError):
+        return "\n".join(exc.problems) + "\nNothing was imported.", EXIT_USAGE
+    if isinstance(exc, UnknownTenant):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, StoreError | DomainError):
+        return str(exc), EXIT_FAILED
+    return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cutover.console.commands.actions import _prepare, action_errors
-from cutover.console.commands.common import Context
+from cutover.console.commands.actions import _prepare
+from cutover.console.commands.common import Context, user_errors
 
 
 @click.group("dns")
@@ -18,7 +18,7 @@ def dns_group() -> None:
 @click.option("--reason", default="", help="Why: it goes in the audit trail with the action.")
 @click.option("--json", "as_json", is_flag=True, help="A machine-readable result on stdout (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def lower_ttl(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool) -> None:
     """Lower tenants' record TTL to dns.ttl (AWS target kept, compare-and-swap) and say when each is safe."""
     _prepare(obj, "lower-ttl", reason, as_json, lambda ops: ops.lower_ttl(tenants, reason=reason))

@@ -10,8 +10,8 @@ import click
 from cutover.actions.go_no_go import NightDecision
 from cutover.actions.operations import BadRequest, Operations
 from cutover.config.units import format_clock
-from cutover.console.commands.actions import action_errors, open_session
-from cutover.console.commands.common import Context
+from cutover.console.commands.actions import open_session
+from cutover.console.commands.common import Context, user_errors
 from cutover.console.commands.common import echo as out
 from cutover.state.signoffs import GO, NO_GO
 
@@ -53,7 +53,7 @@ def _sign(obj: Context, decision: str, item: str | None, reason: str) -> None:
 @click.option("--status", "show", is_flag=True, help="Show tonight's checklist and who signed what.")
 @click.option("--json", "as_json", is_flag=True, help="With --status: machine-readable (see the README).")
 @click.pass_obj
-@action_errors
+@user_errors
 def go(obj: Context, item: str | None, reason: str, show: bool, as_json: bool) -> None:
     """Sign a go/no-go checklist item GO for tonight, or show the checklist (--status)."""
     if show and item:
@@ -79,7 +79,7 @@ def go(obj: Context, item: str | None, reason: str, show: bool, as_json: bool) -
 @click.option("--item", help="The checklist item you sign no-go ([night.go_no_go] items).")
 @click.option("--reason", default="", help="Why: shown in the header and the stopped line, and audited.")
 @click.pass_obj
-@action_errors
+@user_errors
 def no_go(obj: Context, item: str | None, reason: str) -> None:
     """Sign a checklist item NO-GO for tonight: the night's batches stop before their next DNS change."""
     _sign(obj, NO_GO, item, reason)

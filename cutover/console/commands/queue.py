@@ -8,8 +8,8 @@ import click
 
 from cutover.actions.operations import BadRequest, Operations
 from cutover.config.units import format_day_clock, parse_duration
-from cutover.console.commands.actions import action_errors, open_session, resolve_ids
-from cutover.console.commands.common import Context
+from cutover.console.commands.actions import open_session, resolve_ids
+from cutover.console.commands.common import Context, user_errors
 from cutover.console.commands.common import echo as out
 
 
@@ -36,7 +36,7 @@ def parse_not_before(text: str, now: float, zone) -> float:
 @click.option("--reason", default="", help="Why: it goes in the audit trail (and in every batch plan that skips it).")
 @click.option("--not-before", "not_before", help="Only until then: 48h from now, or 2026-03-07 02:00 (window zone).")
 @click.pass_obj
-@action_errors
+@user_errors
 def hold(obj: Context, tenants: tuple[str, ...], reason: str, not_before: str | None) -> None:
     """Keep tenants out of the queue: batches leave them out, saying why, until unhold (or --not-before)."""
     session = open_session(obj)
@@ -55,7 +55,7 @@ def hold(obj: Context, tenants: tuple[str, ...], reason: str, not_before: str | 
 @click.argument("tenants", nargs=-1, required=True)
 @click.option("--reason", default="", help="Why: it goes in the audit trail.")
 @click.pass_obj
-@action_errors
+@user_errors
 def unhold(obj: Context, tenants: tuple[str, ...], reason: str) -> None:
     """Put held tenants back in the queue."""
     session = open_session(obj)
