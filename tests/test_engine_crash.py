@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, shell, war_room
 
-from cutover.actions.operations import CUTOVER_STEPS, PlanRequest
+from cutover.actions.operations import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
+from cutover.model.jobs import CUTOVER_STEPS
 from cutover.state.events import EventLog, verify_chain
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobState, JobStore, StepState

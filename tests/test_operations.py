@@ -7,14 +7,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import import_runbook, make_ready, write_fleet
 
-from cutover.actions.operations import (
-    BadRequest,
-    NeedsConfirmation,
-    Operations,
-    PlanRequest,
-    ReadOnly,
-    Refused,
-)
+from cutover.actions.operations import BadRequest, NeedsConfirmation, Operations, PlanRequest, ReadOnly, Refused
 from cutover.actions.session import Session
 from cutover.config.loader import load_config
 from cutover.state.clock import ManualClock

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from cutover.actions.flows.jobs import OUTCOME_WORDS
 from cutover.actions.read_model import JobView
+from cutover.model.jobs import JobKind
 from cutover.state.jobs import JobState, JobStore, StepState, TargetState
 
 
@@ -46,7 +47,9 @@ def later_rollbacks(view: JobView, jobs: JobStore) -> dict[str, LaterRollback]:
         rollbacks = [
             other
             for other in jobs.jobs_for_tenant(target.tenant_id)
-            if other.kind == "rollback" and other.created_at >= target.ended_at and other.state is not JobState.REFUSED
+            if other.kind == JobKind.ROLLBACK
+            and other.created_at >= target.ended_at
+            and other.state is not JobState.REFUSED
         ]
         if not rollbacks:
             continue

@@ -22,7 +22,6 @@ from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.tenants import Tenant
 from cutover.state.watch import Checkpoint, current, watch_until
 
-DECOMMISSION_STEPS = ("verify", "retire")
 WATCH_RULE = "watch"
 OPEN_FAULT = "open-fault"
 DECOMMISSION_RULES = (WATCH_RULE, OPEN_FAULT, ENTERPRISE_APPROVAL)

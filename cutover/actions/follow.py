@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from cutover.actions.engine import Builder, Engine
 from cutover.actions.session import Session
 from cutover.actions.signals import stop_on_signals
+from cutover.model.jobs import JobKind
 from cutover.state.jobs import Job, JobState, JobStore, JobTarget
 from cutover.state.leases import LeaseStore
 from cutover.state.store import StoreGone
@@ -74,7 +75,7 @@ async def follow(
     def related() -> list[Job]:
         found = []
         for job in jobs.find(limit=200):
-            if job.seq > first.seq and job.kind == "rollback" and tenants & set(job.targets):
+            if job.seq > first.seq and job.kind == JobKind.ROLLBACK and tenants & set(job.targets):
                 found.append(job)
         return found
 

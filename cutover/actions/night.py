@@ -27,6 +27,7 @@ from cutover.actions.operations import Operations, PlanRequest
 from cutover.actions.session import Session
 from cutover.actions.signals import stop_on_signals
 from cutover.config.units import format_duration
+from cutover.model.jobs import JobKind
 from cutover.state.events import Event
 from cutover.state.facts import ALERT
 from cutover.state.jobs import Job, JobStore, TargetState
@@ -177,16 +178,16 @@ def _summarise(report: NightReport, jobs: JobStore, session: Session) -> NightRe
         report.jobs.append(job)
         for target in jobs.targets(job.job_id):
             word = words.get(target.state, target.state.value.replace("_", " "))
-            if job.kind == "rollback" and target.state is TargetState.SUCCEEDED:
+            if job.kind == JobKind.ROLLBACK and target.state is TargetState.SUCCEEDED:
                 word = "rolled back"
                 detail = target.detail
                 if "insync_after_s" in detail:
                     report.recoveries.append(
                         (target.tenant_id, detail["insync_after_s"], detail["traffic_back_after_s"])
                     )
-            elif job.kind != "rollback" and target.state is TargetState.SUCCEEDED:
+            elif job.kind != JobKind.ROLLBACK and target.state is TargetState.SUCCEEDED:
                 word = "migrated"
-            if job.kind == "rollback" or target.state is not TargetState.PREEMPTED:
+            if job.kind == JobKind.ROLLBACK or target.state is not TargetState.PREEMPTED:
                 report.outcomes[word] += 1
     for event in session.events.find(after_seq=0):
         if event.kind == ALERT and event.ts >= report.started_at:

@@ -44,14 +44,11 @@ from typing import Any
 from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
-from cutover.actions.decommission_rules import DECOMMISSION_RULES, DECOMMISSION_STEPS, Refusal, refusals, standing
-from cutover.actions.flows.lower_ttl import LOWER_TTL, LOWER_TTL_STEPS
-from cutover.actions.flows.prepare import SYNC_STEPS, VALIDATE_STEPS
+from cutover.actions.decommission_rules import DECOMMISSION_RULES, Refusal, refusals, standing
 from cutover.actions.gate import WINDOW_RULE, GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.queue_order import in_queue_order, why_picked
 from cutover.actions.read_model import ReadModel
-from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.safety import (
     ENTERPRISE_APPROVAL,
     RULES,
@@ -66,6 +63,16 @@ from cutover.actions.wave_cadence import Caps, taken_tonight
 from cutover.actions.windows import given_window, night_of, window_opens, window_wait_words
 from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_day_clock
+from cutover.model.jobs import (
+    CUTOVER_STEPS,
+    DECOMMISSION_STEPS,
+    LOWER_TTL_STEPS,
+    RAMP_PREFLIGHT,
+    SYNC_STEPS,
+    VALIDATE_STEPS,
+    JobKind,
+    rollback_steps,
+)
 from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.events import Event
 from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
@@ -77,10 +84,8 @@ from cutover.state.signoffs import Signoff, SignoffStore
 from cutover.state.tenants import Tenant
 from cutover.state.watch import checkpoints
 
-FLIP, RAMP, ROLLBACK, BATCH = "flip", "ramp", "rollback", "batch"
-KINDS = (FLIP, RAMP, ROLLBACK, BATCH)
-SYNC, VALIDATE = "sync", "validate"
-DECOMMISSION = "decommission"
+# The kinds an action plan (PlanRequest) can be; the others are submitted by their own methods.
+PLAN_KINDS = (JobKind.FLIP, JobKind.RAMP, JobKind.ROLLBACK, JobKind.BATCH)
 TTL_TOO_LATE = (
     Lifecycle.CUTTING_OVER,
     Lifecycle.MONITORING,
@@ -90,11 +95,6 @@ TTL_TOO_LATE = (
 )
 SYNC_MODES = ("start", "final", "verify")
 
-# The steps each kind records per tenant, in order. A ramp has a DNS change and a hold per stage.
-# The final sync and its verification come last before the gate and the DNS change: the
-# final sync holds writes for a few minutes, and the DNS change must land inside that.
-CUTOVER_STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
-RAMP_PREFLIGHT = ("hydrate", "final_sync", "verify", "gate")
 
 # Where a tenant may be rolled back from: anywhere DNS may point at OCI.
 ROLLBACK_FROM = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.FAILED})
@@ -137,9 +137,9 @@ class NeedsConfirmation(DomainError):
 
 
 def step_names(kind: str, stages: Sequence[int] = (), reverse_sync: str = "before-dns") -> tuple[str, ...]:
-    if kind in (FLIP, BATCH):
+    if kind in (JobKind.FLIP, JobKind.BATCH):
         return CUTOVER_STEPS
-    if kind == RAMP:
+    if kind == JobKind.RAMP:
         stage_steps = [
             name for percent in stages for name in (f"dns {percent} %", f"hold {percent} %") if name != "hold 100 %"
         ]
@@ -166,19 +166,19 @@ class PlanRequest:
 
     @classmethod
     def flip(cls, tenant_ids: Sequence[str], **kwargs: Any) -> PlanRequest:
-        return cls(FLIP, tuple(tenant_ids), **kwargs)
+        return cls(JobKind.FLIP, tuple(tenant_ids), **kwargs)
 
     @classmethod
     def ramp(cls, tenant_ids: Sequence[str], **kwargs: Any) -> PlanRequest:
-        return cls(RAMP, tuple(tenant_ids), **kwargs)
+        return cls(JobKind.RAMP, tuple(tenant_ids), **kwargs)
 
     @classmethod
     def rollback(cls, tenant_ids: Sequence[str] = (), *, all_in_flight: bool = False) -> PlanRequest:
-        return cls(ROLLBACK, tuple(tenant_ids), all_in_flight=all_in_flight)
+        return cls(JobKind.ROLLBACK, tuple(tenant_ids), all_in_flight=all_in_flight)
 
     @classmethod
     def batch(cls, tenant_ids: Sequence[str] = (), *, wave: int | None = None, **kwargs: Any) -> PlanRequest:
-        return cls(BATCH, tuple(tenant_ids), wave=wave, **kwargs)
+        return cls(JobKind.BATCH, tuple(tenant_ids), wave=wave, **kwargs)
 
     def with_overrides(self, overrides: Mapping[str, str]) -> PlanRequest:
         return replace(self, overrides=dict(overrides))
@@ -228,8 +228,8 @@ class ActionPlan:
     operator: str
 
     @property
-    def kind(self) -> str:
-        return self.request.kind
+    def kind(self) -> JobKind:
+        return JobKind(self.request.kind)  # a plan exists only for a kind in PLAN_KINDS
 
     @property
     def tenant_ids(self) -> tuple[str, ...]:
@@ -272,10 +272,10 @@ class ActionPlan:
 
     @property
     def change_sets(self) -> tuple[dns_plan.ChangeSet, ...]:
-        if self.kind == BATCH:
+        if self.kind == JobKind.BATCH:
             # The first group's changes; each later group's are computed when it starts.
             return dns_plan.group_by_zone([t.change for t in self.targets if t.group_no == 0], per_tenant=True)
-        return dns_plan.group_by_zone([t.change for t in self.targets], per_tenant=self.kind != ROLLBACK)
+        return dns_plan.group_by_zone([t.change for t in self.targets], per_tenant=self.kind != JobKind.ROLLBACK)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -362,13 +362,13 @@ class Operations:
     def plan(self, request: PlanRequest) -> ActionPlan:
         self._check_overrides(request.overrides)
         self._given_window(request)
-        if request.kind in (FLIP, RAMP):
+        if request.kind in (JobKind.FLIP, JobKind.RAMP):
             return self._plan_cutover(request)
-        if request.kind == ROLLBACK:
+        if request.kind == JobKind.ROLLBACK:
             return self._plan_rollback(request)
-        if request.kind == BATCH:
+        if request.kind == JobKind.BATCH:
             return self._plan_batch(request)
-        raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(KINDS)}")
+        raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(PLAN_KINDS)}")
 
     def _given_window(self, request: PlanRequest) -> WindowSettings | None:
         try:
@@ -395,7 +395,7 @@ class Operations:
             "overrides": dict(request.overrides),
             "window": request.window or "",
         }
-        if request.kind == RAMP:
+        if request.kind == JobKind.RAMP:
             params |= {
                 "stages": list(request.stages or ramp.stages),
                 "hold": request.hold if request.hold is not None else ramp.hold,
@@ -407,7 +407,7 @@ class Operations:
     def _plan_cutover(self, request: PlanRequest) -> ActionPlan:
         now = self.session.clock.now()
         tenants = self._tenants(request.tenant_ids)
-        if request.kind == RAMP and request.stages is not None:
+        if request.kind == JobKind.RAMP and request.stages is not None:
             stages = list(request.stages)
             if not stages or stages != sorted(set(stages)) or stages[0] <= 0 or stages[-1] != 100:
                 raise BadRequest("ramp stages must rise strictly, each between 1 and 100, and end at 100")
@@ -424,7 +424,9 @@ class Operations:
                 gate,
                 dns_plan.change_line(
                     t,
-                    dns_plan.to_oci(t, ttl) if request.kind == FLIP else dns_plan.ramp_stage(t, first_stage, ttl),
+                    dns_plan.to_oci(t, ttl)
+                    if request.kind == JobKind.FLIP
+                    else dns_plan.ramp_stage(t, first_stage, ttl),
                     None,
                 ),
                 t.lifecycle.value,
@@ -474,7 +476,7 @@ class Operations:
         ttl = self.settings.dns.ttl
         for tenant in tenants:
             holder = locks.get(tenant.tenant_id)
-            if tenant.lifecycle is Lifecycle.ROLLING_BACK or (holder and holder.kind == ROLLBACK):
+            if tenant.lifecycle is Lifecycle.ROLLING_BACK or (holder and holder.kind == JobKind.ROLLBACK):
                 refusals.append(
                     f"{tenant.tenant_id} is already rolling back" + (f" ({holder.job_id})" if holder else "")
                 )
@@ -715,7 +717,7 @@ class Operations:
             raise NeedsConfirmation(fresh.confirm_phrase)
         names = step_names(fresh.kind, fresh.params.get("stages", ()), self.settings.rollback.reverse_sync)
         targets = [NewTarget(t.tenant_id, names, t.group_no) for t in fresh.targets]
-        job_steps = [f"group {g + 1}" for g in range(len(fresh.groups))] if fresh.kind == BATCH else []
+        job_steps = [f"group {g + 1}" for g in range(len(fresh.groups))] if fresh.kind == JobKind.BATCH else []
         try:
             job, created = self.jobs.submit(
                 fresh.kind,
@@ -769,14 +771,14 @@ class Operations:
         ttl = self.settings.dns.ttl
         lines = []
         for tenant in tenants:
-            if plan.kind == ROLLBACK:
+            if plan.kind == JobKind.ROLLBACK:
                 to = dns_plan.to_aws(tenant, ttl)
-            elif plan.kind == RAMP:
+            elif plan.kind == JobKind.RAMP:
                 to = dns_plan.ramp_stage(tenant, plan.params["stages"][0], ttl)
             else:
                 to = dns_plan.to_oci(tenant, ttl)
             lines.append(dns_plan.change_line(tenant, to, records.get(tenant.tenant_id)))
-        change_sets = dns_plan.group_by_zone(lines, per_tenant=plan.kind != ROLLBACK)
+        change_sets = dns_plan.group_by_zone(lines, per_tenant=plan.kind != JobKind.ROLLBACK)
         self.session.events.append_many(
             [
                 dict(
@@ -852,7 +854,7 @@ class Operations:
 
     def resume_verdict(self, job: Job, overrides: Mapping[str, str] | None = None) -> SafetyVerdict | None:
         """What the safety rules say of a held batch's next group now (None: nothing left to admit)."""
-        if job.kind != BATCH or job.state is not JobState.HELD:
+        if job.kind != JobKind.BATCH or job.state is not JobState.HELD:
             return None
         pending = {target.tenant_id for target in self.jobs.targets(job.job_id) if target.state is TargetState.PENDING}
         for group in job.params.get("groups", []):
@@ -915,7 +917,7 @@ class Operations:
     def step_back_refusal(self, job_id: str) -> str:
         """Why this job cannot step back now ("" when a tenant of it can)."""
         job = self.jobs.get(job_id)
-        if job.kind != RAMP:
+        if job.kind != JobKind.RAMP:
             return f"{job_id} is a {job.kind}: only a ramp has stages to step back"
         if job.is_terminal:
             return ""  # the job store's own refusal says it has ended
@@ -952,7 +954,7 @@ class Operations:
             raise BadRequest(f"no sync mode {mode!r}: the modes are {', '.join(SYNC_MODES)}")
         self._writable(f"sync ({mode})")
         problems = [f"{tid} {why}" for tid, why in self.sync_refusals(tenant_ids, mode).items()]
-        return self._submit_prepare(SYNC, tenant_ids, SYNC_STEPS[mode], {"mode": mode}, reason, problems)
+        return self._submit_prepare(JobKind.SYNC, tenant_ids, SYNC_STEPS[mode], {"mode": mode}, reason, problems)
 
     def sync_refusals(self, tenant_ids: Sequence[str], mode: str = "start") -> dict[str, str]:
         """Why each tenant that cannot be synced in `mode` cannot ("is syncing: its sync already started")."""
@@ -975,7 +977,7 @@ class Operations:
         Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
         self._writable("validate")
         problems = [f"{tid} {why}" for tid, why in self.validate_refusals(tenant_ids).items()]
-        return self._submit_prepare(VALIDATE, tenant_ids, VALIDATE_STEPS, {}, reason, problems)
+        return self._submit_prepare(JobKind.VALIDATE, tenant_ids, VALIDATE_STEPS, {}, reason, problems)
 
     def validate_refusals(self, tenant_ids: Sequence[str]) -> dict[str, str]:
         """Why each tenant that cannot be validated cannot ("is pending, must be validating or ready")."""
@@ -993,7 +995,7 @@ class Operations:
         Raises BadRequest, ReadOnly, or Refused naming every tenant that cannot (nothing is changed)."""
         self._writable("lower the DNS TTL")
         problems = [f"{tid} {why}" for tid, why in self.lower_ttl_refusals(tenant_ids).items()]
-        return self._submit_prepare(LOWER_TTL, tenant_ids, LOWER_TTL_STEPS, {}, reason, problems)
+        return self._submit_prepare(JobKind.LOWER_TTL, tenant_ids, LOWER_TTL_STEPS, {}, reason, problems)
 
     def lower_ttl_refusals(self, tenant_ids: Sequence[str]) -> dict[str, str]:
         """Why each tenant whose TTL cannot be lowered now cannot ("is monitoring: ...")."""
@@ -1012,7 +1014,7 @@ class Operations:
 
     def _submit_prepare(
         self,
-        kind: str,
+        kind: JobKind,
         tenant_ids: Sequence[str],
         steps: Sequence[str],
         params: dict[str, Any],
@@ -1101,7 +1103,9 @@ class Operations:
         phrase = self.decommission_phrase(tenant_ids)
         if confirmation.strip() != phrase:
             raise NeedsConfirmation(phrase)
-        job = self._submit_prepare(DECOMMISSION, tenant_ids, DECOMMISSION_STEPS, {"overrides": overrides}, reason, [])
+        job = self._submit_prepare(
+            JobKind.DECOMMISSION, tenant_ids, DECOMMISSION_STEPS, {"overrides": overrides}, reason, []
+        )
         if overrides:
             self.session.events.append_many(
                 [
@@ -1142,7 +1146,7 @@ class Operations:
                 f"wants a second operator, not the one who runs the cutover (ask someone else to approve)"
             )
             for holder in self.jobs.lock_holders(list(tenant_ids))
-            if holder.operator == self.operator and holder.kind in (FLIP, RAMP, BATCH)
+            if holder.operator == self.operator and holder.kind in (JobKind.FLIP, JobKind.RAMP, JobKind.BATCH)
         }
 
 

@@ -63,6 +63,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cutover.model.jobs import JobKind
 from cutover.state.events import Event
 from cutover.state.facts import ALERT, Facts, TriggerStatus, TriggerStatusStore
 from cutover.state.jobs import Job, JobState, JobStore, JobTarget, LockHolder, Step, StepState
@@ -105,7 +106,7 @@ def job_activity(jobs: JobStore, active: list[Job], locks: Mapping[str, LockHold
         return holder is not None and holder.job_id == job.job_id
 
     for job in active:
-        if job.kind == "batch":
+        if job.kind == JobKind.BATCH:
             doing.update(
                 (tid, text) for tid, text in _queued_in_batch(jobs, job).items() if holds(job, tid) and tid not in doing
             )

@@ -10,30 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.flows.batch import run_batch
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.decommission import run_decommission
 from cutover.actions.flows.jobs import run_flip, run_rollback
-from cutover.actions.flows.lower_ttl import LOWER_TTL, run_lower_ttl
+from cutover.actions.flows.lower_ttl import run_lower_ttl
 from cutover.actions.flows.prepare import run_sync, run_validate
 from cutover.actions.flows.ramp import run_ramp
+from cutover.model.jobs import JobKind, kind_spec
 from cutover.state.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
 
 STORE_POLL = 0.5  # wall seconds between looks at the store for other consoles' jobs and controls
 
-FLOWS = {
-    "flip": run_flip,
-    "batch": run_batch,
-    "rollback": run_rollback,
-    "ramp": run_ramp,
-    "sync": run_sync,
-    "validate": run_validate,
-    "decommission": run_decommission,
-    LOWER_TTL: run_lower_ttl,
+FLOWS: dict[JobKind, Callable[[JobRun], Awaitable[None]]] = {
+    JobKind.FLIP: run_flip,
+    JobKind.BATCH: run_batch,
+    JobKind.ROLLBACK: run_rollback,
+    JobKind.RAMP: run_ramp,
+    JobKind.SYNC: run_sync,
+    JobKind.VALIDATE: run_validate,
+    JobKind.DECOMMISSION: run_decommission,
+    JobKind.LOWER_TTL: run_lower_ttl,
 }
 
 
@@ -80,7 +82,8 @@ class JobRunner:
         self.tasks[job.job_id] = asyncio.create_task(self._run(run), name=f"job {job.job_id}")
 
     async def _run(self, run: JobRun) -> None:
-        flow = FLOWS.get(run.kind)
+        spec = kind_spec(run.kind)
+        flow = FLOWS.get(spec.kind) if spec else None
         try:
             if flow is None:
                 run.finish(JobState.FAILED, f"this engine does not know jobs of kind {run.kind!r}")

@@ -20,6 +20,7 @@ from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.windows import check_window, night_start, window_for
 from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_duration
+from cutover.model.jobs import TO_OCI_KINDS
 from cutover.state.facts import Facts
 from cutover.state.holds import active_holds
 from cutover.state.lifecycle import Lifecycle
@@ -33,7 +34,6 @@ ENTERPRISE_APPROVAL = "enterprise-approval"
 GO_NO_GO = "go-no-go"  # the night's checklist ([night.go_no_go]): a no-go stops moving; a batch needs every go
 TENANT_HOLD = "tenant-hold"  # `cutover hold` (or --not-before): the customer asked to reschedule
 # The actions that move traffic to OCI; a dry run of any of them counts as an enterprise tenant's rehearsal.
-MOVING_KINDS = frozenset({"flip", "ramp", "batch"})
 RULES = (
     MAX_CUTTING_OVER,
     MAX_MONITORING,
@@ -107,7 +107,7 @@ def read_fleet(facts: Facts, tenants: Sequence[Tenant], now: float, settings: Se
     night = night_start(now, settings.safety.window)
     enterprise = [tenant.tenant_id for tenant in tenants if tenant.tier == "enterprise"]
     since = now - settings.safety.rehearsal_max_age
-    rehearsed = facts.rehearsed(enterprise, MOVING_KINDS, since) if enterprise else set()
+    rehearsed = facts.rehearsed(enterprise, TO_OCI_KINDS, since) if enterprise else set()
     approvals = facts.approvals(enterprise, now - settings.safety.approval_max_age) if enterprise else {}
     ids = {tenant.tenant_id for tenant in tenants}
     zone = settings.safety.window.zone

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 
 from cutover.actions.engine_core import EngineCore
 from cutover.actions.freshness import metrics_stale_after
-from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.triggers import Observation, Outcome, TenantVerdict, TriggerEvaluator, Verdict
 from cutover.config.settings import WatchSettings
+from cutover.model.jobs import JobKind, rollback_steps
 from cutover.providers.interfaces import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
 from cutover.state.jobs import LockConflict, NewTarget
@@ -224,7 +224,7 @@ class TriggerLoop:
         reason = f"trigger {verdict.rule.name}: {verdict.message}"
         try:
             job, created = core.jobs.submit(
-                "rollback",
+                JobKind.ROLLBACK,
                 [NewTarget(tenant_id, rollback_steps(core.settings.rollback.reverse_sync))],
                 reason=reason,
                 params={

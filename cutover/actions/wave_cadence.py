@@ -8,18 +8,17 @@ from collections import Counter
 
 from cutover.actions.windows import night_start
 from cutover.config.settings import Settings
+from cutover.model.jobs import TO_OCI_KINDS
 from cutover.state.facts import Facts
 from cutover.state.jobs import ACTIVE, JobStore, TargetState
 from cutover.state.tenants import Tenant
-
-MOVING = ("flip", "ramp", "batch")
 
 
 def taken_tonight(facts: Facts, jobs: JobStore, now: float, settings: Settings) -> set[str]:
     """The tenants tonight has taken: started cutting over since the night began, or waiting in a job not ended."""
     taken = facts.started_since(night_start(now, settings.safety.window))
     for job in jobs.find(ACTIVE):
-        if job.kind in MOVING:
+        if job.kind in TO_OCI_KINDS:
             taken |= {t.tenant_id for t in jobs.targets(job.job_id) if t.state is TargetState.PENDING}
     return taken
 

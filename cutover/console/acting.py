@@ -16,20 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
-from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ActionPlan, Operations, PlanRequest
+from cutover.actions.operations import ActionPlan, Operations, PlanRequest
 from cutover.actions.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
 from cutover.console.fleet import TargetSet
+from cutover.model.jobs import JobKind, noun_of, verb_of
 from cutover.state.readiness import ON_OCI, ReadinessStore, strands_line
-
-ACTION_WORDS = {FLIP: "cut over", RAMP: "ramp", ROLLBACK: "roll back", BATCH: "start the batch"}
-# What a submitted job is called: "batch-2 submitted: a batch of 24 tenants".
-ACTION_NOUNS = {FLIP: "cutover", RAMP: "ramp", ROLLBACK: "rollback", BATCH: "batch"}
 
 
 def submitted_text(job_id: str, kind: str, tenants: int, runs: str) -> str:
     """The toast after a submission: "batch-2 submitted: a batch of 24 tenants; the engine (root) runs it"."""
-    noun = ACTION_NOUNS.get(kind, kind)
+    noun = noun_of(kind)
     article = "an" if noun[0] in "aeiou" else "a"
     return f"{job_id} submitted: {article} {noun} of {tenants} tenant{'s' * (tenants != 1)}; {runs}"
 
@@ -136,11 +133,11 @@ def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0, way_ba
     for target in plan.targets:
         if target.note:
             by_note.setdefault(target.note, []).append(target.tenant_id)
-    doer = "the rollback" if plan.kind == ROLLBACK else "the cutover"
+    doer = "the rollback" if plan.kind == JobKind.ROLLBACK else "the cutover"
     lines = [f"{', '.join(ids)}: {doer} {note}" for note, ids in by_note.items()]
-    if plan.kind == ROLLBACK:
+    if plan.kind == JobKind.ROLLBACK:
         lines += rollback_lines(plan, rollbacks_tonight, limit, way_back)
-    if plan.kind == BATCH:
+    if plan.kind == JobKind.BATCH:
         monitor = float(plan.params.get("monitor", 0))
         lines += schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at, zone_of(plan.params))
         lines += list(plan.params.get("waits", ()))
@@ -156,9 +153,9 @@ def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0, way_ba
 
 def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     """Plan the request; set aside the tenants the plan refuses; plan the rest again."""
-    word = ACTION_WORDS[request.kind]
+    word = verb_of(request.kind)
     plan = ops.plan(request)
-    if request.kind == BATCH:
+    if request.kind == JobKind.BATCH:
         targets = TargetSet(word, plan.tenant_ids, tuple((e.tenant_id, e.reason) for e in plan.excluded), _detail(plan))
         # A batch refused by safety rules alone (the window, the night's go/no-go...) may break glass too.
         return Prepared(plan, targets, plan.problems, plan.safety.blocking)
@@ -182,7 +179,7 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     ordered = tuple((tid, excluded[tid]) for tid in asked if tid in excluded)
     rollbacks = 0
     way_back: list[str] = []
-    if plan.kind == ROLLBACK:
+    if plan.kind == JobKind.ROLLBACK:
         with ops.session.store.read():
             rollbacks = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)
         way_back = way_back_lines(ops, plan.tenant_ids)
@@ -199,4 +196,4 @@ PAUSE_REASON = "pause from the console"
 def prefilled_reason(kind: str) -> str:
     """What the confirmation's reason field holds when it opens: empty (the operator must say why), or
     for a rollback a stock reason, so the rollback is never slowed down by typing."""
-    return ROLLBACK_REASON if kind == ROLLBACK else ""
+    return ROLLBACK_REASON if kind == JobKind.ROLLBACK else ""

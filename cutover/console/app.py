@@ -27,13 +27,13 @@ from textual.theme import Theme
 
 from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.gate import GateVerdict
-from cutover.actions.operations import BATCH, FLIP, RAMP, ROLLBACK, ROLLBACK_FROM, Operations, PlanRequest
+from cutover.actions.operations import ROLLBACK_FROM, Operations, PlanRequest
 from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
 from cutover.actions.signals import on_signals
 from cutover.config.text import visible_lines
 from cutover.console import colours
-from cutover.console.acting import ACTION_WORDS, PAUSE_REASON, prefilled_reason, prepare, submitted_text
+from cutover.console.acting import PAUSE_REASON, prefilled_reason, prepare, submitted_text
 from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
 from cutover.console.fleet import FleetRow, TargetSet
 from cutover.console.hold_actions import HoldActions
@@ -44,6 +44,7 @@ from cutover.console.screens.main import MainScreen
 from cutover.console.typeahead import TypeAhead
 from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
+from cutover.model.jobs import JobKind, verb_of
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 from cutover.state.lifecycle import DomainError
 from cutover.state.tenants import Tenant
@@ -550,7 +551,7 @@ class CutoverApp(HoldActions, App[int]):
             from cutover.actions.batch_record import later_rollbacks
 
             with self.session.store.read():
-                jobs = self.operations.jobs.find(kind=BATCH, limit=5)
+                jobs = self.operations.jobs.find(kind=JobKind.BATCH, limit=5)
                 views = [read.job(job.job_id) for job in jobs]
                 later = [later_rollbacks(view, self.operations.jobs) for view in views]
                 return clock.now(), views, later
@@ -593,7 +594,7 @@ class CutoverApp(HoldActions, App[int]):
 
     def start_action(self, kind: str) -> None:
         """c, R, r, b: the keys typed after them wait for the dialog (or are dropped if none opens)."""
-        self.typeahead.hold(f"the {ACTION_WORDS[kind]} confirmation", self.act(kind))
+        self.typeahead.hold(f"the {verb_of(kind)} confirmation", self.act(kind))
 
     def start_pause_or_resume(self) -> None:
         """p: as start_action, for the batch's pause or resume dialog."""
@@ -602,14 +603,14 @@ class CutoverApp(HoldActions, App[int]):
     @work(group="act", exclusive=True, exit_on_error=False)
     async def act(self, kind: str) -> None:
         """c, R, r, b: plan, show the frozen target set, confirm, submit the job."""
-        word = ACTION_WORDS[kind]
+        word = verb_of(kind)
         if self._refuse_if_read_only(word):
             return
         ids, note, main = self._selection()
         if not ids or main is None:
             self.notify("no tenant selected: move the cursor to one, or mark some with space", severity="warning")
             return
-        if kind == BATCH and not main.table.marked:
+        if kind == JobKind.BATCH and not main.table.marked:
             wave = main.table.row(ids[0]).wave  # type: ignore[union-attr]
             request = PlanRequest.batch(wave=wave)
         else:
@@ -647,7 +648,7 @@ class CutoverApp(HoldActions, App[int]):
 
         # After break-glass the action's reason starts as the override's: the operator has just said why.
         reason = broken_why or prefilled_reason(kind)
-        many = needs_typed_count(targets) or kind == BATCH
+        many = needs_typed_count(targets) or kind == JobKind.BATCH
         dialog = ConfirmMany(targets, reason) if many else ConfirmOne(targets, reason)
         if not await self.push_screen_wait(dialog):
             self.notify(f"{word}: cancelled, nothing done", timeout=3)
@@ -700,7 +701,7 @@ class CutoverApp(HoldActions, App[int]):
             self.notify("no tenant selected", severity="warning")
             return
         on_oci = all(main.table.row(tid).lifecycle in ROLLBACK_FROM for tid in ids)  # type: ignore[union-attr]
-        request = PlanRequest(ROLLBACK if on_oci else FLIP, ids)
+        request = PlanRequest(JobKind.ROLLBACK if on_oci else JobKind.FLIP, ids)
         try:
             plan = await asyncio.to_thread(self.operations.plan, request)
             rehearsal = await self.operations.dry_run(plan, reason="dry run from the console")
@@ -709,14 +710,14 @@ class CutoverApp(HoldActions, App[int]):
             return
         from cutover.console.screens.report import ReportScreen, rehearsal_text
 
-        self.push_screen(ReportScreen(f"Dry run: {ACTION_WORDS[request.kind]} {len(ids)}", rehearsal_text(rehearsal)))
+        self.push_screen(ReportScreen(f"Dry run: {verb_of(request.kind)} {len(ids)}", rehearsal_text(rehearsal)))
 
     @work(group="act", exclusive=True, exit_on_error=False)
     async def pause_or_resume_batch(self) -> None:
         """p on the fleet: the newest active batch, paused or resumed."""
         if self._refuse_if_read_only("pausing the batch"):
             return
-        jobs = await asyncio.to_thread(self.operations.jobs.find, ACTIVE, BATCH)
+        jobs = await asyncio.to_thread(self.operations.jobs.find, ACTIVE, JobKind.BATCH)
         if not jobs:
             self.notify("no batch is running", severity="warning")
             return
@@ -743,7 +744,7 @@ class CutoverApp(HoldActions, App[int]):
         if job.is_terminal:
             self.notify(f"{job.job_id} has ended ({job.state.value}): nothing to {verb}", severity="warning")
             return
-        if verb == "skip" and job.kind != RAMP:
+        if verb == "skip" and job.kind != JobKind.RAMP:
             self.notify(f"{job.job_id} is a {job.kind}: only a ramp has stages to skip", severity="warning")
             return
         overrides: dict[str, str] = {}

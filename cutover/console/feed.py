@@ -24,6 +24,7 @@ from cutover.console.fleet import (
     row_valid_until,
     summarize,
 )
+from cutover.model.jobs import JobKind
 from cutover.state.clock import Clock
 from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts, TriggerStatusStore
@@ -73,7 +74,7 @@ def tonight_slots(active: list[Job]) -> dict[str, TonightSlot]:
 
     slots: dict[str, TonightSlot] = {}
     for job in active:
-        if job.kind != "batch":
+        if job.kind != JobKind.BATCH:
             continue
         zone = ZoneInfo(job.params["timezone"]) if job.params.get("timezone") else None
         expected = {int(t["group"]): float(t["start"]) for t in job.params.get("expected") or []}

@@ -12,11 +12,12 @@ import asyncio
 from textual import work
 
 from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
-from cutover.actions.operations import RAMP, PlanRequest
+from cutover.actions.operations import PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
 from cutover.console.app_surface import AppSurface
 from cutover.console.fleet import TargetSet
+from cutover.model.jobs import JobKind
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 from cutover.state.lifecycle import DomainError
 
@@ -53,9 +54,9 @@ def _matches(job: Job, verb: str) -> bool:
     if verb == "resume":
         return stopped
     if verb == "skip":
-        return job.kind == RAMP and job.state is JobState.RUNNING and not stopped
+        return job.kind == JobKind.RAMP and job.state is JobState.RUNNING and not stopped
     if verb == "step_back":
-        return job.kind == RAMP  # held at a breach is when it is wanted most
+        return job.kind == JobKind.RAMP  # held at a breach is when it is wanted most
     return True  # abort: any job that has not ended
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlite_utils
 
+from cutover.model.jobs import PREEMPTING_KINDS, JobKind
 from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.lifecycle import DomainError
@@ -80,7 +81,6 @@ class Control(StrEnum):
 
 
 # Which kinds of job may take a tenant's lock from another job.
-PREEMPTING_KINDS = frozenset({"rollback"})
 
 
 class JobError(DomainError):
@@ -280,7 +280,7 @@ class JobStore:
 
     def submit(
         self,
-        kind: str,
+        kind: JobKind,
         targets: Sequence[NewTarget],
         *,
         reason: str,
@@ -599,7 +599,7 @@ class JobStore:
             pause_pending = control is Control.RESUME and "pause" in job.pending_controls
             if job.state not in allowed and not pause_pending:
                 raise JobError(f"{job_id} is {job.state.value}: it cannot {control.value} now")
-            if control in (Control.SKIP, Control.STEP_BACK) and job.kind != "ramp":
+            if control in (Control.SKIP, Control.STEP_BACK) and job.kind != JobKind.RAMP:
                 verb = "skip" if control is Control.SKIP else "step back"
                 raise JobError(f"{job_id} is a {job.kind}: only a ramp has stages to {verb}")
             if control is Control.ABORT and job.state is JobState.QUEUED:

@@ -9,7 +9,7 @@ from pilot_helpers import until
 from rich.console import Console
 from textual.command import CommandPalette
 
-from cutover.actions.operations import FLIP, PlanRequest, ReadOnly
+from cutover.actions.operations import PlanRequest, ReadOnly
 from cutover.console.fleet import FleetFilter
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.break_glass import BreakGlass
@@ -19,6 +19,7 @@ from cutover.console.screens.help import HelpScreen
 from cutover.console.screens.main import MainScreen
 from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
+from cutover.model.jobs import JobKind
 from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
@@ -205,7 +206,7 @@ async def test_confirmed_cutover_submits_one_job_for_the_frozen_set(make_app, wr
         await until(pilot, lambda: notified(app, "submitted"))
         jobs = app.operations.jobs.find()
         assert len(jobs) == 1
-        assert jobs[0].kind == FLIP
+        assert jobs[0].kind == JobKind.FLIP
         assert jobs[0].targets == tuple(sorted(ready))
         assert jobs[0].reason == "night 3 wave 1"
         await until(pilot, lambda: table.row(ready[0]).cell("lock").text == "alice")
@@ -242,7 +243,7 @@ async def test_read_only_hides_and_refuses_every_action(make_app) -> None:
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert "observer" in header_text(app)
-        app.act(FLIP)  # as if reached some other way (the palette): the app refuses too
+        app.act(JobKind.FLIP)  # as if reached some other way (the palette): the app refuses too
         await until(pilot, lambda: notified(app, "read-only console: cut over refused"))
         with pytest.raises(ReadOnly):
             app.operations.submit(app.operations.plan(PlanRequest.flip([ready])), reason="test")

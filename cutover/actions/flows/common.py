@@ -24,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from cutover.actions.dns_plan import same_routing
 from cutover.actions.engine_core import EngineCore
+from cutover.model.jobs import JobKind
 from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
@@ -545,7 +546,7 @@ async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str
         return result
     receipt = ChangeReceipt(zone, change_id, (tenant_id,), ChangeStatus.PENDING, started, core.providers.dns.source)
     while True:
-        if run.kind != "rollback":
+        if run.kind != JobKind.ROLLBACK:
             run.check_still_ours(tenant_id)
         try:
             receipt = await core.providers.dns.change_status(receipt)

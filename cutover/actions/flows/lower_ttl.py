@@ -21,8 +21,6 @@ from cutover.config.units import format_clock, format_duration
 from cutover.providers.interfaces import Routing
 from cutover.state.jobs import StepState, TargetState
 
-LOWER_TTL = "ttl"  # the job kind: "ttl-3"
-LOWER_TTL_STEPS = ("lower_ttl", "dns_insync")
 LOWERED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "TTL lowered"}
 
 

@@ -25,8 +25,6 @@ from cutover.state.lifecycle import Lifecycle
 
 SYNCED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "synced"}
 VALIDATED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "validated"}
-SYNC_STEPS = {"start": ("start_sync",), "final": ("final_sync", "verify"), "verify": ("verify",)}
-VALIDATE_STEPS = ("validate",)
 
 
 async def run_sync(run: JobRun) -> None:

@@ -20,8 +20,8 @@ from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun
 from cutover.actions.flows.cutover import BeforeDns, TenantCutover
 from cutover.actions.flows.jobs import run_each_tenant
 from cutover.actions.ramp_stages import StageStep
-from cutover.actions.rollback_steps import rollback_steps
 from cutover.actions.triggers import Outcome
+from cutover.model.jobs import JobKind, rollback_steps
 from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, Routing, TenantMetrics
 from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
 from cutover.state.tenants import Tenant
@@ -37,7 +37,7 @@ def _roll_back_for_abort(run: JobRun, tenant_id: str) -> Preempted:
     by = run.job.control_by or run.operator
     try:
         job, _ = core.jobs.submit(
-            "rollback",
+            JobKind.ROLLBACK,
             [NewTarget(tenant_id, rollback_steps(core.settings.rollback.reverse_sync))],
             reason=f"{run.job_id} aborted",
             params={"decided_at": core.now(), "aborted": run.job_id},

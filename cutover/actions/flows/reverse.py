@@ -20,8 +20,8 @@ from typing import Any
 from cutover.actions.engine_core import ENGINE_STOPS
 from cutover.actions.flows.common import JobRun, seconds
 from cutover.actions.readiness import ReadinessWatch
-from cutover.actions.rollback_steps import REVERSE_STEP, RPO_STEP
 from cutover.config.units import format_size
+from cutover.model.jobs import REVERSE_STEP, RPO_STEP
 from cutover.providers.interfaces import ProviderError, RemoteJobState, Stranded
 from cutover.state.jobs import JobError, Step, StepState
 

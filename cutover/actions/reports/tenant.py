@@ -30,6 +30,7 @@ from cutover.actions.reports.model import (
 )
 from cutover.actions.reports.seal import chain_head, seal_of, tenant_event_rows
 from cutover.config.settings import Settings
+from cutover.model.jobs import TO_OCI_KINDS
 from cutover.state.events import Event
 from cutover.state.facts import APPROVAL
 from cutover.state.identity import Actor
@@ -41,7 +42,6 @@ from cutover.state.tenants import TenantStore
 from cutover.state.watch import CHECKPOINT
 
 COMPARED = 3600.0  # each side-by-side period: the hour before the DNS change, the hour after traffic moved
-CUTOVER_KINDS = frozenset({"flip", "batch", "ramp"})
 
 
 def build_tenant_report(
@@ -222,7 +222,7 @@ def _dns_changes(steps_by_job: dict[str, list[Step]]) -> list[DnsChange]:
 def _first_cutover_change(records: Sequence[JobRecord], steps_by_job: dict[str, list[Step]]) -> float | None:
     """When DNS was first pointed at OCI for this tenant (its cutover's change), if it was."""
     for record in sorted(records, key=lambda r: r.created_at):
-        if record.kind not in CUTOVER_KINDS:
+        if record.kind not in TO_OCI_KINDS:
             continue
         for step in steps_by_job[record.job_id]:
             if step.name == "dns_change" and step.state is StepState.DONE:

@@ -36,19 +36,14 @@ from cutover.actions.decommission_rules import POINT_OF_NO_RETURN
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import GateVerdict, remedy_sentence
 from cutover.actions.observe import observe_now
-from cutover.actions.operations import (
-    ROLLBACK,
-    BadRequest,
-    Operations,
-    PlanRequest,
-    Refused,
-)
+from cutover.actions.operations import BadRequest, Operations, PlanRequest, Refused
 from cutover.actions.session import Session
 from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render
 from cutover.console.acting import way_back_lines
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, Context, user_errors
 from cutover.console.commands.common import echo as out
+from cutover.model.jobs import JobKind
 from cutover.state.jobs import Job, JobState, JobTarget, StepState, TargetState
 from cutover.state.store import StoreError
 
@@ -153,7 +148,7 @@ def job_line(job: Job) -> str:
 
 def print_plan(plan: Any, echo: Callable[[str], None]) -> None:
     echo(f"{plan.kind} of {len(plan.targets)} tenant{'s' if len(plan.targets) != 1 else ''}")
-    if plan.kind == "batch":
+    if plan.kind == JobKind.BATCH:
         for line in schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at, zone_of(plan.params)):
             echo(f"  {line}")
         echo(
@@ -208,7 +203,7 @@ def job_json(session: Session, job: Job) -> dict[str, Any]:
         )
     data = job_summary_json(job)
     data["targets"] = targets
-    if job.kind == "batch":
+    if job.kind == JobKind.BATCH:
         times = job_times(Operations(session).read.job(job.job_id), session.clock.now())
         data["schedule"] = {
             "status": times.status,
@@ -298,12 +293,12 @@ def run_action(
                 echo("dry run: nothing was changed; the rehearsal is recorded in the audit trail")
             sys.exit(code)
         # A rollback in an emergency is not refused for want of a reason: in a terminal it asks, pre-filled.
-        ask_reason = not reason.strip() and request.kind == ROLLBACK and not yes and sys.stdin.isatty()
+        ask_reason = not reason.strip() and request.kind == JobKind.ROLLBACK and not yes and sys.stdin.isatty()
         if not reason.strip() and not ask_reason:
             raise BadRequest("give --reason: it goes in the audit trail with the action")
         if not as_json:
             print_plan(plan, echo)
-            if request.kind == ROLLBACK:  # what it does to the data; it informs, never refuses
+            if request.kind == JobKind.ROLLBACK:  # what it does to the data; it informs, never refuses
                 for line in way_back_lines(ops, plan.tenant_ids):
                     echo(f"  {line}")
         if not plan.ok:
@@ -708,7 +703,7 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
             out(f"{job_line(job)}  ({job.kind} by {job.operator}: {job.reason})")
             later: dict = {}
             view = ops.read.job(job.job_id)
-            if job.kind == "batch":
+            if job.kind == JobKind.BATCH:
                 later = later_rollbacks(view, ops.jobs)
                 times = job_times(view, session.clock.now())
                 out(f"  {times.status}")
@@ -717,7 +712,7 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
                 ):
                     out(f"  {line}")
             for step in ops.jobs.steps(job.job_id):
-                if job.kind == "batch" and step.name.startswith("group ") and step.state is StepState.DONE:
+                if job.kind == JobKind.BATCH and step.name.startswith("group ") and step.state is StepState.DONE:
                     # As it is now: a tenant rolled back after its group ended is not "migrated".
                     out(f"  {step.name}: {group_result(view, int(step.name.split()[1]), later)}")
                 else:

@@ -13,7 +13,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from cutover.actions.operations import BATCH
 from cutover.config.text import visible_lines
 from cutover.console.controls import controls
 from cutover.console.feed import FeedUpdate
@@ -28,6 +27,7 @@ from cutover.console.widgets.line_stopped import LineStopped
 from cutover.console.widgets.pinned_alerts import PinnedAlerts
 from cutover.console.widgets.status_header import HeaderState, StatusHeader
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
+from cutover.model.jobs import JobKind
 
 
 def main_bindings() -> list[BindingType]:
@@ -295,7 +295,7 @@ class MainScreen(TenantActionKeys, Screen[None]):
         return ([row] if row else []), ""
 
     def action_plan_batch(self) -> None:
-        controls(self.app).start_action(BATCH)
+        controls(self.app).start_action(JobKind.BATCH)
 
     def action_pause_batch(self) -> None:
         controls(self.app).start_pause_or_resume()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutover.actions.operations import FLIP, RAMP, ROLLBACK
 from cutover.console.controls import controls
 from cutover.console.keys import WORLD_CHANGING
+from cutover.model.jobs import JobKind
 
 
 class TenantActionKeys:
@@ -26,13 +26,13 @@ class TenantActionKeys:
         controls(self.app).run_gate()
 
     def action_cutover(self) -> None:
-        controls(self.app).start_action(FLIP)
+        controls(self.app).start_action(JobKind.FLIP)
 
     def action_ramp(self) -> None:
-        controls(self.app).start_action(RAMP)
+        controls(self.app).start_action(JobKind.RAMP)
 
     def action_rollback(self) -> None:
-        controls(self.app).start_action(ROLLBACK)
+        controls(self.app).start_action(JobKind.ROLLBACK)
 
     def action_dry_run(self) -> None:
         controls(self.app).dry_run()

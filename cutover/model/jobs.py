@@ -1,0 +1,92 @@
+"""Job kinds: ONE registry saying, for each kind, what the operator calls it and the steps it records.
+
+A job's kind is stored as its string value (`flip`, `ttl`, ...); code compares and dispatches on
+`JobKind`, never on a bare string, so a misspelt kind is an error at check time, not a KeyError at 3 AM.
+Adding a kind: a member here, its `KindSpec` in KINDS, its flow in `actions/runner.py`'s FLOWS (a test
+checks every kind has one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class JobKind(StrEnum):
+    FLIP = "flip"
+    RAMP = "ramp"
+    ROLLBACK = "rollback"
+    BATCH = "batch"
+    SYNC = "sync"
+    VALIDATE = "validate"
+    DECOMMISSION = "decommission"
+    LOWER_TTL = "ttl"  # job ids read "ttl-3"
+
+
+# The steps each kind records per tenant, in order. The final sync and its verification come last before
+# the gate and the DNS change: the final sync holds writes for a few minutes, and the DNS change must land
+# inside that. A ramp records its preflight, then a DNS change and a hold per stage (actions/ramp_stages.py).
+CUTOVER_STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
+RAMP_PREFLIGHT = ("hydrate", "final_sync", "verify", "gate")
+SYNC_STEPS = {"start": ("start_sync",), "final": ("final_sync", "verify"), "verify": ("verify",)}
+VALIDATE_STEPS = ("validate",)
+DECOMMISSION_STEPS = ("verify", "retire")
+LOWER_TTL_STEPS = ("lower_ttl", "dns_insync")
+REVERSE_STEP, RPO_STEP = "reverse_sync", "rpo"  # a rollback's data (actions/flows/reverse.py)
+
+
+def rollback_steps(reverse_sync: str) -> tuple[str, ...]:
+    """A rollback's steps in the order they run under `rollback.reverse_sync` (before-dns, after-dns, off),
+    one definition for every way a rollback is submitted (by hand, by a trigger, by a ramp's breach)."""
+    if reverse_sync == "before-dns":
+        return (REVERSE_STEP, "dns_change", "dns_insync", "traffic_back", RPO_STEP)
+    return ("dns_change", "dns_insync", "traffic_back", REVERSE_STEP, RPO_STEP)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: JobKind
+    verb: str  # what the operator is asked to confirm: "cut over"
+    noun: str  # what a submitted job is called: "a cutover of 3 tenants"
+    moves_dns: bool  # changes a tenant's DNS: exactly once, fenced, reconciled on resume
+    to_oci: bool = False  # moves tenants towards OCI: capped per wave and night, held by tenant holds
+    has_stages: bool = False  # skip and step back apply (a ramp)
+    preempts: bool = False  # takes its tenants from any other job holding them (a rollback)
+
+
+KINDS: dict[JobKind, KindSpec] = {
+    spec.kind: spec
+    for spec in (
+        KindSpec(JobKind.FLIP, "cut over", "cutover", moves_dns=True, to_oci=True),
+        KindSpec(JobKind.RAMP, "ramp", "ramp", moves_dns=True, to_oci=True, has_stages=True),
+        KindSpec(JobKind.ROLLBACK, "roll back", "rollback", moves_dns=True, preempts=True),
+        KindSpec(JobKind.BATCH, "start the batch", "batch", moves_dns=True, to_oci=True),
+        KindSpec(JobKind.SYNC, "sync", "sync", moves_dns=False),
+        KindSpec(JobKind.VALIDATE, "validate", "validation", moves_dns=False),
+        KindSpec(JobKind.DECOMMISSION, "decommission", "decommission", moves_dns=False),
+        KindSpec(JobKind.LOWER_TTL, "lower the TTL", "TTL change", moves_dns=True),
+    )
+}
+
+TO_OCI_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.to_oci)
+PREEMPTING_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.preempts)
+
+
+def verb_of(kind: str) -> str:
+    """What the operator is asked to confirm for a kind ("cut over"); an unknown kind as it is stored."""
+    spec = kind_spec(kind)
+    return spec.verb if spec else kind
+
+
+def noun_of(kind: str) -> str:
+    """What a job of a kind is called ("cutover"); an unknown kind as it is stored."""
+    spec = kind_spec(kind)
+    return spec.noun if spec else kind
+
+
+def kind_spec(kind: str) -> KindSpec | None:
+    """The spec of a stored kind; None for one this version does not know (a newer version's job)."""
+    try:
+        return KINDS[JobKind(kind)]
+    except ValueError:
+        return None
