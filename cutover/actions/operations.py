@@ -36,6 +36,7 @@ The engine that leads (`actions/engine.py`) runs submitted jobs; pass
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -763,8 +764,10 @@ class Operations:
         return job
 
     async def dry_run(self, plan: ActionPlan, *, reason: str) -> Rehearsal:
-        """Compute the exact DNS change sets, gates and safety; change nothing; record a rehearsal event."""
-        tenants = [self.session.tenants.get(tenant_id) for tenant_id in plan.tenant_ids]
+        """Compute the exact DNS change sets, gates and safety; change nothing; record a rehearsal event.
+
+        The store is read and written in a thread: the console awaits this on its UI loop."""
+        tenants = await asyncio.to_thread(lambda: [self.session.tenants.get(tid) for tid in plan.tenant_ids])
         records: dict[str, DnsRecord] = {}
         if self.providers is not None and tenants:
             records = await self.providers.dns.read_routing(tenants)
@@ -779,7 +782,8 @@ class Operations:
                 to = dns_plan.to_oci(tenant, ttl)
             lines.append(dns_plan.change_line(tenant, to, records.get(tenant.tenant_id)))
         change_sets = dns_plan.group_by_zone(lines, per_tenant=plan.kind != JobKind.ROLLBACK)
-        self.session.events.append_many(
+        await asyncio.to_thread(
+            self.session.events.append_many,
             [
                 dict(
                     kind=REHEARSAL,
@@ -803,7 +807,7 @@ class Operations:
                     why=reason,
                     detail={"kind": plan.kind, "problems": list(plan.problems)},
                 )
-            ]
+            ],
         )
         return Rehearsal(plan, change_sets, bool(records))
 

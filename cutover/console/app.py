@@ -41,6 +41,7 @@ from cutover.console.keys import OPENS_INPUT
 from cutover.console.log_alerts import EngineLogAlert
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
+from cutover.console.store_poll import poll_store
 from cutover.console.typeahead import TypeAhead
 from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
@@ -312,20 +313,22 @@ class CutoverApp(HoldActions, App[int]):
         painted = asyncio.Event()
         self.call_after_refresh(painted.set)
         await painted.wait()
-        while True:
-            self._wake.clear()
-            self._polling = True
-            try:
-                update = await asyncio.to_thread(self.feed.poll)
-            except Exception as exc:  # a busy or broken store must not kill the console: say so, retry
-                self._feed_failed(exc)
-            else:
-                self._apply(update)
-            finally:
-                self._polling = False
-                self.updates_applied += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
+        await poll_store(
+            self.feed.poll,
+            self._apply,
+            self._feed_failed,  # a busy or broken store must not kill the console: say so, retry
+            self._wake,
+            interval=self.refresh_interval,
+            started=self._poll_started,
+            finished=self._poll_finished,
+        )
+
+    def _poll_started(self) -> None:
+        self._polling = True
+
+    def _poll_finished(self) -> None:
+        self._polling = False
+        self.updates_applied += 1
 
     async def refresh_now(self) -> None:
         """Read the store now and wait until the screen has it (tests and the palette use this)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import ClassVar
@@ -26,6 +25,7 @@ from cutover.config.units import format_clock, format_duration
 from cutover.console.controls import controls
 from cutover.console.plain import plain
 from cutover.console.screens.jobs import JOB_STATE_STYLE
+from cutover.console.store_poll import poll_store
 from cutover.state.jobs import JobState, StepState, TargetState
 
 TARGET_MARK = {
@@ -158,18 +158,11 @@ class BatchScreen(Screen[None]):
 
     @work(exclusive=True, group="batch", exit_on_error=False)
     async def _poll(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                now, views, *later = await asyncio.to_thread(self._read)
-            except Exception as exc:  # the store may be busy: say so, keep trying
-                self.query_one("#batch-title", Static).update(
-                    Text(f"cannot read the store: {exc}", style="bold bright_red")
-                )
-            else:
-                self.show(now, views, later[0] if later else None)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+        await poll_store(self._read, lambda read: self.show(*read), self._read_failed, self._wake)
+
+    def _read_failed(self, exc: Exception) -> None:
+        """The store may be busy: say so, keep trying."""
+        self.query_one("#batch-title", Static).update(Text(f"cannot read the store: {exc}", style="bold bright_red"))
 
     def show(self, now: float, views: list[JobView], later: list[dict] | None = None) -> None:
         self.views = views

@@ -8,9 +8,9 @@ be reached at 80x24, however long its evidence.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -34,6 +34,7 @@ from cutover.console.screens.help import HelpScreen, live_binding_rows
 from cutover.console.screens.jobs import JOB_STATE_STYLE, STEP_MARK
 from cutover.console.screens.report import gate_table
 from cutover.console.screens.tenant_keys import TenantActionKeys
+from cutover.console.store_poll import poll_store
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
 from cutover.state.holds import TenantHold
 from cutover.state.jobs import Step, StepState
@@ -171,18 +172,13 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def _poll(self) -> None:
-        while True:
-            try:
-                detail = await asyncio.to_thread(self._read, self.tenant_id)
-            except Exception as exc:  # the store may be busy or gone: say so, keep trying
-                self.query_one("#detail-title", Static).update(
-                    Text(f"{self.tenant_id}: cannot read the store ({exc}); retrying", style="bold bright_red")
-                )
-            else:
-                self.show(detail)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+        await poll_store(partial(self._read, self.tenant_id), self.show, self._read_failed, self._wake)
+
+    def _read_failed(self, exc: Exception) -> None:
+        """The store may be busy or gone: say so, keep trying."""
+        self.query_one("#detail-title", Static).update(
+            Text(f"{self.tenant_id}: cannot read the store ({exc}); retrying", style="bold bright_red")
+        )
 
     def show(self, detail: TenantDetail) -> None:
         tenant = detail.tenant

@@ -8,7 +8,6 @@ The store is read once a second in a worker thread; the screen only renders what
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import ClassVar
@@ -27,6 +26,7 @@ from cutover.actions.read_model import JobView
 from cutover.config.units import format_clock, format_duration
 from cutover.console.controls import controls
 from cutover.console.plain import plain
+from cutover.console.store_poll import poll_store
 from cutover.state.jobs import Job, JobState, StepState
 
 JOB_STATE_STYLE = {
@@ -149,17 +149,14 @@ class JobsScreen(Screen[None]):
 
     @work(exclusive=True, group="jobs", exit_on_error=False)
     async def _poll(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                jobs, view = await asyncio.to_thread(self._read, self.selected)
-                self.show(jobs, view)
-            except Exception as exc:  # the store may be busy: say so, keep trying (never freeze on old data)
-                self.query_one("#jobs-title", Static).update(
-                    Text(f"cannot read the jobs: {exc}", style="bold bright_red")
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+        # The job to detail is the one selected when each read starts.
+        await poll_store(
+            lambda: self._read(self.selected), lambda read: self.show(*read), self._read_failed, self._wake
+        )
+
+    def _read_failed(self, exc: Exception) -> None:
+        """The store may be busy: say so, keep trying (never freeze on old data)."""
+        self.query_one("#jobs-title", Static).update(Text(f"cannot read the jobs: {exc}", style="bold bright_red"))
 
     def show(self, jobs: list[Job], view: JobView | None) -> None:
         options = self.query_one("#jobs-list", OptionList)
