@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from cutover.actions.flows.jobs import OUTCOME_WORDS
 from cutover.actions.read_model import JobView
 from cutover.model.jobs import JobKind
-from cutover.state.jobs import JobState, JobStore, StepState, TargetState
+from cutover.state.jobs import JobState, JobStore, Step, StepState, TargetState
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def later_rollbacks(view: JobView, jobs: JobStore) -> dict[str, LaterRollback]:
     return found
 
 
-def _did_it_stop_the_line(view: JobView, own: dict, group: int, at: float) -> tuple[bool, str]:
+def _did_it_stop_the_line(view: JobView, own: dict[str, Step], group: int, at: float) -> tuple[bool, str]:
     job = view.job
     if job.state is JobState.HELD and "max-rollbacks" in (job.held_reason or ""):
         return True, f"it took the night to its rollback limit: the line stopped ({job.held_reason})"

@@ -63,7 +63,8 @@ class Composition:
                 events = EventLog(self.store, self.actor or Actor("simulator", "cutover"), self.clock)
                 inject_scenario(world, scenario, TenantStore(self.store, events).find(), self.clock.now())
             self.cache["world"] = world
-        return self.cache["world"]
+        world_now: SimWorld = self.cache["world"]
+        return world_now
 
 
 ProviderBuilder = Callable[[Composition, str], Any]

@@ -11,7 +11,7 @@ the evidence left it, with the reason in the audit trail.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from cutover.providers.interfaces import Providers, RemoteJob, RemoteJobState
 from cutover.state.clock import Clock
@@ -20,7 +20,9 @@ from cutover.state.tenants import Tenant, TenantStore
 from cutover.state.ttl_history import ttl_observation
 
 
-async def _until_done(poll, job: RemoteJob, clock: Clock, timeout: float = 120.0) -> RemoteJob:
+async def _until_done(
+    poll: Callable[[RemoteJob], Awaitable[RemoteJob]], job: RemoteJob, clock: Clock, timeout: float = 120.0
+) -> RemoteJob:
     started = clock.now()
     while job.state == RemoteJobState.RUNNING and clock.now() - started < timeout:
         await clock.sleep(0.5)

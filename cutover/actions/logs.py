@@ -97,7 +97,7 @@ def configure(
     return path
 
 
-class _Stderr(logging.StreamHandler):
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]  # its stream is a property here, not TextIO
     """Writes to whatever sys.stderr is when a record comes (a test runner swaps it)."""
 
     @property

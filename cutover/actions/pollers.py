@@ -38,6 +38,7 @@ from cutover.actions.readiness import ReadinessWatch
 from cutover.actions.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.actions.watch import CheckpointWatch
+from cutover.config.settings import EngineSettings
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
 from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.samples import Sample
@@ -69,7 +70,7 @@ class Pollers:
         self._light_at: dict[str, float] = {}  # role -> when the light part of the watch was last polled
 
     @property
-    def engine(self):
+    def engine(self) -> EngineSettings:
         return self.core.settings.engine
 
     async def run(self) -> None:
@@ -122,7 +123,7 @@ class Pollers:
         return tenants, heavy, {t.tenant_id for t in light}
 
     def _fleet_due(self, last: float) -> bool:
-        return self.core.now() - last >= self.engine.fleet_interval
+        return bool(self.core.now() - last >= self.engine.fleet_interval)
 
     # --- health of sources ---------------------------------------------------------------------
 

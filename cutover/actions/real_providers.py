@@ -54,7 +54,8 @@ def observer(composition: Any) -> ProviderObserver:
     if "observer" not in composition.cache:
         actor = composition.actor or Actor.current()
         composition.cache["observer"] = RetriesToEventLog(EventLog(composition.store, actor, composition.clock))
-    return composition.cache["observer"]
+    observer: ProviderObserver = composition.cache["observer"]
+    return observer
 
 
 def _settings(composition: Any, role: str) -> Any:

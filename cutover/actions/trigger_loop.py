@@ -65,7 +65,11 @@ class TriggerLoop:
                 self._judged.add(status.tenant_id)  # cleared with the others if it is no longer judged
 
     def on_snapshot(
-        self, snapshot: MetricsSnapshot, in_flight: Sequence[Tenant], *, skipped: set[str] | frozenset = frozenset()
+        self,
+        snapshot: MetricsSnapshot,
+        in_flight: Sequence[Tenant],
+        *,
+        skipped: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         """Judge the tenants of a snapshot; `skipped`: watched tenants this poll left out (their streaks go on)."""
         now = self.core.now()
@@ -126,7 +130,7 @@ class TriggerLoop:
         in_flight: Sequence[Tenant],
         *,
         quiet_errors: bool = False,
-        skipped: set[str] | frozenset = frozenset(),
+        skipped: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         statuses: list[TriggerStatus] = []
         seen = set()

@@ -31,7 +31,7 @@ def cap_words(wave: int, cap: int, taken: int) -> str:
 class Caps:
     """Counts a batch's picks against each wave's cap as it picks them."""
 
-    def __init__(self, settings: Settings, taken: Counter | None = None):
+    def __init__(self, settings: Settings, taken: Counter[int] | None = None):
         self.limits = {wave: own.max_per_night for wave, own in settings.waves.items() if own.max_per_night}
         self.taken = Counter(taken or {})
 

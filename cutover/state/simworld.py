@@ -129,7 +129,8 @@ class SimWorldStore:
 
     def _first(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         with self.store.read() as db:
-            return db.execute(sql, list(params)).fetchone()
+            row: tuple[Any, ...] | None = db.execute(sql, list(params)).fetchone()
+            return row
 
     # --- the world row and its clock -------------------------------------------------
 
@@ -142,7 +143,7 @@ class SimWorldStore:
         return WorldRow(**row)
 
     def has_world(self) -> bool:
-        return self._tuples("SELECT count(*) FROM sim_world")[0][0] > 0
+        return bool(self._tuples("SELECT count(*) FROM sim_world")[0][0] > 0)
 
     def create_world(self, world: WorldRow) -> bool:
         """Create the world unless one exists (another process may have won the race)."""

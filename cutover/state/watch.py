@@ -100,7 +100,9 @@ def watch_text(tenant: Tenant, now: float, watch: WatchSettings, checkpoint: Che
     return head
 
 
-def watch_json(tenant: Tenant, now: float, watch: WatchSettings, checkpoint: Checkpoint | None) -> dict | None:
+def watch_json(
+    tenant: Tenant, now: float, watch: WatchSettings, checkpoint: Checkpoint | None
+) -> dict[str, Any] | None:
     """The watch for `status --json`: null for a tenant that is not migrated."""
     until = watch_until(tenant, watch)
     if until is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.cutover import run_cutover
@@ -126,7 +126,7 @@ async def run_batch(run: JobRun) -> None:
     previous_start: float | None = None
     switches: dict[int, asyncio.Task[None]] = {}
 
-    def before_switch(number: int):
+    def before_switch(number: int) -> Callable[[], Awaitable[None]]:
         async def wait() -> None:
             # One wait per group, shared by its tenants (one hold, not five).
             if number not in switches:

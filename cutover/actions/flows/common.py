@@ -24,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from cutover.actions.dns_plan import same_routing
 from cutover.actions.engine_core import EngineCore
+from cutover.config.settings import Settings
 from cutover.model.jobs import JobKind
 from cutover.providers.interfaces import (
     ChangeReceipt,
@@ -103,7 +104,7 @@ class JobRun:
         return self.core.jobs.get(self.job_id)
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.core.settings
 
     @property
@@ -296,7 +297,10 @@ class JobRun:
     # --- DNS --------------------------------------------------------------------------------
 
     async def read_records(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
-        return await self._retrying(lambda: self.core.providers.dns.read_routing(list(tenants)))
+        records: dict[str, DnsRecord] = await self._retrying(
+            lambda: self.core.providers.dns.read_routing(list(tenants))
+        )
+        return records
 
     async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
         """Retry a read the provider says may succeed next time, backing off on the fleet's clock."""

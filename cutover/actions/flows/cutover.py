@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from cutover.actions import dns_plan
 from cutover.actions.flows.common import (
@@ -33,13 +34,14 @@ from cutover.actions.windows import given_window
 from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, Routing
 from cutover.state.jobs import Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
+from cutover.state.tenants import Tenant
 
 REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed
 HYDRATION_MARGIN = 10 * 60.0  # a hydration this close to its limit is renewed: the gate comes minutes later
 PROMOTION_GRACE = 60.0  # a monitoring window that ends on a blip holds quietly this long before it alerts
 
 
-def _remote(detail: dict) -> RemoteJob:
+def _remote(detail: dict[str, Any]) -> RemoteJob:
     job = detail["remote_job"]
     return RemoteJob(
         job["tenant_id"],
@@ -53,7 +55,7 @@ def _remote(detail: dict) -> RemoteJob:
     )
 
 
-def _remote_detail(job: RemoteJob) -> dict:
+def _remote_detail(job: RemoteJob) -> dict[str, Any]:
     return {
         "remote_job": {
             "tenant_id": job.tenant_id,
@@ -101,7 +103,13 @@ class TenantCutover:
         await self._verify()
         self._gate()
 
-    async def _remote_step(self, name: str, what: str, start, poll) -> None:
+    async def _remote_step(
+        self,
+        name: str,
+        what: str,
+        start: Callable[[Tenant], Awaitable[RemoteJob]],
+        poll: Callable[[RemoteJob], Awaitable[RemoteJob]],
+    ) -> None:
         step = self.step(name)
         if step.state in (StepState.DONE, StepState.SKIPPED):
             return
@@ -228,7 +236,7 @@ class TenantCutover:
             raise BeforeDns(TargetState.ABORTED, "aborted before its DNS change; nothing changed")
 
     def _fail_before_dns(
-        self, step: Step, message: str, detail: dict | None = None, state: TargetState = TargetState.FAILED
+        self, step: Step, message: str, detail: dict[str, Any] | None = None, state: TargetState = TargetState.FAILED
     ) -> None:
         self.core.jobs.finish_step(self.core.jobs.get_step(step.step_id), StepState.FAILED, message, detail=detail)
         raise BeforeDns(state, message)
