@@ -217,6 +217,19 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class TenantRefusal:
+    """One named tenant a plan cannot act on, as data: the console sets it aside, the CLI refuses the plan.
+
+    `why` reads after the tenant's id: `is held by flip-3 (...)`, `is ready: nothing to roll back (...)`."""
+
+    tenant_id: str
+    why: str
+
+    def describe(self) -> str:
+        return f"{self.tenant_id} {self.why}"
+
+
+@dataclass(frozen=True)
 class ActionPlan:
     request: PlanRequest
     targets: tuple[PlannedTarget, ...]
@@ -224,7 +237,7 @@ class ActionPlan:
     params: Mapping[str, Any]
     safety: SafetyVerdict
     gate_refusals: tuple[GateResult, ...]
-    other_refusals: tuple[str, ...]  # locks, wrong states, DNS already changed by hand
+    other_refusals: tuple[TenantRefusal, ...]  # locks, wrong states, DNS already changed by hand
     planned_at: float
     operator: str
 
@@ -246,7 +259,7 @@ class ActionPlan:
     @property
     def problems(self) -> tuple[str, ...]:
         """Every reason this plan cannot run, in words with numbers; empty when it may."""
-        found = [*self.other_refusals]
+        found = [refusal.describe() for refusal in self.other_refusals]
         found += [gate.describe() for gate in self.gate_refusals]
         found += [f"{refusal.rule}: {refusal.message}" for refusal in self.safety.blocking]
         if not self.targets and not found:
@@ -413,8 +426,8 @@ class Operations:
             if not stages or stages != sorted(set(stages)) or stages[0] <= 0 or stages[-1] != 100:
                 raise BadRequest("ramp stages must rise strictly, each between 1 and 100, and end at 100")
         locks = self._locks(request.tenant_ids)
-        others = [locks[t.tenant_id].describe() for t in tenants if t.tenant_id in locks]
-        others += [_dns_moved(t) for t in tenants if t.lifecycle is Lifecycle.READY and _dns_moved(t)]
+        others = [TenantRefusal(t.tenant_id, locks[t.tenant_id].why()) for t in tenants if t.tenant_id in locks]
+        others += [TenantRefusal(t.tenant_id, why) for t in tenants if (why := _dns_moved(t))]
         gates = [evaluate_gate(t, now, self.settings, overrides=dict(request.overrides)) for t in tenants]
         ttl = self.settings.dns.ttl
         first_stage = (request.stages or self.settings.ramp.stages)[0]
@@ -473,19 +486,18 @@ class Operations:
         else:
             tenants = self._tenants(request.tenant_ids)
         locks = self._locks([t.tenant_id for t in tenants])
-        refusals, targets = [], []
+        refusals: list[TenantRefusal] = []
+        targets: list[PlannedTarget] = []
         ttl = self.settings.dns.ttl
         for tenant in tenants:
             holder = locks.get(tenant.tenant_id)
             if tenant.lifecycle is Lifecycle.ROLLING_BACK or (holder and holder.kind == JobKind.ROLLBACK):
-                refusals.append(
-                    f"{tenant.tenant_id} is already rolling back" + (f" ({holder.job_id})" if holder else "")
-                )
+                why = "is already rolling back" + (f" ({holder.job_id})" if holder else "")
+                refusals.append(TenantRefusal(tenant.tenant_id, why))
                 continue
             if tenant.lifecycle not in ROLLBACK_FROM:
-                refusals.append(
-                    f"{tenant.tenant_id} is {tenant.lifecycle.label}: nothing to roll back (its traffic is on AWS)"
-                )
+                why = f"is {tenant.lifecycle.label}: nothing to roll back (its traffic is on AWS)"
+                refusals.append(TenantRefusal(tenant.tenant_id, why))
                 continue
             note = f"takes it over from {holder.job_id} ({holder.kind})" if holder else ""
             change = dns_plan.change_line(tenant, dns_plan.to_aws(tenant, ttl), None)
@@ -1165,9 +1177,9 @@ def _remedy_note(gate: GateResult) -> str:
 def _dns_moved(tenant: Tenant) -> str:
     """A ready tenant whose record (as last read) no longer sends everything to AWS: someone changed it."""
     share = tenant.dns_oci_share
-    if share is None or share == 0:
+    if tenant.lifecycle is not Lifecycle.READY or share is None or share == 0:
         return ""
     return (
-        f"{tenant.tenant_id}: DNS already sends {share * 100:.0f} % to OCI ({tenant.dns_routing}) "
+        f"DNS already sends {share * 100:.0f} % to OCI ({tenant.dns_routing}) "
         "although it is ready: changed by hand? look before acting"
     )

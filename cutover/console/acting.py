@@ -72,16 +72,15 @@ def _gate_reason(plan: ActionPlan) -> dict[str, str]:
 
 
 def _refusal_reasons(plan: ActionPlan, tenant_ids: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """Split the plan's other refusals into per-tenant ones (they name a tenant first) and the rest."""
+    """Split the plan's other refusals into those of the tenants asked for (set aside, each with its reason
+    as the dialog shows it: `held by flip-3 (...)`) and the rest (they refuse the plan)."""
     per_tenant: dict[str, str] = {}
     rest: list[str] = []
     for refusal in plan.other_refusals:
-        first, _, remainder = refusal.partition(" ")
-        tenant = first.rstrip(":")
-        if tenant in tenant_ids:
-            per_tenant[tenant] = remainder.removeprefix("is ").strip() or refusal
+        if refusal.tenant_id in tenant_ids:
+            per_tenant[refusal.tenant_id] = refusal.why.removeprefix("is ")
         else:
-            rest.append(refusal)
+            rest.append(refusal.describe())
     return per_tenant, rest
 
 

@@ -102,8 +102,12 @@ class LockHolder:
     state: str
     since: float
 
+    def why(self) -> str:
+        """Why its tenant cannot be taken: `is held by flip-3 (flip by alice, running)`."""
+        return f"is held by {self.job_id} ({self.kind} by {self.operator}, {self.state})"
+
     def describe(self) -> str:
-        return f"{self.tenant_id} is held by {self.job_id} ({self.kind} by {self.operator}, {self.state})"
+        return f"{self.tenant_id} {self.why()}"
 
 
 class LockConflict(JobError):
