@@ -33,7 +33,6 @@ ENTERPRISE_REHEARSAL = "enterprise-rehearsal"
 ENTERPRISE_APPROVAL = "enterprise-approval"
 GO_NO_GO = "go-no-go"  # the night's checklist ([night.go_no_go]): a no-go stops moving; a batch needs every go
 TENANT_HOLD = "tenant-hold"  # `cutover hold` (or --not-before): the customer asked to reschedule
-# The actions that move traffic to OCI; a dry run of any of them counts as an enterprise tenant's rehearsal.
 RULES = (
     MAX_CUTTING_OVER,
     MAX_MONITORING,
