@@ -30,7 +30,7 @@ def test_flip_runs_an_engine_when_none_leads_and_prints_tenant_by_tenant(env: di
     lines = [line for line in done.stdout.splitlines() if line.startswith("[T-000")]
     assert len(lines) == 2
     for line in lines:
-        assert " cutover: in sync " in line and "% OCI, monitoring 10 min: SUCCESS" in line
+        assert " cutover: in sync " in line and "% OCI, monitoring 10m: SUCCESS" in line
     status = json.loads(shell(env, "status", "--json").stdout)
     lifecycles = {t["id"]: t["lifecycle"] for t in status["tenants"]}
     assert lifecycles["T-0001"] == lifecycles["T-0002"] == "migrated" and lifecycles["T-0003"] == "ready"

@@ -52,7 +52,7 @@ async def test_a_ramp_goes_through_every_stage_one_atomic_change_each(h: Harness
     assert len(history) == 3
     assert [h.world.db.changes(change_id=c.change_id)[0].tenant_id for c in history] == ["T-0001"] * 3
     target = h.jobs.target(job.job_id, "T-0001")
-    assert target.summary.startswith("ramped 10/50/100 % over 20 min")
+    assert target.summary.startswith("ramped 10/50/100 % over 20m")
 
 
 async def test_pause_stops_the_hold_clock_and_skip_ends_a_hold(h: Harness) -> None:

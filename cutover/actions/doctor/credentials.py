@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from cutover.actions.doctor.common import Probe, aws_accesses, from_error, oci_accesses
 from cutover.actions.doctor.results import Check, failed, ok, warn
 from cutover.config.providers import AwsAccess, OciAccess
+from cutover.config.units import format_duration
 
 SOON_S = 15 * 60.0  # credentials ending sooner than this will not last through a batch
 
@@ -16,16 +17,8 @@ def _when(at: float, now: float) -> str:
     stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     left = at - now
     if left < 0:
-        return f"{stamp} ({_span(-left)} ago)"
-    return f"{stamp} (in {_span(left)})"
-
-
-def _span(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"{stamp} ({format_duration(-left)} ago)"
+    return f"{stamp} (in {format_duration(left)})"
 
 
 async def check_aws_credentials(probe: Probe) -> list[Check]:

@@ -25,6 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from cutover.actions.dns_plan import same_routing
 from cutover.actions.engine_core import EngineCore
 from cutover.config.settings import Settings
+from cutover.config.units import format_duration
 from cutover.model.jobs import JobKind
 from cutover.providers.interfaces import (
     ChangeReceipt,
@@ -55,18 +56,6 @@ class FlowStop(Exception):
 class Preempted(FlowStop):
     def __init__(self, message: str):
         super().__init__(TargetState.PREEMPTED, message)
-
-
-def seconds(value: float) -> str:
-    """41 s, 3 min 20 s, 10 min: the runbook's way of writing durations."""
-    value = round(value)
-    if value < 60:
-        return f"{value} s"
-    minutes, secs = divmod(value, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 @dataclass
@@ -565,13 +554,13 @@ async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str
         if receipt.status is ChangeStatus.INSYNC:
             run.unhold(hold_key)
             took = core.now() - started
-            result = f"in sync {seconds(took)}"
+            result = f"in sync {format_duration(took)}"
             core.jobs.finish_step(step, StepState.DONE, result, detail={"insync_after_s": took})
             return result
         if core.now() - started > timeout:
             run.hold(
                 hold_key,
-                f"{tenant_id}: DNS change {change_id} still PENDING after {seconds(core.now() - started)}",
+                f"{tenant_id}: DNS change {change_id} still PENDING after {format_duration(core.now() - started)}",
                 tenant_id=tenant_id,
             )
         await run.poll()

@@ -24,13 +24,13 @@ from cutover.actions.flows.common import (
     JobRun,
     Preempted,
     change_dns,
-    seconds,
     wait_in_sync,
 )
 from cutover.actions.flows.propagated import after_change
 from cutover.actions.gate import evaluate_gate
 from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, evaluate_safety, read_fleet
 from cutover.actions.windows import given_window
+from cutover.config.units import format_duration
 from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, Routing
 from cutover.state.jobs import Step, StepState, TargetState
 from cutover.state.lifecycle import Lifecycle
@@ -128,7 +128,7 @@ class TenantCutover:
         started = step.started_at or self.core.now()
         while job.state is RemoteJobState.RUNNING:
             if self.core.now() - started > REMOTE_JOB_TIMEOUT:
-                self._fail_before_dns(step, f"{what} still running after {seconds(self.core.now() - started)}")
+                self._fail_before_dns(step, f"{what} still running after {format_duration(self.core.now() - started)}")
             await self.run.poll()
             self.run.check_still_ours(self.tenant_id)
             try:
@@ -139,7 +139,7 @@ class TenantCutover:
         if job.state is RemoteJobState.FAILED:
             self._fail_before_dns(step, f"{what} failed: {job.error}")
         took = (job.ended_at or self.core.now()) - started
-        result = f"{what} done in {seconds(took)}"
+        result = f"{what} done in {format_duration(took)}"
         if name == "hydrate":
             self.core.tenants.observe(self.tenant_id, hydrated_at=job.ended_at or self.core.now())
         self.core.jobs.finish_step(step, StepState.DONE, result, detail=_remote_detail(job) | {"took_s": took})
@@ -188,7 +188,7 @@ class TenantCutover:
             age = self.core.now() - tenant.hydrated_at
             # Skip only with room to spare: the gate, after the final sync, must still find it fresh.
             if age + HYDRATION_MARGIN <= limit:
-                self.core.jobs.finish_step(step, StepState.SKIPPED, f"hydrated {seconds(age)} ago: not needed")
+                self.core.jobs.finish_step(step, StepState.SKIPPED, f"hydrated {format_duration(age)} ago: not needed")
                 return
         await self._remote_step(
             "hydrate", "re-hydration", self.core.providers.health.start_hydration, self.core.providers.health.job
@@ -289,7 +289,7 @@ class TenantCutover:
                 self.core.jobs.finish_step(
                     step,
                     StepState.DONE,
-                    f"{result} after {seconds(took)}",
+                    f"{result} after {format_duration(took)}",
                     detail={"oci_share": share, "after_s": took},
                 )
                 return result
@@ -298,7 +298,7 @@ class TenantCutover:
                 seen = f"{share * 100:.0f} % OCI" if fresh and share is not None else "no fresh traffic figures"
                 self.run.hold(
                     key,
-                    f"{self.tenant_id}: {seen} after {seconds(waited)}, waiting for {done_share * 100:.0f} %",
+                    f"{self.tenant_id}: {seen} after {format_duration(waited)}, waiting for {done_share * 100:.0f} %",
                     tenant_id=self.tenant_id,
                 )
             await self.run.poll()
@@ -315,7 +315,7 @@ class TenantCutover:
             self.run.transition(
                 self.tenant_id,
                 Lifecycle.MONITORING,
-                why=f"traffic on OCI; monitoring {seconds(monitor)}",
+                why=f"traffic on OCI; monitoring {format_duration(monitor)}",
                 expect=Lifecycle.CUTTING_OVER,
                 monitoring_until=until,
             )
@@ -340,7 +340,7 @@ class TenantCutover:
                     and verdict.clean
                 ):
                     self.run.unhold(key)
-                    result = f"monitoring {seconds(monitor)}"
+                    result = f"monitoring {format_duration(monitor)}"
                     self.run.transition(
                         self.tenant_id, Lifecycle.MIGRATED, why=f"{result}: clean", expect=Lifecycle.MONITORING
                     )

@@ -20,7 +20,6 @@ from cutover.actions.flows.common import (
     JobRun,
     Preempted,
     change_dns,
-    seconds,
     wait_in_sync,
 )
 from cutover.actions.flows.cutover import run_cutover
@@ -28,6 +27,7 @@ from cutover.actions.flows.propagated import after_change
 from cutover.actions.flows.reverse import measure_rpo, reverse_sync, was_on_oci
 from cutover.actions.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.windows import given_window
+from cutover.config.units import format_duration
 from cutover.state.holds import active_holds
 from cutover.state.jobs import StepState, TargetState
 from cutover.state.lifecycle import Lifecycle, check_transition
@@ -250,7 +250,7 @@ async def _traffic_back(
                 run.hold(
                     key,
                     f"{tenant_id}: traffic still {share * 100 if share is not None else 0:.0f} % on OCI "
-                    f"{seconds(core.now() - changed_at)} after the rollback",
+                    f"{format_duration(core.now() - changed_at)} after the rollback",
                     tenant_id=tenant_id,
                 )
             await run.poll()
@@ -263,13 +263,13 @@ async def _traffic_back(
         core.jobs.finish_step(
             step,
             StepState.DONE,
-            f"traffic back on AWS {seconds(back_at - decided_at)} after the decision",
+            f"traffic back on AWS {format_duration(back_at - decided_at)} after the decision",
             detail=recovery,
         )
     recovery = run.step(tenant_id, "traffic_back").detail
     summary = (
-        f"{insync}; traffic back on AWS {seconds(recovery['traffic_back_after_s'])} after the decision "
-        f"(DNS in sync {seconds(recovery['insync_after_s'])} after it)"
+        f"{insync}; traffic back on AWS {format_duration(recovery['traffic_back_after_s'])} after the decision "
+        f"(DNS in sync {format_duration(recovery['insync_after_s'])} after it)"
     )
     tenant = core.tenant(tenant_id)
     if tenant.lifecycle is Lifecycle.ROLLING_BACK:

@@ -16,11 +16,12 @@ over and puts its record back on AWS.
 from __future__ import annotations
 
 from cutover.actions import dns_plan, ramp_stages
-from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, Preempted, change_dns, seconds
+from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, Preempted, change_dns
 from cutover.actions.flows.cutover import BeforeDns, TenantCutover
 from cutover.actions.flows.jobs import run_each_tenant
 from cutover.actions.ramp_stages import StageStep
 from cutover.actions.triggers import Outcome
+from cutover.config.units import format_duration
 from cutover.model.jobs import JobKind, rollback_steps
 from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, Routing, TenantMetrics
 from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
@@ -124,7 +125,7 @@ async def ramp_tenant(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     monitoring = await flow.monitor()
     return (
         TargetState.SUCCEEDED,
-        f"ramped {'/'.join(str(p) for p in stages)} % over {seconds(held_total)}, {monitoring}",
+        f"ramped {'/'.join(str(p) for p in stages)} % over {format_duration(held_total)}, {monitoring}",
     )
 
 
@@ -157,7 +158,8 @@ def _plan_step_back(run: JobRun, tenant_id: str, step: Step, stages: list[int], 
     below = ramp_stages.parse(plan[0][0])
     core.jobs.finish_step_inserting(
         step,
-        f"held {seconds(back.held)} at {share} %; stepped back to {below.percent if below else '?'} % by {back.by}",
+        f"held {format_duration(back.held)} at {share} %; "
+        f"stepped back to {below.percent if below else '?'} % by {back.by}",
         plan,
         detail={"held_s": back.held, "stepped_back": True, "by": back.by},
     )
@@ -230,7 +232,7 @@ async def _hold(run: JobRun, tenant_id: str, step: Step, percent: int, change_id
             core.jobs.finish_step(
                 step,
                 StepState.DONE,
-                f"held {seconds(held)} at {percent} %; skipped by an operator",
+                f"held {format_duration(held)} at {percent} %; skipped by an operator",
                 detail={"held_s": held, "skipped": True},
             )
             return held
@@ -276,7 +278,10 @@ async def _hold(run: JobRun, tenant_id: str, step: Step, percent: int, change_id
             core.jobs.note_step(step, detail={"held_s": held})
             if held >= hold:
                 core.jobs.finish_step(
-                    step, StepState.DONE, f"held {seconds(held)} at {percent} %: criteria met", detail={"held_s": held}
+                    step,
+                    StepState.DONE,
+                    f"held {format_duration(held)} at {percent} %: criteria met",
+                    detail={"held_s": held},
                 )
                 return held
         await run.poll()

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from cutover.actions.engine_core import ENGINE_STOPS
-from cutover.actions.flows.common import JobRun, seconds
+from cutover.actions.flows.common import JobRun
 from cutover.actions.readiness import ReadinessWatch
-from cutover.config.units import format_size
+from cutover.config.units import format_duration, format_size
 from cutover.model.jobs import REVERSE_STEP, RPO_STEP
 from cutover.providers.interfaces import ProviderError, RemoteJobState, Stranded
 from cutover.state.jobs import JobError, Step, StepState
@@ -67,7 +67,7 @@ async def reverse_sync(run: JobRun, tenant_id: str, *, on_oci: bool) -> str:
         raise
     except ProviderError as error:
         return _failed(run, step, f"reverse sync could not run: {error}")
-    took = seconds(core.now() - started)
+    took = format_duration(core.now() - started)
     if job.state is RemoteJobState.RUNNING:
         return _failed(run, step, f"reverse sync not done after {took} (the limit): the rollback went on without it")
     if job.state is RemoteJobState.FAILED:
