@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from cutover.actions.importing import import_matrix
 from cutover.state.lifecycle import Lifecycle
@@ -292,3 +293,45 @@ def shell(env: dict, *args: str, timeout: float = 120.0, stdin: str | None = Non
         timeout=timeout,
         input=stdin,
     )
+
+
+class Ran(NamedTuple):
+    """What a test reads of a finished `cutover` command: the fields of subprocess.CompletedProcess it uses."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cutover(env: dict, *args: str, stdin: str | None = None) -> Ran:
+    """Run `cutover ARGS...` in this process with click's test runner: the same exit code, stdout and stderr a
+    shell gets from `shell(env, ...)`, without starting a Python. For everything but the process boundary itself
+    (signals, kill -9, two engines in two processes, a real terminal, the installed entry point): those use `shell`.
+
+    `env` is the whole environment, as for `shell`; an exception that escapes the command fails the test
+    (a shell would show it as a traceback), and whatever logging the command set up goes with it.
+    """
+    import logging
+    import os
+
+    from click.testing import CliRunner
+
+    from cutover.console.cli import cli
+
+    changes: dict[str, str | None] = {key: value for key, value in env.items() if os.environ.get(key) != value}
+    changes |= {key: None for key in os.environ if key not in env}
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        result = CliRunner().invoke(cli, list(args), env=changes, input=stdin, prog_name="cutover")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"cutover {' '.join(args)} raised: {result.exception!r}\n{result.output}") from (
+            result.exception
+        )
+    return Ran(result.exit_code, result.stdout, result.stderr)

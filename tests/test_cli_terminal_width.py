@@ -14,7 +14,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell, write_fleet
+from engine_helpers import cutover, write_fleet
 
 from cutover.actions.importing import import_matrix
 from cutover.state.clock import ManualClock
@@ -107,11 +107,11 @@ def test_events_keep_time_who_tenant_and_job_whole_and_wrap_what_and_why(tmp_pat
 
 def test_piped_events_and_jobs_keep_one_whole_line_each_with_the_date(tmp_path: Path) -> None:
     env = store(tmp_path)
-    result = shell({**env, "COLUMNS": "80"}, "events")
+    result = cutover({**env, "COLUMNS": "80"}, "events")
     assert result.returncode == 0, result.stderr
     trigger = next(line for line in result.stdout.splitlines() if WHAT in line)
     assert "2026-12-03 04:02:03" in trigger and WHY in trigger and "T-0002" in trigger and "flip-1" in trigger
-    jobs = shell({**env, "COLUMNS": "80"}, "jobs")
+    jobs = cutover({**env, "COLUMNS": "80"}, "jobs")
     assert any("flip-1: queued" in line and WHY in line for line in jobs.stdout.splitlines()), jobs.stdout
 
 
@@ -136,7 +136,7 @@ def test_status_json_rounds_the_p95_measurements_to_a_tenth_of_a_millisecond(tmp
     with Store(Path(env["CUTOVER_STATE__PATH"])) as opened:
         tenants = TenantStore(opened, EventLog(opened, Actor("poller", "jump-1"), ManualClock(DAY1)))
         tenants.observe("T-0001", p95_ms=1234.56789, metrics_at=DAY1)
-    result = shell(env, "status", "--json")
+    result = cutover(env, "status", "--json")
     assert result.returncode == 0, result.stderr
     (tenant,) = [t for t in json.loads(result.stdout)["tenants"] if t["id"] == "T-0001"]
     assert tenant["traffic"]["p95_ms"] == 1234.6

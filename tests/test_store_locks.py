@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell, war_room
+from engine_helpers import cutover, war_room
 from process_helpers import query, wait_for
 
 from cutover.state.store import Store, StoreBusy, StoreError
@@ -69,7 +69,7 @@ def test_read_only_commands_do_not_wait_for_a_held_write_lock(tmp_path: Path) ->
     try:
         for command in (["status"], ["status", "T-0001"], ["events"], ["jobs"], ["audit", "verify"]):
             started = time.monotonic()
-            result = shell(env, *command, timeout=30)
+            result = cutover(env, *command)
             assert result.returncode == 0, (command, result.stdout + result.stderr)
             assert time.monotonic() - started < 6, f"{command} waited for the writer"
     finally:

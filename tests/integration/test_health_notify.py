@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
+from waiting import eventually_async
 
 from cutover.config.providers import HttpStep, HydrationSettings, SlackNotifier, ValidationSettings
 from cutover.lab.web_server import LAB_LOGIN, LabTls, TenantApp
@@ -73,7 +73,12 @@ async def test_hydration_over_ssh(lab_ssh, ssh_target, fleet):
         first = await hydration.start_hydration(fleet[0])
         second = await hydration.start_hydration(fleet[1])
         assert (await hydration.job(first)).state == RemoteJobState.RUNNING
-        await asyncio.sleep(0.35)
+
+        async def both_ended() -> bool:
+            states = [(await hydration.job(job)).state for job in (first, second)]
+            return RemoteJobState.RUNNING not in states
+
+        await eventually_async(both_ended, timeout=10, what="both hydrations ending on the host")
         done, failed = await hydration.job(first), await hydration.job(second)
     finally:
         await hydration.aclose()
