@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness, shell, war_room
+from engine_helpers import Harness, cutover, war_room
+from waiting import eventually
 
 from cutover.actions.operations import CUTOVER_STEPS, PlanRequest
 from cutover.config.settings import EngineSettings, Settings
@@ -46,17 +47,21 @@ def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not _step_started(path, step):
-            assert flip.poll() is None, f"the flip ended before {step} started"
-            assert time.monotonic() < deadline, f"{step} never started"
-            time.sleep(0.001)
+
+        def started() -> bool:
+            if _step_started(path, step):
+                return True
+            if flip.poll() is not None:
+                pytest.fail(f"the flip ended before {step} started")  # no use waiting on
+            return False
+
+        eventually(started, timeout=60, interval=0.001, what=f"{step} starting")
         os.kill(flip.pid, signal.SIGKILL)
     finally:
         flip.wait(10)
     assert flip.returncode == -signal.SIGKILL
 
-    resumed = shell(env, "engine", "--until-idle", timeout=120)
+    resumed = cutover(env, "engine", "--until-idle")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
 
     with Store(path) as store:
