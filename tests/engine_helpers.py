@@ -303,14 +303,16 @@ class Ran(NamedTuple):
     stderr: str
 
 
-def cutover(env: dict, *args: str, stdin: str | None = None) -> Ran:
+def cutover(env: dict, *args: str, stdin: str | None = None, cwd: Path | None = None) -> Ran:
     """Run `cutover ARGS...` in this process with click's test runner: the same exit code, stdout and stderr a
     shell gets from `shell(env, ...)`, without starting a Python. For everything but the process boundary itself
     (signals, kill -9, two engines in two processes, a real terminal, the installed entry point): those use `shell`.
 
-    `env` is the whole environment, as for `shell`; an exception that escapes the command fails the test
-    (a shell would show it as a traceback), and whatever logging the command set up goes with it.
+    `env` is the whole environment, as for `shell`, and `cwd` the directory it runs in. An exception that
+    escapes the command fails the test (a shell would show it as a traceback); whatever logging the command
+    set up goes with it.
     """
+    import contextlib
     import logging
     import os
 
@@ -323,7 +325,8 @@ def cutover(env: dict, *args: str, stdin: str | None = None) -> Ran:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        result = CliRunner().invoke(cli, list(args), env=changes, input=stdin, prog_name="cutover")
+        with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+            result = CliRunner().invoke(cli, list(args), env=changes, input=stdin, prog_name="cutover")
     finally:
         for handler in list(root.handlers):
             if handler not in handlers:

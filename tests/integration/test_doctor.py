@@ -2,7 +2,8 @@
 
 One lab for the module (moto, the local OCI, rclone, SSH, the Slack webhook on 127.0.0.1);
 each test breaks one part through a copy of the lab's configuration, its environment or a
-stand-in's knob, and runs `cutover doctor` as an operator would, in a process of its own.
+stand-in's knob, and runs `cutover doctor` with the environment an operator's shell would have (in this
+process, through click's runner: the same output and exit code without starting a Python each time).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_helpers import Ran, cutover
 
 from cutover.actions.doctor.local import check_store
 from cutover.actions.importing import import_matrix
@@ -62,15 +63,9 @@ def lab_env(lab: Lab, tmp_path: Path) -> dict[str, str]:
     )
 
 
-def doctor(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cutover", "doctor", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+def doctor(env: dict[str, str], *args: str, cwd: Path | None = None) -> Ran:
+    """`cutover doctor ARGS...` with this environment, in this process (what it prints and its exit code)."""
+    return cutover(env, "doctor", *args, cwd=cwd)
 
 
 def broken_config(lab: Lab, tmp_path: Path, edit: dict[str, tuple[str, str]]) -> Path:
@@ -93,7 +88,7 @@ def dead_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def assert_names(result: subprocess.CompletedProcess[str], part: str, fix: str) -> None:
+def assert_names(result: Ran, part: str, fix: str) -> None:
     """Exit 1, the part named on a FAIL line, the fix right under it, and no traceback anywhere."""
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
