@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell
+from engine_helpers import cutover
 from process_helpers import STALL_LAUNCHER, frozen, lease_expired, query, wait_for
 
 from cutover.actions.composition import build_providers
@@ -103,7 +103,7 @@ def test_a_stalled_engine_cannot_undo_a_rollback_on_route53(lab: Lab) -> None:
         (record,) = records_in_moto(lab.moto.url, lab.zone_id, tenant.dns_name)
         assert record["ResourceRecords"] == [{"Value": tenant.oci_target}]
 
-        rollback = shell(
+        rollback = cutover(
             env | {"CUTOVER_OPERATOR__NAME": "carol"}, "rollback", "T-0001", "--reason", "the customer asked", "--yes"
         )
         assert "rollback-2 submitted" in rollback.stdout, rollback.stdout + rollback.stderr
