@@ -19,6 +19,9 @@ from cutover.providers.sim.clock import WorldClock
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.store import Store
 
+# Real processes and signals: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 def until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     eventually(check, what=what, timeout=timeout, interval=0.2)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from engine_helpers import cutover, war_room
 
@@ -79,6 +80,7 @@ def test_stale_metrics_from_a_silent_source_are_inconclusive_and_the_flip_exits_
     nothing_changed(env)
 
 
+@pytest.mark.slow  # an engine process
 def test_a_metrics_source_failing_during_monitoring_holds_exits_1_and_names_the_source(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=3)
     # CloudWatch (the AWS side) goes silent for the whole fleet: after the cutover OCI carries the

@@ -58,6 +58,7 @@ def rollback_job(env: dict[str, str]):
         return jobs.list(kind="rollback")
 
 
+@pytest.mark.slow  # a real pseudo-terminal
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [("\n", "rollback from the CLI"), ("502s on checkout, INC-4711\n", "502s on checkout, INC-4711")],

@@ -78,6 +78,7 @@ def words(lines: list[str]) -> str:
     return " ".join(" ".join(lines).split())
 
 
+@pytest.mark.slow  # a real pseudo-terminal
 @pytest.mark.parametrize("columns", [80, 120])
 def test_events_keep_time_who_tenant_and_job_whole_and_wrap_what_and_why(tmp_path: Path, columns: int) -> None:
     env = store(tmp_path)
@@ -115,6 +116,7 @@ def test_piped_events_and_jobs_keep_one_whole_line_each_with_the_date(tmp_path: 
     assert any("flip-1: queued" in line and WHY in line for line in jobs.stdout.splitlines()), jobs.stdout
 
 
+@pytest.mark.slow  # a real pseudo-terminal
 @pytest.mark.parametrize("columns", [80, 120])
 def test_jobs_and_status_keep_their_key_columns_whole_in_a_terminal(tmp_path: Path, columns: int) -> None:
     env = store(tmp_path)

@@ -78,6 +78,7 @@ def test_the_demo_keeps_its_world_in_the_configured_store(in_tmp: Path) -> None:
     assert "80 tenants" in result.stderr
 
 
+@pytest.mark.slow  # a real process stopped by SIGINT
 def test_plain_cutover_without_configuration_runs_the_simulated_fleet_until_interrupted(in_tmp: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
     process = Running(env, cwd=in_tmp)

@@ -34,6 +34,7 @@ def _step_started(path: str, step: str) -> bool:
     return bool(row and row[0] is not None)
 
 
+@pytest.mark.slow  # a real process killed (SIGKILL)
 @pytest.mark.parametrize("step", CUTOVER_STEPS)
 def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_path: Path, step: str) -> None:
     env = war_room(tmp_path, ready=3) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}

@@ -43,6 +43,7 @@ def _standby(path: str) -> str:
     return lease.standby(within=60) if lease else ""
 
 
+@pytest.mark.slow  # two engine processes, one killed
 def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=10) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
     path = env["CUTOVER_STATE__PATH"]

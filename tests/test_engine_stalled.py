@@ -22,6 +22,9 @@ from process_helpers import STALL_LAUNCHER, frozen, lease_expired, query, wait_f
 from cutover.state.events import verify_chain
 from cutover.state.store import Store
 
+# A real process frozen (SIGSTOP) at the worst moment: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("point", ["before-lease-check", "at-dns-call"])
 def test_an_engine_suspended_before_its_dns_change_never_undoes_a_rollback(tmp_path: Path, point: str) -> None:

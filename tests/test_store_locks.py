@@ -76,6 +76,7 @@ def test_read_only_commands_do_not_wait_for_a_held_write_lock(tmp_path: Path) ->
         holder.join()
 
 
+@pytest.mark.slow  # an engine process
 def test_the_leader_keeps_leading_through_a_lock_held_past_its_lease(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=2) | {
         "CUTOVER_STATE__BUSY_TIMEOUT": "0.5",

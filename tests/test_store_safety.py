@@ -75,6 +75,7 @@ def test_a_store_replaced_under_an_open_handle_is_noticed(tmp_path: Path) -> Non
             store.check_identity()
 
 
+@pytest.mark.slow  # a real process frozen at the worst moment
 def test_a_flip_whose_store_is_deleted_stops_before_its_dns_change_and_says_so(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=2)
     path = Path(env["CUTOVER_STATE__PATH"])

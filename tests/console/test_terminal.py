@@ -20,6 +20,9 @@ from cutover.state.clock import ManualClock
 from cutover.state.leases import LeaseStore
 from cutover.state.store import Store
 
+# Real processes on a pseudo-terminal: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 CUTOVER = [sys.executable, "-m", "cutover"]
 
 

@@ -33,6 +33,9 @@ from cutover.state.identity import Actor
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent.parent
 
 

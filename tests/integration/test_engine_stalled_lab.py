@@ -33,6 +33,9 @@ from cutover.state.tenants import TenantStore
 
 from .test_route53 import records_in_moto
 
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:

@@ -14,6 +14,9 @@ from cutover.lab.world import Lab
 
 from .test_engine_stalled_lab import ready_lab
 
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent.parent
 
 

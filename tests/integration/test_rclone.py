@@ -28,7 +28,8 @@ from cutover.state.lifecycle import SyncHealth
 from .conftest import FAST_RETRY
 from .rclone_servers import KINDS, RcUnderTest, rc_under_test
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 def sync_settings(url: str, **rc: object) -> RcloneSyncSettings:
