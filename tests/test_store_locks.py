@@ -18,22 +18,33 @@ from process_helpers import query, wait_for
 from cutover.state.store import Store, StoreBusy, StoreError
 
 
-def hold_write_lock(path: str | Path, seconds: float) -> threading.Thread:
-    """BEGIN IMMEDIATE in another connection, as a person in the sqlite3 shell would, for `seconds`."""
-    taken = threading.Event()
+class HeldLock(threading.Thread):
+    """BEGIN IMMEDIATE in another connection, as a person in the sqlite3 shell would, for `seconds`
+    or until `release()` (once what the test watched under the lock is over)."""
 
-    def hold() -> None:
-        db = sqlite3.connect(path, timeout=10, isolation_level=None)
+    def __init__(self, path: str | Path, seconds: float):
+        super().__init__(daemon=True)
+        self.path, self.seconds = path, seconds
+        self.taken, self.released = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         db.execute("BEGIN IMMEDIATE")
-        taken.set()
-        time.sleep(seconds)
+        self.taken.set()
+        self.released.wait(self.seconds)
         db.execute("COMMIT")
         db.close()
 
-    thread = threading.Thread(target=hold, daemon=True)
-    thread.start()
-    assert taken.wait(10)
-    return thread
+    def release(self) -> None:
+        self.released.set()
+        self.join()
+
+
+def hold_write_lock(path: str | Path, seconds: float) -> HeldLock:
+    holder = HeldLock(path, seconds)
+    holder.start()
+    assert holder.taken.wait(10)
+    return holder
 
 
 def test_a_writer_waits_past_busy_timeout_for_a_held_lock_then_writes(tmp_path: Path) -> None:
@@ -51,7 +62,7 @@ def test_a_writer_gives_up_with_a_message_after_lock_wait(tmp_path: Path) -> Non
         holder = hold_write_lock(store.path, 2.0)
         with pytest.raises(StoreBusy, match="another process has held the store's write lock"), store.write():
             pass
-        holder.join()
+        holder.release()
 
 
 def test_a_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
@@ -73,7 +84,7 @@ def test_read_only_commands_do_not_wait_for_a_held_write_lock(tmp_path: Path) ->
             assert result.returncode == 0, (command, result.stdout + result.stderr)
             assert time.monotonic() - started < 6, f"{command} waited for the writer"
     finally:
-        holder.join()
+        holder.release()  # held all along (8 s at most): every command ran under it
 
 
 @pytest.mark.slow  # an engine process
