@@ -155,6 +155,7 @@ def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:
     assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 20
 
 
+@pytest.mark.slow  # over a second
 def test_jobs_shows_a_batchs_groups_with_the_times_they_kept(env: dict) -> None:
     done = cutover(env, "batch", "--wave", "1", "--count", "4", "--group", "2", "--reason", "night 3", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from engine_helpers import Ran, cutover
 
 SCENARIO = """
@@ -26,6 +27,7 @@ def demo(tmp_path: Path, *args: str) -> Ran:
     return cutover(env, "demo", "--headless", "--tenants", "150", *args, cwd=tmp_path)
 
 
+@pytest.mark.slow  # over a second
 def test_a_night_with_a_batch_and_a_bad_tenant_runs_in_seconds_and_says_what_happened(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text(SCENARIO)
     night = demo(tmp_path, "--scenario", "bad.toml", "--batch", "wave=1,group=2", "--for", "90m")

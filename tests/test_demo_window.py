@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from engine_helpers import Harness, cutover
 
 from cutover.actions.operations import PlanRequest
@@ -16,6 +17,7 @@ from cutover.actions.operations import PlanRequest
 NEW_YORK = ZoneInfo("America/New_York")
 
 
+@pytest.mark.slow  # over a second
 def test_a_new_world_opens_inside_the_window_and_three_of_tonights_tenants_cut_over_at_once(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CUTOVER_")}
     env |= {

@@ -84,6 +84,7 @@ def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_pat
         assert "engine.takeover" in kinds and "job.resumed" in kinds
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_an_engine_stalled_right_after_its_dns_change_loses_the_lease_and_no_change_repeats(
     tmp_path: Path,

@@ -23,6 +23,7 @@ def make_room(h: Harness) -> None:
     h.store.db.execute("PRAGMA max_page_count = 1073741823")
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_a_full_disk_holds_the_flip_and_it_goes_on_when_there_is_room(
     tmp_path: Path, caplog: pytest.LogCaptureFixture

@@ -117,6 +117,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
             process.wait(10)
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_two_engines_in_one_process_one_leads_and_a_clean_stop_hands_over_at_once(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=6, settings=Settings(engine=EngineSettings(lease_ttl=15.0, heartbeat=0.2)))

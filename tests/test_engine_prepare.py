@@ -62,6 +62,7 @@ async def test_a_pending_tenant_is_synced_moved_on_validated_and_proven_lag_0(tm
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 def test_sync_and_validate_from_a_shell_with_their_exit_codes(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=3)
     proved = cutover(env, "sync", "T-0001", "--final", "--reason", "prove lag 0")

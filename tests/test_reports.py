@@ -75,6 +75,7 @@ def tamper(path: Path) -> sqlite3.Connection:
     return db
 
 
+@pytest.mark.slow  # over a second
 def test_the_report_of_a_decommissioned_tenant_holds_its_evidence_and_ends_with_the_chain_head(
     decommissioned: Path, tmp_path: Path
 ) -> None:
@@ -213,6 +214,7 @@ def test_html_escapes_a_tenant_named_with_a_script(tmp_path: Path) -> None:
     assert run(path, "audit", "verify", "--report", str(report)).exit_code == 0
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_the_report_of_a_night_with_a_rollback_and_a_held_batch(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=10)

@@ -68,6 +68,7 @@ async def test_a_held_and_a_paused_batch_are_said_in_words_under_the_header(make
         assert "LINE STOPPED" not in "\n".join(screen_lines(app))
 
 
+@pytest.mark.slow  # over a second
 async def test_the_quit_dialog_counts_a_held_batch_as_held_not_running(tmp_path) -> None:
     """The engine leads here; a rollback in group 1 stops the line; q says the batch is held, and why."""
     h = Harness(tmp_path, ready=10)
@@ -105,6 +106,7 @@ error_rate = 0.2
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_p_on_a_batch_the_rules_still_refuse_opens_break_glass_then_resumes_with_the_override(tmp_path) -> None:
     """Past the night's rollback limit a plain resume would be held again at once: p says so and asks why."""
     from cutover.config.settings import SafetySettings, Settings

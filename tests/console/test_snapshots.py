@@ -58,6 +58,7 @@ def test_confirm_one_tenant(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 
 
+@pytest.mark.slow  # over a second
 def test_confirm_many_tenants(snap_compare, make_app) -> None:
     async def run_before(pilot) -> None:
         await _ready(pilot)
@@ -174,6 +175,7 @@ def _steady(pilot) -> None:
         field.cursor_blink = False  # the cursor shown steadily: the snapshot does not depend on timing
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 def test_batch_dialog_of_24_among_400_excluded_keeps_its_fields_on_screen(snap_compare, tmp_path, size) -> None:
     """`b` on tonight's wave: 24 to cut over, 401 left out. The reason, the typed count, the message line and
