@@ -54,8 +54,10 @@ async def test_a_held_and_a_paused_batch_are_said_in_words_under_the_header(make
         assert f"LINE STOPPED: {held} held: T-0083 final sync failed" in shown
         assert f"{paused} paused by root@jump1" in shown
         # Reverse and bold: what NO_COLOR and a 16-colour terminal keep.
-        strip = app.screen._compositor.render_strips()[lines.index(next(li for li in lines if "LINE STOPPED" in li))]
-        styles = [segment.style for segment in strip if "LINE" in segment.text or "STOPPED" in segment.text]
+        row = lines.index(next(li for li in lines if "LINE STOPPED" in li))
+        column = lines[row].index("LINE STOPPED")
+        cells = [x for x in range(column, column + len("LINE STOPPED")) if lines[row][x] != " "]
+        styles = [app.screen.get_style_at(x, row) for x in cells]  # the style of each letter as drawn
         assert styles and all(isinstance(s, Style) and s.reverse and s.bold for s in styles)
         # The header counts them as what they are, not as running.
         assert "2 jobs: 1 held, 1 paused" in lines[0] or size[0] < 120
