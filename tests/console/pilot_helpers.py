@@ -26,7 +26,10 @@ def shown_text(static) -> str:
 
 
 def screen_lines(app) -> list[str]:
-    """The terminal as the operator sees it now, one string a row."""
+    """The terminal as the operator sees it now, one string a row.
+
+    Textual has no public way to read the screen as text: its own export_screenshot() goes through the same
+    private compositor (and gives SVG). Screen.get_style_at is the public way to read a cell's style."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
