@@ -72,7 +72,7 @@ def test_after_its_job_a_command_leads_the_others_until_an_engine_stands_by_then
 ) -> None:
     path = real_time["CUTOVER_STATE__PATH"]
     with Store(path) as store:
-        WorldClock(store).set_speed(100)  # a flip in about 15 s; a ramp holds for minutes
+        WorldClock(store).set_speed(200)  # a flip in about 7 s; a ramp holds for minutes
     env = real_time
     flip = Running(env, "flip", "T-0001", "--reason", "night 3", "--yes")
     processes = [flip]

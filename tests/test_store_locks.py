@@ -91,8 +91,8 @@ def test_read_only_commands_do_not_wait_for_a_held_write_lock(tmp_path: Path) ->
 def test_the_leader_keeps_leading_through_a_lock_held_past_its_lease(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=2) | {
         "CUTOVER_STATE__BUSY_TIMEOUT": "0.5",
-        "CUTOVER_ENGINE__LEASE_TTL": "3",
-        "CUTOVER_ENGINE__HEARTBEAT": "0.5",
+        "CUTOVER_ENGINE__LEASE_TTL": "1.5",
+        "CUTOVER_ENGINE__HEARTBEAT": "0.25",
     }
     path = env["CUTOVER_STATE__PATH"]
     engine = subprocess.Popen(
@@ -106,7 +106,7 @@ def test_the_leader_keeps_leading_through_a_lock_held_past_its_lease(tmp_path: P
         lease = "SELECT holder, epoch, heartbeat_at FROM leases WHERE name = 'engine'"
         wait_for(lambda: bool(query(path, lease)), what="the engine leading")
         holder, epoch, _ = query(path, lease)[0]
-        hold_write_lock(path, 5.0).join()  # longer than busy_timeout and than the lease itself
+        hold_write_lock(path, 2.5).join()  # longer than busy_timeout and than the lease itself
         released_at = time.time()
         wait_for(lambda: query(path, lease)[0][2] > released_at, what="a heartbeat after the lock", timeout=20)
         assert query(path, lease)[0][:2] == (holder, epoch)  # the same engine leads, at the same epoch
