@@ -1,5 +1,6 @@
 # `make run` opens the console on the built-in simulated fleet.
 # `make test` runs the whole test suite, the layering contract and the type checker first.
+# `make test-fast` runs the in-process tests only (not marked `slow`: no subprocesses, no real servers), in under 2 minutes.
 # Both create .venv on first use and reinstall only when pyproject.toml or constraints.txt changes.
 # constraints.txt pins every package to the versions the tests last passed with; refresh it with
 # `.venv/bin/pip freeze --exclude-editable > constraints.txt` after changing a dependency.
@@ -8,7 +9,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/cutover
@@ -17,6 +18,11 @@ test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	$(BIN)/pytest -m "not slow"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check cutover tests benchmarks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from cutover.actions.importing import import_matrix
 from cutover.state.lifecycle import Lifecycle
@@ -86,7 +87,9 @@ async def settle() -> None:
     loop = asyncio.get_running_loop()
     for _ in range(10_000):
         await asyncio.sleep(0)
-        if not loop._ready:  # type: ignore[attr-defined]  # nothing else runnable: everyone waits
+        # Nothing else runnable: everyone waits. asyncio has no public way to ask whether callbacks are
+        # ready to run; a fixed count of sleep(0)s instead would either spin needlessly or stop too early.
+        if not loop._ready:  # type: ignore[attr-defined]
             return
 
 
@@ -292,3 +295,48 @@ def shell(env: dict, *args: str, timeout: float = 120.0, stdin: str | None = Non
         timeout=timeout,
         input=stdin,
     )
+
+
+class Ran(NamedTuple):
+    """What a test reads of a finished `cutover` command: the fields of subprocess.CompletedProcess it uses."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cutover(env: dict, *args: str, stdin: str | None = None, cwd: Path | None = None) -> Ran:
+    """Run `cutover ARGS...` in this process with click's test runner: the same exit code, stdout and stderr a
+    shell gets from `shell(env, ...)`, without starting a Python. For everything but the process boundary itself
+    (signals, kill -9, two engines in two processes, a real terminal, the installed entry point): those use `shell`.
+
+    `env` is the whole environment, as for `shell`, and `cwd` the directory it runs in. An exception that
+    escapes the command fails the test (a shell would show it as a traceback); whatever logging the command
+    set up goes with it.
+    """
+    import contextlib
+    import logging
+    import os
+
+    from click.testing import CliRunner
+
+    from cutover.console.cli import cli
+
+    changes: dict[str, str | None] = {key: value for key, value in env.items() if os.environ.get(key) != value}
+    changes |= {key: None for key in os.environ if key not in env}
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+            result = CliRunner().invoke(cli, list(args), env=changes, input=stdin, prog_name="cutover")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"cutover {' '.join(args)} raised: {result.exception!r}\n{result.output}") from (
+            result.exception
+        )
+    return Ran(result.exit_code, result.stdout, result.stderr)

@@ -133,6 +133,7 @@ def _writer(path: str, name: str, count: int, start: Any) -> None:
     store.close()
 
 
+@pytest.mark.slow  # over a second
 def test_two_writer_processes_lose_nothing_and_keep_the_chain(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     Store(path).close()

@@ -82,6 +82,7 @@ def test_unknown_tenant_is_bad_input(env: dict[str, str], runbook_matrix: Path) 
     assert code == 2 and "T-4040: no such tenant" in out
 
 
+@pytest.mark.slow  # the command in a process of its own
 def test_the_installed_command_runs_without_a_traceback(tmp_path: Path, runbook_matrix: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("Tenant ID,Size,SLA,DNS name\nT-1,huge,Std,a.example.com\n")

@@ -1,4 +1,5 @@
-"""The headless action commands from a shell: real processes on a simulated fleet, with the documented exit codes.
+"""The headless action commands (run in this process by click's runner: the exit codes, stdout and stderr a shell
+sees) on a simulated fleet, with the documented exit codes.
 
 Exit codes: 0 done, 1 failed or rolled back, 2 bad input, 3 refused by a gate, a safety rule or a lock.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from engine_helpers import shell, war_room
+from engine_helpers import cutover, war_room
 
 from cutover.console.cli import cli
 from cutover.state.events import verify_chain
@@ -24,14 +25,14 @@ def env(tmp_path: Path) -> dict:
 
 
 def test_flip_runs_an_engine_when_none_leads_and_prints_tenant_by_tenant(env: dict) -> None:
-    done = shell(env, "flip", "T-0001", "T-0002", "--reason", "night 3", "--yes")
+    done = cutover(env, "flip", "T-0001", "T-0002", "--reason", "night 3", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no engine leads: running one here until the job ends" in done.stdout
     lines = [line for line in done.stdout.splitlines() if line.startswith("[T-000")]
     assert len(lines) == 2
     for line in lines:
         assert " cutover: in sync " in line and "% OCI, monitoring 10m: SUCCESS" in line
-    status = json.loads(shell(env, "status", "--json").stdout)
+    status = json.loads(cutover(env, "status", "--json").stdout)
     lifecycles = {t["id"]: t["lifecycle"] for t in status["tenants"]}
     assert lifecycles["T-0001"] == lifecycles["T-0002"] == "migrated" and lifecycles["T-0003"] == "ready"
     with Store(env["CUTOVER_STATE__PATH"]) as store:
@@ -39,7 +40,7 @@ def test_flip_runs_an_engine_when_none_leads_and_prints_tenant_by_tenant(env: di
 
 
 def test_json_result_has_every_step_with_its_time_and_request_ids(env: dict) -> None:
-    done = shell(env, "flip", "T-0003", "--reason", "scripted", "--yes", "--json")
+    done = cutover(env, "flip", "T-0003", "--reason", "scripted", "--yes", "--json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["schema"] == "cutover.action/1" and document["exit_code"] == 0
@@ -63,32 +64,32 @@ def test_json_result_has_every_step_with_its_time_and_request_ids(env: dict) -> 
 
 
 def test_without_yes_and_without_a_terminal_it_refuses(env: dict) -> None:
-    refused = shell(env, "flip", "T-0001", "--reason", "r", stdin="")
+    refused = cutover(env, "flip", "T-0001", "--reason", "r", stdin="")
     assert refused.returncode == 2
     assert "no terminal to confirm on: pass --yes" in refused.stderr
     assert "nothing was submitted" in refused.stderr and "several tenants" not in refused.stderr
-    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+    assert json.loads(cutover(env, "jobs", "--json").stdout)["jobs"] == []
 
 
 def test_bad_input_exits_2_and_changes_nothing(env: dict) -> None:
-    assert shell(env, "flip", "T-9999", "--reason", "r", "--yes").returncode == 2
-    missing = shell(env, "flip", "T-0001", "--yes")
+    assert cutover(env, "flip", "T-9999", "--reason", "r", "--yes").returncode == 2
+    missing = cutover(env, "flip", "T-0001", "--yes")
     assert missing.returncode == 2 and "give --reason" in missing.stderr
-    glass = shell(env, "flip", "T-0001", "--reason", "r", "--yes", "--break-glass", "max-cutting-over")
+    glass = cutover(env, "flip", "T-0001", "--reason", "r", "--yes", "--break-glass", "max-cutting-over")
     assert glass.returncode == 2 and "write RULE=REASON" in glass.stderr
-    assert shell(env, "pause", "batch-77", "--reason", "r").returncode == 2
-    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+    assert cutover(env, "pause", "batch-77", "--reason", "r").returncode == 2
+    assert json.loads(cutover(env, "jobs", "--json").stdout)["jobs"] == []
 
 
 def test_a_safety_rule_refuses_with_its_numbers_and_break_glass_passes(env: dict) -> None:
     six = [f"T-{n:04d}" for n in range(1, 7)]
-    refused = shell(env, "flip", *six, "--reason", "six at once", "--yes")
+    refused = cutover(env, "flip", *six, "--reason", "six at once", "--yes")
     assert refused.returncode == 3
     assert (
         "refused: max-cutting-over: 6 tenants would be cutting over at once (0 now + 6 in this change); "
         "the limit is 5; instead: at most 5 tenants now" in refused.stderr
     )
-    passed = shell(
+    passed = cutover(
         env,
         "flip",
         *six,
@@ -99,13 +100,13 @@ def test_a_safety_rule_refuses_with_its_numbers_and_break_glass_passes(env: dict
         "max-cutting-over=six tiny tenants, vendor window",
     )
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    events = json.loads(shell(env, "events", "--json").stdout)["events"]
+    events = json.loads(cutover(env, "events", "--json").stdout)["events"]
     (glass,) = [e for e in events if e["kind"] == "break-glass"]
     assert glass["operator"] == "alice" and glass["why"] == "six tiny tenants, vendor window"
 
 
 def test_gate_passes_with_evidence_or_names_every_blocking_check_and_exits_3(env: dict) -> None:
-    gated = shell(env, "gate", "T-0001", "--json")
+    gated = cutover(env, "gate", "T-0001", "--json")
     assert gated.returncode == 0, gated.stdout
     document = json.loads(gated.stdout)
     assert document["schema"] == "cutover.gate/1" and document["observed_now"] is True and document["passed"]
@@ -114,15 +115,15 @@ def test_gate_passes_with_evidence_or_names_every_blocking_check_and_exits_3(env
     assert checks["backends"]["result"] == "pass" and checks["backends"]["age_s"] < 60
     assert checks["sync"]["evidence"].startswith("lag 0, verified")
 
-    assert shell(env, "flip", "T-0001", "--reason", "r", "--yes").returncode == 0
-    blocked = shell(env, "gate", "T-0001", "T-0002")
+    assert cutover(env, "flip", "T-0001", "--reason", "r", "--yes").returncode == 0
+    blocked = cutover(env, "gate", "T-0001", "T-0002")
     assert blocked.returncode == 3
     assert "T-0001: BLOCKED" in blocked.stdout and "lifecycle  fail     migrated, must be ready" in blocked.stdout
     # The flip took world time: T-0002's proof of lag 0 is stale now, which its own cutover would renew:
     # eligible, and a script using `gate` as its pre-check goes on (exit 0).
     eligible = r"T-0002: ELIGIBLE \(eligible: \d checks pass, \d done by the cutover itself \(it runs "
     assert re.search(eligible, blocked.stdout)
-    alone = shell(env, "gate", "T-0002")
+    alone = cutover(env, "gate", "T-0002")
     assert alone.returncode == 0, alone.stdout + alone.stderr
     assert alone.stdout.splitlines()[1].startswith("T-0002: ELIGIBLE")
     assert "sync       unknown  stale: verified" in blocked.stdout
@@ -134,30 +135,31 @@ def test_gate_passes_with_evidence_or_names_every_blocking_check_and_exits_3(env
 
 
 def test_dry_run_rehearses_and_changes_nothing(env: dict) -> None:
-    rehearsed = shell(env, "rollback", "T-0001", "--dry-run")
+    rehearsed = cutover(env, "rollback", "T-0001", "--dry-run")
     assert rehearsed.returncode == 3  # T-0001 is ready: nothing to roll back
-    dry = shell(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run", "--json")
+    dry = cutover(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     document = json.loads(dry.stdout)
     assert document["dry_run"] is True and document["dns_read_live"] is True
     assert [len(group) for group in document["plan"]["groups"]] == [5, 5]
     assert document["plan"]["change_sets"][0]["changes"][0]["from"].startswith("52.")
-    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
-    text = shell(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run").stdout
+    assert json.loads(cutover(env, "jobs", "--json").stdout)["jobs"] == []
+    text = cutover(env, "batch", "--wave", "1", "--count", "10", "--group", "5", "--dry-run").stdout
     # The times the batch will keep: group 2 changes DNS only after group 1's monitoring, not at +15 min.
     # Times in the migration window's zone, labelled (the window's default zone is New York's).
     at = r"\d\d:\d\d E[SD]T"
     assert re.search(rf"^  group 1 at now, DNS ~{at}, done ~{at}: T-0001 ", text, re.MULTILINE), text
     assert re.search(rf"^  group 2 at ~{at}, DNS ~{at}, done ~{at}: T-0006 ", text, re.MULTILINE)
     assert "changes DNS only once the group before it has ended its 10m monitoring" in text
-    events = json.loads(shell(env, "events", "--json").stdout)["events"]
+    events = json.loads(cutover(env, "events", "--json").stdout)["events"]
     assert len([e for e in events if e["kind"] == "rehearsal" and e["detail"]["kind"] == "batch"]) == 20
 
 
+@pytest.mark.slow  # over a second
 def test_jobs_shows_a_batchs_groups_with_the_times_they_kept(env: dict) -> None:
-    done = shell(env, "batch", "--wave", "1", "--count", "4", "--group", "2", "--reason", "night 3", "--yes")
+    done = cutover(env, "batch", "--wave", "1", "--count", "4", "--group", "2", "--reason", "night 3", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
-    text = shell(env, "jobs", "batch-1").stdout
+    text = cutover(env, "jobs", "batch-1").stdout
     assert "succeeded: 4 migrated" in text
     first, second = (
         re.search(rf"^  group {n} at (\d\d:\d\d) E[SD]T, DNS (\d\d:\d\d) E[SD]T, done (\d\d:\d\d) E[SD]T: ", text, re.M)
@@ -165,7 +167,7 @@ def test_jobs_shows_a_batchs_groups_with_the_times_they_kept(env: dict) -> None:
     )
     assert first and second, text
     assert second.group(2) >= first.group(3)  # group 2's DNS change came after group 1 ended its monitoring
-    schedule = json.loads(shell(env, "jobs", "batch-1", "--json").stdout)["job"]["schedule"]
+    schedule = json.loads(cutover(env, "jobs", "batch-1", "--json").stdout)["job"]["schedule"]
     assert [g["ended"] for g in schedule["groups"]] == [True, True] and schedule["next_group"] is None
 
 

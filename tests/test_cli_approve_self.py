@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from engine_helpers import shell, write_fleet
+from engine_helpers import cutover, write_fleet
 
 from cutover.actions.importing import import_matrix
 from cutover.state.clock import ManualClock
@@ -29,10 +29,10 @@ def test_approving_ones_own_cutover_is_refused_with_the_rule_and_a_second_operat
     env = {key: value for key, value in os.environ.items() if not key.startswith("CUTOVER_")}
     env["CUTOVER_STATE__PATH"] = str(path)
 
-    refused = shell({**env, "CUTOVER_OPERATOR__NAME": "alice"}, "approve", "T-0001", "--reason", "CAB-1")
+    refused = cutover({**env, "CUTOVER_OPERATOR__NAME": "alice"}, "approve", "T-0001", "--reason", "CAB-1")
     assert refused.returncode != 0
     assert "enterprise-approval" in refused.stderr and "flip-1, a flip alice submitted" in refused.stderr
-    approved = shell({**env, "CUTOVER_OPERATOR__NAME": "bob"}, "approve", "T-0001", "--reason", "CAB-1")
+    approved = cutover({**env, "CUTOVER_OPERATOR__NAME": "bob"}, "approve", "T-0001", "--reason", "CAB-1")
     assert approved.returncode == 0, approved.stderr
     assert "approved by bob: T-0001" in approved.stdout
     with Store(path) as store:

@@ -5,77 +5,31 @@ Real processes on a simulated fleet in real time (not virtual time), so jobs tak
 
 from __future__ import annotations
 
-import queue
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from engine_helpers import war_room
+from process_helpers import Running
+from waiting import eventually
 
 from cutover.providers.sim.clock import WorldClock
-from cutover.state.leases import LeaseStore
+from cutover.state.leases import Lease, LeaseStore
 from cutover.state.store import Store
 
-
-class Running:
-    """A `cutover` process whose stdout is read line by line as it comes."""
-
-    def __init__(self, env: dict, *args: str):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cutover", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for_line(self, fragment: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if fragment in line:
-                return line
-        raise AssertionError(f"no line with {fragment!r} in {timeout} s; saw: {self.seen}")
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout)
-
-    def stderr(self) -> str:
-        assert self.process.stderr is not None
-        return self.process.stderr.read()
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+# Real processes and signals: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
 
 
 def until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    eventually(check, what=what, timeout=timeout, interval=0.2)
+
+
+def leader_lease(path: str) -> Lease | None:
+    with Store(path) as store:
+        return LeaseStore(store).leader()
 
 
 def leader_pid(path: str) -> int | None:
@@ -118,7 +72,7 @@ def test_after_its_job_a_command_leads_the_others_until_an_engine_stands_by_then
 ) -> None:
     path = real_time["CUTOVER_STATE__PATH"]
     with Store(path) as store:
-        WorldClock(store).set_speed(100)  # a flip in about 15 s; a ramp holds for minutes
+        WorldClock(store).set_speed(200)  # a flip in about 7 s; a ramp holds for minutes
     env = real_time
     flip = Running(env, "flip", "T-0001", "--reason", "night 3", "--yes")
     processes = [flip]
@@ -130,8 +84,16 @@ def test_after_its_job_a_command_leads_the_others_until_an_engine_stands_by_then
         assert ramp.stop(signal.SIGINT) == 1  # a watcher stopped: the ramp goes on under the flip's engine
         # Running or held (a ramp stage short of traffic), the ramp's triggers need an engine.
         line = flip.wait_for_line("still leading the engine for ramp-2", timeout=120)
+        said_at = time.time()
         assert "flip-1 has ended" in line and "cutover engine" in line
-        time.sleep(2)
+
+        def renewed_two_seconds_on() -> bool:
+            """It still leads 2 s after saying so: a heartbeat of its own at least 2 s after that line."""
+            lease = leader_lease(path)
+            assert lease is not None and lease.holder_info.get("pid") == flip.process.pid, lease
+            return lease.heartbeat_at >= said_at + 2
+
+        until(renewed_two_seconds_on, "the flip command renewing its lease 2 s after its job ended", timeout=30)
         assert flip.process.poll() is None and leader_pid(path) == flip.process.pid
 
         standby = Running(env, "engine")

@@ -14,8 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from engine_helpers import shell, war_room
+from engine_helpers import cutover, war_room
 
 from cutover.console.cli import cli
 from cutover.state.events import EventLog
@@ -36,7 +37,7 @@ def scenario(env: dict, tmp_path: Path, toml: str) -> dict:
 
 
 def nothing_changed(env: dict) -> None:
-    assert json.loads(shell(env, "jobs", "--json").stdout)["jobs"] == []
+    assert json.loads(cutover(env, "jobs", "--json").stdout)["jobs"] == []
     with Store(env["CUTOVER_STATE__PATH"]) as store:
         assert store.db.execute("SELECT count(*) FROM sim_dns_changes").fetchone()[0] == 0
 
@@ -45,12 +46,12 @@ def test_missing_evidence_is_inconclusive_the_gate_and_the_flip_exit_3_and_chang
     env = war_room(tmp_path, ready=3)
     observe(env, "T-0002", validation_passed=None, validation_total=None, validated_at=None)
 
-    gated = shell(env, "gate", "T-0002")
+    gated = cutover(env, "gate", "T-0002")
     assert gated.returncode == 3, gated.stdout + gated.stderr
     assert "T-0002: UNKNOWN (unknown: validation: the validation suite has not run)" in gated.stdout
     assert "validation unknown  the validation suite has not run" in gated.stdout
 
-    flipped = shell(env, "flip", "T-0002", "--reason", "night 3", "--yes")
+    flipped = cutover(env, "flip", "T-0002", "--reason", "night 3", "--yes")
     assert flipped.returncode == 3, flipped.stdout + flipped.stderr
     assert "refused: T-0002: gate blocked by validation: unknown, the validation suite has not run" in flipped.stderr
     assert "nothing was changed" in flipped.stderr
@@ -65,7 +66,7 @@ def test_stale_metrics_from_a_silent_source_are_inconclusive_and_the_flip_exits_
         now = store.db.execute("SELECT anchor_world FROM sim_world").fetchone()[0]
     observe(env, "T-0001", metrics_at=now - 600)
 
-    gated = shell(env, "gate", "T-0001", "--json")
+    gated = cutover(env, "gate", "T-0001", "--json")
     assert gated.returncode == 3, gated.stdout + gated.stderr
     (tenant,) = json.loads(gated.stdout)["tenants"]
     metrics = next(check for check in tenant["checks"] if check["name"] == "metrics")
@@ -79,6 +80,7 @@ def test_stale_metrics_from_a_silent_source_are_inconclusive_and_the_flip_exits_
     nothing_changed(env)
 
 
+@pytest.mark.slow  # an engine process
 def test_a_metrics_source_failing_during_monitoring_holds_exits_1_and_names_the_source(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=3)
     # CloudWatch (the AWS side) goes silent for the whole fleet: after the cutover OCI carries the
@@ -90,7 +92,7 @@ def test_a_metrics_source_failing_during_monitoring_holds_exits_1_and_names_the_
         [sys.executable, "-m", "cutover", "engine"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        flipped = shell(env, "flip", "T-0001", "--reason", "night 3", "--yes", "--json", timeout=180)
+        flipped = cutover(env, "flip", "T-0001", "--reason", "night 3", "--yes", "--json")
     finally:
         engine.send_signal(signal.SIGTERM)
         engine.wait(20)
@@ -104,8 +106,8 @@ def test_a_metrics_source_failing_during_monitoring_holds_exits_1_and_names_the_
     assert "held: " in flipped.stderr and "sim-cloudwatch" in flipped.stderr
     assert f"cutover resume {job['id']}" in flipped.stderr
 
-    status = json.loads(shell(env, "status", "--json").stdout)
+    status = json.loads(cutover(env, "status", "--json").stdout)
     (tenant,) = [t for t in status["tenants"] if t["id"] == "T-0001"]
     assert tenant["lifecycle"] == "monitoring"  # not promoted on data nobody could see
-    alerts = [e["what"] for e in json.loads(shell(env, "events", "--json").stdout)["events"] if e["kind"] == "alert"]
+    alerts = [e["what"] for e in json.loads(cutover(env, "events", "--json").stdout)["events"] if e["kind"] == "alert"]
     assert any("sim-cloudwatch" in text and "failing" in text for text in alerts)

@@ -14,6 +14,9 @@ from click.testing import CliRunner
 
 from cutover.console.cli import cli
 
+# The installed command in a process of its own: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell, war_room
+from engine_helpers import cutover, war_room
 
 from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog
@@ -58,6 +58,7 @@ def rollback_job(env: dict[str, str]):
         return jobs.find(kind="rollback")
 
 
+@pytest.mark.slow  # a real pseudo-terminal
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [("\n", "rollback from the CLI"), ("502s on checkout, INC-4711\n", "502s on checkout, INC-4711")],
@@ -74,7 +75,7 @@ def test_in_a_terminal_rollback_asks_for_a_reason_prefilled_and_goes_on(tmp_path
 
 def test_with_no_terminal_rollback_without_a_reason_is_refused_and_nothing_changes(tmp_path: Path) -> None:
     env = in_flight(tmp_path)
-    result = shell(env, "rollback", "T-0001", stdin="\nT-0001\n")
+    result = cutover(env, "rollback", "T-0001", stdin="\nT-0001\n")
     assert result.returncode != 0
     assert "give --reason: it goes in the audit trail with the action" in result.stderr
     assert not rollback_job(env)

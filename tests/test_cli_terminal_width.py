@@ -14,7 +14,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell, write_fleet
+from engine_helpers import cutover, write_fleet
 
 from cutover.actions.importing import import_matrix
 from cutover.state.clock import ManualClock
@@ -78,6 +78,7 @@ def words(lines: list[str]) -> str:
     return " ".join(" ".join(lines).split())
 
 
+@pytest.mark.slow  # a real pseudo-terminal
 @pytest.mark.parametrize("columns", [80, 120])
 def test_events_keep_time_who_tenant_and_job_whole_and_wrap_what_and_why(tmp_path: Path, columns: int) -> None:
     env = store(tmp_path)
@@ -107,14 +108,15 @@ def test_events_keep_time_who_tenant_and_job_whole_and_wrap_what_and_why(tmp_pat
 
 def test_piped_events_and_jobs_keep_one_whole_line_each_with_the_date(tmp_path: Path) -> None:
     env = store(tmp_path)
-    result = shell({**env, "COLUMNS": "80"}, "events")
+    result = cutover({**env, "COLUMNS": "80"}, "events")
     assert result.returncode == 0, result.stderr
     trigger = next(line for line in result.stdout.splitlines() if WHAT in line)
     assert "2026-12-03 04:02:03" in trigger and WHY in trigger and "T-0002" in trigger and "flip-1" in trigger
-    jobs = shell({**env, "COLUMNS": "80"}, "jobs")
+    jobs = cutover({**env, "COLUMNS": "80"}, "jobs")
     assert any("flip-1: queued" in line and WHY in line for line in jobs.stdout.splitlines()), jobs.stdout
 
 
+@pytest.mark.slow  # a real pseudo-terminal
 @pytest.mark.parametrize("columns", [80, 120])
 def test_jobs_and_status_keep_their_key_columns_whole_in_a_terminal(tmp_path: Path, columns: int) -> None:
     env = store(tmp_path)
@@ -136,7 +138,7 @@ def test_status_json_rounds_the_p95_measurements_to_a_tenth_of_a_millisecond(tmp
     with Store(Path(env["CUTOVER_STATE__PATH"])) as opened:
         tenants = TenantStore(opened, EventLog(opened, Actor("poller", "jump-1"), ManualClock(DAY1)))
         tenants.observe("T-0001", p95_ms=1234.56789, metrics_at=DAY1)
-    result = shell(env, "status", "--json")
+    result = cutover(env, "status", "--json")
     assert result.returncode == 0, result.stderr
     (tenant,) = [t for t in json.loads(result.stdout)["tenants"] if t["id"] == "T-0001"]
     assert tenant["traffic"]["p95_ms"] == 1234.6

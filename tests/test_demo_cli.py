@@ -6,15 +6,13 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from process_helpers import Running
 
 from cutover.console.cli import cli
 
@@ -80,28 +78,18 @@ def test_the_demo_keeps_its_world_in_the_configured_store(in_tmp: Path) -> None:
     assert "80 tenants" in result.stderr
 
 
+@pytest.mark.slow  # a real process stopped by SIGINT
 def test_plain_cutover_without_configuration_runs_the_simulated_fleet_until_interrupted(in_tmp: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cutover"],
-        cwd=in_tmp,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = Running(env, cwd=in_tmp)
     try:
-        deadline = time.monotonic() + 60
-        first = ""
-        while time.monotonic() < deadline and "-- world" not in first:
-            first += process.stdout.readline()
+        first = process.wait_for_line("-- world", timeout=60)
         assert "-- world" in first
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        code = process.stop(signal.SIGINT, timeout=30)
+        stderr = process.stderr()
     finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, stderr
+        process.kill()
+    assert code == 0, stderr
     assert "Traceback" not in stderr and "demo stopped" in stderr
 
 

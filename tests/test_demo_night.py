@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
+from engine_helpers import Ran, cutover
 
 SCENARIO = """
 name = "one bad tenant"
@@ -20,19 +21,13 @@ error_rate = 0.05
 """
 
 
-def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def demo(tmp_path: Path, *args: str) -> Ran:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CUTOVER_")}
     env |= {"CUTOVER_STATE__PATH": str(tmp_path / "night.db"), "CUTOVER_OPERATOR__NAME": "rehearsal"}
-    return subprocess.run(
-        [sys.executable, "-m", "cutover", "demo", "--headless", "--tenants", "150", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    return cutover(env, "demo", "--headless", "--tenants", "150", *args, cwd=tmp_path)
 
 
+@pytest.mark.slow  # over a second
 def test_a_night_with_a_batch_and_a_bad_tenant_runs_in_seconds_and_says_what_happened(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text(SCENARIO)
     night = demo(tmp_path, "--scenario", "bad.toml", "--batch", "wave=1,group=2", "--for", "90m")

@@ -9,13 +9,15 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine_helpers import Harness, shell
+import pytest
+from engine_helpers import Harness, cutover
 
 from cutover.actions.operations import PlanRequest
 
 NEW_YORK = ZoneInfo("America/New_York")
 
 
+@pytest.mark.slow  # over a second
 def test_a_new_world_opens_inside_the_window_and_three_of_tonights_tenants_cut_over_at_once(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CUTOVER_")}
     env |= {
@@ -24,16 +26,16 @@ def test_a_new_world_opens_inside_the_window_and_three_of_tonights_tenants_cut_o
         "CUTOVER_SIMULATOR__TENANTS": "120",
         "CUTOVER_SIMULATOR__VIRTUAL_TIME": "true",
     }
-    opened = shell(env, "demo", "--headless", "--ticks", "1")  # what `make run` does, without the console
+    opened = cutover(env, "demo", "--headless", "--ticks", "1")  # what `make run` does, without the console
     assert opened.returncode == 0, opened.stderr
-    status = shell(env, "status", "--json")
+    status = cutover(env, "status", "--json")
     assert status.returncode == 0, status.stderr
     document = json.loads(status.stdout)
     opened = datetime.fromisoformat(document["generated_at"].replace("Z", "+00:00")).astimezone(NEW_YORK)
     assert (opened.hour, opened.minute) == (2, 5)
     ready = [t["id"] for t in document["tenants"] if t["lifecycle"] == "ready"][:3]
     assert len(ready) == 3
-    done = shell(env, "flip", *ready, "--reason", "first night", "--yes", timeout=180)
+    done = cutover(env, "flip", *ready, "--reason", "first night", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "migration-window" not in done.stdout + done.stderr
     assert len([line for line in done.stdout.splitlines() if line.endswith(": SUCCESS")]) == 3

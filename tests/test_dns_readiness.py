@@ -152,16 +152,16 @@ def env(tmp_path: Path) -> dict:
 def test_cli_lower_ttl_and_the_gate_show_dns_readiness(env: dict) -> None:
     import json
 
-    from engine_helpers import shell
+    from engine_helpers import cutover
 
-    gate = json.loads(shell(env, "gate", "T-0001", "--json").stdout)
+    gate = json.loads(cutover(env, "gate", "T-0001", "--json").stdout)
     dns = next(c for c in gate["tenants"][0]["checks"] if c["name"] == "dns")
     assert dns["result"] == "pass" and dns["evidence"].startswith("TTL 60 s")
-    assert shell(env, "dns", "lower-ttl", "T-9999", "--reason", "r").returncode == 2
-    missing = shell(env, "dns", "lower-ttl", "T-0001")
+    assert cutover(env, "dns", "lower-ttl", "T-9999", "--reason", "r").returncode == 2
+    missing = cutover(env, "dns", "lower-ttl", "T-0001")
     assert missing.returncode == 2 and "give a reason" in missing.stderr and "Traceback" not in missing.stderr
-    done = shell(env, "dns", "lower-ttl", "T-0001", "--reason", "night prep")
+    done = cutover(env, "dns", "lower-ttl", "T-0001", "--reason", "night prep")
     assert done.returncode == 0, done.stderr
     assert "T-0001" in done.stdout and "TTL 60 s: already in place" in done.stdout
-    jobs = json.loads(shell(env, "jobs", "--json").stdout)["jobs"]
+    jobs = json.loads(cutover(env, "jobs", "--json").stdout)["jobs"]
     assert [(j["kind"], j["state"]) for j in jobs] == [("ttl", "succeeded")]

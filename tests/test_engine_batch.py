@@ -26,6 +26,7 @@ async def h(tmp_path: Path):
     await harness.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_a_night_batch_of_25_in_groups_of_5_completes_with_every_step_recorded(h: Harness) -> None:
     plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 28)], count=25, group_size=5))
     assert plan.ok, plan.problems
@@ -76,6 +77,7 @@ def _group_started(h: Harness, job_id: str, number: int):
     return lambda: h.jobs.steps(job_id)[number - 1].started_at is not None
 
 
+@pytest.mark.slow  # over a second
 async def test_a_rollback_in_a_group_stops_the_line_until_a_human_resumes(h: Harness, tmp_path: Path) -> None:
     inject(
         h,
@@ -103,6 +105,7 @@ error_rate = 0.2
     assert h.tenants.get("T-0002").lifecycle is Lifecycle.ROLLED_BACK
 
 
+@pytest.mark.slow  # over a second
 async def test_a_rollback_late_in_a_groups_monitoring_stops_the_next_group_before_its_dns_changes(
     h: Harness, tmp_path: Path
 ) -> None:
@@ -141,6 +144,7 @@ error_rate = 0.2
     assert h.jobs.get(job_id).result == "4 migrated, 5 aborted, 1 taken over by a rollback"
 
 
+@pytest.mark.slow  # over a second
 async def test_pause_holds_the_next_group_and_triggers_stay_armed(h: Harness, tmp_path: Path) -> None:
     job_id = await _batch(h)
     await h.until(
@@ -229,6 +233,7 @@ duration = "20m"
     assert sources["sim-slack"].last_error_at is not None and sources["sim-slack"].consecutive_errors == 0
 
 
+@pytest.mark.slow  # over a second
 async def test_the_plan_shows_times_the_batch_keeps(h: Harness) -> None:
     for n in range(1, 16):  # hydrated yesterday: each group re-hydrates first, as on a real night
         h.tenants.observe(f"T-{n:04d}", hydrated_at=h.clock.now() - 86400)

@@ -43,6 +43,7 @@ def events_after(h: Harness, seq: int, kind: str, job_id: str) -> list:
     return [e for e in h.session.events.find() if e.seq > seq and e.kind == kind and e.job_id == job_id]
 
 
+@pytest.mark.slow  # over a second
 async def test_pausing_a_held_batch_keeps_the_hold_and_its_reason_until_a_resume_acknowledges_it(
     tmp_path: Path,
 ) -> None:
@@ -66,6 +67,7 @@ async def test_pausing_a_held_batch_keeps_the_hold_and_its_reason_until_a_resume
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_a_resume_given_while_no_engine_leads_takes_effect_when_one_leads(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=12)
     await h.start()
@@ -93,6 +95,7 @@ def resumed_seq(h: Harness, job_id: str) -> int:
     return max(e.seq for e in h.session.events.find() if e.kind == "job.control" and e.job_id == job_id)
 
 
+@pytest.mark.slow  # over a second
 async def test_a_resume_past_the_rollback_limit_is_refused_with_the_rule_and_break_glass_lets_it_through(
     tmp_path: Path,
 ) -> None:
@@ -125,6 +128,7 @@ async def test_a_resume_past_the_rollback_limit_is_refused_with_the_rule_and_bre
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_a_pause_and_an_abort_given_while_no_engine_leads_take_effect_when_one_leads(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=12)
     await h.start()

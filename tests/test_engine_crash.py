@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness, shell, war_room
+from engine_helpers import Harness, cutover, war_room
+from waiting import eventually
 
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
@@ -34,6 +35,7 @@ def _step_started(path: str, step: str) -> bool:
     return bool(row and row[0] is not None)
 
 
+@pytest.mark.slow  # a real process killed (SIGKILL)
 @pytest.mark.parametrize("step", CUTOVER_STEPS)
 def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_path: Path, step: str) -> None:
     env = war_room(tmp_path, ready=3) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
@@ -47,17 +49,21 @@ def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not _step_started(path, step):
-            assert flip.poll() is None, f"the flip ended before {step} started"
-            assert time.monotonic() < deadline, f"{step} never started"
-            time.sleep(0.001)
+
+        def started() -> bool:
+            if _step_started(path, step):
+                return True
+            if flip.poll() is not None:
+                pytest.fail(f"the flip ended before {step} started")  # no use waiting on
+            return False
+
+        eventually(started, timeout=60, interval=0.001, what=f"{step} starting")
         os.kill(flip.pid, signal.SIGKILL)
     finally:
         flip.wait(10)
     assert flip.returncode == -signal.SIGKILL
 
-    resumed = shell(env, "engine", "--until-idle", timeout=120)
+    resumed = cutover(env, "engine", "--until-idle")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
 
     with Store(path) as store:
@@ -79,6 +85,7 @@ def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_pat
         assert "engine.takeover" in kinds and "job.resumed" in kinds
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_an_engine_stalled_right_after_its_dns_change_loses_the_lease_and_no_change_repeats(
     tmp_path: Path,

@@ -34,6 +34,7 @@ def decommission(h: Harness, tenant_id: str = "T-0001", **overrides: str):
     )
 
 
+@pytest.mark.slow  # over a second
 async def test_refused_before_the_watch_ended_then_allowed_after_with_its_final_comparison(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2)
     await h.start()
@@ -75,6 +76,7 @@ async def test_refused_before_the_watch_ended_then_allowed_after_with_its_final_
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_refused_with_an_open_fault_unless_broken_glass(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2)
     await h.start()
@@ -99,6 +101,7 @@ async def test_refused_with_an_open_fault_unless_broken_glass(tmp_path: Path) ->
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_a_fresh_comparison_that_finds_the_sides_differ_refuses_it_and_changes_nothing(
     tmp_path: Path,
 ) -> None:

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness, shell, war_room
+from engine_helpers import Harness, cutover, war_room
+from waiting import eventually
 
 from cutover.actions.engine import Engine
 from cutover.actions.operations import PlanRequest
@@ -32,12 +33,17 @@ def _leader_pid(path: str) -> int | None:
 
 
 def _wait(condition, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f} s"
-        time.sleep(0.02)
+    eventually(condition, what=what, timeout=timeout)
 
 
+def _standby(path: str) -> str:
+    """Who asked for the lease while another engine held it ('' if nobody did)."""
+    with Store(path) as store:
+        lease = LeaseStore(store).leader()
+    return lease.standby(within=60) if lease else ""
+
+
+@pytest.mark.slow  # two engine processes, one killed
 def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=10) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
     path = env["CUTOVER_STATE__PATH"]
@@ -48,7 +54,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
     batch = None
     try:
         _wait(lambda: _leader_pid(path) is not None, "an engine leading")
-        time.sleep(1.0)  # both have tried to take the lease by now
+        _wait(lambda: _standby(path), "the other engine asking for the lease")  # both have tried to take it
         first = _leader_pid(path)
         assert first in {e.pid for e in engines}
         with Store(path) as store:
@@ -111,6 +117,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
             process.wait(10)
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_two_engines_in_one_process_one_leads_and_a_clean_stop_hands_over_at_once(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=6, settings=Settings(engine=EngineSettings(lease_ttl=15.0, heartbeat=0.2)))
@@ -151,4 +158,4 @@ def test_an_engine_in_its_own_thread_stops_within_two_seconds(tmp_path: Path) ->
     assert engine.status().state == "stopped"
     with Store(env["CUTOVER_STATE__PATH"]) as store:
         assert LeaseStore(store).leader() is None  # handed over, not left to expire
-    assert shell(env, "jobs").stdout.startswith("engine: none leads")
+    assert cutover(env, "jobs").stdout.startswith("engine: none leads")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness, shell, war_room
+from engine_helpers import Harness, cutover, war_room
 
 from cutover.actions.operations import BadRequest, Refused
 from cutover.state.jobs import JobState
@@ -62,18 +62,19 @@ async def test_a_pending_tenant_is_synced_moved_on_validated_and_proven_lag_0(tm
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 def test_sync_and_validate_from_a_shell_with_their_exit_codes(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=3)
-    proved = shell(env, "sync", "T-0001", "--final", "--reason", "prove lag 0", timeout=180)
+    proved = cutover(env, "sync", "T-0001", "--final", "--reason", "prove lag 0")
     assert proved.returncode == 0, proved.stdout + proved.stderr
     assert "T-0001" in proved.stdout and "lag 0" in proved.stdout
 
-    validated = shell(env, "validate", "T-0002", "--reason", "re-validate", "--json", timeout=180)
+    validated = cutover(env, "validate", "T-0002", "--reason", "re-validate", "--json")
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert '"action": "validate"' in validated.stdout and '"state": "succeeded"' in validated.stdout
 
-    refused = shell(env, "sync", "T-0003", "--reason", "start it")
+    refused = cutover(env, "sync", "T-0003", "--reason", "start it")
     assert refused.returncode == 3
     assert "T-0003 is ready: its sync already started" in refused.stderr and "nothing was changed" in refused.stderr
-    assert shell(env, "validate", "T-0003").returncode == 2  # no reason
-    assert shell(env, "sync", "T-0099", "--reason", "r").returncode == 2  # no such tenant
+    assert cutover(env, "validate", "T-0003").returncode == 2  # no reason
+    assert cutover(env, "sync", "T-0099", "--reason", "r").returncode == 2  # no such tenant

@@ -55,6 +55,7 @@ async def test_a_ramp_goes_through_every_stage_one_atomic_change_each(h: Harness
     assert target.summary.startswith("ramped 10/50/100 % over 20m")
 
 
+@pytest.mark.slow  # over a second
 async def test_pause_stops_the_hold_clock_and_skip_ends_a_hold(h: Harness) -> None:
     job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(25, 100), hold=1800)), reason="r")
     await h.until(
@@ -120,6 +121,7 @@ error_rate = 0.06
     assert h.jobs.step(job.job_id, "T-0001", "dns 100 %").state is StepState.PENDING  # not promoted
 
 
+@pytest.mark.slow  # over a second
 async def test_too_little_traffic_on_oci_stops_the_hold_clock_and_says_so(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2)  # the default: 50 requests in a period to judge anything
     await h.start()
@@ -152,6 +154,7 @@ async def at_hold(h: Harness, job_id: str, name: str, seconds_: float) -> None:
     await h.until(holding, what=f"{seconds_:.0f} s into {name}")
 
 
+@pytest.mark.slow  # over a second
 async def test_step_back_goes_down_one_stage_waits_there_paused_and_ramps_up_again_on_resume(h: Harness) -> None:
     job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
     await at_hold(h, job.job_id, "hold 50 %", 120)

@@ -23,6 +23,7 @@ async def migrate(h: Harness, tenant_id: str = "T-0001") -> float:
     return h.tenants.get(tenant_id).lifecycle_since
 
 
+@pytest.mark.slow  # over a second
 async def test_the_engine_measures_what_a_rollback_would_strand_and_it_grows_with_oci_writes(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2)
     await h.start()

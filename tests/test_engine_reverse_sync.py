@@ -44,6 +44,7 @@ def rpo_events(h: Harness) -> list:
     return [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "rollback.rpo"]
 
 
+@pytest.mark.slow  # over a second
 async def test_before_dns_the_stranded_objects_reach_aws_before_the_dns_change_and_the_rpo_is_0(
     tmp_path: Path,
 ) -> None:
@@ -64,6 +65,7 @@ async def test_before_dns_the_stranded_objects_reach_aws_before_the_dns_change_a
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_off_the_rollback_records_the_exposure(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2, settings=settings(reverse_sync="off"))
     await h.start()
@@ -80,6 +82,7 @@ async def test_off_the_rollback_records_the_exposure(tmp_path: Path) -> None:
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_a_reverse_sync_over_its_limit_never_holds_the_rollback_back_and_the_exposure_is_recorded(
     tmp_path: Path,
 ) -> None:
@@ -101,6 +104,7 @@ async def test_a_reverse_sync_over_its_limit_never_holds_the_rollback_back_and_t
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_a_reverse_sync_that_fails_lets_the_rollback_go_on_and_records_what_it_stranded(
     tmp_path: Path,
 ) -> None:
@@ -120,6 +124,7 @@ async def test_a_reverse_sync_that_fails_lets_the_rollback_go_on_and_records_wha
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_after_dns_the_reverse_sync_runs_once_traffic_is_back_and_the_rpo_is_0(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2, settings=settings(reverse_sync="after-dns"))
     await h.start()

@@ -16,11 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell, war_room
+from engine_helpers import cutover, war_room
 from process_helpers import STALL_LAUNCHER, frozen, lease_expired, query, wait_for
 
 from cutover.state.events import verify_chain
 from cutover.state.store import Store
+
+# A real process frozen (SIGSTOP) at the worst moment: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("point", ["before-lease-check", "at-dns-call"])
@@ -39,10 +42,10 @@ def test_an_engine_suspended_before_its_dns_change_never_undoes_a_rollback(tmp_p
         assert a.poll() is None, a.communicate()
         wait_for(lambda: lease_expired(path), what="A's lease expiring")
 
-        b = shell(env, "engine", "--until-idle")
+        b = cutover(env, "engine", "--until-idle")
         assert b.returncode == 0, b.stdout + b.stderr
         assert query(path, "SELECT lifecycle FROM tenants WHERE tenant_id = 'T-0001'") == [("migrated",)]
-        rollback = shell(env, "rollback", "T-0001", "--reason", "the customer asked", "--yes")
+        rollback = cutover(env, "rollback", "T-0001", "--reason", "the customer asked", "--yes")
         assert rollback.returncode == 0, rollback.stdout + rollback.stderr
         events_before = query(path, "SELECT count(*) FROM events")[0][0]
         aws_target = query(path, "SELECT aws_target FROM tenants WHERE tenant_id = 'T-0001'")[0][0]

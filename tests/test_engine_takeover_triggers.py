@@ -27,6 +27,7 @@ pytestmark = pytest.mark.asyncio
 RULE = "error-rate-sustained"
 
 
+@pytest.mark.slow  # over a second
 async def test_the_engine_taking_over_continues_a_four_minute_error_streak(tmp_path: Path, monkeypatch) -> None:
     h = Harness(tmp_path, ready=3, settings=Settings(engine=EngineSettings(lease_ttl=1.0, heartbeat=0.2)))
     died: list[float] = []

@@ -33,6 +33,7 @@ def rollbacks(h: Harness) -> list:
     return h.jobs.find(kind="rollback")
 
 
+@pytest.mark.slow  # over a second
 async def test_errors_at_3_percent_three_hours_after_the_cutover_roll_back_once_after_five_minutes(
     tmp_path: Path,
 ) -> None:
@@ -61,6 +62,7 @@ async def test_errors_at_3_percent_three_hours_after_the_cutover_roll_back_once_
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_errors_after_the_watch_ended_are_not_rolled_back(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2)
     await h.start()
@@ -78,6 +80,7 @@ async def test_errors_after_the_watch_ended_are_not_rolled_back(tmp_path: Path) 
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_after_the_intensive_hours_the_lighter_cadence_still_rolls_back_after_five_minutes(
     tmp_path: Path,
 ) -> None:
@@ -101,6 +104,7 @@ def checkpoint_events(h: Harness, tenant_id: str = "T-0001") -> list:
     return [e for e in h.session.events.find(tenant_id=tenant_id) if e.kind == CHECKPOINT]
 
 
+@pytest.mark.slow  # over a second
 async def test_the_t4h_checkpoint_passes_on_a_healthy_tenant_and_is_recorded_with_its_evidence(
     tmp_path: Path,
 ) -> None:
@@ -131,6 +135,7 @@ async def test_the_t4h_checkpoint_passes_on_a_healthy_tenant_and_is_recorded_wit
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cutover.actions.logs import configure, log_path
@@ -47,6 +48,7 @@ def test_help_says_where_the_log_is_and_levels_are_chosen(tmp_path: Path, restor
     assert logging.getLogger().level == logging.DEBUG
 
 
+@pytest.mark.slow  # a whole process's stderr
 def test_an_expired_aws_sso_session_prints_one_remedy_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / ".aws" / "sso" / "cache").mkdir(parents=True)

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from process_helpers import query, wait_for
 
+# Real processes and signals: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signalled_night_releases_its_lease_and_exits_cleanly(tmp_path: Path, sig: signal.Signals) -> None:

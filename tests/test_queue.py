@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import HEADER, Harness, import_runbook, shell, war_room
+from engine_helpers import HEADER, Harness, cutover, import_runbook, war_room
 
 from cutover.actions.operations import BadRequest, PlanRequest, Refused
 
@@ -66,15 +66,15 @@ def test_a_batch_follows_priority_and_skips_held_and_not_before_tenants_with_rea
 
 def test_cli_hold_unhold_and_bad_dates(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=3)
-    held = shell(env, "hold", "T-0001", "--reason", "customer asked", "--not-before", "48h")
+    held = cutover(env, "hold", "T-0001", "--reason", "customer asked", "--not-before", "48h")
     assert held.returncode == 0, held.stderr
     assert held.stdout.startswith("held by ") and "until " in held.stdout and "T-0001" in held.stdout
-    bad = shell(env, "hold", "T-0002", "--reason", "r", "--not-before", "next tuesday")
+    bad = cutover(env, "hold", "T-0002", "--reason", "r", "--not-before", "next tuesday")
     assert bad.returncode == 2 and "--not-before 'next tuesday': write a time from now" in bad.stderr
     assert "Traceback" not in bad.stderr
-    assert shell(env, "hold", "T-0002").returncode == 2  # no reason
-    plan = shell(env, "batch", "--count", "3", "--dry-run")
+    assert cutover(env, "hold", "T-0002").returncode == 2  # no reason
+    plan = cutover(env, "batch", "--count", "3", "--dry-run")
     assert "T-0001" in plan.stdout and "not before" in plan.stdout
-    refused = shell(env, "unhold", "T-0003", "--reason", "r")
+    refused = cutover(env, "unhold", "T-0003", "--reason", "r")
     assert refused.returncode == 3 and "T-0003 is not held" in refused.stderr
-    assert shell(env, "unhold", "T-0001", "--reason", "confirmed").returncode == 0
+    assert cutover(env, "unhold", "T-0001", "--reason", "confirmed").returncode == 0

@@ -75,6 +75,7 @@ def tamper(path: Path) -> sqlite3.Connection:
     return db
 
 
+@pytest.mark.slow  # over a second
 def test_the_report_of_a_decommissioned_tenant_holds_its_evidence_and_ends_with_the_chain_head(
     decommissioned: Path, tmp_path: Path
 ) -> None:
@@ -121,6 +122,7 @@ def test_the_report_of_a_decommissioned_tenant_holds_its_evidence_and_ends_with_
     assert f"hash <code>{chain.head_hash}</code>" in html.output
 
 
+@pytest.mark.slow  # uses the module's decommissioned tenant (24 h of engine time to build)
 def test_audit_verify_proves_a_report_and_names_the_event_changed_after_an_update(
     decommissioned: Path, tmp_path: Path
 ) -> None:
@@ -144,6 +146,7 @@ def test_audit_verify_proves_a_report_and_names_the_event_changed_after_an_updat
     assert "the digest of T-0001's" in bad.output and "Traceback" not in bad.output
 
 
+@pytest.mark.slow  # uses the module's decommissioned tenant (24 h of engine time to build)
 def test_audit_verify_names_a_rewritten_chain_and_refuses_a_file_that_is_no_report(
     decommissioned: Path, tmp_path: Path
 ) -> None:
@@ -178,6 +181,7 @@ def test_audit_verify_names_a_rewritten_chain_and_refuses_a_file_that_is_no_repo
     assert missing.exit_code == 2 and "nowhere.md" in missing.output
 
 
+@pytest.mark.slow  # uses the module's decommissioned tenant (24 h of engine time to build)
 def test_bad_input_exits_2_naming_what_is_wrong(decommissioned: Path, tmp_path: Path) -> None:
     unknown = run(decommissioned, "report", "T-9999")
     assert unknown.exit_code == 2 and "T-9999" in unknown.output and "Traceback" not in unknown.output
@@ -213,6 +217,7 @@ def test_html_escapes_a_tenant_named_with_a_script(tmp_path: Path) -> None:
     assert run(path, "audit", "verify", "--report", str(report)).exit_code == 0
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_the_report_of_a_night_with_a_rollback_and_a_held_batch(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=10)

@@ -166,6 +166,7 @@ async def measured_share(sim, tenant: Tenant) -> tuple[float, float]:
     return metrics.oci_share, metrics.measured_at
 
 
+@pytest.mark.slow  # over a second
 @settings(max_examples=25, deadline=None)
 @given(
     pick=st.integers(0, 10_000),

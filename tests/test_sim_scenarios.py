@@ -172,6 +172,7 @@ async def shows(sim: Simulated, kind: str, tenants: list[Tenant]) -> dict[str, b
     return {tid: b.healthy == 1 for tid, b in backends.items()}
 
 
+@pytest.mark.slow  # over a second
 @settings(max_examples=30, deadline=None)
 @given(
     kind=st.sampled_from(sorted(TENANT_FAULTS)),

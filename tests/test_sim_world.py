@@ -187,6 +187,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow  # another process
 @pytest.mark.asyncio
 async def test_a_change_made_by_another_process_moves_the_traffic_this_one_sees(tmp_path: Path) -> None:
     path = tmp_path / "cutover.db"

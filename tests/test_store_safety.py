@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from engine_helpers import shell, war_room
+from engine_helpers import cutover, war_room
 from process_helpers import STALL_LAUNCHER, frozen, wait_for
 
 from cutover.state.store import Store, StoreError, StoreGone
@@ -33,7 +33,7 @@ def bare_env(tmp_path: Path, store: Path) -> dict[str, str]:
 )
 def test_a_missing_store_is_refused_and_not_created(tmp_path: Path, command: list[str]) -> None:
     store = tmp_path / "war-room.db"
-    result = shell(bare_env(tmp_path, store), *command)
+    result = cutover(bare_env(tmp_path, store), *command)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"{store}: no session store here" in result.stderr
     assert "cutover demo" in result.stderr and "Traceback" not in result.stderr
@@ -44,7 +44,7 @@ def test_a_missing_store_is_refused_and_not_created(tmp_path: Path, command: lis
 def test_an_empty_store_file_is_refused_and_left_as_it_is(tmp_path: Path, command: list[str]) -> None:
     store = tmp_path / "war-room.db"
     store.touch()
-    result = shell(bare_env(tmp_path, store), *command)
+    result = cutover(bare_env(tmp_path, store), *command)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the file is empty (0 bytes)" in result.stderr and "Restore it from a backup" in result.stderr
     assert store.stat().st_size == 0
@@ -75,6 +75,7 @@ def test_a_store_replaced_under_an_open_handle_is_noticed(tmp_path: Path) -> Non
             store.check_identity()
 
 
+@pytest.mark.slow  # a real process frozen at the worst moment
 def test_a_flip_whose_store_is_deleted_stops_before_its_dns_change_and_says_so(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=2)
     path = Path(env["CUTOVER_STATE__PATH"])

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-import time
+from waiting import eventually_async
 
 
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    """Plans and submissions run in workers: wait for what they show (generously: CI may be busy)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the console never got there")
-        await pilot.pause(0.01)
+async def until(
+    pilot, condition, timeout: float = 20.0, *, interval: float = 0.01, what: str = "the console getting there"
+) -> None:
+    """Plans and submissions run in workers: wait for what they show (generously: CI may be busy).
+
+    The app runs between tries (`pilot.pause`), so it handles its messages meanwhile."""
+    await eventually_async(condition, timeout=timeout, interval=interval, what=what, sleep=pilot.pause)
+
+
+def shown_text(static) -> str:
+    """The words a Static shows (its content as Rich renders it, wide enough not to wrap), without markup."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=400, file=io.StringIO(), record=True, color_system=None)
+    console.print(static.content)
+    return console.export_text()
 
 
 def screen_lines(app) -> list[str]:
-    """The terminal as the operator sees it now, one string a row."""
+    """The terminal as the operator sees it now, one string a row.
+
+    Textual has no public way to read the screen as text: its own export_screenshot() goes through the same
+    private compositor (and gives SVG). Screen.get_style_at is the public way to read a cell's style."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 

@@ -34,6 +34,7 @@ async def a_night_with_a_late_rollback(h: Harness) -> tuple[str, str]:
     return batch, rolled
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_the_batch_view_says_rolled_back_later_and_why_the_line_went_on(tmp_path, size) -> None:
     h = Harness(tmp_path, ready=10)

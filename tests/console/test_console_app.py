@@ -64,6 +64,7 @@ async def test_table_shows_every_tenant_with_the_cursor_on_the_first(make_app) -
         assert table.cursor_id == "T-0001"
 
 
+@pytest.mark.slow  # over a second
 async def test_marks_stay_on_their_tenants_through_sort_and_filter(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -110,6 +111,7 @@ async def test_faults_only(make_app) -> None:
         assert table.total == len(table.visible_ids) == 40
 
 
+@pytest.mark.slow  # over a second
 async def test_refresh_keeps_the_cursor_on_its_tenant_when_rows_move(make_app, writer) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -147,6 +149,7 @@ async def test_cutover_of_one_tenant_asks_yes_no_with_cancel_focused(make_app, s
         assert any("cancelled, nothing done" in n.message for n in app._notifications)
 
 
+@pytest.mark.slow  # over a second
 async def test_cutover_of_many_lists_the_frozen_set_and_wants_the_count(make_app, writer) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -193,6 +196,7 @@ async def test_a_safety_rule_refuses_the_whole_action_with_its_numbers(make_app,
         assert session.events.last_seq() == before
 
 
+@pytest.mark.slow  # over a second
 async def test_confirmed_cutover_submits_one_job_for_the_frozen_set(make_app, writer) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

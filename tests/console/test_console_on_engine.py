@@ -29,6 +29,7 @@ def notified(app, text: str) -> bool:
     return any(text in n.message for n in app._notifications)
 
 
+@pytest.mark.slow  # over a second
 async def test_mark_three_cut_over_watch_the_traffic_and_roll_one_back(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=6)
     await h.start()
@@ -81,6 +82,7 @@ async def test_mark_three_cut_over_watch_the_traffic_and_roll_one_back(tmp_path:
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_plan_a_batch_see_its_groups_and_pause_it(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=8)
     await h.start()

@@ -52,6 +52,7 @@ def check_rows(lines: list[str]) -> list[tuple[str, str]]:
     return rows
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_detail_puts_blocking_checks_first_and_scrolls_to_every_check(make_app, fleet_clock, size) -> None:
@@ -119,6 +120,7 @@ async def _cutover_dialog(app, pilot) -> tuple[FleetTable, ConfirmOne]:
     return table, app.screen
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_a_cutover_asks_why_and_the_reason_goes_in_the_audit_trail(make_app, session) -> None:
     app = make_app()
@@ -139,6 +141,7 @@ async def test_a_cutover_asks_why_and_the_reason_goes_in_the_audit_trail(make_ap
         assert [event.why for event in queued] == ["customer asked for tonight"]
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_typing_a_reason_with_the_focus_on_cancel_fills_the_reason_and_never_closes_the_dialog(
     make_app,
@@ -161,6 +164,7 @@ async def test_typing_a_reason_with_the_focus_on_cancel_fills_the_reason_and_nev
         assert app.operations.jobs.find()[0].reason == "no rush, pilot tenant"
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 async def test_a_rollback_comes_with_its_reason_prefilled_and_it_can_be_overwritten(make_app) -> None:
     app = make_app()

@@ -16,6 +16,7 @@ from cutover.state.lifecycle import Lifecycle
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_d_is_refused_during_the_watch_and_after_it_asks_the_typed_phrase(tmp_path, size) -> None:
     h = Harness(tmp_path, ready=2)

@@ -30,6 +30,7 @@ def assert_on_screen(app, *selectors: str) -> None:
             assert not body.first().region.overlaps(region), f"{selector} is under the scrolling part"
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_batch_dialog_of_24_among_401_excluded_fits_and_its_lists_scroll(tmp_path, size) -> None:
     clock = ManualClock(start=START)

@@ -12,6 +12,7 @@ from cutover.console.widgets.fleet_table import FleetTable
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_detail_shows_dns_readiness_and_propagation_per_server(make_app, writer, size) -> None:
     tenant = next(t for t in writer.tenants.find() if t.lifecycle.value == "ready")

@@ -20,6 +20,7 @@ def header(app) -> str:
     return str(app.screen.query_one("#header").render())
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_header_says_starting_engine_until_the_lease_is_decided(tmp_path, size) -> None:
     h = Harness(tmp_path, ready=4)

@@ -142,6 +142,7 @@ async def test_faults_only_shows_why_and_keeps_the_cursor_near(make_app, size) -
         assert table.row(shown[0]).fault[:8] in text
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_tenant_acted_on_stays_under_the_filter_until_the_cursor_leaves(make_app, writer, size) -> None:

@@ -28,6 +28,7 @@ def next_step(app, tenant_id: str) -> str:
     return app.screen.query_one(FleetTable).row(tenant_id).cell("next").text
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_h_holds_with_a_reason_next_step_and_detail_say_so_c_needs_break_glass_and_u_releases(
     tmp_path: Path, size
@@ -79,6 +80,7 @@ async def test_h_holds_with_a_reason_next_step_and_detail_say_so_c_needs_break_g
         h.store.close()
 
 
+@pytest.mark.slow  # over a second
 async def test_the_palette_holds_and_unhold_of_a_tenant_not_held_is_refused_before_any_dialog(
     tmp_path: Path,
 ) -> None:

@@ -24,6 +24,7 @@ error_rate = 0.2
 """
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_the_jobs_screen_lists_every_job_and_acts_on_the_one_under_the_cursor(tmp_path, size) -> None:
     h = Harness(tmp_path, ready=12)
@@ -81,6 +82,7 @@ async def test_the_jobs_screen_says_when_there_are_no_jobs(make_app) -> None:
         assert not isinstance(app.screen, JobsScreen)
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_the_palette_jumps_to_a_tenant_by_id_even_one_the_filter_hides(make_app, size) -> None:
     from cutover.console.screens.main import MainScreen
@@ -105,6 +107,7 @@ async def test_the_palette_jumps_to_a_tenant_by_id_even_one_the_filter_hides(mak
             assert target in table.visible_ids  # the filter that hid it was cleared
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_the_tenant_detail_acts_on_its_own_tenant_whatever_is_marked(make_app, size) -> None:
     from cutover.console.screens.detail import TenantDetailScreen
@@ -189,6 +192,7 @@ async def test_the_detail_of_a_tenant_in_flight_leads_with_its_job_and_the_way_b
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_b_steps_the_ramp_under_the_cursor_back_a_stage_or_says_why_it_cannot(tmp_path, size) -> None:
     from cutover.config.settings import Settings, TriggerSettings

@@ -54,8 +54,10 @@ async def test_a_held_and_a_paused_batch_are_said_in_words_under_the_header(make
         assert f"LINE STOPPED: {held} held: T-0083 final sync failed" in shown
         assert f"{paused} paused by root@jump1" in shown
         # Reverse and bold: what NO_COLOR and a 16-colour terminal keep.
-        strip = app.screen._compositor.render_strips()[lines.index(next(li for li in lines if "LINE STOPPED" in li))]
-        styles = [segment.style for segment in strip if "LINE" in segment.text or "STOPPED" in segment.text]
+        row = lines.index(next(li for li in lines if "LINE STOPPED" in li))
+        column = lines[row].index("LINE STOPPED")
+        cells = [x for x in range(column, column + len("LINE STOPPED")) if lines[row][x] != " "]
+        styles = [app.screen.get_style_at(x, row) for x in cells]  # the style of each letter as drawn
         assert styles and all(isinstance(s, Style) and s.reverse and s.bold for s in styles)
         # The header counts them as what they are, not as running.
         assert "2 jobs: 1 held, 1 paused" in lines[0] or size[0] < 120
@@ -68,6 +70,7 @@ async def test_a_held_and_a_paused_batch_are_said_in_words_under_the_header(make
         assert "LINE STOPPED" not in "\n".join(screen_lines(app))
 
 
+@pytest.mark.slow  # over a second
 async def test_the_quit_dialog_counts_a_held_batch_as_held_not_running(tmp_path) -> None:
     """The engine leads here; a rollback in group 1 stops the line; q says the batch is held, and why."""
     h = Harness(tmp_path, ready=10)
@@ -105,6 +108,7 @@ error_rate = 0.2
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_p_on_a_batch_the_rules_still_refuse_opens_break_glass_then_resumes_with_the_override(tmp_path) -> None:
     """Past the night's rollback limit a plain resume would be held again at once: p says so and asks why."""
     from cutover.config.settings import SafetySettings, Settings

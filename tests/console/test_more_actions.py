@@ -40,6 +40,7 @@ async def palette(pilot, app, name: str) -> None:
     await pilot.press(*name, "enter")
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", SIZES)
 async def test_y_starts_a_pending_tenants_sync_with_a_reason_and_refuses_one_already_syncing(
     make_app, writer, size
@@ -71,6 +72,7 @@ async def test_y_starts_a_pending_tenants_sync_with_a_reason_and_refuses_one_alr
         assert [t.tenant_id for t in JobStore(writer.store, writer.events).targets(job.job_id)] == [pending]
 
 
+@pytest.mark.slow  # over a second
 async def test_final_sync_verify_and_validate_from_the_palette_set_aside_the_tenants_that_cannot(
     make_app, writer
 ) -> None:
@@ -103,6 +105,7 @@ async def test_final_sync_verify_and_validate_from_the_palette_set_aside_the_ten
         assert not JobStore(writer.store, writer.events).find(kind="sync")
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", SIZES)
 async def test_approve_records_a_second_operators_approval_and_refuses_self_approval_naming_the_rule(
     make_app, writer, size
@@ -130,6 +133,7 @@ async def test_approve_records_a_second_operators_approval_and_refuses_self_appr
         assert len(writer.events.find(kinds=(APPROVAL,))) == 1
 
 
+@pytest.mark.slow  # over a second
 async def test_palette_job_controls_act_on_the_newest_job_they_apply_to_or_open_the_jobs_screen(
     make_app, writer
 ) -> None:
@@ -153,6 +157,7 @@ async def test_palette_job_controls_act_on_the_newest_job_they_apply_to_or_open_
         assert JobStore(writer.store, writer.events).get(job.job_id).state is not JobState.ABORTED
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("typed", ["resume", "abort", "approve", "jobs", "sync", "validate", "roll back every"])
 async def test_the_palette_finds_what_the_issue_found_missing(make_app, typed) -> None:
     expected = {
@@ -174,6 +179,7 @@ async def test_the_palette_finds_what_the_issue_found_missing(make_app, typed) -
         assert "No matches found" not in "\n".join(screen_lines(app))
 
 
+@pytest.mark.slow  # over a second
 async def test_skip_and_abort_from_the_palette_act_on_the_newest_ramp_and_job(make_app, writer) -> None:
     app = make_app()
     ready = [tid for tid in ids(writer, Lifecycle.READY) if writer.tenants.get(tid).tier == "standard"]

@@ -24,6 +24,7 @@ def detail_next(app: CutoverApp) -> str:
     return title.split("  next: ", 1)[1].strip() if "  next: " in title else ""
 
 
+@pytest.mark.slow  # over a second
 async def test_every_lifecycle_state_says_one_next_step_in_the_table_and_the_detail_header(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:

@@ -23,6 +23,7 @@ def notified(app, text: str) -> bool:
     return any(text in n.message or text in (n.title or "") for n in app._notifications)
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_rolling_back_everything_in_flight_wants_the_typed_phrase_then_one_job_puts_all_on_aws(
     tmp_path, size
@@ -72,6 +73,7 @@ async def test_rolling_back_everything_in_flight_wants_the_typed_phrase_then_one
         await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_with_nothing_in_flight_the_palette_entry_says_so_and_opens_nothing(tmp_path) -> None:
     h = Harness(tmp_path, ready=3)
     app = CutoverApp(h.session)

@@ -27,6 +27,7 @@ def night_of_alerts(writer) -> None:
         writer.events.append("alert", f"T-00{10 + n}: latency-regression: p95 2.1x baseline", tenant_id=None)
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_hold_stays_pinned_past_later_alerts_until_acknowledged(make_app, writer, size) -> None:
     app = make_app()
@@ -74,6 +75,7 @@ async def test_on_a_short_terminal_a_hidden_pinned_alert_is_said_in_the_header(m
         assert "1 PINNED ALERT: a shows it, A acknowledges" in "\n".join(screen_lines(app)[:3])
 
 
+@pytest.mark.slow  # over a second
 async def test_pinned_alerts_survive_a_restart_and_an_acknowledgement_unpins_them_everywhere(make_app, writer) -> None:
     night_of_alerts(writer)
     first, second = make_app(), make_app()

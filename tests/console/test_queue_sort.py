@@ -30,6 +30,7 @@ async def test_s_sorts_by_the_queue_order(make_app, session, size) -> None:
         assert header.lstrip().startswith("Q▲")
 
 
+@pytest.mark.slow  # over a second
 async def test_the_palette_sorts_by_queue_order(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:

@@ -17,6 +17,7 @@ from cutover.state.events import verify_chain
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_e_opens_the_report_and_it_scrolls_to_the_chain_head(tmp_path, size) -> None:
     h = Harness(tmp_path, ready=2)

@@ -6,10 +6,9 @@ accepting it with --snapshot-update. A traceback or an empty screen is a failure
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from engine_helpers import Harness
+from pilot_helpers import shown_text, until
 from textual.widgets import Input
 
 from cutover.actions.operations import PlanRequest
@@ -26,11 +25,9 @@ async def _ready(pilot) -> None:
 
 
 async def _until_screen(pilot, screen_type, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not isinstance(pilot.app.screen, screen_type):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {screen_type.__name__} on screen")
-        await pilot.pause(0.01)
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, screen_type), timeout, what=f"a {screen_type.__name__} on screen"
+    )
     await pilot.pause()
 
 
@@ -61,6 +58,7 @@ def test_confirm_one_tenant(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 
 
+@pytest.mark.slow  # over a second
 def test_confirm_many_tenants(snap_compare, make_app) -> None:
     async def run_before(pilot) -> None:
         await _ready(pilot)
@@ -84,9 +82,13 @@ def test_tenant_detail(snap_compare, make_app) -> None:
         await _ready(pilot)
         await pilot.press("enter")
         screen = pilot.app.screen
-        deadline = time.monotonic() + 20
-        while not screen.query_one("#spark-share").data and time.monotonic() < deadline:
-            await pilot.pause(0.02)
+        # The detail read and shown: its title, gates and sparklines are filled in at once.
+        await until(
+            pilot,
+            lambda: "reading" not in shown_text(screen.query_one("#detail-title")),
+            interval=0.02,
+            what="the detail read",
+        )
 
     assert snap_compare(make_app(), terminal_size=(120, 35), run_before=run_before)
 
@@ -100,10 +102,12 @@ def test_tenant_detail_80x24_outside_the_window(snap_compare, make_app, fleet_cl
         table = pilot.app.screen.query_one(FleetTable)
         table.move_cursor_to(next(t for t in table.visible_ids if table.row(t).lifecycle.value == "ready"))
         await pilot.press("enter")
-        deadline = time.monotonic() + 20
-        while "reading" in str(pilot.app.screen.query_one("#detail-title").render()):
-            assert time.monotonic() < deadline
-            await pilot.pause(0.02)
+        await until(
+            pilot,
+            lambda: "reading" not in shown_text(pilot.app.screen.query_one("#detail-title")),
+            interval=0.02,
+            what="the detail read",
+        )
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
@@ -125,9 +129,7 @@ def test_batch_view(snap_compare, tmp_path) -> None:
         await _ready(pilot)
         await pilot.press("B")
         await _until_screen(pilot, BatchScreen)
-        deadline = time.monotonic() + 20
-        while not pilot.app.screen.views and time.monotonic() < deadline:
-            await pilot.pause(0.02)
+        await until(pilot, lambda: pilot.app.screen.views, interval=0.02, what="the batch's views")
         await pilot.pause()
 
     try:
@@ -173,6 +175,7 @@ def _steady(pilot) -> None:
         field.cursor_blink = False  # the cursor shown steadily: the snapshot does not depend on timing
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 def test_batch_dialog_of_24_among_400_excluded_keeps_its_fields_on_screen(snap_compare, tmp_path, size) -> None:
     """`b` on tonight's wave: 24 to cut over, 401 left out. The reason, the typed count, the message line and
@@ -226,11 +229,12 @@ def test_jobs_screen(snap_compare, tmp_path) -> None:
         await _ready(pilot)
         await pilot.press("J")
         await _until_screen(pilot, JobsScreen)
-        deadline = time.monotonic() + 20
-        while "group 1" not in str(pilot.app.screen.query_one("#jobs-detail").render()):
-            if time.monotonic() > deadline:
-                break
-            await pilot.pause(0.02)
+        await until(
+            pilot,
+            lambda: "group 1" in shown_text(pilot.app.screen.query_one("#jobs-detail")),
+            interval=0.02,
+            what="group 1 in the job's detail",
+        )
         await pilot.pause()
 
     try:
@@ -255,11 +259,12 @@ def test_tenant_detail_in_flight(snap_compare, tmp_path) -> None:
         await _ready(pilot)
         pilot.app.open_detail("T-0002")
         await _until_screen(pilot, TenantDetailScreen)
-        deadline = time.monotonic() + 20
-        while "Way back" not in str(pilot.app.screen.query_one("#detail-gates").render()):
-            if time.monotonic() > deadline:
-                break
-            await pilot.pause(0.02)
+        await until(
+            pilot,
+            lambda: "Way back" in shown_text(pilot.app.screen.query_one("#detail-gates")),
+            interval=0.02,
+            what="the way back in the detail",
+        )
         await pilot.pause()
 
     try:

@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pytest
 from console_fleet import START, build_fleet
+from waiting import eventually
 
 from cutover.state.clock import ManualClock
 from cutover.state.leases import LeaseStore
 from cutover.state.store import Store
+
+# Real processes on a pseudo-terminal: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
 
 CUTOVER = [sys.executable, "-m", "cutover"]
 
@@ -34,16 +38,43 @@ def test_the_console_path_imports_no_cloud_sdk() -> None:
 
 
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
+    """What the terminal shows up to `needle`, or all it showed in `timeout` seconds (or until it closed)."""
+    seen = bytearray()
+
+    def arrived() -> bool:
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
             try:
-                seen += os.read(fd, 65536)
+                seen.extend(os.read(fd, 65536))
             except OSError:
-                break
-    return seen
+                return True  # the terminal closed: nothing more comes
+        return needle in seen
+
+    with contextlib.suppress(AssertionError):  # the caller asserts on what came
+        eventually(arrived, timeout=timeout, interval=0)
+    return bytes(seen)
+
+
+def _drain(fd: int) -> bool:
+    """Keep reading the pty for a moment, so the child never blocks writing to it. False: nothing to wait on."""
+    _read_until(fd, b"\x00", 0.1)
+    return False
+
+
+def _exit_status(pid: int, fd: int | None, *, timeout: float) -> int | None:
+    """The child's wait status once it has exited (draining its pty meanwhile), None if it ran on."""
+
+    def exited() -> tuple[int] | bool:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return (status,)
+        if fd is not None:
+            _drain(fd)
+        return False
+
+    with contextlib.suppress(AssertionError):  # the caller says what it means that the child ran on
+        return eventually(exited, timeout=timeout, interval=0 if fd is not None else 0.1)[0]
+    return None
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX pty")
@@ -64,18 +95,14 @@ def test_sighup_ends_the_console_and_hands_the_lease_over(tmp_path: Path) -> Non
         first_paint = time.monotonic() - started
         # Let the engine take the lease (it starts after the first paint).
         with Store(store_path) as store:
-            for _ in range(100):
-                if store.db.execute("SELECT count(*) FROM events WHERE kind = 'engine.lead'").fetchone()[0]:
-                    break
-                time.sleep(0.1)
+            eventually(
+                lambda: store.db.execute("SELECT count(*) FROM events WHERE kind = 'engine.lead'").fetchone()[0],
+                timeout=10,
+                interval=0.1,
+                what="the console's engine leading",
+            )
         os.kill(pid, signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            _read_until(fd, b"\x00", 0.1)  # keep draining the pty so the child never blocks writing
+        status = _exit_status(pid, fd, timeout=10)
         assert status is not None and os.WIFEXITED(status), "the console kept running after SIGHUP"
         assert os.WEXITSTATUS(status) == 129
         with Store(store_path) as store:
@@ -119,19 +146,16 @@ def test_a_lost_terminal_ends_the_console_and_releases_the_lease(tmp_path: Path,
         assert b"TENANT" in painted, painted[-2000:]
         with Store(store_path) as store:
             leases = LeaseStore(store)
-            for _ in range(100):
-                lease = leases.leader()
-                if lease is not None:
-                    break
-                _read_until(fd, b"\x00", 0.1)
+            lease = eventually(
+                lambda: leases.leader() or _drain(fd),
+                timeout=10,
+                interval=0,
+                what="the console's engine taking the lease",
+            )
             assert lease is not None, "the console's engine never took the lease"
         os.close(fd)  # the terminal is gone
         fd = -1
-        deadline = time.monotonic() + 15
-        done = 0
-        while time.monotonic() < deadline and not done:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.1)
+        done = _exit_status(pid, None, timeout=15) is not None
         assert done, "the console kept running after its terminal went away"
         with Store(store_path) as store:
             assert LeaseStore(store).leader() is None, "the lease is still held by a console that has gone"

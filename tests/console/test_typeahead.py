@@ -58,6 +58,7 @@ async def test_a_word_typed_in_one_read_after_slash_goes_into_the_filter(make_ap
         assert table.fleet_filter.text == "pacific"
 
 
+@pytest.mark.slow  # over a second
 async def test_the_pilot_pressing_slash_and_a_word_without_pauses_fills_the_filter(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:

@@ -16,6 +16,7 @@ from cutover.state.watch import CHECKPOINT
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow  # over a second
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_the_watch_counts_down_and_its_checkpoint_shows_in_the_detail(tmp_path, size) -> None:
     h = Harness(tmp_path, ready=2)

@@ -17,7 +17,8 @@ from cutover.state.tenants import TenantStore
 
 from .conftest import FAST_RETRY, store_tenants
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 @pytest.fixture

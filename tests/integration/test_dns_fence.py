@@ -23,7 +23,8 @@ from cutover.state.tenants import Tenant
 from .conftest import FAST_RETRY, ZONE
 from .test_route53 import records_in_moto
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 async def read(dns: DnsProvider, tenant: Tenant) -> DnsRecord:

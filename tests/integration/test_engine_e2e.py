@@ -28,7 +28,8 @@ from cutover.state.samples import SampleStore
 from .conftest import FAST_RETRY, ZONE
 from .real_engine import RealHarness, lab_providers
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 @pytest_asyncio.fixture

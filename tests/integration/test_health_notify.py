@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
+from waiting import eventually_async
 
 from cutover.config.providers import HttpStep, HydrationSettings, SlackNotifier, ValidationSettings
 from cutover.lab.web_server import LAB_LOGIN, LabTls, TenantApp
@@ -17,7 +17,8 @@ from cutover.state.clock import SystemClock
 
 from .conftest import FAST_RETRY, ZONE
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 LOGIN_ENV = {"E2E_LOGIN_JSON": json.dumps(LAB_LOGIN)}
 
@@ -73,7 +74,12 @@ async def test_hydration_over_ssh(lab_ssh, ssh_target, fleet):
         first = await hydration.start_hydration(fleet[0])
         second = await hydration.start_hydration(fleet[1])
         assert (await hydration.job(first)).state == RemoteJobState.RUNNING
-        await asyncio.sleep(0.35)
+
+        async def both_ended() -> bool:
+            states = [(await hydration.job(job)).state for job in (first, second)]
+            return RemoteJobState.RUNNING not in states
+
+        await eventually_async(both_ended, timeout=10, what="both hydrations ending on the host")
         done, failed = await hydration.job(first), await hydration.job(second)
     finally:
         await hydration.aclose()

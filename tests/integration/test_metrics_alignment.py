@@ -20,7 +20,8 @@ from cutover.state.clock import SystemClock
 
 from .conftest import FAST_RETRY
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 def minute(minutes_ago: int) -> float:

@@ -21,6 +21,9 @@ from cutover.lab.web_server import SlackSink
 from cutover.providers.interfaces import Notification, Severity
 from cutover.state.jobs import JobState
 
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 ROUTING_KEY = "R0UTINGKEY0FAKE0SECRET00000000"
 
 

@@ -27,7 +27,8 @@ from .conftest import FAST_RETRY, ZONE
 from .rclone_servers import rc_under_test
 from .real_engine import RealHarness, lab_providers
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 WRITTEN = {"orders/after-cutover-1.json": b'{"order": 1}', "orders/after-cutover-2.json": b'{"order": 22}'}
 

@@ -18,7 +18,8 @@ from cutover.state.clock import SystemClock
 
 from .conftest import ZONE, Notices, store_tenants
 
-pytestmark = pytest.mark.asyncio
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 def records_in_moto(endpoint: str, zone_id: str, name: str) -> list[dict]:

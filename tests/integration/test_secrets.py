@@ -40,6 +40,9 @@ from cutover.state.sources import SourceStore
 from .conftest import FAST_RETRY, ZONE
 from .real_engine import RealHarness, lab_providers
 
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 AWS_KEY_ID = "SECRETKEYIDX7Q2W9"  # not shaped like an AWS key id: only remembering it can hide it
 AWS_SECRET_KEY = "aws-secret-key-Zq81-never-shown"
 AWS_SESSION_TOKEN = "aws-session-token-4Fh2-never-shown"

@@ -16,6 +16,9 @@ from cutover.lab.ssh_server import LabSsh
 from cutover.providers.interfaces import ProviderError
 from cutover.providers.ssh.connection import SshRunner
 
+# Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 HIDDEN = "sync-1.lab.invalid"  # .invalid never resolves: only the bastion knows where it is
 
 
