@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsProvider, DnsRecord
+from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsName, DnsProvider, DnsRecord
 from cutover.providers.zone_dns import tenant_zone
 from cutover.state.tenants import Tenant
 
@@ -27,6 +27,16 @@ class SplitDns:
             found.update(await self.default.read_routing(ours))
         if theirs:
             found.update(await self.other.read_routing(theirs))
+        return found
+
+    async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
+        theirs = [n for n in names if n.zone.lower().rstrip(".") in self.other_zones]
+        ours = [n for n in names if n.zone.lower().rstrip(".") not in self.other_zones]
+        found: dict[tuple[str, str], DnsRecord] = {}
+        if ours:
+            found.update(await self.default.read_names(ours))
+        if theirs:
+            found.update(await self.other.read_names(theirs))
         return found
 
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
