@@ -17,6 +17,9 @@ WAVE_MIX = ((1, 0.30), (2, 0.50), (3, 0.15), (4, 0.05))
 # The runbook's example that goes wrong after cutover: kept in tonight's wave 1
 # batch so a scenario can name it.
 RUNBOOK_EXAMPLE = "T-0555"
+# The runbook's Edge Case 2: a tenant whose customers call a hard-coded API name beside its own name;
+# both move together (one change set). These get `api.<their name>` as an extra DNS name.
+WITH_API_NAME = ("T-0042", "T-0142")
 
 _REGIONS = (
     ("us-east-1", 0.40, "us-east.example.com"),
@@ -135,6 +138,7 @@ def generate_fleet(total: int, seed: int) -> list[TenantSpec]:
                 oci_bucket=f"{label}-data-oci",
                 baseline_p95_ms=round(rng.uniform(p95_low, p95_high)),
                 baseline_error_rate=round(rng.uniform(0.0002, 0.0015), 5),
+                extra_dns_names=f"api.{label}.{zone}" if tenant_id in WITH_API_NAME else "",
             )
         )
     return specs
