@@ -4,21 +4,25 @@ and propagation cover every name; a name changed by hand shows as `split` and bl
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from engine_helpers import HEADER, Harness, write_fleet
 
+from cutover.actions.engine import Engine
 from cutover.actions.gate import evaluate_gate
 from cutover.actions.importing import import_matrix
 from cutover.actions.operations import PlanRequest
-from cutover.config.settings import DnsSettings, Settings
+from cutover.config.settings import DnsSettings, EngineSettings, Settings
 from cutover.console.fleet import RowContext, build_row
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, sim_zone_lookup
 from cutover.providers.interfaces import DnsChange, DnsName, Routing
 from cutover.state.clock import ManualClock
-from cutover.state.jobs import JobState
+from cutover.state.identity import Actor
+from cutover.state.jobs import JobState, StepState
 from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
@@ -26,17 +30,18 @@ pytestmark = pytest.mark.asyncio
 API = "api.tenant1.example.com"
 
 
-def give_api_name(h: Harness, tmp_path: Path, count: int) -> None:
-    """Re-import the harness's matrix with `api.tenant1.example.com` as T-0001's extra DNS name."""
+def give_api_name(h: Harness, tmp_path: Path, count: int, extra: str = API) -> None:
+    """Re-import the harness's matrix with `extra` (default `api.tenant1.example.com`) as T-0001's extra
+    DNS name."""
     fleet = write_fleet(tmp_path / "fleet.csv", count).read_text().splitlines()
     rows = [HEADER + ",Extra DNS names"] + [
-        row + ("," + API if row.startswith("T-0001,") else ",") for row in fleet[1:]
+        row + ("," + extra if row.startswith("T-0001,") else ",") for row in fleet[1:]
     ]
     path = tmp_path / "fleet-with-api.csv"
     path.write_text("\n".join(rows) + "\n")
     result = import_matrix(h.tenants, path)
     assert result.applied
-    assert h.tenants.get("T-0001").extra_dns_names == API
+    assert h.tenants.get("T-0001").extra_dns_names == extra
 
 
 @pytest_asyncio.fixture
@@ -154,3 +159,47 @@ async def test_propagation_is_watched_for_every_name(tmp_path: Path) -> None:
             assert set(seen["names"]) == {tenant.dns_name, API} and seen["ended"]
         finally:
             await h.stop()
+
+
+async def test_an_engine_lost_between_two_zones_is_resumed_by_its_successor_changing_only_the_second(
+    tmp_path: Path,
+) -> None:
+    """The names span two zones; the first zone's change set is made, then the engine freezes and loses its
+    lease before the second. Its successor finds the step running, the first zone's name already on OCI
+    (not changed again) and the second's still on AWS: it changes only the second zone."""
+    fast_leases = Settings(engine=EngineSettings(lease_ttl=1.0, heartbeat=0.2))
+    h = Harness(tmp_path, ready=2, settings=fast_leases)
+    give_api_name(h, tmp_path, 2, f"{API}@Z2ZONEB")
+    jumped: list[float] = []
+
+    def stalled_wall() -> float:
+        if not jumped and h.world.db.count_changes() > 0:
+            jumped.append(time.time())
+        return time.time() + (3600 if jumped else 0)
+
+    h.engine = Engine(h.settings, actor=h.actor, store=h.store, providers=h.providers, clock=h.clock, wall=stalled_wall)
+    h.ops.on_submit = h.engine.wake
+    await h.start()
+    await h.until(lambda: len(h.tenants.get("T-0001").names_seen) == 2, what="every name read")
+    job = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0001"])), reason="stall drill")
+    await h.until(lambda: bool(jumped) and not h.engine.leading, what="the stalled engine losing its lease")
+    step = h.jobs.step(job.job_id, "T-0001", "dns_change")
+    assert step.state is StepState.RUNNING
+    assert [(c.zone, c.name) for c in h.dns_changes("T-0001")] == [("Z1ZONEA", "")]  # the first zone only
+    h.engine.request_stop()
+
+    second = Engine(h.settings, actor=Actor("bob", "jump-2"), store=h.store, providers=h.providers, clock=h.clock)
+    task = asyncio.create_task(second.run())
+    try:
+        await h.until(h.job_done(job.job_id), what="the successor finishing the flip")
+        assert h.jobs.get(job.job_id).state is JobState.SUCCEEDED, h.jobs.target(job.job_id, "T-0001").summary
+        changes = h.dns_changes("T-0001")
+        assert [(c.zone, c.name) for c in changes] == [("Z1ZONEA", ""), ("Z2ZONEB", API)]  # nothing twice
+        step = h.jobs.step(job.job_id, "T-0001", "dns_change")
+        assert step.state is StepState.DONE and [zone for zone, _ in step.detail["changes"]] == ["Z2ZONEB"]
+        tenant = h.tenants.get("T-0001")
+        assert [s.oci_share for s in tenant.names_seen] == [1.0, 1.0] and tenant.lifecycle is Lifecycle.MIGRATED
+    finally:
+        second.request_stop()
+        await task
+        await h.stop()
