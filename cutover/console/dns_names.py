@@ -42,7 +42,6 @@ def name_rows(tenant: Tenant) -> list[NameRow]:
     """Every name of the tenant (its DNS name first), with what the last read found."""
     seen = {item.name: item for item in tenant.names_seen}
     zone_of = {extra.name: extra.zone for extra in tenant.dns_names}
-    zone_of[tenant.dns_name] = tenant.hosted_zone
     rows = []
     for index, extra in enumerate(tenant.dns_names):
         item = seen.get(extra.name)
