@@ -235,19 +235,19 @@ SIDE_STYLE = {"AWS": "", "OCI": "bright_green", "no record": "bold bright_red", 
 
 
 def names_table(detail: TenantDetail) -> Table:
-    """A tenant with several DNS names: each name, where it sends traffic, its record and its propagation."""
-    table = Table(box=None, pad_edge=False, title="DNS names (moved together)", title_justify="left")
-    table.add_column("name", no_wrap=True, overflow="fold")
-    table.add_column("now", no_wrap=True)
-    table.add_column("record")
-    table.add_column("propagation")
+    """A tenant with several DNS names: each name, where it sends traffic now, its record and how its last
+    change propagated."""
+    table = Table(box=None, pad_edge=False, show_header=False, title="DNS names (moved together)")
+    table.title_justify = "left"
+    table.add_column(no_wrap=True, overflow="fold")
+    table.add_column(no_wrap=True)
+    table.add_column()
     for row in name_rows(detail.tenant):
-        table.add_row(
-            plain(row.where),
-            Text(row.side, style=SIDE_STYLE.get(row.side, "yellow")),
-            plain(row.routing or "-"),
-            plain(propagation_of(detail.events, row.name) or "-"),
-        )
+        propagation = propagation_of(detail.events, row.name)
+        record = plain(row.routing or "-")
+        if propagation:
+            record.append_text(plain(f", {propagation}", "dim"))
+        table.add_row(plain(row.where), Text(row.side, style=SIDE_STYLE.get(row.side, "yellow")), record)
     return table
 
 
