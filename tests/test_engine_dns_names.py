@@ -203,3 +203,12 @@ async def test_an_engine_lost_between_two_zones_is_resumed_by_its_successor_chan
         second.request_stop()
         await task
         await h.stop()
+
+
+async def test_a_dry_run_shows_both_names_in_one_change_set(h: Harness) -> None:
+    await h.until(lambda: len(h.tenants.get("T-0001").names_seen) == 2, what="every name read")
+    plan = h.ops.plan(PlanRequest.flip(["T-0001", "T-0002"]))
+    rehearsal = await h.ops.dry_run(plan, reason="rehearsal")
+    sets = [[(line.tenant_id, line.name) for line in change_set.lines] for change_set in rehearsal.change_sets]
+    assert sets == [[("T-0001", "tenant1.example.com"), ("T-0001", API)], [("T-0002", "tenant2.example.com")]]
+    assert h.dns_changes("T-0001") == []  # a dry run changes nothing
