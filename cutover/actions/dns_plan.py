@@ -77,7 +77,9 @@ def change_line(tenant: Tenant, to: Routing, record: DnsRecord | None) -> Change
     else:
         before = tenant.dns_routing or "not read yet"
         noop = False
-    return ChangeLine(tenant.tenant_id, tenant.hosted_zone, tenant.dns_name, before, to.describe(), noop)
+    # A tenant with several names: every one of them changes with it (one change set a zone).
+    name = ", ".join(extra.name for extra in tenant.dns_names) if tenant.several_names else tenant.dns_name
+    return ChangeLine(tenant.tenant_id, tenant.hosted_zone, name, before, to.describe(), noop)
 
 
 def name_lines(tenant: Tenant, to: Routing, records: Mapping[str, DnsRecord]) -> list[ChangeLine]:
