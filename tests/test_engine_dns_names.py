@@ -216,3 +216,19 @@ async def test_a_dry_run_shows_both_names_in_one_change_set(h: Harness) -> None:
     sets = [[(line.tenant_id, line.name) for line in change_set.lines] for change_set in rehearsal.change_sets]
     assert sets == [[("T-0001", "tenant1.example.com"), ("T-0001", API)], [("T-0002", "tenant2.example.com")]]
     assert h.dns_changes("T-0001") == []  # a dry run changes nothing
+
+
+async def test_a_ramp_moves_both_names_stage_by_stage(h: Harness) -> None:
+    job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(25, 100), hold=300)), reason="edge case 2")
+    await h.until(h.job_done(job.job_id), what="the ramp ending")
+    assert h.jobs.get(job.job_id).state is JobState.SUCCEEDED, h.jobs.target(job.job_id, "T-0001").summary
+    changes = h.dns_changes("T-0001")
+    by_set: dict[str, list[str]] = {}
+    for change in changes:
+        by_set.setdefault(change.change_id, []).append(change.name)
+    assert list(by_set.values()) == [["", API], ["", API]]  # each stage: both names in one change set
+    first, last = changes[0], changes[-1]
+    assert '"weights"' in first.to_routing and changes[1].to_routing == first.to_routing
+    tenant = h.tenants.get("T-0001")
+    assert tenant.oci_target in last.to_routing and tenant.lifecycle is Lifecycle.MIGRATED
+    assert [s.oci_share for s in tenant.names_seen] == [1.0, 1.0]
