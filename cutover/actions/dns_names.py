@@ -26,12 +26,16 @@ async def read_every_name(
 ) -> tuple[dict[str, DnsRecord], dict[str, dict[str, DnsRecord]]]:
     """(each tenant's DNS-name record as `read_routing` gives it, and for each tenant with several names
     every name's record by name, its DNS name included). A name with no record is absent."""
-    first = await dns.read_routing(list(tenants))
     several = [tenant for tenant in tenants if tenant.several_names]
     if not several:
-        return first, {}
+        return await dns.read_routing(list(tenants)), {}
     refs = [ref for tenant in several for ref in tenant_names(tenant)[1:]]
-    extra = await dns.read_names(refs)
+    together = getattr(dns, "read_routing_and_names", None)
+    if together is not None:  # a zone both reads need is listed once
+        first, extra = await together(list(tenants), refs)
+    else:
+        first = await dns.read_routing(list(tenants))
+        extra = await dns.read_names(refs)
     names: dict[str, dict[str, DnsRecord]] = {}
     for tenant in several:
         mine: dict[str, DnsRecord] = {}

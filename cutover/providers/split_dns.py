@@ -39,6 +39,24 @@ class SplitDns:
             found.update(await self.other.read_names(theirs))
         return found
 
+    async def read_routing_and_names(
+        self, tenants: Sequence[Tenant], names: Sequence[DnsName]
+    ) -> tuple[dict[str, DnsRecord], dict[tuple[str, str], DnsRecord]]:
+        first: dict[str, DnsRecord] = {}
+        extra: dict[tuple[str, str], DnsRecord] = {}
+        for provider, mine in ((self.default, False), (self.other, True)):
+            members = [t for t in tenants if (tenant_zone(t) in self.other_zones) == mine]
+            refs = [n for n in names if (n.zone.lower().rstrip(".") in self.other_zones) == mine]
+            together = getattr(provider, "read_routing_and_names", None)
+            if together is not None:
+                got_first, got_extra = await together(members, refs)
+            else:
+                got_first = await provider.read_routing(members) if members else {}
+                got_extra = await provider.read_names(refs) if refs else {}
+            first.update(got_first)
+            extra.update(got_extra)
+        return first, extra
+
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
         return await self._for_zone(zone).apply(zone, changes)
 

@@ -15,7 +15,7 @@ import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cutover.providers.interfaces import (
     DnsChange,
@@ -30,6 +30,7 @@ from cutover.state.clock import Clock
 from cutover.state.tenants import Tenant
 
 Record = TypeVar("Record")
+_Index = tuple[dict[str, list[Any]], dict[str, list[Any]]]
 READ_TYPES = ("A", "AAAA", "CNAME")  # the records that route a tenant; others in the zone are not ours to read
 FENCE_TYPE = "TXT"
 # A Route 53 zone id is upper case without dots (Z0123456789ABC); a zone name is lower case with dots.
@@ -116,14 +117,16 @@ class ZoneDns(ABC, Generic[Record]):
     def version_of(self, records: Sequence[Record]) -> str:
         """What a change must find to apply: equal versions mean equal records."""
 
-    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+    async def read_routing(
+        self, tenants: Sequence[Tenant], *, _listed: dict[str, _Index] | None = None
+    ) -> dict[str, DnsRecord]:
         """One listing a zone; a tenant with no record in its zone is left out."""
         by_zone: dict[str, list[Tenant]] = defaultdict(list)
         for tenant in tenants:
             by_zone[self.zone_of(tenant)].append(tenant)
         found: dict[str, DnsRecord] = {}
         for zone, members in by_zone.items():
-            by_name, fences = await self._zone_index(zone)
+            by_name, fences = await self._zone_index(zone, _listed)
             now = self.clock.now()
             for tenant in members:
                 mine = by_name.get(bare(tenant.dns_name))
@@ -134,14 +137,16 @@ class ZoneDns(ABC, Generic[Record]):
                     )
         return found
 
-    async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
+    async def read_names(
+        self, names: Sequence[DnsName], *, _listed: dict[str, _Index] | None = None
+    ) -> dict[tuple[str, str], DnsRecord]:
         """One listing a zone, for every name in it; a name with no record is left out."""
         by_zone: dict[str, list[DnsName]] = defaultdict(list)
         for name in names:
             by_zone[name.zone].append(name)
         found: dict[tuple[str, str], DnsRecord] = {}
         for zone, members in by_zone.items():
-            by_name, fences = await self._zone_index(zone)
+            by_name, fences = await self._zone_index(zone, _listed)
             now = self.clock.now()
             for member in members:
                 mine = by_name.get(bare(member.name))
@@ -152,8 +157,23 @@ class ZoneDns(ABC, Generic[Record]):
                     )
         return found
 
-    async def _zone_index(self, zone: str) -> tuple[dict[str, list[Record]], dict[str, list[Record]]]:
+    async def read_routing_and_names(
+        self, tenants: Sequence[Tenant], names: Sequence[DnsName]
+    ) -> tuple[dict[str, DnsRecord], dict[tuple[str, str], DnsRecord]]:
+        """`read_routing(tenants)` and `read_names(names)` together: a zone both need is listed once."""
+        listed: dict[str, _Index] = {}
+        return await self.read_routing(tenants, _listed=listed), await self.read_names(names, _listed=listed)
+
+    async def _zone_index(self, zone: str, listed: dict[str, _Index] | None = None) -> _Index:
         """The zone's routing records by name, and its fencing records by the name they stand beside."""
+        if listed is not None and zone in listed:
+            return listed[zone]
+        index = await self._list_index(zone)
+        if listed is not None:
+            listed[zone] = index
+        return index
+
+    async def _list_index(self, zone: str) -> _Index:
         by_name: dict[str, list[Record]] = defaultdict(list)
         fences: dict[str, list[Record]] = defaultdict(list)
         for record in await self.zone_records(zone):

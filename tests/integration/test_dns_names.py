@@ -152,8 +152,11 @@ async def test_route53_flips_and_rolls_back_both_names_in_one_change_batch(
     moto, proxy, zone_id, fleet, tenants, route53
 ) -> None:
     tenant = give_extra_name(tenants, fleet[0].tenant_id, api_name(fleet[0]))
+    await route53.zone_id(ZONE)
+    proxy.clear()
     records = await both(route53, tenant)
     assert set(records) == {tenant.dns_name, api_name(tenant)}
+    assert len(proxy.calls("ListResourceRecordSets")) == 1  # every name from one listing of the zone
     proxy.clear()
     await flip_both(route53, tenant, Routing.simple(tenant.oci_target, 60), fence="cutover job=flip-1 epoch=1")
     (batch,) = proxy.calls("ChangeResourceRecordSets")  # one request, both names
