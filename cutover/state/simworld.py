@@ -236,10 +236,10 @@ class SimWorldStore:
         if not rows:
             return 0
         with self.store.write() as db:
-            before = db["sim_dns_names"].count
+            before = db.table("sim_dns_names").count
             gen = self._bump(db)
-            db["sim_dns_names"].insert_all([{**asdict(row), "gen": gen} for row in rows], ignore=True)
-            return db["sim_dns_names"].count - before
+            db.table("sim_dns_names").insert_all([{**asdict(row), "gen": gen} for row in rows], ignore=True)
+            return db.table("sim_dns_names").count - before
 
     def apply_change_set(
         self,
@@ -291,7 +291,7 @@ class SimWorldStore:
                     }
                 )
             for old_name, new_name in decided_names:
-                db["sim_dns_names"].upsert({**asdict(new_name), "gen": gen}, pk=("tenant_id", "name"))
+                db.table("sim_dns_names").upsert({**asdict(new_name), "gen": gen}, pk=("tenant_id", "name"))
                 history.append(
                     {
                         "change_id": change_id,

@@ -598,7 +598,7 @@ async def _wait_all_in_sync(run: JobRun, step: Step, change: ChangeOutcome, tena
         if change_id
     ]
     while True:
-        if run.kind != "rollback":
+        if run.kind != JobKind.ROLLBACK:
             run.check_still_ours(tenant_id)
         still: list[ChangeReceipt] = []
         for receipt in pending:
@@ -617,14 +617,14 @@ async def _wait_all_in_sync(run: JobRun, step: Step, change: ChangeOutcome, tena
         if not pending:
             run.unhold(hold_key)
             took = core.now() - started
-            result = f"in sync {seconds(took)} ({len(change.changes)} zones)"
+            result = f"in sync {format_duration(took)} ({len(change.changes)} zones)"
             core.jobs.finish_step(step, StepState.DONE, result, detail={"insync_after_s": took})
             return result
         if core.now() - started > timeout:
             waiting = ", ".join(f"{r.change_id} ({r.zone})" for r in pending)
             run.hold(
                 hold_key,
-                f"{tenant_id}: DNS change {waiting} still PENDING after {seconds(core.now() - started)}",
+                f"{tenant_id}: DNS change {waiting} still PENDING after {format_duration(core.now() - started)}",
                 tenant_id=tenant_id,
             )
         await run.poll()

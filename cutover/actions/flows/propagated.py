@@ -5,6 +5,7 @@ A tenant with several DNS names has every name watched, side by side: one event 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from cutover.actions.flows.common import JobRun
 from cutover.actions.propagation import Propagation, servers_of, watch
@@ -55,12 +56,18 @@ async def after_change(run: JobRun, tenant_id: str, step_name: str, want: str, c
 
 
 async def _every_name(
-    run: JobRun, tenant_id: str, step_name: str, want: str, changed_at: float, servers: list, recorded: dict
+    run: JobRun,
+    tenant_id: str,
+    step_name: str,
+    want: str,
+    changed_at: float,
+    servers: list[tuple[str, str]],
+    recorded: dict[str, Any],
 ) -> str:
     core = run.core
     dns = run.settings.dns
     names = [extra.name for extra in core.tenant(tenant_id).dns_names]
-    states: dict[str, dict] = dict(recorded.get("names") or {})
+    states: dict[str, dict[str, Any]] = dict(recorded.get("names") or {})
     if recorded.get("ended") and all((states.get(name) or {}).get("ended") for name in names):
         return str(recorded.get("summary", ""))  # a resumed job: every name watched to its end already
 
