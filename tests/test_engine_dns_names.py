@@ -154,7 +154,7 @@ async def test_propagation_is_watched_for_every_name(tmp_path: Path) -> None:
             assert "(2/2 servers) (2 names)" in summary or (
                 f"{tenant.dns_name} propagated " in summary and f"{API} propagated " in summary
             ), summary
-            events = [e for e in h.session.events.list(tenant_id="T-0001") if e.kind == "dns.propagated"]
+            events = [e for e in h.session.events.find(tenant_id="T-0001") if e.kind == "dns.propagated"]
             assert sorted(e.detail["name"] for e in events) == sorted([tenant.dns_name, API])
             for event in events:
                 assert f"{cache.address} resolver: {tenant.oci_target} after " in event.what

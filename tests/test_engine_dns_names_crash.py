@@ -63,7 +63,7 @@ def test_killed_around_the_dns_change_and_started_again_one_change_set_for_both_
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     with Store(path) as store:
         jobs = JobStore(store, EventLog(store, Actor("check", "jump-1")))
-        (job,) = jobs.list()
+        (job,) = jobs.find()
         assert job.state is JobState.SUCCEEDED, (job.result, jobs.target(job.job_id, "T-0001").summary)
         tenant = TenantStore(store, EventLog(store, Actor("check", "jump-1"))).get("T-0001")
         assert tenant.lifecycle is Lifecycle.MIGRATED

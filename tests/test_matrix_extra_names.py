@@ -114,7 +114,7 @@ def test_an_extra_name_already_held_by_a_stored_tenant_imports_nothing(tenants: 
     (problem,) = caught.value.problems
     assert problem.startswith("second.csv row 3 (T-3), column 'Extra DNS names': 'api.example.com' is already")
     assert "a DNS name of T-1 in the store" in problem
-    assert [t.tenant_id for t in tenants.list()] == ["T-1"]  # nothing imported
+    assert [t.tenant_id for t in tenants.find()] == ["T-1"]  # nothing imported
 
 
 def test_extra_names_of_a_tenant_in_flight_are_not_changed_under_it(tenants: TenantStore, tmp_path: Path) -> None:

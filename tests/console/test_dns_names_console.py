@@ -27,7 +27,7 @@ def with_api_name(writer, tenant_id: str) -> str:
 
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_a_split_tenant_shows_split_and_its_detail_lists_both_names(make_app, writer, size) -> None:
-    tenant = next(t for t in writer.tenants.list() if t.lifecycle.value == "ready")
+    tenant = next(t for t in writer.tenants.find() if t.lifecycle.value == "ready")
     api = with_api_name(writer, tenant.tenant_id)
     now = writer.clock.now()
     seen = [

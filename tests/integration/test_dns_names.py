@@ -361,7 +361,7 @@ async def test_names_in_two_zones_put_the_first_zone_back_when_the_second_refuse
     assert values_in_moto(h.moto_url, h.other_id, other_name) == ["198.51.100.7"]
     assert values_in_moto(h.moto_url, h.zone_id, fence_name(tenant.dns_name))[0].endswith(' put-back"')
     assert len(h.proxy.calls("ChangeResourceRecordSets")) == 3  # zone A, zone B (refused), zone A back
-    events = h.session.events.list(tenant_id="T-0001")
+    events = h.session.events.find(tenant_id="T-0001")
     assert any(e.kind == "dns.put_back" and e.what == f"T-0001: {ZONE} put back to AWS" for e in events)
     assert any(e.kind == "alert" and f"{ZONE} put back to AWS" in e.what for e in events)
     stored = h.tenants.get("T-0001")
