@@ -6,7 +6,7 @@ into one change set per hosted zone (Route 53 applies a change set atomically).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cutover.providers.interfaces import DnsRecord, Routing
@@ -77,13 +77,32 @@ def change_line(tenant: Tenant, to: Routing, record: DnsRecord | None) -> Change
     else:
         before = tenant.dns_routing or "not read yet"
         noop = False
-    return ChangeLine(tenant.tenant_id, tenant.hosted_zone, tenant.dns_name, before, to.describe(), noop)
+    # A tenant with several names: every one of them changes with it (one change set a zone).
+    name = ", ".join(extra.name for extra in tenant.dns_names) if tenant.several_names else tenant.dns_name
+    return ChangeLine(tenant.tenant_id, tenant.hosted_zone, name, before, to.describe(), noop)
+
+
+def name_lines(tenant: Tenant, to: Routing, records: Mapping[str, DnsRecord]) -> list[ChangeLine]:
+    """A tenant with several DNS names: one line a name, in its zone (as the matrix gave it)."""
+    lines = []
+    for index, extra in enumerate(tenant.dns_names):
+        record = records.get(extra.name)
+        zone = tenant.hosted_zone if index == 0 else extra.zone or tenant.hosted_zone
+        before = record.describe() if record is not None else "not read yet"
+        noop = record is not None and same_routing(record.routing, to)
+        lines.append(ChangeLine(tenant.tenant_id, zone, extra.name, before, to.describe(), noop))
+    return lines
 
 
 def group_by_zone(lines: Sequence[ChangeLine], *, per_tenant: bool) -> tuple[ChangeSet, ...]:
-    """One change set per zone (rollback of many), or one per tenant (flips run tenant by tenant)."""
+    """One change set per zone (rollback of many), or one per tenant (flips run tenant by tenant); a tenant
+    with several names has them in one set per zone."""
     if per_tenant:
-        return tuple(ChangeSet(line.zone, (line,)) for line in lines if not line.noop)
+        sets: dict[tuple[str, str], list[ChangeLine]] = {}
+        for line in lines:
+            if not line.noop:
+                sets.setdefault((line.tenant_id, line.zone), []).append(line)
+        return tuple(ChangeSet(zone, tuple(found)) for (_, zone), found in sets.items())
     zones: dict[str, list[ChangeLine]] = {}
     for line in lines:
         if not line.noop:

@@ -4,7 +4,8 @@ The record must exist and send everything to the tenant's AWS target (what the
 cutover's compare-and-swap expects), carry a TTL of at most `dns.ttl`, and have
 carried it long enough that no resolver still caches an answer with the longer
 TTL it had before (the store's TTL history, see cutover/state/ttl_history.py).
-A tenant that only has to wait says when it becomes ready.
+A tenant that only has to wait says when it becomes ready. A tenant with several DNS names
+(`Extra DNS names`) is ready when every name is: each on AWS, the TTL the longest of theirs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def dns_readiness(tenant: Tenant, now: float, settings: Settings) -> DnsReadines
     if tenant.dns_at is None or tenant.dns_ttl is None:
         return DnsReadiness(None, f"{tenant.dns_name}: record not read yet", None)
     age = max(0.0, now - tenant.dns_at)
+    if tenant.several_names:
+        names = _every_name(tenant, age)
+        if names is not None:
+            return names
     share = tenant.dns_oci_share
     if share is None:
         return DnsReadiness(
@@ -55,7 +60,25 @@ def dns_readiness(tenant: Tenant, now: float, settings: Settings) -> DnsReadines
             age,
             safe_at,
         )
+    if tenant.several_names:
+        held = f"{held}, {len(tenant.dns_names)} names on AWS"
     return DnsReadiness(True, held, age)
+
+
+def _every_name(tenant: Tenant, age: float) -> DnsReadiness | None:
+    """A name of several that is not on AWS (or not read yet) blocks the tenant; None when all are on AWS."""
+    seen = {item.name: item for item in tenant.names_seen}
+    for extra in tenant.dns_names:
+        item = seen.get(extra.name)
+        if item is None:
+            return DnsReadiness(None, f"{extra.name}: record not read yet", None)
+        if item.oci_share is None:
+            return DnsReadiness(False, f"{item.name} is {item.routing}, not the AWS target {tenant.aws_target}", age)
+        if item.oci_share > 0:
+            return DnsReadiness(
+                False, f"{item.name} already sends {item.oci_share * 100:.0f} % to OCI ({item.routing})", age
+            )
+    return None
 
 
 def _held(tenant: Tenant, now: float) -> str:

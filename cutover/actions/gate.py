@@ -343,7 +343,9 @@ def _hydration(tenant: Tenant, now: float, settings: Settings) -> Check:
 def _dns_moved_on(tenant: Tenant) -> bool:
     """The cutover has changed this tenant's DNS (or is past it): readiness for the change no longer applies."""
     after = (Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED, Lifecycle.ROLLING_BACK)
-    return tenant.lifecycle in after or (tenant.lifecycle is Lifecycle.CUTTING_OVER and bool(tenant.dns_oci_share))
+    return tenant.lifecycle in after or (
+        tenant.lifecycle is Lifecycle.CUTTING_OVER and (bool(tenant.dns_oci_share) or tenant.dns_split)
+    )
 
 
 def _dns(tenant: Tenant, now: float, settings: Settings) -> Check:

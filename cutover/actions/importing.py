@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from cutover.config.dns_names import split_extra_names
 from cutover.config.matrix import MatrixError, ParsedMatrix, parse_matrix
 from cutover.state.jobs import JobStore
 from cutover.state.lifecycle import IN_FLIGHT, DomainError
 from cutover.state.tenants import ImportPlan, Tenant, TenantStore, sha256_text
 
 # The fields that say where a tenant's traffic goes.
-ROUTING_FIELDS = ("dns_name", "hosted_zone", "aws_target", "oci_target")
+ROUTING_FIELDS = ("dns_name", "hosted_zone", "aws_target", "oci_target", "extra_dns_names")
 
 
 class ImportRefused(DomainError):
@@ -95,14 +96,21 @@ def import_matrix(
 
 
 def _check_unique_names(parsed: ParsedMatrix, stored: dict[str, Tenant]) -> None:
-    """After the import, no two tenants may share a DNS name: a flip of one would move both."""
+    """After the import, no two tenants may share a DNS name (their own or an extra one): a flip of one
+    would move both."""
     final = {tenant_id: tenant.dns_name for tenant_id, tenant in stored.items()}
+    extras = {tenant_id: tenant.extra_dns_names for tenant_id, tenant in stored.items()}
     for spec in parsed.tenants:
         if spec.tenant_id not in stored or "dns_name" in parsed.present:
             final[spec.tenant_id] = spec.dns_name
+        if spec.tenant_id not in stored or "extra_dns_names" in parsed.present:
+            extras[spec.tenant_id] = spec.extra_dns_names
     holders: dict[str, list[str]] = {}
     for tenant_id, name in final.items():
         holders.setdefault(name, []).append(tenant_id)
+    for tenant_id, text in extras.items():
+        for extra in split_extra_names(text):
+            holders.setdefault(extra.name, []).append(tenant_id)
     problems = []
     for spec in parsed.tenants:
         others = [other for other in holders.get(spec.dns_name, []) if other != spec.tenant_id]
@@ -112,6 +120,14 @@ def _check_unique_names(parsed: ParsedMatrix, stored: dict[str, Tenant]) -> None
                 f"{', '.join(sorted(others))} in the store; each tenant needs its own name "
                 "(a flip of one would move both)"
             )
+        for extra in split_extra_names(spec.extra_dns_names):
+            others = [other for other in holders.get(extra.name, []) if other != spec.tenant_id]
+            if others:
+                problems.append(
+                    f"{parsed.where(spec.tenant_id, 'extra_dns_names')}: {extra.name!r} is already a DNS name of "
+                    f"{', '.join(sorted(others))} in the store; a name belongs to one tenant "
+                    "(a flip of one would move the other): remove it from one of them"
+                )
     if problems:
         raise MatrixError(parsed.source, problems)
 

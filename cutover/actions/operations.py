@@ -46,6 +46,7 @@ from cutover.actions import dns_plan, ramp_stages
 from cutover.actions.batch_schedule import needs_rehydration, plan_times, waits_for_room
 from cutover.actions.capacity import advise, for_batch, summarise_exclusions
 from cutover.actions.decommission_rules import DECOMMISSION_RULES, Refusal, refusals, standing
+from cutover.actions.dns_names import read_every_name
 from cutover.actions.gate import WINDOW_RULE, GateResult, evaluate_gate, remedy_sentence
 from cutover.actions.go_no_go import NightDecision, read_night
 from cutover.actions.queue_order import in_queue_order, why_picked
@@ -781,8 +782,9 @@ class Operations:
         The store is read and written in a thread: the console awaits this on its UI loop."""
         tenants = await asyncio.to_thread(lambda: [self.session.tenants.get(tid) for tid in plan.tenant_ids])
         records: dict[str, DnsRecord] = {}
+        several: dict[str, dict[str, DnsRecord]] = {}
         if self.providers is not None and tenants:
-            records = await self.providers.dns.read_routing(tenants)
+            records, several = await read_every_name(self.providers.dns, tenants)
         ttl = self.settings.dns.ttl
         lines = []
         for tenant in tenants:
@@ -792,7 +794,11 @@ class Operations:
                 to = dns_plan.ramp_stage(tenant, plan.params["stages"][0], ttl)
             else:
                 to = dns_plan.to_oci(tenant, ttl)
-            lines.append(dns_plan.change_line(tenant, to, records.get(tenant.tenant_id)))
+            if tenant.several_names:
+                # Every name of the tenant, each in its zone: what its change sets will hold.
+                lines += dns_plan.name_lines(tenant, to, several.get(tenant.tenant_id, {}))
+            else:
+                lines.append(dns_plan.change_line(tenant, to, records.get(tenant.tenant_id)))
         change_sets = dns_plan.group_by_zone(lines, per_tenant=plan.kind != JobKind.ROLLBACK)
         await asyncio.to_thread(
             self.session.events.append_many,

@@ -31,6 +31,7 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from cutover.actions.dns_names import names_observation, read_every_name, seen_of
 from cutover.actions.drift import DnsRead, DriftWatch
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.freshness import reporting_delay
@@ -256,7 +257,7 @@ class Pollers:
             self.source_idle(provider.source)
             return
         started = self.core.now()
-        records = await provider.read_routing(tenants)
+        records, several = await read_every_name(provider, tenants)
         if whole:
             self._dns_fleet_at = self.core.now()
         by_id = {tenant.tenant_id: tenant for tenant in tenants}
@@ -271,6 +272,12 @@ class Pollers:
             for tenant_id, record in records.items()
             if tenant_id in by_id
         }
+        now = self.core.now()
+        for tenant_id, named in several.items():
+            if named and tenant_id in by_id:
+                observed[tenant_id] = names_observation(
+                    by_id[tenant_id], seen_of(by_id[tenant_id], named, now), assume_previous=assume
+                )
         with self.core.fenced():
             self.core.tenants.observe_many(observed)
         interval = self._cadence_of(in_flight, self.engine.dns_interval)

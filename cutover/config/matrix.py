@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from cutover.config.dns_names import SEPARATOR, parse_extra_names
 from cutover.config.text import control_in
 from cutover.config.units import parse_duration, parse_size
 
@@ -86,6 +87,8 @@ class TenantSpec:
     aws_target_group: str = ""
     oci_load_balancer: str = ""
     oci_backend_set: str = ""
+    # More names moved with `dns_name`, atomically: "api.t42.example.com;x.example.org@example.org" (see dns_names).
+    extra_dns_names: str = ""
 
     def matrix_fields(self) -> dict[str, Any]:
         """The columns an import writes to the store (everything but bookkeeping)."""
@@ -116,6 +119,17 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "aws_target_group": ("aws_target_group", "target_group", "aws_target_group_arn"),
     "oci_load_balancer": ("oci_load_balancer", "oci_load_balancer_id", "oci_lb_id"),
     "oci_backend_set": ("oci_backend_set", "backend_set"),
+    "extra_dns_names": (
+        "extra_dns_names",
+        "extra_dns_name",
+        "extra_names",
+        "extra_dns",
+        "additional_dns_names",
+        "additional_names",
+        "more_dns_names",
+        "other_dns_names",
+        "dns_aliases",
+    ),
 }
 _ALIASES = {alias: field for field, aliases in _COLUMNS.items() for alias in aliases}
 REQUIRED_COLUMNS = ("tenant_id", "size", "tier", "dns_name")
@@ -217,6 +231,20 @@ def parse_matrix(text: str, source: str = "matrix") -> ParsedMatrix:
         elif key:
             first_row_of[key] = row_number
         if spec is not None:
+            for extra in (e for e in spec.extra_dns_names.split(SEPARATOR) if e):
+                extra_name = extra.partition("@")[0]
+                if extra_name in first_dns_of:
+                    row_problems.append(
+                        _problem(
+                            source,
+                            row_number,
+                            spec.tenant_id,
+                            header[columns["extra_dns_names"]],
+                            extra_name,
+                            f"is also a DNS name of row {first_dns_of[extra_name]}; a name belongs to one tenant "
+                            "(a flip of one would move the other): remove it from one of the rows",
+                        )
+                    )
             if spec.dns_name in first_dns_of:
                 row_problems.append(
                     _problem(
@@ -231,6 +259,9 @@ def parse_matrix(text: str, source: str = "matrix") -> ParsedMatrix:
                 )
             else:
                 first_dns_of[spec.dns_name] = row_number
+            if not row_problems:
+                for extra in (e for e in spec.extra_dns_names.split(SEPARATOR) if e):
+                    first_dns_of.setdefault(extra.partition("@")[0], row_number)
         problems += row_problems
         if spec is not None and not row_problems:
             specs.append(spec)
@@ -443,9 +474,16 @@ def _parse_row(
     baseline_p95 = _optional_number(values, "baseline_p95_ms", _parse_latency_ms, bad)
     baseline_errors = _optional_number(values, "baseline_error_rate", _parse_rate, bad)
 
+    zone = values.get("hosted_zone", "") or (dns_name.split(".", 1)[1] if "." in dns_name else "")
+    extra_names = ""
+    if values.get("extra_dns_names", ""):
+        parsed, extra_problems = parse_extra_names(values["extra_dns_names"], dns_name, zone)
+        for message in extra_problems:
+            bad("extra_dns_names", f"is not usable: {message}")
+        extra_names = SEPARATOR.join(extra.text() for extra in parsed)
+
     if problems:
         return None, problems
-    zone = values.get("hosted_zone", "") or dns_name.split(".", 1)[1]
     return (
         TenantSpec(
             tenant_id=tenant,
@@ -466,6 +504,7 @@ def _parse_row(
             oci_bucket=values.get("oci_bucket", "").removeprefix("oci://").rstrip("/"),
             baseline_p95_ms=baseline_p95,
             baseline_error_rate=baseline_errors,
+            extra_dns_names=extra_names,
             **cloud_ids,
         ),
         [],

@@ -111,7 +111,7 @@ def rollback_lines(plan: ActionPlan, rollbacks_tonight: int, limit: int, way_bac
     each) and to tonight's rollback counter."""
     lines = list(way_back)
     for change_set in plan.change_sets:
-        records = len(change_set.lines)
+        records = sum(line.name.count(", ") + 1 for line in change_set.lines)  # a tenant's names, each a record
         lines.append(
             f"DNS zone {change_set.zone}: one change set ({records} record{'s' * (records != 1)}, applied together)"
         )

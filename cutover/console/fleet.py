@@ -202,6 +202,10 @@ def _traffic_cell(tenant: Tenant, ctx: RowContext) -> Cell:
         return Cell("-", DIM)
     dns_stale = tenant.dns_oci_share is not None and _is_stale(tenant.dns_at, ctx)
     obs_stale = tenant.observed_oci_share is not None and _is_stale(tenant.metrics_at, ctx)
+    if tenant.dns_split:
+        # Its DNS names disagree (one moved, one did not): never one number, which would be one name's lie.
+        split = f"split/{_percent(tenant.observed_oci_share)}%"
+        return Cell(split + ("?" if _is_stale(tenant.dns_at, ctx) or obs_stale else " "), WARN)
     text = f"{_percent(tenant.dns_oci_share)}/{_percent(tenant.observed_oci_share)}%"
     if dns_stale or obs_stale:
         return Cell(text + "?", STALE)
@@ -368,7 +372,8 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         tenant.backends_healthy if tenant.backends_healthy is not None else missing,
         lock,
     )
-    search = " ".join((tenant.tenant_id, tenant.name, tenant.lifecycle.label, step, tenant.dns_name, lock)).lower()
+    names = " ".join(extra.name for extra in tenant.dns_names) if tenant.several_names else tenant.dns_name
+    search = " ".join((tenant.tenant_id, tenant.name, tenant.lifecycle.label, step, names, lock)).lower()
     return FleetRow(
         tenant_id=tenant.tenant_id,
         wave=tenant.wave,

@@ -20,6 +20,7 @@ from cutover.actions.gate import GateResult, GateVerdict, remedy_sentence
 from cutover.config.loader import LoadedConfig, Origin
 from cutover.config.text import visible
 from cutover.config.units import format_duration, format_size
+from cutover.console.dns_names import name_lines, names_json
 from cutover.console.fleet import STATE_STYLE
 from cutover.console.plain import literal, plain
 from cutover.state.events import Event
@@ -109,6 +110,7 @@ def tenant_json(
             "hosted_zone": tenant.hosted_zone,
             "aws_target": tenant.aws_target,
             "oci_target": tenant.oci_target,
+            **({"names": names_json(tenant)} if tenant.several_names else {}),
         },
         "buckets": {"aws": tenant.aws_bucket, "oci": tenant.oci_bucket},
         "baseline": {"p95_ms": _measured(tenant.baseline_p95_ms), "error_rate": tenant.baseline_error_rate},
@@ -283,6 +285,9 @@ def print_tenant(
     for index, line in enumerate(way_back):
         console.print(f"  {'way back' if index == 0 else '':<10} {literal(line)}")
     console.print(f"  dns        {literal(tenant.dns_name)} (zone {literal(tenant.hosted_zone or '-')})")
+    if tenant.several_names:
+        for line in name_lines(tenant, now):
+            console.print(f"             {literal(line)}")
     console.print(f"  targets    AWS {literal(tenant.aws_target or '-')}  OCI {literal(tenant.oci_target or '-')}")
     console.print(f"  sync       {_sync_cell(tenant)}; verified {_age(tenant.verified_at, now)}")
     if tenant.dns_oci_share is not None or tenant.observed_oci_share is not None:

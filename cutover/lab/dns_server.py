@@ -131,6 +131,10 @@ def sim_zone_lookup(store_path: Path) -> Lookup:
             row = db.execute(
                 "SELECT routing FROM sim_dns_records WHERE lower(name) = ? ORDER BY version DESC LIMIT 1", (name,)
             ).fetchone()
+            if row is None:  # a tenant's extra DNS name (the simulated Route 53 keeps them apart)
+                row = db.execute(
+                    "SELECT routing FROM sim_dns_names WHERE lower(name) = ? ORDER BY version DESC LIMIT 1", (name,)
+                ).fetchone()
         if row is None:
             return None
         routing = json.loads(row[0])

@@ -227,6 +227,16 @@ class DnsChange:
     fence: str = ""
 
 
+@dataclass(frozen=True)
+class DnsName:
+    """One name of a tenant, in the zone it lives in (resolved: a zone name bare, an id as given)."""
+
+    tenant_id: str
+    name: str
+    zone: str
+    primary: bool = True  # the tenant's DNS name; False for an extra name (config.dns_names)
+
+
 class ChangeStatus(StrEnum):
     PENDING = "PENDING"
     INSYNC = "INSYNC"
@@ -251,8 +261,13 @@ class DnsProvider(Protocol):
     async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
         """Every tenant's record, in as few calls as the API allows. A tenant with no record is absent."""
 
+    async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
+        """Each name's record, by (tenant id, name), in as few calls as the API allows; a name with no
+        record is absent. For tenants with several names (see providers.dns_names)."""
+
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
-        """One atomic change set for one hosted zone, compare-and-swap per record.
+        """One atomic change set for one hosted zone, compare-and-swap per record (a tenant with several
+        names has one change a name in the set: all of them land, or none).
 
         Raises RecordChanged (nothing applied) if any record differs from its `expected`.
         """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsProvider, DnsRecord
+from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsName, DnsProvider, DnsRecord
 from cutover.providers.zone_dns import tenant_zone
 from cutover.state.tenants import Tenant
 
@@ -28,6 +28,34 @@ class SplitDns:
         if theirs:
             found.update(await self.other.read_routing(theirs))
         return found
+
+    async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
+        theirs = [n for n in names if n.zone.lower().rstrip(".") in self.other_zones]
+        ours = [n for n in names if n.zone.lower().rstrip(".") not in self.other_zones]
+        found: dict[tuple[str, str], DnsRecord] = {}
+        if ours:
+            found.update(await self.default.read_names(ours))
+        if theirs:
+            found.update(await self.other.read_names(theirs))
+        return found
+
+    async def read_routing_and_names(
+        self, tenants: Sequence[Tenant], names: Sequence[DnsName]
+    ) -> tuple[dict[str, DnsRecord], dict[tuple[str, str], DnsRecord]]:
+        first: dict[str, DnsRecord] = {}
+        extra: dict[tuple[str, str], DnsRecord] = {}
+        for provider, mine in ((self.default, False), (self.other, True)):
+            members = [t for t in tenants if (tenant_zone(t) in self.other_zones) == mine]
+            refs = [n for n in names if (n.zone.lower().rstrip(".") in self.other_zones) == mine]
+            together = getattr(provider, "read_routing_and_names", None)
+            if together is not None:
+                got_first, got_extra = await together(members, refs)
+            else:
+                got_first = await provider.read_routing(members) if members else {}
+                got_extra = await provider.read_names(refs) if refs else {}
+            first.update(got_first)
+            extra.update(got_extra)
+        return first, extra
 
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
         return await self._for_zone(zone).apply(zone, changes)

@@ -15,13 +15,22 @@ import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from cutover.providers.interfaces import DnsChange, DnsRecord, RecordChanged, Routing, fence_name, fenced_name
+from cutover.providers.interfaces import (
+    DnsChange,
+    DnsName,
+    DnsRecord,
+    RecordChanged,
+    Routing,
+    fence_name,
+    fenced_name,
+)
 from cutover.state.clock import Clock
 from cutover.state.tenants import Tenant
 
 Record = TypeVar("Record")
+_Index = tuple[dict[str, list[Any]], dict[str, list[Any]]]
 READ_TYPES = ("A", "AAAA", "CNAME")  # the records that route a tenant; others in the zone are not ours to read
 FENCE_TYPE = "TXT"
 # A Route 53 zone id is upper case without dots (Z0123456789ABC); a zone name is lower case with dots.
@@ -38,6 +47,26 @@ def tenant_zone(tenant: Tenant) -> str:
     else the parent of its DNS name."""
     zone = tenant.hosted_zone.strip() or tenant.dns_name.split(".", 1)[-1]
     return zone if ROUTE53_ZONE_ID.match(zone) else bare(zone)
+
+
+def zone_as_written(zone: str) -> str:
+    """A zone as a change is addressed to: a Route 53 zone id keeps its case, a name is made bare."""
+    zone = zone.strip()
+    return zone if ROUTE53_ZONE_ID.match(zone) or zone.startswith("ocid1.") else bare(zone)
+
+
+def tenant_names(tenant: Tenant) -> tuple[DnsName, ...]:
+    """Every name of the tenant with its zone: its DNS name first, then its extra names (an extra name
+    without a zone of its own lives in the tenant's zone)."""
+    home = tenant_zone(tenant)
+    first = DnsName(tenant.tenant_id, bare(tenant.dns_name), home, True)
+    return (
+        first,
+        *(
+            DnsName(tenant.tenant_id, extra.name, zone_as_written(extra.zone) if extra.zone else home, False)
+            for extra in tenant.dns_names[1:]
+        ),
+    )
 
 
 class ZoneDns(ABC, Generic[Record]):
@@ -88,20 +117,16 @@ class ZoneDns(ABC, Generic[Record]):
     def version_of(self, records: Sequence[Record]) -> str:
         """What a change must find to apply: equal versions mean equal records."""
 
-    async def read_routing(self, tenants: Sequence[Tenant]) -> dict[str, DnsRecord]:
+    async def read_routing(
+        self, tenants: Sequence[Tenant], *, _listed: dict[str, _Index] | None = None
+    ) -> dict[str, DnsRecord]:
         """One listing a zone; a tenant with no record in its zone is left out."""
         by_zone: dict[str, list[Tenant]] = defaultdict(list)
         for tenant in tenants:
             by_zone[self.zone_of(tenant)].append(tenant)
         found: dict[str, DnsRecord] = {}
         for zone, members in by_zone.items():
-            by_name: dict[str, list[Record]] = defaultdict(list)
-            fences: dict[str, list[Record]] = defaultdict(list)
-            for record in await self.zone_records(zone):
-                if self.is_fence(record):
-                    fences[bare(fenced_name(self.name_of(record)) or "")].append(record)
-                elif self.type_of(record) in READ_TYPES:
-                    by_name[self.name_of(record)].append(record)
+            by_name, fences = await self._zone_index(zone, _listed)
             now = self.clock.now()
             for tenant in members:
                 mine = by_name.get(bare(tenant.dns_name))
@@ -111,6 +136,52 @@ class ZoneDns(ABC, Generic[Record]):
                         tenant.tenant_id, tenant.dns_name, zone, [*mine, *fence], now
                     )
         return found
+
+    async def read_names(
+        self, names: Sequence[DnsName], *, _listed: dict[str, _Index] | None = None
+    ) -> dict[tuple[str, str], DnsRecord]:
+        """One listing a zone, for every name in it; a name with no record is left out."""
+        by_zone: dict[str, list[DnsName]] = defaultdict(list)
+        for name in names:
+            by_zone[name.zone].append(name)
+        found: dict[tuple[str, str], DnsRecord] = {}
+        for zone, members in by_zone.items():
+            by_name, fences = await self._zone_index(zone, _listed)
+            now = self.clock.now()
+            for member in members:
+                mine = by_name.get(bare(member.name))
+                if mine:
+                    fence = fences.get(bare(member.name), [])
+                    found[(member.tenant_id, member.name)] = self.dns_record(
+                        member.tenant_id, member.name, zone, [*mine, *fence], now
+                    )
+        return found
+
+    async def read_routing_and_names(
+        self, tenants: Sequence[Tenant], names: Sequence[DnsName]
+    ) -> tuple[dict[str, DnsRecord], dict[tuple[str, str], DnsRecord]]:
+        """`read_routing(tenants)` and `read_names(names)` together: a zone both need is listed once."""
+        listed: dict[str, _Index] = {}
+        return await self.read_routing(tenants, _listed=listed), await self.read_names(names, _listed=listed)
+
+    async def _zone_index(self, zone: str, listed: dict[str, _Index] | None = None) -> _Index:
+        """The zone's routing records by name, and its fencing records by the name they stand beside."""
+        if listed is not None and zone in listed:
+            return listed[zone]
+        index = await self._list_index(zone)
+        if listed is not None:
+            listed[zone] = index
+        return index
+
+    async def _list_index(self, zone: str) -> _Index:
+        by_name: dict[str, list[Record]] = defaultdict(list)
+        fences: dict[str, list[Record]] = defaultdict(list)
+        for record in await self.zone_records(zone):
+            if self.is_fence(record):
+                fences[bare(fenced_name(self.name_of(record)) or "")].append(record)
+            elif self.type_of(record) in READ_TYPES:
+                by_name[self.name_of(record)].append(record)
+        return by_name, fences
 
     def dns_record(self, tenant_id: str, name: str, zone: str, records: Sequence[Record], now: float) -> DnsRecord:
         """A tenant's record from its name's records (its fencing record among them, if any)."""

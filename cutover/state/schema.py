@@ -480,6 +480,29 @@ def _readiness_aws_targets(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE rollback_readiness ADD COLUMN {column} {kind}")
 
 
+def _extra_dns_names(db: sqlite_utils.Database) -> None:
+    """Tenants with several DNS names (moved atomically): the matrix's extra names, each name's last read,
+    and the simulated DNS's records of the extra names (the first name stays in sim_dns_records)."""
+    db.execute("ALTER TABLE tenants ADD COLUMN extra_dns_names TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE tenants ADD COLUMN dns_names_seen TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        """
+        CREATE TABLE sim_dns_names (
+            tenant_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            routing TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            changed_at REAL NOT NULL,
+            fence TEXT NOT NULL DEFAULT '',
+            gen INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (tenant_id, name)
+        )
+        """
+    )
+    db.execute("ALTER TABLE sim_dns_changes ADD COLUMN name TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -496,6 +519,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _night_signoffs,
     _rollback_readiness,
     _readiness_aws_targets,
+    _extra_dns_names,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -56,6 +56,20 @@ class DnsRecordRow:
 
 
 @dataclass(frozen=True)
+class NameRecordRow:
+    """An extra DNS name of a tenant (the first name is a DnsRecordRow): routed, versioned, fenced."""
+
+    tenant_id: str
+    name: str
+    zone: str
+    routing: str  # JSON, as DnsRecordRow.routing
+    version: int
+    changed_at: float
+    fence: str = ""
+    gen: int = 0
+
+
+@dataclass(frozen=True)
 class DnsChangeRow:
     seq: int
     change_id: str
@@ -66,6 +80,7 @@ class DnsChangeRow:
     submitted_at: float
     insync_at: float
     cutover: bool  # moved the tenant from no traffic on OCI to some
+    name: str = ""  # the extra DNS name changed ("" for the tenant's DNS name)
 
 
 @dataclass(frozen=True)
@@ -204,6 +219,28 @@ class SimWorldStore:
             db.table("sim_dns_records").insert_all([{**asdict(row), "gen": gen} for row in rows], ignore=True)
             return db["sim_dns_records"].count - before
 
+    def name_records(self, tenant_ids: Sequence[str]) -> dict[tuple[str, str], NameRecordRow]:
+        """The extra names' records of these tenants, by (tenant, name)."""
+        found: dict[tuple[str, str], NameRecordRow] = {}
+        ids = list(tenant_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._rows(f"SELECT * FROM sim_dns_names WHERE tenant_id IN ({marks})", chunk):
+                found[(row["tenant_id"], row["name"])] = NameRecordRow(**row)
+        return found
+
+    def add_name_records(self, rows: Iterable[NameRecordRow]) -> int:
+        """Create records for extra names that have none; existing records are left alone."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        with self.store.write() as db:
+            before = db.table("sim_dns_names").count
+            gen = self._bump(db)
+            db.table("sim_dns_names").insert_all([{**asdict(row), "gen": gen} for row in rows], ignore=True)
+            return db.table("sim_dns_names").count - before
+
     def apply_change_set(
         self,
         zone: str,
@@ -211,6 +248,7 @@ class SimWorldStore:
         submitted_at: float,
         insync_at: float,
         changes: Sequence[tuple[str, Callable[[DnsRecordRow | None], tuple[DnsRecordRow, bool]]]],
+        names: Sequence[tuple[str, str, Callable[[NameRecordRow | None], NameRecordRow]]] = (),
     ) -> None:
         """Apply one change set atomically, with its history.
 
@@ -228,6 +266,13 @@ class SimWorldStore:
                 )
             }
             decided = [(current.get(tenant_id), *decide(current.get(tenant_id))) for tenant_id, decide in changes]
+            decided_names = []
+            for tenant_id, name, decide_name in names:
+                row = db.execute(
+                    "SELECT * FROM sim_dns_names WHERE tenant_id = ? AND name = ?", [tenant_id, name]
+                ).fetchone()
+                old_name = NameRecordRow(*row) if row else None
+                decided_names.append((old_name, decide_name(old_name)))
             gen = self._bump(db)
             history = []
             for old, new, cutover in decided:
@@ -242,6 +287,22 @@ class SimWorldStore:
                         "submitted_at": submitted_at,
                         "insync_at": insync_at,
                         "cutover": int(cutover),
+                        "name": "",
+                    }
+                )
+            for old_name, new_name in decided_names:
+                db.table("sim_dns_names").upsert({**asdict(new_name), "gen": gen}, pk=("tenant_id", "name"))
+                history.append(
+                    {
+                        "change_id": change_id,
+                        "zone": zone,
+                        "tenant_id": new_name.tenant_id,
+                        "from_routing": old_name.routing if old_name else "",
+                        "to_routing": new_name.routing,
+                        "submitted_at": submitted_at,
+                        "insync_at": insync_at,
+                        "cutover": 0,
+                        "name": new_name.name,
                     }
                 )
             db.table("sim_dns_changes").insert_all(history)

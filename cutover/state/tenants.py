@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from typing import Any
 
+from cutover.config.dns_names import ExtraName, split_extra_names
 from cutover.config.matrix import TenantSpec
 from cutover.state.events import EventLog
 from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
 from cutover.state.store import Store
+
+
+@dataclass(frozen=True)
+class NameSeen:
+    """One name of a tenant with several, as the DNS poller (or the engine's change) last saw it."""
+
+    name: str
+    zone: str
+    routing: str  # in words; "no record" when the name has none
+    oci_share: float | None  # None: no record, or a target that is neither side's
+    ttl: int | None
+    at: float
+    primary: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def names_seen_json(seen: Collection[NameSeen]) -> str:
+    return json.dumps([item.to_json() for item in seen], sort_keys=True, separators=(",", ":"))
 
 
 class UnknownTenant(DomainError):
@@ -81,6 +103,32 @@ class Tenant:
     dns_ttl_since: float | None = None  # since when it has been that TTL (first read, or our change in sync)
     dns_ttl_before: int | None = None  # the TTL before that; None when the store never saw one
     dns_ttl_safe_at: float | None = None  # when no resolver can still cache a longer TTL (see ttl_history)
+    extra_dns_names: str = ""  # the matrix's extra names, moved with dns_name atomically (config.dns_names)
+    # Each name's record as last read, for a tenant with extra names (JSON, see NameSeen); "" for one name.
+    dns_names_seen: str = ""
+
+    @property
+    def dns_names(self) -> tuple[ExtraName, ...]:
+        """Every name DNS routes for this tenant: its DNS name first (zone "": the tenant's zone), then its
+        extra names, each with the zone it gave ("" for the tenant's zone)."""
+        return (ExtraName(self.dns_name), *split_extra_names(self.extra_dns_names))
+
+    @property
+    def several_names(self) -> bool:
+        return bool(self.extra_dns_names)
+
+    @property
+    def names_seen(self) -> tuple[NameSeen, ...]:
+        """Each name's routing as last read (empty for a tenant with one name, or before the first read)."""
+        if not self.dns_names_seen:
+            return ()
+        return tuple(NameSeen(**item) for item in json.loads(self.dns_names_seen))
+
+    @property
+    def dns_split(self) -> bool:
+        """Its names do not all send the same share to OCI: some moved, some did not (or one is unknown)."""
+        seen = self.names_seen
+        return len({item.oci_share for item in seen}) > 1
 
     @property
     def judged(self) -> bool:
@@ -88,7 +136,7 @@ class Tenant:
         already sending traffic to OCI. Elsewhere its error rate is AWS's (or nobody's) business."""
         if self.lifecycle is Lifecycle.MONITORING:
             return True
-        return self.lifecycle is Lifecycle.CUTTING_OVER and bool(self.dns_oci_share)
+        return self.lifecycle is Lifecycle.CUTTING_OVER and (bool(self.dns_oci_share) or self.dns_split)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Tenant:
@@ -134,6 +182,7 @@ OBSERVED_FIELDS = frozenset(
         "dns_ttl_since",
         "dns_ttl_before",
         "dns_ttl_safe_at",
+        "dns_names_seen",
     }
 )
 MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")

@@ -324,6 +324,8 @@ class ChangeOutcome:
     applied_now: bool
     result: str
     already: bool = False  # the record already was what the step wanted: no change was made
+    # A tenant whose names span zones: every (zone, change id) made, in order ("" ids lost in a crash).
+    changes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -363,10 +365,26 @@ async def change_dns(
     for tid, step in steps.items():
         if step.state is StepState.DONE:
             outcomes[tid] = ChangeOutcome(
-                tid, step.detail.get("change_id", ""), False, step.result, bool(step.detail.get("already"))
+                tid,
+                step.detail.get("change_id", ""),
+                False,
+                step.result,
+                bool(step.detail.get("already")),
+                tuple((str(zone), str(change_id)) for zone, change_id in step.detail.get("changes") or ()),
             )
     if not todo:
         return outcomes
+    several = {tid: step for tid, step in todo.items() if core.tenant(tid).several_names}
+    if several:
+        from cutover.actions.flows.names import change_names  # it builds on this module
+
+        todo = {tid: step for tid, step in todo.items() if tid not in several}
+        async with core.tenant_mutex(list(several)):
+            for tid, step in several.items():
+                run.check_still_ours(tid)
+                outcomes[tid] = await change_names(run, tid, step, wants[tid], expects[tid], describe_want, same)
+        if not todo:
+            return outcomes
     async with core.tenant_mutex(list(todo)):
         for tid in todo:
             run.check_still_ours(tid)
@@ -537,6 +555,8 @@ async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str
         result = f"change id lost in a crash: waited one TTL ({run.settings.dns.ttl} s) instead of its status"
         core.jobs.finish_step(step, StepState.DONE, result)
         return result
+    if len(change.changes) > 1:
+        return await _wait_all_in_sync(run, step, change, tenant_id, started)
     receipt = ChangeReceipt(zone, change_id, (tenant_id,), ChangeStatus.PENDING, started, core.providers.dns.source)
     while True:
         if run.kind != JobKind.ROLLBACK:
@@ -561,6 +581,50 @@ async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str
             run.hold(
                 hold_key,
                 f"{tenant_id}: DNS change {change_id} still PENDING after {format_duration(core.now() - started)}",
+                tenant_id=tenant_id,
+            )
+        await run.poll()
+
+
+async def _wait_all_in_sync(run: JobRun, step: Step, change: ChangeOutcome, tenant_id: str, started: float) -> str:
+    """A tenant whose names span zones made one change a zone: in sync when every one of them is."""
+    core = run.core
+    hold_key = f"{tenant_id}:dns_insync"
+    timeout = run.settings.dns.sync_timeout
+    source = core.providers.dns.source
+    pending = [
+        ChangeReceipt(zone, change_id, (tenant_id,), ChangeStatus.PENDING, started, source)
+        for zone, change_id in change.changes
+        if change_id
+    ]
+    while True:
+        if run.kind != JobKind.ROLLBACK:
+            run.check_still_ours(tenant_id)
+        still: list[ChangeReceipt] = []
+        for receipt in pending:
+            try:
+                receipt = await core.providers.dns.change_status(receipt)
+            except ProviderError as error:
+                if not error.retryable:
+                    run.hold(
+                        hold_key,
+                        f"{tenant_id}: cannot read the status of DNS change {receipt.change_id}: {error}",
+                        tenant_id=tenant_id,
+                    )
+            if receipt.status is not ChangeStatus.INSYNC:
+                still.append(receipt)
+        pending = still
+        if not pending:
+            run.unhold(hold_key)
+            took = core.now() - started
+            result = f"in sync {format_duration(took)} ({len(change.changes)} zones)"
+            core.jobs.finish_step(step, StepState.DONE, result, detail={"insync_after_s": took})
+            return result
+        if core.now() - started > timeout:
+            waiting = ", ".join(f"{r.change_id} ({r.zone})" for r in pending)
+            run.hold(
+                hold_key,
+                f"{tenant_id}: DNS change {waiting} still PENDING after {format_duration(core.now() - started)}",
                 tenant_id=tenant_id,
             )
         await run.poll()

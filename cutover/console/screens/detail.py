@@ -26,6 +26,7 @@ from textual.widgets import Footer, Static
 
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_day_clock, format_duration
+from cutover.console.dns_names import name_rows, propagation_of
 from cutover.console.feed import TenantDetail
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE
 from cutover.console.keys import BY_NAME, TENANT_ACTIONS
@@ -201,6 +202,8 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
             )
         else:
             shown = gates
+        if tenant.several_names:
+            shown = Group(names_table(detail), Text(""), shown)
         if detail.hold is not None:
             shown = Group(Text.assemble(("Hold: ", "bold"), plain(hold_line(detail.hold, self.zone))), shown)
         self.query_one("#detail-gates", Static).update(shown)
@@ -226,6 +229,26 @@ class TenantDetailScreen(TenantActionKeys, Screen[None]):
             spark.ceiling = ceilings[key]
             spark.data = list(series)
         self.query_one("#detail-events", Static).update(timeline(detail, self.zone))
+
+
+SIDE_STYLE = {"AWS": "", "OCI": "bright_green", "no record": "bold bright_red", "neither target": "bold bright_red"}
+
+
+def names_table(detail: TenantDetail) -> Table:
+    """A tenant with several DNS names: each name, where it sends traffic now, its record and how its last
+    change propagated."""
+    table = Table(box=None, pad_edge=False, show_header=False, title="DNS names (moved together)")
+    table.title_justify = "left"
+    table.add_column(no_wrap=True, overflow="fold")
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for row in name_rows(detail.tenant):
+        propagation = propagation_of(detail.events, row.name)
+        record = plain(row.routing or "-")
+        if propagation:
+            record.append_text(plain(f", {propagation}", "dim"))
+        table.add_row(plain(row.where), Text(row.side, style=SIDE_STYLE.get(row.side, "yellow")), record)
+    return table
 
 
 def hold_line(hold: TenantHold, zone: tzinfo | None) -> str:

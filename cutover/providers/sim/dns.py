@@ -13,6 +13,7 @@ from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
     DnsChange,
+    DnsName,
     DnsRecord,
     ProviderError,
     RecordChanged,
@@ -22,7 +23,7 @@ from cutover.providers.interfaces import (
 from cutover.providers.sim.model import S_DNS, stable_key, uniform
 from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
 from cutover.state.lifecycle import ON_OCI
-from cutover.state.simworld import DnsRecordRow
+from cutover.state.simworld import DnsRecordRow, NameRecordRow
 from cutover.state.tenants import Tenant
 
 SOURCE = "sim-route53"
@@ -56,16 +57,67 @@ class SimDns:
             )
         return found
 
+    async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
+        """The first name of a tenant is its record (see read_routing); an extra name, never read before,
+        starts out routed as the first name is."""
+        world = self.world
+        world.refresh()
+        now = world.clock.now()
+        self._refuse_if_throttled(now, None)
+        extra_ids = sorted({n.tenant_id for n in names if not n.primary})
+        rows = world.db.name_records(extra_ids) if extra_ids else {}
+        missing = [
+            NameRecordRow(n.tenant_id, n.name, n.zone, record.row.routing, 1, now)
+            for n in names
+            if not n.primary and (n.tenant_id, n.name) not in rows and (record := world.record(n.tenant_id)) is not None
+        ]
+        if missing:
+            world.db.add_name_records(missing)
+            world.refresh()
+            rows = world.db.name_records(extra_ids)
+        found: dict[tuple[str, str], DnsRecord] = {}
+        for n in names:
+            if n.primary:
+                record = world.record(n.tenant_id)
+                if record is not None:
+                    row = record.row
+                    found[(n.tenant_id, n.name)] = DnsRecord(
+                        n.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE, row.fence
+                    )
+                continue
+            extra = rows.get((n.tenant_id, n.name))
+            if extra is not None:
+                found[(n.tenant_id, n.name)] = DnsRecord(
+                    n.tenant_id,
+                    extra.name,
+                    extra.zone,
+                    routing_from_json(extra.routing),
+                    f"n{extra.version}",
+                    now,
+                    SOURCE,
+                    extra.fence,
+                )
+        return found
+
     async def apply(self, zone: str, changes: Sequence[DnsChange]) -> ChangeReceipt:
         world = self.world
         world.refresh()
         now = world.clock.now()
+        # A tenant's DNS name is its record; its extra names (config.dns_names) are records of their own.
+        first_names = {c.tenant_id: state.row.name for c in changes if (state := world.record(c.tenant_id))}
+        extras = [c for c in changes if c.tenant_id in first_names and c.expected.name != first_names[c.tenant_id]]
+        changes = [c for c in changes if c not in extras]
         tenant_ids = [change.tenant_id for change in changes]
-        self._refuse_if_throttled(now, tenant_ids)
-        _check_change_set(zone, changes)
+        self._refuse_if_throttled(now, tenant_ids + [c.tenant_id for c in extras])
+        _check_change_set(zone, [*changes, *extras])
         targets = world.db.tenant_targets(tenant_ids)
         history = world.db.count_changes()
-        change_id = f"C{stable_key(world.seed, zone, now, history, *sorted(tenant_ids)):016X}"
+        keys = (
+            sorted(tenant_ids)
+            if not extras
+            else sorted(f"{c.tenant_id}/{c.expected.name}" for c in [*changes, *extras])
+        )
+        change_id = f"C{stable_key(world.seed, zone, now, history, *keys):016X}"
         insync_delay = uniform(stable_key(world.seed, change_id), S_DNS, 10.0, 60.0)
         slow = self._propagation_delay(now, tenant_ids)
         visible_at = now + slow
@@ -117,11 +169,47 @@ class SimDns:
 
             return decide
 
+        def decide_name(change: DnsChange) -> Callable[[NameRecordRow | None], NameRecordRow]:
+            def decide(current: NameRecordRow | None) -> NameRecordRow:
+                if current is None:
+                    raise ProviderError(
+                        SOURCE,
+                        f"InvalidChangeBatch: {change.tenant_id}: {change.expected.name} has no record in {zone}; "
+                        "nothing was changed",
+                    )
+                found = routing_from_json(current.routing)
+                value_moved = normalised(found) != normalised(change.expected.routing)
+                if value_moved or (change.fence and current.fence != change.expected.fence):
+                    version = f"n{current.version}" if value_moved else change.expected.version
+                    raise RecordChanged(
+                        SOURCE,
+                        change.tenant_id,
+                        change.expected,
+                        DnsRecord(change.tenant_id, current.name, zone, found, version, now, SOURCE, current.fence),
+                    )
+                return NameRecordRow(
+                    change.tenant_id,
+                    current.name,
+                    zone,
+                    routing_to_json(change.to),
+                    current.version + 1,
+                    now,
+                    change.fence or current.fence,
+                )
+
+            return decide
+
         world.db.apply_change_set(
-            zone, change_id, now, now + slow + insync_delay, [(c.tenant_id, decide_for(c)) for c in changes]
+            zone,
+            change_id,
+            now,
+            now + slow + insync_delay,
+            [(c.tenant_id, decide_for(c)) for c in changes],
+            [(c.tenant_id, c.expected.name, decide_name(c)) for c in extras],
         )
         world.refresh()
-        return ChangeReceipt(zone, change_id, tuple(tenant_ids), ChangeStatus.PENDING, now, SOURCE)
+        receipt_ids = tuple(dict.fromkeys([*tenant_ids, *(c.tenant_id for c in extras)]))
+        return ChangeReceipt(zone, change_id, receipt_ids, ChangeStatus.PENDING, now, SOURCE)
 
     async def change_status(self, receipt: ChangeReceipt) -> ChangeReceipt:
         world = self.world
@@ -156,11 +244,13 @@ def _check_change_set(zone: str, changes: Sequence[DnsChange]) -> None:
         raise ProviderError(
             SOURCE, f"InvalidChangeBatch: {len(changes)} changes; Route 53 takes at most {MAX_CHANGES} a change set"
         )
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for change in changes:
-        if change.tenant_id in seen:
-            raise ProviderError(SOURCE, f"InvalidChangeBatch: {change.tenant_id} appears twice in one change set")
-        seen.add(change.tenant_id)
+        if (change.tenant_id, change.expected.name) in seen:
+            raise ProviderError(
+                SOURCE, f"InvalidChangeBatch: {change.tenant_id} {change.expected.name} appears twice in one change set"
+            )
+        seen.add((change.tenant_id, change.expected.name))
         if change.expected.zone != zone:
             raise ProviderError(
                 SOURCE,

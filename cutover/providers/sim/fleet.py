@@ -9,7 +9,7 @@ the store through the ordinary matrix import, as if a matrix had been imported.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cutover.config.matrix import GB, TB, TenantSpec
 
@@ -17,6 +17,13 @@ WAVE_MIX = ((1, 0.30), (2, 0.50), (3, 0.15), (4, 0.05))
 # The runbook's example that goes wrong after cutover: kept in tonight's wave 1
 # batch so a scenario can name it.
 RUNBOOK_EXAMPLE = "T-0555"
+# The runbook's Edge Case 2: a tenant whose customers call a hard-coded API name beside its own name;
+# both move together (one change set). These get `api.<their name>` as an extra DNS name.
+WITH_API_NAME = ("T-0042", "T-0142")
+# In a demo-sized fleet, one of tonight's ready batch has an `api.` name too, so a user can cut it over:
+# the 19th wave-1 tenant of the window's region (tonight's batch takes them lowest id first; T-0138 at 2,500).
+TONIGHT_WITH_API_NAME = 18
+DEMO_SIZED = 1000
 
 _REGIONS = (
     ("us-east-1", 0.40, "us-east.example.com"),
@@ -135,6 +142,13 @@ def generate_fleet(total: int, seed: int) -> list[TenantSpec]:
                 oci_bucket=f"{label}-data-oci",
                 baseline_p95_ms=round(rng.uniform(p95_low, p95_high)),
                 baseline_error_rate=round(rng.uniform(0.0002, 0.0015), 5),
+                extra_dns_names=f"api.{label}.{zone}" if tenant_id in WITH_API_NAME else "",
             )
         )
+    if total >= DEMO_SIZED:
+        tonight = [s for s in specs if s.wave == 1 and s.region == "us-east-1" and s.tenant_id != RUNBOOK_EXAMPLE]
+        if len(tonight) > TONIGHT_WITH_API_NAME:
+            chosen = tonight[TONIGHT_WITH_API_NAME]
+            at = specs.index(chosen)
+            specs[at] = replace(chosen, extra_dns_names=f"api.{chosen.dns_name}")
     return specs
