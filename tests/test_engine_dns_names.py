@@ -132,6 +132,7 @@ async def test_a_name_changed_by_hand_after_the_read_stops_the_flip_and_changes_
     assert h.tenants.get("T-0001").lifecycle is Lifecycle.FAILED
 
 
+@pytest.mark.slow  # real DNS servers on 127.0.0.1
 async def test_propagation_is_watched_for_every_name(tmp_path: Path) -> None:
     path = tmp_path / "war-room.db"
     clock_box: list[ManualClock] = []
@@ -165,6 +166,7 @@ async def test_propagation_is_watched_for_every_name(tmp_path: Path) -> None:
             await h.stop()
 
 
+@pytest.mark.slow  # over a second
 async def test_an_engine_lost_between_two_zones_is_resumed_by_its_successor_changing_only_the_second(
     tmp_path: Path,
 ) -> None:
@@ -218,6 +220,7 @@ async def test_a_dry_run_shows_both_names_in_one_change_set(h: Harness) -> None:
     assert h.dns_changes("T-0001") == []  # a dry run changes nothing
 
 
+@pytest.mark.slow  # over a second
 async def test_a_ramp_moves_both_names_stage_by_stage(h: Harness) -> None:
     job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(25, 100), hold=300)), reason="edge case 2")
     await h.until(h.job_done(job.job_id), what="the ramp ending")

@@ -32,6 +32,7 @@ def _step_started(path: str, step: str) -> bool:
     return bool(row and row[0] is not None)
 
 
+@pytest.mark.slow  # a real process killed (SIGKILL)
 @pytest.mark.parametrize("step", ["dns_change", "dns_insync", "traffic"])
 def test_killed_around_the_dns_change_and_started_again_one_change_set_for_both_names(
     tmp_path: Path, step: str

@@ -34,7 +34,7 @@ from cutover.state.tenants import Tenant, TenantStore
 from .conftest import FAST_RETRY, ZONE
 from .real_engine import RealHarness, lab_providers
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]  # real servers on 127.0.0.1
 
 OTHER_ZONE = "other.example"
 
