@@ -43,8 +43,10 @@ from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
 from cutover.console.store_poll import poll_store
 from cutover.console.typeahead import TypeAhead
+from cutover.console.widgets.key_figures import KeyFigures
 from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
+from cutover.console.widgets.wave_summary import WaveSummaryPanel
 from cutover.model.jobs import JobKind, verb_of
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 from cutover.state.lifecycle import DomainError
@@ -374,7 +376,7 @@ class CutoverApp(HoldActions, App[int]):
             self.show_selection()
             return
         self._note_stale_sources(update, main)
-        main.query_one("#waves").show(  # type: ignore[attr-defined]
+        main.query_one("#waves", WaveSummaryPanel).show(
             update.summary, update.rollbacks_tonight, self.settings.safety.max_rollbacks_per_night
         )
         main.fit_top()
@@ -466,7 +468,7 @@ class CutoverApp(HoldActions, App[int]):
         row: FleetRow | None = table.cursor_row
         tenant = self.tenants.get(tenant_id) if tenant_id else None
         now = self.last_update.now if self.last_update else self.clock.now()
-        main.query_one("#figures").show(tenant, row, now, len(table.marked))  # type: ignore[attr-defined]
+        main.query_one("#figures", KeyFigures).show(tenant, row, now, len(table.marked))
         self._refresh_header()
 
     def open_detail(self, tenant_id: str) -> None:
@@ -614,8 +616,11 @@ class CutoverApp(HoldActions, App[int]):
             self.notify("no tenant selected: move the cursor to one, or mark some with space", severity="warning")
             return
         if kind == JobKind.BATCH and not main.table.marked:
-            wave = main.table.row(ids[0]).wave  # type: ignore[union-attr]
-            request = PlanRequest.batch(wave=wave)
+            cursor_row = main.table.row(ids[0])
+            if cursor_row is None:  # the row left the table (a filter, a re-import) since the key was pressed
+                self.notify(f"{ids[0]} is no longer in the table: nothing planned", severity="warning")
+                return
+            request = PlanRequest.batch(wave=cursor_row.wave)
         else:
             request = PlanRequest(kind, ids)
         try:
@@ -703,7 +708,7 @@ class CutoverApp(HoldActions, App[int]):
         if not ids or main is None:
             self.notify("no tenant selected", severity="warning")
             return
-        on_oci = all(main.table.row(tid).lifecycle in ROLLBACK_FROM for tid in ids)  # type: ignore[union-attr]
+        on_oci = all((row := main.table.row(tid)) is not None and row.lifecycle in ROLLBACK_FROM for tid in ids)
         request = PlanRequest(JobKind.ROLLBACK if on_oci else JobKind.FLIP, ids)
         try:
             plan = await asyncio.to_thread(self.operations.plan, request)

@@ -8,7 +8,7 @@ away, and the operator may overwrite it). `reason=None` asks nothing (quitting).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -34,8 +34,14 @@ def reason_field(prefilled: str) -> ComposeResult:
 DIALOG_BREAKPOINTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
 
 
-class _Reasoned:
-    """The reason field shared by both dialogs."""
+if TYPE_CHECKING:
+    _Dialog = ModalScreen[bool]
+else:
+    _Dialog = object
+
+
+class _Reasoned(_Dialog):
+    """The reason field shared by both dialogs (mixed into ModalScreens; the type checker sees one)."""
 
     asks_reason: bool
 
@@ -44,14 +50,14 @@ class _Reasoned:
         """What the operator typed (or left prefilled), stripped; empty when the dialog asks none."""
         if not self.asks_reason:
             return ""
-        return self.query_one("#confirm-reason", Input).value.strip()  # type: ignore[attr-defined]
+        return self.query_one("#confirm-reason", Input).value.strip()
 
     def reason_missing(self) -> bool:
         """True, with the inline message and the focus on the field, when a required reason is empty."""
         if not self.asks_reason or self.reason:
             return False
-        self.query_one("#confirm-error", Static).update(Text(REASON_MISSING, style="bold bright_red"))  # type: ignore[attr-defined]
-        self.query_one("#confirm-reason", Input).focus()  # type: ignore[attr-defined]
+        self.query_one("#confirm-error", Static).update(Text(REASON_MISSING, style="bold bright_red"))
+        self.query_one("#confirm-reason", Input).focus()
         return True
 
 
