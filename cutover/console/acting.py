@@ -134,6 +134,14 @@ def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0, way_ba
             by_note.setdefault(target.note, []).append(target.tenant_id)
     doer = "the rollback" if plan.kind == JobKind.ROLLBACK else "the cutover"
     lines = [f"{', '.join(ids)}: {doer} {note}" for note, ids in by_note.items()]
+    if plan.kind != JobKind.ROLLBACK:  # a rollback's lines list every name per zone (rollback_lines)
+        for target in plan.targets:
+            names = target.change.name.split(", ")
+            if len(names) > 1:
+                lines.append(
+                    f"{target.tenant_id}: its {len(names)} DNS names move together, one change set per zone "
+                    f"({', '.join(names)})"
+                )
     if plan.kind == JobKind.ROLLBACK:
         lines += rollback_lines(plan, rollbacks_tonight, limit, way_back)
     if plan.kind == JobKind.BATCH:

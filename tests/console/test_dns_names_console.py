@@ -7,9 +7,12 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import screen_lines, until
 
+from cutover.actions.operations import Operations, PlanRequest
 from cutover.config.matrix import TenantSpec
+from cutover.console.acting import prepare
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable
+from cutover.model.jobs import JobKind
 from cutover.state.tenants import MATRIX_FIELDS, NameSeen, names_seen_json
 
 pytestmark = pytest.mark.asyncio
@@ -65,3 +68,19 @@ async def test_a_split_tenant_shows_split_and_its_detail_lists_both_names(make_a
         assert other.startswith(f"{api} AWS {tenant.aws_target} (TTL 60)"), lines
         # The gate's dns check names the name that is not on AWS.
         assert any(f"dns fail {tenant.dns_name} already sends 100 % to OCI" in line for line in lines)
+
+
+async def test_the_cutover_dialog_says_every_name_moves_together(writer) -> None:
+    """What the `c` and `R` dialogs show above the reason: every name of the tenant, moved in one change set
+    per zone (a rollback's dialog lists them per zone already)."""
+    tenant = next(t for t in writer.tenants.find() if t.lifecycle.value == "ready")
+    api = with_api_name(writer, tenant.tenant_id)
+    now = writer.clock.now()
+    on_aws = [NameSeen(name, "", f"{tenant.aws_target} (TTL 60)", 0.0, 60, now - 5) for name in (tenant.dns_name, api)]
+    writer.tenants.observe(tenant.tenant_id, dns_names_seen=names_seen_json(on_aws), dns_oci_share=0.0, dns_at=now - 5)
+    for kind in (JobKind.FLIP, JobKind.RAMP):
+        prepared = prepare(Operations(writer), PlanRequest(kind, (tenant.tenant_id,)))
+        assert (
+            f"{tenant.tenant_id}: its 2 DNS names move together, one change set per zone ({tenant.dns_name}, {api})"
+            in prepared.targets.detail.splitlines()
+        ), prepared.targets.detail
