@@ -555,48 +555,10 @@ async def wait_in_sync(run: JobRun, step: Step, change: ChangeOutcome, zone: str
         result = f"change id lost in a crash: waited one TTL ({run.settings.dns.ttl} s) instead of its status"
         core.jobs.finish_step(step, StepState.DONE, result)
         return result
-    if len(change.changes) > 1:
-        return await _wait_all_in_sync(run, step, change, tenant_id, started)
-    receipt = ChangeReceipt(zone, change_id, (tenant_id,), ChangeStatus.PENDING, started, core.providers.dns.source)
-    while True:
-        if run.kind != JobKind.ROLLBACK:
-            run.check_still_ours(tenant_id)
-        try:
-            receipt = await core.providers.dns.change_status(receipt)
-        except ProviderError as error:
-            # The change is made; only its status is unknown. Say so and keep asking: never give up on it.
-            if not error.retryable:
-                run.hold(
-                    hold_key,
-                    f"{tenant_id}: cannot read the status of DNS change {change_id}: {error}",
-                    tenant_id=tenant_id,
-                )
-        if receipt.status is ChangeStatus.INSYNC:
-            run.unhold(hold_key)
-            took = core.now() - started
-            result = f"in sync {format_duration(took)}"
-            core.jobs.finish_step(step, StepState.DONE, result, detail={"insync_after_s": took})
-            return result
-        if core.now() - started > timeout:
-            run.hold(
-                hold_key,
-                f"{tenant_id}: DNS change {change_id} still PENDING after {format_duration(core.now() - started)}",
-                tenant_id=tenant_id,
-            )
-        await run.poll()
-
-
-async def _wait_all_in_sync(run: JobRun, step: Step, change: ChangeOutcome, tenant_id: str, started: float) -> str:
-    """A tenant whose names span zones made one change a zone: in sync when every one of them is."""
-    core = run.core
-    hold_key = f"{tenant_id}:dns_insync"
-    timeout = run.settings.dns.sync_timeout
+    # One change a zone (a tenant whose names span zones made several): in sync when every one of them is.
+    zones = list(change.changes) if len(change.changes) > 1 else [(zone, change_id)]
     source = core.providers.dns.source
-    pending = [
-        ChangeReceipt(zone, change_id, (tenant_id,), ChangeStatus.PENDING, started, source)
-        for zone, change_id in change.changes
-        if change_id
-    ]
+    pending = [ChangeReceipt(z, cid, (tenant_id,), ChangeStatus.PENDING, started, source) for z, cid in zones if cid]
     while True:
         if run.kind != JobKind.ROLLBACK:
             run.check_still_ours(tenant_id)
@@ -605,6 +567,7 @@ async def _wait_all_in_sync(run: JobRun, step: Step, change: ChangeOutcome, tena
             try:
                 receipt = await core.providers.dns.change_status(receipt)
             except ProviderError as error:
+                # The change is made; only its status is unknown. Say so and keep asking: never give up on it.
                 if not error.retryable:
                     run.hold(
                         hold_key,
@@ -617,11 +580,12 @@ async def _wait_all_in_sync(run: JobRun, step: Step, change: ChangeOutcome, tena
         if not pending:
             run.unhold(hold_key)
             took = core.now() - started
-            result = f"in sync {format_duration(took)} ({len(change.changes)} zones)"
+            several = f" ({len(zones)} zones)" if len(zones) > 1 else ""
+            result = f"in sync {format_duration(took)}{several}"
             core.jobs.finish_step(step, StepState.DONE, result, detail={"insync_after_s": took})
             return result
         if core.now() - started > timeout:
-            waiting = ", ".join(f"{r.change_id} ({r.zone})" for r in pending)
+            waiting = ", ".join(f"{r.change_id} ({r.zone})" if len(zones) > 1 else r.change_id for r in pending)
             run.hold(
                 hold_key,
                 f"{tenant_id}: DNS change {waiting} still PENDING after {format_duration(core.now() - started)}",

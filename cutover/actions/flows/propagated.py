@@ -5,6 +5,7 @@ A tenant with several DNS names has every name watched, side by side: one event 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from cutover.actions.flows.common import JobRun
@@ -30,8 +31,22 @@ async def after_change(run: JobRun, tenant_id: str, step_name: str, want: str, c
         with core.fenced():
             core.jobs.note_step(run.step(tenant_id, step_name), detail={"propagation": state.to_json()})
 
-    name = tenant.dns_name
-    result = await watch(
+    result = await _watch(run, tenant.dns_name, want, servers, changed_at, progress)
+    with core.fenced():
+        _record(run, tenant_id, result)
+    return result.describe()
+
+
+async def _watch(
+    run: JobRun,
+    name: str,
+    want: str,
+    servers: list[tuple[str, str]],
+    changed_at: float,
+    progress: Callable[[Propagation], None],
+) -> Propagation:
+    core = run.core
+    return await watch(
         DnsProbe(),
         name,
         want,
@@ -40,19 +55,20 @@ async def after_change(run: JobRun, tenant_id: str, step_name: str, want: str, c
         now=core.now,
         sleep=core.clock.sleep,
         poll=run.settings.engine.step_poll,
-        timeout=dns.propagation_timeout,
+        timeout=run.settings.dns.propagation_timeout,
         progress=progress,
     )
-    summary = result.describe()
-    with core.fenced():
-        core.events.append(
-            "dns.propagated",
-            f"{tenant_id}: {name} {summary}: " + "; ".join(result.lines()),
-            tenant_id=tenant_id,
-            job_id=run.job_id,
-            detail=result.to_json(),
-        )
-    return summary
+
+
+def _record(run: JobRun, tenant_id: str, result: Propagation) -> None:
+    """One name's outcome in the audit trail (`dns.propagated`); the caller holds the fence."""
+    run.core.events.append(
+        "dns.propagated",
+        f"{tenant_id}: {result.name} {result.describe()}: " + "; ".join(result.lines()),
+        tenant_id=tenant_id,
+        job_id=run.job_id,
+        detail=result.to_json(),
+    )
 
 
 async def _every_name(
@@ -65,7 +81,6 @@ async def _every_name(
     recorded: dict[str, Any],
 ) -> str:
     core = run.core
-    dns = run.settings.dns
     names = [extra.name for extra in core.tenant(tenant_id).dns_names]
     states: dict[str, dict[str, Any]] = dict(recorded.get("names") or {})
     if recorded.get("ended") and all((states.get(name) or {}).get("ended") for name in names):
@@ -80,32 +95,10 @@ async def _every_name(
         with core.fenced():
             core.jobs.note_step(run.step(tenant_id, step_name), detail={"propagation": detail})
 
-    results = await asyncio.gather(
-        *(
-            watch(
-                DnsProbe(),
-                name,
-                want,
-                servers,
-                changed_at,
-                now=core.now,
-                sleep=core.clock.sleep,
-                poll=run.settings.engine.step_poll,
-                timeout=dns.propagation_timeout,
-                progress=progress,
-            )
-            for name in names
-        )
-    )
+    results = await asyncio.gather(*(_watch(run, name, want, servers, changed_at, progress) for name in names))
     with core.fenced():
-        for name, result in zip(names, results, strict=True):
-            core.events.append(
-                "dns.propagated",
-                f"{tenant_id}: {name} {result.describe()}: " + "; ".join(result.lines()),
-                tenant_id=tenant_id,
-                job_id=run.job_id,
-                detail=result.to_json(),
-            )
+        for result in results:
+            _record(run, tenant_id, result)
     if len({result.describe() for result in results}) == 1:
         return f"{results[0].describe()} ({len(names)} names)"
     return "; ".join(f"{name} {result.describe()}" for name, result in zip(names, results, strict=True))
