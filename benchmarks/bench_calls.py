@@ -27,12 +27,12 @@ from cutover.lab.fleet import lab_specs, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, start_moto
 from cutover.lab.oci_server import COMPARTMENT, LocalOci
 from cutover.lab.seed_aws import put_alb_metrics, seed_zone
+from cutover.model.clock import SystemClock
 from cutover.providers.aws.cloudwatch import CloudWatchSide
 from cutover.providers.aws.route53 import Route53Dns
 from cutover.providers.fleet_metrics import FleetMetrics
 from cutover.providers.interfaces import DnsChange, Routing
 from cutover.providers.oci.monitoring import OciMonitoringSide
-from cutover.state.clock import SystemClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

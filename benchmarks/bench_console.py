@@ -29,8 +29,8 @@ from textual.widgets import DataTable
 
 from cutover.console.fleet import COLUMNS, FleetRow, RowContext, build_row
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle, SyncHealth
-from cutover.state.tenants import Tenant
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 
 SIZE = (120, 35)
 NOW = 1_800_000_000.0

@@ -22,11 +22,11 @@ from cutover.actions.session import Session
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.config.loader import LoadedConfig
 from cutover.config.settings import Settings, SimulatorSettings, StateSettings
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.providers.sim import WorldOptions, open_world
-from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from cutover.actions.importing import import_matrix
-from cutover.state.clock import SystemClock
+from cutover.model.clock import SystemClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
+from cutover.model.clock import ManualClock
 from cutover.providers.interfaces import DnsChange, Routing
 from cutover.providers.sim import WorldOptions, open_world
 from cutover.providers.sim.scenario import inject_scenario
-from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

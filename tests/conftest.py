@@ -12,7 +12,7 @@ from pathlib import Path
 import hypothesis  # noqa: F401
 import pytest
 
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

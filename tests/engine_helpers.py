@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cutover.actions.importing import import_matrix
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
+from cutover.state.tenants import TenantStore
 
 # 1_800_000_000 (the test clock's start) is 03:00 in New York: inside the 02:00-06:00 window
 # for us-east-1 tenants, outside it for us-west-2 (00:00) and eu-west-1 (08:00).
@@ -145,8 +146,8 @@ class Harness:
         from cutover.actions.session import Session
         from cutover.config.loader import LoadedConfig
         from cutover.config.settings import Settings, SimulatorSettings
+        from cutover.model.clock import ManualClock
         from cutover.providers.sim import WorldOptions, open_world
-        from cutover.state.clock import ManualClock
         from cutover.state.events import EventLog
         from cutover.state.identity import Actor
         from cutover.state.jobs import JobStore
@@ -249,9 +250,9 @@ def war_room(tmp_path: Path, *, ready: int = 12, enterprise: tuple[int, ...] = (
     import os
     import time
 
+    from cutover.model.clock import ManualClock
     from cutover.providers.sim import WorldOptions, open_world
     from cutover.providers.sim.setup import default_start
-    from cutover.state.clock import ManualClock
     from cutover.state.events import EventLog
     from cutover.state.identity import Actor
     from cutover.state.store import Store

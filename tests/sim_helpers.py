@@ -7,13 +7,14 @@ from typing import Any
 
 from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
+from cutover.model.clock import ManualClock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import Providers
 from cutover.providers.sim import WorldOptions, open_world
-from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cutover.console.cli import cli
-from cutover.state.clock import SystemClock
+from cutover.model.clock import SystemClock
 from cutover.state.events import EventLog, event_hash, verify_chain
 from cutover.state.identity import Actor
 from cutover.state.store import Store

@@ -9,7 +9,7 @@ from pathlib import Path
 from engine_helpers import cutover, write_fleet
 
 from cutover.actions.importing import import_matrix
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.facts import APPROVAL
 from cutover.state.identity import Actor

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from engine_helpers import cutover, war_room
 
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobState, JobStore
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

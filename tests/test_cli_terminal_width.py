@@ -17,7 +17,7 @@ import pytest
 from engine_helpers import cutover, write_fleet
 
 from cutover.actions.importing import import_matrix
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore, NewTarget

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cutover.actions.importing import import_matrix
 from cutover.config.text import visible
 from cutover.console.cli import cli
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore, NewTarget

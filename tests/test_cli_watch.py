@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from engine_helpers import war_room
 
 from cutover.console.cli import cli
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.simworld import SimWorldStore

@@ -10,7 +10,7 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.operations import PlanRequest
 from cutover.actions.sync_watch import SOURCE
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
 
 pytestmark = pytest.mark.asyncio

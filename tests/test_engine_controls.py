@@ -14,9 +14,9 @@ from cutover.actions.engine import Engine
 from cutover.actions.operations import PlanRequest, ResumeRefused
 from cutover.config.settings import SafetySettings, Settings
 from cutover.console.cli import cli
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

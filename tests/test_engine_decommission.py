@@ -11,8 +11,8 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.flows.decommission import RETIRED
 from cutover.actions.operations import NeedsConfirmation, PlanRequest, Refused
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

@@ -19,11 +19,11 @@ from cutover.actions.operations import PlanRequest
 from cutover.config.settings import DnsSettings, EngineSettings, Settings
 from cutover.console.fleet import RowContext, build_row
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, sim_zone_lookup
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import DnsChange, DnsName, Routing
-from cutover.state.clock import ManualClock
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobState, StepState
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

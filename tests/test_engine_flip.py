@@ -9,8 +9,8 @@ import pytest_asyncio
 from engine_helpers import Harness
 
 from cutover.actions.operations import PlanRequest
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, StepState
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

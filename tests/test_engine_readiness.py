@@ -10,7 +10,7 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import Settings
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.readiness import ReadinessStore, readiness_lines
 
 pytestmark = pytest.mark.asyncio

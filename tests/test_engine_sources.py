@@ -14,7 +14,7 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.gate import CheckResult
 from cutover.actions.operations import PlanRequest
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.sources import SourceHealth
 
 pytestmark = pytest.mark.asyncio

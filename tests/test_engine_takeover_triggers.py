@@ -17,10 +17,10 @@ from engine_helpers import Harness, inject
 from cutover.actions.engine import Engine
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.facts import TriggerStatusStore
 from cutover.state.identity import Actor
 from cutover.state.leases import LeaseStore
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

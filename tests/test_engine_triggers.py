@@ -10,8 +10,8 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import Settings, TriggerRule, TriggerSettings
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

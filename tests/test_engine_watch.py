@@ -12,8 +12,8 @@ from engine_helpers import Harness, inject
 from cutover.actions.drift import DRIFT_SOURCE
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import Settings, WatchSettings
+from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import DnsChange, Routing
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
 from cutover.state.watch import CHECKPOINT, checkpoints, watch_text
 

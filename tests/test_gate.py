@@ -9,8 +9,8 @@ from engine_helpers import import_runbook, make_ready
 
 from cutover.actions.gate import REMEDY_FINAL_SYNC, REMEDY_HYDRATE, CheckResult, evaluate_gate, remedy_sentence
 from cutover.config.settings import Settings
-from cutover.state.clock import ManualClock
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
 SETTINGS = Settings()

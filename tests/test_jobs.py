@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog, verify_chain
 from cutover.state.identity import Actor
 from cutover.state.jobs import (

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from cutover.config.matrix import parse_matrix
-from cutover.state.lifecycle import TRANSITIONS, IllegalTransition, Lifecycle, check_transition
+from cutover.model.lifecycle import TRANSITIONS, IllegalTransition, Lifecycle, check_transition
 from cutover.state.tenants import ConcurrentChange, TenantStore
 
 ALLOWED = [(a, b) for a, nexts in TRANSITIONS.items() for b in nexts]

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from cutover.actions.importing import ImportRefused, import_matrix
 from cutover.config.matrix import MatrixError, parse_matrix
 from cutover.console.cli import cli
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
 HEADER = "Tenant ID,Size,SLA,DNS name,Hosted zone,AWS target,OCI target,Extra DNS names"

@@ -8,7 +8,7 @@ import pytest
 
 from cutover.actions.importing import import_matrix
 from cutover.config.matrix import MatrixError, parse_matrix, wave_for_size
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
 HEADER = "Tenant ID,Size,SLA,Wave,DNS name,AWS target,OCI target"

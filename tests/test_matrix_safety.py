@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from cutover.actions.importing import import_matrix
 from cutover.config.matrix import MatrixError, parse_matrix
 from cutover.console.cli import cli
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore, NewTarget
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -5,9 +5,10 @@ import dataclasses
 import pytest
 
 from cutover.config.matrix import parse_matrix
-from cutover.state.lifecycle import Lifecycle, SyncHealth
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.state.next_step import next_step
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 NOW = 1_800_000_000.0
 

@@ -10,10 +10,10 @@ from engine_helpers import import_runbook, make_ready, write_fleet
 from cutover.actions.operations import BadRequest, NeedsConfirmation, Operations, PlanRequest, ReadOnly, Refused
 from cutover.actions.session import Session
 from cutover.config.loader import load_config
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import verify_chain
 from cutover.state.jobs import JobState, StepState
-from cutover.state.lifecycle import Lifecycle
 
 
 @pytest.fixture

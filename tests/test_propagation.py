@@ -13,8 +13,8 @@ from cutover.actions.operations import PlanRequest
 from cutover.actions.propagation import servers_of, watch
 from cutover.config.settings import DnsSettings, Settings
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, ZoneLookup, sim_zone_lookup
+from cutover.model.clock import ManualClock
 from cutover.providers.dns_probe import DnsProbe
-from cutover.state.clock import ManualClock
 from cutover.state.jobs import JobState
 
 NAME = "t1.tenants.example"

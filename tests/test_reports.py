@@ -18,11 +18,11 @@ from engine_helpers import Harness, import_runbook, inject, make_ready, write_fl
 from cutover.actions.operations import Operations, PlanRequest
 from cutover.config.settings import Settings, StateSettings
 from cutover.console.cli import cli
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog, verify_chain
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -10,11 +10,11 @@ from engine_helpers import import_runbook, make_ready, write_fleet
 from cutover.actions import safety
 from cutover.actions.safety import evaluate_safety, read_fleet
 from cutover.config.settings import Settings
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.facts import Facts
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from sim_helpers import Simulated, fresh_world
 
 from cutover.config.loader import ConfigError
+from cutover.model.lifecycle import SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import (
     ChangeStatus,
     DnsChange,
@@ -22,8 +24,6 @@ from cutover.providers.interfaces import (
     Throttled,
 )
 from cutover.providers.sim.scenario import ScenarioError, inject_scenario, load_scenario
-from cutover.state.lifecycle import SyncHealth
-from cutover.state.tenants import Tenant
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 HOUR = 3600.0

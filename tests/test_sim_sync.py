@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_helpers import fresh_world
 
+from cutover.model.lifecycle import SyncHealth
 from cutover.providers.interfaces import VALIDATION_CHECKS, BackendStatus, ProviderError, RemoteJobState
 from cutover.providers.sim.model import SYNC_INTERVAL_S, initial_sync_seconds
-from cutover.state.lifecycle import SyncHealth
 
 GB = 10**9
 

@@ -14,13 +14,13 @@ import pytest
 
 from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.providers.interfaces import DnsChange, Routing
 from cutover.providers.sim import WorldClock, WorldOptions, open_world
 from cutover.providers.sim.clock import HEARTBEAT_EVERY, IDLE_AFTER
-from cutover.state.clock import ManualClock
 from cutover.state.events import EventLog, verify_chain
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
@@ -164,7 +164,7 @@ import asyncio, json, sys
 from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings
 from cutover.providers.interfaces import DnsChange, Routing
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

@@ -14,8 +14,8 @@ from engine_helpers import Harness
 from cutover.actions.operations import PlanRequest, Refused
 from cutover.actions.safety import TENANT_HOLD
 from cutover.console.cli import cli
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, TargetState
-from cutover.state.lifecycle import Lifecycle
 
 
 @pytest.mark.asyncio

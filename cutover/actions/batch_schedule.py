@@ -24,8 +24,8 @@ from cutover.actions.flows.cutover import HYDRATION_MARGIN
 from cutover.actions.read_model import JobView
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock, format_duration
+from cutover.model.tenant import Tenant
 from cutover.state.jobs import JobState, Step, StepState, TargetState
-from cutover.state.tenants import Tenant
 
 REHYDRATE_S = 8 * 60.0  # the runbook's worst re-hydration
 FINAL_SYNC_S = 2 * 60.0  # final sync and verification

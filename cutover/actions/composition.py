@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from cutover.actions import real_providers
 from cutover.config.loader import ConfigError
 from cutover.config.settings import Settings
+from cutover.model.clock import Clock, SystemClock
 from cutover.providers.interfaces import ProviderError as ProviderError  # for the CLI, which cannot import providers
 from cutover.providers.interfaces import Providers
 from cutover.providers.sim import (
@@ -32,7 +33,6 @@ from cutover.providers.sim import (
     open_world,
 )
 from cutover.providers.sim.scenario import inject_scenario
-from cutover.state.clock import Clock, SystemClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.simworld import SimWorldStore

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from cutover.actions.safety import ENTERPRISE_APPROVAL
 from cutover.config.settings import Settings
 from cutover.config.units import format_duration
-from cutover.state.lifecycle import Lifecycle, SyncHealth
-from cutover.state.tenants import Tenant
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.state.watch import Checkpoint, current, watch_until
 
 WATCH_RULE = "watch"

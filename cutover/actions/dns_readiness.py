@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock, format_duration
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from cutover.actions.engine_core import EngineCore
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 
 DRIFT_SOURCE = "dns-drift"
 DRIFT_CLEARED = "dns.drift.cleared"

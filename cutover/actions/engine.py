@@ -34,8 +34,8 @@ from cutover.actions.pollers import Pollers
 from cutover.actions.runner import JobRunner
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.config.settings import Settings
+from cutover.model.clock import Clock
 from cutover.providers.interfaces import Notification, Providers, Severity
-from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import LeaseLost

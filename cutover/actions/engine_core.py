@@ -18,8 +18,9 @@ import sqlite_utils
 
 from cutover.actions.triggers import TenantVerdict
 from cutover.config.settings import Settings
+from cutover.model.clock import Clock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import Providers, TenantMetrics
-from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.facts import ALERT, Facts, TriggerStatusStore
 from cutover.state.jobs import JobStore, LeaseLost
@@ -27,7 +28,7 @@ from cutover.state.leases import LeaseGuard
 from cutover.state.samples import SampleStore
 from cutover.state.sources import SourceStore
 from cutover.state.store import Store, StoreFull
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 # What stops an engine's task outright, never recorded as a tenant's or a job's failure: the lease
 # passed on (or the store vanished), the store's disk is full (the engine holds everything until

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cutover.model.lifecycle import IN_FLIGHT, Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import BackendStatus, MetricsSnapshot, ProviderError, Providers
-from cutover.state.lifecycle import IN_FLIGHT, Lifecycle
-from cutover.state.tenants import Tenant
 
 MIGRATED = frozenset({Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED})
 

@@ -22,8 +22,8 @@ from cutover.actions.freshness import metrics_stale_after
 from cutover.actions.windows import check_window, window_for
 from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_duration
-from cutover.state.lifecycle import Lifecycle, SyncHealth
-from cutover.state.tenants import Tenant
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 
 
 class CheckResult(StrEnum):

@@ -14,9 +14,10 @@ from typing import BinaryIO
 
 from cutover.config.dns_names import split_extra_names
 from cutover.config.matrix import MatrixError, ParsedMatrix, parse_matrix
+from cutover.model.lifecycle import IN_FLIGHT, DomainError
+from cutover.model.tenant import Tenant
 from cutover.state.jobs import JobStore
-from cutover.state.lifecycle import IN_FLIGHT, DomainError
-from cutover.state.tenants import ImportPlan, Tenant, TenantStore, sha256_text
+from cutover.state.tenants import ImportPlan, TenantStore, sha256_text
 
 # The fields that say where a tenant's traffic goes.
 ROUTING_FIELDS = ("dns_name", "hosted_zone", "aws_target", "oci_target", "extra_dns_names")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
+from cutover.model.clock import Clock
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import Providers, RemoteJob, RemoteJobState
-from cutover.state.clock import Clock
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 from cutover.state.ttl_history import ttl_observation
 
 

@@ -75,15 +75,15 @@ from cutover.model.jobs import (
     JobKind,
     rollback_steps,
 )
+from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import DnsRecord, Providers
 from cutover.state.events import Event
 from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
 from cutover.state.holds import HoldStore, TenantHold
 from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
 from cutover.state.leases import Lease, LeaseStore
-from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth
 from cutover.state.signoffs import Signoff, SignoffStore
-from cutover.state.tenants import Tenant
 from cutover.state.watch import checkpoints
 
 # The kinds an action plan (PlanRequest) can be; the others are submitted by their own methods.

@@ -40,10 +40,11 @@ from cutover.actions.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.actions.watch import CheckpointWatch
 from cutover.config.settings import EngineSettings
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
-from cutover.state.lifecycle import Lifecycle, SyncHealth
 from cutover.state.samples import Sample
-from cutover.state.tenants import ConcurrentChange, Tenant
+from cutover.state.tenants import ConcurrentChange
 from cutover.state.ttl_history import ttl_observation
 from cutover.state.watch import watched
 

@@ -22,11 +22,11 @@ from prometheus_client.registry import Collector
 
 from cutover.actions.windows import night_start
 from cutover.config.settings import Settings
-from cutover.state.clock import Clock
+from cutover.model.clock import Clock
+from cutover.model.lifecycle import IN_FLIGHT
 from cutover.state.facts import Facts
 from cutover.state.jobs import JobState, JobStore
 from cutover.state.leases import LeaseStore
-from cutover.state.lifecycle import IN_FLIGHT
 from cutover.state.sources import SourceStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 PILOT = "pilot"
 _NUMBER = re.compile(r"\d+")

@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import TypedDict
 
 from cutover.actions.engine_core import ENGINE_STOPS, EngineCore
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import ProviderError, TargetHealth
 from cutover.state.readiness import AWS_NOT_MEASURED, ON_OCI, Readiness, ReadinessStore
-from cutover.state.tenants import Tenant
 
 log = logging.getLogger(__name__)
 

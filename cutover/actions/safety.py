@@ -21,10 +21,10 @@ from cutover.actions.windows import check_window, night_start, window_for
 from cutover.config.settings import Settings, WindowSettings
 from cutover.config.units import format_duration
 from cutover.model.jobs import TO_OCI_KINDS
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.state.facts import Facts
 from cutover.state.holds import active_holds
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant
 
 MAX_CUTTING_OVER = "max-cutting-over"
 MAX_MONITORING = "max-monitoring"

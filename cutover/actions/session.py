@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from cutover.actions.composition import store_clock
 from cutover.config.loader import LoadedConfig
 from cutover.config.settings import Settings
-from cutover.state.clock import Clock
+from cutover.model.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

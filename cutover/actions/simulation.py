@@ -10,13 +10,13 @@ from pathlib import Path
 
 from cutover.actions.composition import world_options
 from cutover.config.settings import Settings
+from cutover.model.clock import Clock
+from cutover.model.lifecycle import DomainError
 from cutover.providers.sim import OpenedWorld, WorldClock, open_world
 from cutover.providers.sim.clock import IDLE_AFTER
 from cutover.providers.sim.scenario import LoadedScenario, inject_scenario
-from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import DomainError
 from cutover.state.simworld import SimWorldStore, WorldMissing
 from cutover.state.store import Store, StoreError
 from cutover.state.tenants import TenantStore

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cutover.actions.engine_core import EngineCore
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.state.next_step import after_cutover_sync_problem
-from cutover.state.tenants import Tenant
 
 SOURCE = "sync-after-cutover"
 CLEARED = "sync.after_cutover.cleared"

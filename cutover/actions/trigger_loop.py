@@ -28,11 +28,11 @@ from cutover.actions.freshness import metrics_stale_after
 from cutover.actions.triggers import Observation, Outcome, TenantVerdict, TriggerEvaluator, Verdict
 from cutover.config.settings import WatchSettings
 from cutover.model.jobs import JobKind, rollback_steps
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
 from cutover.state.jobs import LockConflict, NewTarget
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant
 from cutover.state.watch import intensive, under_watch
 
 log = logging.getLogger(__name__)

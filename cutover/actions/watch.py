@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cutover.actions.engine_core import EngineCore
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 from cutover.state.watch import CHECKPOINT, checkpoint_label, checkpoints, current
 
 WATCH_SOURCE = "watch"

@@ -9,9 +9,9 @@ from collections import Counter
 from cutover.actions.windows import night_start
 from cutover.config.settings import Settings
 from cutover.model.jobs import TO_OCI_KINDS
+from cutover.model.tenant import Tenant
 from cutover.state.facts import Facts
 from cutover.state.jobs import ACTIVE, JobStore, TargetState
-from cutover.state.tenants import Tenant
 
 
 def taken_tonight(facts: Facts, jobs: JobStore, now: float, settings: Settings) -> set[str]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from cutover.config.regions import REGION_ZONES
 from cutover.config.settings import Settings, WindowSettings, parse_window
 from cutover.config.units import format_clock, format_duration
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 
 def tenant_zone(tenant: Tenant, window: WindowSettings) -> str:

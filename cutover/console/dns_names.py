@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.config.units import format_duration
+from cutover.model.tenant import Tenant
 from cutover.state.events import Event
-from cutover.state.tenants import Tenant
 
 
 @dataclass(frozen=True)

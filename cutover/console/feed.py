@@ -24,8 +24,9 @@ from cutover.console.fleet import (
     row_valid_until,
     summarize,
 )
+from cutover.model.clock import Clock
 from cutover.model.jobs import JobKind
-from cutover.state.clock import Clock
+from cutover.model.tenant import Tenant
 from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts, TriggerStatusStore
 from cutover.state.holds import TenantHold, active_holds
@@ -35,7 +36,7 @@ from cutover.state.readiness import ON_OCI, ReadinessStore, readiness_lines
 from cutover.state.simworld import SimWorldStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 from cutover.state.watch import checkpoints, watch_text
 
 # Kinds shown in the alerts feed: trigger outcomes, provider errors, stale sources.

@@ -17,9 +17,9 @@ from cutover.actions.queue_order import queue_key
 from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings, WatchSettings
 from cutover.config.text import visible
 from cutover.config.units import format_duration
-from cutover.state.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
+from cutover.model.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.state.next_step import next_step
-from cutover.state.tenants import Tenant
 from cutover.state.watch import Checkpoint, under_watch
 
 # The runbook dashboard's colours: pending blue, syncing yellow, ready green,

@@ -10,7 +10,7 @@ from textual import work
 from cutover.config.text import visible_lines
 from cutover.console.fleet import TargetSet
 from cutover.console.more_actions import MoreActions
-from cutover.state.lifecycle import DomainError
+from cutover.model.lifecycle import DomainError
 
 HOLD_ACTIONS = frozenset({"hold_tenants", "unhold_tenants"})
 HOLD_DETAIL = (

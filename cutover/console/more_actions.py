@@ -18,8 +18,8 @@ from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lin
 from cutover.console.app_surface import AppSurface
 from cutover.console.fleet import TargetSet
 from cutover.model.jobs import JobKind
+from cutover.model.lifecycle import DomainError
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
-from cutover.state.lifecycle import DomainError
 
 # What each sync mode does, as the dialog says it (the CLI's `cutover sync`, `--final`, `--verify`).
 SYNC_WORDS = {

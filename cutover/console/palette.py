@@ -11,7 +11,7 @@ from cutover.console.controls import controls
 from cutover.console.fleet import ATTENTION, COLUMNS, QUEUE, SORT_NAMES, SORTABLE
 from cutover.console.keys import KEY_ACTIONS
 from cutover.console.more_actions import JOB_VERBS
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 
 class FleetCommands(Provider):

@@ -23,9 +23,9 @@ from cutover.config.units import format_duration, format_size
 from cutover.console.dns_names import name_lines, names_json
 from cutover.console.fleet import STATE_STYLE
 from cutover.console.plain import literal, plain
+from cutover.model.tenant import Tenant
 from cutover.state.events import Event
 from cutover.state.holds import TenantHold
-from cutover.state.tenants import Tenant
 
 
 def _console() -> Console:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cutover.actions.fleet_summary import FleetSummary, share_text
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 _ORDER = list(Lifecycle)
 IN_FLIGHT_SHOWN = 8

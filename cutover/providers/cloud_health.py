@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import BackendHealth, ProviderError, RemoteJob, TargetHealth, ValidationResult
-from cutover.state.tenants import Tenant
 
 
 class CloudHealth:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cutover.model.clock import Clock
 from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, DnsProvider, ProviderError
-from cutover.state.clock import Clock
 
 
 class ChangeNotInSync(ProviderError):

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError, SideColumns
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 NAN = float("nan")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from cutover.model.lifecycle import SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.redaction import redact
-from cutover.state.lifecycle import SyncHealth
-from cutover.state.tenants import Tenant
 
 
 class Side(StrEnum):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsName, DnsProvider, DnsRecord
 from cutover.providers.zone_dns import tenant_zone
-from cutover.state.tenants import Tenant
 
 
 class SplitDns:

@@ -17,6 +17,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
+from cutover.model.clock import Clock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import (
     DnsChange,
     DnsName,
@@ -26,8 +28,6 @@ from cutover.providers.interfaces import (
     fence_name,
     fenced_name,
 )
-from cutover.state.clock import Clock
-from cutover.state.tenants import Tenant
 
 Record = TypeVar("Record")
 _Index = tuple[dict[str, list[Any]], dict[str, list[Any]]]

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cutover.model.clock import Clock, SystemClock
 from cutover.state.chain import GENESIS, ChainReport, canonical, event_hash, record_append, verify_chain
-from cutover.state.clock import Clock, SystemClock
 from cutover.state.identity import Actor
 from cutover.state.store import Store
 

@@ -10,8 +10,8 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import Event
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 
 REHEARSAL = "rehearsal"

@@ -27,10 +27,10 @@ from typing import Any
 
 import sqlite_utils
 
+from cutover.model.clock import Clock
 from cutover.model.jobs import PREEMPTING_KINDS, JobKind
-from cutover.state.clock import Clock
+from cutover.model.lifecycle import DomainError
 from cutover.state.events import EventLog
-from cutover.state.lifecycle import DomainError
 from cutover.state.store import Store
 
 

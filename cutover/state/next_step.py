@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cutover.config.settings import GateSettings, WatchSettings
 from cutover.config.units import format_duration
-from cutover.state.lifecycle import Lifecycle, SyncHealth
-from cutover.state.tenants import Tenant
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.state.watch import Checkpoint, current
 
 

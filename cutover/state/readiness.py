@@ -19,9 +19,9 @@ from typing import Any
 
 from cutover.config.settings import WatchSettings
 from cutover.config.units import format_clock, format_duration, format_size
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.state.store import Store
-from cutover.state.tenants import Tenant
 from cutover.state.watch import watch_until
 
 # Tenants whose customers write on OCI: the ones whose readiness is measured.

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cutover.model.lifecycle import Lifecycle, check_transition
 from cutover.state.events import EventLog
-from cutover.state.lifecycle import Lifecycle, check_transition
 from cutover.state.store import Store
 
 

@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from cutover.config.dns_names import ExtraName, split_extra_names
 from cutover.config.matrix import TenantSpec
+from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
+from cutover.model.tenant import MATRIX_FIELDS, Tenant
 from cutover.state.events import EventLog
-from cutover.state.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
 from cutover.state.store import Store
-
-
-@dataclass(frozen=True)
-class NameSeen:
-    """One name of a tenant with several, as the DNS poller (or the engine's change) last saw it."""
-
-    name: str
-    zone: str
-    routing: str  # in words; "no record" when the name has none
-    oci_share: float | None  # None: no record, or a target that is neither side's
-    ttl: int | None
-    at: float
-    primary: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def names_seen_json(seen: Collection[NameSeen]) -> str:
-    return json.dumps([item.to_json() for item in seen], sort_keys=True, separators=(",", ":"))
 
 
 class UnknownTenant(DomainError):
@@ -43,110 +22,6 @@ class UnknownTenant(DomainError):
 
 class ConcurrentChange(DomainError):
     pass
-
-
-@dataclass(frozen=True)
-class Tenant:
-    tenant_id: str
-    name: str
-    size_bytes: int
-    tier: str
-    complexity: str
-    criticality: str
-    priority: str
-    wave: int
-    dns_name: str
-    hosted_zone: str
-    aws_target: str
-    oci_target: str
-    region: str
-    aws_bucket: str
-    oci_bucket: str
-    baseline_p95_ms: float | None
-    baseline_error_rate: float | None
-    lifecycle: Lifecycle
-    lifecycle_since: float
-    sync_health: SyncHealth
-    sync_percent: float | None
-    sync_eta_s: float | None
-    sync_lag_s: float | None
-    pending_objects: int | None
-    pending_bytes: int | None
-    checksum_mismatches: int | None
-    last_pass_at: float | None
-    verified_at: float | None
-    backends_healthy: int | None
-    backends_total: int | None
-    health_at: float | None
-    validation_passed: int | None
-    validation_total: int | None
-    validated_at: float | None
-    hydrated_at: float | None
-    monitoring_until: float | None
-    observed_at: float | None
-    imported_at: float
-    import_source: str
-    version: int
-    dns_oci_share: float | None = None
-    dns_routing: str = ""
-    dns_at: float | None = None
-    observed_oci_share: float | None = None
-    requests: float | None = None
-    error_rate: float | None = None
-    p95_ms: float | None = None
-    metrics_at: float | None = None
-    aws_load_balancer: str = ""
-    aws_target_group: str = ""
-    oci_load_balancer: str = ""
-    oci_backend_set: str = ""
-    dns_ttl: int | None = None  # the record's TTL as last read
-    dns_ttl_since: float | None = None  # since when it has been that TTL (first read, or our change in sync)
-    dns_ttl_before: int | None = None  # the TTL before that; None when the store never saw one
-    dns_ttl_safe_at: float | None = None  # when no resolver can still cache a longer TTL (see ttl_history)
-    extra_dns_names: str = ""  # the matrix's extra names, moved with dns_name atomically (config.dns_names)
-    # Each name's record as last read, for a tenant with extra names (JSON, see NameSeen); "" for one name.
-    dns_names_seen: str = ""
-
-    @property
-    def dns_names(self) -> tuple[ExtraName, ...]:
-        """Every name DNS routes for this tenant: its DNS name first (zone "": the tenant's zone), then its
-        extra names, each with the zone it gave ("" for the tenant's zone)."""
-        return (ExtraName(self.dns_name), *split_extra_names(self.extra_dns_names))
-
-    @property
-    def several_names(self) -> bool:
-        return bool(self.extra_dns_names)
-
-    @property
-    def names_seen(self) -> tuple[NameSeen, ...]:
-        """Each name's routing as last read (empty for a tenant with one name, or before the first read)."""
-        if not self.dns_names_seen:
-            return ()
-        return tuple(NameSeen(**item) for item in json.loads(self.dns_names_seen))
-
-    @property
-    def dns_split(self) -> bool:
-        """Its names do not all send the same share to OCI: some moved, some did not (or one is unknown)."""
-        seen = self.names_seen
-        return len({item.oci_share for item in seen}) > 1
-
-    @property
-    def judged(self) -> bool:
-        """Whether the trigger rules judge this tenant's figures: in monitoring, or cutting over with DNS
-        already sending traffic to OCI. Elsewhere its error rate is AWS's (or nobody's) business."""
-        if self.lifecycle is Lifecycle.MONITORING:
-            return True
-        return self.lifecycle is Lifecycle.CUTTING_OVER and (bool(self.dns_oci_share) or self.dns_split)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Tenant:
-        return cls(**{**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])})
-
-    def to_json(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["lifecycle"] = self.lifecycle.value
-        data["sync_health"] = self.sync_health.value
-        return data
 
 
 # Observations the engine may record; everything else changes only by import or transition.
@@ -185,7 +60,6 @@ OBSERVED_FIELDS = frozenset(
         "dns_names_seen",
     }
 )
-MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 
 def ttl_observation(tenant: Tenant, ttl: int, at: float, *, assume_previous: int) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from typing import Any
 
 from cutover.config.settings import WatchSettings
 from cutover.config.units import format_duration
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.state.events import Event
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
-from cutover.state.tenants import Tenant
 
 CHECKPOINT = "watch.checkpoint"  # the event kind of a checkpoint's verdict
 

@@ -10,7 +10,7 @@ from console_fleet import START, build_fleet, open_session
 
 from cutover.actions.session import Session
 from cutover.console.app import CutoverApp
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from cutover.actions.importing import import_matrix
 from cutover.actions.session import Session
 from cutover.config.loader import LoadedConfig
 from cutover.config.settings import Settings
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.sources import SourceStore
 from cutover.state.store import Store

@@ -20,7 +20,7 @@ from cutover.console.screens.main import MainScreen
 from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.jobs import JobKind
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

@@ -18,7 +18,7 @@ from cutover.console.screens.main import MainScreen, live_binding_rows
 from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.scaled_sparkline import ScaledBars
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 THREE_HOURS = 3 * 3600  # the fixture's 03:00 New York becomes 06:00: outside the 02:00-06:00 window
 

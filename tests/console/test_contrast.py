@@ -11,7 +11,7 @@ from cutover.console import colours
 from cutover.console.fleet import BAD, NAMED_STYLES, STATE_STYLE, WARN
 from cutover.console.render import STATE_STYLE as CLI_STATE_STYLE
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 # What faults and alerts are written in: the alerts feed and history by severity, the header's STALE,
 # the key figures' fault line, a source current again.

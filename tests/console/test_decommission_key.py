@@ -11,7 +11,7 @@ from cutover.actions.operations import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.decommission import ConfirmDecommission
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

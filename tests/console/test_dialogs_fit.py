@@ -9,7 +9,7 @@ from pilot_helpers import screen_lines, until
 from cutover.console.app import CutoverApp
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 
 pytestmark = pytest.mark.asyncio
 

@@ -13,7 +13,7 @@ from cutover.console.acting import prepare
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.jobs import JobKind
-from cutover.state.tenants import MATRIX_FIELDS, NameSeen, names_seen_json
+from cutover.model.tenant import MATRIX_FIELDS, NameSeen, names_seen_json
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,7 +14,7 @@ from cutover.config.units import format_clock
 from cutover.console.fleet import RowContext, build_row
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
 SIZES = [(120, 35), (80, 24)]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from cutover.console.fleet import FilterError, RowContext, build_row, parse_filter
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 
 

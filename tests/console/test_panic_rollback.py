@@ -11,8 +11,8 @@ from cutover.actions.operations import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.main import MainScreen
 from cutover.console.screens.panic import TypedPhrase
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

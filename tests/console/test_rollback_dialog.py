@@ -8,7 +8,7 @@ from test_dialogs_fit import assert_on_screen
 
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

@@ -162,7 +162,7 @@ def test_break_glass(snap_compare, tmp_path) -> None:
 def _night_app(tmp_path):
     from console_fleet import START, build_night, open_session
 
-    from cutover.state.clock import ManualClock
+    from cutover.model.clock import ManualClock
 
     clock = ManualClock(start=START)
     path = tmp_path / "night.db"

@@ -16,7 +16,7 @@ import pytest
 from console_fleet import START, build_fleet
 from waiting import eventually
 
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.leases import LeaseStore
 from cutover.state.store import Store
 

@@ -14,7 +14,7 @@ from textual.widgets import Input
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.main import MainScreen
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.asyncio
 

@@ -17,7 +17,7 @@ from cutover.console.app import CutoverApp
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.readiness import AWS_NOT_MEASURED, Readiness, ReadinessStore
 
 pytestmark = pytest.mark.asyncio

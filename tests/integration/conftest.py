@@ -20,8 +20,9 @@ from cutover.lab.oci_server import LocalOci, OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.ssh_server import LabSsh
 from cutover.lab.web_server import SlackSink, TenantApp
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import RetryNotice
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 ZONE = "lab.example.com"
 FAST_RETRY = RetrySettings(attempts=4, base_delay=0.01, max_delay=0.05, deadline=10)

@@ -30,7 +30,7 @@ from cutover.config.settings import ProvidersSettings, Settings
 from cutover.lab.fleet import LabTenant
 from cutover.lab.oci_server import COMPARTMENT
 from cutover.lab.traffic import TrafficFeeder
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore

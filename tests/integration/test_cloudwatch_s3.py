@@ -11,11 +11,11 @@ import pytest_asyncio
 from cutover.config.providers import CloudWatchSettings
 from cutover.lab.fleet import lab_tenants
 from cutover.lab.seed_aws import aws_client, put_alb_metrics, seed_buckets
+from cutover.model.clock import SystemClock
 from cutover.providers.aws.cloudwatch import CloudWatchSide
 from cutover.providers.aws.s3 import S3Listing
 from cutover.providers.fleet_metrics import FleetMetrics
 from cutover.providers.listings import compare_listings
-from cutover.state.clock import SystemClock
 
 from .conftest import FAST_RETRY, ZONE, store_tenants
 

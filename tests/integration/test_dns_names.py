@@ -23,13 +23,14 @@ from cutover.lab.seed_aws import aws_client
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
 from cutover.lab.world import seed_clouds
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.aws.route53 import Route53Dns
 from cutover.providers.interfaces import DnsChange, DnsProvider, RecordChanged, Routing, fence_name
 from cutover.providers.oci.dns import OciDns
-from cutover.state.clock import ManualClock
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 from .conftest import FAST_RETRY, ZONE
 from .real_engine import RealHarness, lab_providers

@@ -28,7 +28,7 @@ from cutover.actions.importing import import_matrix
 from cutover.config.loader import load_config
 from cutover.lab.moto_server import MotoServer
 from cutover.lab.world import Lab
-from cutover.state.clock import SystemClock
+from cutover.model.clock import SystemClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store

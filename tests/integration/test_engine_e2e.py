@@ -20,9 +20,9 @@ from cutover.lab.seed_aws import aws_client
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
 from cutover.lab.world import seed_clouds
-from cutover.state.clock import ManualClock
+from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.samples import SampleStore
 
 from .conftest import FAST_RETRY, ZONE

@@ -9,11 +9,11 @@ from waiting import eventually_async
 
 from cutover.config.providers import HttpStep, HydrationSettings, SlackNotifier, ValidationSettings
 from cutover.lab.web_server import LAB_LOGIN, LabTls, TenantApp
+from cutover.model.clock import SystemClock
 from cutover.providers.http.slack import SlackWebhook
 from cutover.providers.http.validation import HttpValidation
 from cutover.providers.interfaces import VALIDATION_CHECKS, Notification, ProviderError, RemoteJobState, Severity
 from cutover.providers.ssh.hydration import SshHydration
-from cutover.state.clock import SystemClock
 
 from .conftest import FAST_RETRY, ZONE
 

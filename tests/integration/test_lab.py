@@ -12,10 +12,10 @@ from cutover.actions.importing import import_matrix
 from cutover.actions.lab_setup import prepare_ready
 from cutover.config.loader import load_config
 from cutover.lab.world import Lab
+from cutover.model.clock import SystemClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import BackendStatus, Notification
-from cutover.state.clock import SystemClock
 from cutover.state.events import EventLog
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

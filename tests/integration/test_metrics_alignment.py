@@ -13,10 +13,10 @@ import pytest_asyncio
 from cutover.config.providers import CloudWatchSettings, OciMonitoringSettings
 from cutover.lab.oci_server import COMPARTMENT, LocalOci
 from cutover.lab.seed_aws import put_alb_metrics
+from cutover.model.clock import SystemClock
 from cutover.providers.aws.cloudwatch import CloudWatchSide
 from cutover.providers.fleet_metrics import FleetMetrics
 from cutover.providers.oci.monitoring import OciMonitoringSide
-from cutover.state.clock import SystemClock
 
 from .conftest import FAST_RETRY
 

@@ -19,12 +19,12 @@ from cutover.config.providers import RcSettings
 from cutover.lab.moto_server import MotoServer
 from cutover.lab.oci_server import LocalOci
 from cutover.lab.seed_aws import seed_buckets
+from cutover.model.clock import SystemClock
+from cutover.model.lifecycle import SyncHealth
 from cutover.providers.http.rclone_rc import HttpRc
 from cutover.providers.http.rclone_sync import RcloneSync
 from cutover.providers.interfaces import ProviderError, RemoteJobState
 from cutover.providers.ssh.rclone import SshRc
-from cutover.state.clock import SystemClock
-from cutover.state.lifecycle import SyncHealth
 
 from .conftest import FAST_RETRY
 from .rclone_servers import KINDS, RcUnderTest, rc_under_test
@@ -237,7 +237,7 @@ async def test_no_forward_pass_runs_for_a_tenant_on_oci_it_would_delete_what_cus
 ):
     from dataclasses import replace
 
-    from cutover.state.lifecycle import Lifecycle
+    from cutover.model.lifecycle import Lifecycle
 
     seed_buckets(moto.url, lab_fleet[:1], objects=2)
     settings = RcloneSyncSettings(

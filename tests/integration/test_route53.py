@@ -10,11 +10,11 @@ import pytest_asyncio
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import lab_tenants
 from cutover.lab.seed_aws import aws_client, seed_zone
+from cutover.model.clock import SystemClock
 from cutover.providers.aws import change_batch as cb
 from cutover.providers.aws.route53 import Route53Dns
 from cutover.providers.dns_sync import ChangeNotInSync, wait_in_sync
 from cutover.providers.interfaces import ChangeStatus, DnsChange, ProviderError, RecordChanged, Routing, Throttled
-from cutover.state.clock import SystemClock
 
 from .conftest import ZONE, Notices, store_tenants
 

@@ -31,10 +31,10 @@ from cutover.lab.local_http import LocalHttpServer, Reply
 from cutover.lab.oci_server import LocalOci
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.world import seed_clouds, write_lab_files
+from cutover.model.clock import ManualClock
 from cutover.providers.http.rclone_rc import HttpRc
 from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
 from cutover.providers.redaction import redact, remember_secret
-from cutover.state.clock import ManualClock
 from cutover.state.sources import SourceStore
 
 from .conftest import FAST_RETRY, ZONE

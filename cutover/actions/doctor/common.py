@@ -10,9 +10,9 @@ from cutover.actions.doctor.skew import FIX as CLOCK_FIX
 from cutover.actions.doctor.skew import DateSeen
 from cutover.config.providers import AwsAccess, OciAccess
 from cutover.config.settings import Settings
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import ProviderError
 from cutover.providers.redaction import redact
-from cutover.state.tenants import Tenant
 
 _UNREACHABLE: tuple[str, ...] = ("connection failed", "connecterror", "connect timeout", "connecttimeout", "timed out")
 _UNREACHABLE += ("timeout", "could not connect", "endpointconnectionerror", "connection refused", "newconnectionerror")

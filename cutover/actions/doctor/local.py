@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cutover.actions.doctor.results import Check, failed, ok, warn
 from cutover.config.regions import REGION_ZONES
 from cutover.config.settings import Settings
+from cutover.model.tenant import Tenant
 from cutover.state.disk import inspect_store
-from cutover.state.tenants import Tenant
 
 STORE = "store"
 ZONES = "time zones"

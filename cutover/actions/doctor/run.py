@@ -21,11 +21,12 @@ from cutover.actions.doctor.quick import quick
 from cutover.actions.doctor.results import Check, Report, failed, ok, report
 from cutover.actions.doctor.skew import check_skew
 from cutover.config.loader import LoadedConfig
-from cutover.state.clock import SystemClock
+from cutover.model.clock import SystemClock
+from cutover.model.tenant import Tenant
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store, StoreError
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 10.0

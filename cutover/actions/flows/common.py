@@ -27,6 +27,8 @@ from cutover.actions.engine_core import EngineCore
 from cutover.config.settings import Settings
 from cutover.config.units import format_duration
 from cutover.model.jobs import JobKind
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
@@ -37,8 +39,6 @@ from cutover.providers.interfaces import (
     Routing,
 )
 from cutover.state.jobs import Control, Job, JobState, Step, StepState, TargetState
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant
 from cutover.state.ttl_history import ttl_observation
 
 log = logging.getLogger(__name__)

@@ -31,10 +31,10 @@ from cutover.actions.gate import evaluate_gate
 from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, evaluate_safety, read_fleet
 from cutover.actions.windows import given_window
 from cutover.config.units import format_duration
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, Routing
 from cutover.state.jobs import Step, StepState, TargetState
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant
 
 REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed
 HYDRATION_MARGIN = 10 * 60.0  # a hydration this close to its limit is renewed: the gate comes minutes later

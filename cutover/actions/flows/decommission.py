@@ -16,9 +16,9 @@ from cutover.actions.decommission_rules import refusals, standing, to_retire
 from cutover.actions.flows.common import JobRun
 from cutover.actions.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.flows.prepare import _begin, _start_targets
+from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import ProviderError
 from cutover.state.jobs import StepState, TargetState
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.watch import checkpoints
 
 DECOMMISSIONED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "decommissioned"}

@@ -28,10 +28,10 @@ from cutover.actions.flows.reverse import measure_rpo, reverse_sync, was_on_oci
 from cutover.actions.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.windows import given_window
 from cutover.config.units import format_duration
+from cutover.model.lifecycle import Lifecycle, check_transition
+from cutover.model.tenant import Tenant
 from cutover.state.holds import active_holds
 from cutover.state.jobs import StepState, TargetState
-from cutover.state.lifecycle import Lifecycle, check_transition
-from cutover.state.tenants import Tenant
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from cutover.actions.dns_names import (
 )
 from cutover.actions.dns_plan import same_routing
 from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, fence_token
+from cutover.model.tenant import NameSeen, Tenant
 from cutover.providers.interfaces import (
     ChangeReceipt,
     DnsChange,
@@ -39,7 +40,6 @@ from cutover.providers.interfaces import (
 )
 from cutover.providers.zone_dns import tenant_names
 from cutover.state.jobs import Step, StepState, TargetState
-from cutover.state.tenants import NameSeen, Tenant
 
 PUT_BACK = "put-back"
 

@@ -19,9 +19,9 @@ import asyncio
 from cutover.actions.flows.common import FlowStop, JobRun
 from cutover.actions.flows.cutover import TenantCutover
 from cutover.actions.flows.jobs import OUTCOME_WORDS, finish, tenant_task
+from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import ProviderError
 from cutover.state.jobs import Step, StepState, TargetState
-from cutover.state.lifecycle import Lifecycle
 
 SYNCED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "synced"}
 VALIDATED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "validated"}

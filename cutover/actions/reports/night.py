@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from cutover.actions.reports.model import Hold, JobRecord, Moved, NightReport, OnDuty, Recovery, Signed
 from cutover.config.settings import Settings
+from cutover.model.lifecycle import DomainError, Lifecycle
 from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobError, JobStore
-from cutover.state.lifecycle import DomainError, Lifecycle
 from cutover.state.store import Store
 
 NIGHT_STARTS = time(12, 0)  # a night runs noon to noon, in the window's zone

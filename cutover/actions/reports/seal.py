@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cutover.model.lifecycle import DomainError
 from cutover.state.events import Event, event_hash, verify_chain
-from cutover.state.lifecycle import DomainError
 from cutover.state.store import Store
 
 SEAL_FORMAT = "cutover.report/1"

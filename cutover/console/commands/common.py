@@ -19,7 +19,7 @@ from cutover.actions.session import Session
 from cutover.config.loader import ConfigError, LoadedConfig, load_config
 from cutover.config.matrix import MatrixError
 from cutover.config.text import visible_lines
-from cutover.state.lifecycle import DomainError
+from cutover.model.lifecycle import DomainError
 from cutover.state.store import StoreError
 from cutover.state.tenants import UnknownTenant
 

@@ -9,8 +9,8 @@ import click
 from cutover.actions.operations import Operations
 from cutover.console import render
 from cutover.console.commands.common import Context, echo, user_errors
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.holds import active_holds
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
 from cutover.state.readiness import ON_OCI, ReadinessStore, readiness_json, readiness_lines
 from cutover.state.watch import checkpoints, watch_json

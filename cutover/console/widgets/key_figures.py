@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from cutover.console.fleet import STATE_LABEL, STATE_STYLE, FleetRow, age_text, cell_style_name
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 
 def key_figures_text(tenant: Tenant | None, row: FleetRow | None, now: float, marked: int) -> Text:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from cutover.console.fleet import STATE_STYLE, WaveSummary
-from cutover.state.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle
 
 # One column per group of states: (full label, short label, states). Six characters a column when the
 # panel is 74 wide; narrower, the short labels and columns just wide enough for the counts.

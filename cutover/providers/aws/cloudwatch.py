@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from cutover.config.providers import CloudWatchSettings, fill_pattern
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.aws.session import AwsService
 from cutover.providers.fleet_metrics import SidePoints
 from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 NAMESPACE = "AWS/ApplicationELB"
 NAN = float("nan")

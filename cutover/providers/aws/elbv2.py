@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from cutover.config.providers import AwsTargetsSettings, fill_pattern
+from cutover.model.clock import Clock, SystemClock
 from cutover.providers.aws.session import AwsService
 from cutover.providers.interfaces import ProviderError, ProviderObserver, TargetHealth
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 SECTION = "[providers.health.aws_targets]"
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cutover.config.providers import Route53Settings
+from cutover.model.clock import Clock, SystemClock
 from cutover.providers.aws import change_batch as cb
 from cutover.providers.aws.session import AwsService
 from cutover.providers.calls import RequestBudget
@@ -20,7 +21,6 @@ from cutover.providers.interfaces import (
     fenced_name,
 )
 from cutover.providers.zone_dns import READ_TYPES, ROUTE53_ZONE_ID, ZoneDns, bare
-from cutover.state.clock import Clock, SystemClock
 
 PAGE_SIZE = 300  # ListResourceRecordSets returns at most 300 record sets a page
 # Route 53 and moto name the record a refused DELETE or CREATE was about in these two ways.

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.config.providers import RcloneSync as RcloneSyncSettings
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.http.rclone_features import RcloneFeatures, ask_features, missing_method
 from cutover.providers.http.rclone_rc import RcTransport
 from cutover.providers.http.rclone_verify import list_side, verify_with_check, verify_with_listings
@@ -39,9 +42,6 @@ from cutover.providers.interfaces import (
     Verification,
 )
 from cutover.providers.listings import compare_listings, stranded_objects
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.lifecycle import Lifecycle, SyncHealth
-from cutover.state.tenants import Tenant
 
 # Where customers write on OCI: no forward pass may run (it would delete their writes).
 ON_OCI = frozenset({Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.ROLLING_BACK, Lifecycle.DECOMMISSIONED})

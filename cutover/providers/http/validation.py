@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from cutover.config.providers import HttpStep, ValidationSettings
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import VALIDATION_CHECKS, CheckResult, ValidationResult
 from cutover.providers.redaction import redact, remember_secret, remember_secrets_in
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 
 class HttpValidation:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cutover.config.providers import OciDnsSettings
+from cutover.model.clock import Clock, SystemClock
 from cutover.providers.aws.change_batch import record_type
 from cutover.providers.interfaces import (
     FENCE_TTL,
@@ -30,7 +31,6 @@ from cutover.providers.interfaces import (
 )
 from cutover.providers.oci.session import OciService
 from cutover.providers.zone_dns import FENCE_TYPE, READ_TYPES, ZoneDns, bare
-from cutover.state.clock import Clock, SystemClock
 
 PAGE_SIZE = 100
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cutover.config.providers import OciLbHealth as OciLbHealthSettings
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import BackendHealth, BackendStatus, ProviderError, ProviderObserver
 from cutover.providers.oci.monitoring import lb_keys
 from cutover.providers.oci.session import OciService
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 
 @dataclass(frozen=True)

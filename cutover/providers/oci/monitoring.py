@@ -13,11 +13,11 @@ import math
 from collections.abc import Sequence
 
 from cutover.config.providers import OciMonitoringSettings, fill_pattern
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.fleet_metrics import SidePoints
 from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
 from cutover.providers.oci.session import OciService
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 NAN = float("nan")
 NAMESPACE = "oci_lbaas"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from cutover.model.lifecycle import ON_OCI
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import (
     ChangeReceipt,
     ChangeStatus,
@@ -22,9 +24,7 @@ from cutover.providers.interfaces import (
 )
 from cutover.providers.sim.model import S_DNS, stable_key, uniform
 from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
-from cutover.state.lifecycle import ON_OCI
 from cutover.state.simworld import DnsRecordRow, NameRecordRow
-from cutover.state.tenants import Tenant
 
 SOURCE = "sim-route53"
 DEFAULT_TTL = 60

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cutover.model.lifecycle import SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import (
     BackendHealth,
     BackendStatus,
@@ -25,8 +27,6 @@ from cutover.providers.interfaces import (
 from cutover.providers.sim.model import BACKENDS, S_HYDRATE, S_NODE, TenantParams, bucket_hash, uniform, unit
 from cutover.providers.sim.sync import SyncModel, job_view
 from cutover.providers.sim.world import Fault, SimWorld, TenantJobs
-from cutover.state.lifecycle import SyncHealth
-from cutover.state.tenants import Tenant
 
 SOURCE = "sim-oci-lb"
 AWS_SOURCE = "sim-elbv2"

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import MetricsSnapshot, SideColumns
 from cutover.providers.sim.model import (
     BUCKET_SPREAD,
@@ -24,7 +25,6 @@ from cutover.providers.sim.model import (
     local_hour,
 )
 from cutover.providers.sim.world import SimWorld
-from cutover.state.tenants import Tenant
 
 SOURCE = "sim-metrics"
 AWS_SOURCE = "sim-cloudwatch"

@@ -17,7 +17,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from cutover.config.regions import REGION_ZONES
-from cutover.state.tenants import Tenant
+from cutover.model.tenant import Tenant
 
 GB = 10**9
 

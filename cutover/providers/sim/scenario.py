@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cutover.config.loader import ConfigError
 from cutover.config.ranges import Duration, Fraction
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.sim.model import stable_key
 from cutover.providers.sim.world import SimWorld
-from cutover.state.lifecycle import Lifecycle
-from cutover.state.tenants import Tenant
 
 FaultKind = Literal[
     "error_spike",

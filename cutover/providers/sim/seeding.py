@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import VALIDATION_CHECKS, Routing
 from cutover.providers.sim.dns import DEFAULT_TTL, initial_record
 from cutover.providers.sim.fleet import RUNBOOK_EXAMPLE
@@ -25,9 +27,8 @@ from cutover.providers.sim.model import S_HYDRATE, uniform
 from cutover.providers.sim.sync import SyncModel
 from cutover.providers.sim.world import SimWorld, routing_to_json
 from cutover.state.events import EventLog
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.simworld import DnsRecordRow, JobRow, SeededLifecycle
-from cutover.state.tenants import Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 L = Lifecycle
 DAY = 86400.0

@@ -19,19 +19,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cutover.config.matrix import TenantSpec
+from cutover.model.clock import Clock
+from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import MATRIX_FIELDS, Tenant
 from cutover.providers.sim.clock import WorldClock
 from cutover.providers.sim.dns import initial_record
 from cutover.providers.sim.fleet import generate_fleet
 from cutover.providers.sim.model import stable_key
 from cutover.providers.sim.seeding import WINDOW_ZONE, SeedSummary, seed_migration_night
 from cutover.providers.sim.world import SimWorld
-from cutover.state.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.lifecycle import Lifecycle
 from cutover.state.simworld import JobRow, SimWorldStore, WorldRow
 from cutover.state.store import Store
-from cutover.state.tenants import MATRIX_FIELDS, Tenant, TenantStore
+from cutover.state.tenants import TenantStore
 
 # 02:05 in the migration window's time zone: five minutes inside the 02:00-06:00 window, so a new
 # user's first cutover (`make run`, mark three, cut over) is not refused for the time of night.

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from cutover.model.lifecycle import SyncHealth
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import (
     ProviderError,
     RemoteJob,
@@ -32,9 +34,7 @@ from cutover.providers.sim.model import (
     unit,
 )
 from cutover.providers.sim.world import SimWorld, TenantJobs
-from cutover.state.lifecycle import SyncHealth
 from cutover.state.simworld import JobRow
-from cutover.state.tenants import Tenant
 
 SOURCE = "sim-rclone"
 REVERSE_BYTES_PER_S = 50e6  # a reverse copy's speed; it also takes REVERSE_START_S to list both sides

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cutover.model.clock import Clock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import Routing, WeightedTarget
 from cutover.providers.sim.model import TenantParams, settle_after, shift_progress
-from cutover.state.clock import Clock
 from cutover.state.simworld import DnsRecordRow, FaultRow, JobRow, SimWorldStore
 from cutover.state.store import Store
-from cutover.state.tenants import Tenant
 
 # --- routing as stored ------------------------------------------------------------------
 

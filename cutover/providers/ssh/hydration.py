@@ -12,10 +12,10 @@ import re
 import shlex
 
 from cutover.config.providers import HydrationSettings
+from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState
 from cutover.providers.ssh.connection import SshRunner
-from cutover.state.clock import Clock, SystemClock
-from cutover.state.tenants import Tenant
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
