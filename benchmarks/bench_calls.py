@@ -28,10 +28,10 @@ from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, start_moto
 from cutover.lab.oci_server import COMPARTMENT, LocalOci
 from cutover.lab.seed_aws import put_alb_metrics, seed_zone
 from cutover.model.clock import SystemClock
+from cutover.model.routing import DnsChange, Routing
 from cutover.providers.aws.cloudwatch import CloudWatchSide
 from cutover.providers.aws.route53 import Route53Dns
 from cutover.providers.fleet_metrics import FleetMetrics
-from cutover.providers.interfaces import DnsChange, Routing
 from cutover.providers.oci.monitoring import OciMonitoringSide
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

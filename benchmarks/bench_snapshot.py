@@ -20,7 +20,7 @@ from pathlib import Path
 from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
-from cutover.providers.interfaces import DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
 from cutover.providers.sim import WorldOptions, open_world
 from cutover.providers.sim.scenario import inject_scenario
 from cutover.state.events import EventLog

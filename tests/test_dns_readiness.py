@@ -13,7 +13,7 @@ from engine_helpers import Harness, make_ready
 
 from cutover.actions.operations import Refused
 from cutover.model.lifecycle import Lifecycle
-from cutover.providers.interfaces import DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
 from cutover.state.jobs import JobState
 
 HOUR = 3600.0

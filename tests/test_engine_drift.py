@@ -10,7 +10,7 @@ from engine_helpers import Harness
 
 from cutover.actions.drift import DRIFT_CLEARED, DRIFT_SOURCE
 from cutover.actions.operations import PlanRequest
-from cutover.providers.interfaces import DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
 
 
 async def change_by_hand(h: Harness, tenant_id: str, to_oci: bool) -> None:

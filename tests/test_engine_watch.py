@@ -13,7 +13,7 @@ from cutover.actions.drift import DRIFT_SOURCE
 from cutover.actions.operations import PlanRequest
 from cutover.config.settings import Settings, WatchSettings
 from cutover.model.lifecycle import Lifecycle
-from cutover.providers.interfaces import DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
 from cutover.state.next_step import next_step
 from cutover.state.watch import CHECKPOINT, checkpoints, watch_text
 

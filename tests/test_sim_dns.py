@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_helpers import fresh_world
 
+from cutover.model.routing import ChangeStatus, DnsChange, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ChangeStatus, DnsChange, ProviderError, RecordChanged, Routing
+from cutover.providers.interfaces import ProviderError, RecordChanged
 from cutover.providers.sim.model import METRICS_RESOLUTION_S
 from cutover.state.simworld import SimWorldStore
 

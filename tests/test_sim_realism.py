@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cutover.providers.interfaces import BackendStatus, DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
+from cutover.providers.interfaces import BackendStatus
 
 NEW_YORK = ZoneInfo("America/New_York")
 

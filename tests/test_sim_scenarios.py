@@ -14,15 +14,9 @@ from sim_helpers import Simulated, fresh_world
 
 from cutover.config.loader import ConfigError
 from cutover.model.lifecycle import SyncHealth
+from cutover.model.routing import ChangeStatus, DnsChange, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import (
-    ChangeStatus,
-    DnsChange,
-    Notification,
-    ProviderError,
-    Routing,
-    Throttled,
-)
+from cutover.providers.interfaces import Notification, ProviderError, Throttled
 from cutover.providers.sim.scenario import ScenarioError, inject_scenario, load_scenario
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

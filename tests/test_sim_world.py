@@ -16,7 +16,7 @@ from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle, SyncHealth
-from cutover.providers.interfaces import DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
 from cutover.providers.sim import WorldClock, WorldOptions, open_world
 from cutover.providers.sim.clock import HEARTBEAT_EVERY, IDLE_AFTER
 from cutover.state.events import EventLog, verify_chain
@@ -163,7 +163,7 @@ _OTHER_PROCESS = """
 import asyncio, json, sys
 from cutover.actions.composition import build_providers
 from cutover.config.settings import Settings
-from cutover.providers.interfaces import DnsChange, Routing
+from cutover.model.routing import DnsChange, Routing
 from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

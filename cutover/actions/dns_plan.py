@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from cutover.model.routing import DnsRecord, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import DnsRecord, Routing
 
 
 def to_oci(tenant: Tenant, ttl: int) -> Routing:

@@ -76,8 +76,9 @@ from cutover.model.jobs import (
     rollback_steps,
 )
 from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth
+from cutover.model.routing import DnsRecord
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import DnsRecord, Providers
+from cutover.providers.interfaces import Providers
 from cutover.state.events import Event
 from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
 from cutover.state.holds import HoldStore, TenantHold

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cutover.model.clock import Clock
-from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, DnsProvider, ProviderError
+from cutover.model.routing import ChangeReceipt, ChangeStatus
+from cutover.providers.interfaces import DnsProvider, ProviderError
 
 
 class ChangeNotInSync(ProviderError):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cutover.model.routing import ChangeReceipt, DnsChange, DnsName, DnsRecord
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ChangeReceipt, DnsChange, DnsName, DnsProvider, DnsRecord
+from cutover.providers.interfaces import DnsProvider
 from cutover.providers.zone_dns import tenant_zone
 
 

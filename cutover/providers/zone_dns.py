@@ -4,7 +4,7 @@ Both read a whole zone in one listing and hand each tenant its records; both cha
 records by compare-and-swap (the provider applies a change only while the records
 are still as they were read) and, when a change is refused, read the names again to
 say whose record changed under us. Both keep each tenant name's fencing TXT record
-(interfaces.FENCE_LABEL) and change it in the same atomic change as the tenant's
+(model/routing.FENCE_LABEL) and change it in the same atomic change as the tenant's
 record. What differs is how each lists records and how its raw records read (their
 name, type, routing, version and fence token): a subclass says that.
 """
@@ -18,16 +18,9 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from cutover.model.clock import Clock
+from cutover.model.routing import DnsChange, DnsName, DnsRecord, Routing, fence_name, fenced_name
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import (
-    DnsChange,
-    DnsName,
-    DnsRecord,
-    RecordChanged,
-    Routing,
-    fence_name,
-    fenced_name,
-)
+from cutover.providers.interfaces import RecordChanged
 
 Record = TypeVar("Record")
 _Index = tuple[dict[str, list[Any]], dict[str, list[Any]]]

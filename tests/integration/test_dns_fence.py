@@ -15,9 +15,10 @@ import pytest_asyncio
 
 from cutover.config.providers import OciDnsSettings
 from cutover.lab.oci_server import LocalOci
+from cutover.model.routing import DnsChange, DnsRecord, Routing, fence_name
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import DnsChange, DnsProvider, DnsRecord, RecordChanged, Routing, fence_name
+from cutover.providers.interfaces import DnsProvider, RecordChanged
 from cutover.providers.oci.dns import OciDns
 
 from .conftest import FAST_RETRY, ZONE

@@ -25,9 +25,10 @@ from cutover.lab.web_server import LAB_LOGIN
 from cutover.lab.world import seed_clouds
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle
+from cutover.model.routing import DnsChange, Routing, fence_name
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import DnsChange, DnsProvider, RecordChanged, Routing, fence_name
+from cutover.providers.interfaces import DnsProvider, RecordChanged
 from cutover.providers.oci.dns import OciDns
 from cutover.state.jobs import JobState
 from cutover.state.tenants import TenantStore

@@ -25,7 +25,7 @@ from cutover.actions.lab_setup import prepare_ready
 from cutover.config.loader import load_config
 from cutover.lab.world import Lab
 from cutover.model.clock import SystemClock
-from cutover.providers.interfaces import fence_name
+from cutover.model.routing import fence_name
 from cutover.state.events import EventLog, verify_chain
 from cutover.state.identity import Actor
 from cutover.state.store import Store

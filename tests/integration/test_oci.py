@@ -17,8 +17,9 @@ from cutover.config.providers import (
 from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
 from cutover.lab.seed_aws import object_body
 from cutover.model.clock import SystemClock
+from cutover.model.routing import DnsChange, Routing
 from cutover.providers.fleet_metrics import FleetMetrics
-from cutover.providers.interfaces import BackendStatus, DnsChange, ProviderError, RecordChanged, Routing
+from cutover.providers.interfaces import BackendStatus, ProviderError, RecordChanged
 from cutover.providers.oci.dns import OciDns
 from cutover.providers.oci.lb_health import OciBackendHealth
 from cutover.providers.oci.monitoring import OciMonitoringSide

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import serialization
 
 from cutover.config.providers import OciAccess, OciDnsSettings
 from cutover.lab.oci_server import LocalOci
-from cutover.providers.interfaces import ProviderError, Routing
+from cutover.model.routing import Routing
+from cutover.providers.interfaces import ProviderError
 from cutover.providers.oci.dns import OciDns
 
 from .conftest import FAST_RETRY, ZONE

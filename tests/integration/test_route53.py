@@ -11,10 +11,11 @@ from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import lab_tenants
 from cutover.lab.seed_aws import aws_client, seed_zone
 from cutover.model.clock import SystemClock
+from cutover.model.routing import ChangeStatus, DnsChange, Routing
 from cutover.providers.aws import change_batch as cb
 from cutover.providers.aws.route53 import Route53Dns
 from cutover.providers.dns_sync import ChangeNotInSync, wait_in_sync
-from cutover.providers.interfaces import ChangeStatus, DnsChange, ProviderError, RecordChanged, Routing, Throttled
+from cutover.providers.interfaces import ProviderError, RecordChanged, Throttled
 
 from .conftest import ZONE, Notices, store_tenants
 

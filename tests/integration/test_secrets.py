@@ -32,8 +32,9 @@ from cutover.lab.oci_server import LocalOci
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.world import seed_clouds, write_lab_files
 from cutover.model.clock import ManualClock
+from cutover.model.routing import DnsChange, DnsRecord, Routing
 from cutover.providers.http.rclone_rc import HttpRc
-from cutover.providers.interfaces import DnsChange, DnsRecord, Notification, ProviderError, Routing
+from cutover.providers.interfaces import Notification, ProviderError
 from cutover.providers.redaction import redact, remember_secret
 from cutover.state.sources import SourceStore
 

@@ -32,8 +32,9 @@ from cutover.actions.safety import MAX_CUTTING_OVER, MAX_MONITORING, evaluate_sa
 from cutover.actions.windows import given_window
 from cutover.config.units import format_duration
 from cutover.model.lifecycle import Lifecycle
+from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState, Routing
+from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState
 from cutover.state.jobs import Step, StepState, TargetState
 
 REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed

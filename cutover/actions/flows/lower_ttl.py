@@ -18,7 +18,7 @@ from cutover.actions.dns_plan import same_routing
 from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, change_dns, wait_in_sync
 from cutover.actions.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.config.units import format_clock, format_duration
-from cutover.providers.interfaces import Routing
+from cutover.model.routing import Routing
 from cutover.state.jobs import StepState, TargetState
 
 LOWERED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "TTL lowered"}

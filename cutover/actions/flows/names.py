@@ -28,16 +28,9 @@ from cutover.actions.dns_names import (
 )
 from cutover.actions.dns_plan import same_routing
 from cutover.actions.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, fence_token
+from cutover.model.routing import ChangeReceipt, DnsChange, DnsName, DnsRecord, Routing
 from cutover.model.tenant import NameSeen, Tenant
-from cutover.providers.interfaces import (
-    ChangeReceipt,
-    DnsChange,
-    DnsName,
-    DnsRecord,
-    ProviderError,
-    RecordChanged,
-    Routing,
-)
+from cutover.providers.interfaces import ProviderError, RecordChanged
 from cutover.providers.zone_dns import tenant_names
 from cutover.state.jobs import Step, StepState, TargetState
 

@@ -23,8 +23,9 @@ from cutover.actions.ramp_stages import StageStep
 from cutover.actions.triggers import Outcome
 from cutover.config.units import format_duration
 from cutover.model.jobs import JobKind, rollback_steps
+from cutover.model.routing import ChangeReceipt, ChangeStatus, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ChangeReceipt, ChangeStatus, ProviderError, Routing, TenantMetrics
+from cutover.providers.interfaces import ProviderError, TenantMetrics
 from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
 
 

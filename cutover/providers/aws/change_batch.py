@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.providers.interfaces import FENCE_TTL, ProviderError, Routing, WeightedTarget, fence_name, fenced_name
+from cutover.model.routing import FENCE_TTL, Routing, WeightedTarget, fence_name, fenced_name
+from cutover.providers.interfaces import ProviderError
 
 MAX_VALUES = 1000  # record values per request (UPSERT counts twice)
 MAX_CHARACTERS = 32_000  # characters of values per request (UPSERT counts twice)

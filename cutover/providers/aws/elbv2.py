@@ -14,9 +14,9 @@ from typing import Any
 
 from cutover.config.providers import AwsTargetsSettings, fill_pattern
 from cutover.model.clock import Clock, SystemClock
+from cutover.model.tenant import Tenant
 from cutover.providers.aws.session import AwsService
 from cutover.providers.interfaces import ProviderError, ProviderObserver, TargetHealth
-from cutover.model.tenant import Tenant
 
 SECTION = "[providers.health.aws_targets]"
 

@@ -8,18 +8,11 @@ from typing import Any
 
 from cutover.config.providers import Route53Settings
 from cutover.model.clock import Clock, SystemClock
+from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, Routing, fenced_name
 from cutover.providers.aws import change_batch as cb
 from cutover.providers.aws.session import AwsService
 from cutover.providers.calls import RequestBudget
-from cutover.providers.interfaces import (
-    ChangeReceipt,
-    ChangeStatus,
-    DnsChange,
-    ProviderError,
-    ProviderObserver,
-    Routing,
-    fenced_name,
-)
+from cutover.providers.interfaces import ProviderError, ProviderObserver
 from cutover.providers.zone_dns import READ_TYPES, ROUTE53_ZONE_ID, ZoneDns, bare
 
 PAGE_SIZE = 300  # ListResourceRecordSets returns at most 300 record sets a page

@@ -10,18 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from cutover.model.lifecycle import ON_OCI
+from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, DnsName, DnsRecord, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import (
-    ChangeReceipt,
-    ChangeStatus,
-    DnsChange,
-    DnsName,
-    DnsRecord,
-    ProviderError,
-    RecordChanged,
-    Routing,
-    Throttled,
-)
+from cutover.providers.interfaces import ProviderError, RecordChanged, Throttled
 from cutover.providers.sim.model import S_DNS, stable_key, uniform
 from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
 from cutover.state.simworld import DnsRecordRow, NameRecordRow

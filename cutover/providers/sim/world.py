@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.model.clock import Clock
+from cutover.model.routing import Routing, WeightedTarget
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Routing, WeightedTarget
 from cutover.providers.sim.model import TenantParams, settle_after, shift_progress
 from cutover.state.simworld import DnsRecordRow, FaultRow, JobRow, SimWorldStore
 from cutover.state.store import Store
