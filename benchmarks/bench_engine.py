@@ -16,7 +16,8 @@ from pathlib import Path
 
 from cutover.actions.composition import build_providers
 from cutover.actions.engine_core import EngineCore
-from cutover.actions.operations import Operations, PlanRequest
+from cutover.actions.operations import Operations
+from cutover.actions.plans import PlanRequest
 from cutover.actions.pollers import Pollers
 from cutover.actions.session import Session
 from cutover.actions.trigger_loop import TriggerLoop

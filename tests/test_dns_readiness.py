@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, make_ready
 
-from cutover.actions.operations import Refused
+from cutover.actions.plans import Refused
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, Routing
 from cutover.state.jobs import JobState

@@ -10,7 +10,7 @@ import pytest_asyncio
 from engine_helpers import Harness, inject
 
 from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import verify_chain
 from cutover.state.jobs import JobState, StepState, TargetState

@@ -16,7 +16,7 @@ import pytest
 from engine_helpers import Harness, cutover, war_room
 from waiting import eventually
 
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.model.jobs import CUTOVER_STEPS
 from cutover.model.lifecycle import Lifecycle

@@ -10,7 +10,7 @@ import pytest
 from engine_helpers import Harness, inject
 
 from cutover.actions.flows.decommission import RETIRED
-from cutover.actions.operations import NeedsConfirmation, PlanRequest, Refused
+from cutover.actions.plans import NeedsConfirmation, PlanRequest, Refused
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
 

@@ -9,7 +9,7 @@ import pytest
 from engine_helpers import Harness
 
 from cutover.actions.drift import DRIFT_CLEARED, DRIFT_SOURCE
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.model.routing import DnsChange, Routing
 
 

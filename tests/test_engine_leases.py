@@ -17,7 +17,7 @@ from engine_helpers import Harness, cutover, war_room
 from waiting import eventually
 
 from cutover.actions.engine import Engine
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness, inject
 
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.config.settings import Settings, TriggerSettings
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, StepState, TargetState
@@ -194,7 +194,7 @@ async def test_step_back_goes_down_one_stage_waits_there_paused_and_ramps_up_aga
 
 
 async def test_step_back_is_refused_with_the_reason_at_the_first_stage_and_nothing_is_recorded(h: Harness) -> None:
-    from cutover.actions.operations import Refused
+    from cutover.actions.plans import Refused
 
     job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
     await at_hold(h, job.job_id, "hold 10 %", 60)

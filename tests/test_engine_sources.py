@@ -13,7 +13,7 @@ import pytest
 from engine_helpers import Harness, inject
 
 from cutover.actions.gate import CheckResult
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.sources import SourceHealth
 

@@ -15,7 +15,7 @@ import pytest
 from engine_helpers import Harness, inject
 
 from cutover.actions.engine import Engine
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.facts import TriggerStatusStore

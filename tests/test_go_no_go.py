@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from engine_helpers import Harness
 
 from cutover.actions.go_no_go import read_night
-from cutover.actions.operations import BadRequest, PlanRequest, Refused, ResumeRefused
+from cutover.actions.plans import BadRequest, PlanRequest, Refused, ResumeRefused
 from cutover.actions.safety import GO_NO_GO
 from cutover.config.settings import GoNoGoSettings, NightSettings, Settings
 from cutover.console.cli import cli

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness
 
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.actions.propagation import servers_of, watch
 from cutover.config.settings import DnsSettings, Settings
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, ZoneLookup, sim_zone_lookup

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import Harness
 
-from cutover.actions.operations import PlanRequest, Refused
+from cutover.actions.plans import PlanRequest, Refused
 from cutover.actions.safety import TENANT_HOLD
 from cutover.console.cli import cli
 from cutover.model.lifecycle import Lifecycle

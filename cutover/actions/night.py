@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.engine import Engine
-from cutover.actions.operations import Operations, PlanRequest
+from cutover.actions.operations import Operations
+from cutover.actions.plans import PlanRequest
 from cutover.actions.session import Session
 from cutover.actions.signals import stop_on_signals
 from cutover.config.units import format_duration

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
-from cutover.actions.operations import ActionPlan, Operations, PlanRequest
+from cutover.actions.operations import Operations
+from cutover.actions.plans import ActionPlan, PlanRequest
 from cutover.actions.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
 from cutover.console.fleet import TargetSet

@@ -27,7 +27,8 @@ from textual.theme import Theme
 
 from cutover.actions.capacity import summarise_exclusions
 from cutover.actions.gate import GateVerdict
-from cutover.actions.operations import ROLLBACK_FROM, Operations, PlanRequest
+from cutover.actions.operations import ROLLBACK_FROM, Operations
+from cutover.actions.plans import PlanRequest
 from cutover.actions.safety import only_capacity
 from cutover.actions.session import Session
 from cutover.actions.signals import on_signals

@@ -12,7 +12,7 @@ import asyncio
 from textual import work
 
 from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
 from cutover.console.app_surface import AppSurface

@@ -8,6 +8,7 @@ checks every kind has one).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -90,3 +91,15 @@ def kind_spec(kind: str) -> KindSpec | None:
         return KINDS[JobKind(kind)]
     except ValueError:
         return None
+
+
+def step_names(kind: str, stages: Sequence[int] = (), reverse_sync: str = "before-dns") -> tuple[str, ...]:
+    """The steps a job of `kind` records for each tenant: a ramp's per stage, a rollback's in its order."""
+    if kind in (JobKind.FLIP, JobKind.BATCH):
+        return CUTOVER_STEPS
+    if kind == JobKind.RAMP:
+        stage_steps = [
+            name for percent in stages for name in (f"dns {percent} %", f"hold {percent} %") if name != "hold 100 %"
+        ]
+        return (*RAMP_PREFLIGHT, *stage_steps, "monitoring")
+    return rollback_steps(reverse_sync)

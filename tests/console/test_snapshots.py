@@ -11,7 +11,7 @@ from engine_helpers import Harness
 from pilot_helpers import shown_text, until
 from textual.widgets import Input
 
-from cutover.actions.operations import PlanRequest
+from cutover.actions.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.batch import BatchScreen
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne

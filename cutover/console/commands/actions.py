@@ -36,7 +36,8 @@ from cutover.actions.decommission_rules import POINT_OF_NO_RETURN
 from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.gate import GateVerdict, remedy_sentence
 from cutover.actions.observe import observe_now
-from cutover.actions.operations import BadRequest, Operations, PlanRequest, Refused
+from cutover.actions.operations import Operations
+from cutover.actions.plans import BadRequest, PlanRequest, Refused
 from cutover.actions.session import Session
 from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render

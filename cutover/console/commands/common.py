@@ -77,7 +77,7 @@ def what_went_wrong(exc: Exception) -> tuple[str, int] | None:
     """The message and exit code for a refusal or a user mistake; None for a bug."""
     # Imported here: the engine's facade is heavy, and most commands never raise these.
     from cutover.actions.composition import ProviderError
-    from cutover.actions.operations import BadRequest, NeedsConfirmation, Refused
+    from cutover.actions.plans import BadRequest, NeedsConfirmation, Refused
     from cutover.state.jobs import JobError
 
     if isinstance(exc, NeedsConfirmation):

@@ -29,7 +29,7 @@ from cutover.console.summary_text import summary_lines
 
 if TYPE_CHECKING:
     from cutover.actions.fleet_summary import FleetSummary
-    from cutover.actions.operations import PlanRequest
+    from cutover.actions.plans import PlanRequest
 
 # The headless modes (summaries, a night) import what they need when they run: the console,
 # the common case, does not wait for them.
@@ -147,7 +147,7 @@ def demo(
 
 def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, PlanRequest | None] | None:
     """--for and --batch: a whole night, headless (see commands/night.py)."""
-    from cutover.actions.operations import BadRequest
+    from cutover.actions.plans import BadRequest
     from cutover.console.commands.night import parse_batch
 
     if for_ is None:

@@ -6,7 +6,7 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 from cutover.actions.night import rehearse_night
-from cutover.actions.operations import BadRequest, PlanRequest
+from cutover.actions.plans import BadRequest, PlanRequest
 from cutover.actions.session import Session
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import echo

@@ -8,7 +8,8 @@ import json
 import click
 
 from cutover.actions.go_no_go import NightDecision
-from cutover.actions.operations import BadRequest, Operations
+from cutover.actions.operations import Operations
+from cutover.actions.plans import BadRequest
 from cutover.config.units import format_clock
 from cutover.console.commands.actions import open_session
 from cutover.console.commands.common import Context, user_errors

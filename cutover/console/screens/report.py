@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from cutover.actions.gate import CheckResult, GateResult, GateVerdict, remedy_sentence
-from cutover.actions.operations import Rehearsal
+from cutover.actions.plans import Rehearsal
 
 RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold bright_red", CheckResult.UNKNOWN: "yellow"}
 VERDICT_STYLE = {
