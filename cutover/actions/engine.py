@@ -39,7 +39,7 @@ from cutover.providers.interfaces import Notification, Providers, Severity
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import LeaseLost
-from cutover.state.leases import Lease, LeaseGuard, LeaseStore
+from cutover.state.leases import Lease, LeaseGuard, LeaseKeeper, LeaseStore
 from cutover.state.store import Store, StoreBusy, StoreError, StoreFull, StoreGone
 
 if TYPE_CHECKING:
@@ -312,19 +312,30 @@ class Engine:
         if virtual:
             clock.resync()  # type: ignore[attr-defined]  # carry on from where the last leader left the world
         metrics = self._serve_metrics(core, events)
+        lost = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_lost() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nobody is left to tell
+                loop.call_soon_threadsafe(lost.set)
+
+        # The heartbeat runs in a thread of its own, never behind a poll on this loop (see LeaseKeeper).
+        keeper = LeaseKeeper(leases, guard, self.settings.engine.heartbeat, on_lost, self.monotonic).start()
         try:
             async with asyncio.TaskGroup() as group:
                 if virtual:
                     group.create_task(clock.autojump())  # type: ignore[attr-defined]
-                group.create_task(self._keep_lease(leases, lease, guard))
+                group.create_task(self._keep_lease(keeper, lost))
                 group.create_task(Pollers(core, triggers).run())
                 group.create_task(runner.run())
                 group.create_task(Outbox(core).run())
                 group.create_task(self._watch_stop(stop_when))
         except* _Stop:
             pass
-        except* LeaseLost as lost:
-            raise _leaf(lost, LeaseLost) from None
+        except* LeaseLost as group_lost:
+            leaf = _leaf(group_lost, LeaseLost)
+            self._lease_lost_alert(events, leaf, keeper)
+            raise leaf from None
         except* StoreFull as full:
             raise _leaf(full, StoreFull) from None
         except* Exception as failed:
@@ -339,6 +350,7 @@ class Engine:
                     detail={"severity": "critical", "source": "engine"},
                 )
         finally:
+            keeper.stop()
             self._core = None
             if metrics is not None:
                 metrics.stop()
@@ -374,15 +386,31 @@ class Engine:
         self.metrics_url = served.url
         return served
 
-    async def _keep_lease(self, leases: LeaseStore, lease: Lease, guard: LeaseGuard) -> None:
-        engine = self.settings.engine
-        while True:
-            await asyncio.sleep(engine.heartbeat)
-            guard.check_store()
-            asked_at = self.monotonic()
-            if leases.heartbeat(self.holder, lease.epoch, engine.lease_ttl) is None:
-                raise LeaseLost("the lease expired before this engine renewed it; another engine may lead")
-            guard.renewed(asked_at)
+    async def _keep_lease(self, keeper: LeaseKeeper, lost: asyncio.Event) -> None:
+        """Wait for the keeper's thread to say the lease is lost, and stop leading with its reason."""
+        await lost.wait()
+        failure = keeper.failure or LeaseLost("the lease's heartbeat stopped")
+        raise failure
+
+    def _lease_lost_alert(self, events: EventLog, lost: LeaseLost, keeper: LeaseKeeper) -> None:
+        """A lost lease is an alert for every console, with its cause and how late the renewals were."""
+        if self._stop_event is not None and self._stop_event.is_set():
+            return
+        text = f"engine {self.holder} lost the war room's lease and stopped acting: {lost}; {keeper.describe_renewals()}"
+        log.error("%s", text)
+        with contextlib.suppress(Exception):  # the store may be why (deleted, full): the log has it then
+            events.append(
+                "alert",
+                text,
+                detail={
+                    "severity": "critical",
+                    "source": "engine",
+                    "cause": str(lost),
+                    "since_renewal_s": round(keeper.since_renewal(), 3),
+                    "longest_gap_s": round(keeper.longest_gap, 3),
+                    "lease_ttl_s": keeper.guard.ttl,
+                },
+            )
 
     async def _watch_stop(self, stop_when: Callable[[], bool] | None) -> None:
         assert self._stop_event is not None

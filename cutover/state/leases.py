@@ -14,6 +14,8 @@ seconds whatever the world's speed.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ import sqlite_utils
 
 from cutover.state.jobs import LeaseLost
 from cutover.state.store import Store, StoreGone
+
+log = logging.getLogger(__name__)
 
 ENGINE_LEASE = "engine"
 # A leader acts outside the store (a DNS change, a sync) only while its last renewal is younger than
@@ -223,3 +227,93 @@ class LeaseGuard:
             self.leases.store.check_identity()
         except StoreGone as gone:
             raise LeaseLost(str(gone)) from None
+
+
+class LeaseKeeper:
+    """Renews a leader's lease from a thread of its own, on its own connection to the store.
+
+    The engine's event loop also runs the whole-fleet polls; at 50,000 tenants a poll holds the loop for
+    seconds, and a heartbeat queued behind it came 20-24 s apart against a 15 s lease. This thread does
+    nothing else: it is held back only by the store's write lock (short transactions) and by a pause of
+    the whole process. Each renewal is fenced by epoch exactly as before (`LeaseStore.heartbeat`), and
+    feeds the same `LeaseGuard`, so an engine that was stalled still stops acting on its own.
+
+    When the lease is lost (taken over, released, or a renewal fails), `failure` says why, with how late
+    the last renewal was, and `on_lost` is called (from this thread) once; the thread then ends.
+    """
+
+    def __init__(
+        self,
+        leases: LeaseStore,
+        guard: LeaseGuard,
+        every: float,
+        on_lost: Callable[[], None],
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.leases = leases
+        self.guard = guard
+        self.every = every
+        self.on_lost = on_lost
+        self.monotonic = monotonic
+        self.failure: BaseException | None = None
+        self.renewals = 0
+        self.longest_gap = 0.0  # the longest time between two renewals written (monotonic seconds)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{guard.holder}", daemon=True)
+
+    def start(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop renewing (before the lease is released); waits for a renewal under way."""
+        self._stopping.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def since_renewal(self) -> float:
+        return self.monotonic() - self.guard.renewed_at
+
+    def describe_renewals(self) -> str:
+        """How late the last renewal is, in words, for an alert."""
+        return (
+            f"its last renewal was {self.since_renewal():.1f} s ago, the longest gap between renewals "
+            f"{self.longest_gap:.1f} s (heartbeat every {self.every:g} s, the lease lasts {self.guard.ttl:g} s)"
+        )
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.wait(self.every):
+                self.guard.check_store()
+                asked_at = self.monotonic()
+                renewed = self.leases.heartbeat(self.guard.holder, self.guard.epoch, self.guard.ttl)
+                if self._stopping.is_set():
+                    return  # a clean stop raced the renewal: whatever it found, the engine is handing over
+                if renewed is None:
+                    raise LeaseLost(self._taken(asked_at))
+                self.longest_gap = max(self.longest_gap, asked_at - self.guard.renewed_at)
+                self.guard.renewed(asked_at)
+                self.renewals += 1
+        except BaseException as failure:  # noqa: BLE001 - handed to the engine's loop, which raises it there
+            if not self._stopping.is_set():
+                self.failure = failure
+                log.warning("lease %s of %s lost: %s", self.guard.epoch, self.guard.holder, failure)
+                self.on_lost()
+        finally:
+            self.leases.store.close_thread()
+
+    def _taken(self, asked_at: float) -> str:
+        """Why a renewal found the lease no longer ours: who has it now, and how late this renewal came."""
+        late = asked_at - self.guard.renewed_at
+        try:
+            now = self.leases.current()
+        except Exception:  # noqa: BLE001 - the cause is worth more than the detail
+            now = None
+        if now is None or now.holder == self.guard.holder and now.epoch == self.guard.epoch:
+            whom = "the lease was released or removed"
+        else:
+            whom = f"{who(now.holder_info)} holds it now (epoch {now.epoch})"
+        return (
+            f"the lease was no longer this engine's when it renewed it {late:.1f} s after its last renewal "
+            f"(heartbeat every {self.every:g} s, the lease lasts {self.guard.ttl:g} s): {whom}"
+        )

@@ -280,6 +280,19 @@ class Store:
             self._local = threading.local()
             self._shared = None
 
+    def close_thread(self) -> None:
+        """Close this thread's own connection: a thread that ends (the lease's heartbeat) leaves none behind."""
+        if self._shared is not None:
+            return
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._registry:
+            if db in self._connections:
+                self._connections.remove(db)
+        db.close()
+
     def __enter__(self) -> Store:
         return self
 
