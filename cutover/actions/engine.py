@@ -320,6 +320,7 @@ class Engine:
                 loop.call_soon_threadsafe(lost.set)
 
         # The heartbeat runs in a thread of its own, never behind a poll on this loop (see LeaseKeeper).
+        cause = ""  # why the lease was lost, if it was
         keeper = LeaseKeeper(leases, guard, self.settings.engine.heartbeat, on_lost, self.monotonic).start()
         try:
             async with asyncio.TaskGroup() as group:
@@ -334,6 +335,7 @@ class Engine:
             pass
         except* LeaseLost as group_lost:
             leaf = _leaf(group_lost, LeaseLost)
+            cause = str(leaf)
             self._lease_lost_alert(events, leaf, keeper)
             raise leaf from None
         except* StoreFull as full:
@@ -364,7 +366,7 @@ class Engine:
                 released = True
             if not released and not self.lost_lease:
                 # Not ours to release: another engine took it over while this one was stalled.
-                self.lost_lease = "another engine took the lease over while this one was stalled"
+                self.lost_lease = cause or "another engine took the lease over while this one was stalled"
 
     def _serve_metrics(self, core: EngineCore, events: EventLog) -> MetricsServer | None:
         """Prometheus metrics while this engine leads, if configured; a taken port is an alert, not a stop."""

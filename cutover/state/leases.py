@@ -314,6 +314,6 @@ class LeaseKeeper:
         else:
             whom = f"{who(now.holder_info)} holds it now (epoch {now.epoch})"
         return (
-            f"the lease was no longer this engine's when it renewed it {late:.1f} s after its last renewal "
-            f"(heartbeat every {self.every:g} s, the lease lasts {self.guard.ttl:g} s): {whom}"
+            f"the lease was no longer this engine's when it came to renew it {late:.1f} s after its last "
+            f"renewal: {whom}"
         )
