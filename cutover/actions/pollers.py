@@ -21,6 +21,12 @@ loop keeps judging them, and their checkpoint is judged when it falls due.
 
 After each metrics snapshot of the tenants in flight, the trigger loop judges it; after
 each DNS poll, the drift watch compares every record with the store's intent.
+
+Whole-fleet polls share the engine's event loop with the job runner (and, at 50,000 tenants,
+each costs about a second of CPU): they start one after another rather than together, read the
+fleet a page at a time and record it `YIELD_EVERY` tenants per transaction, letting other tasks
+run in between, so no single step holds the loop for long. Before every poll, a rollback waiting
+to move DNS goes first (`rollbacks_first`): a rollback never queues behind a whole-fleet poll.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from cutover.actions.dns_names import names_observation, read_every_name, seen_of
 from cutover.actions.drift import DnsRead, DriftWatch
@@ -40,9 +47,11 @@ from cutover.actions.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.trigger_loop import TriggerLoop
 from cutover.actions.watch import CheckpointWatch
 from cutover.config.settings import EngineSettings
+from cutover.model.jobs import JobKind
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import MetricsSnapshot, ProviderError
+from cutover.state.jobs import JobState, TargetState
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange
 from cutover.state.ttl_history import ttl_observation
@@ -52,6 +61,21 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT = (Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.ROLLING_BACK)
 PRUNE_EVERY = 600.0
+# Tenants handled between two yields of the event loop (about 30 ms of a whole-fleet poll's CPU on a
+# 2-core jump host): what the job runner, and a rollback, wait at most behind a poll.
+YIELD_EVERY = 1_000
+# Wall seconds the pollers wait, at most, for a rollback to make its DNS change before they poll.
+ROLLBACK_FIRST_WAIT = 10.0
+
+T = TypeVar("T")
+
+
+async def paced(items: Iterable[T], every: int = YIELD_EVERY) -> AsyncIterator[T]:
+    """The items, letting the loop run other tasks every `every` of them."""
+    for count, item in enumerate(items, 1):
+        yield item
+        if count % every == 0:
+            await asyncio.sleep(0)
 
 
 class Pollers:
@@ -70,23 +94,44 @@ class Pollers:
         self.checkpoints = CheckpointWatch(core)
         self.readiness = ReadinessWatch(core)
         self._light_at: dict[str, float] = {}  # role -> when the light part of the watch was last polled
+        self._waited_out: set[str] = set()  # rollbacks the pollers stopped waiting for (see rollbacks_first)
 
     @property
     def engine(self) -> EngineSettings:
         return self.core.settings.engine
 
     async def run(self) -> None:
+        rollback = self.core.settings.rollback
+        polls: list[tuple[str, float, Callable[[], Awaitable[object]]]] = [
+            ("metrics", self.engine.metrics_interval, self.poll_metrics),
+            ("dns", self.engine.dns_interval, self.poll_dns),
+            ("sync", self.engine.sync_interval, self.poll_sync),
+            ("health", self.engine.health_interval, self.poll_health),
+            ("readiness", rollback.readiness_interval, self.readiness.poll),
+        ]
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._every("metrics", self.engine.metrics_interval, self.poll_metrics))
-            group.create_task(self._every("dns", self.engine.dns_interval, self.poll_dns))
-            group.create_task(self._every("sync", self.engine.sync_interval, self.poll_sync))
-            group.create_task(self._every("health", self.engine.health_interval, self.poll_health))
-            rollback = self.core.settings.rollback
-            group.create_task(self._every("readiness", rollback.readiness_interval, self.readiness.poll))
+            # Staggered: each starts once the one before has done its first (whole-fleet) poll, so the
+            # four whole-fleet polls of a new leader do not all land on the loop in the same second.
+            before: asyncio.Event | None = None
+            for role, interval, poll in polls:
+                first = asyncio.Event()
+                group.create_task(self._every(role, interval, poll, after=before, first=first))
+                before = first
 
-    async def _every(self, role: str, interval: float, poll: Callable[[], Awaitable[object]]) -> None:
+    async def _every(
+        self,
+        role: str,
+        interval: float,
+        poll: Callable[[], Awaitable[object]],
+        *,
+        after: asyncio.Event | None = None,
+        first: asyncio.Event | None = None,
+    ) -> None:
+        if after is not None:
+            await after.wait()
         while True:
             try:
+                await self.rollbacks_first()
                 await poll()
             except ENGINE_STOPS:
                 raise
@@ -95,17 +140,75 @@ class Pollers:
             except Exception as error:  # a bug must not stop the fleet being watched: say so, go on
                 log.exception("%s poll failed", role)
                 self.source_failed(role, f"{role}-poller", interval, f"{type(error).__name__}: {error}")
+            if first is not None:
+                first.set()
             await self.core.clock.sleep(interval)
+
+    async def rollbacks_first(self) -> None:
+        """Wait (a bounded while) for every rollback the engine has to run to make its DNS change.
+
+        A rollback is the war room's emergency: its DNS change must not queue behind a poll of the whole
+        fleet, which has no decision waiting on it. The runner is woken (a rollback submitted by another
+        process is found at once), and the poll goes ahead once no rollback still has a DNS change to make,
+        or after `ROLLBACK_FIRST_WAIT` (a rollback that waits that long waits on something else: a lock, a
+        paused job; the fleet is not left unwatched for it).
+        """
+        if not self.judge:
+            return  # an observer (a command looking once) runs no jobs
+        deadline = time.monotonic() + ROLLBACK_FIRST_WAIT
+        while True:
+            waiting = self._rollbacks_before_dns()
+            if not waiting:
+                return
+            if time.monotonic() >= deadline:
+                log.warning("polling on: %s still moving DNS after %.0f s", ", ".join(waiting), ROLLBACK_FIRST_WAIT)
+                self._waited_out.update(waiting)
+                return
+            self.core.wakeup.set()
+            await asyncio.sleep(0.02)
+
+    def _rollbacks_before_dns(self) -> list[str]:
+        """Rollbacks to run (queued, or running) with a tenant whose DNS change has not been made yet."""
+        waiting = []
+        for job in self.core.jobs.active():
+            if job.kind != JobKind.ROLLBACK or job.job_id in self._waited_out:
+                continue
+            if job.state not in (JobState.QUEUED, JobState.RUNNING):
+                continue  # paused or held: it waits for a human, not for the pollers
+            changed = {
+                step.tenant_id
+                for step in self.core.jobs.steps(job.job_id, all_tenants=True)
+                if step.name == "dns_change" and step.ended_at is not None
+            }
+            targets = self.core.jobs.targets(job.job_id)
+            if any(
+                t.state in (TargetState.PENDING, TargetState.RUNNING) and t.tenant_id not in changed for t in targets
+            ):
+                waiting.append(job.job_id)
+        return waiting
 
     # --- what to poll --------------------------------------------------------------------------
 
-    def fleet(self) -> list[Tenant]:
-        """Every tenant, re-read from the store at most once a fleet interval."""
+    async def fleet(self) -> list[Tenant]:
+        """Every tenant, re-read from the store at most once a fleet interval (a page at a time)."""
         now = self.core.now()
         if now - self._fleet_at >= self.engine.fleet_interval or not self._fleet:
-            self._fleet = self.core.tenants.find()
+            fleet: list[Tenant] = []
+            for page in self.core.tenants.pages(YIELD_EVERY):
+                fleet.extend(page)
+                await asyncio.sleep(0)
+            self._fleet = fleet
             self._fleet_at = now
         return self._fleet
+
+    async def _observe(self, observed: dict[str, dict[str, Any]]) -> None:
+        """Record observations `YIELD_EVERY` tenants per (fenced) transaction, letting the loop run between."""
+        items = list(observed.items())
+        for start in range(0, len(items), YIELD_EVERY):
+            with self.core.fenced():
+                self.core.tenants.observe_many(dict(items[start : start + YIELD_EVERY]))
+            if len(items) > YIELD_EVERY:
+                await asyncio.sleep(0)
 
     def in_flight(self) -> list[Tenant]:
         ids = self.core.facts.tenants_in(IN_FLIGHT)
@@ -177,7 +280,7 @@ class Pollers:
         everyone, watching, skipped = self.watched("metrics")
         in_flight = self.in_flight() + watching
         whole = self._fleet_due(self._metrics_fleet_at)
-        tenants = self.fleet() if whole else in_flight
+        tenants = await self.fleet() if whole else in_flight
         if not tenants:
             self.source_idle(provider.source)
             return
@@ -193,14 +296,14 @@ class Pollers:
             return
         if whole:
             self._metrics_fleet_at = self.core.now()
-        self._record_metrics(snapshot, tenants, in_flight, whole)
+        await self._record_metrics(snapshot, tenants, in_flight, whole)
         latest = {t.tenant_id: snapshot.tenant(t.tenant_id) for t in in_flight}
         self.core.metrics = {tenant_id: m for tenant_id, m in latest.items() if m is not None}
         if not snapshot.errors and self.judge:
             self.triggers.on_snapshot(snapshot, in_flight, skipped=skipped)
             self.checkpoints.check(everyone)
 
-    def _record_metrics(
+    async def _record_metrics(
         self, snapshot: MetricsSnapshot, tenants: Sequence[Tenant], in_flight: Sequence[Tenant], whole: bool
     ) -> None:
         live: dict[str, dict[str, Any]] = {}
@@ -208,7 +311,7 @@ class Pollers:
         now = self.core.now()
         keep_all_samples = now - self._samples_at >= self.engine.fleet_samples_interval
         sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
-        for tenant in tenants:
+        async for tenant in paced(tenants):
             metrics = snapshot.tenant(tenant.tenant_id)
             if metrics is None or metrics.measured_at is None:
                 continue  # no figure: keep the last one and its age (the gate calls it stale), never blank it
@@ -233,12 +336,13 @@ class Pollers:
                                 figures.source,
                             )
                         )
-        # Two short transactions rather than one long one: other writers (a console's job) wait less.
-        with self.core.fenced():
-            self.core.tenants.observe_many(live)
-        if samples:
+        # Short transactions rather than one long one: other writers (a console's job) wait less.
+        await self._observe(live)
+        for start in range(0, len(samples), 2 * YIELD_EVERY):
             with self.core.fenced():
-                self.core.samples.add(samples)
+                self.core.samples.add(samples[start : start + 2 * YIELD_EVERY])
+            if len(samples) > 2 * YIELD_EVERY:
+                await asyncio.sleep(0)
         if keep_all_samples and whole:
             self._samples_at = now
         if now - self._pruned_at >= PRUNE_EVERY:
@@ -253,7 +357,7 @@ class Pollers:
         provider = self.core.providers.dns
         whole = self._fleet_due(self._dns_fleet_at)
         in_flight = self.in_flight() + self.watched("dns")[1]
-        tenants = self.fleet() if whole else in_flight
+        tenants = await self.fleet() if whole else in_flight
         if not tenants:
             self.source_idle(provider.source)
             return
@@ -270,7 +374,7 @@ class Pollers:
                 "dns_at": record.measured_at,
                 **ttl_observation(by_id[tenant_id], record.routing.ttl, record.measured_at, assume_previous=assume),
             }
-            for tenant_id, record in records.items()
+            async for tenant_id, record in paced(records.items())
             if tenant_id in by_id
         }
         now = self.core.now()
@@ -279,8 +383,7 @@ class Pollers:
                 observed[tenant_id] = names_observation(
                     by_id[tenant_id], seen_of(by_id[tenant_id], named, now), assume_previous=assume
                 )
-        with self.core.fenced():
-            self.core.tenants.observe_many(observed)
+        await self._observe(observed)
         interval = self._cadence_of(in_flight, self.engine.dns_interval)
         self.source_ok("dns", provider.source, interval, self.core.now(), started=started)
         if self.judge:
@@ -291,7 +394,7 @@ class Pollers:
 
     async def poll_sync(self) -> None:
         provider = self.core.providers.sync
-        tenants = self.fleet()
+        tenants = await self.fleet()
         if not tenants:
             return
         started = self.core.now()
@@ -308,10 +411,9 @@ class Pollers:
                 "last_pass_at": status.last_pass_at,
                 "observed_at": status.measured_at,
             }
-            for tenant_id, status in statuses.items()
+            async for tenant_id, status in paced(statuses.items())
         }
-        with self.core.fenced():
-            self.core.tenants.observe_many(observed)
+        await self._observe(observed)
         self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
         if self.judge:
             self._initial_copies_done(statuses)
@@ -337,7 +439,7 @@ class Pollers:
 
     async def poll_health(self) -> None:
         provider = self.core.providers.health
-        tenants = self.fleet()
+        tenants = await self.fleet()
         if not tenants:
             return
         started = self.core.now()
@@ -349,10 +451,9 @@ class Pollers:
                 "health_at": health.measured_at,
                 **({"hydrated_at": health.hydrated_at} if health.hydrated_at is not None else {}),
             }
-            for tenant_id, health in found.items()
+            async for tenant_id, health in paced(found.items())
         }
-        with self.core.fenced():
-            self.core.tenants.observe_many(observed)
+        await self._observe(observed)
         self.source_ok("health", provider.source, self.engine.health_interval, self.core.now(), started=started)
 
 

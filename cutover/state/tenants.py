@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,20 @@ class TenantStore:
             params.append(Lifecycle(lifecycle).value)
         sql = "SELECT * FROM tenants" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY tenant_id"
         return [Tenant.from_row(row) for row in self.store.db.query(sql, params)]
+
+    def pages(self, size: int) -> Iterator[list[Tenant]]:
+        """Every tenant in tenant_id order, `size` at a time, each page its own short query (no cursor is left
+        open between pages): a reader on an event loop can let other tasks run between two pages."""
+        last = ""
+        while True:
+            rows = self.store.db.query(
+                "SELECT * FROM tenants WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
+            )
+            page = [Tenant.from_row(row) for row in rows]
+            if not page:
+                return
+            yield page
+            last = page[-1].tenant_id
 
     def raw(self, limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Every tenant as a plain tuple, in tenant_id order, with the column names: for readers
