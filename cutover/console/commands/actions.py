@@ -264,8 +264,9 @@ def run_action(
             request.with_overrides(_overrides(break_glass)), tenant_ids=resolve_ids(session, request.tenant_ids)
         )
         ops = Operations(session)
-        if ops.leader() is None:
-            # Nobody polls the fleet: look at it now, so the gate judges fresh evidence.
+        if ops.leader() is None and request.kind != JobKind.ROLLBACK:
+            # Nobody polls the fleet: look at it now, so the gate judges fresh evidence. Not for a rollback:
+            # no gate judges it, and its DNS change must not wait for a look at the whole fleet.
             for failure in asyncio.run(_observed(session)):
                 out(f"could not observe {failure}; the gate judges what the store had", err=True)
         plan = ops.plan(request)
