@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,15 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
         if name.startswith("CUTOVER_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_the_collector() -> Iterator[None]:
+    """An engine or a console freezes what it loaded at start-up out of the garbage collector's way
+    (actions/gc_freeze.py); in one pytest process that would keep every earlier test's garbage for good."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ not starve the heartbeat, and a lease that is lost anyway is an alert that says 
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -95,5 +96,17 @@ async def test_a_lease_taken_by_another_holder_is_an_alert_saying_who_and_how_la
         assert "holds it now" in h.engine.lost_lease
         lease = LeaseStore(h.store).current()
         assert lease is not None and lease.holder == "thief" and lease.epoch == 2  # never written over
+    finally:
+        await h.stop()
+
+
+@pytest.mark.asyncio
+async def test_once_it_leads_and_has_read_the_fleet_the_engine_freezes_what_it_loaded(tmp_path: Path) -> None:
+    gc.unfreeze()
+    h = Harness(tmp_path, ready=3)
+    await h.start()
+    try:
+        await h.until(lambda: {s.role for s in h.session_sources()} >= {"metrics", "dns", "sync", "health"})
+        await h.until(lambda: gc.get_freeze_count() > 0, what="the engine freezing its start-up objects")
     finally:
         await h.stop()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cutover.actions.engine_core import EngineCore
+from cutover.actions.gc_freeze import freeze_after_start_up
 from cutover.actions.notify import Outbox
 from cutover.actions.pollers import Pollers
 from cutover.actions.runner import JobRunner
@@ -327,7 +328,9 @@ class Engine:
                 if virtual:
                     group.create_task(clock.autojump())  # type: ignore[attr-defined]
                 group.create_task(self._keep_lease(keeper, lost))
-                group.create_task(Pollers(core, triggers).run())
+                pollers = Pollers(core, triggers)
+                group.create_task(pollers.run())
+                group.create_task(self._freeze_after(pollers.first_cycle))
                 group.create_task(runner.run())
                 group.create_task(Outbox(core).run())
                 group.create_task(self._watch_stop(stop_when))
@@ -413,6 +416,12 @@ class Engine:
                     "lease_ttl_s": keeper.guard.ttl,
                 },
             )
+
+    async def _freeze_after(self, read_the_fleet: asyncio.Event) -> None:
+        """Once this engine leads and has read the fleet, keep what it loaded out of the collector's way:
+        a full collection then walks only what is new, not the 50,000 tenants (see actions/gc_freeze.py)."""
+        await read_the_fleet.wait()
+        freeze_after_start_up(f"engine {self.holder}")
 
     async def _watch_stop(self, stop_when: Callable[[], bool] | None) -> None:
         assert self._stop_event is not None

@@ -94,6 +94,7 @@ class Pollers:
         self.checkpoints = CheckpointWatch(core)
         self.readiness = ReadinessWatch(core)
         self._light_at: dict[str, float] = {}  # role -> when the light part of the watch was last polled
+        self.first_cycle = asyncio.Event()  # every poller has polled once: the engine has read the fleet
         self._waited_out: set[str] = set()  # rollbacks the pollers stopped waiting for (see rollbacks_first)
 
     @property
@@ -109,14 +110,13 @@ class Pollers:
             ("health", self.engine.health_interval, self.poll_health),
             ("readiness", rollback.readiness_interval, self.readiness.poll),
         ]
+        firsts = [asyncio.Event() for _ in polls[:-1]] + [self.first_cycle]
         async with asyncio.TaskGroup() as group:
             # Staggered: each starts once the one before has done its first (whole-fleet) poll, so the
             # four whole-fleet polls of a new leader do not all land on the loop in the same second.
-            before: asyncio.Event | None = None
-            for role, interval, poll in polls:
-                first = asyncio.Event()
-                group.create_task(self._every(role, interval, poll, after=before, first=first))
-                before = first
+            for number, (role, interval, poll) in enumerate(polls):
+                before = firsts[number - 1] if number else None
+                group.create_task(self._every(role, interval, poll, after=before, first=firsts[number]))
 
     async def _every(
         self,
