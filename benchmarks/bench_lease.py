@@ -75,9 +75,9 @@ def watch_lease(path: Path, engine: Engine, figures: Figures, done: threading.Ev
         leading = False
         while not done.is_set():
             lease = leases.current()
-            if lease is not None and lease.holder == engine.holder:
-                if not figures.heartbeats or lease.heartbeat_at != figures.heartbeats[-1]:
-                    figures.heartbeats.append(lease.heartbeat_at)
+            ours = lease is not None and lease.holder == engine.holder
+            if ours and (not figures.heartbeats or lease.heartbeat_at != figures.heartbeats[-1]):
+                figures.heartbeats.append(lease.heartbeat_at)
             now_leading = engine.leading
             if leading and not now_leading:
                 figures.stopped_leading += 1

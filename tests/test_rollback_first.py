@@ -56,8 +56,6 @@ def _first(order: list[str], prefix: str) -> int:
     return next(i for i, what in enumerate(order) if what.startswith(prefix))
 
 
-
-
 @pytest.mark.slow  # a command leading an engine until its job ends (about 2 s)
 def test_a_cli_rollback_with_no_engine_leading_changes_dns_before_any_whole_fleet_poll(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=12)

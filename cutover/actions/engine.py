@@ -397,11 +397,12 @@ class Engine:
         failure = keeper.failure or LeaseLost("the lease's heartbeat stopped")
         raise failure
 
-    def _lease_lost_alert(self, events: EventLog, lost: LeaseLost, keeper: LeaseKeeper) -> None:
+    def _lease_lost_alert(self, events: EventLog, lost: BaseException, keeper: LeaseKeeper) -> None:
         """A lost lease is an alert for every console, with its cause and how late the renewals were."""
         if self._stop_event is not None and self._stop_event.is_set():
             return
-        text = f"engine {self.holder} lost the war room's lease and stopped acting: {lost}; {keeper.describe_renewals()}"
+        text = f"engine {self.holder} lost the war room's lease and stopped acting: {lost}; "
+        text += keeper.describe_renewals()
         log.error("%s", text)
         with contextlib.suppress(Exception):  # the store may be why (deleted, full): the log has it then
             events.append(

@@ -294,7 +294,7 @@ class LeaseKeeper:
                 self.longest_gap = max(self.longest_gap, asked_at - self.guard.renewed_at)
                 self.guard.renewed(asked_at)
                 self.renewals += 1
-        except BaseException as failure:  # noqa: BLE001 - handed to the engine's loop, which raises it there
+        except BaseException as failure:
             if not self._stopping.is_set():
                 self.failure = failure
                 log.warning("lease %s of %s lost: %s", self.guard.epoch, self.guard.holder, failure)
@@ -307,9 +307,9 @@ class LeaseKeeper:
         late = asked_at - self.guard.renewed_at
         try:
             now = self.leases.current()
-        except Exception:  # noqa: BLE001 - the cause is worth more than the detail
+        except Exception:
             now = None
-        if now is None or now.holder == self.guard.holder and now.epoch == self.guard.epoch:
+        if now is None or (now.holder == self.guard.holder and now.epoch == self.guard.epoch):
             whom = "the lease was released or removed"
         else:
             whom = f"{who(now.holder_info)} holds it now (epoch {now.epoch})"
