@@ -7,13 +7,14 @@ it up as their caches expire (see `model.SHIFT_CURVE`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 from cutover.model.lifecycle import ON_OCI
 from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, DnsName, DnsRecord, Routing
 from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import ProviderError, RecordChanged, Throttled
-from cutover.providers.sim.model import S_DNS, stable_key, uniform
+from cutover.providers.sim.model import S_DNS, YIELD_EVERY, stable_key, uniform
 from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
 from cutover.state.simworld import DnsRecordRow, NameRecordRow
 
@@ -38,7 +39,9 @@ class SimDns:
             world.db.add_records(initial_record(t, now) for t in missing)
             world.refresh()
         found: dict[str, DnsRecord] = {}
-        for tenant in tenants:
+        for number, tenant in enumerate(tenants, 1):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             record = world.record(tenant.tenant_id)
             if record is None:
                 continue

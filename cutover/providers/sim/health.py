@@ -11,6 +11,7 @@ per tenant's ALB target group) stays healthy unless a `backend_loss` fault with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from cutover.model.lifecycle import SyncHealth
@@ -24,7 +25,16 @@ from cutover.providers.interfaces import (
     TargetHealth,
     ValidationResult,
 )
-from cutover.providers.sim.model import BACKENDS, S_HYDRATE, S_NODE, TenantParams, bucket_hash, uniform, unit
+from cutover.providers.sim.model import (
+    BACKENDS,
+    S_HYDRATE,
+    S_NODE,
+    YIELD_EVERY,
+    TenantParams,
+    bucket_hash,
+    uniform,
+    unit,
+)
 from cutover.providers.sim.sync import SyncModel, job_view
 from cutover.providers.sim.world import Fault, SimWorld, TenantJobs
 
@@ -118,7 +128,9 @@ class SimHealth:
         now = world.clock.now()
         common, losses = self._losses_at(now)
         found: dict[str, BackendHealth] = {}
-        for tenant in tenants:
+        for number, tenant in enumerate(tenants, 1):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             jobs = world.jobs_of(tenant.tenant_id)
             if jobs is None or jobs.continuous is None or jobs.continuous.started_at > now:
                 found[tenant.tenant_id] = BackendHealth(

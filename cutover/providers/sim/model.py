@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo
 from cutover.config.regions import REGION_ZONES
 from cutover.model.tenant import Tenant
 
+# Tenants a whole-fleet read handles before it lets the event loop run other tasks (a rollback, the job
+# runner): the simulated providers are pure CPU, about 20 ms per 1,000 tenants on a 2-core jump host.
+YIELD_EVERY = 1_000
+
 GB = 10**9
 
 # --- noise -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ not yet copied: 0 when nothing is pending.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from cutover.providers.sim.model import (
     FINAL_FREEZE_S,
     S_PASS,
     SYNC_INTERVAL_S,
+    YIELD_EVERY,
     TenantParams,
     bucket_hash,
     daily_factor,
@@ -226,7 +228,9 @@ class SimSync:
         now = world.clock.now()
         model = SyncModel(world, now)
         found: dict[str, SyncStatus] = {}
-        for tenant in tenants:
+        for number, tenant in enumerate(tenants, 1):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             s = model.state(tenant, world.params(tenant), world.jobs_of(tenant.tenant_id))
             found[tenant.tenant_id] = SyncStatus(
                 tenant.tenant_id,
