@@ -61,9 +61,10 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT = (Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.ROLLING_BACK)
 PRUNE_EVERY = 600.0
-# Tenants handled between two yields of the event loop (about 30 ms of a whole-fleet poll's CPU on a
-# 2-core jump host): what the job runner, and a rollback, wait at most behind a poll.
-YIELD_EVERY = 1_000
+# Tenants handled between two yields of the event loop (reading 500 tenants from the store, or recording
+# 500 tenants' observations, takes about 15-20 ms on a 2-core jump host): what the job runner, and a
+# rollback, wait at most behind a poll's step.
+YIELD_EVERY = 500
 # Wall seconds the pollers wait, at most, for a rollback to make its DNS change before they poll.
 ROLLBACK_FIRST_WAIT = 10.0
 
@@ -416,13 +417,14 @@ class Pollers:
         await self._observe(observed)
         self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
         if self.judge:
-            self._initial_copies_done(statuses)
+            await self._initial_copies_done(statuses)
             self.after_cutover.check(tenants)
 
-    def _initial_copies_done(self, statuses: dict[str, Any]) -> None:
+    async def _initial_copies_done(self, statuses: dict[str, Any]) -> None:
         """A syncing tenant whose initial copy is done (continuous sync runs) moves on to validating."""
         syncing = self.core.facts.tenants_in([Lifecycle.SYNCING])[Lifecycle.SYNCING]
-        for tenant_id in syncing:
+        # Each move is its own transaction with its audit event (about 0.5 ms): a yield every 50 of them.
+        async for tenant_id in paced(syncing, every=50):
             status = statuses.get(tenant_id)
             if status is None or status.health is not SyncHealth.CONTINUOUS:
                 continue
