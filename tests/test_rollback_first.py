@@ -13,10 +13,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cutover.state.lifecycle import Lifecycle
 from engine_helpers import Harness, cutover, war_room
 
 from cutover.actions.operations import PlanRequest
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobState
