@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -251,7 +252,9 @@ async def test_the_report_of_a_night_with_a_rollback_and_a_held_batch(tmp_path: 
     assert "- **Rollbacks:** 1 (0 back on AWS within the 3m target)\n- **Holds:** 1\n" in text
     (rollback,) = [line for line in text.splitlines() if line.startswith("| T-0002 |")]
     assert "| trigger:error-rate-immediate | trigger error-rate-immediate: 14.29 %" in rollback
-    assert rollback.endswith("| 1m 05s | 4m | MISSED |")
+    # Traffic back is seen by the next metrics poll (every 5 s in flight); where that poll falls depends on the
+    # whole-fleet polls' staggered start, so the recovery reads 4m or one poll later.
+    assert re.search(r"\| 1m 05s \| 4m( 05s)? \| MISSED \|$", rollback), rollback
     (hold,) = [line for line in text.splitlines() if line.startswith(f"| {job_id} | 2027-01-15")]
     assert "stop the line before group 2: T-0002 taken over by a rollback" in hold and "| resumed | bob |" in hold
     assert "| bob | jump-2 |" in text and "| alice | jump-1 |" in text

@@ -135,8 +135,11 @@ def test_a_stalled_engine_cannot_undo_a_rollback_on_route53(lab: Lab) -> None:
     (fence,) = records_in_moto(lab.moto.url, lab.zone_id, fence_name(tenant.dns_name))
     assert "job=rollback-2" in fence["ResourceRecords"][0]["Value"]
     assert query(path, "SELECT lifecycle FROM tenants WHERE tenant_id = 'T-0001'") != [("migrated",)]
-    last_by_a = query(path, "SELECT max(seq) FROM events WHERE operator = 'alice'")[0][0]
     first_by_carol = query(path, "SELECT min(seq) FROM events WHERE operator = 'carol'")[0][0]
-    assert last_by_a < first_by_carol  # A wrote nothing once it woke
+    # Once it woke, A wrote one thing: the alert that it lost the lease (issue 17: a lost lease is an alert
+    # with its cause). Nothing fenced: no step, no tenant, no DNS (checked above).
+    after = query(path, "SELECT kind, what FROM events WHERE operator = 'alice' AND seq > ?", first_by_carol)
+    assert [kind for kind, _ in after] == ["alert"], after
+    assert "lost the war room's lease" in after[0][1] and "bob@" in after[0][1], after
     with Store(path) as store:
         assert verify_chain(store).ok
