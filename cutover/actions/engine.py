@@ -105,6 +105,7 @@ class Engine:
         self.wall = wall
         self.monotonic = monotonic
         self.lost_lease = ""  # why this engine lost its lease while leading, if it did
+        self.fleet_observed = False  # while leading, every whole-fleet poller has polled once
         self.metrics_url = ""  # where its Prometheus metrics are served while it leads, if configured
         self.store_gone = ""  # the store's file was deleted or replaced under it: why it stopped
         self._stopped_acting = ""  # why it last stopped acting (its guard or a fenced write said so)
@@ -421,7 +422,9 @@ class Engine:
     async def _freeze_after(self, read_the_fleet: asyncio.Event) -> None:
         """Once this engine leads and has read the fleet, keep what it loaded out of the collector's way:
         a full collection then walks only what is new, not the 50,000 tenants (see actions/gc_freeze.py)."""
+        self.fleet_observed = False
         await read_the_fleet.wait()
+        self.fleet_observed = True
         freeze_after_start_up(f"engine {self.holder}")
 
     async def _watch_stop(self, stop_when: Callable[[], bool] | None) -> None:

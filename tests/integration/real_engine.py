@@ -96,7 +96,11 @@ class RealHarness:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.engine.run())
-        await self.until(lambda: self.engine.leading, what="the engine leading")
+        # As an operator waits for "sources ok": the whole-fleet polls start one after another, and a flip
+        # submitted before they have all polled once is refused by the gate for want of fresh evidence.
+        await self.until(
+            lambda: self.engine.leading and self.engine.fleet_observed, what="the engine observing the fleet"
+        )
 
     async def stop(self) -> None:
         if self._task is not None:
