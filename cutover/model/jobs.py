@@ -49,23 +49,21 @@ class KindSpec:
     kind: JobKind
     verb: str  # what the operator is asked to confirm: "cut over"
     noun: str  # what a submitted job is called: "a cutover of 3 tenants"
-    moves_dns: bool  # changes a tenant's DNS: exactly once, fenced, reconciled on resume
     to_oci: bool = False  # moves tenants towards OCI: capped per wave and night, held by tenant holds
-    has_stages: bool = False  # skip and step back apply (a ramp)
     preempts: bool = False  # takes its tenants from any other job holding them (a rollback)
 
 
 KINDS: dict[JobKind, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec(JobKind.FLIP, "cut over", "cutover", moves_dns=True, to_oci=True),
-        KindSpec(JobKind.RAMP, "ramp", "ramp", moves_dns=True, to_oci=True, has_stages=True),
-        KindSpec(JobKind.ROLLBACK, "roll back", "rollback", moves_dns=True, preempts=True),
-        KindSpec(JobKind.BATCH, "start the batch", "batch", moves_dns=True, to_oci=True),
-        KindSpec(JobKind.SYNC, "sync", "sync", moves_dns=False),
-        KindSpec(JobKind.VALIDATE, "validate", "validation", moves_dns=False),
-        KindSpec(JobKind.DECOMMISSION, "decommission", "decommission", moves_dns=False),
-        KindSpec(JobKind.LOWER_TTL, "lower the TTL", "TTL change", moves_dns=True),
+        KindSpec(JobKind.FLIP, "cut over", "cutover", to_oci=True),
+        KindSpec(JobKind.RAMP, "ramp", "ramp", to_oci=True),
+        KindSpec(JobKind.ROLLBACK, "roll back", "rollback", preempts=True),
+        KindSpec(JobKind.BATCH, "start the batch", "batch", to_oci=True),
+        KindSpec(JobKind.SYNC, "sync", "sync"),
+        KindSpec(JobKind.VALIDATE, "validate", "validation"),
+        KindSpec(JobKind.DECOMMISSION, "decommission", "decommission"),
+        KindSpec(JobKind.LOWER_TTL, "lower the TTL", "TTL change"),
     )
 }
 
