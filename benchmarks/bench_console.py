@@ -307,8 +307,8 @@ def feed_poll(count: int) -> tuple[float, float]:
     import tempfile
     from pathlib import Path
 
-    from cutover.actions.composition import world_clock
-    from cutover.actions.session import Session
+    from cutover.actions.wiring.composition import world_clock
+    from cutover.actions.wiring.session import Session
     from cutover.config.loader import LoadedConfig
     from cutover.config.settings import Settings, SimulatorSettings, StateSettings
     from cutover.console.feed import FleetFeed

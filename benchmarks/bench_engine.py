@@ -14,13 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from cutover.actions.composition import build_providers
-from cutover.actions.engine_core import EngineCore
-from cutover.actions.operations import Operations
-from cutover.actions.plans import PlanRequest
-from cutover.actions.pollers import Pollers
-from cutover.actions.session import Session
-from cutover.actions.trigger_loop import TriggerLoop
+from cutover.actions.engine.engine_core import EngineCore
+from cutover.actions.engine.pollers import Pollers
+from cutover.actions.engine.trigger_loop import TriggerLoop
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest
+from cutover.actions.wiring.composition import build_providers
+from cutover.actions.wiring.session import Session
 from cutover.config.loader import LoadedConfig
 from cutover.config.settings import Settings, SimulatorSettings, StateSettings
 from cutover.model.clock import ManualClock

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.model.clock import SystemClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -32,8 +32,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cutover.actions.engine as engine_module
-from cutover.actions.engine import Engine
+import cutover.actions.engine.engine as engine_module
+from cutover.actions.engine.engine import Engine
 from cutover.config.settings import Settings, SimulatorSettings, StateSettings
 from cutover.providers.sim import WorldOptions, open_world
 from cutover.state.identity import Actor

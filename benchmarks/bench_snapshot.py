@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from cutover.actions.composition import build_providers
+from cutover.actions.wiring.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
 from cutover.model.routing import DnsChange, Routing

@@ -36,7 +36,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
 @pytest.fixture(autouse=True)
 def _unfreeze_the_collector() -> Iterator[None]:
     """An engine or a console freezes what it loaded at start-up out of the garbage collector's way
-    (actions/gc_freeze.py); in one pytest process that would keep every earlier test's garbage for good."""
+    (actions/engine/gc_freeze.py); in one pytest process that would keep every earlier test's garbage for good."""
     yield
     if gc.get_freeze_count():
         gc.unfreeze()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
 from cutover.state.tenants import TenantStore
@@ -140,10 +140,10 @@ class Harness:
         that many tenants T-0001.., all ready."""
         import asyncio
 
-        from cutover.actions.composition import build_providers
-        from cutover.actions.engine import Engine
-        from cutover.actions.operations import Operations
-        from cutover.actions.session import Session
+        from cutover.actions.engine.engine import Engine
+        from cutover.actions.plan.operations import Operations
+        from cutover.actions.wiring.composition import build_providers
+        from cutover.actions.wiring.session import Session
         from cutover.config.loader import LoadedConfig
         from cutover.config.settings import Settings, SimulatorSettings
         from cutover.model.clock import ManualClock

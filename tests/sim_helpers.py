@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.actions.composition import build_providers
+from cutover.actions.wiring.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
 from cutover.model.tenant import Tenant

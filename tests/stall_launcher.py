@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-from cutover.actions.engine_core import EngineCore
+from cutover.actions.engine.engine_core import EngineCore
 from cutover.console.cli import main
 
 POINT = sys.argv[1]

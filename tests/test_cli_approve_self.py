@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine_helpers import cutover, write_fleet
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.facts import APPROVAL

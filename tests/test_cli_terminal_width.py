@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import cutover, write_fleet
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.model.clock import ManualClock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -10,7 +10,7 @@ from engine_helpers import write_fleet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.config.text import visible
 from cutover.console.cli import cli
 from cutover.model.clock import ManualClock

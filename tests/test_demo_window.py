@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from engine_helpers import Harness, cutover
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 
 NEW_YORK = ZoneInfo("America/New_York")
 

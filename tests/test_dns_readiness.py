@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, make_ready
 
-from cutover.actions.plans import Refused
+from cutover.actions.plan.plans import Refused
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, Routing
 from cutover.state.jobs import JobState
@@ -115,7 +115,7 @@ async def test_a_record_already_at_the_low_ttl_is_not_changed_and_says_when_it_i
 
 
 def test_a_record_first_read_at_the_low_ttl_waits_the_assumed_ttl(tmp_path: Path) -> None:
-    from cutover.actions.gate import evaluate_gate
+    from cutover.actions.plan.gate import evaluate_gate
     from cutover.config.settings import Settings
     from cutover.model.clock import ManualClock
     from cutover.state.ttl_history import ttl_observation

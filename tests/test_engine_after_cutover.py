@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.plans import PlanRequest
-from cutover.actions.sync_watch import SOURCE
+from cutover.actions.engine.sync_watch import SOURCE
+from cutover.actions.plan.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.next_step import next_step
 

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness, inject
 
-from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.batch_schedule import job_times, schedule_lines, stored_times
+from cutover.actions.plan.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import verify_chain
 from cutover.state.jobs import JobState, StepState, TargetState

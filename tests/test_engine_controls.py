@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import Harness, inject
 
-from cutover.actions.engine import Engine
-from cutover.actions.plans import PlanRequest, ResumeRefused
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.plans import PlanRequest, ResumeRefused
 from cutover.config.settings import SafetySettings, Settings
 from cutover.console.cli import cli
 from cutover.model.lifecycle import Lifecycle

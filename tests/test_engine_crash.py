@@ -16,7 +16,7 @@ import pytest
 from engine_helpers import Harness, cutover, war_room
 from waiting import eventually
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.model.jobs import CUTOVER_STEPS
 from cutover.model.lifecycle import Lifecycle
@@ -104,7 +104,7 @@ async def test_an_engine_stalled_right_after_its_dns_change_loses_the_lease_and_
             jumped.append(time.time())
         return time.time() + (3600 if jumped else 0)
 
-    from cutover.actions.engine import Engine
+    from cutover.actions.engine.engine import Engine
 
     h.engine = Engine(h.settings, actor=h.actor, store=h.store, providers=h.providers, clock=h.clock, wall=stalled_wall)
     h.ops.on_submit = h.engine.wake

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.flows.decommission import RETIRED
-from cutover.actions.plans import NeedsConfirmation, PlanRequest, Refused
+from cutover.actions.engine.flows.decommission import RETIRED
+from cutover.actions.plan.plans import NeedsConfirmation, PlanRequest, Refused
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.state.jobs import JobState, StepState
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.state.jobs import StepState
 

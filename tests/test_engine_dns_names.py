@@ -12,10 +12,10 @@ import pytest
 import pytest_asyncio
 from engine_helpers import HEADER, Harness, write_fleet
 
-from cutover.actions.engine import Engine
-from cutover.actions.gate import evaluate_gate
-from cutover.actions.importing import import_matrix
-from cutover.actions.plans import PlanRequest
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.gate import evaluate_gate
+from cutover.actions.plan.importing import import_matrix
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import DnsSettings, EngineSettings, Settings
 from cutover.console.fleet import RowContext, build_row
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, sim_zone_lookup

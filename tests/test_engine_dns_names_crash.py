@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import HEADER, shell, war_room, write_fleet
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness
 
-from cutover.actions.drift import DRIFT_CLEARED, DRIFT_SOURCE
-from cutover.actions.plans import PlanRequest
+from cutover.actions.engine.drift import DRIFT_CLEARED, DRIFT_SOURCE
+from cutover.actions.plan.plans import PlanRequest
 from cutover.model.routing import DnsChange, Routing
 
 

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, StepState
 

@@ -16,8 +16,8 @@ import pytest
 from engine_helpers import Harness, cutover, war_room
 from waiting import eventually
 
-from cutover.actions.engine import Engine
-from cutover.actions.plans import PlanRequest
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

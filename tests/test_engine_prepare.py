@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, cutover, war_room
 
-from cutover.actions.plans import BadRequest, Refused
+from cutover.actions.plan.plans import BadRequest, Refused
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState
 

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness, inject
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings, TriggerSettings
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, StepState, TargetState
@@ -194,7 +194,7 @@ async def test_step_back_goes_down_one_stage_waits_there_paused_and_ramps_up_aga
 
 
 async def test_step_back_is_refused_with_the_reason_at_the_first_stage_and_nothing_is_recorded(h: Harness) -> None:
-    from cutover.actions.plans import Refused
+    from cutover.actions.plan.plans import Refused
 
     job = h.ops.submit(h.ops.plan(PlanRequest.ramp(["T-0001"], stages=(10, 50, 100), hold=600)), reason="r")
     await at_hold(h, job.job_id, "hold 10 %", 60)
@@ -232,7 +232,7 @@ error_rate = 0.06
 async def test_a_step_back_given_while_no_engine_leads_is_carried_out_by_the_next_engine(tmp_path: Path) -> None:
     import asyncio
 
-    from cutover.actions.engine import Engine
+    from cutover.actions.engine.engine import Engine
     from cutover.state.identity import Actor
 
     h = Harness(tmp_path, ready=3, settings=Settings(triggers=TriggerSettings(min_requests=10)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.readiness import ReadinessStore, readiness_lines

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from engine_helpers import Harness, inject
 
-from cutover.actions.plans import PlanRequest, ResumeRefused
+from cutover.actions.plan.plans import PlanRequest, ResumeRefused
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, TargetState
 

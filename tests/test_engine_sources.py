@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.gate import CheckResult
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.gate import CheckResult
+from cutover.actions.plan.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.sources import SourceHealth
 

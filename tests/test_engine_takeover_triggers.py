@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.engine import Engine
-from cutover.actions.plans import PlanRequest
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.facts import TriggerStatusStore

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.drift import DRIFT_SOURCE
-from cutover.actions.plans import PlanRequest
+from cutover.actions.engine.drift import DRIFT_SOURCE
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings, WatchSettings
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, Routing

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import import_runbook, make_ready
 
-from cutover.actions.gate import REMEDY_FINAL_SYNC, REMEDY_HYDRATE, CheckResult, evaluate_gate, remedy_sentence
+from cutover.actions.plan.gate import REMEDY_FINAL_SYNC, REMEDY_HYDRATE, CheckResult, evaluate_gate, remedy_sentence
 from cutover.config.settings import Settings
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import Harness
 
-from cutover.actions.go_no_go import read_night
-from cutover.actions.plans import BadRequest, PlanRequest, Refused, ResumeRefused
-from cutover.actions.safety import GO_NO_GO
+from cutover.actions.plan.go_no_go import read_night
+from cutover.actions.plan.plans import BadRequest, PlanRequest, Refused, ResumeRefused
+from cutover.actions.plan.safety import GO_NO_GO
 from cutover.config.settings import GoNoGoSettings, NightSettings, Settings
 from cutover.console.cli import cli
 from cutover.state.jobs import JobState, TargetState

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness
 
-from cutover.actions.runner import FLOWS
+from cutover.actions.engine.runner import FLOWS
 from cutover.model.jobs import KINDS, PREEMPTING_KINDS, TO_OCI_KINDS, JobKind, noun_of, verb_of
 from cutover.state.jobs import JobState, NewTarget
 

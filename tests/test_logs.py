@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cutover.actions.logs import configure, log_path
+from cutover.actions.wiring.logs import configure, log_path
 from cutover.console.cli import cli
 from cutover.providers.redaction import remember_secret
 
@@ -29,7 +29,7 @@ def test_the_log_file_sits_beside_the_store_and_hides_secrets(tmp_path: Path, re
     try:
         raise RuntimeError(f"a library failed holding {SECRET}")
     except RuntimeError:
-        logging.getLogger("cutover.actions.engine").exception("engine stopped leading on an error")
+        logging.getLogger("cutover.actions.engine.engine").exception("engine stopped leading on an error")
     logging.getLogger("botocore.endpoint").info("a noisy library's chatter")  # held at WARNING
     text = path.read_text()
     assert f"WARNING flip[{os.getpid()}] botocore.endpoint: echoed back" in text

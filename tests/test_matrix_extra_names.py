@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cutover.actions.importing import ImportRefused, import_matrix
+from cutover.actions.plan.importing import ImportRefused, import_matrix
 from cutover.config.matrix import MatrixError, parse_matrix
 from cutover.console.cli import cli
 from cutover.model.lifecycle import Lifecycle

@@ -13,7 +13,7 @@ from engine_helpers import make_ready, write_fleet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
 from cutover.config.matrix import MatrixError, parse_matrix
 from cutover.console.cli import cli
 from cutover.model.clock import ManualClock

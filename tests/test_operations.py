@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from engine_helpers import import_runbook, make_ready, write_fleet
 
-from cutover.actions.operations import Operations
-from cutover.actions.plans import BadRequest, NeedsConfirmation, PlanRequest, ReadOnly, Refused
-from cutover.actions.session import Session
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import BadRequest, NeedsConfirmation, PlanRequest, ReadOnly, Refused
+from cutover.actions.wiring.session import Session
 from cutover.config.loader import load_config
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle

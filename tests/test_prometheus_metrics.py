@@ -11,7 +11,7 @@ import pytest
 from engine_helpers import Harness
 from prometheus_client.parser import text_string_to_metric_families
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.loader import ConfigError, load_config
 from cutover.config.settings import EngineSettings, Settings
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness
 
-from cutover.actions.plans import PlanRequest
-from cutover.actions.propagation import servers_of, watch
+from cutover.actions.engine.propagation import servers_of, watch
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import DnsSettings, Settings
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, ZoneLookup, sim_zone_lookup
 from cutover.model.clock import ManualClock

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import HEADER, Harness, cutover, import_runbook, war_room
 
-from cutover.actions.plans import BadRequest, PlanRequest, Refused
+from cutover.actions.plan.plans import BadRequest, PlanRequest, Refused
 
 PRIORITIES = {1: (2, "P2"), 2: (1, "P3"), 3: (2, "Pilot"), 4: (1, "P1"), 5: (1, ""), 6: (3, "P1")}
 

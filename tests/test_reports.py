@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import Harness, import_runbook, inject, make_ready, write_fleet
 
-from cutover.actions.operations import Operations
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings, StateSettings
 from cutover.console.cli import cli
 from cutover.model.clock import ManualClock

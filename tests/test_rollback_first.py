@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import Harness, cutover, war_room
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import import_runbook, make_ready, write_fleet
 
-from cutover.actions import safety
-from cutover.actions.safety import evaluate_safety, read_fleet
+from cutover.actions.plan import safety
+from cutover.actions.plan.safety import evaluate_safety, read_fleet
 from cutover.config.settings import Settings
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle

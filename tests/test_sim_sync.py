@@ -123,7 +123,7 @@ async def test_hydration_takes_3_to_8_minutes(simulated) -> None:
 @pytest.mark.asyncio
 async def test_a_ready_tenant_passes_the_engines_gate_once_a_final_sync_proves_lag_0(simulated) -> None:
     """What the engine does before DNS: final sync, verification, fresh observations, the gate."""
-    from cutover.actions.gate import evaluate_gate
+    from cutover.actions.plan.gate import evaluate_gate
     from cutover.config.settings import Settings
 
     settings = Settings()

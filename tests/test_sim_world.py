@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.actions.composition import build_providers
+from cutover.actions.wiring.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle, SyncHealth
@@ -101,7 +101,7 @@ def test_the_generated_fleet_has_the_runbook_wave_mix_and_a_night_in_progress(si
 async def test_an_imported_matrix_keeps_its_tenants_and_where_they_are(
     store: Store, clock: ManualClock, tenants, runbook_matrix
 ) -> None:
-    from cutover.actions.importing import import_matrix
+    from cutover.actions.plan.importing import import_matrix
 
     import_matrix(tenants, runbook_matrix)
     ready = tenants.find()[0].tenant_id
@@ -125,7 +125,7 @@ async def test_an_imported_matrix_keeps_its_tenants_and_where_they_are(
 def test_what_an_imported_matrix_left_blank_is_filled_in_and_audited(
     store: Store, clock: ManualClock, tenants, tmp_path: Path
 ) -> None:
-    from cutover.actions.importing import import_matrix
+    from cutover.actions.plan.importing import import_matrix
 
     matrix = tmp_path / "bare.csv"
     matrix.write_text("Tenant ID,Size,SLA,DNS name\nT-1,2GB,Std,t1.acme.example\nT-2,50GB,Prem,t2.acme.example\n")
@@ -161,7 +161,7 @@ async def test_two_connections_to_one_store_see_one_world(tmp_path: Path) -> Non
 
 _OTHER_PROCESS = """
 import asyncio, json, sys
-from cutover.actions.composition import build_providers
+from cutover.actions.wiring.composition import build_providers
 from cutover.config.settings import Settings
 from cutover.model.routing import DnsChange, Routing
 from cutover.model.clock import ManualClock

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import Harness
 
-from cutover.actions.plans import PlanRequest, Refused
-from cutover.actions.safety import TENANT_HOLD
+from cutover.actions.plan.plans import PlanRequest, Refused
+from cutover.actions.plan.safety import TENANT_HOLD
 from cutover.console.cli import cli
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import JobState, TargetState

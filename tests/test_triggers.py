@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cutover.actions.triggers import Observation, Outcome, TriggerEvaluator
+from cutover.actions.plan.triggers import Observation, Outcome, TriggerEvaluator
 from cutover.config.settings import TriggerRule, TriggerSettings
 
 T0 = 1_800_000_000.0
@@ -108,7 +108,7 @@ def test_a_shadow_rule_is_evaluated_but_never_acts_or_holds() -> None:
 
 
 def test_cloudwatch_figures_minutes_late_are_judged_not_called_stale() -> None:
-    from cutover.actions.freshness import metrics_stale_after
+    from cutover.actions.plan.freshness import metrics_stale_after
     from cutover.config.providers import CloudMetrics, CloudWatchSettings
     from cutover.config.settings import ProvidersSettings, Settings
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import HEADER, Harness, import_runbook
 
-from cutover.actions.batch_schedule import job_times
-from cutover.actions.gate import WINDOW_RULE
-from cutover.actions.plans import BadRequest, PlanRequest
+from cutover.actions.plan.batch_schedule import job_times
+from cutover.actions.plan.gate import WINDOW_RULE
+from cutover.actions.plan.plans import BadRequest, PlanRequest
 from cutover.config.settings import SafetySettings, Settings, WaveSettings
 from cutover.console.cli import cli
 from cutover.state.jobs import JobState, StepState, TargetState

@@ -60,6 +60,9 @@ class SimulatedProvider(Section):
     kind: Literal["simulated"] = "simulated"
 
 
+SIM_METRICS_RESOLUTION_S = 10.0  # the simulated fleet measures a new datapoint every 10 s
+
+
 DnsRole = Annotated[SimulatedProvider | Route53Dns | OciDns | SplitDns, Field(discriminator="kind")]
 MetricsRole = Annotated[SimulatedProvider | CloudMetrics, Field(discriminator="kind")]
 SyncRole = Annotated[SimulatedProvider | RcloneSync, Field(discriminator="kind")]

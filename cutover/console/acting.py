@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from cutover.actions.batch_schedule import schedule_lines, stored_times, zone_of
-from cutover.actions.operations import Operations
-from cutover.actions.plans import ActionPlan, PlanRequest
-from cutover.actions.safety import Refusal, read_fleet
+from cutover.actions.plan.batch_schedule import schedule_lines, stored_times, zone_of
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import ActionPlan, PlanRequest
+from cutover.actions.plan.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
 from cutover.console.fleet import TargetSet
 from cutover.model.jobs import JobKind, noun_of, verb_of

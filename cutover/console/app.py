@@ -25,14 +25,14 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.theme import Theme
 
-from cutover.actions.capacity import summarise_exclusions
-from cutover.actions.gate import GateVerdict
-from cutover.actions.gc_freeze import freeze_after_start_up
-from cutover.actions.operations import ROLLBACK_FROM, Operations
-from cutover.actions.plans import PlanRequest
-from cutover.actions.safety import only_capacity
-from cutover.actions.session import Session
-from cutover.actions.signals import on_signals
+from cutover.actions.engine.gc_freeze import freeze_after_start_up
+from cutover.actions.plan.capacity import summarise_exclusions
+from cutover.actions.plan.gate import GateVerdict
+from cutover.actions.plan.operations import ROLLBACK_FROM, Operations
+from cutover.actions.plan.plans import PlanRequest
+from cutover.actions.plan.safety import only_capacity
+from cutover.actions.wiring.session import Session
+from cutover.actions.wiring.signals import on_signals
 from cutover.config.text import visible_lines
 from cutover.console import colours
 from cutover.console.acting import PAUSE_REASON, prefilled_reason, prepare, submitted_text
@@ -55,8 +55,8 @@ from cutover.model.tenant import Tenant
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 
 if TYPE_CHECKING:
-    from cutover.actions.engine import Engine
-    from cutover.actions.read_model import JobView
+    from cutover.actions.engine.engine import Engine
+    from cutover.actions.plan.read_model import JobView
     from cutover.console.controls import ConsoleControls
 
 # Screens not on view at start (detail, batch, reports, dialogs) are imported when first opened:
@@ -558,7 +558,7 @@ class CutoverApp(HoldActions, App[int]):
         clock = self.clock
 
         def batches() -> tuple[float, list[JobView], list[dict]]:
-            from cutover.actions.batch_record import later_rollbacks
+            from cutover.actions.reports.batch_record import later_rollbacks
 
             with self.session.store.read():
                 jobs = self.operations.jobs.find(kind=JobKind.BATCH, limit=5)

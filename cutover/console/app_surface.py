@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.app import App
 
-    from cutover.actions.operations import Operations
-    from cutover.actions.session import Session
+    from cutover.actions.plan.operations import Operations
+    from cutover.actions.wiring.session import Session
     from cutover.config.settings import Settings
     from cutover.console.screens.main import MainScreen
     from cutover.console.typeahead import TypeAhead

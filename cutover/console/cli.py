@@ -126,7 +126,7 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str | None, verb
 
 
 def _log_to_file(obj: Context, level: str, command: str | None) -> None:
-    from cutover.actions.logs import configure
+    from cutover.actions.wiring.logs import configure
     from cutover.config.loader import ConfigError
 
     try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cutover.actions.gate import GateResult, evaluate_gate
-from cutover.actions.go_no_go import NightDecision, read_night
-from cutover.actions.read_model import JobView, ReadModel, job_activity, pinned_alert
+from cutover.actions.plan.gate import GateResult, evaluate_gate
+from cutover.actions.plan.go_no_go import NightDecision, read_night
+from cutover.actions.plan.read_model import JobView, ReadModel, job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock
 from cutover.console.fleet import (

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutover.actions.queue_order import queue_key
+from cutover.actions.plan.queue_order import queue_key
 from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings, WatchSettings
 from cutover.config.text import visible
 from cutover.config.units import format_duration
@@ -89,7 +89,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 ATTENTION = "attention"  # the order the console opens with: in flight, faults, tonight's batch, the rest
-QUEUE = "queue"  # the order batches pick in: Pilot, wave, priority (actions/queue_order.py)
+QUEUE = "queue"  # the order batches pick in: Pilot, wave, priority (actions/plan/queue_order.py)
 SORTABLE = (ATTENTION, "id", "wave", "tier", "state", "next", "lag", "traffic", "errors", "p95", "backends", QUEUE)
 
 

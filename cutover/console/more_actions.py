@@ -11,8 +11,8 @@ import asyncio
 
 from textual import work
 
-from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.decommission_rules import POINT_OF_NO_RETURN, to_retire
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
 from cutover.console.app_surface import AppSurface
@@ -291,7 +291,7 @@ class MoreActions(AppSurface):
 
         def planned():
             plan = ops.plan(PlanRequest.rollback(all_in_flight=True))
-            from cutover.actions.safety import read_fleet
+            from cutover.actions.plan.safety import read_fleet
 
             with ops.session.store.read():
                 tonight = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cutover.actions.gate import GateResult, GateVerdict, remedy_sentence
+from cutover.actions.plan.gate import GateResult, GateVerdict, remedy_sentence
 from cutover.config.loader import LoadedConfig, Origin
 from cutover.config.text import visible
 from cutover.config.units import format_duration, format_size

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cutover.actions.fleet_summary import FleetSummary, share_text
+from cutover.actions.reports.fleet_summary import FleetSummary, share_text
 from cutover.model.lifecycle import Lifecycle
 
 _ORDER = list(Lifecycle)

@@ -2,7 +2,7 @@
 
 A job's kind is stored as its string value (`flip`, `ttl`, ...); code compares and dispatches on
 `JobKind`, never on a bare string, so a misspelt kind is an error at check time, not a KeyError at 3 AM.
-Adding a kind: a member here, its `KindSpec` in KINDS, its flow in `actions/runner.py`'s FLOWS (a test
+Adding a kind: a member here, its `KindSpec` in KINDS, its flow in `actions/engine/runner.py`'s FLOWS (a test
 checks every kind has one).
 """
 
@@ -26,14 +26,14 @@ class JobKind(StrEnum):
 
 # The steps each kind records per tenant, in order. The final sync and its verification come last before
 # the gate and the DNS change: the final sync holds writes for a few minutes, and the DNS change must land
-# inside that. A ramp records its preflight, then a DNS change and a hold per stage (actions/ramp_stages.py).
+# inside that. A ramp records its preflight, then a DNS change and a hold per stage (actions/plan/ramp_stages.py).
 CUTOVER_STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
 RAMP_PREFLIGHT = ("hydrate", "final_sync", "verify", "gate")
 SYNC_STEPS = {"start": ("start_sync",), "final": ("final_sync", "verify"), "verify": ("verify",)}
 VALIDATE_STEPS = ("validate",)
 DECOMMISSION_STEPS = ("verify", "retire")
 LOWER_TTL_STEPS = ("lower_ttl", "dns_insync")
-REVERSE_STEP, RPO_STEP = "reverse_sync", "rpo"  # a rollback's data (actions/flows/reverse.py)
+REVERSE_STEP, RPO_STEP = "reverse_sync", "rpo"  # a rollback's data (actions/engine/flows/reverse.py)
 
 
 def rollback_steps(reverse_sync: str) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from console_fleet import START, build_fleet, open_session
 
-from cutover.actions.session import Session
+from cutover.actions.wiring.session import Session
 from cutover.console.app import CutoverApp
 from cutover.model.clock import ManualClock
 

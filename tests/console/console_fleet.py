@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from cutover.actions.importing import import_matrix
-from cutover.actions.session import Session
+from cutover.actions.plan.importing import import_matrix
+from cutover.actions.wiring.session import Session
 from cutover.config.loader import LoadedConfig
 from cutover.config.settings import Settings
 from cutover.model.clock import ManualClock

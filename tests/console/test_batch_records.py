@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from engine_helpers import Harness
 from pilot_helpers import screen_lines, until
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.cli import cli
 from cutover.console.screens.batch import BatchScreen

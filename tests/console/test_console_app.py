@@ -9,7 +9,7 @@ from pilot_helpers import until
 from rich.console import Console
 from textual.command import CommandPalette
 
-from cutover.actions.plans import PlanRequest, ReadOnly
+from cutover.actions.plan.plans import PlanRequest, ReadOnly
 from cutover.console.fleet import FleetFilter
 from cutover.console.palette import FleetCommands
 from cutover.console.screens.break_glass import BreakGlass

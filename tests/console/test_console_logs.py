@@ -23,8 +23,8 @@ async def test_an_engine_error_shows_as_an_alert_and_lands_in_the_log(
         await app.refresh_now()
 
         def engine_thread() -> None:  # the engine runs in a thread of its own
-            logging.getLogger("cutover.actions.engine").error("engine e-1 stopped leading on an error: boom")
-            logging.getLogger("cutover.actions.pollers").warning("a warning is not an alert")
+            logging.getLogger("cutover.actions.engine.engine").error("engine e-1 stopped leading on an error: boom")
+            logging.getLogger("cutover.actions.engine.pollers").warning("a warning is not an alert")
 
         thread = threading.Thread(target=engine_thread)
         thread.start()

@@ -7,7 +7,7 @@ import pytest
 from engine_helpers import Harness
 from pilot_helpers import screen_lines, until
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.decommission import ConfirmDecommission
 from cutover.console.widgets.fleet_table import FleetTable

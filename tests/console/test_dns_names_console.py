@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import screen_lines, until
 
-from cutover.actions.operations import Operations
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.matrix import TenantSpec
 from cutover.console.acting import prepare
 from cutover.console.screens.detail import TenantDetailScreen

@@ -8,8 +8,8 @@ import pytest
 from pilot_helpers import screen_lines, until
 from textual.widgets import Input
 
-from cutover.actions.operations import Operations
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import TriggerRule, TriggerSettings
 from cutover.config.units import format_clock
 from cutover.console.fleet import RowContext, build_row

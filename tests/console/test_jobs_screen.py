@@ -7,7 +7,7 @@ import pytest
 from engine_helpers import Harness, inject
 from pilot_helpers import screen_lines, until
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.jobs import JobsScreen

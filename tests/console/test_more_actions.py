@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import screen_lines, until
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.jobs import JobsScreen
 from cutover.console.screens.main import MainScreen

@@ -7,7 +7,7 @@ import pytest
 from engine_helpers import Harness
 from pilot_helpers import until
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable

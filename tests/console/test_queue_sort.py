@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import screen_lines, until
 
-from cutover.actions.queue_order import in_queue_order
+from cutover.actions.plan.queue_order import in_queue_order
 from cutover.console.fleet import QUEUE
 from cutover.console.widgets.fleet_table import FleetTable
 

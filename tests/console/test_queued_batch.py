@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import screen_lines
 
-from cutover.actions.operations import Operations
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.units import format_clock
 from cutover.console.widgets.fleet_table import FleetTable
 

@@ -11,7 +11,7 @@ from engine_helpers import Harness
 from pilot_helpers import shown_text, until
 from textual.widgets import Input
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.batch import BatchScreen
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
@@ -281,7 +281,7 @@ def test_main_screen_no_color(snap_compare, make_app, monkeypatch) -> None:
 
 def test_tonight_view(snap_compare, make_app, writer) -> None:
     """T: exactly tonight's batch tenants, the column giving group and expected start."""
-    from cutover.actions.operations import Operations
+    from cutover.actions.plan.operations import Operations
 
     async def run_before(pilot) -> None:
         await _ready(pilot)

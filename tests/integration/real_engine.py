@@ -7,10 +7,10 @@ from typing import Any
 
 from engine_helpers import make_ready, settle
 
-from cutover.actions.composition import build_providers
-from cutover.actions.engine import Engine
-from cutover.actions.operations import Operations
-from cutover.actions.session import Session
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.operations import Operations
+from cutover.actions.wiring.composition import build_providers
+from cutover.actions.wiring.session import Session
 from cutover.config.loader import LoadedConfig
 from cutover.config.providers import (
     AwsTargetsSettings,

@@ -12,10 +12,10 @@ from dataclasses import replace
 import pytest
 import pytest_asyncio
 
-from cutover.actions.dns_names import read_every_name
-from cutover.actions.engine import Engine
-from cutover.actions.operations import Operations
-from cutover.actions.plans import PlanRequest
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.dns_names import read_every_name
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.providers import OciDnsSettings, RcSettings
 from cutover.config.settings import Settings, StateSettings
 from cutover.lab.fleet import lab_specs

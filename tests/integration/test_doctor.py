@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import Ran, cutover
 
-from cutover.actions.doctor.local import check_store
-from cutover.actions.importing import import_matrix
+from cutover.actions.plan.importing import import_matrix
+from cutover.actions.wiring.doctor.local import check_store
 from cutover.config.loader import load_config
 from cutover.lab.moto_server import MotoServer
 from cutover.lab.world import Lab

@@ -13,7 +13,7 @@ import json
 import pytest
 import pytest_asyncio
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.providers import RcSettings
 from cutover.config.settings import Settings, StateSettings
 from cutover.lab.seed_aws import aws_client

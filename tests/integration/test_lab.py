@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cutover.actions.composition import build_providers
-from cutover.actions.importing import import_matrix
-from cutover.actions.lab_setup import prepare_ready
+from cutover.actions.plan.importing import import_matrix
+from cutover.actions.wiring.composition import build_providers
+from cutover.actions.wiring.lab_setup import prepare_ready
 from cutover.config.loader import load_config
 from cutover.lab.world import Lab
 from cutover.model.clock import SystemClock

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from engine_helpers import Harness, inject
 
-from cutover.actions.composition import build_providers
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
+from cutover.actions.wiring.composition import build_providers
 from cutover.config.providers import PagerDutyNotifier, RoutedNotifier, SlackNotifier, WebhookNotifier
 from cutover.config.settings import ProvidersSettings, Settings
 from cutover.lab.local_http import LocalHttpServer, Reply

@@ -10,7 +10,7 @@ import json
 import pytest
 import pytest_asyncio
 
-from cutover.actions.plans import PlanRequest
+from cutover.actions.plan.plans import PlanRequest
 from cutover.config.providers import RcSettings
 from cutover.config.settings import RollbackSettings, Settings, StateSettings
 from cutover.console.acting import way_back_lines

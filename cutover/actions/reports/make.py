@@ -8,7 +8,7 @@ from cutover.actions.reports.model import NightReport, TenantReport
 from cutover.actions.reports.night import build_night_report
 from cutover.actions.reports.render import Format, render_night, render_tenant
 from cutover.actions.reports.tenant import build_tenant_report
-from cutover.actions.session import Session
+from cutover.actions.wiring.session import Session
 
 
 def tenant_report(session: Session, typed_id: str, fmt: Format = "md") -> tuple[TenantReport, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cutover.actions.flows.decommission import RETIRED
+from cutover.actions.engine.flows.decommission import RETIRED
 from cutover.actions.reports.model import (
     Action,
     DnsChange,

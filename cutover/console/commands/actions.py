@@ -29,16 +29,16 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from cutover.actions.batch_record import group_result, later_rollbacks
-from cutover.actions.batch_schedule import job_times, schedule_lines, stored_times, zone_of
-from cutover.actions.composition import all_simulated, has_world, using_providers, world_clock
-from cutover.actions.decommission_rules import POINT_OF_NO_RETURN
-from cutover.actions.follow import Followed, Progress, follow, run_engine_until_idle
-from cutover.actions.gate import GateVerdict, remedy_sentence
-from cutover.actions.observe import observe_now
-from cutover.actions.operations import Operations
-from cutover.actions.plans import BadRequest, PlanRequest, Refused
-from cutover.actions.session import Session
+from cutover.actions.engine.observe import observe_now
+from cutover.actions.plan.batch_schedule import job_times, schedule_lines, stored_times, zone_of
+from cutover.actions.plan.decommission_rules import POINT_OF_NO_RETURN
+from cutover.actions.plan.gate import GateVerdict, remedy_sentence
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import BadRequest, PlanRequest, Refused
+from cutover.actions.reports.batch_record import group_result, later_rollbacks
+from cutover.actions.reports.follow import Followed, Progress, follow, run_engine_until_idle
+from cutover.actions.wiring.composition import all_simulated, has_world, using_providers, world_clock
+from cutover.actions.wiring.session import Session
 from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render
 from cutover.console.acting import way_back_lines

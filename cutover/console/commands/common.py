@@ -15,7 +15,7 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
-from cutover.actions.session import Session
+from cutover.actions.wiring.session import Session
 from cutover.config.loader import ConfigError, LoadedConfig, load_config
 from cutover.config.matrix import MatrixError
 from cutover.config.text import visible_lines
@@ -76,8 +76,8 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
 def what_went_wrong(exc: Exception) -> tuple[str, int] | None:
     """The message and exit code for a refusal or a user mistake; None for a bug."""
     # Imported here: the engine's facade is heavy, and most commands never raise these.
-    from cutover.actions.composition import ProviderError
-    from cutover.actions.plans import BadRequest, NeedsConfirmation, Refused
+    from cutover.actions.plan.plans import BadRequest, NeedsConfirmation, Refused
+    from cutover.actions.wiring.composition import ProviderError
     from cutover.state.jobs import JobError
 
     if isinstance(exc, NeedsConfirmation):

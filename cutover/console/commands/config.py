@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from cutover.actions.composition import all_simulated
+from cutover.actions.wiring.composition import all_simulated
 from cutover.config.loader import ConfigError, effective_values, resolve_config_path
 from cutover.config.providers import aws_sections, effective_aws_region
 from cutover.config.settings import Settings

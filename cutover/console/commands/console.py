@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cutover.actions.composition import world_clock
-from cutover.actions.session import Session
+from cutover.actions.wiring.composition import world_clock
+from cutover.actions.wiring.session import Session
 from cutover.console.commands.common import EXIT_USAGE, Context, fail, user_errors
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from cutover.actions.engine import Engine
+    from cutover.actions.engine.engine import Engine
 
 
 @click.command("console")
@@ -48,7 +48,7 @@ def open_console(obj: Context, *, read_only: bool = False) -> None:
 def log_into_console(app: App, store_path: Path) -> None:
     """Nothing writes to the terminal the console paints: records go to the log file beside the
     store and to Textual's handler; cutover's errors (the engine's) show as alerts on screen."""
-    from cutover.actions.logs import configure
+    from cutover.actions.wiring.logs import configure
     from cutover.console.log_alerts import ConsoleLogHandler
 
     level = logging.getLevelName(logging.getLogger().level).lower()
@@ -62,7 +62,7 @@ def run_console(session: Session, *, read_only: bool, keymap: dict[str, str]) ->
     from cutover.console.app import CutoverApp
 
     def build_engine() -> Engine:
-        from cutover.actions.engine import Engine
+        from cutover.actions.engine.engine import Engine
 
         return Engine(session.settings, actor=session.actor)
 

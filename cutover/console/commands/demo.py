@@ -19,17 +19,17 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cutover.actions.composition import all_simulated, world_clock
-from cutover.actions.session import Session
-from cutover.actions.simulation import Simulation, WorldInfo, discard_world, open_simulation
+from cutover.actions.wiring.composition import all_simulated, world_clock
+from cutover.actions.wiring.session import Session
+from cutover.actions.wiring.simulation import Simulation, WorldInfo, discard_world, open_simulation
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
 from cutover.console.summary_text import summary_lines
 
 if TYPE_CHECKING:
-    from cutover.actions.fleet_summary import FleetSummary
-    from cutover.actions.plans import PlanRequest
+    from cutover.actions.plan.plans import PlanRequest
+    from cutover.actions.reports.fleet_summary import FleetSummary
 
 # The headless modes (summaries, a night) import what they need when they run: the console,
 # the common case, does not wait for them.
@@ -147,7 +147,7 @@ def demo(
 
 def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, PlanRequest | None] | None:
     """--for and --batch: a whole night, headless (see commands/night.py)."""
-    from cutover.actions.plans import BadRequest
+    from cutover.actions.plan.plans import BadRequest
     from cutover.console.commands.night import parse_batch
 
     if for_ is None:
@@ -187,8 +187,8 @@ def _explain_start(
 
 
 async def _run(session: Session, simulation: Simulation, interval: float, ticks: int | None, timezone: str) -> None:
-    from cutover.actions.composition import build_providers
-    from cutover.actions.fleet_summary import summarise
+    from cutover.actions.reports.fleet_summary import summarise
+    from cutover.actions.wiring.composition import build_providers
 
     built = build_providers(session.settings, session.store, simulation.clock, actor=session.actor)
     driver = asyncio.create_task(simulation.drive())

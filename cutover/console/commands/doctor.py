@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from cutover.actions.doctor import DEFAULT_TIMEOUT, SCHEMA, Report, Status, run_doctor
+from cutover.actions.wiring.doctor import DEFAULT_TIMEOUT, SCHEMA, Report, Status, run_doctor
 from cutover.config.loader import ConfigError
 from cutover.config.text import visible
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, Context, echo

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from cutover.actions.operations import Operations
+from cutover.actions.plan.operations import Operations
 from cutover.console import render
 from cutover.console.commands.common import Context, echo, user_errors
 from cutover.model.lifecycle import Lifecycle

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import click
 
-from cutover.actions.composition import build_providers
-from cutover.actions.fleet_summary import FleetSummary, summarise
-from cutover.actions.importing import import_matrix
-from cutover.actions.lab_setup import prepare_ready
-from cutover.actions.session import Session
+from cutover.actions.plan.importing import import_matrix
+from cutover.actions.reports.fleet_summary import FleetSummary, summarise
+from cutover.actions.wiring.composition import build_providers
+from cutover.actions.wiring.lab_setup import prepare_ready
+from cutover.actions.wiring.session import Session
 from cutover.console.commands.common import Context, echo, fail, user_errors
 from cutover.console.summary_text import summary_lines
 from cutover.model.clock import SystemClock

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cutover.actions.importing import ImportRefused, ImportResult, import_matrix, read_matrix
+from cutover.actions.plan.importing import ImportRefused, ImportResult, import_matrix, read_matrix
 from cutover.config.matrix import MatrixError
 from cutover.console import render
 from cutover.console.commands.common import EXIT_REFUSED, EXIT_USAGE, Context, fail, user_errors

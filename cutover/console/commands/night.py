@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-from cutover.actions.night import rehearse_night
-from cutover.actions.plans import BadRequest, PlanRequest
-from cutover.actions.session import Session
+from cutover.actions.plan.plans import BadRequest, PlanRequest
+from cutover.actions.reports.rehearsal import rehearse_night
+from cutover.actions.wiring.session import Session
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import echo
 

@@ -7,9 +7,9 @@ import json
 
 import click
 
-from cutover.actions.go_no_go import NightDecision
-from cutover.actions.operations import Operations
-from cutover.actions.plans import BadRequest
+from cutover.actions.plan.go_no_go import NightDecision
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import BadRequest
 from cutover.config.units import format_clock
 from cutover.console.commands.actions import open_session
 from cutover.console.commands.common import Context, user_errors

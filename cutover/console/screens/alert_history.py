@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cutover.actions.read_model import pinned_alert
+from cutover.actions.plan.read_model import pinned_alert
 from cutover.config.text import visible
 from cutover.config.units import format_clock
 from cutover.state.events import Event

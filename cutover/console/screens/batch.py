@@ -17,9 +17,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cutover.actions.batch_record import LaterRollback, group_result
-from cutover.actions.batch_schedule import job_times, zone_of
-from cutover.actions.read_model import JobView
+from cutover.actions.plan.batch_schedule import job_times, zone_of
+from cutover.actions.plan.read_model import JobView
+from cutover.actions.reports.batch_record import LaterRollback, group_result
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_duration
 from cutover.console.controls import controls

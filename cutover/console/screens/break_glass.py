@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from cutover.actions.safety import Refusal
+from cutover.actions.plan.safety import Refusal
 from cutover.console.screens.confirm import DIALOG_BREAKPOINTS
 
 

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cutover.actions.read_model import JobView
+from cutover.actions.plan.read_model import JobView
 from cutover.config.units import format_clock, format_duration
 from cutover.console.controls import controls
 from cutover.console.plain import plain

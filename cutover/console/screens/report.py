@@ -13,8 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from cutover.actions.gate import CheckResult, GateResult, GateVerdict, remedy_sentence
-from cutover.actions.plans import Rehearsal
+from cutover.actions.plan.gate import CheckResult, GateResult, GateVerdict, remedy_sentence
+from cutover.actions.plan.plans import Rehearsal
 
 RESULT_STYLE = {CheckResult.PASS: "green", CheckResult.FAIL: "bold bright_red", CheckResult.UNKNOWN: "yellow"}
 VERDICT_STYLE = {

@@ -15,13 +15,13 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from cutover.config.settings import SIM_METRICS_RESOLUTION_S as METRICS_RESOLUTION_S
 from cutover.model.tenant import Tenant
 from cutover.providers.interfaces import MetricsSnapshot, SideColumns
 from cutover.providers.sim.model import (
     BUCKET_SPREAD,
     MASK64,
     METRICS_PERIOD_S,
-    METRICS_RESOLUTION_S,
     YIELD_EVERY,
     daily_factor,
     local_hour,

@@ -101,7 +101,6 @@ def initial_sync_seconds(size_bytes: int) -> float:
 SYNC_INTERVAL_S = 15 * 60.0  # continuous sync: a pass every 15 min keeps OCI < 15 min behind
 FINAL_FREEZE_S = 5 * 60.0  # writes held after a final sync, so a verification can prove lag 0
 METRICS_PERIOD_S = 60.0  # requests and errors are counted per minute
-METRICS_RESOLUTION_S = 10.0  # a new datapoint every 10 s
 BACKENDS = 3
 
 
