@@ -28,7 +28,7 @@ from textual.theme import Theme
 from cutover.actions.engine.gc_freeze import freeze_after_start_up
 from cutover.actions.plan.capacity import summarise_exclusions
 from cutover.actions.plan.gate import GateVerdict
-from cutover.actions.plan.operations import ROLLBACK_FROM, Operations
+from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import PlanRequest
 from cutover.actions.plan.safety import only_capacity
 from cutover.actions.wiring.session import Session
@@ -50,7 +50,7 @@ from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
 from cutover.model.jobs import JobKind, verb_of
-from cutover.model.lifecycle import DomainError
+from cutover.model.lifecycle import ROLLBACK_FROM, DomainError
 from cutover.model.tenant import Tenant
 from cutover.state.jobs import ACTIVE, Control, Job, JobState
 

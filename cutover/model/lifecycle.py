@@ -89,3 +89,7 @@ def check_transition(tenant_id: str, current: Lifecycle | str, requested: Lifecy
     current, requested = Lifecycle(current), Lifecycle(requested)
     if requested not in TRANSITIONS[current]:
         raise IllegalTransition(tenant_id, current, requested)
+
+
+# Where a tenant may be rolled back from: anywhere DNS may point at OCI.
+ROLLBACK_FROM = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.FAILED})
