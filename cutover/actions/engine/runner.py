@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from cutover.actions.engine.engine_core import ENGINE_STOPS, EngineCore
 from cutover.actions.engine.flows.batch import run_batch
-from cutover.actions.engine.flows.common import JobRun
 from cutover.actions.engine.flows.decommission import run_decommission
+from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.flows.jobs import run_flip, run_rollback
 from cutover.actions.engine.flows.lower_ttl import run_lower_ttl
 from cutover.actions.engine.flows.prepare import run_sync, run_validate

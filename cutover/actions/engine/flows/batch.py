@@ -20,8 +20,8 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
-from cutover.actions.engine.flows.common import JobRun
 from cutover.actions.engine.flows.cutover import run_cutover
+from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, admit, finish, tenant_task
 from cutover.actions.plan.go_no_go import read_night
 from cutover.actions.plan.safety import GO_NO_GO, only_capacity

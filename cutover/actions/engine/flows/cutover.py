@@ -16,15 +16,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cutover.actions.engine.flows.common import (
-    ChangeOutcome,
-    Expect,
-    FlowStop,
-    JobRun,
-    Preempted,
-    change_dns,
-    wait_in_sync,
-)
+from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns, wait_in_sync
+from cutover.actions.engine.flows.job_run import FlowStop, JobRun, Preempted
 from cutover.actions.engine.flows.propagated import after_change
 from cutover.actions.plan import dns_plan
 from cutover.actions.plan.batch_schedule import HYDRATION_MARGIN

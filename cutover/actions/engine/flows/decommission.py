@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cutover.actions.engine.flows.common import JobRun
+from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.engine.flows.prepare import _begin, _start_targets
 from cutover.actions.plan.decommission_rules import refusals, standing, to_retire

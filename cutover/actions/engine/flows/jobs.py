@@ -12,16 +12,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 from cutover.actions.engine.engine_core import ENGINE_STOPS
-from cutover.actions.engine.flows.common import (
-    ChangeOutcome,
-    Expect,
-    FlowStop,
-    JobRun,
-    Preempted,
-    change_dns,
-    wait_in_sync,
-)
 from cutover.actions.engine.flows.cutover import run_cutover
+from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns, wait_in_sync
+from cutover.actions.engine.flows.job_run import FlowStop, JobRun, Preempted
 from cutover.actions.engine.flows.propagated import after_change
 from cutover.actions.engine.flows.reverse import measure_rpo, reverse_sync, was_on_oci
 from cutover.actions.plan import dns_plan

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
-from cutover.actions.engine.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, change_dns, wait_in_sync
+from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns, wait_in_sync
+from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.config.units import format_clock, format_duration

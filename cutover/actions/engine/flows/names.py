@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.actions.engine.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, fence_token
+from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, fence_token
+from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.plan.dns_names import (
     names_observation,
     read_every_name,

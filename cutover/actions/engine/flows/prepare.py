@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 
-from cutover.actions.engine.flows.common import FlowStop, JobRun
 from cutover.actions.engine.flows.cutover import TenantCutover
+from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import ProviderError

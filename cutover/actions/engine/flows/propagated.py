@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from cutover.actions.engine.flows.common import JobRun
+from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.propagation import Propagation, servers_of, watch
 from cutover.providers.dns_probe import DnsProbe
 

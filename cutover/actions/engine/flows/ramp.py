@@ -15,8 +15,9 @@ over and puts its record back on AWS.
 
 from __future__ import annotations
 
-from cutover.actions.engine.flows.common import ChangeOutcome, Expect, FlowStop, JobRun, Preempted, change_dns
 from cutover.actions.engine.flows.cutover import BeforeDns, TenantCutover
+from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns
+from cutover.actions.engine.flows.job_run import FlowStop, JobRun, Preempted
 from cutover.actions.engine.flows.jobs import run_each_tenant
 from cutover.actions.plan import dns_plan, ramp_stages
 from cutover.actions.plan.ramp_stages import StageStep

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from cutover.actions.engine.engine_core import ENGINE_STOPS
-from cutover.actions.engine.flows.common import JobRun
+from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.readiness import ReadinessWatch
 from cutover.config.units import format_duration, format_size
 from cutover.model.jobs import REVERSE_STEP, RPO_STEP
