@@ -2,8 +2,8 @@
 
 A job's kind is stored as its string value (`flip`, `ttl`, ...); code compares and dispatches on
 `JobKind`, never on a bare string, so a misspelt kind is an error at check time, not a KeyError at 3 AM.
-Adding a kind: a member here, its `KindSpec` in KINDS, its flow in `actions/engine/runner.py`'s FLOWS (a test
-checks every kind has one).
+Adding a kind: a member here, its `KindSpec` in KINDS (with its parameters class in `model/job_params.py`),
+its flow in `actions/engine/runner.py`'s FLOWS (a test checks every kind has one).
 """
 
 from __future__ import annotations
@@ -11,6 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from cutover.model.job_params import (
+    BatchParams,
+    CutoverParams,
+    DecommissionParams,
+    KindParams,
+    NoParams,
+    RampParams,
+    RollbackParams,
+    SyncParams,
+)
 
 
 class JobKind(StrEnum):
@@ -51,18 +62,19 @@ class KindSpec:
     noun: str  # what a submitted job is called: "a cutover of 3 tenants"
     to_oci: bool = False  # moves tenants towards OCI: capped per wave and night, held by tenant holds
     preempts: bool = False  # takes its tenants from any other job holding them (a rollback)
+    params: type[KindParams] = NoParams  # what it is asked, with defaults from the settings (model/job_params.py)
 
 
 KINDS: dict[JobKind, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec(JobKind.FLIP, "cut over", "cutover", to_oci=True),
-        KindSpec(JobKind.RAMP, "ramp", "ramp", to_oci=True),
-        KindSpec(JobKind.ROLLBACK, "roll back", "rollback", preempts=True),
-        KindSpec(JobKind.BATCH, "start the batch", "batch", to_oci=True),
-        KindSpec(JobKind.SYNC, "sync", "sync"),
+        KindSpec(JobKind.FLIP, "cut over", "cutover", to_oci=True, params=CutoverParams),
+        KindSpec(JobKind.RAMP, "ramp", "ramp", to_oci=True, params=RampParams),
+        KindSpec(JobKind.ROLLBACK, "roll back", "rollback", preempts=True, params=RollbackParams),
+        KindSpec(JobKind.BATCH, "start the batch", "batch", to_oci=True, params=BatchParams),
+        KindSpec(JobKind.SYNC, "sync", "sync", params=SyncParams),
         KindSpec(JobKind.VALIDATE, "validate", "validation"),
-        KindSpec(JobKind.DECOMMISSION, "decommission", "decommission"),
+        KindSpec(JobKind.DECOMMISSION, "decommission", "decommission", params=DecommissionParams),
         KindSpec(JobKind.LOWER_TTL, "lower the TTL", "TTL change"),
     )
 }

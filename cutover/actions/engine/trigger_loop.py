@@ -27,6 +27,7 @@ from cutover.actions.engine.engine_core import EngineCore
 from cutover.actions.plan.freshness import metrics_stale_after
 from cutover.actions.plan.triggers import Observation, Outcome, TenantVerdict, TriggerEvaluator, Verdict
 from cutover.config.settings import WatchSettings
+from cutover.model.job_params import RollbackParams
 from cutover.model.jobs import JobKind, rollback_steps
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
@@ -231,10 +232,9 @@ class TriggerLoop:
                 JobKind.ROLLBACK,
                 [NewTarget(tenant_id, rollback_steps(core.settings.rollback.reverse_sync))],
                 reason=reason,
-                params={
-                    "decided_at": core.now(),
-                    "trigger": {"rule": verdict.rule.name, "value": verdict.value, "message": verdict.message},
-                },
+                params=RollbackParams(
+                    core.now(), trigger={"rule": verdict.rule.name, "value": verdict.value, "message": verdict.message}
+                ).to_json(),
                 idempotency_key=key,
                 operator=f"trigger:{verdict.rule.name}",
             )

@@ -10,6 +10,7 @@ from cutover.actions.plan.operations_base import OperationsBase
 from cutover.actions.plan.plans import BadRequest, Refused, ResumeRefused
 from cutover.actions.plan.safety import SafetyVerdict, evaluate_safety, only_capacity, read_fleet
 from cutover.actions.plan.windows import given_window
+from cutover.model.job_params import BatchParams, RampParams
 from cutover.model.jobs import JobKind
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.jobs import Control, Job, JobState, TargetState
@@ -52,7 +53,8 @@ class JobControls(OperationsBase):
         if job.kind != JobKind.BATCH or job.state is not JobState.HELD:
             return None
         pending = {target.tenant_id for target in self.jobs.targets(job.job_id) if target.state is TargetState.PENDING}
-        for group in job.params.get("groups", []):
+        asked = BatchParams.read(job.params, self.settings)
+        for group in asked.groups:
             ready = [
                 tenant
                 for tenant in (self.session.tenants.get(tenant_id) for tenant_id in group if tenant_id in pending)
@@ -61,7 +63,7 @@ class JobControls(OperationsBase):
             if ready:
                 now = self.session.clock.now()
                 fleet = read_fleet(self.facts, ready, now, self.settings)
-                merged = {**(job.params.get("overrides") or {}), **(overrides or {})}
+                merged = {**asked.overrides, **(overrides or {})}
                 return evaluate_safety(
                     ready,
                     fleet,
@@ -70,7 +72,7 @@ class JobControls(OperationsBase):
                     operator=job.operator,
                     overrides=merged,
                     batch=True,
-                    window=given_window(job.params.get("window"), self.settings),
+                    window=given_window(asked.window or None, self.settings),
                 )
         return None
 
@@ -91,7 +93,9 @@ class JobControls(OperationsBase):
     def step_back_moves(self, job_id: str) -> list[str]:
         """What a step back would do now, a line a tenant: "T-0068: 25 % -> 10 % on OCI"."""
         job = self.jobs.get(job_id)
-        stages = [int(p) for p in job.params.get("stages", ())]
+        if job.kind != JobKind.RAMP:
+            return []  # only a ramp has stages to step back
+        stages = list(RampParams.read(job.params, self.settings).stages)
         moves = []
         for target in self.jobs.targets(job_id):
             steps = self.jobs.steps(job_id, target.tenant_id)
@@ -109,7 +113,7 @@ class JobControls(OperationsBase):
             return f"{job_id} is a {job.kind}: only a ramp has stages to step back"
         if job.is_terminal:
             return ""  # the job store's own refusal says it has ended
-        stages = [int(p) for p in job.params.get("stages", ())]
+        stages = list(RampParams.read(job.params, self.settings).stages)
         running = [t.tenant_id for t in self.jobs.targets(job_id) if t.state is TargetState.RUNNING]
         refusals = [ramp_stages.step_back_refusal(tid, self.jobs.steps(job_id, tid), stages) for tid in running]
         if all(refusals):

@@ -25,7 +25,8 @@ from cutover.actions.plan.queue_order import in_queue_order, why_picked
 from cutover.actions.plan.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.plan.wave_cadence import Caps, taken_tonight
 from cutover.actions.plan.windows import window_opens, window_wait_words
-from cutover.model.jobs import JobKind
+from cutover.model.job_params import RollbackParams
+from cutover.model.jobs import KINDS, JobKind
 from cutover.model.lifecycle import ROLLBACK_FROM, Lifecycle
 from cutover.model.tenant import Tenant
 from cutover.state.holds import HoldStore
@@ -61,23 +62,19 @@ class Planning(OperationsBase):
             return self._plan_batch(request)
         raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(PLAN_KINDS)}")
 
-    def _cutover_params(self, request: PlanRequest) -> dict[str, Any]:
-        batch, ramp = self.settings.batch, self.settings.ramp
-        params: dict[str, Any] = {
-            "monitor": request.monitor if request.monitor is not None else batch.monitor,
-            "traffic_timeout": batch.traffic_timeout,
-            "traffic_done_share": batch.traffic_done_share,
+    def _asked(self, request: PlanRequest, **planned: Any) -> dict[str, Any]:
+        """The job's parameters: what the operator gave, what the plan decided, the settings for the rest
+        (the kind's parameters class in `model/job_params.py` holds the defaults)."""
+        given = {
+            "monitor": request.monitor,
+            "stages": request.stages,
+            "hold": request.hold,
             "overrides": dict(request.overrides),
             "window": request.window or "",
         }
-        if request.kind == JobKind.RAMP:
-            params |= {
-                "stages": list(request.stages or ramp.stages),
-                "hold": request.hold if request.hold is not None else ramp.hold,
-                "max_error_rate": ramp.max_error_rate,
-                "max_p95_ratio": ramp.max_p95_ratio,
-            }
-        return params
+        given = {key: value for key, value in given.items() if value is not None}
+        params_class = KINDS[JobKind(request.kind)].params
+        return params_class.read(given | planned, self.settings).to_json()
 
     def _plan_cutover(self, request: PlanRequest) -> ActionPlan:
         now = self.session.clock.now()
@@ -125,7 +122,7 @@ class Planning(OperationsBase):
             request,
             targets,
             (),
-            self._cutover_params(request),
+            self._asked(request),
             verdict,
             # The window is the safety rule's (with its numbers and break-glass); the gate names the rest.
             tuple(gate.without("window") for gate in gates if not gate.without("window").eligible),
@@ -167,7 +164,7 @@ class Planning(OperationsBase):
             request,
             tuple(targets),
             (),
-            {"decided_at": now},
+            RollbackParams(now).to_json(),
             SafetyVerdict(()),
             (),
             tuple(refusals),
@@ -268,21 +265,22 @@ class Planning(OperationsBase):
         )
         holders = list(self._locks(sorted(fleet.cutting_over | fleet.monitoring)).values())
         verdict, waits = for_batch(verdict, self.settings, group_size, holders)
-        params = self._cutover_params(request) | {
-            "group_size": group_size,
-            "interval": interval,
-            "count": count,
-            "wave": request.wave,
-            "groups": [[t.tenant_id for t in targets if t.group_no == g] for g in range(_groups(targets))],
-            "rehydrate": [
+        params = self._asked(
+            request,
+            group_size=group_size,
+            interval=interval,
+            count=count,
+            wave=request.wave,
+            groups=[[t.tenant_id for t in targets if t.group_no == g] for g in range(_groups(targets))],
+            rehydrate=[
                 needs_rehydration(group, times[index].start, self.settings) for index, group in enumerate(grouped)
             ],
-            "expected": [t.to_json() for t in times],
-            "waits_for_room": waits_for_room(group_size, self.settings),
-            "waits": ([window_wait_words(start, now, self.settings)] if start > now else []) + waits,
-            "not_before": start if start > now else None,
-            "timezone": self.settings.safety.window.timezone,  # the zone its times are shown in
-        }
+            expected=[t.to_json() for t in times],
+            waits_for_room=waits_for_room(group_size, self.settings),
+            waits=([window_wait_words(start, now, self.settings)] if start > now else []) + waits,
+            not_before=start if start > now else None,
+            timezone=self.settings.safety.window.timezone,  # the zone its times are shown in
+        )
         return ActionPlan(request, targets, tuple(excluded), params, verdict, (), (), now, self.operator)
 
     def _batch_exclusion(self, tenant: Tenant, holder: LockHolder | None, now: float, request: PlanRequest) -> str:

@@ -10,6 +10,7 @@ from cutover.actions.plan.decommission_rules import DECOMMISSION_RULES, Refusal,
 from cutover.actions.plan.operations_base import OperationsBase
 from cutover.actions.plan.plans import BadRequest, NeedsConfirmation, Refused
 from cutover.actions.plan.safety import ENTERPRISE_APPROVAL
+from cutover.model.job_params import SYNC_MODES, DecommissionParams, SyncParams
 from cutover.model.jobs import DECOMMISSION_STEPS, LOWER_TTL_STEPS, SYNC_STEPS, VALIDATE_STEPS, JobKind
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.state.facts import APPROVAL
@@ -23,7 +24,6 @@ TTL_TOO_LATE = (
     Lifecycle.DECOMMISSIONED,
     Lifecycle.ROLLING_BACK,
 )
-SYNC_MODES = ("start", "final", "verify")
 
 
 class Preparing(OperationsBase):
@@ -40,7 +40,9 @@ class Preparing(OperationsBase):
             raise BadRequest(f"no sync mode {mode!r}: the modes are {', '.join(SYNC_MODES)}")
         self._writable(f"sync ({mode})")
         problems = [f"{tid} {why}" for tid, why in self.sync_refusals(tenant_ids, mode).items()]
-        return self._submit_prepare(JobKind.SYNC, tenant_ids, SYNC_STEPS[mode], {"mode": mode}, reason, problems)
+        return self._submit_prepare(
+            JobKind.SYNC, tenant_ids, SYNC_STEPS[mode], SyncParams(mode).to_json(), reason, problems
+        )
 
     def sync_refusals(self, tenant_ids: Sequence[str], mode: str = "start") -> dict[str, str]:
         """Why each tenant that cannot be synced in `mode` cannot ("is syncing: its sync already started")."""
@@ -188,7 +190,7 @@ class Preparing(OperationsBase):
         if confirmation.strip() != phrase:
             raise NeedsConfirmation(phrase)
         job = self._submit_prepare(
-            JobKind.DECOMMISSION, tenant_ids, DECOMMISSION_STEPS, {"overrides": overrides}, reason, []
+            JobKind.DECOMMISSION, tenant_ids, DECOMMISSION_STEPS, DecommissionParams(overrides).to_json(), reason, []
         )
         if overrides:
             self.session.events.append_many(

@@ -26,6 +26,7 @@ from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, admit, finish, tena
 from cutover.actions.plan.go_no_go import read_night
 from cutover.actions.plan.safety import GO_NO_GO, only_capacity
 from cutover.actions.plan.triggers import Outcome
+from cutover.model.job_params import BatchParams
 from cutover.state.jobs import StepState, TargetState
 
 UNFINISHED = (TargetState.PENDING, TargetState.RUNNING)
@@ -120,8 +121,8 @@ async def _before_switch(run: JobRun, groups: Sequence[Sequence[str]], number: i
 
 async def run_batch(run: JobRun) -> None:
     core = run.core
-    groups: list[list[str]] = run.params["groups"]
-    interval = float(run.params["interval"])
+    asked = BatchParams.read(run.params, run.settings)
+    groups, interval = [list(group) for group in asked.groups], asked.interval
     group_tasks: list[asyncio.Task[None]] = []
     previous_start: float | None = None
     switches: dict[int, asyncio.Task[None]] = {}
@@ -151,7 +152,7 @@ async def run_batch(run: JobRun) -> None:
             if step.state is StepState.PENDING:
                 if previous_start is None:
                     # Ready before its window opened: the first group waits for it (the plan said when).
-                    scheduled = max(core.now(), float(run.params.get("not_before") or 0.0))
+                    scheduled = max(core.now(), asked.not_before or 0.0)
                 else:
                     scheduled = previous_start + interval
                 waiting = "the migration window" if previous_start is None and scheduled > core.now() else ""

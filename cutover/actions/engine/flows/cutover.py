@@ -25,6 +25,7 @@ from cutover.actions.plan.gate import evaluate_gate
 from cutover.actions.plan.safety import MAX_CUTTING_OVER, MAX_MONITORING, evaluate_safety, read_fleet
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
+from cutover.model.job_params import CutoverParams
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
@@ -73,6 +74,7 @@ class TenantCutover:
 
     def __init__(self, run: JobRun, tenant_id: str):
         self.run = run
+        self.asked = CutoverParams.read(run.params, run.settings)
         self.core = run.core
         self.tenant_id = tenant_id
 
@@ -196,7 +198,7 @@ class TenantCutover:
         step = self.core.jobs.start_step(step)
         now = self.core.now()
         tenant = self.core.tenant(self.tenant_id)
-        window = given_window(self.run.params.get("window"), self.run.settings)
+        window = given_window(self.asked.window or None, self.run.settings)
         gate = evaluate_gate(
             tenant,
             now,
@@ -268,8 +270,7 @@ class TenantCutover:
             return step.result
         step = self.core.jobs.start_step(step)
         started = step.started_at or self.core.now()
-        done_share = float(self.run.params.get("traffic_done_share", 0.99))
-        timeout = float(self.run.params.get("traffic_timeout", 600.0))
+        done_share, timeout = self.asked.traffic_done_share, self.asked.traffic_timeout
         key = f"{self.tenant_id}:traffic"
         while True:
             self.run.check_still_ours(self.tenant_id)
@@ -302,7 +303,7 @@ class TenantCutover:
         step = self.step("monitoring")
         if step.state is StepState.DONE:
             return step.result
-        monitor = float(self.run.params.get("monitor", self.run.settings.batch.monitor))
+        monitor = self.asked.monitor
         tenant = self.core.tenant(self.tenant_id)
         if tenant.lifecycle is Lifecycle.CUTTING_OVER:
             until = self.core.now() + monitor

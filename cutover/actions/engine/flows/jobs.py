@@ -21,6 +21,7 @@ from cutover.actions.plan import dns_plan
 from cutover.actions.plan.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
+from cutover.model.job_params import CutoverParams, RollbackParams
 from cutover.model.lifecycle import Lifecycle, check_transition
 from cutover.model.tenant import Tenant
 from cutover.state.holds import active_holds
@@ -66,7 +67,7 @@ async def admit(run: JobRun, tenant_ids: Sequence[str]) -> SafetyVerdict:
         if not ready:
             return SafetyVerdict(())
         fleet = read_fleet(core.facts, ready, now, run.settings)
-        window = given_window(run.params.get("window"), run.settings)
+        window = given_window(CutoverParams.read(run.params, run.settings).window or None, run.settings)
         verdict = evaluate_safety(
             ready, fleet, now, run.settings, operator=run.operator, overrides=run.overrides, window=window
         )
@@ -151,7 +152,7 @@ async def run_each_tenant(run: JobRun, flow: Callable[[JobRun, str], Awaitable[t
 async def run_rollback(run: JobRun) -> None:
     """Roll tenants back to AWS: one change set per hosted zone, paced; recovery time recorded."""
     core = run.core
-    decided_at = float(run.params.get("decided_at") or run.job.created_at)
+    decided_at = RollbackParams.read(run.params, run.settings).decided_at or run.job.created_at
     targets = core.jobs.targets(run.job_id)
     for target in targets:
         if target.state is not TargetState.PENDING:

@@ -19,6 +19,7 @@ import asyncio
 from cutover.actions.engine.flows.cutover import TenantCutover
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
+from cutover.model.job_params import SyncParams
 from cutover.model.lifecycle import Lifecycle
 from cutover.providers.interfaces import ProviderError
 from cutover.state.jobs import Step, StepState, TargetState
@@ -28,7 +29,7 @@ VALIDATED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "validated"}
 
 
 async def run_sync(run: JobRun) -> None:
-    mode = str(run.params.get("mode", "start"))
+    mode = SyncParams.read(run.params, run.settings).mode
     running = _start_targets(run)
     flow = _start_sync if mode == "start" else _final_sync if mode == "final" else _verify
     await asyncio.gather(*(tenant_task(run, tid, flow(run, tid)) for tid in running))

@@ -23,6 +23,7 @@ from cutover.actions.plan import dns_plan, ramp_stages
 from cutover.actions.plan.ramp_stages import StageStep
 from cutover.actions.plan.triggers import Outcome
 from cutover.config.units import format_duration
+from cutover.model.job_params import RampParams, RollbackParams
 from cutover.model.jobs import JobKind, rollback_steps
 from cutover.model.routing import ChangeReceipt, ChangeStatus, Routing
 from cutover.model.tenant import Tenant
@@ -43,7 +44,7 @@ def _roll_back_for_abort(run: JobRun, tenant_id: str) -> Preempted:
             JobKind.ROLLBACK,
             [NewTarget(tenant_id, rollback_steps(core.settings.rollback.reverse_sync))],
             reason=f"{run.job_id} aborted",
-            params={"decided_at": core.now(), "aborted": run.job_id},
+            params=RollbackParams(core.now(), aborted=run.job_id).to_json(),
             idempotency_key=f"abort:{run.job_id}:{tenant_id}",
             operator=by,
         )
@@ -68,7 +69,7 @@ async def ramp_tenant(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     except BeforeDns as stop:
         flow.back_to_ready(stop.message)
         return stop.state, stop.message
-    stages = [int(p) for p in run.params["stages"]]
+    stages = list(RampParams.read(run.params, run.settings).stages)
     ttl = run.settings.dns.ttl
     tenant = core.tenant(tenant_id)
     share = 0  # percent on OCI, as the steps done so far left it
@@ -178,9 +179,8 @@ def _plan_step_back(run: JobRun, tenant_id: str, step: Step, stages: list[int], 
 async def _hold(run: JobRun, tenant_id: str, step: Step, percent: int, change_id: str, stages: list[int]) -> float:
     """Hold a stage: wait for the change to be in sync, then `hold` seconds of clean criteria."""
     core = run.core
-    hold = float(run.params["hold"])
-    max_error = float(run.params["max_error_rate"])
-    max_ratio = float(run.params["max_p95_ratio"])
+    asked = RampParams.read(run.params, run.settings)
+    hold, max_error, max_ratio = asked.hold, asked.max_error_rate, asked.max_p95_ratio
     step = core.jobs.start_step(step, {"change_id": change_id})
     if step.detail.get("pause_for") and not step.detail.get("paused_at"):
         # A step back waits at the stage below for a person to say go on (resume) or skip.
