@@ -13,8 +13,9 @@ action is refused, with the rule and its numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from cutover.actions.plan.acting import act_on_tenants
 from cutover.actions.plan.batch_schedule import schedule_lines, stored_times, zone_of
 from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import ActionPlan, PlanRequest
@@ -55,34 +56,6 @@ class Prepared:
             and bool(self.targets.eligible)
             and len(self.problems) == len(self.overridable)
         )
-
-
-def _gate_reason(plan: ActionPlan) -> dict[str, str]:
-    reasons = {}
-    for gate in plan.gate_refusals:
-        blocked = [check for check in gate.blocking if not check.remedy]
-        lifecycle = next((check for check in blocked if check.name == "lifecycle"), None)
-        if lifecycle is not None:
-            reasons[gate.tenant_id] = lifecycle.evidence  # "pending, must be ready": the rest follows from it
-            continue
-        reasons[gate.tenant_id] = "gate: " + ", ".join(
-            check.evidence if check.evidence.startswith(check.name) else f"{check.name} {check.evidence}"
-            for check in blocked
-        )
-    return reasons
-
-
-def _refusal_reasons(plan: ActionPlan, tenant_ids: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """Split the plan's other refusals into those of the tenants asked for (set aside, each with its reason
-    as the dialog shows it: `held by flip-3 (...)`) and the rest (they refuse the plan)."""
-    per_tenant: dict[str, str] = {}
-    rest: list[str] = []
-    for refusal in plan.other_refusals:
-        if refusal.tenant_id in tenant_ids:
-            per_tenant[refusal.tenant_id] = refusal.why.removeprefix("is ")
-        else:
-            rest.append(refusal.describe())
-    return per_tenant, rest
 
 
 def way_back_lines(ops: Operations, tenant_ids: Sequence[str]) -> list[str]:
@@ -160,31 +133,18 @@ def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0, way_ba
 
 
 def prepare(ops: Operations, request: PlanRequest) -> Prepared:
-    """Plan the request; set aside the tenants the plan refuses; plan the rest again."""
+    """The shared act-on-tenants flow (actions/plan/acting.py), ready for the dialog: the tenants set aside
+    listed with their reasons, the rest planned."""
     word = verb_of(request.kind)
-    plan = ops.plan(request)
-    if request.kind == JobKind.BATCH:
+    acting = act_on_tenants(ops, request)
+    plan = acting.plan
+    if request.kind == JobKind.BATCH and plan is not None:
         targets = TargetSet(word, plan.tenant_ids, tuple((e.tenant_id, e.reason) for e in plan.excluded), _detail(plan))
         # A batch refused by safety rules alone (the window, the night's go/no-go...) may break glass too.
-        return Prepared(plan, targets, plan.problems, plan.safety.blocking)
-
-    asked = request.tenant_ids or plan.tenant_ids
-    excluded: dict[str, str] = {}
-    for _ in range(2):  # a second pass: a tenant set aside can change nothing for the others, but be sure
-        gate_reasons = _gate_reason(plan)
-        per_tenant, rest = _refusal_reasons(plan, asked)
-        found = {**gate_reasons, **per_tenant}
-        if not found:
-            break
-        excluded.update(found)
-        keep = tuple(tid for tid in asked if tid not in excluded)
-        if not keep:
-            targets = TargetSet(word, (), tuple(excluded.items()))
-            return Prepared(None, targets, tuple(rest))
-        plan = ops.plan(replace(request, tenant_ids=keep, all_in_flight=False))
-    _, rest = _refusal_reasons(plan, asked)
-    problems = tuple(rest) + tuple(f"{refusal.rule}: {refusal.message}" for refusal in plan.safety.blocking)
-    ordered = tuple((tid, excluded[tid]) for tid in asked if tid in excluded)
+        return Prepared(plan, targets, acting.problems, acting.overridable)
+    set_aside = tuple((refusal.tenant_id, refusal.reason()) for refusal in acting.set_aside)
+    if plan is None:
+        return Prepared(None, TargetSet(word, (), set_aside), acting.problems)
     rollbacks = 0
     way_back: list[str] = []
     if plan.kind == JobKind.ROLLBACK:
@@ -192,8 +152,8 @@ def prepare(ops: Operations, request: PlanRequest) -> Prepared:
             rollbacks = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)
         way_back = way_back_lines(ops, plan.tenant_ids)
     limit = ops.settings.safety.max_rollbacks_per_night
-    targets = TargetSet(word, plan.tenant_ids, ordered, _detail(plan, rollbacks, limit, way_back))
-    return Prepared(plan, targets, problems, plan.safety.blocking)
+    targets = TargetSet(word, plan.tenant_ids, set_aside, _detail(plan, rollbacks, limit, way_back))
+    return Prepared(plan, targets, acting.problems, acting.overridable)
 
 
 # Stopping harm stays one key away: these come prefilled (the operator may overwrite them).

@@ -19,6 +19,7 @@ from cutover.actions.plan.plans import (
     Exclusion,
     PlannedTarget,
     PlanRequest,
+    RefusalRule,
     TenantRefusal,
 )
 from cutover.actions.plan.queue_order import in_queue_order, why_picked
@@ -84,8 +85,8 @@ class Planning(OperationsBase):
             if not stages or stages != sorted(set(stages)) or stages[0] <= 0 or stages[-1] != 100:
                 raise BadRequest("ramp stages must rise strictly, each between 1 and 100, and end at 100")
         locks = self._locks(request.tenant_ids)
-        others = [TenantRefusal(t.tenant_id, locks[t.tenant_id].why()) for t in tenants if t.tenant_id in locks]
-        others += [TenantRefusal(t.tenant_id, why) for t in tenants if (why := _dns_moved(t))]
+        others = [_locked(locks[t.tenant_id]) for t in tenants if t.tenant_id in locks]
+        others += [refusal for t in tenants if (refusal := _dns_moved(t))]
         gates = [evaluate_gate(t, now, self.settings, overrides=dict(request.overrides)) for t in tenants]
         ttl = self.settings.dns.ttl
         first_stage = (request.stages or self.settings.ramp.stages)[0]
@@ -150,12 +151,12 @@ class Planning(OperationsBase):
         for tenant in tenants:
             holder = locks.get(tenant.tenant_id)
             if tenant.lifecycle is Lifecycle.ROLLING_BACK or (holder and holder.kind == JobKind.ROLLBACK):
-                why = "is already rolling back" + (f" ({holder.job_id})" if holder else "")
-                refusals.append(TenantRefusal(tenant.tenant_id, why))
+                numbers = {"job_id": holder.job_id} if holder else {}
+                refusals.append(TenantRefusal(tenant.tenant_id, RefusalRule.ROLLING_BACK, numbers))
                 continue
             if tenant.lifecycle not in ROLLBACK_FROM:
-                why = f"is {tenant.lifecycle.label}: nothing to roll back (its traffic is on AWS)"
-                refusals.append(TenantRefusal(tenant.tenant_id, why))
+                numbers = {"lifecycle": tenant.lifecycle.label}
+                refusals.append(TenantRefusal(tenant.tenant_id, RefusalRule.NOTHING_ON_OCI, numbers))
                 continue
             note = f"takes it over from {holder.job_id} ({holder.kind})" if holder else ""
             change = dns_plan.change_line(tenant, dns_plan.to_aws(tenant, ttl), None)
@@ -288,7 +289,8 @@ class Planning(OperationsBase):
             return f"held by {holder.job_id} ({holder.kind} by {holder.operator})"
         if tenant.lifecycle is not Lifecycle.READY:
             return f"{tenant.lifecycle.label}, not ready"
-        return _dns_moved(tenant)
+        moved = _dns_moved(tenant)
+        return moved.reason() if moved else ""
 
 
 def _groups(targets: Sequence[PlannedTarget]) -> int:
@@ -299,12 +301,14 @@ def _remedy_note(gate: GateResult) -> str:
     return remedy_sentence(gate.remedies)
 
 
-def _dns_moved(tenant: Tenant) -> str:
+def _dns_moved(tenant: Tenant) -> TenantRefusal | None:
     """A ready tenant whose record (as last read) no longer sends everything to AWS: someone changed it."""
     share = tenant.dns_oci_share
     if tenant.lifecycle is not Lifecycle.READY or share is None or share == 0:
-        return ""
-    return (
-        f"DNS already sends {share * 100:.0f} % to OCI ({tenant.dns_routing}) "
-        "although it is ready: changed by hand? look before acting"
-    )
+        return None
+    return TenantRefusal(tenant.tenant_id, RefusalRule.DNS_MOVED, {"oci_share": share, "routing": tenant.dns_routing})
+
+
+def _locked(holder: LockHolder) -> TenantRefusal:
+    numbers = {"job_id": holder.job_id, "kind": holder.kind, "operator": holder.operator, "state": holder.state}
+    return TenantRefusal(holder.tenant_id, RefusalRule.LOCKED, numbers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from cutover.actions.plan import dns_plan
@@ -122,17 +123,68 @@ class Exclusion:
         return {"tenant": self.tenant_id, "reason": self.reason}
 
 
+class RefusalRule(StrEnum):
+    """Why an action cannot take a tenant it was asked to act on."""
+
+    LOCKED = "locked"  # another job holds the tenant
+    ROLLING_BACK = "rolling-back"  # a rollback already holds it (or it is rolling back)
+    NOTHING_ON_OCI = "nothing-on-oci"  # a rollback of a tenant whose traffic is on AWS
+    DNS_MOVED = "dns-moved"  # a ready tenant's record no longer sends everything to AWS: changed by hand?
+    GATE = "gate"  # the decision gate refuses it (its checks are in `gate`)
+
+
 @dataclass(frozen=True)
 class TenantRefusal:
-    """One named tenant a plan cannot act on, as data: the console sets it aside, the CLI refuses the plan.
-
-    `why` reads after the tenant's id: `is held by flip-3 (...)`, `is ready: nothing to roll back (...)`."""
+    """One named tenant an action cannot act on, as data: the rule and the numbers behind it (the gate's checks
+    for a gate refusal). Words are made only where they are shown: `reason()` as a list of set-aside tenants
+    reads (`held by flip-3 (flip by alice, running)`), `describe()` as a sentence (`T-0042 is held by ...`)."""
 
     tenant_id: str
-    why: str
+    rule: RefusalRule
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    gate: GateResult | None = None
+
+    def reason(self) -> str:
+        numbers = self.numbers
+        if self.rule is RefusalRule.LOCKED:
+            return f"held by {numbers['job_id']} ({numbers['kind']} by {numbers['operator']}, {numbers['state']})"
+        if self.rule is RefusalRule.ROLLING_BACK:
+            return "already rolling back" + (f" ({numbers['job_id']})" if numbers.get("job_id") else "")
+        if self.rule is RefusalRule.NOTHING_ON_OCI:
+            return f"{numbers['lifecycle']}: nothing to roll back (its traffic is on AWS)"
+        if self.rule is RefusalRule.DNS_MOVED:
+            return (
+                f"DNS already sends {numbers['oci_share'] * 100:.0f} % to OCI ({numbers['routing']}) "
+                "although it is ready: changed by hand? look before acting"
+            )
+        return _gate_reason(self.gate) if self.gate is not None else "refused by the gate"
 
     def describe(self) -> str:
-        return f"{self.tenant_id} {self.why}"
+        if self.rule is RefusalRule.GATE and self.gate is not None:
+            return self.gate.describe()
+        verb = "" if self.rule is RefusalRule.DNS_MOVED else "is "
+        return f"{self.tenant_id} {verb}{self.reason()}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tenant": self.tenant_id,
+            "rule": self.rule.value,
+            "numbers": dict(self.numbers),
+            "reason": self.reason(),
+        }
+
+
+def _gate_reason(gate: GateResult) -> str:
+    """A gate refusal as a list of set-aside tenants reads: the lifecycle alone when that blocks (`pending, must be
+    ready`: the rest follows from it), else `gate: ` and each blocking check the cutover cannot fix itself."""
+    blocked = [check for check in gate.blocking if not check.remedy]
+    lifecycle = next((check for check in blocked if check.name == "lifecycle"), None)
+    if lifecycle is not None:
+        return lifecycle.evidence
+    return "gate: " + ", ".join(
+        check.evidence if check.evidence.startswith(check.name) else f"{check.name} {check.evidence}"
+        for check in blocked
+    )
 
 
 @dataclass(frozen=True)

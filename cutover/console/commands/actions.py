@@ -30,11 +30,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from cutover.actions.engine.observe import observe_now
+from cutover.actions.plan.acting import act_on_tenants
 from cutover.actions.plan.batch_schedule import job_times, schedule_lines, stored_times, zone_of
 from cutover.actions.plan.decommission_rules import POINT_OF_NO_RETURN
 from cutover.actions.plan.gate import GateVerdict, remedy_sentence
 from cutover.actions.plan.operations import Operations
-from cutover.actions.plan.plans import BadRequest, PlanRequest, Refused
+from cutover.actions.plan.plans import BadRequest, PlanRequest, Refused, TenantRefusal
 from cutover.actions.reports.batch_record import group_result, later_rollbacks
 from cutover.actions.reports.follow import Followed, Progress, follow, run_engine_until_idle
 from cutover.actions.wiring.composition import all_simulated, has_world, using_providers, world_clock
@@ -127,6 +128,14 @@ def action_options(func: F) -> F:
     ):
         func = option(func)
     return func
+
+
+skip_refused_option = click.option(
+    "--skip-refused",
+    is_flag=True,
+    help="Act on the tenants that may go and set aside (naming each, with its reason) those refused "
+    "(held by another job, refused by the gate, nothing to roll back); without it one refused tenant refuses all.",
+)
 
 
 # --- printing -------------------------------------------------------------------------------------
@@ -256,6 +265,7 @@ def run_action(
     yes: bool,
     as_json: bool,
     break_glass: tuple[str, ...],
+    skip_refused: bool = False,
 ) -> None:
     echo = _echo(as_json)
     session = open_session(obj)
@@ -269,7 +279,18 @@ def run_action(
             # no gate judges it, and its DNS change must not wait for a look at the whole fleet.
             for failure in asyncio.run(_observed(session)):
                 out(f"could not observe {failure}; the gate judges what the store had", err=True)
-        plan = ops.plan(request)
+        acting = act_on_tenants(ops, request)
+        plan = acting.asked
+        set_aside: tuple[TenantRefusal, ...] = ()
+        if skip_refused and acting.set_aside:
+            # The operator asked to act on the rest: each tenant set aside is named with its reason.
+            set_aside = acting.set_aside
+            for refusal in set_aside:
+                out(f"set aside: {refusal.tenant_id} {refusal.reason()}", err=True)
+            if acting.plan is None:
+                raise Refused("every tenant named is set aside: nothing to act on; nothing was changed")
+            plan = acting.plan
+        plan_json = {**plan.to_json(), "set_aside": [refusal.to_json() for refusal in set_aside]}
         if dry_run:
             rehearsal = asyncio.run(
                 using_providers(
@@ -284,7 +305,7 @@ def run_action(
             )
             code = EXIT_OK if plan.ok else EXIT_REFUSED
             if as_json:
-                rehearsed = {**plan.to_json(), "change_sets": [c.to_json() for c in rehearsal.change_sets]}
+                rehearsed = {**plan_json, "change_sets": [c.to_json() for c in rehearsal.change_sets]}
                 echo_action(plan.kind, rehearsed, code, dry_run=True, dns_read_live=rehearsal.dns_read_live)
             else:
                 print_plan(plan, echo)
@@ -305,7 +326,7 @@ def run_action(
                     echo(f"  {line}")
         if not plan.ok:
             if as_json:
-                echo_action(plan.kind, plan.to_json(), EXIT_REFUSED)
+                echo_action(plan.kind, plan_json, EXIT_REFUSED)
             for problem in plan.problems:
                 out(f"refused: {problem}", err=True)
             out("nothing was changed", err=True)
@@ -314,7 +335,7 @@ def run_action(
             reason = ask_for_reason(CLI_ROLLBACK_REASON)
         confirmation = confirm(plan.confirm_phrase, yes)
         job = ops.submit(plan, reason=reason, confirmation=confirmation)
-        follow_to_the_end(session, job, reason, as_json, action=plan.kind, plan_json=plan.to_json())
+        follow_to_the_end(session, job, reason, as_json, action=plan.kind, plan_json=plan_json)
     finally:
         session.close()
 
@@ -439,6 +460,7 @@ def confirm(phrase: str, yes: bool) -> str:
 @click.command()
 @click.argument("tenants", nargs=-1, required=True)
 @action_options
+@skip_refused_option
 @click.pass_obj
 @user_errors
 def flip(obj: Context, tenants: tuple[str, ...], **options: Any) -> None:
@@ -469,6 +491,7 @@ def _duration(option: str, value: str | None) -> float | None:
 @click.option("--stages", help="OCI weight of each stage in percent (default from the configuration: 10,25,50,75,100).")
 @click.option("--hold", help="Time at each stage before the next, e.g. 30m (default from the configuration).")
 @action_options
+@skip_refused_option
 @click.pass_obj
 @user_errors
 def ramp(obj: Context, tenants: tuple[str, ...], stages: str | None, hold: str | None, **options: Any) -> None:
@@ -480,6 +503,7 @@ def ramp(obj: Context, tenants: tuple[str, ...], stages: str | None, hold: str |
 @click.argument("tenants", nargs=-1)
 @click.option("--all-in-flight", is_flag=True, help="Every tenant cutting over or in monitoring.")
 @action_options
+@skip_refused_option
 @click.pass_obj
 @user_errors
 def rollback(obj: Context, tenants: tuple[str, ...], all_in_flight: bool, **options: Any) -> None:
