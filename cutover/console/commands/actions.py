@@ -41,9 +41,9 @@ from cutover.actions.plans import BadRequest, PlanRequest, Refused
 from cutover.actions.session import Session
 from cutover.config.units import format_clock, format_duration, parse_duration
 from cutover.console import render
-from cutover.console.acting import way_back_lines
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, Context, user_errors
 from cutover.console.commands.common import echo as out
+from cutover.console.controller.planning import way_back_lines
 from cutover.model.jobs import JobKind
 from cutover.state.jobs import Job, JobState, JobTarget, StepState, TargetState
 from cutover.state.store import StoreError
