@@ -30,10 +30,10 @@ from cutover.actions.signals import on_signals
 from cutover.console import colours
 from cutover.console.controller.controller import Controller
 from cutover.console.feed import FeedUpdate, FleetFeed
-from cutover.console.fleet import FleetRow
+from cutover.console.fleet.columns import FleetRow
 from cutover.console.log_alerts import EngineLogAlert
-from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
+from cutover.console.screens.palette import FleetCommands
 from cutover.console.store_poll import poll_store
 from cutover.console.typeahead import OpenerTurn, TypeAhead, opening_binding
 from cutover.console.widgets.header_words import header_words

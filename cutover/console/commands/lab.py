@@ -23,7 +23,7 @@ from cutover.actions.importing import import_matrix
 from cutover.actions.lab_setup import prepare_ready
 from cutover.actions.session import Session
 from cutover.console.commands.common import Context, echo, fail, user_errors
-from cutover.console.summary_text import summary_lines
+from cutover.console.commands.summary_text import summary_lines
 from cutover.model.clock import SystemClock
 
 

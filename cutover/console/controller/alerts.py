@@ -9,7 +9,7 @@ from textual import work
 
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.lifecycle import DomainError
 
 ALERT_HISTORY = 2000  # alerts the history screen reads, newest first

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from cutover.console.controller.surface import AppSurface
 
 if TYPE_CHECKING:
-    from cutover.console.fleet import TargetSet
+    from cutover.console.controller.targets import TargetSet
     from cutover.console.screens.main import MainScreen
 
 

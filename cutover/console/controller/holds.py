@@ -9,7 +9,7 @@ from textual import work
 
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.lifecycle import DomainError
 
 HOLD_ACTIONS = frozenset({"hold_tenants", "unhold_tenants"})

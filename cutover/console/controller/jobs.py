@@ -12,7 +12,7 @@ from cutover.actions.safety import only_capacity
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.planning import PAUSE_REASON
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.jobs import JobKind
 from cutover.model.lifecycle import DomainError
 from cutover.state.jobs import ACTIVE, Control, Job, JobState

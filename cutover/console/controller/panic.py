@@ -11,7 +11,7 @@ from cutover.actions.plans import PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.planning import ROLLBACK_REASON, rollback_lines, way_back_lines
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.lifecycle import DomainError
 
 

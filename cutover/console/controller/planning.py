@@ -20,7 +20,7 @@ from cutover.actions.operations import Operations
 from cutover.actions.plans import ActionPlan, PlanRequest
 from cutover.actions.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.jobs import JobKind, noun_of, verb_of
 from cutover.state.readiness import ON_OCI, ReadinessStore, strands_line
 

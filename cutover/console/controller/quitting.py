@@ -4,7 +4,7 @@ what quitting hands over (the lease, and with it the jobs, to another console's 
 from __future__ import annotations
 
 from cutover.console.controller.surface import AppSurface
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 
 

@@ -14,7 +14,7 @@ from textual import work
 from cutover.actions.decommission_rules import POINT_OF_NO_RETURN, to_retire
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.lifecycle import DomainError
 
 # What each sync mode does, as the dialog says it (the CLI's `cutover sync`, `--final`, `--verify`).
