@@ -2,7 +2,8 @@
 
 The console reads only the store. Nothing here imports a provider or calls a
 cloud; key presses that change the world go to the action engine (when this
-build has one) after a confirmation.
+build has one) after a confirmation. This module is the app's lifecycle (start, the engine in its
+thread, hang-up, quit) and the feed; what keys and screens ask for is the controller's (controller/).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The console's controller: every action a key, the palette or a screen asks for, by family.
 
-Each family is a mixin over `Acting` (the selection, the read-only refusal, the confirmation with its
-reason); CutoverApp is made of this class and Textual's App, so the actions run as the app (its
-dialogs, its workers, its notifications). What screens may call is declared in `controls.py`.
+Each family is a mixin; those that act on the world extend `Acting` (the selection, the read-only
+refusal, the confirmation with its reason). CutoverApp is made of this class and Textual's App, so the
+actions run as the app (its dialogs, its workers, its notifications). What screens may call is
+declared in `controls.py`.
 """
 
 from __future__ import annotations
