@@ -27,7 +27,8 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from cutover.console.fleet import COLUMNS, FleetRow, RowContext, build_row
+from cutover.console.fleet.columns import COLUMNS, FleetRow
+from cutover.console.fleet.rows import RowContext, build_row
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant

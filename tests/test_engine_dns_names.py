@@ -17,7 +17,7 @@ from cutover.actions.plan.gate import evaluate_gate
 from cutover.actions.plan.importing import import_matrix
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import DnsSettings, EngineSettings, Settings
-from cutover.console.fleet import RowContext, build_row
+from cutover.console.fleet.rows import RowContext, build_row
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, sim_zone_lookup
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle

@@ -2,7 +2,8 @@
 
 The console reads only the store. Nothing here imports a provider or calls a
 cloud; key presses that change the world go to the action engine (when this
-build has one) after a confirmation.
+build has one) after a confirmation. This module is the app's lifecycle (start, the engine in its
+thread, hang-up, quit) and the feed; what keys and screens ask for is the controller's (controller/).
 """
 
 from __future__ import annotations
@@ -15,48 +16,36 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.message import Message
 from textual.theme import Theme
 
 from cutover.actions.engine.gc_freeze import freeze_after_start_up
-from cutover.actions.plan.capacity import summarise_exclusions
-from cutover.actions.plan.gate import GateVerdict
 from cutover.actions.plan.operations import Operations
-from cutover.actions.plan.plans import PlanRequest
-from cutover.actions.plan.safety import only_capacity
 from cutover.actions.wiring.session import Session
 from cutover.actions.wiring.signals import on_signals
-from cutover.config.text import visible_lines
 from cutover.console import colours
-from cutover.console.acting import PAUSE_REASON, prefilled_reason, prepare, submitted_text
-from cutover.console.feed import FeedUpdate, FleetFeed, read_detail
-from cutover.console.fleet import FleetRow, TargetSet
-from cutover.console.hold_actions import HoldActions
-from cutover.console.keys import OPENS_INPUT
+from cutover.console.controller.controller import Controller
+from cutover.console.feed import FeedUpdate, FleetFeed
+from cutover.console.fleet.columns import FleetRow
 from cutover.console.log_alerts import EngineLogAlert
-from cutover.console.palette import FleetCommands
 from cutover.console.screens.main import MainScreen
+from cutover.console.screens.palette import FleetCommands
 from cutover.console.store_poll import poll_store
-from cutover.console.typeahead import TypeAhead
+from cutover.console.typeahead import OpenerTurn, TypeAhead, opening_binding
+from cutover.console.widgets.header_words import header_words
 from cutover.console.widgets.key_figures import KeyFigures
-from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
-from cutover.model.jobs import JobKind, verb_of
-from cutover.model.lifecycle import ROLLBACK_FROM, DomainError
 from cutover.model.tenant import Tenant
-from cutover.state.jobs import ACTIVE, Control, Job, JobState
+from cutover.state.jobs import Job
 
 if TYPE_CHECKING:
     from cutover.actions.engine.engine import Engine
-    from cutover.actions.plan.read_model import JobView
     from cutover.console.controls import ConsoleControls
 
 # Screens not on view at start (detail, batch, reports, dialogs) are imported when first opened:
@@ -67,18 +56,9 @@ EXIT_HANGUP = 129
 # to a terminal nobody reads (an SSH connection that stalled rather than closed) can block it for ever.
 HANGUP_GRACE_S = 3.0
 FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
-ALERT_HISTORY = 2000  # alerts the history screen reads, newest first
 
 
-class OpenerTurn(Message):
-    """An opening key's turn: posted behind the keys typed before it, it reaches the app after they are handled."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-
-class CutoverApp(HoldActions, App[int]):
+class CutoverApp(Controller, App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "cutover"
     COMMANDS: ClassVar = App.COMMANDS | {FleetCommands}
@@ -146,20 +126,17 @@ class CutoverApp(HoldActions, App[int]):
         # Keys that arrive while a field or dialog is opening wait for it (see typeahead).
         if self.typeahead.take(event):
             return
-        if isinstance(event, events.Key) and not event.is_forwarded and (opener := self._opener(event.key)):
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and (opener := opening_binding(self.screen, event.key))
+        ):
             # It acts on the cursor, marks and filter the keys before it leave: its turn comes behind them, in
             # the queues they travel (the focused widget's, then up to the app), and the keys after it wait.
             self.typeahead.hold_until_turn(f"{opener.description} ({event.key})")
             (self.focused or self.screen).post_message(OpenerTurn(event.key))
             return
         await super().on_event(event)
-
-    def _opener(self, key: str) -> Binding | None:
-        """The binding `key` runs now if it opens a field or a dialog (its keys are priority bindings)."""
-        active = self.screen.active_bindings.get(key)
-        if active is None or not active.enabled or not active.binding.priority:
-            return None
-        return active.binding if active.binding.id in OPENS_INPUT else None
 
     async def on_opener_turn(self, message: OpenerTurn) -> None:
         message.stop()
@@ -262,41 +239,6 @@ class CutoverApp(HoldActions, App[int]):
         if self.engine is None:
             return self._engine_factory is not None
         return self.engine.status().state == "starting"
-
-    def request_quit(self) -> None:
-        jobs = self.jobs_led_here()
-        if not jobs:
-            self.shutdown_engine()
-            self.exit(0)
-            return
-        stopped = stopped_lines(jobs)
-        detail = f"This console leads the engine with {job_counts(jobs)}."
-        if stopped:
-            detail += " Stopped: " + "; ".join(stopped) + "."
-        targets = TargetSet(
-            "quit and hand over",
-            ("the engine",),
-            detail=detail + " Quitting hands the lease over: another console's engine takes the jobs over "
-            "(held and paused jobs stay so until an operator resumes them); with none running they wait, "
-            "safe in the store, until one starts.",
-        )
-
-        def decided(ok: bool | None) -> None:
-            if ok:
-                self.shutdown_engine()
-                self.exit(0)
-
-        from cutover.console.screens.confirm import ConfirmOne
-
-        self.typeahead.hold("the quit dialog")
-        self.push_screen(ConfirmOne(targets), decided)
-
-    def action_quit_console(self) -> None:
-        self.request_quit()
-
-    async def action_quit(self) -> None:
-        """Textual's own ctrl+q: the same warning and hand-over as q."""
-        self.request_quit()
 
     # --- reading the store -----------------------------------------------------------
 
@@ -416,36 +358,21 @@ class CutoverApp(HoldActions, App[int]):
         if main is None:
             return
         update = self.last_update
-        extra: list[str] = []
-        if main.table.fleet_filter.active:
-            shown, total = len(main.table.visible_ids), main.table.total
-            extra.append(f"filter: {main.table.fleet_filter.describe()} ({shown:,}/{total:,})")
-        loud = stopped_lines(update.jobs) if update is not None else None
-        night = update.night if update is not None else None
-        if night is not None and night.configured:
-            extra.insert(0, night.header())  # the night's go/no-go, before anything a narrow screen cuts
-            if night.no_go:
-                # A no-go stops the line for the whole night, held batch or not: said where a stop is said.
-                loud = [f"LINE STOPPED: {night.no_go_words()}", *(loud or [])]
-        pinned = len(update.pinned) if update is not None else 0
-        if pinned and not main.panel_shown("alerts"):
-            # Hidden by the operator: said where a stopped line is, so it is never out of sight.
-            loud = [
-                *(loud or []),
-                f"{pinned} PINNED ALERT{'S' * (pinned != 1)}: {self.key_for('alerts')} shows "
-                f"{'them' if pinned != 1 else 'it'}, {self.key_for('acknowledge')} acknowledges",
-            ]
-        if not main.panel_shown("alerts") and main.alerts.count:
-            extra.append(f"{main.alerts.count} alerts (a)")
-        if self._feed_error:
-            extra.append("STORE UNREADABLE")
-        if update is not None and not update.complete:
-            extra.append("reading the whole fleet…")
+        table = main.table
+        filter_words = ""
+        if table.fleet_filter.active:
+            shown, total = len(table.visible_ids), table.total
+            filter_words = f"filter: {table.fleet_filter.describe()} ({shown:,}/{total:,})"
         role, leader = self.engine_role()
-        if leader:
-            extra.insert(0, leader)
-        if update is not None and update.jobs:
-            extra.append(job_counts(update.jobs))
+        extra, loud = header_words(
+            update,
+            filter_words=filter_words,
+            alerts_hidden=not main.panel_shown("alerts"),
+            alert_count=main.alerts.count,
+            store_unreadable=bool(self._feed_error),
+            leader=leader,
+            key_for=self.key_for,
+        )
         main.show_header(
             HeaderState(
                 environment=self.settings.environment.name,
@@ -476,22 +403,6 @@ class CutoverApp(HoldActions, App[int]):
         main.query_one("#figures", KeyFigures).show(tenant, row, now, len(table.marked))
         self._refresh_header()
 
-    def open_detail(self, tenant_id: str) -> None:
-        from cutover.console.screens.detail import TenantDetailScreen
-
-        # The error-rate sparkline reaches at least the lowest error rate a trigger acts on.
-        thresholds = [rule.threshold for rule in self.settings.triggers.rules if rule.metric == "error_rate"]
-        error_threshold = min(thresholds, default=self.settings.ramp.max_error_rate)
-        self.push_screen(
-            TenantDetailScreen(
-                tenant_id,
-                lambda tid: read_detail(self.feed, tid),
-                error_threshold=error_threshold,
-                zone=self.settings.safety.window.zone,
-                max_rollbacks=self.settings.safety.max_rollbacks_per_night,
-            )
-        )
-
     def key_for(self, action: str) -> str:
         """The key that does `action` here (remapped or the default), as the footer would show it."""
         from cutover.console.keys import BY_NAME
@@ -505,329 +416,6 @@ class CutoverApp(HoldActions, App[int]):
 
         keys = (self._keymap.get(action) or BY_NAME[action].keys).split(",")
         return ", ".join(self.get_key_display(Binding(key.strip(), default)) for key in keys)
-
-    def open_alert_history(self) -> None:
-        from cutover.console.screens.alert_history import AlertHistoryScreen
-
-        read = self.operations.read
-
-        def history() -> tuple[list, int]:
-            with self.session.store.read():
-                return read.alerts(limit=ALERT_HISTORY), read.alerts_acknowledged_up_to()
-
-        self.push_screen(AlertHistoryScreen(history, self.settings.safety.window.zone))
-
-    def start_acknowledge_alerts(self) -> None:
-        """A: the pinned alerts, a yes/no, then the acknowledgement in the audit trail."""
-        self.typeahead.hold("the acknowledge dialog", self.acknowledge_alerts())
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def acknowledge_alerts(self) -> None:
-        if self._refuse_if_read_only("acknowledging alerts"):
-            return
-        pinned = list(self.last_update.pinned) if self.last_update is not None else []
-        if not pinned:
-            self.notify("no pinned alert to acknowledge", timeout=3)
-            return
-        from cutover.console.screens.confirm import ConfirmOne
-
-        count = len(pinned)
-        listing = "\n".join(f"{event.tenant_id + ' ' if event.tenant_id else ''}{event.what}" for event in pinned)
-        detail = (
-            f"{listing}\n\nAcknowledging unpins {'them' if count != 1 else 'it'} in every console, recorded in the "
-            f"audit trail as yours ({self.session.actor.operator}). It changes nothing else: a held batch stays held "
-            f"until resumed. {self.key_for('alert_history')} shows the full history."
-        )
-        noun = f"{count} pinned alert{'s' * (count != 1)}"
-        dialog = ConfirmOne(TargetSet("acknowledge", (noun,), detail=detail))
-        if not await self.push_screen_wait(dialog):
-            self.notify("acknowledge: cancelled, the alerts stay pinned", timeout=3)
-            return
-        try:
-            await asyncio.to_thread(self.operations.acknowledge_alerts, pinned)
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), severity="error", markup=False)
-            return
-        self.notify(f"{noun} acknowledged", title="Alerts")
-        await self.refresh_now()
-
-    def open_batch_view(self) -> None:
-        from cutover.console.screens.batch import BatchScreen
-
-        read = self.operations.read
-        clock = self.clock
-
-        def batches() -> tuple[float, list[JobView], list[dict]]:
-            from cutover.actions.reports.batch_record import later_rollbacks
-
-            with self.session.store.read():
-                jobs = self.operations.jobs.find(kind=JobKind.BATCH, limit=5)
-                views = [read.job(job.job_id) for job in jobs]
-                later = [later_rollbacks(view, self.operations.jobs) for view in views]
-                return clock.now(), views, later
-
-        self.push_screen(BatchScreen(batches))
-
-    def open_jobs_view(self) -> None:
-        from cutover.console.screens.jobs import JobsScreen
-
-        read = self.operations.read
-
-        def jobs(selected: str | None) -> tuple[list[Job], JobView | None]:
-            with self.session.store.read():
-                found = self.operations.jobs.find(limit=200)
-                ids = [job.job_id for job in found]
-                chosen = selected if selected in ids else (ids[0] if ids else None)
-                return found, read.job(chosen) if chosen else None
-
-        self.push_screen(JobsScreen(jobs, self.settings.safety.window.zone))
-
-    # --- acting ----------------------------------------------------------------------------
-    # Plans and submissions run in threads: the store may be busy; the screen never waits on it.
-
-    def _selection(self) -> tuple[tuple[str, ...], str, MainScreen | None]:
-        main = self._main()
-        if main is None:
-            return (), "", None
-        from cutover.console.screens.detail import TenantDetailScreen
-
-        if isinstance(self.screen, TenantDetailScreen):  # the detail acts on its own tenant, marks or not
-            return (self.screen.tenant_id,), "", main
-        rows, note = main.selected_rows()
-        return tuple(row.tenant_id for row in rows), note, main
-
-    def _refuse_if_read_only(self, what: str) -> bool:
-        if self.read_only:
-            self.notify(f"read-only console: {what} refused", severity="error")
-            return True
-        return False
-
-    def start_action(self, kind: str) -> None:
-        """c, R, r, b: the keys typed after them wait for the dialog (or are dropped if none opens)."""
-        self.typeahead.hold(f"the {verb_of(kind)} confirmation", self.act(kind))
-
-    def start_pause_or_resume(self) -> None:
-        """p: as start_action, for the batch's pause or resume dialog."""
-        self.typeahead.hold("the pause dialog", self.pause_or_resume_batch())
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def act(self, kind: str) -> None:
-        """c, R, r, b: plan, show the frozen target set, confirm, submit the job."""
-        word = verb_of(kind)
-        if self._refuse_if_read_only(word):
-            return
-        ids, note, main = self._selection()
-        if not ids or main is None:
-            self.notify("no tenant selected: move the cursor to one, or mark some with space", severity="warning")
-            return
-        if kind == JobKind.BATCH and not main.table.marked:
-            cursor_row = main.table.row(ids[0])
-            if cursor_row is None:  # the row left the table (a filter, a re-import) since the key was pressed
-                self.notify(f"{ids[0]} is no longer in the table: nothing planned", severity="warning")
-                return
-            request = PlanRequest.batch(wave=cursor_row.wave)
-        else:
-            request = PlanRequest(kind, ids)
-        try:
-            prepared = await asyncio.to_thread(prepare, self.operations, request)
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), title=f"Cannot {word}", severity="error", markup=False)
-            return
-        broken_why = ""
-        if not prepared.can_confirm and prepared.only_safety_refuses:
-            # Only safety rules stand in the way: break-glass, with a reason, or nothing.
-            from cutover.console.screens.break_glass import BreakGlass
-
-            answer: str | None = await self.push_screen_wait(BreakGlass(word, prepared.overridable))
-            broken_why = answer or ""
-            if not broken_why:
-                self.notify(f"{word}: not overridden, nothing done", timeout=3)
-                return
-            request = request.with_overrides({refusal.rule: broken_why for refusal in prepared.overridable})
-            try:
-                prepared = await asyncio.to_thread(prepare, self.operations, request)
-            except DomainError as exc:
-                self.notify(visible_lines(str(exc)), title=f"Cannot {word}", severity="error", markup=False)
-                return
-        if not prepared.can_confirm:
-            reasons = list(prepared.problems) + summarise_exclusions(prepared.targets.excluded, sep=" ")
-            refused = visible_lines("\n".join(reasons)) or "no tenant to act on"
-            self.notify(refused, title="Refused", severity="warning", markup=False)
-            return
-        targets = prepared.targets
-        if note:
-            targets = replace(targets, detail="\n".join(filter(None, [targets.detail, note])))
-        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
-
-        # After break-glass the action's reason starts as the override's: the operator has just said why.
-        reason = broken_why or prefilled_reason(kind)
-        many = needs_typed_count(targets) or kind == JobKind.BATCH
-        dialog = ConfirmMany(targets, reason) if many else ConfirmOne(targets, reason)
-        if not await self.push_screen_wait(dialog):
-            self.notify(f"{word}: cancelled, nothing done", timeout=3)
-            return
-        plan = prepared.plan
-        assert plan is not None
-        try:
-            job = await asyncio.to_thread(
-                self.operations.submit,
-                plan,
-                reason=dialog.reason,
-                confirmation=plan.confirm_phrase,
-            )
-        except DomainError as exc:
-            title = f"{word.capitalize()} refused, nothing done"
-            self.notify(visible_lines(str(exc)), title=title, severity="error", markup=False)
-            return
-        # The job holds the submitted tenants now; the excluded stay marked, to be looked at.
-        main.table.set_marks(main.table.marked - set(job.targets))
-        main.table.pin(job.targets)  # in view under a state filter until the cursor leaves them
-        leader = await asyncio.to_thread(self.operations.leader)
-        runs = (
-            f"the engine ({leader.holder_info.get('operator', '?')}) runs it" if leader else "queued: no engine leads"
-        )
-        self.notify(submitted_text(job.job_id, kind, len(job.targets), runs), title="Submitted")
-        await self.refresh_now()
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def run_gate(self) -> None:
-        ids, _, _ = self._selection()
-        if not ids:
-            self.notify("no tenant selected", severity="warning")
-            return
-        try:
-            results = await asyncio.to_thread(self.operations.gate, list(ids))
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), title="Gate", severity="error", markup=False)
-            return
-        eligible = sum(1 for result in results if result.verdict is GateVerdict.ELIGIBLE)
-        title = f"Decision gate: {eligible} of {len(results)} eligible (evaluated now, changes nothing)"
-        from cutover.console.screens.report import ReportScreen, gate_table
-
-        self.push_screen(ReportScreen(title, gate_table(results)))
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def dry_run(self) -> None:
-        """d: rehearse the next action of the selection (cutover, or rollback for tenants on OCI)."""
-        ids, _, main = self._selection()
-        if not ids or main is None:
-            self.notify("no tenant selected", severity="warning")
-            return
-        on_oci = all((row := main.table.row(tid)) is not None and row.lifecycle in ROLLBACK_FROM for tid in ids)
-        request = PlanRequest(JobKind.ROLLBACK if on_oci else JobKind.FLIP, ids)
-        try:
-            plan = await asyncio.to_thread(self.operations.plan, request)
-            rehearsal = await self.operations.dry_run(plan, reason="dry run from the console")
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), title="Dry run", severity="error", markup=False)
-            return
-        from cutover.console.screens.report import ReportScreen, rehearsal_text
-
-        self.push_screen(ReportScreen(f"Dry run: {verb_of(request.kind)} {len(ids)}", rehearsal_text(rehearsal)))
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def pause_or_resume_batch(self) -> None:
-        """p on the fleet: the newest active batch, paused or resumed."""
-        if self._refuse_if_read_only("pausing the batch"):
-            return
-        jobs = await asyncio.to_thread(self.operations.jobs.find, ACTIVE, JobKind.BATCH)
-        if not jobs:
-            self.notify("no batch is running", severity="warning")
-            return
-        job = jobs[0]
-        await self._control_job(job, "resume" if _stopped(job) else "pause")
-
-    def start_job_control(self, job_id: str, verb: str) -> None:
-        """The jobs screen's p, x and k on the job under its cursor: keys typed after wait for the dialog."""
-        self.typeahead.hold(f"the {verb} dialog", self.control_job(job_id, verb))
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def control_job(self, job_id: str, verb: str) -> None:
-        if self._refuse_if_read_only(f"{verb} of {job_id}"):
-            return
-        job = await asyncio.to_thread(self.operations.jobs.get, job_id)
-        if verb == "pause" and _stopped(job):
-            verb = "resume"  # p on a paused or held job resumes it, as on the fleet
-        await self._control_job(job, verb)
-
-    async def _control_job(self, job: Job, verb: str) -> None:
-        """Pause, resume, abort or skip one job, through the same confirmation, reason and refusals as the CLI."""
-        from cutover.console.screens.confirm import ConfirmOne
-
-        if job.is_terminal:
-            self.notify(f"{job.job_id} has ended ({job.state.value}): nothing to {verb}", severity="warning")
-            return
-        if verb == "skip" and job.kind != JobKind.RAMP:
-            self.notify(f"{job.job_id} is a {job.kind}: only a ramp has stages to skip", severity="warning")
-            return
-        overrides: dict[str, str] = {}
-        reason: str | None = ""
-        if verb == "resume":
-            detail = (
-                f"{job.job_id}: {len(job.targets)} tenants. Once resumed, the next group starts when it is due "
-                "and the group before it has ended its monitoring; DNS changes go on."
-            )
-            if job.state is JobState.HELD:
-                verdict = await asyncio.to_thread(self.operations.resume_verdict, job)
-                if verdict is not None and not verdict.ok and not only_capacity(verdict):
-                    # The engine would hold it again at once: only break-glass goes on past these rules.
-                    from cutover.console.screens.break_glass import BreakGlass
-
-                    why = await self.push_screen_wait(BreakGlass(f"resume {job.job_id}", verdict.blocking)) or ""
-                    if not why.strip():
-                        self.notify("resume: cancelled, nothing done (the safety rules still refuse)", timeout=3)
-                        return
-                    overrides = {refusal.rule: why for refusal in verdict.blocking}
-                detail = f"It stopped the line: {job.held_reason}. Resuming acknowledges that and goes on."
-                if overrides:
-                    detail += f" Overridden: {', '.join(overrides)} ({next(iter(overrides.values()))})."
-        elif verb == "pause":
-            detail = "No new DNS change starts; what is under way finishes. p again resumes."
-            reason = PAUSE_REASON
-        elif verb == "abort":
-            detail = (
-                "A batch starts no new group (tenants past their DNS change finish their monitoring); "
-                "a ramp rolls back to AWS."
-            )
-        elif verb == "step_back":
-            refusal = await asyncio.to_thread(self.operations.step_back_refusal, job.job_id)
-            if refusal:
-                self.notify(visible_lines(refusal), title="Cannot step back", severity="warning", markup=False)
-                return
-            moves = await asyncio.to_thread(self.operations.step_back_moves, job.job_id)
-            detail = (
-                f"{'; '.join(moves)}. The ramp goes back to the stage below (one DNS change, made even while "
-                "paused) and waits there, paused: resume to ramp up again, abort to roll back."
-            )
-        else:
-            detail = "A ramp ends the current stage's hold and goes to the next stage now."
-        word = verb.replace("_", " ")
-        dialog = ConfirmOne(TargetSet(word, (job.job_id,), detail=detail), reason=reason)
-        if not await self.push_screen_wait(dialog):
-            self.notify(f"{word}: cancelled, nothing done", timeout=3)
-            return
-        try:
-            if verb == "resume":
-                await asyncio.to_thread(self.operations.resume, job.job_id, reason=dialog.reason, overrides=overrides)
-            else:
-                await asyncio.to_thread(getattr(self.operations, verb), job.job_id, reason=dialog.reason)
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), severity="error", markup=False)
-            return
-        done = {
-            "resume": "resumed",
-            "pause": "paused: no new DNS change starts",
-            "abort": "abort requested",
-            "skip": "skip requested: the next stage starts now",
-            "step_back": "step back requested: down a stage, then paused there",
-        }[verb]
-        self.notify(f"{job.job_id} {done}", title=job.kind.capitalize())
-        await self.refresh_now()
-
-
-def _stopped(job: Job) -> bool:
-    """Paused or held (or a pause asked for): p resumes it."""
-    return job.state is JobState.HELD or job.paused or job.control == Control.PAUSE.value
 
 
 def _end_process_after(seconds: float, code: int) -> None:

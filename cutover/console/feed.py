@@ -15,15 +15,9 @@ from cutover.actions.plan.go_no_go import NightDecision, read_night
 from cutover.actions.plan.read_model import JobView, ReadModel, job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock
-from cutover.console.fleet import (
-    FleetRow,
-    RowContext,
-    TonightSlot,
-    WaveSummary,
-    build_row,
-    row_valid_until,
-    summarize,
-)
+from cutover.console.fleet.columns import FleetRow
+from cutover.console.fleet.rows import RowContext, TonightSlot, build_row, row_valid_until
+from cutover.console.fleet.waves import WaveSummary, summarize
 from cutover.model.clock import Clock
 from cutover.model.jobs import JobKind
 from cutover.model.tenant import Tenant

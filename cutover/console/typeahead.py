@@ -21,13 +21,34 @@ from dataclasses import dataclass, field
 
 from textual import events
 from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import Worker
 
+from cutover.console.keys import OPENS_INPUT
+
 HOLD_LIMIT_S = 30.0  # a dialog that never comes: the keys typed for it are dropped, never replayed late
 CHECK_EVERY_S = 0.02
+
+
+class OpenerTurn(Message):
+    """An opening key's turn: posted behind the keys typed before it, it reaches the app after they are handled."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+
+def opening_binding(screen: Screen, key: str) -> Binding | None:
+    """The binding `key` runs now on `screen` if it opens a field or a dialog (its keys are priority bindings)."""
+    active = screen.active_bindings.get(key)
+    if active is None or not active.enabled or not active.binding.priority:
+        return None
+    return active.binding if active.binding.id in OPENS_INPUT else None
 
 
 @dataclass

@@ -10,13 +10,13 @@ from rich.console import Console
 from textual.command import CommandPalette
 
 from cutover.actions.plan.plans import PlanRequest, ReadOnly
-from cutover.console.fleet import FleetFilter
-from cutover.console.palette import FleetCommands
+from cutover.console.fleet.filters import FleetFilter
 from cutover.console.screens.break_glass import BreakGlass
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.help import HelpScreen
 from cutover.console.screens.main import MainScreen
+from cutover.console.screens.palette import FleetCommands
 from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.jobs import JobKind

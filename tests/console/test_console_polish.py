@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.style import Style
 from textual.widgets import Input
 
-from cutover.console.palette import FleetCommands
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.main import MainScreen, live_binding_rows
+from cutover.console.screens.palette import FleetCommands
 from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.console.widgets.scaled_sparkline import ScaledBars

@@ -10,7 +10,7 @@ from pilot_helpers import screen_lines, until
 from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.matrix import TenantSpec
-from cutover.console.acting import prepare
+from cutover.console.controller.planning import prepare
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.jobs import JobKind

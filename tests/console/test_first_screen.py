@@ -12,7 +12,7 @@ from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import TriggerRule, TriggerSettings
 from cutover.config.units import format_clock
-from cutover.console.fleet import RowContext, build_row
+from cutover.console.fleet.rows import RowContext, build_row
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.lifecycle import Lifecycle

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from cutover.console.fleet import FilterError, RowContext, build_row, parse_filter
+from cutover.console.fleet.filters import FilterError, parse_filter
+from cutover.console.fleet.rows import RowContext, build_row
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 

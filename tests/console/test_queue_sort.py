@@ -7,7 +7,7 @@ import pytest
 from pilot_helpers import screen_lines, until
 
 from cutover.actions.plan.queue_order import in_queue_order
-from cutover.console.fleet import QUEUE
+from cutover.console.fleet.columns import QUEUE
 from cutover.console.widgets.fleet_table import FleetTable
 
 pytestmark = pytest.mark.asyncio

@@ -13,7 +13,7 @@ import pytest_asyncio
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.providers import RcSettings
 from cutover.config.settings import RollbackSettings, Settings, StateSettings
-from cutover.console.acting import way_back_lines
+from cutover.console.controller.planning import way_back_lines
 from cutover.lab.seed_aws import aws_client
 from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 import click
+from rich.table import Table
 
 from cutover.actions.wiring.composition import all_simulated
-from cutover.config.loader import ConfigError, effective_values, resolve_config_path
+from cutover.config.loader import ConfigError, LoadedConfig, Origin, effective_values, resolve_config_path
 from cutover.config.providers import aws_sections, effective_aws_region
 from cutover.config.settings import Settings
-from cutover.console import render
+from cutover.config.text import visible
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_errors
 from cutover.console.commands.console import console_keymap
+from cutover.console.commands.output import make_console
+from cutover.console.plain import plain
 from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store, StoreError
 
@@ -37,7 +41,7 @@ def config_check(obj: Context, path: str | None, as_json: bool) -> None:
         return
     loaded = checked.config
     console_keymap(checked)  # the console's own check of [keys]: what passes here opens there
-    render.print_config(loaded, effective_values(loaded))
+    print_config(loaded, effective_values(loaded))
     for region in aws_regions(loaded.settings):
         if region["region"]:
             echo(f"effective AWS region of [{region['section']}]: {region['region']} (from {region['from']})")
@@ -110,3 +114,34 @@ def _check_as_json(checked: Context) -> None:
 
 
 SCHEMA = "cutover.config/1"
+
+
+def print_config(loaded: LoadedConfig, rows: list[tuple[str, Any, Origin]]) -> None:
+    console = make_console()
+    found = f" (from {loaded.found_by})" if loaded.path else f" ({loaded.found_by})" if loaded.found_by else ""
+    console.print(plain(f"configuration OK: {loaded.path or 'no file, built-in defaults'}{found}"), soft_wrap=True)
+    shown = [
+        (visible(key), visible(repr(value) if isinstance(value, str) else str(value)), origin)
+        for key, value, origin in rows
+    ]
+    if not sys.stdout.isatty():
+        # Piped: plain lines, never padded to the longest value (the trigger rules run to hundreds of characters).
+        key_width = max(len(key) for key, _, _ in shown)
+        value_width = min(max(len(value) for _, value, _ in shown), _PIPED_VALUE_WIDTH)
+        click.echo(f"{'KEY':<{key_width}}  {'VALUE':<{value_width}}  FROM")
+        for key, value, origin in shown:
+            click.echo(f"{key:<{key_width}}  {value:<{value_width}}  {origin}")
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("KEY", no_wrap=True)
+    table.add_column("VALUE")
+    table.add_column("FROM", no_wrap=True)
+    for key, value, origin in shown:
+        table.add_row(plain(key), plain(value), origin)
+    console.print(table)
+
+
+_PIPED_VALUE_WIDTH = 40
+
+
+_PIPED_VALUE_WIDTH = 40

@@ -25,7 +25,7 @@ from cutover.actions.wiring.simulation import Simulation, WorldInfo, discard_wor
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
-from cutover.console.summary_text import summary_lines
+from cutover.console.commands.summary_text import summary_lines
 
 if TYPE_CHECKING:
     from cutover.actions.plan.plans import PlanRequest

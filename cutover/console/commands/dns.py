@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cutover.console.commands.actions import _prepare
+from cutover.console.commands.acting import submit_and_follow
 from cutover.console.commands.common import Context, user_errors
 
 
@@ -21,4 +21,4 @@ def dns_group() -> None:
 @user_errors
 def lower_ttl(obj: Context, tenants: tuple[str, ...], reason: str, as_json: bool) -> None:
     """Lower tenants' record TTL to dns.ttl (AWS target kept, compare-and-swap) and say when each is safe."""
-    _prepare(obj, "lower-ttl", reason, as_json, lambda ops: ops.lower_ttl(tenants, reason=reason))
+    submit_and_follow(obj, "lower-ttl", reason, as_json, lambda ops: ops.lower_ttl(tenants, reason=reason))

@@ -7,8 +7,9 @@ import json
 import click
 
 from cutover.actions.plan.operations import Operations
-from cutover.console import render
 from cutover.console.commands.common import Context, echo, user_errors
+from cutover.console.commands.event_text import events_json, print_events
+from cutover.console.commands.tenant_text import print_status, print_tenant, status_json
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.holds import active_holds
 from cutover.state.next_step import next_step
@@ -75,15 +76,15 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         verdicts = {result.tenant_id: result for result in ops.gate_of(tenants)} if (as_json or tenant) else {}
         way_back = way_back_of(session, tenants, now) if (as_json or tenant) else {}
         if as_json:
-            echo(json.dumps(render.status_json(tenants, steps, now, verdicts, watches, holds, way_back), indent=2))
+            echo(json.dumps(status_json(tenants, steps, now, verdicts, watches, holds, way_back), indent=2))
         elif tenant and tenants:
             tid = tenants[0].tenant_id
             held = holds[tid].words(zone) if tid in holds else ""
             shown = way_back.get(tid)
             lines = shown["lines"] if shown else []
-            render.print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""), held, lines)
+            print_tenant(tenants[0], steps[tid], now, verdicts.get(tid), watch_lines.get(tid, ""), held, lines)
         else:
-            render.print_status(tenants, steps, now, watch_lines)
+            print_status(tenants, steps, now, watch_lines)
     finally:
         session.close()
 
@@ -102,8 +103,8 @@ def events(obj: Context, tenant: str | None, limit: int | None, as_json: bool) -
             tenant = session.tenants.resolve_id(tenant)
         found = session.events.find(tenant_id=tenant, limit=limit)
         if as_json:
-            echo(json.dumps(render.events_json(found), indent=2))
+            echo(json.dumps(events_json(found), indent=2))
         else:
-            render.print_events(found)
+            print_events(found)
     finally:
         session.close()

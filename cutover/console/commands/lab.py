@@ -23,7 +23,7 @@ from cutover.actions.wiring.composition import build_providers
 from cutover.actions.wiring.lab_setup import prepare_ready
 from cutover.actions.wiring.session import Session
 from cutover.console.commands.common import Context, echo, fail, user_errors
-from cutover.console.summary_text import summary_lines
+from cutover.console.commands.summary_text import summary_lines
 from cutover.model.clock import SystemClock
 
 

@@ -11,8 +11,10 @@ import click
 
 from cutover.actions.plan.importing import ImportRefused, ImportResult, import_matrix, read_matrix
 from cutover.config.matrix import MatrixError
-from cutover.console import render
+from cutover.config.units import format_size
 from cutover.console.commands.common import EXIT_REFUSED, EXIT_USAGE, Context, fail, user_errors
+from cutover.console.commands.output import make_console
+from cutover.console.plain import plain
 
 
 @click.command("import")
@@ -55,7 +57,7 @@ def import_command(obj: Context, file: Path, dry_run: bool, partial: bool, as_js
     if as_json:
         click.echo(json.dumps(import_json(result, dry_run), indent=2, default=str))
     else:
-        render.print_import(result, dry_run)
+        print_import(result, dry_run)
     if result.refused:
         fail("\n".join(f"refused: {why}" for why in result.refused), EXIT_REFUSED)
 
@@ -78,3 +80,33 @@ def import_json(result: ImportResult, dry_run: bool) -> dict[str, Any]:
         "refused": list(result.refused),
         "problems": [],
     }
+
+
+def print_import(result: Any, dry_run: bool) -> None:
+    console = make_console()
+    plan = result.plan
+    verb = "would add" if dry_run else "added"
+
+    # Every line is plain text: file names, columns and values are what someone typed.
+    def say(line: str) -> None:
+        console.print(plain(line))
+
+    say(
+        f"{plan.source}: {verb} {len(plan.added)}, {'would change' if dry_run else 'changed'} {len(plan.changed)}, "
+        f"unchanged {plan.unchanged}"
+    )
+    for spec in plan.added[:20]:
+        derived = " (from size)" if spec.wave_derived else ""
+        say(f"  + {spec.tenant_id}  wave {spec.wave}{derived}, {spec.tier}, {format_size(spec.size_bytes)}")
+    if len(plan.added) > 20:
+        say(f"  + ... and {len(plan.added) - 20} more")
+    for tenant_id, diff in plan.changed:
+        for field, (old, new) in diff.items():
+            say(f"  ~ {tenant_id}  {field}: {old!r} -> {new!r}")
+    if plan.absent:
+        shown = ", ".join(plan.absent[:10]) + (" ..." if len(plan.absent) > 10 else "")
+        say(f"  {len(plan.absent)} tenant(s) in the store are not in this file and were left alone: {shown}")
+    if result.ignored_columns:
+        say(f"  columns not used: {', '.join(result.ignored_columns)}")
+    if dry_run:
+        say("dry run: nothing was changed")

@@ -11,7 +11,7 @@ from cutover.actions.plan.go_no_go import NightDecision
 from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import BadRequest
 from cutover.config.units import format_clock
-from cutover.console.commands.actions import open_session
+from cutover.console.commands.acting import open_session
 from cutover.console.commands.common import Context, user_errors
 from cutover.console.commands.common import echo as out
 from cutover.state.signoffs import GO, NO_GO

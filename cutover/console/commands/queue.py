@@ -9,7 +9,7 @@ import click
 from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import BadRequest
 from cutover.config.units import format_day_clock, parse_duration
-from cutover.console.commands.actions import open_session, resolve_ids
+from cutover.console.commands.acting import open_session, resolve_ids
 from cutover.console.commands.common import Context, user_errors
 from cutover.console.commands.common import echo as out
 

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from cutover.console.fleet import NAMED_EXCLUSIONS, TargetSet
+from cutover.console.controller.targets import NAMED_EXCLUSIONS, TargetSet
 
 REASON_MISSING = "give a reason: it goes in the audit trail with the action"
 

@@ -26,9 +26,9 @@ from textual.widgets import Footer, Static
 
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_day_clock, format_duration
-from cutover.console.dns_names import name_rows, propagation_of
 from cutover.console.feed import TenantDetail
-from cutover.console.fleet import STATE_LABEL, STATE_STYLE
+from cutover.console.fleet.columns import STATE_LABEL, STATE_STYLE
+from cutover.console.fleet.dns_names import name_rows, propagation_of
 from cutover.console.keys import BY_NAME, TENANT_ACTIONS
 from cutover.console.plain import plain
 from cutover.console.screens.help import HelpScreen, live_binding_rows

@@ -16,7 +16,8 @@ from textual.widgets import Footer, Input
 from cutover.config.text import visible_lines
 from cutover.console.controls import controls
 from cutover.console.feed import FeedUpdate
-from cutover.console.fleet import SORT_NAMES, SORTABLE, FilterError, parse_filter
+from cutover.console.fleet.columns import SORTABLE
+from cutover.console.fleet.filters import SORT_NAMES, FilterError, parse_filter
 from cutover.console.keys import KEY_ACTIONS
 from cutover.console.screens.help import HelpScreen, live_binding_rows
 from cutover.console.screens.tenant_keys import TenantActionKeys

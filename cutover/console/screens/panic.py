@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.console.screens.confirm import ConfirmMany
 
 

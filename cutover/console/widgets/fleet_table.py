@@ -25,18 +25,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cutover.console.colours import no_color_style
-from cutover.console.fleet import (
-    ATTENTION,
-    BAD,
-    COLUMN_INDEX,
-    COLUMNS,
-    QUEUE,
-    Cell,
-    FleetFilter,
-    FleetRow,
-    cell_style_name,
-    sort_key,
-)
+from cutover.console.fleet.columns import ATTENTION, BAD, COLUMN_INDEX, COLUMNS, QUEUE, Cell, FleetRow, cell_style_name
+from cutover.console.fleet.filters import FleetFilter, sort_key
 
 GUTTER = 2  # the mark and the cursor: "●▶"
 MIN_FLEX = 10

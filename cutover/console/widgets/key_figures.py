@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from cutover.console.fleet import STATE_LABEL, STATE_STYLE, FleetRow, age_text, cell_style_name
+from cutover.console.fleet.columns import STATE_LABEL, STATE_STYLE, FleetRow, cell_style_name
+from cutover.console.fleet.waves import age_text
 from cutover.model.tenant import Tenant
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from cutover.console.fleet import STATE_STYLE, WaveSummary
+from cutover.console.fleet.columns import STATE_STYLE
+from cutover.console.fleet.waves import WaveSummary
 from cutover.model.lifecycle import Lifecycle
 
 # One column per group of states: (full label, short label, states). Six characters a column when the

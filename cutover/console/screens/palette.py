@@ -7,10 +7,11 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from cutover.console.controller.jobs import JOB_VERBS
 from cutover.console.controls import controls
-from cutover.console.fleet import ATTENTION, COLUMNS, QUEUE, SORT_NAMES, SORTABLE
+from cutover.console.fleet.columns import ATTENTION, COLUMNS, QUEUE, SORTABLE
+from cutover.console.fleet.filters import SORT_NAMES
 from cutover.console.keys import KEY_ACTIONS
-from cutover.console.more_actions import JOB_VERBS
 from cutover.model.lifecycle import Lifecycle
 
 

@@ -1,5 +1,5 @@
-"""The console's other actions: sync, validate, approve, a chosen job's controls from the palette, and
-"roll back everything in flight", each through the same confirmations, reasons and refusals as the CLI.
+"""The actions on the selected tenants before and after their move: sync, validate, approve, decommission,
+and their compliance report, each through the same confirmations, reasons and refusals as the CLI.
 
 Every plan and submission runs in a thread (the store may be busy; the screen never waits on it), and
 nothing here reaches a provider: the engine runs the jobs submitted.
@@ -12,14 +12,10 @@ import asyncio
 from textual import work
 
 from cutover.actions.plan.decommission_rules import POINT_OF_NO_RETURN, to_retire
-from cutover.actions.plan.plans import PlanRequest
 from cutover.config.text import visible_lines
-from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
-from cutover.console.app_surface import AppSurface
-from cutover.console.fleet import TargetSet
-from cutover.model.jobs import JobKind
+from cutover.console.controller.base import Acting
+from cutover.console.controller.targets import TargetSet
 from cutover.model.lifecycle import DomainError
-from cutover.state.jobs import ACTIVE, Control, Job, JobState
 
 # What each sync mode does, as the dialog says it (the CLI's `cutover sync`, `--final`, `--verify`).
 SYNC_WORDS = {
@@ -27,41 +23,13 @@ SYNC_WORDS = {
     "final": ("final sync", "runs a final sync, then a verification proving lag 0"),
     "verify": ("verify sync", "runs the verification proving lag 0 (no copy)"),
 }
-# The palette's job controls: which of the night's jobs each one acts on when none is chosen (the newest).
-JOB_VERBS = {
-    "pause": "Pause job…",
-    "resume": "Resume job…",
-    "abort": "Abort job…",
-    "skip": "Skip ramp stage…",
-    "step_back": "Step ramp back a stage…",
-}
 
 
-WORLD_CHANGING_HERE = frozenset(
-    {"sync_tenants", "validate_tenants", "approve_tenants", "roll_back_everything", "decommission_tenants"}
-)
+WORLD_CHANGING_HERE = frozenset({"sync_tenants", "validate_tenants", "approve_tenants", "decommission_tenants"})
 
 
-def panic_phrase(count: int) -> str:
-    """What the operator types to roll back everything in flight: the count, so a stale number never passes."""
-    return f"rollback {count}"
-
-
-def _matches(job: Job, verb: str) -> bool:
-    stopped = job.state is JobState.HELD or job.paused or job.control == Control.PAUSE.value
-    if verb == "pause":
-        return not stopped
-    if verb == "resume":
-        return stopped
-    if verb == "skip":
-        return job.kind == JobKind.RAMP and job.state is JobState.RUNNING and not stopped
-    if verb == "step_back":
-        return job.kind == JobKind.RAMP  # held at a breach is when it is wanted most
-    return True  # abort: any job that has not ended
-
-
-class MoreActions(AppSurface):
-    """Mixed into CutoverApp (see app.py): the actions beyond cut over, ramp, roll back and batch."""
+class TenantActions(Acting):
+    """Mixed into CutoverApp (see controller.py): the actions beyond cut over, ramp, roll back and batch."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In --read-only these keys are hidden (help, footer) and refused, as the fleet's other actions."""
@@ -156,9 +124,6 @@ class MoreActions(AppSurface):
             lines.append(f"  {tenant.tenant_id}: {named}")
         return "\n".join(lines)
 
-    def action_roll_back_everything(self) -> None:
-        self.start_panic_rollback()
-
     def start_sync(self, mode: str) -> None:
         self.typeahead.hold(f"the {SYNC_WORDS[mode][0]} confirmation", self.prepare_tenants("sync", mode))
 
@@ -228,16 +193,6 @@ class MoreActions(AppSurface):
             self.notify(f"{job.job_id} submitted: {word} of {count}", title="Submitted")
         await self.refresh_now()
 
-    async def confirm_with_reason(self, targets: TargetSet) -> str | None:
-        """The confirmation (a typed count for many tenants) with its required reason; None: cancelled, said so."""
-        from cutover.console.screens.confirm import ConfirmMany, ConfirmOne, needs_typed_count
-
-        dialog = ConfirmMany(targets, "") if needs_typed_count(targets) else ConfirmOne(targets, "")
-        if not await self.push_screen_wait(dialog):
-            self.notify(f"{targets.action}: cancelled, nothing done", timeout=3)
-            return None
-        return dialog.reason
-
     def _approval_detail(self, tenant_ids: tuple[str, ...]) -> str:
         """What the CLI warns of, said before the approval: who it counts for, and who needs none."""
         operator = self.session.actor.operator
@@ -258,74 +213,3 @@ class MoreActions(AppSurface):
                 "(only the enterprise tier does); recorded anyway."
             )
         return "\n".join(lines)
-
-    # --- a job's controls from the palette -------------------------------------------------------
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def palette_job_control(self, verb: str) -> None:
-        """Pause, resume, abort or skip the newest job it applies to (the dialog names it); none: the jobs screen."""
-        if self._refuse_if_read_only(verb):
-            return
-        jobs = await asyncio.to_thread(self.operations.jobs.find, ACTIVE)
-        job = next((job for job in jobs if _matches(job, verb)), None)
-        if job is None:
-            what = {"skip": "running ramp whose stage to skip", "step_back": "ramp to step back"}.get(
-                verb, f"job to {verb}"
-            )
-            self.notify(f"no {what}: the jobs screen lists the night's jobs", severity="warning")
-            self.open_jobs_view()
-            return
-        await self._control_job(job, verb)
-
-    # --- roll back everything in flight ------------------------------------------------------------
-
-    def start_panic_rollback(self) -> None:
-        self.typeahead.hold("the roll-back-everything confirmation", self.panic_rollback())
-
-    @work(group="act", exclusive=True, exit_on_error=False)
-    async def panic_rollback(self) -> None:
-        """Every tenant cutting over or monitoring back to AWS: one change set per zone, after typing the phrase."""
-        if self._refuse_if_read_only("roll back everything in flight"):
-            return
-        ops = self.operations
-
-        def planned():
-            plan = ops.plan(PlanRequest.rollback(all_in_flight=True))
-            from cutover.actions.plan.safety import read_fleet
-
-            with ops.session.store.read():
-                tonight = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)
-            return plan, tonight, way_back_lines(ops, plan.tenant_ids)
-
-        try:
-            plan, tonight, way_back = await asyncio.to_thread(planned)
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), title="Cannot roll back", severity="error", markup=False)
-            return
-        if not plan.tenant_ids:
-            self.notify("nothing in flight: no tenant is cutting over or monitoring", severity="warning")
-            return
-        if not plan.ok:
-            self.notify(visible_lines("\n".join(plan.problems)), title="Refused", severity="error", markup=False)
-            return
-        from cutover.console.screens.panic import TypedPhrase
-
-        lines = rollback_lines(plan, tonight, self.settings.safety.max_rollbacks_per_night, way_back)
-        targets = TargetSet("roll back everything in flight", plan.tenant_ids, detail="\n".join(lines))
-        dialog = TypedPhrase(targets, panic_phrase(len(plan.tenant_ids)), ROLLBACK_REASON)
-        if not await self.push_screen_wait(dialog):
-            self.notify("roll back everything: cancelled, nothing done", timeout=3)
-            return
-        try:
-            job = await asyncio.to_thread(ops.submit, plan, reason=dialog.reason, confirmation=plan.confirm_phrase)
-        except DomainError as exc:
-            self.notify(visible_lines(str(exc)), title="Roll back refused", severity="error", markup=False)
-            return
-        zones = len(plan.change_sets)
-        self.notify(
-            f"{job.job_id} submitted: {len(job.targets)} tenants back to AWS, "
-            f"{zones} change set{'s' * (zones != 1)} (one per zone)",
-            title="Rolling back everything",
-            severity="warning",
-        )
-        await self.refresh_now()

@@ -8,8 +8,8 @@ import asyncio
 from textual import work
 
 from cutover.config.text import visible_lines
-from cutover.console.fleet import TargetSet
-from cutover.console.more_actions import MoreActions
+from cutover.console.controller.base import Acting
+from cutover.console.controller.targets import TargetSet
 from cutover.model.lifecycle import DomainError
 
 HOLD_ACTIONS = frozenset({"hold_tenants", "unhold_tenants"})
@@ -21,8 +21,8 @@ HOLD_DETAIL = (
 UNHOLD_DETAIL = "Puts them back in the queue: the next batch may pick them, in their Priority order."
 
 
-class HoldActions(MoreActions):
-    """Mixed into CutoverApp (see app.py) over MoreActions, whose dialogs it reuses."""
+class HoldActions(Acting):
+    """Mixed into CutoverApp (see controller.py)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in HOLD_ACTIONS:

@@ -21,7 +21,7 @@ from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import ActionPlan, PlanRequest
 from cutover.actions.plan.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
-from cutover.console.fleet import TargetSet
+from cutover.console.controller.targets import TargetSet
 from cutover.model.jobs import JobKind, noun_of, verb_of
 from cutover.state.readiness import ON_OCI, ReadinessStore, strands_line
 
