@@ -18,7 +18,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from cutover.config.providers import RetrySettings
-from cutover.providers.interfaces import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
+from cutover.providers.ports.errors import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
 from cutover.providers.redaction import redact
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.ssh_server import LabSsh
 from cutover.lab.web_server import SlackSink, TenantApp
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import RetryNotice
+from cutover.providers.ports.errors import RetryNotice
 from cutover.state.tenants import TenantStore
 
 ZONE = "lab.example.com"

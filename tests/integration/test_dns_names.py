@@ -29,8 +29,9 @@ from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, Routing, fence_name
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import DnsProvider, RecordChanged
 from cutover.providers.oci.dns import OciDns
+from cutover.providers.ports.dns import DnsProvider
+from cutover.providers.ports.errors import RecordChanged
 from cutover.state.jobs import JobState
 from cutover.state.tenants import TenantStore
 

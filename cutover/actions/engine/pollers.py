@@ -50,7 +50,8 @@ from cutover.config.settings import EngineSettings
 from cutover.model.jobs import JobKind
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import MetricsSnapshot, ProviderError
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.jobs import JobState, TargetState
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange

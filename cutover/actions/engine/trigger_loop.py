@@ -30,7 +30,7 @@ from cutover.config.settings import WatchSettings
 from cutover.model.jobs import JobKind, rollback_steps
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import MetricsSnapshot
+from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
 from cutover.state.jobs import LockConflict, NewTarget
 from cutover.state.watch import intensive, under_watch

@@ -89,7 +89,7 @@ from cutover.model.jobs import (
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.routing import DnsRecord
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Providers
+from cutover.providers.ports.bundle import Providers
 from cutover.state.events import Event
 from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
 from cutover.state.holds import HoldStore, TenantHold

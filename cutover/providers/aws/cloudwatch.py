@@ -17,7 +17,8 @@ from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.session import AwsService
 from cutover.providers.fleet_metrics import SidePoints
-from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.metrics import SideColumns
 
 NAMESPACE = "AWS/ApplicationELB"
 NAN = float("nan")

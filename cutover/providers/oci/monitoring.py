@@ -16,8 +16,9 @@ from cutover.config.providers import OciMonitoringSettings, fill_pattern
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
 from cutover.providers.fleet_metrics import SidePoints
-from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
 from cutover.providers.oci.session import OciService
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.metrics import SideColumns
 
 NAN = float("nan")
 NAMESPACE = "oci_lbaas"

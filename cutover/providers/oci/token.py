@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cutover.config.providers import OciAccess
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import VALIDATION_CHECKS
+from cutover.providers.ports.health import VALIDATION_CHECKS
 from cutover.providers.sim.dns import DEFAULT_TTL, initial_record
 from cutover.providers.sim.fleet import RUNBOOK_EXAMPLE
 from cutover.providers.sim.health import BACKENDS, ambient_nodes_down

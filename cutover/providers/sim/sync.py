@@ -17,14 +17,9 @@ from datetime import datetime
 
 from cutover.model.lifecycle import SyncHealth
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import (
-    ProviderError,
-    RemoteJob,
-    RemoteJobState,
-    Stranded,
-    SyncStatus,
-    Verification,
-)
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
+from cutover.providers.ports.sync import Stranded, SyncStatus, Verification
 from cutover.providers.sim.model import (
     FINAL_FREEZE_S,
     S_PASS,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.config.providers import SshTarget
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from cutover.model.jobs import JobKind
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, DnsRecord, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RecordChanged
+from cutover.providers.ports.errors import ProviderError, RecordChanged
 from cutover.state.jobs import Control, Job, JobState, Step, StepState, TargetState
 from cutover.state.ttl_history import ttl_observation
 

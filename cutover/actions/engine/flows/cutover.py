@@ -35,7 +35,8 @@ from cutover.config.units import format_duration
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
 from cutover.state.jobs import Step, StepState, TargetState
 
 REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed

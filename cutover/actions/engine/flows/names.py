@@ -30,7 +30,7 @@ from cutover.actions.plan.dns_names import (
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.model.routing import ChangeReceipt, DnsChange, DnsName, DnsRecord, Routing
 from cutover.model.tenant import NameSeen, Tenant
-from cutover.providers.interfaces import ProviderError, RecordChanged
+from cutover.providers.ports.errors import ProviderError, RecordChanged
 from cutover.providers.zone_dns import tenant_names
 from cutover.state.jobs import Step, StepState, TargetState
 

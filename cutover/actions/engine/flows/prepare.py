@@ -20,7 +20,7 @@ from cutover.actions.engine.flows.common import FlowStop, JobRun
 from cutover.actions.engine.flows.cutover import TenantCutover
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.model.lifecycle import Lifecycle
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 from cutover.state.jobs import Step, StepState, TargetState
 
 SYNCED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "synced"}

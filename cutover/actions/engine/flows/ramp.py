@@ -25,7 +25,8 @@ from cutover.config.units import format_duration
 from cutover.model.jobs import JobKind, rollback_steps
 from cutover.model.routing import ChangeReceipt, ChangeStatus, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, TenantMetrics
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.metrics import TenantMetrics
 from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
 
 

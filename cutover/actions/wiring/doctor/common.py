@@ -11,7 +11,7 @@ from cutover.actions.wiring.doctor.skew import DateSeen
 from cutover.config.providers import AwsAccess, OciAccess
 from cutover.config.settings import Settings
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 from cutover.providers.redaction import redact
 
 _UNREACHABLE: tuple[str, ...] = ("connection failed", "connecterror", "connect timeout", "connecttimeout", "timed out")
