@@ -14,7 +14,7 @@ from cutover.actions.plan.gate import WINDOW_RULE
 from cutover.actions.plan.plans import BadRequest, PlanRequest
 from cutover.config.settings import SafetySettings, Settings, WaveSettings
 from cutover.console.cli import cli
-from cutover.state.jobs import JobState, StepState, TargetState
+from cutover.model.jobs import JobState, StepState, TargetState
 
 WAVES = {1: 1, 2: 1, 3: 1, 4: 2, 5: 3, 6: 3}  # tenant number -> wave
 

@@ -49,10 +49,10 @@ from cutover.console.widgets.key_figures import KeyFigures
 from cutover.console.widgets.line_stopped import job_counts, stopped_lines
 from cutover.console.widgets.status_header import HeaderState
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
-from cutover.model.jobs import JobKind, verb_of
+from cutover.model.jobs import ACTIVE, Control, JobKind, JobState, verb_of
 from cutover.model.lifecycle import DomainError
 from cutover.model.tenant import Tenant
-from cutover.state.jobs import ACTIVE, Control, Job, JobState
+from cutover.state.job_records import Job
 
 if TYPE_CHECKING:
     from cutover.actions.engine.engine import Engine

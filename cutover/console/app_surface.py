@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from cutover.config.settings import Settings
     from cutover.console.screens.main import MainScreen
     from cutover.console.typeahead import TypeAhead
-    from cutover.state.jobs import Job
+    from cutover.state.job_records import Job
 
     class AppSurface(App[int]):
         read_only: bool

@@ -17,11 +17,12 @@ from cutover.config.text import visible_lines
 from cutover.console.acting import ROLLBACK_REASON, rollback_lines, way_back_lines
 from cutover.console.app_surface import AppSurface
 from cutover.console.fleet import TargetSet
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import ACTIVE, Control, JobKind, JobState
 from cutover.model.lifecycle import DomainError
-from cutover.state.jobs import ACTIVE, Control, Job, JobState
 
 # What each sync mode does, as the dialog says it (the CLI's `cutover sync`, `--final`, `--verify`).
+from cutover.state.job_records import Job
+
 SYNC_WORDS = {
     "start": ("start sync", "starts the initial copy and continuous sync (pending, failed or rolled back -> syncing)"),
     "final": ("final sync", "runs a final sync, then a verification proving lag 0"),

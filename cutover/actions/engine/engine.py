@@ -40,7 +40,7 @@ from cutover.providers.ports.bundle import Providers
 from cutover.providers.ports.notify import Notification, Severity
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import LeaseLost
+from cutover.state.job_records import LeaseLost
 from cutover.state.leases import Lease, LeaseGuard, LeaseKeeper, LeaseStore
 from cutover.state.store import Store, StoreBusy, StoreError, StoreFull, StoreGone
 

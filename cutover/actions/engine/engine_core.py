@@ -24,7 +24,8 @@ from cutover.providers.ports.bundle import Providers
 from cutover.providers.ports.metrics import TenantMetrics
 from cutover.state.events import EventLog
 from cutover.state.facts import ALERT, Facts, TriggerStatusStore
-from cutover.state.jobs import JobStore, LeaseLost
+from cutover.state.job_records import LeaseLost
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseGuard
 from cutover.state.samples import SampleStore
 from cutover.state.sources import SourceStore

@@ -32,7 +32,7 @@ from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
-from cutover.state.jobs import LockConflict, NewTarget
+from cutover.state.job_records import LockConflict, NewTarget
 from cutover.state.watch import intensive, under_watch
 
 log = logging.getLogger(__name__)

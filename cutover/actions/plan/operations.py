@@ -83,7 +83,10 @@ from cutover.model.jobs import (
     LOWER_TTL_STEPS,
     SYNC_STEPS,
     VALIDATE_STEPS,
+    Control,
     JobKind,
+    JobState,
+    TargetState,
     step_names,
 )
 from cutover.model.lifecycle import Lifecycle, SyncHealth
@@ -93,7 +96,8 @@ from cutover.providers.ports.bundle import Providers
 from cutover.state.events import Event
 from cutover.state.facts import ALERT_ACKNOWLEDGED, APPROVAL, REHEARSAL, Facts
 from cutover.state.holds import HoldStore, TenantHold
-from cutover.state.jobs import Control, Job, JobState, JobStore, LockConflict, LockHolder, NewTarget, TargetState
+from cutover.state.job_records import Job, LockConflict, LockHolder, NewTarget
+from cutover.state.jobs import JobStore
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.signoffs import Signoff, SignoffStore
 from cutover.state.watch import checkpoints

@@ -44,8 +44,8 @@ from cutover.console import render
 from cutover.console.acting import way_back_lines
 from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, Context, user_errors
 from cutover.console.commands.common import echo as out
-from cutover.model.jobs import JobKind
-from cutover.state.jobs import Job, JobState, JobTarget, StepState, TargetState
+from cutover.model.jobs import JobKind, JobState, StepState, TargetState
+from cutover.state.job_records import Job, JobTarget
 from cutover.state.store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])

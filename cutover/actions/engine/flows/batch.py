@@ -26,7 +26,7 @@ from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, admit, finish, tena
 from cutover.actions.plan.go_no_go import read_night
 from cutover.actions.plan.safety import GO_NO_GO, only_capacity
 from cutover.actions.plan.triggers import Outcome
-from cutover.state.jobs import StepState, TargetState
+from cutover.model.jobs import StepState, TargetState
 
 UNFINISHED = (TargetState.PENDING, TargetState.RUNNING)
 

@@ -26,12 +26,12 @@ from cutover.actions.engine.engine_core import EngineCore
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.config.settings import Settings
 from cutover.config.units import format_duration
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import Control, JobKind, JobState, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, DnsRecord, Routing
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.errors import ProviderError, RecordChanged
-from cutover.state.jobs import Control, Job, JobState, Step, StepState, TargetState
+from cutover.state.job_records import Job, Step
 from cutover.state.ttl_history import ttl_observation
 
 log = logging.getLogger(__name__)
