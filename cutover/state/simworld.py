@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cutover.model.clock import Anchor, Reanchor
 from cutover.model.lifecycle import Lifecycle, check_transition
 from cutover.state.events import EventLog
 from cutover.state.store import Store
@@ -172,14 +173,14 @@ class SimWorldStore:
         row = self._first("SELECT generation FROM sim_world WHERE id = 1")
         return int(row[0]) if row else -1
 
-    def clock_row(self) -> tuple[float, float, float, float | None]:
+    def clock_row(self) -> Anchor:
         """(anchor_world, anchor_wall, speed, alive_wall)."""
         row = self._first("SELECT anchor_world, anchor_wall, speed, alive_wall FROM sim_world WHERE id = 1")
         if row is None:
             raise WorldMissing(f"{self.store.path}: no simulated world in this store")
         return float(row[0]), float(row[1]), float(row[2]), row[3]
 
-    def update_clock(self, compute: Callable[[float, float, float, float | None], tuple[float, float, float]]) -> None:
+    def update_clock(self, compute: Reanchor) -> None:
         """Re-anchor the clock atomically: `compute(anchor_world, anchor_wall, speed, alive_wall)`
         returns the new (anchor_world, anchor_wall, speed)."""
         with self.store.write() as db:
