@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from cutover.config.dns_names import ExtraName, split_extra_names
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import TenantSpec
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 
 

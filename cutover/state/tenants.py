@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import TenantSpec
 from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
 from cutover.model.tenant import MATRIX_FIELDS, Tenant
 from cutover.state.events import EventLog

@@ -9,7 +9,7 @@ from pilot_helpers import screen_lines, until
 
 from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import PlanRequest
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import TenantSpec
 from cutover.console.acting import prepare
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable

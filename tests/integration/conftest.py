@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config.matrix import TenantSpec
 from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings, SshTarget
+from cutover.config.tenant_spec import TenantSpec
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto

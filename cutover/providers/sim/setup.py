@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import TenantSpec
 from cutover.model.clock import Clock
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import MATRIX_FIELDS, Tenant
