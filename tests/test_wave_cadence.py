@@ -12,7 +12,8 @@ from engine_helpers import HEADER, Harness, import_runbook
 from cutover.actions.plan.batch_schedule import job_times
 from cutover.actions.plan.gate import WINDOW_RULE
 from cutover.actions.plan.plans import BadRequest, PlanRequest
-from cutover.config.settings import SafetySettings, Settings, WaveSettings
+from cutover.config.settings import SafetySettings, Settings
+from cutover.config.windows import WaveSettings
 from cutover.console.cli import cli
 from cutover.model.jobs import JobState, StepState, TargetState
 

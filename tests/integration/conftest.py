@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings, SshTarget
+from cutover.config.access import AwsAccess, OciAccess, RetrySettings, SshTarget
+from cutover.config.providers import Route53Settings
 from cutover.config.tenant_spec import TenantSpec
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants

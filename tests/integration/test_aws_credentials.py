@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config.providers import AwsAccess, CloudWatchSettings, Route53Settings
+from cutover.config.access import AwsAccess
+from cutover.config.providers import CloudWatchSettings, Route53Settings
 from cutover.lab.fleet import lab_tenants
 from cutover.lab.seed_aws import put_alb_metrics, seed_zone
 from cutover.model.clock import SystemClock

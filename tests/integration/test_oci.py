@@ -8,12 +8,8 @@ import traceback
 import pytest
 import pytest_asyncio
 
-from cutover.config.providers import (
-    OciAccess,
-    OciDnsSettings,
-    OciLbHealth,
-    OciMonitoringSettings,
-)
+from cutover.config.access import OciAccess
+from cutover.config.providers import OciDnsSettings, OciLbHealth, OciMonitoringSettings
 from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
 from cutover.lab.seed_aws import object_body
 from cutover.model.clock import SystemClock

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from cutover.config.providers import OciAccess, OciDnsSettings
+from cutover.config.access import OciAccess
+from cutover.config.providers import OciDnsSettings
 from cutover.lab.oci_server import LocalOci
 from cutover.model.routing import Routing
 from cutover.providers.oci.dns import OciDns

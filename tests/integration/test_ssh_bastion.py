@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from cutover.config.providers import SshTarget
+from cutover.config.access import SshTarget
 from cutover.lab.ssh_server import LabSsh
 from cutover.providers.ports.errors import ProviderError
 from cutover.providers.ssh.connection import SshRunner

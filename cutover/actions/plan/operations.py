@@ -76,8 +76,9 @@ from cutover.actions.plan.safety import (
 from cutover.actions.plan.wave_cadence import Caps, taken_tonight
 from cutover.actions.plan.windows import given_window, night_of, window_opens, window_wait_words
 from cutover.actions.wiring.session import Session
-from cutover.config.settings import Settings, WindowSettings
+from cutover.config.settings import Settings
 from cutover.config.units import format_day_clock
+from cutover.config.windows import WindowSettings
 from cutover.model.jobs import (
     DECOMMISSION_STEPS,
     LOWER_TTL_STEPS,

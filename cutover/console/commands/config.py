@@ -9,8 +9,8 @@ import sys
 import click
 
 from cutover.actions.wiring.composition import all_simulated
+from cutover.config.access import aws_sections, effective_aws_region
 from cutover.config.loader import ConfigError, effective_values, resolve_config_path
-from cutover.config.providers import aws_sections, effective_aws_region
 from cutover.config.settings import Settings
 from cutover.console import render
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_errors

@@ -13,7 +13,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from cutover.config.providers import AwsAccess, RetrySettings, aws_profile, configured_region
+from cutover.config.access import AwsAccess, RetrySettings, aws_profile, configured_region
 from cutover.providers.aws.errors import aws_translator
 from cutover.providers.calls import Caller, RequestBudget
 from cutover.providers.client_cache import ClientCache

@@ -12,7 +12,8 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
-from cutover.config.providers import OciMonitoringSettings, fill_pattern
+from cutover.config.providers import OciMonitoringSettings
+from cutover.config.tenant_patterns import fill_pattern
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
 from cutover.providers.fleet_metrics import SidePoints

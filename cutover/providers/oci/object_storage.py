@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from cutover.config.providers import OciAccess, RetrySettings
+from cutover.config.access import OciAccess, RetrySettings
 from cutover.providers.listings import ObjectInfo
 from cutover.providers.oci.session import OciService
 from cutover.providers.ports.errors import ProviderObserver

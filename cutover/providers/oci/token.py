@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from cutover.config.providers import OciAccess
+from cutover.config.access import OciAccess
 from cutover.providers.ports.errors import ProviderError
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cutover.config.providers import SshTarget
+from cutover.config.access import SshTarget
 from cutover.providers.ports.errors import ProviderError
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from cutover.actions.wiring.doctor.results import Check, failed
 from cutover.actions.wiring.doctor.skew import FIX as CLOCK_FIX
 from cutover.actions.wiring.doctor.skew import DateSeen
-from cutover.config.providers import AwsAccess, OciAccess
+from cutover.config.access import AwsAccess, OciAccess
 from cutover.config.settings import Settings
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.errors import ProviderError
