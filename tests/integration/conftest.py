@@ -17,7 +17,8 @@ from cutover.config.tenant_spec import TenantSpec
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
-from cutover.lab.oci_server import LocalOci, OciWorld
+from cutover.lab.oci_server import LocalOci
+from cutover.lab.oci_world import OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.ssh_server import LabSsh
 from cutover.lab.web_server import SlackSink, TenantApp

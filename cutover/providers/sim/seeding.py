@@ -28,7 +28,7 @@ from cutover.providers.sim.model import S_HYDRATE, uniform
 from cutover.providers.sim.sync import SyncModel
 from cutover.providers.sim.world import SimWorld, routing_to_json
 from cutover.state.events import EventLog
-from cutover.state.simworld import DnsRecordRow, JobRow, SeededLifecycle
+from cutover.state.simworld_rows import DnsRecordRow, JobRow, SeededLifecycle
 from cutover.state.tenants import TenantStore
 
 L = Lifecycle

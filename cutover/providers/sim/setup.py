@@ -30,7 +30,8 @@ from cutover.providers.sim.seeding import WINDOW_ZONE, SeedSummary, seed_migrati
 from cutover.providers.sim.world import SimWorld
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.simworld import JobRow, SimWorldStore, WorldRow
+from cutover.state.simworld import SimWorldStore
+from cutover.state.simworld_rows import JobRow, WorldRow
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

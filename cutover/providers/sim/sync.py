@@ -31,7 +31,7 @@ from cutover.providers.sim.model import (
     unit,
 )
 from cutover.providers.sim.world import SimWorld, TenantJobs
-from cutover.state.simworld import JobRow
+from cutover.state.simworld_rows import JobRow
 
 SOURCE = "sim-rclone"
 REVERSE_BYTES_PER_S = 50e6  # a reverse copy's speed; it also takes REVERSE_START_S to list both sides
