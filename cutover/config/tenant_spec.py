@@ -41,16 +41,16 @@ def wave_for_size(size_bytes: int) -> int:
     return 4
 
 
-@dataclass(frozen=True)
-class TenantSpec:
-    """One tenant as the matrix describes it: the fields an import may set."""
+@dataclass(frozen=True, kw_only=True)
+class MatrixFields:
+    """A tenant's fields that the matrix sets, defined once: a TenantSpec is these (and how its wave was
+    found); a Tenant (model/tenant.py) is these plus its lifecycle and what was last observed of it."""
 
     tenant_id: str
     size_bytes: int
     tier: str
     dns_name: str
     wave: int
-    wave_derived: bool = False
     name: str = ""
     complexity: str = ""
     criticality: str = ""
@@ -73,6 +73,17 @@ class TenantSpec:
     # More names moved with `dns_name`, atomically: "api.t42.example.com;x.example.org@example.org" (see dns_names).
     extra_dns_names: str = ""
 
+
+# The store's columns an import writes, tenant_id first.
+MATRIX_FIELDS = tuple(f.name for f in fields(MatrixFields))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantSpec(MatrixFields):
+    """One tenant as the matrix describes it: the fields an import may set."""
+
+    wave_derived: bool = False  # the wave came from the size (the row gave none)
+
     def matrix_fields(self) -> dict[str, Any]:
         """The columns an import writes to the store (everything but bookkeeping)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "wave_derived"}
+        return {name: getattr(self, name) for name in MATRIX_FIELDS}

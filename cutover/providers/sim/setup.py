@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cutover.config.tenant_spec import TenantSpec
+from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
 from cutover.model.clock import Clock
 from cutover.model.lifecycle import Lifecycle
-from cutover.model.tenant import MATRIX_FIELDS, Tenant
+from cutover.model.tenant import Tenant
 from cutover.providers.sim.clock import WorldClock
 from cutover.providers.sim.dns import initial_record
 from cutover.providers.sim.fleet import generate_fleet
