@@ -33,6 +33,7 @@ class ProviderError(Exception):
 
 class Throttled(ProviderError):
     def __init__(self, source: str, message: str = "throttled by the API's rate limit", **kwargs: object):
+        # kwargs are ProviderError's keyword arguments (request_id, code, retry_after), typed object here
         super().__init__(source, message, retryable=True, **kwargs)  # type: ignore[arg-type]
 
 
