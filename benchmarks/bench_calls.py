@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from cutover.config.matrix import TenantSpec
-from cutover.config.providers import AwsAccess, CloudWatchSettings, OciAccess, OciMonitoringSettings, Route53Settings
+from cutover.config.access import AwsAccess, OciAccess
+from cutover.config.providers import CloudWatchSettings, OciMonitoringSettings, Route53Settings
+from cutover.config.tenant_spec import TenantSpec
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import lab_specs, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, start_moto

@@ -9,7 +9,7 @@ from cutover.actions.wiring.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Providers
+from cutover.providers.ports.bundle import Providers
 from cutover.providers.sim import WorldOptions, open_world
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from cutover.console.cli import cli
 from cutover.model.clock import SystemClock
-from cutover.state.events import EventLog, event_hash, verify_chain
+from cutover.state.chain import event_hash, verify_chain
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from engine_helpers import cutover, war_room
 
 from cutover.console.cli import cli
-from cutover.state.events import verify_chain
+from cutover.state.chain import verify_chain
 from cutover.state.store import Store
 
 

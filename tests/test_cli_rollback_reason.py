@@ -14,10 +14,11 @@ import pytest
 from engine_helpers import cutover, war_room
 
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState, JobStore
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -14,7 +14,8 @@ from cutover.model.clock import SystemClock
 from cutover.model.jobs import JobKind
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobStore, NewTarget
+from cutover.state.job_records import NewTarget
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 
 

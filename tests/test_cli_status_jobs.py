@@ -10,9 +10,11 @@ from click.testing import CliRunner
 from engine_helpers import war_room
 
 from cutover.console.cli import cli
+from cutover.model.jobs import StepState
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobStore, NewTarget, StepState
+from cutover.state.job_records import NewTarget
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 
 STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")

@@ -12,9 +12,9 @@ import pytest
 from engine_helpers import Harness, make_ready
 
 from cutover.actions.plan.plans import Refused
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, Routing
-from cutover.state.jobs import JobState
 
 HOUR = 3600.0
 

@@ -11,9 +11,9 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.plan.batch_schedule import job_times, schedule_lines, stored_times
 from cutover.actions.plan.plans import PlanRequest
+from cutover.model.jobs import JobState, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.events import verify_chain
-from cutover.state.jobs import JobState, StepState, TargetState
+from cutover.state.chain import verify_chain
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,9 +14,9 @@ from cutover.actions.engine.engine import Engine
 from cutover.actions.plan.plans import PlanRequest, ResumeRefused
 from cutover.config.settings import SafetySettings, Settings
 from cutover.console.cli import cli
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 

@@ -18,11 +18,12 @@ from waiting import eventually
 
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
-from cutover.model.jobs import CUTOVER_STEPS
+from cutover.model.jobs import CUTOVER_STEPS, JobState, StepState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.events import EventLog, verify_chain
+from cutover.state.chain import verify_chain
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState, JobStore, StepState
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -11,8 +11,8 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.engine.flows.decommission import RETIRED
 from cutover.actions.plan.plans import NeedsConfirmation, PlanRequest, Refused
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 

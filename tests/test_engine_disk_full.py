@@ -10,7 +10,7 @@ import pytest
 from engine_helpers import Harness
 
 from cutover.actions.plan.plans import PlanRequest
-from cutover.state.jobs import JobState, StepState
+from cutover.model.jobs import JobState, StepState
 
 
 def fill_the_disk(h: Harness) -> None:

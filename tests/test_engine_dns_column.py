@@ -10,7 +10,7 @@ from engine_helpers import Harness
 
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
-from cutover.state.jobs import StepState
+from cutover.model.jobs import StepState
 
 pytestmark = pytest.mark.asyncio
 

@@ -20,10 +20,10 @@ from cutover.config.settings import DnsSettings, EngineSettings, Settings
 from cutover.console.fleet.rows import RowContext, build_row
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, sim_zone_lookup
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState, StepState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, DnsName, Routing
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState, StepState
 
 pytestmark = pytest.mark.asyncio
 

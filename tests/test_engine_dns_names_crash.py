@@ -16,10 +16,11 @@ import pytest
 from engine_helpers import HEADER, shell, war_room, write_fleet
 
 from cutover.actions.plan.importing import import_matrix
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState, JobStore
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

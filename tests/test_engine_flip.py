@@ -9,8 +9,8 @@ import pytest_asyncio
 from engine_helpers import Harness
 
 from cutover.actions.plan.plans import PlanRequest
+from cutover.model.jobs import JobState, StepState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState, StepState
 
 pytestmark = pytest.mark.asyncio
 

@@ -19,9 +19,10 @@ from waiting import eventually
 from cutover.actions.engine.engine import Engine
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
+from cutover.model.jobs import JobState
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState, JobStore
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
 from cutover.state.store import Store
 

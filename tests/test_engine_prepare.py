@@ -11,8 +11,8 @@ import pytest
 from engine_helpers import Harness, cutover, war_room
 
 from cutover.actions.plan.plans import BadRequest, Refused
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 
 
 @pytest.mark.asyncio

@@ -10,8 +10,8 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings, TriggerSettings
+from cutover.model.jobs import JobState, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState, StepState, TargetState
 
 pytestmark = pytest.mark.asyncio
 

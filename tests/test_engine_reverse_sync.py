@@ -10,8 +10,8 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import RollbackSettings, Settings
+from cutover.model.jobs import JobState, StepState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState, StepState
 from cutover.state.readiness import ReadinessStore
 
 pytestmark = pytest.mark.asyncio

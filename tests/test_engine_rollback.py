@@ -9,8 +9,8 @@ import pytest_asyncio
 from engine_helpers import Harness, inject
 
 from cutover.actions.plan.plans import PlanRequest, ResumeRefused
+from cutover.model.jobs import JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState, TargetState
 
 pytestmark = pytest.mark.asyncio
 

@@ -19,7 +19,7 @@ import pytest
 from engine_helpers import cutover, war_room
 from process_helpers import STALL_LAUNCHER, frozen, lease_expired, query, wait_for
 
-from cutover.state.events import verify_chain
+from cutover.state.chain import verify_chain
 from cutover.state.store import Store
 
 # A real process frozen (SIGSTOP) at the worst moment: `make test-fast` leaves these out.

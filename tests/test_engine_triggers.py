@@ -10,8 +10,8 @@ from engine_helpers import Harness, inject
 
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings, TriggerRule, TriggerSettings
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 

@@ -17,7 +17,7 @@ from cutover.actions.plan.plans import BadRequest, PlanRequest, Refused, ResumeR
 from cutover.actions.plan.safety import GO_NO_GO
 from cutover.config.settings import GoNoGoSettings, NightSettings, Settings
 from cutover.console.cli import cli
-from cutover.state.jobs import JobState, TargetState
+from cutover.model.jobs import JobState, TargetState
 from cutover.state.signoffs import GO, NO_GO
 
 CHECKLIST = NightSettings(go_no_go=GoNoGoSettings(items={"backups": "dba", "pager": "on-call"}))

@@ -12,8 +12,8 @@ from engine_helpers import Harness
 from cutover.actions.engine.runner import FLOWS
 from cutover.config.settings import Settings
 from cutover.model.job_params import CutoverParams, RampParams
-from cutover.model.jobs import CUTOVER_STEPS, KINDS, PREEMPTING_KINDS, TO_OCI_KINDS, JobKind, noun_of, verb_of
-from cutover.state.jobs import JobState, NewTarget
+from cutover.model.jobs import CUTOVER_STEPS, KINDS, PREEMPTING_KINDS, TO_OCI_KINDS, JobKind, JobState, noun_of, verb_of
+from cutover.state.job_records import NewTarget
 
 
 def test_every_kind_has_its_words_and_a_flow_in_the_engine() -> None:

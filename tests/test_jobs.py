@@ -7,19 +7,12 @@ from pathlib import Path
 import pytest
 
 from cutover.model.clock import ManualClock
-from cutover.state.events import EventLog, verify_chain
+from cutover.model.jobs import Control, JobState, StepState, TargetState
+from cutover.state.chain import verify_chain
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import (
-    Control,
-    JobError,
-    JobState,
-    JobStore,
-    LeaseLost,
-    LockConflict,
-    NewTarget,
-    StepState,
-    TargetState,
-)
+from cutover.state.job_records import JobError, LeaseLost, LockConflict, NewTarget
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
 from cutover.state.store import Store
 

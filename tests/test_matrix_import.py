@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cutover.actions.plan.importing import import_matrix
-from cutover.config.matrix import MatrixError, parse_matrix, wave_for_size
+from cutover.config.matrix import MatrixError, parse_matrix
+from cutover.config.tenant_spec import wave_for_size
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.tenants import TenantStore
 

@@ -20,7 +20,8 @@ from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobStore, NewTarget
+from cutover.state.job_records import NewTarget
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

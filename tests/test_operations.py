@@ -12,9 +12,9 @@ from cutover.actions.plan.plans import BadRequest, NeedsConfirmation, PlanReques
 from cutover.actions.wiring.session import Session
 from cutover.config.loader import load_config
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState, StepState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.events import verify_chain
-from cutover.state.jobs import JobState, StepState
+from cutover.state.chain import verify_chain
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import DnsSettings, Settings
 from cutover.lab.dns_server import AuthoritativeServer, CachingResolver, ZoneLookup, sim_zone_lookup
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState
 from cutover.providers.dns_probe import DnsProbe
-from cutover.state.jobs import JobState
 
 NAME = "t1.tenants.example"
 

@@ -21,10 +21,11 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import Settings, StateSettings
 from cutover.console.cli import cli
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.events import EventLog, verify_chain
+from cutover.state.chain import verify_chain
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

@@ -16,10 +16,10 @@ import pytest
 from engine_helpers import Harness, cutover, war_room
 
 from cutover.actions.plan.plans import PlanRequest
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobState
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

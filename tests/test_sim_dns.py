@@ -13,7 +13,7 @@ from sim_helpers import fresh_world
 from cutover.config.settings import SIM_METRICS_RESOLUTION_S as METRICS_RESOLUTION_S
 from cutover.model.routing import ChangeStatus, DnsChange, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RecordChanged
+from cutover.providers.ports.errors import ProviderError, RecordChanged
 from cutover.state.simworld import SimWorldStore
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cutover.model.routing import DnsChange, Routing
-from cutover.providers.interfaces import BackendStatus
+from cutover.providers.ports.health import BackendStatus
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -16,7 +16,8 @@ from cutover.config.loader import ConfigError
 from cutover.model.lifecycle import SyncHealth
 from cutover.model.routing import ChangeStatus, DnsChange, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Notification, ProviderError, Throttled
+from cutover.providers.ports.errors import ProviderError, Throttled
+from cutover.providers.ports.notify import Notification
 from cutover.providers.sim.scenario import ScenarioError, inject_scenario, load_scenario
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from sim_helpers import fresh_world
 
 from cutover.model.lifecycle import SyncHealth
-from cutover.providers.interfaces import VALIDATION_CHECKS, BackendStatus, ProviderError, RemoteJobState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.health import VALIDATION_CHECKS, BackendStatus
+from cutover.providers.ports.remote_jobs import RemoteJobState
 from cutover.providers.sim.model import SYNC_INTERVAL_S, initial_sync_seconds
 
 GB = 10**9

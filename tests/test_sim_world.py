@@ -14,12 +14,13 @@ import pytest
 
 from cutover.actions.wiring.composition import build_providers
 from cutover.config.settings import Settings, SimulatorSettings
-from cutover.model.clock import ManualClock
+from cutover.model.clock import IDLE_AFTER, ManualClock
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.routing import DnsChange, Routing
 from cutover.providers.sim import WorldClock, WorldOptions, open_world
-from cutover.providers.sim.clock import HEARTBEAT_EVERY, IDLE_AFTER
-from cutover.state.events import EventLog, verify_chain
+from cutover.providers.sim.clock import HEARTBEAT_EVERY
+from cutover.state.chain import verify_chain
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore

@@ -14,8 +14,8 @@ from engine_helpers import Harness
 from cutover.actions.plan.plans import PlanRequest, Refused
 from cutover.actions.plan.safety import TENANT_HOLD
 from cutover.console.cli import cli
+from cutover.model.jobs import JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState, TargetState
 
 
 @pytest.mark.asyncio

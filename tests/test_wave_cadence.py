@@ -12,9 +12,10 @@ from engine_helpers import HEADER, Harness, import_runbook
 from cutover.actions.plan.batch_schedule import job_times
 from cutover.actions.plan.gate import WINDOW_RULE
 from cutover.actions.plan.plans import BadRequest, PlanRequest
-from cutover.config.settings import SafetySettings, Settings, WaveSettings
+from cutover.config.settings import SafetySettings, Settings
+from cutover.config.windows import WaveSettings
 from cutover.console.cli import cli
-from cutover.state.jobs import JobState, StepState, TargetState
+from cutover.model.jobs import JobState, StepState, TargetState
 
 WAVES = {1: 1, 2: 1, 3: 1, 4: 2, 5: 3, 6: 3}  # tenant number -> wave
 

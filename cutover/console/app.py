@@ -42,7 +42,7 @@ from cutover.console.widgets.key_figures import KeyFigures
 from cutover.console.widgets.status_header import HeaderState
 from cutover.console.widgets.wave_summary import WaveSummaryPanel
 from cutover.model.tenant import Tenant
-from cutover.state.jobs import Job
+from cutover.state.job_records import Job
 
 if TYPE_CHECKING:
     from cutover.actions.engine.engine import Engine

@@ -24,7 +24,8 @@ from cutover.model.tenant import Tenant
 from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT_ACKNOWLEDGED, Facts, TriggerStatusStore
 from cutover.state.holds import TenantHold, active_holds
-from cutover.state.jobs import Job, JobStore, LockHolder
+from cutover.state.job_records import Job, LockHolder
+from cutover.state.jobs import JobStore
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.readiness import ON_OCI, ReadinessStore, readiness_lines
 from cutover.state.simworld import SimWorldStore

@@ -7,7 +7,8 @@ import io
 import random
 from dataclasses import dataclass
 
-from cutover.config.matrix import TenantSpec, parse_matrix
+from cutover.config.matrix import parse_matrix
+from cutover.config.tenant_spec import TenantSpec
 
 HEADER = (
     "tenant_id,name,size,sla,wave,dns_name,hosted_zone,aws_target,oci_target,aws_bucket,oci_bucket,"

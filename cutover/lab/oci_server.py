@@ -16,6 +16,9 @@ user; key_file and security_token_file under sessions/PROFILE).
 
 Faults can be injected per operation (a status code for the next N requests) to
 test retries; every request is recorded with its operation name.
+
+Its identity service (keys, sessions, signature checks) is lab/oci_identity.py; what it knows
+(zones, backend sets, metrics, buckets) is lab/oci_world.py; this module serves the requests.
 """
 
 from __future__ import annotations
@@ -26,237 +29,31 @@ import hashlib
 import json
 import re
 import threading
-import time
 import urllib.parse
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
 from cutover.lab.local_http import LocalHttpServer, Reply
+from cutover.lab.oci_identity import OciIdentity, SignatureError
+from cutover.lab.oci_world import DnsRecord, OciWorld, Zone
 
-TENANCY = "ocid1.tenancy.oc1..aaaalabtenancy"
-USER = "ocid1.user.oc1..aaaalabuser"
 COMPARTMENT = "ocid1.compartment.oc1..aaaalabcompartment"
 NAMESPACE = "labnamespace"
 
 
-@dataclass
-class DnsRecord:
-    domain: str
-    rtype: str
-    rdata: str
-    ttl: int
-
-    def to_json(self, zone_version: int) -> dict[str, Any]:
-        digest = hashlib.md5(f"{self.domain}|{self.rtype}|{self.rdata}|{self.ttl}".encode()).hexdigest()
-        return {
-            "domain": self.domain,
-            "rtype": self.rtype,
-            "rdata": self.rdata,
-            "ttl": self.ttl,
-            "recordHash": digest,
-            "isProtected": False,
-            "rrsetVersion": str(zone_version),
-        }
-
-
-@dataclass
-class Zone:
-    name: str
-    records: list[DnsRecord] = field(default_factory=list)
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
-
-
-@dataclass
-class BackendSet:
-    backends: list[str]
-    down: set[str] = field(default_factory=set)
-
-    def health(self) -> dict[str, Any]:
-        total = len(self.backends)
-        critical = [name for name in self.backends if name in self.down]
-        healthy = total - len(critical)
-        if total == 0:
-            status = "UNKNOWN"
-        elif healthy == total:
-            status = "OK"
-        elif healthy * 2 >= total:
-            status = "WARNING"
-        else:
-            status = "CRITICAL"
-        return {
-            "status": status,
-            "warningStateBackendNames": [],
-            "criticalStateBackendNames": critical,
-            "unknownStateBackendNames": [],
-            "totalBackendCount": total,
-        }
-
-
-class OciWorld:
-    """What the local OCI knows: zones, load balancers, metric points, buckets."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.zones: dict[str, Zone] = {}
-        self.load_balancers: dict[str, dict[str, BackendSet]] = {}
-        # (lb id, backend set, metric name) -> {minute timestamp: value}
-        self.metrics: dict[tuple[str, str, str], dict[float, float]] = {}
-        self.buckets: dict[str, dict[str, bytes]] = {}
-
-    def add_zone(self, name: str) -> Zone:
-        with self.lock:
-            return self.zones.setdefault(name, Zone(name))
-
-    def set_record(self, zone: str, domain: str, rdata: str, ttl: int = 60, rtype: str = "A") -> None:
-        with self.lock:
-            found = self.add_zone(zone)
-            found.records = [r for r in found.records if not (r.domain == domain and r.rtype == rtype)]
-            found.records.append(DnsRecord(domain, rtype, rdata, ttl))
-            found.version += 1
-
-    def add_backend_set(self, lb_id: str, name: str, backends: int = 3) -> None:
-        with self.lock:
-            self.load_balancers.setdefault(lb_id, {})[name] = BackendSet([f"10.0.{i}.10:8080" for i in range(backends)])
-
-    def put_metric(self, lb_id: str, backend_set: str, metric: str, at: float, value: float) -> None:
-        with self.lock:
-            self.metrics.setdefault((lb_id, backend_set, metric), {})[at - at % 60] = value
-
-    def put_object(self, bucket: str, name: str, body: bytes) -> None:
-        with self.lock:
-            self.buckets.setdefault(bucket, {})[name] = body
-
-
-class SignatureError(Exception):
-    pass
-
-
-class LocalOci(LocalHttpServer):
-    """The HTTP server. `url` is the service endpoint every OCI client is given."""
+class LocalOci(OciIdentity, LocalHttpServer):
+    """The HTTP server. `url` is the service endpoint every OCI client is given; the identity service's
+    keys and sessions (OciIdentity) are its own."""
 
     def __init__(self, world: OciWorld | None = None):
+        OciIdentity.__init__(self)
         self.world = world or OciWorld()
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public_der = self.private_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(public_der).digest())
-        self.key_id = f"{TENANCY}/{USER}/{self.fingerprint}"
         self.faults: dict[str, list[int]] = {}
         self.seen: list[tuple[str, int]] = []  # (operation, status answered)
         self.refused_signatures = 0
         self.refusals: list[str] = []  # why each refused signature was refused
-        self.sessions: dict[str, tuple[rsa.RSAPublicKey, float]] = {}  # token -> (session public key, expiry)
         self._lock = threading.Lock()
-        super().__init__("local-oci")
-
-    def issue_session(
-        self,
-        expires_in: float = 3600.0,
-        claims: dict[str, Any] | None = None,
-        key: rsa.RSAPrivateKey | None = None,
-    ) -> tuple[str, rsa.RSAPrivateKey]:
-        """A session token and its private key, as the identity service hands them out (for `key`,
-        as `oci session refresh` does: a new token, the same key). `expires_in` may be negative:
-        a token that has already expired."""
-        key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        now = time.time()
-        expires = now + expires_in
-        public = key.public_key().public_numbers()
-
-        def b64(data: bytes) -> str:
-            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-        def b64_int(number: int) -> str:
-            return b64(number.to_bytes((number.bit_length() + 7) // 8, "big"))
-
-        payload = {
-            "sub": USER,
-            "tenant": TENANCY,
-            "iss": "authService.oracle.com",
-            "ptype": "user",
-            "sess_exp": int(expires),
-            "iat": int(min(now, expires) - 60),
-            "exp": int(expires),
-            "jwk": {"kty": "RSA", "alg": "RS256", "e": b64_int(public.e), "n": b64_int(public.n), "kid": "session"},
-            **(claims or {}),
-        }
-        header = b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "lab"}).encode())
-        signed = f"{header}.{b64(json.dumps(payload).encode())}"
-        signature = self.private_key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())
-        token = f"{signed}.{b64(signature)}"
-        with self._lock:
-            self.sessions[token] = (key.public_key(), expires)
-        return token, key
-
-    def write_session_config(
-        self,
-        directory: Path,
-        profile: str = "SESSION",
-        region: str = "us-ashburn-1",
-        expires_in: float = 3600.0,
-        wrong_key: bool = False,
-    ) -> Path:
-        """The profile `oci session authenticate` writes: fingerprint, key_file, tenancy, region and
-        security_token_file, and no user. With `wrong_key`, key_file holds another key than the
-        one the token was issued for."""
-        token, session_key = self.issue_session(expires_in)
-        written_key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if wrong_key else session_key
-        sessions = directory / "sessions" / profile
-        sessions.mkdir(parents=True, exist_ok=True)
-        key_file = sessions / "oci_api_key.pem"
-        key_file.write_bytes(
-            written_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        key_file.chmod(0o600)
-        token_file = sessions / "token"
-        token_file.write_text(token)
-        token_file.chmod(0o600)
-        public_der = written_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(public_der).digest())
-        config = directory / "config"
-        existing = config.read_text() if config.exists() else ""
-        config.write_text(
-            existing + f"[{profile}]\nfingerprint={fingerprint}\nkey_file={key_file}\ntenancy={TENANCY}\n"
-            f"region={region}\nsecurity_token_file={token_file}\n"
-        )
-        config.chmod(0o600)
-        return config
-
-    def write_oci_config(
-        self, directory: Path, profile: str = "DEFAULT", region: str = "us-ashburn-1", pass_phrase: str | None = None
-    ) -> Path:
-        """An OCI config file and its key, as `oci setup config` would write them (the key encrypted
-        with `pass_phrase`, when one is given)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        key_file = directory / "lab_api_key.pem"
-        encryption = (
-            serialization.BestAvailableEncryption(pass_phrase.encode()) if pass_phrase else serialization.NoEncryption()
-        )
-        key_file.write_bytes(
-            self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-        )
-        key_file.chmod(0o600)
-        config = directory / "config"
-        config.write_text(
-            f"[{profile}]\nuser={USER}\nfingerprint={self.fingerprint}\ntenancy={TENANCY}\n"
-            f"region={region}\nkey_file={key_file}\n" + (f"pass_phrase={pass_phrase}\n" if pass_phrase else "")
-        )
-        config.chmod(0o600)
-        return config
+        LocalHttpServer.__init__(self, "local-oci")
 
     def inject(self, operation: str, status: int, times: int = 1) -> None:
         with self._lock:
@@ -282,7 +79,7 @@ class LocalOci(LocalHttpServer):
         operation = route[0] if route else "unknown"
         status, payload, headers = 404, {"code": "NotFound", "message": "no such endpoint"}, {}
         try:
-            self._verify(handler, body)
+            self.verify_signature(handler, body)
         except SignatureError as exc:
             with self._lock:
                 self.refused_signatures += 1
@@ -304,61 +101,6 @@ class LocalOci(LocalHttpServer):
             self.seen.append((operation, status))
             request_id = f"lab/{len(self.seen)}"
         return Reply.json(status, payload, {"opc-request-id": request_id, **headers})
-
-    def _verify(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        authorization = handler.headers.get("Authorization", "")
-        if not authorization.startswith("Signature "):
-            raise SignatureError("the request is not signed")
-        fields = dict(re.findall(r'(\w+)="([^"]*)"', authorization))
-        key_id = fields.get("keyId", "")
-        if key_id.startswith("ST$"):  # a session token: the session's own key signs
-            with self._lock:
-                session = self.sessions.get(key_id[3:])
-            if session is None:
-                raise SignatureError("unknown security token")
-            public_key, expires = session
-            if time.time() > expires:
-                raise SignatureError("the security token has expired")
-        elif key_id == self.key_id:
-            public_key = self.private_key.public_key()
-        else:
-            raise SignatureError("unknown key id")
-        if fields.get("algorithm") != "rsa-sha256":
-            raise SignatureError("the algorithm must be rsa-sha256")
-        names = fields.get("headers", "").split()
-        required = ["date", "(request-target)", "host"]
-        if handler.command in ("POST", "PUT", "PATCH"):
-            required += ["content-length", "content-type", "x-content-sha256"]
-            digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
-            if handler.headers.get("x-content-sha256") != digest:
-                raise SignatureError("x-content-sha256 does not match the body")
-        if any(name not in names for name in required):
-            raise SignatureError(f"the signature must cover {' '.join(required)}")
-        lines = []
-        for name in names:
-            if name == "(request-target)":
-                lines.append(f"(request-target): {handler.command.lower()} {handler.path}")
-            else:
-                value = handler.headers.get(name)
-                if value is None:
-                    raise SignatureError(f"signed header {name} is missing")
-                lines.append(f"{name}: {value}")
-        try:
-            public_key.verify(
-                base64.b64decode(fields.get("signature", "")),
-                "\n".join(lines).encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
-            )
-        except Exception:
-            raise SignatureError("the signature does not verify") from None
-        sent = handler.headers.get("date", "")
-        try:
-            when = dt.datetime.strptime(sent, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=dt.UTC)
-        except ValueError:
-            raise SignatureError("the date header is not an HTTP date") from None
-        if abs((dt.datetime.now(dt.UTC) - when).total_seconds()) > 300:
-            raise SignatureError("the date is more than 5 minutes off")
 
     # --- DNS --------------------------------------------------------------------------
 

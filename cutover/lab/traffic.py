@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.lab.fleet import LabTenant
-from cutover.lab.oci_server import OciWorld
+from cutover.lab.oci_world import OciWorld
 from cutover.lab.seed_aws import aws_client, put_alb_metrics
 
 

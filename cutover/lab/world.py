@@ -23,7 +23,8 @@ from pathlib import Path
 
 from cutover.lab.fleet import LabTenant, lab_matrix, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
-from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci, OciWorld
+from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
+from cutover.lab.oci_world import OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.seed_aws import seed_buckets, seed_target_groups, seed_zone
 from cutover.lab.ssh_server import USER, LabSsh

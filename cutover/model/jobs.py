@@ -1,4 +1,5 @@
-"""Job kinds: ONE registry saying, for each kind, what the operator calls it and the steps it records.
+"""Job kinds and job states: ONE registry saying, for each kind, what the operator calls it and the steps it
+records, and the states a job, its targets and its steps pass through (the store keeps their values).
 
 A job's kind is stored as its string value (`flip`, `ttl`, ...); code compares and dispatches on
 `JobKind`, never on a bare string, so a misspelt kind is an error at check time, not a KeyError at 3 AM.
@@ -113,3 +114,52 @@ def step_names(kind: str, stages: Sequence[int] = (), reverse_sync: str = "befor
         ]
         return (*RAMP_PREFLIGHT, *stage_steps, "monitoring")
     return rollback_steps(reverse_sync)
+
+
+# --- the states a job, a target and a step pass through ----------------------------------
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"  # in the store, waiting for the engine that leads
+    RUNNING = "running"
+    PAUSED = "paused"  # by an operator: no new step that changes DNS starts; triggers stay armed
+    HELD = "held"  # stopped the line: waits for a human (held_reason says why)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # something went wrong or a tenant was rolled back (see the targets)
+    ABORTED = "aborted"
+    REFUSED = "refused"  # a gate or a safety rule refused it before anything changed
+
+
+TERMINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED, JobState.REFUSED})
+ACTIVE = frozenset(JobState) - TERMINAL
+
+
+class TargetState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"  # its change was undone (by a trigger, an operator or an aborted ramp)
+    REFUSED = "refused"  # the gate or a safety rule refused it; nothing changed
+    ABORTED = "aborted"  # stopped before its DNS change; nothing changed
+    PREEMPTED = "preempted"  # a rollback job took the tenant over
+
+
+TARGET_DONE = frozenset(TargetState) - {TargetState.PENDING, TargetState.RUNNING}
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    SUPERSEDED = "superseded"  # another job (a rollback) took the tenant over before this step ended
+
+
+class Control(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    SKIP = "skip"  # a ramp: go to the next stage now
+    STEP_BACK = "step_back"  # a ramp: go back to the stage below and wait there for a resume
+    ABORT = "abort"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from cutover.config.dns_names import ExtraName, split_extra_names
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import MatrixFields
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 
 
@@ -33,25 +33,10 @@ def names_seen_json(seen: Collection[NameSeen]) -> str:
     return json.dumps([item.to_json() for item in seen], sort_keys=True, separators=(",", ":"))
 
 
-@dataclass(frozen=True)
-class Tenant:
-    tenant_id: str
-    name: str
-    size_bytes: int
-    tier: str
-    complexity: str
-    criticality: str
-    priority: str
-    wave: int
-    dns_name: str
-    hosted_zone: str
-    aws_target: str
-    oci_target: str
-    region: str
-    aws_bucket: str
-    oci_bucket: str
-    baseline_p95_ms: float | None
-    baseline_error_rate: float | None
+@dataclass(frozen=True, kw_only=True)
+class Tenant(MatrixFields):
+    """A tenant: its matrix fields (MatrixFields, config/tenant_spec.py), its lifecycle, what was last observed."""
+
     lifecycle: Lifecycle
     lifecycle_since: float
     sync_health: SyncHealth
@@ -83,15 +68,10 @@ class Tenant:
     error_rate: float | None = None
     p95_ms: float | None = None
     metrics_at: float | None = None
-    aws_load_balancer: str = ""
-    aws_target_group: str = ""
-    oci_load_balancer: str = ""
-    oci_backend_set: str = ""
     dns_ttl: int | None = None  # the record's TTL as last read
     dns_ttl_since: float | None = None  # since when it has been that TTL (first read, or our change in sync)
     dns_ttl_before: int | None = None  # the TTL before that; None when the store never saw one
     dns_ttl_safe_at: float | None = None  # when no resolver can still cache a longer TTL (see ttl_history)
-    extra_dns_names: str = ""  # the matrix's extra names, moved with dns_name atomically (config.dns_names)
     # Each name's record as last read, for a tenant with extra names (JSON, see NameSeen); "" for one name.
     dns_names_seen: str = ""
 
@@ -135,6 +115,3 @@ class Tenant:
         data["lifecycle"] = self.lifecycle.value
         data["sync_health"] = self.sync_health.value
         return data
-
-
-MATRIX_FIELDS = tuple(name for name in TenantSpec.__dataclass_fields__ if name != "wave_derived")

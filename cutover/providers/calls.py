@@ -17,8 +17,8 @@ from typing import TypeVar
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from cutover.config.providers import RetrySettings
-from cutover.providers.interfaces import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
+from cutover.config.access import RetrySettings
+from cutover.providers.ports.errors import IgnoreRetries, ProviderError, ProviderObserver, RetryNotice
 from cutover.providers.redaction import redact
 
 T = TypeVar("T")

@@ -8,7 +8,9 @@ from dataclasses import replace
 from typing import Any
 
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import BackendHealth, ProviderError, RemoteJob, TargetHealth, ValidationResult
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.health import BackendHealth, TargetHealth, ValidationResult
+from cutover.providers.ports.remote_jobs import RemoteJob
 
 
 class CloudHealth:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cutover.model.clock import Clock
 from cutover.model.routing import ChangeReceipt, ChangeStatus
-from cutover.providers.interfaces import DnsProvider, ProviderError
+from cutover.providers.ports.dns import DnsProvider
+from cutover.providers.ports.errors import ProviderError
 
 
 class ChangeNotInSync(ProviderError):

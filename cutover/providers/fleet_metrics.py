@@ -24,7 +24,8 @@ from typing import Protocol
 
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import MetricsSnapshot, ProviderError, SideColumns
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.metrics import MetricsSnapshot, SideColumns
 
 NAN = float("nan")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cutover.providers.interfaces import Stranded, Verification
+from cutover.providers.ports.sync import Stranded, Verification
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from cutover.model.routing import ChangeReceipt, DnsChange, DnsName, DnsRecord
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import DnsProvider
+from cutover.providers.ports.dns import DnsProvider
 from cutover.providers.zone_dns import tenant_zone
 
 

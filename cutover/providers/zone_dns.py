@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from cutover.model.clock import Clock
 from cutover.model.routing import DnsChange, DnsName, DnsRecord, Routing, fence_name, fenced_name
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import RecordChanged
+from cutover.providers.ports.errors import RecordChanged
 
 Record = TypeVar("Record")
 _Index = tuple[dict[str, list[Any]], dict[str, list[Any]]]

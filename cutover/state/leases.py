@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from cutover.state.jobs import LeaseLost
+from cutover.state.job_records import LeaseLost
 from cutover.state.store import Store, StoreGone
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
 from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
-from cutover.model.tenant import MATRIX_FIELDS, Tenant
+from cutover.model.tenant import Tenant
 from cutover.state.events import EventLog
 from cutover.state.store import Store
 

@@ -11,7 +11,7 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.cli import cli
 from cutover.console.screens.batch import BatchScreen
-from cutover.state.jobs import StepState
+from cutover.model.jobs import StepState
 
 pytestmark = pytest.mark.asyncio
 

@@ -19,8 +19,8 @@ from cutover.console.screens.batch import BatchScreen, batch_renderable
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.main import MainScreen
 from cutover.console.widgets.fleet_table import FleetTable
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 

@@ -13,7 +13,8 @@ from textual.widgets import Input
 
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.detail import TenantDetailScreen
-from cutover.console.screens.main import MainScreen, live_binding_rows
+from cutover.console.screens.help import live_binding_rows
+from cutover.console.screens.main import MainScreen
 from cutover.console.screens.palette import FleetCommands
 from cutover.console.screens.report import ReportScreen
 from cutover.console.widgets.fleet_table import FleetTable

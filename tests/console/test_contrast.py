@@ -8,8 +8,8 @@ from rich.style import Style
 from textual.color import Color
 
 from cutover.console import colours
-from cutover.console.commands.tenant_text import STATE_STYLE as CLI_STATE_STYLE
 from cutover.console.fleet.columns import BAD, NAMED_STYLES, STATE_STYLE, WARN
+from cutover.console.fleet.columns import STATE_STYLE as CLI_STATE_STYLE
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.lifecycle import Lifecycle
 

@@ -9,12 +9,12 @@ from pilot_helpers import screen_lines, until
 
 from cutover.actions.plan.operations import Operations
 from cutover.actions.plan.plans import PlanRequest
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
 from cutover.console.controller.planning import prepare
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.widgets.fleet_table import FleetTable
 from cutover.model.jobs import JobKind
-from cutover.model.tenant import MATRIX_FIELDS, NameSeen, names_seen_json
+from cutover.model.tenant import NameSeen, names_seen_json
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,7 +11,7 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.jobs import JobsScreen
-from cutover.state.jobs import JobState
+from cutover.model.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 
@@ -196,7 +196,7 @@ async def test_the_detail_of_a_tenant_in_flight_leads_with_its_job_and_the_way_b
 @pytest.mark.parametrize("size", [(120, 35), (80, 24)])
 async def test_b_steps_the_ramp_under_the_cursor_back_a_stage_or_says_why_it_cannot(tmp_path, size) -> None:
     from cutover.config.settings import Settings, TriggerSettings
-    from cutover.state.jobs import StepState
+    from cutover.model.jobs import StepState
 
     h = Harness(tmp_path, ready=3, settings=Settings(triggers=TriggerSettings(min_requests=10)))
     await h.start()

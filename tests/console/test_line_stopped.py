@@ -12,7 +12,9 @@ from cutover.console.app import CutoverApp
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.main import MainScreen
 from cutover.console.widgets.line_stopped import LineStopped
-from cutover.state.jobs import Control, JobState, JobStore, NewTarget
+from cutover.model.jobs import Control, JobState
+from cutover.state.job_records import NewTarget
+from cutover.state.jobs import JobStore
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,9 +10,10 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.screens.jobs import JobsScreen
 from cutover.console.screens.main import MainScreen
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.facts import APPROVAL
-from cutover.state.jobs import JobState, JobStore
+from cutover.state.jobs import JobStore
 
 pytestmark = pytest.mark.asyncio
 

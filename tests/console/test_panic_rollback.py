@@ -11,8 +11,8 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.console.app import CutoverApp
 from cutover.console.screens.main import MainScreen
 from cutover.console.screens.panic import TypedPhrase
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 

@@ -12,7 +12,7 @@ from cutover.console.screens.alert_history import AlertHistoryScreen
 from cutover.console.screens.confirm import ConfirmOne
 from cutover.console.screens.help import HelpScreen
 from cutover.console.screens.main import MainScreen
-from cutover.state.jobs import JobState
+from cutover.model.jobs import JobState
 
 pytestmark = pytest.mark.asyncio
 

@@ -12,7 +12,7 @@ from cutover.console.app import CutoverApp
 from cutover.console.screens.detail import TenantDetailScreen
 from cutover.console.screens.report_viewer import ReportViewerScreen
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.events import verify_chain
+from cutover.state.chain import verify_chain
 
 pytestmark = pytest.mark.asyncio
 

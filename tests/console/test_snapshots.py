@@ -16,7 +16,7 @@ from cutover.console.app import CutoverApp
 from cutover.console.screens.batch import BatchScreen
 from cutover.console.screens.confirm import ConfirmMany, ConfirmOne
 from cutover.console.widgets.fleet_table import FleetTable
-from cutover.state.jobs import JobState
+from cutover.model.jobs import JobState
 
 
 async def _ready(pilot) -> None:

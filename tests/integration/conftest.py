@@ -11,17 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config.matrix import TenantSpec
-from cutover.config.providers import AwsAccess, OciAccess, RetrySettings, Route53Settings, SshTarget
+from cutover.config.access import AwsAccess, OciAccess, RetrySettings, SshTarget
+from cutover.config.providers import Route53Settings
+from cutover.config.tenant_spec import TenantSpec
 from cutover.lab.fault_proxy import FaultProxy
 from cutover.lab.fleet import LabTenant, lab_specs, lab_tenants
 from cutover.lab.moto_server import LAB_AWS_ENVIRONMENT, MotoServer, start_moto
-from cutover.lab.oci_server import LocalOci, OciWorld
+from cutover.lab.oci_server import LocalOci
+from cutover.lab.oci_world import OciWorld
 from cutover.lab.rclone_server import LabRemotes, LocalRclone
 from cutover.lab.ssh_server import LabSsh
 from cutover.lab.web_server import SlackSink, TenantApp
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import RetryNotice
+from cutover.providers.ports.errors import RetryNotice
 from cutover.state.tenants import TenantStore
 
 ZONE = "lab.example.com"

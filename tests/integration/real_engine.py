@@ -11,6 +11,7 @@ from cutover.actions.engine.engine import Engine
 from cutover.actions.plan.operations import Operations
 from cutover.actions.wiring.composition import build_providers
 from cutover.actions.wiring.session import Session
+from cutover.config.access import SshTarget
 from cutover.config.loader import LoadedConfig
 from cutover.config.providers import (
     AwsTargetsSettings,
@@ -23,7 +24,6 @@ from cutover.config.providers import (
     RcSettings,
     Route53Dns,
     SlackNotifier,
-    SshTarget,
     ValidationSettings,
 )
 from cutover.config.settings import ProvidersSettings, Settings

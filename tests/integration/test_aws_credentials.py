@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config.providers import AwsAccess, CloudWatchSettings, Route53Settings
+from cutover.config.access import AwsAccess
+from cutover.config.providers import CloudWatchSettings, Route53Settings
 from cutover.lab.fleet import lab_tenants
 from cutover.lab.seed_aws import put_alb_metrics, seed_zone
 from cutover.model.clock import SystemClock
 from cutover.providers.aws.cloudwatch import CloudWatchSide
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 
 from .conftest import FAST_RETRY, ZONE, store_tenants
 

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from cutover.config.providers import AwsAccess, AwsTargetsSettings
+from cutover.config.access import AwsAccess
+from cutover.config.providers import AwsTargetsSettings
 from cutover.lab.seed_aws import aws_client, seed_target_groups
 from cutover.providers.aws.elbv2 import Elbv2Targets
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 from cutover.state.readiness import aws_targets_text
 from cutover.state.tenants import TenantStore
 

@@ -18,8 +18,9 @@ from cutover.lab.oci_server import LocalOci
 from cutover.model.routing import DnsChange, DnsRecord, Routing, fence_name
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import DnsProvider, RecordChanged
 from cutover.providers.oci.dns import OciDns
+from cutover.providers.ports.dns import DnsProvider
+from cutover.providers.ports.errors import RecordChanged
 
 from .conftest import FAST_RETRY, ZONE
 from .test_route53 import records_in_moto

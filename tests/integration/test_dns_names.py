@@ -25,13 +25,14 @@ from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
 from cutover.lab.world import seed_clouds
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsChange, Routing, fence_name
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import DnsProvider, RecordChanged
 from cutover.providers.oci.dns import OciDns
-from cutover.state.jobs import JobState
+from cutover.providers.ports.dns import DnsProvider
+from cutover.providers.ports.errors import RecordChanged
 from cutover.state.tenants import TenantStore
 
 from .conftest import FAST_RETRY, ZONE

@@ -21,8 +21,8 @@ from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
 from cutover.lab.world import seed_clouds
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 from cutover.state.samples import SampleStore
 
 from .conftest import FAST_RETRY, ZONE

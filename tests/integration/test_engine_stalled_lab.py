@@ -26,7 +26,8 @@ from cutover.config.loader import load_config
 from cutover.lab.world import Lab
 from cutover.model.clock import SystemClock
 from cutover.model.routing import fence_name
-from cutover.state.events import EventLog, verify_chain
+from cutover.state.chain import verify_chain
+from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore

@@ -12,7 +12,10 @@ from cutover.lab.web_server import LAB_LOGIN, LabTls, TenantApp
 from cutover.model.clock import SystemClock
 from cutover.providers.http.slack import SlackWebhook
 from cutover.providers.http.validation import HttpValidation
-from cutover.providers.interfaces import VALIDATION_CHECKS, Notification, ProviderError, RemoteJobState, Severity
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.health import VALIDATION_CHECKS
+from cutover.providers.ports.notify import Notification, Severity
+from cutover.providers.ports.remote_jobs import RemoteJobState
 from cutover.providers.ssh.hydration import SshHydration
 
 from .conftest import FAST_RETRY, ZONE

@@ -14,7 +14,8 @@ from cutover.config.loader import load_config
 from cutover.lab.world import Lab
 from cutover.model.clock import SystemClock
 from cutover.model.lifecycle import Lifecycle
-from cutover.providers.interfaces import BackendStatus, Notification
+from cutover.providers.ports.health import BackendStatus
+from cutover.providers.ports.notify import Notification
 from cutover.state.events import EventLog
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore

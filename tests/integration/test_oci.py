@@ -8,22 +8,19 @@ import traceback
 import pytest
 import pytest_asyncio
 
-from cutover.config.providers import (
-    OciAccess,
-    OciDnsSettings,
-    OciLbHealth,
-    OciMonitoringSettings,
-)
+from cutover.config.access import OciAccess
+from cutover.config.providers import OciDnsSettings, OciLbHealth, OciMonitoringSettings
 from cutover.lab.oci_server import COMPARTMENT, NAMESPACE, LocalOci
 from cutover.lab.seed_aws import object_body
 from cutover.model.clock import SystemClock
 from cutover.model.routing import DnsChange, Routing
 from cutover.providers.fleet_metrics import FleetMetrics
-from cutover.providers.interfaces import BackendStatus, ProviderError, RecordChanged
 from cutover.providers.oci.dns import OciDns
 from cutover.providers.oci.lb_health import OciBackendHealth
 from cutover.providers.oci.monitoring import OciMonitoringSide
 from cutover.providers.oci.object_storage import ObjectStorageListing
+from cutover.providers.ports.errors import ProviderError, RecordChanged
+from cutover.providers.ports.health import BackendStatus
 
 from .conftest import FAST_RETRY, ZONE
 

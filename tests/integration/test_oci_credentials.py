@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from cutover.config.providers import OciAccess, OciDnsSettings
+from cutover.config.access import OciAccess
+from cutover.config.providers import OciDnsSettings
 from cutover.lab.oci_server import LocalOci
 from cutover.model.routing import Routing
-from cutover.providers.interfaces import ProviderError
 from cutover.providers.oci.dns import OciDns
+from cutover.providers.ports.errors import ProviderError
 
 from .conftest import FAST_RETRY, ZONE
 

@@ -18,8 +18,8 @@ from cutover.config.providers import PagerDutyNotifier, RoutedNotifier, SlackNot
 from cutover.config.settings import ProvidersSettings, Settings
 from cutover.lab.local_http import LocalHttpServer, Reply
 from cutover.lab.web_server import SlackSink
-from cutover.providers.interfaces import Notification, Severity
-from cutover.state.jobs import JobState
+from cutover.model.jobs import JobState
+from cutover.providers.ports.notify import Notification, Severity
 
 # Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.
 pytestmark = pytest.mark.slow

@@ -23,7 +23,8 @@ from cutover.model.clock import SystemClock
 from cutover.model.lifecycle import SyncHealth
 from cutover.providers.http.rclone_rc import HttpRc
 from cutover.providers.http.rclone_sync import RcloneSync
-from cutover.providers.interfaces import ProviderError, RemoteJobState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJobState
 from cutover.providers.ssh.rclone import SshRc
 
 from .conftest import FAST_RETRY

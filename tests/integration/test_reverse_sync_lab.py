@@ -19,8 +19,8 @@ from cutover.lab.traffic import TrafficFeeder
 from cutover.lab.web_server import LAB_LOGIN
 from cutover.lab.world import seed_clouds
 from cutover.model.clock import ManualClock
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import JobState
 from cutover.state.readiness import ReadinessStore
 
 from .conftest import FAST_RETRY, ZONE

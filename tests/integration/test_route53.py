@@ -15,7 +15,7 @@ from cutover.model.routing import ChangeStatus, DnsChange, Routing
 from cutover.providers.aws import change_batch as cb
 from cutover.providers.aws.route53 import Route53Dns
 from cutover.providers.dns_sync import ChangeNotInSync, wait_in_sync
-from cutover.providers.interfaces import ProviderError, RecordChanged, Throttled
+from cutover.providers.ports.errors import ProviderError, RecordChanged, Throttled
 
 from .conftest import ZONE, Notices, store_tenants
 

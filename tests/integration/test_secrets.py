@@ -34,7 +34,8 @@ from cutover.lab.world import seed_clouds, write_lab_files
 from cutover.model.clock import ManualClock
 from cutover.model.routing import DnsChange, DnsRecord, Routing
 from cutover.providers.http.rclone_rc import HttpRc
-from cutover.providers.interfaces import Notification, ProviderError
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.notify import Notification
 from cutover.providers.redaction import redact, remember_secret
 from cutover.state.sources import SourceStore
 

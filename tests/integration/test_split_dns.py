@@ -11,8 +11,8 @@ from cutover.config.providers import OciDnsSettings
 from cutover.lab.seed_aws import seed_zone
 from cutover.model.routing import DnsChange, Routing
 from cutover.providers.aws.route53 import Route53Dns
-from cutover.providers.interfaces import RecordChanged
 from cutover.providers.oci.dns import OciDns
+from cutover.providers.ports.errors import RecordChanged
 from cutover.providers.split_dns import SplitDns
 from cutover.providers.zone_dns import tenant_zone
 

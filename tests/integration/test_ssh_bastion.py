@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from cutover.config.providers import SshTarget
+from cutover.config.access import SshTarget
 from cutover.lab.ssh_server import LabSsh
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 from cutover.providers.ssh.connection import SshRunner
 
 # Real servers on 127.0.0.1 (or processes): `make test-fast` leaves these out.

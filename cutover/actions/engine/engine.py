@@ -36,10 +36,11 @@ from cutover.actions.engine.runner import JobRunner
 from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.config.settings import Settings
 from cutover.model.clock import Clock
-from cutover.providers.interfaces import Notification, Providers, Severity
+from cutover.providers.ports.bundle import Providers
+from cutover.providers.ports.notify import Notification, Severity
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.jobs import LeaseLost
+from cutover.state.job_records import LeaseLost
 from cutover.state.leases import Lease, LeaseGuard, LeaseKeeper, LeaseStore
 from cutover.state.store import Store, StoreBusy, StoreError, StoreFull, StoreGone
 

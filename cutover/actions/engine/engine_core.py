@@ -20,10 +20,12 @@ from cutover.actions.plan.triggers import TenantVerdict
 from cutover.config.settings import Settings
 from cutover.model.clock import Clock
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Providers, TenantMetrics
+from cutover.providers.ports.bundle import Providers
+from cutover.providers.ports.metrics import TenantMetrics
 from cutover.state.events import EventLog
 from cutover.state.facts import ALERT, Facts, TriggerStatusStore
-from cutover.state.jobs import JobStore, LeaseLost
+from cutover.state.job_records import LeaseLost
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseGuard
 from cutover.state.samples import SampleStore
 from cutover.state.sources import SourceStore

@@ -13,7 +13,8 @@ import asyncio
 import logging
 
 from cutover.actions.engine.engine_core import EngineCore
-from cutover.providers.interfaces import Notification, ProviderError, Severity
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.notify import Notification, Severity
 from cutover.state.events import Event
 from cutover.state.facts import ALERT
 

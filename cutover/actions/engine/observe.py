@@ -14,7 +14,8 @@ from cutover.actions.engine.engine_core import EngineCore
 from cutover.actions.engine.pollers import Pollers
 from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.actions.wiring.session import Session
-from cutover.providers.interfaces import ProviderError, Providers
+from cutover.providers.ports.bundle import Providers
+from cutover.providers.ports.errors import ProviderError
 
 log = logging.getLogger(__name__)
 

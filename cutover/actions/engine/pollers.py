@@ -47,11 +47,11 @@ from cutover.actions.engine.watch import CheckpointWatch
 from cutover.actions.plan.dns_names import names_observation, read_every_name, seen_of
 from cutover.actions.plan.freshness import reporting_delay
 from cutover.config.settings import EngineSettings
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import JobKind, JobState, TargetState
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import MetricsSnapshot, ProviderError
-from cutover.state.jobs import JobState, TargetState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange
 from cutover.state.ttl_history import ttl_observation

@@ -23,9 +23,10 @@ from prometheus_client.registry import Collector
 from cutover.actions.plan.windows import night_start
 from cutover.config.settings import Settings
 from cutover.model.clock import Clock
+from cutover.model.jobs import JobState
 from cutover.model.lifecycle import IN_FLIGHT
 from cutover.state.facts import Facts
-from cutover.state.jobs import JobState, JobStore
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
 from cutover.state.sources import SourceStore
 from cutover.state.store import Store

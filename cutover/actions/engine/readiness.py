@@ -17,7 +17,8 @@ from typing import TypedDict
 
 from cutover.actions.engine.engine_core import ENGINE_STOPS, EngineCore
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, TargetHealth
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.health import TargetHealth
 from cutover.state.readiness import AWS_NOT_MEASURED, ON_OCI, Readiness, ReadinessStore
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from cutover.actions.engine.flows.jobs import run_flip, run_rollback
 from cutover.actions.engine.flows.lower_ttl import run_lower_ttl
 from cutover.actions.engine.flows.prepare import run_sync, run_validate
 from cutover.actions.engine.flows.ramp import run_ramp
-from cutover.model.jobs import JobKind, kind_spec
-from cutover.state.jobs import Job, JobState
+from cutover.model.jobs import JobKind, JobState, kind_spec
+from cutover.state.job_records import Job
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from cutover.model.job_params import RollbackParams
 from cutover.model.jobs import JobKind, rollback_steps
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import MetricsSnapshot
+from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.facts import TriggerStatus
-from cutover.state.jobs import LockConflict, NewTarget
+from cutover.state.job_records import LockConflict, NewTarget
 from cutover.state.watch import intensive, under_watch
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,9 @@ from typing import Any
 from cutover.actions.plan.read_model import JobView
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock, format_duration
+from cutover.model.jobs import JobState, StepState, TargetState
 from cutover.model.tenant import Tenant
-from cutover.state.jobs import JobState, Step, StepState, TargetState
+from cutover.state.job_records import Step
 
 REHYDRATE_S = 8 * 60.0  # the runbook's worst re-hydration
 FINAL_SYNC_S = 2 * 60.0  # final sync and verification

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from cutover.actions.plan.safety import MAX_CUTTING_OVER, MAX_MONITORING, Refusal, SafetyVerdict
 from cutover.config.settings import Settings
-from cutover.state.jobs import LockHolder
+from cutover.state.job_records import LockHolder
 
 CAPACITY_RULES = (MAX_CUTTING_OVER, MAX_MONITORING)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from cutover.model.routing import DnsRecord, Routing, WeightedTarget
 from cutover.model.tenant import NameSeen, Tenant, names_seen_json
-from cutover.providers.interfaces import DnsProvider
+from cutover.providers.ports.dns import DnsProvider
 from cutover.providers.zone_dns import tenant_names
 from cutover.state.ttl_history import ttl_observation
 

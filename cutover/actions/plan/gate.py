@@ -20,8 +20,9 @@ from enum import StrEnum
 from cutover.actions.plan.dns_readiness import dns_readiness
 from cutover.actions.plan.freshness import metrics_stale_after
 from cutover.actions.plan.windows import check_window, window_for
-from cutover.config.settings import Settings, WindowSettings
+from cutover.config.settings import Settings
 from cutover.config.units import format_duration
+from cutover.config.windows import WindowSettings
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 

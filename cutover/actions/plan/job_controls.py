@@ -11,9 +11,9 @@ from cutover.actions.plan.plans import BadRequest, Refused, ResumeRefused
 from cutover.actions.plan.safety import SafetyVerdict, evaluate_safety, only_capacity, read_fleet
 from cutover.actions.plan.windows import given_window
 from cutover.model.job_params import BatchParams, RampParams
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import Control, JobKind, JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.state.jobs import Control, Job, JobState, TargetState
+from cutover.state.job_records import Job
 
 
 class JobControls(OperationsBase):

@@ -49,7 +49,7 @@ from cutover.actions.plan.war_room import WarRoomRecords
 from cutover.model.jobs import JobKind, step_names
 from cutover.model.routing import DnsRecord
 from cutover.state.facts import REHEARSAL
-from cutover.state.jobs import Job, LockConflict, NewTarget
+from cutover.state.job_records import Job, LockConflict, NewTarget
 from cutover.state.leases import Lease
 
 

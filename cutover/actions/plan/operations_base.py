@@ -9,11 +9,13 @@ from cutover.actions.plan.read_model import ReadModel
 from cutover.actions.plan.safety import RULES
 from cutover.actions.plan.windows import given_window
 from cutover.actions.wiring.session import Session
-from cutover.config.settings import Settings, WindowSettings
+from cutover.config.settings import Settings
+from cutover.config.windows import WindowSettings
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Providers
+from cutover.providers.ports.bundle import Providers
 from cutover.state.facts import Facts
-from cutover.state.jobs import Job, JobStore, LockHolder
+from cutover.state.job_records import Job, LockHolder
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
 
 

@@ -31,7 +31,7 @@ from cutover.model.jobs import KINDS, JobKind
 from cutover.model.lifecycle import ROLLBACK_FROM, Lifecycle
 from cutover.model.tenant import Tenant
 from cutover.state.holds import HoldStore
-from cutover.state.jobs import LockHolder
+from cutover.state.job_records import LockHolder
 
 # A rollback of every tenant in flight takes those cutting over and monitoring.
 IN_FLIGHT = (Lifecycle.CUTTING_OVER, Lifecycle.MONITORING)

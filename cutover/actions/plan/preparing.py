@@ -14,7 +14,7 @@ from cutover.model.job_params import SYNC_MODES, DecommissionParams, SyncParams
 from cutover.model.jobs import DECOMMISSION_STEPS, LOWER_TTL_STEPS, SYNC_STEPS, VALIDATE_STEPS, JobKind
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.state.facts import APPROVAL
-from cutover.state.jobs import Job, LockConflict, NewTarget
+from cutover.state.job_records import Job, LockConflict, NewTarget
 from cutover.state.watch import checkpoints
 
 TTL_TOO_LATE = (

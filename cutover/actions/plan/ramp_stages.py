@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cutover.state.jobs import Step, StepState
+from cutover.model.jobs import StepState
+from cutover.state.job_records import Step
 
 _STAGE_STEP = re.compile(r"^(?P<act>dns|back|hold) (?P<percent>\d+) %(?: #(?P<round>\d+))?$")
 

@@ -63,10 +63,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import JobKind, JobState, StepState
 from cutover.state.events import Event
 from cutover.state.facts import ALERT, Facts, TriggerStatus, TriggerStatusStore
-from cutover.state.jobs import Job, JobState, JobStore, JobTarget, LockHolder, Step, StepState
+from cutover.state.job_records import Job, JobTarget, LockHolder, Step
+from cutover.state.jobs import JobStore
 from cutover.state.leases import Lease, LeaseStore
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.sources import SourceHealth, SourceStore

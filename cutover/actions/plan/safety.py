@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from cutover.actions.plan.gate import WINDOW_RULE
 from cutover.actions.plan.go_no_go import NightDecision, read_night
 from cutover.actions.plan.windows import check_window, night_start, window_for
-from cutover.config.settings import Settings, WindowSettings
+from cutover.config.settings import Settings
 from cutover.config.units import format_duration
+from cutover.config.windows import WindowSettings
 from cutover.model.jobs import TO_OCI_KINDS
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant

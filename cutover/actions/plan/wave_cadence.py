@@ -8,10 +8,10 @@ from collections import Counter
 
 from cutover.actions.plan.windows import night_start
 from cutover.config.settings import Settings
-from cutover.model.jobs import TO_OCI_KINDS
+from cutover.model.jobs import ACTIVE, TO_OCI_KINDS, TargetState
 from cutover.model.tenant import Tenant
 from cutover.state.facts import Facts
-from cutover.state.jobs import ACTIVE, JobStore, TargetState
+from cutover.state.jobs import JobStore
 
 
 def taken_tonight(facts: Facts, jobs: JobStore, now: float, settings: Settings) -> set[str]:

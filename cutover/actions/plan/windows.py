@@ -14,8 +14,9 @@ from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from cutover.config.regions import REGION_ZONES
-from cutover.config.settings import Settings, WindowSettings, parse_window
+from cutover.config.settings import Settings
 from cutover.config.units import format_clock, format_duration
+from cutover.config.windows import WindowSettings, parse_window
 from cutover.model.tenant import Tenant
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS
 from cutover.actions.plan.read_model import JobView
-from cutover.model.jobs import JobKind
-from cutover.state.jobs import JobState, JobStore, Step, StepState, TargetState
+from cutover.model.jobs import JobKind, JobState, StepState, TargetState
+from cutover.state.job_records import Step
+from cutover.state.jobs import JobStore
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 from cutover.model.lifecycle import IN_FLIGHT, Lifecycle
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import BackendStatus, MetricsSnapshot, ProviderError, Providers
+from cutover.providers.ports.bundle import Providers
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.health import BackendStatus
+from cutover.providers.ports.metrics import MetricsSnapshot
 
 MIGRATED = frozenset({Lifecycle.MIGRATED, Lifecycle.DECOMMISSIONED})
 

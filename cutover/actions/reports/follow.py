@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from cutover.actions.engine.engine import Builder, Engine
 from cutover.actions.wiring.session import Session
 from cutover.actions.wiring.signals import stop_on_signals
-from cutover.model.jobs import JobKind
-from cutover.state.jobs import Job, JobState, JobStore, JobTarget
+from cutover.model.jobs import JobKind, JobState
+from cutover.state.job_records import Job, JobTarget
+from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
 from cutover.state.store import StoreGone
 

@@ -19,7 +19,8 @@ from cutover.model.lifecycle import DomainError, Lifecycle
 from cutover.state.events import Event, EventLog
 from cutover.state.facts import ALERT
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobError, JobStore
+from cutover.state.job_records import JobError
+from cutover.state.jobs import JobStore
 from cutover.state.store import Store
 
 NIGHT_STARTS = time(12, 0)  # a night runs noon to noon, in the window's zone

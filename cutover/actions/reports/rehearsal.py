@@ -28,10 +28,11 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.actions.wiring.session import Session
 from cutover.actions.wiring.signals import stop_on_signals
 from cutover.config.units import format_duration
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import JobKind, TargetState
 from cutover.state.events import Event
 from cutover.state.facts import ALERT
-from cutover.state.jobs import Job, JobStore, TargetState
+from cutover.state.job_records import Job
+from cutover.state.jobs import JobStore
 
 NIGHT_STEP = 5.0  # world seconds between looks at the night (submitting the batch, printing what happened)
 SHOWN = ("job.", ALERT, "rollback.recovered", "engine.takeover", "trigger.shadow", "break-glass")

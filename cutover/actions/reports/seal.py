@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.model.lifecycle import DomainError
-from cutover.state.events import Event, event_hash, verify_chain
+from cutover.state.chain import event_hash, verify_chain
+from cutover.state.events import Event
 from cutover.state.store import Store
 
 SEAL_FORMAT = "cutover.report/1"

@@ -30,12 +30,13 @@ from cutover.actions.reports.model import (
 )
 from cutover.actions.reports.seal import chain_head, seal_of, tenant_event_rows
 from cutover.config.settings import Settings
-from cutover.model.jobs import TO_OCI_KINDS
+from cutover.model.jobs import TO_OCI_KINDS, StepState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import Event
 from cutover.state.facts import APPROVAL
 from cutover.state.identity import Actor
-from cutover.state.jobs import JobError, JobStore, Step, StepState
+from cutover.state.job_records import JobError, Step
+from cutover.state.jobs import JobStore
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore

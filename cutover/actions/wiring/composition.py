@@ -19,8 +19,8 @@ from cutover.actions.wiring import real_providers
 from cutover.config.loader import ConfigError
 from cutover.config.settings import Settings
 from cutover.model.clock import Clock, SystemClock
-from cutover.providers.interfaces import ProviderError as ProviderError  # for the CLI, which cannot import providers
-from cutover.providers.interfaces import Providers
+from cutover.providers.ports.bundle import Providers
+from cutover.providers.ports.errors import ProviderError as ProviderError  # for the CLI, which cannot import providers
 from cutover.providers.sim import (
     SimDns,
     SimHealth,

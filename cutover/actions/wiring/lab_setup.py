@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from cutover.model.clock import Clock
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import Providers, RemoteJob, RemoteJobState
+from cutover.providers.ports.bundle import Providers
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
 from cutover.state.tenants import TenantStore
 from cutover.state.ttl_history import ttl_observation
 

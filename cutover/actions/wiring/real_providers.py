@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cutover.providers.interfaces import ProviderObserver, RetryNotice
+from cutover.providers.ports.errors import ProviderObserver, RetryNotice
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 
@@ -178,7 +178,7 @@ def routed(composition: Any, role: str) -> Any:
     """Several notifiers, each with the severities it takes; PagerDuty and webhooks take resolves too."""
     from cutover.providers.http.paging import JsonWebhook, PagerDutyEvents, RoutedNotifier
     from cutover.providers.http.slack import SlackWebhook
-    from cutover.providers.interfaces import Notifier, Severity
+    from cutover.providers.ports.notify import Notifier, Severity
 
     watch = observer(composition)
     routes: list[tuple[Notifier, Severity, bool]] = []

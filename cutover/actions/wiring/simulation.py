@@ -10,10 +10,9 @@ from pathlib import Path
 
 from cutover.actions.wiring.composition import world_options
 from cutover.config.settings import Settings
-from cutover.model.clock import Clock
+from cutover.model.clock import IDLE_AFTER, Clock
 from cutover.model.lifecycle import DomainError
 from cutover.providers.sim import OpenedWorld, WorldClock, open_world
-from cutover.providers.sim.clock import IDLE_AFTER
 from cutover.providers.sim.scenario import LoadedScenario, inject_scenario
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor

@@ -13,11 +13,10 @@ drives it: a killed engine's successor carries on from the very moment it died.
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import time
 from collections.abc import Callable
 
+from cutover.model.clock import REREAD_EVERY, AnchoredClock, JumpingClock, world_time
 from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store
 
@@ -25,70 +24,46 @@ IDLE_YIELDS = 50  # yields to let every runnable task run before the clock may j
 REST = 0.005  # wall seconds to wait when nothing sleeps on the clock (only wall timers are pending)
 
 
-def _world_now(store: Store, wall: float) -> float:
-    from cutover.providers.sim.clock import world_time  # the sim's formula, not a copy of it
+class VirtualClock(JumpingClock, AnchoredClock):
+    """The Clock protocol (now, sleep) over world time that the driving process moves by jumps.
 
-    return world_time(*SimWorldStore(store).clock_row(), wall)
-
-
-class VirtualClock:
-    """The Clock protocol (now, sleep) over world time that the driving process moves by jumps."""
+    Its sleepers are a JumpingClock's; its time is read from and written to the world's anchor
+    (AnchoredClock): followed while another process drives, recorded at every jump while this one does.
+    """
 
     virtual = True
 
     def __init__(self, store: Store, wall: Callable[[], float] = time.time):
-        self._store = store
-        self._world = SimWorldStore(store)
-        self._wall = wall
-        self._now = _world_now(store, wall())
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
+        AnchoredClock.__init__(self, SimWorldStore(store), wall)
+        JumpingClock.__init__(self, self.world_time_at(wall()))
         self._driving = False
         self._read_at = float("-inf")
 
     def now(self) -> float:
         if not self._driving:
-            # Another process may be driving the world: read its time (at most every 0.25 s).
+            # Another process may be driving the world: read its time (at most every REREAD_EVERY).
             wall = self._wall()
-            if wall - self._read_at >= 0.25:
+            if wall - self._read_at >= REREAD_EVERY:
                 self._read_at = wall
                 self.resync()
         return self._now
 
     def resync(self) -> None:
         """Pick up the world time another process left (a dead leader's last jump)."""
-        self._now = max(self._now, _world_now(self._store, self._wall()))
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
-        await future
-
-    @property
-    def next_wakeup(self) -> float | None:
-        while self._sleepers and self._sleepers[0][2].done():
-            heapq.heappop(self._sleepers)
-        return self._sleepers[0][0] if self._sleepers else None
+        self._row = None  # read the anchor afresh
+        self._now = max(self._now, self.world_time_at(self._wall()))
 
     def jump(self, to: float) -> None:
         """Move to `to` (never back), wake whoever it is time for, and record the time in the world."""
         if to > self._now:
             self._now = to
             self._persist()
-        while self._sleepers and self._sleepers[0][0] <= self._now:
-            _, _, future = heapq.heappop(self._sleepers)
-            if not future.done():
-                future.set_result(None)
+        self._wake_due()
 
     def _persist(self) -> None:
         """Record this driver's time, never moving the world back (a driver that stalled and woke late)."""
-        from cutover.providers.sim.clock import world_time
-
         now, wall = self._now, self._wall()
-        self._world.update_clock(
+        self.reanchor(
             lambda anchor_world, anchor_wall, speed, alive_wall: (
                 max(now, world_time(anchor_world, anchor_wall, speed, alive_wall, wall)),
                 wall,
@@ -100,7 +75,7 @@ class VirtualClock:
         """Run for as long as the process drives the world: jump whenever everything waits."""
         loop = asyncio.get_running_loop()
         self.resync()
-        speed = self._world.clock_row()[2]
+        speed = self._anchors.clock_row()[2]
         self._persist()
         self._driving = True
         try:
@@ -109,7 +84,7 @@ class VirtualClock:
             self._driving = False
             # Hand the world back to wall-clock time at the speed it had (a console may open it next).
             now = self._now
-            self._world.update_clock(lambda *_: (now, self._wall(), speed))
+            self.reanchor(lambda *_: (now, self._wall(), speed))
 
     async def _jump_when_idle(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:

@@ -36,8 +36,8 @@ from cutover.console.commands.common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, 
 from cutover.console.commands.common import echo as out
 from cutover.console.commands.job_text import job_json, job_line, target_line
 from cutover.console.controller.planning import way_back_lines
-from cutover.model.jobs import JobKind
-from cutover.state.jobs import Job, JobState
+from cutover.model.jobs import JobKind, JobState
+from cutover.state.job_records import Job
 from cutover.state.store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])

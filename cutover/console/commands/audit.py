@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cutover.console.commands.common import EXIT_FAILED, EXIT_USAGE, Context, echo, fail, user_errors
-from cutover.state.events import verify_chain
+from cutover.state.chain import verify_chain
 
 
 @click.group()

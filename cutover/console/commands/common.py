@@ -78,7 +78,7 @@ def what_went_wrong(exc: Exception) -> tuple[str, int] | None:
     # Imported here: the engine's facade is heavy, and most commands never raise these.
     from cutover.actions.plan.plans import BadRequest, NeedsConfirmation, Refused
     from cutover.actions.wiring.composition import ProviderError
-    from cutover.state.jobs import JobError
+    from cutover.state.job_records import JobError
 
     if isinstance(exc, NeedsConfirmation):
         return f"{exc}; nothing was submitted", EXIT_USAGE

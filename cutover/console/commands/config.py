@@ -11,8 +11,8 @@ import click
 from rich.table import Table
 
 from cutover.actions.wiring.composition import all_simulated
+from cutover.config.access import aws_sections, effective_aws_region
 from cutover.config.loader import ConfigError, LoadedConfig, Origin, effective_values, resolve_config_path
-from cutover.config.providers import aws_sections, effective_aws_region
 from cutover.config.settings import Settings
 from cutover.config.text import visible
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_errors

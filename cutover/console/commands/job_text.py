@@ -11,8 +11,8 @@ from cutover.actions.plan.operations import Operations
 from cutover.actions.wiring.session import Session
 from cutover.console.commands.output import iso, make_console
 from cutover.console.plain import plain
-from cutover.model.jobs import JobKind
-from cutover.state.jobs import Job, JobState, JobTarget, TargetState
+from cutover.model.jobs import JobKind, JobState, TargetState
+from cutover.state.job_records import Job, JobTarget
 
 VERBS = {"flip": "cutover", "batch": "cutover", "ramp": "ramp", "rollback": "rollback"}
 WORDS = {

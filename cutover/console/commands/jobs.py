@@ -19,8 +19,7 @@ from cutover.console.commands.acting import (
 from cutover.console.commands.common import Context, user_errors
 from cutover.console.commands.common import echo as out
 from cutover.console.commands.job_text import job_json, job_line, job_summary_json, print_jobs
-from cutover.model.jobs import JobKind
-from cutover.state.jobs import StepState
+from cutover.model.jobs import JobKind, StepState
 
 
 @click.command()

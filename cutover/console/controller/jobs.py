@@ -13,9 +13,9 @@ from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.planning import PAUSE_REASON
 from cutover.console.controller.targets import TargetSet
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import ACTIVE, Control, JobKind, JobState
 from cutover.model.lifecycle import DomainError
-from cutover.state.jobs import ACTIVE, Control, Job, JobState
+from cutover.state.job_records import Job
 
 # The palette's job controls: which of the night's jobs each one acts on when none is chosen (the newest).
 JOB_VERBS = {

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cutover.console.screens.main import MainScreen
     from cutover.console.typeahead import TypeAhead
     from cutover.model.clock import Clock
-    from cutover.state.jobs import Job
+    from cutover.state.job_records import Job
 
     class AppSurface(App[int]):
         read_only: bool

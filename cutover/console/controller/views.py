@@ -14,7 +14,7 @@ from cutover.model.jobs import JobKind
 
 if TYPE_CHECKING:
     from cutover.actions.plan.read_model import JobView
-    from cutover.state.jobs import Job
+    from cutover.state.job_records import Job
 
 
 class Views(AppSurface):

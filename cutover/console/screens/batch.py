@@ -26,7 +26,7 @@ from cutover.console.controls import controls
 from cutover.console.plain import plain
 from cutover.console.screens.jobs import JOB_STATE_STYLE
 from cutover.console.store_poll import poll_store
-from cutover.state.jobs import JobState, StepState, TargetState
+from cutover.model.jobs import JobState, StepState, TargetState
 
 TARGET_MARK = {
     TargetState.PENDING: ("·", "dim"),

@@ -37,9 +37,10 @@ from cutover.console.screens.report import gate_table
 from cutover.console.screens.tenant_keys import TenantActionKeys
 from cutover.console.store_poll import poll_store
 from cutover.console.widgets.scaled_sparkline import ScaledSparkline
+from cutover.model.jobs import StepState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.holds import TenantHold
-from cutover.state.jobs import Step, StepState
+from cutover.state.job_records import Step
 
 LEADS_WITH_JOB = frozenset({Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.ROLLING_BACK, Lifecycle.MIGRATED})
 

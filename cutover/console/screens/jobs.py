@@ -27,7 +27,8 @@ from cutover.config.units import format_clock, format_duration
 from cutover.console.controls import controls
 from cutover.console.plain import plain
 from cutover.console.store_poll import poll_store
-from cutover.state.jobs import Job, JobState, StepState
+from cutover.model.jobs import JobState, StepState
+from cutover.state.job_records import Job
 
 JOB_STATE_STYLE = {
     JobState.QUEUED: "dim",

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from cutover.state.jobs import Control, Job, JobState
+from cutover.model.jobs import Control, JobState
+from cutover.state.job_records import Job
 
 
 def is_paused(job: Job) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.model.routing import FENCE_TTL, Routing, WeightedTarget, fence_name, fenced_name
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 
 MAX_VALUES = 1000  # record values per request (UPSERT counts twice)
 MAX_CHARACTERS = 32_000  # characters of values per request (UPSERT counts twice)

@@ -12,12 +12,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from cutover.config.providers import CloudWatchSettings, fill_pattern
+from cutover.config.providers import CloudWatchSettings
+from cutover.config.tenant_patterns import fill_pattern
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.session import AwsService
 from cutover.providers.fleet_metrics import SidePoints
-from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.metrics import SideColumns
 
 NAMESPACE = "AWS/ApplicationELB"
 NAN = float("nan")

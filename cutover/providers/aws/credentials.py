@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from cutover.config.providers import AwsAccess, configured_region
+from cutover.config.access import AwsAccess, configured_region
 from cutover.providers.aws.errors import translate_aws_error
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 from cutover.providers.redaction import remember_secret
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cutover.config.providers import AwsTargetsSettings, fill_pattern
+from cutover.config.providers import AwsTargetsSettings
+from cutover.config.tenant_patterns import fill_pattern
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
 from cutover.providers.aws.session import AwsService
-from cutover.providers.interfaces import ProviderError, ProviderObserver, TargetHealth
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.health import TargetHealth
 
 SECTION = "[providers.health.aws_targets]"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cutover.providers.calls import unexpected_error
-from cutover.providers.interfaces import ProviderError, Throttled
+from cutover.providers.ports.errors import ProviderError, Throttled
 
 # Route 53, CloudWatch and S3 spell "slow down" several ways.
 THROTTLING = {

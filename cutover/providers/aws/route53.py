@@ -12,7 +12,7 @@ from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, Routin
 from cutover.providers.aws import change_batch as cb
 from cutover.providers.aws.session import AwsService
 from cutover.providers.calls import RequestBudget
-from cutover.providers.interfaces import ProviderError, ProviderObserver
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
 from cutover.providers.zone_dns import READ_TYPES, ROUTE53_ZONE_ID, ZoneDns, bare
 
 PAGE_SIZE = 300  # ListResourceRecordSets returns at most 300 record sets a page

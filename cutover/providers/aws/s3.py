@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutover.config.providers import AwsAccess, RetrySettings
+from cutover.config.access import AwsAccess, RetrySettings
 from cutover.providers.aws.session import AwsService
-from cutover.providers.interfaces import ProviderObserver
 from cutover.providers.listings import ObjectInfo
+from cutover.providers.ports.errors import ProviderObserver
 
 
 def md5_of_etag(etag: str) -> str | None:

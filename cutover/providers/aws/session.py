@@ -13,11 +13,11 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from cutover.config.providers import AwsAccess, RetrySettings, aws_profile, configured_region
+from cutover.config.access import AwsAccess, RetrySettings, aws_profile, configured_region
 from cutover.providers.aws.errors import aws_translator
 from cutover.providers.calls import Caller, RequestBudget
 from cutover.providers.client_cache import ClientCache
-from cutover.providers.interfaces import ProviderObserver
+from cutover.providers.ports.errors import ProviderObserver
 from cutover.providers.redaction import remember_secret
 
 T = TypeVar("T")

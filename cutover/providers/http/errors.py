@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 
 from cutover.providers.calls import unexpected_error
-from cutover.providers.interfaces import ProviderError, Throttled
+from cutover.providers.ports.errors import ProviderError, Throttled
 
 
 def status_error(source: str, operation: str, response: httpx.Response, detail: str = "") -> ProviderError:

@@ -18,7 +18,8 @@ import httpx
 from cutover.config.providers import PagerDutyNotifier, WebhookNotifier
 from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
-from cutover.providers.interfaces import Notification, Notifier, ProviderError, ProviderObserver, Severity
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.notify import Notification, Notifier, Severity
 from cutover.providers.redaction import remember_secret
 
 RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}

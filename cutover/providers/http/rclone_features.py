@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 
 EXECUTE_ID_SINCE = (1, 64, 0)
 CHECK_SINCE = (1, 65, 0)

@@ -15,7 +15,7 @@ import httpx
 from cutover.config.providers import RcSettings
 from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
-from cutover.providers.interfaces import ProviderError, ProviderObserver
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
 from cutover.providers.redaction import redact_json, remember_secret
 
 

@@ -33,15 +33,10 @@ from cutover.model.tenant import Tenant
 from cutover.providers.http.rclone_features import RcloneFeatures, ask_features, missing_method
 from cutover.providers.http.rclone_rc import RcTransport
 from cutover.providers.http.rclone_verify import list_side, verify_with_check, verify_with_listings
-from cutover.providers.interfaces import (
-    ProviderError,
-    RemoteJob,
-    RemoteJobState,
-    Stranded,
-    SyncStatus,
-    Verification,
-)
 from cutover.providers.listings import compare_listings, stranded_objects
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
+from cutover.providers.ports.sync import Stranded, SyncStatus, Verification
 
 # Where customers write on OCI: no forward pass may run (it would delete their writes).
 ON_OCI = frozenset({Lifecycle.MONITORING, Lifecycle.MIGRATED, Lifecycle.ROLLING_BACK, Lifecycle.DECOMMISSIONED})

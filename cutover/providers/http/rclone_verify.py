@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cutover.providers.http.rclone_features import RcCaller
-from cutover.providers.interfaces import Verification
 from cutover.providers.listings import ObjectInfo, compare_listings
+from cutover.providers.ports.sync import Verification
 
 # The first hash both remotes support is compared; S3 and OCI Object Storage both give MD5.
 HASH_PREFERENCE = ("md5", "sha1", "sha256", "crc32", "quickxor", "dropbox", "whirlpool")

@@ -15,7 +15,8 @@ import httpx
 from cutover.config.providers import SlackNotifier
 from cutover.providers.calls import Caller
 from cutover.providers.http.errors import http_translator, status_error
-from cutover.providers.interfaces import Notification, ProviderError, ProviderObserver, Severity
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.notify import Notification, Severity
 from cutover.providers.redaction import remember_secret
 
 COLOURS = {Severity.INFO: "#2eb886", Severity.WARNING: "#daa038", Severity.CRITICAL: "#a30200"}

@@ -22,7 +22,7 @@ import httpx
 from cutover.config.providers import HttpStep, ValidationSettings
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import VALIDATION_CHECKS, CheckResult, ValidationResult
+from cutover.providers.ports.health import VALIDATION_CHECKS, CheckResult, ValidationResult
 from cutover.providers.redaction import redact, remember_secret, remember_secrets_in
 
 

@@ -20,8 +20,8 @@ from cutover.config.providers import OciDnsSettings
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.routing import FENCE_TTL, ChangeReceipt, ChangeStatus, DnsChange, Routing, fence_name
 from cutover.providers.aws.change_batch import record_type
-from cutover.providers.interfaces import ProviderError, ProviderObserver
 from cutover.providers.oci.session import OciService
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
 from cutover.providers.zone_dns import FENCE_TYPE, READ_TYPES, ZoneDns, bare
 
 PAGE_SIZE = 100

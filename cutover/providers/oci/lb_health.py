@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from cutover.config.providers import OciLbHealth as OciLbHealthSettings
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import BackendHealth, BackendStatus, ProviderError, ProviderObserver
 from cutover.providers.oci.monitoring import lb_keys
 from cutover.providers.oci.session import OciService
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.health import BackendHealth, BackendStatus
 
 
 @dataclass(frozen=True)

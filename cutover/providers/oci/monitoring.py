@@ -12,12 +12,14 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
-from cutover.config.providers import OciMonitoringSettings, fill_pattern
+from cutover.config.providers import OciMonitoringSettings
+from cutover.config.tenant_patterns import fill_pattern
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
 from cutover.providers.fleet_metrics import SidePoints
-from cutover.providers.interfaces import ProviderError, ProviderObserver, SideColumns
 from cutover.providers.oci.session import OciService
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
+from cutover.providers.ports.metrics import SideColumns
 
 NAN = float("nan")
 NAMESPACE = "oci_lbaas"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from cutover.config.providers import OciAccess, RetrySettings
-from cutover.providers.interfaces import ProviderObserver
+from cutover.config.access import OciAccess, RetrySettings
 from cutover.providers.listings import ObjectInfo
 from cutover.providers.oci.session import OciService
+from cutover.providers.ports.errors import ProviderObserver
 
 
 def md5_hex(md5_base64: str | None) -> str | None:

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from cutover.config.providers import OciAccess, RetrySettings
+from cutover.config.access import OciAccess, RetrySettings
 from cutover.providers.calls import Caller, RequestBudget, unexpected_error
 from cutover.providers.client_cache import ClientCache
-from cutover.providers.interfaces import ProviderError, ProviderObserver
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
 from cutover.providers.redaction import remember_secret
 
 

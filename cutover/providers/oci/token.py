@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from cutover.config.providers import OciAccess
-from cutover.providers.interfaces import ProviderError
+from cutover.config.access import OciAccess
+from cutover.providers.ports.errors import ProviderError
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """The world clock: one simulated time for every process that opens the same store.
 
 World time = anchor_world + (wall - anchor_wall) * speed, with the anchor kept in
-the store; changing the speed re-anchors, so time never jumps. Time stands still
-while nobody drives it: a process that sleeps on the clock (the engine, the demo)
-or runs `drive()` (a console) writes a heartbeat every few seconds, and once the
-last heartbeat is older than IDLE_AFTER the world freezes there. The next process
-to drive it resumes from that moment, so a demo left overnight does not skip
-migration night.
+the store (`AnchoredClock`, model/clock.py); changing the speed re-anchors, so time
+never jumps. Time stands still while nobody drives it: a process that sleeps on the
+clock (the engine, the demo) or runs `drive()` (a console) writes a heartbeat every
+few seconds, and once the last heartbeat is older than IDLE_AFTER the world freezes
+there. The next process to drive it resumes from that moment, so a demo left
+overnight does not skip migration night.
 """
 
 from __future__ import annotations
@@ -15,55 +15,38 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from cutover.model.clock import IDLE_AFTER, AnchoredClock, world_time
 from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store
 
 HEARTBEAT_EVERY = 2.0  # wall seconds between heartbeats of a driving process
-IDLE_AFTER = 10.0  # wall seconds without a heartbeat after which the world stands still
-_REREAD_EVERY = 0.25  # wall seconds a read of the anchor is reused within one process
 
 
-def world_time(anchor_world: float, anchor_wall: float, speed: float, alive_wall: float | None, wall: float) -> float:
-    """The world time at `wall`, frozen IDLE_AFTER seconds after the last heartbeat."""
-    running_until = anchor_wall if alive_wall is None else max(anchor_wall, alive_wall + IDLE_AFTER)
-    return anchor_world + max(0.0, min(wall, running_until) - anchor_wall) * speed
-
-
-class WorldClock:
-    """The Clock protocol (now, sleep) over the world anchor in the store."""
+class WorldClock(AnchoredClock):
+    """The Clock protocol (now, sleep) over the world anchor in the store, at the anchor's speed."""
 
     def __init__(self, store: Store, wall: Callable[[], float] = time.time):
-        self._world = SimWorldStore(store)
-        self._wall = wall
-        self._row: tuple[float, float, float, float | None] | None = None
-        self._row_read_at = float("-inf")
+        super().__init__(SimWorldStore(store), wall)
         self._last = float("-inf")
         self._beat_at = float("-inf")
 
     # --- reading ---------------------------------------------------------------------
 
-    def _anchor(self, wall: float) -> tuple[float, float, float, float | None]:
-        if self._row is None or wall - self._row_read_at >= _REREAD_EVERY or wall < self._row_read_at:
-            self._row = self._world.clock_row()
-            self._row_read_at = wall
-        return self._row
-
     def now(self) -> float:
-        wall = self._wall()
-        current = world_time(*self._anchor(wall), wall)
+        current = self.world_time_at(self._wall())
         # Another process re-anchoring may land a hair behind what this one showed.
         self._last = max(self._last, current)
         return self._last
 
     @property
     def speed(self) -> float:
-        return self._anchor(self._wall())[2]
+        return self.anchor(self._wall())[2]
 
     @property
     def running(self) -> bool:
         """Whether some process drives the world right now."""
         wall = self._wall()
-        alive = self._anchor(wall)[3]
+        alive = self.anchor(wall)[3]
         return alive is not None and wall - alive <= IDLE_AFTER
 
     # --- driving ---------------------------------------------------------------------
@@ -83,8 +66,7 @@ class WorldClock:
             # It stood still: resume from where it stopped.
             return world_time(anchor_world, anchor_wall, speed, alive_wall, wall), wall, speed
 
-        self._world.update_clock(compute)
-        self._row = None
+        self.reanchor(compute)
 
     def set_speed(self, speed: float) -> None:
         """Change how many world seconds pass per wall second (0 pauses); time does not jump."""
@@ -97,9 +79,8 @@ class WorldClock:
         ) -> tuple[float, float, float]:
             return world_time(anchor_world, anchor_wall, old_speed, alive_wall, wall), wall, speed
 
-        self._world.update_clock(compute)
+        self.reanchor(compute)
         self._beat_at = wall
-        self._row = None
 
     async def sleep(self, seconds: float) -> None:
         """Sleep `seconds` of world time, driving the world meanwhile."""

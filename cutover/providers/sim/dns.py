@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from cutover.model.lifecycle import ON_OCI
 from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, DnsName, DnsRecord, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RecordChanged, Throttled
+from cutover.providers.ports.errors import ProviderError, RecordChanged, Throttled
 from cutover.providers.sim.model import S_DNS, YIELD_EVERY, stable_key, uniform
 from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
-from cutover.state.simworld import DnsRecordRow, NameRecordRow
+from cutover.state.simworld_rows import DnsRecordRow, NameRecordRow
 
 SOURCE = "sim-route53"
 DEFAULT_TTL = 60

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from cutover.config.matrix import GB, TB, TenantSpec
+from cutover.config.tenant_spec import GB, TB, TenantSpec
 
 WAVE_MIX = ((1, 0.30), (2, 0.50), (3, 0.15), (4, 0.05))
 # The runbook's example that goes wrong after cutover: kept in tonight's wave 1

@@ -16,15 +16,9 @@ from collections.abc import Sequence
 
 from cutover.model.lifecycle import SyncHealth
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import (
-    BackendHealth,
-    BackendStatus,
-    CheckResult,
-    ProviderError,
-    RemoteJob,
-    TargetHealth,
-    ValidationResult,
-)
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.health import BackendHealth, BackendStatus, CheckResult, TargetHealth, ValidationResult
+from cutover.providers.ports.remote_jobs import RemoteJob
 from cutover.providers.sim.model import (
     BACKENDS,
     S_HYDRATE,

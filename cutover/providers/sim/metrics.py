@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from cutover.config.settings import SIM_METRICS_RESOLUTION_S as METRICS_RESOLUTION_S
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import MetricsSnapshot, SideColumns
+from cutover.providers.ports.metrics import MetricsSnapshot, SideColumns
 from cutover.providers.sim.model import (
     BUCKET_SPREAD,
     MASK64,

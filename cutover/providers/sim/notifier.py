@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cutover.providers.interfaces import Notification, ProviderError
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.notify import Notification
 from cutover.providers.sim.world import SimWorld
 
 SOURCE = "sim-slack"

@@ -20,15 +20,15 @@ from zoneinfo import ZoneInfo
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import VALIDATION_CHECKS
+from cutover.providers.ports.health import VALIDATION_CHECKS
 from cutover.providers.sim.dns import DEFAULT_TTL, initial_record
 from cutover.providers.sim.fleet import RUNBOOK_EXAMPLE
-from cutover.providers.sim.health import BACKENDS, ambient_nodes_down
-from cutover.providers.sim.model import S_HYDRATE, uniform
+from cutover.providers.sim.health import ambient_nodes_down
+from cutover.providers.sim.model import BACKENDS, S_HYDRATE, uniform
 from cutover.providers.sim.sync import SyncModel
 from cutover.providers.sim.world import SimWorld, routing_to_json
 from cutover.state.events import EventLog
-from cutover.state.simworld import DnsRecordRow, JobRow, SeededLifecycle
+from cutover.state.simworld_rows import DnsRecordRow, JobRow, SeededLifecycle
 from cutover.state.tenants import TenantStore
 
 L = Lifecycle

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cutover.config.matrix import TenantSpec
+from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
 from cutover.model.clock import Clock
 from cutover.model.lifecycle import Lifecycle
-from cutover.model.tenant import MATRIX_FIELDS, Tenant
+from cutover.model.tenant import Tenant
 from cutover.providers.sim.clock import WorldClock
 from cutover.providers.sim.dns import initial_record
 from cutover.providers.sim.fleet import generate_fleet
@@ -30,7 +30,8 @@ from cutover.providers.sim.seeding import WINDOW_ZONE, SeedSummary, seed_migrati
 from cutover.providers.sim.world import SimWorld
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.simworld import JobRow, SimWorldStore, WorldRow
+from cutover.state.simworld import SimWorldStore
+from cutover.state.simworld_rows import JobRow, WorldRow
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 

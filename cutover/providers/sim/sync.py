@@ -17,14 +17,9 @@ from datetime import datetime
 
 from cutover.model.lifecycle import SyncHealth
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import (
-    ProviderError,
-    RemoteJob,
-    RemoteJobState,
-    Stranded,
-    SyncStatus,
-    Verification,
-)
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
+from cutover.providers.ports.sync import Stranded, SyncStatus, Verification
 from cutover.providers.sim.model import (
     FINAL_FREEZE_S,
     S_PASS,
@@ -36,7 +31,7 @@ from cutover.providers.sim.model import (
     unit,
 )
 from cutover.providers.sim.world import SimWorld, TenantJobs
-from cutover.state.simworld import JobRow
+from cutover.state.simworld_rows import JobRow
 
 SOURCE = "sim-rclone"
 REVERSE_BYTES_PER_S = 50e6  # a reverse copy's speed; it also takes REVERSE_START_S to list both sides

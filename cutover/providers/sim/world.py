@@ -17,7 +17,8 @@ from cutover.model.clock import Clock
 from cutover.model.routing import Routing, WeightedTarget
 from cutover.model.tenant import Tenant
 from cutover.providers.sim.model import TenantParams, settle_after, shift_progress
-from cutover.state.simworld import DnsRecordRow, FaultRow, JobRow, SimWorldStore
+from cutover.state.simworld import SimWorldStore
+from cutover.state.simworld_rows import DnsRecordRow, FaultRow, JobRow
 from cutover.state.store import Store
 
 # --- routing as stored ------------------------------------------------------------------

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cutover.config.providers import SshTarget
-from cutover.providers.interfaces import ProviderError
+from cutover.config.access import SshTarget
+from cutover.providers.ports.errors import ProviderError
 
 
 @dataclass(frozen=True)

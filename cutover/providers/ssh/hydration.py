@@ -14,7 +14,8 @@ import shlex
 from cutover.config.providers import HydrationSettings
 from cutover.model.clock import Clock, SystemClock
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
 from cutover.providers.ssh.connection import SshRunner
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -7,7 +7,7 @@ from typing import Any
 
 from cutover.config.providers import RcSettings
 from cutover.providers.calls import Caller, unexpected_error
-from cutover.providers.interfaces import ProviderError, ProviderObserver
+from cutover.providers.ports.errors import ProviderError, ProviderObserver
 from cutover.providers.ssh.connection import SshRunner
 
 

@@ -27,7 +27,7 @@ from cutover.actions.plan.go_no_go import read_night
 from cutover.actions.plan.safety import GO_NO_GO, only_capacity
 from cutover.actions.plan.triggers import Outcome
 from cutover.model.job_params import BatchParams
-from cutover.state.jobs import StepState, TargetState
+from cutover.model.jobs import StepState, TargetState
 
 UNFINISHED = (TargetState.PENDING, TargetState.RUNNING)
 

@@ -26,11 +26,13 @@ from cutover.actions.plan.safety import MAX_CUTTING_OVER, MAX_MONITORING, evalua
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
 from cutover.model.job_params import CutoverParams
+from cutover.model.jobs import StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, RemoteJob, RemoteJobState
-from cutover.state.jobs import Step, StepState, TargetState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJob, RemoteJobState
+from cutover.state.job_records import Step
 
 REMOTE_JOB_TIMEOUT = 45 * 60.0  # a final sync or a hydration still running after this has failed
 PROMOTION_GRACE = 60.0  # a monitoring window that ends on a blip holds quietly this long before it alerts

@@ -16,9 +16,9 @@ from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.engine.flows.prepare import _begin, _start_targets
 from cutover.actions.plan.decommission_rules import refusals, standing, to_retire
+from cutover.model.jobs import StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.providers.interfaces import ProviderError
-from cutover.state.jobs import StepState, TargetState
+from cutover.providers.ports.errors import ProviderError
 from cutover.state.watch import checkpoints
 
 DECOMMISSIONED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "decommissioned"}

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.config.units import format_duration
-from cutover.model.jobs import JobKind
+from cutover.model.jobs import JobKind, StepState, TargetState
 from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, Routing
-from cutover.providers.interfaces import ProviderError, RecordChanged
-from cutover.state.jobs import Step, StepState, TargetState
+from cutover.providers.ports.errors import ProviderError, RecordChanged
+from cutover.state.job_records import Step
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from cutover.actions.engine.engine_core import EngineCore
 from cutover.config.settings import Settings
+from cutover.model.jobs import Control, JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import DnsRecord
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError
-from cutover.state.jobs import Control, Job, JobState, Step, TargetState
+from cutover.providers.ports.errors import ProviderError
+from cutover.state.job_records import Job, Step
 from cutover.state.ttl_history import ttl_observation
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,10 @@ from cutover.actions.plan.safety import TENANT_HOLD, SafetyVerdict, evaluate_saf
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
 from cutover.model.job_params import CutoverParams, RollbackParams
+from cutover.model.jobs import StepState, TargetState
 from cutover.model.lifecycle import Lifecycle, check_transition
 from cutover.model.tenant import Tenant
 from cutover.state.holds import active_holds
-from cutover.state.jobs import StepState, TargetState
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def finish(run: JobRun, words: dict[TargetState, str] = OUTCOME_WORDS) -> None:
     targets = run.core.jobs.targets(run.job_id)
     counts = Counter(target.state for target in targets)
     result = ", ".join(f"{counts[state]} {words[state]}" for state in TargetState if counts[state]) or "nothing to do"
-    from cutover.state.jobs import JobState
+    from cutover.model.jobs import JobState
 
     if run.aborting:
         state = JobState.ABORTED

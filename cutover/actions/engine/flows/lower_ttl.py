@@ -19,8 +19,8 @@ from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.config.units import format_clock, format_duration
+from cutover.model.jobs import StepState, TargetState
 from cutover.model.routing import Routing
-from cutover.state.jobs import StepState, TargetState
 
 LOWERED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "TTL lowered"}
 

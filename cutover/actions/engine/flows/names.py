@@ -29,11 +29,12 @@ from cutover.actions.plan.dns_names import (
     side_of,
 )
 from cutover.actions.plan.dns_plan import same_routing
+from cutover.model.jobs import StepState, TargetState
 from cutover.model.routing import ChangeReceipt, DnsChange, DnsName, DnsRecord, Routing
 from cutover.model.tenant import NameSeen, Tenant
-from cutover.providers.interfaces import ProviderError, RecordChanged
+from cutover.providers.ports.errors import ProviderError, RecordChanged
 from cutover.providers.zone_dns import tenant_names
-from cutover.state.jobs import Step, StepState, TargetState
+from cutover.state.job_records import Step
 
 PUT_BACK = "put-back"
 

@@ -20,9 +20,10 @@ from cutover.actions.engine.flows.cutover import TenantCutover
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.model.job_params import SyncParams
+from cutover.model.jobs import StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
-from cutover.providers.interfaces import ProviderError
-from cutover.state.jobs import Step, StepState, TargetState
+from cutover.providers.ports.errors import ProviderError
+from cutover.state.job_records import Step
 
 SYNCED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "synced"}
 VALIDATED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "validated"}

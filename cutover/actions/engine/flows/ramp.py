@@ -24,11 +24,12 @@ from cutover.actions.plan.ramp_stages import StageStep
 from cutover.actions.plan.triggers import Outcome
 from cutover.config.units import format_duration
 from cutover.model.job_params import RampParams, RollbackParams
-from cutover.model.jobs import JobKind, rollback_steps
+from cutover.model.jobs import JobKind, StepState, TargetState, rollback_steps
 from cutover.model.routing import ChangeReceipt, ChangeStatus, Routing
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError, TenantMetrics
-from cutover.state.jobs import LockConflict, NewTarget, Step, StepState, TargetState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.metrics import TenantMetrics
+from cutover.state.job_records import LockConflict, NewTarget, Step
 
 
 async def run_ramp(run: JobRun) -> None:

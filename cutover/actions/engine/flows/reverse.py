@@ -21,9 +21,11 @@ from cutover.actions.engine.engine_core import ENGINE_STOPS
 from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.readiness import ReadinessWatch
 from cutover.config.units import format_duration, format_size
-from cutover.model.jobs import REVERSE_STEP, RPO_STEP
-from cutover.providers.interfaces import ProviderError, RemoteJobState, Stranded
-from cutover.state.jobs import JobError, Step, StepState
+from cutover.model.jobs import REVERSE_STEP, RPO_STEP, StepState
+from cutover.providers.ports.errors import ProviderError
+from cutover.providers.ports.remote_jobs import RemoteJobState
+from cutover.providers.ports.sync import Stranded
+from cutover.state.job_records import JobError, Step
 
 RPO_EVENT = "rollback.rpo"
 

@@ -8,10 +8,10 @@ from typing import Any
 from cutover.actions.wiring.doctor.results import Check, failed
 from cutover.actions.wiring.doctor.skew import FIX as CLOCK_FIX
 from cutover.actions.wiring.doctor.skew import DateSeen
-from cutover.config.providers import AwsAccess, OciAccess
+from cutover.config.access import AwsAccess, OciAccess
 from cutover.config.settings import Settings
 from cutover.model.tenant import Tenant
-from cutover.providers.interfaces import ProviderError
+from cutover.providers.ports.errors import ProviderError
 from cutover.providers.redaction import redact
 
 _UNREACHABLE: tuple[str, ...] = ("connection failed", "connecterror", "connect timeout", "connecttimeout", "timed out")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from cutover.actions.wiring.doctor.common import Probe, aws_accesses, from_error, oci_accesses
 from cutover.actions.wiring.doctor.results import Check, failed, ok, warn
-from cutover.config.providers import AwsAccess, OciAccess
+from cutover.config.access import AwsAccess, OciAccess
 from cutover.config.units import format_duration
 
 SOON_S = 15 * 60.0  # credentials ending sooner than this will not last through a batch

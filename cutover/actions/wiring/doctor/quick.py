@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from cutover.config.providers import RetrySettings
+from cutover.config.access import RetrySettings
 
 M = TypeVar("M", bound=BaseModel)
 TIMEOUTS = ("connect_timeout", "read_timeout", "timeout", "command_timeout")

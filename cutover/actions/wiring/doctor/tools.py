@@ -7,7 +7,8 @@ from typing import Any
 
 from cutover.actions.wiring.doctor.common import Probe, from_error
 from cutover.actions.wiring.doctor.results import Check, failed, ok, warn
-from cutover.config.providers import RcloneSync, SshTarget
+from cutover.config.access import SshTarget
+from cutover.config.providers import RcloneSync
 
 UPGRADE = "upgrade rclone on the sync node to 1.65 or newer (rclone selfupdate, or the rclone.org package)"
 
