@@ -4,7 +4,7 @@ records, and the states a job, its targets and its steps pass through (the store
 A job's kind is stored as its string value (`flip`, `ttl`, ...); code compares and dispatches on
 `JobKind`, never on a bare string, so a misspelt kind is an error at check time, not a KeyError at 3 AM.
 Adding a kind: a member here, its `KindSpec` in KINDS (with its parameters class in `model/job_params.py`),
-its flow in `actions/engine/runner.py`'s FLOWS (a test checks every kind has one).
+its flow in `actions/engine/flows/`, registered with `@runs(JobKind.X)` (a test checks every kind has one).
 """
 
 from __future__ import annotations

@@ -10,33 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 from cutover.actions.engine.engine_core import ENGINE_STOPS, EngineCore
-from cutover.actions.engine.flows.batch import run_batch
-from cutover.actions.engine.flows.decommission import run_decommission
 from cutover.actions.engine.flows.job_run import JobRun
-from cutover.actions.engine.flows.jobs import run_flip, run_rollback
-from cutover.actions.engine.flows.lower_ttl import run_lower_ttl
-from cutover.actions.engine.flows.prepare import run_sync, run_validate
-from cutover.actions.engine.flows.ramp import run_ramp
-from cutover.model.jobs import JobKind, JobState, kind_spec
+from cutover.actions.engine.flows.registry import load_flows
+from cutover.model.jobs import JobState, kind_spec
 from cutover.state.job_records import Job
 
 log = logging.getLogger(__name__)
 
 STORE_POLL = 0.5  # wall seconds between looks at the store for other consoles' jobs and controls
 
-FLOWS: dict[JobKind, Callable[[JobRun], Awaitable[None]]] = {
-    JobKind.FLIP: run_flip,
-    JobKind.BATCH: run_batch,
-    JobKind.ROLLBACK: run_rollback,
-    JobKind.RAMP: run_ramp,
-    JobKind.SYNC: run_sync,
-    JobKind.VALIDATE: run_validate,
-    JobKind.DECOMMISSION: run_decommission,
-    JobKind.LOWER_TTL: run_lower_ttl,
-}
+FLOWS = load_flows()  # each flow registers itself where it is written: flows/registry.py
 
 
 class JobRunner:

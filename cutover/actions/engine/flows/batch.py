@@ -23,11 +23,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from cutover.actions.engine.flows.cutover import run_cutover
 from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, admit, finish, tenant_task
+from cutover.actions.engine.flows.registry import runs
 from cutover.actions.plan.go_no_go import read_night
 from cutover.actions.plan.safety import GO_NO_GO, only_capacity
 from cutover.actions.plan.triggers import Outcome
 from cutover.model.job_params import BatchParams
-from cutover.model.jobs import StepState, TargetState
+from cutover.model.jobs import JobKind, StepState, TargetState
 
 UNFINISHED = (TargetState.PENDING, TargetState.RUNNING)
 
@@ -119,6 +120,7 @@ async def _before_switch(run: JobRun, groups: Sequence[Sequence[str]], number: i
         await run.while_paused()
 
 
+@runs(JobKind.BATCH)
 async def run_batch(run: JobRun) -> None:
     core = run.core
     asked = BatchParams.read(run.params, run.settings)

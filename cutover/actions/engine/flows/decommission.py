@@ -15,8 +15,9 @@ import asyncio
 from cutover.actions.engine.flows.job_run import JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.engine.flows.prepare import _begin, _start_targets
+from cutover.actions.engine.flows.registry import runs
 from cutover.actions.plan.decommission_rules import refusals, standing, to_retire
-from cutover.model.jobs import StepState, TargetState
+from cutover.model.jobs import JobKind, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.providers.ports.errors import ProviderError
 from cutover.state.watch import checkpoints
@@ -25,6 +26,7 @@ DECOMMISSIONED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "decommissioned"
 RETIRED = "decommission.retire"  # the event listing what remains on AWS
 
 
+@runs(JobKind.DECOMMISSION)
 async def run_decommission(run: JobRun) -> None:
     running = _start_targets(run)
     await asyncio.gather(*(tenant_task(run, tid, _decommission(run, tid)) for tid in running))

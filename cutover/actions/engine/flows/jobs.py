@@ -16,13 +16,14 @@ from cutover.actions.engine.flows.cutover import run_cutover
 from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns, wait_in_sync
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun, Preempted
 from cutover.actions.engine.flows.propagated import after_change
+from cutover.actions.engine.flows.registry import runs
 from cutover.actions.engine.flows.reverse import measure_rpo, reverse_sync, was_on_oci
 from cutover.actions.plan import dns_plan
 from cutover.actions.plan.safety import TENANT_HOLD, SafetyVerdict, evaluate_safety, read_fleet
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
 from cutover.model.job_params import CutoverParams, RollbackParams
-from cutover.model.jobs import StepState, TargetState
+from cutover.model.jobs import JobKind, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle, check_transition
 from cutover.model.tenant import Tenant
 from cutover.state.holds import active_holds
@@ -126,6 +127,7 @@ def finish(run: JobRun, words: dict[TargetState, str] = OUTCOME_WORDS) -> None:
 # --- flip ------------------------------------------------------------------------------------
 
 
+@runs(JobKind.FLIP)
 async def run_flip(run: JobRun) -> None:
     await run_each_tenant(run, run_cutover)
 
@@ -149,6 +151,7 @@ async def run_each_tenant(run: JobRun, flow: Callable[[JobRun, str], Awaitable[t
 # --- rollback ------------------------------------------------------------------------------
 
 
+@runs(JobKind.ROLLBACK)
 async def run_rollback(run: JobRun) -> None:
     """Roll tenants back to AWS: one change set per hosted zone, paced; recovery time recorded."""
     core = run.core

@@ -17,9 +17,10 @@ from functools import partial
 from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns, wait_in_sync
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
+from cutover.actions.engine.flows.registry import runs
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.config.units import format_clock, format_duration
-from cutover.model.jobs import StepState, TargetState
+from cutover.model.jobs import JobKind, StepState, TargetState
 from cutover.model.routing import Routing
 
 LOWERED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "TTL lowered"}
@@ -29,6 +30,7 @@ def same_routing_and_ttl(a: Routing, b: Routing) -> bool:
     return same_routing(a, b) and a.ttl == b.ttl
 
 
+@runs(JobKind.LOWER_TTL)
 async def run_lower_ttl(run: JobRun) -> None:
     core = run.core
     for target in core.jobs.targets(run.job_id):

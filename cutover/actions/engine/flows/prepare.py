@@ -19,8 +19,9 @@ import asyncio
 from cutover.actions.engine.flows.cutover import TenantCutover
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
+from cutover.actions.engine.flows.registry import runs
 from cutover.model.job_params import SyncParams
-from cutover.model.jobs import StepState, TargetState
+from cutover.model.jobs import JobKind, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.providers.ports.errors import ProviderError
 from cutover.state.job_records import Step
@@ -29,6 +30,7 @@ SYNCED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "synced"}
 VALIDATED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "validated"}
 
 
+@runs(JobKind.SYNC)
 async def run_sync(run: JobRun) -> None:
     mode = SyncParams.read(run.params, run.settings).mode
     running = _start_targets(run)
@@ -37,6 +39,7 @@ async def run_sync(run: JobRun) -> None:
     finish(run, SYNCED_WORDS)
 
 
+@runs(JobKind.VALIDATE)
 async def run_validate(run: JobRun) -> None:
     running = _start_targets(run)
     await asyncio.gather(*(tenant_task(run, tid, _validate(run, tid)) for tid in running))

@@ -19,6 +19,7 @@ from cutover.actions.engine.flows.cutover import BeforeDns, TenantCutover
 from cutover.actions.engine.flows.dns_change import ChangeOutcome, Expect, change_dns
 from cutover.actions.engine.flows.job_run import FlowStop, JobRun, Preempted
 from cutover.actions.engine.flows.jobs import run_each_tenant
+from cutover.actions.engine.flows.registry import runs
 from cutover.actions.plan import dns_plan, ramp_stages
 from cutover.actions.plan.ramp_stages import StageStep
 from cutover.actions.plan.triggers import Outcome
@@ -32,6 +33,7 @@ from cutover.providers.ports.metrics import TenantMetrics
 from cutover.state.job_records import LockConflict, NewTarget, Step
 
 
+@runs(JobKind.RAMP)
 async def run_ramp(run: JobRun) -> None:
     await run_each_tenant(run, ramp_tenant)
 
