@@ -36,24 +36,58 @@ class JobKind(StrEnum):
     LOWER_TTL = "ttl"  # job ids read "ttl-3"
 
 
+class StepName(StrEnum):
+    """The steps a job records for a tenant (a ramp's stage steps, "dns 25 %", are made from its stages).
+    Stored as their values; a flow asks for its step by these names, never by a bare string."""
+
+    HYDRATE = "hydrate"
+    FINAL_SYNC = "final_sync"
+    VERIFY = "verify"
+    GATE = "gate"
+    DNS_CHANGE = "dns_change"
+    DNS_INSYNC = "dns_insync"
+    TRAFFIC = "traffic"
+    MONITORING = "monitoring"
+    START_SYNC = "start_sync"
+    VALIDATE = "validate"
+    RETIRE = "retire"
+    LOWER_TTL = "lower_ttl"
+    REVERSE_SYNC = "reverse_sync"
+    RPO = "rpo"
+    TRAFFIC_BACK = "traffic_back"
+
+
 # The steps each kind records per tenant, in order. The final sync and its verification come last before
 # the gate and the DNS change: the final sync holds writes for a few minutes, and the DNS change must land
 # inside that. A ramp records its preflight, then a DNS change and a hold per stage (actions/plan/ramp_stages.py).
-CUTOVER_STEPS = ("hydrate", "final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
-RAMP_PREFLIGHT = ("hydrate", "final_sync", "verify", "gate")
-SYNC_STEPS = {"start": ("start_sync",), "final": ("final_sync", "verify"), "verify": ("verify",)}
-VALIDATE_STEPS = ("validate",)
-DECOMMISSION_STEPS = ("verify", "retire")
-LOWER_TTL_STEPS = ("lower_ttl", "dns_insync")
-REVERSE_STEP, RPO_STEP = "reverse_sync", "rpo"  # a rollback's data (actions/engine/flows/reverse.py)
+CUTOVER_STEPS: tuple[str, ...] = (
+    StepName.HYDRATE,
+    StepName.FINAL_SYNC,
+    StepName.VERIFY,
+    StepName.GATE,
+    StepName.DNS_CHANGE,
+    StepName.DNS_INSYNC,
+    StepName.TRAFFIC,
+    StepName.MONITORING,
+)
+RAMP_PREFLIGHT: tuple[str, ...] = (StepName.HYDRATE, StepName.FINAL_SYNC, StepName.VERIFY, StepName.GATE)
+SYNC_STEPS: dict[str, tuple[str, ...]] = {
+    "start": (StepName.START_SYNC,),
+    "final": (StepName.FINAL_SYNC, StepName.VERIFY),
+    "verify": (StepName.VERIFY,),
+}
+VALIDATE_STEPS: tuple[str, ...] = (StepName.VALIDATE,)
+DECOMMISSION_STEPS: tuple[str, ...] = (StepName.VERIFY, StepName.RETIRE)
+LOWER_TTL_STEPS: tuple[str, ...] = (StepName.LOWER_TTL, StepName.DNS_INSYNC)
+REVERSE_STEP, RPO_STEP = StepName.REVERSE_SYNC, StepName.RPO  # a rollback's data (actions/engine/flows/reverse.py)
 
 
 def rollback_steps(reverse_sync: str) -> tuple[str, ...]:
     """A rollback's steps in the order they run under `rollback.reverse_sync` (before-dns, after-dns, off),
     one definition for every way a rollback is submitted (by hand, by a trigger, by a ramp's breach)."""
     if reverse_sync == "before-dns":
-        return (REVERSE_STEP, "dns_change", "dns_insync", "traffic_back", RPO_STEP)
-    return ("dns_change", "dns_insync", "traffic_back", REVERSE_STEP, RPO_STEP)
+        return (REVERSE_STEP, StepName.DNS_CHANGE, StepName.DNS_INSYNC, StepName.TRAFFIC_BACK, RPO_STEP)
+    return (StepName.DNS_CHANGE, StepName.DNS_INSYNC, StepName.TRAFFIC_BACK, REVERSE_STEP, RPO_STEP)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.actions.engine.watch import CheckpointWatch
 from cutover.actions.plan.freshness import reporting_delay
 from cutover.config.settings import EngineSettings
-from cutover.model.jobs import JobKind, JobState, TargetState
+from cutover.model.jobs import JobKind, JobState, StepName, TargetState
 from cutover.model.lifecycle import IN_FLIGHT
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.errors import ProviderError
@@ -131,7 +131,7 @@ class PollerBase:
             changed = {
                 step.tenant_id
                 for step in self.core.jobs.steps(job.job_id, all_tenants=True)
-                if step.name == "dns_change" and step.ended_at is not None
+                if step.name == StepName.DNS_CHANGE and step.ended_at is not None
             }
             targets = self.core.jobs.targets(job.job_id)
             if any(

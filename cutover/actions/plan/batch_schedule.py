@@ -23,7 +23,7 @@ from typing import Any
 from cutover.actions.plan.read_model import JobView
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock, format_duration
-from cutover.model.jobs import JobState, StepState, TargetState
+from cutover.model.jobs import JobState, StepName, StepState, TargetState
 from cutover.model.tenant import Tenant
 from cutover.state.job_records import Step
 
@@ -163,7 +163,7 @@ def job_times(view: JobView, now: float) -> BatchTimes:
         changes = [
             at
             for tid in tenant_ids
-            if (s := by_tenant.get(tid, {}).get("dns_change")) and (at := s.started_at) is not None
+            if (s := by_tenant.get(tid, {}).get(StepName.DNS_CHANGE)) and (at := s.started_at) is not None
         ]
         known["switch"] = min(changes) if changes else None
         if group_step is not None and group_step.state in (StepState.DONE, StepState.SKIPPED):
@@ -172,7 +172,7 @@ def job_times(view: JobView, now: float) -> BatchTimes:
         else:
             untils = []
             for tid in tenant_ids:
-                monitoring = by_tenant.get(tid, {}).get("monitoring")
+                monitoring = by_tenant.get(tid, {}).get(StepName.MONITORING)
                 if states.get(tid) in (TargetState.PENDING, TargetState.RUNNING):
                     untils.append(monitoring.detail.get("until") if monitoring else None)
             if untils and all(u is not None for u in untils):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cutover.model.jobs import StepState
+from cutover.model.jobs import StepName, StepState
 from cutover.state.job_records import Step
 
 _STAGE_STEP = re.compile(r"^(?P<act>dns|back|hold) (?P<percent>\d+) %(?: #(?P<round>\d+))?$")
@@ -59,7 +59,7 @@ def stage_below(stages: Sequence[int], percent: int) -> int | None:
 def step_back_refusal(tenant_id: str, steps: Sequence[Step], stages: Sequence[int]) -> str:
     """Why this tenant's ramp cannot step back now ("" when it can)."""
     share = share_now(steps)
-    if share >= 100 or any(s.name == "monitoring" and s.state is not StepState.PENDING for s in steps):
+    if share >= 100 or any(s.name == StepName.MONITORING and s.state is not StepState.PENDING for s in steps):
         return f"{tenant_id} has reached 100 % on OCI: the way back is a rollback (r)"
     if share == 0:
         return f"{tenant_id} has not changed DNS yet: nothing to step back from (pause or abort it)"

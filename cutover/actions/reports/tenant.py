@@ -30,7 +30,7 @@ from cutover.actions.reports.model import (
 )
 from cutover.actions.reports.seal import chain_head, seal_of, tenant_event_rows
 from cutover.config.settings import Settings
-from cutover.model.jobs import TO_OCI_KINDS, StepState
+from cutover.model.jobs import TO_OCI_KINDS, StepName, StepState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import Event
 from cutover.state.facts import APPROVAL
@@ -127,7 +127,7 @@ def _gates(records: Sequence[JobRecord], steps_by_job: dict[str, list[Step]]) ->
     found = []
     for record in records:
         for step in steps_by_job[record.job_id]:
-            if step.name != "gate" or "gate" not in step.detail:
+            if step.name != StepName.GATE or "gate" not in step.detail:
                 continue
             gate = step.detail["gate"]
             checks = tuple(
@@ -150,7 +150,7 @@ def _verifications(records: Sequence[JobRecord], steps_by_job: dict[str, list[St
     found = []
     for record in records:
         for step in steps_by_job[record.job_id]:
-            if step.name != "verify" or step.state not in (StepState.DONE, StepState.FAILED):
+            if step.name != StepName.VERIFY or step.state not in (StepState.DONE, StepState.FAILED):
                 continue
             detail = step.detail
             missing = _number(detail, "missing_on_dst", "missing_on_oci")
@@ -181,7 +181,7 @@ def _validations(steps_by_job: dict[str, list[Step]]) -> list[Validation]:
         Validation(job_id, step.ended_at or 0.0, step.state is StepState.DONE, step.result)
         for job_id, steps in steps_by_job.items()
         for step in steps
-        if step.name == "validate" and step.state in (StepState.DONE, StepState.FAILED)
+        if step.name == StepName.VALIDATE and step.state in (StepState.DONE, StepState.FAILED)
     ]
 
 
@@ -226,7 +226,7 @@ def _first_cutover_change(records: Sequence[JobRecord], steps_by_job: dict[str, 
         if record.kind not in TO_OCI_KINDS:
             continue
         for step in steps_by_job[record.job_id]:
-            if step.name == "dns_change" and step.state is StepState.DONE:
+            if step.name == StepName.DNS_CHANGE and step.state is StepState.DONE:
                 return float(step.detail.get("submitted_at") or step.ended_at or 0.0)
             if step.name.startswith("stage") and step.state is StepState.DONE and step.ended_at:
                 return float(step.detail.get("submitted_at") or step.ended_at)
@@ -243,7 +243,7 @@ def _periods(samples: Sequence[Sample], changed_at: float | None, steps_by_job: 
                 step.ended_at
                 for steps in steps_by_job.values()
                 for step in steps
-                if step.name == "traffic" and step.state is StepState.DONE and step.ended_at
+                if step.name == StepName.TRAFFIC and step.state is StepState.DONE and step.ended_at
             ),
             changed_at,
         )

@@ -26,7 +26,7 @@ from cutover.actions.plan.safety import MAX_CUTTING_OVER, MAX_MONITORING, evalua
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
 from cutover.model.job_params import CutoverParams
-from cutover.model.jobs import StepState, TargetState
+from cutover.model.jobs import StepName, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.routing import Routing
 from cutover.model.tenant import Tenant
@@ -93,10 +93,10 @@ class TenantCutover:
         runs only when the DNS change can follow it at once.
         """
         await self._hydrate()
-        if before_final_sync is not None and self.step("final_sync").state is StepState.PENDING:
+        if before_final_sync is not None and self.step(StepName.FINAL_SYNC).state is StepState.PENDING:
             await before_final_sync()
         await self._remote_step(
-            "final_sync", "final sync", self.core.providers.sync.start_final_sync, self.core.providers.sync.job
+            StepName.FINAL_SYNC, "final sync", self.core.providers.sync.start_final_sync, self.core.providers.sync.job
         )
         await self._verify()
         self._gate()
@@ -138,12 +138,12 @@ class TenantCutover:
             self._fail_before_dns(step, f"{what} failed: {job.error}")
         took = (job.ended_at or self.core.now()) - started
         result = f"{what} done in {format_duration(took)}"
-        if name == "hydrate":
+        if name == StepName.HYDRATE:
             self.core.tenants.observe(self.tenant_id, hydrated_at=job.ended_at or self.core.now())
         self.core.jobs.finish_step(step, StepState.DONE, result, detail=_remote_detail(job) | {"took_s": took})
 
     async def _verify(self) -> None:
-        step = self.step("verify")
+        step = self.step(StepName.VERIFY)
         if step.state is StepState.DONE:
             return
         self._check_abort()
@@ -177,7 +177,7 @@ class TenantCutover:
         self.core.jobs.finish_step(step, StepState.DONE, f"lag 0: {proof.objects_checked} objects match", detail=detail)
 
     async def _hydrate(self) -> None:
-        step = self.step("hydrate")
+        step = self.step(StepName.HYDRATE)
         if step.state in (StepState.DONE, StepState.SKIPPED):
             return
         tenant = self.core.tenant(self.tenant_id)
@@ -189,11 +189,11 @@ class TenantCutover:
                 self.core.jobs.finish_step(step, StepState.SKIPPED, f"hydrated {format_duration(age)} ago: not needed")
                 return
         await self._remote_step(
-            "hydrate", "re-hydration", self.core.providers.health.start_hydration, self.core.providers.health.job
+            StepName.HYDRATE, "re-hydration", self.core.providers.health.start_hydration, self.core.providers.health.job
         )
 
     def _gate(self) -> None:
-        step = self.step("gate")
+        step = self.step(StepName.GATE)
         if step.state is StepState.DONE:
             return
         self._check_abort()
@@ -261,13 +261,13 @@ class TenantCutover:
 
     # --- after DNS -------------------------------------------------------------------------
 
-    async def in_sync(self, outcome: ChangeOutcome, step_name: str = "dns_insync") -> str:
+    async def in_sync(self, outcome: ChangeOutcome, step_name: str = StepName.DNS_INSYNC) -> str:
         tenant = self.core.tenant(self.tenant_id)
         return await wait_in_sync(self.run, self.step(step_name), outcome, tenant.hosted_zone, self.tenant_id)
 
     async def traffic(self, changed_at: float) -> str:
         """Wait until fresh metrics show OCI carrying the share the settings call done."""
-        step = self.step("traffic")
+        step = self.step(StepName.TRAFFIC)
         if step.state is StepState.DONE:
             return step.result
         step = self.core.jobs.start_step(step)
@@ -302,7 +302,7 @@ class TenantCutover:
 
     async def monitor(self) -> str:
         """The monitoring window, then migrated: only on a clean verdict from data newer than the window."""
-        step = self.step("monitoring")
+        step = self.step(StepName.MONITORING)
         if step.state is StepState.DONE:
             return step.result
         monitor = self.asked.monitor
@@ -372,7 +372,10 @@ async def run_cutover(
     ttl = run.settings.dns.ttl
     try:
         outcome = await flow.change(
-            dns_plan.to_oci(tenant, ttl), Expect.exactly(dns_plan.to_aws(tenant, ttl)), "dns_change", "pointed at OCI"
+            dns_plan.to_oci(tenant, ttl),
+            Expect.exactly(dns_plan.to_aws(tenant, ttl)),
+            StepName.DNS_CHANGE,
+            "pointed at OCI",
         )
     except BeforeDns as stop:
         flow.back_to_ready(stop.message)
@@ -385,10 +388,10 @@ async def run_cutover(
         if tenant.lifecycle is Lifecycle.CUTTING_OVER and run.holds_tenant(tenant_id):
             run.transition(tenant_id, Lifecycle.FAILED, why=stop.message)
         return stop.state, stop.message
-    changed_at = run.step(tenant_id, "dns_change").ended_at or run.core.now()
+    changed_at = run.step(tenant_id, StepName.DNS_CHANGE).ended_at or run.core.now()
     insync = await flow.in_sync(outcome)
     # Resolvers are asked beside the traffic shift and the monitoring, never holding them up.
-    probing = asyncio.ensure_future(after_change(run, tenant_id, "dns_insync", tenant.oci_target, changed_at))
+    probing = asyncio.ensure_future(after_change(run, tenant_id, StepName.DNS_INSYNC, tenant.oci_target, changed_at))
     try:
         traffic = await flow.traffic(changed_at)
         monitoring = await flow.monitor()

@@ -17,7 +17,7 @@ from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.engine.flows.prepare import _begin, _start_targets
 from cutover.actions.engine.flows.registry import runs
 from cutover.actions.plan.decommission_rules import refusals, standing, to_retire
-from cutover.model.jobs import JobKind, StepState, TargetState
+from cutover.model.jobs import JobKind, StepName, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.providers.ports.errors import ProviderError
 from cutover.state.watch import checkpoints
@@ -35,7 +35,7 @@ async def run_decommission(run: JobRun) -> None:
 
 async def _decommission(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     core = run.core
-    verify = run.step(tenant_id, "verify")
+    verify = run.step(tenant_id, StepName.VERIFY)
     if verify.state is not StepState.DONE:
         tenant = core.tenant(tenant_id)
         since = tenant.lifecycle_since
@@ -53,7 +53,7 @@ async def _decommission(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
         )
         if found:
             return TargetState.REFUSED, "; ".join(r.text() for r in found)
-        verify = _begin(run, tenant_id, "verify")
+        verify = _begin(run, tenant_id, StepName.VERIFY)
         try:
             proof = await core.providers.sync.verify(tenant)
         except ProviderError as error:
@@ -80,8 +80,8 @@ async def _decommission(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
         core.jobs.finish_step(
             verify, StepState.DONE, f"both sides match: {proof.objects_checked} objects by checksum", detail=detail
         )
-    final = run.step(tenant_id, "verify").detail
-    retire = _begin(run, tenant_id, "retire")
+    final = run.step(tenant_id, StepName.VERIFY).detail
+    retire = _begin(run, tenant_id, StepName.RETIRE)
     if retire.state is StepState.DONE:
         return TargetState.SUCCEEDED, retire.result
     tenant = core.tenant(tenant_id)

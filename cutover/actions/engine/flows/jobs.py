@@ -23,7 +23,7 @@ from cutover.actions.plan.safety import TENANT_HOLD, SafetyVerdict, evaluate_saf
 from cutover.actions.plan.windows import given_window
 from cutover.config.units import format_duration
 from cutover.model.job_params import CutoverParams, RollbackParams
-from cutover.model.jobs import JobKind, StepState, TargetState
+from cutover.model.jobs import JobKind, StepName, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle, check_transition
 from cutover.model.tenant import Tenant
 from cutover.state.holds import active_holds
@@ -182,7 +182,7 @@ async def run_rollback(run: JobRun) -> None:
         ttl = run.settings.dns.ttl
         wants = {tid: dns_plan.to_aws(t, ttl) for tid, t in tenants.items()}
         allowed = {tid: _rollback_from(t) for tid, t in tenants.items()}
-        steps = {tid: run.step(tid, "dns_change") for tid in running}
+        steps = {tid: run.step(tid, StepName.DNS_CHANGE) for tid in running}
         outcomes = await change_dns(run, steps, wants, allowed, "pointed back at AWS")
         await asyncio.gather(
             *(
@@ -209,12 +209,12 @@ async def _after_rollback(
         run.transition(tenant_id, Lifecycle.FAILED, why=outcome.message)
         return TargetState.FAILED, outcome.message
     insync = await wait_in_sync(
-        run, run.step(tenant_id, "dns_insync"), outcome, core.tenant(tenant_id).hosted_zone, tenant_id
+        run, run.step(tenant_id, StepName.DNS_INSYNC), outcome, core.tenant(tenant_id).hosted_zone, tenant_id
     )
-    insync_at = run.step(tenant_id, "dns_insync").ended_at or core.now()
-    changed_at = run.step(tenant_id, "dns_change").ended_at or core.now()
+    insync_at = run.step(tenant_id, StepName.DNS_INSYNC).ended_at or core.now()
+    changed_at = run.step(tenant_id, StepName.DNS_CHANGE).ended_at or core.now()
     aws_target = core.tenant(tenant_id).aws_target
-    probing = asyncio.ensure_future(after_change(run, tenant_id, "dns_insync", aws_target, changed_at))
+    probing = asyncio.ensure_future(after_change(run, tenant_id, StepName.DNS_INSYNC, aws_target, changed_at))
     try:
         state, summary = await _traffic_back(run, tenant_id, insync, insync_at, changed_at, decided_at)
         propagated = await probing
@@ -231,7 +231,7 @@ async def _traffic_back(
     run: JobRun, tenant_id: str, insync: str, insync_at: float, changed_at: float, decided_at: float
 ) -> tuple[TargetState, str]:
     core = run.core
-    step = run.step(tenant_id, "traffic_back")
+    step = run.step(tenant_id, StepName.TRAFFIC_BACK)
     if step.state is not StepState.DONE:
         step = core.jobs.start_step(step)
         timeout = run.settings.batch.traffic_timeout
@@ -263,7 +263,7 @@ async def _traffic_back(
             f"traffic back on AWS {format_duration(back_at - decided_at)} after the decision",
             detail=recovery,
         )
-    recovery = run.step(tenant_id, "traffic_back").detail
+    recovery = run.step(tenant_id, StepName.TRAFFIC_BACK).detail
     summary = (
         f"{insync}; traffic back on AWS {format_duration(recovery['traffic_back_after_s'])} after the decision "
         f"(DNS in sync {format_duration(recovery['insync_after_s'])} after it)"

@@ -20,7 +20,7 @@ from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.engine.flows.registry import runs
 from cutover.actions.plan.dns_plan import same_routing
 from cutover.config.units import format_clock, format_duration
-from cutover.model.jobs import JobKind, StepState, TargetState
+from cutover.model.jobs import JobKind, StepName, StepState, TargetState
 from cutover.model.routing import Routing
 
 LOWERED_WORDS = {**OUTCOME_WORDS, TargetState.SUCCEEDED: "TTL lowered"}
@@ -44,7 +44,7 @@ async def run_lower_ttl(run: JobRun) -> None:
         tid: Expect(partial(_points_at, t.aws_target), f"{t.aws_target} (simple, any TTL)")
         for tid, t in tenants.items()
     }
-    steps = {tid: run.step(tid, "lower_ttl") for tid in running}
+    steps = {tid: run.step(tid, StepName.LOWER_TTL) for tid in running}
     outcomes = await change_dns(run, steps, wants, expects, f"TTL {ttl} s", same=same_routing_and_ttl)
     await asyncio.gather(*(tenant_task(run, tid, _settle(run, tid, outcomes[tid])) for tid in running))
     finish(run, LOWERED_WORDS)
@@ -56,14 +56,14 @@ async def _settle(run: JobRun, tenant_id: str, outcome: ChangeOutcome | FlowStop
         return outcome.state, outcome.message
     core = run.core
     tenant = core.tenant(tenant_id)
-    insync = await wait_in_sync(run, run.step(tenant_id, "dns_insync"), outcome, tenant.hosted_zone, tenant_id)
+    insync = await wait_in_sync(run, run.step(tenant_id, StepName.DNS_INSYNC), outcome, tenant.hosted_zone, tenant_id)
     tenant = core.tenant(tenant_id)
     if outcome.already:
         # Nothing changed: the store's history (or the assumed TTL before its first read) says when.
         safe_at = tenant.dns_ttl_safe_at
     else:
         before = tenant.dns_ttl_before if tenant.dns_ttl_before is not None else run.settings.dns.assume_previous_ttl
-        in_sync_at = run.step(tenant_id, "dns_insync").ended_at or core.now()
+        in_sync_at = run.step(tenant_id, StepName.DNS_INSYNC).ended_at or core.now()
         safe_at = max(in_sync_at + before, tenant.dns_ttl_safe_at or 0.0)
         with core.fenced():
             core.tenants.observe(tenant_id, dns_ttl_since=in_sync_at, dns_ttl_safe_at=safe_at)
@@ -74,9 +74,9 @@ async def _settle(run: JobRun, tenant_id: str, outcome: ChangeOutcome | FlowStop
         if safe_at is None or safe_at <= now
         else f"safe from {format_clock(safe_at, zone)} (in {format_duration(safe_at - now)})"
     )
-    first = run.step(tenant_id, "lower_ttl").result
+    first = run.step(tenant_id, StepName.LOWER_TTL).result
     summary = f"{first}; {insync}; {when}"
-    step = run.step(tenant_id, "dns_insync")
+    step = run.step(tenant_id, StepName.DNS_INSYNC)
     if step.state is StepState.DONE:
         core.jobs.note_step(step, detail={"safe_at": safe_at})
     return TargetState.SUCCEEDED, summary

@@ -21,7 +21,7 @@ from cutover.actions.engine.flows.job_run import FlowStop, JobRun
 from cutover.actions.engine.flows.jobs import OUTCOME_WORDS, finish, tenant_task
 from cutover.actions.engine.flows.registry import runs
 from cutover.model.job_params import SyncParams
-from cutover.model.jobs import JobKind, StepState, TargetState
+from cutover.model.jobs import JobKind, StepName, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.providers.ports.errors import ProviderError
 from cutover.state.job_records import Step
@@ -65,7 +65,7 @@ def _begin(run: JobRun, tenant_id: str, name: str) -> Step:
 
 async def _start_sync(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     core = run.core
-    step = _begin(run, tenant_id, "start_sync")
+    step = _begin(run, tenant_id, StepName.START_SYNC)
     if step.state is StepState.DONE:
         return TargetState.SUCCEEDED, step.result
     tenant = core.tenant(tenant_id)
@@ -86,7 +86,7 @@ async def _final_sync(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     flow = TenantCutover(run, tenant_id)
     sync = run.core.providers.sync
     try:
-        await flow._remote_step("final_sync", "final sync", sync.start_final_sync, sync.job)
+        await flow._remote_step(StepName.FINAL_SYNC, "final sync", sync.start_final_sync, sync.job)
         await flow._verify()
     except FlowStop as stop:
         return TargetState.FAILED, stop.message
@@ -98,12 +98,12 @@ async def _verify(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
         await TenantCutover(run, tenant_id)._verify()
     except FlowStop as stop:
         return TargetState.FAILED, stop.message
-    return TargetState.SUCCEEDED, run.step(tenant_id, "verify").result
+    return TargetState.SUCCEEDED, run.step(tenant_id, StepName.VERIFY).result
 
 
 async def _validate(run: JobRun, tenant_id: str) -> tuple[TargetState, str]:
     core = run.core
-    step = _begin(run, tenant_id, "validate")
+    step = _begin(run, tenant_id, StepName.VALIDATE)
     if step.state is StepState.DONE:
         return TargetState.SUCCEEDED, step.result
     try:
