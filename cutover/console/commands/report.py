@@ -10,7 +10,7 @@ import click
 
 from cutover.actions.reports.make import night_report, tenant_report
 from cutover.actions.reports.night import BadNight, parse_night
-from cutover.actions.reports.render import FORMATS
+from cutover.actions.reports.render import FORMATS, Format
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.state.tenants import UnknownTenant
 
@@ -38,7 +38,8 @@ NIGHT = "night"
 )
 @click.pass_obj
 @user_errors
-def report(obj: Context, target: str, day: str | None, fmt: str | None, output: Path | None) -> None:
+def report(obj: Context, target: str, day: str | None, fmt: Format | None, output: Path | None) -> None:
+    # click.Choice(FORMATS) gives only "md" or "html"
     fmt = fmt or ("html" if output is not None and output.suffix.lower() in (".html", ".htm") else "md")
     if output is not None and not output.parent.is_dir():
         fail(f"{output}: the folder {output.parent} does not exist; nothing was written", EXIT_USAGE)
@@ -49,12 +50,12 @@ def report(obj: Context, target: str, day: str | None, fmt: str | None, output: 
             fail(f"a DATE goes with `cutover report night DATE`, not with a tenant ({target})", EXIT_USAGE)
         if night:
             try:
-                made, text = night_report(session, parse_night(day), fmt)  # type: ignore[arg-type]
+                made, text = night_report(session, parse_night(day), fmt)
             except BadNight as exc:
                 fail(str(exc), EXIT_USAGE)
             what = f"the night of {made.date}"
         else:
-            made_tenant, text = tenant_report(session, target, fmt)  # type: ignore[arg-type]
+            made_tenant, text = tenant_report(session, target, fmt)
             what = f"{made_tenant.tenant_id}'s report (audit head: event {made_tenant.seal.head_seq})"
     finally:
         session.close()

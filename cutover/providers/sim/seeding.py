@@ -173,7 +173,8 @@ def _place_wave_one(
         placements.append(migrated_on(tenant, night, index % max(1, batch), L.DECOMMISSIONED))
     for index, tenant in enumerate(rolled):
         placement = migrated_on(tenant, 1, len(last_night) + index, L.ROLLED_BACK)
-        placement.rollback_at = placement.cutover_at + rng.uniform(8 * 60, 14 * 60)  # type: ignore[operator]
+        assert placement.cutover_at is not None  # migrated_on always places the cutover
+        placement.rollback_at = placement.cutover_at + rng.uniform(8 * 60, 14 * 60)
         placement.since = placement.rollback_at + rng.uniform(180, 400)
         placements.append(placement)
     for tenant in failed:
