@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from cutover.config.matrix import parse_matrix
 from cutover.console.feed import series_from_samples
 from cutover.model.clock import ManualClock
@@ -127,3 +131,34 @@ def test_retention_by_age_drops_both_resolutions(store: Store) -> None:
     assert samples.prune(now=7200.0, retention=3600.0) == 3  # one coarse row (both sides), two fine rows
     assert [s.measured_at for s in samples.history("T-1", since=0)] == [3600.0, 3600.0]
     assert [s.measured_at for s in samples.history("T-2", since=0)] == [4000.0, 4000.0]
+
+
+@pytest.mark.slow  # an hour of engine time
+@pytest.mark.asyncio
+async def test_the_engine_keeps_a_watched_tenant_at_full_cadence_and_the_rest_of_the_fleet_coarse(
+    tmp_path: Path,
+) -> None:
+    from engine_helpers import Harness
+
+    from cutover.actions.plan.plans import PlanRequest
+
+    h = Harness(tmp_path, ready=2)
+    await h.start()
+    try:
+        job = h.ops.submit(h.ops.plan(PlanRequest.flip(["T-0001"])), reason="night 3")
+        await h.until(h.job_done(job.job_id), what="the flip")
+        assert h.tenants.get("T-0001").lifecycle is Lifecycle.MIGRATED  # under watch from now
+        began = h.clock.now()
+        await h.until(lambda: h.clock.now() >= began + 3600, limit=2 * 3600, what="an hour")
+        samples = SampleStore(h.store)
+        watched = {s.measured_at for s in samples.history("T-0001", since=began) if s.side == "oci"}
+        assert len(watched) >= 3600 / h.settings.engine.metrics_interval / 2  # the sim measures every 10 s
+        other = samples.history("T-0002", since=began)
+        buckets = sorted({s.measured_at for s in other})
+        assert 3 <= len(buckets) <= 5  # one per 15 minutes, both sides in each
+        assert all(b % h.settings.state.sample_resolution == 0 for b in buckets)
+        assert all({s.side for s in other if s.measured_at == b} == {"aws", "oci"} for b in buckets)
+        share, _, _ = series_from_samples(other)
+        assert len(share) == len(buckets)
+    finally:
+        await h.stop()
