@@ -24,6 +24,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 
 from textual import events
@@ -41,7 +42,7 @@ from cutover.model.tenant import Tenant
 class PerCellFleetTable(FleetTable):
     """The fleet table as it was before issue 17: one repaint region per changed cell (for the side by side)."""
 
-    def _refresh_changed_cells(self, previous, changed) -> None:  # type: ignore[no-untyped-def]
+    def _refresh_changed_cells(self, previous: Mapping[str, FleetRow | None], changed: Mapping[str, FleetRow]) -> None:
         top, bottom = self._visible_window()
         for tid, new in changed.items():
             index = self._index.get(tid)

@@ -33,7 +33,7 @@ class Terminal(App[None]):
     def on_mount(self) -> None:
         self.query_one(FleetTable).update_rows({row.tenant_id: row for row in self.rows})
 
-    def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
+    def _display(self, screen, renderable) -> None:
         if renderable is not None:
             self.written.append(renderable.render_segments(self.console))
 
