@@ -41,6 +41,14 @@ class StateSettings(Section):
     path: Path = Field(Path("cutover.db"), description="The SQLite session store shared by every console")
     busy_timeout: PositiveDuration = Field(5.0, le=600, description="How long a writer waits for another one")
     sample_retention: PositiveDuration = Field(2 * 3600.0, description="Metric samples older than this are pruned")
+    sample_resolution: PositiveDuration = Field(
+        15 * 60.0,
+        ge=1.0,
+        description="Samples of tenants neither in flight nor under watch are kept one per this (sums and worst)",
+    )
+    sample_max_rows: int = Field(
+        1_000_000, ge=1000, description="At most this many sample rows are kept (about 70 MB); the oldest go first"
+    )
 
 
 class OperatorSettings(Section):

@@ -503,6 +503,28 @@ def _extra_dns_names(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE sim_dns_changes ADD COLUMN name TEXT NOT NULL DEFAULT ''")
 
 
+def _coarse_samples(db: sqlite_utils.Database) -> None:
+    """Samples kept at a coarse resolution (state/samples.py): one row per tenant and bucket, both sides in it,
+    requests and errors summed over the bucket, p95 its worst; `at` is the bucket's start, whole seconds."""
+    db.execute(
+        """
+        CREATE TABLE metric_coarse (
+            tenant_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            aws_requests REAL,
+            aws_errors REAL,
+            aws_p95_ms REAL,
+            aws_source TEXT,
+            oci_requests REAL,
+            oci_errors REAL,
+            oci_p95_ms REAL,
+            oci_source TEXT,
+            PRIMARY KEY (tenant_id, at)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -520,6 +542,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _rollback_readiness,
     _readiness_aws_targets,
     _extra_dns_names,
+    _coarse_samples,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

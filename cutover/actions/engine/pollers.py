@@ -8,9 +8,12 @@ source's health (state/sources.py) with the cadence it is polled at now (the
 in-flight interval, or the fleet interval when nothing is in flight) plus the time
 the poll took, and its reporting delay (actions/plan/freshness.py): a healthy source is
 never shown stale. A failing source is an alert after a few consecutive errors.
-Metric samples (sparklines) are kept every poll for tenants in flight and every
-`engine.fleet_samples_interval` for the rest, so 10,000 tenants do not write
-20,000 rows every five seconds.
+Metric samples (sparklines) are kept every poll for tenants in flight and under
+watch; the rest are sampled every `engine.fleet_samples_interval` and kept coarse,
+one row per `state.sample_resolution` (state/samples.py), so 10,000 tenants do not
+write 20,000 rows every five seconds. Every `PRUNE_EVERY`, the fine samples of tenants
+that left flight (and moved longer than the retention ago) are compacted, and samples
+past `state.sample_retention` or over `state.sample_max_rows` pruned.
 
 Tenants on OCI (monitoring, migrated) have their rollback readiness measured every
 `rollback.readiness_interval` (actions/engine/readiness.py): listings, one tenant at a time.
@@ -46,6 +49,7 @@ from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.samples import Sample
 from cutover.state.tenants import ConcurrentChange
 from cutover.state.ttl_history import ttl_observation
+from cutover.state.watch import watched
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +112,12 @@ class Pollers(PollerBase):
         samples: list[Sample] = []
         now = self.core.now()
         keep_all_samples = now - self._samples_at >= self.engine.fleet_samples_interval
+        prune = now - self._pruned_at >= PRUNE_EVERY
+        fine = {t.tenant_id for t in in_flight}  # they keep every sample, and so do all under watch; the rest coarse
+        if keep_all_samples or prune:
+            fine |= {t.tenant_id for t in watched(self.core.store, now, self.core.settings.watch)}
         sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
+        coarse: list[Sample] = []
         async for tenant in paced(tenants):
             metrics = snapshot.tenant(tenant.tenant_id)
             if metrics is None or metrics.measured_at is None:
@@ -121,9 +130,10 @@ class Pollers(PollerBase):
                 "metrics_at": metrics.measured_at,
             }
             if tenant.tenant_id in sampled:
+                kept = samples if tenant.tenant_id in fine else coarse
                 for side, figures in (("aws", metrics.aws), ("oci", metrics.oci)):
                     if figures is not None:
-                        samples.append(
+                        kept.append(
                             Sample(
                                 tenant.tenant_id,
                                 side,
@@ -141,10 +151,16 @@ class Pollers(PollerBase):
                 self.core.samples.add(samples[start : start + 2 * YIELD_EVERY])
             if len(samples) > 2 * YIELD_EVERY:
                 await asyncio.sleep(0)
+        state = self.core.settings.state
+        for start in range(0, len(coarse), 2 * YIELD_EVERY):
+            with self.core.fenced():
+                self.core.samples.add_coarse(coarse[start : start + 2 * YIELD_EVERY], state.sample_resolution)
+            await asyncio.sleep(0)
         if keep_all_samples and whole:
             self._samples_at = now
-        if now - self._pruned_at >= PRUNE_EVERY:
-            self.core.samples.prune(now, self.core.settings.state.sample_retention)
+        if prune:
+            self.core.samples.compact(now, state.sample_resolution, fine, moved_since=now - state.sample_retention)
+            self.core.samples.prune(now, state.sample_retention, state.sample_max_rows)
             self._pruned_at = now
 
     async def poll_dns(self) -> None:

@@ -23,9 +23,11 @@ Sources (state/sources.py, `SourceStore.all()`): each provider's last good poll,
 last error and run of consecutive errors; `is_stale(now)` for the header.
 
 Metric samples (state/samples.py, `SampleStore.history(tenant, since)`): per tenant
-and side (aws/oci): requests, errors, p95. Tenants in flight get one per metrics poll,
-the rest one per engine.fleet_samples_interval (5 min); pruned after
-state.sample_retention (2 h). At 10,000 tenants that is about 240,000 rows an hour.
+and side (aws/oci): requests, errors, p95. Tenants in flight or under watch get one per
+metrics poll; the rest are sampled every engine.fleet_samples_interval (5 min) and kept
+one per state.sample_resolution (15 min: requests and errors summed, p95 the worst, at
+the bucket's start); pruned after state.sample_retention (2 h) and over
+state.sample_max_rows. At 10,000 tenants that is about 60,000 rows (4.6 MB) an hour.
 
 Alerts (events of kind "alert", `Facts.alerts(limit, after_seq)`): trigger outcomes
 (fail, inconclusive, error), provider errors (a source failing N times in a row),

@@ -2,7 +2,8 @@
 
 A Line API widget (ScrollView): `render_line` draws one visible row at a time,
 so 10,000 tenants cost what 30 do. A refresh hands over only the rows that
-changed; the table repaints only the cells that changed, unless the change
+changed; the table repaints only the rows that changed, each as one region from
+its first changed cell to its last (not one region a cell), unless the change
 moves rows (sort or filter), and then only the lines that now show something
 else. The cursor and the marks belong to tenants, by ID: sorting, filtering
 and refreshes never move them to another tenant.
@@ -308,10 +309,13 @@ class FleetTable(ScrollView, can_focus=True):
             if index is None or not top <= index < bottom:
                 continue
             old = previous[tid]
-            y = index - top + 1
-            for column in placed:
-                if old is None or old.cells[column.index] != new.cells[column.index]:
-                    self.refresh(Region(column.x, y, column.width, 1))
+            differ = [column for column in placed if old is None or old.cells[column.index] != new.cells[column.index]]
+            if differ:
+                # One region a row, from its first changed cell to the end of its last: the terminal gets one
+                # cursor move and one run of text per changed row, not one per changed cell.
+                start = min(column.x for column in differ)
+                end = max(column.x + column.width for column in differ)
+                self.refresh(Region(start, index - top + 1, end - start, 1))
         if self._cursor_id in changed:
             self.post_message(self.CursorMoved(self, self._cursor_id))
 
