@@ -301,10 +301,9 @@ class TenantStore:
         stored: dict[str, dict[str, Any]] = {}
         for start in range(0, len(tenant_ids), BATCH):
             chunk = tenant_ids[start : start + BATCH]
-            cursor = db.execute(
-                f"SELECT tenant_id, {', '.join(fields)} FROM tenants WHERE tenant_id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
+            marks = ", ".join("?" * len(chunk))
+            names = ", ".join(fields)
+            cursor = db.execute(f"SELECT tenant_id, {names} FROM tenants WHERE tenant_id IN ({marks})", chunk)
             for row in cursor.fetchall():
                 stored[row[0]] = dict(zip(fields, row[1:], strict=True))
         return stored
