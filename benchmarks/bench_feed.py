@@ -34,6 +34,7 @@ def _cpu(action: Callable[[], object]) -> float:
 
 
 def measure(count: int) -> dict[str, dict[str, float]]:
+    from cutover.actions.wiring.composition import world_clock
     from cutover.actions.wiring.session import Session
     from cutover.config.loader import LoadedConfig
     from cutover.config.settings import Settings, SimulatorSettings, StateSettings
@@ -46,6 +47,7 @@ def measure(count: int) -> dict[str, dict[str, float]]:
         path = Path(tmp) / "cutover.db"
         settings = Settings(state=StateSettings(path=path), simulator=SimulatorSettings(tenants=count))
         session = Session.open(LoadedConfig(settings, None), create=True)
+        world_clock(settings, session.store, actor=session.actor)  # builds the simulated fleet
         ids = [row[0] for _, page in session.tenants.raw_pages(5_000) for row in page]
         clock = ManualClock(start=time.time())
         for way in ("old", "new"):
