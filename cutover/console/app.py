@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
@@ -105,7 +105,7 @@ class CutoverApp(Controller, App[int]):
         self._wake: asyncio.Event | None = None
         self._polling = False
         self.updates_applied = 0
-        self.tenants: dict[str, Tenant] = {}
+        self.tenants: Mapping[str, Tenant] = {}
         self.last_update: FeedUpdate | None = None
         self._store_ok_at: float | None = None
         self._stale_sources: set[str] = set()
@@ -399,6 +399,7 @@ class CutoverApp(Controller, App[int]):
         tenant_id = table.cursor_id
         row: FleetRow | None = table.cursor_row
         tenant = self.tenants.get(tenant_id) if tenant_id else None
+        self.feed.focus = tenant_id  # its row is read every poll: the key figures show its metrics' age
         now = self.last_update.now if self.last_update else self.clock.now()
         main.query_one("#figures", KeyFigures).show(tenant, row, now, len(table.marked))
         self._refresh_header()

@@ -4,11 +4,24 @@
 arrived since the last poll, builds the display rows, and returns only what
 changed since the previous poll. It never touches Textual: the app hands the
 result to its widgets on the UI thread.
+
+The tenants come from the store's change feed (`TenantStore.changed_since`): the
+first read takes every row (a page at a time), each later one only the rows whose
+revision moved since the last, so a second where nothing changed reads no tenant
+row. A poll confirming a figure rewrites only its time (CONFIRMED_AT), which moves
+no revision: the feed re-reads a row itself when its copy of those times would make
+a figure turn stale (at a spread moment in the minute before, so a fleet polled
+together is not re-read together), and the selected tenant's row every second (the
+key figures show how old its metrics are).
 """
 
 from __future__ import annotations
 
+import heapq
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from cutover.actions.plan.gate import GateResult, evaluate_gate
 from cutover.actions.plan.go_no_go import NightDecision, read_night
@@ -31,7 +44,7 @@ from cutover.state.readiness import ON_OCI, ReadinessStore, readiness_lines
 from cutover.state.simworld import SimWorldStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
-from cutover.state.tenants import TenantStore
+from cutover.state.tenants import CONFIRMED_AT, TenantStore
 from cutover.state.watch import checkpoints, watch_text
 
 # Kinds shown in the alerts feed: trigger outcomes, provider errors, stale sources.
@@ -39,6 +52,10 @@ ALERT_KINDS = ("alert",)
 NIGHT = 12 * 3600.0
 FIRST_EVENTS = 200
 PINNED_LOOKBACK = 500  # alerts read back at start for those still waiting for an acknowledgement
+PAGE = 2_000  # tenant rows a query on the first read of the whole fleet
+# How long before a row's copy would turn a figure stale the feed may re-read it, each row at its own moment
+# within this span (from a hash of its ID): the rows of a fleet polled together are re-read spread over it.
+LOOKAHEAD = 60.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,7 @@ class FeedUpdate:
     sources: list[SourceHealth]
     alerts: list[Event]
     rollbacks_tonight: int
-    tenants: dict[str, Tenant] = field(repr=False, default_factory=dict)
+    tenants: Mapping[str, Tenant] = field(repr=False, default_factory=dict)
     locks: dict[str, LockHolder] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)  # jobs not ended, oldest first
     leader: Lease | None = None
@@ -113,13 +130,23 @@ class FleetFeed:
         self._rollbacks = 0
         self._pinned: dict[int, Event] = {}
         self._acknowledged = 0
+        self._revision: int | None = None  # the change feed's revision as of the last complete read
+        self._checks: list[tuple[float, str]] = []  # (when to look at the row again, tenant), a heap
+        self._check_at: dict[str, float] = {}  # the one entry of a tenant's in the heap that counts
+        self._with_context: set[str] = set()  # tenants with a lock, an activity, a slot... in the last poll
+        self._summary: list[WaveSummary] = []
+        # What the app sees of the tenants: a read-only view of this feed's own (it looks tenants up by ID,
+        # one at a time; a copy a poll would cost a millisecond at 50,000 tenants).
+        self._view: Mapping[str, Tenant] = MappingProxyType(self._tenants)
+        self.focus: str | None = None  # the tenant under the cursor: its row is read every poll
+        self.full_reads = False  # True: read every row every poll, as before the change feed (benchmarks)
 
     def poll(self, limit: int | None = None) -> FeedUpdate:
         """Read the store and return what changed. With `limit`, only the first tenants by ID (a quick
         first screenful before the whole fleet is read); such an update is not `complete`."""
         now = self.clock.now()
         with self.tenants.store.read():
-            columns, raws = self.tenants.raw(limit)
+            columns, raws, candidates = self._read_tenants(now, limit)
             sources = self.sources.all()
             alerts = self._new_events(now) if limit is None else []
             locks = {holder.tenant_id: holder for holder in self.jobs.lock_holders()}
@@ -146,24 +173,32 @@ class FleetFeed:
             checkpoints=recorded,
             holds=holds,
         )
-        changed = self._rebuild(columns, raws, ctx)
+        if candidates is not None:
+            # Besides the rows read, those whose lock, activity, slot, breach, checkpoint or hold changed.
+            with_context = set(ctx.locks) | set(ctx.activity) | set(ctx.tonight) | set(ctx.checkpoints)
+            with_context |= set(ctx.holds) | {tid for tid, _ in ctx.breaching_since}
+            candidates |= with_context | self._with_context
+            self._with_context = with_context
+        changed = self._rebuild(columns, raws, ctx, candidates)
         removed: tuple[str, ...] = ()
-        if limit is None:
+        if limit is None and candidates is None:  # a read of every row: a tenant not in it has gone
             seen = {raw[0] for raw in raws}
             removed = tuple(tid for tid in self._rows if tid not in seen)
             for tid in removed:
-                for cache in (self._rows, self._raw, self._tenants, self._until, self._context):
+                for cache in (self._rows, self._raw, self._tenants, self._until, self._context, self._check_at):
                     cache.pop(tid, None)
+        if changed or removed or not self._summary:
+            self._summary = summarize(self._rows.values())
         return FeedUpdate(
             now=now,
             changed=changed,
             removed=removed,
             total=len(self._rows),
-            summary=summarize(self._rows.values()),
+            summary=self._summary,
             sources=sources,
             alerts=alerts,
             rollbacks_tonight=self._rollbacks,
-            tenants=dict(self._tenants),
+            tenants=self._view,
             locks=locks,
             jobs=jobs,
             leader=leader,
@@ -173,17 +208,71 @@ class FleetFeed:
             night=night,
         )
 
-    def _rebuild(self, columns: list[str], raws: list[tuple], ctx: RowContext) -> dict[str, FleetRow]:
+    def _read_tenants(self, now: float, limit: int | None) -> tuple[list[str], list[tuple], set[str] | None]:
+        """The tenant rows to look at now, with their column names, and the tenants to consider besides
+        them (None: the rows are the whole fleet, every tenant is considered)."""
+        if limit is not None:
+            columns, raws = self.tenants.raw(limit)
+            return columns, raws, None
+        if self._revision is None or self.full_reads:
+            revision = self.tenants.revision()  # before the pages: a row changed meanwhile is read again next poll
+            columns, raws = [], []
+            for page_columns, page in self.tenants.raw_pages(PAGE):
+                columns = page_columns
+                raws.extend(page)
+            self._revision = revision
+            return columns, raws, None
+        changes = self.tenants.changed_since(self._revision)
+        self._revision = changes.revision
+        columns, raws = changes.columns, changes.rows
+        read = {raw[0] for raw in raws}
+        due = self._due(now) - read
+        if self.focus is not None and self.focus in self._raw and self.focus not in read:
+            due.add(self.focus)
+        if due:
+            columns, more = self.tenants.raw_rows(due)
+            raws = raws + more
+        return columns, raws, read | due
+
+    def _due(self, now: float) -> set[str]:
+        """The tenants whose row is due to be looked at again: a countdown, a figure turning stale."""
+        due: set[str] = set()
+        while self._checks and self._checks[0][0] <= now:
+            at, tid = heapq.heappop(self._checks)
+            if self._check_at.get(tid) == at:
+                del self._check_at[tid]
+                due.add(tid)
+        return due
+
+    def _schedule(self, tid: str, at: float) -> None:
+        if at == float("inf"):
+            self._check_at.pop(tid, None)
+            return
+        self._check_at[tid] = at
+        heapq.heappush(self._checks, (at, tid))
+        if len(self._checks) > 4 * len(self._check_at) + 1_000:  # entries superseded since: drop them
+            self._checks = [(when, tenant) for tenant, when in self._check_at.items()]
+            heapq.heapify(self._checks)
+
+    def _rebuild(
+        self, columns: list[str], raws: list[tuple], ctx: RowContext, candidates: set[str] | None = None
+    ) -> dict[str, FleetRow]:
         """Build rows only for tenants whose record, lock or activity changed, or whose row ages
-        (a figure turning stale, a countdown): at 10,000 tenants a poll rebuilds a few dozen."""
-        assert columns[0] == "tenant_id"
+        (a figure turning stale, a countdown): at 10,000 tenants a poll rebuilds a few dozen.
+        `candidates`: the only tenants that may have changed (None: every row in `raws`)."""
         changed: dict[str, FleetRow] = {}
         now = ctx.now
         breaching: dict[str, tuple] = {}
         for (tid, rule), since in sorted(ctx.breaching_since.items()):
             breaching[tid] = (*breaching.get(tid, ()), rule, since)
-        for raw in raws:
-            tid = raw[0]
+        fetched = {raw[0]: raw for raw in raws}
+        if raws:
+            assert columns[0] == "tenant_id"
+        stamps = [columns.index(name) for name in sorted(CONFIRMED_AT) if name in columns]
+        for tid in fetched if candidates is None else candidates:
+            raw = fetched.get(tid) or self._raw.get(tid)
+            if raw is None:
+                continue
             context = (
                 ctx.locks.get(tid),
                 ctx.activity.get(tid),
@@ -192,8 +281,27 @@ class FleetFeed:
                 ctx.checkpoints.get(tid),
                 ctx.holds.get(tid),
             )
-            same_record = self._raw.get(tid) == raw
-            if same_record and now < self._until.get(tid, now) and self._context.get(tid) == context:
+            until = self._until.get(tid, now)
+            before = self._raw.get(tid)
+            same_record = before == raw
+            same_context = self._context.get(tid) == context
+            if same_record and now < until and same_context:
+                if tid not in self._check_at:
+                    self._schedule(tid, until)  # looked at ahead of time, unchanged: look again when it ages
+                continue
+            if (
+                not same_record
+                and before is not None
+                and same_context
+                and now < until
+                and _only_confirmed(before, raw, stamps, now, ctx.gates.stale_after)
+            ):
+                # A figure confirmed again, still as fresh as shown: the row reads the same; only when it
+                # turns stale moves.
+                tenant = self._tenants[tid] = Tenant.from_row(dict(zip(columns, raw, strict=True)))
+                self._raw[tid] = raw
+                self._until[tid] = until = row_valid_until(tenant, ctx)
+                self._schedule(tid, _check_time(tid, until, ctx.gates.stale_after))
                 continue
             if same_record:
                 tenant = self._tenants[tid]
@@ -201,7 +309,8 @@ class FleetFeed:
                 tenant = self._tenants[tid] = Tenant.from_row(dict(zip(columns, raw, strict=True)))
                 self._raw[tid] = raw
             row = build_row(tenant, ctx)
-            self._until[tid] = row_valid_until(tenant, ctx)
+            self._until[tid] = until = row_valid_until(tenant, ctx)
+            self._schedule(tid, _check_time(tid, until, ctx.gates.stale_after))
             self._context[tid] = context
             if self._rows.get(tid) != row:
                 self._rows[tid] = changed[tid] = row
@@ -229,6 +338,30 @@ class FleetFeed:
                 self._pinned[event.seq] = event
         self._rollbacks += sum(1 for e in fresh if e.kind == "transition" and e.state_after == "rolling_back")
         return [e for e in fresh if e.kind in ALERT_KINDS]
+
+
+def _check_time(tid: str, until: float, stale_after: float) -> float:
+    """When to look at a row again: at `until` for a countdown (less than LOOKAHEAD away), else at a moment
+    of the tenant's own in the LOOKAHEAD before it (its copy of a confirmation time may be older than the
+    store's: read ahead, rows polled together are re-read spread over that minute, not in one second)."""
+    if until == float("inf"):
+        return until
+    ahead = min(LOOKAHEAD, stale_after / 2)
+    return until - ahead * (zlib.crc32(tid.encode()) % 1000) / 1000
+
+
+def _only_confirmed(before: tuple, after: tuple, stamps: list[int], now: float, stale_after: float) -> bool:
+    """Whether two reads of a row differ only in confirmation times, each as fresh (or as stale) as before."""
+    if len(before) != len(after):
+        return False
+    for index, (old, new) in enumerate(zip(before, after, strict=True)):
+        if old == new:
+            continue
+        if index not in stamps:
+            return False
+        if old is None or new is None or now - old > stale_after or now - new > stale_after:
+            return False  # one of them is (or turns) stale: the row shows how long ago, or turns fresh
+    return True
 
 
 @dataclass(frozen=True)

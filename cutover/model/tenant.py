@@ -108,7 +108,11 @@ class Tenant(MatrixFields):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Tenant:
-        return cls(**{**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])})
+        """A stored row as a Tenant; the store's bookkeeping (the row's `revision` in the change feed) is not
+        part of the tenant."""
+        data = {**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])}
+        data.pop("revision", None)
+        return cls(**data)
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -525,6 +525,16 @@ def _coarse_samples(db: sqlite_utils.Database) -> None:
     )
 
 
+def _tenant_revisions(db: sqlite_utils.Database) -> None:
+    """The change feed: each tenant row's revision, from one store-wide counter (the highest revision in the
+    table), raised by every write that changes what a reader shows of the row (state/tenants.py), so a reader
+    asks for the rows changed since the revision it last saw (`TenantStore.changed_since`). A row's own
+    `version` (its count of lifecycle and matrix changes) is unchanged. Existing rows get distinct revisions."""
+    db.execute("ALTER TABLE tenants ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE tenants SET revision = rowid")
+    db.execute("CREATE INDEX tenants_revision ON tenants (revision)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -543,6 +553,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _readiness_aws_targets,
     _extra_dns_names,
     _coarse_samples,
+    _tenant_revisions,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -62,6 +62,26 @@ OBSERVED_FIELDS = frozenset(
 )
 
 
+# When a figure was last confirmed: every poll rewrites these, though the figures themselves rarely change.
+# Writing only these leaves the row's revision alone (a reader of the change feed is not sent every row every
+# poll); a reader that shows a figure's staleness re-reads the row when its copy would turn stale.
+CONFIRMED_AT = frozenset({"observed_at", "metrics_at", "dns_at", "health_at"})
+
+# The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
+NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
+BATCH = 500  # tenant IDs per `IN (...)` query
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The tenant rows changed since a revision (`TenantStore.changed_since`), as plain tuples with their column
+    names, and the revision they bring the reader up to."""
+
+    revision: int
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class ImportPlan:
     """What an import would do. Lifecycle and history are never touched by an import."""
@@ -135,6 +155,47 @@ class TenantStore:
         columns = [description[0] for description in cursor.description]
         return columns, cursor.fetchall()
 
+    def raw_pages(self, size: int) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+        """Every tenant as plain tuples with the column names, in tenant_id order, `size` rows a query."""
+        last = ""
+        while True:
+            cursor = self.store.db.execute(
+                "SELECT * FROM tenants WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
+            )
+            columns = [description[0] for description in cursor.description]
+            page = cursor.fetchall()
+            if not page:
+                return
+            yield columns, page
+            last = page[-1][0]
+
+    def revision(self) -> int:
+        """The change feed's high-water mark: the highest revision of any tenant row (0: no tenants)."""
+        return int(self.store.db.execute("SELECT coalesce(max(revision), 0) FROM tenants").fetchone()[0])
+
+    def changed_since(self, revision: int) -> Changes:
+        """The rows whose revision is above `revision` (an indexed range: the cost is the rows changed, not the
+        fleet), and the revision to ask from next time. Read inside `store.read()` with anything that must agree."""
+        high = self.revision()
+        if high <= revision:
+            return Changes(high, [], [])
+        cursor = self.store.db.execute("SELECT * FROM tenants WHERE revision > ? ORDER BY tenant_id", [int(revision)])
+        return Changes(high, [description[0] for description in cursor.description], cursor.fetchall())
+
+    def raw_rows(self, tenant_ids: Collection[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The rows of these tenants (those that exist) as plain tuples, with the column names."""
+        ids = list(tenant_ids)
+        columns: list[str] = []
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            cursor = self.store.db.execute(
+                f"SELECT * FROM tenants WHERE tenant_id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            columns = [description[0] for description in cursor.description]
+            rows.extend(cursor.fetchall())
+        return columns, rows
+
     def count(self) -> int:
         return int(self.store.db.execute("SELECT count(*) FROM tenants").fetchone()[0])
 
@@ -166,7 +227,8 @@ class TenantStore:
             check_transition(tenant_id, current.lifecycle, to)
             now = self.events.clock.now()
             db.execute(
-                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1 WHERE tenant_id = ?",
+                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, "
+                f"revision = {NEXT_REVISION} WHERE tenant_id = ?",
                 [to.value, now, tenant_id],
             )
             self.events.append(
@@ -183,24 +245,68 @@ class TenantStore:
 
     def observe(self, tenant_id: str, **observed: Any) -> None:
         """Record what was last observed of a tenant (sync, health, validation)."""
-        unknown = set(observed) - OBSERVED_FIELDS
-        if unknown:
-            raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
-        if "sync_health" in observed:
-            observed["sync_health"] = SyncHealth(observed["sync_health"]).value
-        assignments = ", ".join(f"{name} = ?" for name in observed)
-        with self.store.write() as db:
-            cursor = db.execute(
-                f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", [*observed.values(), tenant_id]
-            )
-            if cursor.rowcount == 0:
-                raise UnknownTenant(tenant_id)
+        self.observe_many({tenant_id: observed})
 
     def observe_many(self, observations: dict[str, dict[str, Any]]) -> None:
-        """Record observations of many tenants in one transaction."""
-        with self.store.write():
+        """Record observations of many tenants in one transaction, writing only what differs from the stored
+        row: a tenant whose figures changed gets them (and its confirmation times) and a new revision; one
+        whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
+        revision; one where nothing differs is not written at all."""
+        normalized: dict[str, dict[str, Any]] = {}
+        for tenant_id, observed in observations.items():
+            unknown = set(observed) - OBSERVED_FIELDS
+            if unknown:
+                raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
+            if "sync_health" in observed:
+                observed = {**observed, "sync_health": SyncHealth(observed["sync_health"]).value}
+            normalized[tenant_id] = observed
+        observations = normalized
+        if not observations:
+            return
+        fields = sorted({name for observed in observations.values() for name in observed})
+        with self.store.write() as db:
+            stored = self._stored(db, fields, list(observations))
+            revised: dict[tuple[str, ...], list[list[Any]]] = {}  # statement's columns -> its rows
+            confirmed: dict[tuple[str, ...], list[list[Any]]] = {}
             for tenant_id, observed in observations.items():
-                self.observe(tenant_id, **observed)
+                current = stored.get(tenant_id)
+                if current is None:
+                    raise UnknownTenant(tenant_id)
+                differs = [name for name, value in observed.items() if current[name] != value or value != value]
+                if not differs:
+                    continue
+                if any(name not in CONFIRMED_AT for name in differs):
+                    names = tuple(observed)
+                    revised.setdefault(names, []).append([*observed.values(), tenant_id])
+                else:
+                    names = tuple(differs)
+                    confirmed.setdefault(names, []).append([observed[name] for name in names] + [tenant_id])
+            if revised:
+                revision = self.next_revision()
+                for names, rows in revised.items():
+                    assignments = ", ".join(f"{name} = ?" for name in names)
+                    db.conn.executemany(
+                        f"UPDATE tenants SET {assignments}, revision = {revision} WHERE tenant_id = ?", rows
+                    )
+            for names, rows in confirmed.items():
+                assignments = ", ".join(f"{name} = ?" for name in names)
+                db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", rows)
+
+    def next_revision(self) -> int:
+        """The revision a write now gives the rows it changes (inside the write's transaction)."""
+        return int(self.store.db.execute(f"SELECT {NEXT_REVISION}").fetchone()[0])
+
+    @staticmethod
+    def _stored(db: Any, fields: list[str], tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        stored: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(tenant_ids), BATCH):
+            chunk = tenant_ids[start : start + BATCH]
+            marks = ", ".join("?" * len(chunk))
+            names = ", ".join(fields)
+            cursor = db.execute(f"SELECT tenant_id, {names} FROM tenants WHERE tenant_id IN ({marks})", chunk)
+            for row in cursor.fetchall():
+                stored[row[0]] = dict(zip(fields, row[1:], strict=True))
+        return stored
 
     # --- import ------------------------------------------------------------------
 
@@ -240,6 +346,7 @@ class TenantStore:
         by_id = {spec.tenant_id: spec for spec in specs}
         now = self.events.clock.now()
         with self.store.write() as db:
+            revision = self.next_revision()
             if plan.added:
                 db.table("tenants").insert_all(
                     [
@@ -249,6 +356,7 @@ class TenantStore:
                             "lifecycle_since": now,
                             "imported_at": now,
                             "import_source": plan.source,
+                            "revision": revision,
                         }
                         for spec in plan.added
                     ]
@@ -257,8 +365,9 @@ class TenantStore:
                 values = {name: getattr(by_id[tenant_id], name) for name in diff}
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 db.execute(
-                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1 WHERE tenant_id = ?",
-                    [*values.values(), plan.source, tenant_id],
+                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1, revision = ? "
+                    "WHERE tenant_id = ?",
+                    [*values.values(), plan.source, revision, tenant_id],
                 )
             entries = [
                 dict(

@@ -1,0 +1,205 @@
+"""The store's change feed (issue 17): a row's revision moves only when what a reader shows of it changes,
+and the console's feed reads only the rows that moved."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from cutover.config.matrix import parse_matrix
+from cutover.config.settings import Settings
+from cutover.console.feed import FleetFeed
+from cutover.model.clock import ManualClock
+from cutover.state.events import EventLog
+from cutover.state.identity import Actor
+from cutover.state.schema import MIGRATIONS
+from cutover.state.store import Store
+from cutover.state.tenants import TenantStore
+
+MATRIX = "Tenant ID,Size,SLA,DNS name\n" + "".join(f"T-{n:04d},2GB,Std,t{n}.example.com\n" for n in range(1, 41))
+
+
+def _import(tenants: TenantStore) -> None:
+    parsed = parse_matrix(MATRIX)
+    tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
+
+
+def _revisions(store: Store) -> dict[str, int]:
+    return {row["tenant_id"]: row["revision"] for row in store.db.query("SELECT tenant_id, revision FROM tenants")}
+
+
+def _health(tenants: TenantStore, at: float, down: str | None = None) -> None:
+    """A whole-fleet health poll as the engine records it: every tenant, 3/3 healthy (but `down`), at `at`."""
+    tenants.observe_many(
+        {
+            f"T-{n:04d}": {
+                "backends_healthy": 2 if f"T-{n:04d}" == down else 3,
+                "backends_total": 3,
+                "health_at": at,
+            }
+            for n in range(1, 41)
+        }
+    )
+
+
+def test_a_poll_that_changes_no_figure_moves_no_revision(store: Store, tenants: TenantStore) -> None:
+    _import(tenants)
+    _health(tenants, 1_800_000_000.0)
+    before = _revisions(store)
+    high = tenants.revision()
+
+    _health(tenants, 1_800_000_015.0)  # the same figures, confirmed 15 s later
+
+    assert _revisions(store) == before
+    assert tenants.revision() == high
+    assert tenants.changed_since(high).rows == []
+    assert tenants.get("T-0007").health_at == 1_800_000_015.0  # the confirmation itself is kept
+
+
+def test_one_changed_figure_moves_only_its_row(store: Store, tenants: TenantStore) -> None:
+    _import(tenants)
+    _health(tenants, 1_800_000_000.0)
+    high = tenants.revision()
+
+    _health(tenants, 1_800_000_015.0, down="T-0012")
+
+    changes = tenants.changed_since(high)
+    assert [row[0] for row in changes.rows] == ["T-0012"]
+    assert changes.revision > high
+    assert tenants.changed_since(changes.revision).rows == []
+
+
+def test_transitions_and_imports_move_the_revision(store: Store, tenants: TenantStore) -> None:
+    _import(tenants)
+    high = tenants.revision()
+    assert high > 0 and set(_revisions(store).values()) == {high}  # an import's rows arrive together
+
+    tenants.transition("T-0003", "syncing", why="test")
+    first = tenants.changed_since(high)
+    assert [row[0] for row in first.rows] == ["T-0003"]
+
+    parsed = parse_matrix(MATRIX.replace("T-0005,2GB", "T-0005,3GB"))
+    tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "y")
+    assert [row[0] for row in tenants.changed_since(first.revision).rows] == ["T-0005"]
+
+    again = tenants.revision()
+    tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "y")  # the same file
+    assert tenants.revision() == again
+
+
+def _feed(store: Store, events: EventLog, clock: ManualClock) -> FleetFeed:
+    return FleetFeed(store, events, clock, Settings())
+
+
+def test_the_console_reads_only_the_changed_row(
+    store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+) -> None:
+    _import(tenants)
+    _health(tenants, clock.now())
+    feed = _feed(store, events, clock)
+    first = feed.poll()
+    assert len(first.changed) == 40
+
+    clock.advance(1.0)
+    steady = feed.poll()
+    assert steady.changed == {} and steady.total == 40
+
+    revision = tenants.revision()
+    clock.advance(1.0)
+    _health(tenants, clock.now(), down="T-0021")
+    assert [row[0] for row in tenants.changed_since(revision).rows] == ["T-0021"]  # what the feed asks for
+    update = feed.poll()
+    assert list(update.changed) == ["T-0021"]
+    assert update.changed["T-0021"].cell("backends").text == "2/3"
+    assert update.tenants["T-0021"].backends_healthy == 2
+    assert update.total == 40 and update.removed == ()
+
+
+def test_the_console_shows_what_another_connection_wrote(
+    tmp_path: Path, store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+) -> None:
+    """A transition and an observation written by another process (its own connection to the file)."""
+    _import(tenants)
+    feed = _feed(store, events, clock)
+    feed.poll()
+
+    with Store(store.path) as other:
+        theirs = TenantStore(other, EventLog(other, Actor(operator="bob", host="jump-2"), clock))
+        theirs.transition("T-0002", "syncing", why="bob starts it")
+        theirs.observe("T-0009", sync_health="continuous", sync_lag_s=0.0, observed_at=clock.now())
+
+    clock.advance(1.0)
+    update = feed.poll()
+    assert set(update.changed) == {"T-0002", "T-0009"}
+    assert update.tenants["T-0002"].lifecycle.value == "syncing"
+    assert update.tenants["T-0009"].sync_lag_s == 0.0
+
+
+def test_a_figure_confirmed_without_a_new_revision_never_turns_stale_on_screen(
+    store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+) -> None:
+    """The engine confirms health every 15 s without moving the revision: the console re-reads a row before
+    its copy would call the figure stale, so a fresh figure is never shown stale; one that stops being
+    confirmed is shown stale once it is."""
+    _import(tenants)
+    _health(tenants, clock.now())
+    feed = _feed(store, events, clock)
+    shown = dict(feed.poll().changed)  # what the table shows: each update's changed rows applied
+    stale_after = Settings().gates.stale_after
+    for _ in range(int(stale_after * 3 / 15)):
+        clock.advance(15.0)
+        _health(tenants, clock.now())
+        shown.update(feed.poll().changed)
+        backends = {row.cell("backends").text for row in shown.values()}
+        assert backends == {"3/3"}, "a figure confirmed every 15 s is shown stale"
+
+    clock.advance(stale_after + 1.0)  # the engine stopped: nothing confirms the figures any more
+    update = feed.poll()
+    assert len(update.changed) == 40
+    assert all(row.cell("backends").text == "3/3?" for row in update.changed.values())
+
+
+def test_the_selected_tenant_is_read_every_poll(
+    store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+) -> None:
+    """The key figures show how old the selected tenant's metrics are: its confirmation times stay current."""
+    _import(tenants)
+    tenants.observe("T-0004", error_rate=0.001, p95_ms=100.0, metrics_at=clock.now())
+    feed = _feed(store, events, clock)
+    feed.poll()
+    feed.focus = "T-0004"
+    clock.advance(5.0)
+    tenants.observe("T-0004", error_rate=0.001, p95_ms=100.0, metrics_at=clock.now())
+    update = feed.poll()
+    assert update.tenants["T-0004"].metrics_at == clock.now()
+
+
+def test_a_store_from_the_previous_schema_gets_revisions(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    db = sqlite_utils.Database(conn)
+    for migration in MIGRATIONS[:-1]:
+        migration(db)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    for n in (1, 2, 3):
+        conn.execute(
+            "INSERT INTO tenants (tenant_id, size_bytes, tier, wave, dns_name, lifecycle_since, imported_at) "
+            "VALUES (?, 1, 'standard', 1, ?, 0, 0)",
+            [f"T-{n:04d}", f"t{n}.example.com"],
+        )
+    conn.commit()
+    conn.close()
+
+    with Store(path) as store:
+        tenants = TenantStore(store, EventLog(store, Actor(operator="alice", host="jump-1"), clock))
+        revisions = _revisions(store)
+        assert sorted(revisions) == ["T-0001", "T-0002", "T-0003"]
+        assert all(revision > 0 for revision in revisions.values())
+        assert len(set(revisions.values())) == 3
+        high = tenants.revision()
+        tenants.transition("T-0002", "syncing", why="test")
+        assert [row[0] for row in tenants.changed_since(high).rows] == ["T-0002"]
+        feed = FleetFeed(store, tenants.events, clock, Settings())
+        assert feed.poll().total == 3
