@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cutover.config.matrix import parse_matrix
-from cutover.console.feed import series_from_samples
+from cutover.console.detail_read import series_from_samples
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.samples import Sample, SampleStore

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cutover.console.controller.surface import AppSurface
-from cutover.console.feed import read_detail
+from cutover.console.detail_read import read_detail
 from cutover.model.jobs import JobKind
 
 if TYPE_CHECKING:

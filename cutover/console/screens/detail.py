@@ -26,7 +26,7 @@ from textual.widgets import Footer, Static
 
 from cutover.config.text import visible
 from cutover.config.units import format_clock, format_day_clock, format_duration
-from cutover.console.feed import TenantDetail
+from cutover.console.detail_read import TenantDetail
 from cutover.console.fleet.columns import STATE_LABEL, STATE_STYLE
 from cutover.console.fleet.dns_names import name_rows, propagation_of
 from cutover.console.keys import BY_NAME, TENANT_ACTIONS
