@@ -43,7 +43,7 @@ class Simulation:
     def info(self) -> WorldInfo:
         world = self.opened.world
         row = world.db.world()
-        world.refresh()
+        world.refresh_faults()  # only what the fault states need: the whole world is the engine's to read
         return WorldInfo(
             seed=row.seed,
             fleet=row.fleet,
@@ -72,7 +72,8 @@ def open_simulation(
 
     Raises ScenarioError (a ConfigError) with nothing injected if the scenario is bad.
     """
-    opened = open_world(store, world_options(settings), clock=clock, actor=actor)
+    # Not loaded here: this process's engine (and the headless summaries' providers) build their own world.
+    opened = open_world(store, world_options(settings), clock=clock, actor=actor, load=False)
     if speed is not None and isinstance(opened.clock, WorldClock):
         opened.clock.set_speed(speed)
     loaded = None

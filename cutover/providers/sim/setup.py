@@ -75,9 +75,12 @@ def open_world(
     clock: Clock | None = None,
     actor: Actor | None = None,
     wall: Callable[[], float] = time.time,
+    load: bool = True,
 ) -> OpenedWorld:
     """The store's world, created first if it has none. Without a clock, the world's own
-    clock (shared through the store) is returned; with one (a test's ManualClock), that one."""
+    clock (shared through the store) is returned; with one (a test's ManualClock), that one.
+    `load=False`: the world's records and jobs are not read yet (its first `refresh` reads them):
+    the console's process, whose engine builds its own world, does not wait for them."""
     options = options or WorldOptions()
     actor = actor or Actor(operator=SIMULATOR, host="cutover")
     worlds = SimWorldStore(store)
@@ -117,7 +120,8 @@ def open_world(
             created = True
     world_clock = clock or WorldClock(store, wall)
     world = SimWorld(store, world_clock)
-    world.refresh()
+    if load:
+        world.refresh()
     return OpenedWorld(world, world_clock, created, worlds.world().fleet, seeded)
 
 
