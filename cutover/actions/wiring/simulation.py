@@ -7,18 +7,21 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cutover.actions.wiring.composition import world_options
 from cutover.config.settings import Settings
 from cutover.model.clock import IDLE_AFTER, Clock
 from cutover.model.lifecycle import DomainError
 from cutover.providers.sim import OpenedWorld, WorldClock, open_world
-from cutover.providers.sim.scenario import LoadedScenario, inject_scenario
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.simworld import SimWorldStore, WorldMissing
 from cutover.state.store import Store, StoreError
 from cutover.state.tenants import TenantStore
+
+if TYPE_CHECKING:
+    from cutover.providers.sim.scenario import LoadedScenario
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def open_simulation(
         opened.clock.set_speed(speed)
     loaded = None
     if scenario is not None:
+        from cutover.providers.sim.scenario import inject_scenario  # pydantic models a run without one never needs
+
         events = EventLog(store, actor or Actor("simulator", "cutover"), opened.clock)
         tenants = TenantStore(store, events).find()
         loaded = inject_scenario(opened.world, scenario, tenants, opened.clock.now())

@@ -25,7 +25,6 @@ from cutover.actions.wiring.simulation import Simulation, WorldInfo, discard_wor
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
-from cutover.console.commands.summary_text import summary_lines
 
 if TYPE_CHECKING:
     from cutover.actions.plan.plans import PlanRequest
@@ -209,6 +208,8 @@ async def _run(session: Session, simulation: Simulation, interval: float, ticks:
 
 
 def render_summary(summary: FleetSummary, info: WorldInfo, zone: ZoneInfo) -> str:
+    from cutover.console.commands.summary_text import summary_lines
+
     when = datetime.fromtimestamp(summary.at, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
     speed = "" if info.speed is None else (" paused" if info.speed == 0 else f" x{info.speed:g}")
     lines = [f"-- world {when}{speed} -- seed {info.seed}, {summary.tenants:,} tenants"]
