@@ -104,7 +104,7 @@ def world_clock(settings: Settings, store: Store, *, actor: Actor | None = None)
     """The clock a process should use with these settings, opening the world if it needs one."""
     if not all_simulated(settings):
         return SystemClock()
-    opened = open_world(store, world_options(settings), actor=actor)
+    opened = open_world(store, world_options(settings), actor=actor, load=False)  # its clock, not its records
     if settings.simulator.virtual_time:
         from cutover.actions.wiring.virtual_clock import VirtualClock
 
