@@ -376,7 +376,8 @@ def first_paint(sizes: list[int], runs: int = 5, before: str | None = None) -> N
                             results[label] += first_paint_of_the_console(
                                 tmp, argv, 1, code=code, bytecode=caches[label] if mode == "bytecode" else None
                             )
-                    load = " ".join(open("/proc/loadavg").read().split()[:3])
+                    with open("/proc/loadavg") as loadavg:
+                        load = " ".join(loadavg.read().split()[:3])
                     for label, painted in results.items():
                         wall, cpu = [run[0] for run in painted], [run[1] for run in painted]
                         what = "compiled from source" if mode == "source" else "bytecode cached"
