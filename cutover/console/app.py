@@ -29,6 +29,7 @@ from cutover.actions.wiring.session import Session
 from cutover.actions.wiring.signals import on_signals
 from cutover.console import colours
 from cutover.console.controller.controller import Controller
+from cutover.console.entry import resume_collector
 from cutover.console.feed import FeedUpdate, FleetFeed
 from cutover.console.fleet.columns import FleetRow
 from cutover.console.log_alerts import EngineLogAlert
@@ -271,6 +272,7 @@ class CutoverApp(Controller, App[int]):
         painted = asyncio.Event()
         self.call_after_refresh(painted.set)
         await painted.wait()
+        resume_collector()  # paused by the entry point for the start-up, which ends here
         await poll_store(
             self.feed.poll,
             self._apply,
