@@ -1,6 +1,8 @@
 """The fleet table against Textual's stock DataTable, side by side, at 2,500 and 10,000 tenants, 120x35.
 
 Run by hand: .venv/bin/python benchmarks/bench_console.py
+(or `... bench_console.py first-paint [--before CHECKOUT] [SIZE ...]` for the real console's first paint alone,
+alternating with another checkout's when given one, e.g. `git worktree add /tmp/before main`)
 
 For each table and fleet size it prints:
 - first paint: from mounting the table with every row to the first frame written;
@@ -13,7 +15,8 @@ Beside FleetTable, the same table repainting one region per changed cell, as it 
 (FleetTable now repaints one region per changed row).
 
 Targets (issue 5): refresh median <= 30 ms at 10,000; <= 4 KB a refresh; first paint
-<= 0.6 s; key press p95 <= 50 ms. Issue 17: <= 1.2 KB a refresh with 10 % of the visible rows changed.
+<= 0.6 s; key press p95 <= 50 ms. Issue 17: <= 1.2 KB a refresh with 10 % of the visible rows changed; the real
+console's first screenful (`first-paint`) <= 0.5 s at any fleet size.
 """
 
 from __future__ import annotations
@@ -269,63 +272,123 @@ def main() -> None:
             )
 
 
-if __name__ == "__main__":
-    main()
+def build_demo_store(directory: str, tenants: int) -> None:
+    """A simulated world of `tenants` in `directory`/cutover.db, as `cutover demo` makes it (once per size)."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
+    subprocess.run(
+        [sys.executable, "-m", "cutover", "demo", "--headless", "--tenants", str(tenants), "--ticks", "1"],
+        env=env,
+        cwd=directory,
+        check=True,
+        capture_output=True,
+    )
 
 
-def first_paint_of_the_console(tenants: int, argv: tuple[str, ...] = (), runs: int = 5) -> list[tuple[float, float]]:
-    """From invoking `cutover ARGV` in a pseudo-terminal to the first table row on it, `runs` times:
-    (wall seconds, CPU seconds the console process had used by then).
+def first_paint_of_the_console(
+    directory: str,
+    argv: tuple[str, ...] = (),
+    runs: int = 5,
+    *,
+    code: str | None = None,
+    bytecode: str | None = None,
+) -> list[tuple[float, float]]:
+    """From invoking `cutover ARGV` in a pseudo-terminal (in `directory`, holding a store) to the first table
+    row on it, `runs` times: (wall seconds, CPU seconds the console process had used by then).
 
     With no ARGV that is what an operator types: the console on the built-in simulated fleet, with its
     engine. Includes Python start-up, imports and the first read of the store. The CPU figure is what
     the wall figure would be on an idle machine; on a busy one the wall figure is mostly waiting.
+    `code`: a checkout whose `cutover` to run (put first on PYTHONPATH; default: the one installed).
+    `bytecode`: a directory for Python's compiled modules (PYTHONPYCACHEPREFIX), kept between runs as an
+    installed package keeps its .pyc files; None compiles cutover's modules from source at every start
+    (PYTHONDONTWRITEBYTECODE, as on this machine's checkouts).
     """
     import os
     import pty
     import select
     import signal
-    import subprocess
-    import tempfile
 
     painted: list[tuple[float, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
-        subprocess.run(
-            [sys.executable, "-m", "cutover", "demo", "--headless", "--tenants", str(tenants), "--ticks", "1"],
-            env=env,
-            cwd=tmp,
-            check=True,
-            capture_output=True,
-        )
-        env |= {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "35"}
-        for _ in range(runs):
-            started = time.perf_counter()
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.chdir(tmp)
-                os.execvpe(sys.executable, [sys.executable, "-m", "cutover", *argv], env)
-            seen, at = b"", (float("nan"), float("nan"))
-            while time.perf_counter() - started < 30:
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if ready:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
+    env |= {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "35"}
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [code, env.get("PYTHONPATH", "")]))
+    if bytecode is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = bytecode
+    for _ in range(runs):
+        started = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(directory)
+            os.execvpe(sys.executable, [sys.executable, "-m", "cutover", *argv], env)
+        seen, at = b"", (float("nan"), float("nan"))
+        while time.perf_counter() - started < 30:
+            ready, _, _ = select.select([fd], [], [], 0.01)
+            if ready:
+                try:
                     seen += os.read(fd, 65536)
-                    if b"T-0001 " in seen or b"T-00001 " in seen:
-                        wall = time.perf_counter() - started
-                        with open(f"/proc/{pid}/stat") as stat:
-                            fields = stat.read().rsplit(")", 1)[1].split()
-                        at = (wall, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
-                        break
-            painted.append(at)
-            os.kill(pid, signal.SIGHUP)
-            # Keep reading until it has gone: a terminal nobody reads would block its last writes.
-            while os.waitpid(pid, os.WNOHANG) == (0, 0):
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if ready:
-                    with contextlib.suppress(OSError):
-                        os.read(fd, 65536)
-            os.close(fd)
+                except OSError:  # the console ended before painting a row
+                    break
+                if b"T-0001 " in seen or b"T-00001 " in seen:
+                    wall = time.perf_counter() - started
+                    with open(f"/proc/{pid}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                    at = (wall, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+                    break
+        painted.append(at)
+        os.kill(pid, signal.SIGHUP)
+        # Keep reading until it has gone: a terminal nobody reads would block its last writes.
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                with contextlib.suppress(OSError):
+                    os.read(fd, 65536)
+        os.close(fd)
     return painted
+
+
+def first_paint(sizes: list[int], runs: int = 5, before: str | None = None) -> None:
+    """First paint of `cutover` and `cutover console --read-only` at each fleet size (one store built per size),
+    with cutover's modules compiled from source at each start and with their bytecode kept (as installed).
+    `before`: another checkout run alternately with this one, so both see the same load."""
+    import os
+    import tempfile
+
+    codes: list[tuple[str, str | None]] = [("", None)] if before is None else [("before", before), ("after", None)]
+    for count in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            build_demo_store(tmp, count)
+            for argv in ((), ("console", "--read-only")):
+                for mode in ("source", "bytecode"):
+                    results: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in codes}
+                    caches = {label: os.path.join(tmp, f"pycache-{label or 'this'}") for label, _ in codes}
+                    if mode == "bytecode":  # a first start writes the bytecode, as installing would
+                        for label, code in codes:
+                            first_paint_of_the_console(tmp, argv, 1, code=code, bytecode=caches[label])
+                    for _ in range(runs):  # alternately, so a change in the machine's load falls on both
+                        for label, code in codes:
+                            results[label] += first_paint_of_the_console(
+                                tmp, argv, 1, code=code, bytecode=caches[label] if mode == "bytecode" else None
+                            )
+                    with open("/proc/loadavg") as loadavg:
+                        load = " ".join(loadavg.read().split()[:3])
+                    for label, painted in results.items():
+                        wall, cpu = [run[0] for run in painted], [run[1] for run in painted]
+                        what = "compiled from source" if mode == "source" else "bytecode cached"
+                        print(
+                            f"first paint of `{' '.join(('cutover', *argv))}`, {count:,} tenants, {what}"
+                            f"{f' ({label})' if label else ''}: wall best {min(wall):.2f} s, median "
+                            f"{statistics.median(wall):.2f} s; CPU best {min(cpu):.2f} s, median "
+                            f"{statistics.median(cpu):.2f} s ({len(painted)} runs, load {load})",
+                            flush=True,
+                        )
 
 
 def feed_poll(count: int) -> tuple[float, float]:
@@ -358,16 +421,19 @@ def feed_poll(count: int) -> tuple[float, float]:
         return first, steady
 
 
-if __name__ == "__main__" and len(sys.argv) == 1:
-    for count in (2_500, 10_000):
-        first, steady = feed_poll(count)
-        print(f"store read, {count:,} tenants: first {first * 1000:.0f} ms, then {steady * 1000:.0f} ms a second")
-        for argv in ((), ("console", "--read-only")):
-            runs = first_paint_of_the_console(count, argv)
-            wall, cpu = [run[0] for run in runs], [run[1] for run in runs]
-            print(
-                f"first paint of `{' '.join(('cutover', *argv))}`, {count:,} tenants (invocation to the first row): "
-                f"wall best {min(wall):.2f} s, median {statistics.median(wall):.2f} s; "
-                f"CPU best {min(cpu):.2f} s, median {statistics.median(cpu):.2f} s ({len(runs)} runs)",
-                flush=True,
-            )
+FIRST_PAINT_SIZES = [2_500, 10_000, 50_000]
+
+if __name__ == "__main__" and sys.argv[1:2] == ["first-paint"]:
+    # bench_console.py first-paint [--before CHECKOUT] [SIZE ...]: only the first paint of the real console.
+    args = sys.argv[2:]
+    before_checkout = None
+    if args[:1] == ["--before"]:
+        before_checkout, args = args[1], args[2:]
+    first_paint([int(arg) for arg in args] or FIRST_PAINT_SIZES, before=before_checkout)
+elif __name__ == "__main__":
+    main()
+    if len(sys.argv) == 1:
+        for count in (2_500, 10_000):
+            first, steady = feed_poll(count)
+            print(f"store read, {count:,} tenants: first {first * 1000:.0f} ms, then {steady * 1000:.0f} ms a second")
+        first_paint(FIRST_PAINT_SIZES)

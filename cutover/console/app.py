@@ -25,11 +25,11 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from cutover.actions.engine.gc_freeze import freeze_after_start_up
-from cutover.actions.plan.operations import Operations
 from cutover.actions.wiring.session import Session
 from cutover.actions.wiring.signals import on_signals
 from cutover.console import colours
 from cutover.console.controller.controller import Controller
+from cutover.console.entry import resume_collector
 from cutover.console.feed import FeedUpdate, FleetFeed
 from cutover.console.fleet.columns import FleetRow
 from cutover.console.log_alerts import EngineLogAlert
@@ -46,6 +46,7 @@ from cutover.state.job_records import Job
 
 if TYPE_CHECKING:
     from cutover.actions.engine.engine import Engine
+    from cutover.actions.plan.operations import Operations
     from cutover.console.controls import ConsoleControls
 
 # Screens not on view at start (detail, batch, reports, dialogs) are imported when first opened:
@@ -97,9 +98,7 @@ class CutoverApp(Controller, App[int]):
         self._engine_factory = None if read_only else engine_factory
         self._engine_started = False
         self._engine_closed = False
-        self.operations = Operations(
-            session, read_only=read_only, on_submit=self.engine.wake if self.engine is not None else None
-        )
+        self._operations: Operations | None = None  # built at the first action (see `operations`)
         self.refresh_interval = max(1.0, refresh_interval)  # at most once a second
         self._keymap = keymap or {}
         self._wake: asyncio.Event | None = None
@@ -115,6 +114,19 @@ class CutoverApp(Controller, App[int]):
         self._parent_pid = os.getppid()
         self.title = f"cutover: {self.settings.environment.name}"
         self.typeahead = TypeAhead(self, super().on_event)
+
+    @property
+    def operations(self) -> Operations:
+        """What every action goes through, built when first asked for: actions/plan (some 20 modules) is not
+        imported before the first paint (the engine, started after it, has imported it by the first key)."""
+        if self._operations is None:
+            from cutover.actions.plan.operations import Operations
+
+            engine = self.engine
+            self._operations = Operations(
+                self.session, read_only=self.read_only, on_submit=engine.wake if engine is not None else None
+            )
+        return self._operations
 
     @property
     def available_themes(self) -> dict[str, Theme]:
@@ -177,7 +189,8 @@ class CutoverApp(Controller, App[int]):
             if self._engine_closed:
                 return
             self.engine = engine
-            self.operations.on_submit = engine.wake
+            if self._operations is not None:  # built before the engine: a submission wakes it from now on
+                self._operations.on_submit = engine.wake
         if self.engine is not None:
             self.engine.start_in_thread()
 
@@ -259,6 +272,7 @@ class CutoverApp(Controller, App[int]):
         painted = asyncio.Event()
         self.call_after_refresh(painted.set)
         await painted.wait()
+        resume_collector()  # paused by the entry point for the start-up, which ends here
         await poll_store(
             self.feed.poll,
             self._apply,

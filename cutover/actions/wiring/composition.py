@@ -13,31 +13,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cutover.actions.wiring import real_providers
 from cutover.config.loader import ConfigError
 from cutover.config.settings import Settings
 from cutover.model.clock import Clock, SystemClock
-from cutover.providers.ports.bundle import Providers
 from cutover.providers.ports.errors import ProviderError as ProviderError  # for the CLI, which cannot import providers
-from cutover.providers.sim import (
-    SimDns,
-    SimHealth,
-    SimMetrics,
-    SimNotifier,
-    SimSync,
-    SimWorld,
-    WorldClock,
-    WorldOptions,
-    open_world,
-)
-from cutover.providers.sim.scenario import inject_scenario
+from cutover.providers.sim import SimWorld, WorldClock, WorldOptions, open_world
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.simworld import SimWorldStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
+
+if TYPE_CHECKING:
+    from cutover.providers.ports.bundle import Providers
+
+# The providers (and the ports' bundle, a scenario's loader) are imported when they are built: a process that
+# only opens the store and its world's clock (the console, before its first paint) does without them.
 
 T = TypeVar("T")
 ROLES = ("dns", "metrics", "sync", "health", "notifier")
@@ -60,6 +54,8 @@ class Composition:
             world = open_world(self.store, world_options(self.settings), clock=self.clock, actor=self.actor).world
             scenario = self.settings.simulator.scenario
             if scenario is not None:
+                from cutover.providers.sim.scenario import inject_scenario
+
                 events = EventLog(self.store, self.actor or Actor("simulator", "cutover"), self.clock)
                 inject_scenario(world, scenario, TenantStore(self.store, events).find(), self.clock.now())
             self.cache["world"] = world
@@ -69,17 +65,15 @@ class Composition:
 
 ProviderBuilder = Callable[[Composition, str], Any]
 
-_SIMULATED: dict[str, Callable[[SimWorld], Any]] = {
-    "dns": SimDns,
-    "metrics": SimMetrics,
-    "sync": SimSync,
-    "health": SimHealth,
-    "notifier": SimNotifier,
-}
+
+def _simulated_classes() -> dict[str, Callable[[SimWorld], Any]]:
+    from cutover.providers.sim import SimDns, SimHealth, SimMetrics, SimNotifier, SimSync
+
+    return {"dns": SimDns, "metrics": SimMetrics, "sync": SimSync, "health": SimHealth, "notifier": SimNotifier}
 
 
 def _simulated(composition: Composition, role: str) -> Any:
-    return _SIMULATED[role](composition.world())
+    return _simulated_classes()[role](composition.world())
 
 
 # kind -> builder(composition, role). Real providers register their kinds here.
@@ -110,7 +104,7 @@ def world_clock(settings: Settings, store: Store, *, actor: Actor | None = None)
     """The clock a process should use with these settings, opening the world if it needs one."""
     if not all_simulated(settings):
         return SystemClock()
-    opened = open_world(store, world_options(settings), actor=actor)
+    opened = open_world(store, world_options(settings), actor=actor, load=False)  # its clock, not its records
     if settings.simulator.virtual_time:
         from cutover.actions.wiring.virtual_clock import VirtualClock
 
@@ -147,6 +141,8 @@ def build_providers(
                 [f"providers.{role}: kind {kind!r} has no provider in this build; available: {', '.join(BUILDERS)}"]
             )
         built[role] = builder(composition, role)
+    from cutover.providers.ports.bundle import Providers
+
     return Built(Providers(**built), clock, composition.cache.get("world"))
 
 

@@ -7,18 +7,21 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cutover.actions.wiring.composition import world_options
 from cutover.config.settings import Settings
 from cutover.model.clock import IDLE_AFTER, Clock
 from cutover.model.lifecycle import DomainError
 from cutover.providers.sim import OpenedWorld, WorldClock, open_world
-from cutover.providers.sim.scenario import LoadedScenario, inject_scenario
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.simworld import SimWorldStore, WorldMissing
 from cutover.state.store import Store, StoreError
 from cutover.state.tenants import TenantStore
+
+if TYPE_CHECKING:
+    from cutover.providers.sim.scenario import LoadedScenario
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Simulation:
     def info(self) -> WorldInfo:
         world = self.opened.world
         row = world.db.world()
-        world.refresh()
+        world.refresh_faults()  # only what the fault states need: the whole world is the engine's to read
         return WorldInfo(
             seed=row.seed,
             fleet=row.fleet,
@@ -72,11 +75,14 @@ def open_simulation(
 
     Raises ScenarioError (a ConfigError) with nothing injected if the scenario is bad.
     """
-    opened = open_world(store, world_options(settings), clock=clock, actor=actor)
+    # Not loaded here: this process's engine (and the headless summaries' providers) build their own world.
+    opened = open_world(store, world_options(settings), clock=clock, actor=actor, load=False)
     if speed is not None and isinstance(opened.clock, WorldClock):
         opened.clock.set_speed(speed)
     loaded = None
     if scenario is not None:
+        from cutover.providers.sim.scenario import inject_scenario  # pydantic models a run without one never needs
+
         events = EventLog(store, actor or Actor("simulator", "cutover"), opened.clock)
         tenants = TenantStore(store, events).find()
         loaded = inject_scenario(opened.world, scenario, tenants, opened.clock.now())

@@ -17,7 +17,6 @@ import click
 
 from cutover.actions.wiring.session import Session
 from cutover.config.loader import ConfigError, LoadedConfig, load_config
-from cutover.config.matrix import MatrixError
 from cutover.config.text import visible_lines
 from cutover.model.lifecycle import DomainError
 from cutover.state.store import StoreError
@@ -78,6 +77,7 @@ def what_went_wrong(exc: Exception) -> tuple[str, int] | None:
     # Imported here: the engine's facade is heavy, and most commands never raise these.
     from cutover.actions.plan.plans import BadRequest, NeedsConfirmation, Refused
     from cutover.actions.wiring.composition import ProviderError
+    from cutover.config.matrix import MatrixError  # the matrix's parser: not before the console's first paint
     from cutover.state.job_records import JobError
 
     if isinstance(exc, NeedsConfirmation):

@@ -25,7 +25,6 @@ from cutover.actions.wiring.simulation import Simulation, WorldInfo, discard_wor
 from cutover.config.units import parse_duration
 from cutover.console.commands.common import EXIT_USAGE, Context, echo, fail, user_errors
 from cutover.console.commands.console import console_keymap, run_console
-from cutover.console.commands.summary_text import summary_lines
 
 if TYPE_CHECKING:
     from cutover.actions.plan.plans import PlanRequest
@@ -147,13 +146,14 @@ def demo(
 
 def _night_options(for_: str | None, batch: str | None, speed: float | None) -> tuple[float, PlanRequest | None] | None:
     """--for and --batch: a whole night, headless (see commands/night.py)."""
-    from cutover.actions.plan.plans import BadRequest
-    from cutover.console.commands.night import parse_batch
-
     if for_ is None:
         if batch is not None:
             fail("--batch goes with --for DURATION (a night run headless)", EXIT_USAGE)
         return None
+    # Imported only for a night: night.py brings the engine and the reports (0.15 s the console never needs).
+    from cutover.actions.plan.plans import BadRequest
+    from cutover.console.commands.night import parse_batch
+
     try:
         duration = parse_duration(for_)
     except ValueError as exc:
@@ -208,6 +208,8 @@ async def _run(session: Session, simulation: Simulation, interval: float, ticks:
 
 
 def render_summary(summary: FleetSummary, info: WorldInfo, zone: ZoneInfo) -> str:
+    from cutover.console.commands.summary_text import summary_lines
+
     when = datetime.fromtimestamp(summary.at, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
     speed = "" if info.speed is None else (" paused" if info.speed == 0 else f" x{info.speed:g}")
     lines = [f"-- world {when}{speed} -- seed {info.seed}, {summary.tenants:,} tenants"]

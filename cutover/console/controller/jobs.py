@@ -8,7 +8,6 @@ import asyncio
 
 from textual import work
 
-from cutover.actions.plan.safety import only_capacity
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.planning import PAUSE_REASON
@@ -91,6 +90,8 @@ class JobControls(Acting):
             )
             if job.state is JobState.HELD:
                 verdict = await asyncio.to_thread(self.operations.resume_verdict, job)
+                from cutover.actions.plan.safety import only_capacity  # not before the first paint
+
                 if verdict is not None and not verdict.ok and not only_capacity(verdict):
                     # The engine would hold it again at once: only break-glass goes on past these rules.
                     from cutover.console.screens.break_glass import BreakGlass

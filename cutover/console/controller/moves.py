@@ -8,9 +8,6 @@ from dataclasses import replace
 
 from textual import work
 
-from cutover.actions.plan.capacity import summarise_exclusions
-from cutover.actions.plan.gate import GateVerdict
-from cutover.actions.plan.plans import PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.planning import prefilled_reason, prepare, submitted_text
@@ -28,6 +25,10 @@ class MoveActions(Acting):
     @work(group="act", exclusive=True, exit_on_error=False)
     async def act(self, kind: str) -> None:
         """c, R, r, b: plan, show the frozen target set, confirm, submit the job."""
+        # actions/plan is imported at the first action, not before the first paint (its engine has it by then).
+        from cutover.actions.plan.capacity import summarise_exclusions
+        from cutover.actions.plan.plans import PlanRequest
+
         word = verb_of(kind)
         if self._refuse_if_read_only(word):
             return
@@ -106,6 +107,8 @@ class MoveActions(Acting):
 
     @work(group="act", exclusive=True, exit_on_error=False)
     async def run_gate(self) -> None:
+        from cutover.actions.plan.gate import GateVerdict
+
         ids, _, _ = self._selection()
         if not ids:
             self.notify("no tenant selected", severity="warning")
@@ -124,6 +127,8 @@ class MoveActions(Acting):
     @work(group="act", exclusive=True, exit_on_error=False)
     async def dry_run(self) -> None:
         """d: rehearse the next action of the selection (cutover, or rollback for tenants on OCI)."""
+        from cutover.actions.plan.plans import PlanRequest
+
         ids, _, main = self._selection()
         if not ids or main is None:
             self.notify("no tenant selected", severity="warning")

@@ -7,7 +7,6 @@ import asyncio
 
 from textual import work
 
-from cutover.actions.plan.plans import PlanRequest
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.planning import ROLLBACK_REASON, rollback_lines, way_back_lines
@@ -43,8 +42,10 @@ class PanicRollback(Acting):
         ops = self.operations
 
         def planned():
-            plan = ops.plan(PlanRequest.rollback(all_in_flight=True))
+            from cutover.actions.plan.plans import PlanRequest  # not before the first paint
             from cutover.actions.plan.safety import read_fleet
+
+            plan = ops.plan(PlanRequest.rollback(all_in_flight=True))
 
             with ops.session.store.read():
                 tonight = len(read_fleet(ops.facts, [], plan.planned_at, ops.settings).rollbacks_tonight)

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cutover.actions.plan.acting import act_on_tenants
-from cutover.actions.plan.batch_schedule import schedule_lines, stored_times, zone_of
-from cutover.actions.plan.operations import Operations
-from cutover.actions.plan.plans import ActionPlan, PlanRequest
-from cutover.actions.plan.safety import Refusal, read_fleet
 from cutover.config.units import format_duration
 from cutover.console.controller.targets import TargetSet
 from cutover.model.jobs import JobKind, noun_of, verb_of
 from cutover.state.readiness import ON_OCI, ReadinessStore, strands_line
+
+if TYPE_CHECKING:
+    from cutover.actions.plan.operations import Operations
+    from cutover.actions.plan.plans import ActionPlan, PlanRequest
+    from cutover.actions.plan.safety import Refusal
+
+# actions/plan (acting, the plans, the safety rules: some 20 modules) is imported by the functions that plan,
+# at the first action: the console's first paint does not wait for it (its engine imports it by then).
 
 
 def submitted_text(job_id: str, kind: str, tenants: int, runs: str) -> str:
@@ -119,6 +123,8 @@ def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0, way_ba
     if plan.kind == JobKind.ROLLBACK:
         lines += rollback_lines(plan, rollbacks_tonight, limit, way_back)
     if plan.kind == JobKind.BATCH:
+        from cutover.actions.plan.batch_schedule import schedule_lines, stored_times, zone_of
+
         monitor = float(plan.params.get("monitor", 0))
         lines += schedule_lines(stored_times(plan.params), plan.groups, plan.planned_at, zone_of(plan.params))
         lines += list(plan.params.get("waits", ()))
@@ -135,6 +141,9 @@ def _detail(plan: ActionPlan, rollbacks_tonight: int = 0, limit: int = 0, way_ba
 def prepare(ops: Operations, request: PlanRequest) -> Prepared:
     """The shared act-on-tenants flow (actions/plan/acting.py), ready for the dialog: the tenants set aside
     listed with their reasons, the rest planned."""
+    from cutover.actions.plan.acting import act_on_tenants
+    from cutover.actions.plan.safety import read_fleet
+
     word = verb_of(request.kind)
     acting = act_on_tenants(ops, request)
     plan = acting.plan

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
         settings: Settings
         clock: Clock
         feed: FleetFeed
-        operations: Operations
+
+        @property
+        def operations(self) -> Operations: ...
+
         typeahead: TypeAhead
         last_update: FeedUpdate | None
 

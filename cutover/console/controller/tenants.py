@@ -11,7 +11,6 @@ import asyncio
 
 from textual import work
 
-from cutover.actions.plan.decommission_rules import POINT_OF_NO_RETURN, to_retire
 from cutover.config.text import visible_lines
 from cutover.console.controller.base import Acting
 from cutover.console.controller.targets import TargetSet
@@ -97,6 +96,8 @@ class TenantActions(Acting):
             return
         excluded = tuple((tid, "; ".join(why)) for tid, why in reasons.items())
         retire = await asyncio.to_thread(self._retire_lines, eligible)
+        from cutover.actions.plan.decommission_rules import POINT_OF_NO_RETURN  # not before the first paint
+
         detail = "\n".join(filter(None, [POINT_OF_NO_RETURN[0].upper() + POINT_OF_NO_RETURN[1:] + ".", retire, note]))
         from cutover.console.screens.decommission import ConfirmDecommission
 
@@ -116,6 +117,8 @@ class TenantActions(Acting):
 
     def _retire_lines(self, tenant_ids: tuple[str, ...]) -> str:
         """What remains on AWS to retire after it, per tenant (for the team's own tooling)."""
+        from cutover.actions.plan.decommission_rules import to_retire
+
         with self.session.store.read():
             found = [self.session.tenants.get(tid) for tid in tenant_ids]
         lines = ["Then to retire on AWS (cutover lists it, your tooling removes it):"]

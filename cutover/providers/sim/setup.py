@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
@@ -23,10 +23,7 @@ from cutover.model.clock import Clock
 from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
 from cutover.providers.sim.clock import WorldClock
-from cutover.providers.sim.dns import initial_record
-from cutover.providers.sim.fleet import generate_fleet
 from cutover.providers.sim.model import stable_key
-from cutover.providers.sim.seeding import WINDOW_ZONE, SeedSummary, seed_migration_night
 from cutover.providers.sim.world import SimWorld
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
@@ -34,6 +31,12 @@ from cutover.state.simworld import SimWorldStore
 from cutover.state.simworld_rows import JobRow, WorldRow
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
+
+if TYPE_CHECKING:
+    from cutover.providers.sim.seeding import SeedSummary
+
+# The fleet generator, the night's seeding and the DNS model are imported only to create a world: opening
+# one that exists (every start but the first; the console's first paint waits for it) does without them.
 
 # 02:05 in the migration window's time zone: five minutes inside the 02:00-06:00 window, so a new
 # user's first cutover (`make run`, mark three, cut over) is not refused for the time of night.
@@ -62,6 +65,8 @@ class OpenedWorld:
 
 def default_start(wall: float) -> float:
     """02:05 tonight in the window's time zone, on the wall clock's date there."""
+    from cutover.providers.sim.seeding import WINDOW_ZONE
+
     zone = ZoneInfo(WINDOW_ZONE)
     today = datetime.fromtimestamp(wall, zone).date()
     opens = datetime(today.year, today.month, today.day, *WORLD_OPENS_AT, tzinfo=zone)
@@ -75,15 +80,22 @@ def open_world(
     clock: Clock | None = None,
     actor: Actor | None = None,
     wall: Callable[[], float] = time.time,
+    load: bool = True,
 ) -> OpenedWorld:
     """The store's world, created first if it has none. Without a clock, the world's own
-    clock (shared through the store) is returned; with one (a test's ManualClock), that one."""
+    clock (shared through the store) is returned; with one (a test's ManualClock), that one.
+    `load=False`: the world's records and jobs are not read yet (its first `refresh` reads them):
+    the console's process, whose engine builds its own world, does not wait for them."""
     options = options or WorldOptions()
     actor = actor or Actor(operator=SIMULATOR, host="cutover")
     worlds = SimWorldStore(store)
     created, seeded = False, None
     with store.write():
         if not worlds.has_world():
+            from cutover.providers.sim.dns import initial_record
+            from cutover.providers.sim.fleet import generate_fleet
+            from cutover.providers.sim.seeding import seed_migration_night
+
             has_tenants = TenantStore(store, EventLog(store, actor)).count() > 0
             fleet = "imported" if has_tenants else "generated"
             now_wall = wall()
@@ -117,7 +129,8 @@ def open_world(
             created = True
     world_clock = clock or WorldClock(store, wall)
     world = SimWorld(store, world_clock)
-    world.refresh()
+    if load:
+        world.refresh()
     return OpenedWorld(world, world_clock, created, worlds.world().fleet, seeded)
 
 

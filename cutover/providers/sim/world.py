@@ -175,9 +175,18 @@ class SimWorld:
                 self._records[row.tenant_id] = RecordState(row, routing, row.visible_at + settle_after(row.before_ttl))
             for job in self.db.jobs(since_gen=self._gen):
                 self._add_job(job)
-            self._faults = [(Fault.from_row(row), row.added_at) for row in self.db.faults()]
-            self._cutovers = self.db.cutover_times()
+            self._load_faults()
             self._gen = gen
+
+    def refresh_faults(self) -> None:
+        """Load only the faults and the cutover times (what `fault_states` needs): a few rows, where
+        `refresh` reads every tenant's DNS record and sync jobs (0.9 s at 50,000 tenants)."""
+        with self.store.read():
+            self._load_faults()
+
+    def _load_faults(self) -> None:
+        self._faults = [(Fault.from_row(row), row.added_at) for row in self.db.faults()]
+        self._cutovers = self.db.cutover_times()
 
     def _add_job(self, job: JobRow) -> None:
         if job.job_id in self._jobs_by_id:
