@@ -256,6 +256,20 @@ def test_the_world_stands_still_while_nobody_runs_it_and_resumes_where_it_stoppe
     assert later.now() == pytest.approx(stopped + 60)
 
 
+def test_a_world_driven_without_a_break_keeps_its_speed_for_a_minute(tmp_path: Path) -> None:
+    """A driving process's heartbeats keep the world running: a re-anchor that kept the anchor once reset the
+    heartbeat to it, so the world froze IDLE_AFTER after the anchor and lost that time at every restart
+    (50 world seconds for 60 wall seconds at speed 1)."""
+    wall = FakeWall()
+    store = Store(tmp_path / "cutover.db")
+    clock = open_world(store, WorldOptions(tenants=20, speed=1), wall=wall).clock
+    start = clock.now()
+    for _ in range(30):
+        clock.keep_alive()
+        wall.now += HEARTBEAT_EVERY
+    assert clock.now() == pytest.approx(start + 30 * HEARTBEAT_EVERY)
+
+
 @pytest.mark.asyncio
 async def test_the_configured_scenario_is_loaded_once_by_whoever_opens_the_world(tmp_path: Path) -> None:
     scenario = Path(__file__).parent.parent / "scenarios" / "rough-night.toml"

@@ -92,7 +92,10 @@ class SimWorldStore:
         """Re-anchor the clock atomically: `compute(anchor_world, anchor_wall, speed, alive_wall)`
         returns the new (anchor_world, anchor_wall, speed)."""
         with self.store.write() as db:
-            anchor_world, anchor_wall, speed = compute(*self.clock_row())
+            old = self.clock_row()
+            anchor_world, anchor_wall, speed = compute(*old)
+            if (anchor_world, anchor_wall, speed) == old[:3]:
+                return  # the anchor stays: so does the heartbeat (resetting it to the anchor froze a running world)
             db.execute(
                 "UPDATE sim_world SET anchor_world = ?, anchor_wall = ?, speed = ?, alive_wall = ? WHERE id = 1",
                 [anchor_world, anchor_wall, speed, anchor_wall],

@@ -26,7 +26,8 @@ class WorldClock(AnchoredClock):
     """The Clock protocol (now, sleep) over the world anchor in the store, at the anchor's speed."""
 
     def __init__(self, store: Store, wall: Callable[[], float] = time.time):
-        super().__init__(SimWorldStore(store), wall)
+        self._world = SimWorldStore(store)
+        super().__init__(self._world, wall)
         self._last = float("-inf")
         self._beat_at = float("-inf")
 
@@ -67,6 +68,7 @@ class WorldClock(AnchoredClock):
             return world_time(anchor_world, anchor_wall, speed, alive_wall, wall), wall, speed
 
         self.reanchor(compute)
+        self._world.heartbeat(wall)  # the world keeps running while this process drives it
 
     def set_speed(self, speed: float) -> None:
         """Change how many world seconds pass per wall second (0 pauses); time does not jump."""
