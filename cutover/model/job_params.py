@@ -11,6 +11,7 @@ overrides added at a resume) is its run's state, not its request: the flows keep
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Self
@@ -20,15 +21,15 @@ from cutover.config.settings import Settings
 Params = Mapping[str, Any]
 
 
-class KindParams:
+class KindParams(ABC):
     """The base of every kind's parameters: read from a stored job (defaults from the settings), written as JSON."""
 
     @classmethod
-    def read(cls, params: Params, settings: Settings) -> Self:
-        raise NotImplementedError
+    @abstractmethod
+    def read(cls, params: Params, settings: Settings) -> Self: ...
 
-    def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def to_json(self) -> dict[str, Any]: ...
 
 
 def _overrides(params: Params) -> dict[str, str]:

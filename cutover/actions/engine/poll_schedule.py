@@ -219,15 +219,3 @@ class PollerBase:
                 self.in_flight() + self.watched("failure")[0], message, health.consecutive_errors
             )
         return health.consecutive_errors
-
-    async def poll_metrics(self) -> None:
-        raise NotImplementedError
-
-    async def poll_dns(self) -> None:
-        raise NotImplementedError
-
-    async def poll_sync(self) -> None:
-        raise NotImplementedError
-
-    async def poll_health(self) -> None:
-        raise NotImplementedError
