@@ -53,7 +53,7 @@ class PerCellFleetTable(FleetTable):
                 continue
             old = previous[tid]
             for column in self._columns():
-                if old is None or old.cells[column.index] != new.cells[column.index]:
+                if old is None or old.cell_at(column.index) != new.cell_at(column.index):
                     self.refresh(Region(column.x, index - top + 1, column.width, 1))
         if self._cursor_id in changed:
             self.post_message(self.CursorMoved(self, self._cursor_id))

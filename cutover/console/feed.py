@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import heapq
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from cutover.actions.plan.go_no_go import NightDecision, read_night
 from cutover.actions.plan.read_model import job_activity, pinned_alert
@@ -29,7 +28,7 @@ from cutover.config.settings import Settings
 from cutover.config.units import format_clock
 from cutover.console.fleet.columns import FleetRow
 from cutover.console.fleet.rows import RowContext, TonightSlot, build_row, row_valid_until
-from cutover.console.fleet.waves import WaveSummary, summarize
+from cutover.console.fleet.waves import WaveCounts, WaveSummary
 from cutover.model.clock import Clock
 from cutover.model.jobs import JobKind
 from cutover.model.tenant import Tenant
@@ -119,8 +118,8 @@ class FleetFeed:
         self.clock = clock
         self.settings = settings
         self._rows: dict[str, FleetRow] = {}
-        self._raw: dict[str, tuple] = {}
-        self._tenants: dict[str, Tenant] = {}
+        self._raw: dict[str, tuple] = {}  # each tenant's row as stored: the feed keeps no Tenant object per row
+        self._columns: list[str] = []  # the raw rows' column names
         self._until: dict[str, float] = {}
         self._context: dict[str, tuple] = {}
         self._last_seq: int | None = None
@@ -132,10 +131,10 @@ class FleetFeed:
         self._checks: list[tuple[float, str]] = []  # (when to look at the row again, tenant), a heap
         self._check_at: dict[str, float] = {}  # the one entry of a tenant's in the heap that counts
         self._with_context: set[str] = set()  # tenants with a lock, an activity, a slot... in the last poll
+        self._waves = WaveCounts()
         self._summary: list[WaveSummary] = []
-        # What the app sees of the tenants: a read-only view of this feed's own (it looks tenants up by ID,
-        # one at a time; a copy a poll would cost a millisecond at 50,000 tenants).
-        self._view: Mapping[str, Tenant] = MappingProxyType(self._tenants)
+        # What the app sees of the tenants: each built from its stored row when looked up (one at a time, by ID).
+        self._view: Mapping[str, Tenant] = StoredTenants(self._raw, self._columns)
         self.focus: str | None = None  # the tenant under the cursor: its row is read every poll
         self.full_reads = False  # True: read every row every poll, as before the change feed (benchmarks)
 
@@ -183,10 +182,11 @@ class FleetFeed:
             seen = {raw[0] for raw in raws}
             removed = tuple(tid for tid in self._rows if tid not in seen)
             for tid in removed:
-                for cache in (self._rows, self._raw, self._tenants, self._until, self._context, self._check_at):
+                self._waves.move(self._rows.get(tid), None)
+                for cache in (self._rows, self._raw, self._until, self._context, self._check_at):
                     cache.pop(tid, None)
         if changed or removed or not self._summary:
-            self._summary = summarize(self._rows.values())
+            self._summary = self._waves.summary()
         return FeedUpdate(
             now=now,
             changed=changed,
@@ -266,6 +266,7 @@ class FleetFeed:
         fetched = {raw[0]: raw for raw in raws}
         if raws:
             assert columns[0] == "tenant_id"
+            self._columns[:] = columns
         stamps = [columns.index(name) for name in sorted(CONFIRMED_AT) if name in columns]
         for tid in fetched if candidates is None else candidates:
             raw = fetched.get(tid) or self._raw.get(tid)
@@ -296,21 +297,20 @@ class FleetFeed:
             ):
                 # A figure confirmed again, still as fresh as shown: the row reads the same; only when it
                 # turns stale moves.
-                tenant = self._tenants[tid] = Tenant.from_row(dict(zip(columns, raw, strict=True)))
+                tenant = Tenant.from_row(dict(zip(columns, raw, strict=True)))
                 self._raw[tid] = raw
                 self._until[tid] = until = row_valid_until(tenant, ctx)
                 self._schedule(tid, _check_time(tid, until, ctx.gates.stale_after))
                 continue
-            if same_record:
-                tenant = self._tenants[tid]
-            else:
-                tenant = self._tenants[tid] = Tenant.from_row(dict(zip(columns, raw, strict=True)))
-                self._raw[tid] = raw
+            tenant = Tenant.from_row(dict(zip(self._columns, raw, strict=True)))
+            self._raw[tid] = raw
             row = build_row(tenant, ctx)
             self._until[tid] = until = row_valid_until(tenant, ctx)
             self._schedule(tid, _check_time(tid, until, ctx.gates.stale_after))
             self._context[tid] = context
-            if self._rows.get(tid) != row:
+            before_row = self._rows.get(tid)
+            if before_row != row:
+                self._waves.move(before_row, row)
                 self._rows[tid] = changed[tid] = row
         return changed
 
@@ -336,6 +336,24 @@ class FleetFeed:
                 self._pinned[event.seq] = event
         self._rollbacks += sum(1 for e in fresh if e.kind == "transition" and e.state_after == "rolling_back")
         return [e for e in fresh if e.kind in ALERT_KINDS]
+
+
+class StoredTenants(Mapping[str, Tenant]):
+    """The tenants as the feed last read them, each built from its stored row when looked up: the app asks
+    for one at a time (the tenant under the cursor), so the feed keeps rows, not ~60-field objects."""
+
+    def __init__(self, raws: Mapping[str, tuple], columns: list[str]) -> None:
+        self._raws = raws
+        self._columns = columns  # the feed's own list, filled in place by its first read
+
+    def __getitem__(self, tenant_id: str) -> Tenant:
+        return Tenant.from_row(dict(zip(self._columns, self._raws[tenant_id], strict=True)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raws)
+
+    def __len__(self) -> int:
+        return len(self._raws)
 
 
 def _check_time(tid: str, until: float, stale_after: float) -> float:

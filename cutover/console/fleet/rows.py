@@ -269,6 +269,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         _backends_cell(tenant, ctx),
         Cell(visible(lock), WARN if lock else ""),
     )
+    texts, styles = zip(*cells, strict=True)
     missing = float("inf")
     sort_values = (
         tenant.tenant_id,
@@ -290,7 +291,8 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         wave=tenant.wave,
         tier=tenant.tier,
         lifecycle=tenant.lifecycle,
-        cells=cells,
+        texts=texts,
+        styles=styles,
         sort_values=sort_values,
         search_text=search,
         fault=_fault(tenant, ctx, step),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cutover.config.units import format_duration
@@ -23,25 +22,43 @@ class WaveSummary:
         return 100.0 * self.migrated / self.total if self.total else 0.0
 
 
-def summarize(rows: Iterable[FleetRow]) -> list[WaveSummary]:
-    waves: dict[int, dict[Lifecycle, int]] = {}
-    for row in rows:
-        counts = waves.setdefault(row.wave, {})
-        counts[row.lifecycle] = counts.get(row.lifecycle, 0) + 1
-    summaries = []
-    for wave in sorted(waves):
-        counts = waves[wave]
-        migrated = counts.get(Lifecycle.MIGRATED, 0) + counts.get(Lifecycle.DECOMMISSIONED, 0)
-        summaries.append(
-            WaveSummary(
-                wave=wave,
-                total=sum(counts.values()),
-                by_state=dict(counts),
-                migrated=migrated,
-                in_flight=sum(counts.get(state, 0) for state in IN_FLIGHT),
+class WaveCounts:
+    """Tenants by wave and state, kept as rows come and go (a changed row moves one count), so the waves'
+    summary costs the number of waves, not the fleet's size."""
+
+    def __init__(self) -> None:
+        self._counts: dict[int, dict[Lifecycle, int]] = {}
+
+    def move(self, before: FleetRow | None, after: FleetRow | None) -> None:
+        """A row replaced (`before` by `after`), added (no `before`) or removed (no `after`)."""
+        if before and after and before.wave == after.wave and before.lifecycle is after.lifecycle:
+            return
+        if before is not None:
+            counts = self._counts[before.wave]
+            counts[before.lifecycle] -= 1
+            if not counts[before.lifecycle]:
+                del counts[before.lifecycle]
+                if not counts:
+                    del self._counts[before.wave]
+        if after is not None:
+            counts = self._counts.setdefault(after.wave, {})
+            counts[after.lifecycle] = counts.get(after.lifecycle, 0) + 1
+
+    def summary(self) -> list[WaveSummary]:
+        summaries = []
+        for wave in sorted(self._counts):
+            counts = self._counts[wave]
+            migrated = counts.get(Lifecycle.MIGRATED, 0) + counts.get(Lifecycle.DECOMMISSIONED, 0)
+            summaries.append(
+                WaveSummary(
+                    wave=wave,
+                    total=sum(counts.values()),
+                    by_state=dict(counts),
+                    migrated=migrated,
+                    in_flight=sum(counts.get(state, 0) for state in IN_FLIGHT),
+                )
             )
-        )
-    return summaries
+        return summaries
 
 
 def age_text(at: float | None, now: float) -> str:

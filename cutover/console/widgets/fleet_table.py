@@ -241,7 +241,7 @@ class FleetTable(ScrollView, can_focus=True):
             return Cell(row.fault or "-", BAD if row.fault else "dim")
         if self._filter.tonight:
             return Cell(row.tonight or "-", "" if row.tonight else "dim")
-        return row.cells[COLUMN_INDEX["next"]]
+        return row.cell_at(COLUMN_INDEX["next"])
 
     def _next_header(self) -> str:
         if self._filter.faults_only:
@@ -309,7 +309,7 @@ class FleetTable(ScrollView, can_focus=True):
             if index is None or not top <= index < bottom:
                 continue
             old = previous[tid]
-            differ = [column for column in placed if old is None or old.cells[column.index] != new.cells[column.index]]
+            differ = [c for c in placed if old is None or old.cell_at(c.index) != new.cell_at(c.index)]
             if differ:
                 # One region a row, from its first changed cell to the end of its last: the terminal gets one
                 # cursor move and one run of text per changed row, not one per changed cell.
@@ -547,7 +547,7 @@ class FleetTable(ScrollView, can_focus=True):
         segments = [Segment(gutter, mark_style if is_marked else base)]
         x = GUTTER
         for column in placed:
-            cell = self._next_cell(row) if column.index == COLUMN_INDEX["next"] else row.cells[column.index]
+            cell = self._next_cell(row) if column.index == COLUMN_INDEX["next"] else row.cell_at(column.index)
             # The cursor row is one calm reversed bar; its colours are in the key figures below.
             style = base if is_cursor else base + cell_style(cell.style, self.app.no_color)
             segments.append(Segment(_fit(cell.text, column.width, column.align), style))
