@@ -12,6 +12,7 @@ from cutover.config.matrix import parse_matrix
 from cutover.config.settings import Settings
 from cutover.console.feed import FleetFeed
 from cutover.model.clock import ManualClock
+from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.schema import MIGRATIONS
@@ -203,3 +204,25 @@ def test_a_store_from_the_previous_schema_gets_revisions(tmp_path: Path, clock: 
         assert [row[0] for row in tenants.changed_since(high).rows] == ["T-0002"]
         feed = FleetFeed(store, tenants.events, clock, Settings())
         assert feed.poll().total == 3
+
+
+def test_the_waves_summary_follows_each_changed_row(
+    store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+) -> None:
+    """The waves' counts move with the rows the feed reads (it keeps them, it does not recount the fleet)."""
+    _import(tenants)
+    feed = _feed(store, events, clock)
+    (wave,) = feed.poll().summary
+    assert wave.total == 40 and wave.by_state == {Lifecycle.PENDING: 40}
+
+    tenants.transition("T-0002", "syncing", why="started")
+    tenants.transition("T-0003", "syncing", why="started")
+    clock.advance(1.0)
+    (wave,) = feed.poll().summary
+    assert wave.by_state == {Lifecycle.PENDING: 38, Lifecycle.SYNCING: 2}
+    assert wave.in_flight == 0 and wave.total == 40
+
+    tenants.transition("T-0002", "failed", why="broke")
+    clock.advance(1.0)
+    (wave,) = feed.poll().summary
+    assert wave.by_state == {Lifecycle.PENDING: 38, Lifecycle.SYNCING: 1, Lifecycle.FAILED: 1}
