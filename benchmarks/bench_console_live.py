@@ -42,7 +42,9 @@ apart, not in the percentiles.
 **Full garbage collections.** The console's process gets a `sitecustomize.py` of this benchmark's own (on
 PYTHONPATH, nothing in cutover changes) that logs every generation-2 collection (and any other over 5 ms) with
 its start and end on the monotonic clock; a key press overlapped one when the collection ran between the write
-and its frame. The callback adds about a microsecond to every collection.
+and its frame. Printed: the keys that overlapped one ("in full GC"), the keys slower than 50 ms and, in
+brackets, how many of those overlapped one; the full collections during the keys and the longest. The callback
+adds about a microsecond to every collection.
 
 **Memory and CPU.** VmHWM (peak resident set) and VmRSS of the console process from /proc/PID/status at the end
 of the keys; the CPU share is (utime + stime) over the key window / its wall time, from /proc/PID/stat (all the
@@ -167,6 +169,8 @@ class Run:
     latencies: list[float] = field(default_factory=list)  # seconds
     unanswered: int = 0
     during_full_gc: int = 0
+    slow: int = 0  # answered in more than the target
+    slow_during_full_gc: int = 0
     full_gcs: int = 0
     full_gc_ms: list[float] = field(default_factory=list)
     hwm_mb: float = float("nan")
@@ -360,9 +364,11 @@ def measure(
         full = [(start, end) for start, end in _full_gcs(gc_log) if start < wall0 + wall and end > wall0]
         run.full_gcs = len(full)
         run.full_gc_ms = [(end - start) * 1000 for start, end in full]
-        run.during_full_gc = sum(
-            1 for written, at in answered if any(start < at and end > written for start, end in full)
-        )
+        in_gc = [any(start < at and end > written for start, end in full) for written, at in answered]
+        run.during_full_gc = sum(in_gc)
+        slow = [at - written > KEY_P95_TARGET_MS / 1000 for written, at in answered]
+        run.slow = sum(slow)
+        run.slow_during_full_gc = sum(a and b for a, b in zip(slow, in_gc, strict=True))
     finally:
         _stop(pid, fd, engine)
         watch.stop()
@@ -375,6 +381,8 @@ def _merge(runs: list[Run]) -> Run:
         merged.latencies += run.latencies
         merged.unanswered += run.unanswered
         merged.during_full_gc += run.during_full_gc
+        merged.slow += run.slow
+        merged.slow_during_full_gc += run.slow_during_full_gc
         merged.full_gcs += run.full_gcs
         merged.full_gc_ms += run.full_gc_ms
     merged.hwm_mb = max(run.hwm_mb for run in runs)
@@ -386,7 +394,8 @@ def _merge(runs: list[Run]) -> Run:
 
 HEADER = (
     f"{'tenants':>8} {'console':<11} {'tree':<7} {'keys':>5} {'median':>7} {'p95':>7} {'max':>7} {'lost':>4} "
-    f"{'in full GC':>10} {'full GCs (max ms)':>17} {'peak RSS':>9} {'RSS':>7} {'CPU':>6} {'engine':>6}  load"
+    f"{'in full GC':>10} {'>50ms (in GC)':>13} {'full GCs (max ms)':>17} {'peak RSS':>9} {'RSS':>7} "
+    f"{'CPU':>6} {'engine':>6}  load"
 )
 
 
@@ -396,12 +405,13 @@ def _row(tenants: int, mode: str, label: str, run: Run) -> str:
         median, p95, worst = statistics.median(ms), statistics.quantiles(ms, n=20)[18], ms[-1]
     else:
         median = p95 = worst = float("nan")
+    slow = f"{run.slow} ({run.slow_during_full_gc})"
     gcs = f"{run.full_gcs} ({max(run.full_gc_ms, default=0):.0f})"
     engine = f"{run.engine_share * 100:5.1f}%" if run.engine_share == run.engine_share else "     -"
     return (
         f"{tenants:>8,} {mode:<11} {label:<7} {len(ms):>5} {median:>5.1f}ms {p95:>5.1f}ms {worst:>5.0f}ms "
-        f"{run.unanswered:>4} {run.during_full_gc:>10} {gcs:>17} {run.hwm_mb:>6.0f} MB {run.rss_mb:>4.0f} MB "
-        f"{run.cpu_share * 100:>5.1f}% {engine}  {run.load}"
+        f"{run.unanswered:>4} {run.during_full_gc:>10} {slow:>13} {gcs:>17} {run.hwm_mb:>6.0f} MB "
+        f"{run.rss_mb:>4.0f} MB {run.cpu_share * 100:>5.1f}% {engine}  {run.load}"
     )
 
 
