@@ -3,7 +3,7 @@
 Run by hand:
 
     .venv/bin/python benchmarks/bench_console_live.py [SIZE ...] [--before CHECKOUT] [--seconds 30]
-        [--rounds 1] [--mode read-only|own-engine|both] [--speed 1] [--warm-up 10]
+        [--rounds 1] [--mode read-only|own-engine|both] [--speed 1] [--warm-up 10] [--sample]
 
 (defaults: 2,500, 10,000 and 50,000 tenants, 30 s of keys a round, both modes; CHECKOUT: a git worktree of an
 earlier commit, e.g. `git worktree add --detach /tmp/before COMMIT`, whose console is measured the same way,
@@ -46,6 +46,13 @@ and its frame. Printed: the keys that overlapped one ("in full GC"), the keys sl
 brackets, how many of those overlapped one; the full collections during the keys and the longest. The callback
 adds about a microsecond to every collection.
 
+**Where a slow key's time went** (`--sample`, a diagnosis, not for the figures: it costs the console a little):
+the same sitecustomize starts a thread in the console's process that samples every thread's stack every 10 ms.
+For the keys slower than 50 ms, it prints where the main thread (Textual's event loop) was during their waits:
+the innermost frame of cutover's (and the innermost of all, when another), or idle in select; and what the
+other threads (Textual's input thread, the feed's and the engine's workers) were doing when not idle. A sample
+missing means the sampler could not get the GIL: a collection ran, or another thread kept it.
+
 **Memory and CPU.** VmHWM (peak resident set) and VmRSS of the console process from /proc/PID/status at the end
 of the keys; the CPU share is (utime + stime) over the key window / its wall time, from /proc/PID/stat (all the
 console's threads, the engine's too in `own-engine`; the separate engine's share is printed for `read-only`).
@@ -73,6 +80,7 @@ import tempfile
 import termios
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +114,35 @@ if _path:
             os.write(_fd, f"{info['generation']} {_started[0]} {ended}\\n".encode())
 
     gc.callbacks.append(_bench_gc)
+
+_samples = os.environ.get("BENCH_SAMPLE_LOG")
+if _samples:
+    import sys, threading
+
+    def _bench_sample():
+        fd = os.open(_samples, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        me, main = threading.get_ident(), threading.main_thread().ident
+        while True:
+            time.sleep(0.01)
+            at, lines = time.monotonic_ns(), []
+            for ident, frame in sys._current_frames().items():
+                names = []
+                while ident != me and frame is not None and len(names) < 30:
+                    code = frame.f_code
+                    where = code.co_filename
+                    if "site-packages/" in where:
+                        where = where.rpartition("site-packages/")[2]
+                    elif "/cutover/" in where:
+                        where = "cutover/" + where.rpartition("/cutover/")[2]
+                    else:
+                        where = "/".join(where.rsplit("/", 2)[-2:])
+                    names.append(f"{where}:{code.co_name}")
+                    frame = frame.f_back
+                if names:
+                    lines.append(f"{at} {'main' if ident == main else 'other'} {';'.join(names)}\\n")
+            os.write(fd, "".join(lines).encode())
+
+    threading.Thread(target=_bench_sample, daemon=True, name="bench-sampler").start()
 """
 
 
@@ -178,6 +215,10 @@ class Run:
     cpu_share: float = float("nan")
     engine_share: float = float("nan")
     load: str = ""
+    # --sample: where the console's threads were while keys slower than 50 ms waited for their frame
+    main_thread: Counter[str] = field(default_factory=Counter)
+    other_threads: Counter[str] = field(default_factory=Counter)
+    slow_window_s: float = 0.0
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -314,11 +355,58 @@ def _stop(pid: int, fd: int, engine: subprocess.Popen[bytes] | None) -> None:
         engine.wait(timeout=30)
 
 
+IDLE = ("selectors.py:select", "threading.py:wait", "queue.py:get", "threading.py:_wait_for_tstate_lock")
+
+
+def _where(stack: list[str], main: bool) -> str | None:
+    """What a sampled thread was doing: its innermost frame of cutover's, and the innermost frame of all
+    (Textual's, Rich's, the standard library's) when that is another."""
+    if stack[0].endswith(IDLE):
+        return "(idle: the event loop waits for input)" if main else None
+    ours = next((frame for frame in stack if frame.startswith("cutover/")), None)
+    if ours is None:
+        return stack[0] if main else None
+    return ours if ours == stack[0] else f"{ours} > {stack[0]}"
+
+
+def _profile(run: Run, samples: Path, slow: list[tuple[float, float]]) -> None:
+    """Count the samples taken while a key slower than the target waited (each sample once)."""
+    windows: list[list[float]] = []
+    for start, end in sorted(slow):
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    run.slow_window_s += sum(end - start for start, end in windows)
+    starts = [start for start, _ in windows]
+    if not samples.exists():
+        return
+    with samples.open() as lines:
+        for line in lines:
+            at_ns, thread, stack = line.rstrip("\n").split(" ", 2)
+            at = int(at_ns) / 1e9
+            index = bisect.bisect_right(starts, at) - 1
+            if index < 0 or at > windows[index][1]:
+                continue
+            where = _where(stack.split(";"), thread == "main")
+            if where is None:
+                continue
+            (run.main_thread if thread == "main" else run.other_threads)[where] += 1
+
+
 def measure(
-    tree: Path, directory: Path, tenants: int, mode: str, seconds: float, warm_up: float, speed: float | None
+    tree: Path,
+    directory: Path,
+    tenants: int,
+    mode: str,
+    seconds: float,
+    warm_up: float,
+    speed: float | None,
+    sample: bool = False,
 ) -> Run:
     env = base_env(tree, directory, speed)
     gc_log = directory / f"gc-{time.monotonic_ns()}.log"
+    samples = directory / f"samples-{time.monotonic_ns()}.log"
     engine = None
     if mode == "read-only":
         engine = subprocess.Popen(
@@ -329,7 +417,8 @@ def measure(
             stderr=subprocess.DEVNULL,
         )
     argv = ["console", "--read-only"] if mode == "read-only" else ["console"]
-    pid, fd = _spawn_console(argv, env | {"BENCH_GC_LOG": str(gc_log)}, directory)
+    console_env = env | {"BENCH_GC_LOG": str(gc_log)} | ({"BENCH_SAMPLE_LOG": str(samples)} if sample else {})
+    pid, fd = _spawn_console(argv, console_env, directory)
     watch = PtyWatch(fd)
     run = Run()
     try:
@@ -369,6 +458,8 @@ def measure(
         slow = [at - written > KEY_P95_TARGET_MS / 1000 for written, at in answered]
         run.slow = sum(slow)
         run.slow_during_full_gc = sum(a and b for a, b in zip(slow, in_gc, strict=True))
+        if sample:
+            _profile(run, samples, [span for span, late in zip(answered, slow, strict=True) if late])
     finally:
         _stop(pid, fd, engine)
         watch.stop()
@@ -385,6 +476,9 @@ def _merge(runs: list[Run]) -> Run:
         merged.slow_during_full_gc += run.slow_during_full_gc
         merged.full_gcs += run.full_gcs
         merged.full_gc_ms += run.full_gc_ms
+        merged.main_thread += run.main_thread
+        merged.other_threads += run.other_threads
+        merged.slow_window_s += run.slow_window_s
     merged.hwm_mb = max(run.hwm_mb for run in runs)
     merged.rss_mb = max(run.rss_mb for run in runs)
     merged.cpu_share = statistics.mean(run.cpu_share for run in runs)
@@ -415,6 +509,19 @@ def _row(tenants: int, mode: str, label: str, run: Run) -> str:
     )
 
 
+def _print_profile(what: str, run: Run) -> None:
+    main_total = sum(run.main_thread.values())
+    print(
+        f"  {what}: keys > {KEY_P95_TARGET_MS:.0f} ms waited {run.slow_window_s:.1f} s in all; main thread sampled "
+        f"{main_total} times in it (every 10 ms would be {run.slow_window_s * 100:.0f}: the rest, no sample, "
+        "is the GIL held elsewhere: a collection, or another thread)"
+    )
+    for where, count in run.main_thread.most_common(8):
+        print(f"    main  {count / max(main_total, 1) * 100:5.1f}%  {where}")
+    for where, count in run.other_threads.most_common(5):
+        print(f"    other {count:>5} samples  {where}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[2_500, 10_000, 50_000])
@@ -424,6 +531,11 @@ def main() -> None:
     parser.add_argument("--mode", choices=["read-only", "own-engine", "both"], default="both")
     parser.add_argument("--speed", type=float, help="world seconds a real second (default: the setting's, 1)")
     parser.add_argument("--warm-up", type=float, default=10.0, help="seconds after the first frame")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="also sample the console's threads every 10 ms (a diagnosis: it slows the console a little)",
+    )
     args = parser.parse_args()
     trees = [("before", args.before.resolve()), ("after", HERE)] if args.before else [("this", HERE)]
     modes = ["read-only", "own-engine"] if args.mode == "both" else [args.mode]
@@ -450,10 +562,16 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for label, tree in trees:
                         runs[label].append(
-                            measure(tree, stores[label], tenants, mode, args.seconds, args.warm_up, args.speed)
+                            measure(
+                                tree, stores[label], tenants, mode, args.seconds, args.warm_up, args.speed, args.sample
+                            )
                         )
+                merged = {label: _merge(runs[label]) for label, _ in trees}
                 for label, _ in trees:
-                    print(_row(tenants, mode, label, _merge(runs[label])), flush=True)
+                    print(_row(tenants, mode, label, merged[label]), flush=True)
+                if args.sample:
+                    for label, _ in trees:
+                        _print_profile(f"{tenants:,} {mode} {label}", merged[label])
     print(f"load at the end {_load()}", flush=True)
 
 
