@@ -50,7 +50,8 @@ adds about a microsecond to every collection.
 the same sitecustomize starts a thread in the console's process that samples every thread's stack every 10 ms.
 For the keys slower than 50 ms, it prints where the main thread (Textual's event loop) was during their waits:
 the innermost frame of cutover's (and the innermost of all, when another), or idle in select; and what the
-other threads (Textual's input thread, the feed's and the engine's workers) were doing when not idle. A sample
+other threads (Textual's input thread, the feed's and the engine's workers) were doing when not idle; and each
+full collection's length, the objects it freed and how many `gc.freeze()` had put out of its reach. A sample
 missing means the sampler could not get the GIL: a collection ran, or another thread kept it.
 
 **Memory and CPU.** VmHWM (peak resident set) and VmRSS of the console process from /proc/PID/status at the end
@@ -111,7 +112,8 @@ if _path:
             return
         ended = time.monotonic_ns()
         if info["generation"] == 2 or ended - _started[0] >= 5_000_000:
-            os.write(_fd, f"{info['generation']} {_started[0]} {ended}\\n".encode())
+            frozen = gc.get_freeze_count()
+            os.write(_fd, f"{info['generation']} {_started[0]} {ended} {info['collected']} {frozen}\\n".encode())
 
     gc.callbacks.append(_bench_gc)
 
@@ -210,6 +212,8 @@ class Run:
     slow_during_full_gc: int = 0
     full_gcs: int = 0
     full_gc_ms: list[float] = field(default_factory=list)
+    gc_collected: list[int] = field(default_factory=list)  # objects each full collection freed
+    frozen: int = 0  # objects gc.freeze() had put out of the collector's reach, at the last full collection
     hwm_mb: float = float("nan")
     rss_mb: float = float("nan")
     cpu_share: float = float("nan")
@@ -322,14 +326,15 @@ def _answer(keys: list[Key], frames: list[tuple[float, int]]) -> tuple[list[tupl
     return answered, missing
 
 
-def _full_gcs(path: Path) -> list[tuple[float, float]]:
+def _full_gcs(path: Path) -> list[tuple[float, float, int, int]]:
+    """(start, end, objects collected, objects frozen out of the collector) of each full collection."""
     if not path.exists():
         return []
     spans = []
     for line in path.read_text().splitlines():
-        generation, start, end = line.split()
+        generation, start, end, collected, frozen = line.split()
         if generation == "2":
-            spans.append((int(start) / 1e9, int(end) / 1e9))
+            spans.append((int(start) / 1e9, int(end) / 1e9, int(collected), int(frozen)))
     return spans
 
 
@@ -450,7 +455,10 @@ def measure(
         run.load = _load()
         answered, run.unanswered = _answer(keys, list(watch.cursor))
         run.latencies = [at - written for written, at in answered]
-        full = [(start, end) for start, end in _full_gcs(gc_log) if start < wall0 + wall and end > wall0]
+        during = [gc for gc in _full_gcs(gc_log) if gc[0] < wall0 + wall and gc[1] > wall0]
+        full = [(start, end) for start, end, _, _ in during]
+        run.gc_collected = [collected for _, _, collected, _ in during]
+        run.frozen = max((frozen for _, _, _, frozen in during), default=0)
         run.full_gcs = len(full)
         run.full_gc_ms = [(end - start) * 1000 for start, end in full]
         in_gc = [any(start < at and end > written for start, end in full) for written, at in answered]
@@ -476,6 +484,8 @@ def _merge(runs: list[Run]) -> Run:
         merged.slow_during_full_gc += run.slow_during_full_gc
         merged.full_gcs += run.full_gcs
         merged.full_gc_ms += run.full_gc_ms
+        merged.gc_collected += run.gc_collected
+        merged.frozen = max(merged.frozen, run.frozen)
         merged.main_thread += run.main_thread
         merged.other_threads += run.other_threads
         merged.slow_window_s += run.slow_window_s
@@ -516,6 +526,11 @@ def _print_profile(what: str, run: Run) -> None:
         f"{main_total} times in it (every 10 ms would be {run.slow_window_s * 100:.0f}: the rest, no sample, "
         "is the GIL held elsewhere: a collection, or another thread)"
     )
+    if run.full_gc_ms:
+        print(
+            f"    full collections: {', '.join(f'{ms:.0f}' for ms in run.full_gc_ms)} ms, freeing "
+            f"{', '.join(f'{n:,}' for n in run.gc_collected)} objects; {run.frozen:,} objects frozen (gc.freeze)"
+        )
     for where, count in run.main_thread.most_common(8):
         print(f"    main  {count / max(main_total, 1) * 100:5.1f}%  {where}")
     for where, count in run.other_threads.most_common(5):
