@@ -37,7 +37,10 @@ cursor's new row. Limits: it times the cursor row's arrival, not the end of the 
 table comes a few hundred bytes later); it includes the pty and this process's reader thread (which shares the
 2 cores: on a loaded machine part of a figure is waiting for a core); the feed's repaints of the cursor row
 (same tenant) are not mistaken for key frames (they do not move the cursor); keys never answered are counted
-apart, not in the percentiles.
+apart, not in the percentiles. The engine's whole-fleet polls come every 15 s (health), 30 s (sync) and 60 s
+(metrics and DNS) of world time, so a 30 s window sees a few; at 50,000 a p95 depends on how many 0.3-0.7 s
+full collections fall in the window (three runs of the same tree gave 71, 207 and 241 ms): use `--rounds`
+for steadier figures. With `--rounds 1` the trees alternate by console mode (before, after, before, after).
 
 **Full garbage collections.** The console's process gets a `sitecustomize.py` of this benchmark's own (on
 PYTHONPATH, nothing in cutover changes) that logs every generation-2 collection (and any other over 5 ms) with
