@@ -513,7 +513,11 @@ class FleetTable(ScrollView, can_focus=True):
         strip = self._render_row(row, placed, width, is_cursor, is_marked)
         self._line_cache[tid] = (row, is_cursor, is_marked, strip)
         if len(self._line_cache) > 4 * max(50, self.size.height):
-            self._line_cache = {t: v for t, v in self._line_cache.items() if t in self._index}
+            # Keep the lines on screen: a night of scrolling a large fleet would otherwise keep a rendered line
+            # (segments the collector tracks) for every row ever shown.
+            top, bottom = self._visible_window()
+            on_screen = set(self._order[top:bottom])
+            self._line_cache = {t: v for t, v in self._line_cache.items() if t in on_screen}
         return strip
 
     def _render_header(self, placed: tuple[Placed, ...], width: int) -> Strip:
