@@ -4,7 +4,7 @@ of it (sync, health, validation, DNS, metrics). Pure data: the store (state/tena
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -114,8 +114,38 @@ class Tenant(MatrixFields):
         data.pop("revision", None)
         return cls(**data)
 
+    @classmethod
+    def from_rows(cls, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Tenant]:
+        """Stored rows (plain tuples, with their column names) as Tenants, as `from_row` makes each one.
+
+        A frozen dataclass's __init__ sets its 60 fields one at a time (object.__setattr__): that was most of
+        reading a 50,000-tenant fleet (about 1.4 s of CPU). The columns are checked against the fields once, then
+        each row's values become its Tenant's attributes as they are, the two enums looked up.
+        """
+        names = [name for name in columns if name != "revision"]
+        if sorted(names) != _FIELD_NAMES or len(names) != len(columns) - ("revision" in columns):
+            return [cls.from_row(dict(zip(columns, row, strict=True))) for row in rows]  # its own TypeError says why
+        lifecycles, healths = _LIFECYCLES, _SYNC_HEALTHS
+        new, assign = object.__new__, object.__setattr__
+        tenants: list[Tenant] = []
+        for row in rows:
+            data = dict(zip(columns, row, strict=True))
+            data.pop("revision", None)
+            lifecycle, health = lifecycles.get(data["lifecycle"]), healths.get(data["sync_health"])
+            data["lifecycle"] = lifecycle if lifecycle is not None else Lifecycle(data["lifecycle"])
+            data["sync_health"] = health if health is not None else SyncHealth(data["sync_health"])
+            tenant = new(cls)
+            assign(tenant, "__dict__", data)
+            tenants.append(tenant)
+        return tenants
+
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["lifecycle"] = self.lifecycle.value
         data["sync_health"] = self.sync_health.value
         return data
+
+
+_FIELD_NAMES = sorted(f.name for f in fields(Tenant))
+_LIFECYCLES = {member.value: member for member in Lifecycle}
+_SYNC_HEALTHS = {member.value: member for member in SyncHealth}
