@@ -288,7 +288,8 @@ class TenantStore:
         with self.store.write() as db:
             stored = self._stored(db, fields, list(observations))
             revised: dict[tuple[str, ...], list[list[Any]]] = {}  # statement's columns -> its rows
-            confirmed: dict[tuple[str, ...], list[list[Any]]] = {}
+            # columns -> their values -> the tenants confirmed with them (a poll confirms most at the same time)
+            confirmed: dict[tuple[str, ...], dict[tuple[Any, ...], list[str]]] = {}
             for tenant_id, observed in observations.items():
                 current = stored.get(tenant_id)
                 if current is None:
@@ -319,7 +320,9 @@ class TenantStore:
                     for name, index in zip(time_names, times, strict=True)
                     if values[index] != was[index] or values[index] != values[index]
                 )
-                confirmed.setdefault(differs, []).append([observed[name] for name in differs] + [tenant_id])
+                confirmed.setdefault(differs, {}).setdefault(tuple(observed[name] for name in differs), []).append(
+                    tenant_id
+                )
             if revised:
                 revision = self.next_revision()
                 for names, rows in revised.items():
@@ -327,9 +330,20 @@ class TenantStore:
                     db.conn.executemany(
                         f"UPDATE tenants SET {assignments}, revision = {revision} WHERE tenant_id = ?", rows
                     )
-            for names, rows in confirmed.items():
+            for names, groups in confirmed.items():
+                # One statement for the tenants sharing the same times (rewriting each row costs the same, but
+                # not one statement a tenant); a tenant with times of its own, a statement of its own.
                 assignments = ", ".join(f"{name} = ?" for name in names)
-                db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", rows)
+                alone = [[*values, ids[0]] for values, ids in groups.items() if len(ids) == 1]
+                if alone:
+                    db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", alone)
+                for values, ids in groups.items():
+                    for start in range(0, len(ids) if len(ids) > 1 else 0, BATCH):
+                        chunk = ids[start : start + BATCH]
+                        db.conn.execute(
+                            f"UPDATE tenants SET {assignments} WHERE tenant_id IN ({', '.join('?' * len(chunk))})",
+                            [*values, *chunk],
+                        )
 
     def next_revision(self) -> int:
         """The revision a write now gives the rows it changes (inside the write's transaction)."""
