@@ -119,29 +119,29 @@ class Pollers(PollerBase):
         sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
         coarse: list[Sample] = []
         async for tenant in paced(tenants):
-            metrics = snapshot.tenant(tenant.tenant_id)
-            if metrics is None or metrics.measured_at is None:
+            figures = snapshot.figures(tenant.tenant_id)
+            if figures is None:
                 continue  # no figure: keep the last one and its age (the gate calls it stale), never blank it
             live[tenant.tenant_id] = {
-                "observed_oci_share": metrics.oci_share,
-                "requests": metrics.requests,
-                "error_rate": metrics.error_rate,
-                "p95_ms": metrics.p95_ms,
-                "metrics_at": metrics.measured_at,
+                "observed_oci_share": figures.oci_share,
+                "requests": figures.requests,
+                "error_rate": figures.error_rate,
+                "p95_ms": figures.p95_ms,
+                "metrics_at": figures.measured_at,
             }
-            if tenant.tenant_id in sampled:
+            if tenant.tenant_id in sampled and (metrics := snapshot.tenant(tenant.tenant_id)) is not None:
                 kept = samples if tenant.tenant_id in fine else coarse
-                for side, figures in (("aws", metrics.aws), ("oci", metrics.oci)):
-                    if figures is not None:
+                for side, measured in (("aws", metrics.aws), ("oci", metrics.oci)):
+                    if measured is not None:
                         kept.append(
                             Sample(
                                 tenant.tenant_id,
                                 side,
-                                figures.measured_at,
-                                figures.requests,
-                                figures.errors,
-                                figures.p95_ms,
-                                figures.source,
+                                measured.measured_at,
+                                measured.requests,
+                                measured.errors,
+                                measured.p95_ms,
+                                measured.source,
                             )
                         )
         # Short transactions rather than one long one: other writers (a console's job) wait less.
