@@ -266,9 +266,14 @@ class TenantStore:
         whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
         revision; one where nothing differs is not written at all. A NaN always differs (SQLite keeps none)."""
         normalized: dict[str, dict[str, Any]] = {}
+        kinds: set[tuple[str, ...]] = set()  # the sets of names observed (one or two in a poll), each checked once
         for tenant_id, observed in observations.items():
-            if not OBSERVED_FIELDS.issuperset(observed):
-                raise ValueError(f"not observations: {', '.join(sorted(set(observed) - OBSERVED_FIELDS))}")
+            names = tuple(observed)
+            if names not in kinds:
+                unknown = set(names) - OBSERVED_FIELDS
+                if unknown:
+                    raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
+                kinds.add(names)
             if "sync_health" in observed:
                 health = observed["sync_health"]
                 value = _SYNC_HEALTH_VALUES.get(health)
@@ -280,10 +285,10 @@ class TenantStore:
         observations = normalized
         if not observations:
             return
-        fields = sorted({name for observed in observations.values() for name in observed})
+        fields = sorted({name for names in kinds for name in names})
         position = {name: index for index, name in enumerate(fields)}
-        # Per set of names observed (one or two in a poll): where they sit in a stored row, figures apart from
-        # confirmation times, so a tenant's comparison is two tuple comparisons rather than one per field.
+        # Per set of names observed: where they sit in a stored row, figures apart from confirmation times, so
+        # a tenant's comparison is two tuple comparisons rather than one per field.
         layouts: dict[tuple[str, ...], tuple[Any, Any, tuple[str, ...], tuple[int, ...]]] = {}
         with self.store.write() as db:
             stored = self._stored(db, fields, list(observations))
