@@ -177,16 +177,18 @@ class Pollers(PollerBase):
             self._dns_fleet_at = self.core.now()
         by_id = {tenant.tenant_id: tenant for tenant in tenants}
         assume = self.core.settings.dns.assume_previous_ttl
-        observed = {
-            tenant_id: {
-                "dns_oci_share": record.routing.oci_share(by_id[tenant_id].aws_target, by_id[tenant_id].oci_target),
+        observed: dict[str, dict[str, Any]] = {}
+        async for tenant_id, record in paced(records.items()):
+            tenant = by_id.get(tenant_id)
+            if tenant is None:
+                continue
+            routing = record.routing
+            observed[tenant_id] = {
+                "dns_oci_share": routing.oci_share(tenant.aws_target, tenant.oci_target),
                 "dns_routing": record.describe(),
                 "dns_at": record.measured_at,
-                **ttl_observation(by_id[tenant_id], record.routing.ttl, record.measured_at, assume_previous=assume),
+                **ttl_observation(tenant, routing.ttl, record.measured_at, assume_previous=assume),
             }
-            async for tenant_id, record in paced(records.items())
-            if tenant_id in by_id
-        }
         now = self.core.now()
         for tenant_id, named in several.items():
             if named and tenant_id in by_id:
