@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from itertools import islice
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from itertools import islice
 from typing import Any, TypeVar
 
 from cutover.actions.engine.drift import DriftWatch
