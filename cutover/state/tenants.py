@@ -115,10 +115,10 @@ class TenantStore:
     # --- reading ---------------------------------------------------------------
 
     def get(self, tenant_id: str) -> Tenant:
-        row = next(self.store.db.query("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id]), None)
-        if row is None:
+        found = self._tenants("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id])
+        if not found:
             raise UnknownTenant(tenant_id)
-        return Tenant.from_row(row)
+        return found[0]
 
     def resolve_id(self, typed: str) -> str:
         """The stored ID for what an operator typed: exact, else the one ID equal to it ignoring case
