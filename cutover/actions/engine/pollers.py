@@ -211,7 +211,8 @@ class Pollers(PollerBase):
         statuses = await provider.status(tenants)
         observed = {
             tenant_id: {
-                "sync_health": status.health,
+                # its value, as the store keeps it: a dict of plain values is one the garbage collector skips
+                "sync_health": status.health.value if isinstance(status.health, SyncHealth) else status.health,
                 "sync_percent": status.percent,
                 "sync_eta_s": _finite(status.eta_s),
                 "sync_lag_s": status.lag_s,
