@@ -12,7 +12,7 @@ from cutover.config.matrix import parse_matrix
 from cutover.config.settings import Settings
 from cutover.console.feed import FleetFeed
 from cutover.model.clock import ManualClock
-from cutover.model.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.schema import MIGRATIONS
@@ -226,3 +226,36 @@ def test_the_waves_summary_follows_each_changed_row(
     clock.advance(1.0)
     (wave,) = feed.poll().summary
     assert wave.by_state == {Lifecycle.PENDING: 38, Lifecycle.SYNCING: 1, Lifecycle.FAILED: 1}
+
+
+def test_the_fleet_read_a_page_at_a_time_is_each_tenant_as_read_alone(tenants: TenantStore) -> None:
+    """The engine's fleet read (pages) and find() build Tenants in bulk: each is the tenant `get` reads,
+    field for field, whatever its sync state (not started is the empty value) and observations."""
+    _import(tenants)
+    tenants.transition("T-0003", "syncing", why="test")
+    tenants.observe_many(
+        {
+            "T-0003": {"sync_health": "continuous", "sync_percent": 100.0, "observed_at": 1_800_000_000.0},
+            "T-0004": {"requests": 120.0, "error_rate": 0.001, "metrics_at": 1_800_000_010.0},
+        }
+    )
+
+    paged = [tenant for page in tenants.pages(7) for tenant in page]
+
+    assert [t.tenant_id for t in paged] == [f"T-{n:04d}" for n in range(1, 41)]
+    assert paged == [tenants.get(t.tenant_id) for t in paged] == tenants.find()
+    assert paged[2].lifecycle is Lifecycle.SYNCING and paged[2].sync_health is SyncHealth.CONTINUOUS
+    assert paged[0].sync_health is SyncHealth.NOT_STARTED and paged[0].lifecycle is Lifecycle.PENDING
+    assert paged[3].requests == 120.0 and paged[3].metrics_at == 1_800_000_010.0
+
+
+def test_a_figure_observed_as_nan_is_written_and_moves_the_revision(store: Store, tenants: TenantStore) -> None:
+    """SQLite keeps no NaN (it stores NULL): a NaN observed is never taken for the figure already stored."""
+    _import(tenants)
+    tenants.observe_many({"T-0005": {"p95_ms": 850.0, "metrics_at": 1_800_000_000.0}})
+    high = tenants.revision()
+
+    tenants.observe_many({"T-0005": {"p95_ms": float("nan"), "metrics_at": 1_800_000_000.0}})
+
+    assert [row[0] for row in tenants.changed_since(high).rows] == ["T-0005"]
+    assert tenants.get("T-0005").p95_ms is None

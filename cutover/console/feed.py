@@ -299,12 +299,12 @@ class FleetFeed:
             ):
                 # A figure confirmed again, still as fresh as shown: the row reads the same; only when it
                 # turns stale moves.
-                tenant = Tenant.from_row(dict(zip(columns, raw, strict=True)))
+                tenant = Tenant.from_rows(columns, [raw])[0]
                 self._raw[tid] = raw
                 self._until[tid] = until = row_valid_until(tenant, ctx)
                 self._schedule(tid, _check_time(tid, until, ctx.gates.stale_after))
                 continue
-            tenant = Tenant.from_row(dict(zip(self._columns, raw, strict=True)))
+            tenant = Tenant.from_rows(self._columns, [raw])[0]
             self._raw[tid] = raw
             row = build_row(tenant, ctx)
             self._until[tid] = until = row_valid_until(tenant, ctx)
@@ -349,7 +349,7 @@ class StoredTenants(Mapping[str, Tenant]):
         self._columns = columns  # the feed's own list, filled in place by its first read
 
     def __getitem__(self, tenant_id: str) -> Tenant:
-        return Tenant.from_row(dict(zip(self._columns, self._raws[tenant_id], strict=True)))
+        return Tenant.from_rows(self._columns, [self._raws[tenant_id]])[0]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raws)

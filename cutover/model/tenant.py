@@ -4,7 +4,7 @@ of it (sync, health, validation, DNS, metrics). Pure data: the store (state/tena
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -110,16 +110,42 @@ class Tenant(MatrixFields):
     def from_row(cls, row: dict[str, Any]) -> Tenant:
         """A stored row as a Tenant; the store's bookkeeping (the row's `revision` in the change feed) is not
         part of the tenant."""
+        return cls.from_rows(list(row), [list(row.values())])[0]
+
+    @classmethod
+    def _constructed(cls, row: dict[str, Any]) -> Tenant:
         data = {**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])}
         data.pop("revision", None)
-        if data.keys() != _TENANT_FIELDS:
-            return cls(**data)  # a field missing or unknown: the constructor names it
-        # A frozen dataclass's __init__ sets each of its ~60 fields through object.__setattr__ (25 us a tenant);
-        # a stored row has every field and went through this type on its way in, so its values are set at once
-        # (4 us): the console rebuilds thousands of rows a second at 50,000 tenants, the engine reads the fleet.
-        tenant = object.__new__(cls)
-        tenant.__dict__.update(data)
-        return tenant
+        return cls(**data)
+
+    @classmethod
+    def from_rows(cls, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Tenant]:
+        """Stored rows (plain tuples, with their column names) as Tenants, as `from_row` makes each one.
+
+        A frozen dataclass's __init__ sets its 60 fields one at a time (object.__setattr__): that was most of
+        reading a 50,000-tenant fleet (about 1.4 s of CPU). The columns are checked against the fields once, then
+        each row's values become its Tenant's attributes as they are, the two enums looked up.
+        """
+        columns = tuple(columns)
+        if columns not in _FITTING_COLUMNS:
+            names = [name for name in columns if name != "revision"]
+            if sorted(names) != _FIELD_NAMES or len(names) != len(columns) - ("revision" in columns):
+                # Not a stored tenant row: the constructor's TypeError names the field missing or unknown.
+                return [cls._constructed(dict(zip(columns, row, strict=True))) for row in rows]
+            _FITTING_COLUMNS.add(columns)
+        lifecycles, healths = _LIFECYCLES, _SYNC_HEALTHS
+        new, assign = object.__new__, object.__setattr__
+        tenants: list[Tenant] = []
+        for row in rows:
+            data = dict(zip(columns, row, strict=True))
+            data.pop("revision", None)
+            lifecycle, health = lifecycles.get(data["lifecycle"]), healths.get(data["sync_health"])
+            data["lifecycle"] = lifecycle if lifecycle is not None else Lifecycle(data["lifecycle"])
+            data["sync_health"] = health if health is not None else SyncHealth(data["sync_health"])
+            tenant = new(cls)
+            assign(tenant, "__dict__", data)
+            tenants.append(tenant)
+        return tenants
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -128,4 +154,7 @@ class Tenant(MatrixFields):
         return data
 
 
-_TENANT_FIELDS = frozenset(f.name for f in fields(Tenant))
+_FIELD_NAMES = sorted(f.name for f in fields(Tenant))
+_FITTING_COLUMNS: set[tuple[str, ...]] = set()  # column lists found to be exactly a Tenant's fields (and revision)
+_LIFECYCLES = {member.value: member for member in Lifecycle}
+_SYNC_HEALTHS = {member.value: member for member in SyncHealth}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
@@ -70,6 +71,15 @@ CONFIRMED_AT = frozenset({"observed_at", "metrics_at", "dns_at", "health_at"})
 # The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
 NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
 BATCH = 500  # tenant IDs per `IN (...)` query
+_SYNC_HEALTH_VALUES: dict[str, str] = {member: member.value for member in SyncHealth}  # a member or its value
+
+
+def _picker(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The values at `indexes` of a tuple, as a tuple (however many there are)."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return itemgetter(*indexes) if indexes else lambda row: ()
 
 
 @dataclass(frozen=True)
@@ -105,10 +115,10 @@ class TenantStore:
     # --- reading ---------------------------------------------------------------
 
     def get(self, tenant_id: str) -> Tenant:
-        row = next(self.store.db.query("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id]), None)
-        if row is None:
+        found = self._tenants("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id])
+        if not found:
             raise UnknownTenant(tenant_id)
-        return Tenant.from_row(row)
+        return found[0]
 
     def resolve_id(self, typed: str) -> str:
         """The stored ID for what an operator typed: exact, else the one ID equal to it ignoring case
@@ -131,21 +141,24 @@ class TenantStore:
             where.append("lifecycle = ?")
             params.append(Lifecycle(lifecycle).value)
         sql = "SELECT * FROM tenants" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY tenant_id"
-        return [Tenant.from_row(row) for row in self.store.db.query(sql, params)]
+        return self._tenants(sql, params)
 
     def pages(self, size: int) -> Iterator[list[Tenant]]:
         """Every tenant in tenant_id order, `size` at a time, each page its own short query (no cursor is left
         open between pages): a reader on an event loop can let other tasks run between two pages."""
         last = ""
         while True:
-            rows = self.store.db.query(
+            page = self._tenants(
                 "SELECT * FROM tenants WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
             )
-            page = [Tenant.from_row(row) for row in rows]
             if not page:
                 return
             yield page
             last = page[-1].tenant_id
+
+    def _tenants(self, sql: str, params: list[object]) -> list[Tenant]:
+        cursor = self.store.db.execute(sql, params)
+        return Tenant.from_rows([description[0] for description in cursor.description], cursor.fetchall())
 
     def raw(self, limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Every tenant as a plain tuple, in tenant_id order, with the column names: for readers
@@ -252,36 +265,70 @@ class TenantStore:
         """Record observations of many tenants in one transaction, writing only what differs from the stored
         row: a tenant whose figures changed gets them (and its confirmation times) and a new revision; one
         whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
-        revision; one where nothing differs is not written at all."""
+        revision; one where nothing differs is not written at all. A NaN always differs (SQLite keeps none)."""
         normalized: dict[str, dict[str, Any]] = {}
+        kinds: set[tuple[str, ...]] = set()  # the sets of names observed (one or two in a poll), each checked once
         for tenant_id, observed in observations.items():
-            unknown = set(observed) - OBSERVED_FIELDS
-            if unknown:
-                raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
+            names = tuple(observed)
+            if names not in kinds:
+                unknown = set(names) - OBSERVED_FIELDS
+                if unknown:
+                    raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
+                kinds.add(names)
             if "sync_health" in observed:
-                observed = {**observed, "sync_health": SyncHealth(observed["sync_health"]).value}
+                health = observed["sync_health"]
+                value = _SYNC_HEALTH_VALUES.get(health)
+                if value is None:
+                    value = SyncHealth(health).value  # not a sync health: its ValueError says so
+                if value is not health:
+                    observed = {**observed, "sync_health": value}
             normalized[tenant_id] = observed
         observations = normalized
         if not observations:
             return
-        fields = sorted({name for observed in observations.values() for name in observed})
+        fields = sorted({name for names in kinds for name in names})
+        position = {name: index for index, name in enumerate(fields)}
+        # Per set of names observed: where they sit in a stored row, figures apart from confirmation times, so
+        # a tenant's comparison is two tuple comparisons rather than one per field.
+        layouts: dict[tuple[str, ...], tuple[Any, Any, tuple[str, ...], tuple[int, ...]]] = {}
         with self.store.write() as db:
             stored = self._stored(db, fields, list(observations))
             revised: dict[tuple[str, ...], list[list[Any]]] = {}  # statement's columns -> its rows
-            confirmed: dict[tuple[str, ...], list[list[Any]]] = {}
+            # columns -> their values -> the tenants confirmed with them (a poll confirms most at the same time)
+            confirmed: dict[tuple[str, ...], dict[tuple[Any, ...], list[str]]] = {}
             for tenant_id, observed in observations.items():
                 current = stored.get(tenant_id)
                 if current is None:
                     raise UnknownTenant(tenant_id)
-                differs = [name for name, value in observed.items() if current[name] != value or value != value]
-                if not differs:
+                names = tuple(observed)
+                layout = layouts.get(names)
+                if layout is None:
+                    figures = [index for index, name in enumerate(names) if name not in CONFIRMED_AT]
+                    times = tuple(index for index, name in enumerate(names) if name in CONFIRMED_AT)
+                    layout = layouts[names] = (
+                        _picker([position[name] for name in names]),
+                        _picker(figures),
+                        tuple(names[index] for index in times),
+                        times,
+                    )
+                pick_stored, pick_figures, time_names, times = layout
+                values = tuple(observed.values())
+                was = pick_stored(current)
+                # Tuples compare equal only if every pair is (the same object, or) equal: NaN never is, and a
+                # stored value is never NaN, so a NaN observed always differs, as it must.
+                if values == was:
                     continue
-                if any(name not in CONFIRMED_AT for name in differs):
-                    names = tuple(observed)
-                    revised.setdefault(names, []).append([*observed.values(), tenant_id])
-                else:
-                    names = tuple(differs)
-                    confirmed.setdefault(names, []).append([observed[name] for name in names] + [tenant_id])
+                if pick_figures(values) != pick_figures(was):
+                    revised.setdefault(names, []).append([*values, tenant_id])
+                    continue
+                differs = tuple(
+                    name
+                    for name, index in zip(time_names, times, strict=True)
+                    if values[index] != was[index] or values[index] != values[index]
+                )
+                confirmed.setdefault(differs, {}).setdefault(tuple(observed[name] for name in differs), []).append(
+                    tenant_id
+                )
             if revised:
                 revision = self.next_revision()
                 for names, rows in revised.items():
@@ -289,24 +336,36 @@ class TenantStore:
                     db.conn.executemany(
                         f"UPDATE tenants SET {assignments}, revision = {revision} WHERE tenant_id = ?", rows
                     )
-            for names, rows in confirmed.items():
+            for names, groups in confirmed.items():
+                # One statement for the tenants sharing the same times (rewriting each row costs the same, but
+                # not one statement a tenant); a tenant with times of its own, a statement of its own.
                 assignments = ", ".join(f"{name} = ?" for name in names)
-                db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", rows)
+                alone = [[*values, ids[0]] for values, ids in groups.items() if len(ids) == 1]
+                if alone:
+                    db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", alone)
+                for values, ids in groups.items():
+                    for start in range(0, len(ids) if len(ids) > 1 else 0, BATCH):
+                        chunk = ids[start : start + BATCH]
+                        db.conn.execute(
+                            f"UPDATE tenants SET {assignments} WHERE tenant_id IN ({', '.join('?' * len(chunk))})",
+                            [*values, *chunk],
+                        )
 
     def next_revision(self) -> int:
         """The revision a write now gives the rows it changes (inside the write's transaction)."""
         return int(self.store.db.execute(f"SELECT {NEXT_REVISION}").fetchone()[0])
 
     @staticmethod
-    def _stored(db: Any, fields: list[str], tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
-        stored: dict[str, dict[str, Any]] = {}
+    def _stored(db: Any, fields: list[str], tenant_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored values of `fields` (in that order) of each of these tenants that exists."""
+        stored: dict[str, tuple[Any, ...]] = {}
+        names = ", ".join(fields)
         for start in range(0, len(tenant_ids), BATCH):
             chunk = tenant_ids[start : start + BATCH]
             marks = ", ".join("?" * len(chunk))
-            names = ", ".join(fields)
             cursor = db.execute(f"SELECT tenant_id, {names} FROM tenants WHERE tenant_id IN ({marks})", chunk)
             for row in cursor.fetchall():
-                stored[row[0]] = dict(zip(fields, row[1:], strict=True))
+                stored[row[0]] = row[1:]
         return stored
 
     # --- import ------------------------------------------------------------------

@@ -119,29 +119,29 @@ class Pollers(PollerBase):
         sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
         coarse: list[Sample] = []
         async for tenant in paced(tenants):
-            metrics = snapshot.tenant(tenant.tenant_id)
-            if metrics is None or metrics.measured_at is None:
+            figures = snapshot.figures(tenant.tenant_id)
+            if figures is None:
                 continue  # no figure: keep the last one and its age (the gate calls it stale), never blank it
             live[tenant.tenant_id] = {
-                "observed_oci_share": metrics.oci_share,
-                "requests": metrics.requests,
-                "error_rate": metrics.error_rate,
-                "p95_ms": metrics.p95_ms,
-                "metrics_at": metrics.measured_at,
+                "observed_oci_share": figures.oci_share,
+                "requests": figures.requests,
+                "error_rate": figures.error_rate,
+                "p95_ms": figures.p95_ms,
+                "metrics_at": figures.measured_at,
             }
-            if tenant.tenant_id in sampled:
+            if tenant.tenant_id in sampled and (metrics := snapshot.tenant(tenant.tenant_id)) is not None:
                 kept = samples if tenant.tenant_id in fine else coarse
-                for side, figures in (("aws", metrics.aws), ("oci", metrics.oci)):
-                    if figures is not None:
+                for side, measured in (("aws", metrics.aws), ("oci", metrics.oci)):
+                    if measured is not None:
                         kept.append(
                             Sample(
                                 tenant.tenant_id,
                                 side,
-                                figures.measured_at,
-                                figures.requests,
-                                figures.errors,
-                                figures.p95_ms,
-                                figures.source,
+                                measured.measured_at,
+                                measured.requests,
+                                measured.errors,
+                                measured.p95_ms,
+                                measured.source,
                             )
                         )
         # Short transactions rather than one long one: other writers (a console's job) wait less.
@@ -177,16 +177,18 @@ class Pollers(PollerBase):
             self._dns_fleet_at = self.core.now()
         by_id = {tenant.tenant_id: tenant for tenant in tenants}
         assume = self.core.settings.dns.assume_previous_ttl
-        observed = {
-            tenant_id: {
-                "dns_oci_share": record.routing.oci_share(by_id[tenant_id].aws_target, by_id[tenant_id].oci_target),
+        observed: dict[str, dict[str, Any]] = {}
+        async for tenant_id, record in paced(records.items()):
+            tenant = by_id.get(tenant_id)
+            if tenant is None:
+                continue
+            routing = record.routing
+            observed[tenant_id] = {
+                "dns_oci_share": routing.oci_share(tenant.aws_target, tenant.oci_target),
                 "dns_routing": record.describe(),
                 "dns_at": record.measured_at,
-                **ttl_observation(by_id[tenant_id], record.routing.ttl, record.measured_at, assume_previous=assume),
+                **ttl_observation(tenant, routing.ttl, record.measured_at, assume_previous=assume),
             }
-            async for tenant_id, record in paced(records.items())
-            if tenant_id in by_id
-        }
         now = self.core.now()
         for tenant_id, named in several.items():
             if named and tenant_id in by_id:
@@ -209,7 +211,8 @@ class Pollers(PollerBase):
         statuses = await provider.status(tenants)
         observed = {
             tenant_id: {
-                "sync_health": status.health,
+                # its value, as the store keeps it: a dict of plain values is one the garbage collector skips
+                "sync_health": status.health.value if isinstance(status.health, SyncHealth) else status.health,
                 "sync_percent": status.percent,
                 "sync_eta_s": _finite(status.eta_s),
                 "sync_lag_s": status.lag_s,

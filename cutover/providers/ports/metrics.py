@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from cutover.model.tenant import Tenant
+
+NAN = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,56 @@ class MetricsSnapshot:
         if index is None:
             return None
         return TenantMetrics(tenant_id, _side(self.aws, index), _side(self.oci, index))
+
+    def figures(self, tenant_id: str) -> TenantFigures | None:
+        """What `tenant(tenant_id)` says of the tenant as a whole, without building it (a whole-fleet poll
+        asks this of every tenant): None where it says nothing (not in the snapshot, or no side measured)."""
+        index = self._index.get(tenant_id)
+        if index is None:
+            return None
+        aws_requests = aws_errors = aws_p95 = aws_at = oci_requests = oci_errors = oci_p95 = oci_at = NAN
+        aws, oci = self.aws, self.oci
+        if aws is not None:
+            aws_requests, aws_at = float(aws.requests[index]), float(aws.measured_at[index])
+            if aws_requests == aws_requests and aws_at == aws_at:  # not NaN: the side has a datapoint (as _side)
+                aws_errors, aws_p95 = float(aws.errors[index]), float(aws.p95_ms[index])
+            else:
+                aws = None
+        if oci is not None:
+            oci_requests, oci_at = float(oci.requests[index]), float(oci.measured_at[index])
+            if oci_requests == oci_requests and oci_at == oci_at:
+                oci_errors, oci_p95 = float(oci.errors[index]), float(oci.p95_ms[index])
+            else:
+                oci = None
+        if aws is None and oci is None:
+            return None
+        # The same sums, in the same order, as TenantMetrics' properties.
+        total = (aws_requests if aws else 0.0) + (oci_requests if oci else 0.0)
+        errors = (aws_errors if aws else 0.0) + (oci_errors if oci else 0.0)
+        aws_p95_counts = aws is not None and aws_p95 == aws_p95 and aws_requests > 0
+        oci_p95_counts = oci is not None and oci_p95 == oci_p95 and oci_requests > 0
+        if aws_p95_counts and oci_p95_counts:
+            p95: float | None = aws_p95 if aws_requests >= oci_requests else oci_p95  # max(): the first on a tie
+        else:
+            p95 = aws_p95 if aws_p95_counts else oci_p95 if oci_p95_counts else None
+        measured = oci_at if aws is None else aws_at if oci is None else min(aws_at, oci_at)
+        return TenantFigures(
+            oci_share=(oci_requests if oci else 0.0) / total if total > 0 else None,
+            requests=total,
+            error_rate=errors / total if total > 0 else None,
+            p95_ms=p95,
+            measured_at=measured,
+        )
+
+
+class TenantFigures(NamedTuple):
+    """A tenant's figures as a whole, both sides together (TenantMetrics' properties of the same name)."""
+
+    oci_share: float | None
+    requests: float
+    error_rate: float | None
+    p95_ms: float | None
+    measured_at: float
 
 
 def _side(columns: SideColumns | None, index: int) -> SideMetrics | None:

@@ -34,15 +34,17 @@ class SimDns:
         world.refresh()
         now = world.clock.now()
         self._refuse_if_throttled(now, None)
-        missing = [t for t in tenants if t.aws_target and world.record(t.tenant_id) is None]
+        records = world.records
+        missing = [t for t in tenants if t.aws_target and t.tenant_id not in records]
         if missing:
             world.db.add_records(initial_record(t, now) for t in missing)
             world.refresh()
+            records = world.records
         found: dict[str, DnsRecord] = {}
         for number, tenant in enumerate(tenants, 1):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            record = world.record(tenant.tenant_id)
+            record = records.get(tenant.tenant_id)
             if record is None:
                 continue
             row = record.row

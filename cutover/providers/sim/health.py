@@ -122,10 +122,11 @@ class SimHealth:
         now = world.clock.now()
         common, losses = self._losses_at(now)
         found: dict[str, BackendHealth] = {}
+        jobs_of = world.jobs
         for number, tenant in enumerate(tenants, 1):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            jobs = world.jobs_of(tenant.tenant_id)
+            jobs = jobs_of.get(tenant.tenant_id)
             if jobs is None or jobs.continuous is None or jobs.continuous.started_at > now:
                 found[tenant.tenant_id] = BackendHealth(
                     tenant.tenant_id, 0, 0, BackendStatus.UNKNOWN, (), None, now, SOURCE

@@ -233,6 +233,11 @@ class SimWorld:
     def jobs_of(self, tenant_id: str) -> TenantJobs | None:
         return self._jobs.get(tenant_id)
 
+    @property
+    def jobs(self) -> dict[str, TenantJobs]:
+        """tenant_id -> its sync jobs (`jobs_of` for each), for hot loops."""
+        return self._jobs
+
     def job(self, job_id: str) -> JobRow | None:
         return self._jobs_by_id.get(job_id) or self.db.job(job_id)
 
