@@ -110,7 +110,10 @@ class CutoverApp(Controller, App[int]):
         self._stale_sources: set[str] = set()
         self._feed_error = ""
         self._whole_fleet_read = False
+        # The tenant the console put the cursor on (the top of the first screen), while the operator has not
+        # touched a key: until then the cursor stays on the top of the attention order as the order settles.
         self._first_cursor: str | None = None
+        self._operator_acted = False
         self._parent_pid = os.getppid()
         self.title = f"cutover: {self.settings.environment.name}"
         self.typeahead = TypeAhead(self, super().on_event)
@@ -135,6 +138,8 @@ class CutoverApp(Controller, App[int]):
         return {name: themes[name] for name in colours.OFFERED_THEMES if name in themes}
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste | events.MouseEvent):
+            self._operator_acted = True  # the cursor is the operator's from now on
         # Keys that arrive while a field or dialog is opening wait for it (see typeahead).
         if self.typeahead.take(event):
             return
@@ -327,7 +332,21 @@ class CutoverApp(Controller, App[int]):
             # order (what is in flight, what is wrong), unless the operator has moved the cursor meanwhile.
             if cursor_before is None or cursor_before == self._first_cursor:
                 main.table.action_first()
+                self._first_cursor = main.table.cursor_id
         elif not update.complete:
+            self._first_cursor = main.table.cursor_id
+        elif (
+            not self._operator_acted
+            and self.screen is main
+            and cursor_before is not None
+            and cursor_before == self._first_cursor
+            and main.table.top_id != cursor_before
+        ):
+            # Nobody has touched a key since the console opened on the top of the order, and the top has changed
+            # (the first polls move tenants in and out of flight): the cursor goes with the top, not with the
+            # tenant that left it, so what is in flight and what is wrong stay on screen. From the first key on,
+            # the cursor never moves by itself.
+            main.table.action_first()
             self._first_cursor = main.table.cursor_id
         if not self._engine_started:
             # The engine (and with it the providers) starts once the first rows are painted.

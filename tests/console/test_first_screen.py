@@ -243,3 +243,31 @@ async def test_the_sort_arrow_shows_at_once_even_on_a_one_character_column(make_
         header = next(line for line in screen_lines(app) if "TENANT" in line and "STATE" in line)
         assert " ▼ " in header, header
         assert notified(app, "sorted by wave, descending")
+
+
+@pytest.mark.asyncio
+async def test_the_cursor_stays_on_the_top_until_the_operator_touches_a_key(make_app, writer) -> None:
+    """The first polls move tenants in and out of flight: the console opened on the top of the attention
+    order keeps the cursor there (not on a tenant that left it) until a key is pressed; after that, never."""
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await _table(app, pilot)
+        top = table.cursor_id
+        assert top is not None and top == table.top_id
+        assert table.row(top).in_flight
+
+        writer.tenants.transition(top, Lifecycle.MIGRATED, why="its monitoring ended")
+        await app.refresh_now()
+        await pilot.pause()
+        assert table.top_id != top  # it left the top
+        assert table.cursor_id == table.top_id  # the cursor went with the top, not with it
+        assert table.row(table.cursor_id).in_flight
+
+        second = table.cursor_id
+        await pilot.press("j", "k")  # the operator's now, back on the top
+        assert table.cursor_id == second
+        writer.tenants.transition(second, Lifecycle.MIGRATED, why="its monitoring ended")
+        await app.refresh_now()
+        await pilot.pause()
+        assert table.top_id != second
+        assert table.cursor_id == second  # never moved by itself after a key

@@ -164,6 +164,11 @@ class FleetTable(ScrollView, can_focus=True):
         return list(self._order)
 
     @property
+    def top_id(self) -> str | None:
+        """The first tenant shown (after filter and sort), or None when none is."""
+        return self._order[0] if self._order else None
+
+    @property
     def total(self) -> int:
         return len(self._rows)
 
