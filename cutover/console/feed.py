@@ -272,15 +272,17 @@ class FleetFeed:
         if raws:
             assert columns[0] == "tenant_id"
             self._columns[:] = columns
+        columns = self._columns
         stamps = [columns.index(name) for name in sorted(CONFIRMED_AT) if name in columns]
         for tid in fetched if candidates is None else candidates:
             raw = fetched.get(tid)
             packed_before = self._raw.get(tid)
-            if raw is None:
-                if packed_before is None:
-                    continue
-                raw = marshal.loads(packed_before)
-            packed = marshal.dumps(raw, 2)  # version 2: no references, equal rows pack alike
+            if raw is not None:
+                packed = marshal.dumps(raw, 2)  # version 2: no references, equal rows pack alike
+            elif packed_before is not None:
+                raw, packed = marshal.loads(packed_before), packed_before  # not read again: as last read
+            else:
+                continue
             context = (
                 ctx.locks.get(tid),
                 ctx.activity.get(tid),
@@ -310,7 +312,7 @@ class FleetFeed:
                 self._until[tid] = until = row_valid_until(tenant, ctx)
                 self._schedule(tid, _check_time(tid, until, ctx.gates.stale_after))
                 continue
-            tenant = Tenant.from_rows(self._columns, [raw])[0]
+            tenant = Tenant.from_rows(columns, [raw])[0]
             self._raw[tid] = packed
             row = build_row(tenant, ctx)
             self._until[tid] = until = row_valid_until(tenant, ctx)

@@ -128,8 +128,7 @@ class Tenant(MatrixFields):
         """
         columns = tuple(columns)
         if columns not in _FITTING_COLUMNS:
-            names = [name for name in columns if name != "revision"]
-            if sorted(names) != _FIELD_NAMES or len(names) != len(columns) - ("revision" in columns):
+            if sorted(name for name in columns if name != "revision") != _FIELD_NAMES:
                 # Not a stored tenant row: the constructor's TypeError names the field missing or unknown.
                 return [cls._constructed(dict(zip(columns, row, strict=True))) for row in rows]
             _FITTING_COLUMNS.add(columns)

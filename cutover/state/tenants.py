@@ -343,8 +343,9 @@ class TenantStore:
                 alone = [[*values, ids[0]] for values, ids in groups.items() if len(ids) == 1]
                 if alone:
                     db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", alone)
-                for values, ids in groups.items():
-                    for start in range(0, len(ids) if len(ids) > 1 else 0, BATCH):
+                shared = {values: ids for values, ids in groups.items() if len(ids) > 1}
+                for values, ids in shared.items():
+                    for start in range(0, len(ids), BATCH):
                         chunk = ids[start : start + BATCH]
                         db.conn.execute(
                             f"UPDATE tenants SET {assignments} WHERE tenant_id IN ({', '.join('?' * len(chunk))})",

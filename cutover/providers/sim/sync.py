@@ -223,13 +223,11 @@ class SimSync:
         now = world.clock.now()
         model = SyncModel(world, now)
         found: dict[str, SyncStatus] = {}
-        params_of, cached_params, jobs_of = world.params, world.cached_params, world.jobs
+        params_of, jobs_of = world.params, world.jobs
         for number, tenant in enumerate(tenants, 1):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            cached = cached_params.get(tenant.tenant_id)
-            params = cached[1] if cached is not None and cached[0] == tenant.version else params_of(tenant)
-            s = model.state(tenant, params, jobs_of.get(tenant.tenant_id))
+            s = model.state(tenant, params_of(tenant), jobs_of.get(tenant.tenant_id))
             found[tenant.tenant_id] = SyncStatus(
                 tenant.tenant_id,
                 s.health,
