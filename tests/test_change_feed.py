@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
+from pytest import MonkeyPatch
 
 from cutover.config.matrix import parse_matrix
 from cutover.config.settings import Settings
@@ -259,3 +260,31 @@ def test_a_figure_observed_as_nan_is_written_and_moves_the_revision(store: Store
 
     assert [row[0] for row in tenants.changed_since(high).rows] == ["T-0005"]
     assert tenants.get("T-0005").p95_ms is None
+
+
+def test_a_poll_that_changed_every_row_is_read_a_page_at_a_time(
+    store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock, monkeypatch: MonkeyPatch
+) -> None:
+    """The engine's first poll changes every row: the console reads them a page at a time from one query (at
+    50,000 tenants the whole list of changed rows held at once was 100 MB of the console's memory), and shows
+    every one of them, with the selected tenant and the rows due to be looked at again read once besides."""
+    monkeypatch.setattr("cutover.console.feed.PAGE", 7)
+    _import(tenants)
+    feed = _feed(store, events, clock)
+    feed.poll()
+    feed.focus = "T-0040"
+    revision = tenants.revision()
+
+    clock.advance(1.0)
+    _health(tenants, clock.now(), down="T-0040")
+
+    high, pages = tenants.changed_pages(revision, 7)
+    sizes = [len(rows) for _, rows in pages]
+    assert high == tenants.revision() and sizes == [7, 7, 7, 7, 7, 5]
+    update = feed.poll()
+    assert len(update.changed) == 40
+    assert {row.cell("backends").text for tid, row in update.changed.items() if tid != "T-0040"} == {"3/3"}
+    assert update.changed["T-0040"].cell("backends").text == "2/3"
+    assert update.tenants["T-0040"].backends_healthy == 2
+    clock.advance(1.0)
+    assert feed.poll().changed == {}

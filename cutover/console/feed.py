@@ -185,9 +185,11 @@ class FleetFeed:
                 self._with_context = with_context
             changed: dict[str, FleetRow] = {}
             seen: set[str] = set()
-            for columns, raws in batches:  # the whole fleet comes a page at a time: only a page's tuples live
-                changed.update(self._rebuild(columns, raws, ctx, candidates))
+            for columns, raws in batches:  # a page at a time: only a page's tuples live
+                changed.update(self._rebuild(columns, raws, ctx))
                 seen.update(raw[0] for raw in raws)
+            if candidates:  # not read again: rebuilt from their rows as last read
+                changed.update(self._rebuild([], [], ctx, candidates - seen))
         removed: tuple[str, ...] = ()
         if limit is None and candidates is None:  # a read of every row: a tenant not in it has gone
             removed = tuple(tid for tid in self._rows if tid not in seen)
@@ -225,17 +227,20 @@ class FleetFeed:
         if self._revision is None or self.full_reads:
             self._revision = self.tenants.revision()  # before the pages: a row changed meanwhile is read again
             return self.tenants.raw_pages(PAGE), None
-        changes = self.tenants.changed_since(self._revision)
-        self._revision = changes.revision
-        columns, raws = changes.columns, changes.rows
-        read = {raw[0] for raw in raws}
+        self._revision, changed = self.tenants.changed_pages(self._revision, PAGE)
+        return self._changed_then_due(changed, now), set()
+
+    def _changed_then_due(self, changed: Iterator[Batch], now: float) -> Iterator[Batch]:
+        """The rows changed since the last poll, a page at a time (a poll that changed the whole fleet holds a
+        page of tuples at a time), then those due to be looked at again, and the selected one, not among them."""
+        read: set[str] = set()
+        for columns, raws in changed:
+            read.update(raw[0] for raw in raws)
+            yield columns, raws
         due = self._due(now) - read
         if self.focus is not None and self.focus in self._raw and self.focus not in read:
             due.add(self.focus)
-        if due:
-            columns, more = self.tenants.raw_rows(due)
-            raws = raws + more
-        return [(columns, raws)], read | due
+        yield from self.tenants.raw_row_pages(due)
 
     def _due(self, now: float) -> set[str]:
         """The tenants whose row is due to be looked at again: a countdown, a figure turning stale."""
@@ -262,7 +267,7 @@ class FleetFeed:
     ) -> dict[str, FleetRow]:
         """Build rows only for tenants whose record, lock or activity changed, or whose row ages
         (a figure turning stale, a countdown): at 10,000 tenants a poll rebuilds a few dozen.
-        `candidates`: the only tenants that may have changed (None: every row in `raws`)."""
+        `candidates`: the tenants to look at (those not in `raws` as last read); None: every row in `raws`."""
         changed: dict[str, FleetRow] = {}
         now = ctx.now
         breaching: dict[str, tuple] = {}
