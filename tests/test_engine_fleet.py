@@ -167,3 +167,26 @@ async def test_a_tenant_migrated_by_another_writer_is_judged_by_the_next_whole_f
     changed = len(simulated.tenants.changed_since(read_at).rows)
     await pollers.poll_dns()  # the same records again: few rows changed
     assert pollers.kept.rows_read - second_read == changed < len(simulated.fleet()) // 10
+
+
+@pytest.mark.asyncio
+async def test_whole_fleet_polls_reread_only_the_rows_whose_steady_figures_moved(simulated: Simulated) -> None:
+    """Every whole-fleet metrics poll gives nearly every tenant new live figures; the next poll cycle reads
+    again only the tenants whose lifecycle, matrix or other figures changed (here: the syncing ones)."""
+    pollers = _pollers(simulated)
+    polls = (pollers.poll_metrics, pollers.poll_dns, pollers.poll_sync, pollers.poll_health)
+    for _ in range(2):  # the first reads and writes of everything
+        for poll in polls:
+            await poll()
+        simulated.clock.advance(pollers.engine.fleet_interval)
+    refreshed_at = simulated.tenants.revision()  # what the next poll's refresh brings the copy up to
+    for poll in polls:
+        await poll()
+    simulated.clock.advance(pollers.engine.fleet_interval)
+    steady, every = (len(simulated.tenants.changed_since(refreshed_at, steady=s).rows) for s in (True, False))
+    read = pollers.kept.rows_read
+
+    await pollers.poll_metrics()
+
+    assert every > len(simulated.fleet()) * 0.9  # the metrics poll moved nearly every row
+    assert pollers.kept.rows_read - read == steady < len(simulated.fleet()) // 3

@@ -1,22 +1,28 @@
 """The engine's copy of the whole fleet, which the whole-fleet polls go through.
 
 Read in full once, a page at a time; from then on brought up to date from the store's change feed
-(`TenantStore.changed_since`): only the rows whose revision moved since the copy was last brought up to date
-are read again and rebuilt as Tenants, in place of the old ones (tenant_id order kept; a tenant imported since
-goes in its place; tenants are never deleted). At 50,000 tenants re-reading every row cost about 0.5 s of CPU a
-fleet interval, and left 50,000 new objects for the garbage collector to walk; a refresh now costs the rows
-that changed, and the rest, frozen once the engine has read the fleet (gc_freeze.py), stay out of its way.
+(`TenantStore.changed_since(..., steady=True)`): only the rows whose steady revision moved since the copy was
+last brought up to date are read again and rebuilt as Tenants, in place of the old ones (tenant_id order kept;
+a tenant imported since goes in its place; tenants are never deleted). At 50,000 tenants re-reading every row
+cost about 0.5 s of CPU a fleet interval, and left 50,000 new objects for the garbage collector to walk; a
+refresh now costs the rows that changed, and the rest, frozen once the engine has read the fleet
+(gc_freeze.py), stay out of its way.
 
-Confirmation times: a write that only confirms a figure (state/tenants.py `CONFIRMED_AT`: observed_at,
-metrics_at, dns_at, health_at) moves no revision, so a kept tenant's confirmation times are those of when its
-row last changed, however old. Nothing reads them from this copy, and nothing may: the providers are asked
-about tenants by ID, names, targets, lifecycle and version; the DNS poll keeps the TTL history from the dns_ttl
-fields (figures: changing them moves the revision); and each decision re-reads its tenants from the store
-first: the drift watch each suspect (drift.py), the sync-after-cutover watch each migrated tenant
-(sync_watch.py), the checkpoint each tenant due (watch.py), while the trigger loop judges the tenants in flight
-and under watch, read from the store each poll (PollerBase.in_flight, state/watch.py), not this copy. Every
-other field is as fresh as it was when every row was re-read: as of the last refresh, at most a fleet interval
-old. Whatever needs a confirmation time reads the tenant from the store (EngineCore.tenant).
+What may be old in this copy, and why nothing is misled by it:
+- confirmation times (state/tenants.py `CONFIRMED_AT`: observed_at, metrics_at, dns_at, health_at): a write
+  confirming a figure moves no revision;
+- the live figures (`LIVE_FIGURES`: observed_oci_share, requests, error_rate, p95_ms): the whole-fleet metrics
+  poll changes them on nearly every row, every fleet interval; following them would re-read the whole fleet,
+  so the copy follows the steady revision, which they leave alone.
+A kept tenant's values of these are those of when its row last changed otherwise, however old. Nothing reads
+them from this copy, and nothing may: the providers are asked about tenants by ID, names, targets, lifecycle and
+version; the DNS poll keeps the TTL history from the dns_ttl fields (steady: a change is read at the next
+refresh); and each decision re-reads its tenants from the store first: the drift watch each suspect (drift.py),
+the sync-after-cutover watch each migrated tenant (sync_watch.py), the checkpoint each tenant due (watch.py),
+while the trigger loop judges the tenants in flight and under watch, read from the store each poll
+(PollerBase.in_flight, state/watch.py) with the snapshot's own figures, not this copy. Every other field is as
+fresh as when every row was re-read: as of the last refresh, at most a fleet interval old. Whatever needs a
+confirmation time or a live figure reads the tenant from the store (EngineCore.tenant).
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ class KeptFleet:
 
     async def _catch_up(self) -> None:
         assert self._revision is not None
-        changes = self.store.changed_since(self._revision)
+        changes = self.store.changed_since(self._revision, steady=True)
         if not changes.rows:
             self._revision = changes.revision
             return

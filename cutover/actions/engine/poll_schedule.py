@@ -144,8 +144,8 @@ class PollerBase:
 
     async def fleet(self) -> list[Tenant]:
         """Every tenant, brought up to date with the store at most once a fleet interval: read in full the first
-        time, then only the rows changed since (kept_fleet.py). Its confirmation times (CONFIRMED_AT) may be
-        old: whatever needs one reads the tenant from the store (see kept_fleet.py)."""
+        time, then only the rows changed since (kept_fleet.py). Its confirmation times and live metrics figures
+        may be old: whatever needs one reads the tenant from the store (see kept_fleet.py)."""
         now = self.core.now()
         if now - self._fleet_at >= self.engine.fleet_interval or not self.kept.tenants:
             await self.kept.refresh()
