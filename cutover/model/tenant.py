@@ -139,7 +139,7 @@ class Tenant(MatrixFields):
         for row in rows:
             data = dict(zip(columns, row, strict=True))
             data.pop("revision", None)
-            data.pop("steady_revision", None)
+            data.pop("steady_revision", None)  # BOOKKEEPING, one by one: no loop a row
             lifecycle, health = lifecycles.get(data["lifecycle"]), healths.get(data["sync_health"])
             data["lifecycle"] = lifecycle if lifecycle is not None else Lifecycle(data["lifecycle"])
             data["sync_health"] = health if health is not None else SyncHealth(data["sync_health"])
@@ -158,6 +158,6 @@ class Tenant(MatrixFields):
 _FIELD_NAMES = sorted(f.name for f in fields(Tenant))
 # The store's columns of a tenant row that are its bookkeeping, not the tenant: its revisions in the change feed.
 BOOKKEEPING = ("revision", "steady_revision")
-_FITTING_COLUMNS: set[tuple[str, ...]] = set()  # column lists found to be exactly a Tenant's fields (and revision)
+_FITTING_COLUMNS: set[tuple[str, ...]] = set()  # column lists found to be exactly a Tenant's fields (and BOOKKEEPING)
 _LIFECYCLES = {member.value: member for member in Lifecycle}
 _SYNC_HEALTHS = {member.value: member for member in SyncHealth}
