@@ -11,7 +11,8 @@ Target (issue 17): at 50,000 tenants, one cycle costs at most 1 s of CPU.
 
 A cycle is what a leading engine does once a fleet interval: the four polls one after another, 5 s of world
 time apart; the world clock then moves on to the next fleet interval, so every poll reads fresh figures
-(a new metrics datapoint, sync passes and health checks moved on) and the fleet is re-read from the store.
+(a new metrics datapoint, sync passes and health checks moved on) and the engine's copy of the fleet is
+brought up to date from the store (actions/engine/kept_fleet.py: the rows changed since, not every row).
 Thirty migrated tenants are rolling back (in flight, as on a busy night). The first cycle (everything read
 and written for the first time) is shown apart; after it, what is alive is frozen out of the garbage
 collector's generations, as the engine does once it has read the fleet (actions/engine/gc_freeze.py), and the

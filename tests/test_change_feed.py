@@ -16,7 +16,7 @@ from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
-from cutover.state.schema import MIGRATIONS
+from cutover.state.schema import MIGRATIONS, _tenant_revisions
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
@@ -28,8 +28,8 @@ def _import(tenants: TenantStore) -> None:
     tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
 
 
-def _revisions(store: Store) -> dict[str, int]:
-    return {row["tenant_id"]: row["revision"] for row in store.db.query("SELECT tenant_id, revision FROM tenants")}
+def _revisions(store: Store, column: str = "revision") -> dict[str, int]:
+    return {row["tenant_id"]: row[column] for row in store.db.query(f"SELECT tenant_id, {column} FROM tenants")}
 
 
 def _health(tenants: TenantStore, at: float, down: str | None = None) -> None:
@@ -89,6 +89,39 @@ def test_transitions_and_imports_move_the_revision(store: Store, tenants: Tenant
     again = tenants.revision()
     tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "y")  # the same file
     assert tenants.revision() == again
+
+
+def test_new_live_figures_move_the_revision_but_not_the_steady_one(store: Store, tenants: TenantStore) -> None:
+    """A whole-fleet metrics poll changes every row's live figures: a reader that does not use them (the engine's
+    copy of the fleet) asks for the steady changes only, and is sent the rows whose anything else changed."""
+    _import(tenants)
+    high = tenants.revision()
+
+    tenants.observe_many(  # a metrics poll: new figures for every tenant
+        {
+            f"T-{n:04d}": {
+                "observed_oci_share": 0.0,
+                "requests": 100.0 + n,
+                "error_rate": 0.001,
+                "p95_ms": 80.0,
+                "metrics_at": 1_800_000_000.0,
+            }
+            for n in range(1, 41)
+        }
+    )
+    assert len(tenants.changed_since(high).rows) == 40  # the console shows them: every row is sent
+    assert tenants.changed_since(high, steady=True).rows == []
+
+    tenants.transition("T-0004", "syncing", why="test")
+    _health(tenants, 1_800_000_000.0)  # every tenant's backends: a steady figure
+    tenants.observe("T-0007", requests=5.0, dns_oci_share=0.0, dns_routing="aws", dns_at=1_800_000_000.0)
+    steady = tenants.changed_since(high, steady=True)
+    assert len(steady.rows) == 40 and steady.revision == tenants.revision()
+    moved = tenants.revision()
+    tenants.transition("T-0005", "syncing", why="test")
+    tenants.observe("T-0006", p95_ms=90.0, metrics_at=1_800_000_005.0)
+    assert [row[0] for row in tenants.changed_since(moved, steady=True).rows] == ["T-0005"]
+    assert [row[0] for row in tenants.changed_since(moved).rows] == ["T-0005", "T-0006"]
 
 
 def _feed(store: Store, events: EventLog, clock: ManualClock) -> FleetFeed:
@@ -178,13 +211,14 @@ def test_the_selected_tenant_is_read_every_poll(
     assert update.tenants["T-0004"].metrics_at == clock.now()
 
 
-def test_a_store_from_the_previous_schema_gets_revisions(tmp_path: Path, clock: ManualClock) -> None:
+def test_a_store_from_the_schema_before_revisions_gets_them(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     db = sqlite_utils.Database(conn)
-    for migration in MIGRATIONS[:-1]:
+    before = MIGRATIONS.index(_tenant_revisions)
+    for migration in MIGRATIONS[:before]:
         migration(db)
-    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    conn.execute(f"PRAGMA user_version = {before}")
     for n in (1, 2, 3):
         conn.execute(
             "INSERT INTO tenants (tenant_id, size_bytes, tier, wave, dns_name, lifecycle_since, imported_at) "
@@ -200,9 +234,11 @@ def test_a_store_from_the_previous_schema_gets_revisions(tmp_path: Path, clock: 
         assert sorted(revisions) == ["T-0001", "T-0002", "T-0003"]
         assert all(revision > 0 for revision in revisions.values())
         assert len(set(revisions.values())) == 3
+        assert _revisions(store, "steady_revision") == revisions
         high = tenants.revision()
         tenants.transition("T-0002", "syncing", why="test")
         assert [row[0] for row in tenants.changed_since(high).rows] == ["T-0002"]
+        assert [row[0] for row in tenants.changed_since(high, steady=True).rows] == ["T-0002"]
         feed = FleetFeed(store, tenants.events, clock, Settings())
         assert feed.poll().total == 3
 

@@ -108,14 +108,15 @@ class Tenant(MatrixFields):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Tenant:
-        """A stored row as a Tenant; the store's bookkeeping (the row's `revision` in the change feed) is not
-        part of the tenant."""
+        """A stored row as a Tenant; the store's bookkeeping (the row's revisions in the change feed, BOOKKEEPING)
+        is not part of the tenant."""
         return cls.from_rows(list(row), [list(row.values())])[0]
 
     @classmethod
     def _constructed(cls, row: dict[str, Any]) -> Tenant:
         data = {**row, "lifecycle": Lifecycle(row["lifecycle"]), "sync_health": SyncHealth(row["sync_health"])}
-        data.pop("revision", None)
+        for name in BOOKKEEPING:
+            data.pop(name, None)
         return cls(**data)
 
     @classmethod
@@ -128,7 +129,7 @@ class Tenant(MatrixFields):
         """
         columns = tuple(columns)
         if columns not in _FITTING_COLUMNS:
-            if sorted(name for name in columns if name != "revision") != _FIELD_NAMES:
+            if sorted(name for name in columns if name not in BOOKKEEPING) != _FIELD_NAMES:
                 # Not a stored tenant row: the constructor's TypeError names the field missing or unknown.
                 return [cls._constructed(dict(zip(columns, row, strict=True))) for row in rows]
             _FITTING_COLUMNS.add(columns)
@@ -138,6 +139,7 @@ class Tenant(MatrixFields):
         for row in rows:
             data = dict(zip(columns, row, strict=True))
             data.pop("revision", None)
+            data.pop("steady_revision", None)  # BOOKKEEPING, one by one: no loop a row
             lifecycle, health = lifecycles.get(data["lifecycle"]), healths.get(data["sync_health"])
             data["lifecycle"] = lifecycle if lifecycle is not None else Lifecycle(data["lifecycle"])
             data["sync_health"] = health if health is not None else SyncHealth(data["sync_health"])
@@ -154,6 +156,8 @@ class Tenant(MatrixFields):
 
 
 _FIELD_NAMES = sorted(f.name for f in fields(Tenant))
-_FITTING_COLUMNS: set[tuple[str, ...]] = set()  # column lists found to be exactly a Tenant's fields (and revision)
+# The store's columns of a tenant row that are its bookkeeping, not the tenant: its revisions in the change feed.
+BOOKKEEPING = ("revision", "steady_revision")
+_FITTING_COLUMNS: set[tuple[str, ...]] = set()  # column lists found to be exactly a Tenant's fields (and BOOKKEEPING)
 _LIFECYCLES = {member.value: member for member in Lifecycle}
 _SYNC_HEALTHS = {member.value: member for member in SyncHealth}

@@ -535,6 +535,17 @@ def _tenant_revisions(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX tenants_revision ON tenants (revision)")
 
 
+def _steady_revisions(db: sqlite_utils.Database) -> None:
+    """A second mark of the change feed's counter on each tenant row: the revision of its last change to anything
+    but the metrics poll's live figures (`LIVE_FIGURES` in state/tenants.py), which every whole-fleet metrics poll
+    changes on every row with traffic. A reader that does not use them (the engine's copy of the fleet) asks for
+    the rows whose steady revision moved (`TenantStore.changed_since(..., steady=True)`), not every row a
+    minute. Existing rows start at their revision."""
+    db.execute("ALTER TABLE tenants ADD COLUMN steady_revision INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE tenants SET steady_revision = revision")
+    db.execute("CREATE INDEX tenants_steady_revision ON tenants (steady_revision)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -554,6 +565,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _extra_dns_names,
     _coarse_samples,
     _tenant_revisions,
+    _steady_revisions,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

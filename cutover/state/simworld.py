@@ -30,6 +30,7 @@ from cutover.state.simworld_rows import (
     WorldRow,
 )
 from cutover.state.store import Store
+from cutover.state.tenants import NEXT_REVISION
 
 
 class WorldMissing(Exception):
@@ -368,6 +369,7 @@ class SimWorldStore:
             return 0
         entries = []
         with self.store.write() as db:
+            revision = int(db.execute(f"SELECT {NEXT_REVISION}").fetchone()[0])  # the change feed's, as an import
             for item in seeded:
                 row = db.execute("SELECT lifecycle FROM tenants WHERE tenant_id = ?", [item.tenant_id]).fetchone()
                 if row is None or row[0] != Lifecycle.PENDING.value:
@@ -377,8 +379,9 @@ class SimWorldStore:
                     check_transition(item.tenant_id, current, step)
                     current = step
                 db.execute(
-                    "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1 WHERE tenant_id = ?",
-                    [current.value, item.since, item.tenant_id],
+                    "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, revision = ?, "
+                    "steady_revision = ? WHERE tenant_id = ?",
+                    [current.value, item.since, revision, revision, item.tenant_id],
                 )
                 entries.append(
                     dict(

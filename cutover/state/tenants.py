@@ -68,6 +68,12 @@ OBSERVED_FIELDS = frozenset(
 # poll); a reader that shows a figure's staleness re-reads the row when its copy would turn stale.
 CONFIRMED_AT = frozenset({"observed_at", "metrics_at", "dns_at", "health_at"})
 
+# The metrics poll's figures: they move with every datapoint, so a whole-fleet metrics poll changes them on every
+# row with traffic. A change to these alone (and confirmation times) raises a row's revision but not its
+# `steady_revision`: a reader that does not use them (the engine's copy of the fleet) is not sent every row a poll.
+LIVE_FIGURES = frozenset({"observed_oci_share", "requests", "error_rate", "p95_ms"})
+_LIVE_OR_CONFIRMED = LIVE_FIGURES | CONFIRMED_AT
+
 # The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
 NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
 BATCH = 500  # tenant IDs per `IN (...)` query
@@ -186,10 +192,11 @@ class TenantStore:
         """The change feed's high-water mark: the highest revision of any tenant row (0: no tenants)."""
         return int(self.store.db.execute("SELECT coalesce(max(revision), 0) FROM tenants").fetchone()[0])
 
-    def changed_since(self, revision: int) -> Changes:
+    def changed_since(self, revision: int, *, steady: bool = False) -> Changes:
         """The rows whose revision is above `revision` (an indexed range: the cost is the rows changed, not the
-        fleet), and the revision to ask from next time. Read inside `store.read()` with anything that must agree."""
-        high, pages = self.changed_pages(revision, BATCH)
+        fleet), and the revision to ask from next time. Read inside `store.read()` with anything that must agree.
+        `steady`: leave out a row whose only changes since are to its live figures (LIVE_FIGURES)."""
+        high, pages = self.changed_pages(revision, BATCH, steady=steady)
         columns: list[str] = []
         rows: list[tuple[Any, ...]] = []
         for read_columns, page in pages:
@@ -197,7 +204,9 @@ class TenantStore:
             rows.extend(page)
         return Changes(high, columns, rows)
 
-    def changed_pages(self, revision: int, size: int) -> tuple[int, Iterator[tuple[list[str], list[tuple[Any, ...]]]]]:
+    def changed_pages(
+        self, revision: int, size: int, *, steady: bool = False
+    ) -> tuple[int, Iterator[tuple[list[str], list[tuple[Any, ...]]]]]:
         """`changed_since`, its rows `size` at a time from one query: the revision to ask from next time, and
         the pages (read as they are iterated: inside the same `store.read()`), so a poll that changed every
         row holds a page of tuples at a time, not the fleet's (100 MB at 50,000)."""
@@ -205,7 +214,8 @@ class TenantStore:
         if high <= revision:
             return high, iter(())
         # In revision order, not by ID: ordering by tenant_id makes SQLite walk the whole table (12 ms at 50,000).
-        cursor = self.store.db.execute("SELECT * FROM tenants WHERE revision > ? ORDER BY revision", [int(revision)])
+        column = "steady_revision" if steady else "revision"
+        cursor = self.store.db.execute(f"SELECT * FROM tenants WHERE {column} > ? ORDER BY {column}", [int(revision)])
         columns = [description[0] for description in cursor.description]
 
         def pages() -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
@@ -263,10 +273,11 @@ class TenantStore:
                 )
             check_transition(tenant_id, current.lifecycle, to)
             now = self.events.clock.now()
+            revision = self.next_revision()
             db.execute(
-                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, "
-                f"revision = {NEXT_REVISION} WHERE tenant_id = ?",
-                [to.value, now, tenant_id],
+                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, revision = ?, "
+                "steady_revision = ? WHERE tenant_id = ?",
+                [to.value, now, revision, revision, tenant_id],
             )
             self.events.append(
                 "transition",
@@ -288,7 +299,8 @@ class TenantStore:
         """Record observations of many tenants in one transaction, writing only what differs from the stored
         row: a tenant whose figures changed gets them (and its confirmation times) and a new revision; one
         whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
-        revision; one where nothing differs is not written at all. A NaN always differs (SQLite keeps none)."""
+        revision; one where nothing differs is not written at all. A change to live figures alone (LIVE_FIGURES)
+        leaves the steady revision. A NaN always differs (SQLite keeps none)."""
         normalized: dict[str, dict[str, Any]] = {}
         kinds: set[tuple[str, ...]] = set()  # the sets of names observed (one or two in a poll), each checked once
         for tenant_id, observed in observations.items():
@@ -356,8 +368,9 @@ class TenantStore:
                 revision = self.next_revision()
                 for names, rows in revised.items():
                     assignments = ", ".join(f"{name} = ?" for name in names)
+                    steady = "" if _LIVE_OR_CONFIRMED.issuperset(names) else f", steady_revision = {revision}"
                     db.conn.executemany(
-                        f"UPDATE tenants SET {assignments}, revision = {revision} WHERE tenant_id = ?", rows
+                        f"UPDATE tenants SET {assignments}, revision = {revision}{steady} WHERE tenant_id = ?", rows
                     )
             for names, groups in confirmed.items():
                 # One statement for the tenants sharing the same times (rewriting each row costs the same, but
@@ -441,6 +454,7 @@ class TenantStore:
                             "imported_at": now,
                             "import_source": plan.source,
                             "revision": revision,
+                            "steady_revision": revision,
                         }
                         for spec in plan.added
                     ]
@@ -449,9 +463,9 @@ class TenantStore:
                 values = {name: getattr(by_id[tenant_id], name) for name in diff}
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 db.execute(
-                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1, revision = ? "
-                    "WHERE tenant_id = ?",
-                    [*values.values(), plan.source, revision, tenant_id],
+                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1, revision = ?, "
+                    "steady_revision = ? WHERE tenant_id = ?",
+                    [*values.values(), plan.source, revision, revision, tenant_id],
                 )
             entries = [
                 dict(

@@ -1,5 +1,5 @@
 """What every poller shares: when each runs (staggered, each at its interval, a rollback first), the fleet
-as last read (a page at a time), and each source's health with the cadence it is polled at.
+as last brought up to date (kept_fleet.py), and each source's health with the cadence it is polled at.
 
 The polls themselves, one a role, are `Pollers` (pollers.py)."""
 
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from cutover.actions.engine.drift import DriftWatch
 from cutover.actions.engine.engine_core import ENGINE_STOPS, EngineCore
+from cutover.actions.engine.kept_fleet import KeptFleet
 from cutover.actions.engine.readiness import ReadinessWatch
 from cutover.actions.engine.sync_watch import SyncAfterCutoverWatch
 from cutover.actions.engine.trigger_loop import TriggerLoop
@@ -55,7 +56,7 @@ class PollerBase:
         self.core = core
         self.triggers = triggers
         self.judge = judge
-        self._fleet: list[Tenant] = []
+        self.kept = KeptFleet(core.tenants, YIELD_EVERY)
         self._fleet_at = float("-inf")
         self._samples_at = float("-inf")
         self._pruned_at = float("-inf")
@@ -142,16 +143,14 @@ class PollerBase:
         return waiting
 
     async def fleet(self) -> list[Tenant]:
-        """Every tenant, re-read from the store at most once a fleet interval (a page at a time)."""
+        """Every tenant, brought up to date with the store at most once a fleet interval: read in full the first
+        time, then only the rows changed since (kept_fleet.py). Its confirmation times and live metrics figures
+        may be old: whatever needs one reads the tenant from the store (see kept_fleet.py)."""
         now = self.core.now()
-        if now - self._fleet_at >= self.engine.fleet_interval or not self._fleet:
-            fleet: list[Tenant] = []
-            for page in self.core.tenants.pages(YIELD_EVERY):
-                fleet.extend(page)
-                await asyncio.sleep(0)
-            self._fleet = fleet
+        if now - self._fleet_at >= self.engine.fleet_interval or not self.kept.tenants:
+            await self.kept.refresh()
             self._fleet_at = now
-        return self._fleet
+        return self.kept.tenants
 
     async def _observe(self, observed: dict[str, dict[str, Any]]) -> None:
         """Record observations `YIELD_EVERY` tenants per (fenced) transaction, letting the loop run between."""

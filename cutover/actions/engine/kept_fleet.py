@@ -1,0 +1,97 @@
+"""The engine's copy of the whole fleet, which the whole-fleet polls go through.
+
+Read in full once, a page at a time; from then on brought up to date from the store's change feed
+(`TenantStore.changed_since(..., steady=True)`): only the rows whose steady revision moved since the copy was
+last brought up to date are read again and rebuilt as Tenants, in place of the old ones (tenant_id order kept;
+a tenant imported since goes in its place; tenants are never deleted). At 50,000 tenants re-reading every row
+cost about 0.5 s of CPU a fleet interval, and left 50,000 new objects for the garbage collector to walk; a
+refresh now costs the rows that changed, and the rest, frozen once the engine has read the fleet
+(gc_freeze.py), stay out of its way.
+
+What may be old in this copy, and why nothing is misled by it:
+- confirmation times (state/tenants.py `CONFIRMED_AT`: observed_at, metrics_at, dns_at, health_at): a write
+  confirming a figure moves no revision;
+- the live figures (`LIVE_FIGURES`: observed_oci_share, requests, error_rate, p95_ms): the whole-fleet metrics
+  poll changes them on nearly every row, every fleet interval; following them would re-read the whole fleet,
+  so the copy follows the steady revision, which they leave alone.
+A kept tenant's values of these are those of when its row last changed otherwise, however old. Nothing reads
+them from this copy, and nothing may: the providers are asked about tenants by ID, names, targets, lifecycle and
+version; the DNS poll keeps the TTL history from the dns_ttl fields (steady: a change is read at the next
+refresh); and each decision re-reads its tenants from the store first: the drift watch each suspect (drift.py),
+the sync-after-cutover watch each migrated tenant (sync_watch.py), the checkpoint each tenant due (watch.py),
+while the trigger loop judges the tenants in flight and under watch, read from the store each poll
+(PollerBase.in_flight, state/watch.py) with the snapshot's own figures, not this copy. Every other field is as
+fresh as when every row was re-read: as of the last refresh, at most a fleet interval old. Whatever needs a
+confirmation time or a live figure reads the tenant from the store (EngineCore.tenant).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from operator import attrgetter
+
+from cutover.model.tenant import Tenant
+from cutover.state.tenants import TenantStore
+
+_BY_ID = attrgetter("tenant_id")
+
+
+class KeptFleet:
+    """Every tenant, in tenant_id order, as of the last `refresh`."""
+
+    def __init__(self, tenants: TenantStore, page: int) -> None:
+        """`page`: rows read (or rebuilt) between two yields of the event loop."""
+        self.store = tenants
+        self.page = page
+        self.tenants: list[Tenant] = []  # replaced by a refresh, never changed in place: a poll keeps its list
+        self._index: dict[str, int] = {}  # tenant_id -> its place in `tenants`
+        self._revision: int | None = None  # the change feed's revision the copy is up to date with
+        self._refreshing = asyncio.Lock()  # one refresh at a time: an older one must not land on a newer one
+        self.rows_read = 0  # stored rows read (and built as Tenants) so far, the first full read's included
+
+    async def refresh(self) -> list[Tenant]:
+        """Bring the copy up to date with the store: the whole fleet the first time, then what changed."""
+        async with self._refreshing:
+            if self._revision is None:
+                await self._read_all()
+            else:
+                await self._catch_up()
+            return self.tenants
+
+    async def _read_all(self) -> None:
+        revision = self.store.revision()  # before the pages: a row changed during the read is read again next time
+        fleet: list[Tenant] = []
+        for page in self.store.pages(self.page):
+            fleet.extend(page)
+            await asyncio.sleep(0)
+        self.rows_read += len(fleet)
+        self._install(fleet, revision)
+
+    async def _catch_up(self) -> None:
+        assert self._revision is not None
+        changes = self.store.changed_since(self._revision, steady=True)
+        if not changes.rows:
+            self._revision = changes.revision
+            return
+        fleet = list(self.tenants)
+        added: list[Tenant] = []
+        for start in range(0, len(changes.rows), self.page):
+            for tenant in Tenant.from_rows(changes.columns, changes.rows[start : start + self.page]):
+                at = self._index.get(tenant.tenant_id)
+                if at is None:
+                    added.append(tenant)
+                else:
+                    fleet[at] = tenant
+            if len(changes.rows) > self.page:
+                await asyncio.sleep(0)
+        self.rows_read += len(changes.rows)
+        if added:
+            fleet.extend(added)
+            fleet.sort(key=_BY_ID)  # nearly sorted already: a merge of two runs
+        self._install(fleet, changes.revision, reindex=bool(added))
+
+    def _install(self, fleet: list[Tenant], revision: int, *, reindex: bool = True) -> None:
+        self.tenants = fleet
+        if reindex:
+            self._index = {tenant.tenant_id: at for at, tenant in enumerate(fleet)}
+        self._revision = revision

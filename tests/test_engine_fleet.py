@@ -1,0 +1,192 @@
+"""The engine's copy of the fleet (issue 17): read in full once, then brought up to date from the store's change
+feed at each whole-fleet poll, reading only the rows that changed, in tenant_id order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sim_helpers import Simulated
+
+from cutover.actions.engine.drift import DRIFT_SOURCE
+from cutover.actions.engine.engine_core import EngineCore
+from cutover.actions.engine.kept_fleet import KeptFleet
+from cutover.actions.engine.pollers import Pollers
+from cutover.actions.engine.trigger_loop import TriggerLoop
+from cutover.config.matrix import parse_matrix
+from cutover.config.settings import Settings, SimulatorSettings
+from cutover.model.lifecycle import Lifecycle
+from cutover.state.events import Event, EventLog
+from cutover.state.identity import Actor
+from cutover.state.tenants import TenantStore
+
+
+def _import(tenants: TenantStore, numbers: range) -> None:
+    matrix = "Tenant ID,Size,SLA,DNS name\n" + "".join(f"T-{n:04d},2GB,Std,t{n}.example.com\n" for n in numbers)
+    parsed = parse_matrix(matrix)
+    tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
+
+
+def _health(tenants: TenantStore, numbers: range, at: float, down: tuple[str, ...] = ()) -> None:
+    """A whole-fleet health poll as another engine records it: 3/3 healthy (2/3 for `down`), at `at`."""
+    tenants.observe_many(
+        {
+            f"T-{n:04d}": {
+                "backends_healthy": 2 if f"T-{n:04d}" in down else 3,
+                "backends_total": 3,
+                "health_at": at,
+            }
+            for n in numbers
+        }
+    )
+
+
+def _ids(fleet: KeptFleet) -> list[str]:
+    return [tenant.tenant_id for tenant in fleet.tenants]
+
+
+@pytest.mark.asyncio
+async def test_the_first_read_takes_every_tenant_in_order_and_a_refresh_where_nothing_changed_reads_no_row(
+    tenants: TenantStore,
+) -> None:
+    _import(tenants, range(1, 41))
+    _health(tenants, range(1, 41), 1_800_000_000.0)
+    fleet = KeptFleet(tenants, page=7)
+
+    first = await fleet.refresh()
+    assert [t.tenant_id for t in first] == [f"T-{n:04d}" for n in range(1, 41)]
+    assert fleet.rows_read == 40
+
+    _health(tenants, range(1, 41), 1_800_000_015.0)  # the same figures, only confirmed later
+    again = await fleet.refresh()
+
+    assert fleet.rows_read == 40  # not one row read again
+    assert again is first  # the very same fleet, nothing rebuilt
+
+
+@pytest.mark.asyncio
+async def test_a_transition_and_a_figure_by_another_writer_are_seen_and_only_their_rows_are_read(
+    tenants: TenantStore,
+) -> None:
+    _import(tenants, range(1, 41))
+    _health(tenants, range(1, 41), 1_800_000_000.0)
+    fleet = KeptFleet(tenants, page=7)
+    before = {t.tenant_id: t for t in await fleet.refresh()}
+
+    tenants.transition("T-0009", Lifecycle.SYNCING, why="another engine started its sync")
+    _health(tenants, range(1, 41), 1_800_000_015.0, down=("T-0031",))
+    after = {t.tenant_id: t for t in await fleet.refresh()}
+
+    assert fleet.rows_read == 40 + 2
+    assert after["T-0009"].lifecycle is Lifecycle.SYNCING
+    assert (after["T-0031"].backends_healthy, after["T-0031"].backends_total) == (2, 3)
+    assert before["T-0009"].lifecycle is Lifecycle.PENDING  # a poll holding the last fleet sees it unchanged
+    unchanged = set(after) - {"T-0009", "T-0031"}
+    assert all(after[tenant_id] is before[tenant_id] for tenant_id in unchanged)  # kept, not rebuilt
+    assert _ids(fleet) == sorted(after)
+
+
+@pytest.mark.asyncio
+async def test_tenants_imported_later_take_their_place_in_tenant_id_order(tenants: TenantStore) -> None:
+    _import(tenants, range(2, 41, 2))
+    fleet = KeptFleet(tenants, page=7)
+    assert len(await fleet.refresh()) == 20
+
+    _import(tenants, range(1, 42, 2))  # the odd ones, in between and one past the end
+
+    await fleet.refresh()
+    assert _ids(fleet) == [f"T-{n:04d}" for n in range(1, 42)]
+    assert fleet.rows_read == 20 + 21
+    tenants.transition("T-0041", Lifecycle.SYNCING, why="a new tenant moves on")
+    await fleet.refresh()
+    assert next(t for t in fleet.tenants if t.tenant_id == "T-0041").lifecycle is Lifecycle.SYNCING
+    assert len(fleet.tenants) == 41
+
+
+@pytest.mark.asyncio
+async def test_a_row_changed_while_the_first_read_goes_through_the_pages_is_read_again(
+    tenants: TenantStore,
+) -> None:
+    _import(tenants, range(1, 41))
+    fleet = KeptFleet(tenants, page=10)
+    reading = asyncio.create_task(fleet.refresh())
+    await asyncio.sleep(0)  # the read has taken its first page (T-0001..T-0010) and lets the loop run
+    assert not reading.done()
+    tenants.transition("T-0003", Lifecycle.SYNCING, why="changed behind the read")
+    await reading
+    assert fleet.tenants[2].lifecycle is Lifecycle.PENDING  # read before the change
+
+    await fleet.refresh()
+
+    assert fleet.tenants[2].tenant_id == "T-0003"
+    assert fleet.tenants[2].lifecycle is Lifecycle.SYNCING
+
+
+def _pollers(sim: Simulated) -> Pollers:
+    settings = Settings(simulator=SimulatorSettings(tenants=len(sim.fleet()), seed=7))
+    events = EventLog(sim.store, Actor("engine", "jump-1"), sim.clock)
+    core = EngineCore(settings, sim.store, events, sim.providers, sim.clock, "engine-1", lambda db: None)
+    return Pollers(core, TriggerLoop(core))
+
+
+def _drift_alerts(sim: Simulated, tenant_id: str) -> list[Event]:
+    events = EventLog(sim.store, Actor("test", "jump-1"), sim.clock)
+    return [
+        e
+        for e in events.find()
+        if e.kind == "alert" and e.detail.get("source") == DRIFT_SOURCE and e.tenant_id == tenant_id
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_tenant_migrated_by_another_writer_is_judged_by_the_next_whole_fleet_dns_poll(
+    simulated: Simulated,
+) -> None:
+    pollers = _pollers(simulated)
+    tenant_id = simulated.in_state("ready")[0].tenant_id
+    read_at = simulated.tenants.revision()
+    await pollers.poll_dns()  # the whole fleet, read once: the tenant ready, its record on AWS, no drift
+    assert _drift_alerts(simulated, tenant_id) == []
+    first_read = pollers.kept.rows_read
+    assert first_read == len(simulated.fleet())
+
+    # Another process records the tenant as migrated (its record left on AWS): DNS now disagrees with the store.
+    for state in (Lifecycle.CUTTING_OVER, Lifecycle.MONITORING, Lifecycle.MIGRATED):
+        simulated.tenants.transition(tenant_id, state, why="recorded by hand")
+    simulated.clock.advance(pollers.engine.fleet_interval)
+    changed = len(simulated.tenants.changed_since(read_at).rows)  # the tenant, and the first poll's DNS figures
+    read_at = simulated.tenants.revision()
+    await pollers.poll_dns()
+
+    (alert,) = _drift_alerts(simulated, tenant_id)
+    assert f"{tenant_id} is migrated in the store, so all its traffic should go to OCI" in alert.what
+    assert pollers.kept.rows_read - first_read == changed  # the rows that changed since the first read, no more
+
+    second_read = pollers.kept.rows_read
+    simulated.clock.advance(pollers.engine.fleet_interval)
+    changed = len(simulated.tenants.changed_since(read_at).rows)
+    await pollers.poll_dns()  # the same records again: few rows changed
+    assert pollers.kept.rows_read - second_read == changed < len(simulated.fleet()) // 10
+
+
+@pytest.mark.asyncio
+async def test_whole_fleet_polls_reread_only_the_rows_whose_steady_figures_moved(simulated: Simulated) -> None:
+    """Every whole-fleet metrics poll gives nearly every tenant new live figures; the next poll cycle reads
+    again only the tenants whose lifecycle, matrix or other figures changed (here: the syncing ones)."""
+    pollers = _pollers(simulated)
+    polls = (pollers.poll_metrics, pollers.poll_dns, pollers.poll_sync, pollers.poll_health)
+    for _ in range(2):  # the first reads and writes of everything
+        for poll in polls:
+            await poll()
+        simulated.clock.advance(pollers.engine.fleet_interval)
+    refreshed_at = simulated.tenants.revision()  # what the next poll's refresh brings the copy up to
+    for poll in polls:
+        await poll()
+    simulated.clock.advance(pollers.engine.fleet_interval)
+    steady, every = (len(simulated.tenants.changed_since(refreshed_at, steady=s).rows) for s in (True, False))
+    read = pollers.kept.rows_read
+
+    await pollers.poll_metrics()
+
+    assert every > len(simulated.fleet()) * 0.9  # the metrics poll moved nearly every row
+    assert pollers.kept.rows_read - read == steady < len(simulated.fleet()) // 3
