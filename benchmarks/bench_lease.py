@@ -180,7 +180,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         passes = [True] if args.no_freeze_pass else [False, True]
         for freeze in passes:
-            label = "now, gc.freeze() after start-up" if freeze else "without gc.freeze() (before)"
+            label = "now, gc.freeze() at start-up, as the fleet is built" if freeze else "without gc.freeze() (before)"
             print(f"- {label}")
             figures, settings = one_pass(Path(tmp), args.tenants, args.seconds, args.speed, freeze=freeze)
             show(label, figures, settings)

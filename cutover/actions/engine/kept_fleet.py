@@ -70,11 +70,17 @@ class KeptFleet:
     async def _read_all(self) -> None:
         revision = self.store.revision()  # before the pages: a row changed during the read is read again next time
         fleet: list[Tenant] = []
+        told = 0
         for page in self.store.pages(self.page):
             fleet.extend(page)
+            if self.on_rebuilt is not None and len(fleet) - told >= self.rebuilt_at_least:
+                # Told as the read goes, not once at the end: the collector would otherwise walk the Tenants read
+                # so far (and everything loaded at start-up) each time they had grown by a quarter.
+                self.on_rebuilt(len(fleet) - told)
+                told = len(fleet)
             await asyncio.sleep(0)
         self.rows_read += len(fleet)
-        self._install(fleet, revision, built=len(fleet))
+        self._install(fleet, revision, built=len(fleet) - told)
 
     async def _catch_up(self) -> None:
         assert self._revision is not None
