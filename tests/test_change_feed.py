@@ -122,6 +122,10 @@ def test_new_live_figures_move_the_revision_but_not_the_steady_one(store: Store,
     tenants.observe("T-0006", p95_ms=90.0, metrics_at=1_800_000_005.0)
     assert [row[0] for row in tenants.changed_since(moved, steady=True).rows] == ["T-0005"]
     assert [row[0] for row in tenants.changed_since(moved).rows] == ["T-0005", "T-0006"]
+    # By ID only (the engine's copy then reads the rows a page at a time): the same tenants, the same revision.
+    assert tenants.changed_ids(moved, steady=True) == (tenants.revision(), ["T-0005"])
+    assert tenants.changed_ids(moved) == (tenants.revision(), ["T-0005", "T-0006"])
+    assert tenants.changed_ids(tenants.revision()) == (tenants.revision(), [])
 
 
 def _feed(store: Store, events: EventLog, clock: ManualClock) -> FleetFeed:

@@ -4,12 +4,15 @@ feed at each whole-fleet poll, reading only the rows that changed, in tenant_id 
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 from sim_helpers import Simulated
 
 from cutover.actions.engine.drift import DRIFT_SOURCE
 from cutover.actions.engine.engine_core import EngineCore
+from cutover.actions.engine.gc_freeze import freeze_rebuilt
 from cutover.actions.engine.kept_fleet import KeptFleet
 from cutover.actions.engine.pollers import Pollers
 from cutover.actions.engine.trigger_loop import TriggerLoop
@@ -120,6 +123,77 @@ async def test_a_row_changed_while_the_first_read_goes_through_the_pages_is_read
 
     assert fleet.tenants[2].tenant_id == "T-0003"
     assert fleet.tenants[2].lifecycle is Lifecycle.SYNCING
+
+
+@pytest.mark.asyncio
+async def test_a_catch_up_after_every_row_changed_reads_them_a_page_at_a_time_and_matches_a_fresh_read(
+    tenants: TenantStore,
+) -> None:
+    _import(tenants, range(1, 41))
+    fleet = KeptFleet(tenants, page=7)
+    await fleet.refresh()
+    _health(tenants, range(1, 41), 1_800_000_000.0, down=("T-0012", "T-0040"))  # a new engine's first poll
+
+    seen_mid_way: list[int] = []
+
+    async def other_task() -> None:  # the job runner, a rollback: they run while the copy is rebuilt
+        seen_mid_way.append(fleet.rows_read)
+
+    catching_up = asyncio.create_task(fleet.refresh())
+    await asyncio.sleep(0)  # the catch-up has read its first page and lets the loop run
+    assert not catching_up.done()
+    await other_task()
+    await catching_up
+
+    assert seen_mid_way == [40] and fleet.rows_read == 40 + 40  # counted once the last page is in
+    fresh = await KeptFleet(tenants, page=7).refresh()
+    assert fleet.tenants == fresh  # every field of every tenant, in tenant_id order
+    assert [(t.backends_healthy, t.backends_total) for t in fleet.tenants if t.tenant_id in ("T-0012", "T-0040")] == [
+        (2, 3),
+        (2, 3),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_the_engine_is_told_once_a_quarter_of_the_fleet_has_been_built_anew_not_for_every_refresh(
+    tenants: TenantStore,
+) -> None:
+    _import(tenants, range(1, 41))
+    fleet = KeptFleet(tenants, page=7, rebuilt_at_least=8)
+    told: list[int] = []
+    fleet.on_rebuilt = told.append
+
+    await fleet.refresh()
+    assert told == [14, 14, 12]  # the first read: as it goes, at least 8 at a time (two pages of 7)
+
+    for n in range(1, 6):  # 5 tenants rebuilt: under a quarter of 40
+        tenants.transition(f"T-{n:04d}", Lifecycle.SYNCING, why="test")
+    await fleet.refresh()
+    assert told == [14, 14, 12]
+    for n in range(6, 11):  # 5 more: 10 since the last time, a quarter of 40
+        tenants.transition(f"T-{n:04d}", Lifecycle.SYNCING, why="test")
+    await fleet.refresh()
+    assert told == [14, 14, 12, 5]
+    await fleet.refresh()  # nothing changed
+    assert told == [14, 14, 12, 5]
+
+
+@pytest.mark.asyncio
+async def test_a_frozen_tenant_replaced_by_a_newer_copy_is_freed(tenants: TenantStore) -> None:
+    """The engine freezes the copy of the fleet out of the collector's way (gc_freeze.py): a tenant rebuilt later
+    must not stay in memory for good."""
+    _import(tenants, range(1, 41))
+    fleet = KeptFleet(tenants, page=7, rebuilt_at_least=1)
+    fleet.on_rebuilt = lambda built: freeze_rebuilt("test", built)
+    await fleet.refresh()
+    assert gc.get_freeze_count() > 0
+    old = weakref.ref(fleet.tenants[8])
+
+    tenants.transition("T-0009", Lifecycle.SYNCING, why="test")
+    await fleet.refresh()
+
+    assert fleet.tenants[8].lifecycle is Lifecycle.SYNCING
+    assert old() is None  # freed by reference counting, frozen or not
 
 
 def _pollers(sim: Simulated) -> Pollers:

@@ -11,6 +11,16 @@ collections cost what is new since, not the fleet loaded at start.
 What is frozen is never collected: anything that becomes garbage in a cycle later stays (a bounded,
 one-time cost, as the start-up objects are the ones that live on). No `gc.collect()` first: that
 full collection would be the very pause this avoids.
+
+The engine's copy of the fleet is rebuilt in part after start-up (kept_fleet.py): a new engine's first polls
+change nearly every row, and the copy's next refresh builds 47,000 of the 50,000 Tenants anew, which every full
+collection then walked again (70-100 ms of each pause, on top of a whole-fleet poll's 50,000 results). So the
+engine freezes again each time a quarter of the fleet has been built anew since (`freeze_rebuilt`). This does not
+leak: a frozen object is still freed by reference counting once nothing refers to it (a Tenant replaced by a
+newer copy is, as it refers to no cycle); only garbage in a reference cycle needs a collection, and the engine
+makes little of it and none that lives long: at 50,000 tenants over two minutes, the young collections found 638
+objects in cycles, and no collection of the older generations found any (tracked with gc.callbacks). A young
+collection just before the freeze takes those few, so what is frozen is what is alive.
 """
 
 from __future__ import annotations
@@ -26,4 +36,14 @@ def freeze_after_start_up(who: str) -> int:
     gc.freeze()
     frozen = gc.get_freeze_count()
     log.info("%s: %d long-lived objects frozen out of the garbage collector's generations", who, frozen)
+    return frozen
+
+
+def freeze_rebuilt(who: str, built: int) -> int:
+    """After `built` long-lived objects' worth of tenants were built anew: collect the young generation (its
+    few cycles; under a millisecond) and move every object alive now out of the collector's generations."""
+    gc.collect(0)
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    log.debug("%s: %d tenants built anew, %d objects now frozen", who, built, frozen)
     return frozen

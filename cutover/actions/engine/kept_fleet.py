@@ -28,19 +28,22 @@ confirmation time or a live figure reads the tenant from the store (EngineCore.t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from operator import attrgetter
 
 from cutover.model.tenant import Tenant
 from cutover.state.tenants import TenantStore
 
 _BY_ID = attrgetter("tenant_id")
+FREEZE_AT_LEAST = 5_000  # tenants built anew before `on_rebuilt` is told, however small the fleet
 
 
 class KeptFleet:
     """Every tenant, in tenant_id order, as of the last `refresh`."""
 
-    def __init__(self, tenants: TenantStore, page: int) -> None:
-        """`page`: rows read (or rebuilt) between two yields of the event loop."""
+    def __init__(self, tenants: TenantStore, page: int, *, rebuilt_at_least: int = FREEZE_AT_LEAST) -> None:
+        """`page`: rows read (or rebuilt) between two yields of the event loop; `rebuilt_at_least`: tenants built
+        anew, at the least, before `on_rebuilt` is told."""
         self.store = tenants
         self.page = page
         self.tenants: list[Tenant] = []  # replaced by a refresh, never changed in place: a poll keeps its list
@@ -48,6 +51,12 @@ class KeptFleet:
         self._revision: int | None = None  # the change feed's revision the copy is up to date with
         self._refreshing = asyncio.Lock()  # one refresh at a time: an older one must not land on a newer one
         self.rows_read = 0  # stored rows read (and built as Tenants) so far, the first full read's included
+        # Told, once a quarter of the fleet (and at least `rebuilt_at_least` tenants) has been built anew since it
+        # was last told, how many this refresh built: the engine then moves them out of the collector's way
+        # (gc_freeze.py), so a full collection walks at most a quarter of the fleet's Tenants.
+        self.on_rebuilt: Callable[[int], object] | None = None
+        self.rebuilt_at_least = rebuilt_at_least
+        self._built_since_freeze = 0
 
     async def refresh(self) -> list[Tenant]:
         """Bring the copy up to date with the store: the whole fleet the first time, then what changed."""
@@ -61,37 +70,50 @@ class KeptFleet:
     async def _read_all(self) -> None:
         revision = self.store.revision()  # before the pages: a row changed during the read is read again next time
         fleet: list[Tenant] = []
+        told = 0
         for page in self.store.pages(self.page):
             fleet.extend(page)
+            if self.on_rebuilt is not None and len(fleet) - told >= self.rebuilt_at_least:
+                # Told as the read goes, not once at the end: the collector would otherwise walk the Tenants read
+                # so far (and everything loaded at start-up) each time they had grown by a quarter.
+                self.on_rebuilt(len(fleet) - told)
+                told = len(fleet)
             await asyncio.sleep(0)
         self.rows_read += len(fleet)
-        self._install(fleet, revision)
+        self._install(fleet, revision, built=len(fleet) - told)
 
     async def _catch_up(self) -> None:
         assert self._revision is not None
-        changes = self.store.changed_since(self._revision, steady=True)
-        if not changes.rows:
-            self._revision = changes.revision
+        # The IDs first, then the rows a page at a time: after a new engine's first polls nearly every row has
+        # changed, and every changed row held at once (besides the old and the new Tenants) was 90 MB at 50,000.
+        revision, changed = self.store.changed_ids(self._revision, steady=True)
+        if not changed:
+            self._revision = revision
             return
         fleet = list(self.tenants)
         added: list[Tenant] = []
-        for start in range(0, len(changes.rows), self.page):
-            for tenant in Tenant.from_rows(changes.columns, changes.rows[start : start + self.page]):
-                at = self._index.get(tenant.tenant_id)
-                if at is None:
-                    added.append(tenant)
-                else:
-                    fleet[at] = tenant
-            if len(changes.rows) > self.page:
+        for start in range(0, len(changed), self.page):
+            for columns, rows in self.store.raw_row_pages(changed[start : start + self.page]):
+                for tenant in Tenant.from_rows(columns, rows):
+                    at = self._index.get(tenant.tenant_id)
+                    if at is None:
+                        added.append(tenant)
+                    else:
+                        fleet[at] = tenant
+            if len(changed) > self.page:
                 await asyncio.sleep(0)
-        self.rows_read += len(changes.rows)
+        self.rows_read += len(changed)
         if added:
             fleet.extend(added)
             fleet.sort(key=_BY_ID)  # nearly sorted already: a merge of two runs
-        self._install(fleet, changes.revision, reindex=bool(added))
+        self._install(fleet, revision, built=len(changed), reindex=bool(added))
 
-    def _install(self, fleet: list[Tenant], revision: int, *, reindex: bool = True) -> None:
+    def _install(self, fleet: list[Tenant], revision: int, *, built: int, reindex: bool = True) -> None:
         self.tenants = fleet
         if reindex:
             self._index = {tenant.tenant_id: at for at, tenant in enumerate(fleet)}
         self._revision = revision
+        self._built_since_freeze += built
+        if self.on_rebuilt is not None and self._built_since_freeze >= max(self.rebuilt_at_least, len(fleet) // 4):
+            self._built_since_freeze = 0
+            self.on_rebuilt(built)

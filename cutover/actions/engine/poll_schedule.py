@@ -163,6 +163,16 @@ class PollerBase:
             if len(observed) > YIELD_EVERY:
                 await asyncio.sleep(0)
 
+    async def _observe_as_built(self, observations: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """`_observe`, the observations built as they are recorded, `YIELD_EVERY` tenants per transaction: a
+        whole-fleet poll holds one transaction's observations at a time, not a dict for each of 50,000 tenants."""
+        items = iter(observations)
+        while chunk := dict(islice(items, YIELD_EVERY)):
+            with self.core.fenced():
+                self.core.tenants.observe_many(chunk)
+            if len(chunk) == YIELD_EVERY:
+                await asyncio.sleep(0)
+
     def in_flight(self) -> list[Tenant]:
         ids = self.core.facts.tenants_in(IN_FLIGHT)
         return [self.core.tenant(tenant_id) for group in ids.values() for tenant_id in group]

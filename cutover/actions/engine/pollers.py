@@ -209,22 +209,24 @@ class Pollers(PollerBase):
             return
         started = self.core.now()
         statuses = await provider.status(tenants)
-        observed = {
-            tenant_id: {
-                # its value, as the store keeps it: a dict of plain values is one the garbage collector skips
-                "sync_health": status.health.value if isinstance(status.health, SyncHealth) else status.health,
-                "sync_percent": status.percent,
-                "sync_eta_s": _finite(status.eta_s),
-                "sync_lag_s": status.lag_s,
-                "pending_objects": status.pending_objects,
-                "pending_bytes": status.pending_bytes,
-                "checksum_mismatches": status.checksum_mismatches,
-                "last_pass_at": status.last_pass_at,
-                "observed_at": status.measured_at,
-            }
-            async for tenant_id, status in paced(statuses.items())
-        }
-        await self._observe(observed)
+        await self._observe_as_built(
+            (
+                tenant_id,
+                {
+                    # its value, as the store keeps it: a dict of plain values is one the garbage collector skips
+                    "sync_health": status.health.value if isinstance(status.health, SyncHealth) else status.health,
+                    "sync_percent": status.percent,
+                    "sync_eta_s": _finite(status.eta_s),
+                    "sync_lag_s": status.lag_s,
+                    "pending_objects": status.pending_objects,
+                    "pending_bytes": status.pending_bytes,
+                    "checksum_mismatches": status.checksum_mismatches,
+                    "last_pass_at": status.last_pass_at,
+                    "observed_at": status.measured_at,
+                },
+            )
+            for tenant_id, status in statuses.items()
+        )
         self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
         if self.judge:
             await self._initial_copies_done(statuses)
@@ -256,16 +258,18 @@ class Pollers(PollerBase):
             return
         started = self.core.now()
         found = await provider.backends(tenants)
-        observed = {
-            tenant_id: {
-                "backends_healthy": health.healthy,
-                "backends_total": health.total,
-                "health_at": health.measured_at,
-                **({"hydrated_at": health.hydrated_at} if health.hydrated_at is not None else {}),
-            }
-            async for tenant_id, health in paced(found.items())
-        }
-        await self._observe(observed)
+        await self._observe_as_built(
+            (
+                tenant_id,
+                {
+                    "backends_healthy": health.healthy,
+                    "backends_total": health.total,
+                    "health_at": health.measured_at,
+                    **({"hydrated_at": health.hydrated_at} if health.hydrated_at is not None else {}),
+                },
+            )
+            for tenant_id, health in found.items()
+        )
         self.source_ok("health", provider.source, self.engine.health_interval, self.core.now(), started=started)
 
 
