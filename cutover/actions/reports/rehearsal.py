@@ -118,6 +118,12 @@ async def rehearse_night(
             await asyncio.sleep(0.05)
         if not engine.leading:
             raise RuntimeError(f"the engine could not lead: {engine.status().leader or engine.status().error}")
+        # The batch is planned on what the engine observed: before its first look at the fleet a ready tenant has
+        # no metrics yet, and the gate rightly leaves it out (the batch was refused when the plan won the race).
+        for _ in range(6_000):
+            if engine.fleet_observed or task.done():
+                break
+            await asyncio.sleep(0.005)  # the world's clock runs meanwhile: look often, plan at the engine's moment
         clock = engine.clock  # the world's clock the engine runs on: the night's steps are taken on it too
         assert clock is not None
         session.clock = session.events.clock = clock  # plans and submissions at the engine's very moment
