@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 # Imported before any test runs: hypothesis's pytest plugin would otherwise import (and so compile) it at
@@ -65,9 +67,71 @@ def actor() -> Actor:
     return Actor(operator="alice", host="jump-1", ssh_client="10.0.0.5")
 
 
+# --- the store: SQLite, and PostgreSQL for the modules marked `both_stores` ----------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of a module (or class) marked `both_stores` runs once on each store: SQLite, then each PostgreSQL
+    this machine can start (the pip-installed server always; the system's where installed)."""
+    if "store_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_stores"):
+        from postgres_server import available_binaries
+
+        backends = ["sqlite", *(binaries.name for binaries in available_binaries())]
+        metafunc.parametrize("store_backend", backends, indirect=True)
+
+
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "cutover.db") as opened:
+def store_backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+class PostgresServers:
+    """The PostgreSQL servers of this test session, each started when a test first needs it."""
+
+    def __init__(self) -> None:
+        self._urls: dict[str, str] = {}
+        self._stack = ExitStack()
+
+    def url(self, name: str) -> str:
+        from postgres_server import available_binaries, running_postgres
+
+        if name not in self._urls:
+            binaries = {found.name: found for found in available_binaries()}[name]
+            self._urls[name] = self._stack.enter_context(running_postgres(binaries))
+        return self._urls[name]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_servers() -> Iterator[PostgresServers]:
+    servers = PostgresServers()
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def store_location(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where the test's store lives: a file, or a fresh schema of a PostgreSQL server (dropped afterwards)."""
+    if store_backend == "sqlite":
+        yield str(tmp_path / "cutover.db")
+        return
+    import psycopg
+    from postgres_server import schema_url
+
+    server = request.getfixturevalue("postgres_servers").url(store_backend)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    yield schema_url(server, schema)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def store(store_location: str):
+    from cutover.state.location import open_store
+
+    with open_store(store_location) as opened:
         yield opened
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 from pytest import MonkeyPatch
 
@@ -16,9 +17,13 @@ from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
+from cutover.state.location import open_store
 from cutover.state.schema import MIGRATIONS, _tenant_revisions
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
+
+pytestmark = pytest.mark.both_stores
+
 
 MATRIX = "Tenant ID,Size,SLA,DNS name\n" + "".join(f"T-{n:04d},2GB,Std,t{n}.example.com\n" for n in range(1, 41))
 
@@ -157,14 +162,14 @@ def test_the_console_reads_only_the_changed_row(
 
 
 def test_the_console_shows_what_another_connection_wrote(
-    tmp_path: Path, store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+    store_location: str, store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
 ) -> None:
     """A transition and an observation written by another process (its own connection to the file)."""
     _import(tenants)
     feed = _feed(store, events, clock)
     feed.poll()
 
-    with Store(store.path) as other:
+    with open_store(store_location) as other:
         theirs = TenantStore(other, EventLog(other, Actor(operator="bob", host="jump-2"), clock))
         theirs.transition("T-0002", "syncing", why="bob starts it")
         theirs.observe("T-0009", sync_health="continuous", sync_lag_s=0.0, observed_at=clock.now())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from cutover.model.clock import ManualClock
@@ -14,7 +12,11 @@ from cutover.state.identity import Actor
 from cutover.state.job_records import JobError, LeaseLost, LockConflict, NewTarget
 from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
+from cutover.state.location import open_store
 from cutover.state.store import Store
+
+pytestmark = pytest.mark.both_stores
+
 
 CUTOVER_STEPS = ("final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")
 
@@ -28,13 +30,13 @@ def targets(*tenant_ids: str, steps: tuple[str, ...] = CUTOVER_STEPS) -> list[Ne
     return [NewTarget(tenant_id, steps) for tenant_id in tenant_ids]
 
 
-def test_a_job_is_written_whole_before_anything_happens(tmp_path: Path, jobs: JobStore) -> None:
+def test_a_job_is_written_whole_before_anything_happens(store_location: str, jobs: JobStore) -> None:
     job, created = jobs.submit("flip", targets("T-0001", "T-0002"), reason="wave 1, night 3", params={"monitor": 600})
     assert created and job.job_id == "flip-1" and job.state is JobState.QUEUED
     assert job.targets == ("T-0001", "T-0002") and job.operator == "alice" and job.reason == "wave 1, night 3"
 
     # Another connection (another console) sees all of it.
-    with Store(tmp_path / "cutover.db") as other:
+    with open_store(store_location) as other:
         seen = JobStore(other, EventLog(other, Actor("bob", "jump-1"))).get("flip-1")
         assert seen.params == {"monitor": 600}
         steps = JobStore(other, EventLog(other, Actor("bob", "jump-1"))).steps("flip-1", "T-0002")

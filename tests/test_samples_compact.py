@@ -14,6 +14,9 @@ from cutover.state.samples import Sample, SampleStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
+pytestmark = pytest.mark.both_stores
+
+
 MINUTE = 60.0
 
 

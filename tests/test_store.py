@@ -11,6 +11,8 @@ from cutover.state.samples import Sample, SampleStore
 from cutover.state.schema import SCHEMA_VERSION
 from cutover.state.store import Store, StoreError
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_a_new_store_is_wal_with_a_busy_timeout_at_the_current_schema(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db", busy_timeout=3) as store:
@@ -67,7 +69,8 @@ def test_threads_read_and_write_at_once_without_disturbing_each_other(store: Sto
     """A console's workers read while its engine thread writes, on one Store object."""
     import threading
 
-    store.db["notes"].create({"n": int, "text": str}, pk="n")
+    with store.write() as db:
+        db.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY, text TEXT NOT NULL)")
     errors: list[BaseException] = []
     stop = threading.Event()
 

@@ -17,6 +17,8 @@ from cutover.console.cli import cli
 from cutover.model.jobs import JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.mark.asyncio
 async def test_a_held_tenant_is_refused_by_flip_and_ramp_break_glass_passes_and_a_rollback_is_never_held(

@@ -39,6 +39,13 @@ class EnvironmentSettings(Section):
 
 class StateSettings(Section):
     path: Path = Field(Path("cutover.db"), description="The SQLite session store shared by every console")
+    url: str = Field(
+        "",
+        description=(
+            "The store on PostgreSQL (postgresql://user@host:5432/db), for a war room beyond one jump host; the "
+            "password from PGPASSWORD or ~/.pgpass, never here. Empty: the SQLite file at state.path"
+        ),
+    )
     busy_timeout: PositiveDuration = Field(5.0, le=600, description="How long a writer waits for another one")
     sample_retention: PositiveDuration = Field(2 * 3600.0, description="Metric samples older than this are pruned")
     sample_resolution: PositiveDuration = Field(
@@ -49,6 +56,33 @@ class StateSettings(Section):
     sample_max_rows: int = Field(
         1_000_000, ge=1000, description="At most this many sample rows are kept (about 70 MB); the oldest go first"
     )
+
+    @field_validator("url")
+    @classmethod
+    def _a_store_url(cls, url: str) -> str:
+        url = url.strip()
+        if not url:
+            return url
+        if url.startswith("sqlite:///"):
+            return url
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "a store URL starts with postgresql:// (or sqlite:/// for a file); leave it empty for state.path"
+            )
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority and ":" in authority.rsplit("@", 1)[0]:
+            raise ValueError(
+                "the URL carries a password: set PGPASSWORD in the engine's environment or put it in ~/.pgpass "
+                "(mode 600), and write the URL without it (postgresql://user@host/db)"
+            )
+        if "password=" in url:
+            raise ValueError("the URL carries a password (password=...): use PGPASSWORD or ~/.pgpass instead")
+        return url
+
+    @property
+    def location(self) -> str | Path:
+        """Where the store is: the URL when set, else the file."""
+        return self.url or self.path
 
 
 class OperatorSettings(Section):

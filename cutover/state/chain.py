@@ -88,7 +88,7 @@ def verify_chain(store: Store) -> ChainReport:
     """Check the file (SQLite's integrity check), then walk the whole trail and name the
     first edited, inserted, deleted or misplaced row; an emptied or dropped trail is named too."""
     with store.read() as db:
-        integrity = tuple(row[0] for row in db.execute(f"PRAGMA integrity_check({_INTEGRITY_LINES})"))
+        integrity = store.integrity_check(db, _INTEGRITY_LINES)
         if integrity != ("ok",):
             return ChainReport(False, 0, 0, "", _damaged(integrity), integrity=integrity)
         missing = [table for table in AUDIT_TABLES if not db[table].exists()]

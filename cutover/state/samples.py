@@ -37,12 +37,15 @@ class Sample:
     source: str
 
 
+# The kept row's columns are named with their table: PostgreSQL finds a bare name ambiguous beside `excluded`.
 def _sum(column: str) -> str:
-    return f"{column} = coalesce({column} + excluded.{column}, {column}, excluded.{column})"
+    kept = f"metric_coarse.{column}"
+    return f"{column} = coalesce({kept} + excluded.{column}, {kept}, excluded.{column})"
 
 
 def _worst(column: str) -> str:
-    return f"{column} = max(coalesce({column}, excluded.{column}), coalesce(excluded.{column}, {column}))"
+    kept = f"metric_coarse.{column}"
+    return f"{column} = max(coalesce({kept}, excluded.{column}), coalesce(excluded.{column}, {kept}))"
 
 
 # Merging a bucket into the one already kept: sums add up, p95 keeps the worst, a side's source the newest.
@@ -53,7 +56,7 @@ _MERGE = ", ".join(
         _sum(f"{side}_requests"),
         _sum(f"{side}_errors"),
         _worst(f"{side}_p95_ms"),
-        f"{side}_source = coalesce(excluded.{side}_source, {side}_source)",
+        f"{side}_source = coalesce(excluded.{side}_source, metric_coarse.{side}_source)",
     )
 )
 _COLUMNS = ", ".join(f"{side}_{name}" for side in SIDES for name in ("requests", "errors", "p95_ms", "source"))
@@ -189,7 +192,7 @@ class SampleStore:
                 return gone
             oldest_kept = db.execute(
                 "SELECT at FROM (SELECT measured_at AS at FROM metric_samples UNION ALL "
-                "SELECT at FROM metric_coarse) ORDER BY at LIMIT 1 OFFSET ?",
+                "SELECT at FROM metric_coarse) AS every_sample ORDER BY at LIMIT 1 OFFSET ?",
                 [over - 1],
             ).fetchone()[0]
             gone += db.execute("DELETE FROM metric_samples WHERE measured_at <= ?", [oldest_kept]).rowcount

@@ -42,6 +42,7 @@ from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.job_records import LeaseLost
 from cutover.state.leases import Lease, LeaseGuard, LeaseKeeper, LeaseStore
+from cutover.state.location import open_store
 from cutover.state.store import Store, StoreBusy, StoreError, StoreFull, StoreGone
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ class Engine:
         """Lead when possible, follow otherwise, until stopped (or `stop_when` says so)."""
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
-        store = self.store or Store(self.settings.state.path, self.settings.state.busy_timeout)
+        store = self.store or open_store(self.settings.state.location, self.settings.state.busy_timeout)
         builds_providers = self.providers is None
         try:
             providers, clock = self._providers(store)

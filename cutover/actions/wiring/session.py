@@ -14,6 +14,7 @@ from cutover.config.settings import Settings
 from cutover.model.clock import Clock
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
+from cutover.state.location import open_store
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
@@ -44,8 +45,8 @@ class Session:
         """Open the configured store; `in_memory` gives an empty throwaway one (for dry runs);
         `read_only` opens the file read-only (commands that only look)."""
         settings = config.settings
-        path = ":memory:" if in_memory else settings.state.path
-        store = Store(path, settings.state.busy_timeout, create=create or in_memory, read_only=read_only)
+        location = ":memory:" if in_memory else settings.state.location
+        store = open_store(location, settings.state.busy_timeout, create=create or in_memory, read_only=read_only)
         actor = Actor.current(settings.operator.name)
         # On the simulated fleet everything happens in the world's time (shared through the store).
         clock = clock or store_clock(settings, store)

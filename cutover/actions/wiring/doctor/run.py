@@ -25,6 +25,7 @@ from cutover.model.clock import SystemClock
 from cutover.model.tenant import Tenant
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
+from cutover.state.location import open_store
 from cutover.state.store import Store, StoreError
 from cutover.state.tenants import TenantStore
 
@@ -35,9 +36,8 @@ CheckRun = Callable[[], Awaitable[list[Check]]]
 
 
 def read_tenants(loaded: LoadedConfig) -> list[Tenant]:
-    path = loaded.settings.state.path
     try:
-        with Store(path, read_only=True) as store:
+        with open_store(loaded.settings.state.location, read_only=True) as store:
             return TenantStore(store, EventLog(store, Actor.current(), SystemClock())).find()
     except (StoreError, OSError):
         return []  # the store check says why

@@ -1,0 +1,1 @@
+"""The session store on PostgreSQL (state.path = "postgresql://..."): see store.py."""
