@@ -71,13 +71,18 @@ def actor() -> Actor:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test of a module (or class) marked `both_stores` runs once on each store: SQLite, then each PostgreSQL
-    this machine can start (the pip-installed server always; the system's where installed)."""
-    if "store_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_stores"):
-        from postgres_server import available_binaries
+    """A test of a module (or class) marked `both_stores` runs once on each store: SQLite, then PostgreSQL from
+    pip (pgserver's, on every machine `make` set up). Marked `both_stores(every_server=True)` (the store's own
+    contract tests), also on the system's PostgreSQL where installed, an older major version."""
+    marker = metafunc.definition.get_closest_marker("both_stores")
+    if marker is None:
+        return
+    from postgres_server import available_binaries
 
-        backends = ["sqlite", *(binaries.name for binaries in available_binaries())]
-        metafunc.parametrize("store_backend", backends, indirect=True)
+    servers = available_binaries() if marker.kwargs.get("every_server") else available_binaries()[:1]
+    # On PostgreSQL a test starts a real server (once a session) and pays a round trip a statement: `slow`.
+    on_postgres = [pytest.param(server.name, marks=pytest.mark.slow) for server in servers]
+    metafunc.parametrize("store_backend", ["sqlite", *on_postgres], indirect=True)
 
 
 @pytest.fixture
@@ -125,6 +130,18 @@ def store_location(tmp_path: Path, store_backend: str, request: pytest.FixtureRe
     yield schema_url(server, schema)
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(autouse=True)
+def _helpers_use_the_tests_store(
+    store_backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a module marked `both_stores`, every test runs on each store, and the helpers that make a store of
+    their own (engine_helpers' Harness and war_room) make it there too: on PostgreSQL, in the test's schema."""
+    if store_backend != "sqlite":
+        import engine_helpers
+
+        monkeypatch.setattr(engine_helpers, "STORE_LOCATION", request.getfixturevalue("store_location"))
 
 
 @pytest.fixture

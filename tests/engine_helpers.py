@@ -15,6 +15,16 @@ from cutover.state.tenants import TenantStore
 READY_PATH = (Lifecycle.SYNCING, Lifecycle.VALIDATING, Lifecycle.READY)
 
 
+# The store a Harness or a war room uses instead of a file: a PostgreSQL schema's URL, set (by conftest) for the
+# tests of a module marked `both_stores` while they run on PostgreSQL.
+STORE_LOCATION: str | None = None
+
+
+def store_at(env: dict) -> str:
+    """Where the war room `env` points the CLI at: its PostgreSQL URL, or its file."""
+    return env.get("CUTOVER_STATE__URL") or env["CUTOVER_STATE__PATH"]
+
+
 def make_ready(tenants: TenantStore, tenant_id: str, now: float, **observed: object) -> Tenant:
     """A tenant ready to cut over: synced with lag 0 proven a minute ago, 5/5, 3/3, metrics current, hydrated,
     its DNS record on AWS at TTL 60 s for two hours."""
@@ -151,19 +161,20 @@ class Harness:
         from cutover.state.events import EventLog
         from cutover.state.identity import Actor
         from cutover.state.jobs import JobStore
-        from cutover.state.store import Store
+        from cutover.state.location import open_store
 
         self.path = tmp_path / "war-room.db"
+        self.location = STORE_LOCATION or str(self.path)
         base = settings or Settings()
         self.settings = base.model_copy(
             update={
-                "state": base.state.model_copy(update={"path": self.path}),
+                "state": base.state.model_copy(update={"path": self.path, "url": STORE_LOCATION or ""}),
                 "simulator": SimulatorSettings(tenants=size, seed=seed),
             }
         )
         self.clock = ManualClock()
         self.actor = Actor(operator, "jump-1")
-        self.store = Store(self.path)
+        self.store = open_store(self.location)
         if ready:
             from cutover.state.tenants import TenantStore as _Tenants
 
@@ -195,6 +206,14 @@ class Harness:
         self.ops = Operations(self.session, providers=self.providers, on_submit=self.engine.wake)
         self.jobs = JobStore(self.store, self.session.events)
         self._task: asyncio.Task | None = None
+
+    @property
+    def store_env(self) -> dict[str, str]:
+        """The environment that points a CLI command at this harness's store."""
+        return {
+            "CUTOVER_STATE__PATH": str(self.path),
+            **({"CUTOVER_STATE__URL": STORE_LOCATION} if STORE_LOCATION else {}),
+        }
 
     async def start(self) -> None:
         import asyncio
@@ -255,14 +274,14 @@ def war_room(tmp_path: Path, *, ready: int = 12, enterprise: tuple[int, ...] = (
     from cutover.providers.sim.setup import default_start
     from cutover.state.events import EventLog
     from cutover.state.identity import Actor
-    from cutover.state.store import Store
+    from cutover.state.location import open_store
     from cutover.state.tenants import TenantStore
 
     path = tmp_path / "war-room.db"
     start = default_start(time.time())
     clock = ManualClock(start)
     actor = Actor("setup", "jump-1")
-    with Store(path) as store:
+    with open_store(STORE_LOCATION or path) as store:
         tenants = TenantStore(store, EventLog(store, actor, clock))
         import_runbook(tenants, write_fleet(tmp_path / "fleet.csv", ready, enterprise=enterprise))
         for number in range(1, ready + 1):
@@ -272,6 +291,7 @@ def war_room(tmp_path: Path, *, ready: int = 12, enterprise: tuple[int, ...] = (
     env.update(
         {
             "CUTOVER_STATE__PATH": str(path),
+            **({"CUTOVER_STATE__URL": STORE_LOCATION} if STORE_LOCATION else {}),
             "CUTOVER_OPERATOR__NAME": "alice",
             "CUTOVER_SAFETY__WINDOW__START": "00:00",
             "CUTOVER_SAFETY__WINDOW__END": "23:59",

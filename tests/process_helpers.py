@@ -29,7 +29,14 @@ def wait_for(condition: Callable[[], bool], *, what: str, timeout: float = 60.0)
 
 
 def query(path: str | Path, sql: str, *args: object) -> list[tuple]:
-    """Read the store as another process would, without taking a write lock."""
+    """Read the store as another process would, without taking a write lock (a file, or a PostgreSQL URL)."""
+    if str(path).startswith("postgresql://"):
+        import psycopg
+
+        from cutover.state.postgres.dialect import to_postgres
+
+        with psycopg.connect(str(path), autocommit=True) as pg:
+            return pg.execute(to_postgres(sql), args).fetchall()
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
         return db.execute(sql, args).fetchall()
 

@@ -18,10 +18,11 @@ from cutover.model.clock import SystemClock
 from cutover.state.chain import event_hash, verify_chain
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
+from cutover.state.location import open_store
 from cutover.state.postgres.store import PgStore
 from cutover.state.store import Store
 
-pytestmark = pytest.mark.both_stores
+pytestmark = pytest.mark.both_stores(every_server=True)
 
 
 def fill(events: EventLog, count: int = 10) -> None:
@@ -140,8 +141,8 @@ def test_audit_verify_cli_exits_1_on_a_broken_chain(store: Store, events: EventL
     assert "AUDIT TRAIL BROKEN at event 2: event 2 was edited" in broken.output
 
 
-def _writer(path: str, name: str, count: int, start: Any) -> None:
-    store = Store(path)
+def _writer(location: str, name: str, count: int, start: Any) -> None:
+    store = open_store(location)
     log = EventLog(store, Actor(operator=name, host="jump-1"), SystemClock())
     start.wait(timeout=60)  # both processes begin appending together
     for number in range(count):
@@ -151,26 +152,24 @@ def _writer(path: str, name: str, count: int, start: Any) -> None:
 
 
 @pytest.mark.slow  # over a second
-def test_two_writer_processes_lose_nothing_and_keep_the_chain(tmp_path: Path) -> None:
-    path = tmp_path / "shared.db"
-    Store(path).close()
+def test_two_writer_processes_lose_nothing_and_keep_the_chain(store: Store, store_location: str) -> None:
+    """Two processes (on PostgreSQL: as two hosts would, each with its own connections) append at once."""
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(3)
-    writers = [context.Process(target=_writer, args=(str(path), name, 300, start)) for name in ("alice", "bob")]
+    writers = [context.Process(target=_writer, args=(store_location, name, 300, start)) for name in ("alice", "bob")]
     for process in writers:
         process.start()
     start.wait(timeout=60)
     for process in writers:
         process.join(timeout=120)
         assert process.exitcode == 0
-    with Store(path) as store:
-        report = verify_chain(store)
-        assert report.ok, report.problem
-        assert report.checked == 600
-        per_writer = dict(store.db.execute("SELECT operator, count(*) FROM events GROUP BY operator").fetchall())
-        assert per_writer == {"alice": 300, "bob": 300}
-        interleaved = [row[0] for row in store.db.execute("SELECT operator FROM events ORDER BY seq")]
-        assert interleaved != sorted(interleaved), "the writers really ran at the same time"
+    report = verify_chain(store)
+    assert report.ok, report.problem
+    assert report.checked == 600
+    per_writer = dict(store.db.execute("SELECT operator, count(*) FROM events GROUP BY operator").fetchall())
+    assert per_writer == {"alice": 300, "bob": 300}
+    interleaved = [row[0] for row in store.db.execute("SELECT operator FROM events ORDER BY seq")]
+    assert interleaved != sorted(interleaved), "the writers really ran at the same time"
 
 
 # --- rows moved: the first row out of place is named ------------------------------------------------

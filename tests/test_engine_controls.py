@@ -18,7 +18,7 @@ from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.identity import Actor
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
 
 SPIKE = """
 [[fault]]
@@ -113,7 +113,7 @@ async def test_a_resume_past_the_rollback_limit_is_refused_with_the_rule_and_bre
         result = CliRunner().invoke(
             cli,
             ["resume", job_id, "--reason", "go on"],
-            env={"CUTOVER_STATE__PATH": str(h.path), "CUTOVER_SAFETY__MAX_ROLLBACKS_PER_NIGHT": "1"},
+            env={**h.store_env, "CUTOVER_SAFETY__MAX_ROLLBACKS_PER_NIGHT": "1"},
         )
         assert result.exit_code == 3, result.output
         assert "max-rollbacks-per-night" in result.output and "--break-glass" in result.output

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness, cutover, war_room
+from engine_helpers import Harness, cutover, store_at, war_room
+from process_helpers import query
 from waiting import eventually
 
 from cutover.actions.plan.plans import PlanRequest
@@ -24,15 +24,18 @@ from cutover.state.chain import verify_chain
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore
-from cutover.state.store import Store
+from cutover.state.location import open_store
 from cutover.state.tenants import TenantStore
+
+pytestmark = pytest.mark.both_stores
+
 
 TENANTS = ("T-0001", "T-0002")
 
 
 def _step_started(path: str, step: str) -> bool:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-        row = db.execute("SELECT started_at FROM job_steps WHERE tenant_id = 'T-0001' AND name = ?", [step]).fetchone()
+    rows = query(path, "SELECT started_at FROM job_steps WHERE tenant_id = 'T-0001' AND name = ?", step)
+    row = rows[0] if rows else None
     return bool(row and row[0] is not None)
 
 
@@ -40,8 +43,8 @@ def _step_started(path: str, step: str) -> bool:
 @pytest.mark.parametrize("step", CUTOVER_STEPS)
 def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_path: Path, step: str) -> None:
     env = war_room(tmp_path, ready=3) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
-    path = env["CUTOVER_STATE__PATH"]
-    with Store(path) as store:  # an old hydration, so the hydrate step has work to do
+    path = store_at(env)
+    with open_store(path) as store:  # an old hydration, so the hydrate step has work to do
         TenantStore(store, EventLog(store, Actor("setup", "jump-1"))).observe("T-0001", hydrated_at=0.0)
     flip = subprocess.Popen(
         [sys.executable, "-m", "cutover", "flip", *TENANTS, "--reason", "crash drill", "--yes"],
@@ -67,7 +70,7 @@ def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(tmp_pat
     resumed = cutover(env, "engine", "--until-idle")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
 
-    with Store(path) as store:
+    with open_store(path) as store:
         jobs = JobStore(store, EventLog(store, Actor("check", "jump-1")))
         (job,) = jobs.find()
         assert job.state is JobState.SUCCEEDED, (job.result, [(t.tenant_id, t.summary) for t in jobs.targets("flip-1")])

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import HEADER, shell, war_room, write_fleet
+from engine_helpers import HEADER, shell, store_at, war_room, write_fleet
+from process_helpers import query
 
 from cutover.actions.plan.importing import import_matrix
 from cutover.model.jobs import JobState
@@ -21,15 +21,18 @@ from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore
-from cutover.state.store import Store
+from cutover.state.location import open_store
 from cutover.state.tenants import TenantStore
+
+pytestmark = pytest.mark.both_stores
+
 
 API = "api.tenant1.example.com"
 
 
 def _step_started(path: str, step: str) -> bool:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-        row = db.execute("SELECT started_at FROM job_steps WHERE tenant_id = 'T-0001' AND name = ?", [step]).fetchone()
+    rows = query(path, "SELECT started_at FROM job_steps WHERE tenant_id = 'T-0001' AND name = ?", step)
+    row = rows[0] if rows else None
     return bool(row and row[0] is not None)
 
 
@@ -39,11 +42,11 @@ def test_killed_around_the_dns_change_and_started_again_one_change_set_for_both_
     tmp_path: Path, step: str
 ) -> None:
     env = war_room(tmp_path, ready=2) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
-    path = env["CUTOVER_STATE__PATH"]
+    path = store_at(env)
     fleet = write_fleet(tmp_path / "fleet.csv", 2).read_text().splitlines()
     matrix = tmp_path / "with-api.csv"
     matrix.write_text("\n".join([HEADER + ",Extra DNS names", fleet[1] + "," + API, fleet[2] + ","]) + "\n")
-    with Store(path) as store:
+    with open_store(path) as store:
         assert import_matrix(TenantStore(store, EventLog(store, Actor("setup", "jump-1"))), matrix).applied
     flip = subprocess.Popen(
         [sys.executable, "-m", "cutover", "flip", "T-0001", "--reason", "crash drill", "--yes"],
@@ -63,7 +66,7 @@ def test_killed_around_the_dns_change_and_started_again_one_change_set_for_both_
 
     resumed = shell(env, "engine", "--until-idle", timeout=120)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    with Store(path) as store:
+    with open_store(path) as store:
         jobs = JobStore(store, EventLog(store, Actor("check", "jump-1")))
         (job,) = jobs.find()
         assert job.state is JobState.SUCCEEDED, (job.result, jobs.target(job.job_id, "T-0001").summary)

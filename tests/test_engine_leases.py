@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import Harness, cutover, war_room
+from engine_helpers import Harness, cutover, store_at, war_room
 from waiting import eventually
 
 from cutover.actions.engine.engine import Engine
@@ -24,11 +24,13 @@ from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore
 from cutover.state.leases import LeaseStore
-from cutover.state.store import Store
+from cutover.state.location import open_store
+
+pytestmark = pytest.mark.both_stores
 
 
 def _leader_pid(path: str) -> int | None:
-    with Store(path) as store:
+    with open_store(path) as store:
         lease = LeaseStore(store).leader()
     return lease.holder_info.get("pid") if lease else None
 
@@ -39,7 +41,7 @@ def _wait(condition, what: str, timeout: float = 30.0) -> None:
 
 def _standby(path: str) -> str:
     """Who asked for the lease while another engine held it ('' if nobody did)."""
-    with Store(path) as store:
+    with open_store(path) as store:
         lease = LeaseStore(store).leader()
     return lease.standby(within=60) if lease else ""
 
@@ -47,7 +49,7 @@ def _standby(path: str) -> str:
 @pytest.mark.slow  # two engine processes, one killed
 def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp_path: Path) -> None:
     env = war_room(tmp_path, ready=10) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
-    path = env["CUTOVER_STATE__PATH"]
+    path = store_at(env)
     command = [sys.executable, "-m", "cutover", "engine"]
     engines = [
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)
@@ -58,7 +60,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
         _wait(lambda: _standby(path), "the other engine asking for the lease")  # both have tried to take it
         first = _leader_pid(path)
         assert first in {e.pid for e in engines}
-        with Store(path) as store:
+        with open_store(path) as store:
             leads = [row[0] for row in store.db.execute("SELECT kind FROM events WHERE kind LIKE 'engine.%'")]
         assert leads == ["engine.lead"]  # exactly one took the lease
 
@@ -89,7 +91,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
         )
 
         def group_one_started() -> bool:
-            with Store(path) as store:
+            with open_store(path) as store:
                 steps = (
                     JobStore(store, EventLog(store, Actor("t", "t"))).steps("batch-1")
                     if store.db.execute("SELECT count(*) FROM jobs").fetchone()[0]
@@ -105,7 +107,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
         document = json.loads(out)
         assert document["job"]["state"] == "succeeded" and document["job"]["result"] == "10 migrated"
         # Whoever took over (the other engine, or the batch command if it saw no leader first) resumed it.
-        with Store(path) as store:
+        with open_store(path) as store:
             kinds = [row[0] for row in store.db.execute("SELECT kind FROM events")]
             assert kinds.count("engine.takeover") == 1 and "job.resumed" in kinds
             per_tenant = dict(store.db.execute("SELECT tenant_id, count(*) FROM sim_dns_changes GROUP BY 1"))
@@ -157,6 +159,6 @@ def test_an_engine_in_its_own_thread_stops_within_two_seconds(tmp_path: Path) ->
     assert engine.stop(timeout=2.0)
     assert time.monotonic() - started < 2.0
     assert engine.status().state == "stopped"
-    with Store(env["CUTOVER_STATE__PATH"]) as store:
+    with open_store(store_at(env)) as store:
         assert LeaseStore(store).leader() is None  # handed over, not left to expire
     assert cutover(env, "jobs").stdout.startswith("engine: none leads")

@@ -261,7 +261,7 @@ async def test_cutover_step_back_from_a_shell_is_refused_with_the_reason_or_requ
     from cutover.console.cli import cli
 
     def step_back() -> tuple[int, str]:
-        env = {"CUTOVER_STATE__PATH": str(h.path), "CUTOVER_OPERATOR__NAME": "bob"}
+        env = {**h.store_env, "CUTOVER_OPERATOR__NAME": "bob"}
         done = CliRunner().invoke(cli, ["step-back", job.job_id, "--reason", "latency"], env=env)
         return done.exit_code, done.output
 

@@ -16,20 +16,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from engine_helpers import cutover, war_room
+from engine_helpers import cutover, store_at, war_room
 from process_helpers import STALL_LAUNCHER, frozen, lease_expired, query, wait_for
 
 from cutover.state.chain import verify_chain
-from cutover.state.store import Store
+from cutover.state.location import open_store
 
 # A real process frozen (SIGSTOP) at the worst moment: `make test-fast` leaves these out.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_stores]
 
 
 @pytest.mark.parametrize("point", ["before-lease-check", "at-dns-call"])
 def test_an_engine_suspended_before_its_dns_change_never_undoes_a_rollback(tmp_path: Path, point: str) -> None:
     env = war_room(tmp_path, ready=2) | {"CUTOVER_ENGINE__LEASE_TTL": "2", "CUTOVER_ENGINE__HEARTBEAT": "0.5"}
-    path = env["CUTOVER_STATE__PATH"]
+    path = store_at(env)
     a = subprocess.Popen(
         [sys.executable, str(STALL_LAUNCHER), point, "flip", "T-0001", "--reason", "stall drill", "--yes"],
         env=env,
@@ -66,5 +66,5 @@ def test_an_engine_suspended_before_its_dns_change_never_undoes_a_rollback(tmp_p
     assert changes == 2  # B's flip and the rollback; nothing from A
     assert query(path, "SELECT lifecycle FROM tenants WHERE tenant_id = 'T-0001'") == [("rolled_back",)]
     assert query(path, "SELECT count(*) FROM events")[0][0] == events_before  # A recorded nothing
-    with Store(path) as store:
+    with open_store(path) as store:
         assert verify_chain(store).ok

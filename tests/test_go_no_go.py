@@ -92,7 +92,7 @@ async def test_a_no_go_stops_the_running_batch_before_its_next_dns_change_until_
         await h.until(lambda: h.jobs.get(job.job_id).state is JobState.HELD, what="the line stopping")
         held = h.jobs.get(job.job_id).held_reason
         assert "go-no-go: NO-GO for the night of" in held and "backups by alice (dba): restore of the last" in held
-        shown = CliRunner().invoke(cli, ["jobs", job.job_id], env={"CUTOVER_STATE__PATH": str(h.path)})
+        shown = CliRunner().invoke(cli, ["jobs", job.job_id], env={**h.store_env})
         assert "go-no-go: NO-GO for the night of" in " ".join(shown.output.split()), shown.output
         h.clock.advance(3600)
         assert all(not h.dns_changes(tid) for tid in plan.groups[1])  # group 2 changed nothing

@@ -17,7 +17,7 @@ from cutover.console.cli import cli
 from cutover.model.jobs import JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
 
-pytestmark = pytest.mark.both_stores
+pytestmark = pytest.mark.both_stores(every_server=True)
 
 
 @pytest.mark.asyncio
@@ -90,7 +90,7 @@ def test_status_shows_holds_in_text_and_json(tmp_path: Path) -> None:
     h = Harness(tmp_path, ready=2)
     try:
         h.ops.hold(["T-0001"], reason="customer asked to reschedule")
-        env = {"CUTOVER_STATE__PATH": str(h.path)}
+        env = {**h.store_env}
         listing = CliRunner().invoke(cli, ["status"], env=env)
         assert listing.exit_code == 0, listing.output
         assert "held: customer asked to reschedule (alice)" in " ".join(listing.output.split())

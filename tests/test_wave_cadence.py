@@ -50,9 +50,7 @@ def test_a_waves_own_window_and_a_coordinated_one_judge_its_tenants(tmp_path: Pa
         assert given.params["window"] == "02:30-04:00"
         with pytest.raises(BadRequest, match=r"--window '3am': not a migration window"):
             h.ops.plan(PlanRequest.batch(["T-0005"], count=1, window="3am"))
-        bad = CliRunner().invoke(
-            cli, ["batch", "T-0005", "--window", "25:00-26:00", "--dry-run"], env={"CUTOVER_STATE__PATH": str(h.path)}
-        )
+        bad = CliRunner().invoke(cli, ["batch", "T-0005", "--window", "25:00-26:00", "--dry-run"], env={**h.store_env})
         assert bad.exit_code == 2 and "--window '25:00-26:00'" in bad.output and "Traceback" not in bad.output
     finally:
         h.store.close()
@@ -109,7 +107,7 @@ async def test_a_batch_ready_before_its_window_waits_counting_down_and_starts_wh
         assert job_times(view, h.clock.now()).status == (
             "waiting for the migration window: group 1 starts at ~03:30 EST (in 20m)"
         )
-        shown = CliRunner().invoke(cli, ["jobs", job.job_id], env={"CUTOVER_STATE__PATH": str(h.path)})
+        shown = CliRunner().invoke(cli, ["jobs", job.job_id], env={**h.store_env})
         assert "waiting for the migration window: group 1 starts at ~03:30 EST (in " in shown.output, shown.output
         await h.until(h.job_done(job.job_id), what="the batch")
         assert {t.state for t in h.jobs.targets(job.job_id)} == {TargetState.SUCCEEDED}

@@ -37,15 +37,12 @@ class Sample:
     source: str
 
 
-# The kept row's columns are named with their table: PostgreSQL finds a bare name ambiguous beside `excluded`.
 def _sum(column: str) -> str:
-    kept = f"metric_coarse.{column}"
-    return f"{column} = coalesce({kept} + excluded.{column}, {kept}, excluded.{column})"
+    return f"{column} = coalesce({column} + excluded.{column}, {column}, excluded.{column})"
 
 
 def _worst(column: str) -> str:
-    kept = f"metric_coarse.{column}"
-    return f"{column} = max(coalesce({kept}, excluded.{column}), coalesce(excluded.{column}, {kept}))"
+    return f"{column} = max(coalesce({column}, excluded.{column}), coalesce(excluded.{column}, {column}))"
 
 
 # Merging a bucket into the one already kept: sums add up, p95 keeps the worst, a side's source the newest.
@@ -56,7 +53,7 @@ _MERGE = ", ".join(
         _sum(f"{side}_requests"),
         _sum(f"{side}_errors"),
         _worst(f"{side}_p95_ms"),
-        f"{side}_source = coalesce(excluded.{side}_source, metric_coarse.{side}_source)",
+        f"{side}_source = coalesce(excluded.{side}_source, {side}_source)",
     )
 )
 _COLUMNS = ", ".join(f"{side}_{name}" for side in SIDES for name in ("requests", "errors", "p95_ms", "source"))

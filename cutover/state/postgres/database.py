@@ -18,9 +18,7 @@ from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
 from psycopg.types.string import StrDumper
 
-from cutover.state.postgres.dialect import to_postgres
-
-INSERT_BATCH = 500  # rows a multi-row INSERT carries
+from cutover.state.postgres.dialect import TableShape, to_postgres
 
 
 class _BoolAsInteger(Dumper):
@@ -103,11 +101,10 @@ class PgTable:
             columns.update(dict.fromkeys(row))
         names = list(columns)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE" if ignore else "INSERT"
-        for start in range(0, len(rows), INSERT_BATCH):
-            chunk = rows[start : start + INSERT_BATCH]
-            marks = ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in chunk)
-            values = [_stored(row.get(name)) for row in chunk for name in names]
-            self.database.execute(f"{verb} INTO {self.name} ({', '.join(names)}) VALUES {marks}", values)
+        statement = f"{verb} INTO {self.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        # One statement prepared once, its rows sent in a pipeline: not a statement with thousands of
+        # parameters, which psycopg would parse anew for every batch.
+        self.database.conn.executemany(statement, [[row.get(name) for name in names] for row in rows])
         return self
 
     def upsert(self, record: Mapping[str, Any], *, pk: str | Sequence[str]) -> PgTable:
@@ -128,15 +125,15 @@ class PgTable:
 class PgDatabase:
     """A thread's connection to the PostgreSQL store (taken from the store's pool)."""
 
-    def __init__(self, raw: psycopg.Connection[Any], keys: tuple[tuple[str, tuple[str, ...]], ...]):
+    def __init__(self, raw: psycopg.Connection[Any], tables: tuple[TableShape, ...]):
         self.raw = raw
-        self.keys = keys  # each table's primary key, for INSERT OR REPLACE
+        self.tables_shapes = tables
         self.conn = PgConnection(self)
         self._tables: frozenset[str] | None = None
         self.in_transaction = False
 
     def translate(self, sql: str) -> str:
-        return to_postgres(sql, self.keys)
+        return to_postgres(sql, self.tables_shapes)
 
     def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> psycopg.Cursor[Any]:
         if parameters is None or (not parameters and not isinstance(parameters, Mapping)):

@@ -10,6 +10,7 @@ rewritten here before it runs, and the schema PostgreSQL gets is derived from SQ
 - `json_extract(column, '$.key')` becomes `(column::jsonb ->> 'key')`, `json_set(column, '$.key', value, ...)`
   merges the keys into the document, `json_each(?)` is the set of the array's elements as text;
 - `x = ? COLLATE NOCASE` compares lower-cased;
+- a bare column in an upsert's `DO UPDATE SET` expression is named with its table (the kept row's value);
 - the schema's column types map to PostgreSQL's (text compared byte-wise, as SQLite does, so `ORDER BY
   tenant_id` is the same order on both), an `INTEGER PRIMARY KEY` numbers itself, `WITHOUT ROWID` goes, and
   the append-only triggers of the audit trail become PostgreSQL triggers with the same message.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
@@ -29,13 +31,24 @@ class UnsupportedStatement(ValueError):
     """A statement in SQLite's dialect that has no faithful rewrite for PostgreSQL here."""
 
 
+@dataclass(frozen=True)
+class TableShape:
+    """What the rewriting needs of a table: its primary key (`INSERT OR REPLACE` replaces the other columns on a
+    conflict there) and its columns (a bare column in an upsert's `DO UPDATE` means the kept row's)."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
 @functools.lru_cache(maxsize=2048)
-def to_postgres(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> str:
-    """`sql` (SQLite's dialect) as PostgreSQL runs it. `keys`: each table's primary key, for `INSERT OR
-    REPLACE` (a conflict on the key replaces the row's other columns)."""
+def to_postgres(sql: str, tables: tuple[TableShape, ...] = ()) -> str:
+    """`sql` (SQLite's dialect) as PostgreSQL runs it."""
+    shapes = {table.name: table for table in tables}
     statement = _functions(_placeholders(sql))
     statement = _nocase(statement)
-    return _insert_or(statement, dict(keys))
+    statement = _insert_or(statement, shapes)
+    return _kept_row_named(statement, shapes)
 
 
 def _placeholders(sql: str) -> str:
@@ -159,7 +172,7 @@ _INSERT_OR = re.compile(
 )
 
 
-def _insert_or(sql: str, keys: dict[str, tuple[str, ...]]) -> str:
+def _insert_or(sql: str, shapes: dict[str, TableShape]) -> str:
     found = _INSERT_OR.match(sql)
     if found is None:
         if re.match(r"^\s*(INSERT|REPLACE)\s+OR\b|^\s*REPLACE\s+INTO\b", sql, re.IGNORECASE):
@@ -170,7 +183,7 @@ def _insert_or(sql: str, keys: dict[str, tuple[str, ...]]) -> str:
     head = f"INSERT INTO {table} ({column_list}){rest}"
     if action == "IGNORE":
         return f"{head} ON CONFLICT DO NOTHING"
-    key = keys.get(table)
+    key = shapes[table].key if table in shapes else ()
     if not key:
         raise UnsupportedStatement(f"INSERT OR REPLACE INTO {table}: its primary key is not known")
     columns = [column.strip() for column in column_list.split(",")]
@@ -179,6 +192,47 @@ def _insert_or(sql: str, keys: dict[str, tuple[str, ...]]) -> str:
         return f"{head} ON CONFLICT ({', '.join(key)}) DO NOTHING"
     assignments = ", ".join(f"{column} = excluded.{column}" for column in others)
     return f"{head} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
+
+
+_UPSERT = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z_0-9]*)\b.*?\bDO\s+UPDATE\s+SET\s+", re.I | re.S)
+
+
+def _kept_row_named(sql: str, shapes: dict[str, TableShape]) -> str:
+    """In an upsert's `DO UPDATE SET a = <expression>`, SQLite reads a bare column of the expression as the kept
+    row's; PostgreSQL finds it ambiguous beside `excluded`: name it with its table."""
+    found = _UPSERT.match(sql)
+    if found is None or found.group(1) not in shapes:
+        return sql
+    table = found.group(1)
+    columns = "|".join(sorted(shapes[table].columns, key=len, reverse=True))
+    bare = re.compile(rf"(?<![.\w])({columns})\b(?!\s*\()")
+    assignments = sql[found.end() :]
+    where = re.search(r"\bWHERE\b", assignments, re.IGNORECASE)
+    body, tail = (assignments[: where.start()], assignments[where.start() :]) if where else (assignments, "")
+    named: list[str] = []
+    for assignment in _split_top_level(body):
+        target, _, expression = assignment.partition("=")
+        named.append(f"{target}={bare.sub(lambda column: f'{table}.{column[1]}', expression)}")
+    return sql[: found.end()] + ",".join(named) + tail
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, quote, begun = [], 0, "", 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[begun:index])
+            begun = index + 1
+    parts.append(text[begun:])
+    return parts
 
 
 # --- the schema -------------------------------------------------------------------------------------------

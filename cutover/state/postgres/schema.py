@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from cutover.state.postgres.dialect import REFUSE_FUNCTION, table_to_postgres, trigger_to_postgres
+from cutover.state.postgres.dialect import REFUSE_FUNCTION, TableShape, table_to_postgres, trigger_to_postgres
 from cutover.state.schema import SCHEMA_VERSION, migrate
 
 VERSION_TABLE = "cutover_schema"
@@ -27,8 +27,7 @@ VERSION_TABLE = "cutover_schema"
 @dataclass(frozen=True)
 class PostgresSchema:
     statements: tuple[str, ...]  # in order: tables, indexes, the refusing function, triggers
-    keys: tuple[tuple[str, tuple[str, ...]], ...]  # each table's primary key
-    tables: tuple[str, ...]
+    tables: tuple[TableShape, ...]
 
 
 @functools.cache
@@ -41,8 +40,7 @@ def postgres_schema() -> PostgresSchema:
         objects = scratch.execute(
             "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
         ).fetchall()
-        keys: list[tuple[str, tuple[str, ...]]] = []
-        tables: list[str] = []
+        tables: list[TableShape] = []
         creates: list[str] = []
         indexes: list[str] = []
         triggers: list[str] = []
@@ -50,8 +48,7 @@ def postgres_schema() -> PostgresSchema:
             if kind == "table":
                 columns = scratch.execute(f"PRAGMA table_info({name})").fetchall()
                 key = tuple(column[1] for column in sorted(columns, key=lambda column: column[5]) if column[5])
-                keys.append((name, key))
-                tables.append(name)
+                tables.append(TableShape(name, key, tuple(column[1] for column in columns)))
                 single_integer = len(key) == 1 and any(
                     column[1] == key[0] and column[2].upper() == "INTEGER" for column in columns
                 )
@@ -64,7 +61,6 @@ def postgres_schema() -> PostgresSchema:
         scratch.close()
     return PostgresSchema(
         statements=(*creates, *indexes, REFUSE_FUNCTION, *triggers),
-        keys=tuple(keys),
         tables=tuple(tables),
     )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -63,6 +64,18 @@ def _schema_from(params: dict[str, Any]) -> str:
     return ""
 
 
+def _why_not(url: str) -> str:
+    """What the server (or the network) says to one connection attempt, on one line, without the password."""
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = lines[-1] if lines else type(exc).__name__
+        password = conninfo_to_dict(url).get("password")
+        return reason.replace(str(password), "***") if password else reason
+    return "it answers now"
+
+
 class PgStore(Store):
     """The session store on PostgreSQL. A subclass of `Store` so that nothing above `state/` knows which one
     it talks to; none of the SQLite store's file handling applies, and each method here says what replaces it."""
@@ -93,7 +106,9 @@ class PgStore(Store):
         self._idle = threading.Condition()
         self._depth = threading.local()
         self._schema = _schema_from(conninfo_to_dict(url)) or "public"
-        self._keys = postgres_schema().keys
+        # The advisory lock's key: one writer at a time per store (schema), whichever host it writes from.
+        self._lock_key = zlib.crc32(f"cutover store {self._schema}".encode()) - 2**31
+        self._tables = postgres_schema().tables
         self._pool = ConnectionPool(
             make_conninfo(url, connect_timeout=max(1, int(busy_timeout))),
             min_size=1,
@@ -108,8 +123,9 @@ class PgStore(Store):
         except PoolTimeout:
             self._pool.close()
             raise StoreError(
-                f"{self.location}: cannot connect to PostgreSQL within {busy_timeout:.0f} s: check the URL, that "
-                "the server is up and that this host may connect (the password comes from PGPASSWORD or ~/.pgpass)"
+                f"{self.location}: cannot connect to PostgreSQL within {busy_timeout:.0f} s ({_why_not(url)}): check "
+                "the URL, that the server is up and that this host may connect (the password comes from PGPASSWORD "
+                "or ~/.pgpass)"
             ) from None
         try:
             version = self.schema_version
@@ -153,7 +169,7 @@ class PgStore(Store):
                 raise StoreBusy(
                     f"{self.location}: no free connection to PostgreSQL for {self.lock_wait:.0f} s"
                 ) from None
-            db = PgDatabase(raw, self._keys)
+            db = PgDatabase(raw, self._tables)
             self._local.db = db
             with self._registry:
                 self._connections.append(db)
@@ -186,10 +202,12 @@ class PgStore(Store):
             if db.in_transaction:
                 yield db
                 return
-            db.begin()
             try:
-                db.raw.execute(f"SET LOCAL lock_timeout = '{int(self.lock_wait * 1000)}ms'")
-                db.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cutover store {self._schema}"])
+                # One round trip: the transaction, how long to wait for the lock, and the lock.
+                db.begin(
+                    f"BEGIN; SET LOCAL lock_timeout = '{int(self.lock_wait * 1000)}ms'; "
+                    f"SELECT pg_advisory_xact_lock({self._lock_key})"
+                )
             except psycopg.errors.LockNotAvailable:
                 db.rollback()
                 raise StoreBusy(
