@@ -26,6 +26,7 @@ LAZY_COMMANDS = {
     "status": "cutover.console.commands.inspect:status",
     "events": "cutover.console.commands.inspect:events",
     "audit": "cutover.console.commands.audit:audit",
+    "store": "cutover.console.commands.store:store_group",
     "report": "cutover.console.commands.report:report",
     "config": "cutover.console.commands.config:config_group",
     "import": "cutover.console.commands.matrix:import_command",

@@ -191,6 +191,10 @@ class Store:
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
+    def renumber(self, db: sqlite_utils.Database) -> None:
+        """After rows were copied in with their own numbers (cutover store migrate): SQLite numbers the next
+        row after the largest already there by itself."""
+
     def integrity_check(self, db: sqlite_utils.Database, lines: int) -> tuple[str, ...]:
         """SQLite's check of the file, at most `lines` problems; ("ok",) when there are none."""
         return tuple(row[0] for row in db.execute(f"PRAGMA integrity_check({int(lines)})"))

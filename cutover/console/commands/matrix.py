@@ -46,7 +46,10 @@ def import_command(obj: Context, file: Path, dry_run: bool, partial: bool, as_js
         click.echo(json.dumps({"schema": "cutover.import/1", "imported": False, "problems": exc.problems}, indent=2))
         sys.exit(EXIT_USAGE)
     # A dry run against a store that does not exist yet must not create one.
-    session = obj.session(create=True, in_memory=dry_run and not obj.config.settings.state.path.exists())
+    session = obj.session(
+        create=True,
+        in_memory=dry_run and not obj.config.settings.state.url and not obj.config.settings.state.path.exists(),
+    )
     try:
         result = import_matrix(session.tenants, matrix, dry_run=dry_run, partial=partial)
     except ImportRefused as exc:

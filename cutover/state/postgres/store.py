@@ -25,7 +25,6 @@ import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -53,6 +52,10 @@ def redacted(url: str) -> str:
     schema = _schema_from(params)
     where = f"{host}/{database}" if host else str(database)
     return f"postgresql://{params.get('user', '')}@{where}" + (f" (schema {schema})" if schema else "")
+
+
+class StoreLocation(str):
+    """Where a PostgreSQL store is, as shown in messages."""
 
 
 def _schema_from(params: dict[str, Any]) -> str:
@@ -91,7 +94,9 @@ class PgStore(Store):
     ):
         self.url = url
         self.location = redacted(url)
-        self.path = Path(self.location)  # what messages name; never opened as a file
+        # What messages name (they format `store.path`): the URL without its password. Not a Path, which would
+        # fold its "//"; never opened as a file.
+        self.path = StoreLocation(self.location)  # type: ignore[assignment]
         self.busy_timeout = busy_timeout
         self.lock_wait = lock_wait
         self._in_memory = False
@@ -182,6 +187,19 @@ class PgStore(Store):
             return 0
         row = db.execute(f"SELECT version FROM {VERSION_TABLE}").fetchone()
         return int(row[0]) if row else 0
+
+    def renumber(self, db: Any) -> None:
+        """After rows were copied in with their own numbers: each self-numbering column's sequence moves past
+        the largest, so the next job step (or simulated change) is not given a number already taken."""
+        for shape in self._tables:
+            if len(shape.key) != 1:
+                continue
+            sequence = db.raw.execute("SELECT pg_get_serial_sequence(%s, %s)", [shape.name, shape.key[0]]).fetchone()
+            if sequence and sequence[0]:
+                db.raw.execute(
+                    f"SELECT setval(%s, coalesce((SELECT max({shape.key[0]}) FROM {shape.name}), 0) + 1, false)",
+                    [sequence[0]],
+                )
 
     def integrity_check(self, db: Any, lines: int) -> tuple[str, ...]:
         """No client-side check of a PostgreSQL database's pages compares with SQLite's file check: the server

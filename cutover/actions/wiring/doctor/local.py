@@ -17,6 +17,18 @@ STORE = "store"
 ZONES = "time zones"
 
 
+def check_store_url(url: str) -> list[Check]:
+    """A store on PostgreSQL: it answers, and holds a store of this cutover's schema."""
+    from cutover.state.location import open_store
+    from cutover.state.store import StoreError
+
+    try:
+        with open_store(url, read_only=True) as store:
+            return [ok(STORE, f"{store.path}: PostgreSQL, schema {store.schema_version}")]
+    except StoreError as exc:
+        return [failed(STORE, str(exc), "fix state.url, or copy a store there with cutover store migrate --to URL")]
+
+
 def check_store(path: Path, *, created_on_first_run: bool, mounts_file: Path = Path("/proc/mounts")) -> list[Check]:
     """`created_on_first_run`: the simulated fleet makes its store when it first opens, so none yet is fine."""
     disk = inspect_store(path, mounts_file)

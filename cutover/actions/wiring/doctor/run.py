@@ -72,7 +72,10 @@ async def run_doctor(loaded: LoadedConfig, *, timeout: float = DEFAULT_TIMEOUT) 
     checks: list[Check] = [
         ok("configuration", f"{loaded.path} is valid" if loaded.path else "no file: the built-in defaults")
     ]
-    checks += local.check_store(settings.state.path, created_on_first_run=all_simulated(settings))
+    if settings.state.url:
+        checks += await asyncio.to_thread(local.check_store_url, settings.state.url)
+    else:
+        checks += local.check_store(settings.state.path, created_on_first_run=all_simulated(settings))
     checks += local.check_zones(settings, tenants)
     checks += credentials.check_oci_credentials(probe)
 
