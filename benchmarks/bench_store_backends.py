@@ -92,7 +92,7 @@ def measure(location: str, tenants: int) -> dict[str, float]:
                 fleet.observe_many(observations)  # the first poll writes every figure: not the steady case
                 observations = {tid: {**obs, "metrics_at": clock.now() + 1} for tid, obs in observations.items()}
             figures["poll write"].append(_wall(lambda o=observations: fleet.observe_many(o)))
-            figures["event"].append(_wall(lambda: events.append("note", f"bench {run}")))
+            figures["event"].append(_wall(lambda number=run: events.append("note", f"bench {number}")))
         return {name: statistics.median(values) * 1000 for name, values in figures.items()}
 
 
