@@ -254,3 +254,15 @@ def test_the_audit_trail_refuses_edits_on_the_server_itself(server: str) -> None
                 psql.execute("UPDATE events SET what = 'edited'")
             with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
                 psql.execute("DELETE FROM events")
+
+
+@pytest.mark.slow  # a real server
+def test_doctor_checks_the_postgresql_store_not_a_file(server: str) -> None:
+    url = _schema_url(server)
+    open_store(url).close()
+    found = CliRunner().invoke(cli, ["doctor"], env={"CUTOVER_STATE__URL": url})
+    assert f"ok    store: {redacted(url)}: PostgreSQL, schema {SCHEMA_VERSION}" in found.output, found.output
+    missing = CliRunner().invoke(cli, ["doctor"], env={"CUTOVER_STATE__URL": _schema_url(server)})
+    assert missing.exit_code != 0
+    assert "store:" in missing.output and "no cutover store here" in missing.output
+    assert "cutover store migrate --to URL" in missing.output
