@@ -284,9 +284,12 @@ class Store:
             with self._registry:
                 connections, self._connections = self._connections, []
             for db in connections:
-                db.close()
+                self._close_connection(db)
             self._local = threading.local()
             self._shared = None
+
+    def _close_connection(self, db: sqlite_utils.Database) -> None:
+        db.close()
 
     def close_thread(self) -> None:
         """Close this thread's own connection: a thread that ends (the lease's heartbeat) leaves none behind."""

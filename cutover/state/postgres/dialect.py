@@ -217,22 +217,8 @@ def _kept_row_named(sql: str, shapes: dict[str, TableShape]) -> str:
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, quote, begun = [], 0, "", 0
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[begun:index])
-            begun = index + 1
-    parts.append(text[begun:])
-    return parts
+    """`text` split at its commas outside parentheses and quotes."""
+    return _arguments(text + ")", 0)[0]
 
 
 # --- the schema -------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from cutover.state.postgres.database import PgDatabase, configure
 from cutover.state.postgres.schema import VERSION_TABLE, create_schema_statements, postgres_schema
 from cutover.state.schema import SCHEMA_VERSION
-from cutover.state.store import CLOSE_WAIT_S, LOCK_WAIT, Store, StoreBusy, StoreError, StoreFull
+from cutover.state.store import LOCK_WAIT, Store, StoreBusy, StoreError, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -268,15 +268,11 @@ class PgStore(Store):
 
     def close(self) -> None:
         """Give every thread's connection back and close the pool, once no thread is inside read() or write()."""
-        with self._idle:
-            mine = getattr(self._depth, "n", 0)
-            self._idle.wait_for(lambda: self._users <= mine, timeout=CLOSE_WAIT_S)
-            with self._registry:
-                connections, self._connections = self._connections, []
-            for db in connections:
-                self._release(db)
-            self._local = threading.local()
+        super().close()
         self._pool.close()
+
+    def _close_connection(self, db: Any) -> None:
+        self._release(db)
 
     def _release(self, db: PgDatabase) -> None:
         if not db.raw.closed:
