@@ -20,6 +20,7 @@ from cutover.actions.engine.engine import Engine
 from cutover.actions.plan.plans import PlanRequest
 from cutover.config.settings import EngineSettings, Settings
 from cutover.model.jobs import JobState
+from cutover.state.chain import verify_chain
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.jobs import JobStore
@@ -112,6 +113,7 @@ def test_two_engine_processes_one_leads_and_the_other_takes_over_and_resumes(tmp
             assert kinds.count("engine.takeover") == 1 and "job.resumed" in kinds
             per_tenant = dict(store.db.execute("SELECT tenant_id, count(*) FROM sim_dns_changes GROUP BY 1"))
             assert set(per_tenant.values()) == {1} and len(per_tenant) == 10
+            assert verify_chain(store).ok, "the audit chain holds across the kill and the takeover"
     finally:
         for process in [*engines, *([batch] if batch else [])]:
             if process.poll() is None:
