@@ -266,3 +266,13 @@ def test_doctor_checks_the_postgresql_store_not_a_file(server: str) -> None:
     assert missing.exit_code != 0
     assert "store:" in missing.output and "no cutover store here" in missing.output
     assert "cutover store migrate --to URL" in missing.output
+
+
+def test_demo_fresh_on_a_postgresql_store_is_refused_not_ignored() -> None:
+    """--fresh deletes a store file: on PostgreSQL there is none, and quietly going on with the old world would
+    be a lie about what the demo shows."""
+    refused = CliRunner().invoke(
+        cli, ["demo", "--headless", "--fresh"], env={"CUTOVER_STATE__URL": "postgresql://cutover@127.0.0.1:1/x"}
+    )
+    assert refused.exit_code == 2
+    assert "--fresh removes a store file" in refused.output and "csearch_path" in refused.output

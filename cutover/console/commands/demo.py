@@ -108,6 +108,12 @@ def demo(
     if speed is None and loaded.origin("simulator.speed") != "default":
         speed = simulator.speed  # a configured speed applies to a world that already exists too
     config = dataclasses.replace(loaded, settings=settings)
+    if fresh and settings.state.url:
+        fail(
+            "--fresh removes a store file; this war room's store is on PostgreSQL (state.url): give the demo an "
+            "empty schema of its own (?options=-csearch_path%3Ddemo2), or unset state.url for a file",
+            EXIT_USAGE,
+        )
     if fresh and discard_world(settings.state.path):
         echo(f"started afresh: removed the world in {settings.state.path}", err=True)
 
