@@ -19,8 +19,9 @@ from cutover.console.commands.common import EXIT_USAGE, Context, echo, user_erro
 from cutover.console.commands.console import console_keymap
 from cutover.console.commands.output import make_console
 from cutover.console.plain import plain
+from cutover.state.location import open_store
 from cutover.state.simworld import SimWorldStore
-from cutover.state.store import Store, StoreError
+from cutover.state.store import StoreError
 
 
 @click.group("config")
@@ -75,11 +76,10 @@ def aws_regions(settings: Settings) -> list[dict[str, str | None]]:
 
 def world_speed(settings: Settings) -> float | None:
     """The speed the store's simulated world runs at now (what `cutover` carries on at), if it has one."""
-    path = settings.state.path
-    if not all_simulated(settings) or not path.exists():
+    if not all_simulated(settings) or not (settings.state.url or settings.state.path.exists()):
         return None
     try:
-        with Store(path, read_only=True) as store:
+        with open_store(settings.state.location, read_only=True) as store:
             worlds = SimWorldStore(store)
             return worlds.clock_row()[2] if worlds.has_world() else None
     except StoreError:
