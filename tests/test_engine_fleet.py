@@ -6,21 +6,26 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from pathlib import Path
 
 import pytest
-from sim_helpers import Simulated
+from sim_helpers import Simulated, build_simulated
 
 from cutover.actions.engine.drift import DRIFT_SOURCE
 from cutover.actions.engine.engine_core import EngineCore
 from cutover.actions.engine.gc_freeze import freeze_rebuilt
 from cutover.actions.engine.kept_fleet import KeptFleet
+from cutover.actions.engine.poll_schedule import YIELD_EVERY
 from cutover.actions.engine.pollers import Pollers
 from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.config.matrix import parse_matrix
 from cutover.config.settings import Settings, SimulatorSettings
+from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import Event, EventLog
 from cutover.state.identity import Actor
+from cutover.state.samples import Sample, SampleStore
+from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
 
@@ -194,6 +199,36 @@ async def test_a_frozen_tenant_replaced_by_a_newer_copy_is_freed(tenants: Tenant
 
     assert fleet.tenants[8].lifecycle is Lifecycle.SYNCING
     assert old() is None  # freed by reference counting, frozen or not
+
+
+@pytest.mark.asyncio
+async def test_a_whole_fleet_metrics_poll_holds_no_more_samples_than_one_transaction_writes(tmp_path: Path) -> None:
+    """The samples of a whole-fleet poll wait to be written as plain tuples, which the garbage collector stops
+    tracking; only the transaction being written has its Samples. At 50,000 tenants the poll held 86,000 Samples
+    at once, which a full collection during the engine's first poll walked (gc_freeze.py)."""
+    sim = build_simulated(Store(tmp_path / "cutover.db"), ManualClock(), Actor("alice", "jump-1"), size=1_200)
+    pollers = _pollers(sim)
+    written: list[int] = []  # Samples per transaction
+    alive: list[int] = []  # Samples alive (tracked) as each transaction is written
+    add_coarse = pollers.core.samples.add_coarse
+
+    def samples_alive() -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, Sample))
+
+    def counting(samples: list[Sample], resolution: float) -> int:
+        written.append(len(samples))
+        alive.append(samples_alive())
+        return add_coarse(samples, resolution)
+
+    pollers.core.samples.add_coarse = counting  # type: ignore[method-assign]
+    gc.collect()
+    before = samples_alive()  # other tests' (a pytest process)
+    await pollers.poll_metrics()
+
+    assert sum(written) > 2 * 2 * YIELD_EVERY  # several transactions' worth: both sides of most of the fleet
+    assert max(written) == 2 * YIELD_EVERY
+    assert max(alive) - before <= 2 * YIELD_EVERY  # not the whole poll's
+    assert SampleStore(sim.store).rows() > 0
 
 
 def _pollers(sim: Simulated) -> Pollers:

@@ -37,6 +37,14 @@ class Sample:
     source: str
 
 
+# A Sample's values, in its fields' order, as a plain tuple: what a whole-fleet metrics poll keeps until it writes them
+# (actions/engine/pollers.py), a transaction's worth of Samples at a time. CPython stops tracking a tuple of plain
+# values in its first young collection; a Sample, as any instance of a class, stays tracked while it lives. At 50,000
+# tenants a poll's 86,000 Samples, all alive until written, were what a full collection during the engine's first
+# poll walked, with the simulated world's parameters: 83-101 ms.
+SampleValues = tuple[str, str, float, float | None, float | None, float | None, str]
+
+
 def _sum(column: str) -> str:
     return f"{column} = coalesce({column} + excluded.{column}, {column}, excluded.{column})"
 

@@ -21,6 +21,13 @@ newer copy is, as it refers to no cycle); only garbage in a reference cycle need
 makes little of it and none that lives long: at 50,000 tenants over two minutes, the young collections found 638
 objects in cycles, and no collection of the older generations found any (tracked with gc.callbacks). A young
 collection just before the freeze takes those few, so what is frozen is what is alive.
+
+What the first polls make after the start-up freeze is not frozen until they are all done (`_freeze_after` in
+engine.py): what they make one of per tenant, and keep or hold through a poll, is a plain tuple of plain values
+where it can be, which CPython stops tracking in its first young collections, so no collection walks it: the simulated
+world's per-tenant parameters (providers/sim/model.py, ParamsValues) and a metrics poll's samples until written
+(state/samples.py, SampleValues): as instances of classes (slotted dataclasses, named tuples: tracked for good)
+they were 186,000 objects at 50,000 tenants that full collections during the first metrics poll walked, 83-96 ms.
 """
 
 from __future__ import annotations

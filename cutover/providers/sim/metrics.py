@@ -23,6 +23,7 @@ from cutover.providers.sim.model import (
     MASK64,
     METRICS_PERIOD_S,
     YIELD_EVERY,
+    TenantParams,
     daily_factor,
     local_hour,
 )
@@ -69,6 +70,7 @@ class SimMetrics:
         records = world.records
         params_of = world.params
         cached_params = world.cached_params
+        make_params = TenantParams._make
         common_faults = [f for f in everyone if f.kind != "metrics_silent"]
         salt = (bucket * BUCKET_SPREAD) & MASK64
 
@@ -79,7 +81,7 @@ class SimMetrics:
                 await asyncio.sleep(0)
             tenant_id = tenant.tenant_id
             cached = cached_params.get(tenant_id)
-            p = cached[1] if cached is not None and cached[0] == tenant.version else params_of(tenant)
+            p = make_params(cached[1]) if cached is not None and cached[0] == tenant.version else params_of(tenant)
             record = records.get(tenant_id)
             if record is None:
                 oci_share = lost = 0.0

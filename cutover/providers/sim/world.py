@@ -16,7 +16,7 @@ from typing import Any
 from cutover.model.clock import Clock
 from cutover.model.routing import Routing, WeightedTarget
 from cutover.model.tenant import Tenant
-from cutover.providers.sim.model import TenantParams, settle_after, shift_progress
+from cutover.providers.sim.model import ParamsValues, TenantParams, settle_after, shift_progress
 from cutover.state.simworld import SimWorldStore
 from cutover.state.simworld_rows import DnsRecordRow, FaultRow, JobRow
 from cutover.state.store import Store
@@ -155,7 +155,7 @@ class SimWorld:
         self._jobs_by_id: dict[str, JobRow] = {}
         self._faults: list[tuple[Fault, float]] = []
         self._cutovers: dict[str, list[float]] = {}
-        self._params: dict[str, tuple[int, TenantParams]] = {}
+        self._params: dict[str, tuple[int, ParamsValues]] = {}  # plain tuples: no collection walks them
 
     # --- keeping up with the store ------------------------------------------------------
 
@@ -208,14 +208,15 @@ class SimWorld:
     def params(self, tenant: Tenant) -> TenantParams:
         cached = self._params.get(tenant.tenant_id)
         if cached is not None and cached[0] == tenant.version:
-            return cached[1]
+            return TenantParams._make(cached[1])
         params = TenantParams.derive(self.seed, tenant)
-        self._params[tenant.tenant_id] = (tenant.version, params)
+        self._params[tenant.tenant_id] = (tenant.version, tuple(params))  # kept as plain values (model.ParamsValues)
         return params
 
     @property
-    def cached_params(self) -> dict[str, tuple[int, TenantParams]]:
-        """tenant_id -> (the tenant version they were derived from, params): for hot loops."""
+    def cached_params(self) -> dict[str, tuple[int, ParamsValues]]:
+        """tenant_id -> (the tenant version they were derived from, the params' values): for hot loops, which
+        name them with `TenantParams._make(values)`."""
         return self._params
 
     def record(self, tenant_id: str) -> RecordState | None:
