@@ -276,3 +276,27 @@ def test_demo_fresh_on_a_postgresql_store_is_refused_not_ignored() -> None:
     )
     assert refused.exit_code == 2
     assert "--fresh removes a store file" in refused.output and "csearch_path" in refused.output
+
+
+@pytest.mark.slow  # a real server
+def test_threads_that_end_without_closing_leave_the_pool_usable(server: str) -> None:
+    """An engine restarted in a console makes new executor threads each time; the old ones end holding their
+    connections. More of them than the pool holds: the store still answers at once."""
+    from cutover.state.postgres.store import POOL_SIZE
+
+    with open_store(_schema_url(server)) as store:
+        store.lock_wait = 2.0
+
+        def use_and_end() -> None:
+            with store.write() as db:
+                db.execute("INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", ["n", 1])
+
+        for _ in range(POOL_SIZE + 4):
+            thread = threading.Thread(target=use_and_end)
+            thread.start()
+            thread.join(timeout=10)
+        started = time.monotonic()
+        with store.write() as db:
+            db.execute("UPDATE cursors SET seq = seq + 1 WHERE name = 'n'")
+        assert time.monotonic() - started < 1.0
+        assert store.db.execute("SELECT seq FROM cursors WHERE name = 'n'").fetchone()[0] == 2

@@ -10,6 +10,7 @@ writes them), so a row reads back the same from either store.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -143,9 +144,12 @@ class PgTable:
 class PgDatabase:
     """A thread's connection to the PostgreSQL store (taken from the store's pool)."""
 
-    def __init__(self, raw: psycopg.Connection[Any], tables: tuple[TableShape, ...]):
+    def __init__(
+        self, raw: psycopg.Connection[Any], tables: tuple[TableShape, ...], owner: threading.Thread | None = None
+    ):
         self.raw = raw
         self.tables_shapes = tables
+        self.owner = owner or threading.current_thread()  # the thread it belongs to
         self.conn = PgConnection(self)
         self._tables: frozenset[str] | None = None
         self.in_transaction = False

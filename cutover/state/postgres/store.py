@@ -168,17 +168,28 @@ class PgStore(Store):
     def db(self) -> PgDatabase:  # type: ignore[override]  # the same surface as sqlite-utils' Database
         db: PgDatabase | None = getattr(self._local, "db", None)
         if db is None:
+            self._reclaim_from_ended_threads()
             try:
                 raw = self._pool.getconn(timeout=self.lock_wait)
             except PoolTimeout:
                 raise StoreBusy(
                     f"{self.location}: no free connection to PostgreSQL for {self.lock_wait:.0f} s"
                 ) from None
-            db = PgDatabase(raw, self._tables)
+            db = PgDatabase(raw, self._tables, owner=threading.current_thread())
             self._local.db = db
             with self._registry:
                 self._connections.append(db)
         return db
+
+    def _reclaim_from_ended_threads(self) -> None:
+        """Give back the connections of threads that ended without closing theirs (an event loop's executor
+        threads when the engine restarts, a worker that finished): the pool would otherwise run dry after a few
+        restarts and every write would wait for a connection that never comes."""
+        with self._registry:
+            ended = [db for db in self._connections if not db.owner.is_alive()]
+            self._connections = [db for db in self._connections if db.owner.is_alive()]
+        for db in ended:
+            self._release(db)
 
     @property
     def schema_version(self) -> int:
