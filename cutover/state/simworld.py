@@ -38,22 +38,22 @@ class WorldMissing(Exception):
 
 
 class SimWorldStore:
-    """Every read holds the store's lock (`store.read()`), so threads sharing one
+    """Every read holds the store's lock (`store.read_one()`), so threads sharing one
     connection never read through a cursor another thread's write disturbs."""
 
     def __init__(self, store: Store):
         self.store = store
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.store.read() as db:
+        with self.store.read_one() as db:
             return list(db.query(sql, list(params)))
 
     def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.store.read() as db:
+        with self.store.read_one() as db:
             return db.execute(sql, list(params)).fetchall()
 
     def _first(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        with self.store.read() as db:
+        with self.store.read_one() as db:
             row: tuple[Any, ...] | None = db.execute(sql, list(params)).fetchone()
             return row
 

@@ -166,6 +166,8 @@ class SimWorld:
         from several threads. Updates replace values rather than change them in
         place, so a reader in another thread sees the old state or the new, never half.
         """
+        if self.db.generation() == self._gen:  # most looks: nothing changed, one statement
+            return
         with self.store.read():
             gen = self.db.generation()
             if gen == self._gen:

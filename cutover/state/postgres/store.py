@@ -277,6 +277,12 @@ class PgStore(Store):
             finally:
                 db.rollback()
 
+    @contextmanager
+    def read_one(self) -> Iterator[PgDatabase]:  # type: ignore[override]
+        """One statement is its own snapshot on PostgreSQL: no BEGIN and ROLLBACK around it."""
+        with self._in_use():
+            yield self.db
+
     def close(self) -> None:
         """Give every thread's connection back and close the pool, once no thread is inside read() or write()."""
         super().close()
