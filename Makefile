@@ -9,7 +9,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast test-postgres lint bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/cutover
@@ -23,6 +23,11 @@ test-fast: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/pytest -m "not slow"
+
+# Every test marked both_stores on SQLite and on every PostgreSQL this machine can start, the long engine
+# tests included (about 6 minutes): `make test` runs the store's contract tests and the core engine tests there.
+test-postgres: $(VENV)/.installed-dev
+	CUTOVER_TEST_POSTGRES=all $(BIN)/pytest -m both_stores
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check cutover tests benchmarks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -72,14 +73,19 @@ def actor() -> Actor:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test of a module (or class) marked `both_stores` runs once on each store: SQLite, then PostgreSQL from
-    pip (pgserver's, on every machine `make` set up). Marked `both_stores(every_server=True)` (the store's own
-    contract tests), also on the system's PostgreSQL where installed, an older major version."""
+    pip (pgserver's, on every machine `make` set up). `both_stores(every_server=True)` (the store's own contract
+    tests): also on the system's PostgreSQL where installed, an older major version. `both_stores(long=True)`
+    (engine tests that take 5-15 s on PostgreSQL): there only with CUTOVER_TEST_POSTGRES=all (`make
+    test-postgres`), which also runs every marked module on every server, so `make test` stays within its time."""
     marker = metafunc.definition.get_closest_marker("both_stores")
     if marker is None:
         return
     from postgres_server import available_binaries
 
-    servers = available_binaries() if marker.kwargs.get("every_server") else available_binaries()[:1]
+    everything = os.environ.get("CUTOVER_TEST_POSTGRES") == "all"
+    servers = available_binaries() if marker.kwargs.get("every_server") or everything else available_binaries()[:1]
+    if marker.kwargs.get("long") and not everything:
+        servers = ()
     # On PostgreSQL a test starts a real server (once a session) and pays a round trip a statement: `slow`.
     on_postgres = [pytest.param(server.name, marks=pytest.mark.slow) for server in servers]
     metafunc.parametrize("store_backend", ["sqlite", *on_postgres], indirect=True)

@@ -15,7 +15,7 @@ from cutover.model.jobs import JobState, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.chain import verify_chain
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores(long=True)]
 
 
 @pytest_asyncio.fixture
@@ -26,6 +26,7 @@ async def h(tmp_path: Path):
     await harness.stop()
 
 
+@pytest.mark.both_stores  # the batch's proof on PostgreSQL too, in `make test`
 @pytest.mark.slow  # over a second
 async def test_a_night_batch_of_25_in_groups_of_5_completes_with_every_step_recorded(h: Harness) -> None:
     plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 28)], count=25, group_size=5))
