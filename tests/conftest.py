@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -80,11 +79,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("both_stores")
     if marker is None:
         return
-    from postgres_server import available_binaries
+    from postgres_server import EVERYTHING, available_binaries
 
-    everything = os.environ.get("CUTOVER_TEST_POSTGRES") == "all"
-    servers = available_binaries() if marker.kwargs.get("every_server") or everything else available_binaries()[:1]
-    if marker.kwargs.get("long") and not everything:
+    servers = available_binaries() if marker.kwargs.get("every_server") or EVERYTHING else available_binaries()[:1]
+    if marker.kwargs.get("long") and not EVERYTHING:
         servers = ()
     # On PostgreSQL a test starts a real server (once a session) and pays a round trip a statement: `slow`.
     on_postgres = [pytest.param(server.name, marks=pytest.mark.slow) for server in servers]

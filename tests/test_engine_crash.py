@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import Harness, cutover, store_at, war_room
+from postgres_server import EVERYTHING
 from process_helpers import query
 from waiting import eventually
 
@@ -45,7 +46,7 @@ def _step_started(path: str, step: str) -> bool:
 def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(
     tmp_path: Path, step: str, store_backend: str
 ) -> None:
-    if store_backend != "sqlite" and step not in POSTGRES_STEPS and os.environ.get("CUTOVER_TEST_POSTGRES") != "all":
+    if store_backend != "sqlite" and step not in POSTGRES_STEPS and not EVERYTHING:
         pytest.skip("on PostgreSQL, `make test` kills around the DNS change; `make test-postgres` at every step")
     env = war_room(tmp_path, ready=3) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
     path = store_at(env)
