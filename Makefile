@@ -25,7 +25,7 @@ test-fast: $(VENV)/.installed-dev
 	$(BIN)/pytest -m "not slow"
 
 # Every test marked both_stores on SQLite and on every PostgreSQL this machine can start, the long engine
-# tests included (about 10 minutes): `make test` runs the store's contract tests and the core engine tests there.
+# tests included (about 10 minutes): `make test` runs the store's contract tests and the crash and takeover tests there.
 test-postgres: $(VENV)/.installed-dev
 	CUTOVER_TEST_POSTGRES=all $(BIN)/pytest -m both_stores
 

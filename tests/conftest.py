@@ -72,16 +72,15 @@ def actor() -> Actor:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test of a module (or class) marked `both_stores` runs once on each store: SQLite, then PostgreSQL from
-    pip (pgserver's, on every machine `make` set up). `both_stores(every_server=True)` (the store's own contract
-    tests): also on the system's PostgreSQL where installed, an older major version. `both_stores(long=True)`
-    (engine tests that take 5-15 s on PostgreSQL): there only with CUTOVER_TEST_POSTGRES=all (`make
-    test-postgres`), which also runs every marked module on every server, so `make test` stays within its time."""
+    pip (pgserver's, on every machine `make` set up). `both_stores(long=True)` (engine tests that take 2-15 s on
+    PostgreSQL): there only with CUTOVER_TEST_POSTGRES=all (`make test-postgres`), which also runs every marked
+    test on the system's PostgreSQL where installed, an older major version; `make test` stays within its time."""
     marker = metafunc.definition.get_closest_marker("both_stores")
     if marker is None:
         return
     from postgres_server import EVERYTHING, available_binaries
 
-    servers = available_binaries() if marker.kwargs.get("every_server") or EVERYTHING else available_binaries()[:1]
+    servers = available_binaries() if EVERYTHING else available_binaries()[:1]
     if marker.kwargs.get("long") and not EVERYTHING:
         servers = ()
     # On PostgreSQL a test starts a real server (once a session) and pays a round trip a statement: `slow`.

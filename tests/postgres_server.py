@@ -98,7 +98,11 @@ def running_postgres(binaries: PostgresBinaries) -> Iterator[str]:
 
     try:
         run("initdb", "-D", str(data / "db"), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C")
-        options = f"-h 127.0.0.1 -p {port} -k '' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        # No autovacuum: a test's schema lives seconds; the server's background work would only slow the suite.
+        options = (
+            f"-h 127.0.0.1 -p {port} -k '' -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c autovacuum=off"
+        )
         run("pg_ctl", "-D", str(data / "db"), "-l", str(data / "server.log"), "-o", options, "-w", "-t", "30", "start")
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"

@@ -22,7 +22,7 @@ from cutover.state.location import open_store
 from cutover.state.postgres.store import PgStore
 from cutover.state.store import Store
 
-pytestmark = pytest.mark.both_stores(every_server=True)
+pytestmark = pytest.mark.both_stores
 
 
 def fill(events: EventLog, count: int = 10) -> None:

@@ -22,7 +22,7 @@ from cutover.state.schema import MIGRATIONS, _tenant_revisions
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
-pytestmark = pytest.mark.both_stores(every_server=True)
+pytestmark = pytest.mark.both_stores
 
 
 MATRIX = "Tenant ID,Size,SLA,DNS name\n" + "".join(f"T-{n:04d},2GB,Std,t{n}.example.com\n" for n in range(1, 41))

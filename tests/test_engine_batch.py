@@ -26,7 +26,6 @@ async def h(tmp_path: Path):
     await harness.stop()
 
 
-@pytest.mark.both_stores  # the batch's proof on PostgreSQL too, in `make test`
 @pytest.mark.slow  # over a second
 async def test_a_night_batch_of_25_in_groups_of_5_completes_with_every_step_recorded(h: Harness) -> None:
     plan = h.ops.plan(PlanRequest.batch([f"T-{n:04d}" for n in range(1, 28)], count=25, group_size=5))

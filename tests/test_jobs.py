@@ -15,7 +15,7 @@ from cutover.state.leases import LeaseStore
 from cutover.state.location import open_store
 from cutover.state.store import Store
 
-pytestmark = pytest.mark.both_stores(every_server=True)
+pytestmark = pytest.mark.both_stores
 
 
 CUTOVER_STEPS = ("final_sync", "verify", "gate", "dns_change", "dns_insync", "traffic", "monitoring")

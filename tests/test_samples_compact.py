@@ -14,7 +14,7 @@ from cutover.state.samples import Sample, SampleStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
-pytestmark = pytest.mark.both_stores
+pytestmark = pytest.mark.both_stores(long=True)
 
 
 MINUTE = 60.0

@@ -11,7 +11,7 @@ from cutover.state.samples import Sample, SampleStore
 from cutover.state.schema import SCHEMA_VERSION
 from cutover.state.store import Store, StoreError
 
-pytestmark = pytest.mark.both_stores(every_server=True)
+pytestmark = pytest.mark.both_stores
 
 
 def test_a_new_store_is_wal_with_a_busy_timeout_at_the_current_schema(tmp_path: Path) -> None:
