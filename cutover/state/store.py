@@ -309,7 +309,7 @@ class Store:
         with self._registry:
             if db in self._connections:
                 self._connections.remove(db)
-        db.close()
+        self._close_connection(db)
 
     def __enter__(self) -> Store:
         return self

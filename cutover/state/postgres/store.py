@@ -296,13 +296,3 @@ class PgStore(Store):
             with contextlib.suppress(psycopg.Error):  # a broken connection: the pool discards it
                 db.rollback()
         self._pool.putconn(db.raw)
-
-    def close_thread(self) -> None:
-        db: PgDatabase | None = getattr(self._local, "db", None)
-        if db is None:
-            return
-        self._local.db = None
-        with self._registry:
-            if db in self._connections:
-                self._connections.remove(db)
-        self._release(db)
