@@ -1,6 +1,8 @@
 # `make run` opens the console on the built-in simulated fleet.
 # `make test` runs the whole test suite, the layering contract and the type checker first.
 # `make test-fast` runs the in-process tests only (not marked `slow`: no subprocesses, no real servers), in under 2 minutes.
+# The tests run in two processes at once (pytest-xdist): most of a test's time is spent waiting on a process,
+# a server or a clock, so two share the machine's cores well.
 # Both create .venv on first use and reinstall only when pyproject.toml or constraints.txt changes.
 # constraints.txt pins every package to the versions the tests last passed with; refresh it with
 # `.venv/bin/pip freeze --exclude-editable > constraints.txt` after changing a dependency.
@@ -17,17 +19,17 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist worksteal
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n 2 --dist worksteal -m "not slow"
 
-# Every test marked both_stores on SQLite and on every PostgreSQL this machine can start, the long engine
-# tests included (about 10 minutes): `make test` runs the store's contract tests and the crash and takeover tests there.
+# Every test marked both_stores on SQLite and on every PostgreSQL this machine can start (the system's too,
+# an older major version, where installed): `make test` runs them on SQLite and on PostgreSQL from pip.
 test-postgres: $(VENV)/.installed-dev
-	CUTOVER_TEST_POSTGRES=all $(BIN)/pytest -m both_stores
+	CUTOVER_TEST_POSTGRES=all $(BIN)/pytest -n 2 --dist worksteal -m both_stores
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check cutover tests benchmarks

@@ -72,20 +72,27 @@ def actor() -> Actor:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test of a module (or class) marked `both_stores` runs once on each store: SQLite, then PostgreSQL from
-    pip (pgserver's, on every machine `make` set up). `both_stores(long=True)` (engine tests that take 2-15 s on
-    PostgreSQL): there only with CUTOVER_TEST_POSTGRES=all (`make test-postgres`), which also runs every marked
-    test on the system's PostgreSQL where installed, an older major version; `make test` stays within its time."""
-    marker = metafunc.definition.get_closest_marker("both_stores")
-    if marker is None:
+    pip (pgserver's, on every machine `make` set up). With CUTOVER_TEST_POSTGRES=all (`make test-postgres`) also
+    on the system's PostgreSQL where installed, an older major version."""
+    if metafunc.definition.get_closest_marker("both_stores") is None:
         return
     from postgres_server import EVERYTHING, available_binaries
 
     servers = available_binaries() if EVERYTHING else available_binaries()[:1]
-    if marker.kwargs.get("long") and not EVERYTHING:
-        servers = ()
     # On PostgreSQL a test starts a real server (once a session) and pays a round trip a statement: `slow`.
     on_postgres = [pytest.param(server.name, marks=pytest.mark.slow) for server in servers]
     metafunc.parametrize("store_backend", ["sqlite", *on_postgres], indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The engine's tests on PostgreSQL first (the longest: 5-20 s each), the rest in their order: with two test
+    processes (`make test` runs `-n 2`), a long test left for the end would keep one busy while the other idles."""
+    items.sort(key=lambda item: not _on_postgres(item))
+
+
+def _on_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("store_backend", "sqlite") != "sqlite"
 
 
 @pytest.fixture

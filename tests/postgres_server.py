@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVER_USER = "cutover-pg"  # the system user a server started by root runs as
-# `make test-postgres`: every test marked both_stores on every server, the long ones too. Read when the tests are
+# `make test-postgres`: every test marked both_stores on every server, not only pip's. Read when the tests are
 # collected: a fixture clears CUTOVER_* from the environment before each test runs.
 EVERYTHING = os.environ.get("CUTOVER_TEST_POSTGRES") == "all"
 

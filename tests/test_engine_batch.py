@@ -15,7 +15,7 @@ from cutover.model.jobs import JobState, StepState, TargetState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.chain import verify_chain
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores(long=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
 
 
 @pytest_asyncio.fixture

@@ -18,7 +18,7 @@ from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.identity import Actor
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores(long=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
 
 SPIKE = """
 [[fault]]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import Harness, cutover, store_at, war_room
-from postgres_server import EVERYTHING
 from process_helpers import query
 from waiting import eventually
 
@@ -32,7 +31,6 @@ pytestmark = pytest.mark.both_stores
 
 
 TENANTS = ("T-0001", "T-0002")
-POSTGRES_STEPS = ("dns_change",)  # killed here on PostgreSQL in `make test` (3 s each)
 
 
 def _step_started(path: str, step: str) -> bool:
@@ -46,8 +44,6 @@ def _step_started(path: str, step: str) -> bool:
 def test_killed_at_each_step_and_started_again_one_dns_change_per_tenant(
     tmp_path: Path, step: str, store_backend: str
 ) -> None:
-    if store_backend != "sqlite" and step not in POSTGRES_STEPS and not EVERYTHING:
-        pytest.skip("on PostgreSQL, `make test` kills at the DNS change; `make test-postgres` at every step")
     env = war_room(tmp_path, ready=3) | {"CUTOVER_ENGINE__LEASE_TTL": "1", "CUTOVER_ENGINE__HEARTBEAT": "0.25"}
     path = store_at(env)
     with open_store(path) as store:  # an old hydration, so the hydrate step has work to do

@@ -24,7 +24,7 @@ from cutover.state.jobs import JobStore
 from cutover.state.location import open_store
 from cutover.state.tenants import TenantStore
 
-pytestmark = pytest.mark.both_stores(long=True)
+pytestmark = pytest.mark.both_stores
 
 
 API = "api.tenant1.example.com"

@@ -12,7 +12,7 @@ from cutover.actions.plan.plans import PlanRequest
 from cutover.model.jobs import JobState, StepState
 from cutover.model.lifecycle import Lifecycle
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores(long=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
 
 
 @pytest_asyncio.fixture

@@ -23,7 +23,7 @@ from cutover.state.chain import verify_chain
 from cutover.state.location import open_store
 
 # A real process frozen (SIGSTOP) at the worst moment: `make test-fast` leaves these out.
-pytestmark = [pytest.mark.slow, pytest.mark.both_stores(long=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.both_stores]
 
 
 @pytest.mark.parametrize("point", ["before-lease-check", "at-dns-call"])

@@ -22,7 +22,7 @@ from cutover.state.facts import TriggerStatusStore
 from cutover.state.identity import Actor
 from cutover.state.leases import LeaseStore
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores(long=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
 
 RULE = "error-rate-sustained"
 

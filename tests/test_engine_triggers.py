@@ -13,7 +13,7 @@ from cutover.config.settings import Settings, TriggerRule, TriggerSettings
 from cutover.model.jobs import JobState
 from cutover.model.lifecycle import Lifecycle
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores(long=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.both_stores]
 
 
 def alerts(h: Harness, tenant_id: str | None = None) -> list[str]:

@@ -10,7 +10,7 @@ from cutover.config.matrix import parse_matrix
 from cutover.model.lifecycle import TRANSITIONS, IllegalTransition, Lifecycle, check_transition
 from cutover.state.tenants import ConcurrentChange, TenantStore
 
-ALLOWED = [(a, b) for a, nexts in TRANSITIONS.items() for b in nexts]
+ALLOWED = [(a, b) for a, nexts in TRANSITIONS.items() for b in sorted(nexts)]  # sorted: one order in every process
 FORBIDDEN = [(a, b) for a, b in itertools.product(Lifecycle, Lifecycle) if b not in TRANSITIONS[a]]
 
 

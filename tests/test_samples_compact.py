@@ -14,7 +14,7 @@ from cutover.state.samples import Sample, SampleStore
 from cutover.state.store import Store
 from cutover.state.tenants import TenantStore
 
-pytestmark = pytest.mark.both_stores(long=True)
+pytestmark = pytest.mark.both_stores
 
 
 MINUTE = 60.0

@@ -17,7 +17,7 @@ from cutover.console.cli import cli
 from cutover.model.jobs import JobState, TargetState
 from cutover.model.lifecycle import Lifecycle
 
-pytestmark = pytest.mark.both_stores(long=True)
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.mark.asyncio
