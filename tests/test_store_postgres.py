@@ -23,6 +23,7 @@ from cutover.state.schema import SCHEMA_VERSION
 from cutover.state.store import StoreBusy, StoreError
 
 HOLDS = TableShape("tenant_holds", ("tenant_id",), ("tenant_id", "reason", "not_before", "held_by", "held_at"))
+HOLD = "INSERT INTO tenant_holds (tenant_id, reason, held_by, held_at) VALUES ('T-1', ?, 'alice', 0)"
 SOURCES = TableShape("sources", ("name",), ("name", "role", "consecutive_errors", "last_error"))
 
 
@@ -300,3 +301,141 @@ def test_threads_that_end_without_closing_leave_the_pool_usable(server: str) -> 
             db.execute("UPDATE cursors SET seq = seq + 1 WHERE name = 'n'")
         assert time.monotonic() - started < 1.0
         assert store.db.execute("SELECT seq FROM cursors WHERE name = 'n'").fetchone()[0] == 2
+
+
+@pytest.mark.slow  # a real server
+def test_a_listener_is_woken_by_a_commit_on_another_connection_and_told_which_tables(server: str) -> None:
+    """What wakes a console on another host: a commit to its store, not a rolled-back write, not another store."""
+    from cutover.model.clock import ManualClock
+    from cutover.state.events import EventLog
+    from cutover.state.identity import Actor
+
+    url, elsewhere = _schema_url(server), _schema_url(server)
+    with open_store(url) as console_side, open_store(url) as engine_side, open_store(elsewhere) as other_room:
+        listener = console_side.change_listener()
+        assert listener is not None
+        try:
+            assert listener.wait(0.1) is None  # listening from now: what came before must be read whole
+            assert listener.wait(0.2) == frozenset()  # nothing changed
+            with pytest.raises(RuntimeError), engine_side.write() as db:
+                db.execute(HOLD, ["x"])
+                raise RuntimeError("rolled back")
+            EventLog(other_room, Actor("bob", "jump-2"), ManualClock()).append("note", "another war room")
+            assert listener.wait(0.3) == frozenset()
+            started = time.monotonic()
+            EventLog(engine_side, Actor("alice", "jump-1"), ManualClock()).append("note", "a change")
+            woken = listener.wait(5.0)
+            assert woken is not None and "events" in woken
+            assert time.monotonic() - started < 1.0
+        finally:
+            listener.close()
+
+
+@pytest.mark.slow  # a real server
+def test_a_store_made_before_changes_were_notified_gets_the_triggers_when_opened_to_write(server: str) -> None:
+    url = _schema_url(server)
+    with open_store(url) as store, store.write() as db:
+        db.raw.execute("DROP FUNCTION cutover_changed() CASCADE")
+    with open_store(url, read_only=True) as looked_at:  # a read-only command changes nothing
+        triggers = looked_at.db.execute(
+            "SELECT count(*) FROM pg_trigger JOIN pg_class ON pg_class.oid = tgrelid "
+            "WHERE tgname = 'cutover_changed' AND relnamespace = current_schema()::regnamespace"
+        )
+        assert triggers.fetchone()[0] == 0
+    with open_store(url) as reopened:
+        listener = reopened.change_listener()
+        assert listener is not None
+        try:
+            assert listener.wait(0.1) is None
+            with reopened.write() as db:
+                db.execute(HOLD, ["maintenance"])
+            assert listener.wait(5.0) == frozenset({"tenant_holds"})
+        finally:
+            listener.close()
+
+
+def test_a_sqlite_store_has_no_listener_and_the_console_reads_it_once_a_second(tmp_path) -> None:
+    with open_store(str(tmp_path / "cutover.db")) as store:
+        assert store.change_listener() is None
+
+
+def test_a_migration_statement_with_no_postgresql_form_is_refused_not_run_half_translated() -> None:
+    from cutover.state.postgres.dialect import migration_to_postgres
+
+    with pytest.raises(UnsupportedStatement, match="rowid"):
+        migration_to_postgres("UPDATE jobs SET n = rowid", (), frozenset())
+    assert migration_to_postgres("PRAGMA user_version = 20", (), frozenset()) is None
+    assert migration_to_postgres("ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''", (), frozenset()) == (
+        "ALTER TABLE jobs ADD COLUMN note TEXT COLLATE \"C\" NOT NULL DEFAULT ''"
+    )
+
+
+def _catalog(url: str) -> tuple[set[tuple], set[tuple], set[tuple]]:
+    """A store's columns, indexes and triggers as PostgreSQL describes them, its schema's name left out."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = conn.execute(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default, collation_name, is_identity "
+            "FROM information_schema.columns WHERE table_schema = current_schema()"
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT tablename, indexname, replace(indexdef, current_schema() || '.', '') FROM pg_indexes "
+            "WHERE schemaname = current_schema()"
+        ).fetchall()
+        triggers = conn.execute(
+            "SELECT relname, tgname, tgtype, tgenabled FROM pg_trigger JOIN pg_class ON pg_class.oid = tgrelid "
+            "WHERE relnamespace = current_schema()::regnamespace AND NOT tgisinternal"
+        ).fetchall()
+    return set(columns), set(indexes), set(triggers)
+
+
+@pytest.mark.slow  # a real server
+@pytest.mark.parametrize("made_at", [14, 17, 18])
+def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: str, tmp_path, made_at: int) -> None:
+    """As on SQLite: the migrations since then bring it forward with its rows; it is then what a new store is."""
+    from engine_helpers import import_runbook, write_fleet
+
+    from cutover.model.clock import ManualClock
+    from cutover.state.events import EventLog
+    from cutover.state.identity import Actor
+    from cutover.state.postgres.schema import create_schema_statements
+    from cutover.state.tenants import TenantStore
+
+    with open_store(str(tmp_path / "today.db")) as today:  # the tenants as a store of today keeps them
+        import_runbook(
+            TenantStore(today, EventLog(today, Actor("a", "b"), ManualClock())), write_fleet(tmp_path / "m.csv", 5)
+        )
+        rows = [dict(row) for row in today.db.query("SELECT * FROM tenants ORDER BY tenant_id")]
+    old_url, new_url = _schema_url(server), _schema_url(server)
+    with psycopg.connect(old_url, autocommit=True) as conn, conn.transaction():
+        conn.execute(f'CREATE SCHEMA "{old_url.rsplit("%3D", 1)[1]}"')
+        for statement in create_schema_statements(made_at):
+            conn.execute(statement)
+        then = {
+            column
+            for (column,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'tenants'"
+            )
+        }
+        kept = [column for column in rows[0] if column in then]
+        assert len(kept) < len(rows[0])  # the columns added since are not there yet
+        for row in rows:
+            conn.execute(
+                f"INSERT INTO tenants ({', '.join(kept)}) VALUES ({', '.join(['%s'] * len(kept))})",
+                [row[column] for column in kept],
+            )
+
+    with pytest.raises(StoreError, match=f"older cutover \\(schema {made_at} of {SCHEMA_VERSION}\\).*write access"):
+        open_store(old_url, read_only=True)
+    with open_store(old_url) as upgraded:
+        assert upgraded.schema_version == SCHEMA_VERSION
+        tenants = TenantStore(upgraded, EventLog(upgraded, Actor("a", "b"), ManualClock()))
+        assert [tenant.tenant_id for tenant in tenants.find()] == [row["tenant_id"] for row in rows]
+        revisions = [row[0] for row in upgraded.db.execute("SELECT revision FROM tenants ORDER BY tenant_id")]
+        if made_at < 18:  # the change feed's revisions begin distinct, as on SQLite
+            assert revisions == [1, 2, 3, 4, 5]
+        tenants.observe("T-0001", error_rate=0.02)  # and the feed moves on from there
+        assert tenants.revision() == max(revisions) + 1
+    with open_store(new_url):
+        pass
+    assert _catalog(old_url) == _catalog(new_url)

@@ -23,6 +23,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.theme import Theme
+from textual.worker import get_current_worker
 
 from cutover.actions.engine.gc_freeze import freeze_after_start_up
 from cutover.actions.wiring.session import Session
@@ -57,6 +58,9 @@ EXIT_HANGUP = 129
 # to a terminal nobody reads (an SSH connection that stalled rather than closed) can block it for ever.
 HANGUP_GRACE_S = 3.0
 FIRST_SCREEN = 200  # tenants read before the first paint; the rest follows in the next read
+# A change another host commits brings a read at once, then none sooner than this: an engine writing all the time
+# must not keep the console reading back to back.
+WOKEN_GAP = 0.25
 
 
 class CutoverApp(Controller, App[int]):
@@ -180,6 +184,7 @@ class CutoverApp(Controller, App[int]):
         await self.push_screen(MainScreen())
         self._first_screenful()
         self._feed_loop()
+        self._read_when_the_store_changes()
         self.set_interval(1.0, self._tick, name="header-tick")
         on_signals(self._hang_up, (signal.SIGHUP, signal.SIGTERM))
 
@@ -287,6 +292,25 @@ class CutoverApp(Controller, App[int]):
             started=self._poll_started,
             finished=self._poll_finished,
         )
+
+    @work(thread=True, exclusive=True, group="store-changes", exit_on_error=False)
+    def _read_when_the_store_changes(self) -> None:
+        """On PostgreSQL: read the store as soon as any host commits a change to it (LISTEN/NOTIFY), at most
+        every WOKEN_GAP seconds; the once-a-second read goes on regardless. On SQLite there is no such signal."""
+        listener = self.session.store.change_listener()
+        if listener is None:
+            return
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled:
+                if listener.wait(0.5) != frozenset() and self._wake is not None:
+                    try:
+                        self.call_from_thread(self._wake.set)
+                    except RuntimeError:  # the console is closing
+                        return
+                    time.sleep(WOKEN_GAP)
+        finally:
+            listener.close()
 
     def _poll_started(self) -> None:
         self._polling = True

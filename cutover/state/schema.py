@@ -574,12 +574,13 @@ class SchemaTooNew(Exception):
     pass
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Bring the file up to SCHEMA_VERSION. Must run inside a write transaction."""
+def migrate(db: sqlite_utils.Database, upto: int = SCHEMA_VERSION) -> int:
+    """Bring the file up to SCHEMA_VERSION (or `upto`: the PostgreSQL store's schema as an older cutover made
+    it). Must run inside a write transaction."""
     current = int(db.execute("PRAGMA user_version").fetchone()[0])
     if current > SCHEMA_VERSION:
         raise SchemaTooNew(f"this store has schema {current} but this cutover knows {SCHEMA_VERSION}: upgrade cutover")
-    for version in range(current, SCHEMA_VERSION):
+    for version in range(current, upto):
         MIGRATIONS[version](db)
         db.execute(f"PRAGMA user_version = {version + 1}")
-    return SCHEMA_VERSION
+    return upto

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Protocol
 
 import sqlite_utils
 
@@ -43,6 +44,17 @@ class StoreFull(StoreError):
 
 class StoreGone(StoreError):
     """The store's file was deleted or replaced under a running process: what it writes now is lost."""
+
+
+class ChangeListener(Protocol):
+    """Told when another process changes the store (on PostgreSQL: LISTEN/NOTIFY). Used from one thread."""
+
+    def wait(self, timeout: float) -> frozenset[str] | None:
+        """The tables changed since the last call, waiting up to `timeout` s for the first (empty: none);
+        None when changes may have been missed (read everything)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Store:
@@ -194,6 +206,12 @@ class Store:
     def renumber(self, db: sqlite_utils.Database) -> None:
         """After rows were copied in with their own numbers (cutover store migrate): SQLite numbers the next
         row after the largest already there by itself."""
+
+    def change_listener(self) -> ChangeListener | None:
+        """Something that wakes a reader when another process changes the store; None on SQLite, which has
+        no such signal across processes (a reader reads once a second, cheaply: `PRAGMA data_version`'s
+        equivalent is the change feed's revision)."""
+        return None
 
     def integrity_check(self, db: sqlite_utils.Database, lines: int) -> tuple[str, ...]:
         """SQLite's check of the file, at most `lines` problems; ("ok",) when there are none."""

@@ -20,6 +20,7 @@ from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
+from cutover.state.location import open_store
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.sources import SourceStore
 from cutover.state.store import Store
@@ -78,13 +79,13 @@ def matrix_csv(count: int, seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_fleet(path: Path, clock: ManualClock, *, count: int = 40, seed: int = 7) -> None:
-    """Write the fleet into the store file at `path`."""
+def build_fleet(path: Path, clock: ManualClock, *, count: int = 40, seed: int = 7, url: str | None = None) -> None:
+    """Write the fleet into the store file at `path` (or the PostgreSQL store at `url`; its matrix beside `path`)."""
     rng = random.Random(seed)
     csv = path.parent / "fleet.csv"
     csv.write_text(matrix_csv(count, seed))
     actor = Actor(operator="alice", host="jump-1", ssh_client="10.0.0.5")
-    with Store(path) as store:
+    with open_store(url or str(path)) as store:
         events = EventLog(store, actor, clock)
         tenants = TenantStore(store, events)
         import_matrix(tenants, csv)
@@ -162,10 +163,10 @@ def build_fleet(path: Path, clock: ManualClock, *, count: int = 40, seed: int = 
         )
 
 
-def open_session(path: Path, clock: ManualClock, settings: Settings | None = None) -> Session:
-    settings = settings or Settings(state={"path": path})
+def open_session(path: Path, clock: ManualClock, settings: Settings | None = None, url: str | None = None) -> Session:
+    settings = settings or Settings(state={"url": url} if url else {"path": path})
     config = LoadedConfig(settings=settings, path=None)
-    store = Store(path, create=False)
+    store = open_store(url or str(path), create=False)
     actor = Actor(operator="alice", host="jump-1", ssh_client="10.0.0.5")
     events = EventLog(store, actor, clock)
     return Session(config, store, actor, clock, events, TenantStore(store, events))

@@ -269,3 +269,50 @@ def trigger_to_postgres(create_trigger: str) -> str:
         f"CREATE TRIGGER {name} BEFORE {event.upper()} ON {table} FOR EACH ROW{condition} "
         f"EXECUTE FUNCTION cutover_refuse('{message}')"
     )
+
+
+# --- a migration's statements ------------------------------------------------------------------------------
+
+_ADD_COLUMN = re.compile(r"(\bADD\s+COLUMN\s+)([A-Za-z_][A-Za-z_0-9]*)\s+(INTEGER|REAL|TEXT|BLOB)\b", re.IGNORECASE)
+_ROWID = re.compile(r"\browid\b", re.IGNORECASE)
+_NOT_RUN = re.compile(r"^(BEGIN|COMMIT|END|PRAGMA|--)", re.IGNORECASE)
+
+# A migration's statement that has no word-for-word PostgreSQL form (it numbers rows by SQLite's rowid), and the
+# statement that does the same there.
+STATEMENT_FORMS = {
+    # The change feed's first revisions (schema 18): each existing tenant row its own, in the table's order.
+    "UPDATE tenants SET revision = rowid": (
+        "UPDATE tenants SET revision = numbered.n FROM (SELECT tenant_id, row_number() OVER (ORDER BY tenant_id) "
+        "AS n FROM tenants) AS numbered WHERE tenants.tenant_id = numbered.tenant_id"
+    ),
+}
+
+
+def migration_to_postgres(statement: str, tables: tuple[TableShape, ...], self_numbered: frozenset[str]) -> str | None:
+    """One statement a schema migration runs on SQLite (as SQLite ran it, parameters in place), as PostgreSQL's,
+    to be run with an empty parameter list (a literal `%` doubled); None for what PostgreSQL keeps otherwise
+    (the transaction, the version in PRAGMA user_version). `self_numbered`: the tables whose INTEGER PRIMARY
+    KEY numbers itself."""
+    sql = _COMMENT.sub("", statement).strip().rstrip(";").strip()
+    if not sql or _NOT_RUN.match(sql):
+        return None
+    flat = " ".join(sql.split())
+    if flat in STATEMENT_FORMS:
+        return STATEMENT_FORMS[flat].replace("%", "%%")
+    head = flat.upper()
+    if not head.startswith("CREATE TABLE") and _ROWID.search(sql):  # a table's WITHOUT ROWID is translated
+        raise UnsupportedStatement(
+            f"a migration's statement uses SQLite's rowid: give it a form in STATEMENT_FORMS: {flat}"
+        )
+    if head.startswith("CREATE TABLE"):
+        name = flat.split()[2].split("(")[0]
+        translated = table_to_postgres(sql, self_numbered=name in self_numbered)
+    elif head.startswith("CREATE TRIGGER"):
+        translated = trigger_to_postgres(sql)
+    elif head.startswith(("CREATE INDEX", "CREATE UNIQUE INDEX")):
+        translated = sql
+    elif head.startswith("ALTER TABLE"):
+        translated = _ADD_COLUMN.sub(lambda found: f"{found[1]}{found[2]} {_COLUMN_TYPES[found[3].upper()]}", sql)
+    else:
+        return to_postgres(sql, tables)
+    return translated.replace("%", "%%")

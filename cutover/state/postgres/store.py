@@ -33,9 +33,16 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cutover.state.postgres.database import PgDatabase, configure
-from cutover.state.postgres.schema import VERSION_TABLE, create_schema_statements, postgres_schema
+from cutover.state.postgres.dialect import UnsupportedStatement
+from cutover.state.postgres.notify import FUNCTION, PgChangeListener, notify_statements
+from cutover.state.postgres.schema import (
+    VERSION_TABLE,
+    create_schema_statements,
+    postgres_schema,
+    upgrade_statements,
+)
 from cutover.state.schema import SCHEMA_VERSION
-from cutover.state.store import LOCK_WAIT, Store, StoreBusy, StoreError, StoreFull
+from cutover.state.store import LOCK_WAIT, ChangeListener, Store, StoreBusy, StoreError, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +154,14 @@ class PgStore(Store):
                     "upgrade cutover"
                 )
             elif version < SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.location}: written by an older cutover (schema {version} of {SCHEMA_VERSION}); "
-                    "PostgreSQL stores start at schema 19 and this one predates it: copy it to SQLite and back "
-                    "(cutover store migrate) to upgrade it"
-                )
+                if read_only or not create:
+                    raise StoreError(
+                        f"{self.location}: written by an older cutover (schema {version} of {SCHEMA_VERSION}); "
+                        "open it once with write access (cutover jobs --write, or any action) to upgrade it"
+                    )
+                self._upgrade()
+            elif not read_only and not self._notifies():
+                self._add_notify()  # a store made before its changes were notified
         except BaseException:
             self.close()
             raise
@@ -163,6 +173,44 @@ class PgStore(Store):
                 return
             for statement in create_schema_statements():
                 db.raw.execute(statement)
+            self._add_notify()
+
+    def _upgrade(self) -> None:
+        """Bring a store an older cutover made up to SCHEMA_VERSION: its migrations' statements, translated
+        (postgres/schema.py), in one transaction under the write lock; another process that got there first
+        leaves nothing to do."""
+        with self.write() as db:
+            version = self.schema_version
+            if version >= SCHEMA_VERSION:
+                return
+            try:
+                statements = upgrade_statements(version)
+            except UnsupportedStatement as exc:
+                raise StoreError(
+                    f"{self.location}: cannot upgrade this store from schema {version} to {SCHEMA_VERSION} on "
+                    f"PostgreSQL ({exc}); nothing was changed"
+                ) from None
+            for statement in statements:
+                db.raw.execute(statement, ())
+            self._add_notify()  # the tables the migrations made notify too
+            log.info("%s: upgraded from schema %s to %s", self.location, version, SCHEMA_VERSION)
+
+    def _notifies(self) -> bool:
+        row = self.db.execute(
+            "SELECT count(*) FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace "
+            "WHERE proname = ? AND nspname = ?",
+            [FUNCTION, self._schema],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _add_notify(self) -> None:
+        with self.write() as db:
+            for statement in notify_statements(shape.name for shape in self._tables):
+                db.raw.execute(statement)
+
+    def change_listener(self) -> ChangeListener:
+        """Woken by LISTEN/NOTIFY when any process, on any host, commits a change to this store."""
+        return PgChangeListener(self.url, self._schema)
 
     @property
     def db(self) -> PgDatabase:  # type: ignore[override]  # the same surface as sqlite-utils' Database
