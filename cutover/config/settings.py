@@ -29,6 +29,7 @@ from cutover.config.providers import (
 from cutover.config.ranges import Duration, Fraction, PositiveDuration, PositiveFinite, finite_number, share
 from cutover.config.section import Section
 from cutover.config.units import format_duration
+from cutover.config.war_room import WarRoom
 from cutover.config.windows import WaveSettings, WindowSettings, parse_window, window_shorthand
 
 
@@ -83,6 +84,29 @@ class StateSettings(Section):
     def location(self) -> str | Path:
         """Where the store is: the URL when set, else the file."""
         return self.url or self.path
+
+
+class WarRoomSettings(Section):
+    name: str = Field(
+        "",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,31}$|^$",
+        description="This war room's name, when several share one store (emea, apac); empty: the only one",
+    )
+    regions: list[str] = Field(
+        default_factory=list, description="The matrix regions its engine drives (empty: every region)"
+    )
+    waves: list[int] = Field(default_factory=list, description="The waves its engine drives (empty: every wave)")
+
+    @model_validator(mode="after")
+    def _a_part_has_a_name(self) -> WarRoomSettings:
+        if (self.regions or self.waves) and not self.name:
+            raise ValueError(
+                "war_room: a part of the fleet (regions, waves) belongs to a named war room: set war_room.name"
+            )
+        return self
+
+    def room(self) -> WarRoom:
+        return WarRoom(self.name, frozenset(self.regions), frozenset(self.waves))
 
 
 class OperatorSettings(Section):
@@ -423,6 +447,7 @@ class NightSettings(Section):
 class Settings(Section):
     environment: EnvironmentSettings = EnvironmentSettings()
     state: StateSettings = StateSettings()
+    war_room: WarRoomSettings = WarRoomSettings()
     operator: OperatorSettings = OperatorSettings()
     providers: ProvidersSettings = ProvidersSettings()
     simulator: SimulatorSettings = SimulatorSettings()

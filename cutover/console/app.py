@@ -119,7 +119,10 @@ class CutoverApp(Controller, App[int]):
         self._first_cursor: str | None = None
         self._operator_acted = False
         self._parent_pid = os.getppid()
-        self.title = f"cutover: {self.settings.environment.name}"
+        room = self.settings.war_room.room()
+        # With several war rooms on one store, which one this console is: `production · emea`.
+        self._environment = self.settings.environment.name + (f" · {room.name}" if room.name else "")
+        self.title = f"cutover: {self._environment}"
         self.typeahead = TypeAhead(self, super().on_event)
 
     @property
@@ -251,6 +254,9 @@ class CutoverApp(Controller, App[int]):
         if leader is None:
             if self._engine_deciding():
                 return role, "starting engine…"
+            overlapping = self.engine.status().overlapping if self.engine is not None else ""
+            if overlapping:
+                return role, f"NO ENGINE LEADS: {overlapping}"
             return role, "NO ENGINE LEADS: jobs wait"
         info = leader.holder_info
         return role, f"engine: {info.get('operator', '?')}@{info.get('host', '?')}"
@@ -432,7 +438,7 @@ class CutoverApp(Controller, App[int]):
         )
         main.show_header(
             HeaderState(
-                environment=self.settings.environment.name,
+                environment=self._environment,
                 production=self.settings.environment.production,
                 operator=self.session.actor.operator,
                 role=role,

@@ -116,7 +116,7 @@ class FleetFeed:
         self.tenants = TenantStore(store, events)
         self.sources = SourceStore(store)
         self.jobs = JobStore(store, events)
-        self.leases = LeaseStore(store)
+        self.leases = LeaseStore(store, name=settings.war_room.room().lease)
         self.events = events
         self.facts = Facts(store)
         self.trigger_status = TriggerStatusStore(store)

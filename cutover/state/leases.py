@@ -23,12 +23,13 @@ from typing import Any
 
 import sqlite_utils
 
+from cutover.config.war_room import WHOLE_FLEET_LEASE
 from cutover.state.job_records import LeaseLost
 from cutover.state.store import Store, StoreGone
 
 log = logging.getLogger(__name__)
 
-ENGINE_LEASE = "engine"
+ENGINE_LEASE = WHOLE_FLEET_LEASE  # a war room's is engine:<name> (config/war_room.py)
 # A leader acts outside the store (a DNS change, a sync) only while its last renewal is younger than
 # this share of the TTL: what is left of the TTL covers the call itself. The rest is the DNS fence's job.
 SAFE_SHARE_OF_TTL = 2 / 3
@@ -77,34 +78,61 @@ def who(info: dict[str, Any]) -> str:
 
 class LeaseStore:
     def __init__(
-        self, store: Store, wall: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic
+        self,
+        store: Store,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        name: str = ENGINE_LEASE,
     ):
+        """`name`: the lease the methods mean when given none (a war room's engine lease, config/war_room.py)."""
         self.store = store
         self.wall = wall
         self.monotonic = monotonic
+        self.name = name
         # What a standby last saw of another's lease, and when (monotonic): see `_stale`.
         self._seen: dict[str, tuple[tuple[str, int, float], float]] = {}
 
-    def current(self, name: str = ENGINE_LEASE) -> Lease | None:
+    def current(self, name: str | None = None) -> Lease | None:
         """The lease as recorded, alive or expired; None if nobody ever held it (or it was released)."""
+        name = name or self.name
         row = next(self.store.db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
         return Lease.from_row(row) if row else None
 
-    def leader(self, name: str = ENGINE_LEASE) -> Lease | None:
+    def leader(self, name: str | None = None) -> Lease | None:
         """The live holder, if any."""
         lease = self.current(name)
         return lease if lease is not None and lease.alive(self.wall()) else None
 
-    def acquire(
-        self, holder: str, info: dict[str, Any], ttl: float, name: str = ENGINE_LEASE
-    ) -> tuple[Lease | None, Lease | None]:
-        """Take the lease if it is free, expired or already ours.
+    def engines_leading(self, now: float | None = None) -> list[Lease]:
+        """Every war room's engine that leads now (one, in a store with one war room)."""
+        now = self.wall() if now is None else now
+        rows = self.store.db.query("SELECT * FROM leases WHERE name LIKE ? ORDER BY name", [f"{ENGINE_LEASE}%"])
+        return [lease for lease in map(Lease.from_row, rows) if lease.alive(now)]
 
-        Returns (ours, previous): ours is None when someone else holds it (previous
+    def acquire(
+        self,
+        holder: str,
+        info: dict[str, Any],
+        ttl: float,
+        name: str | None = None,
+        *,
+        conflicts: Callable[[Lease], bool] | None = None,
+    ) -> tuple[Lease | None, Lease | None]:
+        """Take the lease if it is free, expired or already ours, and no live engine lease that `conflicts`
+        with it is held (another war room's, whose part of the fleet overlaps this one's).
+
+        Returns (ours, previous): ours is None when someone else holds it or a conflicting one (previous
         says who); previous is the expired holder we took over from, if any.
         """
+        name = name or self.name
         with self.store.write() as db:
             now = self.wall()
+            if conflicts is not None:
+                others = db.query("SELECT * FROM leases WHERE name != ? AND name LIKE ?", [name, f"{ENGINE_LEASE}%"])
+                for other in map(Lease.from_row, others):
+                    if other.alive(now) and not other.released and conflicts(other):
+                        return None, other
             row = next(db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
             current = Lease.from_row(row) if row else None
             if current is not None and current.holder != holder and current.alive(now) and not self._stale(current):
@@ -143,11 +171,12 @@ class LeaseStore:
             return False
         return now - last[1] > lease.expires_at - lease.heartbeat_at
 
-    def heartbeat(self, holder: str, epoch: int, ttl: float, name: str = ENGINE_LEASE) -> Lease | None:
+    def heartbeat(self, holder: str, epoch: int, ttl: float, name: str | None = None) -> Lease | None:
         """Renew our lease; None if it is no longer ours (taken over, or released).
 
         A lease that expired while nobody could write (another process held the store's write lock)
         is renewed if its epoch is still ours: nobody took it over, so nobody acted in between."""
+        name = name or self.name
         with self.store.write() as db:
             now = self.wall()
             cursor = db.execute(
@@ -157,8 +186,9 @@ class LeaseStore:
             )
             return self.current(name) if cursor.rowcount else None
 
-    def release(self, holder: str, epoch: int, name: str = ENGINE_LEASE) -> bool:
+    def release(self, holder: str, epoch: int, name: str | None = None) -> bool:
         """Hand the lease over at once (expire it), so another engine need not wait for the expiry."""
+        name = name or self.name
         with self.store.write() as db:
             now = self.wall()
             cursor = db.execute(
@@ -169,8 +199,9 @@ class LeaseStore:
             )
             return bool(cursor.rowcount)
 
-    def fence(self, holder: str, epoch: int, name: str = ENGINE_LEASE) -> Callable[[sqlite_utils.Database], None]:
+    def fence(self, holder: str, epoch: int, name: str | None = None) -> Callable[[sqlite_utils.Database], None]:
         """A check to run inside each of the holder's writes: raises LeaseLost once the lease has moved on."""
+        name = name or self.name
 
         def check(db: sqlite_utils.Database) -> None:
             row = db.execute("SELECT holder, epoch, expires_at FROM leases WHERE name = ?", [name]).fetchone()

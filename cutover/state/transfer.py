@@ -36,8 +36,8 @@ def copy_store(
 ) -> CopyReport:
     """Copy every row of `source` into the empty store `target`; raises CopyRefused (changing nothing) when an
     engine leads the source, the target holds a store already, or the copy does not check out."""
-    leader = LeaseStore(source).leader()
-    if leader is not None and leader.alive(now):
+    leader = next(iter(LeaseStore(source).engines_leading(now)), None)
+    if leader is not None:
         raise CopyRefused(
             f"{source.path}: an engine leads this store ({leader.holder}): stop every engine and console acting "
             "on it first, so nothing is written while it is copied"

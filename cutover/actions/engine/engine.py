@@ -35,6 +35,7 @@ from cutover.actions.engine.pollers import Pollers
 from cutover.actions.engine.runner import JobRunner
 from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.config.settings import Settings
+from cutover.config.war_room import WarRoom
 from cutover.model.clock import Clock
 from cutover.providers.ports.bundle import Providers
 from cutover.providers.ports.notify import Notification, Severity
@@ -59,6 +60,9 @@ class EngineStatus:
     holder: str  # this engine's id
     leader: str  # who leads, in words ("" when nobody does)
     error: str = ""
+    # Why this engine cannot lead its war room although nobody does: another war room, whose part of the fleet
+    # overlaps this one's, leads ("" otherwise).
+    overlapping: str = ""
 
 
 class _Stop(Exception):
@@ -116,6 +120,7 @@ class Engine:
         self._state = "starting"
         self._leader = ""
         self._error = ""
+        self._overlapping = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -125,7 +130,7 @@ class Engine:
     # --- status and control, from any thread -------------------------------------------------
 
     def status(self) -> EngineStatus:
-        return EngineStatus(self._state, self.holder, self._leader, self._error)
+        return EngineStatus(self._state, self.holder, self._leader, self._error, self._overlapping)
 
     @property
     def leading(self) -> bool:
@@ -169,7 +174,8 @@ class Engine:
         builds_providers = self.providers is None
         try:
             providers, clock = self._providers(store)
-            leases = LeaseStore(store, self.wall)
+            room = self.settings.war_room.room()
+            leases = LeaseStore(store, self.wall, name=room.lease)
             engine = self.settings.engine
             while not self._stop_event.is_set():
                 if stop_when is not None and stop_when():
@@ -180,7 +186,12 @@ class Engine:
                     await self._store_gone(gone, providers)
                     break
                 try:
-                    lease, holder = leases.acquire(self.holder, self._info(), engine.lease_ttl)
+                    lease, holder = leases.acquire(
+                        self.holder,
+                        self._info(),
+                        engine.lease_ttl,
+                        conflicts=lambda other: room.overlaps(WarRoom.from_json(other.holder_info.get("war_room"))),
+                    )
                 except StoreFull as full:
                     await self._hold_for_room(full, providers)
                     continue
@@ -191,11 +202,25 @@ class Engine:
                 if lease is None:
                     self._state = "following"
                     self._leader = holder.describe(self.wall()) if holder else ""
+                    overlapping = ""
+                    if holder is not None and holder.name != room.lease:
+                        other = WarRoom.from_json(holder.holder_info.get("war_room"))
+                        self._leader = ""
+                        overlapping = f"{other.describe()} leads, overlapping this one"
+                        if overlapping != self._overlapping:  # once, not at every try
+                            log.warning(
+                                "engine %s cannot lead %s: %s leads (%s) and their parts overlap",
+                                self.holder,
+                                room.describe(),
+                                other.describe(),
+                                holder.describe(self.wall()),
+                            )
+                    self._overlapping = overlapping
                     if self._stopped_acting:  # we stopped on a lost lease, and indeed another engine leads
                         self.lost_lease = self.lost_lease or self._stopped_acting
                     await self._pause(engine.heartbeat)
                     continue
-                self._stopped_acting = ""
+                self._stopped_acting = self._overlapping = ""
                 if self._full_since is not None:
                     self._room_again(store, clock)
                 try:
@@ -272,6 +297,7 @@ class Engine:
 
     def _info(self) -> dict[str, Any]:
         return {
+            "war_room": self.settings.war_room.room().to_json(),
             "operator": self.actor.operator,
             "host": self.actor.host,
             "pid": os.getpid(),

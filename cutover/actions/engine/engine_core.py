@@ -73,6 +73,7 @@ class EngineCore:
     _last_change_at: float = float("-inf")
 
     def __post_init__(self) -> None:
+        self.war_room = self.settings.war_room.room()  # the part of the fleet this engine acts on
         self.tenants = TenantStore(self.store, self.events)
         self.jobs = JobStore(self.store, self.events, fence=self.fence)
         self.facts = Facts(self.store)
@@ -108,6 +109,18 @@ class EngineCore:
 
     def tenant(self, tenant_id: str) -> Tenant:
         return self.tenants.get(tenant_id)
+
+    def ours(self, tenants: list[Tenant]) -> list[Tenant]:
+        """Those of `tenants` in this engine's war room's part of the fleet (all of them, with one war room)."""
+        room = self.war_room
+        return tenants if room.whole_fleet else [tenant for tenant in tenants if room.holds(tenant)]
+
+    def runs(self, job_id: str) -> bool:
+        """The job is this war room's: every tenant it targets is in its part of the fleet."""
+        if self.war_room.whole_fleet:
+            return True
+        columns, rows = self.tenants.raw_rows({target.tenant_id for target in self.jobs.targets(job_id)})
+        return all(self.war_room.holds(tenant) for tenant in Tenant.from_rows(columns, rows))
 
     def alert(
         self,

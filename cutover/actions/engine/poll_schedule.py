@@ -126,7 +126,7 @@ class PollerBase:
         """Rollbacks to run (queued, or running) with a tenant whose DNS change has not been made yet."""
         waiting = []
         for job in self.core.jobs.active():
-            if job.kind != JobKind.ROLLBACK or job.job_id in self._waited_out:
+            if job.kind != JobKind.ROLLBACK or job.job_id in self._waited_out or not self.core.runs(job.job_id):
                 continue
             if job.state not in (JobState.QUEUED, JobState.RUNNING):
                 continue  # paused or held: it waits for a human, not for the pollers
@@ -150,7 +150,7 @@ class PollerBase:
         if now - self._fleet_at >= self.engine.fleet_interval or not self.kept.tenants:
             await self.kept.refresh()
             self._fleet_at = now
-        return self.kept.tenants
+        return self.core.ours(self.kept.tenants)
 
     async def _observe(self, observed: dict[str, dict[str, Any]]) -> None:
         """Record observations `YIELD_EVERY` tenants per (fenced) transaction, letting the loop run between."""
@@ -175,14 +175,14 @@ class PollerBase:
 
     def in_flight(self) -> list[Tenant]:
         ids = self.core.facts.tenants_in(IN_FLIGHT)
-        return [self.core.tenant(tenant_id) for group in ids.values() for tenant_id in group]
+        return self.core.ours([self.core.tenant(tenant_id) for group in ids.values() for tenant_id in group])
 
     def watched(self, role: str) -> tuple[list[Tenant], list[Tenant], set[str]]:
         """Migrated tenants under watch: all of them, those `role` polls now (the intensive part of the
         watch always, the rest every `watch.interval`), and the IDs of those it skips this time."""
         watch = self.core.settings.watch
         now = self.core.now()
-        tenants = watched(self.core.store, now, watch)
+        tenants = self.core.ours(watched(self.core.store, now, watch))
         light = [t for t in tenants if now >= t.lifecycle_since + watch.intensive]
         heavy = [t for t in tenants if now < t.lifecycle_since + watch.intensive]
         if light and now - self._light_at.get(role, float("-inf")) >= watch.interval:

@@ -98,7 +98,7 @@ class FleetCollector(Collector):
             value=self.settings.safety.max_rollbacks_per_night,
         )
 
-        leader = LeaseStore(self.store).leader()
+        leader = LeaseStore(self.store, name=self.settings.war_room.room().lease).leader()
         leading = GaugeMetricFamily("cutover_leader", "1 while an engine leads", labels=["operator", "host"])
         if leader is not None:
             leading.add_metric(

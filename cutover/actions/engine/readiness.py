@@ -102,6 +102,6 @@ class ReadinessWatch:
         measured = []
         for tenant_id in sorted(tid for group in ids.values() for tid in group):
             tenant = core.tenant(tenant_id)
-            if tenant.lifecycle in ON_OCI:
+            if tenant.lifecycle in ON_OCI and core.ours([tenant]):
                 measured.append(await self.measure(tenant))
         return measured

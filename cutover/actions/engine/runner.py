@@ -29,6 +29,12 @@ class JobRunner:
         self.core = core
         self.runs: dict[str, JobRun] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self._war_room_of: dict[str, bool] = {}  # job -> whether it is this war room's (its targets never change)
+
+    def _ours(self, job_id: str) -> bool:
+        if job_id not in self._war_room_of:
+            self._war_room_of[job_id] = self.core.runs(job_id)
+        return self._war_room_of[job_id]
 
     async def run(self) -> None:
         try:
@@ -50,6 +56,8 @@ class JobRunner:
                 if not task.cancelled() and isinstance(task.exception(), ENGINE_STOPS):
                     raise task.exception()  # type: ignore[misc]
         for job in self.core.jobs.active():
+            if not self._ours(job.job_id):
+                continue  # another war room's job: its engine runs it
             if job.job_id in self.tasks:
                 for control in self.core.jobs.take_controls(job.job_id):
                     self.runs[job.job_id].apply_control(*control)

@@ -19,6 +19,20 @@ from cutover.state.job_records import Job
 class JobControls(OperationsBase):
     """Controls on a running job."""
 
+    def _check_war_room(self, job_id: str, control: Control) -> None:
+        """Another war room's job is controlled from that war room: its engine runs it."""
+        room = self.settings.war_room.room()
+        if room.whole_fleet:
+            return
+        tenant_ids = sorted({target.tenant_id for target in self.jobs.targets(job_id)})
+        outside = [tenant.tenant_id for tenant in map(self.session.tenants.get, tenant_ids) if not room.holds(tenant)]
+        if outside:
+            raise Refused(
+                f"{control.value} {job_id} refused: its tenants {', '.join(outside[:5])}"
+                f"{' and more' if len(outside) > 5 else ''} are outside {room.describe()}; "
+                "the war room whose part they are controls it"
+            )
+
     def pause(self, job_id: str, *, reason: str) -> Job:
         return self._control(job_id, Control.PAUSE, reason)
 
@@ -28,6 +42,7 @@ class JobControls(OperationsBase):
         each rule with a reason) let it through and are audited."""
         overrides = dict(overrides or {})
         self._check_overrides(overrides)
+        self._check_war_room(job_id, Control.RESUME)  # before any break-glass is recorded
         job = self.jobs.get(job_id)
         verdict = self.resume_verdict(job, overrides)
         if verdict is not None and not verdict.ok and not only_capacity(verdict):
@@ -128,6 +143,7 @@ class JobControls(OperationsBase):
         self._writable(f"{control.value} {job_id}")
         if not reason.strip():
             raise BadRequest("give a reason: it goes in the audit trail")
+        self._check_war_room(job_id, control)
         job = self.jobs.request(job_id, control, operator=self.operator, why=reason)
         if self.on_submit is not None:
             self.on_submit(job)

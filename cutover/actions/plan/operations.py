@@ -46,11 +46,12 @@ from cutover.actions.plan.planning import Planning
 from cutover.actions.plan.plans import ActionPlan, BadRequest, NeedsConfirmation, Refused, Rehearsal
 from cutover.actions.plan.preparing import Preparing
 from cutover.actions.plan.war_room import WarRoomRecords
+from cutover.config.war_room import WarRoom
 from cutover.model.jobs import JobKind, step_names
 from cutover.model.routing import DnsRecord
 from cutover.state.facts import REHEARSAL
 from cutover.state.job_records import Job, LockConflict, NewTarget
-from cutover.state.leases import Lease
+from cutover.state.leases import Lease, who
 
 
 class Operations(Planning, JobControls, Preparing, WarRoomRecords, OperationsBase):
@@ -59,6 +60,17 @@ class Operations(Planning, JobControls, Preparing, WarRoomRecords, OperationsBas
     def leader(self) -> Lease | None:
         """The engine that leads (runs pollers, triggers and jobs), if any is alive."""
         return self.leases.leader()
+
+    def overlapping_leaders(self) -> list[str]:
+        """Other war rooms' engines that lead a part of the fleet overlapping this war room's, in words: while
+        one leads, this war room's engine cannot (config/war_room.py)."""
+        room = self.settings.war_room.room()
+        found = []
+        for lease in self.leases.engines_leading():
+            other = WarRoom.from_json(lease.holder_info.get("war_room"))
+            if lease.name != room.lease and other.overlaps(room):
+                found.append(f"{other.describe()} leads ({who(lease.holder_info)}), overlapping this one")
+        return found
 
     def submit(
         self,

@@ -36,8 +36,9 @@ class OperationsBase:
         self.on_submit = on_submit
         self.jobs = JobStore(session.store, session.events)
         self.facts = Facts(session.store)
-        self.leases = LeaseStore(session.store)
-        self.read = ReadModel(session.store, self.jobs)  # everything a screen shows: see read_model.py
+        self.leases = LeaseStore(session.store, name=session.settings.war_room.room().lease)
+        # Everything a screen shows: see read_model.py.
+        self.read = ReadModel(session.store, self.jobs, self.leases.name)
 
     @property
     def settings(self) -> Settings:

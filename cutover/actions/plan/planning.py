@@ -63,6 +63,18 @@ class Planning(OperationsBase):
             return self._plan_batch(request)
         raise BadRequest(f"no action named {request.kind!r}; the actions are: {', '.join(PLAN_KINDS)}")
 
+    def _war_rooms_own(self, tenants: list[Tenant]) -> list[Tenant]:
+        """Those of `tenants` in this war room's part of the fleet: another war room's are not its to plan."""
+        room = self.settings.war_room.room()
+        return tenants if room.whole_fleet else [tenant for tenant in tenants if room.holds(tenant)]
+
+    def _other_war_rooms(self, tenant: Tenant) -> TenantRefusal | None:
+        """A tenant named for an action that another war room's engine drives."""
+        room = self.settings.war_room.room()
+        if room.holds(tenant):
+            return None
+        return TenantRefusal(tenant.tenant_id, RefusalRule.OTHER_WAR_ROOM, {"war_room": room.describe()})
+
     def _asked(self, request: PlanRequest, **planned: Any) -> dict[str, Any]:
         """The job's parameters: what the operator gave, what the plan decided, the settings for the rest
         (the kind's parameters class in `model/job_params.py` holds the defaults)."""
@@ -87,6 +99,7 @@ class Planning(OperationsBase):
         locks = self._locks(request.tenant_ids)
         others = [_locked(locks[t.tenant_id]) for t in tenants if t.tenant_id in locks]
         others += [refusal for t in tenants if (refusal := _dns_moved(t))]
+        others += [refusal for t in tenants if (refusal := self._other_war_rooms(t))]
         gates = [evaluate_gate(t, now, self.settings, overrides=dict(request.overrides)) for t in tenants]
         ttl = self.settings.dns.ttl
         first_stage = (request.stages or self.settings.ramp.stages)[0]
@@ -141,7 +154,11 @@ class Planning(OperationsBase):
             ids = sorted({*in_flight[Lifecycle.CUTTING_OVER], *in_flight[Lifecycle.MONITORING]})
             if not ids:
                 raise BadRequest("no tenant is in flight (cutting over or monitoring): nothing to roll back")
-            tenants = [self.session.tenants.get(tenant_id) for tenant_id in ids]
+            tenants = self._war_rooms_own([self.session.tenants.get(tenant_id) for tenant_id in ids])
+            if not tenants:
+                raise BadRequest(
+                    f"no tenant of {self.settings.war_room.room().describe()} is in flight: nothing to roll back"
+                )
         else:
             tenants = self._tenants(request.tenant_ids)
         locks = self._locks([t.tenant_id for t in tenants])
@@ -150,6 +167,10 @@ class Planning(OperationsBase):
         ttl = self.settings.dns.ttl
         for tenant in tenants:
             holder = locks.get(tenant.tenant_id)
+            elsewhere = self._other_war_rooms(tenant)
+            if elsewhere is not None:
+                refusals.append(elsewhere)
+                continue
             if tenant.lifecycle is Lifecycle.ROLLING_BACK or (holder and holder.kind == JobKind.ROLLBACK):
                 numbers = {"job_id": holder.job_id} if holder else {}
                 refusals.append(TenantRefusal(tenant.tenant_id, RefusalRule.ROLLING_BACK, numbers))
@@ -184,14 +205,14 @@ class Planning(OperationsBase):
         if request.wave is not None and request.tenant_ids:
             raise BadRequest("choose the batch by --wave or by naming tenants, not both")
         if request.wave is not None:
-            candidates = in_queue_order(self.session.tenants.find(wave=request.wave))
+            candidates = in_queue_order(self._war_rooms_own(self.session.tenants.find(wave=request.wave)))
             if not candidates:
                 raise BadRequest(f"wave {request.wave} has no tenants")
         elif request.tenant_ids:
             candidates = self._tenants(request.tenant_ids)
         elif request.count is not None:
             # Just a count: the next ready tenants in the queue's order (Pilot, wave, priority).
-            candidates = in_queue_order(self.session.tenants.find(lifecycle=Lifecycle.READY))
+            candidates = in_queue_order(self._war_rooms_own(self.session.tenants.find(lifecycle=Lifecycle.READY)))
             if not candidates:
                 raise BadRequest("no tenant is ready: nothing to batch")
         else:
@@ -211,6 +232,8 @@ class Planning(OperationsBase):
             # Held tenants are left out, saying why, unless break-glass takes them in (the rule then says so).
             taken_in = TENANT_HOLD in request.overrides
             reason = hold.words(self.settings.safety.window.zone) if hold and not taken_in else ""
+            elsewhere = self._other_war_rooms(tenant)  # a tenant named: it says where it belongs
+            reason = reason or (elsewhere.reason() if elsewhere is not None else "")
             reason = reason or self._batch_exclusion(tenant, locks.get(tenant.tenant_id), now, request)
             if reason:
                 excluded.append(Exclusion(tenant.tenant_id, reason))

@@ -131,6 +131,7 @@ class RefusalRule(StrEnum):
     NOTHING_ON_OCI = "nothing-on-oci"  # a rollback of a tenant whose traffic is on AWS
     DNS_MOVED = "dns-moved"  # a ready tenant's record no longer sends everything to AWS: changed by hand?
     GATE = "gate"  # the decision gate refuses it (its checks are in `gate`)
+    OTHER_WAR_ROOM = "other-war-room"  # outside this war room's part of the fleet: another one drives it
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ class TenantRefusal:
                 f"DNS already sends {numbers['oci_share'] * 100:.0f} % to OCI ({numbers['routing']}) "
                 "although it is ready: changed by hand? look before acting"
             )
+        if self.rule is RefusalRule.OTHER_WAR_ROOM:
+            return f"outside {numbers['war_room']}: the war room whose part it is drives it"
         return _gate_reason(self.gate) if self.gate is not None else "refused by the gate"
 
     def describe(self) -> str:

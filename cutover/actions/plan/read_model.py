@@ -70,7 +70,7 @@ from cutover.state.events import Event
 from cutover.state.facts import ALERT, Facts, TriggerStatus, TriggerStatusStore
 from cutover.state.job_records import Job, JobTarget, LockHolder, Step
 from cutover.state.jobs import JobStore
-from cutover.state.leases import Lease, LeaseStore
+from cutover.state.leases import ENGINE_LEASE, Lease, LeaseStore
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.sources import SourceHealth, SourceStore
 from cutover.state.store import Store
@@ -157,14 +157,15 @@ def _queued_in_batch(jobs: JobStore, job: Job) -> dict[str, str]:
 class ReadModel:
     """Reads only. Cheap; safe from any thread that owns the store connection."""
 
-    def __init__(self, store: Store, jobs: JobStore):
+    def __init__(self, store: Store, jobs: JobStore, lease: str = ENGINE_LEASE):
+        """`lease`: the war room's engine lease (config/war_room.py)."""
         self.store = store
         self._jobs = jobs
         self._facts = Facts(store)
         self._triggers = TriggerStatusStore(store)
         self._samples = SampleStore(store)
         self._sources = SourceStore(store)
-        self._leases = LeaseStore(store)
+        self._leases = LeaseStore(store, name=lease)
 
     def leader(self) -> Lease | None:
         return self._leases.leader()

@@ -61,7 +61,7 @@ async def follow(
     until another engine stands by or a signal (Ctrl-C, SIGTERM, SIGHUP) stops it.
     """
     jobs = JobStore(session.store, session.events)
-    leases = LeaseStore(session.store)
+    leases = LeaseStore(session.store, name=session.settings.war_room.room().lease)
     first = jobs.get(job_id)
     tenants = set(first.targets)
     printed: set[tuple[str, str]] = set()

@@ -75,7 +75,12 @@ def jobs(obj: Context, job_id: str | None, active: bool, as_json: bool) -> None:
             )
             return
         leader = ops.leader()
-        out(f"engine: {leader.describe() if leader else 'none leads'}")
+        room = session.settings.war_room.room()
+        whose = f" of {room.describe()}" if room.name else ""
+        out(f"engine{whose}: {leader.describe() if leader else 'none leads'}")
+        if leader is None:  # another war room's engine may keep this one's out: say which
+            for other in ops.overlapping_leaders():
+                out(f"  {other}")
         if not found:
             out("no active jobs" if active else "no jobs")
         elif sys.stdout.isatty():

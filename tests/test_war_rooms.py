@@ -1,0 +1,144 @@
+"""Several war rooms on one store: each owns a part of the fleet (regions, waves), its engine leads and acts on
+that part only, and two war rooms whose parts overlap never lead at once: two can never both change a tenant."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from engine_helpers import Harness
+
+from cutover.actions.engine.engine import Engine
+from cutover.actions.plan.operations import Operations
+from cutover.actions.plan.plans import PlanRequest, Refused
+from cutover.actions.wiring.session import Session
+from cutover.config.loader import LoadedConfig
+from cutover.config.settings import EngineSettings, Settings
+from cutover.config.war_room import WarRoom
+from cutover.model.jobs import JobKind, JobState
+from cutover.model.lifecycle import Lifecycle
+from cutover.state.events import EventLog
+from cutover.state.identity import Actor
+from cutover.state.leases import LeaseStore
+from cutover.state.tenants import TenantStore
+
+ENGINE = EngineSettings(lease_ttl=15.0, heartbeat=0.2)
+# Two regions in one time zone, so tonight's migration window is open for both.
+EAST = {"name": "virginia", "regions": ["us-east-1"]}
+WEST = {"name": "ohio", "regions": ["us-east-2"]}
+
+
+def test_parts_of_the_fleet_overlap_when_some_tenant_could_be_in_both() -> None:
+    east, west = WarRoom("east", frozenset({"us-east-1"})), WarRoom("west", frozenset({"eu-frankfurt-1"}))
+    early = WarRoom("early", waves=frozenset({1, 2}))
+    assert not east.overlaps(west)
+    assert east.overlaps(early) and west.overlaps(early)  # wave 1 of either region is early's too
+    late = WarRoom("late", waves=frozenset({3}))
+    assert late.overlaps(east) and not late.overlaps(early)
+    assert WarRoom().overlaps(east)  # the store's one, unnamed war room is the whole fleet
+    assert (east.lease, WarRoom().lease) == ("engine:east", "engine")
+
+
+def test_a_part_of_the_fleet_needs_a_named_war_room() -> None:
+    with pytest.raises(ValueError, match=r"set war_room\.name"):
+        Settings(war_room={"regions": ["us-east-1"]})
+
+
+def _war_room(h: Harness, room: dict, operator: str) -> tuple[Engine, Operations]:
+    """Another war room's engine and actions on the harness's store (its jump host, in effect)."""
+    settings = h.settings.model_copy(update={"war_room": Settings(war_room=room).war_room})
+    actor = Actor(operator, f"jump-{operator}")
+    events = EventLog(h.store, actor, h.clock)
+    session = Session(LoadedConfig(settings, None), h.store, actor, h.clock, events, TenantStore(h.store, events))
+    engine = Engine(settings, actor=actor, store=h.store, providers=h.providers, clock=h.clock)
+    return engine, Operations(session, providers=h.providers, on_submit=engine.wake)
+
+
+@pytest.mark.slow  # engines leading a store for seconds
+@pytest.mark.both_stores  # several war rooms on one store is what PostgreSQL is for
+@pytest.mark.asyncio
+async def test_two_war_rooms_lead_their_own_parts_and_never_act_on_the_others(tmp_path: Path) -> None:
+    h = Harness(tmp_path, ready=6, settings=Settings(engine=ENGINE, war_room=EAST))
+    with h.store.write() as db:  # three of the six are in Ohio: the other war room's
+        db.execute("UPDATE tenants SET region = 'us-east-2' WHERE tenant_id IN ('T-0004', 'T-0005', 'T-0006')")
+    await h.start()
+    west, west_ops = _war_room(h, WEST, "bob")
+    whole, _ = _war_room(h, {}, "carol")  # a war room still configured for the whole fleet
+    early, _ = _war_room(h, {"name": "early", "waves": [1]}, "dave")  # overlaps both
+    tasks = [asyncio.create_task(engine.run()) for engine in (west, whole, early)]
+    try:
+        await h.until(lambda: west.leading, what="the west war room's engine leading beside the east's")
+        await h.until(lambda: whole.status().overlapping and early.status().overlapping, what="the others refused")
+        assert h.engine.leading and not whole.leading and not early.leading
+        assert whole.status().overlapping == "war room virginia (regions us-east-1) leads, overlapping this one"
+        leading = {lease.name for lease in LeaseStore(h.store).engines_leading()}
+        assert leading == {"engine:virginia", "engine:ohio"}
+
+        # Each war room plans only its own part: a batch by count takes its own three.
+        east_job = h.ops.submit(
+            h.ops.plan(PlanRequest.batch(count=6, group_size=3)), reason="r", confirmation="batch 3"
+        )
+        west_plan = west_ops.plan(PlanRequest.batch(count=6, group_size=3))
+        assert west_plan.tenant_ids == ("T-0004", "T-0005", "T-0006")
+        # A tenant of the other part, named, is refused with whose it is; a control of the other's job too.
+        refused = h.ops.plan(PlanRequest(kind=JobKind.FLIP, tenant_ids=("T-0004",)))
+        assert not refused.ok
+        assert "T-0004 is outside war room virginia (regions us-east-1)" in "; ".join(refused.problems)
+        with pytest.raises(Refused, match="outside war room ohio"):
+            west_ops.pause(east_job.job_id, reason="not ours")
+        west_job = west_ops.submit(west_plan, reason="r", confirmation="batch 3")
+
+        await h.until(h.job_done(east_job.job_id), what="the east batch ending")
+        await h.until(h.job_done(west_job.job_id), what="the west batch ending")
+        assert h.jobs.get(east_job.job_id).state is JobState.SUCCEEDED
+        assert h.jobs.get(west_job.job_id).state is JobState.SUCCEEDED
+        assert h.jobs.get(east_job.job_id).runner == h.engine.holder
+        assert h.jobs.get(west_job.job_id).runner == west.holder
+        for number in range(1, 7):
+            tenant_id = f"T-{number:04d}"
+            assert h.tenants.get(tenant_id).lifecycle in (Lifecycle.MONITORING, Lifecycle.MIGRATED)
+            assert len(h.dns_changes(tenant_id)) == 1  # one DNS change each, by its own war room
+    finally:
+        for engine in (west, whole, early):
+            engine.request_stop()
+        await asyncio.gather(*tasks)
+        await h.stop()
+
+
+@pytest.mark.slow  # engines leading a store for seconds
+@pytest.mark.both_stores  # several war rooms on one store is what PostgreSQL is for
+@pytest.mark.asyncio
+async def test_the_whole_fleet_war_room_waits_while_a_named_one_leads_and_leads_when_it_stops(tmp_path: Path) -> None:
+    h = Harness(tmp_path, ready=3, settings=Settings(engine=ENGINE, war_room=EAST))
+    await h.start()
+    whole, whole_ops = _war_room(h, {}, "carol")
+    task = asyncio.create_task(whole.run())
+    try:
+        await h.until(lambda: bool(whole.status().overlapping), what="the whole-fleet engine refused")
+        assert whole.status().state == "following" and not whole.leading
+        assert whole_ops.leader() is None  # what `cutover jobs` says of it: none leads, and who keeps it out
+        (keeps_out,) = whole_ops.overlapping_leaders()
+        assert keeps_out.startswith("war room virginia (regions us-east-1) leads (alice@jump-1")
+        h.engine.request_stop()  # the east war room's engine hands its lease over
+        await h._task
+        h._task = None
+        await h.until(lambda: whole.leading, what="the whole-fleet engine leading once east stopped")
+        assert whole.status().overlapping == ""
+    finally:
+        whole.request_stop()
+        await task
+        h.store.close()
+
+
+def test_jobs_names_the_war_room_whose_engine_it_reports_and_a_bad_part_is_named(tmp_path: Path) -> None:
+    from engine_helpers import cutover, war_room
+
+    env = war_room(tmp_path, ready=2)
+    config = tmp_path / "cutover.toml"
+    config.write_text('[war_room]\nname = "ohio"\nregions = ["us-east-2"]\n')
+    ran = cutover(env | {"CUTOVER_CONFIG": str(config)}, "jobs")
+    assert ran.stdout.startswith("engine of war room ohio (regions us-east-2): none leads"), ran.stdout + ran.stderr
+    config.write_text('[war_room]\nregions = ["us-east-2"]\n')
+    ran = cutover(env | {"CUTOVER_CONFIG": str(config)}, "jobs")
+    assert ran.returncode == 2 and "set war_room.name" in ran.stderr and "Traceback" not in ran.stderr
