@@ -37,6 +37,7 @@ def test_parts_of_the_fleet_overlap_when_some_tenant_could_be_in_both() -> None:
     late = WarRoom("late", waves=frozenset({3}))
     assert late.overlaps(east) and not late.overlaps(early)
     assert WarRoom().overlaps(east)  # the store's one, unnamed war room is the whole fleet
+    assert WarRoom().describe() == "the whole-fleet war room (the whole fleet)"
     assert (east.lease, WarRoom().lease) == ("engine:east", "engine")
 
 
@@ -71,7 +72,7 @@ async def test_two_war_rooms_lead_their_own_parts_and_never_act_on_the_others(tm
         await h.until(lambda: west.leading, what="the west war room's engine leading beside the east's")
         await h.until(lambda: whole.status().overlapping and early.status().overlapping, what="the others refused")
         assert h.engine.leading and not whole.leading and not early.leading
-        assert whole.status().overlapping == "war room virginia (regions us-east-1) leads, overlapping this one"
+        assert whole.status().overlapping == "war room virginia leads an overlapping part"
         leading = {lease.name for lease in LeaseStore(h.store).engines_leading()}
         assert leading == {"engine:virginia", "engine:ohio"}
 

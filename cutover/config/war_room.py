@@ -51,9 +51,14 @@ class WarRoom:
             parts.append("waves " + ", ".join(str(wave) for wave in sorted(self.waves)))
         return "; ".join(parts) or "the whole fleet"
 
+    @property
+    def title(self) -> str:
+        """`war room emea`, or `the whole-fleet war room` (a store's one, unnamed)."""
+        return f"war room {self.name}" if self.name else "the whole-fleet war room"
+
     def describe(self) -> str:
-        """`war room emea (regions eu-frankfurt-1)`, or `the war room (the whole fleet)`."""
-        return f"{f'war room {self.name}' if self.name else 'the war room'} ({self.part()})"
+        """`war room emea (regions eu-frankfurt-1)`, or `the whole-fleet war room (the whole fleet)`."""
+        return f"{self.title} ({self.part()})"
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "regions": sorted(self.regions), "waves": sorted(self.waves)}

@@ -85,7 +85,7 @@ async def test_the_header_says_which_war_room_leads_when_an_overlapping_one_keep
             await until(pilot, lambda: "NO ENGINE LEADS" in header(app), what="the header on the refused engine")
             await until(pilot, lambda: "war room virginia" in header(app) or size[0] < 100, what="who keeps it out")
             assert not engine.leading
-            assert engine.status().overlapping == "war room virginia (the whole fleet) leads, overlapping this one"
+            assert engine.status().overlapping == "war room virginia leads an overlapping part"
     finally:
         app.shutdown_engine()
         await h.stop()

@@ -206,7 +206,7 @@ class Engine:
                     if holder is not None and holder.name != room.lease:
                         other = WarRoom.from_json(holder.holder_info.get("war_room"))
                         self._leader = ""
-                        overlapping = f"{other.describe()} leads, overlapping this one"
+                        overlapping = f"{other.title} leads an overlapping part"  # short: the header says it
                         if overlapping != self._overlapping:  # once, not at every try
                             log.warning(
                                 "engine %s cannot lead %s: %s leads (%s) and their parts overlap",

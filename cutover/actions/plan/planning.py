@@ -68,6 +68,11 @@ class Planning(OperationsBase):
         room = self.settings.war_room.room()
         return tenants if room.whole_fleet else [tenant for tenant in tenants if room.holds(tenant)]
 
+    def _in_war_room(self) -> str:
+        """` in war room emea (regions ...)`, said of what a war room with a part of the fleet found there."""
+        room = self.settings.war_room.room()
+        return "" if room.whole_fleet else f" in {room.describe()}"
+
     def _other_war_rooms(self, tenant: Tenant) -> TenantRefusal | None:
         """A tenant named for an action that another war room's engine drives."""
         room = self.settings.war_room.room()
@@ -207,14 +212,14 @@ class Planning(OperationsBase):
         if request.wave is not None:
             candidates = in_queue_order(self._war_rooms_own(self.session.tenants.find(wave=request.wave)))
             if not candidates:
-                raise BadRequest(f"wave {request.wave} has no tenants")
+                raise BadRequest(f"wave {request.wave} has no tenants{self._in_war_room()}")
         elif request.tenant_ids:
             candidates = self._tenants(request.tenant_ids)
         elif request.count is not None:
             # Just a count: the next ready tenants in the queue's order (Pilot, wave, priority).
             candidates = in_queue_order(self._war_rooms_own(self.session.tenants.find(lifecycle=Lifecycle.READY)))
             if not candidates:
-                raise BadRequest("no tenant is ready: nothing to batch")
+                raise BadRequest(f"no tenant{self._in_war_room()} is ready: nothing to batch")
         else:
             raise BadRequest("choose the batch: --wave N, name the tenants, or give --count N (the next ready ones)")
         locks = self._locks([t.tenant_id for t in candidates])

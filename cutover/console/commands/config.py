@@ -52,7 +52,7 @@ def config_check(obj: Context, path: str | None, as_json: bool) -> None:
     if speed is not None:
         shown = "paused" if speed == 0 else f"x{speed:g}"
         echo(
-            f"effective speed: the simulated world in {loaded.settings.state.path} runs at {shown}"
+            f"effective speed: the simulated world in {loaded.settings.state.location} runs at {shown}"
             + (" (cutover demo --speed 1 sets real time)" if speed != 1 else "")
         )
 

@@ -129,7 +129,7 @@ def demo(
         # Everything this process records happens in world time.
         session.clock = session.events.clock = simulation.clock
         info = simulation.info()
-        _explain_start(info, session, settings.state.path, seed, tenants, simulation)
+        _explain_start(info, session, session.store.path, seed, tenants, simulation)  # the URL, on PostgreSQL
         if night is not None:
             from cutover.console.commands.night import run_night
 
