@@ -259,6 +259,23 @@ def test_a_reimport_moving_a_tenant_in_flight_is_refused_and_nothing_lands(tmp_p
     assert snapshot(path) == before
 
 
+def test_a_reimport_moving_a_tenant_in_flight_to_another_region_or_wave_is_refused(tmp_path: Path, war_room) -> None:
+    """Region and wave decide the war room whose part a tenant is (and its window's zone): not under a job."""
+    path, env = war_room
+    put_in_flight(path)
+    before = snapshot(path)
+    again = refleet(tmp_path, {1: {8: "us-east-2"}, 2: {3: "2"}, 3: {8: "us-east-2"}})
+    result = CliRunner().invoke(cli, ["import", str(again)], env=env)
+    assert result.exit_code == 3, result.output
+    assert (
+        "refused: again.csv row 2 (T-0001), column 'Region': would change the region of T-0001 while it is cutting "
+        "over; the war room whose part it is, and its migration window's time zone, would change under its job"
+    ) in result.stderr
+    assert "would change the wave of T-0002 while ramp-1 (ramp by test) holds it" in result.stderr
+    assert "T-0003" not in result.stderr  # at rest: it may move
+    assert snapshot(path) == before
+
+
 def test_partial_lands_the_rest_and_still_says_what_was_refused(tmp_path: Path, war_room) -> None:
     path, env = war_room
     put_in_flight(path)

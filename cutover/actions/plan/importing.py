@@ -2,8 +2,10 @@
 
 A re-import never moves a tenant's DNS from under a flight: a change to the
 record, its zone or its targets while the tenant is in flight or held by a job
-would make that job's compare-and-swap (its rollback too) fail. Such tenants
-are refused; the rest lands only when the operator asks for a partial import.
+would make that job's compare-and-swap (its rollback too) fail. Nor its region
+or wave, which decide the war room whose part it is and its window's time zone.
+Such tenants are refused; the rest lands only when the operator asks for a
+partial import.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from cutover.state.tenants import ImportPlan, TenantStore, sha256_text
 
 # The fields that say where a tenant's traffic goes.
 ROUTING_FIELDS = ("dns_name", "hosted_zone", "aws_target", "oci_target", "extra_dns_names")
+# What decides whose a tenant is (config/war_room.py: a war room's part of the fleet) and its window's time zone.
+PART_FIELDS = ("region", "wave")
 
 
 class ImportRefused(DomainError):
@@ -137,7 +141,7 @@ def _refused_in_flight(
     parsed: ParsedMatrix, plan: ImportPlan, stored: dict[str, Tenant], jobs: JobStore
 ) -> dict[str, str]:
     """Tenant -> why its routing may not change now, for each tenant whose routing the plan changes."""
-    moving = {tenant_id: diff for tenant_id, diff in plan.changed if set(diff) & set(ROUTING_FIELDS)}
+    moving = {tenant_id: diff for tenant_id, diff in plan.changed if set(diff) & {*ROUTING_FIELDS, *PART_FIELDS}}
     if not moving:
         return {}
     holders = {holder.tenant_id: holder for holder in jobs.lock_holders(list(moving))}
@@ -151,11 +155,14 @@ def _refused_in_flight(
             why = f"{holder.job_id} ({holder.kind} by {holder.operator}) holds it"
         else:
             continue
-        changed = [name for name in ROUTING_FIELDS if name in diff]
-        first = changed[0]
+        changed = [name for name in (*ROUTING_FIELDS, *PART_FIELDS) if name in diff]
+        consequence = (
+            "its job (and any rollback) would no longer find its record"
+            if set(changed) & set(ROUTING_FIELDS)
+            else "the war room whose part it is, and its migration window's time zone, would change under its job"
+        )
         refused[tenant_id] = (
-            f"{parsed.where(tenant_id, first)}: would change the {', '.join(changed)} of {tenant_id} while {why}; "
-            "its job (and any rollback) would no longer find its record. Import it once the tenant has landed "
-            "or rolled back"
+            f"{parsed.where(tenant_id, changed[0])}: would change the {', '.join(changed)} of {tenant_id} while "
+            f"{why}; {consequence}. Import it once the tenant has landed or rolled back"
         )
     return refused
