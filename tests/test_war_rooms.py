@@ -143,3 +143,57 @@ def test_jobs_names_the_war_room_whose_engine_it_reports_and_a_bad_part_is_named
     config.write_text('[war_room]\nregions = ["us-east-2"]\n')
     ran = cutover(env | {"CUTOVER_CONFIG": str(config)}, "jobs")
     assert ran.returncode == 2 and "set war_room.name" in ran.stderr and "Traceback" not in ran.stderr
+
+
+@pytest.mark.slow  # two processes
+def test_a_flip_whose_war_room_cannot_lead_says_why_it_waits(tmp_path: Path) -> None:
+    """Submitted in a war room whose engine an overlapping war room keeps out, and of a tenant the other does not
+    drive: the command says why it waits (its engine leads, and runs it, once the other stops), not nothing."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from engine_helpers import store_at, war_room
+    from process_helpers import query
+    from waiting import eventually
+
+    from cutover.state.location import open_store
+
+    env = war_room(tmp_path, ready=3)
+    with open_store(store_at(env)) as store, store.write() as db:
+        db.execute("UPDATE tenants SET region = 'us-east-2' WHERE tenant_id = 'T-0002'")
+    (tmp_path / "virginia.toml").write_text('[war_room]\nname = "virginia"\nregions = ["us-east-1"]\n')
+    (tmp_path / "early.toml").write_text('[war_room]\nname = "early"\nwaves = [1]\n')
+    virginia = env | {"CUTOVER_CONFIG": str(tmp_path / "virginia.toml")}
+    early = env | {"CUTOVER_CONFIG": str(tmp_path / "early.toml")}
+    command = [sys.executable, "-m", "cutover"]
+    leader = subprocess.Popen([*command, "engine"], env=virginia, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    flip = None
+    try:
+        eventually(lambda: query(store_at(env), "SELECT name FROM leases WHERE name = 'engine:virginia'"), timeout=30)
+        flip = subprocess.Popen(
+            [*command, "flip", "T-0002", "--reason", "early wave", "--yes"],
+            env=early,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        said = ""
+        assert flip.stdout is not None
+        watchdog = threading.Timer(60, flip.kill)  # never a test that hangs: the output ends, the test fails
+        watchdog.start()
+        for line in flip.stdout:
+            said += line
+            if "waits" in line:
+                break
+        assert (
+            "waits: this war room's engine cannot lead while war room virginia leads an overlapping part; "
+            "it leads (and runs it) once that engine stops" in said
+        ), said
+        watchdog.cancel()
+    finally:
+        for process in (flip, leader):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(20)

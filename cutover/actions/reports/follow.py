@@ -70,6 +70,7 @@ async def follow(
     engine_task: asyncio.Task[None] | None = None
     ran_engine = False
     kept_for: tuple[str, ...] = ()
+    kept_out: set[str] = set()  # what was said of why this war room's engine cannot lead
     stopped = asyncio.Event()
     stop_on_signals(stopped.set)
 
@@ -100,6 +101,16 @@ async def follow(
                 engine_task = asyncio.create_task(engine.run())
                 ran_engine = True
                 on_progress(Progress(jobs.get(job_id), None, "no engine leads: running one here until the job ends"))
+            if engine is not None and engine.status().overlapping and "overlapping" not in kept_out:
+                kept_out.add("overlapping")  # said once: the engine keeps trying, and leads once the other stops
+                on_progress(
+                    Progress(
+                        jobs.get(job_id),
+                        None,
+                        f"{job_id} waits: this war room's engine cannot lead while "
+                        f"{engine.status().overlapping}; it leads (and runs it) once that engine stops",
+                    )
+                )
             watched = [jobs.get(job_id), *related()]
             for job in watched:
                 report_progress(jobs, job, printed, states, first_job=job_id, on_progress=on_progress)
