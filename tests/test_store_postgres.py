@@ -439,3 +439,31 @@ def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: 
     with open_store(new_url):
         pass
     assert _catalog(old_url) == _catalog(new_url)
+
+
+@pytest.mark.slow  # a real server
+def test_a_listener_whose_connection_was_cut_listens_again_and_says_to_read_everything(server: str) -> None:
+    """A notification sent while the listening connection was down is gone: on listening again the listener says
+    so (None: read everything), then wakes on changes as before."""
+    from cutover.state.postgres.notify import PgChangeListener
+
+    url = _schema_url(server)
+    with open_store(url) as store:
+        listener = PgChangeListener(url, url.rsplit("%3D", 1)[1], reconnect_every=0.2)
+        try:
+            assert listener.wait(0.1) is None
+            with psycopg.connect(server, autocommit=True) as admin:  # the server drops the listening connection
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                )
+            with store.write() as db:
+                db.execute(HOLD, ["while nobody listened"])
+            assert listener.wait(0.5) == frozenset()  # lost: nothing to say yet
+            time.sleep(0.3)
+            assert listener.wait(0.5) is None  # listening again: read everything, the hold included
+            with store.write() as db:
+                db.execute("DELETE FROM tenant_holds")
+            assert listener.wait(5.0) == frozenset({"tenant_holds"})
+        finally:
+            listener.close()

@@ -38,9 +38,10 @@ def notify_statements(tables: Iterable[str]) -> tuple[str, ...]:
 class PgChangeListener:
     """Listens for one store's changes on a connection of its own. Used from one thread."""
 
-    def __init__(self, conninfo: str, schema: str) -> None:
+    def __init__(self, conninfo: str, schema: str, *, reconnect_every: float = RECONNECT_EVERY) -> None:
         self._conninfo = conninfo
         self._prefix = f"{schema}."
+        self._reconnect_every = reconnect_every
         self._conn: psycopg.Connection | None = None
         self._failed_at: float | None = None
 
@@ -49,7 +50,7 @@ class PgChangeListener:
         (an empty set: none). None: changes may have been missed (the first call, or listening again after
         the connection was lost): read everything."""
         if self._conn is None:
-            if self._failed_at is not None and time.monotonic() - self._failed_at < RECONNECT_EVERY:
+            if self._failed_at is not None and time.monotonic() - self._failed_at < self._reconnect_every:
                 time.sleep(timeout)
                 return frozenset()
             try:
