@@ -100,6 +100,16 @@ async def test_two_war_rooms_lead_their_own_parts_and_never_act_on_the_others(tm
             tenant_id = f"T-{number:04d}"
             assert h.tenants.get(tenant_id).lifecycle in (Lifecycle.MONITORING, Lifecycle.MIGRATED)
             assert len(h.dns_changes(tenant_id)) == 1  # one DNS change each, by its own war room
+        # Each page goes out once, from the war room whose job it is, not once per leading engine.
+        for job in (east_job, west_job):
+            await h.until(
+                lambda job=job: any(
+                    n.job_id == job.job_id and "succeeded" in n.text for n in h.world.db.notifications()
+                ),
+                what=f"{job.job_id}'s last page",
+            )
+        texts = [(n.job_id, n.tenant_id, n.text) for n in h.world.db.notifications() if n.job_id]
+        assert texts and len(texts) == len(set(texts)), texts
     finally:
         for engine in (west, whole, early):
             engine.request_stop()

@@ -5,6 +5,11 @@ and `alert` from a cursor kept in the store, posts each, and moves the cursor
 only past what was delivered. A leader that dies mid-way leaves the rest to the
 next one (at-least-once delivery). A failing notifier is recorded as a failing
 source and retried; it never holds a job up.
+
+With several war rooms on one store (config/war_room.py) each war room's engine
+keeps a cursor of its own and posts what is about its part of the fleet: an event
+about a tenant of its part, about a job it runs, or (about neither: a source that
+failed) one its own engine wrote. Each page goes out once, from one war room.
 """
 
 from __future__ import annotations
@@ -64,13 +69,33 @@ def notification_for(event: Event) -> Notification | None:
 class Outbox:
     def __init__(self, core: EngineCore):
         self.core = core
+        room = core.war_room
+        self.cursor = f"{CURSOR}:{room.name}" if room.name else CURSOR
+        self._ours: dict[str, bool] = {}  # tenant or job -> in this war room's part (neither ever moves under it)
+
+    def ours(self, event: Event) -> bool:
+        """The event is this war room's to post (all of them, for a store's one war room)."""
+        core = self.core
+        if core.war_room.whole_fleet:
+            return True
+        if event.tenant_id:
+            key = f"tenant {event.tenant_id}"
+            if key not in self._ours:
+                self._ours[key] = core.war_room.holds(core.tenant(event.tenant_id))
+            return self._ours[key]
+        if event.job_id:
+            key = f"job {event.job_id}"
+            if key not in self._ours:
+                self._ours[key] = core.runs(event.job_id)
+            return self._ours[key]
+        return (event.operator, event.host) == (core.events.actor.operator, core.events.actor.host)
 
     async def run(self) -> None:
         facts = self.core.facts
-        if facts.cursor(CURSOR) == 0:
-            # First engine on this store: start from now, not from the whole history.
+        if facts.cursor(self.cursor) == 0:
+            # First engine of this war room on this store: start from now, not from the whole history.
             latest = self.core.events.find(limit=1)
-            facts.set_cursor(CURSOR, latest[0].seq if latest else 0)
+            facts.set_cursor(self.cursor, latest[0].seq if latest else 0)
         while True:
             await self.flush()
             await self.core.clock.sleep(self.core.settings.engine.step_poll)
@@ -79,10 +104,10 @@ class Outbox:
         """Post what is new; returns how many were delivered."""
         core, facts = self.core, self.core.facts
         notifier = core.providers.notifier
-        cursor = facts.cursor(CURSOR)
+        cursor = facts.cursor(self.cursor)
         delivered = 0
         for event in facts.events_of_kinds("", cursor, limit=500):
-            note = notification_for(event)
+            note = notification_for(event) if self.ours(event) else None
             if note is not None:
                 try:
                     await notifier.post(note)
@@ -105,9 +130,9 @@ class Outbox:
                     raise
                 delivered += 1
             cursor = event.seq
-        if cursor != facts.cursor(CURSOR):
+        if cursor != facts.cursor(self.cursor):
             with core.fenced():
-                facts.set_cursor(CURSOR, cursor)
+                facts.set_cursor(self.cursor, cursor)
             if delivered:
                 core.sources.ok(notifier.source, "notifier", core.settings.engine.step_poll, core.now())
         return delivered
