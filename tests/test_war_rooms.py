@@ -207,3 +207,33 @@ def test_a_flip_whose_war_room_cannot_lead_says_why_it_waits(tmp_path: Path) -> 
             if process is not None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(20)
+
+
+@pytest.mark.slow  # an engine leading a store
+@pytest.mark.both_stores
+@pytest.mark.asyncio
+async def test_one_war_rooms_compaction_keeps_the_others_tenant_in_flight_at_full_cadence(tmp_path: Path) -> None:
+    """Compaction folds the whole samples table: a war room's engine must keep the fine samples of another war
+    room's tenant in flight (its rollback evidence), not only those of its own."""
+    from cutover.state.samples import Sample, SampleStore
+
+    h = Harness(tmp_path, ready=2, settings=Settings(engine=ENGINE, war_room=EAST))
+    with h.store.write() as db:
+        db.execute("UPDATE tenants SET region = 'us-east-2' WHERE tenant_id = 'T-0002'")  # the Ohio war room's
+    h.tenants.transition("T-0002", Lifecycle.CUTTING_OVER, why="Ohio's flight")
+    h.tenants.transition("T-0002", Lifecycle.MONITORING, why="Ohio's flight")
+    h.clock.advance(3 * 3600)  # monitored for longer than the samples' retention (2 h)
+    now = h.clock.now()
+    measured = [now - 3600 + 60 * minute for minute in range(40)]
+    SampleStore(h.store).add([Sample("T-0002", "oci", at, 100.0, 0.0, 80.0, "oci-monitoring") for at in measured])
+
+    def fine_rows() -> int:
+        return int(h.store.db.execute("SELECT count(*) FROM metric_samples WHERE tenant_id = 'T-0002'").fetchone()[0])
+
+    await h.start()
+    try:
+        await h.until(lambda: h.clock.now() >= now + 120, what="the engine's first metrics polls and compaction")
+        assert h.tenants.get("T-0002").lifecycle is Lifecycle.MONITORING  # not Virginia's to judge
+        assert fine_rows() == len(measured)
+    finally:
+        await h.stop()

@@ -43,7 +43,7 @@ from typing import Any
 from cutover.actions.engine.drift import DnsRead
 from cutover.actions.engine.poll_schedule import PRUNE_EVERY, YIELD_EVERY, PollerBase, paced
 from cutover.actions.plan.dns_names import names_observation, read_every_name, seen_of
-from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.samples import Sample, SampleValues
@@ -116,6 +116,8 @@ class Pollers(PollerBase):
         fine = {t.tenant_id for t in in_flight}  # they keep every sample, and so do all under watch; the rest coarse
         if keep_all_samples or prune:
             fine |= {t.tenant_id for t in watched(self.core.store, now, self.core.settings.watch)}
+        if prune:  # compaction folds the whole table: every war room's tenants in flight keep theirs too
+            fine |= {tid for group in self.core.facts.tenants_in(IN_FLIGHT).values() for tid in group}
         sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
         coarse: list[SampleValues] = []
         async for tenant in paced(tenants):
