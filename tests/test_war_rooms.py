@@ -212,9 +212,11 @@ def test_a_flip_whose_war_room_cannot_lead_says_why_it_waits(tmp_path: Path) -> 
 @pytest.mark.slow  # an engine leading a store
 @pytest.mark.both_stores
 @pytest.mark.asyncio
-async def test_one_war_rooms_compaction_keeps_the_others_tenant_in_flight_at_full_cadence(tmp_path: Path) -> None:
-    """Compaction folds the whole samples table: a war room's engine must keep the fine samples of another war
-    room's tenant in flight (its rollback evidence), not only those of its own."""
+async def test_one_war_rooms_engine_leaves_the_others_tenant_in_flight_alone(tmp_path: Path) -> None:
+    """What one engine does to whole tables must not reach another war room's tenant in flight: compaction (it
+    folds the whole samples table) keeps its fine samples, its rollback evidence; the trigger loop taking over the
+    streaks recorded in the store neither takes nor clears its breaching streak."""
+    from cutover.state.facts import TriggerStatus, TriggerStatusStore
     from cutover.state.samples import Sample, SampleStore
 
     h = Harness(tmp_path, ready=2, settings=Settings(engine=ENGINE, war_room=EAST))
@@ -226,6 +228,8 @@ async def test_one_war_rooms_compaction_keeps_the_others_tenant_in_flight_at_ful
     now = h.clock.now()
     measured = [now - 3600 + 60 * minute for minute in range(40)]
     SampleStore(h.store).add([Sample("T-0002", "oci", at, 100.0, 0.0, 80.0, "oci-monitoring") for at in measured])
+    streak = TriggerStatus("T-0002", "error-rate-sustained", "fail", 0.02, now - 120, now, "2 % for 2 min", now - 5)
+    TriggerStatusStore(h.store).record([streak])
 
     def fine_rows() -> int:
         return int(h.store.db.execute("SELECT count(*) FROM metric_samples WHERE tenant_id = 'T-0002'").fetchone()[0])
@@ -235,5 +239,6 @@ async def test_one_war_rooms_compaction_keeps_the_others_tenant_in_flight_at_ful
         await h.until(lambda: h.clock.now() >= now + 120, what="the engine's first metrics polls and compaction")
         assert h.tenants.get("T-0002").lifecycle is Lifecycle.MONITORING  # not Virginia's to judge
         assert fine_rows() == len(measured)
+        assert [status for status in TriggerStatusStore(h.store).all() if status.tenant_id == "T-0002"] == [streak]
     finally:
         await h.stop()

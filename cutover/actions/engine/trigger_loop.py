@@ -60,7 +60,10 @@ class TriggerLoop:
     def _resume_streaks(self) -> None:
         """A new leader carries on the streaks the last one recorded: a takeover never delays a rollback."""
         rules = {rule.name for rule in self.evaluator.rules}
+        room = self.core.war_room
         for status in self.core.trigger_status.all():
+            if not room.whole_fleet and not room.holds(self.core.tenant(status.tenant_id)):
+                continue  # another war room's tenant: its engine judges it, and keeps (or clears) its streak
             if status.rule in rules and status.breaching_since is not None and status.measured_at is not None:
                 self.evaluator.resume(status.tenant_id, status.rule, status.breaching_since, status.measured_at)
                 self._judged.add(status.tenant_id)  # cleared with the others if it is no longer judged
