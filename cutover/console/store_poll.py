@@ -36,5 +36,8 @@ async def poll_store(
         finally:
             if finished is not None:
                 finished()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation (the console closing)
+        # that arrives as the wake is set, and the wakes come often on PostgreSQL (another host's changes).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=interval)
+            async with asyncio.timeout(interval):
+                await wake.wait()

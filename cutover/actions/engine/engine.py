@@ -33,6 +33,7 @@ from cutover.actions.engine.gc_freeze import freeze_after_start_up, freeze_rebui
 from cutover.actions.engine.notify import Outbox
 from cutover.actions.engine.pollers import Pollers
 from cutover.actions.engine.runner import JobRunner
+from cutover.actions.engine.store_waker import StoreWaker
 from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.config.settings import Settings
 from cutover.config.war_room import WarRoom
@@ -352,6 +353,12 @@ class Engine:
         # The heartbeat runs in a thread of its own, never behind a poll on this loop (see LeaseKeeper).
         cause = ""  # why the lease was lost, if it was
         keeper = LeaseKeeper(leases, guard, self.settings.engine.heartbeat, on_lost, self.monotonic).start()
+
+        def wake_runner() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nobody is left to wake
+                loop.call_soon_threadsafe(core.wakeup.set)
+
+        waker = StoreWaker(store, wake_runner).start()  # on PostgreSQL: another host's submission, at once
         try:
             async with asyncio.TaskGroup() as group:
                 if virtual:
@@ -389,6 +396,7 @@ class Engine:
                 )
         finally:
             keeper.stop()
+            waker.stop()
             self._core = None
             if metrics is not None:
                 metrics.stop()

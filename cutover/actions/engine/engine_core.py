@@ -48,9 +48,14 @@ class Wakeup:
         self._event.set()
 
     async def wait(self, timeout: float) -> None:
-        """Wait for a wake-up or `timeout` WALL seconds (the store is polled for other processes' jobs)."""
+        """Wait for a wake-up or `timeout` WALL seconds (the store is polled for other processes' jobs).
+
+        asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as the event
+        is set, and the runner would then go on for ever after the engine was told to stop (seen once wake-ups
+        came from another thread: store_waker.py)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
         self._event.clear()
 
 
