@@ -64,3 +64,39 @@ def test_a_metrics_address_that_is_not_one_is_refused(tmp_path: Path) -> None:
     assert "engine.metrics_address" in "\n".join(refused.value.problems)
     path.write_text('[engine]\nmetrics_address = "9464"\n')
     assert load_config(str(path), environ={}).settings.engine.metrics_bind == ("127.0.0.1", 9464)
+
+
+def test_a_war_rooms_engine_serves_its_part_of_the_fleet_and_its_jobs(tmp_path: Path) -> None:
+    """Several war rooms lead side by side and a wall scrapes them all: each serves its own part, so nothing is
+    counted twice (config/war_room.py)."""
+    from engine_helpers import import_runbook, write_fleet
+
+    from cutover.actions.engine.prometheus_export import FleetCollector
+    from cutover.model.clock import ManualClock
+    from cutover.state.events import EventLog
+    from cutover.state.identity import Actor
+    from cutover.state.job_records import NewTarget
+    from cutover.state.jobs import JobStore
+    from cutover.state.store import Store
+    from cutover.state.tenants import TenantStore
+
+    clock = ManualClock()
+    with Store(tmp_path / "cutover.db") as store:
+        events = EventLog(store, Actor("alice", "jump-1"), clock)
+        tenants, jobs = TenantStore(store, events), JobStore(store, events)
+        import_runbook(tenants, write_fleet(tmp_path / "fleet.csv", 5))
+        with store.write() as db:
+            db.execute("UPDATE tenants SET region = 'us-east-2' WHERE tenant_id IN ('T-0004', 'T-0005')")
+        jobs.submit("flip", [NewTarget("T-0001", ("dns_change",))], reason="virginia's")
+        jobs.submit("flip", [NewTarget("T-0004", ("dns_change",))], reason="ohio's")
+        ohio = Settings(war_room={"name": "ohio", "regions": ["us-east-2"]})
+        families = {
+            family.name: family.samples for family in FleetCollector(store, ohio, clock, tenants, jobs).collect()
+        }
+        assert sum(sample.value for sample in families["cutover_tenants"]) == 2
+        assert [(s.labels, s.value) for s in families["cutover_jobs"]] == [({"state": "queued", "kind": "flip"}, 1.0)]
+        whole = {
+            family.name: family.samples for family in FleetCollector(store, Settings(), clock, tenants, jobs).collect()
+        }
+        assert sum(sample.value for sample in whole["cutover_tenants"]) == 5
+        assert sum(sample.value for sample in whole["cutover_jobs"]) == 2

@@ -47,7 +47,11 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock.now()
-        fleet = self.tenants.find()
+        room = self.settings.war_room.room()
+        # A war room's engine serves its part of the fleet and its jobs (several war rooms lead side by side, and
+        # a wall scraping them all adds them up); the night's rollbacks are the fleet's, as its safety rules count.
+        fleet = [tenant for tenant in self.tenants.find() if room.holds(tenant)]
+        ours = {tenant.tenant_id for tenant in fleet}
         by_state = GaugeMetricFamily("cutover_tenants", "Tenants by lifecycle and wave", labels=["lifecycle", "wave"])
         for (state, wave), count in sorted(Counter((t.lifecycle.value, str(t.wave)) for t in fleet).items()):
             by_state.add_metric([state, wave], count)
@@ -79,7 +83,7 @@ class FleetCollector(Collector):
         yield from (lag, dns, seen, error_rate, p95, p95_ratio)
 
         jobs = GaugeMetricFamily("cutover_jobs", "Jobs not ended, by state and kind", labels=["state", "kind"])
-        active = self.jobs.active()
+        active = [job for job in self.jobs.active() if room.whole_fleet or ours.issuperset(job.targets)]
         for (state, kind), count in sorted(Counter((j.state.value, j.kind) for j in active).items()):
             jobs.add_metric([state, kind], count)
         yield jobs
