@@ -131,7 +131,8 @@ class LeaseStore:
             if conflicts is not None:
                 others = db.query("SELECT * FROM leases WHERE name != ? AND name LIKE ?", [name, f"{ENGINE_LEASE}%"])
                 for other in map(Lease.from_row, others):
-                    if other.alive(now) and not other.released and conflicts(other):
+                    # Alive as the one it overlaps would be judged for a take-over (wall clock and heartbeats).
+                    if other.alive(now) and not other.released and not self._stale(other) and conflicts(other):
                         return None, other
             row = next(db.query("SELECT * FROM leases WHERE name = ?", [name]), None)
             current = Lease.from_row(row) if row else None
