@@ -333,3 +333,26 @@ def test_a_poll_that_changed_every_row_is_read_a_page_at_a_time(
     assert update.tenants["T-0040"].backends_healthy == 2
     clock.advance(1.0)
     assert feed.poll().changed == {}
+
+
+def test_a_war_rooms_console_rewrites_every_row_when_another_war_room_begins_leading(
+    store: Store, events: EventLog, tenants: TenantStore, clock: ManualClock
+) -> None:
+    """A console of war room `here` says whose each tenant outside its part is: nobody's until another war room's
+    engine leads it, then that war room's, on the next read, although no tenant row changed."""
+    from cutover.config.war_room import WarRoom
+    from cutover.state.leases import LeaseStore
+
+    _import(tenants)
+    region = tenants.get("T-0001").region
+    feed = FleetFeed(store, events, clock, Settings(war_room={"name": "here", "regions": [region + "-not"]}))
+    first = feed.poll()
+    assert first.changed["T-0001"].cell("next").text.startswith("no war room leads it: ")
+    clock.advance(1.0)
+    assert feed.poll().changed == {}
+    amer = WarRoom("amer", frozenset({region}))
+    LeaseStore(store, name=amer.lease).acquire("engine-amer", {"war_room": amer.to_json()}, 60.0)
+    clock.advance(1.0)
+    update = feed.poll()
+    assert len(update.changed) == 40
+    assert update.changed["T-0001"].cell("next").text.startswith("war room amer: ")

@@ -85,6 +85,8 @@ def read_detail(feed: FleetFeed, tenant_id: str, window: float = 3600.0) -> Tena
             watch=feed.settings.watch,
             checkpoints=checkpoints(store, [tenant_id]),
             holds={tid: step for tid, step in hold_steps(store, now, feed.settings).items() if tid == tenant_id},
+            war_room=(room := feed.settings.war_room.room()),
+            others=() if room.whole_fleet else feed.leases.other_war_rooms_leading(room),
         )
         hold = active_holds(store, now).get(tenant_id)
     share, errors, p95 = series_from_samples(samples)

@@ -29,6 +29,7 @@ from cutover.actions.plan.go_no_go import NightDecision, read_night
 from cutover.actions.plan.read_model import job_activity, pinned_alert
 from cutover.config.settings import Settings
 from cutover.config.units import format_clock
+from cutover.config.war_room import WarRoom
 from cutover.console.fleet.columns import FleetRow
 from cutover.console.fleet.rows import RowContext, TonightSlot, build_row, row_valid_until
 from cutover.console.fleet.waves import WaveCounts, WaveSummary
@@ -145,6 +146,7 @@ class FleetFeed:
         self._view: Mapping[str, Tenant] = StoredTenants(self._raw, self._columns)
         self.focus: str | None = None  # the tenant under the cursor: its row is read every poll
         self.full_reads = False  # True: read every row every poll, as before the change feed (benchmarks)
+        self._others: tuple[WarRoom, ...] = ()  # the other war rooms leading, as of the last poll
 
     def poll(self, limit: int | None = None) -> FeedUpdate:
         """Read the store and return what changed. With `limit`, only the first tenants by ID (a quick
@@ -165,6 +167,8 @@ class FleetFeed:
             recorded = checkpoints(self.tenants.store, since=now - self.settings.watch.duration)
             holds = hold_steps(self.tenants.store, now, self.settings)
             night = read_night(self.tenants.store, self.settings, now)
+            room = self.settings.war_room.room()
+            others = () if room.whole_fleet else self.leases.other_war_rooms_leading(room)
             ctx = RowContext(
                 now=now,
                 gates=self.settings.gates,
@@ -176,8 +180,16 @@ class FleetFeed:
                 watch=self.settings.watch,
                 checkpoints=recorded,
                 holds=holds,
+                war_room=room,
+                others=others,
             )
             batches, candidates = self._read_tenants(now, limit)
+            if others != self._others:
+                # Another war room began or stopped leading: every row's next step may name another owner.
+                self._others = others
+                self._context.clear()
+                if candidates is not None:
+                    candidates |= set(self._raw)
             if candidates is not None:
                 # Besides the rows read, those whose lock, activity, slot, breach, checkpoint or hold changed.
                 with_context = set(ctx.locks) | set(ctx.activity) | set(ctx.tonight) | set(ctx.checkpoints)

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from cutover.config.war_room import WHOLE_FLEET_LEASE
+from cutover.config.war_room import WHOLE_FLEET_LEASE, WarRoom
 from cutover.state.job_records import LeaseLost
 from cutover.state.store import Store, StoreGone
 
@@ -109,6 +109,11 @@ class LeaseStore:
         now = self.wall() if now is None else now
         rows = self.store.db.query("SELECT * FROM leases WHERE name LIKE ? ORDER BY name", [f"{ENGINE_LEASE}%"])
         return [lease for lease in map(Lease.from_row, rows) if lease.alive(now)]
+
+    def other_war_rooms_leading(self, room: WarRoom) -> tuple[WarRoom, ...]:
+        """The parts of the fleet the other war rooms' engines lead now, by name (config/war_room.py)."""
+        leading = (WarRoom.from_json(lease.holder_info.get("war_room")) for lease in self.engines_leading())
+        return tuple(sorted((other for other in leading if other.name != room.name), key=lambda other: other.name))
 
     def acquire(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cutover.config.settings import GateSettings, WatchSettings
 from cutover.config.units import format_duration
+from cutover.config.war_room import WarRoom
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 from cutover.state.watch import Checkpoint, current
@@ -16,9 +17,36 @@ def next_step(
     watch: WatchSettings | None = None,
     checkpoint: Checkpoint | None = None,
     held: str = "",
+    war_room: WarRoom | None = None,
+    others: tuple[WarRoom, ...] = (),
 ) -> str:
     """`held`: the tenant's hold as a step (`TenantHold.step`), when one is in force: it replaces the next
-    step of a tenant not yet cut over (a fault still comes first), never one in flight or after."""
+    step of a tenant not yet cut over (a fault still comes first), never one in flight or after.
+    `war_room`: the asker's, and `others` the other war rooms leading now: see `for_war_room`."""
+    return for_war_room(_step(tenant, now, gates, watch, checkpoint, held), tenant, war_room, others)
+
+
+NO_WAR_ROOM = "no war room leads it"  # a tenant outside the asker's part that no war room's engine drives now
+
+
+def for_war_room(step: str, tenant: Tenant, war_room: WarRoom | None, others: tuple[WarRoom, ...] = ()) -> str:
+    """The step as `war_room` reads it: a tenant outside its part is the war room's whose part it is
+    (`war room amer: cut over`), or nobody's while no war room leading holds it (`no war room leads it: cut
+    over`: nothing polls it, nothing rolls it back)."""
+    if war_room is None or war_room.holds(tenant):
+        return step
+    owner = next((other for other in others if other.holds(tenant)), None)
+    return f"{owner.title if owner is not None else NO_WAR_ROOM}: {step}"
+
+
+def _step(
+    tenant: Tenant,
+    now: float,
+    gates: GateSettings | None,
+    watch: WatchSettings | None,
+    checkpoint: Checkpoint | None,
+    held: str,
+) -> str:
     if tenant.lifecycle is Lifecycle.MIGRATED:
         return _after_cutover(tenant, now, watch or WatchSettings(), checkpoint)
     step = _next_step(tenant, now, gates)

@@ -56,3 +56,26 @@ def test_filter_words_and_keys() -> None:
 def test_bad_filters_say_what_to_write(text: str, message: str) -> None:
     with pytest.raises(FilterError, match=message):
         parse_filter(text)
+
+
+def test_a_war_rooms_console_says_whose_a_tenant_outside_its_part_is(session, fleet_clock) -> None:
+    """Several war rooms on one store (config/war_room.py): the next step of another part's tenant is not this
+    console's to take, and says whose it is, or that no war room leads it (nothing polls it, nothing rolls it
+    back); its fault is still the tenant's, and this war room's own tenants read as before."""
+    from cutover.config.war_room import WarRoom
+
+    tenants = TenantStore(session.store, session.events)
+    ready = next(t for t in tenants.find() if t.lifecycle is Lifecycle.READY)
+    here = WarRoom("here", frozenset({ready.region + "-not"}))
+    owner = WarRoom("amer", frozenset({ready.region}))
+    now = fleet_clock.now()
+    step = build_row(ready, RowContext(now=now)).cell("next").text  # "final sync", "cut over"...
+    assert build_row(ready, RowContext(now=now, war_room=owner)).cell("next").text == step
+    owned = build_row(ready, RowContext(now=now, war_room=here, others=(owner,)))
+    assert owned.cell("next").text == f"war room amer: {step}"
+    assert owned.cell("next").style == "dim" and "war room amer" in owned.search_text
+    nobodys = build_row(ready, RowContext(now=now, war_room=here))
+    assert nobodys.cell("next").text == f"no war room leads it: {step}"
+    assert nobodys.cell("next").style == "warn"
+    failed = next(t for t in tenants.find() if t.lifecycle is Lifecycle.FAILED)
+    assert build_row(failed, RowContext(now=now, war_room=here)).fault == build_row(failed, RowContext(now=now)).fault

@@ -59,6 +59,8 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
         recorded = checkpoints(session.store, migrated) if migrated else {}
         holds = active_holds(session.store, now)
         zone = session.settings.safety.window.zone
+        room = session.settings.war_room.room()
+        others = () if room.whole_fleet else ops.leases.other_war_rooms_leading(room)
         steps = {
             t.tenant_id: doing.get(t.tenant_id)
             or next_step(
@@ -68,6 +70,8 @@ def status(obj: Context, tenant: str | None, wave: int | None, state: str | None
                 watch,
                 recorded.get(t.tenant_id),
                 holds[t.tenant_id].step(zone) if t.tenant_id in holds else "",
+                room,
+                others,
             )
             for t in tenants
         }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from cutover.actions.plan.queue_order import queue_key
 from cutover.config.settings import GateSettings, TriggerRule, TriggerSettings, WatchSettings
 from cutover.config.text import visible
+from cutover.config.war_room import WarRoom
 from cutover.console.fleet.columns import (
     BAD,
     DIM,
@@ -29,7 +30,7 @@ from cutover.console.fleet.columns import (
 )
 from cutover.model.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
-from cutover.state.next_step import next_step
+from cutover.state.next_step import NO_WAR_ROOM, for_war_room, next_step
 from cutover.state.watch import Checkpoint, under_watch
 
 
@@ -47,6 +48,8 @@ class RowContext:
     watch: WatchSettings = field(default_factory=WatchSettings)
     checkpoints: dict[str, Checkpoint] = field(default_factory=dict)  # the watch's recorded checkpoints
     holds: dict[str, str] = field(default_factory=dict)  # tenant -> its hold as a step ("held: ... (bob)")
+    war_room: WarRoom | None = None  # the console's: a tenant outside its part is another war room's to act on
+    others: tuple[WarRoom, ...] = ()  # the other war rooms leading now: whose a tenant outside its part is
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,10 @@ def _backends_cell(tenant: Tenant, ctx: RowContext) -> Cell:
     return Cell(text, WARN if healthy < max(total, ctx.gates.min_backends) else "")
 
 
-def _next_style(step: str) -> str:
+def _next_style(step: str, shown: str) -> str:
+    """`shown`: the step as this war room reads it (another's tenant: dim; nobody's: a warning)."""
+    if shown != step:
+        return WARN if shown.startswith(NO_WAR_ROOM) else DIM
     if step.startswith("held: "):
         return WARN
     if step.startswith("not before "):
@@ -253,6 +259,8 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
     step = ctx.activity.get(tid) or next_step(
         tenant, ctx.now, ctx.gates, ctx.watch, ctx.checkpoints.get(tid), ctx.holds.get(tid, "")
     )
+    # As this war room reads it (another war room's tenant, or nobody's); the fault stays the tenant's.
+    shown_step = for_war_room(step, tenant, ctx.war_room, ctx.others)
     errors, error_ratio = _errors_cell(tenant, ctx)
     p95, p95_ratio = _p95_cell(tenant, ctx)
     lock = ctx.locks.get(tenant.tenant_id, "")
@@ -263,7 +271,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         str(tenant.wave),
         TIER_SHORT.get(tenant.tier, tenant.tier[:4]),
         STATE_LABEL[tenant.lifecycle],
-        visible(step),
+        visible(shown_step),
         lag.text,
         traffic.text,
         errors.text,
@@ -276,7 +284,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         "",
         "",
         STATE_STYLE[tenant.lifecycle],
-        _next_style(step),
+        _next_style(step, shown_step),
         lag.style,
         traffic.style,
         errors.style,
@@ -290,7 +298,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         tenant.wave,
         TIER_ORDER.get(tenant.tier, 9),
         STATE_ORDER[tenant.lifecycle],
-        step,
+        shown_step,
         tenant.sync_lag_s if tenant.sync_lag_s is not None else missing,
         tenant.observed_oci_share if tenant.observed_oci_share is not None else -1.0,
         error_ratio if error_ratio is not None else (tenant.error_rate or -1.0),
@@ -299,7 +307,7 @@ def build_row(tenant: Tenant, ctx: RowContext) -> FleetRow:
         lock,
     )
     names = " ".join(extra.name for extra in tenant.dns_names) if tenant.several_names else tenant.dns_name
-    search = " ".join((tenant.tenant_id, tenant.name, tenant.lifecycle.label, step, names, lock)).lower()
+    search = " ".join((tenant.tenant_id, tenant.name, tenant.lifecycle.label, shown_step, names, lock)).lower()
     return FleetRow(
         tenant_id=tenant.tenant_id,
         wave=tenant.wave,
