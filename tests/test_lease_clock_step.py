@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from cutover.state.leases import LeaseStore
+from cutover.state.leases import Lease, LeaseStore
 from cutover.state.store import Store
 
 TTL = 15.0
@@ -28,6 +29,20 @@ class Clocks:
         self.mono_now += seconds
 
 
+def asked_until_taken(clocks: Clocks, ask: Callable[[], tuple], kept_out_by: str) -> tuple[Lease, float]:
+    """Ask for the lease every 4 s (as a following engine does) until it is given; with how long that took. Until
+    then, `kept_out_by` holds what keeps this engine out; never past a minute: the clock step would be waited out."""
+    waited = 0.0
+    while True:
+        taken, holder = ask()
+        if taken is not None:
+            return taken, waited
+        assert holder is not None and holder.holder == kept_out_by
+        clocks.advance(4.0)
+        waited += 4.0
+        assert waited < 60, "the lease waits for the clock step"
+
+
 def test_a_dead_leader_is_replaced_after_the_ttl_even_when_the_wall_clock_went_back(tmp_path: Path) -> None:
     clocks = Clocks()
     with Store(tmp_path / "cutover.db") as store:
@@ -37,15 +52,9 @@ def test_a_dead_leader_is_replaced_after_the_ttl_even_when_the_wall_clock_went_b
         assert ours is not None and ours.epoch == 1
         # engine-a dies; the wall clock is set back 137 s; engine-b keeps asking every 4 s.
         clocks.wall_now -= STEP_BACK
-        waited = 0.0
-        while True:
-            taken, holder = standby.acquire("engine-b", {"pid": 2}, TTL)
-            if taken is not None:
-                break
-            assert holder is not None and holder.holder == "engine-a"
-            clocks.advance(4.0)
-            waited += 4.0
-            assert waited < 60, "the takeover waits for the clock step"
+        taken, waited = asked_until_taken(
+            clocks, lambda: standby.acquire("engine-b", {"pid": 2}, TTL), kept_out_by="engine-a"
+        )
         assert taken.holder == "engine-b" and taken.epoch == 2
         assert TTL <= waited <= TTL + 4.0
         assert leader.heartbeat("engine-a", 1, TTL) is None, "the old leader's epoch is over"
@@ -81,16 +90,11 @@ def test_a_dead_overlapping_war_room_keeps_another_out_no_longer_than_the_ttl_wh
         assert theirs.acquire("engine-early", {"war_room": early.to_json()}, TTL)[0] is not None
         clocks.wall_now -= STEP_BACK
 
-        def overlapping(other) -> bool:
-            return emea.overlaps(WarRoom.from_json(other.holder_info.get("war_room")))
-
-        waited = 0.0
-        while True:
-            taken, holder = ours.acquire("engine-emea", {"war_room": emea.to_json()}, TTL, conflicts=overlapping)
-            if taken is not None:
-                break
-            assert holder is not None and holder.name == "engine:early"
-            clocks.advance(4.0)
-            waited += 4.0
-            assert waited < 60, "the overlapping war room's dead lease keeps this one out for the clock step"
+        taken, waited = asked_until_taken(
+            clocks,
+            lambda: ours.acquire(
+                "engine-emea", {"war_room": emea.to_json()}, TTL, conflicts=lambda other: emea.overlaps(other.war_room)
+            ),
+            kept_out_by="engine-early",
+        )
         assert taken.name == "engine:emea" and TTL <= waited <= TTL + 4.0

@@ -44,6 +44,23 @@ def test_parts_of_the_fleet_overlap_when_some_tenant_could_be_in_both() -> None:
 def test_a_part_of_the_fleet_needs_a_named_war_room() -> None:
     with pytest.raises(ValueError, match=r"set war_room\.name"):
         Settings(war_room={"regions": ["us-east-1"]})
+    with pytest.raises(ValueError, match="up to 32 lowercase letters, digits and dashes"):
+        Settings(war_room={"name": "EMEA!"})
+    with pytest.raises(ValueError, match="waves are numbered from 1"):
+        Settings(war_room={"name": "early", "waves": [0]})
+    with pytest.raises(ValueError, match="an empty region"):
+        Settings(war_room={"name": "emea", "regions": [" "]})
+
+
+def test_a_region_is_matched_as_the_migration_window_reads_it() -> None:
+    """A matrix that writes `US-East-1 ` and a configuration that writes `us-east-1` mean one region."""
+    from cutover.config.tenant_spec import MatrixFields
+
+    room = Settings(war_room={"name": "virginia", "regions": [" US-East-1"]}).war_room.room()
+    tenant = MatrixFields(
+        tenant_id="T-1", size_bytes=1, tier="Std", dns_name="t.example.com", wave=1, region="us-east-1 "
+    )
+    assert room.holds(tenant)
 
 
 def _war_room(h: Harness, room: dict, operator: str) -> tuple[Engine, Operations]:

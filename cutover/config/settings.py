@@ -88,14 +88,38 @@ class StateSettings(Section):
 
 class WarRoomSettings(Section):
     name: str = Field(
-        "",
-        pattern=r"^[a-z0-9][a-z0-9-]{0,31}$|^$",
-        description="This war room's name, when several share one store (emea, apac); empty: the only one",
+        "", description="This war room's name, when several share one store (emea, apac); empty: the only one"
     )
     regions: list[str] = Field(
         default_factory=list, description="The matrix regions its engine drives (empty: every region)"
     )
     waves: list[int] = Field(default_factory=list, description="The waves its engine drives (empty: every wave)")
+
+    @field_validator("name")
+    @classmethod
+    def _a_lease_name(cls, name: str) -> str:
+        if name and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", name):
+            raise ValueError(
+                "a war room's name is up to 32 lowercase letters, digits and dashes (emea, us-east); "
+                "it names its engine's lease"
+            )
+        return name
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_as_the_matrix_is_read(cls, regions: list[str]) -> list[str]:
+        cleaned = [region.strip().lower() for region in regions]  # as the window reads a tenant's region
+        if "" in cleaned:
+            raise ValueError("an empty region: name each region as the matrix's Region column does (eu-west-1)")
+        return cleaned
+
+    @field_validator("waves")
+    @classmethod
+    def _waves_numbered(cls, waves: list[int]) -> list[int]:
+        bad = [wave for wave in waves if wave < 1]
+        if bad:
+            raise ValueError(f"wave {bad[0]}: waves are numbered from 1, as the matrix's Wave column")
+        return waves
 
     @model_validator(mode="after")
     def _a_part_has_a_name(self) -> WarRoomSettings:

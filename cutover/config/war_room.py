@@ -34,7 +34,8 @@ class WarRoom:
 
     def holds(self, tenant: MatrixFields) -> bool:
         """The tenant is in this war room's part of the fleet."""
-        return (not self.regions or tenant.region in self.regions) and (not self.waves or tenant.wave in self.waves)
+        region = tenant.region.strip().lower()  # as the migration window reads it (actions/plan/windows.py)
+        return (not self.regions or region in self.regions) and (not self.waves or tenant.wave in self.waves)
 
     def overlaps(self, other: WarRoom) -> bool:
         """Some tenant could be in both parts (judged on the parts, not on tonight's matrix)."""

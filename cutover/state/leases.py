@@ -50,6 +50,11 @@ class Lease:
         return cls(**{**row, "holder_info": json.loads(row["holder_info"] or "{}")})
 
     @property
+    def war_room(self) -> WarRoom:
+        """The war room whose engine holds it (one from before war rooms drove the whole fleet)."""
+        return WarRoom.from_json(self.holder_info.get("war_room"))
+
+    @property
     def released(self) -> bool:
         """Handed over by its holder (a clean stop), not left to expire (a crash)."""
         return "released_at" in self.holder_info
@@ -112,7 +117,7 @@ class LeaseStore:
 
     def other_war_rooms_leading(self, room: WarRoom) -> tuple[WarRoom, ...]:
         """The parts of the fleet the other war rooms' engines lead now, by name (config/war_room.py)."""
-        leading = (WarRoom.from_json(lease.holder_info.get("war_room")) for lease in self.engines_leading())
+        leading = (lease.war_room for lease in self.engines_leading())
         return tuple(sorted((other for other in leading if other.name != room.name), key=lambda other: other.name))
 
     def acquire(

@@ -9,6 +9,7 @@ from operator import itemgetter
 from typing import Any
 
 from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
+from cutover.config.war_room import WarRoom
 from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
 from cutover.model.tenant import Tenant
 from cutover.state.events import EventLog
@@ -245,6 +246,13 @@ class TenantStore:
             columns = read_columns
             rows.extend(page)
         return columns, rows
+
+    def outside(self, room: WarRoom, tenant_ids: Collection[str]) -> list[str]:
+        """Those of these tenants outside `room`'s part of the fleet, in ID order (none, for the whole fleet)."""
+        if room.whole_fleet or not tenant_ids:
+            return []
+        columns, rows = self.raw_rows(set(tenant_ids))
+        return sorted(tenant.tenant_id for tenant in Tenant.from_rows(columns, rows) if not room.holds(tenant))
 
     def raw_row_pages(self, tenant_ids: Collection[str]) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
         """`raw_rows`, a query (BATCH tenants) at a time, read as the pages are iterated."""

@@ -36,7 +36,6 @@ from cutover.actions.engine.runner import JobRunner
 from cutover.actions.engine.store_waker import StoreWaker
 from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.config.settings import Settings
-from cutover.config.war_room import WarRoom
 from cutover.model.clock import Clock
 from cutover.providers.ports.bundle import Providers
 from cutover.providers.ports.notify import Notification, Severity
@@ -191,7 +190,7 @@ class Engine:
                         self.holder,
                         self._info(),
                         engine.lease_ttl,
-                        conflicts=lambda other: room.overlaps(WarRoom.from_json(other.holder_info.get("war_room"))),
+                        conflicts=lambda other: room.overlaps(other.war_room),
                     )
                 except StoreFull as full:
                     await self._hold_for_room(full, providers)
@@ -205,7 +204,7 @@ class Engine:
                     self._leader = holder.describe(self.wall()) if holder else ""
                     overlapping = ""
                     if holder is not None and holder.name != room.lease:
-                        other = WarRoom.from_json(holder.holder_info.get("war_room"))
+                        other = holder.war_room
                         self._leader = ""
                         overlapping = f"{other.title} leads an overlapping part"  # short: the header says it
                         if overlapping != self._overlapping:  # once, not at every try

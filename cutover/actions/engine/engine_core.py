@@ -122,10 +122,7 @@ class EngineCore:
 
     def runs(self, job_id: str) -> bool:
         """The job is this war room's: every tenant it targets is in its part of the fleet."""
-        if self.war_room.whole_fleet:
-            return True
-        columns, rows = self.tenants.raw_rows({target.tenant_id for target in self.jobs.targets(job_id)})
-        return all(self.war_room.holds(tenant) for tenant in Tenant.from_rows(columns, rows))
+        return not self.tenants.outside(self.war_room, self.jobs.get(job_id).targets)
 
     def alert(
         self,

@@ -24,8 +24,7 @@ class JobControls(OperationsBase):
         room = self.settings.war_room.room()
         if room.whole_fleet:
             return
-        tenant_ids = sorted({target.tenant_id for target in self.jobs.targets(job_id)})
-        outside = [tenant.tenant_id for tenant in map(self.session.tenants.get, tenant_ids) if not room.holds(tenant)]
+        outside = self.session.tenants.outside(room, self.jobs.get(job_id).targets)
         if outside:
             raise Refused(
                 f"{control.value} {job_id} refused: its tenants {', '.join(outside[:5])}"

@@ -46,7 +46,6 @@ from cutover.actions.plan.planning import Planning
 from cutover.actions.plan.plans import ActionPlan, BadRequest, NeedsConfirmation, Refused, Rehearsal
 from cutover.actions.plan.preparing import Preparing
 from cutover.actions.plan.war_room import WarRoomRecords
-from cutover.config.war_room import WarRoom
 from cutover.model.jobs import JobKind, step_names
 from cutover.model.routing import DnsRecord
 from cutover.state.facts import REHEARSAL
@@ -67,7 +66,7 @@ class Operations(Planning, JobControls, Preparing, WarRoomRecords, OperationsBas
         room = self.settings.war_room.room()
         found = []
         for lease in self.leases.engines_leading():
-            other = WarRoom.from_json(lease.holder_info.get("war_room"))
+            other = lease.war_room
             if lease.name != room.lease and other.overlaps(room):
                 found.append(f"{other.describe()} leads ({who(lease.holder_info)}), overlapping this one")
         return found
