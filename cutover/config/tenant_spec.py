@@ -41,7 +41,7 @@ def wave_for_size(size_bytes: int) -> int:
     return 4
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MatrixFields:
     """A tenant's fields that the matrix sets, defined once: a TenantSpec is these (and how its wave was
     found); a Tenant (model/tenant.py) is these plus its lifecycle and what was last observed of it."""
@@ -78,7 +78,7 @@ class MatrixFields:
 MATRIX_FIELDS = tuple(f.name for f in fields(MatrixFields))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TenantSpec(MatrixFields):
     """One tenant as the matrix describes it: the fields an import may set."""
 

