@@ -33,9 +33,12 @@ def names_seen_json(seen: Collection[NameSeen]) -> str:
     return json.dumps([item.to_json() for item in seen], sort_keys=True, separators=(",", ":"))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, weakref_slot=True)
 class Tenant(MatrixFields):
-    """A tenant: its matrix fields (MatrixFields, config/tenant_spec.py), its lifecycle, what was last observed."""
+    """A tenant: its matrix fields (MatrixFields, config/tenant_spec.py), its lifecycle, what was last observed.
+
+    Slots, not a `__dict__` (see `_row_builder`); a weak reference is allowed so that whether an old copy of a
+    tenant was freed can be checked (the engine's kept fleet)."""
 
     lifecycle: Lifecycle
     lifecycle_since: float

