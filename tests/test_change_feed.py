@@ -20,16 +20,24 @@ from cutover.state.identity import Actor
 from cutover.state.location import open_store
 from cutover.state.schema import MIGRATIONS, _tenant_revisions
 from cutover.state.store import Store
-from cutover.state.tenants import TenantStore
+from cutover.state.tenants import SCAN_AT, TenantStore, UnknownTenant
 
 pytestmark = pytest.mark.both_stores
 
 
-MATRIX = "Tenant ID,Size,SLA,DNS name\n" + "".join(f"T-{n:04d},2GB,Std,t{n}.example.com\n" for n in range(1, 41))
+def _matrix(size: int = 40) -> str:
+    rows = "".join(f"T-{n:04d},2GB,Std,t{n}.example.com\n" for n in range(1, size + 1))
+    return "Tenant ID,Size,SLA,DNS name\n" + rows
 
 
-def _import(tenants: TenantStore) -> None:
-    parsed = parse_matrix(MATRIX)
+MATRIX = _matrix()
+# Fleet sizes a whole-fleet poll is recorded at: a few tenants (their stored figures found by ID) and as many as
+# make the store read every row's figures by one walk of the table instead.
+SIZES = pytest.mark.parametrize("size", [40, SCAN_AT], ids=["40 tenants", f"{SCAN_AT} tenants"])
+
+
+def _import(tenants: TenantStore, size: int = 40) -> None:
+    parsed = parse_matrix(_matrix(size))
     tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
 
 
@@ -37,7 +45,7 @@ def _revisions(store: Store, column: str = "revision") -> dict[str, int]:
     return {row["tenant_id"]: row[column] for row in store.db.query(f"SELECT tenant_id, {column} FROM tenants")}
 
 
-def _health(tenants: TenantStore, at: float, down: str | None = None) -> None:
+def _health(tenants: TenantStore, at: float, down: str | None = None, size: int = 40) -> None:
     """A whole-fleet health poll as the engine records it: every tenant, 3/3 healthy (but `down`), at `at`."""
     tenants.observe_many(
         {
@@ -46,18 +54,19 @@ def _health(tenants: TenantStore, at: float, down: str | None = None) -> None:
                 "backends_total": 3,
                 "health_at": at,
             }
-            for n in range(1, 41)
+            for n in range(1, size + 1)
         }
     )
 
 
-def test_a_poll_that_changes_no_figure_moves_no_revision(store: Store, tenants: TenantStore) -> None:
-    _import(tenants)
-    _health(tenants, 1_800_000_000.0)
+@SIZES
+def test_a_poll_that_changes_no_figure_moves_no_revision(store: Store, tenants: TenantStore, size: int) -> None:
+    _import(tenants, size)
+    _health(tenants, 1_800_000_000.0, size=size)
     before = _revisions(store)
     high = tenants.revision()
 
-    _health(tenants, 1_800_000_015.0)  # the same figures, confirmed 15 s later
+    _health(tenants, 1_800_000_015.0, size=size)  # the same figures, confirmed 15 s later
 
     assert _revisions(store) == before
     assert tenants.revision() == high
@@ -65,17 +74,35 @@ def test_a_poll_that_changes_no_figure_moves_no_revision(store: Store, tenants: 
     assert tenants.get("T-0007").health_at == 1_800_000_015.0  # the confirmation itself is kept
 
 
-def test_one_changed_figure_moves_only_its_row(store: Store, tenants: TenantStore) -> None:
-    _import(tenants)
-    _health(tenants, 1_800_000_000.0)
+@SIZES
+def test_one_changed_figure_moves_only_its_row(store: Store, tenants: TenantStore, size: int) -> None:
+    _import(tenants, size)
+    _health(tenants, 1_800_000_000.0, size=size)
     high = tenants.revision()
 
-    _health(tenants, 1_800_000_015.0, down="T-0012")
+    _health(tenants, 1_800_000_015.0, down="T-0012", size=size)
 
     changes = tenants.changed_since(high)
     assert [row[0] for row in changes.rows] == ["T-0012"]
     assert changes.revision > high
     assert tenants.changed_since(changes.revision).rows == []
+    assert tenants.get("T-0012").backends_healthy == 2 and tenants.get("T-0012").health_at == 1_800_000_015.0
+    assert tenants.get(f"T-{size:04d}").health_at == 1_800_000_015.0  # the last row's confirmation too
+
+
+@SIZES
+def test_a_poll_naming_a_tenant_not_in_the_store_records_nothing(store: Store, tenants: TenantStore, size: int) -> None:
+    _import(tenants, size)
+    _health(tenants, 1_800_000_000.0, size=size)
+    before = _revisions(store)
+    poll = {f"T-{n:04d}": {"backends_healthy": 1, "backends_total": 3, "health_at": 1_800_000_015.0} for n in (1, 2)}
+    poll["T-9999"] = {"backends_healthy": 3, "backends_total": 3, "health_at": 1_800_000_015.0}
+    poll.update({f"T-{n:04d}": {"backends_healthy": 1, "backends_total": 3, "health_at": 1.0} for n in range(3, size)})
+
+    with pytest.raises(UnknownTenant, match="T-9999"):
+        tenants.observe_many(poll)
+
+    assert _revisions(store) == before and tenants.get("T-0001").backends_healthy == 3
 
 
 def test_transitions_and_imports_move_the_revision(store: Store, tenants: TenantStore) -> None:

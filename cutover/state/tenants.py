@@ -78,6 +78,7 @@ _LIVE_OR_CONFIRMED = LIVE_FIGURES | CONFIRMED_AT
 # The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
 NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
 BATCH = 500  # tenant IDs per `IN (...)` query
+SCAN_AT = 5_000  # tenants observed at once from which their stored values are read by walking the whole table
 _SYNC_HEALTH_VALUES: dict[str, str] = {member: member.value for member in SyncHealth}  # a member or its value
 
 
@@ -87,6 +88,36 @@ def _picker(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
         index = indexes[0]
         return lambda row: (row[index],)
     return itemgetter(*indexes) if indexes else lambda row: ()
+
+
+def _by_names_observed(
+    observations: dict[str, dict[str, Any]],
+) -> dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]]:
+    """Observations grouped by the names observed (a poll observes one or two sets of names), each tenant's as
+    (its ID, the values in that order); every name checked once a set, every sync health checked and stored as
+    its value. Raises ValueError for a name that is not an observation or a value that is not a sync health."""
+    grouped: dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]] = {}
+    for tenant_id, observed in observations.items():
+        names = tuple(observed)
+        rows = grouped.get(names)
+        if rows is None:
+            unknown = set(names) - OBSERVED_FIELDS
+            if unknown:
+                raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
+            rows = grouped[names] = []
+        rows.append((tenant_id, tuple(observed.values())))
+    for names, rows in grouped.items():
+        if "sync_health" not in names:
+            continue
+        index = names.index("sync_health")
+        for number, (tenant_id, values) in enumerate(rows):
+            health = values[index]
+            value = _SYNC_HEALTH_VALUES.get(health)
+            if value is None:
+                value = SyncHealth(health).value  # not a sync health: its ValueError says so
+            if value is not health:
+                rows[number] = (tenant_id, (*values[:index], value, *values[index + 1 :]))
+    return grouped
 
 
 @dataclass(frozen=True)
@@ -322,82 +353,63 @@ class TenantStore:
         whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
         revision; one where nothing differs is not written at all. A change to live figures alone (LIVE_FIGURES)
         leaves the steady revision. A NaN always differs (SQLite keeps none)."""
-        normalized: dict[str, dict[str, Any]] = {}
-        kinds: set[tuple[str, ...]] = set()  # the sets of names observed (one or two in a poll), each checked once
-        for tenant_id, observed in observations.items():
-            names = tuple(observed)
-            if names not in kinds:
-                unknown = set(names) - OBSERVED_FIELDS
-                if unknown:
-                    raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
-                kinds.add(names)
-            if "sync_health" in observed:
-                health = observed["sync_health"]
-                value = _SYNC_HEALTH_VALUES.get(health)
-                if value is None:
-                    value = SyncHealth(health).value  # not a sync health: its ValueError says so
-                if value is not health:
-                    observed = {**observed, "sync_health": value}
-            normalized[tenant_id] = observed
-        observations = normalized
-        if not observations:
+        observed_by_names = _by_names_observed(observations)
+        if not observed_by_names:
             return
-        fields = sorted({name for names in kinds for name in names})
+        fields = sorted({name for names in observed_by_names for name in names})
         position = {name: index for index, name in enumerate(fields)}
-        # Per set of names observed: where they sit in a stored row, figures apart from confirmation times, so
-        # a tenant's comparison is two tuple comparisons rather than one per field.
-        layouts: dict[tuple[str, ...], tuple[Any, Any, tuple[str, ...], tuple[int, ...]]] = {}
         with self.store.write() as db:
-            stored = self._stored(db, fields, list(observations))
-            revised: dict[tuple[str, ...], list[list[Any]]] = {}  # statement's columns -> its rows
+            stored = self._stored(db, fields, observations)
+            revised: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}  # statement's columns -> its rows
             # columns -> their values -> the tenants confirmed with them (a poll confirms most at the same time)
             confirmed: dict[tuple[str, ...], dict[tuple[Any, ...], list[str]]] = {}
-            for tenant_id, observed in observations.items():
-                current = stored.get(tenant_id)
-                if current is None:
-                    raise UnknownTenant(tenant_id)
-                names = tuple(observed)
-                layout = layouts.get(names)
-                if layout is None:
-                    figures = [index for index, name in enumerate(names) if name not in CONFIRMED_AT]
-                    times = tuple(index for index, name in enumerate(names) if name in CONFIRMED_AT)
-                    layout = layouts[names] = (
-                        _picker([position[name] for name in names]),
-                        _picker(figures),
-                        tuple(names[index] for index in times),
-                        times,
+            for names, observed in observed_by_names.items():
+                # Where the names sit in a stored row, and which are figures and which confirmation times: a
+                # tenant's comparison is then two tuple comparisons rather than one per field.
+                pick_stored = _picker([position[name] for name in names])
+                pick_figures = _picker([index for index, name in enumerate(names) if name not in CONFIRMED_AT])
+                times = tuple(index for index, name in enumerate(names) if name in CONFIRMED_AT)
+                time_names = tuple(names[index] for index in times)
+                rows = revised.setdefault(names, [])
+                by_times = confirmed.setdefault(time_names, {})
+                for tenant_id, values in observed:
+                    current = stored.get(tenant_id)
+                    if current is None:
+                        raise UnknownTenant(tenant_id)
+                    was = pick_stored(current)
+                    # Tuples compare equal only if every pair is (the same object, or) equal: NaN never is, and a
+                    # stored value is never NaN, so a NaN observed always differs, as it must.
+                    if values == was:
+                        continue
+                    if pick_figures(values) != pick_figures(was):
+                        rows.append((*values, tenant_id))
+                        continue
+                    if len(times) == 1:  # the figures are the same, so the one time is what differs
+                        by_times.setdefault((values[times[0]],), []).append(tenant_id)
+                        continue
+                    differs = tuple(
+                        index for index in times if values[index] != was[index] or values[index] != values[index]
                     )
-                pick_stored, pick_figures, time_names, times = layout
-                values = tuple(observed.values())
-                was = pick_stored(current)
-                # Tuples compare equal only if every pair is (the same object, or) equal: NaN never is, and a
-                # stored value is never NaN, so a NaN observed always differs, as it must.
-                if values == was:
-                    continue
-                if pick_figures(values) != pick_figures(was):
-                    revised.setdefault(names, []).append([*values, tenant_id])
-                    continue
-                differs = tuple(
-                    name
-                    for name, index in zip(time_names, times, strict=True)
-                    if values[index] != was[index] or values[index] != values[index]
-                )
-                confirmed.setdefault(differs, {}).setdefault(tuple(observed[name] for name in differs), []).append(
-                    tenant_id
-                )
-            if revised:
+                    confirmed.setdefault(tuple(names[index] for index in differs), {}).setdefault(
+                        tuple(values[index] for index in differs), []
+                    ).append(tenant_id)
+            if any(revised.values()):
                 revision = self.next_revision()
                 for names, rows in revised.items():
+                    if not rows:
+                        continue
                     assignments = ", ".join(f"{name} = ?" for name in names)
                     steady = "" if _LIVE_OR_CONFIRMED.issuperset(names) else f", steady_revision = {revision}"
                     db.conn.executemany(
                         f"UPDATE tenants SET {assignments}, revision = {revision}{steady} WHERE tenant_id = ?", rows
                     )
             for names, groups in confirmed.items():
+                if not groups:
+                    continue
                 # One statement for the tenants sharing the same times (rewriting each row costs the same, but
                 # not one statement a tenant); a tenant with times of its own, a statement of its own.
                 assignments = ", ".join(f"{name} = ?" for name in names)
-                alone = [[*values, ids[0]] for values, ids in groups.items() if len(ids) == 1]
+                alone = [(*values, ids[0]) for values, ids in groups.items() if len(ids) == 1]
                 if alone:
                     db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", alone)
                 shared = {values: ids for values, ids in groups.items() if len(ids) > 1}
@@ -414,16 +426,21 @@ class TenantStore:
         return int(self.store.db.execute(f"SELECT {NEXT_REVISION}").fetchone()[0])
 
     @staticmethod
-    def _stored(db: Any, fields: list[str], tenant_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-        """The stored values of `fields` (in that order) of each of these tenants that exists."""
-        stored: dict[str, tuple[Any, ...]] = {}
+    def _stored(db: Any, fields: list[str], tenant_ids: Collection[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored values of `fields` (in that order, then the tenant's ID) of each of these tenants that exists,
+        by ID. Many tenants (a whole-fleet poll's) are read by one walk of the table, which costs half as much as
+        finding each by its ID."""
         names = ", ".join(fields)
-        for start in range(0, len(tenant_ids), BATCH):
-            chunk = tenant_ids[start : start + BATCH]
+        if len(tenant_ids) >= SCAN_AT:
+            cursor = db.execute(f"SELECT {names}, tenant_id FROM tenants")
+            return {row[-1]: row for row in cursor.fetchall()}
+        stored: dict[str, tuple[Any, ...]] = {}
+        ids = list(tenant_ids)
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
             marks = ", ".join("?" * len(chunk))
-            cursor = db.execute(f"SELECT tenant_id, {names} FROM tenants WHERE tenant_id IN ({marks})", chunk)
-            for row in cursor.fetchall():
-                stored[row[0]] = row[1:]
+            cursor = db.execute(f"SELECT {names}, tenant_id FROM tenants WHERE tenant_id IN ({marks})", chunk)
+            stored.update((row[-1], row) for row in cursor.fetchall())
         return stored
 
     # --- import ------------------------------------------------------------------
