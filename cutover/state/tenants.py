@@ -78,7 +78,6 @@ _LIVE_OR_CONFIRMED = LIVE_FIGURES | CONFIRMED_AT
 # The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
 NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
 BATCH = 500  # tenant IDs per `IN (...)` query
-SCAN_AT = 5_000  # tenants observed at once from which their stored values are read by walking the whole table
 _SYNC_HEALTH_VALUES: dict[str, str] = {member: member.value for member in SyncHealth}  # a member or its value
 
 
@@ -427,14 +426,10 @@ class TenantStore:
 
     @staticmethod
     def _stored(db: Any, fields: list[str], tenant_ids: Collection[str]) -> dict[str, tuple[Any, ...]]:
-        """The stored values of `fields` (in that order, then the tenant's ID) of each of these tenants that exists,
-        by ID. Many tenants (a whole-fleet poll's) are read by one walk of the table, which costs half as much as
-        finding each by its ID."""
-        names = ", ".join(fields)
-        if len(tenant_ids) >= SCAN_AT:
-            cursor = db.execute(f"SELECT {names}, tenant_id FROM tenants")
-            return {row[-1]: row for row in cursor.fetchall()}
+        """The stored values of `fields` (in that order, then the tenant's ID) of each of these tenants that
+        exists, by ID."""
         stored: dict[str, tuple[Any, ...]] = {}
+        names = ", ".join(fields)
         ids = list(tenant_ids)
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
