@@ -202,6 +202,39 @@ async def test_a_frozen_tenant_replaced_by_a_newer_copy_is_freed(tenants: Tenant
 
 
 @pytest.mark.asyncio
+async def test_a_catch_up_lets_each_pages_old_tenants_go_as_it_lands_and_a_held_list_stays_as_it_was(
+    tenants: TenantStore,
+) -> None:
+    """After a new engine's first polls every row has changed: the old and the new copy of the whole fleet alive
+    together until the last page was 87 MB more at 50,000. Each page's old tenants go as the page lands (unless a
+    poll still holds a list with them, which stays as it was)."""
+    _import(tenants, range(1, 41))
+    fleet = KeptFleet(tenants, page=7)
+    held = await fleet.refresh()  # as a poll holds its list while it runs
+    await fleet.refresh()
+    first_old, last_old = weakref.ref(held[0]), weakref.ref(held[39])
+    for n in range(1, 41):  # every row changes, T-0001 first
+        tenants.transition(f"T-{n:04d}", Lifecycle.SYNCING, why="test")
+
+    del held
+    catching_up = asyncio.create_task(fleet.refresh())
+    await asyncio.sleep(0)  # the catch-up has landed its first page and lets the loop run
+
+    assert first_old() is None  # freed with its page
+    assert last_old() is not None  # its page has not landed yet
+    assert fleet.tenants[0].lifecycle is Lifecycle.SYNCING and fleet.tenants[39].lifecycle is Lifecycle.PENDING
+    await catching_up
+    assert last_old() is None
+    assert [t.lifecycle for t in fleet.tenants] == [Lifecycle.SYNCING] * 40
+
+    kept = await fleet.refresh()
+    tenants.transition("T-0002", Lifecycle.VALIDATING, why="test")
+    await fleet.refresh()
+    assert kept[1].lifecycle is Lifecycle.SYNCING  # a list handed out is never changed
+    assert fleet.tenants[1].lifecycle is Lifecycle.VALIDATING
+
+
+@pytest.mark.asyncio
 async def test_a_whole_fleet_metrics_poll_holds_no_more_samples_than_one_transaction_writes(tmp_path: Path) -> None:
     """The samples of a whole-fleet poll wait to be written as plain tuples, which the garbage collector stops
     tracking; only the transaction being written has its Samples. At 50,000 tenants the poll held 86,000 Samples
