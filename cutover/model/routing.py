@@ -16,7 +16,7 @@ class WeightedTarget:
     weight: int  # 0-255, as Route 53 allows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Routing:
     """What a name resolves to: one simple record, or a weighted pair."""
 
@@ -86,7 +86,9 @@ def fenced_name(name: str) -> str | None:
     return bare[len(prefix) :] if bare.lower().startswith(prefix) else None
 
 
-@dataclass(frozen=True)
+# Slots: a whole-fleet poll holds 50,000 of these at once (half the memory, and the collector walks half as
+# many objects).
+@dataclass(frozen=True, slots=True)
 class DnsRecord:
     """A tenant's record as read, with an opaque version for compare-and-swap.
 

@@ -19,7 +19,9 @@ class BackendStatus(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-@dataclass(frozen=True)
+# Slots: a whole-fleet poll holds 50,000 of these at once (half the memory, and the collector walks half as
+# many objects).
+@dataclass(frozen=True, slots=True)
 class BackendHealth:
     tenant_id: str
     healthy: int
