@@ -215,6 +215,13 @@ class SimWorld:
         self._params[tenant.tenant_id] = (tenant.version, tuple(params))  # kept as plain values (model.ParamsValues)
         return params
 
+    def params_values(self, tenant: Tenant) -> ParamsValues:
+        """`params(tenant)` as the plain tuple of its values, without naming them: for hot loops."""
+        cached = self._params.get(tenant.tenant_id)
+        if cached is not None and cached[0] == tenant.version:
+            return cached[1]
+        return tuple(self.params(tenant))
+
     @property
     def cached_params(self) -> dict[str, tuple[int, ParamsValues]]:
         """tenant_id -> (the tenant version they were derived from, the params' values): for hot loops, which
