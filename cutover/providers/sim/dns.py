@@ -35,7 +35,7 @@ class SimDns:
         now = world.clock.now()
         self._refuse_if_throttled(now, None)
         records = world.records
-        missing = [t for t in tenants if t.aws_target and t.tenant_id not in records]
+        missing = [t for t in tenants if t.tenant_id not in records and t.aws_target]
         if missing:
             world.db.add_records(initial_record(t, now) for t in missing)
             world.refresh()
@@ -44,13 +44,13 @@ class SimDns:
         for number, tenant in enumerate(tenants, 1):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            record = records.get(tenant.tenant_id)
-            if record is None:
-                continue
-            row = record.row
-            found[tenant.tenant_id] = DnsRecord(
-                tenant.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE, row.fence
-            )
+            tenant_id = tenant.tenant_id
+            record = records.get(tenant_id)
+            if record is not None:
+                row = record.row
+                found[tenant_id] = DnsRecord(
+                    tenant_id, row.name, row.zone, record.routing, record.version, now, SOURCE, row.fence
+                )
         return found
 
     async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
@@ -78,7 +78,7 @@ class SimDns:
                 if record is not None:
                     row = record.row
                     found[(n.tenant_id, n.name)] = DnsRecord(
-                        n.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE, row.fence
+                        n.tenant_id, row.name, row.zone, record.routing, record.version, now, SOURCE, row.fence
                     )
                 continue
             extra = rows.get((n.tenant_id, n.name))

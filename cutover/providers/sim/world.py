@@ -67,6 +67,10 @@ class RecordState:
     settled_at: float  # from then on traffic is where the routing says
     targets: tuple[str, str] = ("", "")  # the tenant targets `split` was computed for
     split: tuple[float, float] = (0.0, 0.0)
+    version: str = field(init=False)  # the row's version as a DnsRecord says it
+
+    def __post_init__(self) -> None:
+        self.version = str(self.row.version)
 
     def share_at(self, aws_target: str, oci_target: str, t: float) -> tuple[float, float]:
         """(OCI share, lost share) of the tenant's traffic at world time t."""
