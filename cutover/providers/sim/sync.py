@@ -130,7 +130,7 @@ class SyncModel:
         return [(a, b) for a, b, _ in windows], max(now, default=0)
 
     def state(self, tenant: Tenant, params: TenantParams, jobs: TenantJobs | None) -> SyncState:
-        if not has_started(jobs, self.t):
+        if jobs is None or jobs.continuous is None or jobs.continuous.started_at > self.t:  # as has_started
             return NOT_STARTED
         t = self.t
         stalls = self.stalls(tenant.tenant_id)
