@@ -339,3 +339,31 @@ def test_the_world_keeps_each_tenants_parameters_as_nothing_the_garbage_collecto
     for tenant in fleet[:20]:
         assert world.params(tenant) == TenantParams.derive(world.seed, tenant)
         assert world.params(tenant).peak_rpm == TenantParams.derive(world.seed, tenant).peak_rpm
+
+
+def test_a_tenant_asked_about_alone_is_told_what_the_whole_fleet_read_tells_of_it(make_simulated) -> None:
+    """The console's detail of one tenant and the engine's whole-fleet polls ask the same providers: on a rough
+    night (faults on some tenants, on every tenant, ambient node losses), each tenant's metrics, sync, backends and
+    DNS record read alone are what the whole-fleet read says of it."""
+    from cutover.model.routing import DnsName
+    from cutover.providers.sim.scenario import inject_scenario, shipped_scenarios
+
+    simulated = make_simulated(size=120, ambient_faults=True)
+    p = simulated.providers
+    inject_scenario(simulated.world, shipped_scenarios()["rough-night"], simulated.fleet(), simulated.clock.now())
+    for advance in (0, 22 * 60, 40 * 60):  # before the faults, during a node loss and sync stalls, silent OCI metrics
+        simulated.clock.advance(advance)
+        fleet = simulated.fleet()
+        snapshot = asyncio.run(p.metrics.snapshot(fleet))
+        sync = asyncio.run(p.sync.status(fleet))
+        backends = asyncio.run(p.health.backends(fleet))
+        records = asyncio.run(p.dns.read_routing(fleet))
+        for tenant in fleet:
+            tid = tenant.tenant_id
+            alone = asyncio.run(p.metrics.snapshot([tenant]))
+            assert (alone.tenant(tid), alone.figures(tid)) == (snapshot.tenant(tid), snapshot.figures(tid))
+            assert asyncio.run(p.sync.status([tenant])) == {tid: sync[tid]}
+            assert asyncio.run(p.health.backends([tenant])) == {tid: backends[tid]}
+            assert asyncio.run(p.dns.read_routing([tenant])) == {tid: records[tid]}
+            name = DnsName(tid, records[tid].name, records[tid].zone)
+            assert asyncio.run(p.dns.read_names([name]))[(tid, name.name)] == records[tid]

@@ -15,7 +15,7 @@ from cutover.model.routing import ChangeReceipt, ChangeStatus, DnsChange, DnsNam
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.errors import ProviderError, RecordChanged, Throttled
 from cutover.providers.sim.model import S_DNS, YIELD_EVERY, stable_key, uniform
-from cutover.providers.sim.world import SimWorld, normalised, routing_from_json, routing_to_json, split_of
+from cutover.providers.sim.world import RecordState, SimWorld, normalised, routing_from_json, routing_to_json, split_of
 from cutover.state.simworld_rows import DnsRecordRow, NameRecordRow
 
 SOURCE = "sim-route53"
@@ -34,23 +34,11 @@ class SimDns:
         world.refresh()
         now = world.clock.now()
         self._refuse_if_throttled(now, None)
-        records = world.records
-        missing = [t for t in tenants if t.aws_target and t.tenant_id not in records]
-        if missing:
+        found, missing = await _records_as_read(world.records, tenants, now)
+        if missing:  # tenants never read before get the record their lifecycle says; then read them all again
             world.db.add_records(initial_record(t, now) for t in missing)
             world.refresh()
-            records = world.records
-        found: dict[str, DnsRecord] = {}
-        for number, tenant in enumerate(tenants, 1):
-            if number % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            record = records.get(tenant.tenant_id)
-            if record is None:
-                continue
-            row = record.row
-            found[tenant.tenant_id] = DnsRecord(
-                tenant.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE, row.fence
-            )
+            found, _ = await _records_as_read(world.records, tenants, now)
         return found
 
     async def read_names(self, names: Sequence[DnsName]) -> dict[tuple[str, str], DnsRecord]:
@@ -78,7 +66,7 @@ class SimDns:
                 if record is not None:
                     row = record.row
                     found[(n.tenant_id, n.name)] = DnsRecord(
-                        n.tenant_id, row.name, row.zone, record.routing, str(row.version), now, SOURCE, row.fence
+                        n.tenant_id, row.name, row.zone, record.routing, record.version, now, SOURCE, row.fence
                     )
                 continue
             extra = rows.get((n.tenant_id, n.name))
@@ -231,6 +219,27 @@ class SimDns:
         everyone, per_tenant = self.world.faults_at(now, ("dns_slow_propagation",))
         faults = [*everyone, *(f for tenant_id in tenant_ids for f in per_tenant.get(tenant_id, ()))]
         return max((float(f.params.get("delay_s", 300.0)) for f in faults), default=0.0)
+
+
+async def _records_as_read(
+    records: dict[str, RecordState], tenants: Sequence[Tenant], now: float
+) -> tuple[dict[str, DnsRecord], list[Tenant]]:
+    """(the tenants' records as read at `now`, the tenants with a target but no record yet)."""
+    found: dict[str, DnsRecord] = {}
+    missing: list[Tenant] = []
+    for number, tenant in enumerate(tenants, 1):
+        if number % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        tenant_id = tenant.tenant_id
+        record = records.get(tenant_id)
+        if record is not None:
+            row = record.row
+            found[tenant_id] = DnsRecord(
+                tenant_id, row.name, row.zone, record.routing, record.version, now, SOURCE, row.fence
+            )
+        elif tenant.aws_target:
+            missing.append(tenant)
+    return found, missing
 
 
 def _check_change_set(zone: str, changes: Sequence[DnsChange]) -> None:

@@ -29,20 +29,27 @@ from cutover.providers.sim.model import (
     uniform,
     unit,
 )
-from cutover.providers.sim.sync import SyncModel, job_view
+from cutover.providers.sim.sync import SyncModel, has_started, job_view
 from cutover.providers.sim.world import Fault, SimWorld, TenantJobs
 
 SOURCE = "sim-oci-lb"
 AWS_SOURCE = "sim-elbv2"
 NODE_LOSS_PER_HOUR = 0.004  # chance a tenant loses a node in a given hour
 HEALTH_FAULTS = ("backend_loss",)
+ALL_HEALTHY: tuple[int, tuple[str, ...]] = (BACKENDS, ())  # (healthy, names of the backends down)
+KEY = TenantParams._fields.index("key")
 
 
 def ambient_nodes_down(params: TenantParams, t: float) -> int:
     """Which backend (1-3) the world itself took down at t, 0 for none."""
+    return ambient_node_down(params.key, t)
+
+
+def ambient_node_down(key: int, t: float) -> int:
+    """`ambient_nodes_down` of the tenant whose parameters' key is `key`."""
     hour = int(t // 3600)
     for bucket in (hour, hour - 1):
-        h = bucket_hash(params.key ^ S_NODE, bucket)
+        h = bucket_hash(key ^ S_NODE, bucket)
         if unit(h, 0) >= NODE_LOSS_PER_HOUR:
             continue
         start = bucket * 3600 + unit(h, 1) * 3600
@@ -76,11 +83,12 @@ class SimHealth:
     def _backends_at(self, tenant: Tenant, t: float, per_tenant_loss: int) -> tuple[int, tuple[str, ...]]:
         """(healthy, names of the backends down) at t."""
         world = self.world
+        node = ambient_node_down(world.params_values(tenant)[KEY], t) if world.ambient_faults else 0
+        if not node and not per_tenant_loss:
+            return ALL_HEALTHY  # most tenants, most of the time
         down: set[int] = set()
-        if world.ambient_faults:
-            node = ambient_nodes_down(world.params(tenant), t)
-            if node:
-                down.add(node)
+        if node:
+            down.add(node)
         for node in range(1, per_tenant_loss + 1):
             down.add(BACKENDS + 1 - node)
         names = tuple(f"{tenant.tenant_id.lower()}-node-{n}:8080" for n in sorted(down))
@@ -123,18 +131,18 @@ class SimHealth:
         common, losses = self._losses_at(now)
         found: dict[str, BackendHealth] = {}
         jobs_of = world.jobs
+        unknown = BackendStatus.UNKNOWN
         for number, tenant in enumerate(tenants, 1):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            jobs = jobs_of.get(tenant.tenant_id)
-            if jobs is None or jobs.continuous is None or jobs.continuous.started_at > now:
-                found[tenant.tenant_id] = BackendHealth(
-                    tenant.tenant_id, 0, 0, BackendStatus.UNKNOWN, (), None, now, SOURCE
-                )
+            tenant_id = tenant.tenant_id
+            jobs = jobs_of.get(tenant_id)
+            if not has_started(jobs, now):
+                found[tenant_id] = BackendHealth(tenant_id, 0, 0, unknown, (), None, now, SOURCE)
                 continue
-            healthy, down = self._backends_at(tenant, now, max(common, losses.get(tenant.tenant_id, 0)))
-            found[tenant.tenant_id] = BackendHealth(
-                tenant.tenant_id,
+            healthy, down = self._backends_at(tenant, now, max(common, losses.get(tenant_id, 0)))
+            found[tenant_id] = BackendHealth(
+                tenant_id,
                 healthy,
                 BACKENDS,
                 status_for(healthy, BACKENDS),

@@ -36,6 +36,17 @@ METRIC_FAULTS = ("error_spike", "latency_regression", "metrics_silent")
 SPLIT_NOISE = 0.15  # how far the observed split wanders from DNS's, relative to the smaller side
 NAN = math.nan
 U = 1.0 / 1023.0  # ten bits of the hash -> [0, 1], as model.unit
+# A snapshot reads the first fields of a tenant's parameters straight from the tuple the world keeps.
+METRICS_PARAMS = 7
+assert TenantParams._fields[:METRICS_PARAMS] == (
+    "key",
+    "zone",
+    "peak_rpm",
+    "aws_p95_ms",
+    "oci_p95_ms",
+    "aws_error_rate",
+    "oci_error_rate",
+)
 
 
 def _sides(fault_side: str) -> tuple[bool, bool]:
@@ -68,9 +79,8 @@ class SimMetrics:
         oci_req, oci_err, oci_p95, oci_at = [NAN] * count, [NAN] * count, [NAN] * count, [NAN] * count
         days: dict[object, float] = {}
         records = world.records
-        params_of = world.params
+        params_values = world.params_values
         cached_params = world.cached_params
-        make_params = TenantParams._make
         common_faults = [f for f in everyone if f.kind != "metrics_silent"]
         salt = (bucket * BUCKET_SPREAD) & MASK64
 
@@ -81,7 +91,8 @@ class SimMetrics:
                 await asyncio.sleep(0)
             tenant_id = tenant.tenant_id
             cached = cached_params.get(tenant_id)
-            p = make_params(cached[1]) if cached is not None and cached[0] == tenant.version else params_of(tenant)
+            values = cached[1] if cached is not None and cached[0] == tenant.version else params_values(tenant)
+            key, zone, peak_rpm, aws_p95_ms, oci_p95_ms, aws_rate, oci_rate = values[:METRICS_PARAMS]
             record = records.get(tenant_id)
             if record is None:
                 oci_share = lost = 0.0
@@ -93,15 +104,15 @@ class SimMetrics:
                 oci_share, lost = record.split
             else:
                 oci_share, lost = record.share_at(tenant.aws_target, tenant.oci_target, measured)
-            day = days.get(p.zone)
+            day = days.get(zone)
             if day is None:
-                day = days[p.zone] = daily_factor(local_hour(measured, p.zone))
-            # mix(p.key ^ salt), as model.bucket_hash, inlined
-            h = p.key ^ salt
+                day = days[zone] = daily_factor(local_hour(measured, zone))
+            # mix(key ^ salt), as model.bucket_hash, inlined
+            h = key ^ salt
             h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
             h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & MASK64
             h ^= h >> 31
-            total = int(p.peak_rpm * scale * day * (0.92 + 0.16 * (h & 1023) * U) * (1.0 - lost) + 0.5)
+            total = int(peak_rpm * scale * day * (0.92 + 0.16 * (h & 1023) * U) * (1.0 - lost) + 0.5)
             aws_share = 1.0 - oci_share - lost
             served = oci_share + aws_share
             if served <= 0.0:
@@ -122,12 +133,11 @@ class SimMetrics:
                     n_oci = int(total * oci_part)
                     n_aws = total - n_oci
 
-            aws_rate, oci_rate = p.aws_error_rate, p.oci_error_rate
             aws_spread = oci_spread = 0.8  # baseline errors wander widely; a spike is steady
             aws_slow = oci_slow = 1.0
             silent_here_aws = silent_aws
             silent_here_oci = silent_oci
-            faults = per_tenant.get(tenant.tenant_id)
+            faults = per_tenant.get(tenant_id)
             if faults or common_faults:
                 for fault in [*common_faults, *(faults or ())]:
                     on_aws, on_oci = _sides(fault.params.get("side", "oci"))
@@ -152,7 +162,7 @@ class SimMetrics:
                 if n_aws:
                     noisy = aws_rate * (1.0 - aws_spread / 2 + aws_spread * ((h >> 20) & 1023) * U)
                     aws_err[i] = float(min(n_aws, int(n_aws * noisy + rounding)))
-                    aws_p95[i] = p.aws_p95_ms * aws_slow * load * (0.95 + 0.1 * ((h >> 30) & 1023) * U)
+                    aws_p95[i] = aws_p95_ms * aws_slow * load * (0.95 + 0.1 * ((h >> 30) & 1023) * U)
                 else:
                     aws_err[i] = 0.0
                 aws_at[i] = measured
@@ -161,7 +171,7 @@ class SimMetrics:
                 if n_oci:
                     noisy = oci_rate * (1.0 - oci_spread / 2 + oci_spread * ((h >> 50) & 1023) * U)
                     oci_err[i] = float(min(n_oci, int(n_oci * noisy + rounding)))
-                    oci_p95[i] = p.oci_p95_ms * oci_slow * load * (0.95 + 0.1 * ((h >> 20) & 1023) * U)
+                    oci_p95[i] = oci_p95_ms * oci_slow * load * (0.95 + 0.1 * ((h >> 20) & 1023) * U)
                 else:
                     oci_err[i] = 0.0
                 oci_at[i] = measured
@@ -175,7 +185,7 @@ class SimMetrics:
         return MetricsSnapshot(
             taken_at=now,
             period_s=METRICS_PERIOD_S,
-            tenant_ids=tuple(t.tenant_id for t in tenants),
+            tenant_ids=tuple([t.tenant_id for t in tenants]),
             aws=None if silent_aws else SideColumns(AWS_SOURCE, aws_req, aws_err, aws_p95, aws_at),
             oci=None if silent_oci else SideColumns(OCI_SOURCE, oci_req, oci_err, oci_p95, oci_at),
             errors=tuple(errors),

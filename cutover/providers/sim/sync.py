@@ -130,7 +130,7 @@ class SyncModel:
         return [(a, b) for a, b, _ in windows], max(now, default=0)
 
     def state(self, tenant: Tenant, params: TenantParams, jobs: TenantJobs | None) -> SyncState:
-        if jobs is None or jobs.continuous is None or jobs.continuous.started_at > self.t:
+        if jobs is None or jobs.continuous is None or jobs.continuous.started_at > self.t:  # as has_started
             return NOT_STARTED
         t = self.t
         stalls = self.stalls(tenant.tenant_id)
@@ -201,6 +201,11 @@ class SyncModel:
         return t - first_write, 1 + int(rate * (t - first_write))
 
 
+def has_started(jobs: TenantJobs | None, t: float) -> bool:
+    """Whether the tenant's continuous sync (and so its OCI cluster) had started by t."""
+    return jobs is not None and jobs.continuous is not None and jobs.continuous.started_at <= t
+
+
 def job_view(job: JobRow, now: float, error: str, source: str) -> RemoteJob:
     if job.duration_s is None:
         return RemoteJob(job.tenant_id, job.job_id, job.kind, RemoteJobState.RUNNING, job.started_at, None, "", source)
@@ -227,9 +232,12 @@ class SimSync:
         for number, tenant in enumerate(tenants, 1):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            s = model.state(tenant, params_of(tenant), jobs_of.get(tenant.tenant_id))
-            found[tenant.tenant_id] = SyncStatus(
-                tenant.tenant_id,
+            tenant_id = tenant.tenant_id
+            jobs = jobs_of.get(tenant_id)
+            # Most of a fleet has no sync yet: no parameters to look up for them.
+            s = model.state(tenant, params_of(tenant), jobs) if has_started(jobs, now) else NOT_STARTED
+            found[tenant_id] = SyncStatus(
+                tenant_id,
                 s.health,
                 s.percent,
                 s.eta_s,

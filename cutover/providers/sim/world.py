@@ -67,6 +67,10 @@ class RecordState:
     settled_at: float  # from then on traffic is where the routing says
     targets: tuple[str, str] = ("", "")  # the tenant targets `split` was computed for
     split: tuple[float, float] = (0.0, 0.0)
+    version: str = field(init=False)  # the row's version as a DnsRecord says it
+
+    def __post_init__(self) -> None:
+        self.version = str(self.row.version)
 
     def share_at(self, aws_target: str, oci_target: str, t: float) -> tuple[float, float]:
         """(OCI share, lost share) of the tenant's traffic at world time t."""
@@ -214,6 +218,13 @@ class SimWorld:
         params = TenantParams.derive(self.seed, tenant)
         self._params[tenant.tenant_id] = (tenant.version, tuple(params))  # kept as plain values (model.ParamsValues)
         return params
+
+    def params_values(self, tenant: Tenant) -> ParamsValues:
+        """`params(tenant)` as the plain tuple of its values, without naming them: for hot loops."""
+        cached = self._params.get(tenant.tenant_id)
+        if cached is not None and cached[0] == tenant.version:
+            return cached[1]
+        return tuple(self.params(tenant))
 
     @property
     def cached_params(self) -> dict[str, tuple[int, ParamsValues]]:
