@@ -144,7 +144,7 @@ def test_new_live_figures_move_the_revision_but_not_the_steady_one(store: Store,
     assert tenants.changed_since(high, steady=True).rows == []
 
     tenants.transition("T-0004", "syncing", why="test")
-    _health(tenants, 1_800_000_000.0)  # every tenant's backends: a steady figure
+    tenants.observe_many({f"T-{n:04d}": {"sync_health": "initial_sync", "sync_percent": 1.0} for n in range(1, 41)})
     tenants.observe("T-0007", requests=5.0, dns_oci_share=0.0, dns_routing="aws", dns_at=1_800_000_000.0)
     steady = tenants.changed_since(high, steady=True)
     assert len(steady.rows) == 40 and steady.revision == tenants.revision()
@@ -157,6 +157,34 @@ def test_new_live_figures_move_the_revision_but_not_the_steady_one(store: Store,
     assert tenants.changed_ids(moved, steady=True) == (tenants.revision(), ["T-0005"])
     assert tenants.changed_ids(moved) == (tenants.revision(), ["T-0005", "T-0006"])
     assert tenants.changed_ids(tenants.revision()) == (tenants.revision(), [])
+
+
+def test_a_syncs_progress_and_backend_counts_move_the_revision_but_not_the_steady_one(tenants: TenantStore) -> None:
+    """A continuous sync's lag moves on every pass, backends go down and up: the console is sent those rows, the
+    engine's copy of the fleet (which uses none of it) is not; a sync's health is a change it is sent."""
+    _import(tenants)
+    sync = {"sync_health": "continuous", "sync_lag_s": 4.0, "pending_objects": 10, "observed_at": 1_800_000_000.0}
+    tenants.observe_many({f"T-{n:04d}": dict(sync) for n in range(1, 41)})
+    _health(tenants, 1_800_000_000.0)
+    high = tenants.revision()
+
+    tenants.observe_many(  # the next pass: every lag and backlog moved; T-0009 stalled
+        {
+            f"T-{n:04d}": {
+                **sync,
+                "sync_health": "stalled" if n == 9 else "continuous",
+                "sync_lag_s": 4.0 + n,
+                "pending_objects": 10 + n,
+                "observed_at": 1_800_000_060.0,
+            }
+            for n in range(1, 41)
+        }
+    )
+    _health(tenants, 1_800_000_060.0, down="T-0012")
+
+    assert len(tenants.changed_since(high).rows) == 40
+    assert [row[0] for row in tenants.changed_since(high, steady=True).rows] == ["T-0009"]
+    assert tenants.get("T-0012").backends_healthy == 2 and tenants.get("T-0020").sync_lag_s == 24.0
 
 
 def _feed(store: Store, events: EventLog, clock: ManualClock) -> FleetFeed:

@@ -537,8 +537,8 @@ def _tenant_revisions(db: sqlite_utils.Database) -> None:
 
 def _steady_revisions(db: sqlite_utils.Database) -> None:
     """A second mark of the change feed's counter on each tenant row: the revision of its last change to anything
-    but the metrics poll's live figures (`LIVE_FIGURES` in state/tenants.py), which every whole-fleet metrics poll
-    changes on every row with traffic. A reader that does not use them (the engine's copy of the fleet) asks for
+    but the figures whole-fleet polls measure (`MEASURED_FIGURES` in state/tenants.py), which they change on many
+    rows every poll. A reader that does not use them (the engine's copy of the fleet) asks for
     the rows whose steady revision moved (`TenantStore.changed_since(..., steady=True)`), not every row a
     minute. Existing rows start at their revision."""
     db.execute("ALTER TABLE tenants ADD COLUMN steady_revision INTEGER NOT NULL DEFAULT 0")

@@ -70,10 +70,28 @@ OBSERVED_FIELDS = frozenset(
 CONFIRMED_AT = frozenset({"observed_at", "metrics_at", "dns_at", "health_at"})
 
 # The metrics poll's figures: they move with every datapoint, so a whole-fleet metrics poll changes them on every
-# row with traffic. A change to these alone (and confirmation times) raises a row's revision but not its
-# `steady_revision`: a reader that does not use them (the engine's copy of the fleet) is not sent every row a poll.
+# row with traffic.
 LIVE_FIGURES = frozenset({"observed_oci_share", "requests", "error_rate", "p95_ms"})
-_LIVE_OR_CONFIRMED = LIVE_FIGURES | CONFIRMED_AT
+# What the whole-fleet polls measure and that moves poll after poll on many rows: the live figures, a sync's
+# progress (a continuous sync's lag and pending objects move on every pass) and the count of healthy backends.
+# A change to these alone (and to confirmation times) raises a row's revision but not its `steady_revision`: a
+# reader that does not use them (the engine's copy of the fleet, actions/engine/kept_fleet.py) is not sent half
+# the fleet every poll cycle. A sync's health (started, continuous, stalled), a hydration and everything else
+# observed move the steady revision too.
+MEASURED_FIGURES = LIVE_FIGURES | frozenset(
+    {
+        "sync_percent",
+        "sync_eta_s",
+        "sync_lag_s",
+        "pending_objects",
+        "pending_bytes",
+        "checksum_mismatches",
+        "last_pass_at",
+        "backends_healthy",
+        "backends_total",
+    }
+)
+_NOT_STEADY = MEASURED_FIGURES | CONFIRMED_AT
 
 # The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
 NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
@@ -226,7 +244,7 @@ class TenantStore:
     def changed_since(self, revision: int, *, steady: bool = False) -> Changes:
         """The rows whose revision is above `revision` (an indexed range: the cost is the rows changed, not the
         fleet), and the revision to ask from next time. Read inside `store.read()` with anything that must agree.
-        `steady`: leave out a row whose only changes since are to its live figures (LIVE_FIGURES)."""
+        `steady`: leave out a row whose only changes since are to its measured figures (MEASURED_FIGURES)."""
         high, pages = self.changed_pages(revision, BATCH, steady=steady)
         columns: list[str] = []
         rows: list[tuple[Any, ...]] = []
@@ -350,8 +368,8 @@ class TenantStore:
         """Record observations of many tenants in one transaction, writing only what differs from the stored
         row: a tenant whose figures changed gets them (and its confirmation times) and a new revision; one
         whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
-        revision; one where nothing differs is not written at all. A change to live figures alone (LIVE_FIGURES)
-        leaves the steady revision. A NaN always differs (SQLite keeps none)."""
+        revision; one where nothing differs is not written at all. A change to measured figures alone
+        (MEASURED_FIGURES) leaves the steady revision. A NaN always differs (SQLite keeps none)."""
         observed_by_names = _by_names_observed(observations)
         if not observed_by_names:
             return
@@ -359,7 +377,8 @@ class TenantStore:
         position = {name: index for index, name in enumerate(fields)}
         with self.store.write() as db:
             stored = self._stored(db, fields, observations)
-            revised: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}  # statement's columns -> its rows
+            # (statement's columns, whether the steady revision moves) -> its rows
+            revised: dict[tuple[tuple[str, ...], bool], list[tuple[Any, ...]]] = {}
             # columns -> their values -> the tenants confirmed with them (a poll confirms most at the same time)
             confirmed: dict[tuple[str, ...], dict[tuple[Any, ...], list[str]]] = {}
             for names, observed in observed_by_names.items():
@@ -367,9 +386,11 @@ class TenantStore:
                 # tenant's comparison is then two tuple comparisons rather than one per field.
                 pick_stored = _picker([position[name] for name in names])
                 pick_figures = _picker([index for index, name in enumerate(names) if name not in CONFIRMED_AT])
+                pick_steady = _picker([index for index, name in enumerate(names) if name not in _NOT_STEADY])
                 times = tuple(index for index, name in enumerate(names) if name in CONFIRMED_AT)
                 time_names = tuple(names[index] for index in times)
-                rows = revised.setdefault(names, [])
+                rows = revised.setdefault((names, False), [])
+                steady_rows = revised.setdefault((names, True), [])
                 by_times = confirmed.setdefault(time_names, {})
                 for tenant_id, values in observed:
                     current = stored.get(tenant_id)
@@ -381,7 +402,7 @@ class TenantStore:
                     if values == was:
                         continue
                     if pick_figures(values) != pick_figures(was):
-                        rows.append((*values, tenant_id))
+                        (steady_rows if pick_steady(values) != pick_steady(was) else rows).append((*values, tenant_id))
                         continue
                     if len(times) == 1:  # the figures are the same, so the one time is what differs
                         by_times.setdefault((values[times[0]],), []).append(tenant_id)
@@ -394,11 +415,11 @@ class TenantStore:
                     ).append(tenant_id)
             if any(revised.values()):
                 revision = self.next_revision()
-                for names, rows in revised.items():
+                for (names, moves_steady), rows in revised.items():
                     if not rows:
                         continue
                     assignments = ", ".join(f"{name} = ?" for name in names)
-                    steady = "" if _LIVE_OR_CONFIRMED.issuperset(names) else f", steady_revision = {revision}"
+                    steady = f", steady_revision = {revision}" if moves_steady else ""
                     db.conn.executemany(
                         f"UPDATE tenants SET {assignments}, revision = {revision}{steady} WHERE tenant_id = ?", rows
                     )

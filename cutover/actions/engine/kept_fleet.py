@@ -11,8 +11,9 @@ refresh now costs the rows that changed, and the rest, frozen once the engine ha
 What may be old in this copy, and why nothing is misled by it:
 - confirmation times (state/tenants.py `CONFIRMED_AT`: observed_at, metrics_at, dns_at, health_at): a write
   confirming a figure moves no revision;
-- the live figures (`LIVE_FIGURES`: observed_oci_share, requests, error_rate, p95_ms): the whole-fleet metrics
-  poll changes them on nearly every row, every fleet interval; following them would re-read the whole fleet,
+- the measured figures (`MEASURED_FIGURES`: the metrics poll's live figures, a sync's progress and lag, the count
+  of healthy backends): the whole-fleet polls change them on nearly every row (the metrics) or on every syncing
+  tenant (a continuous sync's lag), every fleet interval; following them would re-read half the fleet or more,
   so the copy follows the steady revision, which they leave alone.
 A kept tenant's values of these are those of when its row last changed otherwise, however old. Nothing reads
 them from this copy, and nothing may: the providers are asked about tenants by ID, names, targets, lifecycle and
@@ -22,7 +23,7 @@ the sync-after-cutover watch each migrated tenant (sync_watch.py), the checkpoin
 while the trigger loop judges the tenants in flight and under watch, read from the store each poll
 (PollerBase.in_flight, state/watch.py) with the snapshot's own figures, not this copy. Every other field is as
 fresh as when every row was re-read: as of the last refresh, at most a fleet interval old. Whatever needs a
-confirmation time or a live figure reads the tenant from the store (EngineCore.tenant).
+confirmation time or a measured figure reads the tenant from the store (EngineCore.tenant).
 """
 
 from __future__ import annotations
