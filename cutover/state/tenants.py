@@ -26,44 +26,6 @@ class ConcurrentChange(DomainError):
     pass
 
 
-# Observations the engine may record; everything else changes only by import or transition.
-OBSERVED_FIELDS = frozenset(
-    {
-        "sync_health",
-        "sync_percent",
-        "sync_eta_s",
-        "sync_lag_s",
-        "pending_objects",
-        "pending_bytes",
-        "checksum_mismatches",
-        "last_pass_at",
-        "verified_at",
-        "backends_healthy",
-        "backends_total",
-        "health_at",
-        "validation_passed",
-        "validation_total",
-        "validated_at",
-        "hydrated_at",
-        "monitoring_until",
-        "observed_at",
-        "dns_oci_share",
-        "dns_routing",
-        "dns_at",
-        "observed_oci_share",
-        "requests",
-        "error_rate",
-        "p95_ms",
-        "metrics_at",
-        "dns_ttl",
-        "dns_ttl_since",
-        "dns_ttl_before",
-        "dns_ttl_safe_at",
-        "dns_names_seen",
-    }
-)
-
-
 # When a figure was last confirmed: every poll rewrites these, though the figures themselves rarely change.
 # Writing only these leaves the row's revision alone (a reader of the change feed is not sent every row every
 # poll); a reader that shows a figure's staleness re-reads the row when its copy would turn stale.
@@ -72,13 +34,9 @@ CONFIRMED_AT = frozenset({"observed_at", "metrics_at", "dns_at", "health_at"})
 # The metrics poll's figures: they move with every datapoint, so a whole-fleet metrics poll changes them on every
 # row with traffic.
 LIVE_FIGURES = frozenset({"observed_oci_share", "requests", "error_rate", "p95_ms"})
-# What the whole-fleet polls measure and that moves poll after poll on many rows: the live figures, a sync's
-# progress (a continuous sync's lag and pending objects move on every pass) and the count of healthy backends.
-# A change to these alone (and to confirmation times) raises a row's revision but not its `steady_revision`: a
-# reader that does not use them (the engine's copy of the fleet, actions/engine/kept_fleet.py) is not sent half
-# the fleet every poll cycle. A sync's health (started, continuous, stalled), a hydration and everything else
-# observed move the steady revision too.
-MEASURED_FIGURES = LIVE_FIGURES | frozenset(
+# A sync's progress (a continuous sync's lag and pending objects move on every pass) and the count of healthy
+# backends, as the whole-fleet sync and health polls measure them.
+SYNC_PROGRESS = frozenset(
     {
         "sync_percent",
         "sync_eta_s",
@@ -87,11 +45,39 @@ MEASURED_FIGURES = LIVE_FIGURES | frozenset(
         "pending_bytes",
         "checksum_mismatches",
         "last_pass_at",
-        "backends_healthy",
-        "backends_total",
     }
 )
+BACKEND_COUNTS = frozenset({"backends_healthy", "backends_total"})
+# What the whole-fleet polls measure and that moves poll after poll on many rows. A change to these alone (and to
+# confirmation times) raises a row's revision but not its `steady_revision`: a reader that does not use them (the
+# engine's copy of the fleet, actions/engine/kept_fleet.py) is not sent half the fleet every poll cycle. A sync's
+# health (started, continuous, stalled), a hydration and everything else observed move the steady revision too.
+MEASURED_FIGURES = LIVE_FIGURES | SYNC_PROGRESS | BACKEND_COUNTS
 _NOT_STEADY = MEASURED_FIGURES | CONFIRMED_AT
+
+# Observations the engine may record; everything else changes only by import or transition.
+OBSERVED_FIELDS = (
+    CONFIRMED_AT
+    | MEASURED_FIGURES
+    | frozenset(
+        {
+            "sync_health",
+            "verified_at",
+            "validation_passed",
+            "validation_total",
+            "validated_at",
+            "hydrated_at",
+            "monitoring_until",
+            "dns_oci_share",
+            "dns_routing",
+            "dns_ttl",
+            "dns_ttl_since",
+            "dns_ttl_before",
+            "dns_ttl_safe_at",
+            "dns_names_seen",
+        }
+    )
+)
 
 # The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
 NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
