@@ -29,7 +29,7 @@ from cutover.providers.sim.model import (
     uniform,
     unit,
 )
-from cutover.providers.sim.sync import SyncModel, has_started, job_view
+from cutover.providers.sim.sync import SyncModel, continuous_started, job_view
 from cutover.providers.sim.world import Fault, SimWorld, TenantJobs
 
 SOURCE = "sim-oci-lb"
@@ -137,7 +137,7 @@ class SimHealth:
                 await asyncio.sleep(0)
             tenant_id = tenant.tenant_id
             jobs = jobs_of.get(tenant_id)
-            if not has_started(jobs, now):
+            if continuous_started(jobs, now) is None:
                 found[tenant_id] = BackendHealth(tenant_id, 0, 0, unknown, (), None, now, SOURCE)
                 continue
             healthy, down = self._backends_at(tenant, now, max(common, losses.get(tenant_id, 0)))

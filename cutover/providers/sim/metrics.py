@@ -14,6 +14,7 @@ import asyncio
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from cutover.config.settings import SIM_METRICS_RESOLUTION_S as METRICS_RESOLUTION_S
 from cutover.model.tenant import Tenant
@@ -36,16 +37,12 @@ METRIC_FAULTS = ("error_spike", "latency_regression", "metrics_silent")
 SPLIT_NOISE = 0.15  # how far the observed split wanders from DNS's, relative to the smaller side
 NAN = math.nan
 U = 1.0 / 1023.0  # ten bits of the hash -> [0, 1], as model.unit
-# A snapshot reads the first fields of a tenant's parameters straight from the tuple the world keeps.
-METRICS_PARAMS = 7
-assert TenantParams._fields[:METRICS_PARAMS] == (
-    "key",
-    "zone",
-    "peak_rpm",
-    "aws_p95_ms",
-    "oci_p95_ms",
-    "aws_error_rate",
-    "oci_error_rate",
+# A snapshot reads these of a tenant's parameters by position, straight from the tuple the world keeps.
+_METRICS_PARAMS = itemgetter(
+    *(
+        TenantParams._fields.index(name)
+        for name in ("key", "zone", "peak_rpm", "aws_p95_ms", "oci_p95_ms", "aws_error_rate", "oci_error_rate")
+    )
 )
 
 
@@ -92,7 +89,7 @@ class SimMetrics:
             tenant_id = tenant.tenant_id
             cached = cached_params.get(tenant_id)
             values = cached[1] if cached is not None and cached[0] == tenant.version else params_values(tenant)
-            key, zone, peak_rpm, aws_p95_ms, oci_p95_ms, aws_rate, oci_rate = values[:METRICS_PARAMS]
+            key, zone, peak_rpm, aws_p95_ms, oci_p95_ms, aws_rate, oci_rate = _METRICS_PARAMS(values)
             record = records.get(tenant_id)
             if record is None:
                 oci_share = lost = 0.0

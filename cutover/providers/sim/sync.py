@@ -130,12 +130,11 @@ class SyncModel:
         return [(a, b) for a, b, _ in windows], max(now, default=0)
 
     def state(self, tenant: Tenant, params: TenantParams, jobs: TenantJobs | None) -> SyncState:
-        if jobs is None or jobs.continuous is None or jobs.continuous.started_at > self.t:  # as has_started
+        if jobs is None or (started := continuous_started(jobs, self.t)) is None:
             return NOT_STARTED
         t = self.t
         stalls = self.stalls(tenant.tenant_id)
         stalled_now = any(a <= t < b for a, b in stalls)
-        started = jobs.continuous.started_at
         done_at = initial_done_at(started, params.initial_sync_s, stalls)
         if t < done_at:
             elapsed = (t - started) - sum(max(0.0, min(b, t) - max(a, started)) for a, b in stalls)
@@ -201,9 +200,11 @@ class SyncModel:
         return t - first_write, 1 + int(rate * (t - first_write))
 
 
-def has_started(jobs: TenantJobs | None, t: float) -> bool:
-    """Whether the tenant's continuous sync (and so its OCI cluster) had started by t."""
-    return jobs is not None and jobs.continuous is not None and jobs.continuous.started_at <= t
+def continuous_started(jobs: TenantJobs | None, t: float) -> float | None:
+    """When the tenant's continuous sync (and so its OCI cluster) started, if it had by t; None if not."""
+    if jobs is None or jobs.continuous is None or jobs.continuous.started_at > t:
+        return None
+    return jobs.continuous.started_at
 
 
 def job_view(job: JobRow, now: float, error: str, source: str) -> RemoteJob:
@@ -235,7 +236,8 @@ class SimSync:
             tenant_id = tenant.tenant_id
             jobs = jobs_of.get(tenant_id)
             # Most of a fleet has no sync yet: no parameters to look up for them.
-            s = model.state(tenant, params_of(tenant), jobs) if has_started(jobs, now) else NOT_STARTED
+            started = continuous_started(jobs, now) is not None
+            s = model.state(tenant, params_of(tenant), jobs) if started else NOT_STARTED
             found[tenant_id] = SyncStatus(
                 tenant_id,
                 s.health,

@@ -229,7 +229,7 @@ class SimWorld:
     @property
     def cached_params(self) -> dict[str, tuple[int, ParamsValues]]:
         """tenant_id -> (the tenant version they were derived from, the params' values): for hot loops, which
-        name them with `TenantParams._make(values)`."""
+        read them by position (or name them with `TenantParams._make(values)`)."""
         return self._params
 
     def record(self, tenant_id: str) -> RecordState | None:
