@@ -18,9 +18,16 @@ from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.location import open_store
-from cutover.state.schema import MIGRATIONS, _tenant_revisions
+from cutover.state.schema import MIGRATIONS, READING_COLUMNS, _tenant_readings, _tenant_revisions
 from cutover.state.store import Store
-from cutover.state.tenants import BATCH, TenantStore, UnknownTenant
+from cutover.state.tenants import (
+    BATCH,
+    CONFIRMED_AT,
+    MEASURED_FIGURES,
+    READINGS,
+    TenantStore,
+    UnknownTenant,
+)
 
 pytestmark = pytest.mark.both_stores
 
@@ -40,8 +47,15 @@ def _import(tenants: TenantStore, size: int = 40) -> None:
     tenants.apply_import(tenants.plan_import(parsed.tenants, "m.csv"), parsed.tenants, "x")
 
 
-def _revisions(store: Store, column: str = "revision") -> dict[str, int]:
-    return {row["tenant_id"]: row[column] for row in store.db.query(f"SELECT tenant_id, {column} FROM tenants")}
+def _revisions(store: Store) -> dict[str, int]:
+    """Each tenant's revision in the change feed: the greater of its row's and its readings'."""
+    return {
+        row["tenant_id"]: row["revision"]
+        for row in store.db.query(
+            "SELECT tenant_id, max(revision, readings_revision) AS revision FROM tenants "
+            "JOIN tenant_readings USING (tenant_id)"
+        )
+    }
 
 
 def _health(tenants: TenantStore, at: float, down: str | None = None, size: int = 40) -> None:
@@ -297,13 +311,64 @@ def test_a_store_from_the_schema_before_revisions_gets_them(tmp_path: Path, cloc
         assert sorted(revisions) == ["T-0001", "T-0002", "T-0003"]
         assert all(revision > 0 for revision in revisions.values())
         assert len(set(revisions.values())) == 3
-        assert _revisions(store, "steady_revision") == revisions
+        readings = store.db.query("SELECT tenant_id, readings_revision FROM tenant_readings ORDER BY tenant_id")
+        assert {row["tenant_id"]: row["readings_revision"] for row in readings} == revisions
         high = tenants.revision()
         tenants.transition("T-0002", "syncing", why="test")
         assert [row[0] for row in tenants.changed_since(high).rows] == ["T-0002"]
         assert [row[0] for row in tenants.changed_since(high, steady=True).rows] == ["T-0002"]
         feed = FleetFeed(store, tenants.events, clock, Settings())
         assert feed.poll().total == 3
+
+
+def test_the_readings_table_holds_exactly_the_measured_figures_and_their_confirmation_times(store: Store) -> None:
+    columns = [column[0] for column in store.db.execute("SELECT * FROM tenant_readings LIMIT 0").description]
+    assert columns == ["tenant_id", "readings_revision", *(name for name, _ in READING_COLUMNS)]
+    assert set(columns[2:]) == READINGS == CONFIRMED_AT | MEASURED_FIGURES
+
+
+def test_a_store_from_before_the_readings_table_keeps_every_reading_and_revision(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """Schema 20 moves a tenant's measured figures and confirmation times to their own table: what was stored is
+    read back the same, and the change feed goes on from where it was (steady or not)."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    db = sqlite_utils.Database(conn)
+    before = MIGRATIONS.index(_tenant_readings)
+    for migration in MIGRATIONS[:before]:
+        migration(db)
+    conn.execute(f"PRAGMA user_version = {before}")
+    # T-0001 last changed in a figure only (revision 7, steady 3); T-0002 in its row (5, 5); T-0003 never since.
+    for tenant_id, revision, steady in (("T-0001", 7, 3), ("T-0002", 5, 5), ("T-0003", 2, 2)):
+        conn.execute(
+            "INSERT INTO tenants (tenant_id, size_bytes, tier, wave, dns_name, lifecycle_since, imported_at, "
+            "requests, error_rate, metrics_at, sync_health, sync_lag_s, backends_healthy, backends_total, dns_at, "
+            "dns_routing, revision, steady_revision) "
+            "VALUES (?, 1, 'standard', 1, ?, 0, 0, 120.0, 0.002, 1800000000.0, 'continuous', 4.0, 2, 3, "
+            "1800000001.0, 'aws', ?, ?)",
+            [tenant_id, f"{tenant_id.lower()}.example.com", revision, steady],
+        )
+    conn.commit()
+    conn.close()
+
+    with Store(path) as store:
+        tenants = TenantStore(store, EventLog(store, Actor(operator="alice", host="jump-1"), clock))
+        columns = {row["name"] for row in store.db.query("PRAGMA table_info(tenants)")}
+        assert not columns & (READINGS | {"steady_revision"})  # moved, not left behind
+        got = tenants.get("T-0001")
+        assert (got.requests, got.error_rate, got.metrics_at, got.dns_at) == (120.0, 0.002, 1_800_000_000.0, 1.8e9 + 1)
+        assert (got.sync_health, got.sync_lag_s, got.backends_healthy, got.dns_routing) == (
+            SyncHealth.CONTINUOUS,
+            4.0,
+            2,
+            "aws",
+        )
+        assert tenants.revision() == 7
+        assert [row[0] for row in tenants.changed_since(4).rows] == ["T-0001", "T-0002"]
+        assert [row[0] for row in tenants.changed_since(4, steady=True).rows] == ["T-0002"]
+        tenants.observe("T-0003", requests=5.0)
+        assert tenants.changed_ids(7) == (8, ["T-0003"]) and tenants.changed_ids(7, steady=True) == (8, [])
 
 
 def test_the_waves_summary_follows_each_changed_row(

@@ -389,7 +389,7 @@ def _catalog(url: str) -> tuple[set[tuple], set[tuple], set[tuple]]:
 
 
 @pytest.mark.slow  # a real server
-@pytest.mark.parametrize("made_at", [14, 17, 18])
+@pytest.mark.parametrize("made_at", [14, 17, 18, 19])
 def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: str, tmp_path, made_at: int) -> None:
     """As on SQLite: the migrations since then bring it forward with its rows; it is then what a new store is."""
     from engine_helpers import import_runbook, write_fleet
@@ -398,13 +398,14 @@ def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: 
     from cutover.state.events import EventLog
     from cutover.state.identity import Actor
     from cutover.state.postgres.schema import create_schema_statements
-    from cutover.state.tenants import TenantStore
+    from cutover.state.tenants import TENANT_ROWS, TenantStore
 
     with open_store(str(tmp_path / "today.db")) as today:  # the tenants as a store of today keeps them
-        import_runbook(
-            TenantStore(today, EventLog(today, Actor("a", "b"), ManualClock())), write_fleet(tmp_path / "m.csv", 5)
-        )
-        rows = [dict(row) for row in today.db.query("SELECT * FROM tenants ORDER BY tenant_id")]
+        made = TenantStore(today, EventLog(today, Actor("a", "b"), ManualClock()))
+        import_runbook(made, write_fleet(tmp_path / "m.csv", 5))
+        made.observe("T-0002", requests=120.0, error_rate=0.002, metrics_at=1_800_000_000.0, dns_routing="aws")
+        made.observe("T-0003", sync_health="continuous", sync_lag_s=4.0, backends_healthy=2, backends_total=3)
+        rows = [dict(row) for row in today.db.query(f"SELECT * FROM {TENANT_ROWS} ORDER BY tenant_id")]
     old_url, new_url = _schema_url(server), _schema_url(server)
     with psycopg.connect(old_url, autocommit=True) as conn, conn.transaction():
         conn.execute(f'CREATE SCHEMA "{old_url.rsplit("%3D", 1)[1]}"')
@@ -431,7 +432,17 @@ def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: 
         assert upgraded.schema_version == SCHEMA_VERSION
         tenants = TenantStore(upgraded, EventLog(upgraded, Actor("a", "b"), ManualClock()))
         assert [tenant.tenant_id for tenant in tenants.find()] == [row["tenant_id"] for row in rows]
-        revisions = [row[0] for row in upgraded.db.execute("SELECT revision FROM tenants ORDER BY tenant_id")]
+        # What the older store had observed is kept, its readings moved to their own table (schema 20).
+        assert (tenants.get("T-0002").requests, tenants.get("T-0002").metrics_at) == (120.0, 1_800_000_000.0)
+        assert tenants.get("T-0002").dns_routing == "aws"
+        got = tenants.get("T-0003")
+        assert (got.sync_health.value, got.sync_lag_s, got.backends_healthy) == ("continuous", 4.0, 2)
+        revisions = [
+            row[0]
+            for row in upgraded.db.execute(
+                f"SELECT max(revision, readings_revision) FROM {TENANT_ROWS} ORDER BY tenant_id"
+            )
+        ]
         if made_at < 18:  # the change feed's revisions begin distinct, as on SQLite
             assert revisions == [1, 2, 3, 4, 5]
         tenants.observe("T-0001", error_rate=0.02)  # and the feed moves on from there

@@ -144,7 +144,7 @@ class Tenant(MatrixFields):
 
 _FIELD_NAMES = sorted(f.name for f in fields(Tenant))
 # The store's columns of a tenant row that are its bookkeeping, not the tenant: its revisions in the change feed.
-BOOKKEEPING = ("revision", "steady_revision")
+BOOKKEEPING = ("revision", "readings_revision")
 
 
 class _Members(dict[Any, Any]):

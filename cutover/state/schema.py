@@ -546,6 +546,59 @@ def _steady_revisions(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX tenants_steady_revision ON tenants (steady_revision)")
 
 
+# A tenant's readings (schema 20): what the whole-fleet polls measure of it and when each was last confirmed, in
+# a narrow table of their own. Each column, as the tenants table had it.
+READING_COLUMNS = (
+    ("observed_at", "REAL"),
+    ("metrics_at", "REAL"),
+    ("dns_at", "REAL"),
+    ("health_at", "REAL"),
+    ("observed_oci_share", "REAL"),
+    ("requests", "REAL"),
+    ("error_rate", "REAL"),
+    ("p95_ms", "REAL"),
+    ("sync_percent", "REAL"),
+    ("sync_eta_s", "REAL"),
+    ("sync_lag_s", "REAL"),
+    ("pending_objects", "INTEGER"),
+    ("pending_bytes", "INTEGER"),
+    ("checksum_mismatches", "INTEGER"),
+    ("last_pass_at", "REAL"),
+    ("backends_healthy", "INTEGER"),
+    ("backends_total", "INTEGER"),
+)
+
+
+def _tenant_readings(db: sqlite_utils.Database) -> None:
+    """A tenant's measured figures and confirmation times move to `tenant_readings`, one narrow row a tenant.
+    Every whole-fleet poll confirms a time on nearly every tenant and the metrics poll changes the live figures
+    of every tenant with traffic: in the tenants table each such write rewrote a 60-column row, most of the
+    poll cycle's SQL at 50,000 tenants. The readings row has its own mark of the change feed's counter
+    (`readings_revision`, raised when a figure changes); the tenants table's `revision` is what
+    `steady_revision` was (the last change to anything else), so a row's revision in the feed is the greater
+    of the two. Every reader of a tenant reads the two joined (state/tenants.py `TENANT_ROWS`)."""
+    names = [name for name, _ in READING_COLUMNS]
+    columns = ",\n".join(f"            {name} {kind}" for name, kind in READING_COLUMNS)
+    db.execute(
+        f"""
+        CREATE TABLE tenant_readings (
+            tenant_id TEXT PRIMARY KEY,
+            readings_revision INTEGER NOT NULL DEFAULT 0,
+{columns}
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        f"INSERT INTO tenant_readings (tenant_id, readings_revision, {', '.join(names)}) "
+        f"SELECT tenant_id, revision, {', '.join(names)} FROM tenants"
+    )
+    db.execute("CREATE INDEX tenant_readings_revision ON tenant_readings (readings_revision)")
+    db.execute("UPDATE tenants SET revision = steady_revision")
+    db.execute("DROP INDEX tenants_steady_revision")
+    for name in ("steady_revision", *names):
+        db.execute(f"ALTER TABLE tenants DROP COLUMN {name}")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_live_view,
@@ -566,6 +619,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _coarse_samples,
     _tenant_revisions,
     _steady_revisions,
+    _tenant_readings,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

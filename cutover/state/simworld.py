@@ -379,9 +379,9 @@ class SimWorldStore:
                     check_transition(item.tenant_id, current, step)
                     current = step
                 db.execute(
-                    "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, revision = ?, "
-                    "steady_revision = ? WHERE tenant_id = ?",
-                    [current.value, item.since, revision, revision, item.tenant_id],
+                    "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, revision = ? "
+                    "WHERE tenant_id = ?",
+                    [current.value, item.since, revision, item.tenant_id],
                 )
                 entries.append(
                     dict(

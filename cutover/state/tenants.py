@@ -48,12 +48,12 @@ SYNC_PROGRESS = frozenset(
     }
 )
 BACKEND_COUNTS = frozenset({"backends_healthy", "backends_total"})
-# What the whole-fleet polls measure and that moves poll after poll on many rows. A change to these alone (and to
-# confirmation times) raises a row's revision but not its `steady_revision`: a reader that does not use them (the
-# engine's copy of the fleet, actions/engine/kept_fleet.py) is not sent half the fleet every poll cycle. A sync's
-# health (started, continuous, stalled), a hydration and everything else observed move the steady revision too.
+# What the whole-fleet polls measure and that moves poll after poll on many rows. These and the confirmation times
+# are a tenant's readings (`tenant_readings`, READINGS below); a change to a figure raises the readings' revision,
+# not the row's, so a reader that does not use them (the engine's copy of the fleet, actions/engine/kept_fleet.py)
+# asks for the rows changed (`steady=True`) and is not sent half the fleet every poll cycle. A sync's health
+# (started, continuous, stalled), a hydration and everything else observed are in the row and move its revision.
 MEASURED_FIGURES = LIVE_FIGURES | SYNC_PROGRESS | BACKEND_COUNTS
-_NOT_STEADY = MEASURED_FIGURES | CONFIRMED_AT
 
 # Observations the engine may record; everything else changes only by import or transition.
 OBSERVED_FIELDS = (
@@ -79,10 +79,30 @@ OBSERVED_FIELDS = (
     )
 )
 
-# The store-wide counter of the change feed: one above the highest revision in the table (an indexed max).
-NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM tenants)"
+# The columns of a tenant's readings row (`tenant_readings`): its measured figures and their confirmation times,
+# which whole-fleet polls write on many rows every poll; everything else of a tenant is its row in `tenants`.
+READINGS = CONFIRMED_AT | MEASURED_FIGURES  # READING_COLUMNS' names (tests/test_change_feed.py)
+# A tenant as every reader reads it: its row and its readings, one row a tenant (`SELECT * FROM {TENANT_ROWS}`).
+TENANT_ROWS = "tenants JOIN tenant_readings USING (tenant_id)"
+
+# The change feed's high-water mark: the highest revision of either table (two indexed maxima). A row's revision
+# in the feed is the greater of its `revision` (its last change to anything but its readings: the steady one)
+# and its `readings_revision` (its readings' last change of a figure).
+HIGHEST_REVISION = (
+    "max((SELECT coalesce(max(revision), 0) FROM tenants), "
+    "(SELECT coalesce(max(readings_revision), 0) FROM tenant_readings))"
+)
+# The store-wide counter of the change feed: what the next write gives the rows it changes.
+NEXT_REVISION = f"({HIGHEST_REVISION} + 1)"
 BATCH = 500  # tenant IDs per `IN (...)` query
 _SYNC_HEALTH_VALUES: dict[str, str] = {member: member.value for member in SyncHealth}  # a member or its value
+
+
+def _changed_ids_sql(steady: bool) -> str:
+    """The IDs of the tenants changed since a revision (its parameter given once if `steady`, else twice): those
+    whose row changed, and unless `steady` those whose readings' figures changed; each an indexed range."""
+    rows = "SELECT tenant_id FROM tenants WHERE revision > ?"
+    return rows if steady else f"{rows} UNION SELECT tenant_id FROM tenant_readings WHERE readings_revision > ?"
 
 
 def _picker(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -156,7 +176,7 @@ class TenantStore:
     # --- reading ---------------------------------------------------------------
 
     def get(self, tenant_id: str) -> Tenant:
-        found = self._tenants("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id])
+        found = self._tenants(f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id = ?", [tenant_id])
         if not found:
             raise UnknownTenant(tenant_id)
         return found[0]
@@ -181,7 +201,8 @@ class TenantStore:
         if lifecycle is not None:
             where.append("lifecycle = ?")
             params.append(Lifecycle(lifecycle).value)
-        sql = "SELECT * FROM tenants" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY tenant_id"
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT * FROM {TENANT_ROWS}{condition} ORDER BY tenant_id"
         return self._tenants(sql, params)
 
     def pages(self, size: int) -> Iterator[list[Tenant]]:
@@ -190,7 +211,7 @@ class TenantStore:
         last = ""
         while True:
             page = self._tenants(
-                "SELECT * FROM tenants WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
+                f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
             )
             if not page:
                 return
@@ -204,7 +225,7 @@ class TenantStore:
     def raw(self, limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Every tenant as a plain tuple, in tenant_id order, with the column names: for readers
         that diff one read against the last (the console) and build Tenants only for what changed."""
-        sql = "SELECT * FROM tenants ORDER BY tenant_id" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        sql = f"SELECT * FROM {TENANT_ROWS} ORDER BY tenant_id" + (f" LIMIT {int(limit)}" if limit is not None else "")
         cursor = self.store.db.execute(sql)
         columns = [description[0] for description in cursor.description]
         return columns, cursor.fetchall()
@@ -214,7 +235,7 @@ class TenantStore:
         last = ""
         while True:
             cursor = self.store.db.execute(
-                "SELECT * FROM tenants WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
+                f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
             )
             columns = [description[0] for description in cursor.description]
             page = cursor.fetchall()
@@ -225,12 +246,12 @@ class TenantStore:
 
     def revision(self) -> int:
         """The change feed's high-water mark: the highest revision of any tenant row (0: no tenants)."""
-        return int(self.store.db.execute("SELECT coalesce(max(revision), 0) FROM tenants").fetchone()[0])
+        return int(self.store.db.execute(f"SELECT {HIGHEST_REVISION}").fetchone()[0])
 
     def changed_since(self, revision: int, *, steady: bool = False) -> Changes:
-        """The rows whose revision is above `revision` (an indexed range: the cost is the rows changed, not the
-        fleet), and the revision to ask from next time. Read inside `store.read()` with anything that must agree.
-        `steady`: leave out a row whose only changes since are to its measured figures (MEASURED_FIGURES)."""
+        """The rows whose revision is above `revision`, in ID order (indexed ranges: the cost is the rows changed,
+        not the fleet), and the revision to ask from next time. Read inside `store.read()` with anything that must
+        agree. `steady`: leave out a row whose only changes since are to its readings' figures (MEASURED_FIGURES)."""
         high, pages = self.changed_pages(revision, BATCH, steady=steady)
         columns: list[str] = []
         rows: list[tuple[Any, ...]] = []
@@ -248,9 +269,11 @@ class TenantStore:
         high = self.revision()
         if high <= revision:
             return high, iter(())
-        # In revision order, not by ID: ordering by tenant_id makes SQLite walk the whole table (12 ms at 50,000).
-        column = "steady_revision" if steady else "revision"
-        cursor = self.store.db.execute(f"SELECT * FROM tenants WHERE {column} > ? ORDER BY {column}", [int(revision)])
+        # In ID order (SQLite walks the changed IDs in order: no sort, no scan of the table).
+        cursor = self.store.db.execute(
+            f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id IN ({_changed_ids_sql(steady)}) ORDER BY tenant_id",
+            [int(revision)] * (1 if steady else 2),
+        )
         columns = [description[0] for description in cursor.description]
 
         def pages() -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
@@ -260,17 +283,15 @@ class TenantStore:
         return high, pages()
 
     def changed_ids(self, revision: int, *, steady: bool = False) -> tuple[int, list[str]]:
-        """`changed_since`'s rows by ID only, and the revision to ask from next time: for a reader that then reads
-        the rows a page at a time (`raw_row_pages`), holding one page, not every changed row (90 MB at 50,000).
+        """`changed_since`'s rows by ID only (in ID order), and the revision to ask from next time: for a reader that
+        then reads the rows a page at a time (`raw_row_pages`), holding one page, not every changed row (90 MB at
+        50,000).
         A row changed between the two reads is read as it is then, and again next time (its revision is above)."""
         high = self.revision()
         if high <= revision:
             return high, []
-        column = "steady_revision" if steady else "revision"
-        cursor = self.store.db.execute(
-            f"SELECT tenant_id FROM tenants WHERE {column} > ? ORDER BY {column}", [int(revision)]
-        )
-        return high, [row[0] for row in cursor.fetchall()]
+        cursor = self.store.db.execute(_changed_ids_sql(steady), [int(revision)] * (1 if steady else 2))
+        return high, sorted(row[0] for row in cursor.fetchall())
 
     def raw_rows(self, tenant_ids: Collection[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The rows of these tenants (those that exist) as plain tuples, with the column names."""
@@ -294,7 +315,7 @@ class TenantStore:
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             cursor = self.store.db.execute(
-                f"SELECT * FROM tenants WHERE tenant_id IN ({', '.join('?' * len(chunk))})", chunk
+                f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id IN ({', '.join('?' * len(chunk))})", chunk
             )
             yield [description[0] for description in cursor.description], cursor.fetchall()
 
@@ -330,9 +351,9 @@ class TenantStore:
             now = self.events.clock.now()
             revision = self.next_revision()
             db.execute(
-                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, revision = ?, "
-                "steady_revision = ? WHERE tenant_id = ?",
-                [to.value, now, revision, revision, tenant_id],
+                "UPDATE tenants SET lifecycle = ?, lifecycle_since = ?, version = version + 1, revision = ? "
+                "WHERE tenant_id = ?",
+                [to.value, now, revision, tenant_id],
             )
             self.events.append(
                 "transition",
@@ -351,11 +372,11 @@ class TenantStore:
         self.observe_many({tenant_id: observed})
 
     def observe_many(self, observations: dict[str, dict[str, Any]]) -> None:
-        """Record observations of many tenants in one transaction, writing only what differs from the stored
-        row: a tenant whose figures changed gets them (and its confirmation times) and a new revision; one
-        whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and keeps its
-        revision; one where nothing differs is not written at all. A change to measured figures alone
-        (MEASURED_FIGURES) leaves the steady revision. A NaN always differs (SQLite keeps none)."""
+        """Record observations of many tenants in one transaction, writing only what differs from what is stored:
+        a tenant whose readings' figures changed gets them (and their confirmation times) and a new readings
+        revision; one whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and
+        keeps its revision; a change to anything else observed (a sync's health, DNS as read) is written to its
+        row with a new revision; nothing differing, nothing is written. A NaN always differs (SQLite keeps none)."""
         observed_by_names = _by_names_observed(observations)
         if not observed_by_names:
             return
@@ -363,21 +384,25 @@ class TenantStore:
         position = {name: index for index, name in enumerate(fields)}
         with self.store.write() as db:
             stored = self._stored(db, fields, observations)
-            # (statement's columns, whether the steady revision moves) -> its rows
-            revised: dict[tuple[tuple[str, ...], bool], list[tuple[Any, ...]]] = {}
+            # (table, its columns) -> the rows (values, then the tenant's ID) that changed there
+            revised: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
             # columns -> their values -> the tenants confirmed with them (a poll confirms most at the same time)
             confirmed: dict[tuple[str, ...], dict[tuple[Any, ...], list[str]]] = {}
             for names, observed in observed_by_names.items():
-                # Where the names sit in a stored row, and which are figures and which confirmation times: a
-                # tenant's comparison is then two tuple comparisons rather than one per field.
+                # Where the names sit in a stored row and which table each is in: a tenant's comparison is then
+                # a few tuple comparisons rather than one per field.
                 pick_stored = _picker([position[name] for name in names])
-                pick_figures = _picker([index for index, name in enumerate(names) if name not in CONFIRMED_AT])
-                pick_steady = _picker([index for index, name in enumerate(names) if name not in _NOT_STEADY])
+                in_row = [index for index, name in enumerate(names) if name not in READINGS]
+                in_readings = [index for index, name in enumerate(names) if name in READINGS]
+                pick_row = _picker(in_row)
+                pick_readings = _picker(in_readings)
+                pick_figures = _picker([index for index, name in enumerate(names) if name in MEASURED_FIGURES])
                 times = tuple(index for index, name in enumerate(names) if name in CONFIRMED_AT)
-                time_names = tuple(names[index] for index in times)
-                rows = revised.setdefault((names, False), [])
-                steady_rows = revised.setdefault((names, True), [])
-                by_times = confirmed.setdefault(time_names, {})
+                row_changes = revised.setdefault(("tenants", tuple(names[index] for index in in_row)), [])
+                readings_changes = revised.setdefault(
+                    ("tenant_readings", tuple(names[index] for index in in_readings)), []
+                )
+                by_times = confirmed.setdefault(tuple(names[index] for index in times), {})
                 for tenant_id, values in observed:
                     current = stored.get(tenant_id)
                     if current is None:
@@ -387,43 +412,49 @@ class TenantStore:
                     # stored value is never NaN, so a NaN observed always differs, as it must.
                     if values == was:
                         continue
+                    if in_row and pick_row(values) != pick_row(was):
+                        row_changes.append((*pick_row(values), tenant_id))
                     if pick_figures(values) != pick_figures(was):
-                        (steady_rows if pick_steady(values) != pick_steady(was) else rows).append((*values, tenant_id))
+                        readings_changes.append((*pick_readings(values), tenant_id))
                         continue
-                    if len(times) == 1:  # the figures are the same, so the one time is what differs
-                        by_times.setdefault((values[times[0]],), []).append(tenant_id)
+                    if len(times) == 1:
+                        time = values[times[0]]
+                        if time != was[times[0]] or time != time:
+                            by_times.setdefault((time,), []).append(tenant_id)
                         continue
                     differs = tuple(
                         index for index in times if values[index] != was[index] or values[index] != values[index]
                     )
-                    confirmed.setdefault(tuple(names[index] for index in differs), {}).setdefault(
-                        tuple(values[index] for index in differs), []
-                    ).append(tenant_id)
+                    if differs:
+                        confirmed.setdefault(tuple(names[index] for index in differs), {}).setdefault(
+                            tuple(values[index] for index in differs), []
+                        ).append(tenant_id)
             if any(revised.values()):
                 revision = self.next_revision()
-                for (names, moves_steady), rows in revised.items():
+                for (table, names), rows in revised.items():
                     if not rows:
                         continue
                     assignments = ", ".join(f"{name} = ?" for name in names)
-                    steady = f", steady_revision = {revision}" if moves_steady else ""
+                    mark = "revision" if table == "tenants" else "readings_revision"
                     db.conn.executemany(
-                        f"UPDATE tenants SET {assignments}, revision = {revision}{steady} WHERE tenant_id = ?", rows
+                        f"UPDATE {table} SET {assignments}, {mark} = {revision} WHERE tenant_id = ?", rows
                     )
             for names, groups in confirmed.items():
                 if not groups:
                     continue
-                # One statement for the tenants sharing the same times (rewriting each row costs the same, but
-                # not one statement a tenant); a tenant with times of its own, a statement of its own.
+                # One statement for the tenants sharing the same times, not one a tenant; a tenant with times of
+                # its own, a statement of its own.
                 assignments = ", ".join(f"{name} = ?" for name in names)
                 alone = [(*values, ids[0]) for values, ids in groups.items() if len(ids) == 1]
                 if alone:
-                    db.conn.executemany(f"UPDATE tenants SET {assignments} WHERE tenant_id = ?", alone)
+                    db.conn.executemany(f"UPDATE tenant_readings SET {assignments} WHERE tenant_id = ?", alone)
                 shared = {values: ids for values, ids in groups.items() if len(ids) > 1}
                 for values, ids in shared.items():
                     for start in range(0, len(ids), BATCH):
                         chunk = ids[start : start + BATCH]
                         db.conn.execute(
-                            f"UPDATE tenants SET {assignments} WHERE tenant_id IN ({', '.join('?' * len(chunk))})",
+                            f"UPDATE tenant_readings SET {assignments} "
+                            f"WHERE tenant_id IN ({', '.join('?' * len(chunk))})",
                             [*values, *chunk],
                         )
 
@@ -437,11 +468,18 @@ class TenantStore:
         exists, by ID."""
         stored: dict[str, tuple[Any, ...]] = {}
         names = ", ".join(fields)
+        # A poll reading only readings (metrics, sync progress) or only the row reads one table.
+        if READINGS.issuperset(fields):
+            source = "tenant_readings"
+        elif READINGS.isdisjoint(fields):
+            source = "tenants"
+        else:
+            source = TENANT_ROWS
         ids = list(tenant_ids)
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             marks = ", ".join("?" * len(chunk))
-            cursor = db.execute(f"SELECT {names}, tenant_id FROM tenants WHERE tenant_id IN ({marks})", chunk)
+            cursor = db.execute(f"SELECT {names}, tenant_id FROM {source} WHERE tenant_id IN ({marks})", chunk)
             stored.update((row[-1], row) for row in cursor.fetchall())
         return stored
 
@@ -494,18 +532,20 @@ class TenantStore:
                             "imported_at": now,
                             "import_source": plan.source,
                             "revision": revision,
-                            "steady_revision": revision,
                         }
                         for spec in plan.added
                     ]
+                )
+                db.table("tenant_readings").insert_all(
+                    [{"tenant_id": spec.tenant_id, "readings_revision": revision} for spec in plan.added]
                 )
             for tenant_id, diff in plan.changed:
                 values = {name: getattr(by_id[tenant_id], name) for name in diff}
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 db.execute(
-                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1, revision = ?, "
-                    "steady_revision = ? WHERE tenant_id = ?",
-                    [*values.values(), plan.source, revision, revision, tenant_id],
+                    f"UPDATE tenants SET {assignments}, import_source = ?, version = version + 1, revision = ? "
+                    "WHERE tenant_id = ?",
+                    [*values.values(), plan.source, revision, tenant_id],
                 )
             entries = [
                 dict(

@@ -18,6 +18,7 @@ from cutover.model.lifecycle import Lifecycle
 from cutover.model.tenant import Tenant
 from cutover.state.events import Event
 from cutover.state.store import Store
+from cutover.state.tenants import TENANT_ROWS
 
 CHECKPOINT = "watch.checkpoint"  # the event kind of a checkpoint's verdict
 
@@ -153,7 +154,7 @@ def checkpoints(
 def watched(store: Store, now: float, watch: WatchSettings) -> list[Tenant]:
     """The migrated tenants still under watch, by ID."""
     rows = store.db.query(
-        "SELECT * FROM tenants WHERE lifecycle = ? AND lifecycle_since > ? ORDER BY tenant_id",
+        f"SELECT * FROM {TENANT_ROWS} WHERE lifecycle = ? AND lifecycle_since > ? ORDER BY tenant_id",
         [Lifecycle.MIGRATED.value, now - watch.duration],
     )
     return [Tenant.from_row(row) for row in rows]
