@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,12 @@ from cutover.config.matrix import parse_matrix
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle
+from cutover.model.tenant import Tenant
 from cutover.state.events import Event, EventLog
 from cutover.state.identity import Actor
 from cutover.state.samples import Sample, SampleStore
 from cutover.state.store import Store
-from cutover.state.tenants import TenantStore
+from cutover.state.tenants import READINGS, TenantStore
 
 
 def _import(tenants: TenantStore, numbers: range) -> None:
@@ -109,6 +111,28 @@ async def test_a_transition_and_a_figure_by_another_writer_are_seen_and_only_the
     assert all(after[tenant_id] is before[tenant_id] for tenant_id in unchanged)  # kept, not rebuilt
     assert tenants.get("T-0032").backends_healthy == 2  # in the store, for whatever reads it there
     assert _ids(fleet) == sorted(after)
+
+
+@pytest.mark.asyncio
+async def test_the_copy_holds_each_tenants_row_and_none_of_its_readings(tenants: TenantStore) -> None:
+    """A kept tenant's readings would be old (the copy does not follow them): it holds None, "not read", never a
+    value that looks like a measurement; everything else is as the store has it."""
+    _import(tenants, range(1, 41))
+    _health(tenants, range(1, 41), 1_800_000_000.0)
+    _dns(tenants, range(1, 41), 1_800_000_000.0, moved=("T-0031",))
+    fleet = KeptFleet(tenants, page=7)
+
+    kept = {t.tenant_id: t for t in await fleet.refresh()}
+    tenants.transition("T-0009", Lifecycle.SYNCING, why="caught up, not read in full")
+    caught_up = {t.tenant_id: t for t in await fleet.refresh()}
+
+    for copy in (kept["T-0031"], caught_up["T-0009"]):
+        stored = tenants.get(copy.tenant_id)
+        assert (stored.backends_healthy, stored.health_at, stored.dns_at) == (3, 1_800_000_000.0, 1_800_000_000.0)
+        assert all(getattr(copy, name) is None for name in READINGS)
+        others = [field.name for field in fields(Tenant) if field.name not in READINGS]
+        assert [getattr(copy, name) for name in others] == [getattr(stored, name) for name in others]
+    assert (kept["T-0031"].dns_routing, caught_up["T-0009"].lifecycle) == ("oci", Lifecycle.SYNCING)
 
 
 @pytest.mark.asyncio

@@ -11,7 +11,7 @@ from cutover.config.matrix import parse_matrix
 from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 from cutover.state.store import Store
-from cutover.state.tenants import TenantStore
+from cutover.state.tenants import READINGS, TenantStore
 
 pytestmark = pytest.mark.both_stores
 
@@ -72,3 +72,21 @@ def test_columns_that_are_not_a_tenant_row_are_refused_naming_the_field() -> Non
     columns, row = ["tenant_id", "lifecycle", "sync_health"], ("T-1", "pending", "")
     with pytest.raises(TypeError, match="missing"):
         Tenant.from_rows(columns, [row])
+
+
+def test_a_tenant_read_without_its_readings_has_none_of_them_and_everything_else(tenants: TenantStore) -> None:
+    """The engine's copy of the fleet reads tenants' rows alone (`readings=False`): their readings are None."""
+    _imported(tenants)
+    tenants.transition("T-0002", Lifecycle.SYNCING, why="test")
+    tenants.observe_many({"T-0002": {"sync_health": SyncHealth.CONTINUOUS, "sync_percent": 100.0, "requests": 3.0}})
+    full = tenants.get("T-0002")
+    (rowless,) = [t for page in tenants.pages(5, readings=False) for t in page if t.tenant_id == "T-0002"]
+    columns, rows = next(tenants.raw_row_pages(["T-0002"], readings=False))
+    assert not READINGS & set(columns)
+    assert Tenant.from_rows(columns, rows, unread=READINGS) == [rowless]
+    assert rowless == dataclasses.replace(full, **dict.fromkeys(READINGS))
+    assert rowless.sync_health is SyncHealth.CONTINUOUS and rowless.sync_percent is None
+    with pytest.raises(ValueError, match="both read and not read: sync_percent"):
+        Tenant.from_rows([*columns, "sync_percent"], [(*rows[0], 1.0)], unread=READINGS)
+    with pytest.raises(TypeError, match="missing"):  # a row without its readings, not said: refused
+        Tenant.from_rows(columns, rows)

@@ -205,22 +205,27 @@ class TenantStore:
         sql = f"SELECT * FROM {TENANT_ROWS}{condition} ORDER BY tenant_id"
         return self._tenants(sql, params)
 
-    def pages(self, size: int) -> Iterator[list[Tenant]]:
+    def pages(self, size: int, *, readings: bool = True) -> Iterator[list[Tenant]]:
         """Every tenant in tenant_id order, `size` at a time, each page its own short query (no cursor is left
-        open between pages): a reader on an event loop can let other tasks run between two pages."""
+        open between pages): a reader on an event loop can let other tasks run between two pages. Without
+        `readings`, a tenant's readings (READINGS) are not read and are None."""
         last = ""
+        source = TENANT_ROWS if readings else "tenants"
         while True:
             page = self._tenants(
-                f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?", [last, int(size)]
+                f"SELECT * FROM {source} WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?",
+                [last, int(size)],
+                unread=frozenset() if readings else READINGS,
             )
             if not page:
                 return
             yield page
             last = page[-1].tenant_id
 
-    def _tenants(self, sql: str, params: list[object]) -> list[Tenant]:
+    def _tenants(self, sql: str, params: list[object], *, unread: frozenset[str] = frozenset()) -> list[Tenant]:
         cursor = self.store.db.execute(sql, params)
-        return Tenant.from_rows([description[0] for description in cursor.description], cursor.fetchall())
+        columns = [description[0] for description in cursor.description]
+        return Tenant.from_rows(columns, cursor.fetchall(), unread=unread)
 
     def raw(self, limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Every tenant as a plain tuple, in tenant_id order, with the column names: for readers
@@ -309,13 +314,17 @@ class TenantStore:
         columns, rows = self.raw_rows(set(tenant_ids))
         return sorted(tenant.tenant_id for tenant in Tenant.from_rows(columns, rows) if not room.holds(tenant))
 
-    def raw_row_pages(self, tenant_ids: Collection[str]) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
-        """`raw_rows`, a query (BATCH tenants) at a time, read as the pages are iterated."""
+    def raw_row_pages(
+        self, tenant_ids: Collection[str], *, readings: bool = True
+    ) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+        """`raw_rows`, a query (BATCH tenants) at a time, read as the pages are iterated; without `readings`, the
+        tenants' rows alone (their columns but READINGS)."""
         ids = list(tenant_ids)
+        source = TENANT_ROWS if readings else "tenants"
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             cursor = self.store.db.execute(
-                f"SELECT * FROM {TENANT_ROWS} WHERE tenant_id IN ({', '.join('?' * len(chunk))})", chunk
+                f"SELECT * FROM {source} WHERE tenant_id IN ({', '.join('?' * len(chunk))})", chunk
             )
             yield [description[0] for description in cursor.description], cursor.fetchall()
 

@@ -1,26 +1,23 @@
 """The engine's copy of the whole fleet, which the whole-fleet polls go through.
 
 Read in full once, a page at a time; from then on brought up to date from the store's change feed
-(`TenantStore.changed_since(..., steady=True)`): only the rows whose steady revision moved since the copy was
-last brought up to date are read again and rebuilt as Tenants, in place of the old ones (tenant_id order kept;
-a tenant imported since goes in its place; tenants are never deleted). At 50,000 tenants re-reading every row
-cost about 0.5 s of CPU a fleet interval, and left 50,000 new objects for the garbage collector to walk; a
-refresh now costs the rows that changed, and the rest, frozen once the engine has read the fleet
+(`TenantStore.changed_ids(..., steady=True)`): only the tenants whose row (not their readings) changed since the
+copy was last brought up to date are read again and rebuilt as Tenants, in place of the old ones (tenant_id
+order kept; a tenant imported since goes in its place; tenants are never deleted). At 50,000 tenants re-reading
+every row cost about 0.5 s of CPU a fleet interval, and left 50,000 new objects for the garbage collector to
+walk; a refresh now costs the rows that changed, and the rest, frozen once the engine has read the fleet
 (gc_freeze.py), stay out of its way.
 
-What may be old in this copy, and why nothing is misled by it:
-- confirmation times (state/tenants.py `CONFIRMED_AT`: observed_at, metrics_at, dns_at, health_at): a write
-  confirming a figure moves no revision;
-- the measured figures (`MEASURED_FIGURES`: the metrics poll's live figures, a sync's progress and lag, the count
-  of healthy backends): the whole-fleet polls change them on nearly every row (the metrics) or on every syncing
-  tenant (a continuous sync's lag), every fleet interval; following them would re-read half the fleet or more,
-  so the copy follows the steady revision, which they leave alone.
-A kept tenant's values of these are those of when its row last changed otherwise, however old. Nothing reads
-them from this copy, and nothing may: the providers are asked about tenants by ID, names, targets, lifecycle and
-version; the DNS poll keeps the TTL history from the dns_ttl fields (steady: a change is read at the next
-refresh); and each decision re-reads its tenants from the store first: the drift watch each suspect (drift.py),
-the sync-after-cutover watch each migrated tenant (sync_watch.py), the checkpoint each tenant due (watch.py),
-while the trigger loop judges the tenants in flight and under watch, read from the store each poll
+What this copy does not hold: a tenant's readings (state/tenants.py `READINGS`: its confirmation times, the
+metrics poll's live figures, a sync's progress and lag, the count of healthy backends), which the whole-fleet
+polls change on nearly every row every fleet interval. The copy reads the tenants' rows alone, and a kept
+tenant's readings are None ("not read"), never a value that looks like a measurement: following them would
+re-read half the fleet or more every cycle, and holding them cost about 20 MB at 50,000. Nothing reads them from
+this copy, and nothing may: the providers are asked about tenants by ID, names, targets, lifecycle and version;
+the DNS poll keeps the TTL history from the dns_ttl fields (in the row: a change is read at the next refresh);
+and each decision re-reads its tenants from the store first: the drift watch each suspect (drift.py), the
+sync-after-cutover watch each migrated tenant (sync_watch.py), the checkpoint each tenant due (watch.py), while
+the trigger loop judges the tenants in flight and under watch, read from the store each poll
 (PollerBase.in_flight, state/watch.py) with the snapshot's own figures, not this copy. Every other field is as
 fresh as when every row was re-read: as of the last refresh, at most a fleet interval old. Whatever needs a
 confirmation time or a measured figure reads the tenant from the store (EngineCore.tenant).
@@ -33,7 +30,7 @@ from collections.abc import Callable
 from operator import attrgetter
 
 from cutover.model.tenant import Tenant
-from cutover.state.tenants import TenantStore
+from cutover.state.tenants import READINGS, TenantStore
 
 _BY_ID = attrgetter("tenant_id")
 FREEZE_AT_LEAST = 5_000  # tenants built anew before `on_rebuilt` is told, however small the fleet
@@ -72,7 +69,7 @@ class KeptFleet:
         revision = self.store.revision()  # before the pages: a row changed during the read is read again next time
         fleet: list[Tenant] = []
         told = 0
-        for page in self.store.pages(self.page):
+        for page in self.store.pages(self.page, readings=False):
             fleet.extend(page)
             if self.on_rebuilt is not None and len(fleet) - told >= self.rebuilt_at_least:
                 # Told as the read goes, not once at the end: the collector would otherwise walk the Tenants read
@@ -98,8 +95,8 @@ class KeptFleet:
             # page replaces are freed as it lands, not after the last page (at 50,000, after a new engine's
             # first polls, the old and the new copy of the whole fleet were alive together: 87 MB more).
             fleet = list(fleet)
-            for columns, rows in self.store.raw_row_pages(changed[start : start + self.page]):
-                for tenant in Tenant.from_rows(columns, rows):
+            for columns, rows in self.store.raw_row_pages(changed[start : start + self.page], readings=False):
+                for tenant in Tenant.from_rows(columns, rows, unread=READINGS):
                     at = self._index.get(tenant.tenant_id)
                     if at is None:
                         added.append(tenant)
