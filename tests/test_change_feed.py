@@ -4,6 +4,7 @@ and the console's feed reads only the rows that moved."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -288,14 +289,20 @@ def test_the_selected_tenant_is_read_every_poll(
     assert update.tenants["T-0004"].metrics_at == clock.now()
 
 
-def test_a_store_from_the_schema_before_revisions_gets_them(tmp_path: Path, clock: ManualClock) -> None:
-    path = tmp_path / "old.db"
+def _store_before(path: Path, migration: Callable[[sqlite_utils.Database], None]) -> sqlite3.Connection:
+    """A store file at the schema an older cutover made, just before `migration`: its connection, to fill."""
     conn = sqlite3.connect(path)
     db = sqlite_utils.Database(conn)
-    before = MIGRATIONS.index(_tenant_revisions)
-    for migration in MIGRATIONS[:before]:
-        migration(db)
+    before = MIGRATIONS.index(migration)
+    for earlier in MIGRATIONS[:before]:
+        earlier(db)
     conn.execute(f"PRAGMA user_version = {before}")
+    return conn
+
+
+def test_a_store_from_the_schema_before_revisions_gets_them(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "old.db"
+    conn = _store_before(path, _tenant_revisions)
     for n in (1, 2, 3):
         conn.execute(
             "INSERT INTO tenants (tenant_id, size_bytes, tier, wave, dns_name, lifecycle_since, imported_at) "
@@ -333,12 +340,7 @@ def test_a_store_from_before_the_readings_table_keeps_every_reading_and_revision
     """Schema 20 moves a tenant's measured figures and confirmation times to their own table: what was stored is
     read back the same, and the change feed goes on from where it was (steady or not)."""
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    db = sqlite_utils.Database(conn)
-    before = MIGRATIONS.index(_tenant_readings)
-    for migration in MIGRATIONS[:before]:
-        migration(db)
-    conn.execute(f"PRAGMA user_version = {before}")
+    conn = _store_before(path, _tenant_readings)
     # T-0001 last changed in a figure only (revision 7, steady 3); T-0002 in its row (5, 5); T-0003 never since.
     for tenant_id, revision, steady in (("T-0001", 7, 3), ("T-0002", 5, 5), ("T-0003", 2, 2)):
         conn.execute(
