@@ -477,3 +477,34 @@ def test_a_war_rooms_console_rewrites_every_row_when_another_war_room_begins_lea
     update = feed.poll()
     assert len(update.changed) == 40
     assert update.changed["T-0001"].cell("next").text.startswith("war room amer: ")
+
+
+def test_observations_handed_as_rows_are_recorded_as_the_same_observations_by_name(
+    store: Store, tenants: TenantStore
+) -> None:
+    """The metrics and sync polls hand the store one tuple a tenant with the names once (`observe_rows`): the
+    store records what the same observations by name record, refuses what it would refuse, and changes nothing."""
+    _import(tenants)
+    names = ("sync_health", "sync_percent", "sync_lag_s", "observed_at")
+    rows = [(f"T-{n:04d}", (SyncHealth.CONTINUOUS, 100.0, float(n), 1_800_000_000.0)) for n in range(1, 21)]
+    tenants.observe_rows(names, rows)
+    values = {f"T-{n:04d}": ("continuous", 100.0, float(n), 1_800_000_000.0) for n in range(21, 41)}
+    tenants.observe_many({tenant_id: dict(zip(names, row, strict=True)) for tenant_id, row in values.items()})
+    for n in (1, 20, 21, 40):
+        got = tenants.get(f"T-{n:04d}")
+        assert (got.sync_health, got.sync_percent, got.sync_lag_s, got.observed_at) == (
+            SyncHealth.CONTINUOUS,
+            100.0,
+            float(n),
+            1_800_000_000.0,
+        )
+    before = _revisions(store)
+    with pytest.raises(ValueError, match="T-0002: 3 values observed for 4 names"):
+        tenants.observe_rows(names, [rows[0], ("T-0002", (SyncHealth.STALLED, 1.0, 2.0))])
+    with pytest.raises(ValueError, match="not observations: lifecycle"):
+        tenants.observe_rows(("lifecycle",), [("T-0001", ("migrated",))])
+    with pytest.raises(ValueError, match="'teleporting' is not a valid SyncHealth"):
+        tenants.observe_rows(names, [("T-0001", ("teleporting", 1.0, 2.0, 3.0))])
+    with pytest.raises(UnknownTenant, match="T-9999"):
+        tenants.observe_rows(names, [("T-0001", ("stalled", 1.0, 2.0, 3.0)), ("T-9999", ("stalled", 1.0, 2.0, 3.0))])
+    assert _revisions(store) == before and tenants.get("T-0001").sync_health is SyncHealth.CONTINUOUS

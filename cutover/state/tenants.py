@@ -117,19 +117,27 @@ def _by_names_observed(
     observations: dict[str, dict[str, Any]],
 ) -> dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]]:
     """Observations grouped by the names observed (a poll observes one or two sets of names), each tenant's as
-    (its ID, the values in that order); every name checked once a set, every sync health checked and stored as
-    its value. Raises ValueError for a name that is not an observation or a value that is not a sync health."""
+    (its ID, the values in that order), checked (`_checked`)."""
     grouped: dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]] = {}
     for tenant_id, observed in observations.items():
         names = tuple(observed)
         rows = grouped.get(names)
         if rows is None:
-            unknown = set(names) - OBSERVED_FIELDS
-            if unknown:
-                raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
             rows = grouped[names] = []
         rows.append((tenant_id, tuple(observed.values())))
+    return _checked(grouped)
+
+
+def _checked(
+    grouped: dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]],
+) -> dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]]:
+    """Grouped observations with every name checked once a set, every sync health checked and stored as its value
+    (the rows changed in place). Raises ValueError for a name that is not an observation or a value that is not a
+    sync health."""
     for names, rows in grouped.items():
+        unknown = set(names) - OBSERVED_FIELDS
+        if unknown:
+            raise ValueError(f"not observations: {', '.join(sorted(unknown))}")
         if "sync_health" not in names:
             continue
         index = names.index("sync_health")
@@ -386,13 +394,26 @@ class TenantStore:
         revision; one whose figures are the same gets only its newer confirmation times (CONFIRMED_AT), and
         keeps its revision; a change to anything else observed (a sync's health, DNS as read) is written to its
         row with a new revision; nothing differing, nothing is written. A NaN always differs (SQLite keeps none)."""
-        observed_by_names = _by_names_observed(observations)
+        self._record(_by_names_observed(observations), observations)
+
+    def observe_rows(self, names: tuple[str, ...], rows: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """`observe_many` for observations of the same names, each tenant's as (its ID, its values in the order of
+        `names`): a whole-fleet poll builds no dict a tenant. Raises ValueError for a row of another length."""
+        for tenant_id, values in rows:
+            if len(values) != len(names):
+                raise ValueError(f"{tenant_id}: {len(values)} values observed for {len(names)} names")
+        if rows:
+            self._record(_checked({tuple(names): list(rows)}), [tenant_id for tenant_id, _ in rows])
+
+    def _record(
+        self, observed_by_names: dict[tuple[str, ...], list[tuple[str, tuple[Any, ...]]]], tenant_ids: Collection[str]
+    ) -> None:
         if not observed_by_names:
             return
         fields = sorted({name for names in observed_by_names for name in names})
         position = {name: index for index, name in enumerate(fields)}
         with self.store.write() as db:
-            stored = self._stored(db, fields, observations)
+            stored = self._stored(db, fields, tenant_ids)
             # (table, its columns) -> the rows (values, then the tenant's ID) that changed there
             revised: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
             # columns -> their values -> the tenants confirmed with them (a poll confirms most at the same time)

@@ -163,13 +163,14 @@ class PollerBase:
             if len(observed) > YIELD_EVERY:
                 await asyncio.sleep(0)
 
-    async def _observe_as_built(self, observations: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """`_observe`, the observations built as they are recorded, `YIELD_EVERY` tenants per transaction: a
-        whole-fleet poll holds one transaction's observations at a time, not a dict for each of 50,000 tenants."""
-        items = iter(observations)
-        while chunk := dict(islice(items, YIELD_EVERY)):
+    async def _observe_rows(self, names: tuple[str, ...], rows: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
+        """`_observe` for observations of the same names, each tenant's as (its ID, its values in the order of
+        `names`), built as they are recorded, `YIELD_EVERY` tenants per transaction: a whole-fleet poll holds one
+        transaction's observations at a time, and no dict a tenant (TenantStore.observe_rows)."""
+        items = iter(rows)
+        while chunk := list(islice(items, YIELD_EVERY)):
             with self.core.fenced():
-                self.core.tenants.observe_many(chunk)
+                self.core.tenants.observe_rows(names, chunk)
             if len(chunk) == YIELD_EVERY:
                 await asyncio.sleep(0)
 

@@ -53,6 +53,21 @@ from cutover.state.watch import watched
 
 log = logging.getLogger(__name__)
 
+# What the metrics, sync and health polls record of each tenant, in the order of the values they hand the store.
+HEALTH_OBSERVED = ("backends_healthy", "backends_total", "health_at")
+LIVE_OBSERVED = ("observed_oci_share", "requests", "error_rate", "p95_ms", "metrics_at")
+SYNC_OBSERVED = (
+    "sync_health",
+    "sync_percent",
+    "sync_eta_s",
+    "sync_lag_s",
+    "pending_objects",
+    "pending_bytes",
+    "checksum_mismatches",
+    "last_pass_at",
+    "observed_at",
+)
+
 
 class Pollers(PollerBase):
     """The polls, one a role: metrics, DNS, sync status, backend health."""
@@ -108,7 +123,7 @@ class Pollers(PollerBase):
     async def _record_metrics(
         self, snapshot: MetricsSnapshot, tenants: Sequence[Tenant], in_flight: Sequence[Tenant], whole: bool
     ) -> None:
-        live: dict[str, dict[str, Any]] = {}
+        live: list[tuple[str, tuple[Any, ...]]] = []  # in the order of LIVE_OBSERVED
         samples: list[SampleValues] = []
         now = self.core.now()
         keep_all_samples = now - self._samples_at >= self.engine.fleet_samples_interval
@@ -124,13 +139,12 @@ class Pollers(PollerBase):
             figures = snapshot.figures(tenant.tenant_id)
             if figures is None:
                 continue  # no figure: keep the last one and its age (the gate calls it stale), never blank it
-            live[tenant.tenant_id] = {
-                "observed_oci_share": figures.oci_share,
-                "requests": figures.requests,
-                "error_rate": figures.error_rate,
-                "p95_ms": figures.p95_ms,
-                "metrics_at": figures.measured_at,
-            }
+            live.append(
+                (
+                    tenant.tenant_id,
+                    (figures.oci_share, figures.requests, figures.error_rate, figures.p95_ms, figures.measured_at),
+                )
+            )
             if tenant.tenant_id in sampled and (metrics := snapshot.tenant(tenant.tenant_id)) is not None:
                 kept = samples if tenant.tenant_id in fine else coarse
                 for side, measured in (("aws", metrics.aws), ("oci", metrics.oci)):
@@ -148,7 +162,7 @@ class Pollers(PollerBase):
                         )
         # Short transactions rather than one long one: other writers (a console's job) wait less. Each one's
         # Samples are made as it writes them (see SampleValues).
-        await self._observe(live)
+        await self._observe_rows(LIVE_OBSERVED, live)
         for start in range(0, len(samples), 2 * YIELD_EVERY):
             written = [Sample(*values) for values in samples[start : start + 2 * YIELD_EVERY]]
             with self.core.fenced():
@@ -223,23 +237,26 @@ class Pollers(PollerBase):
             return
         started = self.core.now()
         statuses = await provider.status(tenants)
-        await self._observe_as_built(
+        await self._observe_rows(
+            SYNC_OBSERVED,
             (
-                tenant_id,
-                {
-                    # its value, as the store keeps it: a dict of plain values is one the garbage collector skips
-                    "sync_health": status.health.value if isinstance(status.health, SyncHealth) else status.health,
-                    "sync_percent": status.percent,
-                    "sync_eta_s": _finite(status.eta_s),
-                    "sync_lag_s": status.lag_s,
-                    "pending_objects": status.pending_objects,
-                    "pending_bytes": status.pending_bytes,
-                    "checksum_mismatches": status.checksum_mismatches,
-                    "last_pass_at": status.last_pass_at,
-                    "observed_at": status.measured_at,
-                },
-            )
-            for tenant_id, status in statuses.items()
+                (
+                    tenant_id,
+                    (
+                        # its value, as the store keeps it: a tuple of plain values is one the collector skips
+                        status.health.value if isinstance(status.health, SyncHealth) else status.health,
+                        status.percent,
+                        _finite(status.eta_s),
+                        status.lag_s,
+                        status.pending_objects,
+                        status.pending_bytes,
+                        status.checksum_mismatches,
+                        status.last_pass_at,
+                        status.measured_at,
+                    ),
+                )
+                for tenant_id, status in statuses.items()
+            ),
         )
         self.source_ok("sync", provider.source, self.engine.sync_interval, self.core.now(), started=started)
         if self.judge:
@@ -272,17 +289,21 @@ class Pollers(PollerBase):
             return
         started = self.core.now()
         found = await provider.backends(tenants)
-        await self._observe_as_built(
+        await self._observe_rows(
+            HEALTH_OBSERVED,
             (
-                tenant_id,
-                {
-                    "backends_healthy": health.healthy,
-                    "backends_total": health.total,
-                    "health_at": health.measured_at,
-                    **({"hydrated_at": health.hydrated_at} if health.hydrated_at is not None else {}),
-                },
-            )
-            for tenant_id, health in found.items()
+                (tenant_id, (health.healthy, health.total, health.measured_at))
+                for tenant_id, health in found.items()
+                if health.hydrated_at is None
+            ),
+        )
+        await self._observe_rows(  # and those that report a hydration, with it
+            (*HEALTH_OBSERVED, "hydrated_at"),
+            (
+                (tenant_id, (health.healthy, health.total, health.measured_at, health.hydrated_at))
+                for tenant_id, health in found.items()
+                if health.hydrated_at is not None
+            ),
         )
         self.source_ok("health", provider.source, self.engine.health_interval, self.core.now(), started=started)
 
