@@ -106,3 +106,15 @@ def test_tenants_read_from_the_store_share_one_copy_of_their_few_valued_fields(t
         assert getattr(one, name) is getattr(two, name) is getattr(three, name), name
     assert one.region == "eu-frankfurt-1" and one.import_source == "m.csv"
     assert one.dns_name is not two.dns_name  # a tenant's own values are its own
+
+
+def test_a_tenant_without_its_readings_row_is_still_read_with_no_readings(store: Store, tenants: TenantStore) -> None:
+    """Every tenant has a readings row; one that had not would be shown with no readings, never hidden."""
+    _imported(tenants)
+    tenants.observe("T-0001", requests=3.0, metrics_at=7.5)
+    with store.write() as db:
+        db.execute("DELETE FROM tenant_readings WHERE tenant_id = 'T-0001'")
+    assert [tenant.tenant_id for tenant in tenants.find()] == ["T-0001", "T-0002"]
+    assert [tenant.tenant_id for page in tenants.pages(1) for tenant in page] == ["T-0001", "T-0002"]
+    one = tenants.get("T-0001")
+    assert (one.requests, one.metrics_at, one.region) == (None, None, "eu-frankfurt-1")

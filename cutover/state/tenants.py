@@ -83,7 +83,9 @@ OBSERVED_FIELDS = (
 # which whole-fleet polls write on many rows every poll; everything else of a tenant is its row in `tenants`.
 READINGS = CONFIRMED_AT | MEASURED_FIGURES  # READING_COLUMNS' names (tests/test_change_feed.py)
 # A tenant as every reader reads it: its row and its readings, one row a tenant (`SELECT * FROM {TENANT_ROWS}`).
-TENANT_ROWS = "tenants JOIN tenant_readings USING (tenant_id)"
+# Every tenant has its readings row (the migration made them, an import makes one with each tenant); a LEFT JOIN
+# all the same, so that a tenant without one would be shown with no readings rather than not at all.
+TENANT_ROWS = "tenants LEFT JOIN tenant_readings USING (tenant_id)"
 
 # The change feed's high-water mark: the highest revision of either table (two indexed maxima). A row's revision
 # in the feed is the greater of its `revision` (its last change to anything but its readings: the steady one)
