@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import weakref
 from dataclasses import fields
 from pathlib import Path
@@ -22,7 +23,7 @@ from cutover.actions.engine.trigger_loop import TriggerLoop
 from cutover.config.matrix import parse_matrix
 from cutover.config.settings import Settings, SimulatorSettings
 from cutover.model.clock import ManualClock
-from cutover.model.lifecycle import Lifecycle
+from cutover.model.lifecycle import Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 from cutover.state.events import Event, EventLog
 from cutover.state.identity import Actor
@@ -370,3 +371,60 @@ async def test_whole_fleet_polls_reread_only_the_rows_whose_steady_figures_moved
 
     assert every > len(simulated.fleet()) * 0.9  # the metrics poll moved nearly every row
     assert pollers.kept.rows_read - read == steady < len(simulated.fleet()) // 3
+
+
+def _as_stored(value: object) -> object:
+    """A value as the store keeps it: NaN and infinity are no figure."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+@pytest.mark.asyncio
+async def test_each_tenants_sync_and_health_figures_are_stored_as_its_provider_answered(simulated: Simulated) -> None:
+    """The sync and health polls hand the store each tenant's values in the order of their names: every figure
+    lands in its own column (read back by name), for every tenant of the fleet."""
+    pollers = _pollers(simulated)
+    await pollers.poll_sync()
+    await pollers.poll_health()
+    fleet = simulated.fleet()
+    statuses = await simulated.providers.sync.status(fleet)
+    found = await simulated.providers.health.backends(fleet)
+    assert len(statuses) == len(found) == len(fleet)
+    hydrated = 0
+    for tenant in fleet:
+        stored, status, health = (
+            simulated.tenants.get(tenant.tenant_id),
+            statuses[tenant.tenant_id],
+            found[tenant.tenant_id],
+        )
+        assert stored.sync_health is SyncHealth(status.health)
+        assert (
+            stored.sync_percent,
+            stored.sync_eta_s,
+            stored.sync_lag_s,
+            stored.pending_objects,
+            stored.pending_bytes,
+            stored.checksum_mismatches,
+            stored.last_pass_at,
+            stored.observed_at,
+        ) == tuple(
+            _as_stored(value)
+            for value in (
+                status.percent,
+                status.eta_s,
+                status.lag_s,
+                status.pending_objects,
+                status.pending_bytes,
+                status.checksum_mismatches,
+                status.last_pass_at,
+                status.measured_at,
+            )
+        ), tenant.tenant_id
+        assert (stored.backends_healthy, stored.backends_total, stored.health_at) == (
+            health.healthy,
+            health.total,
+            health.measured_at,
+        )
+        if health.hydrated_at is not None:
+            assert stored.hydrated_at == health.hydrated_at
+            hydrated += 1
+    assert hydrated > 0  # the tenants reporting a hydration, handed apart, are stored too
