@@ -16,6 +16,7 @@ from cutover.config.settings import Settings
 from cutover.console.feed import FleetFeed
 from cutover.model.clock import ManualClock
 from cutover.model.lifecycle import Lifecycle, SyncHealth
+from cutover.state import schema
 from cutover.state.events import EventLog
 from cutover.state.identity import Actor
 from cutover.state.location import open_store
@@ -334,11 +335,14 @@ def test_the_readings_table_holds_exactly_the_measured_figures_and_their_confirm
     assert set(columns[2:]) == READINGS == CONFIRMED_AT | MEASURED_FIGURES
 
 
+@pytest.mark.parametrize("drop_column", [True, False], ids=["DROP COLUMN", "SQLite before 3.35"])
 def test_a_store_from_before_the_readings_table_keeps_every_reading_and_revision(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, monkeypatch: MonkeyPatch, drop_column: bool
 ) -> None:
     """Schema 20 moves a tenant's measured figures and confirmation times to their own table: what was stored is
-    read back the same, and the change feed goes on from where it was (steady or not)."""
+    read back the same, and the change feed goes on from where it was (steady or not); where SQLite has no DROP
+    COLUMN (before 3.35), the tenants table is made again without them, to the same effect."""
+    monkeypatch.setattr(schema, "DROP_COLUMN", drop_column)
     path = tmp_path / "old.db"
     conn = _store_before(path, _tenant_readings)
     # T-0001 last changed in a figure only (revision 7, steady 3); T-0002 in its row (5, 5); T-0003 never since.
@@ -371,6 +375,27 @@ def test_a_store_from_before_the_readings_table_keeps_every_reading_and_revision
         assert [row[0] for row in tenants.changed_since(4, steady=True).rows] == ["T-0002"]
         tenants.observe("T-0003", requests=5.0)
         assert tenants.changed_ids(7) == (8, ["T-0003"]) and tenants.changed_ids(7, steady=True) == (8, [])
+
+
+def test_a_store_made_where_sqlite_has_no_drop_column_has_the_same_tables(monkeypatch: MonkeyPatch) -> None:
+    """Every column (name, type, NOT NULL, default, key) and index of every table, made by DROP COLUMN and by
+    making the tenants table again (SQLite before 3.35)."""
+
+    def made() -> tuple[list[tuple[object, ...]], list[str]]:
+        db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+        with db.conn:
+            schema.migrate(db)
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        columns = [(table, *column) for table in tables for column in db.execute(f"PRAGMA table_info({table})")]
+        indexes = db.execute(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+        return columns, indexes
+
+    by_drop_column = made()
+    monkeypatch.setattr(schema, "DROP_COLUMN", False)
+    assert made() == by_drop_column
+    assert any(column[0] == "tenants" and column[2] == "revision" for column in by_drop_column[0])
 
 
 def test_the_waves_summary_follows_each_changed_row(

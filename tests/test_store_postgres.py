@@ -389,15 +389,27 @@ def _catalog(url: str) -> tuple[set[tuple], set[tuple], set[tuple]]:
 
 
 @pytest.mark.slow  # a real server
-@pytest.mark.parametrize("made_at", [14, 17, 18, 19])
-def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: str, tmp_path, made_at: int) -> None:
+@pytest.mark.parametrize(
+    ("made_at", "drop_column"),
+    [(14, True), (17, True), (18, True), (19, True), (19, False)],
+    ids=["14", "17", "18", "19", "19, recorded where SQLite has no DROP COLUMN"],
+)
+def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(
+    server: str,
+    tmp_path,
+    made_at: int,
+    drop_column: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     """As on SQLite: the migrations since then bring it forward with its rows; it is then what a new store is."""
     from engine_helpers import import_runbook, write_fleet
 
     from cutover.model.clock import ManualClock
+    from cutover.state import schema
     from cutover.state.events import EventLog
     from cutover.state.identity import Actor
-    from cutover.state.postgres.schema import create_schema_statements
+    from cutover.state.postgres.schema import create_schema_statements, upgrade_statements
     from cutover.state.tenants import TENANT_ROWS, TenantStore
 
     with open_store(str(tmp_path / "today.db")) as today:  # the tenants as a store of today keeps them
@@ -406,6 +418,10 @@ def test_a_store_an_older_cutover_made_is_upgraded_when_opened_to_write(server: 
         made.observe("T-0002", requests=120.0, error_rate=0.002, metrics_at=1_800_000_000.0, dns_routing="aws")
         made.observe("T-0003", sync_health="continuous", sync_lag_s=4.0, backends_healthy=2, backends_total=3)
         rows = [dict(row) for row in today.db.query(f"SELECT * FROM {TENANT_ROWS} ORDER BY tenant_id")]
+    # The upgrade's statements as a cutover whose SQLite has (or lacks) DROP COLUMN records them.
+    monkeypatch.setattr(schema, "DROP_COLUMN", drop_column)
+    upgrade_statements.cache_clear()
+    request.addfinalizer(upgrade_statements.cache_clear)
     old_url, new_url = _schema_url(server), _schema_url(server)
     with psycopg.connect(old_url, autocommit=True) as conn, conn.transaction():
         conn.execute(f'CREATE SCHEMA "{old_url.rsplit("%3D", 1)[1]}"')

@@ -7,9 +7,14 @@ file at the previous version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Collection
 
 import sqlite_utils
+
+# ALTER TABLE ... DROP COLUMN came with SQLite 3.35 (2021); a jump host's Python may link an older one (Debian 11:
+# 3.34, Ubuntu 20.04: 3.31). There, a table loses columns by being made again without them.
+DROP_COLUMN = sqlite3.sqlite_version_info >= (3, 35, 0)
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -595,8 +600,39 @@ def _tenant_readings(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX tenant_readings_revision ON tenant_readings (readings_revision)")
     db.execute("UPDATE tenants SET revision = steady_revision")
     db.execute("DROP INDEX tenants_steady_revision")
-    for name in ("steady_revision", *names):
-        db.execute(f"ALTER TABLE tenants DROP COLUMN {name}")
+    _drop_columns(db, "tenants", ("steady_revision", *names))
+
+
+def _drop_columns(db: sqlite_utils.Database, table: str, dropped: Collection[str]) -> None:
+    """`table` without the columns `dropped` (none of them in an index), its rows, key and indexes kept: by
+    ALTER TABLE ... DROP COLUMN, or where this SQLite predates it, by making the table again without them."""
+    if DROP_COLUMN:
+        for name in dropped:
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+        return
+    kept = [column for column in db.execute(f"PRAGMA table_info({table})").fetchall() if column[1] not in dropped]
+    definitions = []
+    for _, name, kind, not_null, default, key in kept:
+        definitions.append(
+            f"{name} {kind}{' PRIMARY KEY' if key else ''}{' NOT NULL' if not_null else ''}"
+            + (f" DEFAULT {default}" if default is not None else "")
+        )
+    indexes = [
+        sql
+        for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", [table]
+        ).fetchall()
+    ]
+    names = ", ".join(column[1] for column in kept)
+    # The rows set aside, the table made again under its own name (so that PostgreSQL, which records these
+    # statements for its own upgrade, names its key as a new store's), the rows put back.
+    db.execute(f"CREATE TABLE {table}_kept AS SELECT {names} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"CREATE TABLE {table} ({', '.join(definitions)})")
+    db.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {table}_kept")
+    db.execute(f"DROP TABLE {table}_kept")
+    for sql in indexes:
+        db.execute(sql)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

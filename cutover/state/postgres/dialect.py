@@ -275,7 +275,8 @@ def trigger_to_postgres(create_trigger: str) -> str:
 
 _ADD_COLUMN = re.compile(r"(\bADD\s+COLUMN\s+)([A-Za-z_][A-Za-z_0-9]*)\s+(INTEGER|REAL|TEXT|BLOB)\b", re.IGNORECASE)
 _ROWID = re.compile(r"\browid\b", re.IGNORECASE)
-_NOT_RUN = re.compile(r"^(BEGIN|COMMIT|END|PRAGMA|--)", re.IGNORECASE)
+# Recorded but not a change: the transaction, SQLite's version mark, and a migration's reads (of sqlite_master).
+_NOT_RUN = re.compile(r"^(BEGIN|COMMIT|END|PRAGMA|SELECT|--)", re.IGNORECASE)
 
 # A migration's statement that has no word-for-word PostgreSQL form (it numbers rows by SQLite's rowid), and the
 # statement that does the same there.
@@ -291,8 +292,8 @@ STATEMENT_FORMS = {
 def migration_to_postgres(statement: str, tables: tuple[TableShape, ...], self_numbered: frozenset[str]) -> str | None:
     """One statement a schema migration runs on SQLite (as SQLite ran it, parameters in place), as PostgreSQL's,
     to be run with an empty parameter list (a literal `%` doubled); None for what PostgreSQL keeps otherwise
-    (the transaction, the version in PRAGMA user_version). `self_numbered`: the tables whose INTEGER PRIMARY
-    KEY numbers itself."""
+    (the transaction, the version in PRAGMA user_version) and for a read (a SELECT changes nothing).
+    `self_numbered`: the tables whose INTEGER PRIMARY KEY numbers itself."""
     sql = _COMMENT.sub("", statement).strip().rstrip(";").strip()
     if not sql or _NOT_RUN.match(sql):
         return None
