@@ -4,7 +4,6 @@ and (when configured) the AWS side's target health for rollback readiness."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from cutover.model.tenant import Tenant
@@ -32,7 +31,7 @@ class CloudHealth:
         if self.hydration is None:
             return found
         hydrated = self.hydration.hydrated_at
-        return {tid: replace(h, hydrated_at=hydrated.get(tid, h.hydrated_at)) for tid, h in found.items()}
+        return {tid: h._replace(hydrated_at=hydrated.get(tid, h.hydrated_at)) for tid, h in found.items()}
 
     async def validate(self, tenant: Tenant) -> ValidationResult:
         return await self.validation.validate(tenant)

@@ -53,8 +53,9 @@ from cutover.state.watch import watched
 
 log = logging.getLogger(__name__)
 
-# What the metrics, sync and health polls record of each tenant, in the order of the values they hand the store.
+# What the whole-fleet polls record of each tenant, in the order of the values they hand the store.
 HEALTH_OBSERVED = ("backends_healthy", "backends_total", "health_at")
+DNS_OBSERVED = ("dns_oci_share", "dns_routing", "dns_at")
 LIVE_OBSERVED = ("observed_oci_share", "requests", "error_rate", "p95_ms", "metrics_at")
 SYNC_OBSERVED = (
     "sync_health",
@@ -191,44 +192,50 @@ class Pollers(PollerBase):
             self.source_idle(provider.source)
             return
         started = self.core.now()
-        observed, read_at = await self._read_dns(tenants)
+        plain, fuller, read_at = await self._read_dns(tenants)
         if whole:
             self._dns_fleet_at = read_at
-        await self._observe(observed)
+        await self._observe_rows(DNS_OBSERVED, plain)
+        await self._observe(fuller)
         interval = self._cadence_of(in_flight, self.engine.dns_interval)
         self.source_ok("dns", provider.source, interval, self.core.now(), started=started)
         if self.judge:
-            found = {tenant_id: DnsRead(o["dns_oci_share"], o["dns_routing"]) for tenant_id, o in observed.items()}
+            found = {tenant_id: DnsRead(values[0], values[1]) for tenant_id, values in plain}
+            found.update((tenant_id, DnsRead(o["dns_oci_share"], o["dns_routing"])) for tenant_id, o in fuller.items())
             self.drift.check(tenants, found)
 
-    async def _read_dns(self, tenants: Sequence[Tenant]) -> tuple[dict[str, dict[str, Any]], float]:
-        """(Each tenant's DNS observation, dicts of plain values the garbage collector skips; when it was read).
-        The records read are let go on return, before the poll awaits its writes: at 50,000 tenants a whole-fleet
-        poll's records, alive while other polls ran between its transactions, were most of what full collections
-        then walked (with another poll's answers, up to 107 ms)."""
+    async def _read_dns(
+        self, tenants: Sequence[Tenant]
+    ) -> tuple[list[tuple[str, tuple[Any, ...]]], dict[str, dict[str, Any]], float]:
+        """(Each tenant's DNS observation: of most, their values in the order of DNS_OBSERVED, plain tuples the
+        garbage collector skips; of a tenant whose TTL history moves or that has several names, a dict with them;
+        when it was read). The records read are let go on return, before the poll awaits its writes: at 50,000
+        tenants a whole-fleet poll's records, alive while other polls ran between its transactions, were most of
+        what full collections then walked (with another poll's answers, up to 107 ms)."""
         records, several = await read_every_name(self.core.providers.dns, tenants)
         read_at = self.core.now()
         by_id = {tenant.tenant_id: tenant for tenant in tenants}
         assume = self.core.settings.dns.assume_previous_ttl
-        observed: dict[str, dict[str, Any]] = {}
+        plain: list[tuple[str, tuple[Any, ...]]] = []
+        fuller: dict[str, dict[str, Any]] = {}
         async for tenant_id, record in paced(records.items()):
             tenant = by_id.get(tenant_id)
-            if tenant is None:
+            if tenant is None or several.get(tenant_id):
                 continue
             routing = record.routing
-            observed[tenant_id] = {
-                "dns_oci_share": routing.oci_share(tenant.aws_target, tenant.oci_target),
-                "dns_routing": record.describe(),
-                "dns_at": record.measured_at,
-                **ttl_observation(tenant, routing.ttl, record.measured_at, assume_previous=assume),
-            }
+            values = (routing.oci_share(tenant.aws_target, tenant.oci_target), record.describe(), record.measured_at)
+            history = ttl_observation(tenant, routing.ttl, record.measured_at, assume_previous=assume)
+            if history:
+                fuller[tenant_id] = {**dict(zip(DNS_OBSERVED, values, strict=True)), **history}
+            else:
+                plain.append((tenant_id, values))
         now = self.core.now()
         for tenant_id, named in several.items():
             if named and tenant_id in by_id:
-                observed[tenant_id] = names_observation(
+                fuller[tenant_id] = names_observation(
                     by_id[tenant_id], seen_of(by_id[tenant_id], named, now), assume_previous=assume
                 )
-        return observed, read_at
+        return plain, fuller, read_at
 
     async def poll_sync(self) -> None:
         provider = self.core.providers.sync
