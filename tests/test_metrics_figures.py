@@ -41,3 +41,19 @@ def test_the_figures_are_what_the_tenant_says_in_every_corner() -> None:
             assert _same(figures.p95_ms, metrics.p95_ms), tenant_id
             assert figures.measured_at == metrics.measured_at, tenant_id
     assert snapshot.figures("T-99999") is None  # not in the snapshot: nothing to record
+
+
+def test_the_rows_a_whole_fleet_poll_records_are_the_figures_of_every_tenant_that_has_any() -> None:
+    pairs = list(itertools.product(AWS, OCI))
+    ids = tuple(f"T-{n:05d}" for n in range(len(pairs)))
+    aws = SideColumns("cw", *([pair[0][column] for pair in pairs] for column in range(4)))
+    oci = SideColumns("oci", *([pair[1][column] for pair in pairs] for column in range(4)))
+    snapshot = MetricsSnapshot(taken_at=100.0, period_s=60.0, tenant_ids=ids, aws=aws, oci=oci)
+
+    rows = snapshot.figure_rows([*reversed(ids), "T-99999"])
+
+    expected = [(tenant_id, snapshot.figures(tenant_id)) for tenant_id in reversed(ids)]
+    assert [tenant_id for tenant_id, _ in rows] == [tenant_id for tenant_id, figures in expected if figures]
+    assert 0 < len(rows) < len(ids)  # the silent tenants are left out, the rest kept in the order asked
+    for (tenant_id, values), (_, figures) in zip(rows, [pair for pair in expected if pair[1]], strict=True):
+        assert type(values) is tuple and all(_same(a, b) for a, b in zip(values, figures, strict=True)), tenant_id

@@ -124,7 +124,6 @@ class Pollers(PollerBase):
     async def _record_metrics(
         self, snapshot: MetricsSnapshot, tenants: Sequence[Tenant], in_flight: Sequence[Tenant], whole: bool
     ) -> None:
-        live: list[tuple[str, tuple[Any, ...]]] = []  # in the order of LIVE_OBSERVED
         samples: list[SampleValues] = []
         now = self.core.now()
         keep_all_samples = now - self._samples_at >= self.engine.fleet_samples_interval
@@ -134,33 +133,34 @@ class Pollers(PollerBase):
             fine |= {t.tenant_id for t in watched(self.core.store, now, self.core.settings.watch)}
         if prune:  # compaction folds the whole table: every war room's tenants in flight keep theirs too
             fine |= {tid for group in self.core.facts.tenants_in(IN_FLIGHT).values() for tid in group}
-        sampled = {t.tenant_id for t in (tenants if keep_all_samples else in_flight)}
+        # A tenant with no figure is left out: it keeps the last one and its age (the gate calls it stale), never
+        # blanked. The figures are in the order of LIVE_OBSERVED, a YIELD_EVERY tenants between yields.
+        ids = [tenant.tenant_id for tenant in tenants]
+        live: list[tuple[str, tuple[Any, ...]]] = []
+        for start in range(0, len(ids), YIELD_EVERY):
+            live += snapshot.figure_rows(ids[start : start + YIELD_EVERY])
+            if len(ids) > YIELD_EVERY:
+                await asyncio.sleep(0)
         coarse: list[SampleValues] = []
-        async for tenant in paced(tenants):
-            figures = snapshot.figures(tenant.tenant_id)
-            if figures is None:
-                continue  # no figure: keep the last one and its age (the gate calls it stale), never blank it
-            live.append(
-                (
-                    tenant.tenant_id,
-                    (figures.oci_share, figures.requests, figures.error_rate, figures.p95_ms, figures.measured_at),
-                )
-            )
-            if tenant.tenant_id in sampled and (metrics := snapshot.tenant(tenant.tenant_id)) is not None:
-                kept = samples if tenant.tenant_id in fine else coarse
-                for side, measured in (("aws", metrics.aws), ("oci", metrics.oci)):
-                    if measured is not None:
-                        kept.append(
-                            (
-                                tenant.tenant_id,
-                                side,
-                                measured.measured_at,
-                                measured.requests,
-                                measured.errors,
-                                measured.p95_ms,
-                                measured.source,
-                            )
+        # Each once: a tenant in flight may be under watch too.
+        sampled = dict.fromkeys(ids if keep_all_samples else (tenant.tenant_id for tenant in in_flight))
+        async for tenant_id in paced(sampled):
+            if (metrics := snapshot.tenant(tenant_id)) is None:
+                continue
+            kept = samples if tenant_id in fine else coarse
+            for side, measured in (("aws", metrics.aws), ("oci", metrics.oci)):
+                if measured is not None:
+                    kept.append(
+                        (
+                            tenant_id,
+                            side,
+                            measured.measured_at,
+                            measured.requests,
+                            measured.errors,
+                            measured.p95_ms,
+                            measured.source,
                         )
+                    )
         # Short transactions rather than one long one: other writers (a console's job) wait less. Each one's
         # Samples are made as it writes them (see SampleValues).
         await self._observe_rows(LIVE_OBSERVED, live)

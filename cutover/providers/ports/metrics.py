@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from cutover.model.tenant import Tenant
 
 NAN = math.nan
+# A tenant's figures as TenantFigures has them, in its order, as a plain tuple.
+FigureValues = tuple[float | None, float, float | None, float | None, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,44 +105,59 @@ class MetricsSnapshot:
         return TenantMetrics(tenant_id, _side(self.aws, index), _side(self.oci, index))
 
     def figures(self, tenant_id: str) -> TenantFigures | None:
-        """What `tenant(tenant_id)` says of the tenant as a whole, without building it (a whole-fleet poll
-        asks this of every tenant): None where it says nothing (not in the snapshot, or no side measured)."""
-        index = self._index.get(tenant_id)
-        if index is None:
-            return None
-        aws_requests = aws_errors = aws_p95 = aws_at = oci_requests = oci_errors = oci_p95 = oci_at = NAN
-        aws, oci = self.aws, self.oci
-        if aws is not None:
-            aws_requests, aws_at = float(aws.requests[index]), float(aws.measured_at[index])
-            if aws_requests == aws_requests and aws_at == aws_at:  # not NaN: the side has a datapoint (as _side)
-                aws_errors, aws_p95 = float(aws.errors[index]), float(aws.p95_ms[index])
+        """What `tenant(tenant_id)` says of the tenant as a whole, without building it: None where it says nothing
+        (not in the snapshot, or no side measured)."""
+        rows = self.figure_rows([tenant_id])
+        return TenantFigures(*rows[0][1]) if rows else None
+
+    def figure_rows(self, tenant_ids: Iterable[str]) -> list[tuple[str, FigureValues]]:
+        """`figures` of each of these tenants that has any, as (its ID, the figures in TenantFigures' order), in one
+        pass (a whole-fleet poll asks this of every tenant): plain tuples, which the garbage collector skips."""
+        rows: list[tuple[str, FigureValues]] = []
+        index_of = self._index.get
+        aws_columns, oci_columns = self.aws, self.oci
+        for tenant_id in tenant_ids:
+            index = index_of(tenant_id)
+            if index is None:
+                continue
+            aws_requests = aws_errors = aws_p95 = aws_at = oci_requests = oci_errors = oci_p95 = oci_at = NAN
+            aws = oci = False
+            if aws_columns is not None:
+                aws_requests, aws_at = float(aws_columns.requests[index]), float(aws_columns.measured_at[index])
+                # not NaN: the side has a datapoint (as _side)
+                if aws_requests == aws_requests and aws_at == aws_at:
+                    aws = True
+                    aws_errors, aws_p95 = float(aws_columns.errors[index]), float(aws_columns.p95_ms[index])
+            if oci_columns is not None:
+                oci_requests, oci_at = float(oci_columns.requests[index]), float(oci_columns.measured_at[index])
+                if oci_requests == oci_requests and oci_at == oci_at:
+                    oci = True
+                    oci_errors, oci_p95 = float(oci_columns.errors[index]), float(oci_columns.p95_ms[index])
+            if not aws and not oci:
+                continue
+            # The same sums, in the same order, as TenantMetrics' properties.
+            total = (aws_requests if aws else 0.0) + (oci_requests if oci else 0.0)
+            errors = (aws_errors if aws else 0.0) + (oci_errors if oci else 0.0)
+            aws_p95_counts = aws and aws_p95 == aws_p95 and aws_requests > 0
+            oci_p95_counts = oci and oci_p95 == oci_p95 and oci_requests > 0
+            if aws_p95_counts and oci_p95_counts:
+                p95: float | None = aws_p95 if aws_requests >= oci_requests else oci_p95  # max(): first on a tie
             else:
-                aws = None
-        if oci is not None:
-            oci_requests, oci_at = float(oci.requests[index]), float(oci.measured_at[index])
-            if oci_requests == oci_requests and oci_at == oci_at:
-                oci_errors, oci_p95 = float(oci.errors[index]), float(oci.p95_ms[index])
-            else:
-                oci = None
-        if aws is None and oci is None:
-            return None
-        # The same sums, in the same order, as TenantMetrics' properties.
-        total = (aws_requests if aws else 0.0) + (oci_requests if oci else 0.0)
-        errors = (aws_errors if aws else 0.0) + (oci_errors if oci else 0.0)
-        aws_p95_counts = aws is not None and aws_p95 == aws_p95 and aws_requests > 0
-        oci_p95_counts = oci is not None and oci_p95 == oci_p95 and oci_requests > 0
-        if aws_p95_counts and oci_p95_counts:
-            p95: float | None = aws_p95 if aws_requests >= oci_requests else oci_p95  # max(): the first on a tie
-        else:
-            p95 = aws_p95 if aws_p95_counts else oci_p95 if oci_p95_counts else None
-        measured = oci_at if aws is None else aws_at if oci is None else min(aws_at, oci_at)
-        return TenantFigures(
-            oci_share=(oci_requests if oci else 0.0) / total if total > 0 else None,
-            requests=total,
-            error_rate=errors / total if total > 0 else None,
-            p95_ms=p95,
-            measured_at=measured,
-        )
+                p95 = aws_p95 if aws_p95_counts else oci_p95 if oci_p95_counts else None
+            measured = oci_at if not aws else aws_at if not oci else min(aws_at, oci_at)
+            rows.append(
+                (
+                    tenant_id,
+                    (
+                        (oci_requests if oci else 0.0) / total if total > 0 else None,
+                        total,
+                        errors / total if total > 0 else None,
+                        p95,
+                        measured,
+                    ),
+                )
+            )
+        return rows
 
 
 class TenantFigures(NamedTuple):
