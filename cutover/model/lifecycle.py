@@ -41,6 +41,11 @@ class SyncHealth(StrEnum):
         return self.value.replace("_", " ") if self.value else "not started"
 
 
+# A sync health's value as the store keeps it, from the member or from the value itself (a dict lookup: a whole-fleet
+# poll asks it of 50,000 tenants, and `.value` is a property).
+SYNC_HEALTH_VALUES: dict[str, str] = {member: member.value for member in SyncHealth}
+
+
 L = Lifecycle
 TRANSITIONS: dict[Lifecycle, frozenset[Lifecycle]] = {
     L.PENDING: frozenset({L.SYNCING, L.FAILED}),

@@ -10,7 +10,7 @@ from typing import Any
 
 from cutover.config.tenant_spec import MATRIX_FIELDS, TenantSpec
 from cutover.config.war_room import WarRoom
-from cutover.model.lifecycle import DomainError, Lifecycle, SyncHealth, check_transition
+from cutover.model.lifecycle import SYNC_HEALTH_VALUES, DomainError, Lifecycle, SyncHealth, check_transition
 from cutover.model.tenant import Tenant
 from cutover.state.events import EventLog
 from cutover.state.store import Store
@@ -97,7 +97,6 @@ HIGHEST_REVISION = (
 # The store-wide counter of the change feed: what the next write gives the rows it changes.
 NEXT_REVISION = f"({HIGHEST_REVISION} + 1)"
 BATCH = 500  # tenant IDs per `IN (...)` query
-_SYNC_HEALTH_VALUES: dict[str, str] = {member: member.value for member in SyncHealth}  # a member or its value
 
 
 def _changed_ids_sql(steady: bool) -> str:
@@ -145,7 +144,7 @@ def _checked(
         index = names.index("sync_health")
         for number, (tenant_id, values) in enumerate(rows):
             health = values[index]
-            value = _SYNC_HEALTH_VALUES.get(health)
+            value = SYNC_HEALTH_VALUES.get(health)
             if value is None:
                 value = SyncHealth(health).value  # not a sync health: its ValueError says so
             if value is not health:

@@ -63,13 +63,18 @@ class Drift:
         )
 
 
+_INTENDED = {lifecycle: intended_oci_share(lifecycle) for lifecycle in Lifecycle}
+
+
 def drifts(tenants: Iterable[Tenant], found: Mapping[str, DnsRead]) -> list[Drift]:
     """The tenants whose record disagrees with their lifecycle."""
     drifting = []
     for tenant in tenants:
-        intended = intended_oci_share(tenant.lifecycle)
+        intended = _INTENDED[tenant.lifecycle]
+        if intended is None:
+            continue
         read = found.get(tenant.tenant_id)
-        if intended is None or read is None:
+        if read is None:
             continue
         if read.oci_share is None or abs(read.oci_share - intended) > 1e-9:
             drifting.append(Drift(tenant.tenant_id, tenant.lifecycle, intended, read))
@@ -97,7 +102,8 @@ class DriftWatch:
         for tenant_id, drift in now_drifting.items():
             if tenant_id not in self.drifting:
                 self.core.alert(drift.describe(), severity="critical", source=DRIFT_SOURCE, tenant_id=tenant_id)
-        polled_ids = {tenant.tenant_id for tenant in polled if tenant.tenant_id in found}
+        # Most nights nothing drifts: then there is nothing to clear, and no set of the fleet to make.
+        polled_ids = {tenant.tenant_id for tenant in polled if tenant.tenant_id in found} if self.drifting else set()
         for tenant_id in sorted((self.drifting & polled_ids) - set(now_drifting)):
             self.core.events.append(
                 DRIFT_CLEARED,

@@ -43,7 +43,7 @@ from typing import Any
 from cutover.actions.engine.drift import DnsRead
 from cutover.actions.engine.poll_schedule import PRUNE_EVERY, YIELD_EVERY, PollerBase, paced
 from cutover.actions.plan.dns_names import names_observation, read_every_name, seen_of
-from cutover.model.lifecycle import IN_FLIGHT, Lifecycle, SyncHealth
+from cutover.model.lifecycle import IN_FLIGHT, SYNC_HEALTH_VALUES, Lifecycle, SyncHealth
 from cutover.model.tenant import Tenant
 from cutover.providers.ports.metrics import MetricsSnapshot
 from cutover.state.samples import Sample, SampleValues
@@ -251,7 +251,7 @@ class Pollers(PollerBase):
                     tenant_id,
                     (
                         # its value, as the store keeps it: a tuple of plain values is one the collector skips
-                        status.health.value if isinstance(status.health, SyncHealth) else status.health,
+                        SYNC_HEALTH_VALUES.get(status.health, status.health),
                         status.percent,
                         _finite(status.eta_s),
                         status.lag_s,
