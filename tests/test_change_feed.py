@@ -533,3 +533,35 @@ def test_observations_handed_as_rows_are_recorded_as_the_same_observations_by_na
     with pytest.raises(UnknownTenant, match="T-9999"):
         tenants.observe_rows(names, [("T-0001", ("stalled", 1.0, 2.0, 3.0)), ("T-9999", ("stalled", 1.0, 2.0, 3.0))])
     assert _revisions(store) == before and tenants.get("T-0001").sync_health is SyncHealth.CONTINUOUS
+
+
+def test_each_part_of_an_observation_moves_only_its_own_revision(store: Store, tenants: TenantStore) -> None:
+    """A sync poll's observation has a part in the row (the sync's health), figures in the readings (its lag) and
+    a confirmation time: a new time alone moves no revision, a new health moves the row's, a new lag the readings'."""
+    _import(tenants)
+    names = ("sync_health", "sync_lag_s", "observed_at")
+    tenants.observe_rows(names, [(f"T-{n:04d}", ("continuous", 4.0, 100.0)) for n in range(1, 5)])
+
+    def revisions() -> dict[str, tuple[int, int]]:
+        query = "SELECT tenant_id, revision, readings_revision FROM tenants JOIN tenant_readings USING (tenant_id)"
+        return {row[0]: (row[1], row[2]) for row in store.db.execute(query).fetchall()}
+
+    before = revisions()
+    tenants.observe_rows(
+        names,
+        [
+            ("T-0001", ("continuous", 4.0, 160.0)),  # confirmed again, a minute on
+            ("T-0002", ("stalled", 4.0, 160.0)),  # stalled, the same lag
+            ("T-0003", ("continuous", 9.0, 160.0)),  # further behind
+            ("T-0004", ("continuous", 4.0, 100.0)),  # the same observation again
+        ],
+    )
+    after = revisions()
+
+    assert after["T-0001"] == before["T-0001"] and tenants.get("T-0001").observed_at == 160.0
+    assert after["T-0002"][0] > before["T-0002"][0] and after["T-0002"][1] == before["T-0002"][1]
+    assert tenants.get("T-0002").sync_health is SyncHealth.STALLED and tenants.get("T-0002").observed_at == 160.0
+    assert after["T-0003"][0] == before["T-0003"][0] and after["T-0003"][1] > before["T-0003"][1]
+    assert tenants.get("T-0003").sync_lag_s == 9.0 and tenants.get("T-0003").observed_at == 160.0
+    assert after["T-0004"] == before["T-0004"]
+    assert {tenant_id for tenant_id in after if after[tenant_id] != before[tenant_id]} == {"T-0002", "T-0003"}

@@ -428,6 +428,7 @@ class TenantStore:
                 pick_row = _picker(in_row)
                 pick_readings = _picker(in_readings)
                 pick_figures = _picker([index for index, name in enumerate(names) if name in MEASURED_FIGURES])
+                pick_measured = _picker([index for index, name in enumerate(names) if name not in CONFIRMED_AT])
                 times = tuple(index for index, name in enumerate(names) if name in CONFIRMED_AT)
                 row_changes = revised.setdefault(("tenants", tuple(names[index] for index in in_row)), [])
                 readings_changes = revised.setdefault(
@@ -443,11 +444,14 @@ class TenantStore:
                     # stored value is never NaN, so a NaN observed always differs, as it must.
                     if values == was:
                         continue
-                    if in_row and pick_row(values) != pick_row(was):
-                        row_changes.append((*pick_row(values), tenant_id))
-                    if pick_figures(values) != pick_figures(was):
-                        readings_changes.append((*pick_readings(values), tenant_id))
-                        continue
+                    # Most tenants of a poll differ only in their confirmation time: one comparison tells.
+                    if pick_measured(values) != pick_measured(was):
+                        if in_row and pick_row(values) != pick_row(was):
+                            row_changes.append((*pick_row(values), tenant_id))
+                        # With no names in the row, what differs is a figure.
+                        if not in_row or pick_figures(values) != pick_figures(was):
+                            readings_changes.append((*pick_readings(values), tenant_id))
+                            continue
                     if len(times) == 1:
                         time = values[times[0]]
                         if time != was[times[0]] or time != time:
