@@ -97,6 +97,8 @@ HIGHEST_REVISION = (
 # The store-wide counter of the change feed: what the next write gives the rows it changes.
 NEXT_REVISION = f"({HIGHEST_REVISION} + 1)"
 BATCH = 500  # tenant IDs per `IN (...)` query
+_SECOND = itemgetter(1)
+_LAST = itemgetter(-1)
 
 
 def _changed_ids_sql(steady: bool) -> str:
@@ -400,9 +402,10 @@ class TenantStore:
     def observe_rows(self, names: tuple[str, ...], rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         """`observe_many` for observations of the same names, each tenant's as (its ID, its values in the order of
         `names`): a whole-fleet poll builds no dict a tenant. Raises ValueError for a row of another length."""
-        for tenant_id, values in rows:
-            if len(values) != len(names):
-                raise ValueError(f"{tenant_id}: {len(values)} values observed for {len(names)} names")
+        if set(map(len, map(_SECOND, rows))) - {len(names)}:  # each row's length, counted in C
+            for tenant_id, values in rows:
+                if len(values) != len(names):
+                    raise ValueError(f"{tenant_id}: {len(values)} values observed for {len(names)} names")
         if rows:
             self._record(_checked({tuple(names): list(rows)}), [tenant_id for tenant_id, _ in rows])
 
@@ -515,7 +518,8 @@ class TenantStore:
             chunk = ids[start : start + BATCH]
             marks = ", ".join("?" * len(chunk))
             cursor = db.execute(f"SELECT {names}, tenant_id FROM {source} WHERE tenant_id IN ({marks})", chunk)
-            stored.update((row[-1], row) for row in cursor.fetchall())
+            found = cursor.fetchall()
+            stored.update(zip(map(_LAST, found), found, strict=True))
         return stored
 
     # --- import ------------------------------------------------------------------
