@@ -428,3 +428,48 @@ async def test_each_tenants_sync_and_health_figures_are_stored_as_its_provider_a
             assert stored.hydrated_at == health.hydrated_at
             hydrated += 1
     assert hydrated > 0  # the tenants reporting a hydration, handed apart, are stored too
+
+
+@pytest.mark.asyncio
+async def test_each_tenants_dns_and_live_figures_are_stored_as_read_and_a_moved_ttl_keeps_its_history(
+    simulated: Simulated,
+) -> None:
+    """The DNS and metrics polls hand the store most tenants' values as rows: every tenant's record as read and
+    its figures as the snapshot gives them land in their columns; a tenant whose TTL differs from the one stored
+    (set by hand to 3,600 s here) has its TTL history recorded too, with the TTL it had before."""
+    pollers = _pollers(simulated)
+    await pollers.poll_dns()
+    moved = simulated.fleet()[5].tenant_id
+    simulated.tenants.observe(moved, dns_ttl=3600, dns_ttl_since=simulated.clock.now() - 86_400)
+    simulated.clock.advance(pollers.engine.fleet_interval)
+
+    await pollers.poll_dns()
+    await pollers.poll_metrics()
+
+    fleet = simulated.fleet()
+    records = await simulated.providers.dns.read_routing(fleet)
+    snapshot = await simulated.providers.metrics.snapshot(fleet)
+    assert len(records) == len(fleet)
+    with_figures = 0
+    for tenant in fleet:
+        record = records[tenant.tenant_id]
+        assert (tenant.dns_oci_share, tenant.dns_routing, tenant.dns_at) == (
+            record.routing.oci_share(tenant.aws_target, tenant.oci_target),
+            record.describe(),
+            record.measured_at,
+        ), tenant.tenant_id
+        figures = snapshot.figures(tenant.tenant_id)
+        if figures is not None:
+            assert (tenant.observed_oci_share, tenant.requests, tenant.error_rate, tenant.p95_ms) == (
+                figures.oci_share,
+                figures.requests,
+                figures.error_rate,
+                figures.p95_ms,
+            ), tenant.tenant_id
+            assert tenant.metrics_at == figures.measured_at
+            with_figures += 1
+    assert with_figures > len(fleet) // 2
+    history = simulated.tenant(moved)
+    assert (history.dns_ttl, history.dns_ttl_before) == (records[moved].routing.ttl, 3600)
+    assert history.dns_ttl_since == records[moved].measured_at
+    assert history.dns_ttl_safe_at >= records[moved].measured_at + 3600  # an hour's answers may still be cached
