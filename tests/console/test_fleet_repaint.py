@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 import pytest
+from pilot_helpers import screen_lines
 from textual.app import App, ComposeResult
 
 from cutover.console.fleet.columns import FleetRow
@@ -69,3 +70,33 @@ async def test_a_row_with_several_changed_cells_is_written_as_one_run(session, f
     expected = sorted(table.visible_ids.index(tid) + 2 for tid in changed_ids)  # the header is line 1
     assert lines == expected  # one cursor move per changed row, none per cell
     assert frame.count("4.32s") == frame.count("3.71%") == len(changed_ids)  # the new figures, once a row
+
+
+async def test_a_changed_row_that_keeps_its_line_while_the_rows_around_it_move_is_repainted(
+    session, fleet_clock
+) -> None:
+    """The cursor's tenant keeps its screen line when the order moves around it (here a tenant below it sorts
+    elsewhere); its own new figures must still reach the screen, not wait for the cursor to leave it."""
+    tenants = {tenant.tenant_id: tenant for tenant in TenantStore(session.store, session.events).find()}
+    context = RowContext(now=fleet_clock.now())
+    app = Terminal([build_row(tenant, context) for tenant in tenants.values()])
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        table = app.query_one(FleetTable)
+        table.set_sort("p95")
+        first, _, moving = table.visible_ids[:3]
+        assert table.move_cursor_to(first)
+        await pilot.pause()
+        assert screen_lines(app)[1].startswith(f" ▶{first}")
+        slowest = max(tenant.p95_ms or 0.0 for tenant in tenants.values())
+        changed = {
+            # the cursor's tenant: new errors and traffic, the same p95 (it keeps its place)
+            first: build_row(replace(tenants[first], observed_oci_share=0.37, error_rate=0.0371), context),
+            # a tenant two lines below: slower than any, it sorts to the other end
+            moving: build_row(replace(tenants[moving], p95_ms=slowest + 1000.0), context),
+        }
+        table.update_rows(changed)
+        await pilot.pause()
+        assert table.visible_ids[0] == first and moving not in table.visible_ids[:30]
+        line = screen_lines(app)[1]
+        assert line.startswith(f" ▶{first}") and "3.71%" in line, line

@@ -357,9 +357,9 @@ class FleetTable(ScrollView, can_focus=True):
                     self.refresh(Region(0, offset + 1, self.size.width, 1))
             for offset in range(len(after), len(before)):
                 self.refresh(Region(0, offset + 1, self.size.width, 1))
-        else:
-            # Same tenants on the same lines: repaint only what changed in them.
-            self._refresh_lines_whose_row_changed(after, top)
+        # A tenant on the same line as before may have a new row too (the cursor's keeps its line while the
+        # rows around it move): repaint it as well.
+        self._refresh_lines_whose_row_changed(after, top)
         if cursor_before != self._cursor_id:
             self.post_message(self.CursorMoved(self, self._cursor_id))
 
