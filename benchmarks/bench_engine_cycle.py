@@ -179,7 +179,7 @@ def main(sizes: list[int], count: int, before: str | None, parts: bool = False) 
             print(f"{size:>8,} {name:<8}{cells}")
         firsts = "".join(f" {results[label]['cycle'][0] * 1000:10.0f}" for label, _ in codes)
         print(f"{size:>8,} {'1st':<8}{firsts}   (the first cycle)")
-        for label in (label for _, _, label in PARTS if parts):
+        for _, _, label in PARTS if parts else ():
             cells = "".join(
                 f" {statistics.median(results[name][f'part:{label}'][1:]) * 1000:10.0f}" for name, _ in codes
             )
